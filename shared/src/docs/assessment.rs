@@ -1,0 +1,61 @@
+//! A zone's monthly assessment (责任区月度考评): the holder's self-score beside the
+//! secretary's branch score, which is final.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::values::FreeText;
+use super::{DocKind, Document, Header};
+use crate::points::Points;
+use crate::rules::suggest::AssessmentItem;
+
+/// One zone × month; both are in the id.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Assessment {
+    /// Fixed at genesis.
+    pub header: Header,
+    /// Written by a responsible member of the zone.
+    pub self_score: Scores,
+    /// Written by the branch secretary; final.
+    pub branch_score: Scores,
+}
+
+/// One side's scores.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct Scores {
+    /// Points by item key ([`AssessmentItem::key`]).
+    pub items: BTreeMap<String, Points>,
+    /// Remarks.
+    pub note: FreeText,
+    /// Who scored (user id).
+    pub by: String,
+    /// When they finished, in milliseconds since the Unix epoch.
+    pub at: Option<i64>,
+}
+
+impl Scores {
+    /// The total, once every one of the ten items is scored.
+    pub fn total(&self) -> Option<Points> {
+        AssessmentItem::ALL.iter().map(|i| self.items.get(i.key()).copied()).sum()
+    }
+}
+
+impl Assessment {
+    /// The final score: the branch score's total, once complete.
+    pub fn final_score(&self) -> Option<Points> {
+        self.branch_score.total()
+    }
+}
+
+impl Document for Assessment {
+    const KIND: DocKind = DocKind::Assessment;
+
+    fn born(header: Header) -> Assessment {
+        Assessment { header, self_score: Scores::default(), branch_score: Scores::default() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.header
+    }
+}

@@ -1,0 +1,96 @@
+//! A score sheet: one inspector's marks on one patrol. Nobody else ever reads it; reports
+//! show aggregates only.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::values::{FreeText, Tally};
+use super::{DocKind, Document, Header, Template};
+use crate::rules::scoring::{ItemMark, SheetScore, sheet_score};
+
+/// One inspector × patrol. Written by that inspector alone.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Sheet {
+    /// Fixed at genesis; the patrol and the inspector are in the id.
+    pub header: Header,
+    /// The marks for each zone visited.
+    pub zones: BTreeMap<String, ZoneSheet>,
+    /// When the inspector handed the sheet in.
+    pub submitted_at: Option<i64>,
+}
+
+/// The marks for one zone.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct ZoneSheet {
+    /// The template scored against (copied when the zone is opened, so a later template
+    /// change does not rescore old sheets silently).
+    pub template: String,
+    /// Marks by template item id; an item without marks has its full score.
+    pub items: BTreeMap<String, ItemEntry>,
+    /// A note on the zone as a whole.
+    pub note: FreeText,
+}
+
+/// The marks on one item.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct ItemEntry {
+    /// The item does not apply here (不涉及).
+    pub not_applicable: bool,
+    /// Occurrences per deduction rule id: a counter, so taps on the + and − add up.
+    pub deductions: BTreeMap<String, Tally>,
+    /// A note on the item.
+    pub note: FreeText,
+    /// Photos of the item by SHA-256.
+    pub photos: BTreeMap<String, PhotoRef>,
+}
+
+/// A photo, stored once by content and referred to by its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct PhotoRef {
+    /// SHA-256 of the thumbnail's bytes.
+    pub thumb: String,
+    /// When it was taken, from the camera, in milliseconds since the Unix epoch.
+    pub taken_at: Option<i64>,
+}
+
+impl ZoneSheet {
+    /// Scores the zone against its template. Items of the template without marks count in
+    /// full; marks on items or rules the template does not know count for nothing.
+    pub fn score(&self, template: &Template) -> SheetScore {
+        let marks: Vec<ItemMark> = template
+            .items
+            .iter()
+            .map(|(id, item)| {
+                let entry = self.items.get(id);
+                ItemMark {
+                    max: item.max,
+                    not_applicable: entry.is_some_and(|e| e.not_applicable),
+                    deductions: entry
+                        .map(|e| {
+                            e.deductions
+                                .iter()
+                                .filter_map(|(rule, n)| {
+                                    item.rules.get(rule).map(|r| (r.points, n.value()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        sheet_score(&marks)
+    }
+}
+
+impl Document for Sheet {
+    const KIND: DocKind = DocKind::Sheet;
+
+    fn born(header: Header) -> Sheet {
+        Sheet { header, zones: BTreeMap::new(), submitted_at: None }
+    }
+
+    fn header(&self) -> &Header {
+        &self.header
+    }
+}

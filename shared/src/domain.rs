@@ -1,0 +1,236 @@
+//! The people, places and kinds of things Zone Patrol speaks of.
+
+use std::fmt;
+use std::str::FromStr;
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+/// What a person does in the product; decides which document parts they may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 支部书记: leads walks, scores, assigns fixes, assesses members, keeps the branch directory.
+    Secretary,
+    /// 检查人员: a member of an inspection team; scores anonymously.
+    Inspector,
+    /// 责任区党员 / 示范者: responsible for a zone; self-scores and rectifies.
+    ZoneHolder,
+    /// 班组长: logs cleanups.
+    TeamLeader,
+    /// 党委 / 组织人事部: reads results, publishes and reopens periods.
+    Manager,
+    /// 管理员: users, branches, templates.
+    Admin,
+}
+
+impl Role {
+    /// Every role, for tables and tests.
+    pub const ALL: [Role; 6] = [
+        Role::Secretary,
+        Role::Inspector,
+        Role::ZoneHolder,
+        Role::TeamLeader,
+        Role::Manager,
+        Role::Admin,
+    ];
+
+    /// The stable name used in documents, tokens and the protocol.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Secretary => "secretary",
+            Role::Inspector => "inspector",
+            Role::ZoneHolder => "zone_holder",
+            Role::TeamLeader => "team_leader",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The name a Chinese-speaking user knows the role by.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Secretary => "支部书记",
+            Role::Inspector => "检查人员",
+            Role::ZoneHolder => "责任区党员",
+            Role::TeamLeader => "班组长",
+            Role::Manager => "党委管理人员",
+            Role::Admin => "管理员",
+        }
+    }
+
+    /// Managers and admins work across the whole company, not inside one branch.
+    pub fn is_company_wide(self) -> bool {
+        matches!(self, Role::Manager | Role::Admin)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not one of [`Role::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown role “{0}”: use secretary, inspector, zone_holder, team_leader, manager or admin"
+)]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// Who is writing: the identity the server has authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    /// The user's stable id (the login name).
+    pub user: String,
+    /// What they do.
+    pub role: Role,
+    /// The branch they belong to. Company-wide roles may still have a home branch.
+    pub branch: String,
+}
+
+impl Actor {
+    /// Builds an actor; a convenience for tests and tools.
+    pub fn new(user: impl Into<String>, role: Role, branch: impl Into<String>) -> Actor {
+        Actor { user: user.into(), role, branch: branch.into() }
+    }
+}
+
+/// A branch's category (1–4), which sets its pass and excellent thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum BranchCategory {
+    /// 1: main production (主要生产).
+    MainProduction,
+    /// 2: auxiliary production (辅助生产).
+    AuxiliaryProduction,
+    /// 3: logistics and service (后勤服务).
+    Service,
+    /// 4: offices (机关).
+    Offices,
+}
+
+impl BranchCategory {
+    /// Every category in order.
+    pub const ALL: [BranchCategory; 4] = [
+        BranchCategory::MainProduction,
+        BranchCategory::AuxiliaryProduction,
+        BranchCategory::Service,
+        BranchCategory::Offices,
+    ];
+
+    /// The category's number, 1–4.
+    pub fn number(self) -> u8 {
+        match self {
+            BranchCategory::MainProduction => 1,
+            BranchCategory::AuxiliaryProduction => 2,
+            BranchCategory::Service => 3,
+            BranchCategory::Offices => 4,
+        }
+    }
+}
+
+impl From<BranchCategory> for u8 {
+    fn from(c: BranchCategory) -> u8 {
+        c.number()
+    }
+}
+
+impl TryFrom<u8> for BranchCategory {
+    type Error = String;
+    fn try_from(n: u8) -> Result<BranchCategory, String> {
+        BranchCategory::ALL
+            .into_iter()
+            .find(|c| c.number() == n)
+            .ok_or_else(|| format!("branch category {n} does not exist: use 1, 2, 3 or 4"))
+    }
+}
+
+/// The kind of an inspection walk.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PatrolKind {
+    /// 周检查: the weekly inspection by a team of inspectors; its results are ranked.
+    Weekly,
+    /// 旬督导: ten-day supervision.
+    TenDay,
+    /// 月自查: the branch's monthly self-check.
+    MonthlySelfCheck,
+    /// 抽查: a spot check.
+    SpotCheck,
+}
+
+impl PatrolKind {
+    /// Every kind in order.
+    pub const ALL: [PatrolKind; 4] =
+        [PatrolKind::Weekly, PatrolKind::TenDay, PatrolKind::MonthlySelfCheck, PatrolKind::SpotCheck];
+
+    /// The name in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            PatrolKind::Weekly => "周检查",
+            PatrolKind::TenDay => "旬督导",
+            PatrolKind::MonthlySelfCheck => "月自查",
+            PatrolKind::SpotCheck => "抽查",
+        }
+    }
+}
+
+/// How serious a problem is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// 一般.
+    General,
+    /// 重大.
+    Major,
+}
+
+impl Severity {
+    /// The name in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Severity::General => "一般",
+            Severity::Major => "重大",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert!(!role.label_zh().is_empty());
+        }
+        let err = "boss".parse::<Role>().expect_err("not a role");
+        assert!(err.to_string().contains("use secretary"));
+    }
+
+    #[test]
+    fn categories_are_numbered_one_to_four() {
+        for (n, c) in (1u8..).zip(BranchCategory::ALL) {
+            assert_eq!(c.number(), n);
+            assert_eq!(BranchCategory::try_from(n), Ok(c));
+        }
+        assert!(BranchCategory::try_from(0).is_err());
+        assert!(BranchCategory::try_from(5).is_err());
+    }
+}
