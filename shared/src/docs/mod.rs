@@ -178,3 +178,6 @@ pub fn write<D: Document>(doc: &mut AutoCommit, value: &D) -> Result<(), DocErro
     autosurgeon::reconcile(doc, value)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
