@@ -10,6 +10,7 @@
 //! - [`points`]: exact points (hundredths) and money (fen).
 //! - [`domain`]: roles, actors, branch categories, patrol kinds, severities.
 //! - [`docs`]: the automerge documents, their ids, genesis and Rust shapes.
+//! - [`validate`]: may this person make this change? The server's authority, the app's warning.
 //! - [`rules`]: checklist scoring, weekly aggregation and ranking, money, grades, periods,
 //!   the problem lifecycle and suggested monthly scores.
 
@@ -20,3 +21,4 @@ pub mod rules;
 
 pub use domain::{Actor, BranchCategory, PatrolKind, Role, Severity};
 pub use points::{Fen, Points};
+pub mod validate;

@@ -1,0 +1,275 @@
+//! Validation: may this person make this change to this document?
+//!
+//! The server calls [`validate_change`] on every incoming change before it stores it, and is
+//! the authority; the app calls the same function to warn before the user saves. It looks at
+//! what the change does (the automerge patches from the stored state to the new one), maps
+//! each patch to the document part it touches, and checks, in order:
+//!
+//! 1. a new document begins with its own genesis change ([`crate::docs::genesis`]);
+//! 2. the writer belongs to the document's branch (managers and admins work company-wide);
+//! 3. the header is never written, and only known parts are;
+//! 4. each touched part is written by its one writer role (see the table in
+//!    `ARCHITECTURE.md`), and records signed by someone are changed only by them;
+//! 5. values are in range (a score inside `0..=max`, counts not negative, known items);
+//! 6. no touched document falls in a period that a manager has published.
+//!
+//! The first failure is returned as a [`Refusal`] whose reason says what to do.
+
+mod parts;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::docs::{
+    self, Assessment, Cleanup, DocError, DocId, DocKind, Document, Header, Lock, Patrol, Problem,
+    Publication, Sheet,
+};
+use crate::docs::{Directory, Report};
+use crate::domain::Actor;
+
+pub use parts::{Writer, parts_of, writer_of};
+
+/// What the validator needs to know besides the document itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The branch directory: zone holders and checklist templates.
+    pub directory: Option<&'a Directory>,
+    /// For a sheet, its patrol: the inspectors and the date.
+    pub patrol: Option<&'a Patrol>,
+    /// The periods of the document's branch that are published now.
+    pub locks: &'a [Lock],
+}
+
+/// Why a change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    /// The document or its data cannot be read as its kind.
+    Malformed,
+    /// A new document does not begin with its genesis change.
+    NotGenesis,
+    /// The writer is not of the document's branch.
+    WrongBranch,
+    /// The writer may not write this part.
+    NotWriter,
+    /// The header or an unknown part was written.
+    Immutable,
+    /// A value is out of range or refers to something that does not exist.
+    OutOfRange,
+    /// The document falls in a published period.
+    Locked,
+}
+
+/// A refused change: which part, and why, in words that say what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{part}: {reason}")]
+pub struct Refusal {
+    /// The kind of refusal.
+    pub code: RefusalCode,
+    /// The document part concerned (`finding`, `self_score`…), or `document`.
+    pub part: String,
+    /// The reason.
+    pub reason: String,
+}
+
+impl Refusal {
+    fn new(code: RefusalCode, part: &str, reason: impl Into<String>) -> Refusal {
+        Refusal { code, part: part.to_owned(), reason: reason.into() }
+    }
+}
+
+/// The parts a change touches, with the record keys touched inside each part.
+pub type Touched = BTreeMap<String, BTreeSet<String>>;
+
+fn action_prop(action: &PatchAction) -> Option<String> {
+    match action {
+        PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key.clone()),
+        PatchAction::Increment { prop: Prop::Map(key), .. }
+        | PatchAction::Conflict { prop: Prop::Map(key) } => Some(key.clone()),
+        _ => None,
+    }
+}
+
+/// The parts touched between two states of a document, from automerge's own diff.
+pub fn touched(doc: &Automerge, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
+    let mut out = Touched::new();
+    for patch in doc.diff(before, after) {
+        let mut props = patch.path.iter().map(|(_, p)| match p {
+            Prop::Map(k) => Some(k.clone()),
+            Prop::Seq(_) => None,
+        });
+        let first = props.next();
+        let second = props.next();
+        let (part, record) = match (first, second) {
+            (Some(Some(part)), Some(record)) => (part, record),
+            (Some(Some(part)), None) => (part, action_prop(&patch.action)),
+            (None, _) => match action_prop(&patch.action) {
+                Some(part) => (part, None),
+                None => continue,
+            },
+            (Some(None), _) => continue,
+        };
+        let entry = out.entry(part).or_default();
+        if let Some(record) = record {
+            entry.insert(record);
+        }
+    }
+    out
+}
+
+/// Checks a change: `before` is the document as the server has it (empty for a new one) and
+/// `after` is the same document with the incoming changes applied.
+pub fn validate_change(
+    actor: &Actor,
+    id: &DocId,
+    before: &Automerge,
+    after: &Automerge,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    let before_heads = before.get_heads();
+    let after_heads = after.get_heads();
+    let is_new = before_heads.is_empty();
+    let base = if is_new {
+        let genesis = docs::genesis_heads(id).map_err(|e| malformed(&e))?;
+        if genesis.iter().any(|h| after.get_change_by_hash(h).is_none()) {
+            return Err(Refusal::new(
+                RefusalCode::NotGenesis,
+                "document",
+                format!("a new {} must begin with its genesis change: create it with the app", id.kind()),
+            ));
+        }
+        genesis
+    } else {
+        before_heads
+    };
+    let touched = touched(after, &base, &after_heads);
+    if touched.is_empty() {
+        return Ok(());
+    }
+
+    if !actor.role.is_company_wide() && actor.branch != id.branch() {
+        return Err(Refusal::new(
+            RefusalCode::WrongBranch,
+            "document",
+            format!(
+                "this document belongs to branch {}, and you to branch {}: only your own branch's records can be changed",
+                id.branch(),
+                actor.branch
+            ),
+        ));
+    }
+
+    let known = parts_of(id.kind());
+    for part in touched.keys() {
+        if part == "header" {
+            return Err(Refusal::new(
+                RefusalCode::Immutable,
+                "header",
+                "the header is fixed when the document is created and cannot be changed",
+            ));
+        }
+        if !known.contains(&part.as_str()) {
+            return Err(Refusal::new(
+                RefusalCode::Immutable,
+                part,
+                format!("a {} has no part “{part}”: update the app", id.kind()),
+            ));
+        }
+    }
+
+    match id.kind() {
+        DocKind::Directory => check::<Directory>(actor, id, before, after, is_new, &touched, ctx, parts::directory),
+        DocKind::Patrol => check::<Patrol>(actor, id, before, after, is_new, &touched, ctx, parts::patrol),
+        DocKind::Sheet => check::<Sheet>(actor, id, before, after, is_new, &touched, ctx, parts::sheet),
+        DocKind::Problem => check::<Problem>(actor, id, before, after, is_new, &touched, ctx, parts::problem),
+        DocKind::Cleanup => check::<Cleanup>(actor, id, before, after, is_new, &touched, ctx, parts::cleanup),
+        DocKind::Assessment => check::<Assessment>(actor, id, before, after, is_new, &touched, ctx, parts::assessment),
+        DocKind::Report => check::<Report>(actor, id, before, after, is_new, &touched, ctx, parts::report),
+        DocKind::Publication => check::<Publication>(actor, id, before, after, is_new, &touched, ctx, parts::publication),
+    }
+}
+
+fn malformed(e: &DocError) -> Refusal {
+    Refusal::new(RefusalCode::Malformed, "document", format!("{e}"))
+}
+
+/// What a per-kind checker sees.
+pub(crate) struct Change<'a, D> {
+    pub actor: &'a Actor,
+    pub id: &'a DocId,
+    /// The state before; for a new document, as born.
+    pub before: D,
+    pub after: D,
+    pub is_new: bool,
+    pub touched: &'a Touched,
+    pub ctx: &'a Context<'a>,
+}
+
+type Checker<D> = fn(&Change<'_, D>) -> Result<(), Refusal>;
+
+#[allow(clippy::too_many_arguments)]
+fn check<D: Document>(
+    actor: &Actor,
+    id: &DocId,
+    before: &Automerge,
+    after: &Automerge,
+    is_new: bool,
+    touched: &Touched,
+    ctx: &Context<'_>,
+    checker: Checker<D>,
+) -> Result<(), Refusal> {
+    let before: D = if is_new {
+        D::born(Header {
+            kind: id.kind().as_str().to_owned(),
+            schema: docs::SCHEMA,
+            id: id.to_string(),
+            branch: id.branch().to_owned(),
+        })
+    } else {
+        docs::read(before, id).map_err(|e| malformed(&e))?
+    };
+    let after: D = docs::read(after, id).map_err(|e| malformed(&e))?;
+    checker(&Change { actor, id, before, after, is_new, touched, ctx })
+}
+
+/// Refuses if a date falls in a published period.
+pub(crate) fn check_locks(part: &str, dates: &[NaiveDate], locks: &[Lock]) -> Result<(), Refusal> {
+    for date in dates {
+        if let Some(lock) = locks.iter().find(|l| l.period.contains(*date)) {
+            return Err(locked(part, lock));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses if a whole period (a month) lies inside a published one.
+pub(crate) fn check_period_locks(
+    part: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    locks: &[Lock],
+) -> Result<(), Refusal> {
+    match locks.iter().find(|l| l.period.first_day() <= first && last <= l.period.last_day()) {
+        Some(lock) => Err(locked(part, lock)),
+        None => Ok(()),
+    }
+}
+
+fn locked(part: &str, lock: &Lock) -> Refusal {
+    Refusal::new(
+        RefusalCode::Locked,
+        part,
+        format!(
+            "{} ({}) was published by {} and is locked: ask a manager to reopen it first",
+            lock.period.label_zh(),
+            lock.period,
+            lock.by
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,739 @@
+//! Every role against every document part, allowed and refused, with the reason checked; then
+//! creation, branches, records signed by others, value ranges, locked periods, bad data.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ROOT};
+
+use super::*;
+use crate::docs::*;
+use crate::domain::{Actor, Role};
+use crate::points::Points;
+use crate::rules::period::Period;
+use crate::rules::suggest::AssessmentItem;
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn user(role: Role) -> &'static str {
+    match role {
+        Role::Secretary => "sec",
+        Role::Inspector => "insp",
+        Role::ZoneHolder => "holder",
+        Role::TeamLeader => "leader",
+        Role::Manager => "mgr",
+        Role::Admin => "admin",
+    }
+}
+
+fn actor(role: Role, branch: &str) -> Actor {
+    Actor::new(user(role), role, branch)
+}
+
+fn day(s: &str) -> Option<Day> {
+    Some(Day(s.parse().expect("test date")))
+}
+
+fn directory() -> Directory {
+    let id: DocId = "directory:b1".parse().expect("id");
+    let mut d: Directory = read(&genesis::<Directory>(&id).expect("genesis"), &id).expect("read");
+    let mut rules = BTreeMap::new();
+    rules.insert(
+        "r1".to_owned(),
+        DeductionRule { text: "电缆吊挂不规范".into(), points: Points::whole(2), needs_photo: true },
+    );
+    let mut items = BTreeMap::new();
+    items.insert(
+        "i1".to_owned(),
+        TemplateItem { order: 1, category: "文明生产".into(), text: "电缆吊挂".into(), max: Points::whole(10), rules },
+    );
+    d.templates.insert("t1".into(), Template { name: "责任区检查标准".into(), items });
+    let mut zone = Zone { name: "三水平上车场".into(), template: "t1".into(), active: true, ..Default::default() };
+    zone.holders.insert("holder".into(), true);
+    d.zones.insert("z1".into(), zone);
+    d
+}
+
+fn patrol_base(p: &mut Patrol) {
+    p.plan.leader = "sec".into();
+    p.plan.date = day("2026-11-20");
+    p.plan.inspectors.insert("insp".into(), true);
+    p.plan.zones.insert("z1".into(), 1);
+}
+
+fn patrol() -> Patrol {
+    let id: DocId = "patrol:b1:p1".parse().expect("id");
+    let mut p: Patrol = read(&genesis::<Patrol>(&id).expect("genesis"), &id).expect("read");
+    patrol_base(&mut p);
+    p
+}
+
+fn problem_base(p: &mut Problem) {
+    p.finding.zone = "z1".into();
+    p.finding.raised_by = "insp".into();
+    p.finding.raised_at = 1;
+    p.finding.responsible = "holder".into();
+    p.finding.description = "电缆未吊挂".into();
+    p.finding.deadline = day("2026-11-25");
+    p.rectifications.insert(
+        "r0".into(),
+        Rectification { at: 10, by: "holder".into(), note: "已整改".into(), photos: BTreeMap::new() },
+    );
+}
+
+fn cleanup_base(c: &mut Cleanup) {
+    c.log.leader = "leader".into();
+    c.log.zone = "z1".into();
+    c.log.date = day("2026-11-20");
+}
+
+fn scores(by: &str, points: i64) -> Scores {
+    let mut s = Scores { by: by.to_owned(), at: Some(1), ..Default::default() };
+    for item in AssessmentItem::ALL {
+        s.items.insert(item.key().into(), Points::whole(points));
+    }
+    s
+}
+
+/// Reads, edits and writes a document as a device.
+fn edit<D: Document>(doc: &mut AutoCommit, id: &DocId, f: impl FnOnce(&mut D)) {
+    let mut value: D = read(doc, id).expect("read");
+    f(&mut value);
+    write(doc, &value).expect("write");
+    doc.commit();
+}
+
+/// The server's copy: genesis plus a base state written earlier.
+fn stored(id: &DocId, base: fn(&mut AutoCommit, &DocId)) -> AutoCommit {
+    let mut doc = match id.kind() {
+        DocKind::Directory => genesis::<Directory>(id),
+        DocKind::Patrol => genesis::<Patrol>(id),
+        DocKind::Sheet => genesis::<Sheet>(id),
+        DocKind::Problem => genesis::<Problem>(id),
+        DocKind::Cleanup => genesis::<Cleanup>(id),
+        DocKind::Assessment => genesis::<Assessment>(id),
+        DocKind::Report => genesis::<Report>(id),
+        DocKind::Publication => genesis::<Publication>(id),
+    }
+    .expect("genesis");
+    doc.set_actor(ActorId::from([9; 16]));
+    base(&mut doc, id);
+    doc
+}
+
+/// Applies a device's edit on top of the stored document and validates it.
+fn attempt(
+    id: &DocId,
+    base: fn(&mut AutoCommit, &DocId),
+    edit: &dyn Fn(&mut AutoCommit, &DocId, &Actor),
+    who: &Actor,
+    locks: &[Lock],
+) -> Result<(), Refusal> {
+    let mut before = stored(id, base);
+    let mut after = before.fork();
+    after.set_actor(ActorId::from([7; 16]));
+    edit(&mut after, id, who);
+    let directory = directory();
+    let patrol = patrol();
+    let ctx = Context { directory: Some(&directory), patrol: Some(&patrol), locks };
+    validate_change(who, id, &before.document().clone(), after.document(), &ctx)
+}
+
+fn no_base(_: &mut AutoCommit, _: &DocId) {}
+
+type Edit = Box<dyn Fn(&mut AutoCommit, &DocId, &Actor)>;
+
+/// One row of the matrix: a document part, how to touch it, and for each role in
+/// [`Role::ALL`] order either `None` (allowed) or part of the refusal reason.
+struct Row {
+    id: &'static str,
+    part: &'static str,
+    base: fn(&mut AutoCommit, &DocId),
+    edit: Edit,
+    expect: [Option<&'static str>; 6],
+}
+
+fn rows() -> Vec<Row> {
+    const SEC_OR_ADMIN: &str = "only the branch secretary or an admin";
+    const LEADER: &str = "only the patrol's leader";
+    const OWN_SHEET: &str = "written by its own inspector alone";
+    const RAISE: &str = "only a secretary or an inspector raises";
+    const RESPONSIBLE: &str = "only the member responsible";
+    const VERIFY: &str = "only a secretary or an inspector verifies";
+    const SERVER: &str = "written by the server alone";
+    let dir = |part: &'static str, edit: fn(&mut Directory), expect| Row {
+        id: "directory:b1",
+        part,
+        base: no_base,
+        edit: Box::new(move |doc, id, _| edit_dir(doc, id, edit)),
+        expect,
+    };
+    fn edit_dir(doc: &mut AutoCommit, id: &DocId, f: fn(&mut Directory)) {
+        edit(doc, id, f);
+    }
+    let patrol_row = |part, change: fn(&mut Patrol)| Row {
+        id: "patrol:b1:p1",
+        part,
+        base: |doc, id| edit(doc, id, patrol_base),
+        edit: Box::new(move |doc, id, _| edit(doc, id, change)),
+        expect: [None, Some(LEADER), Some(LEADER), Some(LEADER), Some(LEADER), Some(LEADER)],
+    };
+    let sheet_row = |part, change: fn(&mut Sheet)| Row {
+        id: "sheet:b1:p1:insp",
+        part,
+        base: no_base,
+        edit: Box::new(move |doc, id, _| edit(doc, id, change)),
+        expect: [Some(OWN_SHEET), None, Some(OWN_SHEET), Some(OWN_SHEET), Some(OWN_SHEET), Some(OWN_SHEET)],
+    };
+    let report_row = |part, change: fn(&mut Report)| Row {
+        id: "report:b1:2026-11",
+        part,
+        base: no_base,
+        edit: Box::new(move |doc, id, _| edit(doc, id, change)),
+        expect: [Some(SERVER); 6],
+    };
+    vec![
+        dir("info", |d| d.info.name = "综采一队党支部".into(), [
+            Some("only an admin"), Some("only an admin"), Some("only an admin"),
+            Some("only an admin"), Some("only an admin"), None,
+        ]),
+        dir("zones", |d| {
+            d.zones.insert("z9".into(), Zone { name: "802溜子道".into(), ..Default::default() });
+        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
+        dir("posts", |d| {
+            d.posts.insert("p1".into(), Post { zone: "z1".into(), title: "党员示范岗".into(), ..Default::default() });
+        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
+        dir("members", |d| {
+            d.members.insert("wang".into(), Member { name: "王伟".into(), ..Default::default() });
+        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
+        dir("templates", |d| {
+            d.templates.insert("t2".into(), Template { name: "示范岗标准".into(), items: BTreeMap::new() });
+        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
+        patrol_row("plan", |p| {
+            p.plan.zones.insert("z2".into(), 2);
+        }),
+        patrol_row("notes", |p| p.notes = "巷道积水".into()),
+        patrol_row("closed_at", |p| p.closed_at = Some(99)),
+        sheet_row("zones", |s| {
+            let mut item = ItemEntry::default();
+            item.deductions.insert("r1".into(), Tally::new(1));
+            let mut zone = ZoneSheet { template: "t1".into(), ..Default::default() };
+            zone.items.insert("i1".into(), item);
+            s.zones.insert("z1".into(), zone);
+        }),
+        sheet_row("submitted_at", |s| s.submitted_at = Some(5)),
+        Row {
+            id: "problem:b1:x1",
+            part: "finding",
+            base: |doc, id| edit(doc, id, problem_base),
+            edit: Box::new(|doc, id, _| edit(doc, id, |p: &mut Problem| p.finding.measure = "重新吊挂".into())),
+            expect: [
+                Some("only whoever raised the problem"), None, Some(RAISE),
+                Some(RAISE), Some(RAISE), Some(RAISE),
+            ],
+        },
+        Row {
+            id: "problem:b1:x1",
+            part: "rectifications",
+            base: |doc, id| edit(doc, id, problem_base),
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |p: &mut Problem| {
+                    p.rectifications.insert(
+                        format!("r-{}", who.user),
+                        Rectification { at: 20, by: who.user.clone(), note: "再次整改".into(), photos: BTreeMap::new() },
+                    );
+                })
+            }),
+            expect: [
+                Some(RESPONSIBLE), Some(RESPONSIBLE), None,
+                Some(RESPONSIBLE), Some(RESPONSIBLE), Some(RESPONSIBLE),
+            ],
+        },
+        Row {
+            id: "problem:b1:x1",
+            part: "verifications",
+            base: |doc, id| edit(doc, id, problem_base),
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |p: &mut Problem| {
+                    p.verifications.insert(
+                        format!("v-{}", who.user),
+                        Verification { at: 30, by: who.user.clone(), outcome: Outcome::Verified, note: "".into() },
+                    );
+                })
+            }),
+            expect: [None, None, Some(VERIFY), Some(VERIFY), Some(VERIFY), Some(VERIFY)],
+        },
+        Row {
+            id: "cleanup:b1:c1",
+            part: "log",
+            base: |doc, id| edit(doc, id, cleanup_base),
+            edit: Box::new(|doc, id, _| edit(doc, id, |c: &mut Cleanup| c.log.person_times = 12)),
+            expect: {
+                const TL: Option<&str> = Some("only the team leader who logs the cleanup");
+                [TL, TL, TL, None, TL, TL]
+            },
+        },
+        Row {
+            id: "assessment:b1:z1:2026-11",
+            part: "self_score",
+            base: no_base,
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |a: &mut Assessment| a.self_score = scores(&who.user, 9))
+            }),
+            expect: {
+                const H: Option<&str> = Some("only a member responsible for the zone");
+                [H, H, None, H, H, H]
+            },
+        },
+        Row {
+            id: "assessment:b1:z1:2026-11",
+            part: "branch_score",
+            base: no_base,
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |a: &mut Assessment| a.branch_score = scores(&who.user, 8))
+            }),
+            expect: {
+                const S: Option<&str> = Some("only the branch secretary");
+                [None, S, S, S, S, S]
+            },
+        },
+        report_row("zones", |r| {
+            r.zones.insert("z1".into(), ZoneResult { score: Some(Points::whole(97)), rank: 1, money_fen: 2000 });
+        }),
+        report_row("open_problems", |r| r.open_problems = 2),
+        report_row("updated_at", |r| r.updated_at = Some(2)),
+        report_row("overdue_problems", |r| r.overdue_problems = 1),
+        Row {
+            id: "publication:b1",
+            part: "events",
+            base: no_base,
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |p: &mut Publication| {
+                    p.events.insert(
+                        format!("e-{}", who.user),
+                        LockEvent { period: "2026-10".into(), action: LockAction::Publish, by: who.user.clone(), at: 1 },
+                    );
+                })
+            }),
+            expect: {
+                const M: Option<&str> = Some("only a manager");
+                [M, M, M, M, None, M]
+            },
+        },
+    ]
+}
+
+fn check(got: Result<(), Refusal>, want: Option<&str>, what: &str) {
+    match (got, want) {
+        (Ok(()), None) => {}
+        (Err(refusal), Some(reason)) => {
+            assert!(refusal.reason.contains(reason), "{what}: refused with “{refusal}”, expected “{reason}”");
+        }
+        (got, want) => panic!("{what}: got {got:?}, expected {want:?}"),
+    }
+}
+
+#[test]
+fn every_role_against_every_part() {
+    let rows = rows();
+    // Every part of every kind has a row.
+    for kind in DocKind::ALL {
+        for part in parts_of(kind) {
+            assert!(
+                rows.iter().any(|r| r.part == *part && r.id.starts_with(kind.as_str())),
+                "no row for {kind}.{part}"
+            );
+        }
+    }
+    for row in &rows {
+        let id: DocId = row.id.parse().expect("id");
+        for (role, want) in Role::ALL.into_iter().zip(row.expect) {
+            let what = format!("{} {} by {role}", row.id, row.part);
+            let got = attempt(&id, row.base, &*row.edit, &actor(role, "b1"), &[]);
+            if let Err(refusal) = &got {
+                assert_eq!(refusal.part, row.part, "{what}");
+                assert_eq!(refusal.code, RefusalCode::NotWriter, "{what}");
+            }
+            check(got, want, &what);
+        }
+    }
+}
+
+#[test]
+fn every_role_from_another_branch() {
+    for row in rows() {
+        let id: DocId = row.id.parse().expect("id");
+        for (role, want) in Role::ALL.into_iter().zip(row.expect) {
+            let what = format!("{} {} by {role} of b2", row.id, row.part);
+            let got = attempt(&id, row.base, &*row.edit, &actor(role, "b2"), &[]);
+            if role.is_company_wide() {
+                check(got, want, &what);
+            } else {
+                let refusal = got.expect_err(&what);
+                assert_eq!(refusal.code, RefusalCode::WrongBranch, "{what}");
+                assert!(refusal.reason.contains("belongs to branch b1"), "{what}: {refusal}");
+            }
+        }
+    }
+}
+
+#[test]
+fn nobody_writes_a_header_or_an_unknown_part() {
+    for kind in DocKind::ALL {
+        let id: DocId = match kind {
+            DocKind::Directory => "directory:b1",
+            DocKind::Patrol => "patrol:b1:p1",
+            DocKind::Sheet => "sheet:b1:p1:insp",
+            DocKind::Problem => "problem:b1:x1",
+            DocKind::Cleanup => "cleanup:b1:c1",
+            DocKind::Assessment => "assessment:b1:z1:2026-11",
+            DocKind::Report => "report:b1:2026-11",
+            DocKind::Publication => "publication:b1",
+        }
+        .parse()
+        .expect("id");
+        for role in Role::ALL {
+            let header = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+                let header = match doc.get(ROOT, "header").expect("get") {
+                    Some((_, obj)) => obj,
+                    None => panic!("no header"),
+                };
+                doc.put(&header, "branch", "b2").expect("put");
+                doc.commit();
+            };
+            let refusal = attempt(&id, no_base, &header, &actor(role, "b1"), &[]).expect_err("header");
+            assert_eq!((refusal.code, refusal.part.as_str()), (RefusalCode::Immutable, "header"));
+            assert!(refusal.reason.contains("the header is fixed"), "{refusal}");
+
+            let extra = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+                doc.put(ROOT, "bonus", 1000).expect("put");
+                doc.commit();
+            };
+            let refusal = attempt(&id, no_base, &extra, &actor(role, "b1"), &[]).expect_err("extra");
+            assert_eq!((refusal.code, refusal.part.as_str()), (RefusalCode::Immutable, "bonus"));
+            assert!(refusal.reason.contains("has no part “bonus”"), "{refusal}");
+        }
+    }
+}
+
+#[test]
+fn a_change_that_changes_nothing_is_accepted() {
+    let id: DocId = "report:b1:2026-11".parse().expect("id");
+    let nothing = |_: &mut AutoCommit, _: &DocId, _: &Actor| {};
+    assert_eq!(attempt(&id, no_base, &nothing, &actor(Role::ZoneHolder, "b9"), &[]), Ok(()));
+}
+
+/// Validates a brand-new document as the device created it.
+fn create<D: Document>(id: &str, who: &Actor, f: impl FnOnce(&mut D)) -> Result<(), Refusal> {
+    let id: DocId = id.parse().expect("id");
+    let mut doc = genesis::<D>(&id).expect("genesis");
+    doc.set_actor(ActorId::from([7; 16]));
+    edit(&mut doc, &id, f);
+    let directory = directory();
+    let patrol = patrol();
+    let ctx = Context { directory: Some(&directory), patrol: Some(&patrol), locks: &[] };
+    validate_change(who, &id, &Automerge::new(), doc.document(), &ctx)
+}
+
+#[test]
+fn creating_documents() {
+    let insp = actor(Role::Inspector, "b1");
+    let holder = actor(Role::ZoneHolder, "b1");
+    let leader = actor(Role::TeamLeader, "b1");
+    let sec = actor(Role::Secretary, "b1");
+    let raise = |p: &mut Problem| {
+        problem_base(p);
+        p.rectifications.clear();
+    };
+    assert_eq!(create("problem:b1:n1", &insp, raise), Ok(()));
+    let refusal = create("problem:b1:n1", &holder, |p: &mut Problem| {
+        problem_base(p);
+        p.finding.raised_by = "holder".into();
+        p.rectifications.clear();
+    })
+    .expect_err("a holder does not raise problems");
+    assert!(refusal.reason.contains("only a secretary or an inspector raises"), "{refusal}");
+    // Raising a problem in someone else's name.
+    let refusal = create("problem:b1:n1", &sec, raise).expect_err("forged raiser");
+    assert!(refusal.reason.contains("only whoever raised"), "{refusal}");
+    // A problem needs its deadline.
+    let refusal = create("problem:b1:n1", &insp, |p: &mut Problem| {
+        raise(p);
+        p.finding.deadline = None;
+    })
+    .expect_err("no deadline");
+    assert_eq!(refusal.code, RefusalCode::OutOfRange);
+    assert!(refusal.reason.contains("a deadline"), "{refusal}");
+
+    assert_eq!(create("cleanup:b1:n1", &leader, cleanup_base), Ok(()));
+    let refusal = create("cleanup:b1:n1", &sec, |c: &mut Cleanup| {
+        cleanup_base(c);
+        c.log.leader = "sec".into();
+    })
+    .expect_err("only team leaders log cleanups");
+    assert!(refusal.reason.contains("only the team leader"), "{refusal}");
+
+    assert_eq!(create("patrol:b1:n1", &sec, patrol_base), Ok(()));
+    let refusal = create("patrol:b1:n1", &holder, |p: &mut Patrol| {
+        patrol_base(p);
+        p.plan.leader = "holder".into();
+    })
+    .expect_err("holders do not lead patrols");
+    assert!(refusal.reason.contains("only a secretary, an inspector or a manager"), "{refusal}");
+    let refusal = create("patrol:b1:n1", &sec, |p: &mut Patrol| {
+        patrol_base(p);
+        p.plan.date = None;
+    })
+    .expect_err("no date");
+    assert!(refusal.reason.contains("the day of the walk"), "{refusal}");
+}
+
+#[test]
+fn a_new_document_must_begin_with_its_genesis() {
+    let id: DocId = "problem:b1:n1".parse().expect("id");
+    // Built by hand instead of through genesis: same content, another first change.
+    let born = genesis::<Problem>(&id).expect("genesis");
+    let mut value: Problem = read(&born, &id).expect("read");
+    problem_base(&mut value);
+    let mut forged = AutoCommit::new();
+    write(&mut forged, &value).expect("write");
+    forged.commit();
+    let who = actor(Role::Inspector, "b1");
+    let refusal = validate_change(&who, &id, &Automerge::new(), forged.document(), &Context::default())
+        .expect_err("not genesis");
+    assert_eq!(refusal.code, RefusalCode::NotGenesis);
+    assert!(refusal.reason.contains("must begin with its genesis change"), "{refusal}");
+
+    // The genesis of another document does not do either.
+    let other: DocId = "problem:b1:n2".parse().expect("id");
+    let mut doc = genesis::<Problem>(&other).expect("genesis");
+    let refusal = validate_change(&who, &id, &Automerge::new(), doc.document(), &Context::default())
+        .expect_err("another genesis");
+    assert_eq!(refusal.code, RefusalCode::NotGenesis);
+}
+
+#[test]
+fn records_signed_by_someone_else() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let holder = actor(Role::ZoneHolder, "b1");
+    let forged = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.rectifications.insert(
+                "r9".into(),
+                Rectification { at: 20, by: "someone".into(), note: "".into(), photos: BTreeMap::new() },
+            );
+        })
+    };
+    let refusal = attempt(&id, |d, i| edit(d, i, problem_base), &forged, &holder, &[]).expect_err("forged");
+    assert!(refusal.reason.contains("signed by its author"), "{refusal}");
+
+    // One inspector cannot overwrite another's verification.
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.verifications.insert(
+                "v1".into(),
+                Verification { at: 30, by: "sec".into(), outcome: Outcome::Verified, note: "".into() },
+            );
+        })
+    };
+    let overwrite = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            let v = p.verifications.get_mut("v1").expect("v1");
+            v.outcome = Outcome::Reopened;
+        })
+    };
+    let refusal = attempt(&id, base, &overwrite, &actor(Role::Inspector, "b1"), &[]).expect_err("overwrite");
+    assert!(refusal.reason.contains("signed by its author"), "{refusal}");
+
+    // Nobody verifies their own rectification, even a secretary.
+    let sec_fixed = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+            p.rectifications.insert(
+                "r1".into(),
+                Rectification { at: 11, by: "sec".into(), note: "".into(), photos: BTreeMap::new() },
+            );
+        })
+    };
+    let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.verifications.insert(
+                "v2".into(),
+                Verification { at: 40, by: who.user.clone(), outcome: Outcome::Verified, note: "".into() },
+            );
+        })
+    };
+    let refusal = attempt(&id, sec_fixed, &verify, &actor(Role::Secretary, "b1"), &[]).expect_err("own fix");
+    assert!(refusal.reason.contains("nobody verifies their own rectification"), "{refusal}");
+
+    // Scores signed in someone else's name.
+    let id: DocId = "assessment:b1:z1:2026-11".parse().expect("id");
+    let other = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |a: &mut Assessment| a.branch_score = scores("someone", 9))
+    };
+    let refusal = attempt(&id, no_base, &other, &actor(Role::Secretary, "b1"), &[]).expect_err("forged");
+    assert!(refusal.reason.contains("sign with your own name"), "{refusal}");
+}
+
+#[test]
+fn values_out_of_range() {
+    let sec = actor(Role::Secretary, "b1");
+    let insp = actor(Role::Inspector, "b1");
+    let assessment: DocId = "assessment:b1:z1:2026-11".parse().expect("id");
+    let sheet: DocId = "sheet:b1:p1:insp".parse().expect("id");
+    type Case = (&'static DocId, &'static Actor, Edit, &'static str);
+    let assessment: &'static DocId = Box::leak(Box::new(assessment));
+    let sheet: &'static DocId = Box::leak(Box::new(sheet));
+    let sec: &'static Actor = Box::leak(Box::new(sec));
+    let insp: &'static Actor = Box::leak(Box::new(insp));
+    let score = |key: &'static str, points: Points| -> Edit {
+        Box::new(move |doc, id, who| {
+            edit(doc, id, |a: &mut Assessment| {
+                a.branch_score = scores(&who.user, 9);
+                a.branch_score.items.insert(key.into(), points);
+            })
+        })
+    };
+    let sheet_edit = |f: fn(&mut ZoneSheet)| -> Edit {
+        Box::new(move |doc, id, _| {
+            edit(doc, id, |s: &mut Sheet| {
+                let mut zone = ZoneSheet { template: "t1".into(), ..Default::default() };
+                f(&mut zone);
+                s.zones.insert("z1".into(), zone);
+            })
+        })
+    };
+    let cases: Vec<Case> = vec![
+        (assessment, sec, score("safety", Points(1001)), "a score must be from 0 to 10"),
+        (assessment, sec, score("safety", Points(-1)), "a score must be from 0 to 10"),
+        (assessment, sec, score("bribery", Points::whole(5)), "not one of the ten assessment items"),
+        (sheet, insp, sheet_edit(|z| {
+            let mut item = ItemEntry::default();
+            item.deductions.insert("r1".into(), Tally::new(-1));
+            z.items.insert("i1".into(), item);
+        }), "counted from 0 to 1000"),
+        (sheet, insp, sheet_edit(|z| {
+            z.items.insert("i9".into(), ItemEntry::default());
+        }), "checklist item i9 is not on template t1"),
+        (sheet, insp, sheet_edit(|z| {
+            let mut item = ItemEntry::default();
+            item.deductions.insert("r9".into(), Tally::new(1));
+            z.items.insert("i1".into(), item);
+        }), "deduction r9 is not a rule of item i1"),
+        (sheet, insp, sheet_edit(|z| z.template = "t9".into()), "template t9, which does not exist"),
+        (sheet, insp, sheet_edit(|z| {
+            let mut item = ItemEntry::default();
+            item.photos.insert("../../etc/passwd".into(), PhotoRef::default());
+            z.items.insert("i1".into(), item);
+        }), "SHA-256"),
+    ];
+    for (id, who, edit, reason) in cases {
+        let refusal = attempt(id, no_base, &*edit, who, &[]).expect_err(reason);
+        assert!(refusal.reason.contains(reason), "{reason}: {refusal}");
+    }
+    // The same with good values passes.
+    let good = sheet_edit(|z| {
+        let mut item = ItemEntry::default();
+        item.deductions.insert("r1".into(), Tally::new(2));
+        item.photos.insert(SHA.into(), PhotoRef::default());
+        z.items.insert("i1".into(), item);
+    });
+    assert_eq!(attempt(sheet, no_base, &*good, insp, &[]), Ok(()));
+}
+
+#[test]
+fn published_periods_are_locked() {
+    let lock = |period: &str| Lock { period: period.parse::<Period>().expect("period"), by: "mgr".into(), at: 1 };
+    let sec = actor(Role::Secretary, "b1");
+    let assessment: DocId = "assessment:b1:z1:2026-11".parse().expect("id");
+    let branch_score = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |a: &mut Assessment| a.branch_score = scores(&who.user, 9))
+    };
+    // (locks, locked?)
+    let cases: &[(&[&str], bool)] = &[
+        (&[], false),
+        (&["2026-11"], true),
+        (&["2026-Q4"], true),
+        (&["2026"], true),
+        (&["2026-10"], false),
+        (&["2026-W47"], false),
+        (&["2026-11-D2"], false),
+    ];
+    for (periods, locked) in cases {
+        let locks: Vec<Lock> = periods.iter().map(|p| lock(p)).collect();
+        let got = attempt(&assessment, no_base, &branch_score, &sec, &locks);
+        if *locked {
+            let refusal = got.expect_err("locked");
+            assert_eq!(refusal.code, RefusalCode::Locked, "{periods:?}");
+            assert!(refusal.reason.contains("ask a manager to reopen it"), "{refusal}");
+            assert!(refusal.reason.contains("published by mgr"), "{refusal}");
+        } else {
+            assert_eq!(got, Ok(()), "{periods:?}");
+        }
+    }
+    let refusal = attempt(&assessment, no_base, &branch_score, &sec, &[lock("2026-11")]).expect_err("locked");
+    assert!(refusal.reason.starts_with("2026年11月 (2026-11) was published"), "{refusal}");
+
+    // A patrol and its sheets on 20 November fall in week 47, the middle ten days, November.
+    let patrol_id: DocId = "patrol:b1:p1".parse().expect("id");
+    let notes = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, |p: &mut Patrol| p.notes = "补记".into());
+    let sheet_id: DocId = "sheet:b1:p1:insp".parse().expect("id");
+    let submit = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(3));
+    let cleanup_id: DocId = "cleanup:b1:c1".parse().expect("id");
+    let more = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, |c: &mut Cleanup| c.log.person_times = 3);
+    for (period, locked) in [("2026-W47", true), ("2026-11-D2", true), ("2026-11", true), ("2026-W48", false), ("2026-11-D3", false)] {
+        let locks = [lock(period)];
+        let p = attempt(&patrol_id, |d, i| edit(d, i, patrol_base), &notes, &sec, &locks);
+        let s = attempt(&sheet_id, no_base, &submit, &actor(Role::Inspector, "b1"), &locks);
+        let c = attempt(&cleanup_id, |d, i| edit(d, i, cleanup_base), &more, &actor(Role::TeamLeader, "b1"), &locks);
+        for got in [p, s, c] {
+            match got {
+                Err(r) if locked => assert_eq!(r.code, RefusalCode::Locked, "{period}"),
+                Ok(()) if !locked => {}
+                other => panic!("{period}: {other:?}"),
+            }
+        }
+    }
+    // Moving a patrol out of a locked week is refused too.
+    let move_out = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Patrol| p.plan.date = day("2026-12-01"))
+    };
+    let refusal = attempt(&patrol_id, |d, i| edit(d, i, patrol_base), &move_out, &sec, &[lock("2026-W47")]);
+    assert_eq!(refusal.map_err(|r| r.code), Err(RefusalCode::Locked));
+
+    // A problem's loop goes on whatever is published.
+    let problem_id: DocId = "problem:b1:x1".parse().expect("id");
+    let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.verifications.insert(
+                "v".into(),
+                Verification { at: 30, by: who.user.clone(), outcome: Outcome::Verified, note: "".into() },
+            );
+        })
+    };
+    let got = attempt(&problem_id, |d, i| edit(d, i, problem_base), &verify, &sec, &[lock("2026-11")]);
+    assert_eq!(got, Ok(()));
+}
+
+#[test]
+fn data_of_the_wrong_shape_is_malformed() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let wrong = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+        doc.put(ROOT, "finding", "not a map").expect("put");
+        doc.commit();
+    };
+    let refusal = attempt(&id, |d, i| edit(d, i, problem_base), &wrong, &actor(Role::Inspector, "b1"), &[])
+        .expect_err("malformed");
+    assert_eq!(refusal.code, RefusalCode::Malformed);
+    assert!(refusal.reason.contains("does not match the problem schema"), "{refusal}");
+}
+
+#[test]
+fn refusals_serialize_for_the_protocol() {
+    let refusal = Refusal::new(RefusalCode::Locked, "self_score", "locked");
+    let json = serde_json::to_value(&refusal).expect("json");
+    assert_eq!(json, serde_json::json!({"code": "locked", "part": "self_score", "reason": "locked"}));
+    assert_eq!(refusal.to_string(), "self_score: locked");
+}
