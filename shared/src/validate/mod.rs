@@ -203,7 +203,6 @@ pub(crate) struct Change<'a, D> {
     /// The state before; for a new document, as born.
     pub before: D,
     pub after: D,
-    pub is_new: bool,
     pub touched: &'a Touched,
     pub ctx: &'a Context<'a>,
 }
@@ -232,7 +231,7 @@ fn check<D: Document>(
         docs::read(before, id).map_err(|e| malformed(&e))?
     };
     let after: D = docs::read(after, id).map_err(|e| malformed(&e))?;
-    checker(&Change { actor, id, before, after, is_new, touched, ctx })
+    checker(&Change { actor, id, before, after, touched, ctx })
 }
 
 /// Refuses if a date falls in a published period.
