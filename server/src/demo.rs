@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use automerge::ActorId;
 use zonepatrol_shared::docs::{
-    self, DeductionRule, DocId, DocError, ItemEntry, Sheet, Tally, Template, TemplateItem,
+    self, DeductionRule, DocError, DocId, ItemEntry, Sheet, Tally, Template, TemplateItem,
     ZoneSheet,
 };
 use zonepatrol_shared::rules::grade::GradeThresholds;
@@ -65,7 +65,10 @@ pub fn template() -> Template {
             (format!("i{}", n + 1), item)
         })
         .collect();
-    Template { name: "党员责任区检查标准".to_owned(), items }
+    Template {
+        name: "党员责任区检查标准".to_owned(),
+        items,
+    }
 }
 
 /// How many times each inspector applied each item's rule in each zone, `[zone][inspector]`,
@@ -73,9 +76,21 @@ pub fn template() -> Template {
 fn marks() -> [[&'static [(usize, i64)]; 5]; 4] {
     [
         [&[], &[(2, 1)], &[], &[(3, 1)], &[]],
-        [&[(1, 2), (5, 1)], &[(1, 1)], &[(1, 3)], &[(1, 2), (9, 1)], &[(1, 1), (4, 1)]],
+        [
+            &[(1, 2), (5, 1)],
+            &[(1, 1)],
+            &[(1, 3)],
+            &[(1, 2), (9, 1)],
+            &[(1, 1), (4, 1)],
+        ],
         [&[(6, 1)], &[(3, 1)], &[], &[(6, 1)], &[(8, 1)]],
-        [&[(4, 2), (9, 1)], &[(4, 1), (2, 2)], &[(4, 3), (9, 2)], &[(4, 1)], &[(4, 2), (7, 2), (2, 1)]],
+        [
+            &[(4, 2), (9, 1)],
+            &[(4, 1), (2, 2)],
+            &[(4, 3), (9, 2)],
+            &[(4, 1)],
+            &[(4, 2), (7, 2), (2, 1)],
+        ],
     ]
 }
 
@@ -95,7 +110,10 @@ pub fn weekly_results() -> Result<Vec<(String, Points)>, DocError> {
         doc.set_actor(ActorId::from([i as u8 + 1; 16]));
         let mut sheet: Sheet = docs::read(&doc, &id)?;
         for (z, (zone, _)) in ZONES.iter().enumerate() {
-            let mut zone_sheet = ZoneSheet { template: "t1".into(), ..Default::default() };
+            let mut zone_sheet = ZoneSheet {
+                template: "t1".into(),
+                ..Default::default()
+            };
             for &(item, count) in marks[z][i] {
                 let mut entry = ItemEntry::default();
                 entry.deductions.insert("r1".into(), Tally::new(count));
@@ -120,7 +138,8 @@ pub fn weekly_results() -> Result<Vec<(String, Points)>, DocError> {
 }
 
 /// The demo month's final scores by zone.
-pub const MONTH_FINAL: [(&str, &str); 4] = [("z1", "97"), ("z2", "80"), ("z3", "95"), ("z4", "85.5")];
+pub const MONTH_FINAL: [(&str, &str); 4] =
+    [("z1", "97"), ("z2", "80"), ("z3", "95"), ("z4", "85.5")];
 
 fn zone_name(id: &str) -> &'static str {
     ZONES.iter().find(|z| z.0 == id).map_or("?", |z| z.1)
@@ -131,26 +150,48 @@ pub fn report() -> Result<String, DocError> {
     let mut out = String::new();
     let results = weekly_results()?;
     let ranking = rank(&results);
-    let _ = writeln!(out, "演示矿井 · 综采一队党支部（一类）· 2026年第47周 周检查（5名检查人员，去掉一个最高分和一个最低分）");
+    let _ = writeln!(
+        out,
+        "演示矿井 · 综采一队党支部（一类）· 2026年第47周 周检查（5名检查人员，去掉一个最高分和一个最低分）"
+    );
     for r in &ranking {
-        let _ = writeln!(out, "  第{}名  {:<8}  {}分", r.rank, zone_name(&r.key), r.score);
+        let _ = writeln!(
+            out,
+            "  第{}名  {:<8}  {}分",
+            r.rank,
+            zone_name(&r.key),
+            r.score
+        );
     }
     let (best, worst) = notice(&ranking, 1);
     let names = |v: &[zonepatrol_shared::rules::Ranked<String>]| {
-        v.iter().map(|r| zone_name(&r.key)).collect::<Vec<_>>().join("、")
+        v.iter()
+            .map(|r| zone_name(&r.key))
+            .collect::<Vec<_>>()
+            .join("、")
     };
     let _ = writeln!(out, "  通报：表扬 {}；批评 {}", names(&best), names(&worst));
 
     let money = MoneyRule::default();
     let grades = GradeThresholds::default();
-    let _ = writeln!(out, "2026年11月 责任区月度考评（高于95分每分奖10元，低于85分每分罚10元）");
+    let _ = writeln!(
+        out,
+        "2026年11月 责任区月度考评（高于95分每分奖10元，低于85分每分罚10元）"
+    );
     let mut total = zonepatrol_shared::Fen(0);
     for (zone, score) in MONTH_FINAL {
         let score: Points = score.parse().unwrap_or_default();
         let fen = money.money(score);
         total = total + fen;
         let grade = grades.grade(BranchCategory::MainProduction, score);
-        let _ = writeln!(out, "  {:<8}  {}分  {}  {}元", zone_name(zone), score, grade.label_zh(), fen);
+        let _ = writeln!(
+            out,
+            "  {:<8}  {}分  {}  {}元",
+            zone_name(zone),
+            score,
+            grade.label_zh(),
+            fen
+        );
     }
     let _ = writeln!(out, "  合计 {total}元");
     Ok(out)
@@ -163,7 +204,8 @@ mod tests {
     #[test]
     fn weekly_results_are_trimmed_means_of_the_sheets() {
         // Zone z1: sheets 100, 98, 100, 99, 100 → drop one 100 and the 98 → (100+99+100)/3.
-        let results: BTreeMap<String, Points> = weekly_results().expect("demo").into_iter().collect();
+        let results: BTreeMap<String, Points> =
+            weekly_results().expect("demo").into_iter().collect();
         assert_eq!(results["z1"], "99.67".parse().expect("points"));
         // Zone z2: 93, 98, 94, 91, 96 → drop 98 and 91 → (93+94+96)/3.
         assert_eq!(results["z2"], "94.33".parse().expect("points"));

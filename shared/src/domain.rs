@@ -73,9 +73,7 @@ impl fmt::Display for Role {
 
 /// A role name that is not one of [`Role::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown role “{0}”: use secretary, inspector, zone_holder, team_leader, manager or admin"
-)]
+#[error("unknown role “{0}”: use secretary, inspector, zone_holder, team_leader, manager or admin")]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
@@ -102,7 +100,11 @@ pub struct Actor {
 impl Actor {
     /// Builds an actor; a convenience for tests and tools.
     pub fn new(user: impl Into<String>, role: Role, branch: impl Into<String>) -> Actor {
-        Actor { user: user.into(), role, branch: branch.into() }
+        Actor {
+            user: user.into(),
+            role,
+            branch: branch.into(),
+        }
     }
 }
 
@@ -158,7 +160,18 @@ impl TryFrom<u8> for BranchCategory {
 
 /// The kind of an inspection walk.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum PatrolKind {
@@ -174,8 +187,12 @@ pub enum PatrolKind {
 
 impl PatrolKind {
     /// Every kind in order.
-    pub const ALL: [PatrolKind; 4] =
-        [PatrolKind::Weekly, PatrolKind::TenDay, PatrolKind::MonthlySelfCheck, PatrolKind::SpotCheck];
+    pub const ALL: [PatrolKind; 4] = [
+        PatrolKind::Weekly,
+        PatrolKind::TenDay,
+        PatrolKind::MonthlySelfCheck,
+        PatrolKind::SpotCheck,
+    ];
 
     /// The name in Chinese.
     pub fn label_zh(self) -> &'static str {
@@ -190,7 +207,18 @@ impl PatrolKind {
 
 /// How serious a problem is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Reconcile, Hydrate,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Reconcile,
+    Hydrate,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {

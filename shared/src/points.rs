@@ -107,7 +107,11 @@ impl FromStr for Points {
         {
             return Err(err());
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| err())?
+        };
         let frac: i64 = match frac.len() {
             0 => 0,
             1 => frac.parse::<i64>().map_err(|_| err())? * 10,
@@ -194,7 +198,17 @@ mod tests {
 
     #[test]
     fn points_refuse_what_is_not_a_score() {
-        for text in ["", ".", "abc", "1.234", "1,5", "--1", "1e3", "９", "1234567890123"] {
+        for text in [
+            "",
+            ".",
+            "abc",
+            "1.234",
+            "1,5",
+            "--1",
+            "1e3",
+            "９",
+            "1234567890123",
+        ] {
             let err = text.parse::<Points>().expect_err(text);
             assert!(err.to_string().contains("is not a score"), "{text}: {err}");
         }
@@ -202,7 +216,12 @@ mod tests {
 
     #[test]
     fn fen_display() {
-        let cases = [(Fen(2000), "+20.00"), (Fen(-5000), "-50.00"), (Fen(0), "0.00"), (Fen(-7), "-0.07")];
+        let cases = [
+            (Fen(2000), "+20.00"),
+            (Fen(-5000), "-50.00"),
+            (Fen(0), "0.00"),
+            (Fen(-7), "-0.07"),
+        ];
         for (fen, shown) in cases {
             assert_eq!(fen.to_string(), shown);
         }
@@ -210,7 +229,16 @@ mod tests {
 
     #[test]
     fn div_round_is_half_away_from_zero() {
-        let cases = [(5, 10, 1), (4, 10, 0), (-5, 10, -1), (-4, 10, 0), (15, 10, 2), (14, 10, 1), (0, 3, 0), (-15, 10, -2)];
+        let cases = [
+            (5, 10, 1),
+            (4, 10, 0),
+            (-5, 10, -1),
+            (-4, 10, 0),
+            (15, 10, 2),
+            (14, 10, 1),
+            (0, 3, 0),
+            (-15, 10, -2),
+        ];
         for (n, d, want) in cases {
             assert_eq!(div_round(n, d), want, "{n}/{d}");
         }

@@ -37,7 +37,10 @@ pub struct Scores {
 impl Scores {
     /// The total, once every one of the ten items is scored.
     pub fn total(&self) -> Option<Points> {
-        AssessmentItem::ALL.iter().map(|i| self.items.get(i.key()).copied()).sum()
+        AssessmentItem::ALL
+            .iter()
+            .map(|i| self.items.get(i.key()).copied())
+            .sum()
     }
 }
 
@@ -52,7 +55,11 @@ impl Document for Assessment {
     const KIND: DocKind = DocKind::Assessment;
 
     fn born(header: Header) -> Assessment {
-        Assessment { header, self_score: Scores::default(), branch_score: Scores::default() }
+        Assessment {
+            header,
+            self_score: Scores::default(),
+            branch_score: Scores::default(),
+        }
     }
 
     fn header(&self) -> &Header {

@@ -56,7 +56,10 @@ impl Document for Cleanup {
     const KIND: DocKind = DocKind::Cleanup;
 
     fn born(header: Header) -> Cleanup {
-        Cleanup { header, log: CleanupLog::default() }
+        Cleanup {
+            header,
+            log: CleanupLog::default(),
+        }
     }
 
     fn header(&self) -> &Header {

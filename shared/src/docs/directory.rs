@@ -140,15 +140,17 @@ impl Post {
         use PostStep as E;
         let mut events: Vec<(&String, &PostEvent)> = self.events.iter().collect();
         events.sort_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)));
-        events.into_iter().fold(S::Proposed, |now, (_, e)| match (now, e.step) {
-            (S::Proposed | S::Rejected, E::Propose) => S::Proposed,
-            (S::Proposed, E::Approve) => S::Approved,
-            (S::Proposed, E::Reject) => S::Rejected,
-            (S::Approved, E::Activate) => S::Active,
-            (S::Active | S::Approved, E::Revoke) => S::Revoked,
-            (S::Active, E::End) => S::Ended,
-            _ => now,
-        })
+        events
+            .into_iter()
+            .fold(S::Proposed, |now, (_, e)| match (now, e.step) {
+                (S::Proposed | S::Rejected, E::Propose) => S::Proposed,
+                (S::Proposed, E::Approve) => S::Approved,
+                (S::Proposed, E::Reject) => S::Rejected,
+                (S::Approved, E::Activate) => S::Active,
+                (S::Active | S::Approved, E::Revoke) => S::Revoked,
+                (S::Active, E::End) => S::Ended,
+                _ => now,
+            })
     }
 }
 
@@ -190,7 +192,9 @@ pub struct DeductionRule {
 impl Directory {
     /// Whether a user is a responsible member of a zone.
     pub fn holds(&self, user: &str, zone: &str) -> bool {
-        self.zones.get(zone).is_some_and(|z| z.holders.get(user).copied().unwrap_or(false))
+        self.zones
+            .get(zone)
+            .is_some_and(|z| z.holders.get(user).copied().unwrap_or(false))
     }
 }
 

@@ -86,13 +86,21 @@ pub enum DocId {
     /// `patrol:BRANCH:PATROL`.
     Patrol { branch: String, patrol: String },
     /// `sheet:BRANCH:PATROL:INSPECTOR`.
-    Sheet { branch: String, patrol: String, inspector: String },
+    Sheet {
+        branch: String,
+        patrol: String,
+        inspector: String,
+    },
     /// `problem:BRANCH:PROBLEM`.
     Problem { branch: String, problem: String },
     /// `cleanup:BRANCH:CLEANUP`.
     Cleanup { branch: String, cleanup: String },
     /// `assessment:BRANCH:ZONE:YYYY-MM`.
-    Assessment { branch: String, zone: String, month: Period },
+    Assessment {
+        branch: String,
+        zone: String,
+        month: Period,
+    },
     /// `report:BRANCH:PERIOD`.
     Report { branch: String, period: Period },
     /// `publication:BRANCH`.
@@ -112,7 +120,9 @@ pub struct DocIdError {
 /// Whether a name may stand in an id.
 pub fn is_valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 impl DocId {
@@ -149,14 +159,24 @@ impl fmt::Display for DocId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind();
         match self {
-            DocId::Directory { branch } | DocId::Publication { branch } => write!(f, "{kind}:{branch}"),
+            DocId::Directory { branch } | DocId::Publication { branch } => {
+                write!(f, "{kind}:{branch}")
+            }
             DocId::Patrol { branch, patrol } => write!(f, "{kind}:{branch}:{patrol}"),
-            DocId::Sheet { branch, patrol, inspector } => {
+            DocId::Sheet {
+                branch,
+                patrol,
+                inspector,
+            } => {
                 write!(f, "{kind}:{branch}:{patrol}:{inspector}")
             }
             DocId::Problem { branch, problem } => write!(f, "{kind}:{branch}:{problem}"),
             DocId::Cleanup { branch, cleanup } => write!(f, "{kind}:{branch}:{cleanup}"),
-            DocId::Assessment { branch, zone, month } => write!(f, "{kind}:{branch}:{zone}:{month}"),
+            DocId::Assessment {
+                branch,
+                zone,
+                month,
+            } => write!(f, "{kind}:{branch}:{zone}:{month}"),
             DocId::Report { branch, period } => write!(f, "{kind}:{branch}:{period}"),
         }
     }
@@ -166,7 +186,10 @@ impl FromStr for DocId {
     type Err = DocIdError;
 
     fn from_str(s: &str) -> Result<DocId, DocIdError> {
-        let fail = |why| DocIdError { id: s.chars().take(200).collect(), why };
+        let fail = |why| DocIdError {
+            id: s.chars().take(200).collect(),
+            why,
+        };
         let parts: Vec<&str> = s.split(':').collect();
         if parts.iter().skip(1).any(|p| !is_valid_name(p)) {
             return Err(fail("each name is 1–64 letters, digits, “-”, “_” or “.”"));
@@ -175,20 +198,42 @@ impl FromStr for DocId {
         let id = match parts.as_slice() {
             ["directory", b] => DocId::Directory { branch: o(b) },
             ["publication", b] => DocId::Publication { branch: o(b) },
-            ["patrol", b, p] => DocId::Patrol { branch: o(b), patrol: o(p) },
-            ["sheet", b, p, i] => DocId::Sheet { branch: o(b), patrol: o(p), inspector: o(i) },
-            ["problem", b, p] => DocId::Problem { branch: o(b), problem: o(p) },
-            ["cleanup", b, c] => DocId::Cleanup { branch: o(b), cleanup: o(c) },
+            ["patrol", b, p] => DocId::Patrol {
+                branch: o(b),
+                patrol: o(p),
+            },
+            ["sheet", b, p, i] => DocId::Sheet {
+                branch: o(b),
+                patrol: o(p),
+                inspector: o(i),
+            },
+            ["problem", b, p] => DocId::Problem {
+                branch: o(b),
+                problem: o(p),
+            },
+            ["cleanup", b, c] => DocId::Cleanup {
+                branch: o(b),
+                cleanup: o(c),
+            },
             ["assessment", b, z, m] => {
-                let month: Period = m.parse().map_err(|_| fail("the month is written 2026-11"))?;
+                let month: Period = m
+                    .parse()
+                    .map_err(|_| fail("the month is written 2026-11"))?;
                 if month.kind() != PeriodKind::Month {
                     return Err(fail("the month is written 2026-11"));
                 }
-                DocId::Assessment { branch: o(b), zone: o(z), month }
+                DocId::Assessment {
+                    branch: o(b),
+                    zone: o(z),
+                    month,
+                }
             }
             ["report", b, p] => {
                 let period = p.parse().map_err(|_| fail("the period is not valid"))?;
-                DocId::Report { branch: o(b), period }
+                DocId::Report {
+                    branch: o(b),
+                    period,
+                }
             }
             [kind, ..] if DocKind::ALL.iter().any(|k| k.as_str() == *kind) => {
                 return Err(fail("wrong number of parts for its kind"));
@@ -207,7 +252,9 @@ impl Serialize for DocId {
 
 impl<'de> Deserialize<'de> for DocId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DocId, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 

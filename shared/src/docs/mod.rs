@@ -72,14 +72,14 @@ impl Header {
 pub enum DocError {
     /// The bytes are not an automerge document.
     #[error("the document data is damaged or not a Zone Patrol document: {0}")]
-    Corrupt(#[from] automerge::AutomergeError),
+    Corrupt(Box<automerge::AutomergeError>),
     /// The document does not have the shape this kind requires.
     #[error("the document does not match the {kind} schema: {source}")]
     Shape {
         /// The kind expected.
         kind: DocKind,
         /// What did not fit.
-        source: HydrateError,
+        source: Box<HydrateError>,
     },
     /// The document is another kind, or another id, than expected.
     #[error("expected the {expected} document {id}, found “{found}”")]
@@ -101,7 +101,19 @@ pub enum DocError {
     },
     /// Writing the document failed.
     #[error("could not write the document: {0}")]
-    Write(#[from] ReconcileError),
+    Write(Box<ReconcileError>),
+}
+
+impl From<automerge::AutomergeError> for DocError {
+    fn from(e: automerge::AutomergeError) -> DocError {
+        DocError::Corrupt(Box::new(e))
+    }
+}
+
+impl From<ReconcileError> for DocError {
+    fn from(e: ReconcileError) -> DocError {
+        DocError::Write(Box::new(e))
+    }
 }
 
 /// A kind of document with its Rust shape.
@@ -157,10 +169,18 @@ pub fn genesis_heads(id: &DocId) -> Result<Vec<ChangeHash>, DocError> {
 
 /// Reads a document of a known kind and id, checking its header.
 pub fn read<D: Document, R: autosurgeon::ReadDoc>(doc: &R, id: &DocId) -> Result<D, DocError> {
-    let header: Header = autosurgeon::hydrate_prop(doc, automerge::ROOT, "header")
-        .map_err(|source| DocError::Shape { kind: D::KIND, source })?;
+    let header: Header =
+        autosurgeon::hydrate_prop(doc, automerge::ROOT, "header").map_err(|source| {
+            DocError::Shape {
+                kind: D::KIND,
+                source: Box::new(source),
+            }
+        })?;
     if header.schema > SCHEMA {
-        return Err(DocError::NewerSchema { id: header.id, found: header.schema });
+        return Err(DocError::NewerSchema {
+            id: header.id,
+            found: header.schema,
+        });
     }
     if header.kind != D::KIND.as_str() || header.id != id.to_string() {
         return Err(DocError::WrongDocument {
@@ -169,7 +189,10 @@ pub fn read<D: Document, R: autosurgeon::ReadDoc>(doc: &R, id: &DocId) -> Result
             found: format!("{} {}", header.kind, header.id),
         });
     }
-    autosurgeon::hydrate(doc).map_err(|source| DocError::Shape { kind: D::KIND, source })
+    autosurgeon::hydrate(doc).map_err(|source| DocError::Shape {
+        kind: D::KIND,
+        source: Box::new(source),
+    })
 }
 
 /// Writes a document's new state into an automerge document: only what changed becomes

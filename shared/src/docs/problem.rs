@@ -90,10 +90,11 @@ pub struct Verification {
 impl Problem {
     /// The facts the status is derived from.
     pub fn facts(&self) -> Vec<Fact> {
-        let rect = self
-            .rectifications
-            .iter()
-            .map(|(id, r)| Fact { at: r.at, step: Step::Rectify, id: id.clone() });
+        let rect = self.rectifications.iter().map(|(id, r)| Fact {
+            at: r.at,
+            step: Step::Rectify,
+            id: id.clone(),
+        });
         let ver = self.verifications.iter().map(|(id, v)| Fact {
             at: v.at,
             step: match v.outcome {
@@ -112,7 +113,9 @@ impl Problem {
 
     /// Whether it is overdue on a day at the mine.
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        self.finding.deadline.is_some_and(|d| is_overdue(self.status(), d.0, today))
+        self.finding
+            .deadline
+            .is_some_and(|d| is_overdue(self.status(), d.0, today))
     }
 
     /// The user who recorded the latest rectification, if any.

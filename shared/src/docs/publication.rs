@@ -56,7 +56,9 @@ impl Publication {
     pub fn locks(&self) -> Vec<Lock> {
         let mut latest: BTreeMap<Period, (&String, &LockEvent)> = BTreeMap::new();
         for (id, e) in &self.events {
-            let Ok(period) = e.period.parse::<Period>() else { continue };
+            let Ok(period) = e.period.parse::<Period>() else {
+                continue;
+            };
             let newer = latest
                 .get(&period)
                 .is_none_or(|(pid, pe)| (e.at, id) > (pe.at, *pid));
@@ -67,7 +69,11 @@ impl Publication {
         latest
             .into_iter()
             .filter(|(_, (_, e))| e.action == LockAction::Publish)
-            .map(|(period, (_, e))| Lock { period, by: e.by.clone(), at: e.at })
+            .map(|(period, (_, e))| Lock {
+                period,
+                by: e.by.clone(),
+                at: e.at,
+            })
             .collect()
     }
 }
@@ -76,7 +82,10 @@ impl Document for Publication {
     const KIND: DocKind = DocKind::Publication;
 
     fn born(header: Header) -> Publication {
-        Publication { header, events: BTreeMap::new() }
+        Publication {
+            header,
+            events: BTreeMap::new(),
+        }
     }
 
     fn header(&self) -> &Header {

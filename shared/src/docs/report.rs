@@ -37,7 +37,13 @@ impl Document for Report {
     const KIND: DocKind = DocKind::Report;
 
     fn born(header: Header) -> Report {
-        Report { header, updated_at: None, zones: BTreeMap::new(), open_problems: 0, overdue_problems: 0 }
+        Report {
+            header,
+            updated_at: None,
+            zones: BTreeMap::new(),
+            open_problems: 0,
+            overdue_problems: 0,
+        }
     }
 
     fn header(&self) -> &Header {

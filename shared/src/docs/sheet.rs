@@ -87,7 +87,11 @@ impl Document for Sheet {
     const KIND: DocKind = DocKind::Sheet;
 
     fn born(header: Header) -> Sheet {
-        Sheet { header, zones: BTreeMap::new(), submitted_at: None }
+        Sheet {
+            header,
+            zones: BTreeMap::new(),
+            submitted_at: None,
+        }
     }
 
     fn header(&self) -> &Header {

@@ -70,7 +70,11 @@ fn genesis_is_the_same_change_on_every_device() {
         let id = id(text);
         let heads = genesis_heads(&id).expect("genesis");
         assert_eq!(heads.len(), 1, "{text}: one change");
-        assert_eq!(genesis_heads(&id).expect("genesis"), heads, "{text}: same hash");
+        assert_eq!(
+            genesis_heads(&id).expect("genesis"),
+            heads,
+            "{text}: same hash"
+        );
         let other = genesis_heads(&self::id(&text.replace("b1", "b2"))).expect("genesis");
         assert_ne!(other, heads, "{text}: another id, another change");
     }
@@ -82,9 +86,15 @@ fn reading_checks_the_header() {
     let doc = genesis::<Assessment>(&id).expect("genesis");
     let other = self::id("assessment:b1:z2:2026-11");
     let err = read::<Assessment, _>(&doc, &other).expect_err("another id");
-    assert!(err.to_string().contains("expected the assessment document"), "{err}");
+    assert!(
+        err.to_string().contains("expected the assessment document"),
+        "{err}"
+    );
     let err = read::<Problem, _>(&doc, &id).expect_err("another kind");
-    assert!(err.to_string().contains("problem schema") || err.to_string().contains("expected"), "{err}");
+    assert!(
+        err.to_string().contains("problem schema") || err.to_string().contains("expected"),
+        "{err}"
+    );
     assert!(genesis::<Problem>(&id).is_err());
 }
 
@@ -96,14 +106,39 @@ fn directory_secretary_and_admin_apart() {
     edit(&mut a, &id, |d: &mut Directory| {
         d.zones.insert(
             "z1".into(),
-            Zone { name: "三水平上车场".into(), active: true, ..Default::default() },
+            Zone {
+                name: "三水平上车场".into(),
+                active: true,
+                ..Default::default()
+            },
         );
-        d.members.insert("wang".into(), Member { name: "王伟".into(), ..Default::default() });
+        d.members.insert(
+            "wang".into(),
+            Member {
+                name: "王伟".into(),
+                ..Default::default()
+            },
+        );
     });
     edit(&mut b, &id, |d: &mut Directory| {
-        d.info = BranchInfo { name: "综采一队党支部".into(), category: 1 };
-        d.templates.insert("t1".into(), Template { name: "标准".into(), items: BTreeMap::new() });
-        d.members.insert("li".into(), Member { name: "李强".into(), ..Default::default() });
+        d.info = BranchInfo {
+            name: "综采一队党支部".into(),
+            category: 1,
+        };
+        d.templates.insert(
+            "t1".into(),
+            Template {
+                name: "标准".into(),
+                items: BTreeMap::new(),
+            },
+        );
+        d.members.insert(
+            "li".into(),
+            Member {
+                name: "李强".into(),
+                ..Default::default()
+            },
+        );
     });
     let d: Directory = merge_both_ways(&id, &mut a, &mut b);
     assert_eq!(d.zones["z1"].name, "三水平上车场");
@@ -135,8 +170,16 @@ fn patrol_leader_on_two_phones() {
     assert_eq!(p.plan.kind, PatrolKind::TenDay);
     assert_eq!(p.plan.inspectors.len(), 2);
     assert_eq!(p.plan.zones.get("z1"), Some(&1));
-    assert!(p.notes.as_str().contains("北翼巷道积水。"), "{}", p.notes.as_str());
-    assert!(p.notes.as_str().contains("南翼照明不足。"), "{}", p.notes.as_str());
+    assert!(
+        p.notes.as_str().contains("北翼巷道积水。"),
+        "{}",
+        p.notes.as_str()
+    );
+    assert!(
+        p.notes.as_str().contains("南翼照明不足。"),
+        "{}",
+        p.notes.as_str()
+    );
     assert_eq!(p.closed_at, Some(1_700_000_000_000));
 }
 
@@ -146,7 +189,10 @@ fn sheet_deductions_add_up() {
     let mut a = device::<Sheet>(&id, 1);
     // The zone was opened on one phone and synced to the other before they parted.
     edit(&mut a, &id, |s: &mut Sheet| {
-        let mut zone = ZoneSheet { template: "t1".into(), ..Default::default() };
+        let mut zone = ZoneSheet {
+            template: "t1".into(),
+            ..Default::default()
+        };
         let mut item = ItemEntry::default();
         item.deductions.insert("cable".into(), Tally::new(1));
         zone.items.insert("i1".into(), item);
@@ -156,13 +202,31 @@ fn sheet_deductions_add_up() {
     b.set_actor(ActorId::from([2; 16]));
     edit(&mut a, &id, |s: &mut Sheet| {
         let z = s.zones.get_mut("z1").expect("zone");
-        z.items.get_mut("i1").expect("item").deductions.get_mut("cable").expect("rule").add(2);
+        z.items
+            .get_mut("i1")
+            .expect("item")
+            .deductions
+            .get_mut("cable")
+            .expect("rule")
+            .add(2);
         z.note = "电缆吊挂不规范".into();
     });
     edit(&mut b, &id, |s: &mut Sheet| {
         let z = s.zones.get_mut("z1").expect("zone");
-        z.items.get_mut("i1").expect("item").deductions.get_mut("cable").expect("rule").add(1);
-        z.items.insert("i2".into(), ItemEntry { not_applicable: true, ..Default::default() });
+        z.items
+            .get_mut("i1")
+            .expect("item")
+            .deductions
+            .get_mut("cable")
+            .expect("rule")
+            .add(1);
+        z.items.insert(
+            "i2".into(),
+            ItemEntry {
+                not_applicable: true,
+                ..Default::default()
+            },
+        );
         s.submitted_at = Some(5);
     });
     let s: Sheet = merge_both_ways(&id, &mut a, &mut b);
@@ -196,13 +260,23 @@ fn problem_raiser_holder_and_inspector_apart() {
     edit(&mut b, &id, |p: &mut Problem| {
         p.rectifications.insert(
             "r1".into(),
-            Rectification { at: 10, by: "wang".into(), note: "已整改".into(), photos: BTreeMap::new() },
+            Rectification {
+                at: 10,
+                by: "wang".into(),
+                note: "已整改".into(),
+                photos: BTreeMap::new(),
+            },
         );
     });
     edit(&mut c, &id, |p: &mut Problem| {
         p.verifications.insert(
             "v1".into(),
-            Verification { at: 20, by: "li".into(), outcome: Outcome::Verified, note: "".into() },
+            Verification {
+                at: 20,
+                by: "li".into(),
+                outcome: Outcome::Verified,
+                note: "".into(),
+            },
         );
     });
     let mut ab = a.fork();
@@ -225,7 +299,11 @@ fn cleanup_leader_on_two_phones() {
         c.log.participants.insert("王伟".into(), true);
         c.log.items.insert(
             "w1".into(),
-            WorkItem { what: "电缆重新吊挂".into(), quantity_milli: 120_000, unit: "m".into() },
+            WorkItem {
+                what: "电缆重新吊挂".into(),
+                quantity_milli: 120_000,
+                unit: "m".into(),
+            },
         );
     });
     edit(&mut b, &id, |c: &mut Cleanup| {
@@ -234,7 +312,11 @@ fn cleanup_leader_on_two_phones() {
         c.log.person_times = 47;
         c.log.items.insert(
             "w2".into(),
-            WorkItem { what: "清理浮煤".into(), quantity_milli: 1_500, unit: "t".into() },
+            WorkItem {
+                what: "清理浮煤".into(),
+                quantity_milli: 1_500,
+                unit: "t".into(),
+            },
         );
     });
     let c: Cleanup = merge_both_ways(&id, &mut a, &mut b);
@@ -252,13 +334,17 @@ fn assessment_holder_and_secretary_start_it_apart() {
     let mut b = device::<Assessment>(&id, 2);
     edit(&mut a, &id, |x: &mut Assessment| {
         for item in crate::rules::suggest::AssessmentItem::ALL {
-            x.self_score.items.insert(item.key().into(), Points::whole(10));
+            x.self_score
+                .items
+                .insert(item.key().into(), Points::whole(10));
         }
         x.self_score.by = "wang".into();
     });
     edit(&mut b, &id, |x: &mut Assessment| {
         for item in crate::rules::suggest::AssessmentItem::ALL {
-            x.branch_score.items.insert(item.key().into(), Points::whole(9));
+            x.branch_score
+                .items
+                .insert(item.key().into(), Points::whole(9));
         }
         x.branch_score.by = "zhao".into();
         x.branch_score.note = "安全管理需加强".into();
@@ -275,10 +361,24 @@ fn report_two_server_writes() {
     let mut a = device::<Report>(&id, 1);
     let mut b = device::<Report>(&id, 2);
     edit(&mut a, &id, |r: &mut Report| {
-        r.zones.insert("z1".into(), ZoneResult { score: Some(Points::whole(97)), rank: 1, money_fen: 2000 });
+        r.zones.insert(
+            "z1".into(),
+            ZoneResult {
+                score: Some(Points::whole(97)),
+                rank: 1,
+                money_fen: 2000,
+            },
+        );
     });
     edit(&mut b, &id, |r: &mut Report| {
-        r.zones.insert("z2".into(), ZoneResult { score: Some(Points::whole(80)), rank: 2, money_fen: -5000 });
+        r.zones.insert(
+            "z2".into(),
+            ZoneResult {
+                score: Some(Points::whole(80)),
+                rank: 2,
+                money_fen: -5000,
+            },
+        );
         r.open_problems = 3;
     });
     let r: Report = merge_both_ways(&id, &mut a, &mut b);
@@ -291,18 +391,39 @@ fn publication_two_managers_apart() {
     let id = id("publication:b1");
     let mut a = device::<Publication>(&id, 1);
     let mut b = device::<Publication>(&id, 2);
-    let event = |period: &str, action, by: &str, at| LockEvent { period: period.into(), action, by: by.into(), at };
+    let event = |period: &str, action, by: &str, at| LockEvent {
+        period: period.into(),
+        action,
+        by: by.into(),
+        at,
+    };
     edit(&mut a, &id, |p: &mut Publication| {
-        p.events.insert("e1".into(), event("2026-10", LockAction::Publish, "boss", 1));
-        p.events.insert("e3".into(), event("2026-09", LockAction::Publish, "boss", 1));
+        p.events.insert(
+            "e1".into(),
+            event("2026-10", LockAction::Publish, "boss", 1),
+        );
+        p.events.insert(
+            "e3".into(),
+            event("2026-09", LockAction::Publish, "boss", 1),
+        );
     });
     edit(&mut b, &id, |p: &mut Publication| {
-        p.events.insert("e2".into(), event("2026-W44", LockAction::Publish, "chief", 2));
-        p.events.insert("e4".into(), event("2026-09", LockAction::Reopen, "chief", 3));
+        p.events.insert(
+            "e2".into(),
+            event("2026-W44", LockAction::Publish, "chief", 2),
+        );
+        p.events.insert(
+            "e4".into(),
+            event("2026-09", LockAction::Reopen, "chief", 3),
+        );
     });
     let p: Publication = merge_both_ways(&id, &mut a, &mut b);
     assert_eq!(p.events.len(), 4);
-    let locked: Vec<String> = p.locks().into_iter().map(|l| l.period.to_string()).collect();
+    let locked: Vec<String> = p
+        .locks()
+        .into_iter()
+        .map(|l| l.period.to_string())
+        .collect();
     assert_eq!(locked, vec!["2026-W44", "2026-10"]);
 }
 
@@ -337,7 +458,14 @@ struct Wrote {
     na_items: Vec<String>,
 }
 
-fn apply(ops: &[Op], who: &str, problem: &mut AutoCommit, sheet: &mut AutoCommit, pid: &DocId, sid: &DocId) -> Wrote {
+fn apply(
+    ops: &[Op],
+    who: &str,
+    problem: &mut AutoCommit,
+    sheet: &mut AutoCommit,
+    pid: &DocId,
+    sid: &DocId,
+) -> Wrote {
     let mut wrote = Wrote::default();
     for (n, op) in ops.iter().enumerate() {
         let tag = format!("{who}{n}");
@@ -345,14 +473,28 @@ fn apply(ops: &[Op], who: &str, problem: &mut AutoCommit, sheet: &mut AutoCommit
             Op::Rectify => edit(problem, pid, |p: &mut Problem| {
                 p.rectifications.insert(
                     tag.clone(),
-                    Rectification { at: n as i64, by: who.into(), note: FreeText::default(), photos: BTreeMap::new() },
+                    Rectification {
+                        at: n as i64,
+                        by: who.into(),
+                        note: FreeText::default(),
+                        photos: BTreeMap::new(),
+                    },
                 );
             }),
             Op::Verify(ok) => edit(problem, pid, |p: &mut Problem| {
-                let outcome = if *ok { Outcome::Verified } else { Outcome::Reopened };
+                let outcome = if *ok {
+                    Outcome::Verified
+                } else {
+                    Outcome::Reopened
+                };
                 p.verifications.insert(
                     tag.clone(),
-                    Verification { at: n as i64, by: who.into(), outcome, note: FreeText::default() },
+                    Verification {
+                        at: n as i64,
+                        by: who.into(),
+                        outcome,
+                        note: FreeText::default(),
+                    },
                 );
             }),
             Op::AppendMeasure => edit(problem, pid, |p: &mut Problem| {
@@ -368,12 +510,23 @@ fn apply(ops: &[Op], who: &str, problem: &mut AutoCommit, sheet: &mut AutoCommit
                 continue;
             }
             Op::Note => edit(sheet, sid, |s: &mut Sheet| {
-                s.zones.get_mut("z1").expect("zone").note.0.push_str(&format!("[{tag}]"));
+                s.zones
+                    .get_mut("z1")
+                    .expect("zone")
+                    .note
+                    .0
+                    .push_str(&format!("[{tag}]"));
             }),
             Op::NotApplicable => {
                 edit(sheet, sid, |s: &mut Sheet| {
                     let zone = s.zones.get_mut("z1").expect("zone");
-                    zone.items.insert(tag.clone(), ItemEntry { not_applicable: true, ..Default::default() });
+                    zone.items.insert(
+                        tag.clone(),
+                        ItemEntry {
+                            not_applicable: true,
+                            ..Default::default()
+                        },
+                    );
                 });
                 wrote.na_items.push(tag);
                 continue;

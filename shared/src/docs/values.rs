@@ -66,7 +66,10 @@ pub struct Tally {
 impl Tally {
     /// A new tally with a starting value.
     pub fn new(value: i64) -> Tally {
-        Tally { value, loaded: None }
+        Tally {
+            value,
+            loaded: None,
+        }
     }
 
     /// The current value.
@@ -102,7 +105,10 @@ impl Reconcile for Tally {
 
 impl Hydrate for Tally {
     fn hydrate_counter(c: i64) -> Result<Self, HydrateError> {
-        Ok(Tally { value: c, loaded: Some(c) })
+        Ok(Tally {
+            value: c,
+            loaded: Some(c),
+        })
     }
 }
 
@@ -145,4 +151,3 @@ impl Hydrate for FreeText {
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
-

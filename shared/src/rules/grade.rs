@@ -39,7 +39,9 @@ pub struct GradeThresholds {
 impl Default for GradeThresholds {
     fn default() -> GradeThresholds {
         let t = |pass, excellent| (Points::whole(pass), Points::whole(excellent));
-        GradeThresholds { by_category: [t(80, 90), t(75, 85), t(70, 80), t(65, 75)] }
+        GradeThresholds {
+            by_category: [t(80, 90), t(75, 85), t(70, 80), t(65, 75)],
+        }
     }
 }
 
@@ -126,7 +128,10 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![(1, vec![("b3", 1), ("b1", 2), ("b5", 2)]), (4, vec![("b2", 1), ("b4", 2)])]
+            vec![
+                (1, vec![("b3", 1), ("b1", 2), ("b5", 2)]),
+                (4, vec![("b2", 1), ("b4", 2)])
+            ]
         );
     }
 }

@@ -61,7 +61,11 @@ pub fn rank<K: Ord + Clone>(entries: &[(K, Points)]) -> Vec<Ranked<K>> {
             Some(prev) if prev.score == *score => prev.rank,
             _ => i + 1,
         };
-        out.push(Ranked { key: key.clone(), score: *score, rank });
+        out.push(Ranked {
+            key: key.clone(),
+            score: *score,
+            rank,
+        });
     }
     out
 }
@@ -119,11 +123,20 @@ mod tests {
     #[test]
     fn trimming_threshold_is_configurable() {
         let rule = InspectionRule { trim_from: 3 };
-        assert_eq!(rule.zone_result(&pts(&["80", "90", "85"])), Some(Points::whole(85)));
-        assert_eq!(rule.zone_result(&pts(&["0", "90", "100"])), Some(Points::whole(90)));
+        assert_eq!(
+            rule.zone_result(&pts(&["80", "90", "85"])),
+            Some(Points::whole(85))
+        );
+        assert_eq!(
+            rule.zone_result(&pts(&["0", "90", "100"])),
+            Some(Points::whole(90))
+        );
         // Trimming two of two would leave nothing: a threshold below three acts as three.
         let rule = InspectionRule { trim_from: 1 };
-        assert_eq!(rule.zone_result(&pts(&["80", "90"])), Some(Points::whole(85)));
+        assert_eq!(
+            rule.zone_result(&pts(&["80", "90"])),
+            Some(Points::whole(85))
+        );
     }
 
     #[test]
@@ -135,7 +148,10 @@ mod tests {
             ("b", Points::whole(90)),
             ("e", Points::whole(70)),
         ];
-        let got: Vec<(&str, usize)> = rank(&entries).into_iter().map(|r| (r.key, r.rank)).collect();
+        let got: Vec<(&str, usize)> = rank(&entries)
+            .into_iter()
+            .map(|r| (r.key, r.rank))
+            .collect();
         assert_eq!(got, vec![("a", 1), ("b", 2), ("c", 2), ("d", 4), ("e", 5)]);
 
         let all_tied = vec![("x", Points::whole(1)), ("y", Points::whole(1))];
@@ -157,7 +173,10 @@ mod tests {
         let (best, worst) = notice(&ranking, 1);
         assert_eq!((keys(best), keys(worst)), (vec!["a"], vec!["e"]));
         let (best, worst) = notice(&ranking, 2);
-        assert_eq!((keys(best), keys(worst)), (vec!["a", "b", "c"], vec!["e", "d"]));
+        assert_eq!(
+            (keys(best), keys(worst)),
+            (vec!["a", "b", "c"], vec!["e", "d"])
+        );
         // Two zones, n = 2: each is best; nobody is named twice.
         let (best, worst) = notice(&rank(&entries[..2]), 2);
         assert_eq!((keys(best), keys(worst)), (vec!["a", "b"], vec![]));

@@ -40,7 +40,9 @@ impl MoneyRule {
     }
 }
 
+// Amounts in the tests are written yuan_fen: 20_00 is 20.00 yuan.
 #[cfg(test)]
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
 
@@ -76,7 +78,13 @@ mod tests {
             penalty_below: Points::whole(80),
             fen_per_point: 333,
         };
-        let cases = [("92", 6_66), ("90.01", 3), ("90.02", 7), ("79", -3_33), ("85", 0)];
+        let cases = [
+            ("92", 6_66),
+            ("90.01", 3),
+            ("90.02", 7),
+            ("79", -3_33),
+            ("85", 0),
+        ];
         for (score, fen) in cases {
             let score: Points = score.parse().expect("test points");
             assert_eq!(rule.money(score), Fen(fen), "{score}");

@@ -20,7 +20,9 @@ pub struct MineClock {
 
 impl Default for MineClock {
     fn default() -> MineClock {
-        MineClock { tz: chrono_tz::Asia::Shanghai }
+        MineClock {
+            tz: chrono_tz::Asia::Shanghai,
+        }
     }
 }
 
@@ -40,7 +42,8 @@ impl MineClock {
 
     /// The period of the given kind that contains a moment.
     pub fn period_of_millis(&self, kind: PeriodKind, unix_millis: i64) -> Option<Period> {
-        self.date_of_millis(unix_millis).map(|d| Period::containing(kind, d))
+        self.date_of_millis(unix_millis)
+            .map(|d| Period::containing(kind, d))
     }
 }
 
@@ -62,8 +65,13 @@ pub enum PeriodKind {
 
 impl PeriodKind {
     /// Every kind, shortest first.
-    pub const ALL: [PeriodKind; 5] =
-        [PeriodKind::Week, PeriodKind::TenDay, PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year];
+    pub const ALL: [PeriodKind; 5] = [
+        PeriodKind::Week,
+        PeriodKind::TenDay,
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Year,
+    ];
 }
 
 /// One period. Its text form (`2026-W47`, `2026-11-D2`, `2026-11`, `2026-Q4`, `2026`) is used
@@ -114,13 +122,21 @@ impl Period {
         match kind {
             PeriodKind::Week => {
                 let w = date.iso_week();
-                Period::Week { year: w.year(), week: w.week() }
+                Period::Week {
+                    year: w.year(),
+                    week: w.week(),
+                }
             }
-            PeriodKind::TenDay => {
-                Period::TenDay { year, month, part: ((date.day() - 1) / 10 + 1).min(3) }
-            }
+            PeriodKind::TenDay => Period::TenDay {
+                year,
+                month,
+                part: ((date.day() - 1) / 10 + 1).min(3),
+            },
             PeriodKind::Month => Period::Month { year, month },
-            PeriodKind::Quarter => Period::Quarter { year, quarter: (month - 1) / 3 + 1 },
+            PeriodKind::Quarter => Period::Quarter {
+                year,
+                quarter: (month - 1) / 3 + 1,
+            },
             PeriodKind::Year => Period::Year { year },
         }
     }
@@ -139,8 +155,9 @@ impl Period {
     /// The first day of the period.
     pub fn first_day(&self) -> NaiveDate {
         match *self {
-            Period::Week { year, week } => NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)
-                .unwrap_or(NaiveDate::MIN),
+            Period::Week { year, week } => {
+                NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).unwrap_or(NaiveDate::MIN)
+            }
             Period::TenDay { year, month, part } => ymd(year, month, (part - 1) * 10 + 1),
             Period::Month { year, month } => ymd(year, month, 1),
             Period::Quarter { year, quarter } => ymd(year, (quarter - 1) * 3 + 1, 1),
@@ -151,8 +168,15 @@ impl Period {
     /// The last day of the period, inclusive.
     pub fn last_day(&self) -> NaiveDate {
         match *self {
-            Period::Week { .. } => self.first_day().checked_add_days(Days::new(6)).unwrap_or(NaiveDate::MAX),
-            Period::TenDay { year, month, part: 3 } => last_day_of_month(year, month),
+            Period::Week { .. } => self
+                .first_day()
+                .checked_add_days(Days::new(6))
+                .unwrap_or(NaiveDate::MAX),
+            Period::TenDay {
+                year,
+                month,
+                part: 3,
+            } => last_day_of_month(year, month),
             Period::TenDay { year, month, part } => ymd(year, month, part * 10),
             Period::Month { year, month } => last_day_of_month(year, month),
             Period::Quarter { year, quarter } => last_day_of_month(year, quarter * 3),
@@ -172,12 +196,18 @@ impl Period {
 
     /// The period of the same kind that follows.
     pub fn next(&self) -> Period {
-        Period::containing(self.kind(), self.last_day().succ_opt().unwrap_or(NaiveDate::MAX))
+        Period::containing(
+            self.kind(),
+            self.last_day().succ_opt().unwrap_or(NaiveDate::MAX),
+        )
     }
 
     /// The period of the same kind that precedes.
     pub fn prev(&self) -> Period {
-        Period::containing(self.kind(), self.first_day().pred_opt().unwrap_or(NaiveDate::MIN))
+        Period::containing(
+            self.kind(),
+            self.first_day().pred_opt().unwrap_or(NaiveDate::MIN),
+        )
     }
 
     /// The period's name in Chinese, as shown to users: `2026年11月中旬`.
@@ -305,8 +335,16 @@ mod tests {
         assert_eq!(p.last_day(), d(last), "{name} last");
         assert!(p.contains(d(date)));
         assert_eq!(name.parse::<Period>(), Ok(p), "{name} parses");
-        assert_eq!(p.next().first_day(), d(last).succ_opt().expect("date"), "{name} next");
-        assert_eq!(p.prev().last_day(), d(first).pred_opt().expect("date"), "{name} prev");
+        assert_eq!(
+            p.next().first_day(),
+            d(last).succ_opt().expect("date"),
+            "{name} next"
+        );
+        assert_eq!(
+            p.prev().last_day(),
+            d(first).pred_opt().expect("date"),
+            "{name} prev"
+        );
     }
 
     #[test]
@@ -326,14 +364,62 @@ mod tests {
     #[test]
     fn ten_day_periods() {
         use PeriodKind::TenDay;
-        check("2026-11-01", TenDay, "2026-11-D1", "2026-11-01", "2026-11-10");
-        check("2026-11-10", TenDay, "2026-11-D1", "2026-11-01", "2026-11-10");
-        check("2026-11-11", TenDay, "2026-11-D2", "2026-11-11", "2026-11-20");
-        check("2026-11-20", TenDay, "2026-11-D2", "2026-11-11", "2026-11-20");
-        check("2026-11-21", TenDay, "2026-11-D3", "2026-11-21", "2026-11-30");
-        check("2026-12-31", TenDay, "2026-12-D3", "2026-12-21", "2026-12-31");
-        check("2027-02-28", TenDay, "2027-02-D3", "2027-02-21", "2027-02-28");
-        check("2028-02-29", TenDay, "2028-02-D3", "2028-02-21", "2028-02-29");
+        check(
+            "2026-11-01",
+            TenDay,
+            "2026-11-D1",
+            "2026-11-01",
+            "2026-11-10",
+        );
+        check(
+            "2026-11-10",
+            TenDay,
+            "2026-11-D1",
+            "2026-11-01",
+            "2026-11-10",
+        );
+        check(
+            "2026-11-11",
+            TenDay,
+            "2026-11-D2",
+            "2026-11-11",
+            "2026-11-20",
+        );
+        check(
+            "2026-11-20",
+            TenDay,
+            "2026-11-D2",
+            "2026-11-11",
+            "2026-11-20",
+        );
+        check(
+            "2026-11-21",
+            TenDay,
+            "2026-11-D3",
+            "2026-11-21",
+            "2026-11-30",
+        );
+        check(
+            "2026-12-31",
+            TenDay,
+            "2026-12-D3",
+            "2026-12-21",
+            "2026-12-31",
+        );
+        check(
+            "2027-02-28",
+            TenDay,
+            "2027-02-D3",
+            "2027-02-21",
+            "2027-02-28",
+        );
+        check(
+            "2028-02-29",
+            TenDay,
+            "2028-02-D3",
+            "2028-02-21",
+            "2028-02-29",
+        );
         assert_eq!(Period::containing(TenDay, d("2028-02-29")).days(), 9);
         assert_eq!(Period::containing(TenDay, d("2026-01-31")).days(), 11);
     }
@@ -359,13 +445,26 @@ mod tests {
     #[test]
     fn moments_become_dates_in_the_mines_time_zone() {
         let clock = MineClock::default();
-        let ms = |s: &str| s.parse::<DateTime<Utc>>().expect("test instant").timestamp_millis();
+        let ms = |s: &str| {
+            s.parse::<DateTime<Utc>>()
+                .expect("test instant")
+                .timestamp_millis()
+        };
         // 16:00 UTC on 31 March is midnight on 1 April in Shanghai.
-        assert_eq!(clock.date_of_millis(ms("2026-03-31T15:59:59Z")), Some(d("2026-03-31")));
-        assert_eq!(clock.date_of_millis(ms("2026-03-31T16:00:00Z")), Some(d("2026-04-01")));
+        assert_eq!(
+            clock.date_of_millis(ms("2026-03-31T15:59:59Z")),
+            Some(d("2026-03-31"))
+        );
+        assert_eq!(
+            clock.date_of_millis(ms("2026-03-31T16:00:00Z")),
+            Some(d("2026-04-01"))
+        );
         assert_eq!(
             clock.period_of_millis(PeriodKind::Quarter, ms("2026-03-31T16:00:00Z")),
-            Some(Period::Quarter { year: 2026, quarter: 2 })
+            Some(Period::Quarter {
+                year: 2026,
+                quarter: 2
+            })
         );
         // New Year's Eve in UTC is already the new year at the mine.
         assert_eq!(
@@ -373,7 +472,10 @@ mod tests {
             Some(Period::Year { year: 2027 })
         );
         let urumqi = MineClock::named("Asia/Urumqi").expect("known zone");
-        assert_eq!(urumqi.date_of_millis(ms("2026-03-31T16:00:00Z")), Some(d("2026-03-31")));
+        assert_eq!(
+            urumqi.date_of_millis(ms("2026-03-31T16:00:00Z")),
+            Some(d("2026-03-31"))
+        );
         assert!(MineClock::named("Mars/Olympus").is_err());
         assert_eq!(clock.date_of_millis(i64::MAX), None);
     }
@@ -381,9 +483,25 @@ mod tests {
     #[test]
     fn malformed_periods_are_refused() {
         for text in [
-            "", "26", "2026-", "2026-13", "2026-00", "2026-1", "2026-W54", "2026-W00", "2025-W53",
-            "2026-W1", "2026-Q5", "2026-Q0", "2026-11-D4", "2026-11-D0", "2026-11-X1",
-            "2026-11-D1-1", "２０２６", "-2026", "2026-W+1",
+            "",
+            "26",
+            "2026-",
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "2026-W54",
+            "2026-W00",
+            "2025-W53",
+            "2026-W1",
+            "2026-Q5",
+            "2026-Q0",
+            "2026-11-D4",
+            "2026-11-D0",
+            "2026-11-X1",
+            "2026-11-D1-1",
+            "２０２６",
+            "-2026",
+            "2026-W+1",
         ] {
             let err = text.parse::<Period>().expect_err(text);
             assert!(err.to_string().contains("is not a period"), "{text}");
@@ -409,10 +527,17 @@ mod tests {
 
     #[test]
     fn serde_uses_the_text_form() {
-        let p = Period::TenDay { year: 2026, month: 2, part: 3 };
+        let p = Period::TenDay {
+            year: 2026,
+            month: 2,
+            part: 3,
+        };
         let json = serde_json::to_string(&p).expect("serialize");
         assert_eq!(json, "\"2026-02-D3\"");
-        assert_eq!(serde_json::from_str::<Period>(&json).expect("deserialize"), p);
+        assert_eq!(
+            serde_json::from_str::<Period>(&json).expect("deserialize"),
+            p
+        );
         assert!(serde_json::from_str::<Period>("\"2026-2\"").is_err());
     }
 }

@@ -71,7 +71,9 @@ pub struct Fact {
 pub fn status(facts: &[Fact]) -> ProblemStatus {
     let mut ordered: Vec<&Fact> = facts.iter().collect();
     ordered.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-    ordered.into_iter().fold(ProblemStatus::Open, |now, fact| next(now, fact.step).unwrap_or(now))
+    ordered.into_iter().fold(ProblemStatus::Open, |now, fact| {
+        next(now, fact.step).unwrap_or(now)
+    })
 }
 
 /// The status after a step, or `None` when the step does not apply to the current status.
@@ -137,7 +139,11 @@ mod tests {
         steps
             .iter()
             .enumerate()
-            .map(|(i, &(at, step))| Fact { at, step, id: format!("f{i}") })
+            .map(|(i, &(at, step))| Fact {
+                at,
+                step,
+                id: format!("f{i}"),
+            })
             .collect()
     }
 
@@ -150,10 +156,16 @@ mod tests {
             (&[(1, Rectify), (2, Verify)], Verified),
             (&[(1, Rectify), (2, Reopen)], Reopened),
             (&[(1, Rectify), (2, Reopen), (3, Rectify)], Rectified),
-            (&[(1, Rectify), (2, Reopen), (3, Rectify), (4, Verify)], Verified),
+            (
+                &[(1, Rectify), (2, Reopen), (3, Rectify), (4, Verify)],
+                Verified,
+            ),
             // Order is by time, not by the order facts arrived in.
             (&[(2, Verify), (1, Rectify)], Verified),
-            (&[(4, Verify), (3, Rectify), (2, Reopen), (1, Rectify)], Verified),
+            (
+                &[(4, Verify), (3, Rectify), (2, Reopen), (1, Rectify)],
+                Verified,
+            ),
             // Steps that do not apply are ignored.
             (&[(1, Verify)], Open),
             (&[(1, Reopen)], Open),
@@ -172,9 +184,21 @@ mod tests {
 
     #[test]
     fn equal_times_are_broken_by_id_on_every_device() {
-        let a = Fact { at: 1, step: Step::Rectify, id: "a".into() };
-        let b = Fact { at: 2, step: Step::Verify, id: "b".into() };
-        let c = Fact { at: 2, step: Step::Reopen, id: "c".into() };
+        let a = Fact {
+            at: 1,
+            step: Step::Rectify,
+            id: "a".into(),
+        };
+        let b = Fact {
+            at: 2,
+            step: Step::Verify,
+            id: "b".into(),
+        };
+        let c = Fact {
+            at: 2,
+            step: Step::Reopen,
+            id: "c".into(),
+        };
         let one = status(&[a.clone(), b.clone(), c.clone()]);
         let other = status(&[c, b, a]);
         assert_eq!(one, other);
@@ -194,7 +218,11 @@ mod tests {
             (Open, "2028-02-29", "2028-03-01", true),
         ];
         for (status, deadline, today, want) in cases {
-            assert_eq!(is_overdue(status, d(deadline), d(today)), want, "{status:?} {deadline} {today}");
+            assert_eq!(
+                is_overdue(status, d(deadline), d(today)),
+                want,
+                "{status:?} {deadline} {today}"
+            );
         }
     }
 
@@ -209,23 +237,57 @@ mod tests {
         let cases = [
             (Step::Raise, who(Role::Secretary, false, false), None),
             (Step::Raise, who(Role::Inspector, false, false), None),
-            (Step::Raise, who(Role::ZoneHolder, false, false), Some("only a secretary or an inspector raises")),
-            (Step::Raise, who(Role::Manager, false, false), Some("only a secretary or an inspector raises")),
+            (
+                Step::Raise,
+                who(Role::ZoneHolder, false, false),
+                Some("only a secretary or an inspector raises"),
+            ),
+            (
+                Step::Raise,
+                who(Role::Manager, false, false),
+                Some("only a secretary or an inspector raises"),
+            ),
             (Step::Rectify, who(Role::ZoneHolder, true, false), None),
-            (Step::Rectify, who(Role::ZoneHolder, false, false), Some("only the member responsible")),
-            (Step::Rectify, who(Role::Secretary, false, false), Some("only the member responsible")),
+            (
+                Step::Rectify,
+                who(Role::ZoneHolder, false, false),
+                Some("only the member responsible"),
+            ),
+            (
+                Step::Rectify,
+                who(Role::Secretary, false, false),
+                Some("only the member responsible"),
+            ),
             (Step::Verify, who(Role::Inspector, false, false), None),
             (Step::Verify, who(Role::Secretary, false, false), None),
-            (Step::Verify, who(Role::Secretary, true, true), Some("nobody verifies their own")),
-            (Step::Verify, who(Role::ZoneHolder, true, false), Some("only a secretary or an inspector verifies")),
+            (
+                Step::Verify,
+                who(Role::Secretary, true, true),
+                Some("nobody verifies their own"),
+            ),
+            (
+                Step::Verify,
+                who(Role::ZoneHolder, true, false),
+                Some("only a secretary or an inspector verifies"),
+            ),
             (Step::Reopen, who(Role::Inspector, false, false), None),
-            (Step::Reopen, who(Role::TeamLeader, false, false), Some("only a secretary or an inspector verifies")),
-            (Step::Reopen, who(Role::Admin, false, false), Some("only a secretary or an inspector verifies")),
+            (
+                Step::Reopen,
+                who(Role::TeamLeader, false, false),
+                Some("only a secretary or an inspector verifies"),
+            ),
+            (
+                Step::Reopen,
+                who(Role::Admin, false, false),
+                Some("only a secretary or an inspector verifies"),
+            ),
         ];
         for (step, actor, want) in cases {
             match (may_take(step, actor), want) {
                 (Ok(()), None) => {}
-                (Err(reason), Some(w)) => assert!(reason.contains(w), "{step:?} {actor:?}: {reason}"),
+                (Err(reason), Some(w)) => {
+                    assert!(reason.contains(w), "{step:?} {actor:?}: {reason}")
+                }
                 (got, want) => panic!("{step:?} {actor:?}: got {got:?}, want {want:?}"),
             }
         }

@@ -67,7 +67,11 @@ pub fn sheet_score<'a>(items: impl IntoIterator<Item = &'a ItemMark>) -> SheetSc
     }
     let percent = (max.0 > 0)
         .then(|| Points(div_round(i128::from(total.0) * 10_000, i128::from(max.0)) as i64));
-    SheetScore { total, max, percent }
+    SheetScore {
+        total,
+        max,
+        percent,
+    }
 }
 
 #[cfg(test)]
@@ -91,18 +95,27 @@ mod tests {
         let cases: &[(ItemMark, ItemScore)] = &[
             (item("10", &[], false), ItemScore::Scored(p("10"))),
             (item("10", &[("2", 1)], false), ItemScore::Scored(p("8"))),
-            (item("10", &[("2", 3), ("0.5", 1)], false), ItemScore::Scored(p("3.5"))),
+            (
+                item("10", &[("2", 3), ("0.5", 1)], false),
+                ItemScore::Scored(p("3.5")),
+            ),
             (item("10", &[("2", 5)], false), ItemScore::Scored(p("0"))),
             // Never below zero.
             (item("10", &[("2", 50)], false), ItemScore::Scored(p("0"))),
-            (item("5", &[("3", 1), ("3", 1)], false), ItemScore::Scored(p("0"))),
+            (
+                item("5", &[("3", 1), ("3", 1)], false),
+                ItemScore::Scored(p("0")),
+            ),
             // N/A regardless of deductions.
             (item("10", &[("2", 1)], true), ItemScore::NotApplicable),
             // A negative count or rule cannot add points.
             (item("10", &[("2", -3)], false), ItemScore::Scored(p("10"))),
             (item("10", &[("-2", 3)], false), ItemScore::Scored(p("10"))),
             // Absurd counts saturate instead of overflowing.
-            (item("10", &[("2", i64::MAX)], false), ItemScore::Scored(p("0"))),
+            (
+                item("10", &[("2", i64::MAX)], false),
+                ItemScore::Scored(p("0")),
+            ),
         ];
         for (mark, want) in cases {
             assert_eq!(mark.score(), *want, "{mark:?}");
@@ -115,19 +128,35 @@ mod tests {
             let got = sheet_score(items);
             assert_eq!(
                 got,
-                SheetScore { total: p(total), max: p(max), percent: percent.map(p) },
+                SheetScore {
+                    total: p(total),
+                    max: p(max),
+                    percent: percent.map(p)
+                },
                 "{items:?}"
             );
         };
         check(&[], "0", "0", None);
-        check(&[item("10", &[], false), item("10", &[("2", 1)], false)], "18", "20", Some("90"));
+        check(
+            &[item("10", &[], false), item("10", &[("2", 1)], false)],
+            "18",
+            "20",
+            Some("90"),
+        );
         // N/A leaves the maximum: 8 of 10 is 80 %.
-        check(&[item("10", &[("2", 1)], false), item("10", &[], true)], "8", "10", Some("80"));
+        check(
+            &[item("10", &[("2", 1)], false), item("10", &[], true)],
+            "8",
+            "10",
+            Some("80"),
+        );
         check(&[item("10", &[], true)], "0", "0", None);
         // Rounded to the hundredth: 2/3 = 66.67 %.
         check(&[item("3", &[("1", 1)], false)], "2", "3", Some("66.67"));
         // A 100-point template with no N/A: the percentage equals the total.
-        let ten: Vec<ItemMark> = (0..10).map(|i| item("10", &[("1", i % 3)], false)).collect();
+        let ten: Vec<ItemMark> = (0..10)
+            .map(|i| item("10", &[("1", i % 3)], false))
+            .collect();
         check(&ten, "91", "100", Some("91"));
     }
 }

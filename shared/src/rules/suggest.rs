@@ -126,9 +126,17 @@ pub enum Reason {
     /// From the problems found.
     Problems { major: usize, general: usize },
     /// From how problems were rectified.
-    Timeliness { overdue: usize, late: usize, on_time: usize },
+    Timeliness {
+        overdue: usize,
+        late: usize,
+        on_time: usize,
+    },
     /// From the inspections and the cleanups logged.
-    Housekeeping { mean: Points, cleanups: usize, person_times: u32 },
+    Housekeeping {
+        mean: Points,
+        cleanups: usize,
+        person_times: u32,
+    },
 }
 
 impl Reason {
@@ -136,14 +144,25 @@ impl Reason {
     pub fn text_zh(&self) -> String {
         match self {
             Reason::Inspections { count, mean } => format!("本月{count}次检查平均{mean}分"),
-            Reason::Problems { major: 0, general: 0 } => "本月未发现问题".to_owned(),
+            Reason::Problems {
+                major: 0,
+                general: 0,
+            } => "本月未发现问题".to_owned(),
             Reason::Problems { major, general } => {
                 format!("本月发现重大问题{major}项、一般问题{general}项")
             }
-            Reason::Timeliness { overdue, late, on_time } => {
+            Reason::Timeliness {
+                overdue,
+                late,
+                on_time,
+            } => {
                 format!("按期整改{on_time}项，逾期整改{late}项，逾期未整改{overdue}项")
             }
-            Reason::Housekeeping { mean, cleanups, person_times } => {
+            Reason::Housekeeping {
+                mean,
+                cleanups,
+                person_times,
+            } => {
                 format!("检查平均{mean}分，整治{cleanups}次共{person_times}人次")
             }
         }
@@ -155,16 +174,27 @@ impl Reason {
             Reason::Inspections { count, mean } => {
                 format!("{count} inspections this month, mean {mean}")
             }
-            Reason::Problems { major: 0, general: 0 } => "no problems found this month".to_owned(),
+            Reason::Problems {
+                major: 0,
+                general: 0,
+            } => "no problems found this month".to_owned(),
             Reason::Problems { major, general } => {
                 format!("{major} major and {general} general problems found this month")
             }
-            Reason::Timeliness { overdue, late, on_time } => format!(
+            Reason::Timeliness {
+                overdue,
+                late,
+                on_time,
+            } => format!(
                 "{on_time} fixed on time, {late} fixed late, {overdue} overdue and not fixed"
             ),
-            Reason::Housekeeping { mean, cleanups, person_times } => format!(
-                "inspections mean {mean}; {cleanups} cleanups, {person_times} person-times"
-            ),
+            Reason::Housekeeping {
+                mean,
+                cleanups,
+                person_times,
+            } => {
+                format!("inspections mean {mean}; {cleanups} cleanups, {person_times} person-times")
+            }
         }
     }
 }
@@ -227,9 +257,16 @@ impl SuggestRule {
             out.push(Suggestion {
                 item: AssessmentItem::QualityStandard,
                 score: clamp(scaled),
-                reason: Reason::Inspections { count: evidence.inspections.len(), mean },
+                reason: Reason::Inspections {
+                    count: evidence.inspections.len(),
+                    mean,
+                },
             });
-            let person_times: u32 = evidence.cleanups.iter().copied().fold(0, u32::saturating_add);
+            let person_times: u32 = evidence
+                .cleanups
+                .iter()
+                .copied()
+                .fold(0, u32::saturating_add);
             out.push(Suggestion {
                 item: AssessmentItem::Housekeeping,
                 score: clamp(scaled + self.per_cleanup.times(count(evidence.cleanups.len()))),
@@ -242,12 +279,17 @@ impl SuggestRule {
         }
 
         if mean.is_some() || !evidence.problems.is_empty() {
-            let major = evidence.problems.iter().filter(|p| p.severity == Severity::Major).count();
+            let major = evidence
+                .problems
+                .iter()
+                .filter(|p| p.severity == Severity::Major)
+                .count();
             let general = evidence.problems.len() - major;
             out.push(Suggestion {
                 item: AssessmentItem::Safety,
                 score: clamp(
-                    max - self.per_major.times(count(major)) - self.per_general.times(count(general)),
+                    max - self.per_major.times(count(major))
+                        - self.per_general.times(count(general)),
                 ),
                 reason: Reason::Problems { major, general },
             });
@@ -272,7 +314,11 @@ impl SuggestRule {
                 score: clamp(
                     max - self.per_overdue.times(count(overdue)) - self.per_late.times(count(late)),
                 ),
-                reason: Reason::Timeliness { overdue, late, on_time },
+                reason: Reason::Timeliness {
+                    overdue,
+                    late,
+                    on_time,
+                },
             });
         }
 
@@ -292,8 +338,18 @@ mod tests {
     fn d(s: &str) -> NaiveDate {
         s.parse().expect("test date")
     }
-    fn problem(severity: Severity, deadline: &str, rectified: Option<&str>, status: ProblemStatus) -> ProblemEvidence {
-        ProblemEvidence { severity, deadline: d(deadline), rectified_on: rectified.map(d), status }
+    fn problem(
+        severity: Severity,
+        deadline: &str,
+        rectified: Option<&str>,
+        status: ProblemStatus,
+    ) -> ProblemEvidence {
+        ProblemEvidence {
+            severity,
+            deadline: d(deadline),
+            rectified_on: rectified.map(d),
+            status,
+        }
     }
 
     /// Runs the default rule and compares `(item, score, Chinese reason)`.
@@ -303,8 +359,10 @@ mod tests {
             .into_iter()
             .map(|s| (s.item, s.score, s.reason.text_zh()))
             .collect();
-        let want: Vec<(AssessmentItem, Points, String)> =
-            want.iter().map(|&(i, s, r)| (i, p(s), r.to_owned())).collect();
+        let want: Vec<(AssessmentItem, Points, String)> = want
+            .iter()
+            .map(|&(i, s, r)| (i, p(s), r.to_owned()))
+            .collect();
         assert_eq!(got, want);
     }
 
@@ -316,7 +374,10 @@ mod tests {
     #[test]
     fn inspections_alone() {
         check(
-            MonthEvidence { inspections: vec![p("90"), p("95")], ..Default::default() },
+            MonthEvidence {
+                inspections: vec![p("90"), p("95")],
+                ..Default::default()
+            },
             &[
                 (Safety, "10", "本月未发现问题"),
                 (Housekeeping, "9.25", "检查平均92.5分，整治0次共0人次"),
@@ -354,7 +415,11 @@ mod tests {
     fn suggestions_stay_between_zero_and_ten() {
         let many = vec![problem(Severity::Major, "2026-11-01", None, ProblemStatus::Open); 9];
         check(
-            MonthEvidence { problems: many, month_end: Some(d("2026-11-30")), ..Default::default() },
+            MonthEvidence {
+                problems: many,
+                month_end: Some(d("2026-11-30")),
+                ..Default::default()
+            },
             &[
                 (Safety, "0", "本月发现重大问题9项、一般问题0项"),
                 (Governance, "0", "按期整改0项，逾期整改0项，逾期未整改9项"),
@@ -364,9 +429,23 @@ mod tests {
 
     #[test]
     fn reasons_read_in_english_too() {
-        let r = Reason::Timeliness { overdue: 1, late: 0, on_time: 2 };
-        assert_eq!(r.text_en(), "2 fixed on time, 0 fixed late, 1 overdue and not fixed");
-        assert_eq!(Reason::Problems { major: 0, general: 0 }.text_en(), "no problems found this month");
+        let r = Reason::Timeliness {
+            overdue: 1,
+            late: 0,
+            on_time: 2,
+        };
+        assert_eq!(
+            r.text_en(),
+            "2 fixed on time, 0 fixed late, 1 overdue and not fixed"
+        );
+        assert_eq!(
+            Reason::Problems {
+                major: 0,
+                general: 0
+            }
+            .text_en(),
+            "no problems found this month"
+        );
     }
 
     #[test]

@@ -77,7 +77,11 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(code: RefusalCode, part: &str, reason: impl Into<String>) -> Refusal {
-        Refusal { code, part: part.to_owned(), reason: reason.into() }
+        Refusal {
+            code,
+            part: part.to_owned(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -87,8 +91,13 @@ pub type Touched = BTreeMap<String, BTreeSet<String>>;
 fn action_prop(action: &PatchAction) -> Option<String> {
     match action {
         PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key.clone()),
-        PatchAction::Increment { prop: Prop::Map(key), .. }
-        | PatchAction::Conflict { prop: Prop::Map(key) } => Some(key.clone()),
+        PatchAction::Increment {
+            prop: Prop::Map(key),
+            ..
+        }
+        | PatchAction::Conflict {
+            prop: Prop::Map(key),
+        } => Some(key.clone()),
         _ => None,
     }
 }
@@ -134,11 +143,17 @@ pub fn validate_change(
     let is_new = before_heads.is_empty();
     let base = if is_new {
         let genesis = docs::genesis_heads(id).map_err(|e| malformed(&e))?;
-        if genesis.iter().any(|h| after.get_change_by_hash(h).is_none()) {
+        if genesis
+            .iter()
+            .any(|h| after.get_change_by_hash(h).is_none())
+        {
             return Err(Refusal::new(
                 RefusalCode::NotGenesis,
                 "document",
-                format!("a new {} must begin with its genesis change: create it with the app", id.kind()),
+                format!(
+                    "a new {} must begin with its genesis change: create it with the app",
+                    id.kind()
+                ),
             ));
         }
         genesis
@@ -181,14 +196,86 @@ pub fn validate_change(
     }
 
     match id.kind() {
-        DocKind::Directory => check::<Directory>(actor, id, before, after, is_new, &touched, ctx, parts::directory),
-        DocKind::Patrol => check::<Patrol>(actor, id, before, after, is_new, &touched, ctx, parts::patrol),
-        DocKind::Sheet => check::<Sheet>(actor, id, before, after, is_new, &touched, ctx, parts::sheet),
-        DocKind::Problem => check::<Problem>(actor, id, before, after, is_new, &touched, ctx, parts::problem),
-        DocKind::Cleanup => check::<Cleanup>(actor, id, before, after, is_new, &touched, ctx, parts::cleanup),
-        DocKind::Assessment => check::<Assessment>(actor, id, before, after, is_new, &touched, ctx, parts::assessment),
-        DocKind::Report => check::<Report>(actor, id, before, after, is_new, &touched, ctx, parts::report),
-        DocKind::Publication => check::<Publication>(actor, id, before, after, is_new, &touched, ctx, parts::publication),
+        DocKind::Directory => check::<Directory>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::directory,
+        ),
+        DocKind::Patrol => check::<Patrol>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::patrol,
+        ),
+        DocKind::Sheet => check::<Sheet>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::sheet,
+        ),
+        DocKind::Problem => check::<Problem>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::problem,
+        ),
+        DocKind::Cleanup => check::<Cleanup>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::cleanup,
+        ),
+        DocKind::Assessment => check::<Assessment>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::assessment,
+        ),
+        DocKind::Report => check::<Report>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::report,
+        ),
+        DocKind::Publication => check::<Publication>(
+            actor,
+            id,
+            before,
+            after,
+            is_new,
+            &touched,
+            ctx,
+            parts::publication,
+        ),
     }
 }
 
@@ -231,7 +318,14 @@ fn check<D: Document>(
         docs::read(before, id).map_err(|e| malformed(&e))?
     };
     let after: D = docs::read(after, id).map_err(|e| malformed(&e))?;
-    checker(&Change { actor, id, before, after, touched, ctx })
+    checker(&Change {
+        actor,
+        id,
+        before,
+        after,
+        touched,
+        ctx,
+    })
 }
 
 /// Refuses if a date falls in a published period.
@@ -251,7 +345,10 @@ pub(crate) fn check_period_locks(
     last: NaiveDate,
     locks: &[Lock],
 ) -> Result<(), Refusal> {
-    match locks.iter().find(|l| l.period.first_day() <= first && last <= l.period.last_day()) {
+    match locks
+        .iter()
+        .find(|l| l.period.first_day() <= first && last <= l.period.last_day())
+    {
         Some(lock) => Err(locked(part, lock)),
         None => Ok(()),
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Change, Refusal, RefusalCode, check_locks, check_period_locks};
 use crate::docs::values::is_sha256_hex;
 use crate::docs::{
-    Assessment, Cleanup, DocId, DocKind, Directory, PhotoRef, Patrol, Problem, Publication, Report,
+    Assessment, Cleanup, Directory, DocId, DocKind, Patrol, PhotoRef, Problem, Publication, Report,
     Scores, Sheet,
 };
 use crate::domain::Role;
@@ -92,17 +92,31 @@ fn out_of_range(part: &str, reason: impl Into<String>) -> Result<(), Refusal> {
 fn photos_ok(part: &str, photos: &BTreeMap<String, PhotoRef>) -> Result<(), Refusal> {
     for (hash, photo) in photos {
         if !is_sha256_hex(hash) || !(photo.thumb.is_empty() || is_sha256_hex(&photo.thumb)) {
-            return out_of_range(part, "a photo must be named by the SHA-256 of its bytes: retake or re-add it");
+            return out_of_range(
+                part,
+                "a photo must be named by the SHA-256 of its bytes: retake or re-add it",
+            );
         }
     }
     Ok(())
 }
 
-fn role_in(c: &Change<'_, impl Sized>, part: &str, roles: &[Role], who: &str) -> Result<(), Refusal> {
+fn role_in(
+    c: &Change<'_, impl Sized>,
+    part: &str,
+    roles: &[Role],
+    who: &str,
+) -> Result<(), Refusal> {
     if roles.contains(&c.actor.role) {
         Ok(())
     } else {
-        not_writer(part, format!("only {who} may change this; you are signed in as {}", c.actor.role.label_zh()))
+        not_writer(
+            part,
+            format!(
+                "only {who} may change this; you are signed in as {}",
+                c.actor.role.label_zh()
+            ),
+        )
     }
 }
 
@@ -110,7 +124,12 @@ pub(super) fn directory(c: &Change<'_, Directory>) -> Result<(), Refusal> {
     for part in c.touched.keys() {
         match writer_of(DocKind::Directory, part) {
             Writer::Admin => role_in(c, part, &[Role::Admin], "an admin")?,
-            _ => role_in(c, part, &[Role::Secretary, Role::Admin], "the branch secretary or an admin")?,
+            _ => role_in(
+                c,
+                part,
+                &[Role::Secretary, Role::Admin],
+                "the branch secretary or an admin",
+            )?,
         }
     }
     let d = &c.after;
@@ -120,26 +139,53 @@ pub(super) fn directory(c: &Change<'_, Directory>) -> Result<(), Refusal> {
     for (id, template) in &d.templates {
         for item in template.items.values() {
             if item.max <= Points::ZERO || item.max > Points::whole(100) {
-                out_of_range("templates", format!("template {id}: an item's maximum must be above 0 and at most 100"))?;
+                out_of_range(
+                    "templates",
+                    format!("template {id}: an item's maximum must be above 0 and at most 100"),
+                )?;
             }
-            if item.rules.values().any(|r| r.points <= Points::ZERO || r.points > item.max) {
-                out_of_range("templates", format!("template {id}: a deduction must be above 0 and at most the item's maximum"))?;
+            if item
+                .rules
+                .values()
+                .any(|r| r.points <= Points::ZERO || r.points > item.max)
+            {
+                out_of_range(
+                    "templates",
+                    format!(
+                        "template {id}: a deduction must be above 0 and at most the item's maximum"
+                    ),
+                )?;
             }
         }
     }
     for zone in d.zones.values() {
         if !zone.template.is_empty() && !d.templates.contains_key(&zone.template) {
-            out_of_range("zones", format!("zone “{}” uses template {}, which does not exist", zone.name, zone.template))?;
+            out_of_range(
+                "zones",
+                format!(
+                    "zone “{}” uses template {}, which does not exist",
+                    zone.name, zone.template
+                ),
+            )?;
         }
     }
     Ok(())
 }
 
 pub(super) fn patrol(c: &Change<'_, Patrol>) -> Result<(), Refusal> {
-    let leader = if c.before.plan.leader.is_empty() { &c.after.plan.leader } else { &c.before.plan.leader };
+    let leader = if c.before.plan.leader.is_empty() {
+        &c.after.plan.leader
+    } else {
+        &c.before.plan.leader
+    };
     for part in c.touched.keys() {
         if c.before.plan.leader.is_empty() {
-            role_in(c, part, &[Role::Secretary, Role::Inspector, Role::Manager], "a secretary, an inspector or a manager")?;
+            role_in(
+                c,
+                part,
+                &[Role::Secretary, Role::Inspector, Role::Manager],
+                "a secretary, an inspector or a manager",
+            )?;
         }
         if *leader != c.actor.user {
             not_writer(part, "only the patrol's leader may change it")?;
@@ -151,27 +197,45 @@ pub(super) fn patrol(c: &Change<'_, Patrol>) -> Result<(), Refusal> {
     if c.after.plan.date.is_none() {
         out_of_range("plan", "a patrol needs the day of the walk")?;
     }
-    let dates: Vec<_> = [c.before.plan.date, c.after.plan.date].into_iter().flatten().map(|d| d.0).collect();
+    let dates: Vec<_> = [c.before.plan.date, c.after.plan.date]
+        .into_iter()
+        .flatten()
+        .map(|d| d.0)
+        .collect();
     check_locks("plan", &dates, c.ctx.locks)
 }
 
 pub(super) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
-    let DocId::Sheet { patrol: patrol_id, inspector, .. } = c.id else {
+    let DocId::Sheet {
+        patrol: patrol_id,
+        inspector,
+        ..
+    } = c.id
+    else {
         return out_of_range("document", "not a sheet id");
     };
     for part in c.touched.keys() {
         if *inspector != c.actor.user {
             not_writer(part, "a score sheet is written by its own inspector alone")?;
         }
-        role_in(c, part, &[Role::Secretary, Role::Inspector, Role::Manager], "an inspector")?;
+        role_in(
+            c,
+            part,
+            &[Role::Secretary, Role::Inspector, Role::Manager],
+            "an inspector",
+        )?;
     }
     if let Some(patrol) = c.ctx.patrol {
         if patrol.header.id.split(':').nth(2) != Some(patrol_id.as_str()) {
             return out_of_range("document", "the patrol given does not match the sheet");
         }
-        let listed = patrol.plan.inspectors.contains_key(inspector) || patrol.plan.leader == *inspector;
+        let listed =
+            patrol.plan.inspectors.contains_key(inspector) || patrol.plan.leader == *inspector;
         if !listed {
-            not_writer("zones", "you are not an inspector on this patrol: ask its leader to add you")?;
+            not_writer(
+                "zones",
+                "you are not an inspector on this patrol: ask its leader to add you",
+            )?;
         }
         let dates: Vec<_> = patrol.plan.date.into_iter().map(|d| d.0).collect();
         check_locks("zones", &dates, c.ctx.locks)?;
@@ -180,20 +244,47 @@ pub(super) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
         if let Some(directory) = c.ctx.directory
             && !directory.templates.contains_key(&zone.template)
         {
-            return out_of_range("zones", format!("zone {zone_id} is scored on template {}, which does not exist", zone.template));
+            return out_of_range(
+                "zones",
+                format!(
+                    "zone {zone_id} is scored on template {}, which does not exist",
+                    zone.template
+                ),
+            );
         }
         for (item_id, item) in &zone.items {
-            if item.deductions.values().any(|n| !(0..=1000).contains(&n.value())) {
+            if item
+                .deductions
+                .values()
+                .any(|n| !(0..=1000).contains(&n.value()))
+            {
                 out_of_range("zones", "a deduction is counted from 0 to 1000 times")?;
             }
             photos_ok("zones", &item.photos)?;
-            let Some(directory) = c.ctx.directory else { continue };
-            let Some(template) = directory.templates.get(&zone.template) else { continue };
-            let Some(t_item) = template.items.get(item_id) else {
-                return out_of_range("zones", format!("checklist item {item_id} is not on template {}", zone.template));
+            let Some(directory) = c.ctx.directory else {
+                continue;
             };
-            if let Some(rule) = item.deductions.keys().find(|r| !t_item.rules.contains_key(*r)) {
-                return out_of_range("zones", format!("deduction {rule} is not a rule of item {item_id}"));
+            let Some(template) = directory.templates.get(&zone.template) else {
+                continue;
+            };
+            let Some(t_item) = template.items.get(item_id) else {
+                return out_of_range(
+                    "zones",
+                    format!(
+                        "checklist item {item_id} is not on template {}",
+                        zone.template
+                    ),
+                );
+            };
+            if let Some(rule) = item
+                .deductions
+                .keys()
+                .find(|r| !t_item.rules.contains_key(*r))
+            {
+                return out_of_range(
+                    "zones",
+                    format!("deduction {rule} is not a rule of item {item_id}"),
+                );
             }
         }
     }
@@ -211,7 +302,10 @@ fn own_records<'a, T: 'a>(
     for key in c.touched.get(part).into_iter().flatten() {
         let names = [before.get(key), after.get(key)];
         if names.into_iter().flatten().any(|r| by(r) != c.actor.user) {
-            not_writer(part, "a record is signed by its author and changed by them alone")?;
+            not_writer(
+                part,
+                "a record is signed by its author and changed by them alone",
+            )?;
         }
     }
     Ok(())
@@ -219,7 +313,11 @@ fn own_records<'a, T: 'a>(
 
 pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
     let (b, a) = (&c.before, &c.after);
-    let finding = if b.finding.raised_by.is_empty() { &a.finding } else { &b.finding };
+    let finding = if b.finding.raised_by.is_empty() {
+        &a.finding
+    } else {
+        &b.finding
+    };
     for part in c.touched.keys() {
         let who = StepActor {
             role: c.actor.role,
@@ -231,7 +329,10 @@ pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
             Writer::Raiser => {
                 may_take(Step::Raise, who).or_else(|r| not_writer(part, r))?;
                 if !who.is_raiser {
-                    not_writer(part, "only whoever raised the problem may change the finding")?;
+                    not_writer(
+                        part,
+                        "only whoever raised the problem may change the finding",
+                    )?;
                 }
             }
             Writer::Responsible => {
@@ -247,13 +348,20 @@ pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
     if a.finding.raised_by != finding.raised_by {
         not_writer("finding", "who raised a problem cannot be changed")?;
     }
-    if a.finding.zone.is_empty() || a.finding.responsible.is_empty() || a.finding.deadline.is_none() {
-        out_of_range("finding", "a problem needs its zone, the responsible member and a deadline")?;
+    if a.finding.zone.is_empty() || a.finding.responsible.is_empty() || a.finding.deadline.is_none()
+    {
+        out_of_range(
+            "finding",
+            "a problem needs its zone, the responsible member and a deadline",
+        )?;
     }
     if let Some(directory) = c.ctx.directory
         && !directory.zones.contains_key(&a.finding.zone)
     {
-        out_of_range("finding", format!("zone {} is not in the branch directory", a.finding.zone))?;
+        out_of_range(
+            "finding",
+            format!("zone {} is not in the branch directory", a.finding.zone),
+        )?;
     }
     photos_ok("finding", &a.finding.photos)?;
     for r in a.rectifications.values() {
@@ -263,11 +371,23 @@ pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
 }
 
 pub(super) fn cleanup(c: &Change<'_, Cleanup>) -> Result<(), Refusal> {
-    let leader = if c.before.log.leader.is_empty() { &c.after.log.leader } else { &c.before.log.leader };
+    let leader = if c.before.log.leader.is_empty() {
+        &c.after.log.leader
+    } else {
+        &c.before.log.leader
+    };
     for part in c.touched.keys() {
-        role_in(c, part, &[Role::TeamLeader], "the team leader who logs the cleanup")?;
+        role_in(
+            c,
+            part,
+            &[Role::TeamLeader],
+            "the team leader who logs the cleanup",
+        )?;
         if *leader != c.actor.user {
-            not_writer(part, "only the team leader who logged the cleanup may change it")?;
+            not_writer(
+                part,
+                "only the team leader who logged the cleanup may change it",
+            )?;
         }
     }
     let log = &c.after.log;
@@ -280,26 +400,49 @@ pub(super) fn cleanup(c: &Change<'_, Cleanup>) -> Result<(), Refusal> {
     if log.person_times > 100_000 {
         out_of_range("log", "person-times must be at most 100,000")?;
     }
-    if log.items.values().any(|i| i.quantity_milli < 0 || i.unit.is_empty()) {
-        out_of_range("log", "a work item needs a quantity of zero or more and a unit")?;
+    if log
+        .items
+        .values()
+        .any(|i| i.quantity_milli < 0 || i.unit.is_empty())
+    {
+        out_of_range(
+            "log",
+            "a work item needs a quantity of zero or more and a unit",
+        )?;
     }
     photos_ok("log", &log.before)?;
     photos_ok("log", &log.after)?;
-    let dates: Vec<_> = [c.before.log.date, log.date].into_iter().flatten().map(|d| d.0).collect();
+    let dates: Vec<_> = [c.before.log.date, log.date]
+        .into_iter()
+        .flatten()
+        .map(|d| d.0)
+        .collect();
     check_locks("log", &dates, c.ctx.locks)
 }
 
 fn scores_ok(part: &str, scores: &Scores, actor: &str) -> Result<(), Refusal> {
     for (key, points) in &scores.items {
         if AssessmentItem::from_key(key).is_none() {
-            out_of_range(part, format!("“{key}” is not one of the ten assessment items"))?;
+            out_of_range(
+                part,
+                format!("“{key}” is not one of the ten assessment items"),
+            )?;
         }
         if *points < Points::ZERO || *points > AssessmentItem::MAX {
-            out_of_range(part, format!("a score must be from 0 to {}; {key} has {points}", AssessmentItem::MAX))?;
+            out_of_range(
+                part,
+                format!(
+                    "a score must be from 0 to {}; {key} has {points}",
+                    AssessmentItem::MAX
+                ),
+            )?;
         }
     }
     if scores.by != actor {
-        not_writer(part, "scores are signed by whoever gives them: sign with your own name")?;
+        not_writer(
+            part,
+            "scores are signed by whoever gives them: sign with your own name",
+        )?;
     }
     Ok(())
 }
@@ -312,10 +455,16 @@ pub(super) fn assessment(c: &Change<'_, Assessment>) -> Result<(), Refusal> {
         match writer_of(DocKind::Assessment, part) {
             Writer::ZoneHolder => {
                 let Some(directory) = c.ctx.directory else {
-                    return not_writer(part, "the branch directory is needed to know the zone's holders: sync first");
+                    return not_writer(
+                        part,
+                        "the branch directory is needed to know the zone's holders: sync first",
+                    );
                 };
                 if !directory.holds(&c.actor.user, zone) {
-                    not_writer(part, "only a member responsible for the zone gives its self-score")?;
+                    not_writer(
+                        part,
+                        "only a member responsible for the zone gives its self-score",
+                    )?;
                 }
                 scores_ok(part, &c.after.self_score, &c.actor.user)?;
             }
@@ -331,7 +480,10 @@ pub(super) fn assessment(c: &Change<'_, Assessment>) -> Result<(), Refusal> {
 
 pub(super) fn report(c: &Change<'_, Report>) -> Result<(), Refusal> {
     match c.touched.keys().next() {
-        Some(part) => not_writer(part, "reports are written by the server alone and are read-only"),
+        Some(part) => not_writer(
+            part,
+            "reports are written by the server alone and are read-only",
+        ),
         None => Ok(()),
     }
 }
@@ -342,11 +494,19 @@ pub(super) fn publication(c: &Change<'_, Publication>) -> Result<(), Refusal> {
     }
     for key in c.touched.get("events").into_iter().flatten() {
         if c.before.events.contains_key(key) {
-            not_writer("events", "a publish or reopen is on the record and cannot be changed or removed")?;
+            not_writer(
+                "events",
+                "a publish or reopen is on the record and cannot be changed or removed",
+            )?;
         }
-        let Some(event) = c.after.events.get(key) else { continue };
+        let Some(event) = c.after.events.get(key) else {
+            continue;
+        };
         if event.by != c.actor.user {
-            not_writer("events", "a publish or reopen is signed by the manager who does it")?;
+            not_writer(
+                "events",
+                "a publish or reopen is signed by the manager who does it",
+            )?;
         }
         if event.period.parse::<crate::rules::Period>().is_err() {
             out_of_range("events", format!("“{}” is not a period", event.period))?;

@@ -40,15 +40,36 @@ fn directory() -> Directory {
     let mut rules = BTreeMap::new();
     rules.insert(
         "r1".to_owned(),
-        DeductionRule { text: "电缆吊挂不规范".into(), points: Points::whole(2), needs_photo: true },
+        DeductionRule {
+            text: "电缆吊挂不规范".into(),
+            points: Points::whole(2),
+            needs_photo: true,
+        },
     );
     let mut items = BTreeMap::new();
     items.insert(
         "i1".to_owned(),
-        TemplateItem { order: 1, category: "文明生产".into(), text: "电缆吊挂".into(), max: Points::whole(10), rules },
+        TemplateItem {
+            order: 1,
+            category: "文明生产".into(),
+            text: "电缆吊挂".into(),
+            max: Points::whole(10),
+            rules,
+        },
     );
-    d.templates.insert("t1".into(), Template { name: "责任区检查标准".into(), items });
-    let mut zone = Zone { name: "三水平上车场".into(), template: "t1".into(), active: true, ..Default::default() };
+    d.templates.insert(
+        "t1".into(),
+        Template {
+            name: "责任区检查标准".into(),
+            items,
+        },
+    );
+    let mut zone = Zone {
+        name: "三水平上车场".into(),
+        template: "t1".into(),
+        active: true,
+        ..Default::default()
+    };
     zone.holders.insert("holder".into(), true);
     d.zones.insert("z1".into(), zone);
     d
@@ -77,7 +98,12 @@ fn problem_base(p: &mut Problem) {
     p.finding.deadline = day("2026-11-25");
     p.rectifications.insert(
         "r0".into(),
-        Rectification { at: 10, by: "holder".into(), note: "已整改".into(), photos: BTreeMap::new() },
+        Rectification {
+            at: 10,
+            by: "holder".into(),
+            note: "已整改".into(),
+            photos: BTreeMap::new(),
+        },
     );
 }
 
@@ -88,7 +114,11 @@ fn cleanup_base(c: &mut Cleanup) {
 }
 
 fn scores(by: &str, points: i64) -> Scores {
-    let mut s = Scores { by: by.to_owned(), at: Some(1), ..Default::default() };
+    let mut s = Scores {
+        by: by.to_owned(),
+        at: Some(1),
+        ..Default::default()
+    };
     for item in AssessmentItem::ALL {
         s.items.insert(item.key().into(), Points::whole(points));
     }
@@ -135,7 +165,11 @@ fn attempt(
     edit(&mut after, id, who);
     let directory = directory();
     let patrol = patrol();
-    let ctx = Context { directory: Some(&directory), patrol: Some(&patrol), locks };
+    let ctx = Context {
+        directory: Some(&directory),
+        patrol: Some(&patrol),
+        locks,
+    };
     validate_change(who, id, &before.document().clone(), after.document(), &ctx)
 }
 
@@ -176,14 +210,28 @@ fn rows() -> Vec<Row> {
         part,
         base: |doc, id| edit(doc, id, patrol_base),
         edit: Box::new(move |doc, id, _| edit(doc, id, change)),
-        expect: [None, Some(LEADER), Some(LEADER), Some(LEADER), Some(LEADER), Some(LEADER)],
+        expect: [
+            None,
+            Some(LEADER),
+            Some(LEADER),
+            Some(LEADER),
+            Some(LEADER),
+            Some(LEADER),
+        ],
     };
     let sheet_row = |part, change: fn(&mut Sheet)| Row {
         id: "sheet:b1:p1:insp",
         part,
         base: no_base,
         edit: Box::new(move |doc, id, _| edit(doc, id, change)),
-        expect: [Some(OWN_SHEET), None, Some(OWN_SHEET), Some(OWN_SHEET), Some(OWN_SHEET), Some(OWN_SHEET)],
+        expect: [
+            Some(OWN_SHEET),
+            None,
+            Some(OWN_SHEET),
+            Some(OWN_SHEET),
+            Some(OWN_SHEET),
+            Some(OWN_SHEET),
+        ],
     };
     let report_row = |part, change: fn(&mut Report)| Row {
         id: "report:b1:2026-11",
@@ -193,22 +241,99 @@ fn rows() -> Vec<Row> {
         expect: [Some(SERVER); 6],
     };
     vec![
-        dir("info", |d| d.info.name = "综采一队党支部".into(), [
-            Some("only an admin"), Some("only an admin"), Some("only an admin"),
-            Some("only an admin"), Some("only an admin"), None,
-        ]),
-        dir("zones", |d| {
-            d.zones.insert("z9".into(), Zone { name: "802溜子道".into(), ..Default::default() });
-        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
-        dir("posts", |d| {
-            d.posts.insert("p1".into(), Post { zone: "z1".into(), title: "党员示范岗".into(), ..Default::default() });
-        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
-        dir("members", |d| {
-            d.members.insert("wang".into(), Member { name: "王伟".into(), ..Default::default() });
-        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
-        dir("templates", |d| {
-            d.templates.insert("t2".into(), Template { name: "示范岗标准".into(), items: BTreeMap::new() });
-        }, [None, Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), Some(SEC_OR_ADMIN), None]),
+        dir(
+            "info",
+            |d| d.info.name = "综采一队党支部".into(),
+            [
+                Some("only an admin"),
+                Some("only an admin"),
+                Some("only an admin"),
+                Some("only an admin"),
+                Some("only an admin"),
+                None,
+            ],
+        ),
+        dir(
+            "zones",
+            |d| {
+                d.zones.insert(
+                    "z9".into(),
+                    Zone {
+                        name: "802溜子道".into(),
+                        ..Default::default()
+                    },
+                );
+            },
+            [
+                None,
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                None,
+            ],
+        ),
+        dir(
+            "posts",
+            |d| {
+                d.posts.insert(
+                    "p1".into(),
+                    Post {
+                        zone: "z1".into(),
+                        title: "党员示范岗".into(),
+                        ..Default::default()
+                    },
+                );
+            },
+            [
+                None,
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                None,
+            ],
+        ),
+        dir(
+            "members",
+            |d| {
+                d.members.insert(
+                    "wang".into(),
+                    Member {
+                        name: "王伟".into(),
+                        ..Default::default()
+                    },
+                );
+            },
+            [
+                None,
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                None,
+            ],
+        ),
+        dir(
+            "templates",
+            |d| {
+                d.templates.insert(
+                    "t2".into(),
+                    Template {
+                        name: "示范岗标准".into(),
+                        items: BTreeMap::new(),
+                    },
+                );
+            },
+            [
+                None,
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                Some(SEC_OR_ADMIN),
+                None,
+            ],
+        ),
         patrol_row("plan", |p| {
             p.plan.zones.insert("z2".into(), 2);
         }),
@@ -217,7 +342,10 @@ fn rows() -> Vec<Row> {
         sheet_row("zones", |s| {
             let mut item = ItemEntry::default();
             item.deductions.insert("r1".into(), Tally::new(1));
-            let mut zone = ZoneSheet { template: "t1".into(), ..Default::default() };
+            let mut zone = ZoneSheet {
+                template: "t1".into(),
+                ..Default::default()
+            };
             zone.items.insert("i1".into(), item);
             s.zones.insert("z1".into(), zone);
         }),
@@ -226,10 +354,18 @@ fn rows() -> Vec<Row> {
             id: "problem:b1:x1",
             part: "finding",
             base: |doc, id| edit(doc, id, problem_base),
-            edit: Box::new(|doc, id, _| edit(doc, id, |p: &mut Problem| p.finding.measure = "重新吊挂".into())),
+            edit: Box::new(|doc, id, _| {
+                edit(doc, id, |p: &mut Problem| {
+                    p.finding.measure = "重新吊挂".into()
+                })
+            }),
             expect: [
-                Some("only whoever raised the problem"), None, Some(RAISE),
-                Some(RAISE), Some(RAISE), Some(RAISE),
+                Some("only whoever raised the problem"),
+                None,
+                Some(RAISE),
+                Some(RAISE),
+                Some(RAISE),
+                Some(RAISE),
             ],
         },
         Row {
@@ -240,13 +376,22 @@ fn rows() -> Vec<Row> {
                 edit(doc, id, |p: &mut Problem| {
                     p.rectifications.insert(
                         format!("r-{}", who.user),
-                        Rectification { at: 20, by: who.user.clone(), note: "再次整改".into(), photos: BTreeMap::new() },
+                        Rectification {
+                            at: 20,
+                            by: who.user.clone(),
+                            note: "再次整改".into(),
+                            photos: BTreeMap::new(),
+                        },
                     );
                 })
             }),
             expect: [
-                Some(RESPONSIBLE), Some(RESPONSIBLE), None,
-                Some(RESPONSIBLE), Some(RESPONSIBLE), Some(RESPONSIBLE),
+                Some(RESPONSIBLE),
+                Some(RESPONSIBLE),
+                None,
+                Some(RESPONSIBLE),
+                Some(RESPONSIBLE),
+                Some(RESPONSIBLE),
             ],
         },
         Row {
@@ -257,11 +402,23 @@ fn rows() -> Vec<Row> {
                 edit(doc, id, |p: &mut Problem| {
                     p.verifications.insert(
                         format!("v-{}", who.user),
-                        Verification { at: 30, by: who.user.clone(), outcome: Outcome::Verified, note: "".into() },
+                        Verification {
+                            at: 30,
+                            by: who.user.clone(),
+                            outcome: Outcome::Verified,
+                            note: "".into(),
+                        },
                     );
                 })
             }),
-            expect: [None, None, Some(VERIFY), Some(VERIFY), Some(VERIFY), Some(VERIFY)],
+            expect: [
+                None,
+                None,
+                Some(VERIFY),
+                Some(VERIFY),
+                Some(VERIFY),
+                Some(VERIFY),
+            ],
         },
         Row {
             id: "cleanup:b1:c1",
@@ -278,7 +435,9 @@ fn rows() -> Vec<Row> {
             part: "self_score",
             base: no_base,
             edit: Box::new(|doc, id, who| {
-                edit(doc, id, |a: &mut Assessment| a.self_score = scores(&who.user, 9))
+                edit(doc, id, |a: &mut Assessment| {
+                    a.self_score = scores(&who.user, 9)
+                })
             }),
             expect: {
                 const H: Option<&str> = Some("only a member responsible for the zone");
@@ -290,7 +449,9 @@ fn rows() -> Vec<Row> {
             part: "branch_score",
             base: no_base,
             edit: Box::new(|doc, id, who| {
-                edit(doc, id, |a: &mut Assessment| a.branch_score = scores(&who.user, 8))
+                edit(doc, id, |a: &mut Assessment| {
+                    a.branch_score = scores(&who.user, 8)
+                })
             }),
             expect: {
                 const S: Option<&str> = Some("only the branch secretary");
@@ -298,7 +459,14 @@ fn rows() -> Vec<Row> {
             },
         },
         report_row("zones", |r| {
-            r.zones.insert("z1".into(), ZoneResult { score: Some(Points::whole(97)), rank: 1, money_fen: 2000 });
+            r.zones.insert(
+                "z1".into(),
+                ZoneResult {
+                    score: Some(Points::whole(97)),
+                    rank: 1,
+                    money_fen: 2000,
+                },
+            );
         }),
         report_row("open_problems", |r| r.open_problems = 2),
         report_row("updated_at", |r| r.updated_at = Some(2)),
@@ -311,7 +479,12 @@ fn rows() -> Vec<Row> {
                 edit(doc, id, |p: &mut Publication| {
                     p.events.insert(
                         format!("e-{}", who.user),
-                        LockEvent { period: "2026-10".into(), action: LockAction::Publish, by: who.user.clone(), at: 1 },
+                        LockEvent {
+                            period: "2026-10".into(),
+                            action: LockAction::Publish,
+                            by: who.user.clone(),
+                            at: 1,
+                        },
                     );
                 })
             }),
@@ -327,7 +500,10 @@ fn check(got: Result<(), Refusal>, want: Option<&str>, what: &str) {
     match (got, want) {
         (Ok(()), None) => {}
         (Err(refusal), Some(reason)) => {
-            assert!(refusal.reason.contains(reason), "{what}: refused with “{refusal}”, expected “{reason}”");
+            assert!(
+                refusal.reason.contains(reason),
+                "{what}: refused with “{refusal}”, expected “{reason}”"
+            );
         }
         (got, want) => panic!("{what}: got {got:?}, expected {want:?}"),
     }
@@ -340,7 +516,8 @@ fn every_role_against_every_part() {
     for kind in DocKind::ALL {
         for part in parts_of(kind) {
             assert!(
-                rows.iter().any(|r| r.part == *part && r.id.starts_with(kind.as_str())),
+                rows.iter()
+                    .any(|r| r.part == *part && r.id.starts_with(kind.as_str())),
                 "no row for {kind}.{part}"
             );
         }
@@ -371,7 +548,10 @@ fn every_role_from_another_branch() {
             } else {
                 let refusal = got.expect_err(&what);
                 assert_eq!(refusal.code, RefusalCode::WrongBranch, "{what}");
-                assert!(refusal.reason.contains("belongs to branch b1"), "{what}: {refusal}");
+                assert!(
+                    refusal.reason.contains("belongs to branch b1"),
+                    "{what}: {refusal}"
+                );
             }
         }
     }
@@ -401,16 +581,24 @@ fn nobody_writes_a_header_or_an_unknown_part() {
                 doc.put(&header, "branch", "b2").expect("put");
                 doc.commit();
             };
-            let refusal = attempt(&id, no_base, &header, &actor(role, "b1"), &[]).expect_err("header");
-            assert_eq!((refusal.code, refusal.part.as_str()), (RefusalCode::Immutable, "header"));
+            let refusal =
+                attempt(&id, no_base, &header, &actor(role, "b1"), &[]).expect_err("header");
+            assert_eq!(
+                (refusal.code, refusal.part.as_str()),
+                (RefusalCode::Immutable, "header")
+            );
             assert!(refusal.reason.contains("the header is fixed"), "{refusal}");
 
             let extra = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
                 doc.put(ROOT, "bonus", 1000).expect("put");
                 doc.commit();
             };
-            let refusal = attempt(&id, no_base, &extra, &actor(role, "b1"), &[]).expect_err("extra");
-            assert_eq!((refusal.code, refusal.part.as_str()), (RefusalCode::Immutable, "bonus"));
+            let refusal =
+                attempt(&id, no_base, &extra, &actor(role, "b1"), &[]).expect_err("extra");
+            assert_eq!(
+                (refusal.code, refusal.part.as_str()),
+                (RefusalCode::Immutable, "bonus")
+            );
             assert!(refusal.reason.contains("has no part “bonus”"), "{refusal}");
         }
     }
@@ -420,7 +608,10 @@ fn nobody_writes_a_header_or_an_unknown_part() {
 fn a_change_that_changes_nothing_is_accepted() {
     let id: DocId = "report:b1:2026-11".parse().expect("id");
     let nothing = |_: &mut AutoCommit, _: &DocId, _: &Actor| {};
-    assert_eq!(attempt(&id, no_base, &nothing, &actor(Role::ZoneHolder, "b9"), &[]), Ok(()));
+    assert_eq!(
+        attempt(&id, no_base, &nothing, &actor(Role::ZoneHolder, "b9"), &[]),
+        Ok(())
+    );
 }
 
 /// Validates a brand-new document as the device created it.
@@ -431,7 +622,11 @@ fn create<D: Document>(id: &str, who: &Actor, f: impl FnOnce(&mut D)) -> Result<
     edit(&mut doc, &id, f);
     let directory = directory();
     let patrol = patrol();
-    let ctx = Context { directory: Some(&directory), patrol: Some(&patrol), locks: &[] };
+    let ctx = Context {
+        directory: Some(&directory),
+        patrol: Some(&patrol),
+        locks: &[],
+    };
     validate_change(who, &id, &Automerge::new(), doc.document(), &ctx)
 }
 
@@ -452,7 +647,12 @@ fn creating_documents() {
         p.rectifications.clear();
     })
     .expect_err("a holder does not raise problems");
-    assert!(refusal.reason.contains("only a secretary or an inspector raises"), "{refusal}");
+    assert!(
+        refusal
+            .reason
+            .contains("only a secretary or an inspector raises"),
+        "{refusal}"
+    );
     // Raising a problem in someone else's name.
     let refusal = create("problem:b1:n1", &sec, raise).expect_err("forged raiser");
     assert!(refusal.reason.contains("only whoever raised"), "{refusal}");
@@ -479,7 +679,12 @@ fn creating_documents() {
         p.plan.leader = "holder".into();
     })
     .expect_err("holders do not lead patrols");
-    assert!(refusal.reason.contains("only a secretary, an inspector or a manager"), "{refusal}");
+    assert!(
+        refusal
+            .reason
+            .contains("only a secretary, an inspector or a manager"),
+        "{refusal}"
+    );
     let refusal = create("patrol:b1:n1", &sec, |p: &mut Patrol| {
         patrol_base(p);
         p.plan.date = None;
@@ -499,16 +704,33 @@ fn a_new_document_must_begin_with_its_genesis() {
     write(&mut forged, &value).expect("write");
     forged.commit();
     let who = actor(Role::Inspector, "b1");
-    let refusal = validate_change(&who, &id, &Automerge::new(), forged.document(), &Context::default())
-        .expect_err("not genesis");
+    let refusal = validate_change(
+        &who,
+        &id,
+        &Automerge::new(),
+        forged.document(),
+        &Context::default(),
+    )
+    .expect_err("not genesis");
     assert_eq!(refusal.code, RefusalCode::NotGenesis);
-    assert!(refusal.reason.contains("must begin with its genesis change"), "{refusal}");
+    assert!(
+        refusal
+            .reason
+            .contains("must begin with its genesis change"),
+        "{refusal}"
+    );
 
     // The genesis of another document does not do either.
     let other: DocId = "problem:b1:n2".parse().expect("id");
     let mut doc = genesis::<Problem>(&other).expect("genesis");
-    let refusal = validate_change(&who, &id, &Automerge::new(), doc.document(), &Context::default())
-        .expect_err("another genesis");
+    let refusal = validate_change(
+        &who,
+        &id,
+        &Automerge::new(),
+        doc.document(),
+        &Context::default(),
+    )
+    .expect_err("another genesis");
     assert_eq!(refusal.code, RefusalCode::NotGenesis);
 }
 
@@ -520,11 +742,17 @@ fn records_signed_by_someone_else() {
         edit(doc, id, |p: &mut Problem| {
             p.rectifications.insert(
                 "r9".into(),
-                Rectification { at: 20, by: "someone".into(), note: "".into(), photos: BTreeMap::new() },
+                Rectification {
+                    at: 20,
+                    by: "someone".into(),
+                    note: "".into(),
+                    photos: BTreeMap::new(),
+                },
             );
         })
     };
-    let refusal = attempt(&id, |d, i| edit(d, i, problem_base), &forged, &holder, &[]).expect_err("forged");
+    let refusal =
+        attempt(&id, |d, i| edit(d, i, problem_base), &forged, &holder, &[]).expect_err("forged");
     assert!(refusal.reason.contains("signed by its author"), "{refusal}");
 
     // One inspector cannot overwrite another's verification.
@@ -533,7 +761,12 @@ fn records_signed_by_someone_else() {
             problem_base(p);
             p.verifications.insert(
                 "v1".into(),
-                Verification { at: 30, by: "sec".into(), outcome: Outcome::Verified, note: "".into() },
+                Verification {
+                    at: 30,
+                    by: "sec".into(),
+                    outcome: Outcome::Verified,
+                    note: "".into(),
+                },
             );
         })
     };
@@ -543,7 +776,8 @@ fn records_signed_by_someone_else() {
             v.outcome = Outcome::Reopened;
         })
     };
-    let refusal = attempt(&id, base, &overwrite, &actor(Role::Inspector, "b1"), &[]).expect_err("overwrite");
+    let refusal =
+        attempt(&id, base, &overwrite, &actor(Role::Inspector, "b1"), &[]).expect_err("overwrite");
     assert!(refusal.reason.contains("signed by its author"), "{refusal}");
 
     // Nobody verifies their own rectification, even a secretary.
@@ -553,7 +787,12 @@ fn records_signed_by_someone_else() {
             p.finding.responsible = "sec".into();
             p.rectifications.insert(
                 "r1".into(),
-                Rectification { at: 11, by: "sec".into(), note: "".into(), photos: BTreeMap::new() },
+                Rectification {
+                    at: 11,
+                    by: "sec".into(),
+                    note: "".into(),
+                    photos: BTreeMap::new(),
+                },
             );
         })
     };
@@ -561,20 +800,37 @@ fn records_signed_by_someone_else() {
         edit(doc, id, |p: &mut Problem| {
             p.verifications.insert(
                 "v2".into(),
-                Verification { at: 40, by: who.user.clone(), outcome: Outcome::Verified, note: "".into() },
+                Verification {
+                    at: 40,
+                    by: who.user.clone(),
+                    outcome: Outcome::Verified,
+                    note: "".into(),
+                },
             );
         })
     };
-    let refusal = attempt(&id, sec_fixed, &verify, &actor(Role::Secretary, "b1"), &[]).expect_err("own fix");
-    assert!(refusal.reason.contains("nobody verifies their own rectification"), "{refusal}");
+    let refusal =
+        attempt(&id, sec_fixed, &verify, &actor(Role::Secretary, "b1"), &[]).expect_err("own fix");
+    assert!(
+        refusal
+            .reason
+            .contains("nobody verifies their own rectification"),
+        "{refusal}"
+    );
 
     // Scores signed in someone else's name.
     let id: DocId = "assessment:b1:z1:2026-11".parse().expect("id");
     let other = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
-        edit(doc, id, |a: &mut Assessment| a.branch_score = scores("someone", 9))
+        edit(doc, id, |a: &mut Assessment| {
+            a.branch_score = scores("someone", 9)
+        })
     };
-    let refusal = attempt(&id, no_base, &other, &actor(Role::Secretary, "b1"), &[]).expect_err("forged");
-    assert!(refusal.reason.contains("sign with your own name"), "{refusal}");
+    let refusal =
+        attempt(&id, no_base, &other, &actor(Role::Secretary, "b1"), &[]).expect_err("forged");
+    assert!(
+        refusal.reason.contains("sign with your own name"),
+        "{refusal}"
+    );
 }
 
 #[test]
@@ -599,35 +855,79 @@ fn values_out_of_range() {
     let sheet_edit = |f: fn(&mut ZoneSheet)| -> Edit {
         Box::new(move |doc, id, _| {
             edit(doc, id, |s: &mut Sheet| {
-                let mut zone = ZoneSheet { template: "t1".into(), ..Default::default() };
+                let mut zone = ZoneSheet {
+                    template: "t1".into(),
+                    ..Default::default()
+                };
                 f(&mut zone);
                 s.zones.insert("z1".into(), zone);
             })
         })
     };
     let cases: Vec<Case> = vec![
-        (assessment, sec, score("safety", Points(1001)), "a score must be from 0 to 10"),
-        (assessment, sec, score("safety", Points(-1)), "a score must be from 0 to 10"),
-        (assessment, sec, score("bribery", Points::whole(5)), "not one of the ten assessment items"),
-        (sheet, insp, sheet_edit(|z| {
-            let mut item = ItemEntry::default();
-            item.deductions.insert("r1".into(), Tally::new(-1));
-            z.items.insert("i1".into(), item);
-        }), "counted from 0 to 1000"),
-        (sheet, insp, sheet_edit(|z| {
-            z.items.insert("i9".into(), ItemEntry::default());
-        }), "checklist item i9 is not on template t1"),
-        (sheet, insp, sheet_edit(|z| {
-            let mut item = ItemEntry::default();
-            item.deductions.insert("r9".into(), Tally::new(1));
-            z.items.insert("i1".into(), item);
-        }), "deduction r9 is not a rule of item i1"),
-        (sheet, insp, sheet_edit(|z| z.template = "t9".into()), "template t9, which does not exist"),
-        (sheet, insp, sheet_edit(|z| {
-            let mut item = ItemEntry::default();
-            item.photos.insert("../../etc/passwd".into(), PhotoRef::default());
-            z.items.insert("i1".into(), item);
-        }), "SHA-256"),
+        (
+            assessment,
+            sec,
+            score("safety", Points(1001)),
+            "a score must be from 0 to 10",
+        ),
+        (
+            assessment,
+            sec,
+            score("safety", Points(-1)),
+            "a score must be from 0 to 10",
+        ),
+        (
+            assessment,
+            sec,
+            score("bribery", Points::whole(5)),
+            "not one of the ten assessment items",
+        ),
+        (
+            sheet,
+            insp,
+            sheet_edit(|z| {
+                let mut item = ItemEntry::default();
+                item.deductions.insert("r1".into(), Tally::new(-1));
+                z.items.insert("i1".into(), item);
+            }),
+            "counted from 0 to 1000",
+        ),
+        (
+            sheet,
+            insp,
+            sheet_edit(|z| {
+                z.items.insert("i9".into(), ItemEntry::default());
+            }),
+            "checklist item i9 is not on template t1",
+        ),
+        (
+            sheet,
+            insp,
+            sheet_edit(|z| {
+                let mut item = ItemEntry::default();
+                item.deductions.insert("r9".into(), Tally::new(1));
+                z.items.insert("i1".into(), item);
+            }),
+            "deduction r9 is not a rule of item i1",
+        ),
+        (
+            sheet,
+            insp,
+            sheet_edit(|z| z.template = "t9".into()),
+            "template t9, which does not exist",
+        ),
+        (
+            sheet,
+            insp,
+            sheet_edit(|z| {
+                let mut item = ItemEntry::default();
+                item.photos
+                    .insert("../../etc/passwd".into(), PhotoRef::default());
+                z.items.insert("i1".into(), item);
+            }),
+            "SHA-256",
+        ),
     ];
     for (id, who, edit, reason) in cases {
         let refusal = attempt(id, no_base, &*edit, who, &[]).expect_err(reason);
@@ -645,11 +945,17 @@ fn values_out_of_range() {
 
 #[test]
 fn published_periods_are_locked() {
-    let lock = |period: &str| Lock { period: period.parse::<Period>().expect("period"), by: "mgr".into(), at: 1 };
+    let lock = |period: &str| Lock {
+        period: period.parse::<Period>().expect("period"),
+        by: "mgr".into(),
+        at: 1,
+    };
     let sec = actor(Role::Secretary, "b1");
     let assessment: DocId = "assessment:b1:z1:2026-11".parse().expect("id");
     let branch_score = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
-        edit(doc, id, |a: &mut Assessment| a.branch_score = scores(&who.user, 9))
+        edit(doc, id, |a: &mut Assessment| {
+            a.branch_score = scores(&who.user, 9)
+        })
     };
     // (locks, locked?)
     let cases: &[(&[&str], bool)] = &[
@@ -667,27 +973,72 @@ fn published_periods_are_locked() {
         if *locked {
             let refusal = got.expect_err("locked");
             assert_eq!(refusal.code, RefusalCode::Locked, "{periods:?}");
-            assert!(refusal.reason.contains("ask a manager to reopen it"), "{refusal}");
+            assert!(
+                refusal.reason.contains("ask a manager to reopen it"),
+                "{refusal}"
+            );
             assert!(refusal.reason.contains("published by mgr"), "{refusal}");
         } else {
             assert_eq!(got, Ok(()), "{periods:?}");
         }
     }
-    let refusal = attempt(&assessment, no_base, &branch_score, &sec, &[lock("2026-11")]).expect_err("locked");
-    assert!(refusal.reason.starts_with("2026年11月 (2026-11) was published"), "{refusal}");
+    let refusal = attempt(
+        &assessment,
+        no_base,
+        &branch_score,
+        &sec,
+        &[lock("2026-11")],
+    )
+    .expect_err("locked");
+    assert!(
+        refusal
+            .reason
+            .starts_with("2026年11月 (2026-11) was published"),
+        "{refusal}"
+    );
 
     // A patrol and its sheets on 20 November fall in week 47, the middle ten days, November.
     let patrol_id: DocId = "patrol:b1:p1".parse().expect("id");
-    let notes = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, |p: &mut Patrol| p.notes = "补记".into());
+    let notes = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Patrol| p.notes = "补记".into())
+    };
     let sheet_id: DocId = "sheet:b1:p1:insp".parse().expect("id");
-    let submit = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(3));
+    let submit = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(3))
+    };
     let cleanup_id: DocId = "cleanup:b1:c1".parse().expect("id");
-    let more = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, |c: &mut Cleanup| c.log.person_times = 3);
-    for (period, locked) in [("2026-W47", true), ("2026-11-D2", true), ("2026-11", true), ("2026-W48", false), ("2026-11-D3", false)] {
+    let more = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |c: &mut Cleanup| c.log.person_times = 3)
+    };
+    for (period, locked) in [
+        ("2026-W47", true),
+        ("2026-11-D2", true),
+        ("2026-11", true),
+        ("2026-W48", false),
+        ("2026-11-D3", false),
+    ] {
         let locks = [lock(period)];
-        let p = attempt(&patrol_id, |d, i| edit(d, i, patrol_base), &notes, &sec, &locks);
-        let s = attempt(&sheet_id, no_base, &submit, &actor(Role::Inspector, "b1"), &locks);
-        let c = attempt(&cleanup_id, |d, i| edit(d, i, cleanup_base), &more, &actor(Role::TeamLeader, "b1"), &locks);
+        let p = attempt(
+            &patrol_id,
+            |d, i| edit(d, i, patrol_base),
+            &notes,
+            &sec,
+            &locks,
+        );
+        let s = attempt(
+            &sheet_id,
+            no_base,
+            &submit,
+            &actor(Role::Inspector, "b1"),
+            &locks,
+        );
+        let c = attempt(
+            &cleanup_id,
+            |d, i| edit(d, i, cleanup_base),
+            &more,
+            &actor(Role::TeamLeader, "b1"),
+            &locks,
+        );
         for got in [p, s, c] {
             match got {
                 Err(r) if locked => assert_eq!(r.code, RefusalCode::Locked, "{period}"),
@@ -700,7 +1051,13 @@ fn published_periods_are_locked() {
     let move_out = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
         edit(doc, id, |p: &mut Patrol| p.plan.date = day("2026-12-01"))
     };
-    let refusal = attempt(&patrol_id, |d, i| edit(d, i, patrol_base), &move_out, &sec, &[lock("2026-W47")]);
+    let refusal = attempt(
+        &patrol_id,
+        |d, i| edit(d, i, patrol_base),
+        &move_out,
+        &sec,
+        &[lock("2026-W47")],
+    );
     assert_eq!(refusal.map_err(|r| r.code), Err(RefusalCode::Locked));
 
     // A problem's loop goes on whatever is published.
@@ -709,11 +1066,22 @@ fn published_periods_are_locked() {
         edit(doc, id, |p: &mut Problem| {
             p.verifications.insert(
                 "v".into(),
-                Verification { at: 30, by: who.user.clone(), outcome: Outcome::Verified, note: "".into() },
+                Verification {
+                    at: 30,
+                    by: who.user.clone(),
+                    outcome: Outcome::Verified,
+                    note: "".into(),
+                },
             );
         })
     };
-    let got = attempt(&problem_id, |d, i| edit(d, i, problem_base), &verify, &sec, &[lock("2026-11")]);
+    let got = attempt(
+        &problem_id,
+        |d, i| edit(d, i, problem_base),
+        &verify,
+        &sec,
+        &[lock("2026-11")],
+    );
     assert_eq!(got, Ok(()));
 }
 
@@ -724,16 +1092,28 @@ fn data_of_the_wrong_shape_is_malformed() {
         doc.put(ROOT, "finding", "not a map").expect("put");
         doc.commit();
     };
-    let refusal = attempt(&id, |d, i| edit(d, i, problem_base), &wrong, &actor(Role::Inspector, "b1"), &[])
-        .expect_err("malformed");
+    let refusal = attempt(
+        &id,
+        |d, i| edit(d, i, problem_base),
+        &wrong,
+        &actor(Role::Inspector, "b1"),
+        &[],
+    )
+    .expect_err("malformed");
     assert_eq!(refusal.code, RefusalCode::Malformed);
-    assert!(refusal.reason.contains("does not match the problem schema"), "{refusal}");
+    assert!(
+        refusal.reason.contains("does not match the problem schema"),
+        "{refusal}"
+    );
 }
 
 #[test]
 fn refusals_serialize_for_the_protocol() {
     let refusal = Refusal::new(RefusalCode::Locked, "self_score", "locked");
     let json = serde_json::to_value(&refusal).expect("json");
-    assert_eq!(json, serde_json::json!({"code": "locked", "part": "self_score", "reason": "locked"}));
+    assert_eq!(
+        json,
+        serde_json::json!({"code": "locked", "part": "self_score", "reason": "locked"})
+    );
     assert_eq!(refusal.to_string(), "self_score: locked");
 }

@@ -6,12 +6,18 @@ use std::process::Command;
 fn tree(args: &[&str]) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
-        .args(["tree", "--edges", "normal", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree", "--edges", "normal", "--prefix", "none", "--format", "{p}",
+        ])
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
-    assert!(output.status.success(), "cargo tree {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo tree {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
@@ -20,9 +26,15 @@ fn tree(args: &[&str]) -> Vec<String> {
 }
 
 fn check_absent(crates: &[String], forbidden: &[&str], what: &str) {
-    assert!(crates.len() > 3, "{what}: cargo tree listed too little: {crates:?}");
+    assert!(
+        crates.len() > 3,
+        "{what}: cargo tree listed too little: {crates:?}"
+    );
     for name in forbidden {
-        assert!(!crates.iter().any(|c| c == name), "{what} depends on {name}");
+        assert!(
+            !crates.iter().any(|c| c == name),
+            "{what} depends on {name}"
+        );
     }
 }
 
@@ -30,7 +42,11 @@ fn check_absent(crates: &[String], forbidden: &[&str], what: &str) {
 fn shared_does_no_io() {
     let crates = tree(&["-p", "zonepatrol-shared"]);
     assert!(crates.iter().any(|c| c == "automerge"), "{crates:?}");
-    check_absent(&crates, &["tokio", "sled", "reqwest", "axum", "hyper", "mio"], "zonepatrol-shared");
+    check_absent(
+        &crates,
+        &["tokio", "sled", "reqwest", "axum", "hyper", "mio"],
+        "zonepatrol-shared",
+    );
 }
 
 #[test]
@@ -41,6 +57,10 @@ fn the_app_has_no_openssl_on_android() {
             args.extend(["--features", features]);
         }
         let crates = tree(&args);
-        check_absent(&crates, &["openssl", "openssl-sys", "native-tls"], "zonepatrol-app for Android");
+        check_absent(
+            &crates,
+            &["openssl", "openssl-sys", "native-tls"],
+            "zonepatrol-app for Android",
+        );
     }
 }
