@@ -5,6 +5,22 @@
 //! no async runtime. `cargo tree -p zonepatrol-shared` shows no tokio, sled, reqwest or axum,
 //! and a test in `tests/` keeps it so.
 //!
+//! ```
+//! use zonepatrol_shared::rules::{InspectionRule, MoneyRule};
+//! use zonepatrol_shared::Points;
+//!
+//! // Five inspectors: the highest and the lowest are dropped, the rest averaged.
+//! let scores: Vec<Points> = ["70", "80", "85", "90", "95"]
+//!     .iter()
+//!     .map(|s| s.parse())
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(InspectionRule::default().zone_result(&scores), Some(Points::whole(85)));
+//!
+//! // 97 points in the month earn 10 yuan for each point above 95.
+//! assert_eq!(MoneyRule::default().money(Points::whole(97)).to_string(), "+20.00");
+//! # Ok::<(), zonepatrol_shared::points::ParsePointsError>(())
+//! ```
+//!
 //! # Layout
 //!
 //! - [`points`]: exact points (hundredths) and money (fen).

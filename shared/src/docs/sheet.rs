@@ -23,8 +23,9 @@ pub struct Sheet {
 /// The marks for one zone.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
 pub struct ZoneSheet {
-    /// The template scored against (copied when the zone is opened, so a later template
-    /// change does not rescore old sheets silently).
+    /// The id of the template scored against, taken from the zone when it is opened. The
+    /// score is computed against that template as the directory holds it now, so a template
+    /// once used must not change its points (a new version takes a new id).
     pub template: String,
     /// Marks by template item id; an item without marks has its full score.
     pub items: BTreeMap<String, ItemEntry>,

@@ -76,12 +76,12 @@ pub fn notice<K: Ord + Clone>(ranking: &[Ranked<K>], n: usize) -> (Vec<Ranked<K>
     if ranking.is_empty() || n == 0 {
         return (Vec::new(), Vec::new());
     }
+    // Best: fewer than `n` entries score higher. Worst: fewer than `n` entries score lower.
     let best: Vec<Ranked<K>> = ranking.iter().filter(|r| r.rank <= n).cloned().collect();
-    let worst_cut = ranking.len().saturating_sub(n);
     let worst: Vec<Ranked<K>> = ranking
         .iter()
         .rev()
-        .filter(|r| r.rank > worst_cut && !best.contains(r))
+        .filter(|r| ranking.iter().filter(|o| o.score < r.score).count() < n && !best.contains(r))
         .cloned()
         .collect();
     (best, worst)
@@ -180,6 +180,15 @@ mod tests {
         // Two zones, n = 2: each is best; nobody is named twice.
         let (best, worst) = notice(&rank(&entries[..2]), 2);
         assert_eq!((keys(best), keys(worst)), (vec!["a", "b"], vec![]));
+        // Ties at the bottom are all named.
+        let tied = rank(&[
+            ("a", Points::whole(95)),
+            ("b", Points::whole(90)),
+            ("c", Points::whole(80)),
+            ("d", Points::whole(80)),
+        ]);
+        let (best, worst) = notice(&tied, 1);
+        assert_eq!((keys(best), keys(worst)), (vec!["a"], vec!["d", "c"]));
         let (best, worst) = notice(&ranking, 0);
         assert!(best.is_empty() && worst.is_empty());
     }

@@ -41,6 +41,9 @@ pub struct Context<'a> {
     pub patrol: Option<&'a Patrol>,
     /// The periods of the document's branch that are published now.
     pub locks: &'a [Lock],
+    /// The time now (milliseconds since the Unix epoch), to refuse records dated in the
+    /// future; `None` skips that check.
+    pub now_millis: Option<i64>,
 }
 
 /// Why a change was refused.
@@ -160,11 +163,6 @@ pub fn validate_change(
     } else {
         before_heads
     };
-    let touched = touched(after, &base, &after_heads);
-    if touched.is_empty() {
-        return Ok(());
-    }
-
     if !actor.role.is_company_wide() && actor.branch != id.branch() {
         return Err(Refusal::new(
             RefusalCode::WrongBranch,
@@ -177,8 +175,14 @@ pub fn validate_change(
         ));
     }
 
+    let touched = touched(after, &base, &after_heads);
+    if touched.is_empty() {
+        return Ok(());
+    }
+
     let known = parts_of(id.kind());
     for part in touched.keys() {
+        whole_part_kept(after, &base, part)?;
         if part == "header" {
             return Err(Refusal::new(
                 RefusalCode::Immutable,
@@ -276,6 +280,41 @@ pub fn validate_change(
             ctx,
             parts::publication,
         ),
+    }
+}
+
+/// A part is edited in place, never replaced or shadowed: replacing a part's object would
+/// drop every record in it without a patch for each, and a second concurrent value would hide
+/// what the validator cannot see.
+fn whole_part_kept(doc: &Automerge, base: &[ChangeHash], part: &str) -> Result<(), Refusal> {
+    let all = doc
+        .get_all(automerge::ROOT, part)
+        .map_err(|e| malformed(&e.into()))?;
+    if all.len() > 1 {
+        return Err(Refusal::new(
+            RefusalCode::Immutable,
+            part,
+            "this change makes a second, rival copy of the part: sync first, then edit",
+        ));
+    }
+    let was = doc
+        .get_at(automerge::ROOT, part, base)
+        .map_err(|e| malformed(&e.into()))?;
+    let is = all.into_iter().next();
+    match (was, is) {
+        (Some((automerge::Value::Object(_), old)), Some((_, new))) if old != new => {
+            Err(Refusal::new(
+                RefusalCode::Immutable,
+                part,
+                "a part cannot be replaced as a whole: edit its records one by one",
+            ))
+        }
+        (Some((automerge::Value::Object(_), _)), None) => Err(Refusal::new(
+            RefusalCode::Immutable,
+            part,
+            "a part cannot be removed",
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -77,6 +77,9 @@ pub fn writer_of(kind: DocKind, part: &str) -> Writer {
     }
 }
 
+/// How far ahead of the server's clock a phone's clock may run.
+const MAX_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
+
 fn refuse(code: RefusalCode, part: &str, reason: impl Into<String>) -> Result<(), Refusal> {
     Err(Refusal::new(code, part, reason))
 }
@@ -225,8 +228,18 @@ pub(super) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
             "an inspector",
         )?;
     }
-    if let Some(patrol) = c.ctx.patrol {
-        if patrol.header.id.split(':').nth(2) != Some(patrol_id.as_str()) {
+    let (Some(patrol), Some(directory)) = (c.ctx.patrol, c.ctx.directory) else {
+        return not_writer(
+            "zones",
+            "the patrol and the branch directory are needed to check a sheet: sync first",
+        );
+    };
+    {
+        let expected = DocId::Patrol {
+            branch: c.id.branch().to_owned(),
+            patrol: patrol_id.clone(),
+        };
+        if patrol.header.id != expected.to_string() {
             return out_of_range("document", "the patrol given does not match the sheet");
         }
         let listed =
@@ -241,9 +254,13 @@ pub(super) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
         check_locks("zones", &dates, c.ctx.locks)?;
     }
     for (zone_id, zone) in &c.after.zones {
-        if let Some(directory) = c.ctx.directory
-            && !directory.templates.contains_key(&zone.template)
-        {
+        if !patrol.plan.zones.contains_key(zone_id) {
+            return out_of_range(
+                "zones",
+                format!("zone {zone_id} is not on this patrol: ask its leader to add it"),
+            );
+        }
+        if !directory.templates.contains_key(&zone.template) {
             return out_of_range(
                 "zones",
                 format!(
@@ -323,7 +340,8 @@ pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
             role: c.actor.role,
             is_responsible: finding.responsible == c.actor.user,
             is_raiser: finding.raised_by == c.actor.user,
-            rectified_it: b.last_rectifier() == Some(c.actor.user.as_str()),
+            // Judged on the state after the change, so nobody rectifies and verifies at once.
+            rectified_it: a.rectifications.values().any(|r| r.by == c.actor.user),
         };
         match writer_of(DocKind::Problem, part) {
             Writer::Raiser => {
@@ -355,13 +373,46 @@ pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
             "a problem needs its zone, the responsible member and a deadline",
         )?;
     }
-    if let Some(directory) = c.ctx.directory
-        && !directory.zones.contains_key(&a.finding.zone)
-    {
+    let Some(directory) = c.ctx.directory else {
+        return not_writer(
+            "finding",
+            "the branch directory is needed to check a problem: sync first",
+        );
+    };
+    if !directory.zones.contains_key(&a.finding.zone) {
         out_of_range(
             "finding",
             format!("zone {} is not in the branch directory", a.finding.zone),
         )?;
+    }
+    if let Some(now) = c.ctx.now_millis {
+        let future = |at: i64| at > now.saturating_add(MAX_CLOCK_SKEW_MS);
+        let new_times = c
+            .touched
+            .get("rectifications")
+            .into_iter()
+            .flatten()
+            .filter_map(|k| a.rectifications.get(k).map(|r| r.at))
+            .chain(
+                c.touched
+                    .get("verifications")
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| a.verifications.get(k).map(|v| v.at)),
+            )
+            .chain(
+                c.touched
+                    .contains_key("finding")
+                    .then_some(a.finding.raised_at),
+            );
+        for at in new_times {
+            if future(at) {
+                out_of_range(
+                    "document",
+                    "a record is dated in the future: check the phone's clock",
+                )?;
+            }
+        }
     }
     photos_ok("finding", &a.finding.photos)?;
     for r in a.rectifications.values() {
@@ -506,6 +557,15 @@ pub(super) fn publication(c: &Change<'_, Publication>) -> Result<(), Refusal> {
             not_writer(
                 "events",
                 "a publish or reopen is signed by the manager who does it",
+            )?;
+        }
+        if c.ctx
+            .now_millis
+            .is_some_and(|now| event.at > now.saturating_add(MAX_CLOCK_SKEW_MS))
+        {
+            out_of_range(
+                "events",
+                "a publish or reopen is dated in the future: check the clock",
             )?;
         }
         if event.period.parse::<crate::rules::Period>().is_err() {

@@ -13,6 +13,9 @@ use crate::points::Points;
 use crate::rules::period::Period;
 use crate::rules::suggest::AssessmentItem;
 
+/// 2026-11-21 12:00 at the mine.
+const NOW: i64 = 1_795_233_600_000;
+
 const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 fn user(role: Role) -> &'static str {
@@ -169,6 +172,7 @@ fn attempt(
         directory: Some(&directory),
         patrol: Some(&patrol),
         locks,
+        now_millis: Some(NOW),
     };
     validate_change(who, id, &before.document().clone(), after.document(), &ctx)
 }
@@ -605,13 +609,15 @@ fn nobody_writes_a_header_or_an_unknown_part() {
 }
 
 #[test]
-fn a_change_that_changes_nothing_is_accepted() {
+fn a_change_that_changes_nothing_is_accepted_from_the_branch_only() {
     let id: DocId = "report:b1:2026-11".parse().expect("id");
     let nothing = |_: &mut AutoCommit, _: &DocId, _: &Actor| {};
     assert_eq!(
-        attempt(&id, no_base, &nothing, &actor(Role::ZoneHolder, "b9"), &[]),
+        attempt(&id, no_base, &nothing, &actor(Role::ZoneHolder, "b1"), &[]),
         Ok(())
     );
+    let refusal = attempt(&id, no_base, &nothing, &actor(Role::ZoneHolder, "b9"), &[]);
+    assert_eq!(refusal.map_err(|r| r.code), Err(RefusalCode::WrongBranch));
 }
 
 /// Validates a brand-new document as the device created it.
@@ -626,6 +632,7 @@ fn create<D: Document>(id: &str, who: &Actor, f: impl FnOnce(&mut D)) -> Result<
         directory: Some(&directory),
         patrol: Some(&patrol),
         locks: &[],
+        now_millis: Some(NOW),
     };
     validate_change(who, &id, &Automerge::new(), doc.document(), &ctx)
 }
@@ -1089,7 +1096,11 @@ fn published_periods_are_locked() {
 fn data_of_the_wrong_shape_is_malformed() {
     let id: DocId = "problem:b1:x1".parse().expect("id");
     let wrong = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
-        doc.put(ROOT, "finding", "not a map").expect("put");
+        let finding = match doc.get(ROOT, "finding").expect("get") {
+            Some((_, obj)) => obj,
+            None => panic!("no finding"),
+        };
+        doc.put(&finding, "severity", 5).expect("put");
         doc.commit();
     };
     let refusal = attempt(
@@ -1116,4 +1127,200 @@ fn refusals_serialize_for_the_protocol() {
         serde_json::json!({"code": "locked", "part": "self_score", "reason": "locked"})
     );
     assert_eq!(refusal.to_string(), "self_score: locked");
+}
+
+#[test]
+fn a_part_is_never_replaced_removed_or_doubled() {
+    use automerge::ObjType;
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.verifications.insert(
+                "v1".into(),
+                Verification {
+                    at: 30,
+                    by: "sec".into(),
+                    outcome: Outcome::Reopened,
+                    note: "".into(),
+                },
+            );
+        })
+    };
+    // Wiping everyone's verifications by putting a fresh map in their place.
+    let replace = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+        doc.put_object(ROOT, "verifications", ObjType::Map)
+            .expect("put");
+        doc.commit();
+    };
+    let refusal =
+        attempt(&id, base, &replace, &actor(Role::Inspector, "b1"), &[]).expect_err("replaced");
+    assert_eq!(
+        (refusal.code, refusal.part.as_str()),
+        (RefusalCode::Immutable, "verifications")
+    );
+    assert!(
+        refusal.reason.contains("cannot be replaced as a whole"),
+        "{refusal}"
+    );
+
+    let remove = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+        doc.delete(ROOT, "verifications").expect("delete");
+        doc.commit();
+    };
+    let refusal =
+        attempt(&id, base, &remove, &actor(Role::Inspector, "b1"), &[]).expect_err("removed");
+    assert!(refusal.reason.contains("cannot be removed"), "{refusal}");
+
+    // A rival copy made concurrently with genesis.
+    let mut before = stored(&id, base);
+    let mut rival = AutoCommit::new().with_actor(ActorId::from([5; 16]));
+    rival
+        .put_object(ROOT, "verifications", ObjType::Map)
+        .expect("put");
+    rival.commit();
+    let mut after = before.fork();
+    after.merge(&mut rival).expect("merge");
+    let directory = directory();
+    let ctx = Context {
+        directory: Some(&directory),
+        now_millis: Some(NOW),
+        ..Context::default()
+    };
+    let who = actor(Role::Inspector, "b1");
+    let refusal = validate_change(
+        &who,
+        &id,
+        &before.document().clone(),
+        after.document(),
+        &ctx,
+    )
+    .expect_err("rival");
+    assert!(refusal.reason.contains("rival copy"), "{refusal}");
+}
+
+#[test]
+fn nobody_rectifies_and_verifies_in_one_change() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "insp".into();
+        })
+    };
+    let both = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.rectifications.insert(
+                "r1".into(),
+                Rectification {
+                    at: 20,
+                    by: who.user.clone(),
+                    note: "".into(),
+                    photos: BTreeMap::new(),
+                },
+            );
+            p.verifications.insert(
+                "v1".into(),
+                Verification {
+                    at: 21,
+                    by: who.user.clone(),
+                    outcome: Outcome::Verified,
+                    note: "".into(),
+                },
+            );
+        })
+    };
+    let refusal = attempt(&id, base, &both, &actor(Role::Inspector, "b1"), &[]).expect_err("both");
+    assert!(
+        refusal
+            .reason
+            .contains("nobody verifies their own rectification"),
+        "{refusal}"
+    );
+}
+
+#[test]
+fn records_dated_in_the_future_are_refused() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let late = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.rectifications.insert(
+                "r1".into(),
+                Rectification {
+                    at: NOW + 3_600_000,
+                    by: who.user.clone(),
+                    note: "".into(),
+                    photos: BTreeMap::new(),
+                },
+            );
+        })
+    };
+    let refusal = attempt(
+        &id,
+        |d, i| edit(d, i, problem_base),
+        &late,
+        &actor(Role::ZoneHolder, "b1"),
+        &[],
+    )
+    .expect_err("future");
+    assert!(refusal.reason.contains("dated in the future"), "{refusal}");
+    let soon = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.rectifications.insert(
+                "r1".into(),
+                Rectification {
+                    at: NOW + 60_000,
+                    by: who.user.clone(),
+                    note: "".into(),
+                    photos: BTreeMap::new(),
+                },
+            );
+        })
+    };
+    let got = attempt(
+        &id,
+        |d, i| edit(d, i, problem_base),
+        &soon,
+        &actor(Role::ZoneHolder, "b1"),
+        &[],
+    );
+    assert_eq!(got, Ok(()), "a minute of clock skew is tolerated");
+}
+
+#[test]
+fn checks_that_need_context_refuse_without_it() {
+    let sheet: DocId = "sheet:b1:p1:insp".parse().expect("id");
+    let submit =
+        |doc: &mut AutoCommit, id: &DocId| edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(3));
+    let mut before = stored(&sheet, no_base);
+    let mut after = before.fork();
+    submit(&mut after, &sheet);
+    let who = actor(Role::Inspector, "b1");
+    let refusal = validate_change(
+        &who,
+        &sheet,
+        &before.document().clone(),
+        after.document(),
+        &Context::default(),
+    )
+    .expect_err("no context");
+    assert!(refusal.reason.contains("sync first"), "{refusal}");
+
+    // A sheet for a zone that is not on the patrol.
+    let off_patrol = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |s: &mut Sheet| {
+            s.zones.insert(
+                "z7".into(),
+                ZoneSheet {
+                    template: "t1".into(),
+                    ..Default::default()
+                },
+            );
+        })
+    };
+    let refusal = attempt(&sheet, no_base, &off_patrol, &who, &[]).expect_err("off patrol");
+    assert!(
+        refusal.reason.contains("zone z7 is not on this patrol"),
+        "{refusal}"
+    );
 }
