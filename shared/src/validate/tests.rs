@@ -1324,3 +1324,41 @@ fn checks_that_need_context_refuse_without_it() {
         "{refusal}"
     );
 }
+
+#[test]
+fn a_writer_is_who_the_document_names_whatever_their_role() {
+    // Any secretary, inspector or manager may lead a patrol; it is theirs alone after that.
+    for role in [Role::Secretary, Role::Inspector, Role::Manager] {
+        let who = actor(role, "b1");
+        let lead = |p: &mut Patrol| {
+            patrol_base(p);
+            p.plan.leader = who.user.clone();
+        };
+        assert_eq!(create("patrol:b1:n2", &who, lead), Ok(()), "{role} leads");
+    }
+    // A secretary who is the member responsible for a problem records its rectification.
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+        })
+    };
+    let rectify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.rectifications.insert(
+                "r1".into(),
+                Rectification {
+                    at: 20,
+                    by: who.user.clone(),
+                    note: "".into(),
+                    photos: BTreeMap::new(),
+                },
+            );
+        })
+    };
+    assert_eq!(
+        attempt(&id, base, &rectify, &actor(Role::Secretary, "b1"), &[]),
+        Ok(())
+    );
+}
