@@ -152,19 +152,23 @@ pub fn genesis<D: Document>(id: &DocId) -> Result<AutoCommit, DocError> {
     Ok(doc)
 }
 
+/// Creates a document of whatever kind its id names, at its genesis.
+pub fn genesis_of(id: &DocId) -> Result<AutoCommit, DocError> {
+    match id.kind() {
+        DocKind::Directory => genesis::<Directory>(id),
+        DocKind::Patrol => genesis::<Patrol>(id),
+        DocKind::Sheet => genesis::<Sheet>(id),
+        DocKind::Problem => genesis::<Problem>(id),
+        DocKind::Cleanup => genesis::<Cleanup>(id),
+        DocKind::Assessment => genesis::<Assessment>(id),
+        DocKind::Report => genesis::<Report>(id),
+        DocKind::Publication => genesis::<Publication>(id),
+    }
+}
+
 /// The heads of a document right after genesis: the one genesis change.
 pub fn genesis_heads(id: &DocId) -> Result<Vec<ChangeHash>, DocError> {
-    let mut doc = match id.kind() {
-        DocKind::Directory => genesis::<Directory>(id)?,
-        DocKind::Patrol => genesis::<Patrol>(id)?,
-        DocKind::Sheet => genesis::<Sheet>(id)?,
-        DocKind::Problem => genesis::<Problem>(id)?,
-        DocKind::Cleanup => genesis::<Cleanup>(id)?,
-        DocKind::Assessment => genesis::<Assessment>(id)?,
-        DocKind::Report => genesis::<Report>(id)?,
-        DocKind::Publication => genesis::<Publication>(id)?,
-    };
-    Ok(doc.get_heads())
+    Ok(genesis_of(id)?.get_heads())
 }
 
 /// Reads a document of a known kind and id, checking its header.

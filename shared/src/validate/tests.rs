@@ -138,17 +138,7 @@ fn edit<D: Document>(doc: &mut AutoCommit, id: &DocId, f: impl FnOnce(&mut D)) {
 
 /// The server's copy: genesis plus a base state written earlier.
 fn stored(id: &DocId, base: fn(&mut AutoCommit, &DocId)) -> AutoCommit {
-    let mut doc = match id.kind() {
-        DocKind::Directory => genesis::<Directory>(id),
-        DocKind::Patrol => genesis::<Patrol>(id),
-        DocKind::Sheet => genesis::<Sheet>(id),
-        DocKind::Problem => genesis::<Problem>(id),
-        DocKind::Cleanup => genesis::<Cleanup>(id),
-        DocKind::Assessment => genesis::<Assessment>(id),
-        DocKind::Report => genesis::<Report>(id),
-        DocKind::Publication => genesis::<Publication>(id),
-    }
-    .expect("genesis");
+    let mut doc = genesis_of(id).expect("genesis");
     doc.set_actor(ActorId::from([9; 16]));
     base(&mut doc, id);
     doc
