@@ -57,7 +57,8 @@ pub struct Header {
 }
 
 impl Header {
-    fn for_id(id: &DocId) -> Header {
+    /// The header of the document with this id, as genesis writes it.
+    pub fn for_id(id: &DocId) -> Header {
         Header {
             kind: id.kind().as_str().to_owned(),
             schema: SCHEMA,
@@ -207,4 +208,4 @@ pub fn write<D: Document>(doc: &mut AutoCommit, value: &D) -> Result<(), DocErro
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

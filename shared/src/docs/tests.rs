@@ -19,7 +19,7 @@ fn device<D: Document>(id: &DocId, n: u8) -> AutoCommit {
 }
 
 /// Reads, edits and writes back as a device would.
-fn edit<D: Document>(doc: &mut AutoCommit, id: &DocId, f: impl FnOnce(&mut D)) {
+pub(crate) fn edit<D: Document>(doc: &mut AutoCommit, id: &DocId, f: impl FnOnce(&mut D)) {
     let mut value: D = read(doc, id).expect("read");
     f(&mut value);
     write(doc, &value).expect("write");

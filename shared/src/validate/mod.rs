@@ -23,11 +23,7 @@ use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::docs::{
-    self, Assessment, Cleanup, DocError, DocId, DocKind, Document, Header, Lock, Patrol, Problem,
-    Publication, Sheet,
-};
-use crate::docs::{Directory, Report};
+use crate::docs::{self, Directory, DocError, DocId, DocKind, Document, Header, Lock, Patrol};
 use crate::domain::Actor;
 
 pub use parts::{Writer, parts_of, writer_of};
@@ -199,87 +195,24 @@ pub fn validate_change(
         }
     }
 
+    let input = Input {
+        actor,
+        id,
+        before,
+        after,
+        is_new,
+        touched: &touched,
+        ctx,
+    };
     match id.kind() {
-        DocKind::Directory => check::<Directory>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::directory,
-        ),
-        DocKind::Patrol => check::<Patrol>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::patrol,
-        ),
-        DocKind::Sheet => check::<Sheet>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::sheet,
-        ),
-        DocKind::Problem => check::<Problem>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::problem,
-        ),
-        DocKind::Cleanup => check::<Cleanup>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::cleanup,
-        ),
-        DocKind::Assessment => check::<Assessment>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::assessment,
-        ),
-        DocKind::Report => check::<Report>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::report,
-        ),
-        DocKind::Publication => check::<Publication>(
-            actor,
-            id,
-            before,
-            after,
-            is_new,
-            &touched,
-            ctx,
-            parts::publication,
-        ),
+        DocKind::Directory => input.check(parts::directory),
+        DocKind::Patrol => input.check(parts::patrol),
+        DocKind::Sheet => input.check(parts::sheet),
+        DocKind::Problem => input.check(parts::problem),
+        DocKind::Cleanup => input.check(parts::cleanup),
+        DocKind::Assessment => input.check(parts::assessment),
+        DocKind::Report => input.check(parts::report),
+        DocKind::Publication => input.check(parts::publication),
     }
 }
 
@@ -335,36 +268,35 @@ pub(crate) struct Change<'a, D> {
 
 type Checker<D> = fn(&Change<'_, D>) -> Result<(), Refusal>;
 
-#[allow(clippy::too_many_arguments)]
-fn check<D: Document>(
-    actor: &Actor,
-    id: &DocId,
-    before: &Automerge,
-    after: &Automerge,
+/// A change as it arrived: the documents still in automerge form.
+struct Input<'a> {
+    actor: &'a Actor,
+    id: &'a DocId,
+    before: &'a Automerge,
+    after: &'a Automerge,
     is_new: bool,
-    touched: &Touched,
-    ctx: &Context<'_>,
-    checker: Checker<D>,
-) -> Result<(), Refusal> {
-    let before: D = if is_new {
-        D::born(Header {
-            kind: id.kind().as_str().to_owned(),
-            schema: docs::SCHEMA,
-            id: id.to_string(),
-            branch: id.branch().to_owned(),
+    touched: &'a Touched,
+    ctx: &'a Context<'a>,
+}
+
+impl Input<'_> {
+    /// Reads both states as the document kind the checker takes, and runs it.
+    fn check<D: Document>(&self, checker: Checker<D>) -> Result<(), Refusal> {
+        let before: D = if self.is_new {
+            D::born(Header::for_id(self.id))
+        } else {
+            docs::read(self.before, self.id).map_err(|e| malformed(&e))?
+        };
+        let after: D = docs::read(self.after, self.id).map_err(|e| malformed(&e))?;
+        checker(&Change {
+            actor: self.actor,
+            id: self.id,
+            before,
+            after,
+            touched: self.touched,
+            ctx: self.ctx,
         })
-    } else {
-        docs::read(before, id).map_err(|e| malformed(&e))?
-    };
-    let after: D = docs::read(after, id).map_err(|e| malformed(&e))?;
-    checker(&Change {
-        actor,
-        id,
-        before,
-        after,
-        touched,
-        ctx,
-    })
+    }
 }
 
 /// Refuses if a date falls in a published period.

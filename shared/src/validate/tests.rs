@@ -7,6 +7,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ROOT};
 
 use super::*;
+use crate::docs::tests::edit;
 use crate::docs::*;
 use crate::domain::{Actor, Role};
 use crate::points::Points;
@@ -110,6 +111,26 @@ fn problem_base(p: &mut Problem) {
     );
 }
 
+/// A rectification with no note or photo.
+fn rectification(at: i64, by: &str) -> Rectification {
+    Rectification {
+        at,
+        by: by.to_owned(),
+        note: FreeText::default(),
+        photos: BTreeMap::new(),
+    }
+}
+
+/// A verification or reopening with no note.
+fn verification(at: i64, by: &str, outcome: Outcome) -> Verification {
+    Verification {
+        at,
+        by: by.to_owned(),
+        outcome,
+        note: FreeText::default(),
+    }
+}
+
 fn cleanup_base(c: &mut Cleanup) {
     c.log.leader = "leader".into();
     c.log.zone = "z1".into();
@@ -126,14 +147,6 @@ fn scores(by: &str, points: i64) -> Scores {
         s.items.insert(item.key().into(), Points::whole(points));
     }
     s
-}
-
-/// Reads, edits and writes a document as a device.
-fn edit<D: Document>(doc: &mut AutoCommit, id: &DocId, f: impl FnOnce(&mut D)) {
-    let mut value: D = read(doc, id).expect("read");
-    f(&mut value);
-    write(doc, &value).expect("write");
-    doc.commit();
 }
 
 /// The server's copy: genesis plus a base state written earlier.
@@ -396,12 +409,7 @@ fn rows() -> Vec<Row> {
                 edit(doc, id, |p: &mut Problem| {
                     p.verifications.insert(
                         format!("v-{}", who.user),
-                        Verification {
-                            at: 30,
-                            by: who.user.clone(),
-                            outcome: Outcome::Verified,
-                            note: "".into(),
-                        },
+                        verification(30, &who.user, Outcome::Verified),
                     );
                 })
             }),
@@ -737,15 +745,8 @@ fn records_signed_by_someone_else() {
     let holder = actor(Role::ZoneHolder, "b1");
     let forged = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.rectifications.insert(
-                "r9".into(),
-                Rectification {
-                    at: 20,
-                    by: "someone".into(),
-                    note: "".into(),
-                    photos: BTreeMap::new(),
-                },
-            );
+            p.rectifications
+                .insert("r9".into(), rectification(20, "someone"));
         })
     };
     let refusal =
@@ -756,15 +757,8 @@ fn records_signed_by_someone_else() {
     let base = |doc: &mut AutoCommit, id: &DocId| {
         edit(doc, id, |p: &mut Problem| {
             problem_base(p);
-            p.verifications.insert(
-                "v1".into(),
-                Verification {
-                    at: 30,
-                    by: "sec".into(),
-                    outcome: Outcome::Verified,
-                    note: "".into(),
-                },
-            );
+            p.verifications
+                .insert("v1".into(), verification(30, "sec", Outcome::Verified));
         })
     };
     let overwrite = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
@@ -782,28 +776,14 @@ fn records_signed_by_someone_else() {
         edit(doc, id, |p: &mut Problem| {
             problem_base(p);
             p.finding.responsible = "sec".into();
-            p.rectifications.insert(
-                "r1".into(),
-                Rectification {
-                    at: 11,
-                    by: "sec".into(),
-                    note: "".into(),
-                    photos: BTreeMap::new(),
-                },
-            );
+            p.rectifications
+                .insert("r1".into(), rectification(11, "sec"));
         })
     };
     let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.verifications.insert(
-                "v2".into(),
-                Verification {
-                    at: 40,
-                    by: who.user.clone(),
-                    outcome: Outcome::Verified,
-                    note: "".into(),
-                },
-            );
+            p.verifications
+                .insert("v2".into(), verification(40, &who.user, Outcome::Verified));
         })
     };
     let refusal =
@@ -1061,15 +1041,8 @@ fn published_periods_are_locked() {
     let problem_id: DocId = "problem:b1:x1".parse().expect("id");
     let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.verifications.insert(
-                "v".into(),
-                Verification {
-                    at: 30,
-                    by: who.user.clone(),
-                    outcome: Outcome::Verified,
-                    note: "".into(),
-                },
-            );
+            p.verifications
+                .insert("v".into(), verification(30, &who.user, Outcome::Verified));
         })
     };
     let got = attempt(
@@ -1126,15 +1099,8 @@ fn a_part_is_never_replaced_removed_or_doubled() {
     let base = |doc: &mut AutoCommit, id: &DocId| {
         edit(doc, id, |p: &mut Problem| {
             problem_base(p);
-            p.verifications.insert(
-                "v1".into(),
-                Verification {
-                    at: 30,
-                    by: "sec".into(),
-                    outcome: Outcome::Reopened,
-                    note: "".into(),
-                },
-            );
+            p.verifications
+                .insert("v1".into(), verification(30, "sec", Outcome::Reopened));
         })
     };
     // Wiping everyone's verifications by putting a fresh map in their place.
@@ -1200,24 +1166,10 @@ fn nobody_rectifies_and_verifies_in_one_change() {
     };
     let both = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.rectifications.insert(
-                "r1".into(),
-                Rectification {
-                    at: 20,
-                    by: who.user.clone(),
-                    note: "".into(),
-                    photos: BTreeMap::new(),
-                },
-            );
-            p.verifications.insert(
-                "v1".into(),
-                Verification {
-                    at: 21,
-                    by: who.user.clone(),
-                    outcome: Outcome::Verified,
-                    note: "".into(),
-                },
-            );
+            p.rectifications
+                .insert("r1".into(), rectification(20, &who.user));
+            p.verifications
+                .insert("v1".into(), verification(21, &who.user, Outcome::Verified));
         })
     };
     let refusal = attempt(&id, base, &both, &actor(Role::Inspector, "b1"), &[]).expect_err("both");
@@ -1234,15 +1186,8 @@ fn records_dated_in_the_future_are_refused() {
     let id: DocId = "problem:b1:x1".parse().expect("id");
     let late = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.rectifications.insert(
-                "r1".into(),
-                Rectification {
-                    at: NOW + 3_600_000,
-                    by: who.user.clone(),
-                    note: "".into(),
-                    photos: BTreeMap::new(),
-                },
-            );
+            p.rectifications
+                .insert("r1".into(), rectification(NOW + 3_600_000, &who.user));
         })
     };
     let refusal = attempt(
@@ -1256,15 +1201,8 @@ fn records_dated_in_the_future_are_refused() {
     assert!(refusal.reason.contains("dated in the future"), "{refusal}");
     let soon = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.rectifications.insert(
-                "r1".into(),
-                Rectification {
-                    at: NOW + 60_000,
-                    by: who.user.clone(),
-                    note: "".into(),
-                    photos: BTreeMap::new(),
-                },
-            );
+            p.rectifications
+                .insert("r1".into(), rectification(NOW + 60_000, &who.user));
         })
     };
     let got = attempt(
@@ -1336,15 +1274,8 @@ fn a_writer_is_who_the_document_names_whatever_their_role() {
     };
     let rectify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
-            p.rectifications.insert(
-                "r1".into(),
-                Rectification {
-                    at: 20,
-                    by: who.user.clone(),
-                    note: "".into(),
-                    photos: BTreeMap::new(),
-                },
-            );
+            p.rectifications
+                .insert("r1".into(), rectification(20, &who.user));
         })
     };
     assert_eq!(
