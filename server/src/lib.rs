@@ -1,12 +1,178 @@
-//! The Zone Patrol server.
+//! The Zone Patrol server: accounts, the batched sync endpoint, validation of every incoming
+//! change, photos, and the demo mine.
 //!
-//! Today it holds the demo mine: a week of inspections and a month of assessments computed
-//! with the shared rules, which `zonepatrol-server demo` prints. The sync server (accounts,
-//! the batched sync endpoint, validation of every incoming change, consolidation) is built on
-//! this crate next; see `ARCHITECTURE.md`.
+//! Everything starts at [`launch`], the one seam: the binary calls it with a listener bound
+//! to the configured address, the tests with one bound to port 0.
 //!
 //! # Layout
 //!
-//! - [`demo`]: the demo mine and its figures.
+//! - [`routes`]: the HTTP routes and their bodies (described in `docs/PROTOCOL.md`).
+//! - `sync`: taking in pushed changes (check, store, flush, acknowledge) and sending back what
+//!   changed after a device's cursor.
+//! - [`auth`]: argon2 passwords, bearer tokens, the authenticated-user extractor.
+//! - [`store`]: the [`store::Storage`] trait and its sled engine.
+//! - [`blobs`]: photos as content-addressed files, with resumable uploads.
+//! - [`seed`]: the demo mine's accounts and directories.
+//! - [`error`]: the JSON error every route answers with.
+//! - [`demo`]: the demo mine's figures, computed with the shared rules.
+//! - [`cli`]: the command line (`serve`, `demo`, `user add`, `figures`).
 
+pub mod auth;
+pub mod blobs;
+pub mod cli;
 pub mod demo;
+pub mod error;
+pub mod routes;
+pub mod seed;
+pub mod store;
+mod sync;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::blobs::BlobFiles;
+use crate::store::{SledStore, Storage, StoreError};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the store and the blobs live.
+    pub data_dir: PathBuf,
+    /// How long a login token works.
+    pub token_ttl: Duration,
+    /// The largest blob (photo) accepted, in bytes.
+    pub max_blob_bytes: u64,
+    /// The largest request body (a sync push), in bytes.
+    pub max_request_bytes: usize,
+    /// The most document bytes one sync answer carries; the device asks again for more.
+    pub max_response_bytes: u64,
+    /// Seed the demo mine (accounts and directories) if the store has no users.
+    pub demo: bool,
+}
+
+impl Settings {
+    /// Defaults for a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Settings {
+        Settings {
+            data_dir: data_dir.into(),
+            token_ttl: Duration::from_secs(30 * 24 * 3600),
+            max_blob_bytes: 25 * 1024 * 1024,
+            max_request_bytes: 64 * 1024 * 1024,
+            max_response_bytes: 8 * 1024 * 1024,
+            demo: false,
+        }
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The store could not be opened.
+    #[error("could not open the store in {dir}: {source} (is another server using it?)")]
+    Store {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: StoreError,
+    },
+    /// The data directory could not be used.
+    #[error("could not use the data directory {dir}: {source}")]
+    Io {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Seeding the demo mine failed.
+    #[error("could not seed the demo mine: {0}")]
+    Seed(#[from] seed::SeedError),
+    /// Serving failed.
+    #[error("serving failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What every route shares.
+pub struct State {
+    /// The store.
+    pub store: Arc<dyn Storage>,
+    /// The blob files.
+    pub blobs: BlobFiles,
+    /// The settings.
+    pub settings: Settings,
+    /// Pushes hold this for writing, pulls for reading.
+    pub(crate) docs: RwLock<()>,
+    /// Blobs being uploaded right now, one upload per blob at a time.
+    pub(crate) uploads: Mutex<std::collections::HashSet<String>>,
+    /// A password hash to check against when the user does not exist, so that a wrong name
+    /// takes as long as a wrong password.
+    pub(crate) dummy_hash: String,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// Opens the store and blob files of a data directory.
+    pub fn open(settings: Settings) -> Result<State, LaunchError> {
+        let dir = settings.data_dir.clone();
+        let io = |source| LaunchError::Io {
+            dir: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let store = SledStore::open(&dir.join("store")).map_err(|source| LaunchError::Store {
+            dir: dir.clone(),
+            source,
+        })?;
+        let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
+        let dummy_hash = auth::hash_password("not anybody's password")
+            .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
+        Ok(State {
+            store: Arc::new(store),
+            blobs,
+            settings,
+            docs: RwLock::new(()),
+            uploads: Mutex::new(Default::default()),
+            dummy_hash,
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Runs the server on `listener` until `shutdown` completes; in-flight requests finish first.
+pub async fn launch(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaunchError> {
+    let state = Arc::new(State::open(settings)?);
+    if state.settings.demo {
+        seed::demo_mine(&*state.store)?;
+    }
+    let app = routes::router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(LaunchError::Serve)?;
+    state.store.flush().map_err(|source| LaunchError::Store {
+        dir: state.settings.data_dir.clone(),
+        source,
+    })?;
+    Ok(())
+}

@@ -26,6 +26,7 @@
 //! - [`points`]: exact points (hundredths) and money (fen).
 //! - [`domain`]: roles, actors, branch categories, patrol kinds, severities.
 //! - [`docs`]: the automerge documents, their ids, genesis and Rust shapes.
+//! - [`protocol`]: the sync protocol's bodies, errors and who may read which document.
 //! - [`validate`]: may this person make this change? The server's authority, the app's warning.
 //! - [`rules`]: checklist scoring, weekly aggregation and ranking, money, grades, periods,
 //!   the problem lifecycle and suggested monthly scores.
@@ -33,6 +34,7 @@
 pub mod docs;
 pub mod domain;
 pub mod points;
+pub mod protocol;
 pub mod rules;
 
 pub use domain::{Actor, BranchCategory, PatrolKind, Role, Severity};

@@ -32,7 +32,7 @@ pub use directory::{
     BranchInfo, DeductionRule, Directory, Member, Post, PostEvent, PostStatus, PostStep, Template,
     TemplateItem, Zone,
 };
-pub use id::{DocId, DocIdError, DocKind};
+pub use id::{DocId, DocIdError, DocKind, is_valid_name};
 pub use patrol::{Patrol, PatrolPlan};
 pub use problem::{Finding, Outcome, Problem, Rectification, Verification};
 pub use publication::{Lock, LockAction, LockEvent, Publication};

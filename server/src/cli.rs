@@ -1,0 +1,171 @@
+//! The command line: `serve`, `demo`, `user add`, `figures`. `main.rs` only calls [`main`].
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use zonepatrol_shared::Role;
+
+use crate::store::SledStore;
+use crate::{Settings, auth, demo, launch, seed};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "zonepatrol-server",
+    version,
+    about = "The Zone Patrol sync server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "ZONEPATROL_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The data directory (store and photos).
+    #[arg(long, env = "ZONEPATROL_DATA", default_value = "zonepatrol-data")]
+    data: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve devices and managers.
+    Serve(ServeArgs),
+    /// Serve the demo mine, seeding its accounts and directories on first start.
+    Demo(ServeArgs),
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the demo mine's weekly ranking and monthly money, computed with the shared rules.
+    Figures,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user, or replace one of the same name. The password is read from the
+    /// ZONEPATROL_PASSWORD environment variable or, if unset, from the first line of stdin.
+    Add {
+        /// The data directory (the server must not be running on it).
+        #[arg(long, env = "ZONEPATROL_DATA", default_value = "zonepatrol-data")]
+        data: PathBuf,
+        /// The login name.
+        #[arg(long)]
+        name: String,
+        /// secretary, inspector, zone_holder, team_leader, manager or admin.
+        #[arg(long)]
+        role: Role,
+        /// The branch id.
+        #[arg(long)]
+        branch: String,
+    },
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "zonepatrol_server=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zonepatrol-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args, false),
+        Command::Demo(args) => serve(args, true),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    data,
+                    name,
+                    role,
+                    branch,
+                },
+        } => {
+            let password = match std::env::var("ZONEPATROL_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let store = SledStore::open(&data.join("store")).map_err(|e| {
+                anyhow::anyhow!(
+                    "could not open the store in {}: {e} (stop the server first)",
+                    data.display()
+                )
+            })?;
+            auth::add_user(&store, &name, &password, role, &branch, crate::now_millis())?;
+            println!("user {name} ({}, branch {branch}) saved", role.as_str());
+            Ok(())
+        }
+        Command::Figures => {
+            print!("{}", demo::report()?);
+            Ok(())
+        }
+    }
+}
+
+fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let mut settings = Settings::new(&args.data);
+        settings.demo = demo_mine;
+        // The first line names the address, so that scripts and tests can find a port 0.
+        println!("listening on http://{addr}");
+        if demo_mine {
+            println!(
+                "demo mine in {}: sign in as sec, zhao, h1, mgr or admin (and others, see seed.rs) \
+                 with the password “{}”",
+                args.data.display(),
+                seed::DEMO_PASSWORD
+            );
+        }
+        std::io::stdout().flush()?;
+        launch(settings, listener, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,434 @@
+//! The HTTP routes. `docs/PROTOCOL.md` is their description for client writers.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /v1/login` | password → bearer token (the only route without a token) |
+//! | `POST /v1/logout` | revokes the token used |
+//! | `GET /v1/me` | who the token belongs to |
+//! | `POST /v1/sync` | push local changes, pull what changed after the cursor |
+//! | `POST /v1/blobs/check` | which blobs the server has, and how much of unfinished ones |
+//! | `HEAD /v1/blobs/{hash}` | one blob's state |
+//! | `GET /v1/blobs/{hash}` | one blob's bytes |
+//! | `PUT /v1/blobs/{hash}` | upload a blob, or continue an upload |
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State as Shared};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::docs::values::is_sha256_hex;
+use zonepatrol_shared::protocol::{
+    API, BlobCheckRequest, BlobCheckResponse, BlobState, ErrorCode, LoginRequest, LoginResponse,
+    SyncRequest, SyncResponse, UPLOAD_LENGTH, UPLOAD_OFFSET,
+};
+
+use crate::State;
+use crate::auth::{self, Authed};
+use crate::error::ApiError;
+use crate::store::BlobMeta;
+
+/// A JSON body whose rejections are our JSON errors.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// The router over a shared state.
+pub fn router(state: Arc<State>) -> Router {
+    let limit = state.settings.max_request_bytes;
+    let api = Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/sync", post(sync))
+        .route("/blobs/check", post(check_blobs))
+        .route("/blobs/{hash}", get(get_blob).head(head_blob).put(put_blob));
+    Router::new()
+        .nest(API, api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("there is no such route: see docs/PROTOCOL.md")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::BadRequest,
+        "this route does not take that method: see docs/PROTOCOL.md",
+    )
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+}
+
+async fn login(
+    Shared(state): Shared<Arc<State>>,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let done = blocking(move || {
+        auth::login(&state, &body.user, &body.password, &body.device).map(|r| (r, body.user))
+    })
+    .await?;
+    match done {
+        (Some((token, record, user)), _) => {
+            tracing::info!(user = %user.user, "login");
+            Ok(Json(LoginResponse {
+                token,
+                expires_at: record.expires_at,
+                user: Actor {
+                    user: user.user,
+                    role: user.role,
+                    branch: user.branch,
+                },
+            }))
+        }
+        (None, name) => {
+            tracing::info!(user = %name, "login refused");
+            Err(ApiError::unauthorized(
+                "wrong name or password: check both and try again",
+            ))
+        }
+    }
+}
+
+async fn logout(Shared(state): Shared<Arc<State>>, authed: Authed) -> Result<StatusCode, ApiError> {
+    state.store.remove_token(&authed.token_hash)?;
+    state.store.flush()?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(authed: Authed) -> Json<Actor> {
+    Json(authed.actor)
+}
+
+async fn sync(
+    Shared(state): Shared<Arc<State>>,
+    authed: Authed,
+    JsonBody(request): JsonBody<SyncRequest>,
+) -> Result<Json<SyncResponse>, ApiError> {
+    let span = tracing::info_span!("sync", user = %authed.actor.user, push = request.push.len(), cursor = request.cursor);
+    let response = blocking(move || {
+        let _span = span.enter();
+        crate::sync::sync(&state, &authed.actor, request)
+    })
+    .await?;
+    Ok(Json(response))
+}
+
+fn valid_hash(hash: &str) -> Result<(), ApiError> {
+    if is_sha256_hex(hash) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "“{hash}” is not a blob hash: use the SHA-256 of the bytes, 64 lowercase hex digits"
+        )))
+    }
+}
+
+fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiError> {
+    let stored = state.store.blob(hash)?.filter(|meta| may_fetch(user, meta));
+    Ok(match stored {
+        Some(meta) => BlobState {
+            hash: hash.to_owned(),
+            stored: true,
+            offset: meta.size,
+        },
+        None => BlobState {
+            hash: hash.to_owned(),
+            stored: false,
+            offset: state
+                .blobs
+                .partial_len(hash)
+                .map_err(|e| ApiError::internal(&e))?,
+        },
+    })
+}
+
+/// A blob is fetched by users of the branch that uploaded it, and company-wide roles.
+fn may_fetch(user: &Actor, meta: &BlobMeta) -> bool {
+    user.role.is_company_wide() || user.branch == meta.branch
+}
+
+async fn check_blobs(
+    Shared(state): Shared<Arc<State>>,
+    authed: Authed,
+    JsonBody(body): JsonBody<BlobCheckRequest>,
+) -> Result<Json<BlobCheckResponse>, ApiError> {
+    if body.hashes.len() > 10_000 {
+        return Err(ApiError::new(
+            ErrorCode::TooLarge,
+            "ask about at most 10000 blobs at a time",
+        ));
+    }
+    let blobs = body
+        .hashes
+        .iter()
+        .map(|h| {
+            valid_hash(h)?;
+            blob_state(&state, &authed.actor, h)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Json(BlobCheckResponse { blobs }))
+}
+
+fn offset_header(offset: u64) -> [(header::HeaderName, HeaderValue); 1] {
+    [(
+        header::HeaderName::from_static(UPLOAD_OFFSET),
+        HeaderValue::from(offset),
+    )]
+}
+
+async fn head_blob(
+    Shared(state): Shared<Arc<State>>,
+    authed: Authed,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    valid_hash(&hash)?;
+    let blob = blob_state(&state, &authed.actor, &hash)?;
+    Ok(if blob.stored {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_LENGTH, HeaderValue::from(blob.offset))],
+        )
+            .into_response()
+    } else {
+        (StatusCode::NOT_FOUND, offset_header(blob.offset)).into_response()
+    })
+}
+
+async fn get_blob(
+    Shared(state): Shared<Arc<State>>,
+    authed: Authed,
+    Path(hash): Path<String>,
+) -> Result<Response, ApiError> {
+    valid_hash(&hash)?;
+    let readable = state
+        .store
+        .blob(&hash)?
+        .is_some_and(|meta| may_fetch(&authed.actor, &meta));
+    if !readable {
+        return Err(ApiError::not_found(
+            "the server has no such photo for you: the device that took it has not sent it yet",
+        ));
+    }
+    let bytes = tokio::fs::read(state.blobs.path(&hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+fn number_header(headers: &HeaderMap, name: &str) -> Result<Option<u64>, ApiError> {
+    headers
+        .get(name)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("the {name} header must be a whole number"))
+                })
+        })
+        .transpose()
+}
+
+/// Marks a blob as being uploaded for as long as it lives.
+struct UploadSlot<'a> {
+    state: &'a State,
+    hash: String,
+}
+
+impl Drop for UploadSlot<'_> {
+    fn drop(&mut self) {
+        self.state
+            .uploads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.hash);
+    }
+}
+
+async fn put_blob(
+    Shared(state): Shared<Arc<State>>,
+    authed: Authed,
+    Path(hash): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    valid_hash(&hash)?;
+    let length = number_header(&headers, UPLOAD_LENGTH)?.ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "an upload needs the {UPLOAD_LENGTH} header: the blob's whole size in bytes"
+        ))
+    })?;
+    if length > state.settings.max_blob_bytes {
+        return Err(ApiError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "the server takes blobs of at most {} bytes, and this one has {length}: \
+                 take the photo again at a lower size",
+                state.settings.max_blob_bytes
+            ),
+        ));
+    }
+    if let Some(meta) = state.store.blob(&hash)? {
+        // Already stored: the upload is done, whoever did it.
+        return Ok((
+            StatusCode::OK,
+            Json(BlobState {
+                hash,
+                stored: true,
+                offset: meta.size,
+            }),
+        )
+            .into_response());
+    }
+    let offset = number_header(&headers, UPLOAD_OFFSET)?.unwrap_or(0);
+    let inserted = state
+        .uploads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(hash.clone());
+    if !inserted {
+        return Err(ApiError::new(
+            ErrorCode::WrongOffset,
+            "another upload of this blob is under way: try again in a moment",
+        ));
+    }
+    let _slot = UploadSlot {
+        state: &state,
+        hash: hash.clone(),
+    };
+    let held = state
+        .blobs
+        .partial_len(&hash)
+        .map_err(|e| ApiError::internal(&e))?;
+    if offset != held {
+        let mut response = ApiError::new(
+            ErrorCode::WrongOffset,
+            format!("the server holds {held} bytes of this blob: continue from byte {held}"),
+        )
+        .into_response();
+        response.headers_mut().extend(offset_header(held));
+        return Ok(response);
+    }
+    if held > length {
+        return Err(ApiError::bad_request(format!(
+            "{UPLOAD_LENGTH} {length} is less than the {held} bytes already sent"
+        )));
+    }
+    let mut file = state
+        .blobs
+        .append(&hash)
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut received: u64 = 0;
+    let mut stream = body.into_data_stream();
+    let mut cut = None;
+    while let Some(frame) = stream.next().await {
+        match frame {
+            Ok(bytes) => {
+                if held + received + bytes.len() as u64 > length {
+                    drop(file);
+                    state
+                        .blobs
+                        .truncate(&hash, held + received)
+                        .map_err(|e| ApiError::internal(&e))?;
+                    return Err(ApiError::new(
+                        ErrorCode::TooLarge,
+                        format!(
+                            "the body runs past the {length} bytes the {UPLOAD_LENGTH} header states"
+                        ),
+                    ));
+                }
+                std::io::Write::write_all(&mut file, &bytes).map_err(|e| ApiError::internal(&e))?;
+                received += bytes.len() as u64;
+            }
+            Err(e) => {
+                cut = Some(e);
+                break;
+            }
+        }
+    }
+    // What arrived is kept, whether or not the body was whole.
+    file.sync_data().map_err(|e| ApiError::internal(&e))?;
+    drop(file);
+    let now_held = held + received;
+    if let Some(e) = cut {
+        return Err(ApiError::bad_request(format!(
+            "the upload was cut off after {now_held} bytes ({e}): continue from there"
+        )));
+    }
+    if now_held < length {
+        return Ok((
+            StatusCode::ACCEPTED,
+            offset_header(now_held),
+            Json(BlobState {
+                hash,
+                stored: false,
+                offset: now_held,
+            }),
+        )
+            .into_response());
+    }
+    let blobs = state.blobs.clone();
+    let finish_hash = hash.clone();
+    let matched = tokio::task::spawn_blocking(move || blobs.finish(&finish_hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    if !matched {
+        return Err(ApiError::new(
+            ErrorCode::HashMismatch,
+            "the bytes sent do not have the SHA-256 they were sent under: they were discarded; \
+             send the blob again from the start",
+        ));
+    }
+    state.store.put_blob(
+        &hash,
+        &BlobMeta {
+            size: length,
+            branch: authed.actor.branch.clone(),
+            by: authed.actor.user.clone(),
+            at: crate::now_millis(),
+        },
+    )?;
+    state.store.flush()?;
+    tracing::info!(%hash, size = length, user = %authed.actor.user, "blob stored");
+    Ok((
+        StatusCode::CREATED,
+        Json(BlobState {
+            hash,
+            stored: true,
+            offset: length,
+        }),
+    )
+        .into_response())
+}

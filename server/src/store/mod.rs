@@ -1,0 +1,159 @@
+//! What the server keeps, behind one trait so that another engine can replace sled.
+//!
+//! Documents are kept as a chain of chunks: a snapshot (`save()`) followed by incremental
+//! changes (`save_after`), which concatenated load as one document. Every write of a document
+//! takes the next number of one server-wide sequence, the sync cursor, and records the heads
+//! the document had at that number, so a device can be sent just what it lacks.
+//!
+//! Every method returns only when its effect is in the engine; [`Storage::flush`] makes every
+//! earlier effect durable. The sync route flushes before it answers.
+
+mod sled_store;
+
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+use zonepatrol_shared::Role;
+use zonepatrol_shared::validate::Refusal;
+
+pub use sled_store::SledStore;
+
+/// What can go wrong in storage. These are the server's own failures, never the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The engine failed.
+    #[error("storage engine: {0}")]
+    Engine(#[from] sled::Error),
+    /// A stored record could not be read.
+    #[error("stored record {key} is damaged: {why}")]
+    Damaged {
+        /// Which record.
+        key: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The login name and user id.
+    pub user: String,
+    /// What they do.
+    pub role: Role,
+    /// Their branch.
+    pub branch: String,
+    /// The argon2 hash of their password, in PHC string form.
+    pub password: String,
+    /// When the account was made, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// A login token, stored under the SHA-256 of the token so that the store never holds one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Whose it is.
+    pub user: String,
+    /// The device name given at login.
+    pub device: String,
+    /// When it was issued (ms).
+    pub created_at: i64,
+    /// When it stops working (ms).
+    pub expires_at: i64,
+}
+
+/// A stored document.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    /// Its chunks, concatenated: what `AutoCommit::load` takes.
+    pub bytes: Vec<u8>,
+    /// Its heads.
+    pub heads: Vec<ChangeHash>,
+    /// The sequence number of its last write.
+    pub seq: u64,
+    /// How many chunks it is kept in; the sync route compacts when this grows.
+    pub chunks: u32,
+}
+
+/// One write of a document.
+#[derive(Debug, Clone)]
+pub struct DocWrite {
+    /// The document id.
+    pub id: String,
+    /// The new chunk: the changes after the stored heads, or, to compact, the whole document.
+    pub chunk: Vec<u8>,
+    /// Whether `chunk` is the whole document and replaces every stored chunk.
+    pub compact: bool,
+    /// The heads once written.
+    pub heads: Vec<ChangeHash>,
+    /// Automerge actors first seen in this write, with the user they now belong to.
+    pub actors: Vec<(Vec<u8>, String)>,
+}
+
+/// A refused change, kept for the record and never merged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedRecord {
+    /// The document id.
+    pub id: String,
+    /// Who sent it.
+    pub user: String,
+    /// When (ms).
+    pub at: i64,
+    /// Why it was refused.
+    pub refusal: Refusal,
+    /// The refused changes (automerge `save_after` form), base64.
+    pub changes: String,
+}
+
+/// What the server knows of a stored blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobMeta {
+    /// Its size in bytes.
+    pub size: u64,
+    /// The branch of whoever uploaded it first: who may fetch it.
+    pub branch: String,
+    /// Who uploaded it first.
+    pub by: String,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// The server's storage.
+pub trait Storage: Send + Sync + 'static {
+    /// A user by login name.
+    fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Adds or replaces a user.
+    fn put_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    /// Every user.
+    fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// A token by the SHA-256 of its text.
+    fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+    /// Stores a token under the SHA-256 of its text.
+    fn put_token(&self, hash: &[u8; 32], token: &TokenRecord) -> Result<(), StoreError>;
+    /// Revokes a token.
+    fn remove_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+
+    /// A document by id.
+    fn doc(&self, id: &str) -> Result<Option<StoredDoc>, StoreError>;
+    /// Writes a document atomically and returns the sequence number it took.
+    fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;
+    /// Documents whose last write came after `cursor`, oldest first, at most `limit`.
+    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError>;
+    /// The heads a document had at sequence number `seq`, if it existed then.
+    fn heads_at(&self, id: &str, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError>;
+    /// The user an automerge actor belongs to.
+    fn actor_owner(&self, actor: &[u8]) -> Result<Option<String>, StoreError>;
+
+    /// Keeps a refused change for the record.
+    fn keep_refused(&self, refused: &RefusedRecord) -> Result<(), StoreError>;
+    /// Every refused change, oldest first.
+    fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError>;
+
+    /// A stored blob's record.
+    fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError>;
+    /// Records a stored blob.
+    fn put_blob(&self, hash: &str, meta: &BlobMeta) -> Result<(), StoreError>;
+
+    /// Makes every earlier write durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,314 @@
+//! [`Storage`] on sled: one tree for documents (so a document write is one atomic batch),
+//! and one tree each for users, tokens, refused changes and blobs.
+//!
+//! Keys in the `docs` tree, with `\0` between fields and numbers big-endian so that they sort:
+//!
+//! | key | value |
+//! |---|---|
+//! | `d\0ID` | the document's record: last sequence number, heads, chunk count (JSON) |
+//! | `c\0ID\0N` | chunk `N` (u32) of the document |
+//! | `s\0SEQ` | the id of the document whose last write took `SEQ` (u64) |
+//! | `h\0ID\0SEQ` | the document's heads after the write that took `SEQ` |
+//! | `a\0ACTOR` | the user an automerge actor belongs to |
+//! | `m\0seq` | the last sequence number given out |
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use automerge::ChangeHash;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord, UserRecord,
+};
+
+/// The sled engine.
+#[derive(Debug)]
+pub struct SledStore {
+    db: sled::Db,
+    docs: sled::Tree,
+    users: sled::Tree,
+    tokens: sled::Tree,
+    refused: sled::Tree,
+    blobs: sled::Tree,
+    /// Document writes read the last sequence number and write the next: one at a time.
+    write: Mutex<()>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DocRecord {
+    seq: u64,
+    heads: Vec<String>,
+    chunks: u32,
+}
+
+const SEQ_KEY: &[u8] = b"m\0seq";
+
+fn key(prefix: u8, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(id.len() + 3);
+    k.push(prefix);
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn key_n(prefix: u8, id: &str, n: &[u8]) -> Vec<u8> {
+    let mut k = key(prefix, id);
+    k.push(0);
+    k.extend_from_slice(n);
+    k
+}
+
+fn seq_key(seq: u64) -> Vec<u8> {
+    let mut k = vec![b's', 0];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn damaged(key: &[u8], why: impl ToString) -> StoreError {
+    StoreError::Damaged {
+        key: String::from_utf8_lossy(key).into_owned(),
+        why: why.to_string(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| damaged(key, e))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own plain records to JSON cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_from_bytes(key: &[u8], bytes: &[u8]) -> Result<Vec<ChangeHash>, StoreError> {
+    if bytes.len() % 32 != 0 {
+        return Err(damaged(key, "heads are not whole hashes"));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0; 32];
+            h.copy_from_slice(c);
+            ChangeHash(h)
+        })
+        .collect())
+}
+
+fn u64_of(key: &[u8], bytes: &[u8]) -> Result<u64, StoreError> {
+    let arr: [u8; 8] = bytes.try_into().map_err(|_| damaged(key, "not a u64"))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in a directory.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new().path(dir).open()?;
+        Ok(SledStore {
+            docs: db.open_tree("docs")?,
+            users: db.open_tree("users")?,
+            tokens: db.open_tree("tokens")?,
+            refused: db.open_tree("refused")?,
+            blobs: db.open_tree("blobs")?,
+            db,
+            write: Mutex::new(()),
+        })
+    }
+
+    fn record(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {
+        let k = key(b'd', id);
+        self.docs
+            .get(&k)?
+            .map(|v| decode::<DocRecord>(&k, &v))
+            .transpose()
+    }
+}
+
+impl Storage for SledStore {
+    fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.users
+            .get(name.as_bytes())?
+            .map(|v| decode(name.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn put_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        self.users.insert(user.user.as_bytes(), encode(user))?;
+        Ok(())
+    }
+
+    fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.users
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.tokens
+            .get(hash)?
+            .map(|v| decode(b"token", &v))
+            .transpose()
+    }
+
+    fn put_token(&self, hash: &[u8; 32], token: &TokenRecord) -> Result<(), StoreError> {
+        self.tokens.insert(hash, encode(token))?;
+        Ok(())
+    }
+
+    fn remove_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.tokens.remove(hash)?;
+        Ok(())
+    }
+
+    fn doc(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
+        // A consistent view of the record and its chunks: they change together in one batch,
+        // and a reader between two batches must not see half of one.
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(record) = self.record(id)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        let mut chunks = 0;
+        for kv in self.docs.scan_prefix(key_n(b'c', id, &[])) {
+            let (_, v) = kv?;
+            bytes.extend_from_slice(&v);
+            chunks += 1;
+        }
+        let heads = zonepatrol_shared::protocol::heads_from_hex(&record.heads)
+            .map_err(|e| damaged(id.as_bytes(), e))?;
+        Ok(Some(StoredDoc {
+            bytes,
+            heads,
+            seq: record.seq,
+            chunks,
+        }))
+    }
+
+    fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let id = write.id.as_str();
+        let last = match self.docs.get(SEQ_KEY)? {
+            Some(v) => u64_of(SEQ_KEY, &v)?,
+            None => 0,
+        };
+        let seq = last + 1;
+        let old = self.record(id)?;
+        let mut batch = sled::Batch::default();
+        let chunks = match (&old, write.compact) {
+            (Some(old), false) => {
+                batch.insert(key_n(b'c', id, &old.chunks.to_be_bytes()), &*write.chunk);
+                old.chunks + 1
+            }
+            (old, _) => {
+                if old.is_some() {
+                    for kv in self.docs.scan_prefix(key_n(b'c', id, &[])) {
+                        let (k, _) = kv?;
+                        batch.remove(k);
+                    }
+                }
+                batch.insert(key_n(b'c', id, &0u32.to_be_bytes()), &*write.chunk);
+                1
+            }
+        };
+        if let Some(old) = &old {
+            batch.remove(seq_key(old.seq));
+        }
+        batch.insert(seq_key(seq), id.as_bytes());
+        batch.insert(
+            key_n(b'h', id, &seq.to_be_bytes()),
+            heads_bytes(&write.heads),
+        );
+        let record = DocRecord {
+            seq,
+            heads: zonepatrol_shared::protocol::heads_to_hex(&write.heads),
+            chunks,
+        };
+        batch.insert(key(b'd', id), encode(&record));
+        for (actor, user) in &write.actors {
+            let mut k = vec![b'a', 0];
+            k.extend_from_slice(actor);
+            batch.insert(k, user.as_bytes());
+        }
+        batch.insert(SEQ_KEY, &seq.to_be_bytes());
+        self.docs.apply_batch(batch)?;
+        Ok(seq)
+    }
+
+    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        let start = seq_key(cursor.saturating_add(1));
+        let end = seq_key(u64::MAX);
+        self.docs
+            .range(start..=end)
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let seq = u64_of(&k, &k[2..])?;
+                let id = String::from_utf8(v.to_vec()).map_err(|e| damaged(&k, e))?;
+                Ok((seq, id))
+            })
+            .collect()
+    }
+
+    fn heads_at(&self, id: &str, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+        let start = key_n(b'h', id, &0u64.to_be_bytes());
+        let end = key_n(b'h', id, &seq.to_be_bytes());
+        match self.docs.range(start..=end).next_back() {
+            Some(kv) => {
+                let (k, v) = kv?;
+                heads_from_bytes(&k, &v).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn actor_owner(&self, actor: &[u8]) -> Result<Option<String>, StoreError> {
+        let mut k = vec![b'a', 0];
+        k.extend_from_slice(actor);
+        self.docs
+            .get(&k)?
+            .map(|v| String::from_utf8(v.to_vec()).map_err(|e| damaged(&k, e)))
+            .transpose()
+    }
+
+    fn keep_refused(&self, refused: &RefusedRecord) -> Result<(), StoreError> {
+        let n = self.db.generate_id()?;
+        self.refused.insert(n.to_be_bytes(), encode(refused))?;
+        Ok(())
+    }
+
+    fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError> {
+        self.refused
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError> {
+        self.blobs
+            .get(hash.as_bytes())?
+            .map(|v| decode(hash.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn put_blob(&self, hash: &str, meta: &BlobMeta) -> Result<(), StoreError> {
+        self.blobs.insert(hash.as_bytes(), encode(meta))?;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

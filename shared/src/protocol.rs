@@ -1,0 +1,273 @@
+//! The wire protocol between devices and the server: routes, bodies and errors.
+//!
+//! Every body is JSON. Automerge data travels as standard base64 (with padding) inside it, and
+//! change hashes as 64 lowercase hex digits. `docs/PROTOCOL.md` describes the same in prose for
+//! anyone writing a client; the types here are the single source of truth for ours.
+//!
+//! Sync is built on a **server cursor**: every time a document changes on the server it takes
+//! the next number of one server-wide sequence. A device remembers the highest number it has
+//! taken in, and asks for what changed after it. For each document the server also keeps the
+//! heads it had at each of its numbers, so it can send a device just the changes after the
+//! state the device already has (automerge's `save_after`). A device that has nothing to send
+//! and nothing to fetch makes one small request and gets one small answer.
+
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+
+use crate::docs::DocId;
+use crate::domain::Actor;
+use crate::validate::Refusal;
+
+/// The prefix of every route.
+pub const API: &str = "/v1";
+
+/// The header a resumable blob upload states its starting offset in.
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+/// The header a blob upload states the blob's whole length in.
+pub const UPLOAD_LENGTH: &str = "upload-length";
+
+/// `POST /v1/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The login name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+    /// A name for the device, shown when tokens are listed; free text.
+    #[serde(default)]
+    pub device: String,
+}
+
+/// The answer to a login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The bearer token for every other request.
+    pub token: String,
+    /// When it stops working, in milliseconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Who logged in.
+    pub user: Actor,
+}
+
+/// `POST /v1/sync`: what the device sends.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The highest server sequence number the device has taken in; 0 at first.
+    pub cursor: u64,
+    /// Local changes, one entry per document.
+    #[serde(default)]
+    pub push: Vec<Push>,
+    /// The most document bytes the device wants back in this answer; the server caps it.
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+}
+
+/// A device's local changes to one document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Push {
+    /// The document id.
+    pub id: String,
+    /// The heads the server last acknowledged for this document (empty if never).
+    pub base: Vec<String>,
+    /// The device's heads once these changes are applied.
+    pub have: Vec<String>,
+    /// The changes after `base` (automerge `save_after(base)`), base64.
+    pub changes: String,
+}
+
+/// `POST /v1/sync`: the server's answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// The cursor to send next time.
+    pub cursor: u64,
+    /// Whether more documents changed than fit in this answer: ask again with the new cursor.
+    pub more: bool,
+    /// One answer per pushed document, in the order pushed.
+    pub acks: Vec<Ack>,
+    /// Documents that changed after the cursor and that the user may read.
+    pub docs: Vec<DocUpdate>,
+}
+
+/// The server's answer to one pushed document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ack {
+    /// The document id.
+    pub id: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The server's heads for the document now (empty if it has none).
+    pub heads: Vec<String>,
+    /// The changes the device lacks to reach `heads`, base64. When accepted, these are the
+    /// changes after `have`; when refused, the changes after `base`.
+    pub changes: String,
+}
+
+/// What became of a pushed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Checked, stored durably and merged.
+    Accepted,
+    /// Refused by the rules: nothing was merged. The device rewinds the document to `heads`
+    /// and keeps its edit aside, with the reason, for the user.
+    Refused {
+        /// Why.
+        refusal: Refusal,
+    },
+    /// The server does not have the `base` the device named (it was restored from a backup):
+    /// send the whole document (`base` empty, `changes` = all changes) again.
+    MissingBase,
+}
+
+/// A document that changed on the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocUpdate {
+    /// The document id.
+    pub id: String,
+    /// The server's heads for it.
+    pub heads: Vec<String>,
+    /// The changes after the state the device's cursor stands for, or the whole document;
+    /// either can be given to automerge's `load_incremental`. Base64.
+    pub changes: String,
+}
+
+/// `POST /v1/blobs/check`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlobCheckRequest {
+    /// SHA-256 digests, hex.
+    pub hashes: Vec<String>,
+}
+
+/// The answer to a blob check: one entry per hash asked, in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlobCheckResponse {
+    /// Each blob's state.
+    pub blobs: Vec<BlobState>,
+}
+
+/// Where the server stands with one blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobState {
+    /// The SHA-256, hex.
+    pub hash: String,
+    /// Whether it is stored whole.
+    pub stored: bool,
+    /// How many bytes of an unfinished upload the server holds: continue from here.
+    pub offset: u64,
+}
+
+/// Every error body: a stable code for programs and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable code, see [`ErrorCode`].
+    pub error: ErrorCode,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The error codes the server answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not what the route takes.
+    BadRequest,
+    /// 400: automerge data is damaged or incomplete.
+    BadChanges,
+    /// 401: no token, an unknown, revoked or expired token, or a wrong password.
+    Unauthorized,
+    /// 403: the user may not do this.
+    Forbidden,
+    /// 404: no such route or blob.
+    NotFound,
+    /// 409: an upload continues from the wrong offset.
+    WrongOffset,
+    /// 413: the body or blob is larger than the server takes.
+    TooLarge,
+    /// 422: the uploaded bytes do not have the hash they were sent under.
+    HashMismatch,
+    /// 500: the server failed; try again later.
+    Internal,
+}
+
+/// Whether a user may read (and so receive, and push to) a document. Managers and admins read
+/// the whole company; everyone else reads their own branch, and an inspector's sheet is read
+/// by that inspector alone, so that scores stay independent.
+pub fn may_read(user: &Actor, id: &DocId) -> bool {
+    if user.role.is_company_wide() {
+        return true;
+    }
+    if id.branch() != user.branch {
+        return false;
+    }
+    match id {
+        DocId::Sheet { inspector, .. } => *inspector == user.user,
+        _ => true,
+    }
+}
+
+/// Change hashes as hex strings.
+pub fn heads_to_hex(heads: &[ChangeHash]) -> Vec<String> {
+    heads.iter().map(|h| h.to_string()).collect()
+}
+
+/// A hex string that is not a change hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{0}” is not a change hash (64 hex digits)")]
+pub struct BadHash(pub String);
+
+/// Change hashes from hex strings.
+pub fn heads_from_hex(heads: &[String]) -> Result<Vec<ChangeHash>, BadHash> {
+    heads
+        .iter()
+        .map(|h| h.parse::<ChangeHash>().map_err(|_| BadHash(h.clone())))
+        .collect()
+}
+
+/// Base64 as used in bodies: the standard alphabet with padding.
+pub mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    /// Encodes bytes.
+    pub fn encode(bytes: &[u8]) -> String {
+        STANDARD.encode(bytes)
+    }
+
+    /// Decodes text, or says why not.
+    pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+        STANDARD.decode(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn check(user: (&str, Role, &str), id: &str, expected: bool) {
+        let actor = Actor::new(user.0, user.1, user.2);
+        let id: DocId = id.parse().expect("id");
+        assert_eq!(may_read(&actor, &id), expected, "{actor:?} reading {id}");
+    }
+
+    #[test]
+    fn who_reads_what() {
+        check(("sec", Role::Secretary, "b1"), "directory:b1", true);
+        check(("sec", Role::Secretary, "b1"), "directory:b2", false);
+        check(("sec", Role::Secretary, "b1"), "sheet:b1:p1:insp", false);
+        check(("insp", Role::Inspector, "b1"), "sheet:b1:p1:insp", true);
+        check(("insp", Role::Inspector, "b1"), "sheet:b1:p1:other", false);
+        check(("insp", Role::Inspector, "b1"), "problem:b1:x", true);
+        check(("mgr", Role::Manager, "hq"), "sheet:b2:p1:insp", true);
+        check(("adm", Role::Admin, "hq"), "assessment:b3:z1:2026-11", true);
+    }
+
+    #[test]
+    fn heads_round_trip_and_bad_hashes_are_named() {
+        let hash = ChangeHash([7; 32]);
+        let hex = heads_to_hex(&[hash]);
+        assert_eq!(heads_from_hex(&hex), Ok(vec![hash]));
+        let bad = vec!["xyz".to_owned()];
+        assert_eq!(heads_from_hex(&bad), Err(BadHash("xyz".into())));
+    }
+}
