@@ -4,12 +4,18 @@
 //! UI never touches storage or the network itself. The platform features `desktop` and
 //! `mobile` are off by default, so `cargo test --workspace` needs no WebKit or GTK.
 //!
-//! Today the crate holds the app's shell: the root component and the platform entry point.
-//! The device core and the screens are built on it next (see `ARCHITECTURE.md`).
+//! The device core is here: the sled repository of documents, photo outbox and quarantine
+//! ([`store`]), and the sync engine on reqwest with rustls ([`sync`]). The screens come next
+//! (see `ARCHITECTURE.md`).
 //!
 //! # Layout
 //!
+//! - [`store`]: the device's repository; a write returns once it is on disk.
+//! - [`sync`]: the sync engine, its progress and state.
 //! - [`App`]: the root component.
+
+pub mod store;
+pub mod sync;
 
 use dioxus::prelude::*;
 

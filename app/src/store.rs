@@ -1,0 +1,647 @@
+//! The device's repository: every document, the photo outbox, the quarantine and the sync
+//! bookkeeping, in one sled database. A write returns only after sled has flushed it, so what
+//! the UI calls "saved" is on disk.
+//!
+//! A document is kept as chunks that load as one when concatenated: a snapshot, then each
+//! local change or change received from the server appended as it comes. Past
+//! [`COMPACT_AT`] chunks the document is rewritten as one snapshot, in the same atomic batch.
+//!
+//! Keys in the `docs` tree (numbers big-endian):
+//!
+//! | key | value |
+//! |---|---|
+//! | `d\0ID` | the document's record: chunk count, the server's acknowledged heads, dirty flag |
+//! | `c\0ID\0N` | chunk `N` (u32) |
+//!
+//! Other trees: `meta` (the device actor, the sync cursor, the session), `outbox` (photos not
+//! yet on the server), `quarantine` (refused edits with the server's reason). Photo bytes are
+//! files in `blobs/`, named by their SHA-256.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::docs::{self, DocError, DocId, Document};
+use zonepatrol_shared::protocol::{Push, b64, heads_from_hex, heads_to_hex};
+use zonepatrol_shared::validate::Refusal;
+
+/// A document kept in more chunks than this is rewritten as one snapshot.
+pub const COMPACT_AT: u32 = 32;
+
+/// What can go wrong with the device's storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The storage engine failed.
+    #[error("the phone's storage failed ({0}): free some space and restart the app")]
+    Engine(#[from] sled::Error),
+    /// A photo file could not be written or read.
+    #[error("a photo file could not be used ({0}): free some space and try again")]
+    Io(#[from] std::io::Error),
+    /// A document could not be read or written as its kind.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// Stored data is damaged.
+    #[error("stored record {key} is damaged: {why}")]
+    Damaged {
+        /// Which record.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Data from the server does not load.
+    #[error("the server sent damaged data for {id} ({why}): it will be fetched again")]
+    BadRemote {
+        /// Which document.
+        id: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// The device's record of one document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct DocRecord {
+    chunks: u32,
+    /// The heads the server last acknowledged (hex); empty if it never has.
+    acked: Vec<String>,
+    /// Whether there are local changes the server has not acknowledged.
+    dirty: bool,
+}
+
+/// Who is signed in, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The server's base URL, e.g. `http://10.0.0.2:8080`.
+    pub server: String,
+    /// The bearer token.
+    pub token: String,
+    /// The user.
+    pub user: Actor,
+}
+
+/// An edit the server refused, kept for the user to see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantined {
+    /// Its key in the quarantine, to dismiss it.
+    pub key: u64,
+    /// The document.
+    pub id: String,
+    /// When it was refused (ms).
+    pub at: i64,
+    /// Why.
+    pub refusal: Refusal,
+    /// The refused changes (automerge `save_after` form), base64.
+    pub changes: String,
+}
+
+/// A photo waiting to be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    /// Its SHA-256, hex.
+    pub hash: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A document update to take in: from the server's pull, or its answer to a push.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    /// The document.
+    pub id: &'a str,
+    /// The server's heads.
+    pub heads: &'a [String],
+    /// Changes (base64) that bring the local document to contain `heads`.
+    pub changes: &'a str,
+}
+
+/// The device's repository.
+#[derive(Debug)]
+pub struct Repo {
+    db: sled::Db,
+    docs: sled::Tree,
+    meta: sled::Tree,
+    outbox: sled::Tree,
+    quarantine: sled::Tree,
+    blob_dir: PathBuf,
+    /// Read-modify-write of a document happens one at a time.
+    write: Mutex<()>,
+}
+
+fn key(prefix: u8, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(id.len() + 3);
+    k.push(prefix);
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn chunk_key(id: &str, n: u32) -> Vec<u8> {
+    let mut k = key(b'c', id);
+    k.push(0);
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+fn chunk_prefix(id: &str) -> Vec<u8> {
+    let mut k = key(b'c', id);
+    k.push(0);
+    k
+}
+
+fn damaged(key: &[u8], why: impl ToString) -> StoreError {
+    StoreError::Damaged {
+        key: String::from_utf8_lossy(key).into_owned(),
+        why: why.to_string(),
+    }
+}
+
+fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| damaged(key, e))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Our own plain records always serialize.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+const ACTOR: &[u8] = b"actor";
+const CURSOR: &[u8] = b"cursor";
+const SESSION: &[u8] = b"session";
+
+impl Repo {
+    /// Opens (or creates) the repository in a directory.
+    pub fn open(dir: &Path) -> Result<Repo, StoreError> {
+        fs::create_dir_all(dir)?;
+        let db = sled::Config::new().path(dir.join("store")).open()?;
+        let blob_dir = dir.join("blobs");
+        fs::create_dir_all(&blob_dir)?;
+        let repo = Repo {
+            docs: db.open_tree("docs")?,
+            meta: db.open_tree("meta")?,
+            outbox: db.open_tree("outbox")?,
+            quarantine: db.open_tree("quarantine")?,
+            db,
+            blob_dir,
+            write: Mutex::new(()),
+        };
+        if repo.meta.get(ACTOR)?.is_none() {
+            repo.new_actor()?;
+        }
+        Ok(repo)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This device's automerge actor for the signed-in user.
+    pub fn actor(&self) -> Result<ActorId, StoreError> {
+        let bytes = self
+            .meta
+            .get(ACTOR)?
+            .ok_or_else(|| damaged(ACTOR, "missing"))?;
+        Ok(ActorId::from(bytes.as_ref()))
+    }
+
+    /// Starts a new actor: the server ties an actor to one user, so each user who signs in
+    /// on this device writes with their own.
+    fn new_actor(&self) -> Result<(), StoreError> {
+        self.meta.insert(ACTOR, ActorId::random().to_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn record(&self, id: &str) -> Result<Option<DocRecord>, StoreError> {
+        let k = key(b'd', id);
+        self.docs.get(&k)?.map(|v| decode(&k, &v)).transpose()
+    }
+
+    fn bytes(&self, id: &str) -> Result<Vec<u8>, StoreError> {
+        let mut bytes = Vec::new();
+        for kv in self.docs.scan_prefix(chunk_prefix(id)) {
+            bytes.extend_from_slice(&kv?.1);
+        }
+        Ok(bytes)
+    }
+
+    /// The ids of every document on the device.
+    pub fn ids(&self) -> Result<Vec<String>, StoreError> {
+        self.docs
+            .scan_prefix([b'd', 0])
+            .map(|kv| {
+                let (k, _) = kv?;
+                String::from_utf8(k[2..].to_vec()).map_err(|e| damaged(&k, e))
+            })
+            .collect()
+    }
+
+    /// A document in automerge form, writing with this device's actor.
+    pub fn load(&self, id: &str) -> Result<Option<AutoCommit>, StoreError> {
+        if self.record(id)?.is_none() {
+            return Ok(None);
+        }
+        let bytes = self.bytes(id)?;
+        let mut doc = AutoCommit::load(&bytes).map_err(|e| damaged(id.as_bytes(), e))?;
+        doc.set_actor(self.actor()?);
+        Ok(Some(doc))
+    }
+
+    /// A document in its Rust shape.
+    pub fn read<D: Document>(&self, id: &DocId) -> Result<Option<D>, StoreError> {
+        match self.load(&id.to_string())? {
+            Some(doc) => Ok(Some(docs::read(&doc, id)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Edits a document (creating it at genesis if the device does not have it), and returns
+    /// once the change is on disk.
+    pub fn edit<D: Document, T>(
+        &self,
+        id: &DocId,
+        f: impl FnOnce(&mut D) -> T,
+    ) -> Result<T, StoreError> {
+        let text_id = id.to_string();
+        let _guard = self.lock();
+        let record = self.record(&text_id)?;
+        let (mut doc, old_heads) = match &record {
+            Some(_) => {
+                let bytes = self.bytes(&text_id)?;
+                let mut doc = AutoCommit::load(&bytes).map_err(|e| damaged(text_id.as_bytes(), e))?;
+                let heads = doc.get_heads();
+                (doc, Some(heads))
+            }
+            None => (docs::genesis::<D>(id)?, None),
+        };
+        doc.set_actor(self.actor()?);
+        let mut value: D = docs::read(&doc, id)?;
+        let out = f(&mut value);
+        docs::write(&mut doc, &value)?;
+        doc.commit_with(CommitOptions::default().with_time(now_millis() / 1000));
+        let chunk = match &old_heads {
+            Some(heads) if *heads == doc.get_heads() => return Ok(out),
+            Some(heads) => doc.save_after(heads),
+            None => doc.save(),
+        };
+        let mut record = record.unwrap_or_default();
+        record.dirty = true;
+        self.append(&text_id, record, &mut doc, chunk)?;
+        self.db.flush()?;
+        Ok(out)
+    }
+
+    /// Appends a chunk to a document (or rewrites it whole past [`COMPACT_AT`]) in one batch.
+    fn append(
+        &self,
+        id: &str,
+        mut record: DocRecord,
+        doc: &mut AutoCommit,
+        chunk: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        self.append_to(&mut batch, id, &mut record, doc, chunk)?;
+        self.docs.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn append_to(
+        &self,
+        batch: &mut sled::Batch,
+        id: &str,
+        record: &mut DocRecord,
+        doc: &mut AutoCommit,
+        chunk: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        if record.chunks + 1 > COMPACT_AT {
+            for kv in self.docs.scan_prefix(chunk_prefix(id)) {
+                batch.remove(kv?.0);
+            }
+            batch.insert(chunk_key(id, 0), doc.save());
+            record.chunks = 1;
+        } else {
+            batch.insert(chunk_key(id, record.chunks), chunk);
+            record.chunks += 1;
+        }
+        batch.insert(key(b'd', id), encode(record));
+        Ok(())
+    }
+
+    /// The sync cursor: the highest server sequence number taken in.
+    pub fn cursor(&self) -> Result<u64, StoreError> {
+        match self.meta.get(CURSOR)? {
+            Some(v) => {
+                let arr: [u8; 8] = v.as_ref().try_into().map_err(|_| damaged(CURSOR, "size"))?;
+                Ok(u64::from_be_bytes(arr))
+            }
+            None => Ok(0),
+        }
+    }
+
+    /// Whether any document has changes the server has not acknowledged.
+    pub fn has_unsent(&self) -> Result<bool, StoreError> {
+        Ok(!self.unsent_ids()?.is_empty())
+    }
+
+    fn unsent_ids(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.docs.scan_prefix([b'd', 0]) {
+            let (k, v) = kv?;
+            let record: DocRecord = decode(&k, &v)?;
+            if record.dirty {
+                out.push(String::from_utf8(k[2..].to_vec()).map_err(|e| damaged(&k, e))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Local changes to send, one [`Push`] per document, up to about `max_bytes` of changes.
+    pub fn outgoing(&self, max_bytes: usize) -> Result<Vec<Push>, StoreError> {
+        let mut pushes = Vec::new();
+        let mut used = 0;
+        for id in self.unsent_ids()? {
+            let Some(record) = self.record(&id)? else {
+                continue;
+            };
+            let Some(mut doc) = self.load(&id)? else {
+                continue;
+            };
+            let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
+            let changes = doc.save_after(&base);
+            if !pushes.is_empty() && used + changes.len() > max_bytes {
+                break;
+            }
+            used += changes.len();
+            pushes.push(Push {
+                id,
+                base: record.acked,
+                have: heads_to_hex(&doc.get_heads()),
+                changes: b64::encode(&changes),
+            });
+        }
+        Ok(pushes)
+    }
+
+    /// Takes in server updates and moves the cursor, all in one batch and one flush. Each
+    /// document's last update's heads become its acknowledged heads.
+    pub fn take_in(&self, updates: &[Incoming<'_>], cursor: Option<u64>) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let mut batch = sled::Batch::default();
+        let mut ids: Vec<&str> = updates.iter().map(|u| u.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let mine: Vec<&Incoming<'_>> = updates.iter().filter(|u| u.id == id).collect();
+            self.take_in_one(&mut batch, id, &mine)?;
+        }
+        if let Some(cursor) = cursor {
+            self.meta.insert(CURSOR, &cursor.to_be_bytes())?;
+        }
+        self.docs.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn take_in_one(
+        &self,
+        batch: &mut sled::Batch,
+        id: &str,
+        updates: &[&Incoming<'_>],
+    ) -> Result<(), StoreError> {
+        let bad = |why: String| StoreError::BadRemote {
+            id: id.to_owned(),
+            why,
+        };
+        let record = self.record(id)?;
+        let mut doc = match &record {
+            Some(_) => self
+                .load(id)?
+                .ok_or_else(|| damaged(id.as_bytes(), "record without chunks"))?,
+            None => AutoCommit::new(),
+        };
+        let mut received = Vec::new();
+        let mut acked = None;
+        for u in updates {
+            let heads = heads_from_hex(u.heads).map_err(|e| bad(e.to_string()))?;
+            let bytes = b64::decode(u.changes).map_err(|e| bad(e.to_string()))?;
+            if !bytes.is_empty() {
+                doc.load_incremental(&bytes).map_err(|e| bad(e.to_string()))?;
+                received.extend_from_slice(&bytes);
+            }
+            if heads
+                .iter()
+                .any(|h| doc.document().get_change_by_hash(h).is_none())
+                || !doc.get_missing_deps(&[]).is_empty()
+            {
+                return Err(bad("the changes are incomplete".into()));
+            }
+            acked = Some((heads, u.heads.to_vec()));
+        }
+        let Some((heads, acked_hex)) = acked else {
+            return Ok(());
+        };
+        if record.is_none() && received.is_empty() {
+            return Ok(());
+        }
+        let mut record = record.unwrap_or_default();
+        record.dirty = doc.get_heads() != heads;
+        record.acked = acked_hex;
+        if received.is_empty() {
+            batch.insert(key(b'd', id), encode(&record));
+            Ok(())
+        } else {
+            self.append_to(batch, id, &mut record, &mut doc, received)
+        }
+    }
+
+    /// Forgets the acknowledged heads of a document, so that it is sent whole next time (the
+    /// server lost the state the device built on).
+    pub fn resend_whole(&self, id: &str) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        if let Some(mut record) = self.record(id)? {
+            record.acked.clear();
+            record.dirty = true;
+            self.docs.insert(key(b'd', id), encode(&record))?;
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The server refused the changes after `base`: puts them in quarantine with the reason,
+    /// and rewinds the document to `base` plus the server's `changes` (which bring it to
+    /// `heads`). Local changes made after the refused push are quarantined with it.
+    pub fn refused(
+        &self,
+        id: &str,
+        base: &[String],
+        refusal: &Refusal,
+        server: Incoming<'_>,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let Some(record) = self.record(id)? else {
+            return Ok(());
+        };
+        let bytes = self.bytes(id)?;
+        let mut doc = AutoCommit::load(&bytes).map_err(|e| damaged(id.as_bytes(), e))?;
+        let base = heads_from_hex(base).map_err(|e| damaged(id.as_bytes(), e))?;
+        let refused = doc.save_after(&base);
+        let n = self.db.generate_id()?;
+        let entry = Quarantined {
+            key: n,
+            id: id.to_owned(),
+            at: now_millis(),
+            refusal: refusal.clone(),
+            changes: b64::encode(&refused),
+        };
+        let mut batch = sled::Batch::default();
+        for kv in self.docs.scan_prefix(chunk_prefix(id)) {
+            batch.remove(kv?.0);
+        }
+        let bad = |why: String| StoreError::BadRemote {
+            id: id.to_owned(),
+            why,
+        };
+        let server_changes = b64::decode(server.changes).map_err(|e| bad(e.to_string()))?;
+        let mut rewound = if base.is_empty() {
+            AutoCommit::new()
+        } else {
+            doc.fork_at(&base).map_err(|e| bad(e.to_string()))?
+        };
+        if !server_changes.is_empty() {
+            rewound
+                .load_incremental(&server_changes)
+                .map_err(|e| bad(e.to_string()))?;
+        }
+        if rewound.get_heads().is_empty() {
+            batch.remove(key(b'd', id));
+        } else {
+            batch.insert(chunk_key(id, 0), rewound.save());
+            let record = DocRecord {
+                chunks: 1,
+                acked: server.heads.to_vec(),
+                dirty: false,
+            };
+            batch.insert(key(b'd', id), encode(&record));
+        }
+        drop(record);
+        self.quarantine.insert(n.to_be_bytes(), encode(&entry))?;
+        self.docs.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Refused edits, oldest first.
+    pub fn quarantine(&self) -> Result<Vec<Quarantined>, StoreError> {
+        self.quarantine
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Removes a refused edit the user has seen.
+    pub fn dismiss(&self, key: u64) -> Result<(), StoreError> {
+        self.quarantine.remove(key.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Keeps a photo's bytes and puts it in the outbox; returns its SHA-256.
+    pub fn add_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        let hash = hex::encode(Sha256::digest(bytes));
+        let path = self.blob_path(&hash);
+        if !path.exists() {
+            let tmp = self.blob_dir.join(format!("{hash}.tmp"));
+            let mut file = File::create(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            File::open(&self.blob_dir)?.sync_all()?;
+        }
+        let entry = Outgoing {
+            hash: hash.clone(),
+            size: bytes.len() as u64,
+        };
+        self.outbox.insert(hash.as_bytes(), encode(&entry))?;
+        self.db.flush()?;
+        Ok(hash)
+    }
+
+    /// Where a photo's bytes are.
+    pub fn blob_path(&self, hash: &str) -> PathBuf {
+        self.blob_dir.join(hash)
+    }
+
+    /// Photos not yet on the server.
+    pub fn outbox(&self) -> Result<Vec<Outgoing>, StoreError> {
+        self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// The server has a photo: take it out of the outbox.
+    pub fn blob_sent(&self, hash: &str) -> Result<(), StoreError> {
+        self.outbox.remove(hash.as_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The signed-in session, if any.
+    pub fn session(&self) -> Result<Option<Session>, StoreError> {
+        self.meta
+            .get(SESSION)?
+            .map(|v| decode(SESSION, &v))
+            .transpose()
+    }
+
+    /// Records a sign-in. A different user than before gets a new actor and starts the
+    /// cursor again, since they may read other documents.
+    pub fn set_session(&self, session: &Session) -> Result<(), StoreError> {
+        let before = self.session()?;
+        if before.as_ref().map(|s| &s.user) != Some(&session.user) {
+            self.new_actor()?;
+            self.meta.remove(CURSOR)?;
+        }
+        self.meta.insert(SESSION, encode(session))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Forgets the session (sign out); documents stay.
+    pub fn clear_session(&self) -> Result<(), StoreError> {
+        self.meta.remove(SESSION)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A document's heads and acknowledged heads, for tests and diagnostics.
+    pub fn heads(&self, id: &str) -> Result<Option<(Vec<ChangeHash>, Vec<String>)>, StoreError> {
+        let Some(record) = self.record(id)? else {
+            return Ok(None);
+        };
+        let Some(mut doc) = self.load(id)? else {
+            return Ok(None);
+        };
+        Ok(Some((doc.get_heads(), record.acked)))
+    }
+}

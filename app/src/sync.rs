@@ -1,0 +1,454 @@
+//! The sync engine: sends local changes and photos, takes in what changed on the server, and
+//! reports progress and state for the UI.
+//!
+//! One sync is a loop of requests to `POST /v1/sync`. Each sends the documents with local
+//! changes (up to a byte budget) and the cursor, and takes in the answer in one flushed batch
+//! before the cursor moves, so a sync cut off at any point resumes where it stopped: the
+//! server has either stored a push (and acknowledges it again, unchanged, when it comes a
+//! second time) or not. With nothing to send and nothing new, a sync is one small request.
+//! Photos in the outbox follow: the server is asked which it lacks and how much of each it
+//! holds, and only the rest of each is sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, watch};
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::protocol::{
+    API, BlobCheckRequest, BlobCheckResponse, BlobState, ErrorBody, LoginRequest, LoginResponse,
+    Outcome, SyncRequest, SyncResponse, UPLOAD_LENGTH, UPLOAD_OFFSET,
+};
+
+use crate::store::{Incoming, Repo, Session, StoreError};
+
+/// Why a sync or a sign-in failed, in words for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// No session.
+    #[error("not signed in: sign in to send your work")]
+    NotSignedIn,
+    /// The server could not be reached or the connection broke.
+    #[error("no connection to the server ({0}): your work is saved on this phone and will be sent when there is a connection")]
+    Offline(String),
+    /// The token was refused.
+    #[error("the server does not accept this sign-in any more ({0}): sign in again")]
+    Unauthorized(String),
+    /// The server answered with an error.
+    #[error("the server answered {status}: {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The server's answer could not be understood.
+    #[error("the server's answer could not be read ({0}): update the app, or try again later")]
+    Protocol(String),
+    /// Another user's changes have not been sent.
+    #[error("{0} has changes on this phone that are not sent yet: sign in as {0} and sync first")]
+    UnsentChanges(String),
+    /// Local storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where sync stands, for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SyncState {
+    /// Not run yet.
+    #[default]
+    Idle,
+    /// Running.
+    Syncing,
+    /// The last sync finished at this time (ms).
+    Done {
+        /// When.
+        at: i64,
+    },
+    /// No connection; will retry.
+    Offline {
+        /// What happened.
+        reason: String,
+    },
+    /// Failed for a reason the user must act on (sign in again, update the app…).
+    Failed {
+        /// What happened and what to do.
+        reason: String,
+    },
+}
+
+/// How much moved in the current or last sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Documents sent.
+    pub docs_up: u64,
+    /// Documents received.
+    pub docs_down: u64,
+    /// Bytes of request bodies sent.
+    pub bytes_up: u64,
+    /// Bytes of answers received.
+    pub bytes_down: u64,
+    /// Photos sent whole.
+    pub blobs_up: u64,
+    /// Requests made.
+    pub round_trips: u64,
+    /// Pushes refused by the server and put in quarantine.
+    pub refused: u64,
+}
+
+/// The state and progress the UI shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyncStatus {
+    /// The state.
+    pub state: SyncState,
+    /// The counts.
+    pub progress: Progress,
+}
+
+/// A sync client for one repository.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    repo: Arc<Repo>,
+    http: reqwest::Client,
+    status: watch::Sender<SyncStatus>,
+    /// The most change bytes sent in one request.
+    push_budget: usize,
+}
+
+fn offline(e: &reqwest::Error) -> SyncError {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    SyncError::Offline(text)
+}
+
+/// Installs the TLS crypto provider (ring, which builds for Android) once per process.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl SyncClient {
+    /// A client for a repository.
+    pub fn new(repo: Arc<Repo>) -> Result<SyncClient, SyncError> {
+        install_crypto();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(SyncClient {
+            repo,
+            http,
+            status: watch::Sender::new(SyncStatus::default()),
+            push_budget: 4 * 1024 * 1024,
+        })
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &Arc<Repo> {
+        &self.repo
+    }
+
+    /// Watches the state and progress.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// Signs in and keeps the session. Refused if another user's changes are unsent.
+    pub async fn login(
+        &self,
+        server: &str,
+        user: &str,
+        password: &str,
+        device: &str,
+    ) -> Result<Actor, SyncError> {
+        if let Some(old) = self.repo.session()?
+            && old.user.user != user
+            && self.repo.has_unsent()?
+        {
+            return Err(SyncError::UnsentChanges(old.user.user));
+        }
+        let server = server.trim_end_matches('/').to_owned();
+        let body = LoginRequest {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            device: device.to_owned(),
+        };
+        let (response, _) = self
+            .call::<LoginResponse>(&server, "/login", None, &body)
+            .await?;
+        self.repo.set_session(&Session {
+            server,
+            token: response.token,
+            user: response.user.clone(),
+        })?;
+        Ok(response.user)
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        server: &str,
+        route: &str,
+        token: Option<&str>,
+        body: &impl Serialize,
+    ) -> Result<(T, u64), SyncError> {
+        let body = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let sent = body.len() as u64;
+        let mut request = self
+            .http
+            .post(format!("{server}{API}{route}"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| offline(&e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| offline(&e))?;
+        self.status.send_modify(|s| {
+            s.progress.bytes_up += sent;
+            s.progress.bytes_down += bytes.len() as u64;
+            s.progress.round_trips += 1;
+        });
+        if !status.is_success() {
+            return Err(error_of(status, &bytes));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| (v, sent))
+            .map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    fn set_state(&self, state: SyncState) {
+        self.status.send_modify(|s| s.state = state);
+    }
+
+    /// Syncs now: documents, then photos. Returns the counts of this sync.
+    pub async fn sync(&self) -> Result<Progress, SyncError> {
+        self.status.send_modify(|s| {
+            s.state = SyncState::Syncing;
+            s.progress = Progress::default();
+        });
+        let result = self.sync_inner().await;
+        let progress = self.status.borrow().progress;
+        match &result {
+            Ok(()) => self.set_state(SyncState::Done {
+                at: crate::store::now_millis(),
+            }),
+            Err(e @ SyncError::Offline(_)) => self.set_state(SyncState::Offline {
+                reason: e.to_string(),
+            }),
+            Err(e) => self.set_state(SyncState::Failed {
+                reason: e.to_string(),
+            }),
+        }
+        result.map(|()| progress)
+    }
+
+    async fn sync_inner(&self) -> Result<(), SyncError> {
+        let session = self.repo.session()?.ok_or(SyncError::NotSignedIn)?;
+        // Each round sends what is unsent and takes in one page of news; a handful of rounds
+        // is normal, this many means something keeps changing under us.
+        for _ in 0..10_000 {
+            let push = {
+                let repo = self.repo.clone();
+                let budget = self.push_budget;
+                blocking(move || repo.outgoing(budget)).await?
+            };
+            let request = SyncRequest {
+                cursor: self.repo.cursor()?,
+                push,
+                max_bytes: None,
+            };
+            let (response, _) = self
+                .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
+                .await?;
+            let more = response.more;
+            let pushed = request.push.len() as u64;
+            let down = response.docs.len() as u64;
+            let refused = {
+                let repo = self.repo.clone();
+                blocking(move || take_in(&repo, &request, &response)).await?
+            };
+            self.status.send_modify(|s| {
+                s.progress.docs_up += pushed;
+                s.progress.docs_down += down;
+                s.progress.refused += refused;
+            });
+            if !more && !self.repo.has_unsent()? {
+                break;
+            }
+        }
+        self.send_photos(&session).await
+    }
+
+    async fn send_photos(&self, session: &Session) -> Result<(), SyncError> {
+        let outbox = self.repo.outbox()?;
+        if outbox.is_empty() {
+            return Ok(());
+        }
+        let check = BlobCheckRequest {
+            hashes: outbox.iter().map(|o| o.hash.clone()).collect(),
+        };
+        let (answer, _) = self
+            .call::<BlobCheckResponse>(&session.server, "/blobs/check", Some(&session.token), &check)
+            .await?;
+        for blob in answer.blobs {
+            if blob.stored {
+                self.repo.blob_sent(&blob.hash)?;
+                continue;
+            }
+            self.upload(session, &blob).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the rest of one photo from the offset the server holds.
+    async fn upload(&self, session: &Session, blob: &BlobState) -> Result<(), SyncError> {
+        let bytes = tokio::fs::read(self.repo.blob_path(&blob.hash))
+            .await
+            .map_err(StoreError::from)?;
+        let mut offset = blob.offset.min(bytes.len() as u64);
+        for _ in 0..3 {
+            let rest = bytes[usize::try_from(offset).unwrap_or(0)..].to_vec();
+            let sent = rest.len() as u64;
+            let response = self
+                .http
+                .put(format!("{}{API}/blobs/{}", session.server, blob.hash))
+                .bearer_auth(&session.token)
+                .header(UPLOAD_OFFSET, offset)
+                .header(UPLOAD_LENGTH, bytes.len())
+                .body(rest)
+                .send()
+                .await
+                .map_err(|e| offline(&e))?;
+            let status = response.status();
+            let held = response
+                .headers()
+                .get(UPLOAD_OFFSET)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let body = response.bytes().await.map_err(|e| offline(&e))?;
+            self.status.send_modify(|s| {
+                s.progress.bytes_up += sent;
+                s.progress.bytes_down += body.len() as u64;
+                s.progress.round_trips += 1;
+            });
+            match status {
+                StatusCode::OK | StatusCode::CREATED => {
+                    self.repo.blob_sent(&blob.hash)?;
+                    self.status.send_modify(|s| s.progress.blobs_up += 1);
+                    return Ok(());
+                }
+                StatusCode::CONFLICT | StatusCode::ACCEPTED if held.is_some() => {
+                    offset = held.unwrap_or(0).min(bytes.len() as u64);
+                }
+                _ => return Err(error_of(status, &body)),
+            }
+        }
+        Err(SyncError::Offline(format!(
+            "the upload of photo {} did not finish",
+            blob.hash
+        )))
+    }
+
+    /// Syncs whenever woken, every `every`, and after failures with backoff (1 s doubling to
+    /// 5 minutes), until `shutdown` completes.
+    pub async fn run(
+        &self,
+        wake: Arc<Notify>,
+        every: Duration,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let wait = match self.sync().await {
+                Ok(_) => {
+                    backoff = Duration::from_secs(1);
+                    every
+                }
+                Err(SyncError::Unauthorized(_) | SyncError::NotSignedIn) => Duration::MAX,
+                Err(_) => {
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(300));
+                    wait
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = wake.notified() => {},
+                () = tokio::time::sleep(wait.min(Duration::from_secs(24 * 3600))) => {},
+            }
+        }
+    }
+}
+
+fn error_of(status: StatusCode, body: &[u8]) -> SyncError {
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|e| e.message)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).chars().take(200).collect());
+    if status == StatusCode::UNAUTHORIZED {
+        SyncError::Unauthorized(message)
+    } else {
+        SyncError::Server {
+            status: status.as_u16(),
+            message,
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SyncError::Protocol(e.to_string()))?
+        .map_err(SyncError::from)
+}
+
+/// Takes in one answer: acknowledgements first, then the pulled documents with the new cursor.
+/// Returns how many pushes were refused.
+fn take_in(repo: &Repo, request: &SyncRequest, response: &SyncResponse) -> Result<u64, StoreError> {
+    let mut refused = 0;
+    let mut accepted = Vec::new();
+    for (push, ack) in request.push.iter().zip(&response.acks) {
+        if push.id != ack.id {
+            return Err(StoreError::BadRemote {
+                id: ack.id.clone(),
+                why: "acknowledgements out of order".into(),
+            });
+        }
+        let incoming = Incoming {
+            id: &ack.id,
+            heads: &ack.heads,
+            changes: &ack.changes,
+        };
+        match &ack.outcome {
+            Outcome::Accepted => accepted.push(incoming),
+            Outcome::Refused { refusal } => {
+                refused += 1;
+                repo.refused(&ack.id, &push.base, refusal, incoming)?;
+            }
+            Outcome::MissingBase => repo.resend_whole(&ack.id)?,
+        }
+    }
+    let pulled: Vec<Incoming<'_>> = response
+        .docs
+        .iter()
+        .map(|d| Incoming {
+            id: &d.id,
+            heads: &d.heads,
+            changes: &d.changes,
+        })
+        .collect();
+    accepted.extend(pulled);
+    repo.take_in(&accepted, Some(response.cursor))?;
+    Ok(refused)
+}
