@@ -282,7 +282,8 @@ impl Repo {
         let (mut doc, old_heads) = match &record {
             Some(_) => {
                 let bytes = self.bytes(&text_id)?;
-                let mut doc = AutoCommit::load(&bytes).map_err(|e| damaged(text_id.as_bytes(), e))?;
+                let mut doc =
+                    AutoCommit::load(&bytes).map_err(|e| damaged(text_id.as_bytes(), e))?;
                 let heads = doc.get_heads();
                 (doc, Some(heads))
             }
@@ -439,7 +440,8 @@ impl Repo {
             let heads = heads_from_hex(u.heads).map_err(|e| bad(e.to_string()))?;
             let bytes = b64::decode(u.changes).map_err(|e| bad(e.to_string()))?;
             if !bytes.is_empty() {
-                doc.load_incremental(&bytes).map_err(|e| bad(e.to_string()))?;
+                doc.load_incremental(&bytes)
+                    .map_err(|e| bad(e.to_string()))?;
                 received.extend_from_slice(&bytes);
             }
             if heads

@@ -31,7 +31,9 @@ pub enum SyncError {
     #[error("not signed in: sign in to send your work")]
     NotSignedIn,
     /// The server could not be reached or the connection broke.
-    #[error("no connection to the server ({0}): your work is saved on this phone and will be sent when there is a connection")]
+    #[error(
+        "no connection to the server ({0}): your work is saved on this phone and will be sent when there is a connection"
+    )]
     Offline(String),
     /// The token was refused.
     #[error("the server does not accept this sign-in any more ({0}): sign in again")]
@@ -130,7 +132,7 @@ fn offline(e: &reqwest::Error) -> SyncError {
 }
 
 /// Installs the TLS crypto provider (ring, which builds for Android) once per process.
-fn install_crypto() {
+pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -297,7 +299,12 @@ impl SyncClient {
             hashes: outbox.iter().map(|o| o.hash.clone()).collect(),
         };
         let (answer, _) = self
-            .call::<BlobCheckResponse>(&session.server, "/blobs/check", Some(&session.token), &check)
+            .call::<BlobCheckResponse>(
+                &session.server,
+                "/blobs/check",
+                Some(&session.token),
+                &check,
+            )
             .await?;
         for blob in answer.blobs {
             if blob.stored {

@@ -1,0 +1,160 @@
+//! A real server on port 0 with its own sled directory, and devices with their own.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use zonepatrol_app::store::Repo;
+use zonepatrol_app::sync::{Progress, SyncClient, SyncError};
+use zonepatrol_server::Settings;
+use zonepatrol_server::seed::DEMO_PASSWORD;
+use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::rules::period::MineClock;
+
+/// A server running in this process on a loopback port.
+pub struct TestServer {
+    pub url: String,
+    pub data: PathBuf,
+    _dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// The demo mine on a fresh data directory.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// The demo mine with adjusted settings.
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("server");
+        let mut settings = Settings::new(&data);
+        settings.demo = true;
+        adjust(&mut settings);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            zonepatrol_server::launch(settings, listener, shutdown)
+                .await
+                .expect("server runs");
+        });
+        let server = TestServer {
+            url,
+            data,
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let http = http();
+        for _ in 0..200 {
+            // The demo accounts exist once seeding is done: a login answers 200.
+            let ok = http
+                .post(format!("{}/v1/login", self.url))
+                .json(&serde_json::json!({"user": "admin", "password": DEMO_PASSWORD}))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the test server did not come up");
+    }
+
+    /// Stops the server and waits until its store is closed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+    }
+}
+
+/// A device: its own sled directory, signed in as one user.
+pub struct Device {
+    pub repo: Arc<Repo>,
+    pub client: SyncClient,
+    pub user: String,
+    _dir: TempDir,
+}
+
+impl Device {
+    /// A new device signed in to `url` as a demo user.
+    pub async fn new(url: &str, user: &str) -> Device {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = Arc::new(Repo::open(dir.path()).expect("open repo"));
+        let client = SyncClient::new(repo.clone()).expect("client");
+        client
+            .login(url, user, DEMO_PASSWORD, "test device")
+            .await
+            .expect("login");
+        Device {
+            repo,
+            client,
+            user: user.to_owned(),
+            _dir: dir,
+        }
+    }
+
+    /// Syncs, expecting success.
+    pub async fn sync(&self) -> Progress {
+        match self.client.sync().await {
+            Ok(p) => p,
+            Err(e) => panic!("{} could not sync: {e}", self.user),
+        }
+    }
+
+    /// Syncs, returning the error if any.
+    pub async fn try_sync(&self) -> Result<Progress, SyncError> {
+        self.client.sync().await
+    }
+
+    /// Every document's id and heads, sorted.
+    pub fn state(&self) -> Vec<(String, Vec<automerge::ChangeHash>)> {
+        let mut ids = self.repo.ids().expect("ids");
+        ids.sort();
+        ids.into_iter()
+            .map(|id| {
+                let (mut heads, _) = self.repo.heads(&id).expect("heads").expect("doc");
+                heads.sort();
+                (id, heads)
+            })
+            .collect()
+    }
+}
+
+/// A plain HTTP client, for requests a device would not make.
+pub fn http() -> reqwest::Client {
+    zonepatrol_app::sync::install_crypto();
+    reqwest::Client::new()
+}
+
+/// Today at the mine.
+pub fn today() -> NaiveDate {
+    MineClock::default()
+        .date_of_millis(zonepatrol_app::store::now_millis())
+        .expect("a date")
+}
+
+/// Parses a document id.
+pub fn id(text: &str) -> DocId {
+    text.parse().expect("document id")
+}
