@@ -1,5 +1,7 @@
 //! End-to-end tests: one binary, one module per story.
 
+mod access;
 mod dependencies;
+mod faults;
 mod support;
 mod sync;
