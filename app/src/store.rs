@@ -101,6 +101,9 @@ pub struct Quarantined {
     pub changes: String,
 }
 
+/// A document's heads, and the heads the server acknowledged (hex).
+pub type Heads = (Vec<ChangeHash>, Vec<String>);
+
 /// A photo waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outgoing {
@@ -637,7 +640,7 @@ impl Repo {
     }
 
     /// A document's heads and acknowledged heads, for tests and diagnostics.
-    pub fn heads(&self, id: &str) -> Result<Option<(Vec<ChangeHash>, Vec<String>)>, StoreError> {
+    pub fn heads(&self, id: &str) -> Result<Option<Heads>, StoreError> {
         let Some(record) = self.record(id)? else {
             return Ok(None);
         };

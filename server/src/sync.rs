@@ -157,9 +157,8 @@ impl ContextCache {
                 patrol: patrol.clone(),
             };
             let key = patrol_id.to_string();
-            if !self.patrols.contains_key(&key) {
-                let patrol = read_stored::<Patrol>(store, &patrol_id)?;
-                self.patrols.insert(key, patrol);
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.patrols.entry(key) {
+                slot.insert(read_stored::<Patrol>(store, &patrol_id)?);
             }
         }
         Ok(())
@@ -208,13 +207,16 @@ impl ContextCache {
     }
 }
 
+/// Actors first seen in a push, with the user who now owns them.
+type Claims = Vec<(Vec<u8>, String)>;
+
 /// Automerge actors in the new changes: the genesis actor only for the genesis change, and any
 /// other actor belongs to one user, the first who wrote with it.
 fn check_actors(
     store: &dyn Storage,
     user: &Actor,
     r: &mut Ready,
-) -> Result<Result<Vec<(Vec<u8>, String)>, Refusal>, ApiError> {
+) -> Result<Result<Claims, Refusal>, ApiError> {
     let before_heads = r.before.get_heads();
     let genesis = genesis_actor(&r.id);
     let genesis_heads = docs::genesis_heads(&r.id).map_err(|e| ApiError::internal(&e))?;

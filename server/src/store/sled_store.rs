@@ -87,7 +87,7 @@ fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
 }
 
 fn heads_from_bytes(key: &[u8], bytes: &[u8]) -> Result<Vec<ChangeHash>, StoreError> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(damaged(key, "heads are not whole hashes"));
     }
     Ok(bytes
