@@ -2,6 +2,7 @@
 
 mod access;
 mod dependencies;
+mod device;
 mod faults;
 mod support;
 mod sync;
