@@ -13,7 +13,9 @@
 //! | `d\0ID` | the document's record: chunk count, the server's acknowledged heads, dirty flag |
 //! | `c\0ID\0N` | chunk `N` (u32) |
 //!
-//! Other trees: `meta` (the device actor, the sync cursor, the session), `outbox` (photos not
+//! | `m\0cursor` | the sync cursor, moved in the same batch as the documents it covers |
+//!
+//! Other trees: `meta` (the device actor, the session), `outbox` (photos not
 //! yet on the server), `quarantine` (refused edits with the server's reason). Photo bytes are
 //! files in `blobs/`, named by their SHA-256.
 
@@ -183,7 +185,8 @@ pub fn now_millis() -> i64 {
 }
 
 const ACTOR: &[u8] = b"actor";
-const CURSOR: &[u8] = b"cursor";
+/// In the `docs` tree, so that it moves in the same atomic batch as the documents it covers.
+const CURSOR: &[u8] = b"m\0cursor";
 const SESSION: &[u8] = b"session";
 
 impl Repo {
@@ -347,13 +350,20 @@ impl Repo {
 
     /// The sync cursor: the highest server sequence number taken in.
     pub fn cursor(&self) -> Result<u64, StoreError> {
-        match self.meta.get(CURSOR)? {
+        match self.docs.get(CURSOR)? {
             Some(v) => {
                 let arr: [u8; 8] = v.as_ref().try_into().map_err(|_| damaged(CURSOR, "size"))?;
                 Ok(u64::from_be_bytes(arr))
             }
             None => Ok(0),
         }
+    }
+
+    /// Starts the cursor over, so that the next sync receives every document whole.
+    pub fn reset_cursor(&self) -> Result<(), StoreError> {
+        self.docs.remove(CURSOR)?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Whether any document has changes the server has not acknowledged.
@@ -413,7 +423,7 @@ impl Repo {
             self.take_in_one(&mut batch, id, &mine)?;
         }
         if let Some(cursor) = cursor {
-            self.meta.insert(CURSOR, &cursor.to_be_bytes())?;
+            batch.insert(CURSOR, &cursor.to_be_bytes());
         }
         self.docs.apply_batch(batch)?;
         self.db.flush()?;
@@ -625,7 +635,23 @@ impl Repo {
         let before = self.session()?;
         if before.as_ref().map(|s| &s.user) != Some(&session.user) {
             self.new_actor()?;
-            self.meta.remove(CURSOR)?;
+            // The new user starts from nothing they may not read: another inspector's sheets
+            // and other branches' records leave the phone.
+            let _guard = self.lock();
+            let mut batch = sled::Batch::default();
+            batch.remove(CURSOR);
+            for id in self.ids()? {
+                let readable = id
+                    .parse::<DocId>()
+                    .is_ok_and(|d| zonepatrol_shared::protocol::may_read(&session.user, &d));
+                if !readable {
+                    for kv in self.docs.scan_prefix(chunk_prefix(&id)) {
+                        batch.remove(kv?.0);
+                    }
+                    batch.remove(key(b'd', &id));
+                }
+            }
+            self.docs.apply_batch(batch)?;
         }
         self.meta.insert(SESSION, encode(session))?;
         self.db.flush()?;

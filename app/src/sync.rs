@@ -276,7 +276,14 @@ impl SyncClient {
             let down = response.docs.len() as u64;
             let refused = {
                 let repo = self.repo.clone();
-                blocking(move || take_in(&repo, &request, &response)).await?
+                match blocking(move || take_in(&repo, &request, &response)).await {
+                    // Data that does not load is fetched again whole: start the cursor over.
+                    Err(e @ SyncError::Store(StoreError::BadRemote { .. })) => {
+                        self.repo.reset_cursor()?;
+                        return Err(e);
+                    }
+                    other => other?,
+                }
             };
             self.status.send_modify(|s| {
                 s.progress.docs_up += pushed;
@@ -306,14 +313,18 @@ impl SyncClient {
                 &check,
             )
             .await?;
+        // One photo that cannot be sent does not hold back the others.
+        let mut first_error = None;
         for blob in answer.blobs {
             if blob.stored {
                 self.repo.blob_sent(&blob.hash)?;
                 continue;
             }
-            self.upload(session, &blob).await?;
+            if let Err(e) = self.upload(session, &blob).await {
+                first_error.get_or_insert(e);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Sends the rest of one photo from the offset the server holds.

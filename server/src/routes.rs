@@ -327,6 +327,18 @@ async fn put_blob(
         state: &state,
         hash: hash.clone(),
     };
+    if let Some(meta) = state.store.blob(&hash)? {
+        // Stored by an upload that finished while this one waited for the slot.
+        return Ok((
+            StatusCode::OK,
+            Json(BlobState {
+                hash,
+                stored: true,
+                offset: meta.size,
+            }),
+        )
+            .into_response());
+    }
     let held = state
         .blobs
         .partial_len(&hash)

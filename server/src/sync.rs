@@ -73,6 +73,12 @@ fn prepare(store: &dyn Storage, user: &Actor, n: usize, push: Push) -> Result<Pr
         .id
         .parse()
         .map_err(|e| ApiError::bad_request(format!("push {n}: {e}")))?;
+    if id.to_string() != push.id {
+        return Err(ApiError::bad_request(format!(
+            "push {n}: write the id “{}” as “{id}”",
+            push.id
+        )));
+    }
     let base = heads_from_hex(&push.base)
         .map_err(|e| ApiError::bad_request(format!("push {n} ({id}), base: {e}")))?;
     let have = heads_from_hex(&push.have)
@@ -269,6 +275,13 @@ pub(crate) fn sync(
     let mut acks = Vec::with_capacity(request.push.len());
     let mut pushed_now: HashMap<String, u64> = HashMap::new();
     if !request.push.is_empty() {
+        let mut ids = std::collections::HashSet::new();
+        if let Some(twice) = request.push.iter().find(|p| !ids.insert(p.id.as_str())) {
+            return Err(ApiError::bad_request(format!(
+                "{} is pushed twice in one request: send each document once",
+                twice.id
+            )));
+        }
         let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
         let prepared = request
             .push
@@ -278,90 +291,96 @@ pub(crate) fn sync(
             .collect::<Result<Vec<_>, _>>()?;
         let now = crate::now_millis();
         let mut cache = ContextCache::default();
-        for p in prepared {
-            let ack = match p {
-                Prepared::Unreadable { push, id } => {
-                    let refusal = Refusal {
-                        code: RefusalCode::WrongBranch,
-                        part: "document".into(),
-                        reason: format!(
-                            "{id} is not yours to read or change: it belongs to another branch or \
+        // Whatever happens below, what was written is flushed before the lock is released,
+        // so that no other request can serve a write that a crash could still take back.
+        let written = (|| -> Result<(), ApiError> {
+            for p in prepared {
+                let ack = match p {
+                    Prepared::Unreadable { push, id } => {
+                        let refusal = Refusal {
+                            code: RefusalCode::WrongBranch,
+                            part: "document".into(),
+                            reason: format!(
+                                "{id} is not yours to read or change: it belongs to another branch or \
                              another inspector"
-                        ),
-                    };
-                    keep_refused(store, user, &push.id, &refusal, push.changes, now)?;
-                    Ack {
-                        id: push.id,
-                        outcome: Outcome::Refused { refusal },
-                        heads: Vec::new(),
+                            ),
+                        };
+                        keep_refused(store, user, &push.id, &refusal, push.changes, now)?;
+                        Ack {
+                            id: push.id,
+                            outcome: Outcome::Refused { refusal },
+                            heads: Vec::new(),
+                            changes: String::new(),
+                        }
+                    }
+                    Prepared::MissingBase { id, stored } => Ack {
+                        id,
+                        outcome: Outcome::MissingBase,
+                        heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
                         changes: String::new(),
-                    }
-                }
-                Prepared::MissingBase { id, stored } => Ack {
-                    id,
-                    outcome: Outcome::MissingBase,
-                    heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
-                    changes: String::new(),
-                },
-                Prepared::Ready(mut r) => {
-                    cache.fill(store, &r.id)?;
-                    let checked = match check_actors(store, user, &mut r)? {
-                        Err(refusal) => Err(refusal),
-                        Ok(actors) => validate_change(
-                            user,
-                            &r.id,
-                            r.before.document(),
-                            r.after.document(),
-                            &cache.context(&r.id, now),
-                        )
-                        .map(|()| actors),
-                    };
-                    match checked {
-                        Ok(actors) => {
-                            let before_heads = r.before.get_heads();
-                            let after_heads = r.after.get_heads();
-                            if before_heads != after_heads {
-                                let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
-                                let compact = chunks + 1 >= COMPACT_AT || chunks == 0;
-                                let chunk = if compact {
-                                    r.after.save()
-                                } else {
-                                    r.after.save_after(&before_heads)
-                                };
-                                let seq = store.write_doc(&DocWrite {
-                                    id: r.text_id.clone(),
-                                    chunk,
-                                    compact,
-                                    heads: after_heads.clone(),
-                                    actors,
-                                })?;
-                                pushed_now.insert(r.text_id.clone(), seq);
-                                cache.written(&r.id);
+                    },
+                    Prepared::Ready(mut r) => {
+                        cache.fill(store, &r.id)?;
+                        let checked = match check_actors(store, user, &mut r)? {
+                            Err(refusal) => Err(refusal),
+                            Ok(actors) => validate_change(
+                                user,
+                                &r.id,
+                                r.before.document(),
+                                r.after.document(),
+                                &cache.context(&r.id, now),
+                            )
+                            .map(|()| actors),
+                        };
+                        match checked {
+                            Ok(actors) => {
+                                let before_heads = r.before.get_heads();
+                                let after_heads = r.after.get_heads();
+                                if before_heads != after_heads {
+                                    let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
+                                    let compact = chunks + 1 >= COMPACT_AT || chunks == 0;
+                                    let chunk = if compact {
+                                        r.after.save()
+                                    } else {
+                                        r.after.save_after(&before_heads)
+                                    };
+                                    let seq = store.write_doc(&DocWrite {
+                                        id: r.text_id.clone(),
+                                        chunk,
+                                        compact,
+                                        heads: after_heads.clone(),
+                                        actors,
+                                    })?;
+                                    pushed_now.insert(r.text_id.clone(), seq);
+                                    cache.written(&r.id);
+                                }
+                                Ack {
+                                    id: r.text_id,
+                                    outcome: Outcome::Accepted,
+                                    changes: b64::encode(&r.after.save_after(&r.have)),
+                                    heads: heads_to_hex(&after_heads),
+                                }
                             }
-                            Ack {
-                                id: r.text_id,
-                                outcome: Outcome::Accepted,
-                                changes: b64::encode(&r.after.save_after(&r.have)),
-                                heads: heads_to_hex(&after_heads),
-                            }
-                        }
-                        Err(refusal) => {
-                            tracing::info!(doc = %r.id, user = %user.user, %refusal, "refused");
-                            let changes = b64::encode(&r.changes);
-                            keep_refused(store, user, &r.text_id, &refusal, changes, now)?;
-                            Ack {
-                                id: r.text_id,
-                                outcome: Outcome::Refused { refusal },
-                                changes: b64::encode(&r.before.save_after(&r.base)),
-                                heads: heads_to_hex(&r.before.get_heads()),
+                            Err(refusal) => {
+                                tracing::info!(doc = %r.id, user = %user.user, %refusal, "refused");
+                                let changes = b64::encode(&r.changes);
+                                keep_refused(store, user, &r.text_id, &refusal, changes, now)?;
+                                Ack {
+                                    id: r.text_id,
+                                    outcome: Outcome::Refused { refusal },
+                                    changes: b64::encode(&r.before.save_after(&r.base)),
+                                    heads: heads_to_hex(&r.before.get_heads()),
+                                }
                             }
                         }
                     }
-                }
-            };
-            acks.push(ack);
-        }
+                };
+                acks.push(ack);
+            }
+            Ok(())
+        })();
         store.flush()?;
+        written?;
     }
 
     let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
@@ -369,7 +388,14 @@ pub(crate) fn sync(
         .max_bytes
         .unwrap_or(state.settings.max_response_bytes)
         .clamp(1, state.settings.max_response_bytes);
-    let (docs, cursor, more) = pull(store, user, request.cursor, budget, &pushed_now)?;
+    // A cursor from beyond what this store has given out (it was restored from a backup):
+    // start that device over, so that it misses nothing.
+    let since = if request.cursor > store.last_seq()? {
+        0
+    } else {
+        request.cursor
+    };
+    let (docs, cursor, more) = pull(store, user, since, budget, &pushed_now)?;
     Ok(SyncResponse {
         cursor,
         more,

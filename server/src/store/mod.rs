@@ -139,6 +139,8 @@ pub trait Storage: Send + Sync + 'static {
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;
     /// Documents whose last write came after `cursor`, oldest first, at most `limit`.
     fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError>;
+    /// The last sequence number given out (0 if none).
+    fn last_seq(&self) -> Result<u64, StoreError>;
     /// The heads a document had at sequence number `seq`, if it existed then.
     fn heads_at(&self, id: &str, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError>;
     /// The user an automerge actor belongs to.

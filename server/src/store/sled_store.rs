@@ -258,6 +258,13 @@ impl Storage for SledStore {
             .collect()
     }
 
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        match self.docs.get(SEQ_KEY)? {
+            Some(v) => u64_of(SEQ_KEY, &v),
+            None => Ok(0),
+        }
+    }
+
     fn heads_at(&self, id: &str, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError> {
         let start = key_n(b'h', id, &0u64.to_be_bytes());
         let end = key_n(b'h', id, &seq.to_be_bytes());

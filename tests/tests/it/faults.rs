@@ -91,6 +91,27 @@ async fn malformed_requests_get_a_json_4xx_and_the_server_keeps_serving() {
         expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
     }
 
+    // An id in a non-canonical form, and one document pushed twice in one request.
+    let push =
+        serde_json::json!({"id": "report:zcyd:2026-W7", "base": [], "have": [], "changes": ""});
+    let body = serde_json::to_vec(&serde_json::json!({"cursor": 0, "push": [push]})).expect("json");
+    let message = expect_error(
+        post(body).await.expect("sent"),
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest,
+    )
+    .await;
+    assert!(message.contains("report:zcyd:2026-W7"), "{message}");
+    let push = serde_json::json!({"id": "problem:zcyd:a", "base": [], "have": [], "changes": ""});
+    let body = serde_json::to_vec(&serde_json::json!({"cursor": 0, "push": [push.clone(), push]}))
+        .expect("json");
+    expect_error(
+        post(body).await.expect("sent"),
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest,
+    )
+    .await;
+
     // Truncated and garbage automerge data.
     let problem = id("problem:zcyd:truncated");
     let mut doc = docs::genesis::<Problem>(&problem).expect("genesis");
