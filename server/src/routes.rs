@@ -260,6 +260,22 @@ fn number_header(headers: &HeaderMap, name: &str) -> Result<Option<u64>, ApiErro
         .transpose()
 }
 
+/// Reads and discards up to `limit` bytes of a body that is being refused, so that the client,
+/// still sending, gets the answer rather than a broken connection.
+async fn drain(body: Body, limit: u64) {
+    drain_stream(&mut body.into_data_stream(), limit).await;
+}
+
+async fn drain_stream(stream: &mut axum::body::BodyDataStream, limit: u64) {
+    let mut seen: u64 = 0;
+    while let Some(Ok(bytes)) = stream.next().await {
+        seen += bytes.len() as u64;
+        if seen > limit {
+            return;
+        }
+    }
+}
+
 /// Marks a blob as being uploaded for as long as it lives.
 struct UploadSlot<'a> {
     state: &'a State,
@@ -290,6 +306,7 @@ async fn put_blob(
         ))
     })?;
     if length > state.settings.max_blob_bytes {
+        drain(body, state.settings.max_blob_bytes).await;
         return Err(ApiError::new(
             ErrorCode::TooLarge,
             format!(
@@ -369,6 +386,7 @@ async fn put_blob(
             Ok(bytes) => {
                 if held + received + bytes.len() as u64 > length {
                     drop(file);
+                    drain_stream(&mut stream, state.settings.max_blob_bytes).await;
                     state
                         .blobs
                         .truncate(&hash, held + received)
