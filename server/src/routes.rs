@@ -260,6 +260,16 @@ fn number_header(headers: &HeaderMap, name: &str) -> Result<Option<u64>, ApiErro
         .transpose()
 }
 
+/// The answer to an upload of a blob the server already has.
+fn already_stored(hash: String, meta: &BlobMeta) -> Response {
+    let state = BlobState {
+        hash,
+        stored: true,
+        offset: meta.size,
+    };
+    (StatusCode::OK, Json(state)).into_response()
+}
+
 /// Reads and discards up to `limit` bytes of a body that is being refused, so that the client,
 /// still sending, gets the answer rather than a broken connection.
 async fn drain(body: Body, limit: u64) {
@@ -318,15 +328,7 @@ async fn put_blob(
     }
     if let Some(meta) = state.store.blob(&hash)? {
         // Already stored: the upload is done, whoever did it.
-        return Ok((
-            StatusCode::OK,
-            Json(BlobState {
-                hash,
-                stored: true,
-                offset: meta.size,
-            }),
-        )
-            .into_response());
+        return Ok(already_stored(hash, &meta));
     }
     let offset = number_header(&headers, UPLOAD_OFFSET)?.unwrap_or(0);
     let inserted = state
@@ -346,15 +348,7 @@ async fn put_blob(
     };
     if let Some(meta) = state.store.blob(&hash)? {
         // Stored by an upload that finished while this one waited for the slot.
-        return Ok((
-            StatusCode::OK,
-            Json(BlobState {
-                hash,
-                stored: true,
-                offset: meta.size,
-            }),
-        )
-            .into_response());
+        return Ok(already_stored(hash, &meta));
     }
     let held = state
         .blobs
