@@ -68,8 +68,6 @@ pub struct StoredDoc {
     pub bytes: Vec<u8>,
     /// Its heads.
     pub heads: Vec<ChangeHash>,
-    /// The sequence number of its last write.
-    pub seq: u64,
     /// How many chunks it is kept in; the sync route compacts when this grows.
     pub chunks: u32,
 }

@@ -188,7 +188,6 @@ impl Storage for SledStore {
         Ok(Some(StoredDoc {
             bytes,
             heads,
-            seq: record.seq,
             chunks,
         }))
     }
