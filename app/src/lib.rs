@@ -4,16 +4,20 @@
 //! UI never touches storage or the network itself. The platform features `desktop` and
 //! `mobile` are off by default, so `cargo test --workspace` needs no WebKit or GTK.
 //!
-//! The device core is here: the sled repository of documents, photo outbox and quarantine
-//! ([`store`]), and the sync engine on reqwest with rustls ([`sync`]). The screens come next
+//! The device core is here: the sled repository of documents, photos, photo outbox and
+//! quarantine ([`store`]), the photo pipeline ([`photo`]), and the sync engine on reqwest with
+//! rustls ([`sync`]). The screens come next
 //! (see `ARCHITECTURE.md`).
 //!
 //! # Layout
 //!
+//! - [`photo`]: camera photo to a small JPEG and a thumbnail, named by SHA-256, off the UI
+//!   thread.
 //! - [`store`]: the device's repository; a write returns once it is on disk.
 //! - [`sync`]: the sync engine, its progress and state.
 //! - [`App`]: the root component.
 
+pub mod photo;
 pub mod store;
 pub mod sync;
 

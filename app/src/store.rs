@@ -15,9 +15,11 @@
 //!
 //! | `m\0cursor` | the sync cursor, moved in the same batch as the documents it covers |
 //!
-//! Other trees: `meta` (the device actor, the session), `outbox` (photos not
-//! yet on the server), `quarantine` (refused edits with the server's reason). Photo bytes are
-//! files in `blobs/`, named by their SHA-256.
+//! Other trees: `meta` (the device actor, the session), `outbox` (photo files not
+//! yet on the server), `quarantine` (refused edits with the server's reason), `photos` (a
+//! [`PhotoRecord`] per photo, by the SHA-256 of its full-size file). Photo bytes are files in
+//! `blobs/`, named by their SHA-256; a file is written to `HASH.tmp`, synced and renamed, and
+//! leftover `.tmp` files from a crash are removed when the repository opens.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -29,10 +31,14 @@ use automerge::{ActorId, AutoCommit, ChangeHash, ReadDoc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocError, DocId, Document};
 use zonepatrol_shared::protocol::{Push, b64, heads_from_hex, heads_to_hex};
 use zonepatrol_shared::validate::Refusal;
+
+use crate::photo::Processed;
 
 /// A document kept in more chunks than this is rewritten as one snapshot.
 pub const COMPACT_AT: u32 = 32;
@@ -126,6 +132,39 @@ pub struct Incoming<'a> {
     pub changes: &'a str,
 }
 
+/// A photo kept on the device: what documents refer to, and what the screens show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRecord {
+    /// SHA-256 of the full-size JPEG: the key of the photo in documents.
+    pub hash: String,
+    /// SHA-256 of the thumbnail JPEG.
+    pub thumb: String,
+    /// When it was taken, from the camera's Exif, in milliseconds since the Unix epoch.
+    pub taken_at: Option<i64>,
+    /// Width of the full-size JPEG.
+    pub width: u32,
+    /// Height of the full-size JPEG.
+    pub height: u32,
+    /// Width of the thumbnail.
+    pub thumb_width: u32,
+    /// Height of the thumbnail.
+    pub thumb_height: u32,
+    /// Bytes of both files together.
+    pub bytes: u64,
+    /// When it was added on this device.
+    pub added_at: i64,
+}
+
+impl PhotoRecord {
+    /// The reference a document keeps, under the key [`PhotoRecord::hash`].
+    pub fn reference(&self) -> docs::PhotoRef {
+        docs::PhotoRef {
+            thumb: self.thumb.clone(),
+            taken_at: self.taken_at,
+        }
+    }
+}
+
 /// The device's repository.
 #[derive(Debug)]
 pub struct Repo {
@@ -134,6 +173,7 @@ pub struct Repo {
     meta: sled::Tree,
     outbox: sled::Tree,
     quarantine: sled::Tree,
+    photos: sled::Tree,
     blob_dir: PathBuf,
     /// Read-modify-write of a document happens one at a time.
     write: Mutex<()>,
@@ -158,6 +198,13 @@ fn chunk_prefix(id: &str) -> Vec<u8> {
     let mut k = key(b'c', id);
     k.push(0);
     k
+}
+
+fn outgoing(hash: &str, bytes: &[u8]) -> Outgoing {
+    Outgoing {
+        hash: hash.to_owned(),
+        size: bytes.len() as u64,
+    }
 }
 
 fn damaged(key: &[u8], why: impl ToString) -> StoreError {
@@ -196,11 +243,19 @@ impl Repo {
         let db = sled::Config::new().path(dir.join("store")).open()?;
         let blob_dir = dir.join("blobs");
         fs::create_dir_all(&blob_dir)?;
+        // A photo file cut off by a crash was never recorded: remove what is left of it.
+        for entry in fs::read_dir(&blob_dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                fs::remove_file(&path)?;
+            }
+        }
         let repo = Repo {
             docs: db.open_tree("docs")?,
             meta: db.open_tree("meta")?,
             outbox: db.open_tree("outbox")?,
             quarantine: db.open_tree("quarantine")?,
+            photos: db.open_tree("photos")?,
             db,
             blob_dir,
             write: Mutex::new(()),
@@ -577,25 +632,107 @@ impl Repo {
         Ok(())
     }
 
-    /// Keeps a photo's bytes and puts it in the outbox; returns its SHA-256.
+    /// Keeps a file's bytes and puts it in the outbox; returns its SHA-256.
     pub fn add_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        let (hash, _) = self.write_blob(bytes)?;
+        self.outbox
+            .insert(hash.as_bytes(), encode(&outgoing(&hash, bytes)))?;
+        self.db.flush()?;
+        Ok(hash)
+    }
+
+    /// Writes a blob file unless it is there; says whether this call created it.
+    fn write_blob(&self, bytes: &[u8]) -> Result<(String, bool), StoreError> {
         let hash = hex::encode(Sha256::digest(bytes));
         let path = self.blob_path(&hash);
-        if !path.exists() {
-            let tmp = self.blob_dir.join(format!("{hash}.tmp"));
+        if path.exists() {
+            return Ok((hash, false));
+        }
+        let tmp = self.blob_dir.join(format!("{hash}.tmp"));
+        let written = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(bytes)?;
             file.sync_all()?;
             fs::rename(&tmp, &path)?;
-            File::open(&self.blob_dir)?.sync_all()?;
+            File::open(&self.blob_dir)?.sync_all()
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
         }
-        let entry = Outgoing {
-            hash: hash.clone(),
-            size: bytes.len() as u64,
-        };
-        self.outbox.insert(hash.as_bytes(), encode(&entry))?;
-        self.db.flush()?;
-        Ok(hash)
+        Ok((hash, true))
+    }
+
+    /// Stores a processed photo: both files, both in the outbox and its record, all or nothing.
+    /// A photo already stored is not stored again; its first record is returned.
+    pub fn add_photo(&self, photo: &Processed) -> Result<PhotoRecord, StoreError> {
+        let full_hash = hex::encode(Sha256::digest(&photo.full.bytes));
+        if let Some(known) = self.photo(&full_hash)? {
+            return Ok(known);
+        }
+        let mut created = Vec::new();
+        let stored = (|| {
+            for bytes in [&photo.full.bytes, &photo.thumb.bytes] {
+                let (hash, new) = self.write_blob(bytes)?;
+                if new {
+                    created.push(hash);
+                }
+            }
+            let record = PhotoRecord {
+                hash: full_hash.clone(),
+                thumb: hex::encode(Sha256::digest(&photo.thumb.bytes)),
+                taken_at: photo.taken_at,
+                width: photo.full.width,
+                height: photo.full.height,
+                thumb_width: photo.thumb.width,
+                thumb_height: photo.thumb.height,
+                bytes: (photo.full.bytes.len() + photo.thumb.bytes.len()) as u64,
+                added_at: now_millis(),
+            };
+            (&self.outbox, &self.photos)
+                .transaction(|(outbox, photos)| {
+                    for (hash, bytes) in [
+                        (&record.hash, &photo.full.bytes),
+                        (&record.thumb, &photo.thumb.bytes),
+                    ] {
+                        outbox.insert(hash.as_bytes(), encode(&outgoing(hash, bytes)))?;
+                    }
+                    photos.insert(record.hash.as_bytes(), encode(&record))?;
+                    Ok::<_, ConflictableTransactionError<std::convert::Infallible>>(())
+                })
+                .map_err(|e| match e {
+                    TransactionError::Abort(never) => match never {},
+                    TransactionError::Storage(e) => StoreError::Engine(e),
+                })?;
+            self.db.flush()?;
+            Ok(record)
+        })();
+        if stored.is_err() {
+            // Leave no file that no record points to.
+            for hash in created {
+                let _ = fs::remove_file(self.blob_path(&hash));
+            }
+        }
+        stored
+    }
+
+    /// A stored photo's record, by the SHA-256 of its full-size file.
+    pub fn photo(&self, hash: &str) -> Result<Option<PhotoRecord>, StoreError> {
+        self.photos
+            .get(hash.as_bytes())?
+            .map(|v| decode(hash.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Every stored photo's record.
+    pub fn photos(&self) -> Result<Vec<PhotoRecord>, StoreError> {
+        self.photos
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
     }
 
     /// Where a photo's bytes are.
