@@ -298,10 +298,12 @@ impl SyncClient {
     }
 
     async fn send_photos(&self, session: &Session) -> Result<(), SyncError> {
-        let outbox = self.repo.outbox()?;
+        let mut outbox = self.repo.outbox()?;
         if outbox.is_empty() {
             return Ok(());
         }
+        // Smallest first: over a weak link the thumbnails arrive before the photos.
+        outbox.sort_by_key(|o| o.size);
         let check = BlobCheckRequest {
             hashes: outbox.iter().map(|o| o.hash.clone()).collect(),
         };
@@ -315,7 +317,9 @@ impl SyncClient {
             .await?;
         // One photo that cannot be sent does not hold back the others.
         let mut first_error = None;
-        for blob in answer.blobs {
+        let mut blobs = answer.blobs;
+        blobs.sort_by_key(|b| outbox.iter().position(|o| o.hash == b.hash));
+        for blob in blobs {
             if blob.stored {
                 self.repo.blob_sent(&blob.hash)?;
                 continue;

@@ -4,5 +4,6 @@ mod access;
 mod dependencies;
 mod device;
 mod faults;
+mod photos;
 mod support;
 mod sync;
