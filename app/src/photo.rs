@@ -33,6 +33,10 @@ use crate::store::{PhotoRecord, Repo, StoreError};
 
 const MB: u64 = 1024 * 1024;
 
+/// Why a photo is [`PhotoError::Corrupt`] when a decoder panicked on it: caught, so the app goes
+/// on (a build with `panic = "abort"` would lose this safety net).
+pub const DECODER_FAILED: &str = "the decoder failed on it";
+
 /// How photos are prepared.
 #[derive(Debug, Clone)]
 pub struct PhotoSettings {
@@ -69,6 +73,11 @@ impl Default for PhotoSettings {
 /// Why a photo was not added. Nothing is stored when any of these is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoError {
+    /// The picked file could not be read.
+    #[error(
+        "the photo file could not be read ({0}): check that it is still there and choose it again"
+    )]
+    Read(std::io::Error),
     /// The file has no bytes.
     #[error("the photo file is empty: choose the photo again, or take a new one")]
     Empty,
@@ -209,7 +218,7 @@ pub fn process(bytes: &[u8], settings: &PhotoSettings) -> Result<Processed, Phot
     // error instead of a crash.
     catch_unwind(AssertUnwindSafe(|| process_checked(bytes, settings))).unwrap_or_else(|_| {
         Err(PhotoError::Corrupt {
-            why: "the decoder failed on it".into(),
+            why: DECODER_FAILED.into(),
         })
     })
 }
@@ -337,13 +346,27 @@ fn decode_jpeg(
     })?;
     let (full_width, full_height) = (u32::from(info.width), u32::from(info.height));
     check_pixels(full_width, full_height, settings)?;
-    // Decode at the smallest of 1/8, 1/4, 1/2 and 1 that is still at least the target size.
+    // A progressive JPEG keeps every coefficient of the full-size picture while it decodes:
+    // two bytes per sample, at most three samples per pixel.
+    if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive
+        && u64::from(full_width) * u64::from(full_height) * 6 > settings.max_decode_bytes
+    {
+        return Err(PhotoError::TooMuchMemory {
+            limit: settings.max_decode_bytes,
+        });
+    }
+    // Decode at the smallest of 1/8, 1/4, 1/2 and 1 that keeps the long edge at least the
+    // target (the decoder takes a scale that is large enough in either axis, so the short
+    // axis asks for nothing).
     let (want_width, want_height) = fit(full_width, full_height, settings.long_edge);
+    let want = |side: u32| u16::try_from(side).unwrap_or(u16::MAX);
+    let (want_width, want_height) = if full_width >= full_height {
+        (want(want_width), u16::MAX)
+    } else {
+        (u16::MAX, want(want_height))
+    };
     let (width, height) = decoder
-        .scale(
-            u16::try_from(want_width).unwrap_or(u16::MAX),
-            u16::try_from(want_height).unwrap_or(u16::MAX),
-        )
+        .scale(want_width, want_height)
         .map_err(|e| jpeg_error(e, settings))?;
     let pixels = decoder.decode().map_err(|e| jpeg_error(e, settings))?;
     let exif = decoder.exif_data().map(<[u8]>::to_vec);
@@ -351,8 +374,10 @@ fn decode_jpeg(
     let grey = match format {
         Some(PixelFormat::RGB24) => false,
         Some(PixelFormat::L8) => true,
-        // CMYK and 16-bit JPEGs are rare in cameras; `image` converts them.
+        // CMYK and 16-bit JPEGs are rare in cameras; `image` converts them, at full size and
+        // within the same limits.
         _ => {
+            drop(pixels);
             let (raster, _) = decode_with_image(bytes, ImageFormat::Jpeg, settings)?;
             return Ok((raster, exif));
         }
@@ -405,7 +430,12 @@ fn decode_with_image(
         .map_err(|e| image_error(e, settings))?;
     let (width, height) = decoder.dimensions();
     check_pixels(width, height, settings)?;
-    if decoder.total_bytes() > settings.max_decode_bytes {
+    // The decoded picture, plus the RGB copy made when it is not 8-bit RGB or grey already.
+    let converted = match decoder.color_type() {
+        image::ColorType::L8 | image::ColorType::Rgb8 => 0,
+        _ => u64::from(width) * u64::from(height) * 3,
+    };
+    if decoder.total_bytes().saturating_add(converted) > settings.max_decode_bytes {
         return Err(PhotoError::TooMuchMemory {
             limit: settings.max_decode_bytes,
         });
@@ -503,13 +533,19 @@ fn read_exif(raw: &[u8], time_zone: Tz) -> (Orientation, Option<i64>) {
         Some(Value::Ascii(parts)) => parts.first().cloned(),
         _ => None,
     };
+    // When the shutter was pressed; failing that, when the picture was digitised. Not
+    // `DateTime`, which editors rewrite.
     let taken_at = [
         (
             Tag::DateTimeOriginal,
             Tag::OffsetTimeOriginal,
             Tag::SubSecTimeOriginal,
         ),
-        (Tag::DateTime, Tag::OffsetTime, Tag::SubSecTime),
+        (
+            Tag::DateTimeDigitized,
+            Tag::OffsetTimeDigitized,
+            Tag::SubSecTimeDigitized,
+        ),
     ]
     .into_iter()
     .find_map(|(time, offset, subsec)| {
@@ -535,21 +571,23 @@ fn exif_millis(when: &exif::DateTime, time_zone: Tz) -> Option<i64> {
     let time = NaiveTime::from_hms_nano_opt(
         u32::from(when.hour),
         u32::from(when.minute),
-        u32::from(when.second),
+        // A leap second, as some cameras write it, is the last second of its minute.
+        u32::from(when.second.min(59)),
         when.nanosecond.unwrap_or(0),
     )?;
     let local = NaiveDateTime::new(date, time);
-    let instant = match when.offset {
-        Some(minutes) => FixedOffset::east_opt(i32::from(minutes) * 60)?
-            .from_local_datetime(&local)
-            .single()?
-            .timestamp_millis(),
+    // An offset out of range is ignored like a malformed one: the time is then the mine's.
+    let offset = when
+        .offset
+        .and_then(|minutes| FixedOffset::east_opt(i32::from(minutes) * 60));
+    let instant = match offset {
+        Some(offset) => offset.from_local_datetime(&local).single()?,
         None => time_zone
             .from_local_datetime(&local)
             .earliest()?
-            .timestamp_millis(),
+            .fixed_offset(),
     };
-    Some(instant)
+    Some(instant.timestamp_millis())
 }
 
 fn resize_error(e: impl std::fmt::Display) -> PhotoError {
@@ -657,8 +695,8 @@ fn encode(raster: &Raster, quality: u8) -> Result<Jpeg, PhotoError> {
 
 /// Reads a photo file, refusing one over the limit before reading it.
 pub fn read_file(path: &Path, settings: &PhotoSettings) -> Result<Vec<u8>, PhotoError> {
-    let file = std::fs::File::open(path).map_err(StoreError::Io)?;
-    let size = file.metadata().map_err(StoreError::Io)?.len();
+    let file = std::fs::File::open(path).map_err(PhotoError::Read)?;
+    let size = file.metadata().map_err(PhotoError::Read)?.len();
     if size > settings.max_file_bytes {
         return Err(PhotoError::FileTooLarge {
             bytes: size,
@@ -669,7 +707,7 @@ pub fn read_file(path: &Path, settings: &PhotoSettings) -> Result<Vec<u8>, Photo
     // The file may grow while it is read: never take more than the limit and one byte.
     file.take(settings.max_file_bytes + 1)
         .read_to_end(&mut bytes)
-        .map_err(StoreError::Io)?;
+        .map_err(PhotoError::Read)?;
     Ok(bytes)
 }
 
@@ -682,16 +720,51 @@ pub async fn import(
     bytes: Vec<u8>,
     settings: PhotoSettings,
 ) -> Result<PhotoRecord, PhotoError> {
-    let _turn = ONE_AT_A_TIME
-        .acquire()
-        .await
-        .map_err(|_| PhotoError::Interrupted)?;
-    tokio::task::spawn_blocking(move || {
+    in_turn(move || {
         let photo = process(&bytes, &settings)?;
         Ok(repo.add_photo(&photo)?)
     })
     .await
-    .map_err(|_| PhotoError::Interrupted)?
+}
+
+/// Like [`import`], for a file the user picked: it is read off the UI thread too, and a file
+/// over the limit is refused before it is read.
+pub async fn import_file(
+    repo: Arc<Repo>,
+    path: std::path::PathBuf,
+    settings: PhotoSettings,
+) -> Result<PhotoRecord, PhotoError> {
+    in_turn(move || {
+        let bytes = read_file(&path, &settings)?;
+        let photo = process(&bytes, &settings)?;
+        Ok(repo.add_photo(&photo)?)
+    })
+    .await
+}
+
+async fn in_turn(
+    work: impl FnOnce() -> Result<PhotoRecord, PhotoError> + Send + 'static,
+) -> Result<PhotoRecord, PhotoError> {
+    let turn = ONE_AT_A_TIME
+        .acquire()
+        .await
+        .map_err(|_| PhotoError::Interrupted)?;
+    // The turn goes with the work, so a caller that stops waiting does not let the next photo
+    // start while this one is still being decoded.
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|e| {
+        if e.is_panic() {
+            PhotoError::Corrupt {
+                why: DECODER_FAILED.into(),
+            }
+        } else {
+            PhotoError::Interrupted
+        }
+    })?
 }
 
 #[cfg(test)]
@@ -705,6 +778,42 @@ mod tests {
         assert_eq!(fit(6028, 3391, 1600), (1600, 900));
         assert_eq!(fit(800, 600, 1600), (800, 600));
         assert_eq!(fit(100_000, 1, 1600), (1600, 1));
+    }
+
+    fn tiff(fields: &[(Tag, &str)]) -> Vec<u8> {
+        let fields: Vec<exif::Field> = fields
+            .iter()
+            .map(|(tag, text)| exif::Field {
+                tag: *tag,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![text.as_bytes().to_vec()]),
+            })
+            .collect();
+        let mut writer = exif::experimental::Writer::new();
+        for field in &fields {
+            writer.push_field(field);
+        }
+        let mut out = Cursor::new(Vec::new());
+        writer.write(&mut out, false).expect("writes");
+        out.into_inner()
+    }
+
+    #[test]
+    fn the_capture_time_is_the_shutters_not_the_editors() {
+        let shanghai = chrono_tz::Asia::Shanghai;
+        let edited_only = tiff(&[(Tag::DateTime, "2026:11:21 09:00:00")]);
+        assert_eq!(read_exif(&edited_only, shanghai).1, None);
+        let digitized = tiff(&[
+            (Tag::DateTime, "2026:11:21 09:00:00"),
+            (Tag::DateTimeDigitized, "2026:11:20 08:30:00"),
+        ]);
+        assert_eq!(read_exif(&digitized, shanghai).1, Some(1_795_134_600_000));
+        let leap = tiff(&[(Tag::DateTimeOriginal, "2026:11:20 08:29:60")]);
+        assert_eq!(read_exif(&leap, shanghai).1, Some(1_795_134_599_000));
+        assert_eq!(
+            read_exif(b"not exif at all", shanghai),
+            (Orientation::NoTransforms, None)
+        );
     }
 
     #[test]

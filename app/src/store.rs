@@ -177,6 +177,8 @@ pub struct Repo {
     blob_dir: PathBuf,
     /// Read-modify-write of a document happens one at a time.
     write: Mutex<()>,
+    /// So does adding a photo file: from the check that it exists to its record.
+    blob_write: Mutex<()>,
 }
 
 fn key(prefix: u8, id: &str) -> Vec<u8> {
@@ -243,11 +245,12 @@ impl Repo {
         let db = sled::Config::new().path(dir.join("store")).open()?;
         let blob_dir = dir.join("blobs");
         fs::create_dir_all(&blob_dir)?;
-        // A photo file cut off by a crash was never recorded: remove what is left of it.
-        for entry in fs::read_dir(&blob_dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "tmp") {
-                fs::remove_file(&path)?;
+        // A photo file cut off by a crash was never recorded: remove what is left of it. Only
+        // tidying, so nothing here stops the store from opening.
+        for entry in fs::read_dir(&blob_dir)?.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "tmp") && path.is_file() {
+                let _ = fs::remove_file(&path);
             }
         }
         let repo = Repo {
@@ -259,6 +262,7 @@ impl Repo {
             db,
             blob_dir,
             write: Mutex::new(()),
+            blob_write: Mutex::new(()),
         };
         if repo.meta.get(ACTOR)?.is_none() {
             repo.new_actor()?;
@@ -634,6 +638,7 @@ impl Repo {
 
     /// Keeps a file's bytes and puts it in the outbox; returns its SHA-256.
     pub fn add_blob(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        let _turn = self.blob_write.lock().unwrap_or_else(|e| e.into_inner());
         let (hash, _) = self.write_blob(bytes)?;
         self.outbox
             .insert(hash.as_bytes(), encode(&outgoing(&hash, bytes)))?;
@@ -666,12 +671,13 @@ impl Repo {
     /// Stores a processed photo: both files, both in the outbox and its record, all or nothing.
     /// A photo already stored is not stored again; its first record is returned.
     pub fn add_photo(&self, photo: &Processed) -> Result<PhotoRecord, StoreError> {
+        let _turn = self.blob_write.lock().unwrap_or_else(|e| e.into_inner());
         let full_hash = hex::encode(Sha256::digest(&photo.full.bytes));
         if let Some(known) = self.photo(&full_hash)? {
             return Ok(known);
         }
         let mut created = Vec::new();
-        let stored = (|| {
+        let recorded = (|| {
             for bytes in [&photo.full.bytes, &photo.thumb.bytes] {
                 let (hash, new) = self.write_blob(bytes)?;
                 if new {
@@ -704,16 +710,23 @@ impl Repo {
                     TransactionError::Abort(never) => match never {},
                     TransactionError::Storage(e) => StoreError::Engine(e),
                 })?;
-            self.db.flush()?;
             Ok(record)
         })();
-        if stored.is_err() {
-            // Leave no file that no record points to.
-            for hash in created {
-                let _ = fs::remove_file(self.blob_path(&hash));
+        match recorded {
+            Ok(record) => {
+                // Once the record is in, its files stay even if the flush fails: the record
+                // may already be on disk.
+                self.db.flush()?;
+                Ok(record)
+            }
+            Err(e) => {
+                // Nothing points to the files this call wrote: remove them.
+                for hash in created {
+                    let _ = fs::remove_file(self.blob_path(&hash));
+                }
+                Err(e)
             }
         }
-        stored
     }
 
     /// A stored photo's record, by the SHA-256 of its full-size file.
