@@ -13,13 +13,17 @@
 //!
 //! - [`photo`]: camera photo to a small JPEG and a thumbnail, named by SHA-256, off the UI
 //!   thread.
+//! - [`i18n`]: every string the app shows, Chinese first.
 //! - [`store`]: the device's repository; a write returns once it is on disk.
 //! - [`sync`]: the sync engine, its progress and state.
+//! - [`walk`]: scoring a zone on a walk as plain data: taps, running total.
 //! - [`App`]: the root component.
 
+pub mod i18n;
 pub mod photo;
 pub mod store;
 pub mod sync;
+pub mod walk;
 
 use dioxus::prelude::*;
 

@@ -1,0 +1,244 @@
+//! Every string the app shows, in one catalogue: Simplified Chinese first, English in settings.
+//!
+//! A string is a [`T`] key; [`tr`] gives its text in a [`Lang`]. The match is exhaustive, so a
+//! key without both languages does not compile. Names of domain values (patrol kinds,
+//! severities, roles) are here too, so that no screen spells them itself.
+
+use zonepatrol_shared::{PatrolKind, Role, Severity};
+
+/// A language the app speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Lang {
+    /// 简体中文: the default.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The `lang` attribute of the page.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// From a stored setting; anything unknown is Chinese.
+    pub fn from_code(code: &str) -> Lang {
+        if code.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+}
+
+/// A string of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum T {
+    AppTitle,
+    // Signing in.
+    SignInTitle,
+    Server,
+    UserName,
+    Password,
+    SignIn,
+    SigningIn,
+    SignOut,
+    NeedServer,
+    NeedUserName,
+    NeedPassword,
+    // Sync status.
+    Offline,
+    Syncing,
+    SyncedAt,
+    NeverSynced,
+    SyncFailed,
+    Refused,
+    SyncNow,
+    Docs,
+    Photos,
+    Bytes,
+    // Home.
+    Home,
+    StartPatrol,
+    MyProblems,
+    LogCleanup,
+    MonthlyAssessment,
+    SelfScore,
+    Rankings,
+    Settings,
+    Language,
+    // A walk.
+    ChoosePatrolKind,
+    Zones,
+    ScanPlacard,
+    Score,
+    RunningTotal,
+    NotApplicable,
+    AddPhoto,
+    Note,
+    RaiseProblem,
+    NextZone,
+    ClosePatrol,
+    Saved,
+    // Problems.
+    Severity,
+    Responsible,
+    Measure,
+    Deadline,
+    Description,
+    Overdue,
+    DueOn,
+    Rectify,
+    NoProblems,
+    // Errors.
+    NotSaved,
+}
+
+/// The text of a key in a language.
+pub fn tr(lang: Lang, key: T) -> &'static str {
+    let (zh, en) = match key {
+        T::AppTitle => ("党员责任区巡查", "Zone Patrol"),
+        T::SignInTitle => ("登录", "Sign in"),
+        T::Server => ("服务器地址", "Server address"),
+        T::UserName => ("用户名", "User name"),
+        T::Password => ("密码", "Password"),
+        T::SignIn => ("登录", "Sign in"),
+        T::SigningIn => ("正在登录…", "Signing in…"),
+        T::SignOut => ("退出登录", "Sign out"),
+        T::NeedServer => (
+            "请填写服务器地址，例如 http://10.0.0.5:8080",
+            "Enter the server address, such as http://10.0.0.5:8080",
+        ),
+        T::NeedUserName => ("请填写用户名", "Enter your user name"),
+        T::NeedPassword => ("请填写密码", "Enter your password"),
+        T::Offline => (
+            "离线：修改已保存在手机上，联网后自动同步",
+            "Offline: edits are saved on this phone and sync when there is a connection",
+        ),
+        T::Syncing => ("正在同步", "Syncing"),
+        T::SyncedAt => ("已同步", "Synced"),
+        T::NeverSynced => ("尚未同步", "Not synced yet"),
+        T::SyncFailed => ("同步失败", "Sync failed"),
+        T::Refused => ("条修改被服务器退回", "edits refused by the server"),
+        T::SyncNow => ("立即同步", "Sync now"),
+        T::Docs => ("份记录", "records"),
+        T::Photos => ("张照片", "photos"),
+        T::Bytes => ("字节", "bytes"),
+        T::Home => ("首页", "Home"),
+        T::StartPatrol => ("开始巡查", "Start a patrol"),
+        T::MyProblems => ("我的整改", "My problems"),
+        T::LogCleanup => ("登记清理", "Log a cleanup"),
+        T::MonthlyAssessment => ("月度考核", "Monthly assessment"),
+        T::SelfScore => ("月度自评", "Monthly self-score"),
+        T::Rankings => ("排名与积分", "Rankings and points"),
+        T::Settings => ("设置", "Settings"),
+        T::Language => ("语言", "Language"),
+        T::ChoosePatrolKind => ("选择巡查类型", "Choose the kind of patrol"),
+        T::Zones => ("责任区", "Zones"),
+        T::ScanPlacard => ("扫描责任区牌", "Scan the zone placard"),
+        T::Score => ("评分", "Score"),
+        T::RunningTotal => ("当前得分", "Score so far"),
+        T::NotApplicable => ("不涉及", "N/A"),
+        T::AddPhoto => ("拍照", "Photo"),
+        T::Note => ("备注", "Note"),
+        T::RaiseProblem => ("提出问题", "Raise a problem"),
+        T::NextZone => ("下一个责任区", "Next zone"),
+        T::ClosePatrol => ("结束巡查", "Close the patrol"),
+        T::Saved => ("已保存", "Saved"),
+        T::Severity => ("严重程度", "Severity"),
+        T::Responsible => ("责任人", "Responsible"),
+        T::Measure => ("整改措施", "Measure"),
+        T::Deadline => ("整改期限", "Deadline"),
+        T::Description => ("问题描述", "Description"),
+        T::Overdue => ("已超期", "Overdue"),
+        T::DueOn => ("期限", "Due"),
+        T::Rectify => ("登记整改", "Record the fix"),
+        T::NoProblems => ("没有待整改的问题", "No problems to fix"),
+        T::NotSaved => ("未能保存", "Not saved"),
+    };
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// The name of a kind of patrol.
+pub fn patrol_kind(lang: Lang, kind: PatrolKind) -> &'static str {
+    let (zh, en) = match kind {
+        PatrolKind::Weekly => ("周检查", "Weekly inspection"),
+        PatrolKind::TenDay => ("旬督导", "Ten-day supervision"),
+        PatrolKind::MonthlySelfCheck => ("月自查", "Monthly self-check"),
+        PatrolKind::SpotCheck => ("抽查", "Spot check"),
+    };
+    pick(lang, zh, en)
+}
+
+/// The name of a severity.
+pub fn severity(lang: Lang, severity: Severity) -> &'static str {
+    let (zh, en) = match severity {
+        Severity::General => ("一般", "General"),
+        Severity::Major => ("重大", "Major"),
+    };
+    pick(lang, zh, en)
+}
+
+/// The name of a role.
+pub fn role(lang: Lang, role: Role) -> &'static str {
+    let (zh, en) = match role {
+        Role::Secretary => ("支部书记", "Branch secretary"),
+        Role::Inspector => ("检查员", "Inspector"),
+        Role::ZoneHolder => ("责任区负责人", "Zone holder"),
+        Role::TeamLeader => ("班组长", "Team leader"),
+        Role::Manager => ("管理人员", "Manager"),
+        Role::Admin => ("管理员", "Administrator"),
+    };
+    pick(lang, zh, en)
+}
+
+fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_is_the_default_and_english_is_there() {
+        assert_eq!(Lang::default(), Lang::Zh);
+        assert_eq!(tr(Lang::default(), T::AppTitle), "党员责任区巡查");
+        assert_eq!(tr(Lang::En, T::AppTitle), "Zone Patrol");
+        assert_eq!(Lang::from_code("en-GB"), Lang::En);
+        assert_eq!(Lang::from_code("zh-CN"), Lang::Zh);
+        assert_eq!(Lang::from_code(""), Lang::Zh);
+        assert_eq!(patrol_kind(Lang::Zh, PatrolKind::TenDay), "旬督导");
+        assert_eq!(severity(Lang::En, Severity::Major), "Major");
+    }
+
+    #[test]
+    fn chinese_strings_are_chinese() {
+        // A cheap guard against a key left with English in its Chinese slot.
+        for key in [
+            T::SignIn,
+            T::StartPatrol,
+            T::NotApplicable,
+            T::Overdue,
+            T::Saved,
+        ] {
+            assert!(
+                tr(Lang::Zh, key)
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{key:?}"
+            );
+        }
+    }
+}

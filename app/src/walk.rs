@@ -1,0 +1,277 @@
+//! Scoring a zone on a walk, as plain data and functions: what the score screen shows and what
+//! each tap does to the inspector's sheet. The screen renders [`zone_view`] and sends [`Mark`]s;
+//! [`apply`] is what the store runs inside `Repo::edit` on the sheet, so every tap is saved at
+//! once and merges with the same inspector's taps on another phone (counters add up).
+
+use zonepatrol_shared::Points;
+use zonepatrol_shared::docs::{ItemEntry, Tally, Template, ZoneSheet};
+use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
+
+/// One tap on the score screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mark {
+    /// One more occurrence of a deduction.
+    Deduct {
+        /// Template item.
+        item: String,
+        /// Deduction rule of the item.
+        rule: String,
+    },
+    /// One occurrence fewer (never below zero).
+    Undo {
+        /// Template item.
+        item: String,
+        /// Deduction rule of the item.
+        rule: String,
+    },
+    /// The item does not apply here, or does again.
+    NotApplicable {
+        /// Template item.
+        item: String,
+        /// Whether it does not apply.
+        on: bool,
+    },
+}
+
+/// Applies a tap to the zone's marks. `template` is the zone's template id, recorded the first
+/// time the zone is marked so that the score is always computed against it.
+pub fn apply(zone: &mut ZoneSheet, template: &str, mark: &Mark) {
+    if zone.template.is_empty() {
+        zone.template = template.to_owned();
+    }
+    match mark {
+        Mark::Deduct { item, rule } => entry(zone, item)
+            .deductions
+            .entry(rule.clone())
+            .or_insert_with(|| Tally::new(0))
+            .add(1),
+        Mark::Undo { item, rule } => {
+            if let Some(tally) = entry(zone, item).deductions.get_mut(rule)
+                && tally.value() > 0
+            {
+                tally.add(-1);
+            }
+        }
+        Mark::NotApplicable { item, on } => entry(zone, item).not_applicable = *on,
+    }
+}
+
+fn entry<'a>(zone: &'a mut ZoneSheet, item: &str) -> &'a mut ItemEntry {
+    zone.items.entry(item.to_owned()).or_default()
+}
+
+/// A deduction rule as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleView {
+    /// Rule id.
+    pub id: String,
+    /// What is wrong, as the template says.
+    pub text: String,
+    /// Points per occurrence.
+    pub points: Points,
+    /// Occurrences marked.
+    pub count: i64,
+    /// Whether a photo is expected with it.
+    pub needs_photo: bool,
+}
+
+/// A checklist item as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemView {
+    /// Item id.
+    pub id: String,
+    /// Category heading.
+    pub category: String,
+    /// The requirement.
+    pub text: String,
+    /// Its maximum.
+    pub max: Points,
+    /// Its score now.
+    pub score: ItemScore,
+    /// Marked not applicable.
+    pub not_applicable: bool,
+    /// The ways to lose points.
+    pub rules: Vec<RuleView>,
+    /// Photos on the item.
+    pub photos: usize,
+}
+
+/// The score screen of one zone: items in template order and the running total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneView {
+    /// The items.
+    pub items: Vec<ItemView>,
+    /// Total, maximum and percentage so far.
+    pub score: SheetScore,
+}
+
+/// What the score screen shows for a zone's marks against its template.
+pub fn zone_view(template: &Template, zone: &ZoneSheet) -> ZoneView {
+    let mut items: Vec<ItemView> = template
+        .items
+        .iter()
+        .map(|(id, item)| {
+            let entry = zone.items.get(id);
+            let count = |rule: &str| {
+                entry
+                    .and_then(|e| e.deductions.get(rule))
+                    .map_or(0, |t| t.value().max(0))
+            };
+            let rules: Vec<RuleView> = item
+                .rules
+                .iter()
+                .map(|(rule_id, rule)| RuleView {
+                    id: rule_id.clone(),
+                    text: rule.text.clone(),
+                    points: rule.points,
+                    count: count(rule_id),
+                    needs_photo: rule.needs_photo,
+                })
+                .collect();
+            let not_applicable = entry.is_some_and(|e| e.not_applicable);
+            let mark = ItemMark {
+                max: item.max,
+                deductions: rules.iter().map(|r| (r.points, r.count)).collect(),
+                not_applicable,
+            };
+            ItemView {
+                id: id.clone(),
+                category: item.category.clone(),
+                text: item.text.clone(),
+                max: item.max,
+                score: mark.score(),
+                not_applicable,
+                rules,
+                photos: entry.map_or(0, |e| e.photos.len()),
+            }
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        let order = |v: &ItemView| template.items.get(&v.id).map_or(u64::MAX, |i| i.order);
+        order(a).cmp(&order(b)).then_with(|| a.id.cmp(&b.id))
+    });
+    ZoneView {
+        items,
+        score: zone.score(template),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use zonepatrol_shared::docs::{DeductionRule, TemplateItem};
+
+    use super::*;
+
+    fn p(s: &str) -> Points {
+        s.parse().expect("points")
+    }
+
+    fn template() -> Template {
+        let rule = |text: &str, points: &str| DeductionRule {
+            text: text.into(),
+            points: p(points),
+            needs_photo: true,
+        };
+        let mut items = BTreeMap::new();
+        items.insert(
+            "b-clean".to_owned(),
+            TemplateItem {
+                order: 2,
+                category: "文明生产".into(),
+                text: "巷道清洁，无积水".into(),
+                max: p("10"),
+                rules: BTreeMap::from([
+                    ("water".to_owned(), rule("积水", "2")),
+                    ("dirt".to_owned(), rule("浮煤", "0.5")),
+                ]),
+            },
+        );
+        items.insert(
+            "a-sign".to_owned(),
+            TemplateItem {
+                order: 1,
+                category: "五公开".into(),
+                text: "责任区牌板齐全".into(),
+                max: p("5"),
+                rules: BTreeMap::from([("missing".to_owned(), rule("牌板缺失", "5"))]),
+            },
+        );
+        Template {
+            name: "责任区检查表".into(),
+            items,
+        }
+    }
+
+    fn deduct(item: &str, rule: &str) -> Mark {
+        Mark::Deduct {
+            item: item.into(),
+            rule: rule.into(),
+        }
+    }
+
+    #[test]
+    fn taps_change_the_running_total() {
+        let template = template();
+        let mut zone = ZoneSheet::default();
+        let view = zone_view(&template, &zone);
+        assert_eq!(view.score.total, p("15"));
+        assert_eq!(view.items[0].id, "a-sign", "template order");
+
+        for mark in [
+            deduct("b-clean", "water"),
+            deduct("b-clean", "water"),
+            deduct("b-clean", "dirt"),
+        ] {
+            apply(&mut zone, "t1", &mark);
+        }
+        assert_eq!(zone.template, "t1");
+        let view = zone_view(&template, &zone);
+        assert_eq!(view.score.total, p("10.5"));
+        assert_eq!(view.items[1].score, ItemScore::Scored(p("5.5")));
+        assert_eq!(view.items[1].rules[1].count, 2, "water, after dirt by id");
+
+        apply(
+            &mut zone,
+            "t1",
+            &Mark::Undo {
+                item: "b-clean".into(),
+                rule: "water".into(),
+            },
+        );
+        assert_eq!(zone_view(&template, &zone).score.total, p("12.5"));
+
+        // N/A leaves the maximum: the percentage is of what applies.
+        apply(
+            &mut zone,
+            "t1",
+            &Mark::NotApplicable {
+                item: "a-sign".into(),
+                on: true,
+            },
+        );
+        let view = zone_view(&template, &zone);
+        assert_eq!((view.score.total, view.score.max), (p("7.5"), p("10")));
+        assert_eq!(view.score.percent, Some(p("75")));
+        assert_eq!(view.items[0].score, ItemScore::NotApplicable);
+    }
+
+    #[test]
+    fn undo_never_goes_below_zero_and_deductions_stop_at_zero_points() {
+        let template = template();
+        let mut zone = ZoneSheet::default();
+        let undo = Mark::Undo {
+            item: "a-sign".into(),
+            rule: "missing".into(),
+        };
+        apply(&mut zone, "t1", &undo);
+        assert_eq!(zone_view(&template, &zone).items[0].rules[0].count, 0);
+        for _ in 0..3 {
+            apply(&mut zone, "t1", &deduct("a-sign", "missing"));
+        }
+        let view = zone_view(&template, &zone);
+        assert_eq!(view.items[0].score, ItemScore::Scored(Points::ZERO));
+        assert_eq!(view.score.total, p("10"));
+    }
+}
