@@ -17,25 +17,16 @@
 //! - [`store`]: the device's repository; a write returns once it is on disk.
 //! - [`sync`]: the sync engine, its progress and state.
 //! - [`walk`]: scoring a zone on a walk as plain data: taps, running total.
-//! - [`App`]: the root component.
+//! - [`ui`]: the screens, and [`App`], the root component.
 
 pub mod i18n;
 pub mod photo;
 pub mod store;
 pub mod sync;
+pub mod ui;
 pub mod walk;
 
-use dioxus::prelude::*;
+pub use ui::App;
 
 /// The app's name as users see it.
 pub const TITLE_ZH: &str = "党员责任区巡查";
-
-/// The root component.
-#[allow(non_snake_case)]
-pub fn App() -> Element {
-    rsx! {
-        main { lang: "zh-CN",
-            h1 { "{TITLE_ZH}" }
-        }
-    }
-}

@@ -1,8 +1,54 @@
 //! `zonepatrol`: the field app's entry point.
 
-#[cfg(any(feature = "desktop", feature = "mobile"))]
+/// The device core on a data directory: `ZONEPATROL_DATA`, else the user's data directory.
+#[cfg(feature = "desktop")]
+fn services() -> Result<zonepatrol_app::ui::Services, String> {
+    use std::sync::Arc;
+    let dir = std::env::var_os("ZONEPATROL_DATA")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| std::path::PathBuf::from(home).join(".local/share/zonepatrol"))
+        })
+        .ok_or("set ZONEPATROL_DATA to the folder where the app keeps its data")?;
+    zonepatrol_app::sync::install_crypto();
+    let repo = Arc::new(
+        zonepatrol_app::store::Repo::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+    );
+    let client = zonepatrol_app::sync::SyncClient::new(repo.clone()).map_err(|e| e.to_string())?;
+    Ok(zonepatrol_app::ui::Services {
+        repo,
+        client: Arc::new(client),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
+#[cfg(feature = "desktop")]
 fn main() {
-    dioxus::launch(zonepatrol_app::App);
+    use dioxus::desktop::{Config, LogicalSize, WindowBuilder};
+    let services = match services() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: {e}", zonepatrol_app::TITLE_ZH);
+            std::process::exit(1);
+        }
+    };
+    // A phone-sized window: the app is made for phones, the desktop build is for development
+    // and the end-to-end test.
+    let window = WindowBuilder::new()
+        .with_title(zonepatrol_app::TITLE_ZH)
+        .with_inner_size(LogicalSize::new(400.0, 850.0))
+        .with_resizable(true);
+    let config = Config::new().with_window(window).with_menu(None);
+    dioxus::LaunchBuilder::desktop()
+        .with_cfg(config)
+        .with_context(services)
+        .launch(zonepatrol_app::App);
+}
+
+#[cfg(all(feature = "mobile", not(feature = "desktop")))]
+fn main() {
+    dioxus::LaunchBuilder::mobile().launch(zonepatrol_app::App);
 }
 
 #[cfg(not(any(feature = "desktop", feature = "mobile")))]

@@ -1,0 +1,90 @@
+//! Signing in: server address, user name, password. Once; the session is remembered.
+
+use dioxus::prelude::*;
+
+use crate::i18n::{Lang, T, tr};
+
+/// What the form hands over when it is complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginInput {
+    /// The server's base URL.
+    pub server: String,
+    /// The user name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+}
+
+/// Checks the form; the error is the string to show.
+pub fn check(server: &str, user: &str, password: &str) -> Result<LoginInput, T> {
+    let server = server.trim().trim_end_matches('/');
+    let server = if server.is_empty() {
+        return Err(T::NeedServer);
+    } else if server.starts_with("http://") || server.starts_with("https://") {
+        server.to_owned()
+    } else {
+        format!("http://{server}")
+    };
+    let user = user.trim();
+    if user.is_empty() {
+        return Err(T::NeedUserName);
+    }
+    if password.is_empty() {
+        return Err(T::NeedPassword);
+    }
+    Ok(LoginInput {
+        server,
+        user: user.to_owned(),
+        password: password.to_owned(),
+    })
+}
+
+/// The sign-in form. `error` is shown above the button; `busy` while the server is asked.
+#[component]
+pub fn LoginForm(
+    lang: Lang,
+    server: String,
+    error: Option<String>,
+    busy: bool,
+    on_submit: EventHandler<LoginInput>,
+) -> Element {
+    let mut server = use_signal(|| server);
+    let mut user = use_signal(String::new);
+    let mut password = use_signal(String::new);
+    let mut problem = use_signal(|| None::<T>);
+    let shown = problem().map(|t| tr(lang, t).to_owned()).or(error);
+    rsx! {
+        h1 { {tr(lang, T::SignInTitle)} }
+        form {
+            novalidate: true,
+            onsubmit: move |e: FormEvent| {
+                e.prevent_default();
+                match check(&server(), &user(), &password()) {
+                    Ok(input) => {
+                        problem.set(None);
+                        on_submit.call(input);
+                    }
+                    Err(t) => problem.set(Some(t)),
+                }
+            },
+            // Uncontrolled fields: the page keeps what is typed, the signals follow it. Setting
+            // the value back on every key loses keys when the phone is slow.
+            label { r#for: "server", {tr(lang, T::Server)} }
+            input { id: "server", name: "server", r#type: "text", inputmode: "url",
+                autocomplete: "url", autocapitalize: "none", spellcheck: "false",
+                initial_value: "{server}", oninput: move |e| server.set(e.value()) }
+            label { r#for: "user", {tr(lang, T::UserName)} }
+            input { id: "user", name: "user", autocomplete: "username", autocapitalize: "none",
+                spellcheck: "false", oninput: move |e| user.set(e.value()) }
+            label { r#for: "password", {tr(lang, T::Password)} }
+            input { id: "password", name: "password", r#type: "password",
+                autocomplete: "current-password", oninput: move |e| password.set(e.value()) }
+            if let Some(text) = shown {
+                p { class: "error", role: "alert", "{text}" }
+            }
+            button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "sign-in",
+                if busy { {tr(lang, T::SigningIn)} } else { {tr(lang, T::SignIn)} }
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The sync banner: at a glance, whether everything is on the server.
+
+use chrono::TimeZone;
+use chrono_tz::Tz;
+use dioxus::prelude::*;
+
+use crate::i18n::{Lang, T, tr};
+use crate::sync::{SyncState, SyncStatus};
+
+/// How the banner looks: a CSS class and the line of text.
+pub fn status_line(
+    lang: Lang,
+    status: &SyncStatus,
+    refused: usize,
+    zone: Tz,
+) -> (&'static str, String) {
+    let p = &status.progress;
+    let mut line = match &status.state {
+        SyncState::Idle => (("offline"), tr(lang, T::NeverSynced).to_owned()),
+        SyncState::Syncing => (
+            "busy",
+            format!(
+                "{} · {} {} · {} {} · {} {}",
+                tr(lang, T::Syncing),
+                p.docs_up + p.docs_down,
+                tr(lang, T::Docs),
+                p.blobs_up,
+                tr(lang, T::Photos),
+                p.bytes_up + p.bytes_down,
+                tr(lang, T::Bytes)
+            ),
+        ),
+        SyncState::Done { at } => {
+            let when = zone
+                .timestamp_millis_opt(*at)
+                .single()
+                .map(|t| t.format("%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            ("ok", format!("{} {when}", tr(lang, T::SyncedAt)))
+        }
+        SyncState::Offline { .. } => ("offline", tr(lang, T::Offline).to_owned()),
+        SyncState::Failed { reason } => ("bad", format!("{}: {reason}", tr(lang, T::SyncFailed))),
+    };
+    if refused > 0 {
+        line.0 = "bad";
+        line.1 = format!("{} · {refused} {}", line.1, tr(lang, T::Refused));
+    }
+    line
+}
+
+/// The banner at the top of every screen.
+#[component]
+pub fn SyncBanner(lang: Lang, status: SyncStatus, refused: usize) -> Element {
+    let (class, text) = status_line(lang, &status, refused, chrono_tz::Asia::Shanghai);
+    rsx! {
+        div { class: "banner {class}", role: "status", "data-testid": "sync-banner", "{text}" }
+    }
+}

@@ -1,0 +1,40 @@
+//! The look: dark, high contrast, large type, touch targets of at least 48 px. Made for a
+//! small phone held in a glove in a dark roadway.
+
+/// The app's style sheet.
+pub const CSS: &str = r#"
+:root { color-scheme: dark; --bg: #0b0d10; --panel: #171b21; --text: #f4f6f8; --dim: #aab4c0;
+  --accent: #ffb020; --ok: #3ddc84; --warn: #ffb020; --bad: #ff5c5c; --line: #2c333d; }
+* { box-sizing: border-box; }
+html, body { margin: 0; background: var(--bg); color: var(--text);
+  font-family: "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+  font-size: 20px; line-height: 1.45; -webkit-text-size-adjust: 100%; }
+main { max-width: 480px; margin: 0 auto; padding: 12px 14px 96px; }
+h1 { font-size: 26px; margin: 8px 0 14px; }
+h2 { font-size: 22px; margin: 18px 0 8px; }
+label { display: block; margin: 14px 0 6px; color: var(--dim); }
+input, textarea, select { width: 100%; min-height: 56px; font-size: 20px; padding: 10px 14px;
+  background: var(--panel); color: var(--text); border: 2px solid var(--line); border-radius: 10px; }
+input:focus, textarea:focus { outline: 3px solid var(--accent); border-color: var(--accent); }
+button { min-height: 56px; min-width: 56px; font-size: 20px; font-weight: 600; padding: 8px 16px;
+  border-radius: 10px; border: 2px solid var(--line); background: var(--panel); color: var(--text); }
+button.primary { width: 100%; margin-top: 18px; background: var(--accent); color: #111; border-color: var(--accent); }
+button:active { filter: brightness(1.3); }
+button:disabled { opacity: 0.5; }
+.error { color: var(--bad); font-weight: 600; margin: 12px 0; }
+.banner { position: sticky; top: 0; z-index: 5; padding: 10px 14px; margin: -12px -14px 12px;
+  font-size: 18px; border-bottom: 2px solid var(--line); background: var(--panel); }
+.banner.ok { color: var(--ok); } .banner.busy { color: var(--accent); }
+.banner.offline { color: var(--dim); } .banner.bad { color: var(--bad); }
+.item { background: var(--panel); border-radius: 12px; padding: 12px; margin: 10px 0; }
+.item.na { opacity: 0.55; }
+.item-head { display: flex; justify-content: space-between; gap: 10px; }
+.item-score { font-size: 24px; font-weight: 700; white-space: nowrap; }
+.rule { display: flex; align-items: center; gap: 8px; margin-top: 8px; }
+.rule-text { flex: 1; }
+.count { min-width: 40px; text-align: center; font-size: 24px; font-weight: 700; }
+.total { position: fixed; left: 0; right: 0; bottom: 0; z-index: 5; display: flex;
+  justify-content: space-between; align-items: center; padding: 10px 16px; min-height: 72px;
+  background: #000; border-top: 3px solid var(--accent); font-size: 22px; }
+.total strong { font-size: 32px; color: var(--accent); }
+"#;
