@@ -220,6 +220,16 @@ fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError
     serde_json::from_slice(bytes).map_err(|e| damaged(key, e))
 }
 
+/// Every record of a tree, in key order.
+fn decode_all<T: DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>, StoreError> {
+    tree.iter()
+        .map(|kv| {
+            let (k, v) = kv?;
+            decode(&k, &v)
+        })
+        .collect()
+}
+
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Our own plain records always serialize.
     serde_json::to_vec(value).unwrap_or_default()
@@ -620,13 +630,7 @@ impl Repo {
 
     /// Refused edits, oldest first.
     pub fn quarantine(&self) -> Result<Vec<Quarantined>, StoreError> {
-        self.quarantine
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        decode_all(&self.quarantine)
     }
 
     /// Removes a refused edit the user has seen.
@@ -739,13 +743,7 @@ impl Repo {
 
     /// Every stored photo's record.
     pub fn photos(&self) -> Result<Vec<PhotoRecord>, StoreError> {
-        self.photos
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        decode_all(&self.photos)
     }
 
     /// Where a photo's bytes are.
@@ -755,13 +753,7 @@ impl Repo {
 
     /// Photos not yet on the server.
     pub fn outbox(&self) -> Result<Vec<Outgoing>, StoreError> {
-        self.outbox
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        decode_all(&self.outbox)
     }
 
     /// The server has a photo: take it out of the outbox.
