@@ -69,7 +69,8 @@ fn Shell(lang: Lang, services: Services) -> Element {
     let mut error = use_signal(|| None::<String>);
     let mut busy = use_signal(|| false);
     let mut status = use_signal(SyncStatus::default);
-    let refused = use_signal(|| 0usize);
+    let quarantine_repo = services.repo.clone();
+    let mut refused = use_signal(move || quarantine_repo.quarantine().map_or(0, |q| q.len()));
 
     // Background sync for as long as the app runs; its status feeds the banner.
     let background = services.clone();
@@ -87,6 +88,8 @@ fn Shell(lang: Lang, services: Services) -> Element {
             while watch.changed().await.is_ok() {
                 let now = watch.borrow_and_update().clone();
                 status.set(now);
+                // A sync may have put edits in quarantine: the banner counts them.
+                refused.set(services.repo.quarantine().map_or(0, |q| q.len()));
             }
         }
     });
