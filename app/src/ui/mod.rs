@@ -99,11 +99,10 @@ fn Shell(lang: Lang, services: Services) -> Element {
         None => {
             let client = services.client.clone();
             let wake = services.wake.clone();
-            let last_server = String::new();
             rsx! {
                 LoginForm {
                     lang,
-                    server: last_server,
+                    server: String::new(),
                     error: error(),
                     busy: busy(),
                     on_submit: move |input: login::LoginInput| {

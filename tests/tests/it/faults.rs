@@ -17,28 +17,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use zonepatrol_app::store::now_millis;
-use zonepatrol_shared::Severity;
-use zonepatrol_shared::docs::{self, Day, FreeText, PhotoRef, Problem};
+use zonepatrol_shared::docs::{self, FreeText, PhotoRef, Problem};
 use zonepatrol_shared::protocol::{ErrorBody, ErrorCode, b64, heads_to_hex};
 
-use crate::support::{Device, TestServer, http, id, today};
+use crate::support::{Device, TestServer, http, id, raise};
 
 const PHOTO: &[u8] = include_bytes!("../../fixtures/photos/phone-12mp.jpg");
-
-fn raise(device: &Device, problem: &str, raiser: &str, zone: &str, holder: &str) {
-    device
-        .repo
-        .edit::<Problem, _>(&id(problem), |p| {
-            p.finding.zone = zone.into();
-            p.finding.raised_by = raiser.into();
-            p.finding.raised_at = now_millis();
-            p.finding.description = FreeText::from("皮带机托辊缺失");
-            p.finding.severity = Severity::Major;
-            p.finding.responsible = holder.into();
-            p.finding.deadline = Some(Day(today()));
-        })
-        .expect("saved");
-}
 
 async fn expect_error(response: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
     assert_eq!(response.status(), status);

@@ -5,11 +5,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use zonepatrol_app::photo::{self, PhotoSettings};
-use zonepatrol_app::store::now_millis;
-use zonepatrol_shared::Severity;
-use zonepatrol_shared::docs::{Day, FreeText, Problem};
+use zonepatrol_shared::docs::Problem;
 
-use crate::support::{Device, TestServer, http, id, today};
+use crate::support::{Device, TestServer, http, id, raise};
 
 const UPRIGHT: &[u8] = include_bytes!("../../fixtures/photos/phone-12mp-orient6.jpg");
 
@@ -27,15 +25,9 @@ async fn a_photo_on_a_problem_reaches_the_server_once_with_its_thumbnail() {
     .await
     .expect("photo added");
     assert_eq!((record.width, record.height), (1200, 1600));
+    raise(&sec, "problem:zcyd:photo1", "sec", "z1", "h1");
     sec.repo
         .edit::<Problem, _>(&id("problem:zcyd:photo1"), |p| {
-            p.finding.zone = "z1".into();
-            p.finding.raised_by = "sec".into();
-            p.finding.raised_at = now_millis();
-            p.finding.description = FreeText::from("巷道积水，排水沟堵塞");
-            p.finding.severity = Severity::Major;
-            p.finding.responsible = "h1".into();
-            p.finding.deadline = Some(Day(today()));
             p.finding
                 .photos
                 .insert(record.hash.clone(), record.reference());

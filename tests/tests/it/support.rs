@@ -8,11 +8,12 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use zonepatrol_app::store::Repo;
+use zonepatrol_app::store::{Repo, now_millis};
 use zonepatrol_app::sync::{Progress, SyncClient, SyncError};
 use zonepatrol_server::Settings;
 use zonepatrol_server::seed::DEMO_PASSWORD;
-use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::Severity;
+use zonepatrol_shared::docs::{Day, DocId, FreeText, Problem};
 use zonepatrol_shared::rules::period::MineClock;
 
 /// A server running in this process on a loopback port.
@@ -150,11 +151,27 @@ pub fn http() -> reqwest::Client {
 /// Today at the mine.
 pub fn today() -> NaiveDate {
     MineClock::default()
-        .date_of_millis(zonepatrol_app::store::now_millis())
+        .date_of_millis(now_millis())
         .expect("a date")
 }
 
 /// Parses a document id.
 pub fn id(text: &str) -> DocId {
     text.parse().expect("document id")
+}
+
+/// A problem raised on a device for a zone holder: major, due today.
+pub fn raise(device: &Device, problem: &str, raiser: &str, zone: &str, holder: &str) {
+    device
+        .repo
+        .edit::<Problem, _>(&id(problem), |p| {
+            p.finding.zone = zone.into();
+            p.finding.raised_by = raiser.into();
+            p.finding.raised_at = now_millis();
+            p.finding.description = FreeText::from("皮带机托辊缺失");
+            p.finding.severity = Severity::Major;
+            p.finding.responsible = holder.into();
+            p.finding.deadline = Some(Day(today()));
+        })
+        .expect("saved");
 }
