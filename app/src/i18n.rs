@@ -4,6 +4,7 @@
 //! key without both languages does not compile. Names of domain values (patrol kinds,
 //! severities, roles) are here too, so that no screen spells them itself.
 
+use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::{PatrolKind, Role, Severity};
 
 /// A language the app speaks.
@@ -97,6 +98,47 @@ pub enum T {
     NoProblems,
     // Errors.
     NotSaved,
+    // More screens.
+    Back,
+    Day,
+    Inspectors,
+    Start,
+    MyPatrols,
+    InProgress,
+    Closed,
+    NotScored,
+    ZoneCount,
+    ChooseDay,
+    ChooseZones,
+    NoDirectory,
+    NotOnPhone,
+    DescribeProblem,
+    ChooseResponsible,
+    ChooseDeadline,
+    DeadlinePast,
+    OnlyLeaderCloses,
+    OnlyResponsibleFixes,
+    NeedAfterPhoto,
+    Submit,
+    ProcessingPhoto,
+    PhotoSaved,
+    NoCodeFound,
+    CodeNotOnPatrol,
+    Quarantine,
+    Dismiss,
+    NothingRefused,
+    FixNote,
+    AfterPhoto,
+    Rectified,
+    SignedInAs,
+    Chinese,
+    English,
+    ItemNote,
+    SaveNote,
+    ZoneNote,
+    Leader,
+    ProblemRaised,
+    PatrolClosed,
 }
 
 /// The text of a key in a language.
@@ -160,6 +202,64 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Rectify => ("登记整改", "Record the fix"),
         T::NoProblems => ("没有待整改的问题", "No problems to fix"),
         T::NotSaved => ("未能保存", "Not saved"),
+        T::Back => ("返回", "Back"),
+        T::Day => ("日期", "Day"),
+        T::Inspectors => ("检查人员", "Inspectors"),
+        T::Start => ("开始", "Start"),
+        T::MyPatrols => ("我的巡查", "My patrols"),
+        T::InProgress => ("进行中", "In progress"),
+        T::Closed => ("已结束", "Closed"),
+        T::NotScored => ("未评分", "Not scored"),
+        T::ZoneCount => ("个责任区", "zones"),
+        T::ChooseDay => ("请选择巡查日期", "Choose the day of the walk"),
+        T::ChooseZones => ("请至少选择一个责任区", "Choose at least one zone"),
+        T::NoDirectory => (
+            "本支部的责任区还没有同步到手机：请联网同步一次",
+            "The branch's zones are not on this phone yet: connect once to sync",
+        ),
+        T::NotOnPhone => (
+            "手机上没有这条记录：请同步后再试",
+            "That record is not on this phone: sync and try again",
+        ),
+        T::DescribeProblem => ("请描述问题", "Describe the problem"),
+        T::ChooseResponsible => ("请选择责任人", "Choose who must fix it"),
+        T::ChooseDeadline => ("请选择整改期限", "Choose the deadline for the fix"),
+        T::DeadlinePast => ("整改期限不能早于今天", "The deadline cannot be in the past"),
+        T::OnlyLeaderCloses => (
+            "只有巡查组长可以结束巡查",
+            "Only the patrol's leader closes it",
+        ),
+        T::OnlyResponsibleFixes => (
+            "只有责任人可以登记整改",
+            "Only the responsible member records the fix",
+        ),
+        T::NeedAfterPhoto => ("请拍一张整改后的照片", "Add a photo of the fixed place"),
+        T::Submit => ("提交", "Submit"),
+        T::ProcessingPhoto => ("正在处理照片…", "Processing the photo…"),
+        T::PhotoSaved => ("照片已保存", "Photo saved"),
+        T::NoCodeFound => (
+            "照片里没有找到二维码：请靠近、对准二维码再拍一张",
+            "No QR code in the photo: come closer, aim at the code and take another",
+        ),
+        T::CodeNotOnPatrol => (
+            "这个责任区不在本次巡查中",
+            "That zone is not on this patrol",
+        ),
+        T::Quarantine => ("被退回的修改", "Refused edits"),
+        T::Dismiss => ("知道了", "Dismiss"),
+        T::NothingRefused => ("没有被退回的修改", "No refused edits"),
+        T::FixNote => ("整改情况", "What was done"),
+        T::AfterPhoto => ("整改后照片", "After-photo"),
+        T::Rectified => ("已登记整改", "Fix recorded"),
+        T::SignedInAs => ("当前用户", "Signed in as"),
+        T::Chinese => ("中文", "中文 (Chinese)"),
+        T::English => ("English（英文）", "English"),
+        T::ItemNote => ("本项备注", "Note on this item"),
+        T::SaveNote => ("保存备注", "Save the note"),
+        T::ZoneNote => ("责任区备注", "Note on the zone"),
+        T::Leader => ("组长", "Leader"),
+        T::ProblemRaised => ("问题已提出", "Problem raised"),
+        T::PatrolClosed => ("巡查已结束", "Patrol closed"),
     };
     match lang {
         Lang::Zh => zh,
@@ -185,6 +285,17 @@ pub fn severity(lang: Lang, severity: Severity) -> &'static str {
         Severity::Major => ("重大", "Major"),
     };
     pick(lang, zh, en)
+}
+
+/// Where a problem stands.
+pub fn problem_status(lang: Lang, status: ProblemStatus) -> &'static str {
+    let en = match status {
+        ProblemStatus::Open => "To fix",
+        ProblemStatus::Rectified => "Fixed, to verify",
+        ProblemStatus::Verified => "Closed",
+        ProblemStatus::Reopened => "Reopened",
+    };
+    pick(lang, status.label_zh(), en)
 }
 
 /// The name of a role.

@@ -16,11 +16,17 @@
 //! - [`i18n`]: every string the app shows, Chinese first.
 //! - [`store`]: the device's repository; a write returns once it is on disk.
 //! - [`sync`]: the sync engine, its progress and state.
+//! - [`field`]: what people do in the field (patrols, marks, photos, problems, fixes) as
+//!   plain functions over the store.
 //! - [`walk`]: scoring a zone on a walk as plain data: taps, running total.
 //! - [`ui`]: the screens, and [`App`], the root component.
 
+#[cfg(feature = "e2e")]
+pub mod e2e;
+pub mod field;
 pub mod i18n;
 pub mod photo;
+pub mod qr;
 pub mod store;
 pub mod sync;
 pub mod ui;

@@ -40,10 +40,21 @@ fn main() {
         .with_inner_size(LogicalSize::new(400.0, 850.0))
         .with_resizable(true);
     let config = Config::new().with_window(window).with_menu(None);
-    dioxus::LaunchBuilder::desktop()
+    let launch = dioxus::LaunchBuilder::desktop()
         .with_cfg(config)
-        .with_context(services)
-        .launch(zonepatrol_app::App);
+        .with_context(services);
+    #[cfg(feature = "e2e")]
+    if let Some(scenario) = zonepatrol_app::e2e::Scenario::from_env() {
+        let scenario = scenario.unwrap_or_else(|e| {
+            eprintln!("e2e: {e}");
+            std::process::exit(2);
+        });
+        launch
+            .with_context(scenario)
+            .launch(zonepatrol_app::e2e::Root);
+        return;
+    }
+    launch.launch(zonepatrol_app::App);
 }
 
 #[cfg(all(feature = "mobile", not(feature = "desktop")))]

@@ -283,6 +283,70 @@ fn process_checked(bytes: &[u8], settings: &PhotoSettings) -> Result<Processed, 
     })
 }
 
+/// A photo as grey pixels, one byte each, row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grey {
+    /// The pixels.
+    pub pixels: Vec<u8>,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// Decodes a photo to grey pixels, long edge at most `edge`, with the same limits and checks
+/// as [`process`]. For reading the QR code of a placard.
+pub fn grey(bytes: &[u8], settings: &PhotoSettings, edge: u32) -> Result<Grey, PhotoError> {
+    let settings = PhotoSettings {
+        long_edge: edge,
+        thumb_edge: edge.min(settings.thumb_edge),
+        ..settings.clone()
+    };
+    check_settings(&settings)?;
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty);
+    }
+    catch_unwind(AssertUnwindSafe(|| {
+        let format = image::guess_format(bytes).map_err(|_| PhotoError::Format {
+            found: describe(bytes),
+        })?;
+        let (raster, _) = match format {
+            ImageFormat::Jpeg => decode_jpeg(bytes, &settings)?,
+            ImageFormat::Png | ImageFormat::WebP => decode_with_image(bytes, format, &settings)?,
+            other => {
+                return Err(PhotoError::Format {
+                    found: format!("{other:?}"),
+                });
+            }
+        };
+        let (width, height) = fit(raster.width, raster.height, edge);
+        let small = resize(raster, width, height)?;
+        let pixels = if small.grey {
+            small.pixels
+        } else {
+            small
+                .pixels
+                .chunks_exact(3)
+                .map(|p| {
+                    // ITU-R BT.601 luma, in integers.
+                    let y = 299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]);
+                    u8::try_from(y / 1000).unwrap_or(u8::MAX)
+                })
+                .collect()
+        };
+        Ok(Grey {
+            pixels,
+            width: small.width,
+            height: small.height,
+        })
+    }))
+    .unwrap_or_else(|_| {
+        Err(PhotoError::Corrupt {
+            why: DECODER_FAILED.into(),
+        })
+    })
+}
+
 /// What a file that is not a picture we know looks like, for the error.
 fn describe(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(512)];

@@ -325,6 +325,18 @@ impl Repo {
             .collect()
     }
 
+    /// The ids of the documents whose id starts with `prefix` (such as `problem:BRANCH:`),
+    /// without reading the documents.
+    pub fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.docs
+            .scan_prefix(key(b'd', prefix))
+            .map(|kv| {
+                let (k, _) = kv?;
+                String::from_utf8(k[2..].to_vec()).map_err(|e| damaged(&k, e))
+            })
+            .collect()
+    }
+
     /// A document in automerge form, writing with this device's actor.
     pub fn load(&self, id: &str) -> Result<Option<AutoCommit>, StoreError> {
         if self.record(id)?.is_none() {
@@ -759,6 +771,19 @@ impl Repo {
     /// The server has a photo: take it out of the outbox.
     pub fn blob_sent(&self, hash: &str) -> Result<(), StoreError> {
         self.outbox.remove(hash.as_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A preference of this phone's user (such as the language), if set.
+    pub fn preference(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let k = key(b'p', name);
+        self.meta.get(&k)?.map(|v| decode(&k, &v)).transpose()
+    }
+
+    /// Sets a preference.
+    pub fn set_preference(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.meta.insert(key(b'p', name), encode(&value))?;
         self.db.flush()?;
         Ok(())
     }

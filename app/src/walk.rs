@@ -94,6 +94,8 @@ pub struct ItemView {
     pub rules: Vec<RuleView>,
     /// Photos on the item.
     pub photos: usize,
+    /// The inspector's note on the item.
+    pub note: String,
 }
 
 /// The score screen of one zone: items in template order and the running total.
@@ -143,6 +145,7 @@ pub fn zone_view(template: &Template, zone: &ZoneSheet) -> ZoneView {
                 not_applicable,
                 rules,
                 photos: entry.map_or(0, |e| e.photos.len()),
+                note: entry.map(|e| e.note.0.clone()).unwrap_or_default(),
             }
         })
         .collect();

@@ -5,21 +5,38 @@
 // `rsx!` expands event handlers into fully qualified paths.
 #![allow(unused_qualifications)]
 
+pub mod home;
 pub mod login;
+pub mod patrol;
+pub mod photo;
+pub mod problem;
 pub mod score;
+pub mod settings;
 pub mod status;
 pub mod theme;
 
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dioxus::prelude::*;
 use tokio::sync::Notify;
 
+use chrono::TimeZone;
+use zonepatrol_shared::rules::period::MineClock;
+
+use crate::field::{self, FieldError, ProblemInput};
 use crate::i18n::{Lang, T, tr};
-use crate::store::Repo;
+use crate::photo::{PhotoError, PhotoSettings};
+use crate::store::{PhotoRecord, Repo, Session, now_millis};
 use crate::sync::{SyncClient, SyncStatus};
+use home::{Go, Home};
 use login::LoginForm;
+use patrol::{PatrolZones, StartPatrol};
+use photo::Picked;
+use problem::{ProblemList, RaiseProblem, RectifyProblem};
+use score::ScoreZone;
+use settings::{QuarantineList, Settings};
 use status::SyncBanner;
 
 /// What the platform shell gives the screens: the device core.
@@ -49,21 +66,124 @@ impl std::fmt::Debug for Services {
 /// The root component.
 #[allow(non_snake_case)]
 pub fn App() -> Element {
-    let lang = use_signal(Lang::default);
     let services = try_consume_context::<Services>();
+    let saved = services
+        .as_ref()
+        .and_then(|s| s.repo.preference(LANG).ok().flatten());
+    let lang = use_signal(move || saved.map(|c| Lang::from_code(&c)).unwrap_or_default());
     rsx! {
         style { {theme::CSS} }
         main { lang: lang().code(),
             match services {
-                Some(services) => rsx! { Shell { lang: lang(), services } },
+                Some(services) => rsx! { Shell { lang, services } },
                 None => rsx! { h1 { {tr(lang(), T::AppTitle)} } },
             }
         }
     }
 }
 
+/// The preference that keeps the language.
+const LANG: &str = "lang";
+
+/// Where the user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// The home screen.
+    Home,
+    /// Starting a patrol.
+    StartPatrol,
+    /// A patrol's zones.
+    Patrol(String),
+    /// Scoring a zone of a patrol.
+    Zone {
+        /// The patrol.
+        patrol: String,
+        /// The zone.
+        zone: String,
+    },
+    /// Raising a problem from a zone (and item) of a patrol.
+    Raise {
+        /// The patrol.
+        patrol: String,
+        /// The zone.
+        zone: String,
+        /// The checklist item.
+        item: Option<String>,
+    },
+    /// The problems the user must fix.
+    Problems,
+    /// One of them.
+    Problem(String),
+    /// Settings.
+    Settings,
+    /// The refused edits.
+    Quarantine,
+}
+
+/// What every page shares: the language, where the user is, a revision that moves with every
+/// saved edit and every sync (pages re-read the store when it moves), and the last notice.
+#[derive(Clone, Copy)]
+struct Ui {
+    lang: Signal<Lang>,
+    screen: Signal<Screen>,
+    revision: Signal<u64>,
+    notice: Signal<Option<(bool, String)>>,
+    services: Signal<Services>,
+}
+
+impl Ui {
+    fn go(mut self, screen: Screen) {
+        self.notice.set(None);
+        self.screen.set(screen);
+    }
+
+    /// Reports an edit: "saved" with the time, or what went wrong. Returns the value on success.
+    fn saved<V>(mut self, result: Result<V, FieldError>) -> Option<V> {
+        let lang = (self.lang)();
+        match result {
+            Ok(value) => {
+                let at = chrono_tz::Asia::Shanghai
+                    .timestamp_millis_opt(now_millis())
+                    .single()
+                    .map(|t| t.format("%H:%M:%S").to_string())
+                    .unwrap_or_default();
+                self.notice
+                    .set(Some((true, format!("✓ {} {at}", tr(lang, T::Saved)))));
+                *self.revision.write() += 1;
+                self.services.peek().wake.notify_one();
+                Some(value)
+            }
+            Err(e) => {
+                self.notice.set(Some((false, e.message(lang))));
+                None
+            }
+        }
+    }
+
+    fn failed(mut self, message: String) {
+        self.notice.set(Some((false, message)));
+    }
+
+    fn repo(&self) -> Arc<Repo> {
+        self.services.peek().repo.clone()
+    }
+}
+
+/// Processes and stores photos the user gave, one at a time off the UI thread.
+async fn import(repo: Arc<Repo>, picked: Vec<Picked>) -> Result<Vec<PhotoRecord>, PhotoError> {
+    let mut out = Vec::new();
+    for p in picked {
+        let settings = PhotoSettings::default();
+        out.push(match p {
+            Picked::Path(path) => crate::photo::import_file(repo.clone(), path, settings).await?,
+            Picked::Bytes(bytes) => crate::photo::import(repo.clone(), bytes, settings).await?,
+        });
+    }
+    Ok(out)
+}
+
 #[component]
-fn Shell(lang: Lang, services: Services) -> Element {
+fn Shell(lang: Signal<Lang>, services: Services) -> Element {
     let repo = services.repo.clone();
     let mut session = use_signal(move || repo.session().ok().flatten());
     let mut error = use_signal(|| None::<String>);
@@ -71,8 +191,21 @@ fn Shell(lang: Lang, services: Services) -> Element {
     let mut status = use_signal(SyncStatus::default);
     let quarantine_repo = services.repo.clone();
     let mut refused = use_signal(move || quarantine_repo.quarantine().map_or(0, |q| q.len()));
+    let ui = Ui {
+        lang,
+        screen: use_signal(|| Screen::Home),
+        revision: use_signal(|| 0),
+        notice: use_signal(|| None),
+        services: use_signal({
+            let services = services.clone();
+            move || services
+        }),
+    };
+    use_context_provider(|| ui);
+    let mut revision = ui.revision;
 
-    // Background sync for as long as the app runs; its status feeds the banner.
+    // Background sync for as long as the app runs; its status feeds the banner, and what it
+    // brings in shows on the page.
     let background = services.clone();
     use_future(move || {
         let services = background.clone();
@@ -87,13 +220,18 @@ fn Shell(lang: Lang, services: Services) -> Element {
             });
             while watch.changed().await.is_ok() {
                 let now = watch.borrow_and_update().clone();
+                let done = matches!(now.state, crate::sync::SyncState::Done { .. });
                 status.set(now);
                 // A sync may have put edits in quarantine: the banner counts them.
                 refused.set(services.repo.quarantine().map_or(0, |q| q.len()));
+                if done {
+                    *revision.write() += 1;
+                }
             }
         }
     });
 
+    let lang_now = lang();
     let signed_in = session();
     match signed_in {
         None => {
@@ -101,7 +239,7 @@ fn Shell(lang: Lang, services: Services) -> Element {
             let wake = services.wake.clone();
             rsx! {
                 LoginForm {
-                    lang,
+                    lang: lang_now,
                     server: String::new(),
                     error: error(),
                     busy: busy(),
@@ -127,11 +265,493 @@ fn Shell(lang: Lang, services: Services) -> Element {
                 }
             }
         }
-        Some(session) => rsx! {
-            SyncBanner { lang, status: status(), refused: refused() }
-            h1 { {tr(lang, T::AppTitle)} }
-            p { "{session.user.user} · {crate::i18n::role(lang, session.user.role)}" }
-            button { class: "primary", "data-testid": "start-patrol", {tr(lang, T::StartPatrol)} }
-        },
+        Some(me) => {
+            let notice = (ui.notice)();
+            let screen = (ui.screen)();
+            let page = match screen {
+                Screen::Home => rsx! { HomePage { session: me } },
+                Screen::StartPatrol => rsx! { StartPage { session: me } },
+                Screen::Patrol(patrol) => rsx! { PatrolPage { session: me, patrol } },
+                Screen::Zone { patrol, zone } => rsx! { ZonePage { session: me, patrol, zone } },
+                Screen::Raise { patrol, zone, item } => {
+                    rsx! { RaisePage { session: me, patrol, zone, item } }
+                }
+                Screen::Problems => rsx! { ProblemsPage { session: me } },
+                Screen::Problem(name) => rsx! { FixPage { session: me, name } },
+                Screen::Settings => rsx! {
+                    SettingsPage {
+                        session: me,
+                        refused: refused(),
+                        on_sign_out: move |_| {
+                            let repo = ui.repo();
+                            match repo.clear_session() {
+                                Ok(()) => {
+                                    ui.go(Screen::Home);
+                                    session.set(None);
+                                }
+                                Err(e) => ui.failed(e.to_string()),
+                            }
+                        },
+                    }
+                },
+                Screen::Quarantine => rsx! {
+                    QuarantinePage {
+                        on_change: move |_| {
+                            refused.set(ui.repo().quarantine().map_or(0, |q| q.len()));
+                        },
+                    }
+                },
+            };
+            rsx! {
+                SyncBanner { lang: lang_now, status: status(), refused: refused() }
+                if let Some((ok, text)) = notice {
+                    p { class: if ok { "notice ok" } else { "notice bad" }, role: "status",
+                        "data-testid": if ok { "saved" } else { "not-saved" }, "{text}" }
+                }
+                {page}
+            }
+        }
+    }
+}
+
+fn clock() -> MineClock {
+    MineClock::default()
+}
+
+#[component]
+fn HomePage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let repo = ui.repo();
+    let me = session.user;
+    let patrols = field::my_patrols(&repo, &me).unwrap_or_default();
+    let problems = field::my_problems(&repo, &me, field::today(&clock())).unwrap_or_default();
+    let open = problems
+        .iter()
+        .filter(|p| p.status.awaits_rectification())
+        .count();
+    let overdue = problems.iter().filter(|p| p.overdue).count();
+    rsx! {
+        Home {
+            lang: (ui.lang)(),
+            user: me.user.clone(),
+            role: me.role,
+            patrols,
+            problems: open,
+            overdue,
+            on_go: move |go| {
+                ui.go(match go {
+                    Go::StartPatrol => Screen::StartPatrol,
+                    Go::Patrol(name) => Screen::Patrol(name),
+                    Go::Problems => Screen::Problems,
+                    Go::Settings => Screen::Settings,
+                    Go::Quarantine => Screen::Quarantine,
+                })
+            },
+        }
+    }
+}
+
+/// Names of the directory's members, by id, for choosing people.
+fn members(dir: &zonepatrol_shared::docs::Directory) -> Vec<(String, String)> {
+    dir.members
+        .iter()
+        .map(|(id, m)| {
+            let name = if m.name.is_empty() {
+                id.clone()
+            } else {
+                format!("{} ({id})", m.name)
+            };
+            (id.clone(), name)
+        })
+        .collect()
+}
+
+#[component]
+fn StartPage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let dir = match field::directory(&repo, &me.branch) {
+        Ok(d) => d,
+        Err(e) => {
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
+    };
+    let mut zones: Vec<(&String, &zonepatrol_shared::docs::Zone)> =
+        dir.zones.iter().filter(|(_, z)| z.active).collect();
+    zones.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(b.0)));
+    let zones: Vec<(String, String)> = zones
+        .into_iter()
+        .map(|(id, z)| (id.clone(), z.name.clone()))
+        .collect();
+    let others: Vec<(String, String)> = members(&dir)
+        .into_iter()
+        .filter(|(id, _)| *id != me.user)
+        .collect();
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        StartPatrol {
+            lang,
+            today: field::today(&clock()),
+            zones,
+            members: others,
+            error,
+            on_start: move |input: field::PatrolInput| {
+                let repo = ui.repo();
+                if let Some(name) = ui.saved(field::start_patrol(&repo, &me, &input)) {
+                    let mut ui = ui;
+                    ui.screen.set(Screen::Patrol(name));
+                }
+            },
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+#[component]
+fn PatrolPage(session: Session, patrol: String) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut scanning = use_signal(|| false);
+    let (p, rows) = match field::patrol(&repo, &me, &patrol)
+        .and_then(|p| Ok((p, field::patrol_zones(&repo, &me, &patrol)?)))
+    {
+        Ok(x) => x,
+        Err(e) => {
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let scan_rows = rows.clone();
+    let (open_patrol, scan_patrol, close_patrol) = (patrol.clone(), patrol.clone(), patrol.clone());
+    let close_me = me.clone();
+    rsx! {
+        PatrolZones {
+            lang,
+            kind: p.plan.kind,
+            day: p.plan.date.map(|d| d.0),
+            rows,
+            leader: p.plan.leader == me.user,
+            closed: p.closed_at.is_some(),
+            scanning: scanning(),
+            error,
+            on_open: move |zone| ui.go(Screen::Zone { patrol: open_patrol.clone(), zone }),
+            on_scan: move |picked: Vec<Picked>| {
+                let rows = scan_rows.clone();
+                let patrol = scan_patrol.clone();
+                scanning.set(true);
+                spawn(async move {
+                    let found = scan(picked).await;
+                    scanning.set(false);
+                    let lang = (ui.lang)();
+                    match found {
+                        Some(code) => match field::zone_from_code(&code, &rows) {
+                            Some(zone) => ui.go(Screen::Zone { patrol, zone }),
+                            None => ui.failed(format!("{}: {code}", tr(lang, T::CodeNotOnPatrol))),
+                        },
+                        None => ui.failed(tr(lang, T::NoCodeFound).to_owned()),
+                    }
+                });
+            },
+            on_close: move |_| {
+                let repo = ui.repo();
+                if ui.saved(field::close_patrol(&repo, &close_me, &close_patrol)).is_some() {
+                    ui.go(Screen::Home);
+                }
+            },
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+/// Reads the QR code in a photo of a placard, off the UI thread.
+async fn scan(picked: Vec<Picked>) -> Option<String> {
+    let first = picked.into_iter().next()?;
+    tokio::task::spawn_blocking(move || {
+        let settings = PhotoSettings::default();
+        let bytes = match first {
+            Picked::Path(path) => crate::photo::read_file(&path, &settings).ok()?,
+            Picked::Bytes(bytes) => bytes,
+        };
+        crate::qr::read(&bytes, &settings).ok().flatten()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+#[component]
+fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut busy_item = use_signal(|| None::<String>);
+    let work = match field::zone_work(&repo, &me, &patrol, &zone) {
+        Ok(w) => w,
+        Err(e) => {
+            let back = patrol.clone();
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(Screen::Patrol(back.clone())), "‹ {tr(lang, T::Zones)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
+    };
+    let rows = field::patrol_zones(&repo, &me, &patrol).unwrap_or_default();
+    let next = rows
+        .iter()
+        .skip_while(|r| r.id != zone)
+        .nth(1)
+        .map(|r| r.id.clone());
+    let view = crate::walk::zone_view(&work.template, &work.marks);
+    let template = work.template_id.clone();
+    let ctx = Rc::new((me, patrol, zone, template));
+    let (c1, c2, c3, c4, c5, c6) = (
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+    );
+    rsx! {
+        ScoreZone {
+            lang,
+            zone_name: work.name.clone(),
+            view,
+            busy_item: busy_item(),
+            on_mark: move |tap| {
+                let (me, patrol, zone, template) = &*c1;
+                ui.saved(field::mark(&ui.repo(), me, patrol, zone, template, &tap));
+            },
+            on_photo: move |(item, picked): (String, Vec<Picked>)| {
+                let ctx = c2.clone();
+                busy_item.set(Some(item.clone()));
+                spawn(async move {
+                    let result = import(ui.repo(), picked).await;
+                    busy_item.set(None);
+                    match result {
+                        Ok(photos) => {
+                            let (me, patrol, zone, template) = &*ctx;
+                            for photo in photos {
+                                let saved = field::add_item_photo(&ui.repo(), me, patrol, zone, template, &item, &photo);
+                                if ui.saved(saved).is_none() {
+                                    break;
+                                }
+                            }
+                        }
+                        Err(e) => ui.failed(e.to_string()),
+                    }
+                });
+            },
+            on_note: move |(item, note): (String, String)| {
+                let (me, patrol, zone, template) = &*c3;
+                ui.saved(field::set_item_note(&ui.repo(), me, patrol, zone, template, &item, &note));
+            },
+            on_raise: move |item| {
+                let (_, patrol, zone, _) = &*c4;
+                ui.go(Screen::Raise { patrol: patrol.clone(), zone: zone.clone(), item: Some(item) });
+            },
+            next,
+            on_next: move |zone| ui.go(Screen::Zone { patrol: c5.1.clone(), zone }),
+            on_back: move |_| ui.go(Screen::Patrol(c6.1.clone())),
+        }
+    }
+}
+
+#[component]
+fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String>) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut photos = use_signal(Vec::<PhotoRecord>::new);
+    let mut busy = use_signal(|| false);
+    let dir = match field::directory(&repo, &me.branch) {
+        Ok(d) => d,
+        Err(e) => return rsx! { p { class: "error", role: "alert", {e.message(lang)} } },
+    };
+    let z = dir.zones.get(&zone).cloned().unwrap_or_default();
+    let item_text = item.as_ref().and_then(|i| {
+        dir.templates
+            .get(&z.template)
+            .and_then(|t| t.items.get(i))
+            .map(|t| t.text.clone())
+    });
+    let responsible = z.holders.keys().next().cloned().unwrap_or_default();
+    let today = field::today(&clock());
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let back = Screen::Zone {
+        patrol: patrol.clone(),
+        zone: zone.clone(),
+    };
+    let done = back.clone();
+    rsx! {
+        RaiseProblem {
+            lang,
+            zone_name: z.name.clone(),
+            item_text,
+            members: members(&dir),
+            responsible,
+            today,
+            photos: photos().len(),
+            photo_busy: busy(),
+            error,
+            on_photo: move |picked| {
+                busy.set(true);
+                spawn(async move {
+                    let result = import(ui.repo(), picked).await;
+                    busy.set(false);
+                    match result {
+                        Ok(mut added) => {
+                            photos.write().append(&mut added);
+                            let mut notice = ui.notice;
+                            notice.set(Some((true, format!("✓ {}", tr((ui.lang)(), T::PhotoSaved)))));
+                        }
+                        Err(e) => ui.failed(e.to_string()),
+                    }
+                });
+            },
+            on_submit: move |draft: problem::Draft| {
+                let input = ProblemInput {
+                    zone: zone.clone(),
+                    patrol: Some(patrol.clone()),
+                    item: item.clone(),
+                    description: draft.description,
+                    severity: draft.severity,
+                    responsible: draft.responsible,
+                    measure: draft.measure,
+                    deadline: draft.deadline,
+                    photos: photos(),
+                };
+                if ui.saved(field::raise_problem(&ui.repo(), &me, &input, today)).is_some() {
+                    let mut ui = ui;
+                    ui.screen.set(done.clone());
+                    let mut notice = ui.notice;
+                    notice.set(Some((true, format!("✓ {}", tr(lang, T::ProblemRaised)))));
+                }
+            },
+            on_back: move |_| ui.go(back.clone()),
+        }
+    }
+}
+
+#[component]
+fn ProblemsPage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let repo = ui.repo();
+    let rows = field::my_problems(&repo, &session.user, field::today(&clock())).unwrap_or_default();
+    rsx! {
+        ProblemList {
+            lang: (ui.lang)(),
+            rows,
+            on_open: move |name| ui.go(Screen::Problem(name)),
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+#[component]
+fn FixPage(session: Session, name: String) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut photos = use_signal(Vec::<PhotoRecord>::new);
+    let mut busy = use_signal(|| false);
+    let rows = field::my_problems(&repo, &me, field::today(&clock())).unwrap_or_default();
+    let Some(row) = rows.into_iter().find(|r| r.name == name) else {
+        return rsx! {
+            button { class: "back", onclick: move |_| ui.go(Screen::Problems), "‹ {tr(lang, T::MyProblems)}" }
+            p { class: "error", role: "alert", {tr(lang, T::NotOnPhone)} }
+        };
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        RectifyProblem {
+            lang,
+            row,
+            photos: photos().len(),
+            photo_busy: busy(),
+            error,
+            on_photo: move |picked| {
+                busy.set(true);
+                spawn(async move {
+                    let result = import(ui.repo(), picked).await;
+                    busy.set(false);
+                    match result {
+                        Ok(mut added) => photos.write().append(&mut added),
+                        Err(e) => ui.failed(e.to_string()),
+                    }
+                });
+            },
+            on_submit: move |note: String| {
+                if ui.saved(field::rectify(&ui.repo(), &me, &name, &note, &photos())).is_some() {
+                    let mut notice = ui.notice;
+                    ui.go(Screen::Problems);
+                    notice.set(Some((true, format!("✓ {}", tr(lang, T::Rectified)))));
+                }
+            },
+            on_back: move |_| ui.go(Screen::Problems),
+        }
+    }
+}
+
+#[component]
+fn SettingsPage(session: Session, refused: usize, on_sign_out: EventHandler<()>) -> Element {
+    let ui = use_context::<Ui>();
+    rsx! {
+        Settings {
+            lang: (ui.lang)(),
+            user: session.user.user.clone(),
+            server: session.server.clone(),
+            refused,
+            on_lang: move |l: Lang| {
+                let mut lang = ui.lang;
+                lang.set(l);
+                if let Err(e) = ui.repo().set_preference(LANG, l.code()) {
+                    ui.failed(e.to_string());
+                }
+            },
+            on_quarantine: move |_| ui.go(Screen::Quarantine),
+            on_sign_out: move |_| on_sign_out.call(()),
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+#[component]
+fn QuarantinePage(on_change: EventHandler<()>) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let items = ui.repo().quarantine().unwrap_or_default();
+    rsx! {
+        QuarantineList {
+            lang: (ui.lang)(),
+            items,
+            on_dismiss: move |key| {
+                if let Err(e) = ui.repo().dismiss(key) {
+                    ui.failed(e.to_string());
+                }
+                let mut revision = ui.revision;
+                *revision.write() += 1;
+                on_change.call(());
+            },
+            on_back: move |_| ui.go(Screen::Settings),
+        }
     }
 }

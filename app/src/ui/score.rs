@@ -1,23 +1,34 @@
 //! Scoring one zone: every item of its checklist with its deductions, a tap to deduct, a tap
-//! to take one back, N/A, and the running total always on screen.
+//! to take one back, N/A, a note and photos on each item, a problem raised from any item, and
+//! the running total always on screen.
 
 use dioxus::prelude::*;
 use zonepatrol_shared::rules::scoring::ItemScore;
 
 use crate::i18n::{Lang, T, tr};
+use crate::ui::photo::{PhotoButton, Picked};
 use crate::walk::{Mark, ZoneView};
 
 /// The score screen of a zone. Every tap is sent as a [`Mark`]; the caller saves it.
+/// `busy_item` is the item whose photo is being processed.
 #[component]
 pub fn ScoreZone(
     lang: Lang,
     zone_name: String,
     view: ZoneView,
+    #[props(default)] busy_item: Option<String>,
     on_mark: EventHandler<Mark>,
+    #[props(default)] on_photo: EventHandler<(String, Vec<Picked>)>,
+    #[props(default)] on_note: EventHandler<(String, String)>,
+    #[props(default)] on_raise: EventHandler<String>,
+    #[props(default)] next: Option<String>,
+    #[props(default)] on_next: EventHandler<String>,
+    #[props(default)] on_back: EventHandler<()>,
 ) -> Element {
     let total = view.score.total;
     let max = view.score.max;
     rsx! {
+        button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Zones)}" }
         h1 { "{zone_name}" }
         for item in view.items.iter().cloned() {
             div {
@@ -36,7 +47,12 @@ pub fn ScoreZone(
                 if !item.not_applicable {
                     for rule in item.rules.iter().cloned() {
                         div { class: "rule", key: "{rule.id}",
-                            span { class: "rule-text", "{rule.text} −{rule.points}" }
+                            span { class: "rule-text",
+                                "{rule.text} −{rule.points}"
+                                if rule.needs_photo && rule.count > 0 && item.photos == 0 {
+                                    span { class: "warn", " · 📷 {tr(lang, T::AddPhoto)}" }
+                                }
+                            }
                             button {
                                 "aria-label": "−1",
                                 "data-testid": "undo-{item.id}-{rule.id}",
@@ -47,7 +63,7 @@ pub fn ScoreZone(
                                 },
                                 "−"
                             }
-                            span { class: "count", "{rule.count}" }
+                            span { class: "count", "data-testid": "count-{item.id}-{rule.id}", "{rule.count}" }
                             button {
                                 "aria-label": "+1",
                                 "data-testid": "deduct-{item.id}-{rule.id}",
@@ -60,15 +76,56 @@ pub fn ScoreZone(
                         }
                     }
                 }
-                button {
-                    "data-testid": "na-{item.id}",
-                    "aria-pressed": "{item.not_applicable}",
-                    onclick: {
-                        let (id, on) = (item.id.clone(), !item.not_applicable);
-                        move |_| on_mark.call(Mark::NotApplicable { item: id.clone(), on })
-                    },
-                    {tr(lang, T::NotApplicable)}
+                div { class: "item-tools",
+                    button {
+                        "data-testid": "na-{item.id}",
+                        "aria-pressed": "{item.not_applicable}",
+                        onclick: {
+                            let (id, on) = (item.id.clone(), !item.not_applicable);
+                            move |_| on_mark.call(Mark::NotApplicable { item: id.clone(), on })
+                        },
+                        {tr(lang, T::NotApplicable)}
+                    }
+                    PhotoButton {
+                        lang,
+                        label: T::AddPhoto,
+                        testid: "photo-{item.id}",
+                        busy: busy_item.as_deref() == Some(item.id.as_str()),
+                        on_pick: {
+                            let id = item.id.clone();
+                            move |picked| on_photo.call((id.clone(), picked))
+                        },
+                    }
+                    if item.photos > 0 {
+                        span { class: "photos", "data-testid": "photos-{item.id}", "📷 {item.photos}" }
+                    }
+                    button {
+                        "data-testid": "raise-{item.id}",
+                        onclick: {
+                            let id = item.id.clone();
+                            move |_| on_raise.call(id.clone())
+                        },
+                        "⚠ {tr(lang, T::RaiseProblem)}"
+                    }
                 }
+                textarea {
+                    class: "note",
+                    "aria-label": tr(lang, T::ItemNote),
+                    placeholder: tr(lang, T::ItemNote),
+                    "data-testid": "note-{item.id}",
+                    rows: "1",
+                    initial_value: "{item.note}",
+                    // Saved when the field is left; typing is never slowed by saving.
+                    onchange: {
+                        let id = item.id.clone();
+                        move |e: FormEvent| on_note.call((id.clone(), e.value()))
+                    },
+                }
+            }
+        }
+        if let Some(next) = next {
+            button { class: "wide", "data-testid": "next-zone", onclick: move |_| on_next.call(next.clone()),
+                {tr(lang, T::NextZone)} " ›"
             }
         }
         div { class: "total", role: "status", "data-testid": "running-total",

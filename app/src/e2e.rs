@@ -1,0 +1,306 @@
+//! The scripted end-to-end run of the desktop app (feature `e2e`, never in a release): a task
+//! inside the real app drives its real window the way a person would, by clicking and typing
+//! in the page through `document::eval`, and takes a screenshot of the whole screen after each
+//! step with ImageMagick's `import`. WebDriver cannot be used: dioxus-desktop never turns on
+//! WebKit's automation.
+//!
+//! Set `ZONEPATROL_E2E_OUT` (screenshot folder), `ZONEPATROL_E2E_SERVER`,
+//! `ZONEPATROL_E2E_USER`, `ZONEPATROL_E2E_PASSWORD` and `ZONEPATROL_E2E_PHOTO` (a photo file).
+//! The app exits 0 when the scenario is done and everything is on the server, 1 otherwise.
+//! `scripts/e2e` runs it under Xvfb against a real server and checks the server afterwards.
+
+#![allow(unused_qualifications)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dioxus::prelude::*;
+
+use crate::ui::Services;
+
+/// The scenario's settings, from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    out: PathBuf,
+    server: String,
+    user: String,
+    password: String,
+    photo: PathBuf,
+}
+
+impl Scenario {
+    /// The scenario, if `ZONEPATROL_E2E_OUT` asks for one.
+    pub fn from_env() -> Option<Result<Scenario, String>> {
+        let out = std::env::var_os("ZONEPATROL_E2E_OUT")?;
+        let var = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
+        Some((|| {
+            Ok(Scenario {
+                out: PathBuf::from(out),
+                server: var("ZONEPATROL_E2E_SERVER")?,
+                user: var("ZONEPATROL_E2E_USER")?,
+                password: var("ZONEPATROL_E2E_PASSWORD")?,
+                photo: PathBuf::from(var("ZONEPATROL_E2E_PHOTO")?),
+            })
+        })())
+    }
+}
+
+/// The root component of a scripted run: the app, driven by the [`Scenario`] in the context.
+#[allow(non_snake_case)]
+pub fn Root() -> Element {
+    let scenario = consume_context::<Scenario>();
+    rsx! { Driven { scenario } }
+}
+
+/// The app with the scenario running beside it.
+#[component]
+fn Driven(scenario: Scenario) -> Element {
+    use_future(move || {
+        let scenario = scenario.clone();
+        async move {
+            let services = consume_context::<Services>();
+            let code = match run(&scenario, &services).await {
+                Ok(()) => {
+                    println!("e2e: scenario done");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("e2e: FAILED: {e}");
+                    let _ = shot(&scenario, "failed").await;
+                    1
+                }
+            };
+            std::process::exit(code);
+        }
+    });
+    rsx! { crate::App {} }
+}
+
+/// Helpers put in front of every script.
+const HELPERS: &str = r#"
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function find(sel, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const el = document.querySelector(sel);
+    if (el) return el;
+    if (Date.now() > end) throw new Error("nothing matches " + sel + " on " + document.body.innerText.slice(0, 300));
+    await sleep(100);
+  }
+}
+async function click(sel) { const el = await find(sel); el.scrollIntoView({block: "center"}); el.click(); return true; }
+async function type(sel, text) {
+  const el = await find(sel);
+  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, "value").set.call(el, text);
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+  el.dispatchEvent(new Event("change", { bubbles: true }));
+  return true;
+}
+async function textOf(sel) { return (await find(sel)).innerText; }
+async function waitText(sel, want, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const el = document.querySelector(sel);
+    if (el && el.innerText.includes(want)) return el.innerText;
+    if (Date.now() > end) throw new Error(sel + " never said " + want + "; it says " + (el ? el.innerText : "nothing"));
+    await sleep(100);
+  }
+}
+async function pickFile(sel, path) {
+  const input = await find(sel);
+  const files = new DataTransfer();
+  // The desktop shell takes a file's name as its path.
+  files.items.add(new File([], path, { type: "image/jpeg" }));
+  input.files = files.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+  return true;
+}
+"#;
+
+/// Runs a script in the page; its `return` value comes back, a thrown error is the failure.
+async fn js(script: &str) -> Result<serde_json::Value, String> {
+    let wrapped = format!(
+        "{HELPERS}\ntry {{ return {{ ok: await (async () => {{ {script} }})() }}; }} catch (e) {{ return {{ err: String(e && e.message || e) }}; }}"
+    );
+    let value: serde_json::Value = document::eval(&wrapped)
+        .join()
+        .await
+        .map_err(|e| format!("eval: {e}"))?;
+    match value.get("err") {
+        Some(e) => Err(format!(
+            "{} (in: {})",
+            e.as_str().unwrap_or_default(),
+            script.trim()
+        )),
+        None => Ok(value.get("ok").cloned().unwrap_or_default()),
+    }
+}
+
+fn lit(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// A screenshot of the whole (phone-sized) screen.
+async fn shot(s: &Scenario, name: &str) -> Result<(), String> {
+    // Let the page paint first.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    std::fs::create_dir_all(&s.out).map_err(|e| format!("{}: {e}", s.out.display()))?;
+    let path = s.out.join(format!("{name}.png"));
+    let status = tokio::process::Command::new("import")
+        .args(["-window", "root"])
+        .arg(&path)
+        .status()
+        .await
+        .map_err(|e| format!("ImageMagick's import could not run: {e}"))?;
+    if !status.success() {
+        return Err(format!("import failed for {}", path.display()));
+    }
+    println!("e2e: screenshot {}", path.display());
+    Ok(())
+}
+
+async fn step(what: &str, script: &str) -> Result<serde_json::Value, String> {
+    println!("e2e: {what}");
+    js(script).await.map_err(|e| format!("{what}: {e}"))
+}
+
+async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
+    let photo = s
+        .photo
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", s.photo.display()))?;
+    let photo = photo.to_string_lossy().into_owned();
+
+    step(
+        "the sign-in form",
+        "await find('[data-testid=sign-in]'); return true;",
+    )
+    .await?;
+    step("fill in the sign-in form",
+        &format!(
+            "await type('#server', {}); await type('#user', {}); await type('#password', {}); return true;",
+            lit(&s.server),
+            lit(&s.user),
+            lit(&s.password)
+        ),
+    )
+    .await?;
+    shot(s, "01-sign-in").await?;
+    step("sign in", "return click('[data-testid=sign-in]');").await?;
+    step("the first sync brings the branch's zones",
+        "await find('[data-testid=go-0]'); return waitText('[data-testid=sync-banner]', '已同步', 60000);",
+    )
+    .await?;
+    shot(s, "02-home").await?;
+
+    step("start a patrol", "return click('[data-testid=go-0]');").await?;
+    step(
+        "the start screen",
+        "return find('[data-testid=start]').then(() => true);",
+    )
+    .await?;
+    shot(s, "03-start-patrol").await?;
+    step("start", "return click('[data-testid=start]');").await?;
+    let zone = step(
+        "the patrol's zones",
+        "const el = await find('[data-testid^=open-]'); return el.dataset.testid.slice(5);",
+    )
+    .await?;
+    let zone = zone.as_str().unwrap_or_default().to_owned();
+    shot(s, "04-patrol-zones").await?;
+
+    step(
+        "open the first zone",
+        &format!("return click('[data-testid=open-{zone}]');"),
+    )
+    .await?;
+    let deduct = step(
+        "the checklist",
+        "const el = await find('[data-testid^=deduct-]'); return el.dataset.testid.slice(7);",
+    )
+    .await?;
+    let deduct = deduct.as_str().unwrap_or_default().to_owned();
+    let item = deduct.split('-').next().unwrap_or_default().to_owned();
+    step("one deduction",
+        &format!(
+            "await click('[data-testid=deduct-{deduct}]'); await waitText('[data-testid=count-{deduct}]', '1'); return waitText('[data-testid=saved]', '已保存');"
+        ),
+    )
+    .await?;
+    step("a photo on the item",
+        &format!(
+            "await pickFile('[data-testid=photo-{item}] input', {}); return waitText('[data-testid=photos-{item}]', '1', 60000);",
+            lit(&photo)
+        ),
+    )
+    .await?;
+    step("a note on the item",
+        &format!(
+            "await type('[data-testid=note-{item}]', '电缆吊挂不整齐'); return waitText('[data-testid=saved]', '已保存');"
+        ),
+    )
+    .await?;
+    shot(s, "05-score-zone").await?;
+
+    step(
+        "raise a problem from the item",
+        &format!("return click('[data-testid=raise-{item}]');"),
+    )
+    .await?;
+    step("describe it",
+        "await type('[data-testid=description]', '电缆吊挂不规范，有掉落风险'); await type('[data-testid=measure]', '按标准重新吊挂电缆'); return true;",
+    )
+    .await?;
+    step("a photo of the problem",
+        &format!(
+            "await pickFile('[data-testid=problem-photo] input', {}); return waitText('[data-testid=problem-photos]', '1', 60000);",
+            lit(&photo)
+        ),
+    )
+    .await?;
+    shot(s, "06-raise-problem").await?;
+    step("submit the problem",
+        "await click('[data-testid=submit-problem]'); await find('[data-testid=running-total]'); return waitText('[data-testid=saved]', '问题已提出');",
+    )
+    .await?;
+    shot(s, "07-problem-raised").await?;
+
+    // Everything must reach the server: documents and photos.
+    println!("e2e: sync");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        services.wake.notify_one();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let repo = &services.repo;
+        let unsent = repo.has_unsent().map_err(|e| e.to_string())?;
+        let photos = repo.outbox().map_err(|e| e.to_string())?.len();
+        let synced = matches!(
+            *services.client.status().borrow(),
+            crate::sync::SyncStatus {
+                state: crate::sync::SyncState::Done { .. },
+                ..
+            }
+        );
+        if !unsent && photos == 0 && synced {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "not synced after 2 minutes: unsent documents {unsent}, photos {photos}"
+            ));
+        }
+    }
+    step("back to the zones", "return click('.back');").await?;
+    step(
+        "the banner says synced",
+        "return waitText('[data-testid=sync-banner]', '已同步');",
+    )
+    .await?;
+    shot(s, "08-synced").await?;
+    let refused = services.repo.quarantine().map_err(|e| e.to_string())?;
+    if !refused.is_empty() {
+        return Err(format!("the server refused edits: {refused:?}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The home screen: who is signed in, the one main action for their role, the other things
+//! they do, and the patrols they are on.
+
+use dioxus::prelude::*;
+use zonepatrol_shared::Role;
+
+use crate::field::PatrolRow;
+use crate::i18n::{self, Lang, T, tr};
+
+/// Where the home screen can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Go {
+    /// Start a patrol.
+    StartPatrol,
+    /// Open a patrol.
+    Patrol(String),
+    /// The problems to fix.
+    Problems,
+    /// Settings.
+    Settings,
+    /// The refused edits.
+    Quarantine,
+}
+
+/// The actions of a role, the main one first.
+pub fn actions(role: Role) -> Vec<(T, Go)> {
+    let mut out = match role {
+        Role::Secretary | Role::Inspector | Role::Manager => {
+            vec![
+                (T::StartPatrol, Go::StartPatrol),
+                (T::MyProblems, Go::Problems),
+            ]
+        }
+        Role::ZoneHolder | Role::TeamLeader => vec![(T::MyProblems, Go::Problems)],
+        Role::Admin => Vec::new(),
+    };
+    out.push((T::Settings, Go::Settings));
+    out
+}
+
+/// The home screen.
+#[component]
+pub fn Home(
+    lang: Lang,
+    user: String,
+    role: Role,
+    patrols: Vec<PatrolRow>,
+    problems: usize,
+    overdue: usize,
+    on_go: EventHandler<Go>,
+) -> Element {
+    let actions = actions(role);
+    rsx! {
+        h1 { {tr(lang, T::AppTitle)} }
+        p { class: "who", "{user} · {i18n::role(lang, role)}" }
+        for (i, (label, go)) in actions.into_iter().enumerate() {
+            button {
+                key: "{i}",
+                class: if i == 0 { "primary" } else { "wide" },
+                "data-testid": "go-{i}",
+                onclick: move |_| on_go.call(go.clone()),
+                {tr(lang, label)}
+                if label == T::MyProblems && problems > 0 {
+                    span { class: if overdue > 0 { "badge bad" } else { "badge" },
+                        " {problems}"
+                        if overdue > 0 { " · {overdue} {tr(lang, T::Overdue)}" }
+                    }
+                }
+            }
+        }
+        if !patrols.is_empty() {
+            h2 { {tr(lang, T::MyPatrols)} }
+            for row in patrols {
+                button {
+                    key: "{row.name}",
+                    class: if row.closed { "row closed" } else { "row" },
+                    "data-testid": "patrol-{row.name}",
+                    onclick: {
+                        let name = row.name.clone();
+                        move |_| on_go.call(Go::Patrol(name.clone()))
+                    },
+                    span { class: "row-main", {i18n::patrol_kind(lang, row.kind)} }
+                    span { class: "row-sub",
+                        {row.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()}
+                        " · {row.zones} {tr(lang, T::ZoneCount)} · "
+                        if row.closed { {tr(lang, T::Closed)} } else { {tr(lang, T::InProgress)} }
+                    }
+                }
+            }
+        }
+    }
+}

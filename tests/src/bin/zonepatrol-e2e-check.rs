@@ -1,0 +1,167 @@
+//! After the app's scripted run (`scripts/e2e`): checks on the server, as a fresh device of the
+//! same user, that the patrol, the score sheet with its deduction and photo, and the problem
+//! with its photo arrived, and that the server holds the photo's bytes.
+//!
+//! `zonepatrol-e2e-check SERVER USER PASSWORD PHOTO`; exits 0 when everything is there.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use zonepatrol_app::photo::{PhotoSettings, process, read_file};
+use zonepatrol_app::store::Repo;
+use zonepatrol_app::sync::{SyncClient, install_crypto};
+use zonepatrol_shared::docs::{DocId, Patrol, Problem, Sheet};
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [server, user, password, photo] = args.as_slice() else {
+        eprintln!("usage: zonepatrol-e2e-check SERVER USER PASSWORD PHOTO");
+        return std::process::ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("e2e check: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(check(server, user, password, Path::new(photo))) {
+        Ok(summary) => {
+            println!("e2e check: OK: {summary}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("e2e check: FAILED: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn check(server: &str, user: &str, password: &str, photo: &Path) -> Result<String, String> {
+    install_crypto();
+    // The photo as the app stores it: the pipeline is deterministic, so the same name.
+    let settings = PhotoSettings::default();
+    let bytes = read_file(photo, &settings).map_err(|e| e.to_string())?;
+    let processed = process(&bytes, &settings).map_err(|e| e.to_string())?;
+    let hash = hex::encode(Sha256::digest(&processed.full.bytes));
+    let thumb = hex::encode(Sha256::digest(&processed.thumb.bytes));
+
+    let dir = std::env::temp_dir().join(format!("zonepatrol-e2e-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let repo = Arc::new(Repo::open(&dir).map_err(|e| e.to_string())?);
+    let client = SyncClient::new(repo.clone()).map_err(|e| e.to_string())?;
+    let me = client
+        .login(server, user, password, "e2e check")
+        .await
+        .map_err(|e| e.to_string())?;
+    client.sync().await.map_err(|e| e.to_string())?;
+    let result = look(&repo, &me.branch, user, &hash).await;
+    let token = repo
+        .session()
+        .map_err(|e| e.to_string())?
+        .map(|s| s.token)
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let summary = result?;
+
+    // The server holds both files, byte for byte.
+    let http = reqwest::Client::new();
+    for (name, want) in [("photo", &hash), ("thumbnail", &thumb)] {
+        let response = http
+            .get(format!("{server}/v1/blobs/{want}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map_err(|e| format!("fetching the {name}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("the server has no {name}: {}", response.status()));
+        }
+        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        let got = hex::encode(Sha256::digest(&body));
+        if got != *want {
+            return Err(format!("the {name} on the server is not the one sent"));
+        }
+    }
+    Ok(format!("{summary}; photo and thumbnail on the server"))
+}
+
+async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<String, String> {
+    let ids = repo.ids().map_err(|e| e.to_string())?;
+    let parse = |id: &String| id.parse::<DocId>().map_err(|e| e.to_string());
+    let mut patrols = Vec::new();
+    for id in ids
+        .iter()
+        .filter(|i| i.starts_with(&format!("patrol:{branch}:")))
+    {
+        let p: Patrol = repo
+            .read(&parse(id)?)
+            .map_err(|e| e.to_string())?
+            .ok_or("patrol vanished")?;
+        if p.plan.leader == user {
+            patrols.push((id.rsplit(':').next().unwrap_or_default().to_owned(), p));
+        }
+    }
+    let [(name, patrol)] = patrols.as_slice() else {
+        return Err(format!(
+            "expected one patrol led by {user}, found {}",
+            patrols.len()
+        ));
+    };
+    if patrol.plan.date.is_none() || patrol.plan.zones.is_empty() {
+        return Err("the patrol has no day or no zones".into());
+    }
+    let sheet_id = DocId::Sheet {
+        branch: branch.to_owned(),
+        patrol: name.clone(),
+        inspector: user.to_owned(),
+    };
+    let sheet: Sheet = repo
+        .read(&sheet_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no sheet {sheet_id} on the server"))?;
+    let marked = sheet
+        .zones
+        .values()
+        .flat_map(|z| z.items.values())
+        .find(|i| i.deductions.values().map(|t| t.value()).sum::<i64>() == 1)
+        .ok_or("no item with exactly one deduction on the sheet")?;
+    if !marked.photos.contains_key(hash) {
+        return Err("the deducted item does not carry the photo".into());
+    }
+    let mut problems = Vec::new();
+    for id in ids
+        .iter()
+        .filter(|i| i.starts_with(&format!("problem:{branch}:")))
+    {
+        let p: Problem = repo
+            .read(&parse(id)?)
+            .map_err(|e| e.to_string())?
+            .ok_or("problem vanished")?;
+        if p.finding.raised_by == user && p.finding.patrol.as_deref() == Some(name.as_str()) {
+            problems.push(p);
+        }
+    }
+    let [problem] = problems.as_slice() else {
+        return Err(format!(
+            "expected one problem raised on the patrol, found {}",
+            problems.len()
+        ));
+    };
+    let f = &problem.finding;
+    if f.description.0.is_empty()
+        || f.responsible.is_empty()
+        || f.deadline.is_none()
+        || f.item.is_none()
+        || !f.photos.contains_key(hash)
+    {
+        return Err(format!("the problem is incomplete: {f:?}"));
+    }
+    Ok(format!(
+        "patrol {name} with {} zone(s); sheet with one deduction and the photo; problem on zone {} for {} due {}",
+        patrol.plan.zones.len(),
+        f.zone,
+        f.responsible,
+        f.deadline.map(|d| d.to_string()).unwrap_or_default()
+    ))
+}
