@@ -139,6 +139,8 @@ pub enum T {
     Leader,
     ProblemRaised,
     PatrolClosed,
+    PhotoNeeded,
+    PhotoCount,
 }
 
 /// The text of a key in a language.
@@ -260,6 +262,8 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Leader => ("组长", "Leader"),
         T::ProblemRaised => ("问题已提出", "Problem raised"),
         T::PatrolClosed => ("巡查已结束", "Patrol closed"),
+        T::PhotoNeeded => ("需拍照", "photo needed"),
+        T::PhotoCount => ("照片", "Photos"),
     };
     match lang {
         Lang::Zh => zh,

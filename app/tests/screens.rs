@@ -3,15 +3,22 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use dioxus::prelude::*;
+use zonepatrol_app::field::{PatrolRow, ProblemRow, ZoneRow};
 use zonepatrol_app::i18n::{Lang, T};
 use zonepatrol_app::sync::{Progress, SyncState, SyncStatus};
+use zonepatrol_app::ui::home::{Go, Home, actions};
 use zonepatrol_app::ui::login::{LoginForm, LoginInput, check};
+use zonepatrol_app::ui::patrol::{PatrolZones, StartPatrol, patrol_input};
+use zonepatrol_app::ui::problem::{ProblemList, RaiseProblem, RectifyProblem, default_deadline};
 use zonepatrol_app::ui::score::ScoreZone;
+use zonepatrol_app::ui::settings::{QuarantineList, Settings};
 use zonepatrol_app::ui::status::{SyncBanner, status_line};
 use zonepatrol_app::walk::{Mark, apply, zone_view};
-use zonepatrol_shared::Points;
 use zonepatrol_shared::docs::{DeductionRule, Template, TemplateItem, ZoneSheet};
+use zonepatrol_shared::rules::problem::ProblemStatus;
+use zonepatrol_shared::{PatrolKind, Points, Role, Severity};
 
 fn render(element: fn() -> Element) -> String {
     let mut dom = VirtualDom::new(element);
@@ -221,4 +228,414 @@ fn the_score_screen_shows_counts_and_the_running_total() {
     }
     assert!(html.contains(r#"data-testid="deduct-clean-water""#));
     assert!(html.contains(r#"<strong>7.5</strong>"#), "{html}");
+}
+
+#[test]
+fn the_score_screen_asks_for_a_photo_and_offers_notes_problems_and_the_next_zone() {
+    fn screen() -> Element {
+        let mut zone = ZoneSheet::default();
+        apply(
+            &mut zone,
+            "t1",
+            &Mark::Deduct {
+                item: "clean".into(),
+                rule: "water".into(),
+            },
+        );
+        let view = zone_view(&template(), &zone);
+        rsx! { ScoreZone { lang: Lang::Zh, zone_name: "3号皮带巷", view, on_mark: |_| {}, next: "z2".to_string(), busy_item: "clean".to_string() } }
+    }
+    let html = render(screen);
+    for text in [
+        "需拍照",
+        r#"type="file""#,
+        r#"accept="image/*""#,
+        r#"data-testid="raise-clean""#,
+        "提出问题",
+        r#"data-testid="note-clean""#,
+        "下一个责任区",
+        "正在处理照片…",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    // Without a next zone there is no such button, and a photo on the item clears the warning.
+    fn last() -> Element {
+        let mut zone = ZoneSheet::default();
+        apply(
+            &mut zone,
+            "t1",
+            &Mark::Deduct {
+                item: "clean".into(),
+                rule: "water".into(),
+            },
+        );
+        zone.items
+            .get_mut("clean")
+            .expect("item")
+            .photos
+            .insert("a".repeat(64), Default::default());
+        let view = zone_view(&template(), &zone);
+        rsx! { ScoreZone { lang: Lang::En, zone_name: "Belt 3", view, on_mark: |_| {} } }
+    }
+    let html = render(last);
+    assert!(
+        !html.contains("next-zone") && !html.contains("photo needed"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Photos 1") && html.contains("Raise a problem"),
+        "{html}"
+    );
+}
+
+fn patrol_row(name: &str, closed: bool) -> PatrolRow {
+    PatrolRow {
+        name: name.into(),
+        kind: PatrolKind::TenDay,
+        date: Some(NaiveDate::from_ymd_opt(2026, 11, 20).expect("day")),
+        zones: 3,
+        closed,
+    }
+}
+
+#[test]
+fn home_puts_each_role_s_main_action_first() {
+    assert_eq!(
+        actions(Role::Secretary)[0],
+        (T::StartPatrol, Go::StartPatrol)
+    );
+    assert_eq!(actions(Role::Inspector)[0].1, Go::StartPatrol);
+    assert_eq!(actions(Role::ZoneHolder)[0], (T::MyProblems, Go::Problems));
+    assert!(
+        actions(Role::ZoneHolder)
+            .iter()
+            .all(|a| a.1 != Go::StartPatrol)
+    );
+    assert!(actions(Role::Admin).iter().any(|a| a.1 == Go::Settings));
+
+    let html = render(|| {
+        rsx! { Home { lang: Lang::Zh, user: "h1", role: Role::ZoneHolder, patrols: vec![], problems: 3, overdue: 1, on_go: |_| {} } }
+    });
+    assert!(html.contains("责任区负责人"), "{html}");
+    let first = html.find("class=\"primary\"").expect("a main action");
+    assert!(
+        html[first..].starts_with("class=\"primary\" data-testid=\"go-0\">我的整改"),
+        "{html}"
+    );
+    assert!(html.contains("1 已超期"), "{html}");
+
+    let html = render(|| {
+        rsx! { Home { lang: Lang::Zh, user: "sec", role: Role::Secretary,
+        patrols: vec![patrol_row("p1", false), patrol_row("p0", true)], problems: 0, overdue: 0, on_go: |_| {} } }
+    });
+    for text in [
+        "开始巡查",
+        "我的巡查",
+        "旬督导",
+        "2026-11-20",
+        "3 个责任区",
+        "进行中",
+        "已结束",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(!html.contains("badge"), "no count without problems: {html}");
+}
+
+fn zones() -> Vec<(String, String)> {
+    vec![
+        ("z1".into(), "三水平上车场".into()),
+        ("z2".into(), "802溜子道".into()),
+    ]
+}
+
+#[test]
+fn starting_a_patrol_offers_every_kind_and_every_zone() {
+    let html = render(|| {
+        rsx! { StartPatrol { lang: Lang::Zh, today: NaiveDate::from_ymd_opt(2026, 11, 21).expect("day"),
+        zones: zones(), members: vec![("h2".to_string(), "李四 (h2)".to_string())], error: Some("请至少选择一个责任区".to_string()),
+        on_start: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "周检查",
+        "旬督导",
+        "月自查",
+        "抽查",
+        "2026-11-21",
+        "三水平上车场",
+        "802溜子道",
+        "李四 (h2)",
+        "请至少选择一个责任区",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(
+        html.contains(r#"aria-pressed="true" data-testid="kind-Weekly""#),
+        "weekly by default: {html}"
+    );
+    assert!(
+        html.contains(r#"aria-pressed="true" data-testid="zone-z2""#),
+        "every zone to begin with: {html}"
+    );
+    assert!(
+        html.contains(r#"aria-pressed="false" data-testid="inspector-h2""#),
+        "{html}"
+    );
+
+    let chosen = ["z2".to_owned()].into_iter().collect();
+    let inspectors = ["h2".to_owned()].into_iter().collect();
+    let input = patrol_input(
+        PatrolKind::SpotCheck,
+        "2026-11-21",
+        &zones(),
+        &chosen,
+        &inspectors,
+    );
+    assert_eq!(input.zones, ["z2"]);
+    assert_eq!(input.inspectors, ["h2"]);
+    assert_eq!(input.date, NaiveDate::from_ymd_opt(2026, 11, 21));
+    assert_eq!(
+        patrol_input(PatrolKind::Weekly, "", &zones(), &chosen, &inspectors).date,
+        None
+    );
+}
+
+#[test]
+fn a_patrol_lists_its_zones_with_scores_and_its_leader_closes_it() {
+    fn rows() -> Vec<ZoneRow> {
+        vec![
+            ZoneRow {
+                id: "z1".into(),
+                name: "三水平上车场".into(),
+                location: "-350".into(),
+                score: Some(("8".into(), "10".into())),
+            },
+            ZoneRow {
+                id: "z2".into(),
+                name: "802溜子道".into(),
+                location: String::new(),
+                score: None,
+            },
+        ]
+    }
+    let html = render(|| {
+        rsx! { PatrolZones { lang: Lang::Zh, kind: PatrolKind::Weekly, day: NaiveDate::from_ymd_opt(2026, 11, 21), rows: rows(),
+        leader: true, closed: false, scanning: false, error: None, on_open: |_| {}, on_scan: |_| {}, on_close: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "周检查",
+        "扫描责任区牌",
+        "<strong>8</strong> / 10",
+        "未评分",
+        "结束巡查",
+        r#"data-testid="open-z2""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let html = render(|| {
+        rsx! { PatrolZones { lang: Lang::Zh, kind: PatrolKind::Weekly, day: None, rows: rows(),
+        leader: false, closed: false, scanning: true, error: Some("照片里没有找到二维码".to_string()), on_open: |_| {}, on_scan: |_| {}, on_close: |_| {}, on_back: |_| {} } }
+    });
+    assert!(!html.contains("结束巡查"), "only the leader closes: {html}");
+    assert!(
+        html.contains("正在处理照片…") && html.contains("照片里没有找到二维码"),
+        "{html}"
+    );
+}
+
+#[test]
+fn raising_a_problem_starts_with_the_zone_holder_and_a_week() {
+    let today = NaiveDate::from_ymd_opt(2026, 11, 21).expect("day");
+    assert_eq!(
+        default_deadline(today, Severity::General),
+        NaiveDate::from_ymd_opt(2026, 11, 28).expect("day")
+    );
+    assert_eq!(
+        default_deadline(today, Severity::Major),
+        NaiveDate::from_ymd_opt(2026, 11, 24).expect("day")
+    );
+    let html = render(|| {
+        rsx! { RaiseProblem { lang: Lang::Zh, zone_name: "三水平上车场", item_text: Some("电缆吊挂整齐".to_string()),
+        members: vec![("h1".to_string(), "张三 (h1)".to_string()), ("h2".to_string(), "李四 (h2)".to_string())],
+        responsible: "h1", today: NaiveDate::from_ymd_opt(2026, 11, 21).expect("day"), photos: 1, photo_busy: false,
+        error: None, on_photo: |_| {}, on_submit: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "提出问题",
+        "三水平上车场 · 电缆吊挂整齐",
+        "问题描述",
+        "严重程度",
+        "一般",
+        "重大",
+        "责任人",
+        "整改措施",
+        "整改期限",
+        "2026-11-28",
+        "照片 1",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(
+        html.contains(r#"aria-pressed="true" data-testid="responsible-h1""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"aria-pressed="false" data-testid="responsible-h2""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"aria-pressed="true" data-testid="severity-General""#),
+        "{html}"
+    );
+}
+
+fn problem_row(name: &str, overdue: bool, status: ProblemStatus) -> ProblemRow {
+    ProblemRow {
+        name: name.into(),
+        zone: "三水平上车场".into(),
+        description: "电缆掉落".into(),
+        measure: "重新吊挂".into(),
+        severity: Severity::Major,
+        deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        status,
+        overdue,
+        thumbs: vec![],
+    }
+}
+
+#[test]
+fn the_holder_s_list_marks_overdue_and_the_fix_screen_asks_for_an_after_photo() {
+    let html = render(|| {
+        rsx! { ProblemList { lang: Lang::Zh, rows: vec![problem_row("a", true, ProblemStatus::Open), problem_row("b", false, ProblemStatus::Rectified)], on_open: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "我的整改",
+        "已超期",
+        "重大",
+        "电缆掉落",
+        "期限 11-18",
+        "待整改",
+        "待验证",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(html.contains(r#"class="row overdue""#));
+    let empty = render(
+        || rsx! { ProblemList { lang: Lang::Zh, rows: vec![], on_open: |_| {}, on_back: |_| {} } },
+    );
+    assert!(empty.contains("没有待整改的问题"), "{empty}");
+
+    let html = render(|| {
+        rsx! { RectifyProblem { lang: Lang::Zh, row: problem_row("a", true, ProblemStatus::Open), photos: 0, photo_busy: false,
+        error: Some("请拍一张整改后的照片".to_string()), on_photo: |_| {}, on_submit: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "重新吊挂",
+        "整改后照片",
+        "登记整改",
+        "请拍一张整改后的照片",
+        "已超期",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let done = render(|| {
+        rsx! { RectifyProblem { lang: Lang::Zh, row: problem_row("a", false, ProblemStatus::Verified), photos: 0, photo_busy: false,
+        error: None, on_photo: |_| {}, on_submit: |_| {}, on_back: |_| {} } }
+    });
+    assert!(
+        done.contains("已销号") && !done.contains("submit-fix"),
+        "nothing to fix: {done}"
+    );
+}
+
+#[test]
+fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
+    let html = render(|| {
+        rsx! { Settings { lang: Lang::En, user: "sec", server: "http://10.0.0.5:8080", refused: 2,
+        on_lang: |_| {}, on_quarantine: |_| {}, on_sign_out: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "Language",
+        "中文 (Chinese)",
+        "Refused edits (2)",
+        "Sign out",
+        "http://10.0.0.5:8080",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(
+        html.contains(r#"aria-pressed="true" data-testid="lang-en""#),
+        "{html}"
+    );
+
+    fn refused() -> Element {
+        let refusal: zonepatrol_shared::validate::Refusal = serde_json::from_value(serde_json::json!({
+            "code": "not_writer", "part": "zones", "reason": "you are not an inspector on this patrol: ask its leader to add you"
+        }))
+        .expect("refusal");
+        let items = vec![zonepatrol_app::store::Quarantined {
+            key: 7,
+            id: "sheet:zcyd:p1:zhao".into(),
+            at: 1_795_134_600_000,
+            refusal,
+            changes: String::new(),
+        }];
+        rsx! { QuarantineList { lang: Lang::Zh, items, on_dismiss: |_| {}, on_back: |_| {} } }
+    }
+    let html = render(refused);
+    for text in [
+        "被退回的修改",
+        "sheet:zcyd:p1:zhao",
+        "ask its leader to add you",
+        "2026-11-20 08:30",
+        "知道了",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let none = render(
+        || rsx! { QuarantineList { lang: Lang::Zh, items: vec![], on_dismiss: |_| {}, on_back: |_| {} } },
+    );
+    assert!(none.contains("没有被退回的修改"), "{none}");
+}
+
+/// The whole app on a real store, without a window or a server.
+fn app_html(repo: std::sync::Arc<zonepatrol_app::store::Repo>) -> String {
+    zonepatrol_app::sync::install_crypto();
+    let client = zonepatrol_app::sync::SyncClient::new(repo.clone()).expect("client");
+    let services = zonepatrol_app::ui::Services {
+        repo,
+        client: std::sync::Arc::new(client),
+        wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+    };
+    let mut dom = VirtualDom::new(zonepatrol_app::App).with_root_context(services);
+    dom.rebuild_in_place();
+    dioxus_ssr::render(&dom)
+}
+
+#[test]
+fn the_app_opens_on_sign_in_then_on_home_for_a_remembered_session_in_the_chosen_language() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = std::sync::Arc::new(zonepatrol_app::store::Repo::open(dir.path()).expect("open"));
+    let html = app_html(repo.clone());
+    assert!(
+        html.contains(r#"lang="zh-CN""#) && html.contains(r#"data-testid="sign-in""#),
+        "{html}"
+    );
+
+    repo.set_session(&zonepatrol_app::store::Session {
+        server: "http://127.0.0.1:9".into(),
+        token: "t".into(),
+        user: zonepatrol_shared::Actor::new("sec", Role::Secretary, "zcyd"),
+    })
+    .expect("session");
+    let html = app_html(repo.clone());
+    for text in ["尚未同步", "sec · 支部书记", "开始巡查", "我的整改", "设置"] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    repo.set_preference("lang", "en").expect("preference");
+    let html = app_html(repo);
+    assert!(
+        html.contains(r#"lang="en""#) && html.contains("Start a patrol"),
+        "{html}"
+    );
 }

@@ -43,7 +43,7 @@ pub fn PhotoButton(
                         }
                     });
                 },
-                "📷 {text}"
+                "{text}"
             }
         };
     }
@@ -62,7 +62,7 @@ pub fn PhotoButton(
                         }
                     },
                 }
-                "📷 {text}"
+                "{text}"
             }
         }
     }

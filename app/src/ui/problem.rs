@@ -67,7 +67,7 @@ pub fn RaiseProblem(
             oninput: move |e| description.set(e.value()) }
         PhotoButton { lang, label: T::AddPhoto, testid: "problem-photo", busy: photo_busy, on_pick: on_photo }
         if photos > 0 {
-            span { class: "photos", "data-testid": "problem-photos", "📷 {photos}" }
+            span { class: "photos", "data-testid": "problem-photos", "{tr(lang, T::PhotoCount)} {photos}" }
         }
         h2 { {tr(lang, T::Severity)} }
         div { class: "choices",
@@ -181,7 +181,7 @@ pub fn RectifyProblem(
             textarea { id: "fix-note", rows: "3", oninput: move |e| note.set(e.value()) }
             PhotoButton { lang, label: T::AfterPhoto, testid: "after-photo", busy: photo_busy, on_pick: on_photo }
             if photos > 0 {
-                span { class: "photos", "📷 {photos}" }
+                span { class: "photos", "{tr(lang, T::PhotoCount)} {photos}" }
             }
             if let Some(text) = error {
                 p { class: "error", role: "alert", "{text}" }

@@ -50,7 +50,7 @@ pub fn ScoreZone(
                             span { class: "rule-text",
                                 "{rule.text} −{rule.points}"
                                 if rule.needs_photo && rule.count > 0 && item.photos == 0 {
-                                    span { class: "warn", " · 📷 {tr(lang, T::AddPhoto)}" }
+                                    span { class: "warn", " · {tr(lang, T::PhotoNeeded)}" }
                                 }
                             }
                             button {
@@ -97,7 +97,7 @@ pub fn ScoreZone(
                         },
                     }
                     if item.photos > 0 {
-                        span { class: "photos", "data-testid": "photos-{item.id}", "📷 {item.photos}" }
+                        span { class: "photos", "data-testid": "photos-{item.id}", "{tr(lang, T::PhotoCount)} {item.photos}" }
                     }
                     button {
                         "data-testid": "raise-{item.id}",
@@ -105,7 +105,7 @@ pub fn ScoreZone(
                             let id = item.id.clone();
                             move |_| on_raise.call(id.clone())
                         },
-                        "⚠ {tr(lang, T::RaiseProblem)}"
+                        {tr(lang, T::RaiseProblem)}
                     }
                 }
                 textarea {

@@ -37,4 +37,36 @@ button:disabled { opacity: 0.5; }
   justify-content: space-between; align-items: center; padding: 10px 16px; min-height: 72px;
   background: #000; border-top: 3px solid var(--accent); font-size: 22px; }
 .total strong { font-size: 32px; color: var(--accent); }
+.who, .dim { color: var(--dim); }
+.who { margin: 0 0 8px; }
+button.wide { display: block; width: 100%; margin-top: 12px; text-align: left; }
+button.back { margin: 2px 0; padding-left: 0; background: transparent; border-color: transparent;
+  color: var(--accent); }
+.choices { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+button.choice { width: 100%; }
+button.check { display: block; width: 100%; margin: 8px 0; text-align: left; }
+button[aria-pressed=true] { background: #3a2a00; border-color: var(--accent); color: var(--accent); }
+button.check[aria-pressed=true]::before { content: "✓ "; }
+button.check[aria-pressed=false]::before { content: "○ "; color: var(--dim); }
+button.row { display: flex; flex-direction: column; align-items: flex-start; width: 100%;
+  margin: 8px 0; padding: 10px 14px; text-align: left; }
+.row-main { font-size: 21px; }
+.row-sub { font-size: 17px; font-weight: 400; color: var(--dim); }
+button.row.closed { opacity: 0.6; }
+button.row.overdue { border-color: var(--bad); }
+.badge { color: var(--accent); }
+.badge.bad { color: var(--bad); }
+.notice { position: sticky; top: 50px; z-index: 4; margin: 0 0 8px; padding: 8px 12px;
+  border-radius: 8px; background: #10301f; color: var(--ok); font-weight: 600; }
+.notice.bad { background: #3a1010; color: var(--bad); }
+.item-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-top: 10px; }
+form.photo { display: inline-block; margin: 0; }
+form.photo input[type=file] { position: absolute; width: 1px; height: 1px; opacity: 0; }
+label.button { display: inline-flex; align-items: center; min-height: 56px; margin: 0;
+  padding: 8px 16px; border-radius: 10px; border: 2px solid var(--line); background: var(--panel);
+  color: var(--text); font-weight: 600; }
+label.button.busy { opacity: 0.6; }
+.photos { color: var(--ok); font-weight: 600; }
+.warn { color: var(--warn); }
+textarea.note { margin-top: 10px; }
 "#;

@@ -1,0 +1,468 @@
+//! The field actions on a real sled store: what each screen saves, checks and lists.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Days, NaiveDate};
+use zonepatrol_app::field::{self, FieldError, PatrolInput, ProblemInput};
+use zonepatrol_app::i18n::{Lang, T};
+use zonepatrol_app::photo::{PhotoSettings, process};
+use zonepatrol_app::store::{PhotoRecord, Repo};
+use zonepatrol_app::walk::Mark;
+use zonepatrol_shared::docs::{
+    Day, DeductionRule, DocId, Member, Patrol, Problem, Sheet, Template, TemplateItem, Zone,
+};
+use zonepatrol_shared::docs::{Directory, Rectification};
+use zonepatrol_shared::rules::problem::ProblemStatus;
+use zonepatrol_shared::{Actor, PatrolKind, Points, Role, Severity};
+
+const PHOTO: &str = "../tests/fixtures/photos/phone-12mp.jpg";
+
+fn sec() -> Actor {
+    Actor::new("sec", Role::Secretary, "b1")
+}
+
+fn holder() -> Actor {
+    Actor::new("h1", Role::ZoneHolder, "b1")
+}
+
+fn template() -> Template {
+    let rule = |text: &str, points: i64| DeductionRule {
+        text: text.to_owned(),
+        points: Points::whole(points),
+        needs_photo: false,
+    };
+    Template {
+        name: "标准".to_owned(),
+        items: BTreeMap::from([
+            (
+                "i1".to_owned(),
+                TemplateItem {
+                    order: 1,
+                    category: "安全".to_owned(),
+                    text: "电缆吊挂整齐".to_owned(),
+                    max: Points::whole(10),
+                    rules: BTreeMap::from([("r1".to_owned(), rule("吊挂不规范", 2))]),
+                },
+            ),
+            (
+                "i2".to_owned(),
+                TemplateItem {
+                    order: 2,
+                    category: "文明生产".to_owned(),
+                    text: "巷道无杂物".to_owned(),
+                    max: Points::whole(5),
+                    rules: BTreeMap::from([("r1".to_owned(), rule("有杂物", 1))]),
+                },
+            ),
+        ]),
+    }
+}
+
+/// A device store holding branch b1's directory: zones z1 (held by h1) and z2, template t1.
+fn device() -> (tempfile::TempDir, Arc<Repo>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = Arc::new(Repo::open(dir.path()).expect("open"));
+    put_directory(&repo);
+    (dir, repo)
+}
+
+fn put_directory(repo: &Repo) {
+    repo.edit::<Directory, _>(
+        &DocId::Directory {
+            branch: "b1".into(),
+        },
+        |d| {
+            d.templates.insert("t1".into(), template());
+            for (id, name, holder) in [("z1", "三水平上车场", "h1"), ("z2", "802溜子道", "h2")]
+            {
+                d.zones.insert(
+                    id.into(),
+                    Zone {
+                        name: name.into(),
+                        location: "-350".into(),
+                        holders: BTreeMap::from([(holder.to_owned(), true)]),
+                        teams: BTreeMap::new(),
+                        template: "t1".into(),
+                        active: true,
+                    },
+                );
+            }
+            for (id, name) in [("sec", "书记"), ("h1", "张三"), ("h2", "李四")] {
+                d.members.insert(
+                    id.into(),
+                    Member {
+                        name: name.into(),
+                        ..Member::default()
+                    },
+                );
+            }
+        },
+    )
+    .expect("directory");
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("day")
+}
+
+fn input(zones: &[&str]) -> PatrolInput {
+    PatrolInput {
+        kind: PatrolKind::Weekly,
+        date: Some(day("2026-11-20")),
+        zones: zones.iter().map(|z| (*z).to_owned()).collect(),
+        inspectors: vec!["h2".into()],
+    }
+}
+
+fn photo(repo: &Repo) -> PhotoRecord {
+    let bytes = std::fs::read(PHOTO).expect("fixture photo");
+    let processed = process(&bytes, &PhotoSettings::default()).expect("process");
+    repo.add_photo(&processed).expect("store photo")
+}
+
+fn input_error(result: Result<impl std::fmt::Debug, FieldError>) -> T {
+    match result {
+        Err(FieldError::Input(t)) => t,
+        other => panic!("expected an input error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_patrol_starts_with_its_leader_inspectors_and_zones_in_order() {
+    let (_dir, repo) = device();
+    let me = sec();
+    let name = field::start_patrol(&repo, &me, &input(&["z2", "z1"])).expect("start");
+    let patrol: Patrol = repo
+        .read(&field::patrol_id(&me, &name))
+        .expect("read")
+        .expect("patrol");
+    assert_eq!(patrol.plan.leader, "sec");
+    assert_eq!(patrol.plan.kind, PatrolKind::Weekly);
+    assert_eq!(patrol.plan.date, Some(Day(day("2026-11-20"))));
+    assert!(
+        patrol.plan.inspectors.contains_key("sec") && patrol.plan.inspectors.contains_key("h2")
+    );
+    assert!(name.starts_with("20261120-"), "{name}");
+
+    let rows = field::patrol_zones(&repo, &me, &name).expect("zones");
+    let order: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(order, ["z2", "z1"], "the order chosen");
+    assert_eq!(rows[0].name, "802溜子道");
+    assert!(rows.iter().all(|r| r.score.is_none()), "nothing scored yet");
+
+    let listed = field::my_patrols(&repo, &me).expect("patrols");
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].zones, listed[0].closed), (2, false));
+    // The other inspector sees it too; someone not on it does not.
+    assert_eq!(
+        field::my_patrols(&repo, &Actor::new("h2", Role::Inspector, "b1"))
+            .expect("h2")
+            .len(),
+        1
+    );
+    assert!(field::my_patrols(&repo, &holder()).expect("h1").is_empty());
+}
+
+#[test]
+fn a_patrol_is_not_started_without_its_day_zones_or_directory() {
+    let (_dir, repo) = device();
+    let me = sec();
+    let mut no_day = input(&["z1"]);
+    no_day.date = None;
+    assert_eq!(
+        input_error(field::start_patrol(&repo, &me, &no_day)),
+        T::ChooseDay
+    );
+    assert_eq!(
+        input_error(field::start_patrol(&repo, &me, &input(&[]))),
+        T::ChooseZones
+    );
+    assert!(matches!(
+        field::start_patrol(&repo, &me, &input(&["z9"])),
+        Err(FieldError::Missing { .. })
+    ));
+    let other_branch = Actor::new("sec2", Role::Secretary, "b2");
+    let err = field::start_patrol(&repo, &other_branch, &input(&["z1"])).expect_err("no directory");
+    assert!(matches!(err, FieldError::NoDirectory));
+    assert!(
+        err.message(Lang::Zh).contains("同步"),
+        "{}",
+        err.message(Lang::Zh)
+    );
+    assert!(
+        field::my_patrols(&repo, &me).expect("patrols").is_empty(),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let me = sec();
+    let (name, hash) = {
+        let repo = Repo::open(dir.path()).expect("open");
+        put_directory(&repo);
+        let name = field::start_patrol(&repo, &me, &input(&["z1", "z2"])).expect("start");
+        let work = field::zone_work(&repo, &me, &name, "z1").expect("work");
+        assert_eq!(
+            (work.name.as_str(), work.template_id.as_str()),
+            ("三水平上车场", "t1")
+        );
+        assert_eq!(work.holders, ["h1"]);
+        let deduct = Mark::Deduct {
+            item: "i1".into(),
+            rule: "r1".into(),
+        };
+        field::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("deduct");
+        field::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("deduct");
+        let marks = field::mark(
+            &repo,
+            &me,
+            &name,
+            "z1",
+            "t1",
+            &Mark::Undo {
+                item: "i1".into(),
+                rule: "r1".into(),
+            },
+        )
+        .expect("undo");
+        assert_eq!(marks.items["i1"].deductions["r1"].value(), 1);
+        field::mark(
+            &repo,
+            &me,
+            &name,
+            "z1",
+            "t1",
+            &Mark::NotApplicable {
+                item: "i2".into(),
+                on: true,
+            },
+        )
+        .expect("n/a");
+        field::set_item_note(&repo, &me, &name, "z1", "t1", "i1", "  电缆吊挂不整齐 ")
+            .expect("note");
+        let record = photo(&repo);
+        field::add_item_photo(&repo, &me, &name, "z1", "t1", "i1", &record).expect("photo");
+        (name, record.hash)
+        // The store is dropped here without any further call, as when the app is killed.
+    };
+    let repo = Repo::open(dir.path()).expect("reopen");
+    let sheet: Sheet = repo
+        .read(&field::sheet_id(&me, &name))
+        .expect("read")
+        .expect("sheet");
+    let z1 = &sheet.zones["z1"];
+    assert_eq!(z1.template, "t1");
+    assert_eq!(z1.items["i1"].deductions["r1"].value(), 1);
+    assert_eq!(z1.items["i1"].note.as_str(), "电缆吊挂不整齐");
+    assert!(z1.items["i1"].photos.contains_key(&hash));
+    assert!(z1.items["i2"].not_applicable);
+    // The zone list shows the score: 10 − 2 of 10, i2 not applicable.
+    let rows = field::patrol_zones(&repo, &me, &name).expect("zones");
+    assert_eq!(rows[0].score, Some(("8".to_owned(), "10".to_owned())));
+    assert_eq!(rows[1].score, None);
+}
+
+#[test]
+fn a_zone_once_scored_stays_on_its_template() {
+    let (_dir, repo) = device();
+    let me = sec();
+    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let tap = Mark::Deduct {
+        item: "i1".into(),
+        rule: "r1".into(),
+    };
+    field::mark(&repo, &me, &name, "z1", "t1", &tap).expect("mark");
+    repo.edit::<Directory, _>(
+        &DocId::Directory {
+            branch: "b1".into(),
+        },
+        |d| {
+            d.templates.insert("t2".into(), Template::default());
+            if let Some(z) = d.zones.get_mut("z1") {
+                z.template = "t2".into();
+            }
+        },
+    )
+    .expect("new template");
+    let work = field::zone_work(&repo, &me, &name, "z1").expect("work");
+    assert_eq!(work.template_id, "t1");
+    assert_eq!(work.template.items.len(), 2);
+}
+
+#[test]
+fn only_the_leader_closes_a_patrol() {
+    let (_dir, repo) = device();
+    let me = sec();
+    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let inspector = Actor::new("h2", Role::Inspector, "b1");
+    assert_eq!(
+        input_error(field::close_patrol(&repo, &inspector, &name)),
+        T::OnlyLeaderCloses
+    );
+    field::close_patrol(&repo, &me, &name).expect("close");
+    let rows = field::my_patrols(&repo, &me).expect("patrols");
+    assert!(rows[0].closed);
+}
+
+fn problem(description: &str, deadline: Option<NaiveDate>) -> ProblemInput {
+    ProblemInput {
+        zone: "z1".into(),
+        patrol: Some("p".into()),
+        item: Some("i1".into()),
+        description: description.into(),
+        severity: Severity::General,
+        responsible: "h1".into(),
+        measure: "重新吊挂".into(),
+        deadline,
+        photos: Vec::new(),
+    }
+}
+
+#[test]
+fn a_problem_needs_a_description_someone_responsible_and_a_deadline_not_past() {
+    let today = day("2026-11-21");
+    let ok = problem("电缆掉落", Some(today));
+    assert!(field::check_problem(&ok, today).is_ok());
+    let cases = [
+        (problem("  ", Some(today)), T::DescribeProblem),
+        (
+            ProblemInput {
+                responsible: String::new(),
+                ..ok.clone()
+            },
+            T::ChooseResponsible,
+        ),
+        (problem("电缆掉落", None), T::ChooseDeadline),
+        (
+            problem("电缆掉落", Some(day("2026-11-20"))),
+            T::DeadlinePast,
+        ),
+    ];
+    for (input, want) in cases {
+        assert_eq!(
+            input_error(field::check_problem(&input, today)),
+            want,
+            "{input:?}"
+        );
+    }
+}
+
+#[test]
+fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo() {
+    let (_dir, repo) = device();
+    let me = sec();
+    let today = day("2026-11-21");
+    let mut with_photo = problem("电缆掉落", Some(day("2026-11-28")));
+    let record = photo(&repo);
+    with_photo.photos = vec![record.clone()];
+    let later = field::raise_problem(&repo, &me, &with_photo, today).expect("raise");
+    let sooner = field::raise_problem(
+        &repo,
+        &me,
+        &problem("杂物堆积", Some(day("2026-11-23"))),
+        today,
+    )
+    .expect("raise");
+    let for_someone_else = ProblemInput {
+        responsible: "h2".into(),
+        ..problem("别人的", Some(today))
+    };
+    field::raise_problem(&repo, &me, &for_someone_else, today).expect("raise");
+    // One raised last week, now past its deadline.
+    let overdue = DocId::Problem {
+        branch: "b1".into(),
+        problem: "old".into(),
+    };
+    repo.edit::<Problem, _>(&overdue, |p| {
+        p.finding.zone = "z1".into();
+        p.finding.raised_by = "sec".into();
+        p.finding.responsible = "h1".into();
+        p.finding.description = "旧问题".into();
+        p.finding.deadline = Some(Day(day("2026-11-18")));
+    })
+    .expect("old problem");
+
+    let h1 = holder();
+    let rows = field::my_problems(&repo, &h1, today).expect("problems");
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["old", sooner.as_str(), later.as_str()],
+        "overdue, then by deadline"
+    );
+    assert!(rows[0].overdue && !rows[1].overdue);
+    assert_eq!(rows[0].zone, "三水平上车场", "the zone's name, not its id");
+    assert_eq!(rows[2].thumbs, [record.thumb.clone()]);
+
+    assert_eq!(
+        input_error(field::rectify(&repo, &h1, &sooner, "清理完毕", &[])),
+        T::NeedAfterPhoto
+    );
+    assert_eq!(
+        input_error(field::rectify(
+            &repo,
+            &sec(),
+            &sooner,
+            "清理完毕",
+            &[record.clone()]
+        )),
+        T::OnlyResponsibleFixes
+    );
+    field::rectify(&repo, &h1, &sooner, "清理完毕", &[record.clone()]).expect("fix");
+    let rows = field::my_problems(&repo, &h1, today).expect("problems");
+    let fixed = rows
+        .iter()
+        .find(|r| r.name == sooner)
+        .expect("still listed");
+    assert_eq!(fixed.status, ProblemStatus::Rectified);
+    assert_eq!(
+        rows.last().map(|r| r.name.as_str()),
+        Some(sooner.as_str()),
+        "fixed ones last"
+    );
+    let stored: Problem = repo
+        .read(&DocId::Problem {
+            branch: "b1".into(),
+            problem: sooner.clone(),
+        })
+        .expect("read")
+        .expect("problem");
+    let fix: &Rectification = stored.rectifications.values().next().expect("fix");
+    assert_eq!((fix.by.as_str(), fix.note.as_str()), ("h1", "清理完毕"));
+    assert!(fix.photos.contains_key(&record.hash));
+}
+
+#[test]
+fn a_scanned_placard_opens_its_zone() {
+    let rows = vec![
+        field::ZoneRow {
+            id: "z1".into(),
+            name: "三水平上车场".into(),
+            location: String::new(),
+            score: None,
+        },
+        field::ZoneRow {
+            id: "z2".into(),
+            name: "802溜子道".into(),
+            location: String::new(),
+            score: None,
+        },
+    ];
+    assert_eq!(
+        field::zone_from_code("zonepatrol:zone:b1:z2", &rows).as_deref(),
+        Some("z2")
+    );
+    assert_eq!(field::zone_from_code(" z1\n", &rows).as_deref(), Some("z1"));
+    assert_eq!(field::zone_from_code("zonepatrol:zone:b1:z9", &rows), None);
+    assert_eq!(field::zone_from_code("", &rows), None);
+}
+
+#[test]
+fn a_deadline_is_a_day_at_the_mine() {
+    let today = field::today(&Default::default());
+    let tomorrow = today.checked_add_days(Days::new(1)).expect("tomorrow");
+    assert!(field::check_problem(&problem("x", Some(tomorrow)), today).is_ok());
+}
