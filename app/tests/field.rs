@@ -395,7 +395,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
     );
     assert!(rows[0].overdue && !rows[1].overdue);
     assert_eq!(rows[0].zone, "三水平上车场", "the zone's name, not its id");
-    assert_eq!(rows[2].thumbs, [record.thumb.clone()]);
+    assert_eq!(rows[2].thumbs, std::slice::from_ref(&record.thumb));
 
     assert_eq!(
         input_error(field::rectify(&repo, &h1, &sooner, "清理完毕", &[])),
@@ -407,11 +407,11 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
             &sec(),
             &sooner,
             "清理完毕",
-            &[record.clone()]
+            std::slice::from_ref(&record)
         )),
         T::OnlyResponsibleFixes
     );
-    field::rectify(&repo, &h1, &sooner, "清理完毕", &[record.clone()]).expect("fix");
+    field::rectify(&repo, &h1, &sooner, "清理完毕", std::slice::from_ref(&record)).expect("fix");
     let rows = field::my_problems(&repo, &h1, today).expect("problems");
     let fixed = rows
         .iter()

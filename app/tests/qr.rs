@@ -21,10 +21,9 @@ fn placard(text: &str, width: u32, height: u32, module: u32) -> GrayImage {
                 cx.wrapping_sub(quiet) / module,
                 cy.wrapping_sub(quiet) / module,
             );
-            if cx >= quiet && cy >= quiet && mx < n && my < n {
-                if colors[(my * n + mx) as usize] == Color::Dark {
-                    return Luma([25]);
-                }
+            let inside = cx >= quiet && cy >= quiet && mx < n && my < n;
+            if inside && colors[(my * n + mx) as usize] == Color::Dark {
+                return Luma([25]);
             }
             return Luma([235]);
         }

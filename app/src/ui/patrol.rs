@@ -154,7 +154,7 @@ pub fn PatrolZones(
                 },
                 span { class: "row-main", "{row.name}" }
                 span { class: "row-sub",
-                    "{row.location} · "
+                    if !row.location.is_empty() { "{row.location} · " }
                     match &row.score {
                         Some((total, max)) => rsx! { strong { "{total}" } " / {max}" },
                         None => rsx! { {tr(lang, T::NotScored)} },
