@@ -4,7 +4,9 @@
 //! key without both languages does not compile. Names of domain values (patrol kinds,
 //! severities, roles) are here too, so that no screen spells them itself.
 
+use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::rules::problem::ProblemStatus;
+use zonepatrol_shared::rules::suggest::AssessmentItem;
 use zonepatrol_shared::{PatrolKind, Role, Severity};
 
 /// A language the app speaks.
@@ -141,6 +143,40 @@ pub enum T {
     PatrolClosed,
     PhotoNeeded,
     PhotoCount,
+    ScoreEveryItem,
+    OnlyHolderSelfScores,
+    OnlySecretaryAssesses,
+    ChooseZone,
+    PersonTimesRange,
+    WorkItemIncomplete,
+    OnlyTeamLeaderLogs,
+    ThisMonth,
+    LastMonth,
+    SelfScoreShort,
+    BranchScore,
+    Suggested,
+    Total,
+    Team,
+    Participants,
+    PersonTimes,
+    WorkItems,
+    What,
+    Quantity,
+    Unit,
+    AddWorkItem,
+    BeforePhoto,
+    AfterCleanupPhoto,
+    CleanupLogged,
+    Rank,
+    Money,
+    OpenProblems,
+    NoReports,
+    UpdatedAt,
+    Branch,
+    NotFilled,
+    Remarks,
+    Scored,
+    NoZones,
 }
 
 /// The text of a key in a language.
@@ -264,6 +300,55 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::PatrolClosed => ("巡查已结束", "Patrol closed"),
         T::PhotoNeeded => ("需拍照", "photo needed"),
         T::PhotoCount => ("照片", "Photos"),
+        T::ScoreEveryItem => (
+            "请给十项都打分，每项0到10分",
+            "Score all ten items, each from 0 to 10",
+        ),
+        T::OnlyHolderSelfScores => (
+            "只有本责任区的负责人可以自评",
+            "Only the zone's holders give its self-score",
+        ),
+        T::OnlySecretaryAssesses => ("只有支部书记可以考核", "Only the branch secretary assesses"),
+        T::ChooseZone => ("请选择责任区", "Choose the zone"),
+        T::PersonTimesRange => (
+            "人次应在1到100000之间",
+            "Person-times must be from 1 to 100,000",
+        ),
+        T::WorkItemIncomplete => (
+            "每项工作都要填写内容、数量和单位",
+            "Each work item needs what, how much and the unit",
+        ),
+        T::OnlyTeamLeaderLogs => ("只有班组长可以登记清理", "Only team leaders log cleanups"),
+        T::ThisMonth => ("本月", "This month"),
+        T::LastMonth => ("上月", "Last month"),
+        T::SelfScoreShort => ("自评", "Self"),
+        T::BranchScore => ("支部评分", "Branch score"),
+        T::Suggested => ("建议", "Suggested"),
+        T::Total => ("合计", "Total"),
+        T::Team => ("班组", "Team"),
+        T::Participants => ("参加人员", "Participants"),
+        T::PersonTimes => ("人次", "Person-times"),
+        T::WorkItems => ("工作内容", "Work done"),
+        T::What => ("内容", "What"),
+        T::Quantity => ("数量", "Quantity"),
+        T::Unit => ("单位", "Unit"),
+        T::AddWorkItem => ("添加一项工作", "Add a work item"),
+        T::BeforePhoto => ("清理前照片", "Photo before"),
+        T::AfterCleanupPhoto => ("清理后照片", "Photo after"),
+        T::CleanupLogged => ("清理已登记", "Cleanup logged"),
+        T::Rank => ("名次", "Rank"),
+        T::Money => ("金额（元）", "Money (yuan)"),
+        T::OpenProblems => ("未整改问题", "Open problems"),
+        T::NoReports => (
+            "还没有排名：服务器汇总后会同步到手机",
+            "No rankings yet: they reach the phone once the server has consolidated results",
+        ),
+        T::UpdatedAt => ("更新于", "Updated"),
+        T::Branch => ("支部", "Branch"),
+        T::NotFilled => ("未填", "Not filled in"),
+        T::Remarks => ("说明", "Remarks"),
+        T::Scored => ("已保存评分", "Scores saved"),
+        T::NoZones => ("没有需要评分的责任区", "No zones to score"),
     };
     match lang {
         Lang::Zh => zh,
@@ -300,6 +385,31 @@ pub fn problem_status(lang: Lang, status: ProblemStatus) -> &'static str {
         ProblemStatus::Reopened => "Reopened",
     };
     pick(lang, status.label_zh(), en)
+}
+
+/// The name of a monthly assessment item.
+pub fn assessment_item(lang: Lang, item: AssessmentItem) -> &'static str {
+    let en = match item {
+        AssessmentItem::Safety => "Safety",
+        AssessmentItem::Task => "Production task",
+        AssessmentItem::Cost => "Cost",
+        AssessmentItem::Governance => "Governance",
+        AssessmentItem::Housekeeping => "Housekeeping",
+        AssessmentItem::Equipment => "Equipment",
+        AssessmentItem::QualityStandard => "Quality standard",
+        AssessmentItem::Discipline => "Discipline",
+        AssessmentItem::Learning => "Learning",
+        AssessmentItem::Stability => "Team stability",
+    };
+    pick(lang, item.label_zh(), en)
+}
+
+/// The name of a period: 2026年11月, or 2026-11 in English.
+pub fn period(lang: Lang, period: Period) -> String {
+    match lang {
+        Lang::Zh => period.label_zh(),
+        Lang::En => period.to_string(),
+    }
 }
 
 /// The name of a role.

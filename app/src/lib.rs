@@ -18,6 +18,8 @@
 //! - [`sync`]: the sync engine, its progress and state.
 //! - [`field`]: what people do in the field (patrols, marks, photos, problems, fixes) as
 //!   plain functions over the store.
+//! - [`monthly`]: the self-score, the secretary's assessment with suggestions, cleanups and
+//!   the branch ranking from reports.
 //! - [`walk`]: scoring a zone on a walk as plain data: taps, running total.
 //! - [`ui`]: the screens, and [`App`], the root component.
 
@@ -25,6 +27,7 @@
 pub mod e2e;
 pub mod field;
 pub mod i18n;
+pub mod monthly;
 pub mod photo;
 pub mod qr;
 pub mod store;

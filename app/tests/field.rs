@@ -411,7 +411,14 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
         )),
         T::OnlyResponsibleFixes
     );
-    field::rectify(&repo, &h1, &sooner, "清理完毕", std::slice::from_ref(&record)).expect("fix");
+    field::rectify(
+        &repo,
+        &h1,
+        &sooner,
+        "清理完毕",
+        std::slice::from_ref(&record),
+    )
+    .expect("fix");
     let rows = field::my_problems(&repo, &h1, today).expect("problems");
     let fixed = rows
         .iter()

@@ -639,3 +639,169 @@ fn the_app_opens_on_sign_in_then_on_home_for_a_remembered_session_in_the_chosen_
         "{html}"
     );
 }
+
+#[test]
+fn the_month_list_and_score_sheet_show_self_scores_and_suggestions_with_reasons() {
+    use zonepatrol_app::monthly::MonthRow;
+    use zonepatrol_app::ui::month::{MonthList, ScoreSheet, start_scores, stepped};
+    use zonepatrol_shared::docs::Scores;
+    use zonepatrol_shared::rules::suggest::{AssessmentItem, Reason, Suggestion};
+
+    let html = render(|| {
+        rsx! { MonthList { lang: Lang::Zh, title: T::MonthlyAssessment, month: "2026年11月", this_month: true,
+        rows: vec![MonthRow { zone: "z1".into(), name: "三水平上车场".into(), self_total: Some(Points::whole(90)), branch_total: None }],
+        on_month: |_| {}, on_open: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "月度考核",
+        "2026年11月",
+        "本月",
+        "上月",
+        "自评 90",
+        "支部评分 未填",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+
+    let p = |s: &str| -> Points { s.parse().expect("points") };
+    let suggestion = Suggestion {
+        item: AssessmentItem::QualityStandard,
+        score: p("8.5"),
+        reason: Reason::Inspections {
+            count: 2,
+            mean: p("85"),
+        },
+    };
+    let own = Scores {
+        items: BTreeMap::from([
+            ("safety".to_owned(), p("9")),
+            ("quality_standard".to_owned(), p("10")),
+        ]),
+        ..Scores::default()
+    };
+    let start = start_scores(&Scores::default(), &own, std::slice::from_ref(&suggestion));
+    assert_eq!(
+        start[&AssessmentItem::QualityStandard],
+        p("8.5"),
+        "the suggestion first"
+    );
+    assert_eq!(
+        start[&AssessmentItem::Safety],
+        p("9"),
+        "then the self-score"
+    );
+    assert_eq!(start[&AssessmentItem::Learning], p("10"), "then full marks");
+    let given = Scores {
+        items: BTreeMap::from([("quality_standard".to_owned(), p("7"))]),
+        ..Scores::default()
+    };
+    assert_eq!(
+        start_scores(&given, &own, &[suggestion])[&AssessmentItem::QualityStandard],
+        p("7"),
+        "what was given stays"
+    );
+    assert_eq!(stepped(p("10"), true), p("10"));
+    assert_eq!(stepped(p("0"), false), p("0"));
+    assert_eq!(stepped(p("8.5"), false), p("8"));
+
+    fn sheet() -> Element {
+        let p = |s: &str| -> Points { s.parse().expect("points") };
+        let start = AssessmentItem::ALL.iter().map(|i| (*i, p("9"))).collect();
+        let own = BTreeMap::from([(AssessmentItem::Safety, p("10"))]);
+        let suggestions = vec![Suggestion {
+            item: AssessmentItem::QualityStandard,
+            score: p("8.5"),
+            reason: Reason::Inspections {
+                count: 2,
+                mean: p("85"),
+            },
+        }];
+        rsx! { ScoreSheet { lang: Lang::Zh, title: T::MonthlyAssessment, zone_name: "三水平上车场", month: "2026年11月",
+        start, self_score: own, suggestions, note: "", error: None, on_submit: |_| {}, on_back: |_| {} } }
+    }
+    let html = render(sheet);
+    for text in [
+        "安全",
+        "队伍稳定",
+        "质量标准化",
+        "自评 10",
+        "建议 8.5",
+        "本月2次检查平均85分",
+        "<strong>90</strong> / 100",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+}
+
+#[test]
+fn the_cleanup_form_counts_person_times_and_reads_work_items() {
+    use zonepatrol_app::ui::cleanup::{CleanupForm, work_items};
+    let html = render(|| {
+        rsx! { CleanupForm { lang: Lang::Zh, zones: zones(), team: "综采一班", members: vec![("h1".to_string(), "张三 (h1)".to_string())],
+        today: NaiveDate::from_ymd_opt(2026, 11, 21).expect("day"), before: 1, after: 0, busy: false, error: None,
+        on_photo: |_| {}, on_submit: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "登记清理",
+        "综采一班",
+        "2026-11-21",
+        "参加人员",
+        "人次",
+        "工作内容",
+        "清理前照片",
+        "清理后照片",
+        "张三 (h1)",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(html.contains(r#"data-testid="person-times">0<"#), "{html}");
+    let rows = vec![
+        ("清理浮煤".to_owned(), "1.5".to_owned(), "t".to_owned()),
+        (String::new(), " ".to_owned(), String::new()),
+    ];
+    let items = work_items(&rows).expect("items");
+    assert_eq!(items.len(), 1, "empty rows are dropped");
+    assert_eq!(items[0].quantity_milli, 1500);
+    let bad = vec![("清理浮煤".to_owned(), "许多".to_owned(), "t".to_owned())];
+    assert_eq!(work_items(&bad), Err(T::WorkItemIncomplete));
+}
+
+#[test]
+fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
+    use zonepatrol_app::monthly::{RankRow, Ranking};
+    use zonepatrol_app::ui::ranking::Rankings;
+    fn screen() -> Element {
+        let rankings = vec![Ranking {
+            period: "2026-10".parse().expect("month"),
+            updated_at: Some(1_795_134_600_000),
+            rows: vec![RankRow {
+                rank: 1,
+                name: "802溜子道".into(),
+                score: Some(Points::whole(95)),
+                money_fen: 20000,
+            }],
+            open_problems: 4,
+            overdue_problems: 1,
+        }];
+        rsx! { Rankings { lang: Lang::Zh, branches: vec![("b1".to_string(), "综采一队".to_string()), ("b2".to_string(), "掘进一队".to_string())],
+        branch: "b1", rankings, on_branch: |_| {}, on_back: |_| {} } }
+    }
+    let html = render(screen);
+    for text in [
+        "排名与积分",
+        "2026年10月",
+        "未整改问题 4",
+        "已超期 1",
+        "更新于 11-20 08:30",
+        "802溜子道",
+        "95",
+        "+200.00",
+        "掘进一队",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let none = render(
+        || rsx! { Rankings { lang: Lang::En, branches: vec![], branch: "b1", rankings: vec![], on_branch: |_| {}, on_back: |_| {} } },
+    );
+    assert!(none.contains("No rankings yet"), "{none}");
+}

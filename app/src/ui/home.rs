@@ -20,6 +20,14 @@ pub enum Go {
     Settings,
     /// The refused edits.
     Quarantine,
+    /// The monthly self-score.
+    SelfScore,
+    /// The secretary's monthly assessment.
+    Assess,
+    /// Logging a cleanup.
+    Cleanup,
+    /// Rankings and points.
+    Rankings,
 }
 
 /// The actions of a role, the main one first.

@@ -5,11 +5,14 @@
 // `rsx!` expands event handlers into fully qualified paths.
 #![allow(unused_qualifications)]
 
+pub mod cleanup;
 pub mod home;
 pub mod login;
+pub mod month;
 pub mod patrol;
 pub mod photo;
 pub mod problem;
+pub mod ranking;
 pub mod score;
 pub mod settings;
 pub mod status;
@@ -23,7 +26,7 @@ use dioxus::prelude::*;
 use tokio::sync::Notify;
 
 use chrono::TimeZone;
-use zonepatrol_shared::rules::period::MineClock;
+use zonepatrol_shared::rules::period::{MineClock, Period};
 
 use crate::field::{self, FieldError, ProblemInput};
 use crate::i18n::{Lang, T, tr};
@@ -118,6 +121,26 @@ pub enum Screen {
     Settings,
     /// The refused edits.
     Quarantine,
+    /// The zones to score this month or last: self-scores, or the secretary's assessment.
+    Month {
+        /// The secretary's assessment rather than the holder's self-score.
+        assess: bool,
+        /// This month rather than last.
+        this_month: bool,
+    },
+    /// One zone's score form for a month.
+    MonthZone {
+        /// The secretary's assessment rather than the holder's self-score.
+        assess: bool,
+        /// The zone.
+        zone: String,
+        /// The month.
+        month: Period,
+    },
+    /// Logging a cleanup.
+    Cleanup,
+    /// Rankings of a branch (the user's own unless chosen).
+    Rankings(Option<String>),
 }
 
 /// What every page shares: the language, where the user is, a revision that moves with every
@@ -294,6 +317,18 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                         },
                     }
                 },
+                Screen::Month { assess, this_month } => {
+                    rsx! { MonthPage { session: me, assess, this_month } }
+                }
+                Screen::MonthZone {
+                    assess,
+                    zone,
+                    month,
+                } => {
+                    rsx! { MonthZonePage { session: me, assess, zone, month } }
+                }
+                Screen::Cleanup => rsx! { CleanupPage { session: me } },
+                Screen::Rankings(branch) => rsx! { RankingsPage { session: me, branch } },
                 Screen::Quarantine => rsx! {
                     QuarantinePage {
                         on_change: move |_| {
@@ -346,6 +381,10 @@ fn HomePage(session: Session) -> Element {
                     Go::Problems => Screen::Problems,
                     Go::Settings => Screen::Settings,
                     Go::Quarantine => Screen::Quarantine,
+                    Go::SelfScore => Screen::Month { assess: false, this_month: true },
+                    Go::Assess => Screen::Month { assess: true, this_month: true },
+                    Go::Cleanup => Screen::Cleanup,
+                    Go::Rankings => Screen::Rankings(None),
                 })
             },
         }
@@ -752,6 +791,212 @@ fn QuarantinePage(on_change: EventHandler<()>) -> Element {
                 on_change.call(());
             },
             on_back: move |_| ui.go(Screen::Settings),
+        }
+    }
+}
+
+/// The month a month list shows: this month at the mine, or the one before.
+fn chosen_month(this_month: bool) -> Period {
+    let now = crate::monthly::month_of(field::today(&clock()));
+    if this_month { now } else { now.prev() }
+}
+
+#[component]
+fn MonthPage(session: Session, assess: bool, this_month: bool) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let month = chosen_month(this_month);
+    let rows = match crate::monthly::month_rows(&ui.repo(), &session.user, month) {
+        Ok(rows) => rows,
+        Err(e) => {
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
+    };
+    rsx! {
+        month::MonthList {
+            lang,
+            title: if assess { T::MonthlyAssessment } else { T::SelfScore },
+            month: crate::i18n::period(lang, month),
+            this_month,
+            rows,
+            on_month: move |this_month| ui.go(Screen::Month { assess, this_month }),
+            on_open: move |zone| ui.go(Screen::MonthZone { assess, zone, month }),
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+#[component]
+fn MonthZonePage(session: Session, assess: bool, zone: String, month: Period) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let me = session.user;
+    let this_month = month == chosen_month(true);
+    let view = match crate::monthly::assessment_view(&ui.repo(), &me, &zone, month) {
+        Ok(v) => v,
+        Err(e) => {
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(Screen::Month { assess, this_month }), "‹ {tr(lang, T::Back)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
+    };
+    let (start, self_items, suggestions, note) = if assess {
+        (
+            month::start_scores(&view.branch_score, &view.self_score, &view.suggestions),
+            month::items_of(&view.self_score),
+            view.suggestions.clone(),
+            view.branch_score.note.0.clone(),
+        )
+    } else {
+        (
+            month::start_scores(&view.self_score, &Default::default(), &[]),
+            Default::default(),
+            Vec::new(),
+            view.self_score.note.0.clone(),
+        )
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        month::ScoreSheet {
+            lang,
+            title: if assess { T::MonthlyAssessment } else { T::SelfScore },
+            zone_name: view.name.clone(),
+            month: crate::i18n::period(lang, month),
+            start,
+            self_score: self_items,
+            suggestions,
+            note,
+            error,
+            on_submit: move |(items, note): (std::collections::BTreeMap<_, _>, String)| {
+                let repo = ui.repo();
+                let result = if assess {
+                    crate::monthly::assess(&repo, &me, &zone, month, &items, &note)
+                } else {
+                    crate::monthly::self_score(&repo, &me, &zone, month, &items, &note)
+                };
+                if ui.saved(result).is_some() {
+                    ui.go(Screen::Month { assess, this_month });
+                    let mut notice = ui.notice;
+                    notice.set(Some((true, format!("✓ {}", tr(lang, T::Scored)))));
+                }
+            },
+            on_back: move |_| ui.go(Screen::Month { assess, this_month }),
+        }
+    }
+}
+
+#[component]
+fn CleanupPage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let me = session.user;
+    let mut before = use_signal(Vec::<PhotoRecord>::new);
+    let mut after = use_signal(Vec::<PhotoRecord>::new);
+    let mut busy = use_signal(|| false);
+    let dir = match field::directory(&ui.repo(), &me.branch) {
+        Ok(d) => d,
+        Err(e) => {
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
+    };
+    let team = dir
+        .members
+        .get(&me.user)
+        .map(|m| m.team.clone())
+        .unwrap_or_default();
+    let zones: Vec<(String, String)> = dir
+        .zones
+        .iter()
+        .filter(|(_, z)| z.active)
+        .map(|(id, z)| (id.clone(), z.name.clone()))
+        .collect();
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        cleanup::CleanupForm {
+            lang,
+            zones,
+            team,
+            members: members(&dir),
+            today: field::today(&clock()),
+            before: before().len(),
+            after: after().len(),
+            busy: busy(),
+            error,
+            on_photo: move |(is_after, picked): (bool, Vec<Picked>)| {
+                busy.set(true);
+                spawn(async move {
+                    let result = import(ui.repo(), picked).await;
+                    busy.set(false);
+                    match result {
+                        Ok(mut added) if is_after => after.write().append(&mut added),
+                        Ok(mut added) => before.write().append(&mut added),
+                        Err(e) => ui.failed(e.to_string()),
+                    }
+                });
+            },
+            on_submit: move |draft: cleanup::CleanupDraft| {
+                let items = match cleanup::work_items(&draft.items) {
+                    Ok(items) => items,
+                    Err(t) => {
+                        ui.failed(tr(lang, t).to_owned());
+                        return;
+                    }
+                };
+                let input = crate::monthly::CleanupInput {
+                    zone: draft.zone,
+                    team: draft.team,
+                    date: draft.date,
+                    participants: draft.participants,
+                    person_times: draft.person_times,
+                    items,
+                    before: before(),
+                    after: after(),
+                    note: draft.note,
+                };
+                if ui.saved(crate::monthly::log_cleanup(&ui.repo(), &me, &input)).is_some() {
+                    ui.go(Screen::Home);
+                    let mut notice = ui.notice;
+                    notice.set(Some((true, format!("✓ {}", tr(lang, T::CleanupLogged)))));
+                }
+            },
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+#[component]
+fn RankingsPage(session: Session, branch: Option<String>) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let branches = crate::monthly::branches(&repo).unwrap_or_default();
+    let branch = branch
+        .or_else(|| {
+            branches
+                .iter()
+                .any(|(b, _)| *b == session.user.branch)
+                .then(|| session.user.branch.clone())
+        })
+        .or_else(|| branches.first().map(|(b, _)| b.clone()))
+        .unwrap_or_default();
+    let rankings = crate::monthly::rankings(&repo, &branch).unwrap_or_default();
+    rsx! {
+        ranking::Rankings {
+            lang,
+            branches,
+            branch,
+            rankings,
+            on_branch: move |b| ui.go(Screen::Rankings(Some(b))),
+            on_back: move |_| ui.go(Screen::Home),
         }
     }
 }

@@ -69,4 +69,9 @@ label.button.busy { opacity: 0.6; }
 .photos { color: var(--ok); font-weight: 600; }
 .warn { color: var(--warn); }
 textarea.note { margin-top: 10px; }
+.hint { margin: 6px 0 0; color: var(--accent); font-size: 17px; }
+.work { display: grid; grid-template-columns: 2fr 1fr 1fr; gap: 6px; margin: 8px 0; }
+table.ranking { width: 100%; border-collapse: collapse; font-size: 19px; }
+table.ranking th { color: var(--dim); font-weight: 400; text-align: left; padding: 4px; }
+table.ranking td { padding: 8px 4px; border-top: 1px solid var(--line); }
 "#;

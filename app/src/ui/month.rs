@@ -1,0 +1,174 @@
+//! The month's scoring: the holder's self-score and the secretary's assessment of each zone,
+//! with the self-score and the suggested scores (and why) beside each item.
+
+use std::collections::BTreeMap;
+
+use dioxus::prelude::*;
+use zonepatrol_shared::Points;
+use zonepatrol_shared::docs::Scores;
+use zonepatrol_shared::rules::suggest::{AssessmentItem, Suggestion};
+
+use crate::i18n::{self, Lang, T, tr};
+use crate::monthly::MonthRow;
+
+/// One tap on a score's − or +.
+pub const STEP: Points = Points(50);
+
+/// A score's items by item, from a document's form.
+pub fn items_of(scores: &Scores) -> BTreeMap<AssessmentItem, Points> {
+    scores
+        .items
+        .iter()
+        .filter_map(|(k, p)| AssessmentItem::from_key(k).map(|i| (i, *p)))
+        .collect()
+}
+
+/// Where the form starts for each item: the score already given, else the suggestion, else
+/// the holder's self-score, else full marks.
+pub fn start_scores(
+    given: &Scores,
+    self_score: &Scores,
+    suggestions: &[Suggestion],
+) -> BTreeMap<AssessmentItem, Points> {
+    let given = items_of(given);
+    let own = items_of(self_score);
+    AssessmentItem::ALL
+        .iter()
+        .map(|item| {
+            let suggested = suggestions
+                .iter()
+                .find(|s| s.item == *item)
+                .map(|s| s.score);
+            let start = given
+                .get(item)
+                .copied()
+                .or(suggested)
+                .or_else(|| own.get(item).copied())
+                .unwrap_or(AssessmentItem::MAX);
+            (*item, start)
+        })
+        .collect()
+}
+
+/// A score moved by one step, kept from 0 to the item's maximum.
+pub fn stepped(points: Points, up: bool) -> Points {
+    let moved = if up { points + STEP } else { points - STEP };
+    moved.at_least_zero().min(AssessmentItem::MAX)
+}
+
+/// The zones of the month with their scores so far.
+#[component]
+pub fn MonthList(
+    lang: Lang,
+    title: T,
+    month: String,
+    this_month: bool,
+    rows: Vec<MonthRow>,
+    on_month: EventHandler<bool>,
+    on_open: EventHandler<String>,
+    on_back: EventHandler<()>,
+) -> Element {
+    rsx! {
+        button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
+        h1 { {tr(lang, title)} }
+        div { class: "choices",
+            button { class: "choice", "aria-pressed": "{this_month}", "data-testid": "this-month",
+                onclick: move |_| on_month.call(true), {tr(lang, T::ThisMonth)} }
+            button { class: "choice", "aria-pressed": "{!this_month}", "data-testid": "last-month",
+                onclick: move |_| on_month.call(false), {tr(lang, T::LastMonth)} }
+        }
+        h2 { "{month}" }
+        if rows.is_empty() {
+            p { class: "dim", {tr(lang, T::NoZones)} }
+        }
+        for row in rows {
+            button { key: "{row.zone}", class: "row", "data-testid": "month-{row.zone}",
+                onclick: {
+                    let zone = row.zone.clone();
+                    move |_| on_open.call(zone.clone())
+                },
+                span { class: "row-main", "{row.name}" }
+                span { class: "row-sub",
+                    "{tr(lang, T::SelfScoreShort)} "
+                    {row.self_total.map_or_else(|| tr(lang, T::NotFilled).to_owned(), |p| p.to_string())}
+                    " · {tr(lang, T::BranchScore)} "
+                    {row.branch_total.map_or_else(|| tr(lang, T::NotFilled).to_owned(), |p| p.to_string())}
+                }
+            }
+        }
+    }
+}
+
+/// The score form of one zone for a month: ten items, each with − and +, the self-score and
+/// the suggestion beside it when the secretary assesses.
+#[component]
+pub fn ScoreSheet(
+    lang: Lang,
+    title: T,
+    zone_name: String,
+    month: String,
+    start: BTreeMap<AssessmentItem, Points>,
+    #[props(default)] self_score: BTreeMap<AssessmentItem, Points>,
+    #[props(default)] suggestions: Vec<Suggestion>,
+    note: String,
+    error: Option<String>,
+    on_submit: EventHandler<(BTreeMap<AssessmentItem, Points>, String)>,
+    on_back: EventHandler<()>,
+) -> Element {
+    let mut values = use_signal(move || start);
+    let mut remarks = use_signal(move || note);
+    let total: Points = values().values().copied().sum();
+    rsx! {
+        button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Back)}" }
+        h1 { "{zone_name}" }
+        p { class: "dim", "{tr(lang, title)} · {month}" }
+        for item in AssessmentItem::ALL {
+            div { key: "{item.key()}", class: "item", "data-testid": "score-{item.key()}",
+                div { class: "rule",
+                    span { class: "rule-text", {i18n::assessment_item(lang, item)} }
+                    button { "aria-label": "−", "data-testid": "down-{item.key()}",
+                        onclick: move |_| {
+                            let mut v = values.write();
+                            let now = v.get(&item).copied().unwrap_or(AssessmentItem::MAX);
+                            v.insert(item, stepped(now, false));
+                        },
+                        "−"
+                    }
+                    span { class: "count", "data-testid": "value-{item.key()}",
+                        {values().get(&item).map(|p| p.to_string()).unwrap_or_default()}
+                    }
+                    button { "aria-label": "+", "data-testid": "up-{item.key()}",
+                        onclick: move |_| {
+                            let mut v = values.write();
+                            let now = v.get(&item).copied().unwrap_or(AssessmentItem::MAX);
+                            v.insert(item, stepped(now, true));
+                        },
+                        "+"
+                    }
+                }
+                if let Some(own) = self_score.get(&item) {
+                    p { class: "dim", "{tr(lang, T::SelfScoreShort)} {own}" }
+                }
+                for s in suggestions.iter().filter(|s| s.item == item) {
+                    p { class: "hint",
+                        "{tr(lang, T::Suggested)} {s.score}: "
+                        {match lang { Lang::Zh => s.reason.text_zh(), Lang::En => s.reason.text_en() }}
+                    }
+                }
+            }
+        }
+        label { r#for: "remarks", {tr(lang, T::Remarks)} }
+        textarea { id: "remarks", rows: "2", initial_value: "{remarks}", oninput: move |e| remarks.set(e.value()) }
+        if let Some(text) = error {
+            p { class: "error", role: "alert", "{text}" }
+        }
+        div { class: "total", role: "status",
+            span { {tr(lang, T::Total)} }
+            span { strong { "{total}" } " / 100" }
+        }
+        button { class: "primary", "data-testid": "submit-scores",
+            onclick: move |_| on_submit.call((values(), remarks())),
+            {tr(lang, T::Submit)}
+        }
+    }
+}

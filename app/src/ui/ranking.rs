@@ -1,0 +1,78 @@
+//! The branch's current ranking and points, from the server's report documents; readable
+//! offline once synced.
+
+use chrono::TimeZone;
+use dioxus::prelude::*;
+use zonepatrol_shared::points::Fen;
+
+use crate::i18n::{self, Lang, T, tr};
+use crate::monthly::Ranking;
+
+fn updated(at: Option<i64>) -> Option<String> {
+    let at = chrono_tz::Asia::Shanghai
+        .timestamp_millis_opt(at?)
+        .single()?;
+    Some(at.format("%m-%d %H:%M").to_string())
+}
+
+/// Rankings of a branch: the latest week, month and quarter on the phone.
+#[component]
+pub fn Rankings(
+    lang: Lang,
+    branches: Vec<(String, String)>,
+    branch: String,
+    rankings: Vec<Ranking>,
+    on_branch: EventHandler<String>,
+    on_back: EventHandler<()>,
+) -> Element {
+    rsx! {
+        button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
+        h1 { {tr(lang, T::Rankings)} }
+        if branches.len() > 1 {
+            div { class: "choices",
+                for (id, name) in branches {
+                    button { key: "{id}", class: "choice", "aria-pressed": "{id == branch}",
+                        "data-testid": "branch-{id}",
+                        onclick: {
+                            let id = id.clone();
+                            move |_| on_branch.call(id.clone())
+                        },
+                        "{name}"
+                    }
+                }
+            }
+        }
+        if rankings.is_empty() {
+            p { class: "dim", {tr(lang, T::NoReports)} }
+        }
+        for r in rankings {
+            div { key: "{r.period}", class: "item", "data-testid": "ranking-{r.period}",
+                h2 { {i18n::period(lang, r.period)} }
+                p { class: "dim",
+                    "{tr(lang, T::OpenProblems)} {r.open_problems} · {tr(lang, T::Overdue)} {r.overdue_problems}"
+                    if let Some(at) = updated(r.updated_at) {
+                        " · {tr(lang, T::UpdatedAt)} {at}"
+                    }
+                }
+                table { class: "ranking",
+                    thead { tr {
+                        th { {tr(lang, T::Rank)} }
+                        th { {tr(lang, T::Zones)} }
+                        th { {tr(lang, T::Score)} }
+                        th { {tr(lang, T::Money)} }
+                    } }
+                    tbody {
+                        for row in r.rows {
+                            tr { key: "{row.name}",
+                                td { if row.rank > 0 { "{row.rank}" } else { "–" } }
+                                td { "{row.name}" }
+                                td { {row.score.map(|p| p.to_string()).unwrap_or_else(|| "–".to_owned())} }
+                                td { if row.money_fen != 0 { {Fen(row.money_fen).to_string()} } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
