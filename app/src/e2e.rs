@@ -160,6 +160,24 @@ async fn shot(s: &Scenario, name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The note the scenario writes on the deducted item; the check looks for it on the server.
+pub const NOTE: &str = "电缆吊挂不整齐";
+
+/// Waits until a check on the device's store holds (30 s at most).
+async fn wait_for(
+    what: &str,
+    mut check: impl FnMut() -> Result<bool, String>,
+) -> Result<(), String> {
+    println!("e2e: {what}");
+    for _ in 0..300 {
+        if check()? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{what}: not after 30 s"))
+}
+
 async fn step(what: &str, script: &str) -> Result<serde_json::Value, String> {
     println!("e2e: {what}");
     js(script).await.map_err(|e| format!("{what}: {e}"))
@@ -215,13 +233,13 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         &format!("return click('[data-testid=open-{zone}]');"),
     )
     .await?;
-    let deduct = step(
+    let ids = step(
         "the checklist",
-        "const el = await find('[data-testid^=deduct-]'); return el.dataset.testid.slice(7);",
+        "const el = await find('[data-testid^=deduct-]'); return [el.dataset.testid.slice(7), el.closest('[data-testid^=item-]').dataset.testid.slice(5)];",
     )
     .await?;
-    let deduct = deduct.as_str().unwrap_or_default().to_owned();
-    let item = deduct.split('-').next().unwrap_or_default().to_owned();
+    let deduct = ids[0].as_str().unwrap_or_default().to_owned();
+    let item = ids[1].as_str().unwrap_or_default().to_owned();
     step("one deduction",
         &format!(
             "await click('[data-testid=deduct-{deduct}]'); await waitText('[data-testid=count-{deduct}]', '1'); return waitText('[data-testid=saved]', '已保存');"
@@ -235,11 +253,32 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         ),
     )
     .await?;
-    step("a note on the item",
-        &format!(
-            "await type('[data-testid=note-{item}]', '电缆吊挂不整齐'); return waitText('[data-testid=saved]', '已保存');"
-        ),
+    step(
+        "a note on the item",
+        &format!("return type('[data-testid=note-{item}]', {});", lit(NOTE)),
     )
+    .await?;
+    wait_for("the note saved in the store", || {
+        for id in services
+            .repo
+            .ids_with_prefix("sheet:")
+            .map_err(|e| e.to_string())?
+        {
+            let doc_id = id
+                .parse()
+                .map_err(|e: zonepatrol_shared::docs::DocIdError| e.to_string())?;
+            let sheet: Option<zonepatrol_shared::docs::Sheet> =
+                services.repo.read(&doc_id).map_err(|e| e.to_string())?;
+            let noted = sheet
+                .iter()
+                .flat_map(|s| s.zones.values())
+                .any(|z| z.items.get(&item).is_some_and(|i| i.note.as_str() == NOTE));
+            if noted {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
     .await?;
     shot(s, "05-score-zone").await?;
 
@@ -266,28 +305,39 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     .await?;
     shot(s, "07-problem-raised").await?;
 
-    // Everything must reach the server: documents and photos.
+    // Everything must reach the server, documents and photos: wait for a sync that started
+    // after the last edit to finish with nothing left to send.
     println!("e2e: sync");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    let mut status = services.client.status();
     loop {
+        let asked = crate::store::now_millis();
         services.wake.notify_one();
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let done = tokio::time::timeout_at(deadline, async {
+            loop {
+                if status.changed().await.is_err() {
+                    return false;
+                }
+                let state = status.borrow_and_update().state.clone();
+                if let crate::sync::SyncState::Done { at } = state
+                    && at >= asked
+                {
+                    return true;
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
         let repo = &services.repo;
         let unsent = repo.has_unsent().map_err(|e| e.to_string())?;
         let photos = repo.outbox().map_err(|e| e.to_string())?.len();
-        let synced = matches!(
-            *services.client.status().borrow(),
-            crate::sync::SyncStatus {
-                state: crate::sync::SyncState::Done { .. },
-                ..
-            }
-        );
-        if !unsent && photos == 0 && synced {
+        if done && !unsent && photos == 0 {
             break;
         }
         if tokio::time::Instant::now() > deadline {
             return Err(format!(
-                "not synced after 2 minutes: unsent documents {unsent}, photos {photos}"
+                "not synced after 3 minutes: unsent documents {unsent}, photos {photos}, state {:?}",
+                status.borrow().state
             ));
         }
     }

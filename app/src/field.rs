@@ -10,14 +10,16 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
-    Day, DocId, Finding, FreeText, Patrol, PhotoRef, Problem, Rectification, Sheet, ZoneSheet,
+    Day, DocId, Finding, FreeText, Patrol, PhotoRef, Problem, Publication, Rectification, Sheet,
+    ZoneSheet,
 };
 use zonepatrol_shared::docs::{Directory, Template};
 use zonepatrol_shared::rules::period::MineClock;
-use zonepatrol_shared::rules::problem::ProblemStatus;
-use zonepatrol_shared::{Actor, PatrolKind, Severity};
+use zonepatrol_shared::rules::problem::{ProblemStatus, Step, StepActor, is_overdue, may_take};
+use zonepatrol_shared::{Actor, PatrolKind, Role, Severity};
 
 use crate::i18n::{Lang, T, tr};
+use crate::index::Summary;
 use crate::store::{PhotoRecord, Repo, StoreError, now_millis};
 use crate::walk::{self, Mark};
 
@@ -74,6 +76,52 @@ pub fn directory(repo: &Repo, branch: &str) -> Result<Directory, FieldError> {
     .ok_or(FieldError::NoDirectory)
 }
 
+/// Refuses when a published period of the branch covers the day or the whole range given:
+/// the server would refuse the edit, so it is not saved.
+pub fn check_unlocked(
+    repo: &Repo,
+    branch: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<(), FieldError> {
+    let Some(publication) = repo.read::<Publication>(&DocId::Publication {
+        branch: branch.to_owned(),
+    })?
+    else {
+        return Ok(());
+    };
+    let locked = publication.locks().iter().any(|l| {
+        if first == last {
+            l.period.contains(first)
+        } else {
+            l.period.first_day() <= first && last <= l.period.last_day()
+        }
+    });
+    if locked {
+        return Err(FieldError::Input(T::PeriodPublished));
+    }
+    Ok(())
+}
+
+/// Whether the user's role scores zones on patrols (the server takes sheets from these alone).
+pub fn scores_zones(role: Role) -> bool {
+    matches!(role, Role::Secretary | Role::Inspector | Role::Manager)
+}
+
+/// Whether the user's role raises problems.
+pub fn raises_problems(role: Role) -> bool {
+    may_take(
+        Step::Raise,
+        StepActor {
+            role,
+            is_responsible: false,
+            is_raiser: true,
+            rectified_it: false,
+        },
+    )
+    .is_ok()
+}
+
 /// The id of a patrol of the user's branch.
 pub fn patrol_id(me: &Actor, patrol: &str) -> DocId {
     DocId::Patrol {
@@ -110,6 +158,10 @@ pub fn start_patrol(repo: &Repo, me: &Actor, input: &PatrolInput) -> Result<Stri
     if input.zones.is_empty() {
         return Err(FieldError::Input(T::ChooseZones));
     }
+    if !scores_zones(me.role) {
+        return Err(FieldError::Input(T::OnlyInspectorsScore));
+    }
+    check_unlocked(repo, &me.branch, date, date)?;
     let dir = directory(repo, &me.branch)?;
     if let Some(zone) = input.zones.iter().find(|z| !dir.zones.contains_key(*z)) {
         return Err(FieldError::Missing {
@@ -149,26 +201,24 @@ pub struct PatrolRow {
     pub closed: bool,
 }
 
-/// The user's patrols: those they lead or inspect on, open ones first, newest first.
+/// The user's patrols: those they lead or inspect on, open ones first, newest first. Read
+/// from the summaries, so it stays quick with a year of patrols on the phone.
 pub fn my_patrols(repo: &Repo, me: &Actor) -> Result<Vec<PatrolRow>, FieldError> {
     let prefix = format!("patrol:{}:", me.branch);
     let mut rows = Vec::new();
-    for id in repo.ids_with_prefix(&prefix)? {
-        let Ok(doc_id) = id.parse::<DocId>() else {
+    for (id, summary) in repo.summaries(&prefix)? {
+        let Summary::Patrol(p) = summary else {
             continue;
         };
-        let Some(p) = repo.read::<Patrol>(&doc_id)? else {
-            continue;
-        };
-        if p.plan.leader != me.user && !p.plan.inspectors.contains_key(&me.user) {
+        if p.leader != me.user && !p.inspectors.contains(&me.user) {
             continue;
         }
         rows.push(PatrolRow {
             name: id[prefix.len()..].to_owned(),
-            kind: p.plan.kind,
-            date: p.plan.date.map(|d| d.0),
-            zones: p.plan.zones.len(),
-            closed: p.closed_at.is_some(),
+            kind: p.kind,
+            date: p.date,
+            zones: p.zones,
+            closed: p.closed,
         });
     }
     rows.sort_by(|a, b| {
@@ -207,13 +257,21 @@ pub fn patrol_zones(repo: &Repo, me: &Actor, name: &str) -> Result<Vec<ZoneRow>,
     let p = patrol(repo, me, name)?;
     let dir = directory(repo, &me.branch)?;
     let sheet = repo.read::<Sheet>(&sheet_id(me, name))?;
+    Ok(zone_rows(&p, &dir, sheet.as_ref()))
+}
+
+fn zone_order(p: &Patrol) -> Vec<&String> {
     let mut order: Vec<(&String, &u64)> = p.plan.zones.iter().collect();
     order.sort_by_key(|(id, n)| (**n, (*id).clone()));
-    Ok(order
+    order.into_iter().map(|(id, _)| id).collect()
+}
+
+fn zone_rows(p: &Patrol, dir: &Directory, sheet: Option<&Sheet>) -> Vec<ZoneRow> {
+    zone_order(p)
         .into_iter()
-        .map(|(id, _)| {
+        .map(|id| {
             let zone = dir.zones.get(id);
-            let score = sheet.as_ref().and_then(|s| s.zones.get(id)).and_then(|z| {
+            let score = sheet.and_then(|s| s.zones.get(id)).and_then(|z| {
                 dir.templates.get(&z.template).map(|t| {
                     let s = z.score(t);
                     (s.total.to_string(), s.max.to_string())
@@ -226,15 +284,22 @@ pub fn patrol_zones(repo: &Repo, me: &Actor, name: &str) -> Result<Vec<ZoneRow>,
                 score,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Finds the zone a scanned placard names on the patrol. A placard's QR code holds the zone's
-/// id, alone or as `zonepatrol:zone:BRANCH:ZONE`.
-pub fn zone_from_code(code: &str, rows: &[ZoneRow]) -> Option<String> {
+/// id, alone or as `zonepatrol:zone:BRANCH:ZONE`; another branch's placard is refused.
+pub fn zone_from_code(code: &str, branch: &str, rows: &[ZoneRow]) -> Result<String, T> {
     let code = code.trim();
-    let id = code.rsplit(':').next().unwrap_or(code);
-    rows.iter().find(|r| r.id == id).map(|r| r.id.clone())
+    let id = match code.split(':').collect::<Vec<_>>().as_slice() {
+        ["zonepatrol", "zone", b, zone] if *b == branch => *zone,
+        ["zonepatrol", "zone", _, _] => return Err(T::OtherBranchPlacard),
+        _ => code,
+    };
+    rows.iter()
+        .find(|r| r.id == id)
+        .map(|r| r.id.clone())
+        .ok_or(T::CodeNotOnPatrol)
 }
 
 /// Everything the score screen of a zone needs.
@@ -260,12 +325,36 @@ pub fn zone_work(
     zone: &str,
 ) -> Result<ZoneWork, FieldError> {
     let dir = directory(repo, &me.branch)?;
+    let sheet = repo.read::<Sheet>(&sheet_id(me, patrol))?;
+    work_of(&dir, sheet.as_ref(), zone)
+}
+
+/// The score screen of a zone: its work and the next zone on the patrol, reading the
+/// directory, the patrol and the sheet once each.
+pub fn zone_screen(
+    repo: &Repo,
+    me: &Actor,
+    patrol_name: &str,
+    zone: &str,
+) -> Result<(ZoneWork, Option<String>), FieldError> {
+    let dir = directory(repo, &me.branch)?;
+    let p = patrol(repo, me, patrol_name)?;
+    let sheet = repo.read::<Sheet>(&sheet_id(me, patrol_name))?;
+    let work = work_of(&dir, sheet.as_ref(), zone)?;
+    let next = zone_order(&p)
+        .into_iter()
+        .skip_while(|id| *id != zone)
+        .nth(1)
+        .cloned();
+    Ok((work, next))
+}
+
+fn work_of(dir: &Directory, sheet: Option<&Sheet>, zone: &str) -> Result<ZoneWork, FieldError> {
     let z = dir.zones.get(zone).ok_or_else(|| FieldError::Missing {
         what: "zone",
         id: zone.to_owned(),
     })?;
-    let marks = repo
-        .read::<Sheet>(&sheet_id(me, patrol))?
+    let marks = sheet
         .and_then(|s| s.zones.get(zone).cloned())
         .unwrap_or_default();
     // A zone once scored stays on the template it was scored against.
@@ -287,19 +376,30 @@ pub fn zone_work(
         template_id,
         template,
         marks,
-        holders: z.holders.keys().cloned().collect(),
+        holders: z
+            .holders
+            .iter()
+            .filter(|(_, on)| **on)
+            .map(|(h, _)| h.clone())
+            .collect(),
     })
 }
 
-fn edit_zone<T>(
+fn edit_zone<V>(
     repo: &Repo,
     me: &Actor,
-    patrol: &str,
+    patrol_name: &str,
     zone: &str,
     template: &str,
-    f: impl FnOnce(&mut ZoneSheet) -> T,
-) -> Result<(T, ZoneSheet), FieldError> {
-    Ok(repo.edit::<Sheet, _>(&sheet_id(me, patrol), |s| {
+    f: impl FnOnce(&mut ZoneSheet) -> V,
+) -> Result<(V, ZoneSheet), FieldError> {
+    if !scores_zones(me.role) {
+        return Err(FieldError::Input(T::OnlyInspectorsScore));
+    }
+    if let Some(day) = patrol(repo, me, patrol_name)?.plan.date {
+        check_unlocked(repo, &me.branch, day.0, day.0)?;
+    }
+    Ok(repo.edit::<Sheet, _>(&sheet_id(me, patrol_name), |s| {
         let z = s.zones.entry(zone.to_owned()).or_default();
         if z.template.is_empty() {
             z.template = template.to_owned();
@@ -418,6 +518,9 @@ pub fn raise_problem(
     today: NaiveDate,
 ) -> Result<String, FieldError> {
     check_problem(input, today)?;
+    if !raises_problems(me.role) {
+        return Err(FieldError::Input(T::OnlyInspectorsRaise));
+    }
     let dir = directory(repo, &me.branch)?;
     if !dir.zones.contains_key(&input.zone) {
         return Err(FieldError::Missing {
@@ -478,7 +581,8 @@ pub struct ProblemRow {
     pub thumbs: Vec<String>,
 }
 
-/// The problems the user must fix: overdue first, then by deadline; fixed ones last.
+/// The problems the user must fix: overdue first, then by deadline; fixed ones last. Read
+/// from the summaries.
 pub fn my_problems(
     repo: &Repo,
     me: &Actor,
@@ -487,30 +591,31 @@ pub fn my_problems(
     let prefix = format!("problem:{}:", me.branch);
     let dir = directory(repo, &me.branch).ok();
     let mut rows = Vec::new();
-    for id in repo.ids_with_prefix(&prefix)? {
-        let Ok(doc_id) = id.parse::<DocId>() else {
+    let needle = format!(
+        "\"responsible\":{}",
+        serde_json::Value::from(me.user.as_str())
+    );
+    for (id, summary) in repo.summaries_containing(&prefix, needle.as_bytes())? {
+        let Summary::Problem(p) = summary else {
             continue;
         };
-        let Some(p) = repo.read::<Problem>(&doc_id)? else {
-            continue;
-        };
-        if p.finding.responsible != me.user {
+        if p.responsible != me.user {
             continue;
         }
-        let f = &p.finding;
+        let overdue = p.deadline.is_some_and(|d| is_overdue(p.status, d, today));
         rows.push(ProblemRow {
             name: id[prefix.len()..].to_owned(),
             zone: dir
                 .as_ref()
-                .and_then(|d| d.zones.get(&f.zone))
-                .map_or_else(|| f.zone.clone(), |z| z.name.clone()),
-            description: f.description.0.clone(),
-            measure: f.measure.0.clone(),
-            severity: f.severity,
-            deadline: f.deadline.map(|d| d.0),
-            status: p.status(),
-            overdue: p.is_overdue(today),
-            thumbs: f.photos.values().map(|r| r.thumb.clone()).collect(),
+                .and_then(|d| d.zones.get(&p.zone))
+                .map_or_else(|| p.zone.clone(), |z| z.name.clone()),
+            description: p.description,
+            measure: p.measure,
+            severity: p.severity,
+            deadline: p.deadline,
+            status: p.status,
+            overdue,
+            thumbs: p.thumbs,
         });
     }
     rows.sort_by(|a, b| {

@@ -177,6 +177,10 @@ pub enum T {
     Remarks,
     Scored,
     NoZones,
+    PeriodPublished,
+    OnlyInspectorsScore,
+    OnlyInspectorsRaise,
+    OtherBranchPlacard,
 }
 
 /// The text of a key in a language.
@@ -349,6 +353,22 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Remarks => ("说明", "Remarks"),
         T::Scored => ("已保存评分", "Scores saved"),
         T::NoZones => ("没有需要评分的责任区", "No zones to score"),
+        T::PeriodPublished => (
+            "这个时期的结果已发布，不能再修改：请管理人员重新开放",
+            "The results of this period are published and can no longer change: ask a manager to reopen it",
+        ),
+        T::OnlyInspectorsScore => (
+            "只有书记、检查员和管理人员可以评分",
+            "Only secretaries, inspectors and managers score zones",
+        ),
+        T::OnlyInspectorsRaise => (
+            "只有书记和检查员可以提出问题",
+            "Only secretaries and inspectors raise problems",
+        ),
+        T::OtherBranchPlacard => (
+            "这是其他支部的责任区牌",
+            "That placard belongs to another branch",
+        ),
     };
     match lang {
         Lang::Zh => zh,

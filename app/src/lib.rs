@@ -14,12 +14,14 @@
 //! - [`photo`]: camera photo to a small JPEG and a thumbnail, named by SHA-256, off the UI
 //!   thread.
 //! - [`i18n`]: every string the app shows, Chinese first.
+//! - [`index`]: the summaries of patrols and problems that lists read.
 //! - [`store`]: the device's repository; a write returns once it is on disk.
 //! - [`sync`]: the sync engine, its progress and state.
 //! - [`field`]: what people do in the field (patrols, marks, photos, problems, fixes) as
 //!   plain functions over the store.
 //! - [`monthly`]: the self-score, the secretary's assessment with suggestions, cleanups and
 //!   the branch ranking from reports.
+//! - [`platform`]: where the app keeps its data on Android, iOS and the desktop.
 //! - [`walk`]: scoring a zone on a walk as plain data: taps, running total.
 //! - [`ui`]: the screens, and [`App`], the root component.
 
@@ -27,8 +29,10 @@
 pub mod e2e;
 pub mod field;
 pub mod i18n;
+pub mod index;
 pub mod monthly;
 pub mod photo;
+pub mod platform;
 pub mod qr;
 pub mod store;
 pub mod sync;

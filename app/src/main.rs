@@ -1,16 +1,10 @@
 //! `zonepatrol`: the field app's entry point.
 
-/// The device core on a data directory: `ZONEPATROL_DATA`, else the user's data directory.
-#[cfg(feature = "desktop")]
+/// The device core on the platform's data directory (see `platform`).
+#[cfg(any(feature = "desktop", feature = "mobile"))]
 fn services() -> Result<zonepatrol_app::ui::Services, String> {
     use std::sync::Arc;
-    let dir = std::env::var_os("ZONEPATROL_DATA")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|home| std::path::PathBuf::from(home).join(".local/share/zonepatrol"))
-        })
-        .ok_or("set ZONEPATROL_DATA to the folder where the app keeps its data")?;
+    let dir = zonepatrol_app::platform::data_dir()?;
     zonepatrol_app::sync::install_crypto();
     let repo = Arc::new(
         zonepatrol_app::store::Repo::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?,
@@ -59,7 +53,15 @@ fn main() {
 
 #[cfg(all(feature = "mobile", not(feature = "desktop")))]
 fn main() {
-    dioxus::LaunchBuilder::mobile().launch(zonepatrol_app::App);
+    // Without its store the app shows only its title, so say why in the log.
+    let launch = dioxus::LaunchBuilder::mobile();
+    match services() {
+        Ok(services) => launch.with_context(services).launch(zonepatrol_app::App),
+        Err(e) => {
+            eprintln!("{}: {e}", zonepatrol_app::TITLE_ZH);
+            launch.launch(zonepatrol_app::App);
+        }
+    }
 }
 
 #[cfg(not(any(feature = "desktop", feature = "mobile")))]

@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
-    Assessment, Cleanup, Day, DocId, FreeText, PhotoRef, Problem, Report, Scores, WorkItem,
+    Assessment, Cleanup, Day, DocId, FreeText, PhotoRef, Report, Scores, WorkItem,
 };
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::rules::suggest::{
     AssessmentItem, MonthEvidence, ProblemEvidence, SuggestRule, Suggestion,
 };
 use zonepatrol_shared::{Actor, Points, Role};
 
-use crate::field::{FieldError, directory};
+use crate::field::{FieldError, check_unlocked, directory};
 use crate::i18n::T;
 use crate::store::{PhotoRecord, Repo, now_millis};
 
@@ -50,7 +51,7 @@ pub fn month_rows(repo: &Repo, me: &Actor, month: Period) -> Result<Vec<MonthRow
     let dir = directory(repo, &me.branch)?;
     let mut rows = Vec::new();
     for (id, zone) in &dir.zones {
-        let mine = zone.holders.contains_key(&me.user);
+        let mine = dir.holds(&me.user, id);
         if !zone.active || !(mine || me.role == Role::Secretary) {
             continue;
         }
@@ -116,6 +117,7 @@ pub fn self_score(
     if !directory(repo, &me.branch)?.holds(&me.user, zone) {
         return Err(FieldError::Input(T::OnlyHolderSelfScores));
     }
+    check_unlocked(repo, &me.branch, month.first_day(), month.last_day())?;
     repo.edit::<Assessment, _>(&assessment_id(me, zone, month), |a| {
         a.self_score = scores(me, items, note);
     })?;
@@ -135,6 +137,7 @@ pub fn assess(
     if me.role != Role::Secretary {
         return Err(FieldError::Input(T::OnlySecretaryAssesses));
     }
+    check_unlocked(repo, &me.branch, month.first_day(), month.last_day())?;
     repo.edit::<Assessment, _>(&assessment_id(me, zone, month), |a| {
         a.branch_score = scores(me, items, note);
     })?;
@@ -148,10 +151,13 @@ pub fn month_evidence(
     me: &Actor,
     zone: &str,
     month: Period,
+    today: NaiveDate,
 ) -> Result<MonthEvidence, FieldError> {
     let (first, last) = (month.first_day(), month.last_day());
+    // Judged as things stood at the month's end, or today for the month still running.
+    let end = last.min(today);
     let mut evidence = MonthEvidence {
-        month_end: Some(last),
+        month_end: Some(end),
         ..MonthEvidence::default()
     };
     for id in repo.ids_with_prefix(&format!("report:{}:", me.branch))? {
@@ -169,30 +175,31 @@ pub fn month_evidence(
         }
     }
     let clock = zonepatrol_shared::rules::period::MineClock::default();
-    for id in repo.ids_with_prefix(&format!("problem:{}:", me.branch))? {
-        let Ok(doc_id) = id.parse::<DocId>() else {
+    for (_, summary) in repo.summaries(&format!("problem:{}:", me.branch))? {
+        let crate::index::Summary::Problem(p) = summary else {
             continue;
         };
-        let Some(p) = repo.read::<Problem>(&doc_id)? else {
+        let (Some(raised), Some(deadline)) = (clock.date_of_millis(p.raised_at), p.deadline) else {
             continue;
         };
-        let raised = clock.date_of_millis(p.finding.raised_at);
-        let (Some(raised), Some(deadline)) = (raised, p.finding.deadline) else {
-            continue;
-        };
-        if p.finding.zone != zone || raised < first || raised > last {
+        if p.zone != zone || raised < first || raised > last {
             continue;
         }
+        // A fix recorded after the end does not count for the month.
+        let rectified_on = p
+            .rectified_at
+            .and_then(|at| clock.date_of_millis(at))
+            .filter(|d| *d <= end);
+        let status = if rectified_on.is_none() && !p.status.awaits_rectification() {
+            ProblemStatus::Open
+        } else {
+            p.status
+        };
         evidence.problems.push(ProblemEvidence {
-            severity: p.finding.severity,
-            deadline: deadline.0,
-            rectified_on: p
-                .rectifications
-                .values()
-                .map(|r| r.at)
-                .min()
-                .and_then(|at| clock.date_of_millis(at)),
-            status: p.status(),
+            severity: p.severity,
+            deadline,
+            rectified_on,
+            status,
         });
     }
     for id in repo.ids_with_prefix(&format!("cleanup:{}:", me.branch))? {
@@ -229,7 +236,9 @@ pub fn assessment_view(
             id: zone.to_owned(),
         })?;
     let a = repo.read::<Assessment>(&assessment_id(me, zone, month))?;
-    let suggestions = SuggestRule::default().suggest(&month_evidence(repo, me, zone, month)?);
+    let today = crate::field::today(&zonepatrol_shared::rules::period::MineClock::default());
+    let suggestions =
+        SuggestRule::default().suggest(&month_evidence(repo, me, zone, month, today)?);
     Ok(AssessmentView {
         name,
         self_score: a.as_ref().map(|a| a.self_score.clone()).unwrap_or_default(),
@@ -303,6 +312,7 @@ pub fn log_cleanup(repo: &Repo, me: &Actor, input: &CleanupInput) -> Result<Stri
         });
     }
     let date = input.date.unwrap_or_default();
+    check_unlocked(repo, &me.branch, date, date)?;
     let name = crate::field::new_name(date);
     repo.edit::<Cleanup, _>(
         &DocId::Cleanup {
@@ -368,6 +378,8 @@ pub fn quantity_milli(text: &str) -> Option<i64> {
 /// One zone in a ranking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankRow {
+    /// The zone's id.
+    pub zone: String,
     /// Its place.
     pub rank: u64,
     /// The zone's name.
@@ -427,6 +439,7 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, FieldError> {
             .zones
             .iter()
             .map(|(zone, r)| RankRow {
+                zone: zone.clone(),
                 rank: r.rank,
                 name: names.get(zone).cloned().unwrap_or_else(|| zone.clone()),
                 score: r.score,

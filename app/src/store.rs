@@ -13,6 +13,7 @@
 //! | `d\0ID` | the document's record: chunk count, the server's acknowledged heads, dirty flag |
 //! | `c\0ID\0N` | chunk `N` (u32) |
 //!
+//! | `s\0ID` | the document's [`Summary`](crate::index::Summary) for lists, if its kind has one |
 //! | `m\0cursor` | the sync cursor, moved in the same batch as the documents it covers |
 //!
 //! Other trees: `meta` (the device actor, the session), `outbox` (photo files not
@@ -38,6 +39,7 @@ use zonepatrol_shared::docs::{self, DocError, DocId, Document};
 use zonepatrol_shared::protocol::{Push, b64, heads_from_hex, heads_to_hex};
 use zonepatrol_shared::validate::Refusal;
 
+use crate::index::Summary;
 use crate::photo::Processed;
 
 /// A document kept in more chunks than this is rewritten as one snapshot.
@@ -247,6 +249,16 @@ const ACTOR: &[u8] = b"actor";
 /// In the `docs` tree, so that it moves in the same atomic batch as the documents it covers.
 const CURSOR: &[u8] = b"m\0cursor";
 const SESSION: &[u8] = b"session";
+/// The version of the summaries kept (see [`crate::index::VERSION`]).
+const INDEX: &[u8] = b"index";
+
+/// Puts a document's summary (or its absence) in a batch.
+fn summarize_into(batch: &mut sled::Batch, id: &str, doc: &AutoCommit) {
+    match crate::index::summarize(id, doc) {
+        Some(summary) => batch.insert(key(b's', id), encode(&summary)),
+        None => batch.remove(key(b's', id)),
+    }
+}
 
 impl Repo {
     /// Opens (or creates) the repository in a directory.
@@ -276,6 +288,12 @@ impl Repo {
         };
         if repo.meta.get(ACTOR)?.is_none() {
             repo.new_actor()?;
+        }
+        let version = crate::index::VERSION.to_be_bytes();
+        if repo.meta.get(INDEX)?.as_deref() != Some(&version[..]) {
+            repo.rebuild_summaries()?;
+            repo.meta.insert(INDEX, &version)?;
+            repo.db.flush()?;
         }
         Ok(repo)
     }
@@ -335,6 +353,49 @@ impl Repo {
                 String::from_utf8(k[2..].to_vec()).map_err(|e| damaged(&k, e))
             })
             .collect()
+    }
+
+    /// The summaries of the documents whose id starts with `prefix`, with their ids.
+    pub fn summaries(&self, prefix: &str) -> Result<Vec<(String, Summary)>, StoreError> {
+        self.summaries_containing(prefix, b"")
+    }
+
+    /// Like [`Repo::summaries`], decoding only the summaries whose stored form contains
+    /// `needle` (such as `"responsible":"h3"`): a quick first cut before the real filter.
+    pub fn summaries_containing(
+        &self,
+        prefix: &str,
+        needle: &[u8],
+    ) -> Result<Vec<(String, Summary)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.docs.scan_prefix(key(b's', prefix)) {
+            let (k, v) = kv?;
+            if !needle.is_empty() && !v.windows(needle.len()).any(|w| w == needle) {
+                continue;
+            }
+            let id = String::from_utf8(k[2..].to_vec()).map_err(|e| damaged(&k, e))?;
+            out.push((id, decode(&k, &v)?));
+        }
+        Ok(out)
+    }
+
+    /// Writes every document's summary again (after an upgrade that changed them).
+    fn rebuild_summaries(&self) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let mut batch = sled::Batch::default();
+        for kv in self.docs.scan_prefix([b's', 0]) {
+            batch.remove(kv?.0);
+        }
+        for id in self.ids()? {
+            // A damaged document keeps no summary; reading it says what is wrong.
+            if let Ok(bytes) = self.bytes(&id)
+                && let Ok(doc) = AutoCommit::load(&bytes)
+            {
+                summarize_into(&mut batch, &id, &doc);
+            }
+        }
+        self.docs.apply_batch(batch)?;
+        Ok(())
     }
 
     /// A document in automerge form, writing with this device's actor.
@@ -426,6 +487,7 @@ impl Repo {
             record.chunks += 1;
         }
         batch.insert(key(b'd', id), encode(record));
+        summarize_into(batch, id, doc);
         Ok(())
     }
 
@@ -624,7 +686,9 @@ impl Repo {
         }
         if rewound.get_heads().is_empty() {
             batch.remove(key(b'd', id));
+            batch.remove(key(b's', id));
         } else {
+            summarize_into(&mut batch, id, &rewound);
             batch.insert(chunk_key(id, 0), rewound.save());
             let record = DocRecord {
                 chunks: 1,
@@ -816,6 +880,7 @@ impl Repo {
                         batch.remove(kv?.0);
                     }
                     batch.remove(key(b'd', &id));
+                    batch.remove(key(b's', &id));
                 }
             }
             self.docs.apply_batch(batch)?;

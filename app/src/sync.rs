@@ -140,9 +140,18 @@ impl SyncClient {
     /// A client for a repository.
     pub fn new(repo: Arc<Repo>) -> Result<SyncClient, SyncError> {
         install_crypto();
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
+            .timeout(Duration::from_secs(120));
+        // rustls-platform-verifier needs JNI set up and a Kotlin library on Android; the
+        // Mozilla roots need neither (see docs/MOBILE.md).
+        #[cfg(target_os = "android")]
+        let builder = builder.tls_certs_only(
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
+        );
+        let http = builder
             .build()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         Ok(SyncClient {

@@ -7,6 +7,9 @@ use zonepatrol_shared::Points;
 use zonepatrol_shared::docs::{ItemEntry, Tally, Template, ZoneSheet};
 use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
 
+/// The most times one deduction is counted on a zone (the server's limit).
+pub const MAX_COUNT: i64 = 1000;
+
 /// One tap on the score screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mark {
@@ -40,11 +43,16 @@ pub fn apply(zone: &mut ZoneSheet, template: &str, mark: &Mark) {
         zone.template = template.to_owned();
     }
     match mark {
-        Mark::Deduct { item, rule } => entry(zone, item)
-            .deductions
-            .entry(rule.clone())
-            .or_insert_with(|| Tally::new(0))
-            .add(1),
+        Mark::Deduct { item, rule } => {
+            let tally = entry(zone, item)
+                .deductions
+                .entry(rule.clone())
+                .or_insert_with(|| Tally::new(0));
+            // The server counts a deduction at most 1000 times.
+            if tally.value() < MAX_COUNT {
+                tally.add(1);
+            }
+        }
         Mark::Undo { item, rule } => {
             if let Some(tally) = entry(zone, item).deductions.get_mut(rule)
                 && tally.value() > 0

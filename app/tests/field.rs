@@ -459,12 +459,25 @@ fn a_scanned_placard_opens_its_zone() {
         },
     ];
     assert_eq!(
-        field::zone_from_code("zonepatrol:zone:b1:z2", &rows).as_deref(),
-        Some("z2")
+        field::zone_from_code("zonepatrol:zone:b1:z2", "b1", &rows),
+        Ok("z2".to_owned())
     );
-    assert_eq!(field::zone_from_code(" z1\n", &rows).as_deref(), Some("z1"));
-    assert_eq!(field::zone_from_code("zonepatrol:zone:b1:z9", &rows), None);
-    assert_eq!(field::zone_from_code("", &rows), None);
+    assert_eq!(
+        field::zone_from_code(" z1\n", "b1", &rows),
+        Ok("z1".to_owned())
+    );
+    assert_eq!(
+        field::zone_from_code("zonepatrol:zone:b1:z9", "b1", &rows),
+        Err(T::CodeNotOnPatrol)
+    );
+    assert_eq!(
+        field::zone_from_code("zonepatrol:zone:b2:z2", "b1", &rows),
+        Err(T::OtherBranchPlacard)
+    );
+    assert_eq!(
+        field::zone_from_code("", "b1", &rows),
+        Err(T::CodeNotOnPatrol)
+    );
 }
 
 #[test]
@@ -472,4 +485,98 @@ fn a_deadline_is_a_day_at_the_mine() {
     let today = field::today(&Default::default());
     let tomorrow = today.checked_add_days(Days::new(1)).expect("tomorrow");
     assert!(field::check_problem(&problem("x", Some(tomorrow)), today).is_ok());
+}
+
+#[test]
+fn roles_the_server_would_refuse_are_stopped_before_anything_is_saved() {
+    let (_dir, repo) = device();
+    let me = sec();
+    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let h1 = holder();
+    assert_eq!(
+        input_error(field::start_patrol(&repo, &h1, &input(&["z1"]))),
+        T::OnlyInspectorsScore
+    );
+    let tap = Mark::Deduct {
+        item: "i1".into(),
+        rule: "r1".into(),
+    };
+    // A holder listed as an inspector still does not score: the server takes sheets from
+    // secretaries, inspectors and managers.
+    let on_patrol = Actor::new("h2", Role::ZoneHolder, "b1");
+    assert_eq!(
+        input_error(field::mark(&repo, &on_patrol, &name, "z1", "t1", &tap)),
+        T::OnlyInspectorsScore
+    );
+    let manager = Actor::new("mgr", Role::Manager, "b1");
+    assert_eq!(
+        input_error(field::raise_problem(
+            &repo,
+            &manager,
+            &problem("x", Some(day("2026-12-01"))),
+            day("2026-11-21")
+        )),
+        T::OnlyInspectorsRaise
+    );
+    assert!(
+        field::my_problems(&repo, &holder(), day("2026-11-21"))
+            .expect("problems")
+            .is_empty()
+    );
+}
+
+#[test]
+fn nothing_is_saved_in_a_published_period() {
+    use zonepatrol_shared::docs::{LockAction, LockEvent, Publication};
+    let (_dir, repo) = device();
+    let me = sec();
+    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    repo.edit::<Publication, _>(
+        &DocId::Publication {
+            branch: "b1".into(),
+        },
+        |p| {
+            p.events.insert(
+                "e1".into(),
+                LockEvent {
+                    period: "2026-11".into(),
+                    action: LockAction::Publish,
+                    by: "mgr".into(),
+                    at: 1,
+                },
+            );
+        },
+    )
+    .expect("publish");
+    assert_eq!(
+        input_error(field::start_patrol(&repo, &me, &input(&["z1"]))),
+        T::PeriodPublished
+    );
+    let tap = Mark::Deduct {
+        item: "i1".into(),
+        rule: "r1".into(),
+    };
+    assert_eq!(
+        input_error(field::mark(&repo, &me, &name, "z1", "t1", &tap)),
+        T::PeriodPublished
+    );
+    let mut december = input(&["z1"]);
+    december.date = Some(day("2026-12-01"));
+    field::start_patrol(&repo, &me, &december).expect("the next month is open");
+}
+
+#[test]
+fn a_deduction_is_counted_at_most_a_thousand_times() {
+    let mut zone = zonepatrol_shared::docs::ZoneSheet::default();
+    let tap = Mark::Deduct {
+        item: "i1".into(),
+        rule: "r1".into(),
+    };
+    for _ in 0..1005 {
+        zonepatrol_app::walk::apply(&mut zone, "t1", &tap);
+    }
+    assert_eq!(
+        zone.items["i1"].deductions["r1"].value(),
+        zonepatrol_app::walk::MAX_COUNT
+    );
 }

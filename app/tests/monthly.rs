@@ -176,7 +176,9 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
     )
     .expect("cleanup");
 
-    let evidence = monthly::month_evidence(&repo, &sec, "z1", month()).expect("evidence");
+    let end_of_month = NaiveDate::from_ymd_opt(2026, 12, 5).expect("day");
+    let evidence =
+        monthly::month_evidence(&repo, &sec, "z1", month(), end_of_month).expect("evidence");
     assert_eq!(
         evidence.inspections,
         [Points::whole(90), Points::whole(80)],
@@ -184,6 +186,11 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
     );
     assert_eq!(evidence.problems.len(), 1);
     assert_eq!(evidence.cleanups, [6]);
+    assert_eq!(evidence.month_end, NaiveDate::from_ymd_opt(2026, 11, 30));
+    // Mid-month, a problem not yet due is not overdue yet.
+    let mid = NaiveDate::from_ymd_opt(2026, 11, 12).expect("day");
+    let so_far = monthly::month_evidence(&repo, &sec, "z1", month(), mid).expect("evidence");
+    assert_eq!(so_far.month_end, Some(mid));
 
     let view = monthly::assessment_view(&repo, &sec, "z1", month()).expect("view");
     assert_eq!(view.name, "三水平上车场");

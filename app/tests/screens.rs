@@ -775,6 +775,7 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
             period: "2026-10".parse().expect("month"),
             updated_at: Some(1_795_134_600_000),
             rows: vec![RankRow {
+                zone: "z2".into(),
                 rank: 1,
                 name: "802溜子道".into(),
                 score: Some(Points::whole(95)),

@@ -141,7 +141,7 @@ pub fn CleanupForm(
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }
-        button { class: "primary", "data-testid": "submit-cleanup",
+        button { class: "primary", "data-testid": "submit-cleanup", disabled: busy,
             onclick: move |_| on_submit.call(CleanupDraft {
                 zone: zone(),
                 team: team(),

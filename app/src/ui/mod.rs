@@ -294,13 +294,20 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
             let page = match screen {
                 Screen::Home => rsx! { HomePage { session: me } },
                 Screen::StartPatrol => rsx! { StartPage { session: me } },
-                Screen::Patrol(patrol) => rsx! { PatrolPage { session: me, patrol } },
-                Screen::Zone { patrol, zone } => rsx! { ZonePage { session: me, patrol, zone } },
+                // Keyed, so that a page for another patrol, zone or problem starts afresh
+                // (text fields, photos in progress).
+                Screen::Patrol(patrol) => {
+                    rsx! { PatrolPage { key: "{patrol}", session: me, patrol } }
+                }
+                Screen::Zone { patrol, zone } => {
+                    rsx! { ZonePage { key: "{patrol}/{zone}", session: me, patrol, zone } }
+                }
                 Screen::Raise { patrol, zone, item } => {
-                    rsx! { RaisePage { session: me, patrol, zone, item } }
+                    let key = format!("{patrol}/{zone}/{}", item.as_deref().unwrap_or_default());
+                    rsx! { RaisePage { key: "{key}", session: me, patrol, zone, item } }
                 }
                 Screen::Problems => rsx! { ProblemsPage { session: me } },
-                Screen::Problem(name) => rsx! { FixPage { session: me, name } },
+                Screen::Problem(name) => rsx! { FixPage { key: "{name}", session: me, name } },
                 Screen::Settings => rsx! {
                     SettingsPage {
                         session: me,
@@ -473,6 +480,7 @@ fn PatrolPage(session: Session, patrol: String) -> Element {
     };
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let scan_rows = rows.clone();
+    let scan_branch = me.branch.clone();
     let (open_patrol, scan_patrol, close_patrol) = (patrol.clone(), patrol.clone(), patrol.clone());
     let close_me = me.clone();
     rsx! {
@@ -488,6 +496,7 @@ fn PatrolPage(session: Session, patrol: String) -> Element {
             on_open: move |zone| ui.go(Screen::Zone { patrol: open_patrol.clone(), zone }),
             on_scan: move |picked: Vec<Picked>| {
                 let rows = scan_rows.clone();
+                let branch = scan_branch.clone();
                 let patrol = scan_patrol.clone();
                 scanning.set(true);
                 spawn(async move {
@@ -495,9 +504,9 @@ fn PatrolPage(session: Session, patrol: String) -> Element {
                     scanning.set(false);
                     let lang = (ui.lang)();
                     match found {
-                        Some(code) => match field::zone_from_code(&code, &rows) {
-                            Some(zone) => ui.go(Screen::Zone { patrol, zone }),
-                            None => ui.failed(format!("{}: {code}", tr(lang, T::CodeNotOnPatrol))),
+                        Some(code) => match field::zone_from_code(&code, &branch, &rows) {
+                            Ok(zone) => ui.go(Screen::Zone { patrol, zone }),
+                            Err(t) => ui.failed(format!("{}: {code}", tr(lang, t))),
                         },
                         None => ui.failed(tr(lang, T::NoCodeFound).to_owned()),
                     }
@@ -538,7 +547,7 @@ fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
     let repo = ui.repo();
     let me = session.user;
     let mut busy_item = use_signal(|| None::<String>);
-    let work = match field::zone_work(&repo, &me, &patrol, &zone) {
+    let (work, next) = match field::zone_screen(&repo, &me, &patrol, &zone) {
         Ok(w) => w,
         Err(e) => {
             let back = patrol.clone();
@@ -548,14 +557,9 @@ fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
             };
         }
     };
-    let rows = field::patrol_zones(&repo, &me, &patrol).unwrap_or_default();
-    let next = rows
-        .iter()
-        .skip_while(|r| r.id != zone)
-        .nth(1)
-        .map(|r| r.id.clone());
     let view = crate::walk::zone_view(&work.template, &work.marks);
     let template = work.template_id.clone();
+    let can_raise = field::raises_problems(me.role);
     let ctx = Rc::new((me, patrol, zone, template));
     let (c1, c2, c3, c4, c5, c6) = (
         ctx.clone(),
@@ -576,16 +580,19 @@ fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
                 ui.saved(field::mark(&ui.repo(), me, patrol, zone, template, &tap));
             },
             on_photo: move |(item, picked): (String, Vec<Picked>)| {
-                let ctx = c2.clone();
+                let (me, patrol, zone, template) = (*c2).clone();
                 busy_item.set(Some(item.clone()));
-                spawn(async move {
-                    let result = import(ui.repo(), picked).await;
-                    busy_item.set(None);
+                let repo = ui.repo();
+                // The photo is attached even if the inspector has moved on to another zone.
+                dioxus::dioxus_core::spawn_forever(async move {
+                    let result = import(repo.clone(), picked).await;
+                    if let Ok(mut busy) = busy_item.try_write() {
+                        *busy = None;
+                    }
                     match result {
                         Ok(photos) => {
-                            let (me, patrol, zone, template) = &*ctx;
                             for photo in photos {
-                                let saved = field::add_item_photo(&ui.repo(), me, patrol, zone, template, &item, &photo);
+                                let saved = field::add_item_photo(&repo, &me, &patrol, &zone, &template, &item, &photo);
                                 if ui.saved(saved).is_none() {
                                     break;
                                 }
@@ -599,6 +606,7 @@ fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
                 let (me, patrol, zone, template) = &*c3;
                 ui.saved(field::set_item_note(&ui.repo(), me, patrol, zone, template, &item, &note));
             },
+            can_raise,
             on_raise: move |item| {
                 let (_, patrol, zone, _) = &*c4;
                 ui.go(Screen::Raise { patrol: patrol.clone(), zone: zone.clone(), item: Some(item) });
@@ -620,7 +628,16 @@ fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String
     let mut busy = use_signal(|| false);
     let dir = match field::directory(&repo, &me.branch) {
         Ok(d) => d,
-        Err(e) => return rsx! { p { class: "error", role: "alert", {e.message(lang)} } },
+        Err(e) => {
+            let back = Screen::Zone {
+                patrol: patrol.clone(),
+                zone: zone.clone(),
+            };
+            return rsx! {
+                button { class: "back", onclick: move |_| ui.go(back.clone()), "‹ {tr(lang, T::Back)}" }
+                p { class: "error", role: "alert", {e.message(lang)} }
+            };
+        }
     };
     let z = dir.zones.get(&zone).cloned().unwrap_or_default();
     let item_text = item.as_ref().and_then(|i| {
@@ -629,7 +646,12 @@ fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String
             .and_then(|t| t.items.get(i))
             .map(|t| t.text.clone())
     });
-    let responsible = z.holders.keys().next().cloned().unwrap_or_default();
+    let responsible = z
+        .holders
+        .iter()
+        .find(|(_, on)| **on)
+        .map(|(h, _)| h.clone())
+        .unwrap_or_default();
     let today = field::today(&clock());
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let back = Screen::Zone {

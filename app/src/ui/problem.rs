@@ -58,6 +58,8 @@ pub fn RaiseProblem(
             .format("%Y-%m-%d")
             .to_string()
     });
+    // The deadline follows the severity until the user picks one.
+    let mut deadline_picked = use_signal(|| false);
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Back)}" }
         h1 { {tr(lang, T::RaiseProblem)} }
@@ -74,7 +76,12 @@ pub fn RaiseProblem(
             for s in [Severity::General, Severity::Major] {
                 button { key: "{s:?}", class: "choice", "aria-pressed": "{severity() == s}",
                     "data-testid": "severity-{s:?}",
-                    onclick: move |_| severity.set(s),
+                    onclick: move |_| {
+                        severity.set(s);
+                        if !deadline_picked() {
+                            deadline.set(default_deadline(today, s).format("%Y-%m-%d").to_string());
+                        }
+                    },
                     {i18n::severity(lang, s)}
                 }
             }
@@ -94,12 +101,15 @@ pub fn RaiseProblem(
         textarea { id: "measure", "data-testid": "measure", rows: "2",
             oninput: move |e| measure.set(e.value()) }
         label { r#for: "deadline", {tr(lang, T::Deadline)} }
-        input { id: "deadline", r#type: "date", "data-testid": "deadline", initial_value: "{deadline}",
-            oninput: move |e| deadline.set(e.value()) }
+        input { id: "deadline", r#type: "date", "data-testid": "deadline", value: "{deadline}",
+            oninput: move |e| {
+                deadline_picked.set(true);
+                deadline.set(e.value());
+            } }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }
-        button { class: "primary", "data-testid": "submit-problem",
+        button { class: "primary", "data-testid": "submit-problem", disabled: photo_busy,
             onclick: move |_| on_submit.call(Draft {
                 description: description(),
                 severity: severity(),
@@ -186,7 +196,7 @@ pub fn RectifyProblem(
             if let Some(text) = error {
                 p { class: "error", role: "alert", "{text}" }
             }
-            button { class: "primary", "data-testid": "submit-fix",
+            button { class: "primary", "data-testid": "submit-fix", disabled: photo_busy,
                 onclick: move |_| on_submit.call(note()),
                 {tr(lang, T::Rectify)}
             }

@@ -63,7 +63,7 @@ pub fn Rankings(
                     } }
                     tbody {
                         for row in r.rows {
-                            tr { key: "{row.name}",
+                            tr { key: "{row.zone}",
                                 td { if row.rank > 0 { "{row.rank}" } else { "–" } }
                                 td { "{row.name}" }
                                 td { {row.score.map(|p| p.to_string()).unwrap_or_else(|| "–".to_owned())} }

@@ -20,6 +20,7 @@ pub fn ScoreZone(
     on_mark: EventHandler<Mark>,
     #[props(default)] on_photo: EventHandler<(String, Vec<Picked>)>,
     #[props(default)] on_note: EventHandler<(String, String)>,
+    #[props(default = true)] can_raise: bool,
     #[props(default)] on_raise: EventHandler<String>,
     #[props(default)] next: Option<String>,
     #[props(default)] on_next: EventHandler<String>,
@@ -99,14 +100,14 @@ pub fn ScoreZone(
                     if item.photos > 0 {
                         span { class: "photos", "data-testid": "photos-{item.id}", "{tr(lang, T::PhotoCount)} {item.photos}" }
                     }
-                    button {
+                    if can_raise { button {
                         "data-testid": "raise-{item.id}",
                         onclick: {
                             let id = item.id.clone();
                             move |_| on_raise.call(id.clone())
                         },
                         {tr(lang, T::RaiseProblem)}
-                    }
+                    } }
                 }
                 textarea {
                     class: "note",

@@ -129,6 +129,10 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
     if !marked.photos.contains_key(hash) {
         return Err("the deducted item does not carry the photo".into());
     }
+    // The note the scenario typed (zonepatrol_app::e2e::NOTE, which needs the e2e feature).
+    if marked.note.as_str() != "电缆吊挂不整齐" {
+        return Err(format!("the item's note is {:?}", marked.note.as_str()));
+    }
     let mut problems = Vec::new();
     for id in ids
         .iter()
@@ -158,7 +162,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         return Err(format!("the problem is incomplete: {f:?}"));
     }
     Ok(format!(
-        "patrol {name} with {} zone(s); sheet with one deduction and the photo; problem on zone {} for {} due {}",
+        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}",
         patrol.plan.zones.len(),
         f.zone,
         f.responsible,

@@ -1,0 +1,102 @@
+//! Small summaries of the documents that lists show, kept beside each document in the store
+//! and rewritten in the same atomic batch whenever the document changes. The home screen and
+//! the holder's problem list read these instead of loading every patrol and problem, which
+//! keeps them quick with a year of data on the phone (see `BENCHMARKS.md`).
+
+use automerge::AutoCommit;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use zonepatrol_shared::docs::{self, DocId, Patrol, Problem};
+use zonepatrol_shared::rules::problem::ProblemStatus;
+use zonepatrol_shared::{PatrolKind, Severity};
+
+/// Bump when [`Summary`] changes: the store rebuilds every summary when it opens.
+pub const VERSION: u32 = 1;
+
+/// What a list needs of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Summary {
+    /// A patrol.
+    Patrol(PatrolSummary),
+    /// A problem.
+    Problem(ProblemSummary),
+}
+
+/// A patrol, as the home screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatrolSummary {
+    /// Its leader.
+    pub leader: String,
+    /// Its inspectors.
+    pub inspectors: Vec<String>,
+    /// Its kind.
+    pub kind: PatrolKind,
+    /// The day of the walk.
+    pub date: Option<NaiveDate>,
+    /// How many zones are on it.
+    pub zones: usize,
+    /// Whether it is closed.
+    pub closed: bool,
+}
+
+/// A problem, as the holder's list and the month's evidence see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemSummary {
+    /// The zone.
+    pub zone: String,
+    /// Who must fix it.
+    pub responsible: String,
+    /// What is wrong.
+    pub description: String,
+    /// What must be done.
+    pub measure: String,
+    /// General or major.
+    pub severity: Severity,
+    /// By when.
+    pub deadline: Option<NaiveDate>,
+    /// When it was raised (ms).
+    pub raised_at: i64,
+    /// When it was first rectified (ms).
+    pub rectified_at: Option<i64>,
+    /// Where it stands.
+    pub status: ProblemStatus,
+    /// Thumbnails of its photos.
+    pub thumbs: Vec<String>,
+}
+
+/// The summary of a document, for the kinds that lists show.
+pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
+    let id: DocId = id.parse().ok()?;
+    match id {
+        DocId::Patrol { .. } => {
+            let p: Patrol = docs::read(doc, &id).ok()?;
+            Some(Summary::Patrol(PatrolSummary {
+                leader: p.plan.leader,
+                inspectors: p.plan.inspectors.into_keys().collect(),
+                kind: p.plan.kind,
+                date: p.plan.date.map(|d| d.0),
+                zones: p.plan.zones.len(),
+                closed: p.closed_at.is_some(),
+            }))
+        }
+        DocId::Problem { .. } => {
+            let p: Problem = docs::read(doc, &id).ok()?;
+            let status = p.status();
+            let rectified_at = p.rectifications.values().map(|r| r.at).min();
+            let f = p.finding;
+            Some(Summary::Problem(ProblemSummary {
+                zone: f.zone,
+                responsible: f.responsible,
+                description: f.description.0,
+                measure: f.measure.0,
+                severity: f.severity,
+                deadline: f.deadline.map(|d| d.0),
+                raised_at: f.raised_at,
+                rectified_at,
+                status,
+                thumbs: f.photos.into_values().map(|r| r.thumb).collect(),
+            }))
+        }
+        _ => None,
+    }
+}
