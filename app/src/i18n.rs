@@ -9,6 +9,9 @@ use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::rules::suggest::AssessmentItem;
 use zonepatrol_shared::{PatrolKind, Role, Severity};
 
+use crate::photo::PhotoError;
+use crate::sync::SyncError;
+
 /// A language the app speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum Lang {
@@ -432,6 +435,68 @@ pub fn period(lang: Lang, period: Period) -> String {
     }
 }
 
+/// A photo error in the user's language, with what to do.
+pub fn photo_error(lang: Lang, e: &PhotoError) -> String {
+    const MB: u64 = crate::photo::MB;
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        PhotoError::Read(io) => format!("读不到照片文件（{io}）：请确认文件还在，再选一次"),
+        PhotoError::Empty => "照片文件是空的：请重新选择，或重新拍照".to_owned(),
+        PhotoError::FileTooLarge { bytes, limit } => format!(
+            "照片文件有 {} MB，超过了 {} MB 的上限：请调低分辨率重新拍",
+            bytes.div_ceil(MB),
+            limit / MB
+        ),
+        PhotoError::TooManyPixels {
+            width,
+            height,
+            limit,
+        } => format!(
+            "照片有 {width}×{height} 像素，超过了 {} 百万像素的上限：请调低分辨率重新拍",
+            limit / 1_000_000
+        ),
+        PhotoError::TooMuchMemory { limit } => format!(
+            "打开这张照片需要超过 {} MB 内存：请调低分辨率重新拍",
+            limit / MB
+        ),
+        PhotoError::Format { found } => {
+            format!("这个文件不是能读取的照片（{found}）：请选择 JPEG、PNG 或 WebP 照片")
+        }
+        PhotoError::Truncated => "照片文件不完整（没有保存或复制完）：请重新拍照".to_owned(),
+        PhotoError::Corrupt { why } => format!("照片文件已损坏（{why}）：请重新拍照"),
+        PhotoError::Unsupported { why } => {
+            format!("这张照片用了无法读取的格式（{why}）：请存成普通 JPEG 再试")
+        }
+        PhotoError::Settings(why) => format!("照片设置有误（{why}）"),
+        PhotoError::Store(e) => format!("手机存储出错（{e}）：请清理空间后再试"),
+        PhotoError::Interrupted => "应用正在关闭，照片没有添加：请再添加一次".to_owned(),
+    }
+}
+
+/// A sync or sign-in error in the user's language, with what to do.
+pub fn sync_error(lang: Lang, e: &SyncError) -> String {
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        SyncError::NotSignedIn => "还没有登录：请先登录".to_owned(),
+        SyncError::Offline(why) => {
+            format!("连不上服务器（{why}）：修改已保存在手机上，联网后会自动发送")
+        }
+        SyncError::Unauthorized(why) => {
+            format!("服务器不接受这次登录（{why}）：请检查用户名和密码，或重新登录")
+        }
+        SyncError::Server { status, message } => format!("服务器返回 {status}：{message}"),
+        SyncError::Protocol(why) => format!("看不懂服务器的回答（{why}）：请更新应用，或稍后再试"),
+        SyncError::UnsentChanges(user) => {
+            format!("{user} 在这部手机上还有没发送的修改：请先用 {user} 登录并同步")
+        }
+        SyncError::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
+    }
+}
+
 /// The name of a role.
 pub fn role(lang: Lang, role: Role) -> &'static str {
     let (zh, en) = match role {
@@ -466,6 +531,27 @@ mod tests {
         assert_eq!(Lang::from_code(""), Lang::Zh);
         assert_eq!(patrol_kind(Lang::Zh, PatrolKind::TenDay), "旬督导");
         assert_eq!(severity(Lang::En, Severity::Major), "Major");
+    }
+
+    #[test]
+    fn errors_speak_the_user_s_language_and_say_what_to_do() {
+        let e = PhotoError::Format {
+            found: "a PDF document".into(),
+        };
+        assert!(photo_error(Lang::Zh, &e).contains("请选择 JPEG"));
+        assert_eq!(photo_error(Lang::En, &e), e.to_string());
+        let too_big = PhotoError::FileTooLarge {
+            bytes: 60 * crate::photo::MB,
+            limit: 50 * crate::photo::MB,
+        };
+        assert!(
+            photo_error(Lang::Zh, &too_big).contains("60 MB"),
+            "{}",
+            photo_error(Lang::Zh, &too_big)
+        );
+        let e = SyncError::Unauthorized("wrong password".into());
+        assert!(sync_error(Lang::Zh, &e).contains("请检查用户名和密码"));
+        assert!(sync_error(Lang::En, &e).contains("sign in again"));
     }
 
     #[test]

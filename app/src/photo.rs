@@ -31,7 +31,7 @@ use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, RgbImage};
 
 use crate::store::{PhotoRecord, Repo, StoreError};
 
-const MB: u64 = 1024 * 1024;
+pub(crate) const MB: u64 = 1024 * 1024;
 
 /// Why a photo is [`PhotoError::Corrupt`] when a decoder panicked on it: caught, so the app goes
 /// on (a build with `panic = "abort"` would lose this safety net).

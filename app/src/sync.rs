@@ -79,7 +79,36 @@ pub enum SyncState {
     Failed {
         /// What happened and what to do.
         reason: String,
+        /// What the user should do, for the banner in their language.
+        fix: Fix,
     },
+}
+
+/// What the user should do about a failed sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Sign in (again).
+    SignIn,
+    /// Sign in as this user and sync first.
+    SyncAs(String),
+    /// Free some space on the phone.
+    FreeSpace,
+    /// Update the app, or try again later.
+    UpdateOrRetry,
+}
+
+impl Fix {
+    /// The fix for an error.
+    pub fn of(e: &SyncError) -> Fix {
+        match e {
+            SyncError::NotSignedIn | SyncError::Unauthorized(_) => Fix::SignIn,
+            SyncError::UnsentChanges(user) => Fix::SyncAs(user.clone()),
+            SyncError::Store(_) => Fix::FreeSpace,
+            SyncError::Offline(_) | SyncError::Server { .. } | SyncError::Protocol(_) => {
+                Fix::UpdateOrRetry
+            }
+        }
+    }
 }
 
 /// How much moved in the current or last sync.
@@ -257,6 +286,7 @@ impl SyncClient {
             }),
             Err(e) => self.set_state(SyncState::Failed {
                 reason: e.to_string(),
+                fix: Fix::of(e),
             }),
         }
         result.map(|()| progress)

@@ -127,13 +127,14 @@ fn the_banner_tells_offline_syncing_synced_and_refused_apart() {
         (
             status(
                 SyncState::Failed {
-                    reason: "请重新登录".into(),
+                    reason: "the server does not accept this sign-in any more".into(),
+                    fix: zonepatrol_app::sync::Fix::SignIn,
                 },
                 busy,
             ),
             0,
             "bad",
-            "同步失败: 请重新登录",
+            "同步失败: 请在设置里退出后重新登录",
         ),
         (
             status(
@@ -158,6 +159,10 @@ fn the_banner_tells_offline_syncing_synced_and_refused_apart() {
     assert!(
         html.contains("Offline") && html.contains(r#"role="status""#),
         "{html}"
+    );
+    assert!(
+        html.contains("Sync now"),
+        "a tap on the banner syncs: {html}"
     );
 }
 

@@ -281,7 +281,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                                     session.set(client.repo().session().ok().flatten());
                                     wake.notify_one();
                                 }
-                                Err(e) => error.set(Some(e.to_string())),
+                                Err(e) => error.set(Some(crate::i18n::sync_error(lang(), &e))),
                             }
                         });
                     },
@@ -319,7 +319,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                                     ui.go(Screen::Home);
                                     session.set(None);
                                 }
-                                Err(e) => ui.failed(e.to_string()),
+                                Err(e) => ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved))),
                             }
                         },
                     }
@@ -345,7 +345,12 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 },
             };
             rsx! {
-                SyncBanner { lang: lang_now, status: status(), refused: refused() }
+                SyncBanner {
+                    lang: lang_now,
+                    status: status(),
+                    refused: refused(),
+                    on_tap: move |_| ui.services.peek().wake.notify_one(),
+                }
                 if let Some((ok, text)) = notice {
                     p { class: if ok { "notice ok" } else { "notice bad" }, role: "status",
                         "data-testid": if ok { "saved" } else { "not-saved" }, "{text}" }
@@ -598,7 +603,7 @@ fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
                                 }
                             }
                         }
-                        Err(e) => ui.failed(e.to_string()),
+                        Err(e) => ui.failed(crate::i18n::photo_error((ui.lang)(), &e)),
                     }
                 });
             },
@@ -681,7 +686,7 @@ fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String
                             let mut notice = ui.notice;
                             notice.set(Some((true, format!("✓ {}", tr((ui.lang)(), T::PhotoSaved)))));
                         }
-                        Err(e) => ui.failed(e.to_string()),
+                        Err(e) => ui.failed(crate::i18n::photo_error((ui.lang)(), &e)),
                     }
                 });
             },
@@ -756,7 +761,7 @@ fn FixPage(session: Session, name: String) -> Element {
                     busy.set(false);
                     match result {
                         Ok(mut added) => photos.write().append(&mut added),
-                        Err(e) => ui.failed(e.to_string()),
+                        Err(e) => ui.failed(crate::i18n::photo_error((ui.lang)(), &e)),
                     }
                 });
             },
@@ -785,7 +790,7 @@ fn SettingsPage(session: Session, refused: usize, on_sign_out: EventHandler<()>)
                 let mut lang = ui.lang;
                 lang.set(l);
                 if let Err(e) = ui.repo().set_preference(LANG, l.code()) {
-                    ui.failed(e.to_string());
+                    ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved)));
                 }
             },
             on_quarantine: move |_| ui.go(Screen::Quarantine),
@@ -806,7 +811,7 @@ fn QuarantinePage(on_change: EventHandler<()>) -> Element {
             items,
             on_dismiss: move |key| {
                 if let Err(e) = ui.repo().dismiss(key) {
-                    ui.failed(e.to_string());
+                    ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved)));
                 }
                 let mut revision = ui.revision;
                 *revision.write() += 1;
@@ -960,7 +965,7 @@ fn CleanupPage(session: Session) -> Element {
                     match result {
                         Ok(mut added) if is_after => after.write().append(&mut added),
                         Ok(mut added) => before.write().append(&mut added),
-                        Err(e) => ui.failed(e.to_string()),
+                        Err(e) => ui.failed(crate::i18n::photo_error((ui.lang)(), &e)),
                     }
                 });
             },

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use dioxus::prelude::*;
 
 use crate::i18n::{Lang, T, tr};
-use crate::sync::{SyncState, SyncStatus};
+use crate::sync::{Fix, SyncState, SyncStatus};
 
 /// How the banner looks: a CSS class and the line of text.
 pub fn status_line(
@@ -39,7 +39,18 @@ pub fn status_line(
             ("ok", format!("{} {when}", tr(lang, T::SyncedAt)))
         }
         SyncState::Offline { .. } => ("offline", tr(lang, T::Offline).to_owned()),
-        SyncState::Failed { reason } => ("bad", format!("{}: {reason}", tr(lang, T::SyncFailed))),
+        SyncState::Failed { reason, fix } => {
+            let what = match (lang, fix) {
+                (Lang::En, _) => reason.clone(),
+                (Lang::Zh, Fix::SignIn) => "请在设置里退出后重新登录".to_owned(),
+                (Lang::Zh, Fix::SyncAs(user)) => format!("请先用 {user} 登录并同步"),
+                (Lang::Zh, Fix::FreeSpace) => "手机存储出错，请清理空间后重启应用".to_owned(),
+                (Lang::Zh, Fix::UpdateOrRetry) => {
+                    "服务器的回答有误，请更新应用或稍后再试".to_owned()
+                }
+            };
+            ("bad", format!("{}: {what}", tr(lang, T::SyncFailed)))
+        }
     };
     if refused > 0 {
         line.0 = "bad";
@@ -48,11 +59,23 @@ pub fn status_line(
     line
 }
 
-/// The banner at the top of every screen.
+/// The banner at the top of every screen; a tap on it syncs now.
 #[component]
-pub fn SyncBanner(lang: Lang, status: SyncStatus, refused: usize) -> Element {
+pub fn SyncBanner(
+    lang: Lang,
+    status: SyncStatus,
+    refused: usize,
+    #[props(default)] on_tap: EventHandler<()>,
+) -> Element {
     let (class, text) = status_line(lang, &status, refused, chrono_tz::Asia::Shanghai);
+    let busy = status.state == SyncState::Syncing;
     rsx! {
-        div { class: "banner {class}", role: "status", "data-testid": "sync-banner", "{text}" }
+        div { class: "banner {class}", role: "status", "data-testid": "sync-banner",
+            onclick: move |_| on_tap.call(()),
+            span { "{text}" }
+            if !busy {
+                span { class: "sync-now", "aria-label": tr(lang, T::SyncNow), "{tr(lang, T::SyncNow)}" }
+            }
+        }
     }
 }

@@ -24,6 +24,8 @@ button:disabled { opacity: 0.5; }
 .error { color: var(--bad); font-weight: 600; margin: 12px 0; }
 .banner { position: sticky; top: 0; z-index: 5; padding: 10px 14px; margin: -12px -14px 12px;
   font-size: 18px; border-bottom: 2px solid var(--line); background: var(--panel); }
+.banner { display: flex; justify-content: space-between; align-items: center; gap: 8px; min-height: 48px; }
+.sync-now { white-space: nowrap; color: var(--text); font-weight: 600; }
 .banner.ok { color: var(--ok); } .banner.busy { color: var(--accent); }
 .banner.offline { color: var(--dim); } .banner.bad { color: var(--bad); }
 .item { background: var(--panel); border-radius: 12px; padding: 12px; margin: 10px 0; }
