@@ -162,6 +162,8 @@ async fn shot(s: &Scenario, name: &str) -> Result<(), String> {
 
 /// The note the scenario writes on the deducted item; the check looks for it on the server.
 pub const NOTE: &str = "电缆吊挂不整齐";
+/// What the holder writes about the fix.
+pub const FIX: &str = "已按标准重新吊挂";
 
 /// Waits until a check on the device's store holds (30 s at most).
 async fn wait_for(
@@ -181,6 +183,48 @@ async fn wait_for(
 async fn step(what: &str, script: &str) -> Result<serde_json::Value, String> {
     println!("e2e: {what}");
     js(script).await.map_err(|e| format!("{what}: {e}"))
+}
+
+/// Waits for a sync that started after the last edit to finish with nothing left to send:
+/// documents and photos are on the server.
+async fn synced(services: &Services) -> Result<(), String> {
+    // Everything must reach the server, documents and photos: wait for a sync that started
+    // after the last edit to finish with nothing left to send.
+    println!("e2e: sync");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    let mut status = services.client.status();
+    loop {
+        let asked = crate::store::now_millis();
+        services.wake.notify_one();
+        let done = tokio::time::timeout_at(deadline, async {
+            loop {
+                if status.changed().await.is_err() {
+                    return false;
+                }
+                let state = status.borrow_and_update().state.clone();
+                if let crate::sync::SyncState::Done { at } = state
+                    && at >= asked
+                {
+                    return true;
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
+        let repo = &services.repo;
+        let unsent = repo.has_unsent().map_err(|e| e.to_string())?;
+        let photos = repo.outbox().map_err(|e| e.to_string())?.len();
+        if done && !unsent && photos == 0 {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "not synced after 3 minutes: unsent documents {unsent}, photos {photos}, state {:?}",
+                status.borrow().state
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
@@ -207,12 +251,16 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     shot(s, "01-sign-in").await?;
     step("sign in", "return click('[data-testid=sign-in]');").await?;
     step("the first sync brings the branch's zones",
-        "await find('[data-testid=go-0]'); return waitText('[data-testid=sync-banner]', '已同步', 60000);",
+        "await find('[data-testid=go-start-patrol]'); return waitText('[data-testid=sync-banner]', '已同步', 60000);",
     )
     .await?;
     shot(s, "02-home").await?;
 
-    step("start a patrol", "return click('[data-testid=go-0]');").await?;
+    step(
+        "start a patrol",
+        "return click('[data-testid=go-start-patrol]');",
+    )
+    .await?;
     step(
         "the start screen",
         "return find('[data-testid=start]').then(() => true);",
@@ -305,42 +353,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     .await?;
     shot(s, "07-problem-raised").await?;
 
-    // Everything must reach the server, documents and photos: wait for a sync that started
-    // after the last edit to finish with nothing left to send.
-    println!("e2e: sync");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
-    let mut status = services.client.status();
-    loop {
-        let asked = crate::store::now_millis();
-        services.wake.notify_one();
-        let done = tokio::time::timeout_at(deadline, async {
-            loop {
-                if status.changed().await.is_err() {
-                    return false;
-                }
-                let state = status.borrow_and_update().state.clone();
-                if let crate::sync::SyncState::Done { at } = state
-                    && at >= asked
-                {
-                    return true;
-                }
-            }
-        })
-        .await
-        .unwrap_or(false);
-        let repo = &services.repo;
-        let unsent = repo.has_unsent().map_err(|e| e.to_string())?;
-        let photos = repo.outbox().map_err(|e| e.to_string())?.len();
-        if done && !unsent && photos == 0 {
-            break;
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(format!(
-                "not synced after 3 minutes: unsent documents {unsent}, photos {photos}, state {:?}",
-                status.borrow().state
-            ));
-        }
-    }
+    synced(services).await?;
     step("back to the zones", "return click('.back');").await?;
     step(
         "the banner says synced",
@@ -348,6 +361,99 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     )
     .await?;
     shot(s, "08-synced").await?;
+    step(
+        "home lists the patrol",
+        "await click('.back'); await find('[data-testid^=patrol-]'); return waitText('main', '进行中');",
+    )
+    .await?;
+    shot(s, "09-home-with-patrol").await?;
+    step(
+        "settings in English",
+        "await click('[data-testid=go-settings]'); await click('[data-testid=lang-en]'); return waitText('main', 'Language');",
+    )
+    .await?;
+    shot(s, "10-settings-english").await?;
+    step(
+        "back to Chinese",
+        "await click('[data-testid=lang-zh-CN]'); return waitText('main', '语言');",
+    )
+    .await?;
+    check_refused(services)?;
+
+    // The zone holder the problem was assigned to, on the same phone.
+    let mut holder = String::new();
+    for id in services
+        .repo
+        .ids_with_prefix("problem:")
+        .map_err(|e| e.to_string())?
+    {
+        let doc_id = id
+            .parse()
+            .map_err(|e: zonepatrol_shared::docs::DocIdError| e.to_string())?;
+        let problem: Option<zonepatrol_shared::docs::Problem> =
+            services.repo.read(&doc_id).map_err(|e| e.to_string())?;
+        if let Some(p) = problem {
+            holder = p.finding.responsible;
+        }
+    }
+    if holder.is_empty() {
+        return Err("the raised problem is not on the phone".into());
+    }
+    step(
+        "sign out",
+        "await click('[data-testid=sign-out]'); return find('[data-testid=sign-in]').then(() => true);",
+    )
+    .await?;
+    step(
+        "sign in as the zone holder",
+        &format!(
+            "await type('#server', {}); await type('#user', {}); await type('#password', {}); await click('[data-testid=sign-in]'); await find('[data-testid=go-problems]'); return waitText('[data-testid=sync-banner]', '已同步', 60000);",
+            lit(&s.server),
+            lit(&holder),
+            lit(&s.password)
+        ),
+    )
+    .await?;
+    shot(s, "11-holder-home").await?;
+    step(
+        "the holder's problems",
+        "await click('[data-testid=go-problems]'); await find('[data-testid^=problem-]'); return waitText('main', '待整改');",
+    )
+    .await?;
+    shot(s, "12-holder-problems").await?;
+    step(
+        "record the fix with an after-photo",
+        &format!(
+            "await click('[data-testid^=problem-]'); await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); return waitText('main', '照片 1', 60000);",
+            lit(FIX),
+            lit(&photo)
+        ),
+    )
+    .await?;
+    shot(s, "13-record-fix").await?;
+    step(
+        "submit the fix",
+        "await click('[data-testid=submit-fix]'); return waitText('[data-testid=saved]', '已登记整改');",
+    )
+    .await?;
+    step(
+        "the monthly self-score",
+        "await click('.back'); await click('[data-testid=go-self-score]'); await click('[data-testid^=month-]'); await click('[data-testid=down-safety]'); return waitText('[data-testid=value-safety]', '9.5');",
+    )
+    .await?;
+    shot(s, "14-self-score").await?;
+    step(
+        "submit the self-score",
+        "await click('[data-testid=submit-scores]'); return waitText('[data-testid=saved]', '已保存评分');",
+    )
+    .await?;
+    synced(services).await?;
+    shot(s, "15-holder-synced").await?;
+    check_refused(services)?;
+    Ok(())
+}
+
+fn check_refused(services: &Services) -> Result<(), String> {
     let refused = services.repo.quarantine().map_err(|e| e.to_string())?;
     if !refused.is_empty() {
         return Err(format!("the server refused edits: {refused:?}"));

@@ -249,6 +249,8 @@ const ACTOR: &[u8] = b"actor";
 /// In the `docs` tree, so that it moves in the same atomic batch as the documents it covers.
 const CURSOR: &[u8] = b"m\0cursor";
 const SESSION: &[u8] = b"session";
+/// The session of whoever signed out last.
+const LAST_SESSION: &[u8] = b"last session";
 /// The version of the summaries kept (see [`crate::index::VERSION`]).
 const INDEX: &[u8] = b"index";
 
@@ -863,8 +865,8 @@ impl Repo {
     /// Records a sign-in. A different user than before gets a new actor and starts the
     /// cursor again, since they may read other documents.
     pub fn set_session(&self, session: &Session) -> Result<(), StoreError> {
-        let before = self.session()?;
-        if before.as_ref().map(|s| &s.user) != Some(&session.user) {
+        let before = self.last_user()?;
+        if before.as_ref() != Some(&session.user) {
             self.new_actor()?;
             // The new user starts from nothing they may not read: another inspector's sheets
             // and other branches' records leave the phone.
@@ -890,11 +892,25 @@ impl Repo {
         Ok(())
     }
 
-    /// Forgets the session (sign out); documents stay.
+    /// Forgets the session (sign out); documents stay, and so does who signed out, so that
+    /// the next user cannot sign in over their unsent work.
     pub fn clear_session(&self) -> Result<(), StoreError> {
-        self.meta.remove(SESSION)?;
+        if let Some(session) = self.meta.remove(SESSION)? {
+            self.meta.insert(LAST_SESSION, session)?;
+        }
         self.db.flush()?;
         Ok(())
+    }
+
+    /// The user signed in now, or the one who signed out last.
+    pub fn last_user(&self) -> Result<Option<Actor>, StoreError> {
+        if let Some(session) = self.session()? {
+            return Ok(Some(session.user));
+        }
+        self.meta
+            .get(LAST_SESSION)?
+            .map(|v| decode::<Session>(LAST_SESSION, &v).map(|s| s.user))
+            .transpose()
     }
 
     /// A document's heads and acknowledged heads, for tests and diagnostics.

@@ -209,11 +209,11 @@ impl SyncClient {
         password: &str,
         device: &str,
     ) -> Result<Actor, SyncError> {
-        if let Some(old) = self.repo.session()?
-            && old.user.user != user
+        if let Some(old) = self.repo.last_user()?
+            && old.user != user
             && self.repo.has_unsent()?
         {
-            return Err(SyncError::UnsentChanges(old.user.user));
+            return Err(SyncError::UnsentChanges(old.user));
         }
         let server = server.trim_end_matches('/').to_owned();
         let body = LoginRequest {

@@ -580,3 +580,32 @@ fn a_deduction_is_counted_at_most_a_thousand_times() {
         zonepatrol_app::walk::MAX_COUNT
     );
 }
+
+#[tokio::test]
+async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
+    let (_dir, repo) = device();
+    repo.set_session(&zonepatrol_app::store::Session {
+        server: "http://127.0.0.1:9".into(),
+        token: "t".into(),
+        user: sec(),
+    })
+    .expect("session");
+    field::start_patrol(&repo, &sec(), &input(&["z1"])).expect("unsent work");
+    repo.clear_session().expect("sign out");
+    assert_eq!(repo.last_user().expect("last user"), Some(sec()));
+    zonepatrol_app::sync::install_crypto();
+    let client = zonepatrol_app::sync::SyncClient::new(repo.clone()).expect("client");
+    let refused = client
+        .login("http://127.0.0.1:9", "h2", "pw", "test")
+        .await
+        .expect_err("another user");
+    assert!(
+        matches!(&refused, zonepatrol_app::sync::SyncError::UnsentChanges(u) if u == "sec"),
+        "{refused}"
+    );
+    assert_eq!(
+        field::my_patrols(&repo, &sec()).expect("patrols").len(),
+        1,
+        "the work is still there"
+    );
+}

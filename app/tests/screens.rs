@@ -317,6 +317,22 @@ fn home_puts_each_role_s_main_action_first() {
             .all(|a| a.1 != Go::StartPatrol)
     );
     assert!(actions(Role::Admin).iter().any(|a| a.1 == Go::Settings));
+    assert!(actions(Role::ZoneHolder).contains(&(T::SelfScore, Go::SelfScore)));
+    assert_eq!(actions(Role::TeamLeader)[0], (T::LogCleanup, Go::Cleanup));
+    assert!(actions(Role::Secretary).contains(&(T::MonthlyAssessment, Go::Assess)));
+    assert_eq!(actions(Role::Manager)[0], (T::Rankings, Go::Rankings));
+    for role in [
+        Role::Secretary,
+        Role::Inspector,
+        Role::ZoneHolder,
+        Role::TeamLeader,
+        Role::Manager,
+    ] {
+        assert!(
+            actions(role).contains(&(T::Rankings, Go::Rankings)),
+            "{role:?}"
+        );
+    }
 
     let html = render(|| {
         rsx! { Home { lang: Lang::Zh, user: "h1", role: Role::ZoneHolder, patrols: vec![], problems: 3, overdue: 1, on_go: |_| {} } }
@@ -324,7 +340,7 @@ fn home_puts_each_role_s_main_action_first() {
     assert!(html.contains("责任区负责人"), "{html}");
     let first = html.find("class=\"primary\"").expect("a main action");
     assert!(
-        html[first..].starts_with("class=\"primary\" data-testid=\"go-0\">我的整改"),
+        html[first..].starts_with("class=\"primary\" data-testid=\"go-problems\">我的整改"),
         "{html}"
     );
     assert!(html.contains("1 已超期"), "{html}");

@@ -33,17 +33,52 @@ pub enum Go {
 /// The actions of a role, the main one first.
 pub fn actions(role: Role) -> Vec<(T, Go)> {
     let mut out = match role {
-        Role::Secretary | Role::Inspector | Role::Manager => {
-            vec![
-                (T::StartPatrol, Go::StartPatrol),
-                (T::MyProblems, Go::Problems),
-            ]
-        }
-        Role::ZoneHolder | Role::TeamLeader => vec![(T::MyProblems, Go::Problems)],
-        Role::Admin => Vec::new(),
+        Role::Secretary => vec![
+            (T::StartPatrol, Go::StartPatrol),
+            (T::MonthlyAssessment, Go::Assess),
+            (T::MyProblems, Go::Problems),
+            (T::Rankings, Go::Rankings),
+        ],
+        Role::Inspector => vec![
+            (T::StartPatrol, Go::StartPatrol),
+            (T::MyProblems, Go::Problems),
+            (T::Rankings, Go::Rankings),
+        ],
+        Role::ZoneHolder => vec![
+            (T::MyProblems, Go::Problems),
+            (T::SelfScore, Go::SelfScore),
+            (T::Rankings, Go::Rankings),
+        ],
+        Role::TeamLeader => vec![
+            (T::LogCleanup, Go::Cleanup),
+            (T::MyProblems, Go::Problems),
+            (T::Rankings, Go::Rankings),
+        ],
+        Role::Manager => vec![
+            (T::Rankings, Go::Rankings),
+            (T::StartPatrol, Go::StartPatrol),
+        ],
+        Role::Admin => vec![(T::Rankings, Go::Rankings)],
     };
     out.push((T::Settings, Go::Settings));
     out
+}
+
+impl Go {
+    /// A stable name, for the end-to-end script.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Go::StartPatrol => "start-patrol",
+            Go::Patrol(_) => "patrol",
+            Go::Problems => "problems",
+            Go::Settings => "settings",
+            Go::Quarantine => "quarantine",
+            Go::SelfScore => "self-score",
+            Go::Assess => "assess",
+            Go::Cleanup => "cleanup",
+            Go::Rankings => "rankings",
+        }
+    }
 }
 
 /// The home screen.
@@ -65,7 +100,7 @@ pub fn Home(
             button {
                 key: "{i}",
                 class: if i == 0 { "primary" } else { "wide" },
-                "data-testid": "go-{i}",
+                "data-testid": "go-{go.name()}",
                 onclick: move |_| on_go.call(go.clone()),
                 {tr(lang, label)}
                 if label == T::MyProblems && problems > 0 {

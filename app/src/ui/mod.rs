@@ -332,7 +332,8 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                     zone,
                     month,
                 } => {
-                    rsx! { MonthZonePage { session: me, assess, zone, month } }
+                    let key = format!("{assess}/{zone}/{month}");
+                    rsx! { MonthZonePage { key: "{key}", session: me, assess, zone, month } }
                 }
                 Screen::Cleanup => rsx! { CleanupPage { session: me } },
                 Screen::Rankings(branch) => rsx! { RankingsPage { session: me, branch } },

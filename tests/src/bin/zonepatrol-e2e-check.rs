@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use zonepatrol_app::photo::{PhotoSettings, process, read_file};
 use zonepatrol_app::store::Repo;
 use zonepatrol_app::sync::{SyncClient, install_crypto};
-use zonepatrol_shared::docs::{DocId, Patrol, Problem, Sheet};
+use zonepatrol_shared::docs::{Assessment, DocId, Patrol, Problem, Sheet};
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -153,6 +153,38 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         ));
     };
     let f = &problem.finding;
+    // The holder's fix, with the after-photo, and their self-score of the zone this month.
+    let fix = problem
+        .rectifications
+        .values()
+        .find(|r| r.by == f.responsible)
+        .ok_or("the responsible member's fix did not arrive")?;
+    if fix.note.as_str() != "已按标准重新吊挂" || !fix.photos.contains_key(hash) {
+        return Err(format!("the fix is incomplete: {fix:?}"));
+    }
+    let month = zonepatrol_shared::rules::period::Period::containing(
+        zonepatrol_shared::rules::period::PeriodKind::Month,
+        zonepatrol_shared::rules::period::MineClock::default()
+            .date_of_millis(zonepatrol_app::store::now_millis())
+            .ok_or("no date")?,
+    );
+    let mut self_scored = None;
+    for id in ids
+        .iter()
+        .filter(|i| i.starts_with(&format!("assessment:{branch}:")))
+    {
+        let a: Assessment = repo
+            .read(&parse(id)?)
+            .map_err(|e| e.to_string())?
+            .ok_or("assessment vanished")?;
+        if a.self_score.by == f.responsible && id.ends_with(&format!(":{month}")) {
+            self_scored = a.self_score.total();
+        }
+    }
+    let self_total = self_scored.ok_or("the holder's self-score did not arrive")?;
+    if self_total != "99.5".parse().map_err(|_| "points")? {
+        return Err(format!("the self-score total is {self_total}, not 99.5"));
+    }
     if f.description.0.is_empty()
         || f.responsible.is_empty()
         || f.deadline.is_none()
@@ -162,7 +194,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         return Err(format!("the problem is incomplete: {f:?}"));
     }
     Ok(format!(
-        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}",
+        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, fixed with the after-photo; self-score {self_total} for {month}",
         patrol.plan.zones.len(),
         f.zone,
         f.responsible,
