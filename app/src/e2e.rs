@@ -407,7 +407,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     step(
         "sign in as the zone holder",
         &format!(
-            "await type('#server', {}); await type('#user', {}); await type('#password', {}); await click('[data-testid=sign-in]'); await find('[data-testid=go-problems]'); return waitText('[data-testid=sync-banner]', '已同步', 60000);",
+            "await type('#server', {}); await type('#user', {}); await type('#password', {}); await click('[data-testid=sign-in]'); await waitText('[data-testid=sync-banner]', '已同步', 60000); return waitText('[data-testid=go-problems]', '1');",
             lit(&s.server),
             lit(&holder),
             lit(&s.password)

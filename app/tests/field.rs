@@ -609,3 +609,31 @@ async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
         "the work is still there"
     );
 }
+
+#[test]
+fn home_counts_the_holder_s_open_problems() {
+    let (_dir, repo) = device();
+    let today = field::today(&Default::default());
+    let deadline = today.checked_add_days(Days::new(3));
+    field::raise_problem(&repo, &sec(), &problem("电缆掉落", deadline), today).expect("raise");
+    repo.set_session(&zonepatrol_app::store::Session {
+        server: "http://127.0.0.1:9".into(),
+        token: "t".into(),
+        user: holder(),
+    })
+    .expect("session");
+    zonepatrol_app::sync::install_crypto();
+    let client = zonepatrol_app::sync::SyncClient::new(repo.clone()).expect("client");
+    let services = zonepatrol_app::ui::Services {
+        repo,
+        client: Arc::new(client),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    let mut dom = dioxus::prelude::VirtualDom::new(zonepatrol_app::App).with_root_context(services);
+    dom.rebuild_in_place();
+    let html = dioxus_ssr::render(&dom);
+    assert!(
+        html.contains("我的整改<span class=\"badge\">1</span>"),
+        "{html}"
+    );
+}

@@ -105,7 +105,7 @@ pub fn Home(
                 {tr(lang, label)}
                 if label == T::MyProblems && problems > 0 {
                     span { class: if overdue > 0 { "badge bad" } else { "badge" },
-                        " {problems}"
+                        "{problems}"
                         if overdue > 0 { " · {overdue} {tr(lang, T::Overdue)}" }
                     }
                 }

@@ -56,8 +56,9 @@ button.row { display: flex; flex-direction: column; align-items: flex-start; wid
 .row-sub { font-size: 17px; font-weight: 400; color: var(--dim); }
 button.row.closed { opacity: 0.6; }
 button.row.overdue { border-color: var(--bad); }
-.badge { color: var(--accent); }
-.badge.bad { color: var(--bad); }
+.badge { display: inline-block; margin-left: 8px; padding: 0 10px; border-radius: 999px;
+  background: #000; color: var(--accent); }
+.badge.bad { background: var(--bad); color: #fff; }
 .notice { position: sticky; top: 50px; z-index: 4; margin: 0 0 8px; padding: 8px 12px;
   border-radius: 8px; background: #10301f; color: var(--ok); font-weight: 600; }
 .notice.bad { background: #3a1010; color: var(--bad); }
