@@ -466,6 +466,9 @@ pub fn close_patrol(repo: &Repo, me: &Actor, name: &str) -> Result<(), FieldErro
     if p.plan.leader != me.user {
         return Err(FieldError::Input(T::OnlyLeaderCloses));
     }
+    if let Some(day) = p.plan.date {
+        check_unlocked(repo, &me.branch, day.0, day.0)?;
+    }
     repo.edit::<Patrol, _>(&patrol_id(me, name), |p| {
         p.closed_at.get_or_insert(now_millis());
     })?;

@@ -184,6 +184,12 @@ pub enum T {
     OnlyInspectorsScore,
     OnlyInspectorsRaise,
     OtherBranchPlacard,
+    FixSignIn,
+    FixFreeSpace,
+    FixUpdate,
+    FixSyncAs,
+    ChooseCleanupDay,
+    PhotoAdded,
 }
 
 /// The text of a key in a language.
@@ -371,6 +377,24 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::OtherBranchPlacard => (
             "这是其他支部的责任区牌",
             "That placard belongs to another branch",
+        ),
+        T::FixSignIn => (
+            "请在设置里退出后重新登录",
+            "sign out in Settings and sign in again",
+        ),
+        T::FixFreeSpace => (
+            "手机存储出错，请清理空间后重启应用",
+            "the phone's storage failed: free some space and restart the app",
+        ),
+        T::FixUpdate => (
+            "服务器的回答有误，请更新应用或稍后再试",
+            "the server's answer could not be used: update the app or try again later",
+        ),
+        T::FixSyncAs => ("请先用这个账号登录并同步：", "sign in and sync first as"),
+        T::ChooseCleanupDay => ("请选择清理日期", "Choose the day of the cleanup"),
+        T::PhotoAdded => (
+            "照片已添加，提交后一起保存",
+            "Photo added: it is saved when you submit",
         ),
     };
     match lang {

@@ -276,7 +276,7 @@ pub fn check_cleanup(input: &CleanupInput) -> Result<(), FieldError> {
         return Err(FieldError::Input(T::ChooseZone));
     }
     if input.date.is_none() {
-        return Err(FieldError::Input(T::ChooseDay));
+        return Err(FieldError::Input(T::ChooseCleanupDay));
     }
     if input.person_times == 0 || input.person_times > 100_000 {
         return Err(FieldError::Input(T::PersonTimesRange));

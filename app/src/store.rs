@@ -251,6 +251,8 @@ const CURSOR: &[u8] = b"m\0cursor";
 const SESSION: &[u8] = b"session";
 /// The session of whoever signed out last.
 const LAST_SESSION: &[u8] = b"last session";
+/// When the last sync finished.
+const LAST_SYNCED: &[u8] = b"last synced";
 /// The version of the summaries kept (see [`crate::index::VERSION`]).
 const INDEX: &[u8] = b"index";
 
@@ -886,6 +888,9 @@ impl Repo {
                 }
             }
             self.docs.apply_batch(batch)?;
+            // The previous user's refused edits and sync time are theirs, not the new user's.
+            self.quarantine.clear()?;
+            self.meta.remove(LAST_SYNCED)?;
         }
         self.meta.insert(SESSION, encode(session))?;
         self.db.flush()?;
@@ -895,9 +900,38 @@ impl Repo {
     /// Forgets the session (sign out); documents stay, and so does who signed out, so that
     /// the next user cannot sign in over their unsent work.
     pub fn clear_session(&self) -> Result<(), StoreError> {
-        if let Some(session) = self.meta.remove(SESSION)? {
-            self.meta.insert(LAST_SESSION, session)?;
+        if let Some(bytes) = self.meta.remove(SESSION)? {
+            // Who signed out, and where; never their token.
+            let mut session: Session = decode(SESSION, &bytes)?;
+            session.token.clear();
+            self.meta.insert(LAST_SESSION, encode(&session))?;
         }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The server address last used, for the sign-in form.
+    pub fn last_server(&self) -> Result<Option<String>, StoreError> {
+        if let Some(session) = self.session()? {
+            return Ok(Some(session.server));
+        }
+        self.meta
+            .get(LAST_SESSION)?
+            .map(|v| decode::<Session>(LAST_SESSION, &v).map(|s| s.server))
+            .transpose()
+    }
+
+    /// When the last sync finished (ms), if ever.
+    pub fn last_synced(&self) -> Result<Option<i64>, StoreError> {
+        self.meta
+            .get(LAST_SYNCED)?
+            .map(|v| decode(LAST_SYNCED, &v))
+            .transpose()
+    }
+
+    /// Notes when a sync finished.
+    pub fn set_last_synced(&self, at: i64) -> Result<(), StoreError> {
+        self.meta.insert(LAST_SYNCED, encode(&at))?;
         self.db.flush()?;
         Ok(())
     }

@@ -183,12 +183,39 @@ impl SyncClient {
         let http = builder
             .build()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        // The banner shows the last sync's time from the start, not "never synced".
+        let state = match repo.last_synced()? {
+            Some(at) => SyncState::Done { at },
+            None => SyncState::Idle,
+        };
         Ok(SyncClient {
             repo,
             http,
-            status: watch::Sender::new(SyncStatus::default()),
+            status: watch::Sender::new(SyncStatus {
+                state,
+                ..SyncStatus::default()
+            }),
             push_budget: 4 * 1024 * 1024,
         })
+    }
+
+    /// Signs out: the server revokes the token (when it can be reached), and the phone
+    /// forgets the session. Documents and unsent work stay.
+    pub async fn logout(&self) -> Result<(), SyncError> {
+        if let Some(session) = self.repo.session()? {
+            let url = format!("{}/v1/logout", session.server);
+            // Offline underground: the phone forgets the token anyway.
+            let _ = self
+                .http
+                .post(url)
+                .bearer_auth(&session.token)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+        }
+        self.repo.clear_session()?;
+        self.set_state(SyncState::Idle);
+        Ok(())
     }
 
     /// The repository.
@@ -278,9 +305,12 @@ impl SyncClient {
         let result = self.sync_inner().await;
         let progress = self.status.borrow().progress;
         match &result {
-            Ok(()) => self.set_state(SyncState::Done {
-                at: crate::store::now_millis(),
-            }),
+            Ok(()) => {
+                let at = crate::store::now_millis();
+                // Only for the banner after a restart: a failure to note it loses nothing.
+                let _ = self.repo.set_last_synced(at);
+                self.set_state(SyncState::Done { at });
+            }
             Err(e @ SyncError::Offline(_)) => self.set_state(SyncState::Offline {
                 reason: e.to_string(),
             }),

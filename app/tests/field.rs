@@ -121,6 +121,21 @@ fn photo(repo: &Repo) -> PhotoRecord {
     repo.add_photo(&processed).expect("store photo")
 }
 
+/// Opens a store again in the same process. sled lets go of its file lock from its flusher
+/// thread shortly after the last handle is dropped, so the first tries may find it held.
+fn reopen(path: &std::path::Path) -> Repo {
+    for _ in 0..50 {
+        match Repo::open(path) {
+            Ok(repo) => return repo,
+            Err(e) if e.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("reopen: {e}"),
+        }
+    }
+    panic!("the store stayed locked")
+}
+
 fn input_error(result: Result<impl std::fmt::Debug, FieldError>) -> T {
     match result {
         Err(FieldError::Input(t)) => t,
@@ -248,7 +263,7 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
         (name, record.hash)
         // The store is dropped here without any further call, as when the app is killed.
     };
-    let repo = Repo::open(dir.path()).expect("reopen");
+    let repo = reopen(dir.path());
     let sheet: Sheet = repo
         .read(&field::sheet_id(&me, &name))
         .expect("read")
@@ -635,5 +650,44 @@ fn home_counts_the_holder_s_open_problems() {
     assert!(
         html.contains("我的整改<span class=\"badge\">1</span>"),
         "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_last_sync_time_survives_a_restart_and_signing_out_forgets_the_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    zonepatrol_app::sync::install_crypto();
+    {
+        let repo = Arc::new(Repo::open(dir.path()).expect("open"));
+        repo.set_session(&zonepatrol_app::store::Session {
+            server: "http://127.0.0.1:9".into(),
+            token: "secret-token".into(),
+            user: sec(),
+        })
+        .expect("session");
+        repo.set_last_synced(1_795_134_600_000).expect("synced");
+    }
+    let repo = Arc::new(reopen(dir.path()));
+    let client = zonepatrol_app::sync::SyncClient::new(repo.clone()).expect("client");
+    assert_eq!(
+        client.status().borrow().state,
+        zonepatrol_app::sync::SyncState::Done {
+            at: 1_795_134_600_000
+        },
+        "the banner starts from the last sync, not from 'never'"
+    );
+    // The server cannot be reached (port 9): the phone signs out anyway.
+    client.logout().await.expect("logout");
+    assert_eq!(repo.session().expect("session"), None);
+    assert_eq!(
+        repo.last_server().expect("server").as_deref(),
+        Some("http://127.0.0.1:9")
+    );
+    assert!(
+        client
+            .login("http://127.0.0.1:9", "h2", "pw", "t")
+            .await
+            .is_err(),
+        "offline"
     );
 }

@@ -262,7 +262,7 @@ fn a_team_leader_logs_a_cleanup_with_work_items() {
                 date: None,
                 ..good.clone()
             },
-            T::ChooseDay,
+            T::ChooseCleanupDay,
         ),
         (
             CleanupInput {

@@ -42,6 +42,7 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
         Role::Inspector => vec![
             (T::StartPatrol, Go::StartPatrol),
             (T::MyProblems, Go::Problems),
+            (T::SelfScore, Go::SelfScore),
             (T::Rankings, Go::Rankings),
         ],
         Role::ZoneHolder => vec![
@@ -52,6 +53,7 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
         Role::TeamLeader => vec![
             (T::LogCleanup, Go::Cleanup),
             (T::MyProblems, Go::Problems),
+            (T::SelfScore, Go::SelfScore),
             (T::Rankings, Go::Rankings),
         ],
         Role::Manager => vec![

@@ -263,7 +263,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
             rsx! {
                 LoginForm {
                     lang: lang_now,
-                    server: String::new(),
+                    server: services.repo.last_server().ok().flatten().unwrap_or_default(),
                     error: error(),
                     busy: busy(),
                     on_submit: move |input: login::LoginInput| {
@@ -313,14 +313,16 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                         session: me,
                         refused: refused(),
                         on_sign_out: move |_| {
-                            let repo = ui.repo();
-                            match repo.clear_session() {
-                                Ok(()) => {
-                                    ui.go(Screen::Home);
-                                    session.set(None);
+                            let client = ui.services.peek().client.clone();
+                            spawn(async move {
+                                match client.logout().await {
+                                    Ok(()) => {
+                                        ui.go(Screen::Home);
+                                        session.set(None);
+                                    }
+                                    Err(e) => ui.failed(crate::i18n::sync_error((ui.lang)(), &e)),
                                 }
-                                Err(e) => ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved))),
-                            }
+                            });
                         },
                     }
                 },
@@ -510,11 +512,12 @@ fn PatrolPage(session: Session, patrol: String) -> Element {
                     scanning.set(false);
                     let lang = (ui.lang)();
                     match found {
-                        Some(code) => match field::zone_from_code(&code, &branch, &rows) {
+                        Ok(Some(code)) => match field::zone_from_code(&code, &branch, &rows) {
                             Ok(zone) => ui.go(Screen::Zone { patrol, zone }),
                             Err(t) => ui.failed(format!("{}: {code}", tr(lang, t))),
                         },
-                        None => ui.failed(tr(lang, T::NoCodeFound).to_owned()),
+                        Ok(None) => ui.failed(tr(lang, T::NoCodeFound).to_owned()),
+                        Err(e) => ui.failed(crate::i18n::photo_error(lang, &e)),
                     }
                 });
             },
@@ -529,20 +532,21 @@ fn PatrolPage(session: Session, patrol: String) -> Element {
     }
 }
 
-/// Reads the QR code in a photo of a placard, off the UI thread.
-async fn scan(picked: Vec<Picked>) -> Option<String> {
-    let first = picked.into_iter().next()?;
+/// Reads the QR code in a photo of a placard, off the UI thread: the code's text, or none.
+async fn scan(picked: Vec<Picked>) -> Result<Option<String>, PhotoError> {
+    let Some(first) = picked.into_iter().next() else {
+        return Ok(None);
+    };
     tokio::task::spawn_blocking(move || {
         let settings = PhotoSettings::default();
         let bytes = match first {
-            Picked::Path(path) => crate::photo::read_file(&path, &settings).ok()?,
+            Picked::Path(path) => crate::photo::read_file(&path, &settings)?,
             Picked::Bytes(bytes) => bytes,
         };
-        crate::qr::read(&bytes, &settings).ok().flatten()
+        crate::qr::read(&bytes, &settings)
     })
     .await
-    .ok()
-    .flatten()
+    .map_err(|_| PhotoError::Interrupted)?
 }
 
 #[component]
@@ -685,7 +689,7 @@ fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String
                         Ok(mut added) => {
                             photos.write().append(&mut added);
                             let mut notice = ui.notice;
-                            notice.set(Some((true, format!("✓ {}", tr((ui.lang)(), T::PhotoSaved)))));
+                            notice.set(Some((true, format!("✓ {}", tr((ui.lang)(), T::PhotoAdded)))));
                         }
                         Err(e) => ui.failed(crate::i18n::photo_error((ui.lang)(), &e)),
                     }

@@ -40,14 +40,17 @@ pub fn status_line(
         }
         SyncState::Offline { .. } => ("offline", tr(lang, T::Offline).to_owned()),
         SyncState::Failed { reason, fix } => {
-            let what = match (lang, fix) {
-                (Lang::En, _) => reason.clone(),
-                (Lang::Zh, Fix::SignIn) => "请在设置里退出后重新登录".to_owned(),
-                (Lang::Zh, Fix::SyncAs(user)) => format!("请先用 {user} 登录并同步"),
-                (Lang::Zh, Fix::FreeSpace) => "手机存储出错，请清理空间后重启应用".to_owned(),
-                (Lang::Zh, Fix::UpdateOrRetry) => {
-                    "服务器的回答有误，请更新应用或稍后再试".to_owned()
-                }
+            let what = match fix {
+                Fix::SignIn => tr(lang, T::FixSignIn).to_owned(),
+                Fix::SyncAs(user) => format!("{} {user}", tr(lang, T::FixSyncAs)),
+                Fix::FreeSpace => tr(lang, T::FixFreeSpace).to_owned(),
+                Fix::UpdateOrRetry => tr(lang, T::FixUpdate).to_owned(),
+            };
+            // In English the details follow, for support.
+            let what = if lang == Lang::En {
+                format!("{what} ({reason})")
+            } else {
+                what
             };
             ("bad", format!("{}: {what}", tr(lang, T::SyncFailed)))
         }
