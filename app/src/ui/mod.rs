@@ -364,6 +364,17 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
     }
 }
 
+/// A page that cannot be shown: what went wrong, and the way back.
+#[component]
+fn Unavailable(message: String, back: Screen, label: T) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    rsx! {
+        button { class: "back", onclick: move |_| ui.go(back.clone()), "‹ {tr(lang, label)}" }
+        p { class: "error", role: "alert", "{message}" }
+    }
+}
+
 fn clock() -> MineClock {
     MineClock::default()
 }
@@ -430,10 +441,7 @@ fn StartPage(session: Session) -> Element {
     let dir = match field::directory(&repo, &me.branch) {
         Ok(d) => d,
         Err(e) => {
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
         }
     };
     let mut zones: Vec<(&String, &zonepatrol_shared::docs::Zone)> =
@@ -480,10 +488,7 @@ fn PatrolPage(session: Session, patrol: String) -> Element {
     {
         Ok(x) => x,
         Err(e) => {
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
         }
     };
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
@@ -561,10 +566,7 @@ fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
         Ok(w) => w,
         Err(e) => {
             let back = patrol.clone();
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(Screen::Patrol(back.clone())), "‹ {tr(lang, T::Zones)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Patrol(back), label: T::Zones } };
         }
     };
     let view = crate::walk::zone_view(&work.template, &work.marks);
@@ -643,10 +645,7 @@ fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String
                 patrol: patrol.clone(),
                 zone: zone.clone(),
             };
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(back.clone()), "‹ {tr(lang, T::Back)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back, label: T::Back } };
         }
     };
     let z = dir.zones.get(&zone).cloned().unwrap_or_default();
@@ -746,10 +745,7 @@ fn FixPage(session: Session, name: String) -> Element {
     let mut busy = use_signal(|| false);
     let rows = field::my_problems(&repo, &me, field::today(&clock())).unwrap_or_default();
     let Some(row) = rows.into_iter().find(|r| r.name == name) else {
-        return rsx! {
-            button { class: "back", onclick: move |_| ui.go(Screen::Problems), "‹ {tr(lang, T::MyProblems)}" }
-            p { class: "error", role: "alert", {tr(lang, T::NotOnPhone)} }
-        };
+        return rsx! { Unavailable { message: tr(lang, T::NotOnPhone).to_owned(), back: Screen::Problems, label: T::MyProblems } };
     };
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     rsx! {
@@ -842,10 +838,7 @@ fn MonthPage(session: Session, assess: bool, this_month: bool) -> Element {
     let rows = match crate::monthly::month_rows(&ui.repo(), &session.user, month) {
         Ok(rows) => rows,
         Err(e) => {
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
         }
     };
     rsx! {
@@ -871,10 +864,7 @@ fn MonthZonePage(session: Session, assess: bool, zone: String, month: Period) ->
     let view = match crate::monthly::assessment_view(&ui.repo(), &me, &zone, month) {
         Ok(v) => v,
         Err(e) => {
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(Screen::Month { assess, this_month }), "‹ {tr(lang, T::Back)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Month { assess, this_month }, label: T::Back } };
         }
     };
     let (start, self_items, suggestions, note) = if assess {
@@ -933,10 +923,7 @@ fn CleanupPage(session: Session) -> Element {
     let dir = match field::directory(&ui.repo(), &me.branch) {
         Ok(d) => d,
         Err(e) => {
-            return rsx! {
-                button { class: "back", onclick: move |_| ui.go(Screen::Home), "‹ {tr(lang, T::Home)}" }
-                p { class: "error", role: "alert", {e.message(lang)} }
-            };
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
         }
     };
     let team = dir
