@@ -137,6 +137,7 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
                         score: Some(score.parse().expect("points")),
                         rank: 1,
                         money_fen: 0,
+                        ..Default::default()
                     },
                 );
             },
@@ -357,6 +358,7 @@ fn the_ranking_comes_from_the_latest_reports_with_zone_names_and_money() {
                             score: Some(Points::whole(90 - rank)),
                             rank: rank.unsigned_abs(),
                             money_fen: 5000 / rank,
+                            ..Default::default()
                         },
                     );
                 }

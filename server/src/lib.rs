@@ -20,8 +20,11 @@
 pub mod auth;
 pub mod blobs;
 pub mod cli;
+pub mod consolidate;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod reports;
 pub mod routes;
 pub mod seed;
 pub mod store;
@@ -52,6 +55,10 @@ pub struct Settings {
     pub max_response_bytes: u64,
     /// Seed the demo mine (accounts and directories) if the store has no users.
     pub demo: bool,
+    /// The rules results are computed with (money, inspection, grades).
+    pub rules: zonepatrol_shared::rules::RulesConfig,
+    /// The mine's time zone, for dates and periods.
+    pub clock: zonepatrol_shared::rules::MineClock,
 }
 
 impl Settings {
@@ -64,6 +71,8 @@ impl Settings {
             max_request_bytes: 64 * 1024 * 1024,
             max_response_bytes: 8 * 1024 * 1024,
             demo: false,
+            rules: Default::default(),
+            clock: Default::default(),
         }
     }
 }
@@ -91,6 +100,8 @@ pub enum LaunchError {
     #[error("could not seed the demo mine: {0}")]
     Seed(#[from] seed::SeedError),
     /// Serving failed.
+    #[error("could not compute the reports: {0}")]
+    Reports(#[from] reports::ReportError),
     #[error("serving failed: {0}")]
     Serve(std::io::Error),
 }
@@ -110,6 +121,7 @@ pub struct State {
     /// A password hash to check against when the user does not exist, so that a wrong name
     /// takes as long as a wrong password.
     pub(crate) dummy_hash: String,
+    pub(crate) consolidator: Mutex<consolidate::Consolidator>,
 }
 
 impl std::fmt::Debug for State {
@@ -136,12 +148,17 @@ impl State {
         let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
         let dummy_hash = auth::hash_password("not anybody's password")
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
+        let consolidator = Mutex::new(consolidate::Consolidator::new(
+            settings.rules.clone(),
+            settings.clock,
+        ));
         Ok(State {
             store: Arc::new(store),
             blobs,
             settings,
             docs: RwLock::new(()),
             uploads: Mutex::new(Default::default()),
+            consolidator,
             dummy_hash,
         })
     }
@@ -165,6 +182,9 @@ pub async fn launch(
     if state.settings.demo {
         seed::demo_mine(&*state.store)?;
     }
+    let written = reports::load(&state).map_err(LaunchError::Reports)?;
+    tracing::info!(written, "reports computed");
+    tokio::spawn(reports::refresh_daily(Arc::downgrade(&state)));
     let app = routes::router(state.clone());
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

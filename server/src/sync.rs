@@ -291,6 +291,7 @@ pub(crate) fn sync(
             .collect::<Result<Vec<_>, _>>()?;
         let now = crate::now_millis();
         let mut cache = ContextCache::default();
+        let mut dirty = std::collections::BTreeSet::new();
         // Whatever happens below, what was written is flushed before the lock is released,
         // so that no other request can serve a write that a crash could still take back.
         let written = (|| -> Result<(), ApiError> {
@@ -353,6 +354,7 @@ pub(crate) fn sync(
                                     })?;
                                     pushed_now.insert(r.text_id.clone(), seq);
                                     cache.written(&r.id);
+                                    dirty.extend(crate::reports::take_in(state, &r.id, &r.after));
                                 }
                                 Ack {
                                     id: r.text_id,
@@ -379,6 +381,8 @@ pub(crate) fn sync(
             }
             Ok(())
         })();
+        // The reports the push changed go out with this same response.
+        crate::reports::write_dirty(state, dirty, now);
         store.flush()?;
         written?;
     }

@@ -36,6 +36,15 @@ impl Points {
         Points(self.0.max(0))
     }
 
+    /// The mean, rounded half away from zero to the hundredth; `None` for no scores.
+    pub fn mean(scores: &[Points]) -> Option<Points> {
+        if scores.is_empty() {
+            return None;
+        }
+        let sum: i128 = scores.iter().map(|p| i128::from(p.0)).sum();
+        Some(Points(div_round(sum, scores.len() as i128) as i64))
+    }
+
     /// `self × count`, saturating rather than overflowing on absurd counts.
     pub fn times(self, count: i64) -> Points {
         Points(self.0.saturating_mul(count))

@@ -222,6 +222,7 @@ fn year() -> Vec<(String, Vec<String>, String)> {
                             score: Some(Points::whole(90)),
                             rank: z as u64 + 1,
                             money_fen: 0,
+                            ..Default::default()
                         },
                     );
                 }

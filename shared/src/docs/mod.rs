@@ -36,7 +36,7 @@ pub use id::{DocId, DocIdError, DocKind, is_valid_name};
 pub use patrol::{Patrol, PatrolPlan};
 pub use problem::{Finding, Outcome, Problem, Rectification, Verification};
 pub use publication::{Lock, LockAction, LockEvent, Publication};
-pub use report::{Report, ZoneResult};
+pub use report::{BranchResult, CleanupTotals, Published, Quantity, Report, ZoneResult};
 pub use sheet::{ItemEntry, PhotoRef, Sheet, ZoneSheet};
 pub use values::{Day, FreeText, Tally};
 

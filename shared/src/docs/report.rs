@@ -1,4 +1,8 @@
 //! A report: the server's consolidated results for a branch and period, read-only on devices.
+//!
+//! Reports carry aggregates only. An inspector's own marks and totals stay in their sheet,
+//! which nobody else reads; a zone's inspection result is the aggregate of every inspector's
+//! total (see [`crate::rules::InspectionRule`]).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +11,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use super::{DocKind, Document, Header};
 use crate::points::Points;
 
-/// One branch × period. Written by the server alone.
+/// One branch × period (week, month, quarter or year). Written by the server alone.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Report {
     /// Fixed at genesis; the period is in the id.
@@ -16,21 +20,95 @@ pub struct Report {
     pub updated_at: Option<i64>,
     /// Results by zone.
     pub zones: BTreeMap<String, ZoneResult>,
-    /// Problems still waiting for their fix.
+    /// Problems raised in the period still waiting for their fix.
     pub open_problems: u64,
     /// Of those, how many are past their deadline.
     pub overdue_problems: u64,
+    /// The branch as a whole, against its category's thresholds.
+    pub branch: BranchResult,
+    /// Cleanups logged in the period.
+    pub cleanups: CleanupTotals,
+    /// Set when a manager published the period: the report is frozen from then on.
+    pub published: Option<Published>,
 }
 
 /// A zone's result in the period: aggregates only, never an inspector's own marks.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
 pub struct ZoneResult {
-    /// The aggregated score.
+    /// The period's score: the inspection result for a week; the final (branch) monthly
+    /// score for a month; the mean of the monthly final scores for a quarter or a year.
     pub score: Option<Points>,
-    /// Its place in the branch.
+    /// Its place in the branch by `score` (shared places for ties); 0 when it has no score.
     pub rank: u64,
-    /// Money from the final monthly score, in fen (monthly reports).
+    /// Money from the final monthly scores, in fen (months, and summed for quarters and
+    /// years).
     pub money_fen: i64,
+    /// The weekly inspection: the zone's result for a week; the mean of its patrols'
+    /// results over longer periods.
+    pub inspection: Option<Points>,
+    /// How many inspectors' sheets went into `inspection`.
+    pub sheets: u64,
+    /// The holder's self-score (months; the mean of the months for longer periods).
+    pub self_score: Option<Points>,
+    /// Praised in the notice (通报表扬): among the best.
+    pub praised: bool,
+    /// Named in the notice (通报批评): among the worst.
+    pub named: bool,
+    /// The zone's demonstration post, if it has an active one.
+    pub post: String,
+    /// The post slipped below its branch category's pass threshold: it is flagged for
+    /// losing its title (quarters and years).
+    pub loses_title: bool,
+    /// Problems raised in the zone in the period still waiting for their fix.
+    pub open_problems: u64,
+    /// Of those, how many are past their deadline.
+    pub overdue_problems: u64,
+}
+
+/// The branch's result in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct BranchResult {
+    /// The branch category, 1–4.
+    pub category: u64,
+    /// The mean of its zones' scores.
+    pub score: Option<Points>,
+    /// `fail`, `pass` or `excellent` against the category's thresholds; empty without score.
+    pub grade: String,
+    /// Its place among the branches of its category; 0 without a score.
+    pub rank: u64,
+    /// How many branches of the category have a score.
+    pub of: u64,
+}
+
+/// Cleanup totals in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct CleanupTotals {
+    /// Cleanup logs.
+    pub logs: u64,
+    /// Person-times (人次).
+    pub person_times: u64,
+    /// Quantities by work and unit (the key is `unit|what`).
+    pub quantities: BTreeMap<String, Quantity>,
+}
+
+/// A total quantity of one kind of work.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+pub struct Quantity {
+    /// What was done.
+    pub what: String,
+    /// The unit.
+    pub unit: String,
+    /// The total, in thousandths of the unit.
+    pub milli: i64,
+}
+
+/// Who published the period, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Published {
+    /// The manager's user id.
+    pub by: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub at: i64,
 }
 
 impl Document for Report {
@@ -43,6 +121,9 @@ impl Document for Report {
             zones: BTreeMap::new(),
             open_problems: 0,
             overdue_problems: 0,
+            branch: BranchResult::default(),
+            cleanups: CleanupTotals::default(),
+            published: None,
         }
     }
 

@@ -367,6 +367,7 @@ fn report_two_server_writes() {
                 score: Some(Points::whole(97)),
                 rank: 1,
                 money_fen: 2000,
+                ..Default::default()
             },
         );
     });
@@ -377,6 +378,7 @@ fn report_two_server_writes() {
                 score: Some(Points::whole(80)),
                 rank: 2,
                 money_fen: -5000,
+                ..Default::default()
             },
         );
         r.open_problems = 3;

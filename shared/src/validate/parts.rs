@@ -53,7 +53,15 @@ pub fn parts_of(kind: DocKind) -> &'static [&'static str] {
         DocKind::Problem => &["finding", "rectifications", "verifications"],
         DocKind::Cleanup => &["log"],
         DocKind::Assessment => &["self_score", "branch_score"],
-        DocKind::Report => &["updated_at", "zones", "open_problems", "overdue_problems"],
+        DocKind::Report => &[
+            "updated_at",
+            "zones",
+            "open_problems",
+            "overdue_problems",
+            "branch",
+            "cleanups",
+            "published",
+        ],
         DocKind::Publication => &["events"],
     }
 }

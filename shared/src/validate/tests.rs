@@ -467,6 +467,7 @@ fn rows() -> Vec<Row> {
                     score: Some(Points::whole(97)),
                     rank: 1,
                     money_fen: 2000,
+                    ..Default::default()
                 },
             );
         }),

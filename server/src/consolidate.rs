@@ -1,0 +1,822 @@
+//! Consolidation: the branch results that follow from the documents, kept up to date one
+//! document at a time.
+//!
+//! Each stored document is reduced to its [`Facts`]: what it contributes to the results (a
+//! sheet: each zone's percentage for its inspector; an assessment: the self and final
+//! scores; a problem: its zone, dates and status…). The [`Consolidator`] keeps the facts of
+//! every document, indexed by branch and period. When a document changes, its old facts are
+//! replaced by the new ones and only the reports of the periods they touch are computed again
+//! ([`Consolidator::apply`], then [`Consolidator::compute`]); a full recompute is the same
+//! computation for every report ([`Consolidator::compute_all`]).
+//!
+//! Reports hold aggregates only. The facts of a sheet (one inspector's percentages) never
+//! leave this module: they are read only to compute a zone's result with
+//! [`InspectionRule::zone_result`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::AutoCommit;
+use chrono::{Datelike, NaiveDate};
+use zonepatrol_shared::docs::Lock;
+use zonepatrol_shared::docs::{
+    self, Assessment, BranchResult, Cleanup, CleanupTotals, Directory, DocId, Document, Patrol,
+    PostStatus, Problem, Publication, Published, Quantity, Report, Sheet, Template, ZoneResult,
+};
+use zonepatrol_shared::rules::inspection::notice;
+use zonepatrol_shared::rules::period::{MineClock, Period};
+use zonepatrol_shared::rules::{Grade, RulesConfig, rank};
+use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
+
+/// The kinds of period that get a report.
+pub fn report_periods(date: NaiveDate) -> [Period; 4] {
+    use zonepatrol_shared::rules::PeriodKind as K;
+    [
+        Period::containing(K::Week, date),
+        Period::containing(K::Month, date),
+        Period::containing(K::Quarter, date),
+        Period::containing(K::Year, date),
+    ]
+}
+
+/// The months of a month, quarter or year.
+pub fn months_of(period: Period) -> Vec<Period> {
+    match period {
+        Period::Month { .. } => vec![period],
+        Period::Quarter { year, quarter } => (1..=3)
+            .map(|m| Period::Month {
+                year,
+                month: (quarter - 1) * 3 + m,
+            })
+            .collect(),
+        Period::Year { year } => (1..=12)
+            .map(|month| Period::Month { year, month })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a branch's directory contributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BranchFacts {
+    /// The branch's name.
+    pub name: String,
+    /// Its category, when the directory gives a valid one.
+    pub category: Option<BranchCategory>,
+    /// Zones by id.
+    pub zones: BTreeMap<String, ZoneFacts>,
+    /// Active demonstration posts by zone: the post id.
+    pub posts: BTreeMap<String, String>,
+    /// Checklist templates, to score sheets.
+    pub templates: BTreeMap<String, Template>,
+}
+
+/// A zone as the directory describes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ZoneFacts {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub location: String,
+    /// Whether it is in use.
+    pub active: bool,
+    /// The responsible members' user ids.
+    pub holders: Vec<String>,
+    /// The checklist template's name.
+    pub template: String,
+}
+
+/// What a patrol contributes: its kind and day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatrolFacts {
+    /// Only weekly inspections are ranked.
+    pub kind: PatrolKind,
+    /// The day of the walk.
+    pub date: Option<NaiveDate>,
+}
+
+/// What a problem contributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemFacts {
+    /// The zone it was found in.
+    pub zone: String,
+    /// The day it was raised.
+    pub raised: NaiveDate,
+    /// The deadline for the fix.
+    pub deadline: Option<NaiveDate>,
+    /// Where it is in its loop.
+    pub status: zonepatrol_shared::rules::ProblemStatus,
+    /// What was found.
+    pub description: String,
+    /// Who must fix it.
+    pub responsible: String,
+    /// Major or general.
+    pub major: bool,
+    /// Photos of the finding and of the fixes, by hash.
+    pub photos: Vec<String>,
+}
+
+/// What a cleanup contributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupFacts {
+    /// The zone cleaned.
+    pub zone: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// Person-times.
+    pub person_times: u64,
+    /// Work done: what, unit, thousandths.
+    pub items: Vec<(String, String, i64)>,
+}
+
+/// What one document contributes to the results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Facts {
+    /// A branch directory.
+    Directory(BranchFacts),
+    /// A patrol.
+    Patrol(PatrolFacts),
+    /// A sheet: each zone's percentage, for one inspector. Private to this module's
+    /// aggregation.
+    Sheet(Vec<(String, Points)>),
+    /// A monthly assessment: the self and final totals.
+    Assessment(Option<Points>, Option<Points>),
+    /// A problem.
+    Problem(ProblemFacts),
+    /// A cleanup.
+    Cleanup(CleanupFacts),
+    /// The branch's publications: the periods locked now.
+    Publication(Vec<Lock>),
+    /// A report the server wrote earlier.
+    Report(Box<Report>),
+    /// Nothing (a document that does not read as its kind).
+    None,
+}
+
+/// A branch and one of its periods.
+pub type ReportKey = (String, Period);
+
+/// The consolidated state of every branch.
+#[derive(Debug, Default)]
+pub struct Consolidator {
+    rules: RulesConfig,
+    clock: MineClock,
+    branches: BTreeMap<String, BranchFacts>,
+    patrols: HashMap<(String, String), PatrolFacts>,
+    /// Sheets by (branch, patrol), then inspector: each zone's percentage.
+    sheets: HashMap<(String, String), BTreeMap<String, Vec<(String, Points)>>>,
+    /// Weekly-inspection patrols by (branch, period), for each reported period kind.
+    patrols_by: HashMap<ReportKey, BTreeSet<String>>,
+    /// Assessments by (branch, month), then zone: the self and final totals.
+    assessments: HashMap<ReportKey, BTreeMap<String, (Option<Points>, Option<Points>)>>,
+    problems: HashMap<(String, String), ProblemFacts>,
+    problems_by: HashMap<ReportKey, BTreeSet<String>>,
+    cleanups: HashMap<(String, String), CleanupFacts>,
+    cleanups_by: HashMap<ReportKey, BTreeSet<String>>,
+    locks: HashMap<String, Vec<Lock>>,
+    /// Each period's branch scores, with the category they are ranked in.
+    branch_scores: HashMap<Period, BTreeMap<String, (Option<BranchCategory>, Option<Points>)>>,
+    /// The reports as last computed (or as stored, at start).
+    reports: HashMap<ReportKey, Report>,
+}
+
+fn index(
+    map: &mut HashMap<ReportKey, BTreeSet<String>>,
+    branch: &str,
+    date: NaiveDate,
+    id: &str,
+    add: bool,
+) {
+    for period in report_periods(date) {
+        let key = (branch.to_owned(), period);
+        if add {
+            map.entry(key).or_default().insert(id.to_owned());
+        } else if let Some(set) = map.get_mut(&key) {
+            set.remove(id);
+            if set.is_empty() {
+                map.remove(&key);
+            }
+        }
+    }
+}
+
+fn dirty_dates(dirty: &mut BTreeSet<ReportKey>, branch: &str, date: Option<NaiveDate>) {
+    if let Some(date) = date {
+        for period in report_periods(date) {
+            dirty.insert((branch.to_owned(), period));
+        }
+    }
+}
+
+impl Consolidator {
+    /// An empty state with the mine's rules and clock.
+    pub fn new(rules: RulesConfig, clock: MineClock) -> Consolidator {
+        Consolidator {
+            rules,
+            clock,
+            ..Consolidator::default()
+        }
+    }
+
+    /// The mine's clock.
+    pub fn clock(&self) -> MineClock {
+        self.clock
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &RulesConfig {
+        &self.rules
+    }
+
+    /// Reads what a document contributes. Sheets are scored against their branch's
+    /// templates, so a branch's directory must be applied before its sheets.
+    pub fn facts(&self, id: &DocId, doc: &AutoCommit) -> Facts {
+        let date = |millis: i64| self.clock.date_of_millis(millis);
+        match id {
+            DocId::Directory { .. } => match docs::read::<Directory, _>(doc, id) {
+                Ok(d) => Facts::Directory(BranchFacts {
+                    name: d.info.name.clone(),
+                    category: u8::try_from(d.info.category)
+                        .ok()
+                        .and_then(|n| BranchCategory::try_from(n).ok()),
+                    zones: d
+                        .zones
+                        .iter()
+                        .map(|(id, z)| {
+                            (
+                                id.clone(),
+                                ZoneFacts {
+                                    name: z.name.clone(),
+                                    location: z.location.clone(),
+                                    active: z.active,
+                                    holders: z
+                                        .holders
+                                        .iter()
+                                        .filter(|(_, on)| **on)
+                                        .map(|(u, _)| u.clone())
+                                        .collect(),
+                                    template: d
+                                        .templates
+                                        .get(&z.template)
+                                        .map(|t| t.name.clone())
+                                        .unwrap_or_default(),
+                                },
+                            )
+                        })
+                        .collect(),
+                    posts: d
+                        .posts
+                        .iter()
+                        .filter(|(_, p)| p.status() == PostStatus::Active)
+                        .map(|(id, p)| (p.zone.clone(), id.clone()))
+                        .collect(),
+                    templates: d.templates,
+                }),
+                Err(_) => Facts::None,
+            },
+            DocId::Patrol { .. } => match docs::read::<Patrol, _>(doc, id) {
+                Ok(p) => Facts::Patrol(PatrolFacts {
+                    kind: p.plan.kind,
+                    date: p.plan.date.map(|d| d.0),
+                }),
+                Err(_) => Facts::None,
+            },
+            DocId::Sheet { branch, .. } => {
+                let (Ok(sheet), Some(dir)) =
+                    (docs::read::<Sheet, _>(doc, id), self.branches.get(branch))
+                else {
+                    return Facts::None;
+                };
+                Facts::Sheet(
+                    sheet
+                        .zones
+                        .iter()
+                        .filter_map(|(zone, z)| {
+                            let template = dir.templates.get(&z.template)?;
+                            Some((zone.clone(), z.score(template).percent?))
+                        })
+                        .collect(),
+                )
+            }
+            DocId::Assessment { .. } => match docs::read::<Assessment, _>(doc, id) {
+                Ok(a) => Facts::Assessment(a.self_score.total(), a.final_score()),
+                Err(_) => Facts::None,
+            },
+            DocId::Problem { .. } => match docs::read::<Problem, _>(doc, id) {
+                Ok(p) => match date(p.finding.raised_at) {
+                    Some(raised) if !p.finding.zone.is_empty() => Facts::Problem(ProblemFacts {
+                        status: p.status(),
+                        zone: p.finding.zone.clone(),
+                        raised,
+                        deadline: p.finding.deadline.map(|d| d.0),
+                        description: p.finding.description.0.clone(),
+                        responsible: p.finding.responsible.clone(),
+                        major: p.finding.severity == zonepatrol_shared::Severity::Major,
+                        photos: p
+                            .finding
+                            .photos
+                            .keys()
+                            .chain(p.rectifications.values().flat_map(|r| r.photos.keys()))
+                            .cloned()
+                            .collect(),
+                    }),
+                    _ => Facts::None,
+                },
+                Err(_) => Facts::None,
+            },
+            DocId::Cleanup { .. } => match docs::read::<Cleanup, _>(doc, id) {
+                Ok(c) => match c.log.date {
+                    Some(day) if !c.log.zone.is_empty() => Facts::Cleanup(CleanupFacts {
+                        zone: c.log.zone.clone(),
+                        date: day.0,
+                        person_times: c.log.person_times,
+                        items: c
+                            .log
+                            .items
+                            .values()
+                            .map(|w| (w.what.clone(), w.unit.clone(), w.quantity_milli))
+                            .collect(),
+                    }),
+                    _ => Facts::None,
+                },
+                Err(_) => Facts::None,
+            },
+            DocId::Publication { .. } => match docs::read::<Publication, _>(doc, id) {
+                Ok(p) => Facts::Publication(p.locks()),
+                Err(_) => Facts::None,
+            },
+            DocId::Report { .. } => match docs::read::<Report, _>(doc, id) {
+                Ok(r) => Facts::Report(Box::new(r)),
+                Err(_) => Facts::None,
+            },
+        }
+    }
+
+    /// Replaces a document's old contribution with its new one; returns the reports that may
+    /// have changed.
+    pub fn apply(&mut self, id: &DocId, facts: Facts) -> BTreeSet<ReportKey> {
+        let mut dirty = BTreeSet::new();
+        let branch = id.branch().to_owned();
+        match (id, facts) {
+            (_, Facts::None) => {}
+            (DocId::Directory { .. }, Facts::Directory(f)) => {
+                dirty.extend(self.reports_of(&branch));
+                self.branches.insert(branch, f);
+            }
+            (DocId::Patrol { patrol, .. }, Facts::Patrol(f)) => {
+                let key = (branch.clone(), patrol.clone());
+                if let Some(old) = self.patrols.insert(key.clone(), f) {
+                    if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
+                        index(&mut self.patrols_by, &branch, d, patrol, false);
+                    }
+                    if self.sheets.contains_key(&key) {
+                        dirty_dates(&mut dirty, &branch, old.date);
+                    }
+                }
+                if let (PatrolKind::Weekly, Some(d)) = (f.kind, f.date) {
+                    index(&mut self.patrols_by, &branch, d, patrol, true);
+                }
+                if self.sheets.contains_key(&key) {
+                    dirty_dates(&mut dirty, &branch, f.date);
+                }
+            }
+            (
+                DocId::Sheet {
+                    patrol, inspector, ..
+                },
+                Facts::Sheet(zones),
+            ) => {
+                let key = (branch.clone(), patrol.clone());
+                self.sheets
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(inspector.clone(), zones);
+                if let Some(p) = self.patrols.get(&key) {
+                    dirty_dates(&mut dirty, &branch, p.date);
+                }
+            }
+            (DocId::Assessment { zone, month, .. }, Facts::Assessment(own, fin)) => {
+                let key = (branch.clone(), *month);
+                self.assessments
+                    .entry(key)
+                    .or_default()
+                    .insert(zone.clone(), (own, fin));
+                dirty_dates(&mut dirty, &branch, Some(month.first_day()));
+                dirty.retain(|(_, p)| !matches!(p, Period::Week { .. }));
+            }
+            (DocId::Problem { problem, .. }, Facts::Problem(f)) => {
+                let key = (branch.clone(), problem.clone());
+                let raised = f.raised;
+                if let Some(old) = self.problems.insert(key, f) {
+                    index(&mut self.problems_by, &branch, old.raised, problem, false);
+                    dirty_dates(&mut dirty, &branch, Some(old.raised));
+                }
+                index(&mut self.problems_by, &branch, raised, problem, true);
+                dirty_dates(&mut dirty, &branch, Some(raised));
+            }
+            (DocId::Cleanup { cleanup, .. }, Facts::Cleanup(f)) => {
+                let key = (branch.clone(), cleanup.clone());
+                let date = f.date;
+                if let Some(old) = self.cleanups.insert(key, f) {
+                    index(&mut self.cleanups_by, &branch, old.date, cleanup, false);
+                    dirty_dates(&mut dirty, &branch, Some(old.date));
+                }
+                index(&mut self.cleanups_by, &branch, date, cleanup, true);
+                dirty_dates(&mut dirty, &branch, Some(date));
+            }
+            (DocId::Publication { .. }, Facts::Publication(locks)) => {
+                let old = self
+                    .locks
+                    .insert(branch.clone(), locks.clone())
+                    .unwrap_or_default();
+                for lock in old.iter().chain(&locks) {
+                    if old.contains(lock) != locks.contains(lock) {
+                        dirty.insert((branch.clone(), lock.period));
+                    }
+                }
+            }
+            (DocId::Report { period, .. }, Facts::Report(report)) => {
+                let score = (
+                    self.branches.get(&branch).and_then(|b| b.category),
+                    report.branch.score,
+                );
+                self.branch_scores
+                    .entry(*period)
+                    .or_default()
+                    .insert(branch.clone(), score);
+                self.reports.insert((branch, *period), *report);
+            }
+            _ => {}
+        }
+        dirty
+    }
+
+    fn reports_of(&self, branch: &str) -> Vec<ReportKey> {
+        self.reports
+            .keys()
+            .filter(|(b, _)| b == branch)
+            .cloned()
+            .collect()
+    }
+
+    /// Every report that has data, for a full recompute.
+    pub fn all_keys(&self) -> BTreeSet<ReportKey> {
+        let mut keys: BTreeSet<ReportKey> = self.reports.keys().cloned().collect();
+        keys.extend(self.patrols_by.keys().cloned());
+        keys.extend(self.problems_by.keys().cloned());
+        keys.extend(self.cleanups_by.keys().cloned());
+        for (branch, month) in self.assessments.keys() {
+            dirty_dates(&mut keys, branch, Some(month.first_day()));
+            keys.remove(&(
+                branch.clone(),
+                Period::containing(
+                    zonepatrol_shared::rules::PeriodKind::Week,
+                    month.first_day(),
+                ),
+            ));
+        }
+        keys
+    }
+
+    /// Computes every report again; returns those that changed.
+    pub fn compute_all(&mut self, today: NaiveDate, now: i64) -> Vec<ReportKey> {
+        let keys = self.all_keys();
+        self.compute(keys, today, now)
+    }
+
+    /// The lock on exactly this period, if it is published.
+    pub fn lock(&self, branch: &str, period: Period) -> Option<&Lock> {
+        self.locks
+            .get(branch)
+            .and_then(|locks| locks.iter().find(|l| l.period == period))
+    }
+
+    /// The periods published for a branch.
+    pub fn locks(&self, branch: &str) -> &[Lock] {
+        self.locks
+            .get(branch)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Computes the given reports again, with the branch ranks they move; returns the reports
+    /// that changed. A published period keeps the report it had when it was published.
+    pub fn compute(
+        &mut self,
+        dirty: BTreeSet<ReportKey>,
+        today: NaiveDate,
+        now: i64,
+    ) -> Vec<ReportKey> {
+        let mut fresh: BTreeMap<ReportKey, Report> = BTreeMap::new();
+        let mut peers: BTreeSet<(Period, Option<BranchCategory>)> = BTreeSet::new();
+        for key in dirty {
+            if let (Some(lock), Some(old)) = (self.lock(&key.0, key.1), self.reports.get(&key))
+                && old
+                    .published
+                    .as_ref()
+                    .is_some_and(|p| p.by == lock.by && p.at == lock.at)
+            {
+                continue;
+            }
+            let report = self.report(&key.0, key.1, today);
+            let category = self.branches.get(&key.0).and_then(|b| b.category);
+            let now_score = (category, report.branch.score);
+            let scores = self.branch_scores.entry(key.1).or_default();
+            let before = scores.insert(key.0.clone(), now_score);
+            if before != Some(now_score) {
+                peers.insert((key.1, category));
+                if let Some((old_category, _)) = before {
+                    peers.insert((key.1, old_category));
+                }
+            }
+            fresh.insert(key, report);
+        }
+        // A branch whose score moved moves the ranks of its category's other branches.
+        for (period, category) in peers {
+            let Some(scores) = self.branch_scores.get(&period) else {
+                continue;
+            };
+            for (branch, (c, _)) in scores {
+                let key = (branch.clone(), period);
+                if *c == category
+                    && !fresh.contains_key(&key)
+                    && self.lock(branch, period).is_none()
+                    && let Some(old) = self.reports.get(&key)
+                {
+                    fresh.insert(key, old.clone());
+                }
+            }
+        }
+        let mut changed = Vec::new();
+        for (key, mut report) in fresh {
+            self.fill_rank(&key, &mut report.branch);
+            if let Some(lock) = self.lock(&key.0, key.1) {
+                report.published = Some(Published {
+                    by: lock.by.clone(),
+                    at: lock.at,
+                });
+            }
+            let same = self.reports.get(&key).is_some_and(|old| {
+                let mut old = old.clone();
+                old.updated_at = report.updated_at;
+                old == report
+            });
+            if !same {
+                report.updated_at = Some(now);
+                self.reports.insert(key.clone(), report);
+                changed.push(key);
+            }
+        }
+        changed
+    }
+
+    fn fill_rank(&self, key: &ReportKey, branch: &mut BranchResult) {
+        branch.rank = 0;
+        branch.of = 0;
+        let Some(scores) = self.branch_scores.get(&key.1) else {
+            return;
+        };
+        let Some(category) = self.branches.get(&key.0).and_then(|b| b.category) else {
+            return;
+        };
+        let mine = match scores.get(&key.0) {
+            Some((_, Some(score))) => *score,
+            _ => return,
+        };
+        let peers: Vec<Points> = scores
+            .values()
+            .filter(|(c, _)| *c == Some(category))
+            .filter_map(|(_, s)| *s)
+            .collect();
+        branch.of = peers.len() as u64;
+        branch.rank = 1 + peers.iter().filter(|s| **s > mine).count() as u64;
+    }
+
+    /// Each zone's result for each weekly patrol dated in the period, with how many sheets
+    /// went into it.
+    fn inspections(&self, branch: &str, period: Period) -> BTreeMap<String, (Vec<Points>, u64)> {
+        let mut out: BTreeMap<String, (Vec<Points>, u64)> = BTreeMap::new();
+        let Some(patrols) = self.patrols_by.get(&(branch.to_owned(), period)) else {
+            return out;
+        };
+        let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
+        for patrol in patrols {
+            let Some(sheets) = self.sheets.get(&(branch.to_owned(), patrol.clone())) else {
+                continue;
+            };
+            per_zone.clear();
+            for zones in sheets.values() {
+                for (zone, percent) in zones {
+                    per_zone.entry(zone.as_str()).or_default().push(*percent);
+                }
+            }
+            for (zone, scores) in &per_zone {
+                if let Some(result) = self.rules.inspection.zone_result(scores) {
+                    let entry = out.entry((*zone).to_owned()).or_default();
+                    entry.0.push(result);
+                    entry.1 += scores.len() as u64;
+                }
+            }
+        }
+        out
+    }
+
+    /// Computes one report from the facts (the branch rank is filled in by [`Self::compute`]).
+    pub fn report(&self, branch: &str, period: Period, today: NaiveDate) -> Report {
+        let id = DocId::Report {
+            branch: branch.to_owned(),
+            period,
+        };
+        let mut report = Report::born(docs::Header::for_id(&id));
+        let facts = self.branches.get(branch);
+        let category = facts.and_then(|b| b.category);
+        let key = (branch.to_owned(), period);
+        if let Some(facts) = facts {
+            for (zone, z) in &facts.zones {
+                if z.active {
+                    report.zones.insert(zone.clone(), ZoneResult::default());
+                }
+            }
+        }
+        for (zone, (results, sheets)) in self.inspections(branch, period) {
+            let r = report.zones.entry(zone).or_default();
+            r.inspection = Points::mean(&results);
+            r.sheets = sheets;
+        }
+        let months = months_of(period);
+        if months.is_empty() {
+            for r in report.zones.values_mut() {
+                r.score = r.inspection;
+            }
+        } else {
+            let mut finals: BTreeMap<&str, (Vec<Points>, Vec<Points>, i64)> = BTreeMap::new();
+            for month in &months {
+                let Some(zones) = self.assessments.get(&(branch.to_owned(), *month)) else {
+                    continue;
+                };
+                for (zone, (own, fin)) in zones {
+                    let entry = finals.entry(zone.as_str()).or_default();
+                    if let Some(own) = own {
+                        entry.1.push(*own);
+                    }
+                    if let Some(fin) = fin {
+                        entry.0.push(*fin);
+                        entry.2 += self.rules.money.money(*fin).0;
+                    }
+                }
+            }
+            for (zone, (fins, owns, money)) in finals {
+                let r = report.zones.entry(zone.to_owned()).or_default();
+                r.score = Points::mean(&fins);
+                r.self_score = Points::mean(&owns);
+                r.money_fen = money;
+            }
+        }
+        let scored: Vec<(String, Points)> = report
+            .zones
+            .iter()
+            .filter_map(|(z, r)| r.score.map(|s| (z.clone(), s)))
+            .collect();
+        let ranking = rank(&scored);
+        let (best, worst) = notice(&ranking, (ranking.len() / 10).clamp(1, 5));
+        for r in &ranking {
+            if let Some(z) = report.zones.get_mut(&r.key) {
+                z.rank = r.rank as u64;
+            }
+        }
+        for r in best {
+            if let Some(z) = report.zones.get_mut(&r.key) {
+                z.praised = true;
+            }
+        }
+        for r in worst {
+            if let Some(z) = report.zones.get_mut(&r.key) {
+                z.named = true;
+            }
+        }
+        if let Some(facts) = facts {
+            let pass = category.map(|c| self.rules.grades.thresholds(c).0);
+            for (zone, post) in &facts.posts {
+                if let Some(z) = report.zones.get_mut(zone) {
+                    z.post = post.clone();
+                    z.loses_title = matches!(period, Period::Quarter { .. } | Period::Year { .. })
+                        && matches!((z.score, pass), (Some(s), Some(p)) if s < p);
+                }
+            }
+        }
+        for problem in self.problems_by.get(&key).into_iter().flatten() {
+            let Some(p) = self.problems.get(&(branch.to_owned(), problem.clone())) else {
+                continue;
+            };
+            if !p.status.awaits_rectification() {
+                continue;
+            }
+            let overdue = p
+                .deadline
+                .is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
+            report.open_problems += 1;
+            report.overdue_problems += u64::from(overdue);
+            let z = report.zones.entry(p.zone.clone()).or_default();
+            z.open_problems += 1;
+            z.overdue_problems += u64::from(overdue);
+        }
+        let mut totals = CleanupTotals::default();
+        for cleanup in self.cleanups_by.get(&key).into_iter().flatten() {
+            let Some(c) = self.cleanups.get(&(branch.to_owned(), cleanup.clone())) else {
+                continue;
+            };
+            totals.logs += 1;
+            totals.person_times += c.person_times;
+            for (what, unit, milli) in &c.items {
+                let q = totals
+                    .quantities
+                    .entry(format!("{unit}|{what}"))
+                    .or_insert_with(|| Quantity {
+                        what: what.clone(),
+                        unit: unit.clone(),
+                        milli: 0,
+                    });
+                q.milli = q.milli.saturating_add(*milli);
+            }
+        }
+        report.cleanups = totals;
+        let zone_scores: Vec<Points> = report.zones.values().filter_map(|z| z.score).collect();
+        let score = Points::mean(&zone_scores);
+        report.branch = BranchResult {
+            category: category.map_or(0, |c| u64::from(c.number())),
+            score,
+            grade: match (category, score) {
+                (Some(c), Some(s)) => match self.rules.grades.grade(c, s) {
+                    Grade::Fail => "fail",
+                    Grade::Pass => "pass",
+                    Grade::Excellent => "excellent",
+                }
+                .to_owned(),
+                _ => String::new(),
+            },
+            rank: 0,
+            of: 0,
+        };
+        report
+    }
+
+    /// The report as last computed.
+    pub fn current(&self, branch: &str, period: Period) -> Option<&Report> {
+        self.reports.get(&(branch.to_owned(), period))
+    }
+
+    /// The branches, by id.
+    pub fn branches(&self) -> &BTreeMap<String, BranchFacts> {
+        &self.branches
+    }
+
+    /// A branch's problems still waiting for a fix, overdue first, then by deadline.
+    pub fn open_problems(&self, branch: &str, zone: Option<&str>) -> Vec<(&str, &ProblemFacts)> {
+        let mut out: Vec<(&str, &ProblemFacts)> = self
+            .problems
+            .iter()
+            .filter(|((b, _), p)| {
+                b == branch && p.status.awaits_rectification() && zone.is_none_or(|z| z == p.zone)
+            })
+            .map(|((_, id), p)| (id.as_str(), p))
+            .collect();
+        out.sort_by(|a, b| {
+            (a.1.deadline.is_none(), a.1.deadline, a.0).cmp(&(
+                b.1.deadline.is_none(),
+                b.1.deadline,
+                b.0,
+            ))
+        });
+        out
+    }
+
+    /// A zone's problems, newest first (every status).
+    pub fn zone_problems(&self, branch: &str, zone: &str) -> Vec<(&str, &ProblemFacts)> {
+        let mut out: Vec<(&str, &ProblemFacts)> = self
+            .problems
+            .iter()
+            .filter(|((b, _), p)| b == branch && p.zone == zone)
+            .map(|((_, id), p)| (id.as_str(), p))
+            .collect();
+        out.sort_by(|a, b| (b.1.raised, b.0).cmp(&(a.1.raised, a.0)));
+        out
+    }
+
+    /// Whether a photo belongs to a problem of the branch (the dashboard shows only those).
+    pub fn problem_photo(&self, branch: &str, hash: &str) -> bool {
+        self.problems
+            .iter()
+            .any(|((b, _), p)| b == branch && p.photos.iter().any(|h| h == hash))
+    }
+
+    /// The mine's date now.
+    pub fn today(&self, now: i64) -> NaiveDate {
+        self.clock
+            .date_of_millis(now)
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN))
+    }
+
+    /// The year of the date, for pages that show a year.
+    pub fn year_of(date: NaiveDate) -> i32 {
+        date.year()
+    }
+}
