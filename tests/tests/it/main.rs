@@ -5,5 +5,7 @@ mod dependencies;
 mod device;
 mod faults;
 mod photos;
+mod reports;
+mod scenario;
 mod support;
 mod sync;

@@ -78,6 +78,22 @@ impl TestServer {
         panic!("the test server did not come up");
     }
 
+    /// Stops the server and keeps its data directory, which is removed when the returned
+    /// guard is dropped.
+    pub async fn stop_keeping_data(mut self) -> TempDir {
+        self.halt().await;
+        std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"))
+    }
+
+    async fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+    }
+
     /// Stops the server and waits until its store is closed.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {

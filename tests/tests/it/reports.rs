@@ -1,0 +1,95 @@
+//! Consolidation: after devices sync a week and a month, the server's reports reach the
+//! secretary's phone with the ranking, the notice, the money and the branch's grade.
+
+use zonepatrol_shared::Points;
+use zonepatrol_shared::docs::{DocId, Report};
+
+use crate::scenario::{self, BRANCH_MONTH, MONTH, WEEK};
+use crate::support::{Device, TestServer};
+
+fn points(s: &str) -> Option<Points> {
+    Some(s.parse().expect("points"))
+}
+
+fn report(device: &Device, period: zonepatrol_shared::rules::Period) -> Report {
+    let id = DocId::Report {
+        branch: "zcyd".into(),
+        period,
+    };
+    device
+        .repo
+        .read::<Report>(&id)
+        .expect("read")
+        .unwrap_or_else(|| panic!("{id} has not reached the device"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_reach_the_secretary_with_ranking_notice_and_money() {
+    let server = TestServer::start().await;
+    scenario::enter(&server.url).await;
+    let (week, month) = scenario::week_and_month();
+    let sec = Device::new(&server.url, "sec").await;
+    sec.sync().await;
+
+    let weekly = report(&sec, week);
+    for (zone, score, rank) in WEEK {
+        let z = &weekly.zones[zone];
+        assert_eq!(
+            (z.score, z.rank),
+            (points(score), rank),
+            "{zone} in the week"
+        );
+        assert_eq!(z.sheets, 5, "{zone}: five inspectors' sheets");
+    }
+    assert!(weekly.zones["z1"].praised && !weekly.zones["z1"].named);
+    assert!(weekly.zones["z4"].named && !weekly.zones["z4"].praised);
+    assert!(!weekly.zones["z2"].praised && !weekly.zones["z2"].named);
+    assert_eq!(
+        (weekly.open_problems, weekly.zones["z2"].open_problems),
+        (1, 1)
+    );
+    assert_eq!(weekly.cleanups.person_times, 6);
+    assert_eq!(weekly.cleanups.quantities["m|电缆重新吊挂"].milli, 120_000);
+
+    let monthly = report(&sec, month);
+    for (zone, own, fin, rank, fen) in MONTH {
+        let z = &monthly.zones[zone];
+        assert_eq!(
+            (z.self_score, z.score, z.rank, z.money_fen),
+            (points(own), points(fin), rank, fen),
+            "{zone} in the month"
+        );
+    }
+    assert_eq!(monthly.branch.score, points(BRANCH_MONTH));
+    assert_eq!(monthly.branch.grade, "pass");
+    assert_eq!(
+        (
+            monthly.branch.rank,
+            monthly.branch.of,
+            monthly.branch.category
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(monthly.zones["z1"].inspection, points("99.67"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_recomputes_the_same_reports() {
+    let server = TestServer::start().await;
+    scenario::enter(&server.url).await;
+    let (_, month) = scenario::week_and_month();
+    let data = server.data.clone();
+    let before = Device::new(&server.url, "sec").await;
+    before.sync().await;
+    let first = report(&before, month);
+    let _kept = server.stop_keeping_data().await;
+    // The same data directory, opened again: every report is computed from the documents.
+    let state =
+        zonepatrol_server::State::open(zonepatrol_server::Settings::new(&data)).expect("reopen");
+    let written = zonepatrol_server::reports::load(&state).expect("load");
+    assert_eq!(written, 0, "nothing changed, so no report is written again");
+    let again = zonepatrol_server::reports::current(&state, &("zcyd".into(), month))
+        .expect("the month's report");
+    assert_eq!(again, first);
+}

@@ -1,0 +1,214 @@
+//! A week and a month in the demo branch, entered on real devices and synced: the weekly
+//! inspection by five inspectors, the holders' self-scores, the secretary's assessments, a
+//! problem and a cleanup. The expected figures below are worked out by hand from the marks.
+
+use std::collections::BTreeMap;
+
+use zonepatrol_app::monthly::{self, CleanupInput};
+use zonepatrol_shared::docs::{Day, DocId, ItemEntry, Patrol, Sheet, Tally, WorkItem, ZoneSheet};
+use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::rules::suggest::AssessmentItem;
+use zonepatrol_shared::{Actor, PatrolKind, Points, Role};
+
+use crate::support::{Device, id, raise, today};
+
+/// The inspectors of the weekly patrol.
+pub const INSPECTORS: [&str; 5] = ["zhao", "qian", "sun", "li", "zhou"];
+
+/// Deductions (item, count) by zone, then inspector. Every rule `r1` of the demo template;
+/// the items' rule points are i1 2, i2 2, i3 1, i4 2, i5 3, i6 1, i7 2, i8 1, i9 5, i10 1.
+pub const MARKS: [(&str, [&[(u32, i64)]; 5]); 4] = [
+    ("z1", [&[], &[(2, 1)], &[], &[(3, 1)], &[]]),
+    (
+        "z2",
+        [
+            &[(1, 2), (5, 1)],
+            &[(1, 1)],
+            &[(1, 3)],
+            &[(1, 2), (9, 1)],
+            &[(1, 1), (4, 1)],
+        ],
+    ),
+    ("z3", [&[(6, 1)], &[(3, 1)], &[], &[(6, 1)], &[(8, 1)]]),
+    (
+        "z4",
+        [
+            &[(4, 2), (9, 1)],
+            &[(4, 1), (2, 2)],
+            &[(4, 3), (9, 2)],
+            &[(4, 1)],
+            &[(4, 2), (7, 2), (2, 1)],
+        ],
+    ),
+];
+
+/// The weekly results by hand. Each inspector's total out of 100, the highest and lowest of
+/// five dropped, the mean of the other three:
+/// - z1: 100 98 100 99 100 → 99 100 100 → 99.67
+/// - z2: 93 98 94 91 96 → 93 94 96 → 94.33
+/// - z3: 99 99 100 99 99 → 99 99 99 → 99
+/// - z4: 91 94 84 98 90 → 90 91 94 → 91.67
+///
+/// So z1 ranks first and is praised, z4 last and is named.
+pub const WEEK: [(&str, &str, u64); 4] = [
+    ("z1", "99.67", 1),
+    ("z3", "99", 2),
+    ("z2", "94.33", 3),
+    ("z4", "91.67", 4),
+];
+
+/// The month: zone, self-score, final (branch) score, rank, money in fen. Above 95 earns 10
+/// yuan a point, below 85 costs 10 yuan a point: z1 97 → +20 yuan, z2 80 → −50 yuan.
+pub const MONTH: [(&str, &str, &str, u64, i64); 4] = [
+    ("z1", "98", "97", 1, 2000),
+    ("z3", "96", "95", 2, 0),
+    ("z4", "88", "85.5", 3, 0),
+    ("z2", "90", "80", 4, -5000),
+];
+
+/// The branch's month: the mean of the finals, (97 + 95 + 85.5 + 80) / 4 = 89.375 → 89.38,
+/// a pass in category 1 (80 to pass, 90 for excellent).
+pub const BRANCH_MONTH: &str = "89.38";
+
+/// The patrol's name.
+pub const PATROL: &str = "w-scenario";
+
+/// This week and this month at the mine.
+pub fn week_and_month() -> (Period, Period) {
+    let day = today();
+    (
+        Period::containing(PeriodKind::Week, day),
+        Period::containing(PeriodKind::Month, day),
+    )
+}
+
+/// Ten items summing to `total`: tens first, the rest on the next item.
+pub fn items_for(total: &str) -> BTreeMap<AssessmentItem, Points> {
+    let mut left: Points = total.parse().expect("points");
+    AssessmentItem::ALL
+        .iter()
+        .map(|item| {
+            let take = if left >= Points::whole(10) {
+                Points::whole(10)
+            } else {
+                left
+            };
+            left = left - take;
+            (*item, take)
+        })
+        .collect()
+}
+
+fn actor(user: &str, role: Role) -> Actor {
+    Actor::new(user, role, "zcyd")
+}
+
+/// Enters and syncs the whole scenario against the server at `url`.
+pub async fn enter(url: &str) {
+    let (_, month) = week_and_month();
+    let sec = Device::new(url, "sec").await;
+    sec.repo
+        .edit::<Patrol, _>(&id(&format!("patrol:zcyd:{PATROL}")), |p| {
+            p.plan.kind = PatrolKind::Weekly;
+            p.plan.date = Some(Day(today()));
+            p.plan.leader = "sec".into();
+            for inspector in INSPECTORS {
+                p.plan.inspectors.insert(inspector.into(), true);
+            }
+            for (n, (zone, _)) in MARKS.iter().enumerate() {
+                p.plan.zones.insert((*zone).into(), n as u64);
+            }
+        })
+        .expect("patrol saved");
+    sec.sync().await;
+
+    for (i, inspector) in INSPECTORS.iter().enumerate() {
+        let device = Device::new(url, inspector).await;
+        device.sync().await;
+        let sheet = DocId::Sheet {
+            branch: "zcyd".into(),
+            patrol: PATROL.into(),
+            inspector: (*inspector).into(),
+        };
+        device
+            .repo
+            .edit::<Sheet, _>(&sheet, |s| {
+                for (zone, marks) in MARKS {
+                    let mut z = ZoneSheet {
+                        template: "t1".into(),
+                        ..Default::default()
+                    };
+                    for &(item, count) in marks[i] {
+                        let mut entry = ItemEntry::default();
+                        entry.deductions.insert("r1".into(), Tally::new(count));
+                        z.items.insert(format!("i{item}"), entry);
+                    }
+                    s.zones.insert(zone.into(), z);
+                }
+            })
+            .expect("sheet saved");
+        device.sync().await;
+        assert!(
+            device.repo.quarantine().expect("quarantine").is_empty(),
+            "{inspector}'s sheet was refused"
+        );
+    }
+
+    for (n, (zone, own, _, _, _)) in MONTH.iter().enumerate() {
+        let holder = ["h1", "h2", "h3", "h4"][zone[1..].parse::<usize>().expect("zone") - 1];
+        let device = Device::new(url, holder).await;
+        device.sync().await;
+        monthly::self_score(
+            &device.repo,
+            &actor(holder, Role::ZoneHolder),
+            zone,
+            month,
+            &items_for(own),
+            "",
+        )
+        .unwrap_or_else(|e| panic!("self-score {n}: {e:?}"));
+        device.sync().await;
+    }
+    sec.sync().await;
+    for (zone, _, fin, _, _) in MONTH {
+        monthly::assess(
+            &sec.repo,
+            &actor("sec", Role::Secretary),
+            zone,
+            month,
+            &items_for(fin),
+            "",
+        )
+        .expect("assessed");
+    }
+    raise(&sec, "problem:zcyd:p-scenario", "sec", "z2", "h2");
+    sec.sync().await;
+    assert!(
+        sec.repo.quarantine().expect("quarantine").is_empty(),
+        "the secretary's edits were refused"
+    );
+
+    let tl = Device::new(url, "tl").await;
+    tl.sync().await;
+    monthly::log_cleanup(
+        &tl.repo,
+        &actor("tl", Role::TeamLeader),
+        &CleanupInput {
+            zone: "z1".into(),
+            team: "综采一班".into(),
+            date: Some(today()),
+            participants: vec!["张三".into(), "李四".into(), "王五".into()],
+            person_times: 6,
+            items: vec![WorkItem {
+                what: "电缆重新吊挂".into(),
+                quantity_milli: 120_000,
+                unit: "m".into(),
+            }],
+            before: Vec::new(),
+            after: Vec::new(),
+            note: String::new(),
+        },
+    )
+    .expect("cleanup logged");
+    tl.sync().await;
+}
