@@ -147,27 +147,32 @@ impl FromRequestParts<Arc<State>> for Authed {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be “Bearer TOKEN”")
             })?;
-        let hash = token_hash(token);
-        let record = state.store.token(&hash)?.ok_or_else(|| {
-            ApiError::unauthorized("this sign-in is not known or was ended: sign in again")
-        })?;
-        if record.expires_at <= crate::now_millis() {
-            state.store.remove_token(&hash)?;
-            return Err(ApiError::unauthorized(
-                "this sign-in has expired: sign in again",
-            ));
-        }
-        let user = state
-            .store
-            .user(&record.user)?
-            .ok_or_else(|| ApiError::unauthorized("this account no longer exists: ask an admin"))?;
-        Ok(Authed {
-            actor: Actor {
-                user: user.user,
-                role: user.role,
-                branch: user.branch,
-            },
-            token_hash: hash,
-        })
+        check_token(state, token)
     }
+}
+
+/// The user a token belongs to, if it is known and not expired.
+pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
+    let hash = token_hash(token);
+    let record = state.store.token(&hash)?.ok_or_else(|| {
+        ApiError::unauthorized("this sign-in is not known or was ended: sign in again")
+    })?;
+    if record.expires_at <= crate::now_millis() {
+        state.store.remove_token(&hash)?;
+        return Err(ApiError::unauthorized(
+            "this sign-in has expired: sign in again",
+        ));
+    }
+    let user = state
+        .store
+        .user(&record.user)?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists: ask an admin"))?;
+    Ok(Authed {
+        actor: Actor {
+            user: user.user,
+            role: user.role,
+            branch: user.branch,
+        },
+        token_hash: hash,
+    })
 }

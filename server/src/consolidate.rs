@@ -64,10 +64,25 @@ pub struct BranchFacts {
     pub category: Option<BranchCategory>,
     /// Zones by id.
     pub zones: BTreeMap<String, ZoneFacts>,
-    /// Active demonstration posts by zone: the post id.
-    pub posts: BTreeMap<String, String>,
+    /// Active demonstration posts by zone.
+    pub posts: BTreeMap<String, PostFacts>,
+    /// Members' names by user id.
+    pub members: BTreeMap<String, String>,
     /// Checklist templates, to score sheets.
     pub templates: BTreeMap<String, Template>,
+}
+
+/// An active demonstration post (党员示范岗), for its placard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostFacts {
+    /// The post's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The basis and standard it is held to.
+    pub standard: String,
+    /// Who assesses it.
+    pub assessor: String,
 }
 
 /// A zone as the directory describes it.
@@ -267,7 +282,22 @@ impl Consolidator {
                         .posts
                         .iter()
                         .filter(|(_, p)| p.status() == PostStatus::Active)
-                        .map(|(id, p)| (p.zone.clone(), id.clone()))
+                        .map(|(id, p)| {
+                            (
+                                p.zone.clone(),
+                                PostFacts {
+                                    id: id.clone(),
+                                    title: p.title.clone(),
+                                    standard: p.standard.clone(),
+                                    assessor: p.assessor.clone(),
+                                },
+                            )
+                        })
+                        .collect(),
+                    members: d
+                        .members
+                        .iter()
+                        .map(|(id, m)| (id.clone(), m.name.clone()))
                         .collect(),
                     templates: d.templates,
                 }),
@@ -697,7 +727,7 @@ impl Consolidator {
             let pass = category.map(|c| self.rules.grades.thresholds(c).0);
             for (zone, post) in &facts.posts {
                 if let Some(z) = report.zones.get_mut(zone) {
-                    z.post = post.clone();
+                    z.post = post.id.clone();
                     z.loses_title = matches!(period, Period::Quarter { .. } | Period::Year { .. })
                         && matches!((z.score, pass), (Some(s), Some(p)) if s < p);
                 }
@@ -799,6 +829,34 @@ impl Consolidator {
             .collect();
         out.sort_by(|a, b| (b.1.raised, b.0).cmp(&(a.1.raised, a.0)));
         out
+    }
+
+    /// A zone's cleanups, newest first.
+    pub fn zone_cleanups(&self, branch: &str, zone: &str) -> Vec<&CleanupFacts> {
+        let mut out: Vec<&CleanupFacts> = self
+            .cleanups
+            .iter()
+            .filter(|((b, _), c)| b == branch && c.zone == zone)
+            .map(|(_, c)| c)
+            .collect();
+        out.sort_by(|a, b| b.date.cmp(&a.date));
+        out
+    }
+
+    /// The branch's reports of a kind of period, oldest first.
+    pub fn reports_of_kind(
+        &self,
+        branch: &str,
+        kind: zonepatrol_shared::rules::PeriodKind,
+    ) -> Vec<&Report> {
+        let mut out: Vec<(&Period, &Report)> = self
+            .reports
+            .iter()
+            .filter(|((b, p), _)| b == branch && p.kind() == kind)
+            .map(|((_, p), r)| (p, r))
+            .collect();
+        out.sort_by_key(|(p, _)| **p);
+        out.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Whether a photo belongs to a problem of the branch (the dashboard shows only those).

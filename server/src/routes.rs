@@ -58,6 +58,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/blobs/{hash}", get(get_blob).head(head_blob).put(put_blob));
     Router::new()
         .nest(API, api)
+        .merge(crate::dashboard::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

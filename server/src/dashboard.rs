@@ -1,1 +1,0 @@
-//! The managers dashboard (coming next).

@@ -1,0 +1,297 @@
+//! Exports a manager would otherwise type by hand: the monthly ledger and the weekly notice
+//! as Excel workbooks, and a zone's placard as a printable SVG page.
+
+use qrcode::QrCode;
+use qrcode::render::svg;
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use zonepatrol_shared::{Fen, Points};
+
+use super::{Lang, Ledger, Notice, Placard, l};
+
+fn pts(p: Option<Points>) -> Option<f64> {
+    p.map(|p| p.0 as f64 / 100.0)
+}
+
+/// The monthly ledger (责任区月度考评台账): one row per zone, self vs branch vs final and the
+/// money, with totals. Numbers are numbers, so Excel sums and sorts them.
+pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(l(lang, "月度考评台账", "Monthly ledger"))?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_align(FormatAlign::Center)
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let num = Format::new()
+        .set_num_format("0.00")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let text = Format::new().set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let bold_num = num.clone().set_bold();
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "{} · {} · {}",
+            ledger.branch_name,
+            ledger.month_label,
+            l(lang, "责任区月度考评台账", "monthly zone assessment ledger")
+        ),
+        &title,
+    )?;
+    let headers = [
+        l(lang, "名次", "Rank"),
+        l(lang, "责任区", "Zone"),
+        l(lang, "责任人", "Holders"),
+        l(lang, "自评分", "Self-score"),
+        l(lang, "支部评分（最终）", "Branch score (final)"),
+        l(lang, "差值", "Difference"),
+        l(lang, "奖罚（元）", "Bonus / penalty (yuan)"),
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &head)?;
+    }
+    let mut row = 3u32;
+    for r in &ledger.rows {
+        if r.rank > 0 {
+            ws.write_number_with_format(row, 0, r.rank as f64, &text)?;
+        } else {
+            ws.write_string_with_format(row, 0, "", &text)?;
+        }
+        ws.write_string_with_format(row, 1, &r.zone, &text)?;
+        ws.write_string_with_format(row, 2, &r.holders, &text)?;
+        for (c, v) in [
+            (3u16, pts(r.self_score)),
+            (4, pts(r.final_score)),
+            (5, r.difference().and_then(|d| pts(Some(d)))),
+        ] {
+            match v {
+                Some(v) => ws.write_number_with_format(row, c, v, &num)?,
+                None => ws.write_string_with_format(row, c, "", &text)?,
+            };
+        }
+        ws.write_number_with_format(row, 6, r.money_fen as f64 / 100.0, &num)?;
+        row += 1;
+    }
+    ws.write_string_with_format(row, 1, l(lang, "合计", "Total"), &head)?;
+    ws.write_number_with_format(row, 6, ledger.total_fen() as f64 / 100.0, &bold_num)?;
+    row += 2;
+    let branch = match ledger.branch_score {
+        Some(s) => format!(
+            "{} {} · {} · {}",
+            l(lang, "支部得分", "Branch score"),
+            s,
+            ledger.grade_label,
+            ledger.rank_label
+        ),
+        None => l(lang, "支部得分：暂无", "Branch score: none yet").to_owned(),
+    };
+    ws.write_string(row, 0, branch)?;
+    if let Some(p) = &ledger.published {
+        ws.write_string(row + 1, 0, p)?;
+    }
+    ws.set_column_width(0, 8)?;
+    ws.set_column_width(1, 22)?;
+    ws.set_column_width(2, 18)?;
+    for c in 3..=6 {
+        ws.set_column_width(c, 16)?;
+    }
+    ws.set_freeze_panes(3, 0)?;
+    wb.save_to_buffer()
+}
+
+/// The weekly notice (周检查通报): the ranking, then who is praised and who is named.
+pub fn notice_xlsx(notice: &Notice, lang: Lang) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(l(lang, "周检查通报", "Weekly notice"))?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let num = Format::new()
+        .set_num_format("0.00")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let text = Format::new().set_border(rust_xlsxwriter::FormatBorder::Thin);
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "{} · {} · {}",
+            notice.branch_name,
+            notice.week_label,
+            l(lang, "周检查通报", "weekly inspection notice")
+        ),
+        &title,
+    )?;
+    let headers = [
+        l(lang, "名次", "Rank"),
+        l(lang, "责任区", "Zone"),
+        l(lang, "检查得分", "Inspection score"),
+        l(lang, "评分表数", "Sheets"),
+        l(lang, "通报", "Notice"),
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &head)?;
+    }
+    let mut row = 3u32;
+    for r in &notice.rows {
+        if r.rank > 0 {
+            ws.write_number_with_format(row, 0, r.rank as f64, &text)?;
+        } else {
+            ws.write_string_with_format(row, 0, "", &text)?;
+        }
+        ws.write_string_with_format(row, 1, &r.zone, &text)?;
+        match pts(r.score) {
+            Some(v) => ws.write_number_with_format(row, 2, v, &num)?,
+            None => {
+                ws.write_string_with_format(row, 2, l(lang, "未检查", "not inspected"), &text)?
+            }
+        };
+        ws.write_number_with_format(row, 3, r.sheets as f64, &text)?;
+        ws.write_string_with_format(row, 4, r.standing(lang), &text)?;
+        row += 1;
+    }
+    row += 1;
+    ws.write_string(
+        row,
+        0,
+        format!(
+            "{}：{}",
+            l(lang, "表扬", "Praised"),
+            notice.praised().join("、")
+        ),
+    )?;
+    ws.write_string(
+        row + 1,
+        0,
+        format!(
+            "{}：{}",
+            l(lang, "批评", "Named"),
+            notice.named().join("、")
+        ),
+    )?;
+    ws.write_string(
+        row + 2,
+        0,
+        l(
+            lang,
+            "检查得分为各检查人员得分的平均分（5人及以上去掉一个最高分和一个最低分）。",
+            "A score is the mean of the inspectors' totals (highest and lowest dropped with five or more).",
+        ),
+    )?;
+    ws.set_column_width(0, 8)?;
+    ws.set_column_width(1, 22)?;
+    ws.set_column_width(2, 14)?;
+    ws.set_column_width(3, 10)?;
+    ws.set_column_width(4, 12)?;
+    ws.set_freeze_panes(3, 0)?;
+    wb.save_to_buffer()
+}
+
+fn esc(s: &str) -> String {
+    maud::html! { (s) }.into_string()
+}
+
+/// The code a placard carries; the app's scanner reads it (`field::zone_from_code`).
+pub fn zone_code(branch: &str, zone: &str) -> String {
+    format!("zonepatrol:zone:{branch}:{zone}")
+}
+
+/// A zone's placard (责任区公示牌) on an A4 page: the "five shows" (五亮: identity, post,
+/// duty, standard, performance) and the QR code the app scans to open the zone.
+pub fn placard_svg(p: &Placard, lang: Lang) -> Result<String, qrcode::types::QrError> {
+    let code = QrCode::new(zone_code(&p.branch, &p.zone).as_bytes())?;
+    let qr = code
+        .render::<svg::Color>()
+        .min_dimensions(300, 300)
+        .quiet_zone(true)
+        .build();
+    // Nest the code's own SVG element, without its XML declaration.
+    let qr = qr
+        .find("<svg")
+        .map(|i| qr[i..].to_owned())
+        .unwrap_or_default()
+        .replacen(
+            "<svg",
+            r#"<svg x="277" y="770" width="240" height="240""#,
+            1,
+        );
+    let rows = [
+        (l(lang, "亮身份", "Identity"), p.holders.clone()),
+        (l(lang, "亮岗位", "Post"), p.post.clone()),
+        (l(lang, "亮职责", "Duty"), p.duty.clone()),
+        (l(lang, "亮标准", "Standard"), p.standard.clone()),
+        (l(lang, "亮业绩", "Performance"), p.performance.clone()),
+    ];
+    let mut out = String::new();
+    out.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    out.push_str(r#"<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" viewBox="0 0 794 1123" font-family="Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif">"#);
+    out.push_str(r##"<rect x="20" y="20" width="754" height="1083" fill="#fff" stroke="#b71c1c" stroke-width="8"/>"##);
+    out.push_str(r##"<rect x="20" y="20" width="754" height="130" fill="#b71c1c"/>"##);
+    out.push_str(&format!(
+        r##"<text x="397" y="80" text-anchor="middle" font-size="40" font-weight="bold" fill="#fff">{}</text>"##,
+        esc(l(lang, "党员责任区", "Party member responsibility zone"))
+    ));
+    out.push_str(&format!(
+        r##"<text x="397" y="128" text-anchor="middle" font-size="30" fill="#ffeb3b">{}</text>"##,
+        esc(&p.zone_name)
+    ));
+    out.push_str(&format!(
+        r##"<text x="60" y="200" font-size="22" fill="#333">{}</text>"##,
+        esc(&format!("{} · {}", p.branch_name, p.location))
+    ));
+    let mut y = 260;
+    for (head, value) in rows {
+        out.push_str(&format!(
+            r##"<rect x="60" y="{}" width="130" height="44" fill="#b71c1c" rx="6"/><text x="125" y="{}" text-anchor="middle" font-size="22" font-weight="bold" fill="#fff">{}</text>"##,
+            y - 30,
+            y,
+            esc(head)
+        ));
+        let mut line_y = y;
+        for line in wrap(&value, 24) {
+            out.push_str(&format!(
+                r##"<text x="205" y="{line_y}" font-size="22" fill="#111">{}</text>"##,
+                esc(&line)
+            ));
+            line_y += 30;
+        }
+        y = line_y.max(y + 30) + 40;
+    }
+    out.push_str(&qr);
+    out.push_str(&format!(
+        r##"<text x="397" y="1035" text-anchor="middle" font-size="18" fill="#333">{}</text>"##,
+        esc(l(
+            lang,
+            "巡查时扫码打开本责任区",
+            "Scan to open this zone on patrol"
+        ))
+    ));
+    out.push_str(&format!(
+        r##"<text x="397" y="1080" text-anchor="middle" font-size="16" fill="#666">{}</text>"##,
+        esc(&zone_code(&p.branch, &p.zone))
+    ));
+    out.push_str("</svg>");
+    Ok(out)
+}
+
+/// Splits text into lines of at most `width` characters (CJK text has no spaces to break at).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.is_empty() {
+        return vec!["—".to_owned()];
+    }
+    chars
+        .chunks(width)
+        .take(2)
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// Money as the ledger shows it.
+pub fn yuan(fen: i64) -> String {
+    Fen(fen).to_string()
+}
