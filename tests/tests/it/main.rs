@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per story.
 
 mod access;
+mod dashboard;
 mod dependencies;
 mod device;
 mod faults;

@@ -212,3 +212,73 @@ pub async fn enter(url: &str) {
     .expect("cleanup logged");
     tl.sync().await;
 }
+
+/// Each inspector's own percentage in the anonymity scenario: distinctive decimals that must
+/// never appear on a page, in an export or in a report. N/A items change the maximum:
+/// - zhao: i1 N/A, i2 −2 → 88/90 = 97.78
+/// - qian: i1 N/A, i5 −3 → 87/90 = 96.67
+/// - sun: i3 N/A, i9 −5 → 85/90 = 94.44
+/// - li: i7 N/A, i5 −6 → 84/90 = 93.33
+/// - zhou: i1 and i2 N/A, i3 −1 → 79/80 = 98.75
+///
+/// The zone's result drops 98.75 and 93.33 and is (94.44 + 96.67 + 97.78) / 3 = 96.30.
+pub const PRIVATE: [&str; 5] = ["97.78", "96.67", "94.44", "93.33", "98.75"];
+
+/// The aggregate the pages do show.
+pub const AGGREGATE: &str = "96.3";
+
+/// Enters the anonymity scenario: one weekly patrol of z1 by five inspectors.
+pub async fn enter_private(url: &str) {
+    let marks: [(&[u32], &[(u32, i64)]); 5] = [
+        (&[1], &[(2, 1)]),
+        (&[1], &[(5, 1)]),
+        (&[3], &[(9, 1)]),
+        (&[7], &[(5, 2)]),
+        (&[1, 2], &[(3, 1)]),
+    ];
+    let sec = Device::new(url, "sec").await;
+    sec.repo
+        .edit::<Patrol, _>(&id("patrol:zcyd:w-private"), |p| {
+            p.plan.kind = PatrolKind::Weekly;
+            p.plan.date = Some(Day(today()));
+            p.plan.leader = "sec".into();
+            for inspector in INSPECTORS {
+                p.plan.inspectors.insert(inspector.into(), true);
+            }
+            p.plan.zones.insert("z1".into(), 0);
+        })
+        .expect("patrol saved");
+    sec.sync().await;
+    for (i, inspector) in INSPECTORS.iter().enumerate() {
+        let device = Device::new(url, inspector).await;
+        device.sync().await;
+        let sheet = DocId::Sheet {
+            branch: "zcyd".into(),
+            patrol: "w-private".into(),
+            inspector: (*inspector).into(),
+        };
+        let (na, deductions) = marks[i];
+        device
+            .repo
+            .edit::<Sheet, _>(&sheet, |s| {
+                let mut z = ZoneSheet {
+                    template: "t1".into(),
+                    ..Default::default()
+                };
+                for item in na {
+                    z.items
+                        .entry(format!("i{item}"))
+                        .or_default()
+                        .not_applicable = true;
+                }
+                for &(item, count) in deductions {
+                    let entry = z.items.entry(format!("i{item}")).or_default();
+                    entry.deductions.insert("r1".into(), Tally::new(count));
+                }
+                s.zones.insert("z1".into(), z);
+            })
+            .expect("sheet saved");
+        device.sync().await;
+        assert!(device.repo.quarantine().expect("quarantine").is_empty());
+    }
+}
