@@ -27,7 +27,7 @@ pub fn bars(title: &str, bars: &[Bar]) -> Markup {
     let row = 28;
     let label_w = 130;
     let width = 560;
-    let plot = width - label_w - 70;
+    let plot = width - label_w - 110;
     let height = row * bars.len().max(1) + 10;
     let mut svg = String::new();
     let _ = write!(

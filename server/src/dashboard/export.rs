@@ -209,16 +209,6 @@ pub fn placard_svg(p: &Placard, lang: Lang) -> Result<String, qrcode::types::QrE
         .min_dimensions(300, 300)
         .quiet_zone(true)
         .build();
-    // Nest the code's own SVG element, without its XML declaration.
-    let qr = qr
-        .find("<svg")
-        .map(|i| qr[i..].to_owned())
-        .unwrap_or_default()
-        .replacen(
-            "<svg",
-            r#"<svg x="277" y="770" width="240" height="240""#,
-            1,
-        );
     let rows = [
         (l(lang, "亮身份", "Identity"), p.holders.clone()),
         (l(lang, "亮岗位", "Post"), p.post.clone()),
@@ -241,7 +231,11 @@ pub fn placard_svg(p: &Placard, lang: Lang) -> Result<String, qrcode::types::QrE
     ));
     out.push_str(&format!(
         r##"<text x="60" y="200" font-size="22" fill="#333">{}</text>"##,
-        esc(&format!("{} · {}", p.branch_name, p.location))
+        esc(&[p.branch_name.as_str(), p.location.as_str()]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "))
     ));
     let mut y = 260;
     for (head, value) in rows {
@@ -261,9 +255,15 @@ pub fn placard_svg(p: &Placard, lang: Lang) -> Result<String, qrcode::types::QrE
         }
         y = line_y.max(y + 30) + 40;
     }
-    out.push_str(&qr);
+    // The code goes right under the five shows, big enough to scan from a metre away.
+    let qr_y = y.max(600);
+    out.push_str(&nested(
+        &qr,
+        &format!(r#"x="257" y="{qr_y}" width="280" height="280""#),
+    ));
     out.push_str(&format!(
-        r##"<text x="397" y="1035" text-anchor="middle" font-size="18" fill="#333">{}</text>"##,
+        r##"<text x="397" y="{}" text-anchor="middle" font-size="18" fill="#333">{}</text>"##,
+        qr_y + 305,
         esc(l(
             lang,
             "巡查时扫码打开本责任区",
@@ -276,6 +276,43 @@ pub fn placard_svg(p: &Placard, lang: Lang) -> Result<String, qrcode::types::QrE
     ));
     out.push_str("</svg>");
     Ok(out)
+}
+
+/// The code's own SVG element placed inside the page: without its XML declaration, and with
+/// its size and place replaced by `place`.
+fn nested(svg: &str, place: &str) -> String {
+    let Some(start) = svg.find("<svg") else {
+        return String::new();
+    };
+    let svg = &svg[start..];
+    let Some(end) = svg.find('>') else {
+        return String::new();
+    };
+    let mut tag = String::from("<svg ");
+    tag.push_str(place);
+    // Keep every attribute of the opening tag but its own size.
+    let mut rest = &svg[4..end];
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq].trim();
+        let after = &rest[eq + 1..];
+        let Some(quote) = after.chars().next() else {
+            break;
+        };
+        let Some(close) = after[1..].find(quote) else {
+            break;
+        };
+        let value = &after[..close + 2];
+        if name != "width" && name != "height" {
+            tag.push(' ');
+            tag.push_str(name);
+            tag.push('=');
+            tag.push_str(value);
+        }
+        rest = &after[close + 2..];
+    }
+    tag.push('>');
+    tag.push_str(&svg[end + 1..]);
+    tag
 }
 
 /// Splits text into lines of at most `width` characters (CJK text has no spaces to break at).

@@ -129,6 +129,15 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A viewer for a user, in a language (for tools and benchmarks that render pages).
+    pub fn new(actor: Actor, lang: Lang) -> Viewer {
+        Viewer {
+            actor,
+            token_hash: [0; 32],
+            lang,
+        }
+    }
+
     fn may_view(&self, branch: &str) -> bool {
         self.actor.role.is_company_wide() || self.actor.branch == branch
     }
@@ -424,11 +433,16 @@ async fn set_lang(
     r
 }
 
-#[derive(Deserialize, Default)]
-struct OverviewQuery {
-    branch: Option<String>,
-    week: Option<String>,
-    month: Option<String>,
+/// What the overview shows: a branch, a week and a month (text forms); the defaults are the
+/// viewer's branch (or the first), this week and this month.
+#[derive(Debug, Deserialize, Default)]
+pub struct OverviewQuery {
+    /// The branch id.
+    pub branch: Option<String>,
+    /// The week, as `2026-W47`.
+    pub week: Option<String>,
+    /// The month, as `2026-11`.
+    pub month: Option<String>,
 }
 
 fn parse_period(text: Option<&str>, kind: PeriodKind, today: chrono::NaiveDate) -> Period {
@@ -754,9 +768,14 @@ async fn overview(
     viewer: Viewer,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
-    let lang = viewer.lang;
     let c = reports::lock(&state);
-    let today = c.today(crate::now_millis());
+    overview_page(&c, &viewer, q, crate::now_millis())
+}
+
+/// The overview page for a viewer, from the consolidated results (the benchmark times this).
+pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i64) -> Response {
+    let lang = viewer.lang;
+    let today = c.today(now);
     let week = parse_period(q.week.as_deref(), PeriodKind::Week, today);
     let month = parse_period(q.month.as_deref(), PeriodKind::Month, today);
     let visible: Vec<&String> = c.branches().keys().filter(|b| viewer.may_view(b)).collect();
@@ -878,7 +897,7 @@ async fn overview(
                 h2 { (l(lang, "问题整改", "Problems")) }
                 p {
                     span #open-count { (open.len()) } " " (l(lang, "项待整改", "waiting for a fix")) " · "
-                    span.badge.bad #overdue-count { (overdue) } " " (l(lang, "项已超期", "overdue"))
+                    span #overdue-count class=(if overdue > 0 { "badge bad" } else { "badge good" }) { (overdue) } " " (l(lang, "项已超期", "overdue"))
                 }
                 table {
                     thead { tr { th { (l(lang, "责任区", "Zone")) } th { (l(lang, "问题", "Problem")) } th { (l(lang, "期限", "Deadline")) } th { (l(lang, "责任人", "Responsible")) } } }
@@ -957,14 +976,14 @@ fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
                         td { (r.holders) }
                         td.n.self { (show(r.self_score)) }
                         td.n.final { (show(r.final_score)) }
-                        td.n.money class=(money_class(r.money_fen)) { (export::yuan(r.money_fen)) }
+                        td class=(format!("n {}", money_class(r.money_fen))) { (export::yuan(r.money_fen)) }
                     }
                 }
             }
             tfoot { tr {
                 td {} th { (l(lang, "合计", "Total")) } td {} td {}
                 td.n { (l(lang, "支部得分 ", "Branch ")) span #branch-score { (show(book.branch_score)) } " " (book.grade_label) }
-                td.n #money-total class=(money_class(book.total_fen())) { (export::yuan(book.total_fen())) }
+                td #money-total class=(format!("n {}", money_class(book.total_fen()))) { (export::yuan(book.total_fen())) }
             } }
         }
         p.muted { (book.rank_label) @if let Some(p) = &book.published { " · " (p) } }
@@ -1059,7 +1078,10 @@ async fn zone_page(
     let cleanups = c.zone_cleanups(&branch, &zone);
     let body = html! {
         h1 { (facts.name) }
-        p.muted { (branch_name(&c, &branch)) " · " (facts.location) " · " (l(lang, "责任人：", "Holders: ")) (holders(&c, &branch, &zone)) }
+        p.muted { (branch_name(&c, &branch))
+            @if !facts.location.is_empty() { " · " (facts.location) }
+            " · " (l(lang, "责任人：", "Holders: ")) (holders(&c, &branch, &zone))
+        }
         div.actions {
             a href=(format!("/dash?branch={branch}")) { "‹ " (l(lang, "看板", "Overview")) }
             a #placard href=(format!("/dash/placard/{branch}/{zone}")) { (l(lang, "打印公示牌（二维码）", "Print placard (QR)")) }
@@ -1236,7 +1258,7 @@ async fn rankings_page(
                         td.n { @if z.rank > 0 { (z.rank) } @else { "—" } }
                         td { a href=(format!("/dash/zone/{branch}/{id}")) { (zone_name(&c, &branch, id)) } }
                         td.n { (show(z.score)) } td.n { (show(z.inspection)) }
-                        td.n class=(money_class(z.money_fen)) { (export::yuan(z.money_fen)) }
+                        td class=(format!("n {}", money_class(z.money_fen))) { (export::yuan(z.money_fen)) }
                         td { @if !z.post.is_empty() { (z.post) } @if z.loses_title { " " span.badge.bad { (l(lang, "低于合格线，建议摘牌", "below the pass mark: title at risk")) } } }
                     } } }
                 }

@@ -1,0 +1,379 @@
+//! The dashboard in a real browser: Debian's headless Chromium driven through chromedriver.
+//! Devices sync the scenario; a manager signs in, reads the ranking and the money off the
+//! overview, downloads the Excel ledger and checks its cells. Screenshots go to
+//! `target/dashboard/`.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian packages; `.ci/run` installs them).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use zonepatrol_shared::rules::period::{Period, PeriodKind};
+
+use crate::dashboard::cells;
+use crate::scenario::{self, MONTH, WEEK};
+use crate::support::{TestServer, today};
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn driver() -> Driver {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "chromedriver did not start ({e}): install Debian's chromium and chromium-driver \
+                 (apt-get install chromium chromium-driver), as .ci/run does"
+            )
+        });
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if http
+            .get(format!("{}/status", driver.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not answer on {}", driver.url);
+}
+
+async fn browser(driver: &Driver, downloads: &Path) -> Client {
+    let profile = tempfile::tempdir().expect("profile dir").keep();
+    let mut caps = Capabilities::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+                "intl.accept_languages": "zh-CN,zh",
+            },
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn shots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("dashboard");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(shots().join(format!("{name}.png")), png).expect("saved");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} on the page: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn texts(c: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css(css)).await.expect("elements") {
+        out.push(e.text().await.expect("text"));
+    }
+    out
+}
+
+/// Waits for a finished download (Chromium writes `.crdownload` until done).
+async fn downloaded(dir: &Path) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "xlsx") {
+                    return p;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no .xlsx arrived in {}", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chromium() {
+    let server = TestServer::start().await;
+    scenario::enter(&server.url).await;
+    let month = Period::containing(PeriodKind::Month, today());
+    let driver = driver().await;
+    let downloads = tempfile::tempdir().expect("downloads");
+    let c = browser(&driver, downloads.path()).await;
+
+    c.goto(&format!("{}/dash", server.url)).await.expect("open");
+    // Not signed in: the sign-in form, in Chinese.
+    c.wait()
+        .for_element(Locator::Css("#signin"))
+        .await
+        .expect("the sign-in form");
+    assert_eq!(text(&c, "#signin").await, "登录");
+    shot(&c, "01-sign-in").await;
+    c.find(Locator::Css("#user"))
+        .await
+        .expect("user")
+        .send_keys("mgr")
+        .await
+        .expect("typed");
+    c.find(Locator::Css("#password"))
+        .await
+        .expect("password")
+        .send_keys("zonepatrol")
+        .await
+        .expect("typed");
+    c.find(Locator::Css("#signin"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("clicked");
+    // The manager sees every branch; the tabs choose one.
+    c.wait()
+        .for_element(Locator::LinkText("综采一队党支部"))
+        .await
+        .expect("the overview with the branches' tabs")
+        .click()
+        .await
+        .expect("clicked");
+    c.wait()
+        .for_element(Locator::Css("#week svg"))
+        .await
+        .expect("the overview with its chart");
+
+    // The weekly ranking chart: one bar per zone, best first, figures worked out by hand.
+    let values = texts(&c, "#week svg text.value").await;
+    let want: Vec<String> = WEEK
+        .iter()
+        .map(|(_, score, rank)| format!("{score} · {rank}名"))
+        .collect();
+    assert_eq!(values, want, "the bars' figures");
+    let labels = texts(&c, "#week svg text.label").await;
+    assert_eq!(
+        labels,
+        vec!["三水平上车场", "中央变电所", "802溜子道", "综采工作面"]
+    );
+    let notice = text(&c, "#week p").await;
+    assert!(notice.contains("表扬 三水平上车场") && notice.contains("批评 综采工作面"));
+
+    // The month's ledger: self, final and money per zone, and the total.
+    for (zone, own, fin, rank, fen) in MONTH {
+        let row = format!("#ledger tr[data-zone='{zone}']");
+        assert_eq!(text(&c, &format!("{row} .rank")).await, rank.to_string());
+        assert_eq!(text(&c, &format!("{row} .self")).await, own);
+        assert_eq!(text(&c, &format!("{row} .final")).await, fin);
+        let money = zonepatrol_shared::Fen(fen).to_string();
+        assert_eq!(text(&c, &format!("{row} .money")).await, money, "{zone}");
+    }
+    assert_eq!(text(&c, "#money-total").await, "-30.00", "+20 − 50 yuan");
+    assert_eq!(text(&c, "#branch-score").await, scenario::BRANCH_MONTH);
+    assert_eq!(text(&c, "#open-count").await, "1");
+    assert_eq!(text(&c, "#person-times").await, "6");
+    shot(&c, "02-overview").await;
+
+    // The Excel ledger, downloaded by the browser.
+    c.find(Locator::Css("#export-ledger"))
+        .await
+        .expect("export link")
+        .click()
+        .await
+        .expect("clicked");
+    let file = downloaded(downloads.path()).await;
+    assert_eq!(
+        file.file_name().and_then(|n| n.to_str()),
+        Some(format!("ledger-zcyd-{month}.xlsx").as_str())
+    );
+    let sheet = cells(&std::fs::read(&file).expect("read"));
+    assert!(
+        sheet[0][0].contains("综采一队党支部"),
+        "title: {:?}",
+        sheet[0]
+    );
+    assert_eq!(
+        sheet[2][..7],
+        [
+            "名次",
+            "责任区",
+            "责任人",
+            "自评分",
+            "支部评分（最终）",
+            "差值",
+            "奖罚（元）"
+        ]
+    );
+    let rows: Vec<(String, String, String, String, String, String)> = sheet[3..7]
+        .iter()
+        .map(|r| {
+            (
+                r[0].clone(),
+                r[1].clone(),
+                r[3].clone(),
+                r[4].clone(),
+                r[5].clone(),
+                r[6].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "1".into(),
+                "三水平上车场".into(),
+                "98".into(),
+                "97".into(),
+                "-1".into(),
+                "20".into()
+            ),
+            (
+                "2".into(),
+                "中央变电所".into(),
+                "96".into(),
+                "95".into(),
+                "-1".into(),
+                "0".into()
+            ),
+            (
+                "3".into(),
+                "综采工作面".into(),
+                "88".into(),
+                "85.5".into(),
+                "-2.5".into(),
+                "0".into()
+            ),
+            (
+                "4".into(),
+                "802溜子道".into(),
+                "90".into(),
+                "80".into(),
+                "-10".into(),
+                "-50".into()
+            ),
+        ]
+    );
+    assert_eq!(sheet[7][1], "合计");
+    assert_eq!(sheet[7][6], "-30");
+
+    // A zone's page with its trend, the rankings, and the whole thing in English.
+    c.goto(&format!("{}/dash/zone/zcyd/z2", server.url))
+        .await
+        .expect("zone page");
+    c.wait()
+        .for_element(Locator::Css("#trend svg"))
+        .await
+        .expect("trend chart");
+    assert!(text(&c, "#zone-problems").await.contains("皮带机托辊缺失"));
+    shot(&c, "03-zone").await;
+    c.goto(&format!("{}/dash/rankings", server.url))
+        .await
+        .expect("rankings");
+    c.wait()
+        .for_element(Locator::Css("#zone-ranking"))
+        .await
+        .expect("rankings page");
+    shot(&c, "04-rankings").await;
+    c.goto(&format!("{}/dash/placard/zcyd/z1", server.url))
+        .await
+        .expect("placard");
+    shot(&c, "05-placard").await;
+    // The placard's code, as a phone would scan it off the screen, opens the zone.
+    let png = c.screenshot().await.expect("screenshot");
+    let code = zonepatrol_app::qr::read(&png, &Default::default())
+        .expect("the screenshot decodes")
+        .expect("a QR code on the placard");
+    assert_eq!(code, "zonepatrol:zone:zcyd:z1");
+    let page = c.source().await.expect("the SVG");
+    assert!(
+        page.contains("亮身份") && page.contains("张师傅"),
+        "the five shows"
+    );
+    c.goto(&format!("{}/dash?branch=zcyd", server.url))
+        .await
+        .expect("back");
+    c.find(Locator::Css("#lang"))
+        .await
+        .expect("language link")
+        .click()
+        .await
+        .expect("clicked");
+    c.wait()
+        .for_element(Locator::Css("#week svg"))
+        .await
+        .expect("overview again");
+    assert!(
+        text(&c, "#week h2")
+            .await
+            .starts_with("Weekly inspection ranking")
+    );
+    assert_eq!(text(&c, "#money-total").await, "-30.00");
+    shot(&c, "06-overview-en").await;
+
+    // Publishing the month from the browser.
+    c.find(Locator::Css("#month button.publish"))
+        .await
+        .expect("publish button")
+        .click()
+        .await
+        .expect("clicked");
+    c.wait()
+        .for_element(Locator::Css("#month button.reopen"))
+        .await
+        .expect("published: the button now reopens");
+    shot(&c, "07-published").await;
+    c.close().await.expect("closed");
+    server.stop().await;
+}
