@@ -17,11 +17,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::AutoCommit;
 use chrono::{Datelike, NaiveDate};
-use zonepatrol_shared::docs::Lock;
 use zonepatrol_shared::docs::{
     self, Assessment, BranchResult, Cleanup, CleanupTotals, Directory, DocId, Document, Patrol,
-    PostStatus, Problem, Publication, Published, Quantity, Report, Sheet, Template, ZoneResult,
+    PostStatus, Problem, Publication, Published, Quantity, Report, Template, ZoneResult,
 };
+use zonepatrol_shared::docs::{ItemEntry, Lock, Tally, ZoneSheet};
 use zonepatrol_shared::rules::inspection::notice;
 use zonepatrol_shared::rules::period::{MineClock, Period};
 use zonepatrol_shared::rules::{Grade, RulesConfig, rank};
@@ -167,6 +167,71 @@ pub enum Facts {
     None,
 }
 
+/// The marks of a sheet and nothing else (no notes, no photos): hydrating the whole sheet
+/// costs several times more, and a sheet is read on every push that carries it. `None` when
+/// the document is not this sheet.
+fn sheet_marks(doc: &AutoCommit, id: &DocId) -> Option<Vec<(String, ZoneSheet)>> {
+    use automerge::{ROOT, ReadDoc, Value};
+    let header: docs::Header = autosurgeon::hydrate_prop(doc, ROOT, "header").ok()?;
+    if header.kind != "sheet" || header.id != id.to_string() || header.schema > docs::SCHEMA {
+        return None;
+    }
+    let object = |obj: &automerge::ObjId, key: &str| match doc.get(obj, key) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    };
+    let zones = object(&ROOT, "zones")?;
+    let mut out = Vec::new();
+    for zone in doc.keys(&zones) {
+        let Some(z) = object(&zones, &zone) else {
+            continue;
+        };
+        let mut sheet = ZoneSheet {
+            template: match doc.get(&z, "template") {
+                Ok(Some((v, _))) => v.as_str().unwrap_or_default().to_owned(),
+                _ => String::new(),
+            },
+            ..ZoneSheet::default()
+        };
+        if let Some(items) = object(&z, "items") {
+            for item in doc.keys(&items) {
+                let Some(it) = object(&items, &item) else {
+                    continue;
+                };
+                let mut entry = ItemEntry {
+                    not_applicable: matches!(
+                        doc.get(&it, "not_applicable"),
+                        Ok(Some((v, _))) if v.as_bool() == Some(true)
+                    ),
+                    ..ItemEntry::default()
+                };
+                if let Some(deductions) = object(&it, "deductions") {
+                    for rule in doc.keys(&deductions) {
+                        if let Ok(Some((v, _))) = doc.get(&deductions, &rule) {
+                            let n = v.as_i64().unwrap_or(0);
+                            entry.deductions.insert(rule, Tally::new(n));
+                        }
+                    }
+                }
+                sheet.items.insert(item, entry);
+            }
+        }
+        out.push((zone, sheet));
+    }
+    Some(out)
+}
+
+/// Two reports say the same, whenever they were computed.
+fn same_content(a: &Report, b: &Report) -> bool {
+    a.header == b.header
+        && a.zones == b.zones
+        && a.open_problems == b.open_problems
+        && a.overdue_problems == b.overdue_problems
+        && a.branch == b.branch
+        && a.cleanups == b.cleanups
+        && a.published == b.published
+}
+
 /// A branch and one of its periods.
 pub type ReportKey = (String, Period);
 
@@ -179,6 +244,11 @@ pub struct Consolidator {
     patrols: HashMap<(String, String), PatrolFacts>,
     /// Sheets by (branch, patrol), then inspector: each zone's percentage.
     sheets: HashMap<(String, String), BTreeMap<String, Vec<(String, Points)>>>,
+    /// Each patrol's zone results over its inspectors, with how many sheets went in: the only
+    /// aggregate of sheets, kept up to date as each sheet arrives.
+    patrol_results: HashMap<(String, String), BTreeMap<String, (Points, u64)>>,
+    /// Patrols whose sheets changed since their results were last aggregated.
+    pending: std::collections::HashSet<(String, String)>,
     /// Weekly-inspection patrols by (branch, period), for each reported period kind.
     patrols_by: HashMap<ReportKey, BTreeSet<String>>,
     /// Assessments by (branch, month), then zone: the self and final totals.
@@ -311,21 +381,18 @@ impl Consolidator {
                 Err(_) => Facts::None,
             },
             DocId::Sheet { branch, .. } => {
-                let (Ok(sheet), Some(dir)) =
-                    (docs::read::<Sheet, _>(doc, id), self.branches.get(branch))
-                else {
-                    return Facts::None;
-                };
-                Facts::Sheet(
-                    sheet
-                        .zones
-                        .iter()
-                        .filter_map(|(zone, z)| {
-                            let template = dir.templates.get(&z.template)?;
-                            Some((zone.clone(), z.score(template).percent?))
-                        })
-                        .collect(),
-                )
+                match (sheet_marks(doc, id), self.branches.get(branch)) {
+                    (Some(zones), Some(dir)) => Facts::Sheet(
+                        zones
+                            .into_iter()
+                            .filter_map(|(zone, z)| {
+                                let template = dir.templates.get(&z.template)?;
+                                Some((zone, z.score(template).percent?))
+                            })
+                            .collect(),
+                    ),
+                    _ => Facts::None,
+                }
             }
             DocId::Assessment { .. } => match docs::read::<Assessment, _>(doc, id) {
                 Ok(a) => Facts::Assessment(a.self_score.total(), a.final_score()),
@@ -420,6 +487,7 @@ impl Consolidator {
                     .entry(key.clone())
                     .or_default()
                     .insert(inspector.clone(), zones);
+                self.pending.insert(key.clone());
                 if let Some(p) = self.patrols.get(&key) {
                     dirty_dates(&mut dirty, &branch, p.date);
                 }
@@ -494,15 +562,12 @@ impl Consolidator {
         keys.extend(self.patrols_by.keys().cloned());
         keys.extend(self.problems_by.keys().cloned());
         keys.extend(self.cleanups_by.keys().cloned());
+        // An assessment counts for its month, quarter and year, not for the week its first day
+        // falls in.
         for (branch, month) in self.assessments.keys() {
-            dirty_dates(&mut keys, branch, Some(month.first_day()));
-            keys.remove(&(
-                branch.clone(),
-                Period::containing(
-                    zonepatrol_shared::rules::PeriodKind::Week,
-                    month.first_day(),
-                ),
-            ));
+            for period in &report_periods(month.first_day())[1..] {
+                keys.insert((branch.clone(), *period));
+            }
         }
         keys
     }
@@ -536,6 +601,9 @@ impl Consolidator {
         today: NaiveDate,
         now: i64,
     ) -> Vec<ReportKey> {
+        for key in std::mem::take(&mut self.pending) {
+            self.aggregate_patrol(&key);
+        }
         let mut fresh: BTreeMap<ReportKey, Report> = BTreeMap::new();
         let mut peers: BTreeSet<(Period, Option<BranchCategory>)> = BTreeSet::new();
         for key in dirty {
@@ -572,7 +640,12 @@ impl Consolidator {
                     && self.lock(branch, period).is_none()
                     && let Some(old) = self.reports.get(&key)
                 {
-                    fresh.insert(key, old.clone());
+                    // Only a report whose place actually moved is taken up again.
+                    let mut branch = old.branch.clone();
+                    self.fill_rank(&key, &mut branch);
+                    if branch != old.branch {
+                        fresh.insert(key, old.clone());
+                    }
                 }
             }
         }
@@ -585,11 +658,10 @@ impl Consolidator {
                     at: lock.at,
                 });
             }
-            let same = self.reports.get(&key).is_some_and(|old| {
-                let mut old = old.clone();
-                old.updated_at = report.updated_at;
-                old == report
-            });
+            let same = self
+                .reports
+                .get(&key)
+                .is_some_and(|old| same_content(old, &report));
             if !same {
                 report.updated_at = Some(now);
                 self.reports.insert(key.clone(), report);
@@ -628,30 +700,47 @@ impl Consolidator {
         let Some(patrols) = self.patrols_by.get(&(branch.to_owned(), period)) else {
             return out;
         };
-        let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
         for patrol in patrols {
-            let Some(sheets) = self.sheets.get(&(branch.to_owned(), patrol.clone())) else {
+            let Some(results) = self
+                .patrol_results
+                .get(&(branch.to_owned(), patrol.clone()))
+            else {
                 continue;
             };
-            per_zone.clear();
-            for zones in sheets.values() {
-                for (zone, percent) in zones {
-                    per_zone.entry(zone.as_str()).or_default().push(*percent);
-                }
-            }
-            for (zone, scores) in &per_zone {
-                if let Some(result) = self.rules.inspection.zone_result(scores) {
-                    let entry = out.entry((*zone).to_owned()).or_default();
-                    entry.0.push(result);
-                    entry.1 += scores.len() as u64;
-                }
+            for (zone, (result, sheets)) in results {
+                let entry = out.entry(zone.clone()).or_default();
+                entry.0.push(*result);
+                entry.1 += sheets;
             }
         }
         out
     }
 
-    /// Computes one report from the facts (the branch rank is filled in by [`Self::compute`]).
-    pub fn report(&self, branch: &str, period: Period, today: NaiveDate) -> Report {
+    /// Aggregates a patrol's sheets again: each zone's result over its inspectors.
+    fn aggregate_patrol(&mut self, key: &(String, String)) {
+        let Some(sheets) = self.sheets.get(key) else {
+            self.patrol_results.remove(key);
+            return;
+        };
+        let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
+        for zones in sheets.values() {
+            for (zone, percent) in zones {
+                per_zone.entry(zone.as_str()).or_default().push(*percent);
+            }
+        }
+        let results: BTreeMap<String, (Points, u64)> = per_zone
+            .into_iter()
+            .filter_map(|(zone, scores)| {
+                let result = self.rules.inspection.zone_result(&scores)?;
+                Some((zone.to_owned(), (result, scores.len() as u64)))
+            })
+            .collect();
+        self.patrol_results.insert(key.clone(), results);
+    }
+
+    /// Computes one report from the facts (the branch rank is filled in by [`Self::compute`],
+    /// which first aggregates the patrols whose sheets changed).
+    fn report(&self, branch: &str, period: Period, today: NaiveDate) -> Report {
         let id = DocId::Report {
             branch: branch.to_owned(),
             period,

@@ -122,6 +122,7 @@ pub struct State {
     /// takes as long as a wrong password.
     pub(crate) dummy_hash: String,
     pub(crate) consolidator: Mutex<consolidate::Consolidator>,
+    pub(crate) report_docs: Mutex<reports::ReportDocs>,
 }
 
 impl std::fmt::Debug for State {
@@ -159,6 +160,7 @@ impl State {
             docs: RwLock::new(()),
             uploads: Mutex::new(Default::default()),
             consolidator,
+            report_docs: Mutex::default(),
             dummy_hash,
         })
     }

@@ -87,7 +87,7 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     let now = crate::now_millis();
     let today = c.today(now);
     let changed = c.compute_all(today, now);
-    write_reports(store, &c, &changed, now)?;
+    write_reports(state, &c, &changed, now)?;
     Ok(changed.len())
 }
 
@@ -117,7 +117,7 @@ pub(crate) fn write_dirty(state: &State, dirty: BTreeSet<ReportKey>, now: i64) {
     let mut c = lock(state);
     let today = c.today(now);
     let changed = c.compute(dirty, today, now);
-    if let Err(e) = write_reports(&*state.store, &c, &changed, now) {
+    if let Err(e) = write_reports(state, &c, &changed, now) {
         tracing::error!(error = %e, "could not write reports; they are written again at the next refresh");
     }
 }
@@ -129,61 +129,153 @@ pub(crate) fn refresh(state: &State) -> Result<usize, ReportError> {
     let now = crate::now_millis();
     let today = c.today(now);
     let changed = c.compute_all(today, now);
-    write_reports(&*state.store, &c, &changed, now)?;
+    write_reports(state, &c, &changed, now)?;
     state.store.flush()?;
     Ok(changed.len())
 }
 
 fn write_reports(
-    store: &dyn Storage,
+    state: &State,
     c: &Consolidator,
     changed: &[ReportKey],
     now: i64,
 ) -> Result<(), ReportError> {
+    let mut docs = state.report_docs.lock().unwrap_or_else(|e| e.into_inner());
     for (branch, period) in changed {
         if let Some(report) = c.current(branch, *period) {
-            write_report(store, report, now)?;
+            docs.write(&*state.store, report, now)?;
         }
     }
     Ok(())
 }
 
-/// Writes a report on top of the stored document with the server's actor.
-pub fn write_report(store: &dyn Storage, report: &Report, now: i64) -> Result<(), ReportError> {
-    let text = report.header.id.clone();
-    let fail = |reason: String| ReportError::Doc {
-        id: text.clone(),
-        reason,
-    };
-    let id: DocId = text
-        .parse()
-        .map_err(|e: docs::DocIdError| fail(e.to_string()))?;
-    let stored = store.doc(&text)?;
-    let mut doc = match &stored {
-        Some(s) => AutoCommit::load(&s.bytes).map_err(|e| fail(e.to_string()))?,
-        None => docs::genesis::<Report>(&id).map_err(|e| fail(e.to_string()))?,
-    };
-    let before = doc.get_heads();
-    doc.set_actor(server_actor());
-    docs::write(&mut doc, report).map_err(|e| fail(e.to_string()))?;
-    doc.commit_with(CommitOptions::default().with_time(now / 1000));
-    let after = doc.get_heads();
-    if after == before && stored.is_some() {
-        return Ok(());
+/// The report documents written lately, kept loaded: reports are written by the server
+/// alone, so what it last wrote is what the store holds, and the next write need not parse
+/// the document again. Bounded; cleared when full.
+#[derive(Default)]
+pub struct ReportDocs {
+    docs: std::collections::HashMap<String, (AutoCommit, Report)>,
+}
+
+impl std::fmt::Debug for ReportDocs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportDocs")
+            .field("loaded", &self.docs.len())
+            .finish()
     }
-    let chunks = stored.as_ref().map_or(0, |s| s.chunks);
-    let compact = chunks == 0 || chunks + 1 >= COMPACT_AT;
-    store.write_doc(&DocWrite {
-        id: text.clone(),
-        chunk: if compact {
-            doc.save()
-        } else {
-            doc.save_after(&before)
-        },
-        compact,
-        heads: after,
-        actors: vec![(server_actor().to_bytes().to_vec(), "server".to_owned())],
-    })?;
+}
+
+/// How many report documents stay loaded.
+const LOADED: usize = 512;
+
+impl ReportDocs {
+    /// Writes a report on top of the stored document with the server's actor; only what
+    /// changed becomes new operations.
+    pub fn write(
+        &mut self,
+        store: &dyn Storage,
+        report: &Report,
+        now: i64,
+    ) -> Result<(), ReportError> {
+        let text = report.header.id.clone();
+        let fail = |reason: String| ReportError::Doc {
+            id: text.clone(),
+            reason,
+        };
+        let (mut doc, chunks, last) = match self.docs.remove(&text) {
+            Some((doc, last)) => (doc, 1, Some(last)),
+            None => {
+                let id: DocId = text
+                    .parse()
+                    .map_err(|e: docs::DocIdError| fail(e.to_string()))?;
+                match store.doc(&text)? {
+                    Some(s) => (
+                        AutoCommit::load(&s.bytes).map_err(|e| fail(e.to_string()))?,
+                        s.chunks,
+                        None,
+                    ),
+                    None => (
+                        docs::genesis::<Report>(&id).map_err(|e| fail(e.to_string()))?,
+                        0,
+                        None,
+                    ),
+                }
+            }
+        };
+        let before = doc.get_heads();
+        doc.set_actor(server_actor());
+        match &last {
+            Some(last) => reconcile_changes(&mut doc, last, report),
+            None => docs::write(&mut doc, report).map_err(|e| e.to_string()),
+        }
+        .map_err(fail)?;
+        doc.commit_with(CommitOptions::default().with_time(now / 1000));
+        let after = doc.get_heads();
+        if after != before || chunks == 0 {
+            // Compacting needs the chunk count, which only the store knows: compact when a
+            // document is first written and whenever it is loaded from the store with many.
+            let compact = chunks == 0 || chunks + 1 >= COMPACT_AT;
+            store.write_doc(&DocWrite {
+                id: text.clone(),
+                chunk: if compact {
+                    doc.save()
+                } else {
+                    doc.save_after(&before)
+                },
+                compact,
+                heads: after,
+                actors: vec![(server_actor().to_bytes().to_vec(), "server".to_owned())],
+            })?;
+        }
+        if self.docs.len() >= LOADED {
+            self.docs.clear();
+        }
+        self.docs.insert(text, (doc, report.clone()));
+        Ok(())
+    }
+}
+
+/// Writes only the parts of a report that differ from what was last written (a rank moved,
+/// one zone's score): reconciling a whole report walks every value in it.
+fn reconcile_changes(doc: &mut AutoCommit, last: &Report, new: &Report) -> Result<(), String> {
+    use automerge::{ROOT, ReadDoc, Value};
+    use autosurgeon::reconcile_prop;
+    let e = |e: autosurgeon::ReconcileError| e.to_string();
+    if last.updated_at != new.updated_at {
+        reconcile_prop(doc, ROOT, "updated_at", new.updated_at).map_err(e)?;
+    }
+    if last.open_problems != new.open_problems {
+        reconcile_prop(doc, ROOT, "open_problems", new.open_problems).map_err(e)?;
+    }
+    if last.overdue_problems != new.overdue_problems {
+        reconcile_prop(doc, ROOT, "overdue_problems", new.overdue_problems).map_err(e)?;
+    }
+    if last.branch != new.branch {
+        reconcile_prop(doc, ROOT, "branch", new.branch.clone()).map_err(e)?;
+    }
+    if last.cleanups != new.cleanups {
+        reconcile_prop(doc, ROOT, "cleanups", new.cleanups.clone()).map_err(e)?;
+    }
+    if last.published != new.published {
+        reconcile_prop(doc, ROOT, "published", new.published.clone()).map_err(e)?;
+    }
+    if last.zones != new.zones {
+        let zones = match doc.get(ROOT, "zones").map_err(|e| e.to_string())? {
+            Some((Value::Object(_), id)) => id,
+            _ => return docs::write(doc, new).map_err(|e| e.to_string()),
+        };
+        for (zone, result) in &new.zones {
+            if last.zones.get(zone) != Some(result) {
+                reconcile_prop(doc, &zones, zone.as_str(), result.clone()).map_err(e)?;
+            }
+        }
+        for zone in last.zones.keys() {
+            if !new.zones.contains_key(zone) {
+                automerge::transaction::Transactable::delete(doc, &zones, zone.as_str())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
     Ok(())
 }
 
