@@ -100,14 +100,26 @@ pub struct ZoneFacts {
     pub template: String,
 }
 
-/// What a patrol contributes: its kind and day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a patrol contributes: its kind, day, plan, and whether its leader closed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatrolFacts {
     /// Only weekly inspections are ranked.
     pub kind: PatrolKind,
     /// The day of the walk.
     pub date: Option<NaiveDate>,
+    /// The inspectors on the plan (and the leader): only their sheets count.
+    pub inspectors: BTreeSet<String>,
+    /// The zones on the plan: only these count.
+    pub zones: BTreeSet<String>,
+    /// Closed by its leader: only then do its results count, all at once, so that no report
+    /// moves sheet by sheet (which would let one inspector's total be worked out from the
+    /// difference).
+    pub closed: bool,
 }
+
+/// A zone's inspection result needs at least this many inspectors' sheets: with fewer, an
+/// aggregate says too much about each inspector's own total.
+pub const MIN_SHEETS: usize = 3;
 
 /// What a problem contributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -377,6 +389,16 @@ impl Consolidator {
                 Ok(p) => Facts::Patrol(PatrolFacts {
                     kind: p.plan.kind,
                     date: p.plan.date.map(|d| d.0),
+                    inspectors: p
+                        .plan
+                        .inspectors
+                        .iter()
+                        .filter(|(_, on)| **on)
+                        .map(|(u, _)| u.clone())
+                        .chain([p.plan.leader.clone()])
+                        .collect(),
+                    zones: p.plan.zones.keys().cloned().collect(),
+                    closed: p.closed_at.is_some(),
                 }),
                 Err(_) => Facts::None,
             },
@@ -454,13 +476,14 @@ impl Consolidator {
         let mut dirty = BTreeSet::new();
         let branch = id.branch().to_owned();
         match (id, facts) {
-            (_, Facts::None) => {}
+            (_, Facts::None) => dirty = self.remove(id),
             (DocId::Directory { .. }, Facts::Directory(f)) => {
                 dirty.extend(self.reports_of(&branch));
                 self.branches.insert(branch, f);
             }
             (DocId::Patrol { patrol, .. }, Facts::Patrol(f)) => {
                 let key = (branch.clone(), patrol.clone());
+                let (kind, date) = (f.kind, f.date);
                 if let Some(old) = self.patrols.insert(key.clone(), f) {
                     if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
                         index(&mut self.patrols_by, &branch, d, patrol, false);
@@ -469,11 +492,12 @@ impl Consolidator {
                         dirty_dates(&mut dirty, &branch, old.date);
                     }
                 }
-                if let (PatrolKind::Weekly, Some(d)) = (f.kind, f.date) {
+                if let (PatrolKind::Weekly, Some(d)) = (kind, date) {
                     index(&mut self.patrols_by, &branch, d, patrol, true);
                 }
                 if self.sheets.contains_key(&key) {
-                    dirty_dates(&mut dirty, &branch, f.date);
+                    self.pending.insert(key);
+                    dirty_dates(&mut dirty, &branch, date);
                 }
             }
             (
@@ -546,6 +570,68 @@ impl Consolidator {
             _ => {}
         }
         dirty
+    }
+
+    /// Takes out the contribution of a document that no longer reads (damaged, or written by
+    /// a newer app): it counts for nothing until it reads again. Directories, publications and
+    /// reports keep their last readable state.
+    fn remove(&mut self, id: &DocId) -> BTreeSet<ReportKey> {
+        let mut dirty = BTreeSet::new();
+        let branch = id.branch().to_owned();
+        match id {
+            DocId::Patrol { patrol, .. } => {
+                let key = (branch.clone(), patrol.clone());
+                if let Some(old) = self.patrols.remove(&key) {
+                    if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
+                        index(&mut self.patrols_by, &branch, d, patrol, false);
+                    }
+                    dirty_dates(&mut dirty, &branch, old.date);
+                }
+                self.pending.insert(key);
+            }
+            DocId::Sheet {
+                patrol, inspector, ..
+            } => {
+                let key = (branch.clone(), patrol.clone());
+                if let Some(sheets) = self.sheets.get_mut(&key) {
+                    sheets.remove(inspector);
+                }
+                self.pending.insert(key.clone());
+                if let Some(p) = self.patrols.get(&key) {
+                    dirty_dates(&mut dirty, &branch, p.date);
+                }
+            }
+            DocId::Assessment { zone, month, .. } => {
+                if let Some(zones) = self.assessments.get_mut(&(branch.clone(), *month)) {
+                    zones.remove(zone);
+                }
+                for period in &report_periods(month.first_day())[1..] {
+                    dirty.insert((branch.clone(), *period));
+                }
+            }
+            DocId::Problem { problem, .. } => {
+                if let Some(old) = self.problems.remove(&(branch.clone(), problem.clone())) {
+                    index(&mut self.problems_by, &branch, old.raised, problem, false);
+                    dirty_dates(&mut dirty, &branch, Some(old.raised));
+                }
+            }
+            DocId::Cleanup { cleanup, .. } => {
+                if let Some(old) = self.cleanups.remove(&(branch.clone(), cleanup.clone())) {
+                    index(&mut self.cleanups_by, &branch, old.date, cleanup, false);
+                    dirty_dates(&mut dirty, &branch, Some(old.date));
+                }
+            }
+            DocId::Directory { .. } | DocId::Publication { .. } | DocId::Report { .. } => {}
+        }
+        dirty
+    }
+
+    /// Forgets the reports as computed, so that the next computation writes them again (after
+    /// a write that failed).
+    pub fn forget(&mut self, keys: &[ReportKey]) {
+        for key in keys {
+            self.reports.remove(key);
+        }
     }
 
     fn reports_of(&self, branch: &str) -> Vec<ReportKey> {
@@ -718,18 +804,28 @@ impl Consolidator {
 
     /// Aggregates a patrol's sheets again: each zone's result over its inspectors.
     fn aggregate_patrol(&mut self, key: &(String, String)) {
-        let Some(sheets) = self.sheets.get(key) else {
+        let (Some(sheets), Some(patrol)) = (self.sheets.get(key), self.patrols.get(key)) else {
             self.patrol_results.remove(key);
             return;
         };
+        if !patrol.closed {
+            self.patrol_results.remove(key);
+            return;
+        }
         let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
-        for zones in sheets.values() {
+        for (inspector, zones) in sheets {
+            if !patrol.inspectors.contains(inspector) {
+                continue;
+            }
             for (zone, percent) in zones {
-                per_zone.entry(zone.as_str()).or_default().push(*percent);
+                if patrol.zones.contains(zone) {
+                    per_zone.entry(zone.as_str()).or_default().push(*percent);
+                }
             }
         }
         let results: BTreeMap<String, (Points, u64)> = per_zone
             .into_iter()
+            .filter(|(_, scores)| scores.len() >= MIN_SHEETS)
             .filter_map(|(zone, scores)| {
                 let result = self.rules.inspection.zone_result(&scores)?;
                 Some((zone.to_owned(), (result, scores.len() as u64)))
@@ -1095,13 +1191,17 @@ mod tests {
         );
         let today = day("2026-12-31");
         let patrol: DocId = "patrol:b:p1".parse().expect("id");
-        let weekly = |d: &str| {
+        let plan = |kind: PatrolKind, d: &str, closed: bool| {
             Facts::Patrol(PatrolFacts {
-                kind: PatrolKind::Weekly,
+                kind,
                 date: Some(day(d)),
+                inspectors: ["a", "b", "c", "d"].map(String::from).into(),
+                zones: ["z1", "z2"].map(String::from).into(),
+                closed,
             })
         };
-        c.apply(&patrol, weekly("2026-11-18"));
+        let weekly = |d: &str| plan(PatrolKind::Weekly, d, true);
+        c.apply(&patrol, plan(PatrolKind::Weekly, "2026-11-18", false));
         for (n, who) in ["a", "b", "c"].iter().enumerate() {
             let id: DocId = format!("sheet:b:p1:{who}").parse().expect("id");
             c.apply(
@@ -1111,9 +1211,25 @@ mod tests {
         }
         let p1: DocId = "problem:b:q1".parse().expect("id");
         c.apply(&p1, problem("z2", "2026-11-18", true));
+        // A sheet from someone not on the plan, and a zone not on it, count for nothing.
+        c.apply(
+            &"sheet:b:p1:x".parse().expect("id"),
+            Facts::Sheet(vec![("z1".into(), Points::whole(10))]),
+        );
+        c.apply(
+            &"sheet:b:p1:d".parse().expect("id"),
+            Facts::Sheet(vec![("z3".into(), Points::whole(10))]),
+        );
         c.compute_all(today, 1);
         let w47: Period = "2026-W47".parse().expect("week");
         let w48: Period = "2026-W48".parse().expect("week");
+        // Open: nothing shows until the leader closes the walk.
+        assert_eq!(
+            c.current("b", w47).expect("week 47").zones["z1"].score,
+            None
+        );
+        let dirty = c.apply(&patrol, weekly("2026-11-18"));
+        c.compute(dirty, today, 1);
         let week47 = c.current("b", w47).expect("week 47").clone();
         assert_eq!(week47.zones["z1"].score, Some(Points::whole(91)));
         assert_eq!(week47.zones["z1"].sheets, 3);
@@ -1132,11 +1248,25 @@ mod tests {
         let week48 = c.current("b", w48).expect("week 48");
         assert_eq!(week48.zones["z1"].score, Some(Points::whole(91)));
 
+        // A sheet that no longer reads takes its figures with it: two sheets are too few.
+        let dirty = c.apply(&"sheet:b:p1:c".parse().expect("id"), Facts::None);
+        c.compute(dirty, today, 3);
+        assert_eq!(
+            c.current("b", w48).expect("week 48").zones["z1"].score,
+            None
+        );
+        let dirty = c.apply(
+            &"sheet:b:p1:c".parse().expect("id"),
+            Facts::Sheet(vec![("z1".into(), Points::whole(92))]),
+        );
+        c.compute(dirty, today, 3);
+        assert_eq!(
+            c.current("b", w48).expect("week 48").zones["z1"].score,
+            Some(Points::whole(91))
+        );
+
         // Not weekly any more: it is not ranked.
-        let spot = Facts::Patrol(PatrolFacts {
-            kind: PatrolKind::SpotCheck,
-            date: Some(day("2026-11-25")),
-        });
+        let spot = plan(PatrolKind::SpotCheck, "2026-11-25", true);
         let dirty = c.apply(&patrol, spot);
         c.compute(dirty, today, 3);
         assert_eq!(

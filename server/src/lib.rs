@@ -99,9 +99,10 @@ pub enum LaunchError {
     /// Seeding the demo mine failed.
     #[error("could not seed the demo mine: {0}")]
     Seed(#[from] seed::SeedError),
-    /// Serving failed.
+    /// The reports could not be computed or written at start.
     #[error("could not compute the reports: {0}")]
     Reports(#[from] reports::ReportError),
+    /// Serving failed.
     #[error("serving failed: {0}")]
     Serve(std::io::Error),
 }
@@ -123,6 +124,7 @@ pub struct State {
     pub(crate) dummy_hash: String,
     pub(crate) consolidator: Mutex<consolidate::Consolidator>,
     pub(crate) report_docs: Mutex<reports::ReportDocs>,
+    pub(crate) reports_unwritten: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for State {
@@ -161,6 +163,7 @@ impl State {
             uploads: Mutex::new(Default::default()),
             consolidator,
             report_docs: Mutex::default(),
+            reports_unwritten: Default::default(),
             dummy_hash,
         })
     }

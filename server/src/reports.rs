@@ -118,7 +118,11 @@ pub(crate) fn write_dirty(state: &State, dirty: BTreeSet<ReportKey>, now: i64) {
     let today = c.today(now);
     let changed = c.compute(dirty, today, now);
     if let Err(e) = write_reports(state, &c, &changed, now) {
-        tracing::error!(error = %e, "could not write reports; they are written again at the next refresh");
+        tracing::error!(error = %e, "could not write reports; trying again within a minute");
+        c.forget(&changed);
+        state
+            .reports_unwritten
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -154,7 +158,7 @@ fn write_reports(
 /// the document again. Bounded; cleared when full.
 #[derive(Default)]
 pub struct ReportDocs {
-    docs: std::collections::HashMap<String, (AutoCommit, Report)>,
+    docs: std::collections::HashMap<String, (AutoCommit, Report, u32)>,
 }
 
 impl std::fmt::Debug for ReportDocs {
@@ -183,7 +187,7 @@ impl ReportDocs {
             reason,
         };
         let (mut doc, chunks, last) = match self.docs.remove(&text) {
-            Some((doc, last)) => (doc, 1, Some(last)),
+            Some((doc, last, chunks)) => (doc, chunks, Some(last)),
             None => {
                 let id: DocId = text
                     .parse()
@@ -211,10 +215,10 @@ impl ReportDocs {
         .map_err(fail)?;
         doc.commit_with(CommitOptions::default().with_time(now / 1000));
         let after = doc.get_heads();
+        let mut chunks = chunks;
         if after != before || chunks == 0 {
-            // Compacting needs the chunk count, which only the store knows: compact when a
-            // document is first written and whenever it is loaded from the store with many.
             let compact = chunks == 0 || chunks + 1 >= COMPACT_AT;
+            chunks = if compact { 1 } else { chunks + 1 };
             store.write_doc(&DocWrite {
                 id: text.clone(),
                 chunk: if compact {
@@ -230,7 +234,7 @@ impl ReportDocs {
         if self.docs.len() >= LOADED {
             self.docs.clear();
         }
-        self.docs.insert(text, (doc, report.clone()));
+        self.docs.insert(text, (doc, report.clone(), chunks));
         Ok(())
     }
 }
@@ -284,15 +288,18 @@ pub fn current(state: &State, key: &ReportKey) -> Option<Report> {
     lock(state).current(&key.0, key.1).cloned()
 }
 
-/// Recomputes the reports whenever the mine's date changes (problems become overdue), until
-/// the server stops.
+/// Recomputes the reports whenever the mine's date changes (problems become overdue) or a
+/// write of reports failed, until the server stops.
 pub(crate) async fn refresh_daily(state: std::sync::Weak<State>) {
     let mut last = None;
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         let Some(state) = state.upgrade() else { return };
         let today = lock(&state).today(crate::now_millis());
-        if last.is_some_and(|d| d != today) {
+        let retry = state
+            .reports_unwritten
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        if retry || last.is_some_and(|d| d != today) {
             let state = state.clone();
             let done = tokio::task::spawn_blocking(move || refresh(&state)).await;
             match done {

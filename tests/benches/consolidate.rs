@@ -123,6 +123,9 @@ fn generate() -> Data {
                 Facts::Patrol(PatrolFacts {
                     kind: PatrolKind::Weekly,
                     date: Some(day(w)),
+                    inspectors: (0..INSPECTORS).map(|i| format!("i{i}")).collect(),
+                    zones: (0..ZONES).map(zone).collect(),
+                    closed: true,
                 }),
             ));
             for i in 0..INSPECTORS {

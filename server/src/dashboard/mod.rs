@@ -175,19 +175,7 @@ impl FromRequestParts<Arc<State>> for Viewer {
         }
         // A form posted from another site carries no SameSite=Strict cookie; refuse one that
         // says it comes from elsewhere all the same.
-        if parts.method == axum::http::Method::POST
-            && let (Some(origin), Some(host)) = (
-                parts
-                    .headers
-                    .get(header::ORIGIN)
-                    .and_then(|v| v.to_str().ok()),
-                parts
-                    .headers
-                    .get(header::HOST)
-                    .and_then(|v| v.to_str().ok()),
-            )
-            && origin.split("://").nth(1) != Some(host)
-        {
+        if parts.method == axum::http::Method::POST && cross_site(&parts.headers) {
             return Err(fail(
                 StatusCode::FORBIDDEN,
                 lang,
@@ -206,6 +194,28 @@ impl FromRequestParts<Arc<State>> for Viewer {
     }
 }
 
+/// A request that says it comes from a page of another site.
+fn cross_site(headers: &HeaderMap) -> bool {
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
+        _ => false,
+    }
+}
+
+/// Cookies are marked Secure when the request came over HTTPS (through a proxy that says so).
+fn secure(headers: &HeaderMap) -> &'static str {
+    match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "; Secure",
+        _ => "",
+    }
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -220,7 +230,15 @@ fn encode(s: &str) -> String {
 /// A local path to go back to, never another site.
 fn safe_back(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_owned(),
+        Some(b)
+            if b.starts_with('/')
+                && !b[1..].starts_with(['/', '\\'])
+                && b.len() < 512
+                && b.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"/_.?=&%-".contains(&c)) =>
+        {
+            b.to_owned()
+        }
         _ => "/dash".to_owned(),
     }
 }
@@ -352,8 +370,20 @@ struct LoginForm {
 async fn login(
     Shared(state): Shared<Arc<State>>,
     LangOnly(lang): LangOnly,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    if cross_site(&headers) {
+        return fail(
+            StatusCode::FORBIDDEN,
+            lang,
+            l(
+                lang,
+                "请求来自其他网站，已拒绝。",
+                "Refused: the form came from another site.",
+            ),
+        );
+    }
     let back = safe_back(form.back.as_deref());
     let user = form.user.trim().to_owned();
     let done = tokio::task::spawn_blocking(move || {
@@ -363,8 +393,10 @@ async fn login(
     match done {
         Ok(Ok(Some((token, record, _)))) => {
             let max_age = (record.expires_at - crate::now_millis()).max(0) / 1000;
-            let cookie =
-                format!("{SESSION}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
+            let cookie = format!(
+                "{SESSION}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+                secure(&headers)
+            );
             let mut r = Redirect::to(&back).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
@@ -768,8 +800,28 @@ async fn overview(
     viewer: Viewer,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
-    let c = reports::lock(&state);
-    overview_page(&c, &viewer, q, crate::now_millis())
+    blocking(state, move |state| {
+        let c = reports::lock(state);
+        overview_page(&c, &viewer, q, crate::now_millis())
+    })
+    .await
+}
+
+/// Runs a page's work off the async workers: it waits for the consolidator, which a push or
+/// a refresh may hold for a while.
+async fn blocking(
+    state: Arc<State>,
+    page: impl FnOnce(&State) -> Response + Send + 'static,
+) -> Response {
+    tokio::task::spawn_blocking(move || page(&state))
+        .await
+        .unwrap_or_else(|_| {
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Lang::Zh,
+                "服务器出错，请重试。The server failed: try again.",
+            )
+        })
 }
 
 /// The overview page for a viewer, from the consolidated results (the benchmark times this).
@@ -1015,6 +1067,7 @@ async fn zone_page(
     Path((branch, zone)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
+    blocking(state, move |state| {
     let c = reports::lock(&state);
     if let Err(r) = check_branch(&c, &viewer, &branch) {
         return r;
@@ -1136,6 +1189,8 @@ async fn zone_page(
         }
     };
     layout(lang, Some(&viewer), &facts.name, body).into_response()
+    })
+    .await
 }
 
 async fn ledger_page(
@@ -1144,6 +1199,7 @@ async fn ledger_page(
     Path((branch, month)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
+    blocking(state, move |state| {
     let c = reports::lock(&state);
     if let Err(r) = check_branch(&c, &viewer, &branch) {
         return r;
@@ -1179,6 +1235,8 @@ async fn ledger_page(
         body,
     )
     .into_response()
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -1193,6 +1251,7 @@ async fn rankings_page(
     Query(q): Query<RankingsQuery>,
 ) -> Response {
     let lang = viewer.lang;
+    blocking(state, move |state| {
     let c = reports::lock(&state);
     let today = c.today(crate::now_millis());
     let period = q
@@ -1267,6 +1326,8 @@ async fn rankings_page(
         }
     };
     layout(lang, Some(&viewer), l(lang, "排名", "Rankings"), body).into_response()
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1406,38 +1467,42 @@ async fn photo(
     Path((branch, hash)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
-    let allowed = viewer.may_view(&branch)
-        && docs::values::is_sha256_hex(&hash)
-        && reports::lock(&state).problem_photo(&branch, &hash);
-    if !allowed {
-        return fail(
-            StatusCode::NOT_FOUND,
-            lang,
-            l(lang, "没有这张照片。", "No such photo."),
-        );
-    }
-    match tokio::fs::read(state.blobs.path(&hash)).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "image/jpeg"),
-                (
-                    header::CACHE_CONTROL,
-                    "private, max-age=31536000, immutable",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(_) => fail(
-            StatusCode::NOT_FOUND,
-            lang,
-            l(
+    blocking(state, move |state| {
+        let allowed = viewer.may_view(&branch)
+            && docs::values::is_sha256_hex(&hash)
+            && reports::lock(&state).problem_photo(&branch, &hash);
+        if !allowed {
+            return fail(
+                StatusCode::NOT_FOUND,
                 lang,
-                "照片还没有上传到服务器。",
-                "The photo has not reached the server yet.",
+                l(lang, "没有这张照片。", "No such photo."),
+            );
+        }
+        match std::fs::read(state.blobs.path(&hash)) {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, "image/jpeg"),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                    (
+                        header::CACHE_CONTROL,
+                        "private, max-age=31536000, immutable",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(_) => fail(
+                StatusCode::NOT_FOUND,
+                lang,
+                l(
+                    lang,
+                    "照片还没有上传到服务器。",
+                    "The photo has not reached the server yet.",
+                ),
             ),
-        ),
-    }
+        }
+    })
+    .await
 }
 
 fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
@@ -1467,28 +1532,31 @@ async fn export_ledger(
     Path((branch, month)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
-    let book = {
-        let c = reports::lock(&state);
-        if let Err(r) = check_branch(&c, &viewer, &branch) {
-            return r;
-        }
-        let Some(month) = month
-            .parse::<Period>()
-            .ok()
-            .filter(|p| p.kind() == PeriodKind::Month)
-        else {
-            return fail(
-                StatusCode::NOT_FOUND,
-                lang,
-                l(lang, "月份应写成 2026-11。", "Write the month as 2026-11."),
-            );
+    blocking(state, move |state| {
+        let book = {
+            let c = reports::lock(&state);
+            if let Err(r) = check_branch(&c, &viewer, &branch) {
+                return r;
+            }
+            let Some(month) = month
+                .parse::<Period>()
+                .ok()
+                .filter(|p| p.kind() == PeriodKind::Month)
+            else {
+                return fail(
+                    StatusCode::NOT_FOUND,
+                    lang,
+                    l(lang, "月份应写成 2026-11。", "Write the month as 2026-11."),
+                );
+            };
+            ledger(&c, &branch, month, lang)
         };
-        ledger(&c, &branch, month, lang)
-    };
-    match export::ledger_xlsx(&book, lang) {
-        Ok(bytes) => attachment(XLSX, &format!("ledger-{branch}-{month}.xlsx"), bytes),
-        Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
-    }
+        match export::ledger_xlsx(&book, lang) {
+            Ok(bytes) => attachment(XLSX, &format!("ledger-{branch}-{month}.xlsx"), bytes),
+            Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
+        }
+    })
+    .await
 }
 
 async fn export_notice(
@@ -1497,28 +1565,31 @@ async fn export_notice(
     Path((branch, week)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
-    let notice = {
-        let c = reports::lock(&state);
-        if let Err(r) = check_branch(&c, &viewer, &branch) {
-            return r;
-        }
-        let Some(week) = week
-            .parse::<Period>()
-            .ok()
-            .filter(|p| p.kind() == PeriodKind::Week)
-        else {
-            return fail(
-                StatusCode::NOT_FOUND,
-                lang,
-                l(lang, "周应写成 2026-W47。", "Write the week as 2026-W47."),
-            );
+    blocking(state, move |state| {
+        let notice = {
+            let c = reports::lock(&state);
+            if let Err(r) = check_branch(&c, &viewer, &branch) {
+                return r;
+            }
+            let Some(week) = week
+                .parse::<Period>()
+                .ok()
+                .filter(|p| p.kind() == PeriodKind::Week)
+            else {
+                return fail(
+                    StatusCode::NOT_FOUND,
+                    lang,
+                    l(lang, "周应写成 2026-W47。", "Write the week as 2026-W47."),
+                );
+            };
+            notice(&c, &branch, week, lang)
         };
-        notice(&c, &branch, week, lang)
-    };
-    match export::notice_xlsx(&notice, lang) {
-        Ok(bytes) => attachment(XLSX, &format!("notice-{branch}-{week}.xlsx"), bytes),
-        Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
-    }
+        match export::notice_xlsx(&notice, lang) {
+            Ok(bytes) => attachment(XLSX, &format!("notice-{branch}-{week}.xlsx"), bytes),
+            Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
+        }
+    })
+    .await
 }
 
 async fn placard(
@@ -1527,74 +1598,77 @@ async fn placard(
     Path((branch, zone)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
-    let placard = {
-        let c = reports::lock(&state);
-        if let Err(r) = check_branch(&c, &viewer, &branch) {
-            return r;
-        }
-        let facts = &c.branches()[&branch];
-        let Some(z) = facts.zones.get(&zone) else {
-            return fail(
-                StatusCode::NOT_FOUND,
-                lang,
-                l(lang, "没有这个责任区。", "There is no such zone."),
-            );
-        };
-        let today = c.today(crate::now_millis());
-        let last_month = Period::containing(PeriodKind::Month, today).prev();
-        let post = facts.posts.get(&zone);
-        let performance = c
-            .current(&branch, last_month)
-            .and_then(|r| r.zones.get(&zone))
-            .and_then(|r| {
-                r.score.map(|s| match lang {
-                    Lang::Zh => format!(
-                        "{}考评 {}分，第{}名",
-                        period_label(lang, last_month),
-                        s,
-                        r.rank
-                    ),
-                    Lang::En => format!(
-                        "{}: {} points, #{}",
-                        period_label(lang, last_month),
-                        s,
-                        r.rank
-                    ),
+    blocking(state, move |state| {
+        let placard = {
+            let c = reports::lock(&state);
+            if let Err(r) = check_branch(&c, &viewer, &branch) {
+                return r;
+            }
+            let facts = &c.branches()[&branch];
+            let Some(z) = facts.zones.get(&zone) else {
+                return fail(
+                    StatusCode::NOT_FOUND,
+                    lang,
+                    l(lang, "没有这个责任区。", "There is no such zone."),
+                );
+            };
+            let today = c.today(crate::now_millis());
+            let last_month = Period::containing(PeriodKind::Month, today).prev();
+            let post = facts.posts.get(&zone);
+            let performance = c
+                .current(&branch, last_month)
+                .and_then(|r| r.zones.get(&zone))
+                .and_then(|r| {
+                    r.score.map(|s| match lang {
+                        Lang::Zh => format!(
+                            "{}考评 {}分，第{}名",
+                            period_label(lang, last_month),
+                            s,
+                            r.rank
+                        ),
+                        Lang::En => format!(
+                            "{}: {} points, #{}",
+                            period_label(lang, last_month),
+                            s,
+                            r.rank
+                        ),
+                    })
                 })
-            })
-            .unwrap_or_else(|| {
-                l(lang, "本月考评后公布", "Shown after the month's assessment").to_owned()
-            });
-        Placard {
-            branch: branch.clone(),
-            branch_name: branch_name(&c, &branch),
-            zone: zone.clone(),
-            zone_name: z.name.clone(),
-            location: z.location.clone(),
-            holders: holders(&c, &branch, &zone),
-            post: post.map_or_else(|| z.name.clone(), |p| p.title.clone()),
-            duty: l(
-                lang,
-                "负责本区域安全生产、文明生产、设备完好和问题整改",
-                "Safety, housekeeping, equipment and fixing problems in this zone",
+                .unwrap_or_else(|| {
+                    l(lang, "本月考评后公布", "Shown after the month's assessment").to_owned()
+                });
+            Placard {
+                branch: branch.clone(),
+                branch_name: branch_name(&c, &branch),
+                zone: zone.clone(),
+                zone_name: z.name.clone(),
+                location: z.location.clone(),
+                holders: holders(&c, &branch, &zone),
+                post: post.map_or_else(|| z.name.clone(), |p| p.title.clone()),
+                duty: l(
+                    lang,
+                    "负责本区域安全生产、文明生产、设备完好和问题整改",
+                    "Safety, housekeeping, equipment and fixing problems in this zone",
+                )
+                .to_owned(),
+                standard: post
+                    .map(|p| p.standard.clone())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| z.template.clone()),
+                performance,
+            }
+        };
+        match export::placard_svg(&placard, lang) {
+            Ok(svg) => (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "inline"),
+                ],
+                svg,
             )
-            .to_owned(),
-            standard: post
-                .map(|p| p.standard.clone())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| z.template.clone()),
-            performance,
+                .into_response(),
+            Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
         }
-    };
-    match export::placard_svg(&placard, lang) {
-        Ok(svg) => (
-            [
-                (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "inline"),
-            ],
-            svg,
-        )
-            .into_response(),
-        Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
-    }
+    })
+    .await
 }

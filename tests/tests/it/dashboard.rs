@@ -187,6 +187,33 @@ async fn the_dashboard_lets_in_managers_and_secretaries_of_their_own_branch() {
         .await
         .expect("answered");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Going back after a sign-in or a language change stays on this site.
+    for back in [
+        "//evil.example",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+    ] {
+        let r = anonymous
+            .get(format!("{}/lang/en?back={back}", server.url))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(r.headers()[LOCATION], "/dash", "back={back}");
+    }
+    let r = anonymous
+        .post(format!("{}/login", server.url))
+        .header("origin", "http://evil.example")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("user=mgr&password=zonepatrol")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a sign-in form on another site"
+    );
     // Signing out ends the session.
     let (status, _) = mgr.post("/logout", "").await;
     assert_eq!(status, StatusCode::SEE_OTHER);

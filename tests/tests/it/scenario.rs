@@ -154,6 +154,12 @@ pub async fn enter(url: &str) {
         );
     }
 
+    // The leader closes the walk: only now do its results count, all at once.
+    sec.sync().await;
+    zonepatrol_app::field::close_patrol(&sec.repo, &actor("sec", Role::Secretary), PATROL)
+        .expect("closed");
+    sec.sync().await;
+
     for (n, (zone, own, _, _, _)) in MONTH.iter().enumerate() {
         let holder = ["h1", "h2", "h3", "h4"][zone[1..].parse::<usize>().expect("zone") - 1];
         let device = Device::new(url, holder).await;
@@ -281,4 +287,8 @@ pub async fn enter_private(url: &str) {
         device.sync().await;
         assert!(device.repo.quarantine().expect("quarantine").is_empty());
     }
+    sec.sync().await;
+    zonepatrol_app::field::close_patrol(&sec.repo, &actor("sec", Role::Secretary), "w-private")
+        .expect("closed");
+    sec.sync().await;
 }
