@@ -244,6 +244,15 @@ fn same_content(a: &Report, b: &Report) -> bool {
         && a.published == b.published
 }
 
+/// One inspector's percentage for each zone of a sheet.
+type ZonePercents = Vec<(String, Points)>;
+
+/// A zone's self-score and final score for a month.
+type SelfAndFinal = (Option<Points>, Option<Points>);
+
+/// A branch's category and its score in a period.
+type CategoryScore = (Option<BranchCategory>, Option<Points>);
+
 /// A branch and one of its periods.
 pub type ReportKey = (String, Period);
 
@@ -255,7 +264,7 @@ pub struct Consolidator {
     branches: BTreeMap<String, BranchFacts>,
     patrols: HashMap<(String, String), PatrolFacts>,
     /// Sheets by (branch, patrol), then inspector: each zone's percentage.
-    sheets: HashMap<(String, String), BTreeMap<String, Vec<(String, Points)>>>,
+    sheets: HashMap<(String, String), BTreeMap<String, ZonePercents>>,
     /// Each patrol's zone results over its inspectors, with how many sheets went in: the only
     /// aggregate of sheets, kept up to date as each sheet arrives.
     patrol_results: HashMap<(String, String), BTreeMap<String, (Points, u64)>>,
@@ -264,14 +273,14 @@ pub struct Consolidator {
     /// Weekly-inspection patrols by (branch, period), for each reported period kind.
     patrols_by: HashMap<ReportKey, BTreeSet<String>>,
     /// Assessments by (branch, month), then zone: the self and final totals.
-    assessments: HashMap<ReportKey, BTreeMap<String, (Option<Points>, Option<Points>)>>,
+    assessments: HashMap<ReportKey, BTreeMap<String, SelfAndFinal>>,
     problems: HashMap<(String, String), ProblemFacts>,
     problems_by: HashMap<ReportKey, BTreeSet<String>>,
     cleanups: HashMap<(String, String), CleanupFacts>,
     cleanups_by: HashMap<ReportKey, BTreeSet<String>>,
     locks: HashMap<String, Vec<Lock>>,
     /// Each period's branch scores, with the category they are ranked in.
-    branch_scores: HashMap<Period, BTreeMap<String, (Option<BranchCategory>, Option<Points>)>>,
+    branch_scores: HashMap<Period, BTreeMap<String, CategoryScore>>,
     /// The reports as last computed (or as stored, at start).
     reports: HashMap<ReportKey, Report>,
 }
@@ -1024,7 +1033,7 @@ impl Consolidator {
             .filter(|((b, _), c)| b == branch && c.zone == zone)
             .map(|(_, c)| c)
             .collect();
-        out.sort_by(|a, b| b.date.cmp(&a.date));
+        out.sort_by_key(|c| std::cmp::Reverse(c.date));
         out
     }
 

@@ -566,7 +566,7 @@ impl Ledger {
     }
 }
 
-fn by_rank<'a>(report: &'a Report) -> Vec<(&'a String, &'a ZoneResult)> {
+fn by_rank(report: &Report) -> Vec<(&String, &ZoneResult)> {
     let mut zones: Vec<(&String, &ZoneResult)> = report.zones.iter().collect();
     zones.sort_by(|a, b| (a.1.rank == 0, a.1.rank, a.0).cmp(&(b.1.rank == 0, b.1.rank, b.0)));
     zones
@@ -863,7 +863,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
                 .filter_map(|(id, z)| {
                     let score = z.score?;
                     Some(chart::Bar {
-                        label: zone_name(&c, &branch, id),
+                        label: zone_name(c, &branch, id),
                         value: score.0,
                         text: format!("{} · {}{}", score, z.rank, l(lang, "名", "")),
                         href: format!("/dash/zone/{branch}/{id}"),
@@ -884,11 +884,11 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
             r.zones
                 .iter()
                 .filter(|(_, z)| z.score.is_none())
-                .map(|(id, _)| zone_name(&c, &branch, id))
+                .map(|(id, _)| zone_name(c, &branch, id))
                 .collect()
         })
         .unwrap_or_default();
-    let book = ledger(&c, &branch, month, lang);
+    let book = ledger(c, &branch, month, lang);
     let open = c.open_problems(&branch, None);
     let overdue = open
         .iter()
@@ -910,11 +910,11 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
         )
     });
     let body = html! {
-        h1 { (branch_name(&c, &branch)) }
+        h1 { (branch_name(c, &branch)) }
         @if visible.len() > 1 {
             nav.tabs aria-label=(l(lang, "支部", "Branches")) {
                 @for b in &visible {
-                    a.on[**b == branch] href=(query(b, week, month)) { (branch_name(&c, b)) }
+                    a.on[**b == branch] href=(query(b, week, month)) { (branch_name(c, b)) }
                 }
             }
         }
@@ -931,10 +931,10 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
                     (chart::bars(l(lang, "周检查排名", "Weekly ranking"), &bars))
                     p {
                         span.badge.good { (l(lang, "表扬", "Praised")) }
-                        " " (weekly.map(|r| r.zones.iter().filter(|(_, z)| z.praised).map(|(id, _)| zone_name(&c, &branch, id)).collect::<Vec<_>>().join("、")).unwrap_or_default())
+                        " " (weekly.map(|r| r.zones.iter().filter(|(_, z)| z.praised).map(|(id, _)| zone_name(c, &branch, id)).collect::<Vec<_>>().join("、")).unwrap_or_default())
                         " · "
                         span.badge.bad { (l(lang, "批评", "Named")) }
-                        " " (weekly.map(|r| r.zones.iter().filter(|(_, z)| z.named).map(|(id, _)| zone_name(&c, &branch, id)).collect::<Vec<_>>().join("、")).unwrap_or_default())
+                        " " (weekly.map(|r| r.zones.iter().filter(|(_, z)| z.named).map(|(id, _)| zone_name(c, &branch, id)).collect::<Vec<_>>().join("、")).unwrap_or_default())
                     }
                 }
                 @if !unscored.is_empty() {
@@ -943,7 +943,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
                 div.actions {
                     a #export-notice href=(format!("/dash/export/notice/{branch}/{week}")) download { (l(lang, "导出周通报 Excel", "Weekly notice (Excel)")) }
                 }
-                (publish_form(&c, &viewer, &branch, week, &here))
+                (publish_form(c, viewer, &branch, week, &here))
             }
             section #problems {
                 h2 { (l(lang, "问题整改", "Problems")) }
@@ -957,7 +957,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
                         @for (_, p) in open.iter().take(20) {
                             @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
                             tr {
-                                td { a href=(format!("/dash/zone/{branch}/{}", p.zone)) { (zone_name(&c, &branch, &p.zone)) } }
+                                td { a href=(format!("/dash/zone/{branch}/{}", p.zone)) { (zone_name(c, &branch, &p.zone)) } }
                                 td { @if p.major { span.badge.bad { (l(lang, "重大", "major")) } " " } (p.description) }
                                 td { (p.deadline.map(|d| d.to_string()).unwrap_or_default()) @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } } }
                                 td { (c.branches().get(&branch).and_then(|b| b.members.get(&p.responsible)).cloned().unwrap_or_else(|| p.responsible.clone())) }
@@ -978,7 +978,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
                 a href=(format!("/dash/ledger/{branch}/{month}")) { (l(lang, "台账", "Ledger")) }
                 a #export-ledger href=(format!("/dash/export/ledger/{branch}/{month}")) download { (l(lang, "导出月度台账 Excel", "Monthly ledger (Excel)")) }
             }
-            (publish_form(&c, &viewer, &branch, month, &here))
+            (publish_form(c, viewer, &branch, month, &here))
         }
         div.grid2 {
             section #cleanups {
@@ -996,7 +996,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
                         @for (b, r) in &company {
                             tr {
                                 td { (r.branch.category) }
-                                td { a href=(query(b, week, month)) { (branch_name(&c, b)) } }
+                                td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
                                 td.n { (show(r.branch.score)) }
                                 td { (grade_label(lang, &r.branch.grade)) }
                                 td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
@@ -1007,7 +1007,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
             }
         }
     };
-    layout(lang, Some(&viewer), l(lang, "看板", "Overview"), body).into_response()
+    layout(lang, Some(viewer), l(lang, "看板", "Overview"), body).into_response()
 }
 
 fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
@@ -1042,6 +1042,8 @@ fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
     }
 }
 
+/// Whether the viewer may see the branch, and it exists; the error page otherwise.
+#[allow(clippy::result_large_err)] // The error is the page to answer with, built once.
 fn check_branch(c: &Consolidator, viewer: &Viewer, branch: &str) -> Result<(), Response> {
     let lang = viewer.lang;
     if !viewer.may_view(branch) {
@@ -1068,7 +1070,7 @@ async fn zone_page(
 ) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-    let c = reports::lock(&state);
+    let c = reports::lock(state);
     if let Err(r) = check_branch(&c, &viewer, &branch) {
         return r;
     }
@@ -1200,7 +1202,7 @@ async fn ledger_page(
 ) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-    let c = reports::lock(&state);
+    let c = reports::lock(state);
     if let Err(r) = check_branch(&c, &viewer, &branch) {
         return r;
     }
@@ -1252,7 +1254,7 @@ async fn rankings_page(
 ) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-    let c = reports::lock(&state);
+    let c = reports::lock(state);
     let today = c.today(crate::now_millis());
     let period = q
         .period
@@ -1470,7 +1472,7 @@ async fn photo(
     blocking(state, move |state| {
         let allowed = viewer.may_view(&branch)
             && docs::values::is_sha256_hex(&hash)
-            && reports::lock(&state).problem_photo(&branch, &hash);
+            && reports::lock(state).problem_photo(&branch, &hash);
         if !allowed {
             return fail(
                 StatusCode::NOT_FOUND,
@@ -1534,7 +1536,7 @@ async fn export_ledger(
     let lang = viewer.lang;
     blocking(state, move |state| {
         let book = {
-            let c = reports::lock(&state);
+            let c = reports::lock(state);
             if let Err(r) = check_branch(&c, &viewer, &branch) {
                 return r;
             }
@@ -1567,7 +1569,7 @@ async fn export_notice(
     let lang = viewer.lang;
     blocking(state, move |state| {
         let notice = {
-            let c = reports::lock(&state);
+            let c = reports::lock(state);
             if let Err(r) = check_branch(&c, &viewer, &branch) {
                 return r;
             }
@@ -1600,7 +1602,7 @@ async fn placard(
     let lang = viewer.lang;
     blocking(state, move |state| {
         let placard = {
-            let c = reports::lock(&state);
+            let c = reports::lock(state);
             if let Err(r) = check_branch(&c, &viewer, &branch) {
                 return r;
             }

@@ -15,9 +15,12 @@ use crate::support::{Device, id, raise, today};
 /// The inspectors of the weekly patrol.
 pub const INSPECTORS: [&str; 5] = ["zhao", "qian", "sun", "li", "zhou"];
 
+/// One inspector's deductions in a zone: (item number, count).
+pub type Taps = &'static [(u32, i64)];
+
 /// Deductions (item, count) by zone, then inspector. Every rule `r1` of the demo template;
 /// the items' rule points are i1 2, i2 2, i3 1, i4 2, i5 3, i6 1, i7 2, i8 1, i9 5, i10 1.
-pub const MARKS: [(&str, [&[(u32, i64)]; 5]); 4] = [
+pub const MARKS: [(&str, [Taps; 5]); 4] = [
     ("z1", [&[], &[(2, 1)], &[], &[(3, 1)], &[]]),
     (
         "z2",
@@ -235,7 +238,7 @@ pub const AGGREGATE: &str = "96.3";
 
 /// Enters the anonymity scenario: one weekly patrol of z1 by five inspectors.
 pub async fn enter_private(url: &str) {
-    let marks: [(&[u32], &[(u32, i64)]); 5] = [
+    let marks: [(&[u32], Taps); 5] = [
         (&[1], &[(2, 1)]),
         (&[1], &[(5, 1)]),
         (&[3], &[(9, 1)]),
