@@ -474,6 +474,14 @@ fn rows() -> Vec<Row> {
         report_row("open_problems", |r| r.open_problems = 2),
         report_row("updated_at", |r| r.updated_at = Some(2)),
         report_row("overdue_problems", |r| r.overdue_problems = 1),
+        report_row("branch", |r| r.branch.rank = 1),
+        report_row("cleanups", |r| r.cleanups.person_times = 6),
+        report_row("published", |r| {
+            r.published = Some(crate::docs::Published {
+                by: "mgr".into(),
+                at: 1,
+            })
+        }),
         Row {
             id: "publication:b1",
             part: "events",
