@@ -841,7 +841,12 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
             );
         }
         None if visible.contains(&&viewer.actor.branch) => viewer.actor.branch.clone(),
-        None => match visible.first() {
+        // A manager starts on the first branch with results this week or month.
+        None => match visible
+            .iter()
+            .find(|b| c.current(b, week).is_some() || c.current(b, month).is_some())
+            .or(visible.first())
+        {
             Some(b) => (*b).clone(),
             None => {
                 return fail(
@@ -1269,6 +1274,12 @@ async fn rankings_page(
             visible
                 .iter()
                 .find(|b| ***b == viewer.actor.branch)
+                .map(|b| (*b).clone())
+        })
+        .or_else(|| {
+            visible
+                .iter()
+                .find(|b| c.current(b, period).is_some())
                 .map(|b| (*b).clone())
         })
         .or_else(|| visible.first().map(|b| (*b).clone()))
