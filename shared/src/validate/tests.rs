@@ -477,7 +477,7 @@ fn rows() -> Vec<Row> {
         report_row("branch", |r| r.branch.rank = 1),
         report_row("cleanups", |r| r.cleanups.person_times = 6),
         report_row("published", |r| {
-            r.published = Some(crate::docs::Published {
+            r.published = Some(Published {
                 by: "mgr".into(),
                 at: 1,
             })
