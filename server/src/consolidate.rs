@@ -1013,6 +1013,25 @@ impl Consolidator {
         out
     }
 
+    /// Every branch's problems waiting for a fix, and how many of them are overdue, in one
+    /// pass.
+    pub fn open_counts(&self, today: NaiveDate) -> HashMap<&str, (u64, u64)> {
+        let mut out: HashMap<&str, (u64, u64)> = HashMap::new();
+        for ((branch, _), p) in &self.problems {
+            if !p.status.awaits_rectification() {
+                continue;
+            }
+            let entry = out.entry(branch.as_str()).or_default();
+            entry.0 += 1;
+            if p.deadline
+                .is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today))
+            {
+                entry.1 += 1;
+            }
+        }
+        out
+    }
+
     /// A zone's problems, newest first (every status).
     pub fn zone_problems(&self, branch: &str, zone: &str) -> Vec<(&str, &ProblemFacts)> {
         let mut out: Vec<(&str, &ProblemFacts)> = self

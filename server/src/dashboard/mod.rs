@@ -914,6 +914,7 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
             (*b).clone(),
         )
     });
+    let counts = c.open_counts(today);
     let body = html! {
         h1 { (branch_name(c, &branch)) }
         @if visible.len() > 1 {
@@ -996,15 +997,17 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
             section #branches {
                 h2 { (l(lang, "支部分类排名", "Branches by category")) " · " (period_label(lang, month)) }
                 table {
-                    thead { tr { th { (l(lang, "类别", "Category")) } th { (l(lang, "支部", "Branch")) } th.n { (l(lang, "得分", "Score")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) } } }
+                    thead { tr { th { (l(lang, "类别", "Category")) } th { (l(lang, "支部", "Branch")) } th.n { (l(lang, "得分", "Score")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) } th.n { (l(lang, "待整改/超期", "Open/overdue")) } } }
                     tbody {
                         @for (b, r) in &company {
+                            @let (open, late) = counts.get(b.as_str()).copied().unwrap_or_default();
                             tr {
                                 td { (r.branch.category) }
                                 td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
                                 td.n { (show(r.branch.score)) }
                                 td { (grade_label(lang, &r.branch.grade)) }
                                 td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
+                                td.n { (open) "/" @if late > 0 { span.badge.bad { (late) } } @else { "0" } }
                             }
                         }
                     }

@@ -223,6 +223,9 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
     assert_eq!(text(&c, "#branch-score").await, scenario::BRANCH_MONTH);
     assert_eq!(text(&c, "#open-count").await, "1");
     assert_eq!(text(&c, "#person-times").await, "6");
+    // The company's branches: score, grade, place, open and overdue problems.
+    let row = texts(&c, "#branches tbody td").await;
+    assert_eq!(row[1..], ["综采一队党支部", "89.38", "合格", "1/1", "1/0"]);
     shot(&c, "02-overview").await;
 
     // The Excel ledger, downloaded by the browser.
