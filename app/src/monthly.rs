@@ -388,6 +388,10 @@ pub struct RankRow {
     pub score: Option<Points>,
     /// Money from it, in fen (monthly).
     pub money_fen: i64,
+    /// Praised in the notice (通报表扬).
+    pub praised: bool,
+    /// Named in the notice (通报批评).
+    pub named: bool,
 }
 
 /// A branch's results in one period, from the server's report.
@@ -403,6 +407,10 @@ pub struct Ranking {
     pub open_problems: u64,
     /// Of those, overdue.
     pub overdue_problems: u64,
+    /// The branch's score, grade and place in its category.
+    pub branch: zonepatrol_shared::docs::BranchResult,
+    /// A manager published the period: its results are final.
+    pub published: bool,
 }
 
 /// The latest report of each kind of period (week, month, quarter) for a branch, on the phone.
@@ -444,6 +452,8 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, FieldError> {
                 name: names.get(zone).cloned().unwrap_or_else(|| zone.clone()),
                 score: r.score,
                 money_fen: r.money_fen,
+                praised: r.praised,
+                named: r.named,
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -458,6 +468,8 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, FieldError> {
             rows,
             open_problems: report.open_problems,
             overdue_problems: report.overdue_problems,
+            branch: report.branch.clone(),
+            published: report.published.is_some(),
         });
     }
     Ok(out)

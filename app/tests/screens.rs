@@ -801,9 +801,19 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
                 name: "802溜子道".into(),
                 score: Some(Points::whole(95)),
                 money_fen: 20000,
+                praised: true,
+                named: false,
             }],
             open_problems: 4,
             overdue_problems: 1,
+            branch: zonepatrol_shared::docs::BranchResult {
+                category: 1,
+                score: Some("89.38".parse().expect("points")),
+                grade: "pass".into(),
+                rank: 2,
+                of: 5,
+            },
+            published: true,
         }];
         rsx! { Rankings { lang: Lang::Zh, branches: vec![("b1".to_string(), "综采一队".to_string()), ("b2".to_string(), "掘进一队".to_string())],
         branch: "b1", rankings, on_branch: |_| {}, on_back: |_| {} } }
@@ -819,6 +829,8 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
         "95",
         "+200.00",
         "掘进一队",
+        "表扬",
+        "支部得分 89.38 · 合格 · 名次 2/5 · 已发布",
     ] {
         assert!(html.contains(text), "{text} in {html}");
     }

@@ -15,6 +15,15 @@ fn updated(at: Option<i64>) -> Option<String> {
     Some(at.format("%m-%d %H:%M").to_string())
 }
 
+fn grade(grade: &str) -> Option<T> {
+    match grade {
+        "excellent" => Some(T::GradeExcellent),
+        "pass" => Some(T::GradePass),
+        "fail" => Some(T::GradeFail),
+        _ => None,
+    }
+}
+
 /// Rankings of a branch: the latest week, month and quarter on the phone.
 #[component]
 pub fn Rankings(
@@ -54,6 +63,20 @@ pub fn Rankings(
                         " · {tr(lang, T::UpdatedAt)} {at}"
                     }
                 }
+                if let Some(score) = r.branch.score {
+                    p { "data-testid": "branch-result",
+                        "{tr(lang, T::BranchResult)} {score}"
+                        if let Some(grade) = grade(&r.branch.grade) {
+                            " · {tr(lang, grade)}"
+                        }
+                        if r.branch.rank > 0 {
+                            " · {tr(lang, T::Rank)} {r.branch.rank}/{r.branch.of}"
+                        }
+                        if r.published {
+                            " · {tr(lang, T::Final)}"
+                        }
+                    }
+                }
                 table { class: "ranking",
                     thead { tr {
                         th { {tr(lang, T::Rank)} }
@@ -65,7 +88,10 @@ pub fn Rankings(
                         for row in r.rows {
                             tr { key: "{row.zone}",
                                 td { if row.rank > 0 { "{row.rank}" } else { "–" } }
-                                td { "{row.name}" }
+                                td { "{row.name}"
+                                    if row.praised { span { class: "badge good", {tr(lang, T::Praised)} } }
+                                    if row.named { span { class: "badge bad", {tr(lang, T::Named)} } }
+                                }
                                 td { {row.score.map(|p| p.to_string()).unwrap_or_else(|| "–".to_owned())} }
                                 td { if row.money_fen != 0 { {Fen(row.money_fen).to_string()} } }
                             }

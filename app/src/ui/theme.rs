@@ -59,6 +59,7 @@ button.row.overdue { border-color: var(--bad); }
 .badge { display: inline-block; margin-left: 8px; padding: 0 10px; border-radius: 999px;
   background: #000; color: var(--accent); }
 .badge.bad { background: var(--bad); color: #fff; }
+.badge.good { background: var(--ok); color: #000; }
 .notice { position: sticky; top: 50px; z-index: 4; margin: 0 0 8px; padding: 8px 12px;
   border-radius: 8px; background: #10301f; color: var(--ok); font-weight: 600; }
 .notice.bad { background: #3a1010; color: var(--bad); }

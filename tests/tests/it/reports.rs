@@ -71,6 +71,32 @@ async fn reports_reach_the_secretary_with_ranking_notice_and_money() {
         (1, 1, 1)
     );
     assert_eq!(monthly.zones["z1"].inspection, points("99.67"));
+
+    // The phone's ranking screen reads them: the week's order and notice, the branch's grade.
+    let rankings = zonepatrol_app::monthly::rankings(&sec.repo, "zcyd").expect("rankings");
+    let week_rows = &rankings
+        .iter()
+        .find(|r| r.period == week)
+        .expect("the week")
+        .rows;
+    let order: Vec<(&str, bool, bool)> = week_rows
+        .iter()
+        .map(|r| (r.zone.as_str(), r.praised, r.named))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("z1", true, false),
+            ("z3", false, false),
+            ("z2", false, false),
+            ("z4", false, true)
+        ]
+    );
+    let month_ranking = rankings
+        .iter()
+        .find(|r| r.period == month)
+        .expect("the month");
+    assert_eq!(month_ranking.branch.grade, "pass");
     server.stop().await;
 }
 
