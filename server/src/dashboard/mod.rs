@@ -1547,31 +1547,16 @@ async fn export_ledger(
     viewer: Viewer,
     Path((branch, month)): Path<(String, String)>,
 ) -> Response {
-    let lang = viewer.lang;
-    blocking(state, move |state| {
-        let book = {
-            let c = reports::lock(state);
-            if let Err(r) = check_branch(&c, &viewer, &branch) {
-                return r;
-            }
-            let Some(month) = month
-                .parse::<Period>()
-                .ok()
-                .filter(|p| p.kind() == PeriodKind::Month)
-            else {
-                return fail(
-                    StatusCode::NOT_FOUND,
-                    lang,
-                    l(lang, "月份应写成 2026-11。", "Write the month as 2026-11."),
-                );
-            };
-            ledger(&c, &branch, month, lang)
-        };
-        match export::ledger_xlsx(&book, lang) {
-            Ok(bytes) => attachment(XLSX, &format!("ledger-{branch}-{month}.xlsx"), bytes),
-            Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
-        }
-    })
+    let wrong = ("月份应写成 2026-11。", "Write the month as 2026-11.");
+    export_xlsx(
+        state,
+        viewer,
+        branch,
+        month,
+        PeriodKind::Month,
+        wrong,
+        |c, b, p, lang| export::ledger_xlsx(&ledger(c, b, p, lang), lang).map(|x| (x, "ledger")),
+    )
     .await
 }
 
@@ -1580,28 +1565,48 @@ async fn export_notice(
     viewer: Viewer,
     Path((branch, week)): Path<(String, String)>,
 ) -> Response {
+    let wrong = ("周应写成 2026-W47。", "Write the week as 2026-W47.");
+    export_xlsx(
+        state,
+        viewer,
+        branch,
+        week,
+        PeriodKind::Week,
+        wrong,
+        |c, b, p, lang| export::notice_xlsx(&notice(c, b, p, lang), lang).map(|x| (x, "notice")),
+    )
+    .await
+}
+
+/// Builds a branch's workbook for a period: its bytes and what it is (for the file name).
+type Workbook = fn(
+    &Consolidator,
+    &str,
+    Period,
+    Lang,
+) -> Result<(Vec<u8>, &'static str), rust_xlsxwriter::XlsxError>;
+
+/// A branch's workbook for a period, as a download named `WHAT-BRANCH-PERIOD.xlsx`.
+async fn export_xlsx(
+    state: Arc<State>,
+    viewer: Viewer,
+    branch: String,
+    period: String,
+    kind: PeriodKind,
+    wrong: (&'static str, &'static str),
+    build: Workbook,
+) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-        let notice = {
-            let c = reports::lock(state);
-            if let Err(r) = check_branch(&c, &viewer, &branch) {
-                return r;
-            }
-            let Some(week) = week
-                .parse::<Period>()
-                .ok()
-                .filter(|p| p.kind() == PeriodKind::Week)
-            else {
-                return fail(
-                    StatusCode::NOT_FOUND,
-                    lang,
-                    l(lang, "周应写成 2026-W47。", "Write the week as 2026-W47."),
-                );
-            };
-            notice(&c, &branch, week, lang)
+        let c = reports::lock(state);
+        if let Err(r) = check_branch(&c, &viewer, &branch) {
+            return r;
+        }
+        let Some(period) = period.parse::<Period>().ok().filter(|p| p.kind() == kind) else {
+            return fail(StatusCode::NOT_FOUND, lang, l(lang, wrong.0, wrong.1));
         };
-        match export::notice_xlsx(&notice, lang) {
-            Ok(bytes) => attachment(XLSX, &format!("notice-{branch}-{week}.xlsx"), bytes),
+        match build(&c, &branch, period, lang) {
+            Ok((bytes, what)) => attachment(XLSX, &format!("{what}-{branch}-{period}.xlsx"), bytes),
             Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
         }
     })
