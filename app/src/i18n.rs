@@ -516,6 +516,10 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
         SyncError::Unauthorized(why) => {
             format!("服务器不接受这次登录（{why}）：请检查用户名和密码，或重新登录")
         }
+        SyncError::TooManyAttempts(seconds) => format!(
+            "这个用户名密码错误次数太多：请等 {} 分钟后再试，或请管理员重设密码",
+            crate::sync::minutes(*seconds)
+        ),
         SyncError::Server { status, message } => format!("服务器返回 {status}：{message}"),
         SyncError::Protocol(why) => format!("看不懂服务器的回答（{why}）：请更新应用，或稍后再试"),
         SyncError::UnsentChanges(user) => {

@@ -38,6 +38,12 @@ pub enum SyncError {
     /// The token was refused.
     #[error("the server does not accept this sign-in any more ({0}): sign in again")]
     Unauthorized(String),
+    /// Too many wrong passwords for this name: the server checks none until the wait is over.
+    #[error(
+        "too many wrong passwords for this name: wait {} min and try again, or ask an admin to set a new password",
+        minutes(*.0)
+    )]
+    TooManyAttempts(u64),
     /// The server answered with an error.
     #[error("the server answered {status}: {message}")]
     Server {
@@ -104,9 +110,10 @@ impl Fix {
             SyncError::NotSignedIn | SyncError::Unauthorized(_) => Fix::SignIn,
             SyncError::UnsentChanges(user) => Fix::SyncAs(user.clone()),
             SyncError::Store(_) => Fix::FreeSpace,
-            SyncError::Offline(_) | SyncError::Server { .. } | SyncError::Protocol(_) => {
-                Fix::UpdateOrRetry
-            }
+            SyncError::Offline(_)
+            | SyncError::Server { .. }
+            | SyncError::Protocol(_)
+            | SyncError::TooManyAttempts(_) => Fix::UpdateOrRetry,
         }
     }
 }
@@ -278,6 +285,10 @@ impl SyncClient {
         }
         let response = request.send().await.map_err(|e| offline(&e))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
         let bytes = response.bytes().await.map_err(|e| offline(&e))?;
         self.status.send_modify(|s| {
             s.progress.bytes_up += sent;
@@ -285,7 +296,7 @@ impl SyncClient {
             s.progress.round_trips += 1;
         });
         if !status.is_success() {
-            return Err(error_of(status, &bytes));
+            return Err(error_of(status, retry_after, &bytes));
         }
         serde_json::from_slice(&bytes)
             .map(|v| (v, sent))
@@ -440,7 +451,7 @@ impl SyncClient {
                 StatusCode::CONFLICT | StatusCode::ACCEPTED if held.is_some() => {
                     offset = held.unwrap_or(0).min(bytes.len() as u64);
                 }
-                _ => return Err(error_of(status, &body)),
+                _ => return Err(error_of(status, None, &body)),
             }
         }
         Err(SyncError::Offline(format!(
@@ -481,12 +492,19 @@ impl SyncClient {
     }
 }
 
-fn error_of(status: StatusCode, body: &[u8]) -> SyncError {
+/// Whole minutes, rounded up, of a wait in seconds.
+pub fn minutes(seconds: u64) -> u64 {
+    seconds.div_ceil(60).max(1)
+}
+
+fn error_of(status: StatusCode, retry_after: Option<u64>, body: &[u8]) -> SyncError {
     let message = serde_json::from_slice::<ErrorBody>(body)
         .map(|e| e.message)
         .unwrap_or_else(|_| String::from_utf8_lossy(body).chars().take(200).collect());
     if status == StatusCode::UNAUTHORIZED {
         SyncError::Unauthorized(message)
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        SyncError::TooManyAttempts(retry_after.unwrap_or(60))
     } else {
         SyncError::Server {
             status: status.as_u16(),

@@ -1,7 +1,9 @@
 //! Accounts: argon2 password hashes, random bearer tokens stored only as their SHA-256, and
 //! the extractor that every route but login goes through.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
@@ -89,22 +91,107 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// Wrong passwords a name may have in a row before it must wait.
+pub const FREE_ATTEMPTS: u32 = 5;
+/// The wait after [`FREE_ATTEMPTS`] wrong passwords; each further one doubles it.
+pub const FIRST_WAIT: Duration = Duration::from_secs(60);
+/// The longest wait.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+/// A name whose last wrong password is older than this starts afresh.
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// Names tracked at most; a new one beyond pushes out the one wrong longest ago.
+const MAX_TRACKED: usize = 10_000;
+
+/// Slows down password guessing: after [`FREE_ATTEMPTS`] wrong passwords in a row, a name
+/// must wait before its password is checked again, one minute doubling up to fifteen. Kept
+/// per name (not per address: a shift shares one address behind the mine's gateway), for
+/// names that exist and names that do not alike, so that waiting says nothing about which
+/// names exist. In memory only: a restart forgives.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    names: Mutex<HashMap<String, Misses>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Misses {
+    count: u32,
+    last: Instant,
+    until: Instant,
+}
+
+impl LoginThrottle {
+    fn key(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+
+    /// How long `name` must still wait before its password is checked, if at all.
+    pub fn wait(&self, name: &str, now: Instant) -> Option<Duration> {
+        let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        let misses = names.get(&Self::key(name))?;
+        let wait = misses.until.saturating_duration_since(now);
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// Notes a wrong password for `name`.
+    pub fn missed(&self, name: &str, now: Instant) {
+        let key = Self::key(name);
+        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        if names.len() >= MAX_TRACKED && !names.contains_key(&key) {
+            let oldest = names
+                .iter()
+                .min_by_key(|(_, m)| m.last)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                names.remove(&oldest);
+            }
+        }
+        let misses = names.entry(key).or_insert(Misses {
+            count: 0,
+            last: now,
+            until: now,
+        });
+        if now.saturating_duration_since(misses.last) > FORGET_AFTER {
+            misses.count = 0;
+        }
+        misses.count = misses.count.saturating_add(1);
+        misses.last = now;
+        if let Some(beyond) = misses.count.checked_sub(FREE_ATTEMPTS) {
+            let wait = FIRST_WAIT
+                .saturating_mul(1 << beyond.min(10))
+                .min(LONGEST_WAIT);
+            misses.until = now + wait;
+        }
+    }
+
+    /// Forgets the wrong passwords of `name` after a right one.
+    pub fn passed(&self, name: &str) {
+        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        names.remove(&Self::key(name));
+    }
+}
+
 /// Checks a password and, if right, issues a token. `None` for a wrong name or password,
-/// which take the same time so that names cannot be guessed.
+/// which take the same time so that names cannot be guessed. A name with too many wrong
+/// passwords in a row is answered 429 without checking, until its wait is over.
 pub fn login(
     state: &State,
     name: &str,
     password: &str,
     device: &str,
 ) -> Result<Option<(String, TokenRecord, UserRecord)>, ApiError> {
+    if let Some(wait) = state.login_throttle.wait(name, Instant::now()) {
+        return Err(ApiError::too_many_attempts(wait));
+    }
     let user = state.store.user(name)?;
     let phc = user
         .as_ref()
         .map_or(state.dummy_hash.as_str(), |u| &u.password);
     let ok = verify_password(password, phc);
     let Some(user) = user.filter(|_| ok) else {
+        state.login_throttle.missed(name, Instant::now());
         return Ok(None);
     };
+    state.login_throttle.passed(name);
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
@@ -175,4 +262,66 @@ pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
         },
         token_hash: hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_waits_after_five_wrong_passwords_and_longer_after_each_more() {
+        let throttle = LoginThrottle::default();
+        let t0 = Instant::now();
+        for _ in 0..FREE_ATTEMPTS - 1 {
+            throttle.missed("Sec", t0);
+            assert_eq!(throttle.wait("sec", t0), None, "the first four are free");
+        }
+        throttle.missed("sec", t0);
+        assert_eq!(throttle.wait(" SEC ", t0), Some(FIRST_WAIT));
+        assert_eq!(
+            throttle.wait("other", t0),
+            None,
+            "other names are not touched"
+        );
+        let later = t0 + FIRST_WAIT;
+        assert_eq!(throttle.wait("sec", later), None, "the wait ends");
+        throttle.missed("sec", later);
+        assert_eq!(throttle.wait("sec", later), Some(FIRST_WAIT * 2));
+        let mut now = later;
+        for _ in 0..10 {
+            now += LONGEST_WAIT;
+            throttle.missed("sec", now);
+        }
+        assert_eq!(throttle.wait("sec", now), Some(LONGEST_WAIT), "capped");
+        throttle.passed("sec");
+        assert_eq!(throttle.wait("sec", now), None, "a right password forgives");
+    }
+
+    #[test]
+    fn a_day_without_wrong_passwords_starts_the_count_afresh() {
+        let throttle = LoginThrottle::default();
+        let t0 = Instant::now();
+        for _ in 0..FREE_ATTEMPTS - 1 {
+            throttle.missed("sec", t0);
+        }
+        let next_day = t0 + FORGET_AFTER + Duration::from_secs(1);
+        throttle.missed("sec", next_day);
+        assert_eq!(throttle.wait("sec", next_day), None);
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let throttle = LoginThrottle::default();
+        let t0 = Instant::now();
+        for i in 0..MAX_TRACKED + 10 {
+            let at = t0 + Duration::from_millis(u64::try_from(i).unwrap_or(0));
+            throttle.missed(&format!("name{i}"), at);
+        }
+        let names = throttle
+            .names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(names.len(), MAX_TRACKED);
+        assert!(!names.contains_key("name0"), "the oldest went first");
+    }
 }

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// The body.
     pub body: ErrorBody,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -31,6 +33,7 @@ impl ApiError {
             ErrorCode::WrongOffset => StatusCode::CONFLICT,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError {
@@ -39,6 +42,7 @@ impl ApiError {
                 error,
                 message: message.into(),
             },
+            retry_after: None,
         }
     }
 
@@ -50,6 +54,22 @@ impl ApiError {
     /// 401.
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorCode::Unauthorized, message)
+    }
+
+    /// 429: this name must wait `wait` before its password is checked again.
+    pub fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let minutes = seconds.div_ceil(60);
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                ErrorCode::TooManyAttempts,
+                format!(
+                    "too many wrong passwords for this name: wait {minutes} min and try again, \
+                     or ask an admin to set a new password"
+                ),
+            )
+        }
     }
 
     /// 404.
@@ -97,6 +117,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

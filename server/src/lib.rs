@@ -122,6 +122,8 @@ pub struct State {
     /// A password hash to check against when the user does not exist, so that a wrong name
     /// takes as long as a wrong password.
     pub(crate) dummy_hash: String,
+    /// Names with recent wrong passwords, which must wait before the next try.
+    pub(crate) login_throttle: auth::LoginThrottle,
     pub(crate) consolidator: Mutex<consolidate::Consolidator>,
     pub(crate) report_docs: Mutex<reports::ReportDocs>,
     pub(crate) reports_unwritten: std::sync::atomic::AtomicBool,
@@ -165,6 +167,7 @@ impl State {
             report_docs: Mutex::default(),
             reports_unwritten: Default::default(),
             dummy_hash,
+            login_throttle: Default::default(),
         })
     }
 }

@@ -185,6 +185,9 @@ pub enum ErrorCode {
     TooLarge,
     /// 422: the uploaded bytes do not have the hash they were sent under.
     HashMismatch,
+    /// 429: too many wrong passwords for this name; the `Retry-After` header says how many
+    /// seconds to wait.
+    TooManyAttempts,
     /// 500: the server failed; try again later.
     Internal,
 }

@@ -416,6 +416,26 @@ async fn login(
             ),
         )
             .into_response(),
+        Ok(Err(e)) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+            let seconds = e.retry_after.unwrap_or(60);
+            let minutes = seconds.div_ceil(60);
+            let message = match lang {
+                Lang::Zh => format!(
+                    "这个用户名密码错误次数太多：请等 {minutes} 分钟后再试，或请管理员重设密码。"
+                ),
+                Lang::En => format!(
+                    "Too many wrong passwords for this name: wait {minutes} min and try again, or ask an admin to set a new password."
+                ),
+            };
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                login_form(lang, &back, Some(&message)),
+            )
+                .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            r
+        }
         _ => fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             lang,

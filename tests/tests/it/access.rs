@@ -272,3 +272,75 @@ async fn users_see_and_change_only_their_branch_and_their_own_sheets() {
     assert_eq!(error.error, ErrorCode::NotFound);
     server.stop().await;
 }
+
+async fn api_login(url: &str, user: &str, password: &str) -> reqwest::Response {
+    http()
+        .post(format!("{url}/v1/login"))
+        .json(&serde_json::json!({"user": user, "password": password, "device": "t"}))
+        .send()
+        .await
+        .expect("login answered")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_make_a_name_wait_on_the_phone_and_the_dashboard() {
+    use zonepatrol_server::auth::{FIRST_WAIT, FREE_ATTEMPTS};
+
+    let server = TestServer::start().await;
+    let url = &server.url;
+    // Names that exist and names that do not are treated alike.
+    for name in ["sec", "nobody"] {
+        for _ in 0..FREE_ATTEMPTS {
+            let r = api_login(url, name, "guess").await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{name}");
+        }
+        // Now even the right password is not checked until the wait is over.
+        let r = api_login(url, name, "zonepatrol").await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{name}");
+        let seconds: u64 = r.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!(
+            seconds > 0 && seconds <= FIRST_WAIT.as_secs(),
+            "{name}: {seconds}"
+        );
+        let error: ErrorBody = r.json().await.expect("json error");
+        assert_eq!(error.error, ErrorCode::TooManyAttempts);
+        assert!(error.message.contains("wait 1 min"), "{}", error.message);
+    }
+
+    // The app says so, in Chinese by default.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = std::sync::Arc::new(zonepatrol_app::store::Repo::open(dir.path()).expect("repo"));
+    let client = zonepatrol_app::sync::SyncClient::new(repo).expect("client");
+    let e = client
+        .login(url, "sec", "zonepatrol", "phone")
+        .await
+        .expect_err("refused while waiting");
+    assert!(
+        matches!(e, zonepatrol_app::sync::SyncError::TooManyAttempts(s) if s > 0),
+        "{e:?}"
+    );
+    let zh = zonepatrol_app::i18n::sync_error(zonepatrol_app::i18n::Lang::Zh, &e);
+    assert!(zh.contains("请等 1 分钟后再试"), "{zh}");
+
+    // The dashboard's sign-in form too.
+    let r = http()
+        .post(format!("{url}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("user=sec&password=zonepatrol&back=%2Fdash")
+        .send()
+        .await
+        .expect("dashboard login answered");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let page = r.text().await.expect("page");
+    assert!(page.contains("请等 1 分钟后再试"), "{page}");
+
+    // Other names are not held up.
+    let r = api_login(url, "mgr", "zonepatrol").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    server.stop().await;
+}
