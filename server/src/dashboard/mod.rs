@@ -249,7 +249,7 @@ header{background:#b71c1c;color:#fff;padding:10px 16px;display:flex;flex-wrap:wr
 header a,header button{color:#fff}header .brand{font-weight:bold;font-size:18px;margin-right:auto;text-decoration:none}
 header form{display:inline;margin:0}header button{background:none;border:1px solid #fff;border-radius:4px;padding:2px 10px;font:inherit;cursor:pointer}
 main{max-width:1100px;margin:0 auto;padding:12px}
-section{background:#fff;border-radius:8px;padding:12px 16px;margin:12px 0;box-shadow:0 1px 2px #0002}
+section{background:#fff;border-radius:8px;padding:12px 16px;margin:12px 0;box-shadow:0 1px 2px #0002;overflow-x:auto}
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:4px 0 8px}
 table{border-collapse:collapse;width:100%}th,td{padding:6px 8px;border-bottom:1px solid #e3e3e3;text-align:left}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}

@@ -377,6 +377,42 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
         .await
         .expect("published: the button now reopens");
     shot(&c, "07-published").await;
+
+    // On a phone: no page is wider than the screen; wide tables scroll inside their section.
+    c.set_window_size(390, 844)
+        .await
+        .expect("phone-sized window");
+    for (path, name) in [
+        ("/dash?branch=zcyd", "08-phone-overview"),
+        (
+            &format!("/dash/ledger/zcyd/{month}") as &str,
+            "09-phone-ledger",
+        ),
+        ("/dash/zone/zcyd/z2", "10-phone-zone"),
+        ("/dash/rankings", "11-phone-rankings"),
+    ] {
+        c.goto(&format!("{}{path}", server.url))
+            .await
+            .expect("page");
+        c.wait()
+            .for_element(Locator::Css("main section"))
+            .await
+            .expect("the page");
+        let widths = c
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth]",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        let widths: Vec<u64> = serde_json::from_value(widths).expect("two numbers");
+        assert!(widths[1] <= 400, "the window is phone-sized: {widths:?}");
+        assert!(
+            widths[0] <= widths[1],
+            "{path} is wider than a phone's screen: {widths:?}"
+        );
+        shot(&c, name).await;
+    }
     c.close().await.expect("closed");
     server.stop().await;
 }
