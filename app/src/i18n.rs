@@ -4,9 +4,11 @@
 //! key without both languages does not compile. Names of domain values (patrol kinds,
 //! severities, roles) are here too, so that no screen spells them itself.
 
+use zonepatrol_shared::docs::DocKind;
 use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::rules::suggest::AssessmentItem;
+use zonepatrol_shared::validate::{Refusal, RefusalCode};
 use zonepatrol_shared::{PatrolKind, Role, Severity};
 
 use crate::photo::PhotoError;
@@ -131,6 +133,8 @@ pub enum T {
     Quarantine,
     Dismiss,
     NothingRefused,
+    /// The label of the server's own words on a refused edit.
+    ServerSays,
     FixNote,
     AfterPhoto,
     Rectified,
@@ -300,6 +304,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Quarantine => ("被退回的修改", "Refused edits"),
         T::Dismiss => ("知道了", "Dismiss"),
         T::NothingRefused => ("没有被退回的修改", "No refused edits"),
+        T::ServerSays => ("服务器说明", "The server says"),
         T::FixNote => ("整改情况", "What was done"),
         T::AfterPhoto => ("整改后照片", "After-photo"),
         T::Rectified => ("已登记整改", "Fix recorded"),
@@ -527,6 +532,40 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
         }
         SyncError::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
     }
+}
+
+/// The name of a kind of record, for the list of refused edits.
+pub fn doc_kind(lang: Lang, kind: DocKind) -> &'static str {
+    let (zh, en) = match kind {
+        DocKind::Directory => ("支部名录", "Branch directory"),
+        DocKind::Patrol => ("巡查", "Patrol"),
+        DocKind::Sheet => ("检查评分表", "Inspection sheet"),
+        DocKind::Problem => ("问题整改", "Problem"),
+        DocKind::Cleanup => ("清理记录", "Cleanup log"),
+        DocKind::Assessment => ("月度考评", "Monthly assessment"),
+        DocKind::Report => ("考评结果", "Results"),
+        DocKind::Publication => ("发布记录", "Publication"),
+    };
+    pick(lang, zh, en)
+}
+
+/// Why the server refused an edit and what to do, in the user's language. The server's own
+/// sentence (English, naming the field) is the whole text in English, and the detail below
+/// the Chinese one.
+pub fn refusal(lang: Lang, refusal: &Refusal) -> String {
+    if lang == Lang::En {
+        return refusal.reason.clone();
+    }
+    match refusal.code {
+        RefusalCode::Malformed => "这条记录读不出来，服务器没有收下：请更新应用后重新填写",
+        RefusalCode::NotGenesis => "这条记录的开头不完整，服务器没有收下：请重新填写",
+        RefusalCode::WrongBranch => "这条记录属于别的支部：只能填写本支部的记录",
+        RefusalCode::NotWriter => "你的角色不能修改这一项：请找有权限的人修改",
+        RefusalCode::Immutable => "这一项建好后不能再改：如需更正，请新建一条",
+        RefusalCode::OutOfRange => "有数值超出范围，或用到了不存在的内容：请检查后重新填写",
+        RefusalCode::Locked => "这个时段已经发布锁定：请管理人员重新开放后再改",
+    }
+    .to_owned()
 }
 
 /// The name of a role.

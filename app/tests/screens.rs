@@ -606,8 +606,10 @@ fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
     let html = render(refused);
     for text in [
         "被退回的修改",
+        "检查评分表",
         "sheet:zcyd:p1:zhao",
-        "ask its leader to add you",
+        "你的角色不能修改这一项：请找有权限的人修改",
+        "服务器说明：you are not an inspector on this patrol: ask its leader to add you",
         "2026-11-20 08:30",
         "知道了",
     ] {

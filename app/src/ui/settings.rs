@@ -3,7 +3,9 @@
 use chrono::TimeZone;
 use dioxus::prelude::*;
 
-use crate::i18n::{Lang, T, tr};
+use zonepatrol_shared::docs::DocId;
+
+use crate::i18n::{Lang, T, doc_kind, refusal, tr};
 use crate::store::Quarantined;
 
 /// Settings.
@@ -57,8 +59,17 @@ pub fn QuarantineList(
         }
         for q in items {
             div { key: "{q.key}", class: "item", "data-testid": "refused-{q.key}",
-                p { strong { "{q.id}" } }
-                p { class: "error", "{q.refusal.reason}" }
+                p {
+                    if let Ok(id) = q.id.parse::<DocId>() {
+                        strong { {doc_kind(lang, id.kind())} }
+                        " "
+                    }
+                    span { class: "dim", "{q.id}" }
+                }
+                p { class: "error", {refusal(lang, &q.refusal)} }
+                if lang == Lang::Zh {
+                    p { class: "dim", "{tr(lang, T::ServerSays)}：{q.refusal.reason}" }
+                }
                 p { class: "dim",
                     {chrono_tz::Asia::Shanghai.timestamp_millis_opt(q.at).single()
                         .map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()}
