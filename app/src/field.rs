@@ -52,6 +52,13 @@ impl FieldError {
             FieldError::Input(t) => tr(lang, *t).to_owned(),
             FieldError::NoDirectory => tr(lang, T::NoDirectory).to_owned(),
             FieldError::Missing { id, .. } => format!("{} ({id})", tr(lang, T::NotOnPhone)),
+            FieldError::Store(StoreError::Refused(r)) => {
+                format!(
+                    "{}: {}",
+                    tr(lang, T::NotSaved),
+                    crate::i18n::refusal(lang, r)
+                )
+            }
             FieldError::Store(e) => format!("{}: {e}", tr(lang, T::NotSaved)),
         }
     }
@@ -170,7 +177,7 @@ pub fn start_patrol(repo: &Repo, me: &Actor, input: &PatrolInput) -> Result<Stri
         });
     }
     let name = new_name(date);
-    repo.edit::<Patrol, _>(&patrol_id(me, &name), |p| {
+    repo.edit_as::<Patrol, _>(me, &patrol_id(me, &name), |p| {
         p.plan.kind = input.kind;
         p.plan.date = Some(Day(date));
         p.plan.leader = me.user.clone();
@@ -399,14 +406,16 @@ fn edit_zone<V>(
     if let Some(day) = patrol(repo, me, patrol_name)?.plan.date {
         check_unlocked(repo, &me.branch, day.0, day.0)?;
     }
-    Ok(repo.edit::<Sheet, _>(&sheet_id(me, patrol_name), |s| {
-        let z = s.zones.entry(zone.to_owned()).or_default();
-        if z.template.is_empty() {
-            z.template = template.to_owned();
-        }
-        let out = f(z);
-        (out, z.clone())
-    })?)
+    Ok(
+        repo.edit_as::<Sheet, _>(me, &sheet_id(me, patrol_name), |s| {
+            let z = s.zones.entry(zone.to_owned()).or_default();
+            if z.template.is_empty() {
+                z.template = template.to_owned();
+            }
+            let out = f(z);
+            (out, z.clone())
+        })?,
+    )
 }
 
 /// Records a tap on the score screen; returns the zone's marks as saved.
@@ -469,7 +478,7 @@ pub fn close_patrol(repo: &Repo, me: &Actor, name: &str) -> Result<(), FieldErro
     if let Some(day) = p.plan.date {
         check_unlocked(repo, &me.branch, day.0, day.0)?;
     }
-    repo.edit::<Patrol, _>(&patrol_id(me, name), |p| {
+    repo.edit_as::<Patrol, _>(me, &patrol_id(me, name), |p| {
         p.closed_at.get_or_insert(now_millis());
     })?;
     Ok(())
@@ -536,7 +545,7 @@ pub fn raise_problem(
         branch: me.branch.clone(),
         problem: name.clone(),
     };
-    repo.edit::<Problem, _>(&id, |p| {
+    repo.edit_as::<Problem, _>(me, &id, |p| {
         p.finding = Finding {
             zone: input.zone.clone(),
             patrol: input.patrol.clone(),
@@ -660,7 +669,7 @@ pub fn rectify(
         return Err(FieldError::Input(T::OnlyResponsibleFixes));
     }
     let at = now_millis();
-    repo.edit::<Problem, _>(&id, |p| {
+    repo.edit_as::<Problem, _>(me, &id, |p| {
         p.rectifications.insert(
             format!("{}-{at}", me.user),
             Rectification {

@@ -118,7 +118,7 @@ pub fn self_score(
         return Err(FieldError::Input(T::OnlyHolderSelfScores));
     }
     check_unlocked(repo, &me.branch, month.first_day(), month.last_day())?;
-    repo.edit::<Assessment, _>(&assessment_id(me, zone, month), |a| {
+    repo.edit_as::<Assessment, _>(me, &assessment_id(me, zone, month), |a| {
         a.self_score = scores(me, items, note);
     })?;
     Ok(())
@@ -138,7 +138,7 @@ pub fn assess(
         return Err(FieldError::Input(T::OnlySecretaryAssesses));
     }
     check_unlocked(repo, &me.branch, month.first_day(), month.last_day())?;
-    repo.edit::<Assessment, _>(&assessment_id(me, zone, month), |a| {
+    repo.edit_as::<Assessment, _>(me, &assessment_id(me, zone, month), |a| {
         a.branch_score = scores(me, items, note);
     })?;
     Ok(())
@@ -314,7 +314,8 @@ pub fn log_cleanup(repo: &Repo, me: &Actor, input: &CleanupInput) -> Result<Stri
     let date = input.date.unwrap_or_default();
     check_unlocked(repo, &me.branch, date, date)?;
     let name = crate::field::new_name(date);
-    repo.edit::<Cleanup, _>(
+    repo.edit_as::<Cleanup, _>(
+        me,
         &DocId::Cleanup {
             branch: me.branch.clone(),
             cleanup: name.clone(),

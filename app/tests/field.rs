@@ -691,3 +691,75 @@ async fn the_last_sync_time_survives_a_restart_and_signing_out_forgets_the_token
         "offline"
     );
 }
+
+/// Behind the screens' own checks, every edit goes through the server's validator against the
+/// phone's copy of the directory: what it would refuse is not saved, and the user is told why.
+#[test]
+fn an_edit_the_server_would_refuse_is_not_saved() {
+    use zonepatrol_app::store::StoreError;
+    use zonepatrol_shared::validate::RefusalCode;
+    let (_dir, repo) = device();
+    let id = DocId::Patrol {
+        branch: "b1".into(),
+        patrol: "20261120-abc".into(),
+    };
+    // A zone holder may not plan a patrol.
+    let refused = repo
+        .edit_as::<Patrol, _>(&holder(), &id, |p| {
+            p.plan.kind = PatrolKind::Weekly;
+            p.plan.date = Some(Day(day("2026-11-20")));
+            p.plan.leader = "h1".into();
+        })
+        .expect_err("refused");
+    let StoreError::Refused(refusal) = &refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(refusal.code, RefusalCode::NotWriter, "{refusal:?}");
+    assert!(repo.read::<Patrol>(&id).expect("read").is_none(), "nothing saved");
+    let message = FieldError::Store(refused).message(Lang::Zh);
+    assert!(
+        message.starts_with("未能保存: 你的角色不能修改这一项"),
+        "{message}"
+    );
+
+    // The secretary plans it; the check can also pass.
+    repo.edit_as::<Patrol, _>(&sec(), &id, |p| {
+        p.plan.kind = PatrolKind::Weekly;
+        p.plan.date = Some(Day(day("2026-11-20")));
+        p.plan.leader = "sec".into();
+        p.plan.zones.insert("z1".into(), 1);
+    })
+    .expect("saved");
+    assert!(repo.read::<Patrol>(&id).expect("read").is_some());
+
+    // A sheet scoring a zone that is not on the plan.
+    let sheet = DocId::Sheet {
+        branch: "b1".into(),
+        patrol: "20261120-abc".into(),
+        inspector: "sec".into(),
+    };
+    let refused = repo
+        .edit_as::<Sheet, _>(&sec(), &sheet, |s| {
+            s.zones.insert("z2".into(), Default::default());
+        })
+        .expect_err("refused");
+    assert!(
+        matches!(&refused, StoreError::Refused(r) if r.code == RefusalCode::OutOfRange),
+        "{refused:?}"
+    );
+    assert!(repo.read::<Sheet>(&sheet).expect("read").is_none());
+}
+
+/// Before the first sync the phone has no directory: the edit is saved and the server checks.
+#[test]
+fn without_the_directory_the_server_alone_checks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = Repo::open(dir.path()).expect("open");
+    let id = DocId::Patrol {
+        branch: "b1".into(),
+        patrol: "20261120-abc".into(),
+    };
+    repo.edit_as::<Patrol, _>(&holder(), &id, |p| p.plan.leader = "h1".into())
+        .expect("saved, for the server to judge");
+    assert!(repo.read::<Patrol>(&id).expect("read").is_some());
+}
