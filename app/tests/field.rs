@@ -715,7 +715,10 @@ fn an_edit_the_server_would_refuse_is_not_saved() {
         panic!("{refused:?}");
     };
     assert_eq!(refusal.code, RefusalCode::NotWriter, "{refusal:?}");
-    assert!(repo.read::<Patrol>(&id).expect("read").is_none(), "nothing saved");
+    assert!(
+        repo.read::<Patrol>(&id).expect("read").is_none(),
+        "nothing saved"
+    );
     let message = FieldError::Store(refused).message(Lang::Zh);
     assert!(
         message.starts_with("未能保存: 你的角色不能修改这一项"),

@@ -18,7 +18,7 @@ use zonepatrol_app::i18n::Lang;
 use zonepatrol_app::store::{Incoming, Repo};
 use zonepatrol_app::ui::home::Home;
 use zonepatrol_app::ui::score::ScoreZone;
-use zonepatrol_app::walk::zone_view;
+use zonepatrol_app::walk::{Mark, zone_view};
 use zonepatrol_shared::docs::{
     self, Assessment, Cleanup, Day, DeductionRule, Directory, DocId, Document, FreeText, Patrol,
     Problem, Report, Sheet, Template, TemplateItem, Zone, ZoneResult, ZoneSheet,
@@ -373,6 +373,32 @@ fn main() {
         .expect("read")
         .expect("directory")
     });
+    // A tap on the score screen, saved and flushed: as the screen does it (checked by the
+    // server's validator against the phone's directory, patrol and published periods), and
+    // the same edit written unchecked. Deduct and undo alternate, so every run is an edit.
+    let taps = [
+        Mark::Deduct {
+            item: "i05".into(),
+            rule: "r1".into(),
+        },
+        Mark::Undo {
+            item: "i05".into(),
+            rule: "r1".into(),
+        },
+    ];
+    let mut n = 1;
+    let (tap_checked, _) = time(|| {
+        n += 1;
+        field::mark(&repo, &sec, &patrol, "z07", "t1", &taps[n % 2]).expect("tap")
+    });
+    let (tap_unchecked, _) = time(|| {
+        n += 1;
+        repo.edit::<Sheet, _>(&sheet_id, |s| {
+            let z = s.zones.entry("z07".into()).or_default();
+            zonepatrol_app::walk::apply(z, "t1", &taps[n % 2]);
+        })
+        .expect("tap")
+    });
     let (naive, _) = time(|| {
         let mut n = 0;
         for prefix in ["patrol:b1:", "problem:b1:"] {
@@ -396,6 +422,8 @@ fn main() {
         ("a zone's score screen (read, render)", zone),
         ("  of which reading the store", zone_read),
         ("    of which the sheet (40 zones scored)", sheet_read),
+        ("a tap saved, checked by the validator", tap_checked),
+        ("anchor: the same tap saved unchecked", tap_unchecked),
         ("anchor: one document read (the directory)", one_doc),
         ("anchor: home lists read by loading every doc", naive),
     ];
