@@ -3,13 +3,32 @@
 
 use qrcode::QrCode;
 use qrcode::render::svg;
-use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use zonepatrol_shared::{Fen, Points};
 
 use super::{Lang, Ledger, Notice, Placard, l};
 
 fn pts(p: Option<Points>) -> Option<f64> {
     p.map(|p| p.0 as f64 / 100.0)
+}
+
+/// The row of column headings in both workbooks (under the title and a blank row).
+const HEADINGS_ROW: u32 = 2;
+
+/// Printing as a manager would set it up by hand: A4, one page wide, the column headings
+/// repeated on every page, the page number in the footer; the headings frozen on screen.
+fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Result<(), XlsxError> {
+    const A4: u8 = 9;
+    ws.set_paper_size(A4);
+    if landscape {
+        ws.set_landscape();
+    }
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_center_horizontally(true);
+    ws.set_repeat_rows(HEADINGS_ROW, HEADINGS_ROW)?;
+    ws.set_footer(l(lang, "&C第 &P 页，共 &N 页", "&CPage &P of &N"));
+    ws.set_freeze_panes(HEADINGS_ROW + 1, 0)?;
+    Ok(())
 }
 
 /// The monthly ledger (责任区月度考评台账): one row per zone, self vs branch vs final and the
@@ -50,9 +69,9 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         l(lang, "奖罚（元）", "Bonus / penalty (yuan)"),
     ];
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &head)?;
+        ws.write_string_with_format(HEADINGS_ROW, c as u16, *h, &head)?;
     }
-    let mut row = 3u32;
+    let mut row = HEADINGS_ROW + 1;
     for r in &ledger.rows {
         if r.rank > 0 {
             ws.write_number_with_format(row, 0, r.rank as f64, &text)?;
@@ -97,7 +116,7 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     for c in 3..=6 {
         ws.set_column_width(c, 16)?;
     }
-    ws.set_freeze_panes(3, 0)?;
+    page_setup(ws, lang, true)?;
     wb.save_to_buffer()
 }
 
@@ -134,9 +153,9 @@ pub fn notice_xlsx(notice: &Notice, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         l(lang, "通报", "Notice"),
     ];
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *h, &head)?;
+        ws.write_string_with_format(HEADINGS_ROW, c as u16, *h, &head)?;
     }
-    let mut row = 3u32;
+    let mut row = HEADINGS_ROW + 1;
     for r in &notice.rows {
         if r.rank > 0 {
             ws.write_number_with_format(row, 0, r.rank as f64, &text)?;
@@ -187,7 +206,7 @@ pub fn notice_xlsx(notice: &Notice, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     ws.set_column_width(2, 14)?;
     ws.set_column_width(3, 10)?;
     ws.set_column_width(4, 12)?;
-    ws.set_freeze_panes(3, 0)?;
+    page_setup(ws, lang, false)?;
     wb.save_to_buffer()
 }
 

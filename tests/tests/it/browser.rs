@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use calamine::Reader as _;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -240,7 +241,18 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
         file.file_name().and_then(|n| n.to_str()),
         Some(format!("ledger-zcyd-{month}.xlsx").as_str())
     );
-    let sheet = cells(&std::fs::read(&file).expect("read"));
+    let bytes = std::fs::read(&file).expect("read");
+    // Printed, the headings repeat on every page.
+    let book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).expect("xlsx");
+    assert!(
+        book.defined_names()
+            .iter()
+            .any(|(name, rows)| name == "_xlnm.Print_Titles" && rows.ends_with("$3:$3")),
+        "{:?}",
+        book.defined_names()
+    );
+    let sheet = cells(&bytes);
     assert!(
         sheet[0][0].contains("综采一队党支部"),
         "title: {:?}",
