@@ -174,7 +174,7 @@ pub fn month_evidence(
             evidence.inspections.push(score);
         }
     }
-    let clock = zonepatrol_shared::rules::period::MineClock::default();
+    let clock = repo.clock();
     for (_, summary) in repo.summaries(&format!("problem:{}:", me.branch))? {
         let crate::index::Summary::Problem(p) = summary else {
             continue;
@@ -236,7 +236,7 @@ pub fn assessment_view(
             id: zone.to_owned(),
         })?;
     let a = repo.read::<Assessment>(&assessment_id(me, zone, month))?;
-    let today = crate::field::today(&zonepatrol_shared::rules::period::MineClock::default());
+    let today = crate::field::today(&repo.clock());
     let suggestions =
         SuggestRule::default().suggest(&month_evidence(repo, me, zone, month, today)?);
     Ok(AssessmentView {

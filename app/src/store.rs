@@ -38,6 +38,7 @@ use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocError, DocId, Document};
 use zonepatrol_shared::docs::{Directory, Patrol, Publication};
 use zonepatrol_shared::protocol::{Push, b64, heads_from_hex, heads_to_hex};
+use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::validate::{Context, Refusal, validate_change};
 
 use crate::index::Summary;
@@ -98,6 +99,18 @@ pub struct Session {
     pub token: String,
     /// The user.
     pub user: Actor,
+    /// The mine's time zone, as the server said at sign-in.
+    #[serde(default = "zonepatrol_shared::protocol::default_time_zone")]
+    pub time_zone: String,
+}
+
+impl Session {
+    /// The mine's clock: the time zone the server gave (Asia/Shanghai if it is not one).
+    pub fn clock(&self) -> MineClock {
+        MineClock {
+            tz: self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+        }
+    }
 }
 
 /// An edit the server refused, kept for the user to see.
@@ -924,6 +937,16 @@ impl Repo {
         self.meta.insert(key(b'p', name), encode(&value))?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// The mine's clock: the time zone the server gave at the last sign-in (Asia/Shanghai
+    /// before any).
+    pub fn clock(&self) -> MineClock {
+        self.session()
+            .ok()
+            .flatten()
+            .map(|s| s.clock())
+            .unwrap_or_default()
     }
 
     /// The signed-in session, if any.

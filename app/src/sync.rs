@@ -262,6 +262,7 @@ impl SyncClient {
             server,
             token: response.token,
             user: response.user.clone(),
+            time_zone: response.time_zone,
         })?;
         Ok(response.user)
     }

@@ -603,6 +603,7 @@ async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
         server: "http://127.0.0.1:9".into(),
         token: "t".into(),
         user: sec(),
+        time_zone: zonepatrol_shared::protocol::default_time_zone(),
     })
     .expect("session");
     field::start_patrol(&repo, &sec(), &input(&["z1"])).expect("unsent work");
@@ -635,6 +636,7 @@ fn home_counts_the_holder_s_open_problems() {
         server: "http://127.0.0.1:9".into(),
         token: "t".into(),
         user: holder(),
+        time_zone: zonepatrol_shared::protocol::default_time_zone(),
     })
     .expect("session");
     zonepatrol_app::sync::install_crypto();
@@ -663,6 +665,7 @@ async fn the_last_sync_time_survives_a_restart_and_signing_out_forgets_the_token
             server: "http://127.0.0.1:9".into(),
             token: "secret-token".into(),
             user: sec(),
+            time_zone: zonepatrol_shared::protocol::default_time_zone(),
         })
         .expect("session");
         repo.set_last_synced(1_795_134_600_000).expect("synced");

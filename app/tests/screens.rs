@@ -649,6 +649,7 @@ fn the_app_opens_on_sign_in_then_on_home_for_a_remembered_session_in_the_chosen_
         server: "http://127.0.0.1:9".into(),
         token: "t".into(),
         user: zonepatrol_shared::Actor::new("sec", Role::Secretary, "zcyd"),
+        time_zone: zonepatrol_shared::protocol::default_time_zone(),
     })
     .expect("session");
     let html = app_html(repo.clone());

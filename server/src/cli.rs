@@ -30,6 +30,10 @@ struct ServeArgs {
     /// The data directory (store and photos).
     #[arg(long, env = "ZONEPATROL_DATA", default_value = "zonepatrol-data")]
     data: PathBuf,
+    /// The mine's time zone (IANA name): days, weeks and months are reckoned in it, on the
+    /// server and on the phones.
+    #[arg(long, env = "ZONEPATROL_TIME_ZONE", default_value = "Asia/Shanghai")]
+    time_zone: chrono_tz::Tz,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +137,7 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let mut settings = Settings::new(&args.data);
         settings.demo = demo_mine;
+        settings.clock = zonepatrol_shared::rules::MineClock { tz: args.time_zone };
         // The first line names the address, so that scripts and tests can find a port 0.
         println!("listening on http://{addr}");
         if demo_mine {

@@ -88,6 +88,7 @@ async fn login(
     Shared(state): Shared<Arc<State>>,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
+    let time_zone = state.settings.clock.tz.name().to_owned();
     let done = blocking(move || {
         auth::login(&state, &body.user, &body.password, &body.device).map(|r| (r, body.user))
     })
@@ -103,6 +104,7 @@ async fn login(
                     role: user.role,
                     branch: user.branch,
                 },
+                time_zone,
             }))
         }
         (None, name) => {

@@ -47,6 +47,15 @@ pub struct LoginResponse {
     pub expires_at: i64,
     /// Who logged in.
     pub user: Actor,
+    /// The mine's time zone (IANA name, e.g. `Asia/Shanghai`): the app dates records and
+    /// reckons weeks and months in it. Absent from older servers: Asia/Shanghai.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+/// The time zone of a server that does not say.
+pub fn default_time_zone() -> String {
+    "Asia/Shanghai".to_owned()
 }
 
 /// `POST /v1/sync`: what the device sends.

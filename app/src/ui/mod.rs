@@ -165,7 +165,10 @@ impl Ui {
         let lang = (self.lang)();
         match result {
             Ok(value) => {
-                let at = chrono_tz::Asia::Shanghai
+                let at = self
+                    .repo()
+                    .clock()
+                    .tz
                     .timestamp_millis_opt(now_millis())
                     .single()
                     .map(|t| t.format("%H:%M:%S").to_string())
@@ -196,7 +199,10 @@ impl Ui {
 async fn import(repo: Arc<Repo>, picked: Vec<Picked>) -> Result<Vec<PhotoRecord>, PhotoError> {
     let mut out = Vec::new();
     for p in picked {
-        let settings = PhotoSettings::default();
+        let settings = PhotoSettings {
+            time_zone: repo.clock().tz,
+            ..PhotoSettings::default()
+        };
         out.push(match p {
             Picked::Path(path) => crate::photo::import_file(repo.clone(), path, settings).await?,
             Picked::Bytes(bytes) => crate::photo::import(repo.clone(), bytes, settings).await?,
@@ -353,6 +359,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                     status: status(),
                     refused: refused(),
                     on_tap: move |_| ui.services.peek().wake.notify_one(),
+                    tz: services.repo.clock().tz,
                 }
                 if let Some((ok, text)) = notice {
                     p { class: if ok { "notice ok" } else { "notice bad" }, role: "status",
@@ -375,10 +382,6 @@ fn Unavailable(message: String, back: Screen, label: T) -> Element {
     }
 }
 
-fn clock() -> MineClock {
-    MineClock::default()
-}
-
 #[component]
 fn HomePage(session: Session) -> Element {
     let ui = use_context::<Ui>();
@@ -386,7 +389,8 @@ fn HomePage(session: Session) -> Element {
     let repo = ui.repo();
     let me = session.user;
     let patrols = field::my_patrols(&repo, &me).unwrap_or_default();
-    let problems = field::my_problems(&repo, &me, field::today(&clock())).unwrap_or_default();
+    let problems =
+        field::my_problems(&repo, &me, field::today(&ui.repo().clock())).unwrap_or_default();
     let open = problems
         .iter()
         .filter(|p| p.status.awaits_rectification())
@@ -459,7 +463,7 @@ fn StartPage(session: Session) -> Element {
     rsx! {
         StartPatrol {
             lang,
-            today: field::today(&clock()),
+            today: field::today(&ui.repo().clock()),
             zones,
             members: others,
             error,
@@ -661,7 +665,7 @@ fn RaisePage(session: Session, patrol: String, zone: String, item: Option<String
         .find(|(_, on)| **on)
         .map(|(h, _)| h.clone())
         .unwrap_or_default();
-    let today = field::today(&clock());
+    let today = field::today(&ui.repo().clock());
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let back = Screen::Zone {
         patrol: patrol.clone(),
@@ -723,7 +727,8 @@ fn ProblemsPage(session: Session) -> Element {
     let ui = use_context::<Ui>();
     let _ = (ui.revision)();
     let repo = ui.repo();
-    let rows = field::my_problems(&repo, &session.user, field::today(&clock())).unwrap_or_default();
+    let rows = field::my_problems(&repo, &session.user, field::today(&ui.repo().clock()))
+        .unwrap_or_default();
     rsx! {
         ProblemList {
             lang: (ui.lang)(),
@@ -743,7 +748,7 @@ fn FixPage(session: Session, name: String) -> Element {
     let me = session.user;
     let mut photos = use_signal(Vec::<PhotoRecord>::new);
     let mut busy = use_signal(|| false);
-    let rows = field::my_problems(&repo, &me, field::today(&clock())).unwrap_or_default();
+    let rows = field::my_problems(&repo, &me, field::today(&ui.repo().clock())).unwrap_or_default();
     let Some(row) = rows.into_iter().find(|r| r.name == name) else {
         return rsx! { Unavailable { message: tr(lang, T::NotOnPhone).to_owned(), back: Screen::Problems, label: T::MyProblems } };
     };
@@ -809,6 +814,7 @@ fn QuarantinePage(on_change: EventHandler<()>) -> Element {
     rsx! {
         QuarantineList {
             lang: (ui.lang)(),
+            tz: ui.repo().clock().tz,
             items,
             on_dismiss: move |key| {
                 if let Err(e) = ui.repo().dismiss(key) {
@@ -824,8 +830,8 @@ fn QuarantinePage(on_change: EventHandler<()>) -> Element {
 }
 
 /// The month a month list shows: this month at the mine, or the one before.
-fn chosen_month(this_month: bool) -> Period {
-    let now = crate::monthly::month_of(field::today(&clock()));
+fn chosen_month(clock: &MineClock, this_month: bool) -> Period {
+    let now = crate::monthly::month_of(field::today(clock));
     if this_month { now } else { now.prev() }
 }
 
@@ -834,7 +840,7 @@ fn MonthPage(session: Session, assess: bool, this_month: bool) -> Element {
     let ui = use_context::<Ui>();
     let _ = (ui.revision)();
     let lang = (ui.lang)();
-    let month = chosen_month(this_month);
+    let month = chosen_month(&session.clock(), this_month);
     let rows = match crate::monthly::month_rows(&ui.repo(), &session.user, month) {
         Ok(rows) => rows,
         Err(e) => {
@@ -859,8 +865,8 @@ fn MonthPage(session: Session, assess: bool, this_month: bool) -> Element {
 fn MonthZonePage(session: Session, assess: bool, zone: String, month: Period) -> Element {
     let ui = use_context::<Ui>();
     let lang = (ui.lang)();
+    let this_month = month == chosen_month(&session.clock(), true);
     let me = session.user;
-    let this_month = month == chosen_month(true);
     let view = match crate::monthly::assessment_view(&ui.repo(), &me, &zone, month) {
         Ok(v) => v,
         Err(e) => {
@@ -944,7 +950,7 @@ fn CleanupPage(session: Session) -> Element {
             zones,
             team,
             members: members(&dir),
-            today: field::today(&clock()),
+            today: field::today(&ui.repo().clock()),
             before: before().len(),
             after: after().len(),
             busy: busy(),
@@ -1010,6 +1016,7 @@ fn RankingsPage(session: Session, branch: Option<String>) -> Element {
     let rankings = crate::monthly::rankings(&repo, &branch).unwrap_or_default();
     rsx! {
         ranking::Rankings {
+            tz: ui.repo().clock().tz,
             lang,
             branches,
             branch,

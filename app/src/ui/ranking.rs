@@ -8,10 +8,8 @@ use zonepatrol_shared::points::Fen;
 use crate::i18n::{self, Lang, T, tr};
 use crate::monthly::Ranking;
 
-fn updated(at: Option<i64>) -> Option<String> {
-    let at = chrono_tz::Asia::Shanghai
-        .timestamp_millis_opt(at?)
-        .single()?;
+fn updated(tz: chrono_tz::Tz, at: Option<i64>) -> Option<String> {
+    let at = tz.timestamp_millis_opt(at?).single()?;
     Some(at.format("%m-%d %H:%M").to_string())
 }
 
@@ -33,6 +31,9 @@ pub fn Rankings(
     rankings: Vec<Ranking>,
     on_branch: EventHandler<String>,
     on_back: EventHandler<()>,
+    /// The mine's time zone, for when each ranking was updated.
+    #[props(default = chrono_tz::Asia::Shanghai)]
+    tz: chrono_tz::Tz,
 ) -> Element {
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
@@ -59,7 +60,7 @@ pub fn Rankings(
                 h2 { {i18n::period(lang, r.period)} }
                 p { class: "dim",
                     "{tr(lang, T::OpenProblems)} {r.open_problems} · {tr(lang, T::Overdue)} {r.overdue_problems}"
-                    if let Some(at) = updated(r.updated_at) {
+                    if let Some(at) = updated(tz, r.updated_at) {
                         " · {tr(lang, T::UpdatedAt)} {at}"
                     }
                 }

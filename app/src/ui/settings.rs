@@ -50,6 +50,9 @@ pub fn QuarantineList(
     items: Vec<Quarantined>,
     on_dismiss: EventHandler<u64>,
     on_back: EventHandler<()>,
+    /// The mine's time zone, for when each edit was refused.
+    #[props(default = chrono_tz::Asia::Shanghai)]
+    tz: chrono_tz::Tz,
 ) -> Element {
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Settings)}" }
@@ -71,7 +74,7 @@ pub fn QuarantineList(
                     p { class: "dim", "{tr(lang, T::ServerSays)}：{q.refusal.reason}" }
                 }
                 p { class: "dim",
-                    {chrono_tz::Asia::Shanghai.timestamp_millis_opt(q.at).single()
+                    {tz.timestamp_millis_opt(q.at).single()
                         .map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()}
                 }
                 button { onclick: move |_| on_dismiss.call(q.key), {tr(lang, T::Dismiss)} }

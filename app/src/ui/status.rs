@@ -69,8 +69,11 @@ pub fn SyncBanner(
     status: SyncStatus,
     refused: usize,
     #[props(default)] on_tap: EventHandler<()>,
+    /// The mine's time zone, for the time of the last sync.
+    #[props(default = chrono_tz::Asia::Shanghai)]
+    tz: chrono_tz::Tz,
 ) -> Element {
-    let (class, text) = status_line(lang, &status, refused, chrono_tz::Asia::Shanghai);
+    let (class, text) = status_line(lang, &status, refused, tz);
     let busy = status.state == SyncState::Syncing;
     rsx! {
         div { class: "banner {class}", role: "status", "data-testid": "sync-banner",

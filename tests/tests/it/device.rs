@@ -150,3 +150,34 @@ async fn background_sync_reports_offline_then_catches_up_when_woken() {
     runner.await.expect("runner stops");
     server.stop().await;
 }
+
+/// The phone reckons days, weeks and months in the mine's time zone, which the server says at
+/// sign-in; a session saved by an older app, without it, is Asia/Shanghai.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phone_takes_the_mine_s_time_zone_from_the_server() {
+    use zonepatrol_shared::rules::period::MineClock;
+    let tz = chrono_tz::America::Santiago;
+    let server = TestServer::start_with(|s| s.clock = MineClock { tz }).await;
+    let device = Device::new(&server.url, "sec").await;
+    let clock = device.repo.clock();
+    assert_eq!(clock.tz, tz);
+    // Two in the morning in Beijing on the 21st is still the 20th in Santiago.
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-21T02:00:00+08:00")
+        .expect("time")
+        .timestamp_millis();
+    assert_eq!(
+        clock.date_of_millis(at),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+    );
+    let session = device.repo.session().expect("read").expect("signed in");
+    assert_eq!(session.time_zone, "America/Santiago");
+
+    let older: zonepatrol_app::store::Session = serde_json::from_value(serde_json::json!({
+        "server": server.url,
+        "token": "t",
+        "user": {"user": "sec", "role": "secretary", "branch": "zcyd"},
+    }))
+    .expect("an older session still reads");
+    assert_eq!(older.clock().tz, chrono_tz::Asia::Shanghai);
+    server.stop().await;
+}
