@@ -560,9 +560,15 @@ pub fn refusal(lang: Lang, refusal: &Refusal) -> String {
         RefusalCode::Malformed => "这条记录读不出来，服务器没有收下：请更新应用后重新填写",
         RefusalCode::NotGenesis => "这条记录的开头不完整，服务器没有收下：请重新填写",
         RefusalCode::WrongBranch => "这条记录属于别的支部：只能填写本支部的记录",
-        RefusalCode::NotWriter => "你的角色不能修改这一项：请找有权限的人修改",
-        RefusalCode::Immutable => "这一项建好后不能再改：如需更正，请新建一条",
-        RefusalCode::OutOfRange => "有数值超出范围，或用到了不存在的内容：请检查后重新填写",
+        RefusalCode::NotWriter => {
+            "你不能修改这一项（角色不符、不在巡查名单上，或手机上的资料还不全）：请先同步，或找有权限的人修改"
+        }
+        RefusalCode::Immutable => {
+            "这一项建好后不能再改（或另一部手机已先改过）：请先同步；如需更正，请新建一条"
+        }
+        RefusalCode::OutOfRange => {
+            "有数值超出范围、用到了不存在的内容，或日期在将来：请检查内容和手机时间后重新填写"
+        }
         RefusalCode::Locked => "这个时段已经发布锁定：请管理人员重新开放后再改",
     }
     .to_owned()

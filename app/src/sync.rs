@@ -352,6 +352,14 @@ impl SyncClient {
             let (response, _) = self
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
                 .await?;
+            if let Some(tz) = &response.time_zone
+                && let Some(mut now) = self.repo.session()?
+                && now.time_zone != *tz
+            {
+                // The server's time zone changed since sign-in: follow it.
+                now.time_zone = tz.clone();
+                self.repo.set_session(&now)?;
+            }
             let more = response.more;
             let pushed = request.push.len() as u64;
             let down = response.docs.len() as u64;

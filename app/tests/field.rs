@@ -724,7 +724,7 @@ fn an_edit_the_server_would_refuse_is_not_saved() {
     );
     let message = FieldError::Store(refused).message(Lang::Zh);
     assert!(
-        message.starts_with("未能保存: 你的角色不能修改这一项"),
+        message.starts_with("未能保存: 你不能修改这一项"),
         "{message}"
     );
 

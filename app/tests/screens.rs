@@ -608,7 +608,7 @@ fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
         "被退回的修改",
         "检查评分表",
         "sheet:zcyd:p1:zhao",
-        "你的角色不能修改这一项：请找有权限的人修改",
+        "你不能修改这一项（角色不符、不在巡查名单上，或手机上的资料还不全）",
         "服务器说明：you are not an inspector on this patrol: ask its leader to add you",
         "2026-11-20 08:30",
         "知道了",

@@ -106,10 +106,13 @@ const MAX_TRACKED: usize = 10_000;
 /// must wait before its password is checked again, one minute doubling up to fifteen. Kept
 /// per name (not per address: a shift shares one address behind the mine's gateway), for
 /// names that exist and names that do not alike, so that waiting says nothing about which
-/// names exist. In memory only: a restart forgives.
+/// names exist. A try is counted before its password is checked, so that many tries sent at
+/// once cannot all pass before the first is counted; a right password then forgets them.
+/// Names are kept as their SHA-256, so a long name costs no more than a short one. In memory
+/// only: a restart forgives.
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
-    names: Mutex<HashMap<String, Misses>>,
+    names: Mutex<HashMap<[u8; 32], Misses>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -120,8 +123,8 @@ struct Misses {
 }
 
 impl LoginThrottle {
-    fn key(name: &str) -> String {
-        name.trim().to_lowercase()
+    fn key(name: &str) -> [u8; 32] {
+        Sha256::digest(name.as_bytes()).into()
     }
 
     /// How long `name` must still wait before its password is checked, if at all.
@@ -132,17 +135,25 @@ impl LoginThrottle {
         (!wait.is_zero()).then_some(wait)
     }
 
-    /// Notes a wrong password for `name`.
-    pub fn missed(&self, name: &str, now: Instant) {
+    /// Counts a try for `name` as wrong until [`LoginThrottle::passed`] says otherwise, or
+    /// answers how long it must wait first.
+    pub fn try_once(&self, name: &str, now: Instant) -> Result<(), Duration> {
         let key = Self::key(name);
         let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(misses) = names.get(&key) {
+            let wait = misses.until.saturating_duration_since(now);
+            if !wait.is_zero() {
+                return Err(wait);
+            }
+        }
         if names.len() >= MAX_TRACKED && !names.contains_key(&key) {
-            let oldest = names
+            // Make room: a name whose wait is over goes first, then the one wrong longest ago.
+            let victim = names
                 .iter()
-                .min_by_key(|(_, m)| m.last)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                names.remove(&oldest);
+                .min_by_key(|(_, m)| (m.until > now, m.last))
+                .map(|(k, _)| *k);
+            if let Some(victim) = victim {
+                names.remove(&victim);
             }
         }
         let misses = names.entry(key).or_insert(Misses {
@@ -161,9 +172,10 @@ impl LoginThrottle {
                 .min(LONGEST_WAIT);
             misses.until = now + wait;
         }
+        Ok(())
     }
 
-    /// Forgets the wrong passwords of `name` after a right one.
+    /// Forgets the tries of `name` after a right password.
     pub fn passed(&self, name: &str) {
         let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
         names.remove(&Self::key(name));
@@ -179,16 +191,16 @@ pub fn login(
     password: &str,
     device: &str,
 ) -> Result<Option<(String, TokenRecord, UserRecord)>, ApiError> {
-    if let Some(wait) = state.login_throttle.wait(name, Instant::now()) {
-        return Err(ApiError::too_many_attempts(wait));
-    }
+    state
+        .login_throttle
+        .try_once(name, Instant::now())
+        .map_err(ApiError::too_many_attempts)?;
     let user = state.store.user(name)?;
     let phc = user
         .as_ref()
         .map_or(state.dummy_hash.as_str(), |u| &u.password);
     let ok = verify_password(password, phc);
     let Some(user) = user.filter(|_| ok) else {
-        state.login_throttle.missed(name, Instant::now());
         return Ok(None);
     };
     state.login_throttle.passed(name);
@@ -273,24 +285,29 @@ mod tests {
         let throttle = LoginThrottle::default();
         let t0 = Instant::now();
         for _ in 0..FREE_ATTEMPTS - 1 {
-            throttle.missed("Sec", t0);
+            assert_eq!(throttle.try_once("sec", t0), Ok(()));
             assert_eq!(throttle.wait("sec", t0), None, "the first four are free");
         }
-        throttle.missed("sec", t0);
-        assert_eq!(throttle.wait(" SEC ", t0), Some(FIRST_WAIT));
+        assert_eq!(throttle.try_once("sec", t0), Ok(()), "the fifth is tried");
+        assert_eq!(throttle.wait("sec", t0), Some(FIRST_WAIT));
         assert_eq!(
-            throttle.wait("other", t0),
+            throttle.try_once("sec", t0),
+            Err(FIRST_WAIT),
+            "the sixth waits"
+        );
+        assert_eq!(
+            throttle.wait("Sec", t0),
             None,
-            "other names are not touched"
+            "names are exact, as accounts are"
         );
         let later = t0 + FIRST_WAIT;
         assert_eq!(throttle.wait("sec", later), None, "the wait ends");
-        throttle.missed("sec", later);
+        assert_eq!(throttle.try_once("sec", later), Ok(()));
         assert_eq!(throttle.wait("sec", later), Some(FIRST_WAIT * 2));
         let mut now = later;
         for _ in 0..10 {
             now += LONGEST_WAIT;
-            throttle.missed("sec", now);
+            assert_eq!(throttle.try_once("sec", now), Ok(()));
         }
         assert_eq!(throttle.wait("sec", now), Some(LONGEST_WAIT), "capped");
         throttle.passed("sec");
@@ -298,30 +315,49 @@ mod tests {
     }
 
     #[test]
+    fn tries_sent_at_once_are_counted_before_any_password_is_checked() {
+        let throttle = LoginThrottle::default();
+        let t0 = Instant::now();
+        let let_through = (0..100)
+            .filter(|_| throttle.try_once("sec", t0).is_ok())
+            .count();
+        assert_eq!(let_through, FREE_ATTEMPTS as usize);
+    }
+
+    #[test]
     fn a_day_without_wrong_passwords_starts_the_count_afresh() {
         let throttle = LoginThrottle::default();
         let t0 = Instant::now();
         for _ in 0..FREE_ATTEMPTS - 1 {
-            throttle.missed("sec", t0);
+            assert_eq!(throttle.try_once("sec", t0), Ok(()));
         }
         let next_day = t0 + FORGET_AFTER + Duration::from_secs(1);
-        throttle.missed("sec", next_day);
+        assert_eq!(throttle.try_once("sec", next_day), Ok(()));
         assert_eq!(throttle.wait("sec", next_day), None);
     }
 
     #[test]
-    fn the_table_stays_bounded() {
+    fn the_table_stays_bounded_and_keeps_names_that_are_waiting() {
         let throttle = LoginThrottle::default();
         let t0 = Instant::now();
+        for _ in 0..FREE_ATTEMPTS {
+            assert_eq!(throttle.try_once("victim", t0), Ok(()));
+        }
+        let long_name = "x".repeat(1_000);
         for i in 0..MAX_TRACKED + 10 {
             let at = t0 + Duration::from_millis(u64::try_from(i).unwrap_or(0));
-            throttle.missed(&format!("name{i}"), at);
+            let name = format!("{long_name}{i}");
+            assert_eq!(throttle.try_once(&name, at), Ok(()));
         }
         let names = throttle
             .names
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         assert_eq!(names.len(), MAX_TRACKED);
-        assert!(!names.contains_key("name0"), "the oldest went first");
+        drop(names);
+        assert!(
+            throttle.wait("victim", t0).is_some(),
+            "a waiting name is not pushed out by a flood of others"
+        );
     }
 }

@@ -405,6 +405,7 @@ pub(crate) fn sync(
         more,
         acks,
         docs,
+        time_zone: Some(state.settings.clock.tz.name().to_owned()),
     })
 }
 

@@ -95,6 +95,10 @@ pub struct SyncResponse {
     pub acks: Vec<Ack>,
     /// Documents that changed after the cursor and that the user may read.
     pub docs: Vec<DocUpdate>,
+    /// The mine's time zone, as in the login answer, so that a phone signed in before it was
+    /// changed follows it. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// The server's answer to one pushed document.

@@ -592,14 +592,10 @@ fn by_rank(report: &Report) -> Vec<(&String, &ZoneResult)> {
     zones
 }
 
-fn published_label(lang: Lang, report: Option<&Report>) -> Option<String> {
+fn published_label(lang: Lang, tz: chrono_tz::Tz, report: Option<&Report>) -> Option<String> {
     let p = report?.published.as_ref()?;
     let at = chrono::DateTime::from_timestamp_millis(p.at)
-        .map(|t| {
-            t.with_timezone(&chrono_tz::Asia::Shanghai)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
     Some(format!(
         "{} {} · {}",
@@ -651,7 +647,7 @@ fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) -> Ledger {
             .map(|r| grade_label(lang, &r.branch.grade).to_owned())
             .unwrap_or_default(),
         rank_label: report.map(|r| rank_label(lang, r)).unwrap_or_default(),
-        published: published_label(lang, report),
+        published: published_label(lang, c.clock().tz, report),
     }
 }
 

@@ -1,9 +1,9 @@
 //! Validation: may this person make this change to this document?
 //!
 //! The server calls [`validate_change`] on every incoming change before it stores it, and is
-//! the authority. (The app checks the rules a person can run into before it saves — roles,
-//! published periods, required fields — in `zonepatrol_app::field`; it does not call this
-//! function yet.) It looks at
+//! the authority. The app calls it too, before it saves an edit (`Repo::edit_as`), against its
+//! own copies of the directory, the patrol and the published periods, so that what the server
+//! would refuse is refused at once, with the reason. It looks at
 //! what the change does (the automerge patches from the stored state to the new one), maps
 //! each patch to the document part it touches, and checks, in order:
 //!

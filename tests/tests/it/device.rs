@@ -169,8 +169,15 @@ async fn the_phone_takes_the_mine_s_time_zone_from_the_server() {
         clock.date_of_millis(at),
         chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
     );
-    let session = device.repo.session().expect("read").expect("signed in");
+    let mut session = device.repo.session().expect("read").expect("signed in");
     assert_eq!(session.time_zone, "America/Santiago");
+
+    // A phone signed in before the server's time zone was changed follows it at the next sync.
+    session.time_zone = "Asia/Shanghai".into();
+    device.repo.set_session(&session).expect("session");
+    assert_eq!(device.repo.clock().tz, chrono_tz::Asia::Shanghai);
+    device.sync().await;
+    assert_eq!(device.repo.clock().tz, tz);
 
     let older: zonepatrol_app::store::Session = serde_json::from_value(serde_json::json!({
         "server": server.url,
