@@ -99,7 +99,7 @@ pub struct Session {
     pub token: String,
     /// The user.
     pub user: Actor,
-    /// The mine's time zone, as the server said at sign-in.
+    /// The mine's time zone, as the server said at sign-in and at each sync since.
     #[serde(default = "zonepatrol_shared::protocol::default_time_zone")]
     pub time_zone: String,
 }
@@ -939,8 +939,8 @@ impl Repo {
         Ok(())
     }
 
-    /// The mine's clock: the time zone the server gave at the last sign-in (Asia/Shanghai
-    /// before any).
+    /// The mine's clock: the time zone the server gave at sign-in or, if it changed since, at
+    /// the last sync (Asia/Shanghai before any sign-in).
     pub fn clock(&self) -> MineClock {
         self.session()
             .ok()
