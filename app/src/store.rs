@@ -488,6 +488,7 @@ impl Repo {
                 patrol: patrol.as_ref(),
                 locks: &locks,
                 now_millis: Some(now_millis()),
+                clock: self.clock(),
             };
             (actor, context)
         });

@@ -558,6 +558,7 @@ fn nothing_is_saved_in_a_published_period() {
                     action: LockAction::Publish,
                     by: "mgr".into(),
                     at: 1,
+                    seq: 1,
                 },
             );
         },

@@ -1,15 +1,22 @@
 //! Photos and other blobs, content-addressed by SHA-256, as files in the data directory.
 //!
-//! An upload appends to `blobs/partial/HASH` and makes what arrived durable whether the
-//! request finishes or is cut off, so the next attempt continues from where the last one
-//! stopped (`HEAD` or `POST /v1/blobs/check` tell the offset). When the declared length has
-//! arrived the server hashes the file: a match is renamed to `blobs/HASH` and recorded, a
-//! mismatch is deleted and answered 422. Files are small enough (photos) that reading one back
-//! to hash it costs less than the upload did.
+//! An upload belongs to its uploader: it appends to `blobs/partial/USER/HASH`, beside
+//! `HASH.len` which holds the length the upload declared, and makes what arrived durable
+//! whether the request finishes or is cut off, so the next attempt continues from where the
+//! last one stopped (`HEAD` or `POST /v1/blobs/check` tell the offset). Nobody else can write
+//! into it. When the declared length has arrived the server hashes the file: a match is renamed
+//! to `blobs/HASH` (or dropped, if another upload stored the same bytes first) and recorded, a
+//! mismatch is deleted and answered 422. Files are small enough (photos) that reading one
+//! back to hash it costs less than the upload did.
+//!
+//! Unfinished uploads are bounded: a user has at most [`crate::Settings::uploads_per_user`] at
+//! once (a new one drops that user's oldest), each at most the largest blob, and one untouched
+//! for [`crate::Settings::upload_keep`] is removed.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -19,6 +26,9 @@ pub struct BlobFiles {
     dir: PathBuf,
     partial: PathBuf,
 }
+
+/// The suffix of the file that holds an unfinished upload's declared length.
+const LEN: &str = "len";
 
 impl BlobFiles {
     /// Opens (or creates) the blob directory.
@@ -36,40 +46,122 @@ impl BlobFiles {
         self.dir.join(hash)
     }
 
-    fn partial_path(&self, hash: &str) -> PathBuf {
-        self.partial.join(hash)
+    /// Whether a blob's file is stored.
+    pub fn has(&self, hash: &str) -> bool {
+        self.path(hash).is_file()
     }
 
-    /// How many bytes of an unfinished upload are held.
-    pub fn partial_len(&self, hash: &str) -> io::Result<u64> {
-        match fs::metadata(self.partial_path(hash)) {
+    fn user_dir(&self, user: &str) -> PathBuf {
+        self.partial.join(user)
+    }
+
+    fn partial_path(&self, user: &str, hash: &str) -> PathBuf {
+        self.user_dir(user).join(hash)
+    }
+
+    fn len_path(&self, user: &str, hash: &str) -> PathBuf {
+        self.user_dir(user).join(format!("{hash}.{LEN}"))
+    }
+
+    /// How many bytes of `user`'s unfinished upload of `hash` are held.
+    pub fn partial_len(&self, user: &str, hash: &str) -> io::Result<u64> {
+        match fs::metadata(self.partial_path(user, hash)) {
             Ok(m) => Ok(m.len()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
             Err(e) => Err(e),
         }
     }
 
-    /// Opens the unfinished upload for appending.
-    pub fn append(&self, hash: &str) -> io::Result<File> {
+    /// The length `user`'s unfinished upload of `hash` declared, if one is under way.
+    pub fn declared_len(&self, user: &str, hash: &str) -> io::Result<Option<u64>> {
+        match fs::read_to_string(self.len_path(user, hash)) {
+            Ok(text) => Ok(text.trim().parse().ok()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Begins (or continues) `user`'s upload of `hash` with its declared length: an upload
+    /// that declared another length starts over, and a user with `max_uploads` unfinished ones
+    /// already loses the oldest. Returns the file to append to.
+    pub fn begin(
+        &self,
+        user: &str,
+        hash: &str,
+        length: u64,
+        max_uploads: usize,
+    ) -> io::Result<File> {
+        let dir = self.user_dir(user);
+        fs::create_dir_all(&dir)?;
+        if self.declared_len(user, hash)? != Some(length) {
+            self.remove(user, hash)?;
+            let mut others = self.uploads_of(user)?;
+            others.sort_by_key(|(_, modified)| *modified);
+            let excess = (others.len() + 1).saturating_sub(max_uploads.max(1));
+            for (old, _) in others.into_iter().take(excess) {
+                tracing::info!(%user, hash = %old, "dropped the oldest unfinished upload");
+                self.remove(user, &old)?;
+            }
+            fs::write(self.len_path(user, hash), length.to_string())?;
+        }
         OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.partial_path(hash))
+            .open(self.partial_path(user, hash))
+    }
+
+    /// The hashes of `user`'s unfinished uploads, with when each last grew.
+    fn uploads_of(&self, user: &str) -> io::Result<Vec<(String, SystemTime)>> {
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(self.user_dir(user)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(hash) = name.strip_suffix(&format!(".{LEN}")) {
+                let modified = fs::metadata(self.partial_path(user, hash))
+                    .and_then(|m| m.modified())
+                    .or_else(|_| entry.metadata().and_then(|m| m.modified()))
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                out.push((hash.to_owned(), modified));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes `user`'s unfinished upload of `hash`, if any.
+    pub fn remove(&self, user: &str, hash: &str) -> io::Result<()> {
+        for path in [self.partial_path(user, hash), self.len_path(user, hash)] {
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `user`'s upload folder if it is empty (one still in use stays).
+    fn tidy(&self, user: &str) {
+        let _ = fs::remove_dir(self.user_dir(user));
     }
 
     /// Cuts an unfinished upload back to `len` bytes (after a body that overran its length).
-    pub fn truncate(&self, hash: &str, len: u64) -> io::Result<()> {
+    pub fn truncate(&self, user: &str, hash: &str, len: u64) -> io::Result<()> {
         let file = OpenOptions::new()
             .write(true)
-            .open(self.partial_path(hash))?;
+            .open(self.partial_path(user, hash))?;
         file.set_len(len)?;
         file.sync_all()
     }
 
-    /// Hashes the finished upload; if it has the hash it was sent under, moves it into place
-    /// durably and returns true, otherwise deletes it and returns false.
-    pub fn finish(&self, hash: &str) -> io::Result<bool> {
-        let partial = self.partial_path(hash);
+    /// Hashes `user`'s finished upload; if it has the hash it was sent under, moves it into
+    /// place durably (or drops it, if the blob is stored already) and returns true, otherwise
+    /// deletes it and returns false.
+    pub fn finish(&self, user: &str, hash: &str) -> io::Result<bool> {
+        let partial = self.partial_path(user, hash);
         let mut file = File::open(&partial)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0; 64 * 1024];
@@ -80,12 +172,57 @@ impl BlobFiles {
             }
             hasher.update(&buf[..n]);
         }
-        if hex::encode(hasher.finalize()) != hash {
-            fs::remove_file(&partial)?;
-            return Ok(false);
+        drop(file);
+        let matched = hex::encode(hasher.finalize()) == hash;
+        if matched && !self.has(hash) {
+            fs::rename(&partial, self.path(hash))?;
+            File::open(&self.dir)?.sync_all()?;
         }
-        fs::rename(&partial, self.path(hash))?;
-        File::open(&self.dir)?.sync_all()?;
-        Ok(true)
+        self.remove(user, hash)?;
+        self.tidy(user);
+        Ok(matched)
+    }
+
+    /// Removes unfinished uploads untouched for longer than `keep` (and anything else left in
+    /// the upload folder by an earlier version); returns how many.
+    pub fn remove_stale(&self, keep: Duration) -> io::Result<usize> {
+        let now = SystemTime::now();
+        let stale = |path: &Path| {
+            fs::metadata(path)
+                .and_then(|m| m.modified())
+                .map(|t| now.duration_since(t).unwrap_or_default() > keep)
+                .unwrap_or(false)
+        };
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.partial)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                let user = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let Some(user) = user else { continue };
+                for (hash, _) in self.uploads_of(&user)? {
+                    let data = self.partial_path(&user, &hash);
+                    if stale(&data) || (!data.exists() && stale(&self.len_path(&user, &hash))) {
+                        self.remove(&user, &hash)?;
+                        removed += 1;
+                    }
+                }
+                // Data without its declared length cannot be finished.
+                for entry in fs::read_dir(&path).into_iter().flatten().flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !name.ends_with(&format!(".{LEN}"))
+                        && !self.len_path(&user, &name).exists()
+                        && stale(&entry.path())
+                    {
+                        fs::remove_file(entry.path())?;
+                        removed += 1;
+                    }
+                }
+                let _ = fs::remove_dir(&path);
+            } else if stale(&path) {
+                fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }

@@ -179,6 +179,19 @@ pub enum Facts {
     None,
 }
 
+impl Facts {
+    /// The days these facts place results on (a patrol's, a cleanup's, the day a problem was
+    /// raised), beside the periods of the reports they touch.
+    pub fn days(&self) -> Vec<NaiveDate> {
+        match self {
+            Facts::Patrol(f) => f.date.into_iter().collect(),
+            Facts::Problem(f) => vec![f.raised],
+            Facts::Cleanup(f) => vec![f.date],
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// The marks of a sheet and nothing else (no notes, no photos): hydrating the whole sheet
 /// costs several times more, and a sheet is read on every push that carries it. `None` when
 /// the document is not this sheet.
@@ -231,6 +244,18 @@ fn sheet_marks(doc: &AutoCommit, id: &DocId) -> Option<Vec<(String, ZoneSheet)>>
         out.push((zone, sheet));
     }
     Some(out)
+}
+
+/// How much of a problem's description the results keep: enough to tell problems apart on a
+/// page; the document keeps it whole.
+pub const DESCRIPTION_CHARS: usize = 120;
+
+/// The first `max` characters of a text, with an ellipsis if it was longer.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// Two reports say the same, whenever they were computed.
@@ -436,7 +461,7 @@ impl Consolidator {
                         zone: p.finding.zone.clone(),
                         raised,
                         deadline: p.finding.deadline.map(|d| d.0),
-                        description: p.finding.description.0.clone(),
+                        description: shorten(&p.finding.description.0, DESCRIPTION_CHARS),
                         responsible: p.finding.responsible.clone(),
                         major: p.finding.severity == zonepatrol_shared::Severity::Major,
                         photos: p

@@ -34,6 +34,7 @@ impl ApiError {
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError {
@@ -69,6 +70,14 @@ impl ApiError {
                      or ask an admin to set a new password"
                 ),
             )
+        }
+    }
+
+    /// 503: the server is busy; try again after `seconds`.
+    pub fn busy(seconds: u64, message: impl Into<String>) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(ErrorCode::Busy, message)
         }
     }
 

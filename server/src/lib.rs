@@ -24,9 +24,11 @@ pub mod consolidate;
 pub mod dashboard;
 pub mod demo;
 pub mod error;
+pub mod photos;
 pub mod reports;
 pub mod routes;
 pub mod seed;
+mod serve;
 pub mod store;
 mod sync;
 
@@ -53,6 +55,30 @@ pub struct Settings {
     pub max_request_bytes: usize,
     /// The most document bytes one sync answer carries; the device asks again for more.
     pub max_response_bytes: u64,
+    /// The most bytes of automerge changes one pushed document may carry.
+    pub max_push_doc_bytes: usize,
+    /// Request bodies held in memory at once, in bytes, across all requests: a push waits
+    /// for room (and is answered 503 if none comes soon).
+    pub max_bodies_in_memory: usize,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, or to start the next request
+    /// on a kept-alive connection.
+    pub header_timeout: Duration,
+    /// How long a request body may go without sending anything.
+    pub body_timeout: Duration,
+    /// Password checks at once (argon2 holds 19 MiB and a core for each).
+    pub password_checks: usize,
+    /// How long a sign-in waits for its turn before it is answered 503 (busy).
+    pub login_wait: Duration,
+    /// Refused pushes kept for the record, per user; the oldest go first.
+    pub refused_per_user: usize,
+    /// How long refused pushes are kept for the record.
+    pub refused_keep: Duration,
+    /// Unfinished photo uploads one user may have at once.
+    pub uploads_per_user: usize,
+    /// How long an unfinished upload is kept without a byte added.
+    pub upload_keep: Duration,
     /// Seed the demo mine (accounts and directories) if the store has no users.
     pub demo: bool,
     /// The rules results are computed with (money, inspection, grades).
@@ -68,8 +94,20 @@ impl Settings {
             data_dir: data_dir.into(),
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_blob_bytes: 25 * 1024 * 1024,
-            max_request_bytes: 64 * 1024 * 1024,
+            max_request_bytes: 32 * 1024 * 1024,
             max_response_bytes: 8 * 1024 * 1024,
+            max_push_doc_bytes: 2 * 1024 * 1024,
+            max_bodies_in_memory: 256 * 1024 * 1024,
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(30),
+            password_checks: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            login_wait: Duration::from_secs(3),
+            refused_per_user: 200,
+            refused_keep: Duration::from_secs(90 * 24 * 3600),
+            uploads_per_user: 16,
+            upload_keep: Duration::from_secs(7 * 24 * 3600),
             demo: false,
             rules: Default::default(),
             clock: Default::default(),
@@ -117,14 +155,25 @@ pub struct State {
     pub settings: Settings,
     /// Pushes hold this for writing, pulls for reading.
     pub(crate) docs: RwLock<()>,
-    /// Blobs being uploaded right now, one upload per blob at a time.
-    pub(crate) uploads: Mutex<std::collections::HashSet<String>>,
+    /// Uploads under way right now, by user and blob: one at a time for each.
+    pub(crate) uploads: Mutex<std::collections::HashSet<(String, String)>>,
     /// A password hash to check against when the user does not exist, so that a wrong name
     /// takes as long as a wrong password.
     pub(crate) dummy_hash: String,
-    /// Names with recent wrong passwords, which must wait before the next try.
+    /// Names and addresses with recent wrong passwords, which must wait before the next try.
     pub(crate) login_throttle: auth::LoginThrottle,
+    /// Password checks in progress, bounded.
+    pub(crate) logins: auth::Logins,
+    /// Room for request bodies in memory, in KiB.
+    pub(crate) body_room: tokio::sync::Semaphore,
+    /// Stored documents left out of the results at start, and why.
+    pub(crate) left_out: Mutex<Vec<reports::LeftOut>>,
+    /// Stored documents that do not load: never sent to devices, which could not load them
+    /// either.
+    pub(crate) unreadable: RwLock<std::collections::HashSet<String>>,
     pub(crate) consolidator: Mutex<consolidate::Consolidator>,
+    /// Which documents point at each photo, for who may read it.
+    pub(crate) photos: Mutex<photos::PhotoIndex>,
     pub(crate) report_docs: Mutex<reports::ReportDocs>,
     pub(crate) reports_unwritten: std::sync::atomic::AtomicBool,
 }
@@ -160,7 +209,6 @@ impl State {
         Ok(State {
             store: Arc::new(store),
             blobs,
-            settings,
             docs: RwLock::new(()),
             uploads: Mutex::new(Default::default()),
             consolidator,
@@ -168,7 +216,50 @@ impl State {
             reports_unwritten: Default::default(),
             dummy_hash,
             login_throttle: Default::default(),
+            logins: auth::Logins::new(settings.password_checks),
+            body_room: tokio::sync::Semaphore::new(
+                (settings.max_bodies_in_memory / 1024).clamp(1, u32::MAX as usize),
+            ),
+            left_out: Mutex::default(),
+            unreadable: RwLock::default(),
+            photos: Mutex::default(),
+            settings,
         })
+    }
+}
+
+/// Removes stale unfinished uploads and old refused pushes, at start and then hourly.
+async fn housekeeping(state: std::sync::Weak<State>) {
+    loop {
+        let Some(strong) = state.upgrade() else {
+            return;
+        };
+        let done = tokio::task::spawn_blocking(move || {
+            let now = now_millis();
+            let uploads = strong.blobs.remove_stale(strong.settings.upload_keep);
+            let keep_ms =
+                i64::try_from(strong.settings.refused_keep.as_millis()).unwrap_or(i64::MAX);
+            let refused = strong.store.prune_refused(now.saturating_sub(keep_ms));
+            (uploads, refused)
+        })
+        .await;
+        match done {
+            Ok((Ok(uploads), Ok(refused))) if uploads + refused > 0 => {
+                tracing::info!(
+                    uploads,
+                    refused,
+                    "removed stale uploads and old refused pushes"
+                );
+            }
+            Ok((Ok(_), Ok(_))) => {}
+            Ok((uploads, refused)) => tracing::warn!(
+                uploads = ?uploads.err(),
+                refused = ?refused.err(),
+                "housekeeping failed; trying again in an hour"
+            ),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }
 
@@ -193,9 +284,9 @@ pub async fn launch(
     let written = reports::load(&state).map_err(LaunchError::Reports)?;
     tracing::info!(written, "reports computed");
     tokio::spawn(reports::refresh_daily(Arc::downgrade(&state)));
+    tokio::spawn(housekeeping(Arc::downgrade(&state)));
     let app = routes::router(state.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    serve::serve(listener, app, &state.settings, shutdown)
         .await
         .map_err(LaunchError::Serve)?;
     state.store.flush().map_err(|source| LaunchError::Store {

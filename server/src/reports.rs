@@ -16,9 +16,10 @@ use automerge::transaction::CommitOptions;
 use zonepatrol_shared::docs::{self, DocId, DocKind, Report};
 
 use crate::State;
-use crate::consolidate::{Consolidator, ReportKey};
+use crate::consolidate::{Consolidator, Facts, ReportKey};
 use crate::seed::server_actor;
 use crate::store::{DocWrite, Storage, StoreError};
+use zonepatrol_shared::validate::limits;
 
 /// A report document is compacted once it is kept in this many chunks.
 const COMPACT_AT: u32 = 16;
@@ -51,8 +52,87 @@ fn load_order(kind: DocKind) -> u8 {
     }
 }
 
+/// A stored document left out of the results, and why: the server starts and serves without
+/// it, and says so in its log and on the dashboard, so that someone can repair or remove it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The document's id.
+    pub id: String,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+/// How far ahead of today a document may place results: anything beyond comes from a record
+/// accepted before the validator bounded dates, and is left out.
+const RESULTS_DAYS_AHEAD: u64 = 366;
+
+/// Takes a document's facts into the consolidator unless they place results outside the
+/// product's range of dates, in which case the document is left out and the reason returned
+/// beside the reports its removal changes.
+fn admit(
+    c: &mut Consolidator,
+    id: &DocId,
+    doc: &AutoCommit,
+    today: chrono::NaiveDate,
+) -> (BTreeSet<ReportKey>, Option<String>) {
+    let inside = |(_, period): &ReportKey| {
+        limits::day_in_range(period.first_day(), today, RESULTS_DAYS_AHEAD)
+    };
+    let facts = c.facts(id, doc);
+    let far_day = facts
+        .days()
+        .into_iter()
+        .find(|d| !limits::day_in_range(*d, today, RESULTS_DAYS_AHEAD));
+    let mut dirty = c.apply(id, facts);
+    let far = match (far_day, dirty.iter().find(|k| !inside(k))) {
+        (Some(day), _) => day.to_string(),
+        (None, Some((_, period))) => period.to_string(),
+        (None, None) => return (dirty, None),
+    };
+    let reason = format!(
+        "it is dated {far}, outside {} to a year after today: repair or remove it",
+        limits::EARLIEST_DAY
+    );
+    dirty.extend(c.apply(id, Facts::None));
+    dirty.retain(inside);
+    (dirty, Some(reason))
+}
+
+/// Records a document left out, in the log and for the dashboard.
+pub(crate) fn leave_out(state: &State, id: &str, reason: String) {
+    tracing::warn!(doc = %id, %reason, "a stored document is left out of the results");
+    let mut left = state.left_out.lock().unwrap_or_else(|e| e.into_inner());
+    left.retain(|l| l.id != id);
+    if left.len() < 10_000 {
+        left.push(LeftOut {
+            id: id.to_owned(),
+            reason,
+        });
+    }
+}
+
+/// Records a stored document that does not load: left out, and not sent to devices.
+fn unreadable(state: &State, id: &str, reason: String) {
+    state
+        .unreadable
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_owned());
+    leave_out(state, id, reason);
+}
+
+/// The stored documents left out of the results, and why.
+pub fn left_out(state: &State) -> Vec<LeftOut> {
+    state
+        .left_out
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
 /// Reads every stored document into the consolidator, computes every report and writes those
-/// that differ from the stored ones. Returns how many reports were written.
+/// that differ from the stored ones. Returns how many reports were written. A document that
+/// cannot be read or consolidated is left out (see [`LeftOut`]), never a reason not to start.
 pub fn load(state: &State) -> Result<usize, ReportError> {
     let store = &*state.store;
     let mut ids: Vec<DocId> = Vec::new();
@@ -72,22 +152,29 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     }
     ids.sort_by_key(|id| load_order(id.kind()));
     let mut c = lock(state);
-    for id in &ids {
-        let Some(stored) = store.doc(&id.to_string())? else {
-            continue;
-        };
-        match AutoCommit::load(&stored.bytes) {
-            Ok(doc) => {
-                let facts = c.facts(id, &doc);
-                c.apply(id, facts);
-            }
-            Err(e) => tracing::warn!(doc = %id, error = %e, "a stored document does not load"),
-        }
-    }
     let now = crate::now_millis();
     let today = c.today(now);
+    let mut photos = state.photos.lock().unwrap_or_else(|e| e.into_inner());
+    for id in &ids {
+        let text = id.to_string();
+        let Some(stored) = store.doc(&text)? else {
+            continue;
+        };
+        let loaded = std::panic::catch_unwind(|| AutoCommit::load(&stored.bytes));
+        match loaded {
+            Ok(Ok(doc)) => {
+                photos.replace(id, docs::values::photo_hashes(&doc));
+                if let (_, Some(reason)) = admit(&mut c, id, &doc, today) {
+                    leave_out(state, &text, reason);
+                }
+            }
+            Ok(Err(e)) => unreadable(state, &text, format!("it does not load ({e})")),
+            Err(_) => unreadable(state, &text, "it does not load (damaged)".to_owned()),
+        }
+    }
+    drop(photos);
     let changed = c.compute_all(today, now);
-    write_reports(state, &c, &changed, now)?;
+    write_reports(state, &c, &changed, now);
     Ok(changed.len())
 }
 
@@ -102,9 +189,19 @@ pub(crate) fn take_in(state: &State, id: &DocId, doc: &AutoCommit) -> BTreeSet<R
     if id.kind() == DocKind::Report {
         return BTreeSet::new();
     }
+    state
+        .photos
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(id, docs::values::photo_hashes(doc));
     let mut c = lock(state);
-    let facts = c.facts(id, doc);
-    c.apply(id, facts)
+    let today = c.today(crate::now_millis());
+    let (dirty, left) = admit(&mut c, id, doc, today);
+    drop(c);
+    if let Some(reason) = left {
+        leave_out(state, &id.to_string(), reason);
+    }
+    dirty
 }
 
 /// Computes the reports a push changed and writes those that differ. Called with the
@@ -117,9 +214,9 @@ pub(crate) fn write_dirty(state: &State, dirty: BTreeSet<ReportKey>, now: i64) {
     let mut c = lock(state);
     let today = c.today(now);
     let changed = c.compute(dirty, today, now);
-    if let Err(e) = write_reports(state, &c, &changed, now) {
-        tracing::error!(error = %e, "could not write reports; trying again within a minute");
-        c.forget(&changed);
+    let failed = write_reports(state, &c, &changed, now);
+    if !failed.is_empty() {
+        c.forget(&failed);
         state
             .reports_unwritten
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -133,24 +230,36 @@ pub(crate) fn refresh(state: &State) -> Result<usize, ReportError> {
     let now = crate::now_millis();
     let today = c.today(now);
     let changed = c.compute_all(today, now);
-    write_reports(state, &c, &changed, now)?;
+    let failed = write_reports(state, &c, &changed, now);
+    if !failed.is_empty() {
+        c.forget(&failed);
+        state
+            .reports_unwritten
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     state.store.flush()?;
-    Ok(changed.len())
+    Ok(changed.len() - failed.len())
 }
 
+/// Writes the changed reports; one that cannot be written is logged and returned, and the
+/// others are written all the same.
 fn write_reports(
     state: &State,
     c: &Consolidator,
     changed: &[ReportKey],
     now: i64,
-) -> Result<(), ReportError> {
+) -> Vec<ReportKey> {
     let mut docs = state.report_docs.lock().unwrap_or_else(|e| e.into_inner());
-    for (branch, period) in changed {
-        if let Some(report) = c.current(branch, *period) {
-            docs.write(&*state.store, report, now)?;
+    let mut failed = Vec::new();
+    for key in changed {
+        if let Some(report) = c.current(&key.0, key.1)
+            && let Err(e) = docs.write(&*state.store, report, now)
+        {
+            tracing::error!(error = %e, "could not write a report; trying again within a minute");
+            failed.push(key.clone());
         }
     }
-    Ok(())
+    failed
 }
 
 /// The report documents written lately, kept loaded: reports are written by the server

@@ -29,7 +29,7 @@ use zonepatrol_shared::protocol::{
 };
 
 use crate::State;
-use crate::auth::{self, Authed};
+use crate::auth::{self, Authed, ClientAddr};
 use crate::error::ApiError;
 use crate::store::BlobMeta;
 
@@ -86,15 +86,13 @@ async fn blocking<T: Send + 'static>(
 
 async fn login(
     Shared(state): Shared<Arc<State>>,
+    ClientAddr(address): ClientAddr,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let time_zone = state.settings.clock.tz.name().to_owned();
-    let done = blocking(move || {
-        auth::login(&state, &body.user, &body.password, &body.device).map(|r| (r, body.user))
-    })
-    .await?;
+    let done = auth::login(&state, &body.user, &body.password, &body.device, address).await?;
     match done {
-        (Some((token, record, user)), _) => {
+        Some((token, record, user)) => {
             tracing::info!(user = %user.user, "login");
             Ok(Json(LoginResponse {
                 token,
@@ -107,8 +105,8 @@ async fn login(
                 time_zone,
             }))
         }
-        (None, name) => {
-            tracing::info!(user = %name, "login refused");
+        None => {
+            tracing::info!(user = %body.user.chars().take(64).collect::<String>(), "login refused");
             Err(ApiError::unauthorized(
                 "wrong name or password: check both and try again",
             ))
@@ -129,15 +127,61 @@ async fn me(authed: Authed) -> Json<Actor> {
 async fn sync(
     Shared(state): Shared<Arc<State>>,
     authed: Authed,
-    JsonBody(request): JsonBody<SyncRequest>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<SyncResponse>, ApiError> {
+    let limit = state.settings.max_request_bytes;
+    let declared = number_header(&headers, header::CONTENT_LENGTH.as_str())?;
+    if declared.is_some_and(|n| n > limit as u64) {
+        drain(body, limit as u64).await;
+        return Err(too_large_request());
+    }
+    // Room for the body and what it becomes once decoded (about three times as much), so
+    // that many large pushes at once wait their turn instead of exhausting memory.
+    let expected = declared.map_or(limit as u64, |n| n);
+    let total = (state.settings.max_bodies_in_memory / 1024).max(1) as u64;
+    let wanted =
+        u32::try_from((expected.saturating_mul(3) / 1024).clamp(1, total)).unwrap_or(u32::MAX);
+    let _room = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.body_room.acquire_many(wanted),
+    )
+    .await
+    .map_err(|_| {
+        ApiError::busy(
+            5,
+            "the server is busy taking in other pushes: try again in a few seconds",
+        )
+    })?
+    .map_err(|e| ApiError::internal(&e))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            too_large_request()
+        } else {
+            ApiError::bad_request(format!(
+                "the request body was cut off or too slow ({e}): sync again"
+            ))
+        }
+    })?;
+    let request: SyncRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?;
+    drop(bytes);
     let span = tracing::info_span!("sync", user = %authed.actor.user, push = request.push.len(), cursor = request.cursor);
+    let shared = state.clone();
     let response = blocking(move || {
         let _span = span.enter();
-        crate::sync::sync(&state, &authed.actor, request)
+        crate::sync::sync(&shared, &authed.actor, request)
     })
     .await?;
     Ok(Json(response))
+}
+
+fn too_large_request() -> ApiError {
+    ApiError::new(
+        ErrorCode::TooLarge,
+        "the request is larger than the server takes: send fewer documents at a time",
+    )
 }
 
 fn valid_hash(hash: &str) -> Result<(), ApiError> {
@@ -150,8 +194,13 @@ fn valid_hash(hash: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A blob's state as `user` may know it: stored only if they may read it, otherwise how much
+/// of their own upload the server holds. Whether someone else stored it is not told.
 fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiError> {
-    let stored = state.store.blob(hash)?.filter(|meta| may_fetch(user, meta));
+    let stored = state
+        .store
+        .blob(hash)?
+        .filter(|meta| may_fetch(state, user, hash, meta));
     Ok(match stored {
         Some(meta) => BlobState {
             hash: hash.to_owned(),
@@ -163,15 +212,20 @@ fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiE
             stored: false,
             offset: state
                 .blobs
-                .partial_len(hash)
+                .partial_len(&user.user, hash)
                 .map_err(|e| ApiError::internal(&e))?,
         },
     })
 }
 
-/// A blob is fetched by users of the branch that uploaded it, and company-wide roles.
-fn may_fetch(user: &Actor, meta: &BlobMeta) -> bool {
-    user.role.is_company_wide() || user.branch == meta.branch
+/// A photo is read by whoever may read a document that points at it, and by its uploader.
+fn may_fetch(state: &State, user: &Actor, hash: &str, meta: &BlobMeta) -> bool {
+    meta.by == user.user
+        || state
+            .photos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .may_read(user, hash)
 }
 
 async fn check_blobs(
@@ -230,23 +284,33 @@ async fn get_blob(
     let readable = state
         .store
         .blob(&hash)?
-        .is_some_and(|meta| may_fetch(&authed.actor, &meta));
-    if !readable {
+        .filter(|meta| may_fetch(&state, &authed.actor, &hash, meta));
+    let Some(meta) = readable else {
         return Err(ApiError::not_found(
             "the server has no such photo for you: the device that took it has not sent it yet",
         ));
-    }
-    let bytes = tokio::fs::read(state.blobs.path(&hash))
+    };
+    let file = tokio::fs::File::open(state.blobs.path(&hash))
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/octet-stream"),
-        )],
-        bytes,
+    Ok(stream_file(file, meta.size, "application/octet-stream"))
+}
+
+/// A file as a response body, read as it is sent rather than into memory first.
+pub(crate) fn stream_file(
+    file: tokio::fs::File,
+    size: u64,
+    content_type: &'static str,
+) -> Response {
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_LENGTH, HeaderValue::from(size)),
+        ],
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 fn number_header(headers: &HeaderMap, name: &str) -> Result<Option<u64>, ApiError> {
@@ -289,10 +353,10 @@ async fn drain_stream(stream: &mut axum::body::BodyDataStream, limit: u64) {
     }
 }
 
-/// Marks a blob as being uploaded for as long as it lives.
+/// Marks a user's upload of a blob as under way for as long as it lives.
 struct UploadSlot<'a> {
     state: &'a State,
-    hash: String,
+    slot: (String, String),
 }
 
 impl Drop for UploadSlot<'_> {
@@ -301,7 +365,7 @@ impl Drop for UploadSlot<'_> {
             .uploads
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.hash);
+            .remove(&self.slot);
     }
 }
 
@@ -329,34 +393,44 @@ async fn put_blob(
             ),
         ));
     }
-    if let Some(meta) = state.store.blob(&hash)? {
-        // Already stored: the upload is done, whoever did it.
+    let user = authed.actor.user.clone();
+    if let Some(meta) = state.store.blob(&hash)?
+        && may_fetch(&state, &authed.actor, &hash, &meta)
+    {
+        // Already stored and theirs to read: the upload is done.
         return Ok(already_stored(hash, &meta));
     }
     let offset = number_header(&headers, UPLOAD_OFFSET)?.unwrap_or(0);
+    let slot = (user.clone(), hash.clone());
     let inserted = state
         .uploads
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(hash.clone());
+        .insert(slot.clone());
     if !inserted {
         return Err(ApiError::new(
             ErrorCode::WrongOffset,
-            "another upload of this blob is under way: try again in a moment",
+            "another upload of this blob from you is under way: try again in a moment",
         ));
     }
     let _slot = UploadSlot {
         state: &state,
-        hash: hash.clone(),
+        slot,
     };
-    if let Some(meta) = state.store.blob(&hash)? {
-        // Stored by an upload that finished while this one waited for the slot.
-        return Ok(already_stored(hash, &meta));
-    }
     let held = state
         .blobs
-        .partial_len(&hash)
+        .partial_len(&user, &hash)
         .map_err(|e| ApiError::internal(&e))?;
+    let declared = state
+        .blobs
+        .declared_len(&user, &hash)
+        .map_err(|e| ApiError::internal(&e))?;
+    // An upload that declared another length starts over from byte 0.
+    let held = if declared.is_some_and(|d| d != length) {
+        0
+    } else {
+        held
+    };
     if offset != held {
         let mut response = ApiError::new(
             ErrorCode::WrongOffset,
@@ -366,14 +440,9 @@ async fn put_blob(
         response.headers_mut().extend(offset_header(held));
         return Ok(response);
     }
-    if held > length {
-        return Err(ApiError::bad_request(format!(
-            "{UPLOAD_LENGTH} {length} is less than the {held} bytes already sent"
-        )));
-    }
     let mut file = state
         .blobs
-        .append(&hash)
+        .begin(&user, &hash, length, state.settings.uploads_per_user)
         .map_err(|e| ApiError::internal(&e))?;
     let mut received: u64 = 0;
     let mut stream = body.into_data_stream();
@@ -386,7 +455,7 @@ async fn put_blob(
                     drain_stream(&mut stream, state.settings.max_blob_bytes).await;
                     state
                         .blobs
-                        .truncate(&hash, held + received)
+                        .truncate(&user, &hash, held + received)
                         .map_err(|e| ApiError::internal(&e))?;
                     return Err(ApiError::new(
                         ErrorCode::TooLarge,
@@ -427,7 +496,8 @@ async fn put_blob(
     }
     let blobs = state.blobs.clone();
     let finish_hash = hash.clone();
-    let matched = tokio::task::spawn_blocking(move || blobs.finish(&finish_hash))
+    let finish_user = user.clone();
+    let matched = tokio::task::spawn_blocking(move || blobs.finish(&finish_user, &finish_hash))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
@@ -438,16 +508,19 @@ async fn put_blob(
              send the blob again from the start",
         ));
     }
-    state.store.put_blob(
-        &hash,
-        &BlobMeta {
-            size: length,
-            branch: authed.actor.branch.clone(),
-            by: authed.actor.user.clone(),
-            at: crate::now_millis(),
-        },
-    )?;
-    state.store.flush()?;
+    // The first uploader is kept on the record; a later one has proved they hold the bytes.
+    if state.store.blob(&hash)?.is_none() {
+        state.store.put_blob(
+            &hash,
+            &BlobMeta {
+                size: length,
+                branch: authed.actor.branch.clone(),
+                by: authed.actor.user.clone(),
+                at: crate::now_millis(),
+            },
+        )?;
+        state.store.flush()?;
+    }
     tracing::info!(%hash, size = length, user = %authed.actor.user, "blob stored");
     Ok((
         StatusCode::CREATED,

@@ -1,26 +1,28 @@
 //! The sync route's work: take in pushed changes, check them, store them, and send back what
 //! changed since the device's cursor.
 //!
-//! A request is handled in three steps. First every pushed document is read and its changes
-//! are applied to a copy of the stored document; damaged or incomplete data refuses the whole
-//! request before anything is stored. Then each copy is checked (actors, then the shared
-//! validation) and either stored or refused; the store is flushed before the answer is
-//! built, so an acknowledged change is durable. Last, the documents changed after the cursor
-//! that the user may read are gathered, up to a byte budget.
-//!
-//! Pushes hold the documents' write lock for the first two steps; pulls take it shared.
+//! A request is handled in three steps. First every pushed document is read, its changes are
+//! applied to a copy of the stored document and the copy is checked (actors, then the shared
+//! validation), without any lock; damaged or incomplete data refuses the whole request before
+//! anything is stored, and a document whose changes are larger than the server takes is
+//! refused alone. Then, holding the documents' write lock, each copy is stored or refused
+//! (checked again first if the store moved under it); the store is flushed before the answer
+//! is built, so an acknowledged change is durable. Last, under the lock shared, the documents
+//! changed after the cursor that the user may read are gathered, up to a byte budget.
 
 use std::collections::{BTreeMap, HashMap};
 
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use sha2::{Digest, Sha256};
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{
-    self, Directory, DocId, DocKind, Document, Lock, Patrol, Publication, genesis_actor,
+    self, Directory, DocId, Document, Lock, Patrol, Publication, genesis_actor,
 };
 use zonepatrol_shared::protocol::{
     Ack, DocUpdate, ErrorCode, Outcome, Push, SyncRequest, SyncResponse, b64, heads_from_hex,
     heads_to_hex, may_read,
 };
+use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::validate::{Context, Refusal, RefusalCode, validate_change};
 
 use crate::State;
@@ -32,8 +34,14 @@ const COMPACT_AT: u32 = 16;
 
 /// What one pushed document became after the first step.
 enum Prepared {
-    /// The user may not read it, so may not write it either.
-    Unreadable { push: Push, id: DocId },
+    /// Refused before it was read: the user may not read it (so may not write it either), or
+    /// its changes are larger than the server takes.
+    Refused {
+        id: String,
+        stored: Option<StoredDoc>,
+        changes: Vec<u8>,
+        refusal: Refusal,
+    },
     /// The server lacks the base the device built on.
     MissingBase {
         id: String,
@@ -68,7 +76,13 @@ fn load_stored(stored: Option<&StoredDoc>) -> Result<AutoCommit, ApiError> {
     }
 }
 
-fn prepare(store: &dyn Storage, user: &Actor, n: usize, push: Push) -> Result<Prepared, ApiError> {
+fn prepare(
+    store: &dyn Storage,
+    user: &Actor,
+    n: usize,
+    push: Push,
+    max_bytes: usize,
+) -> Result<Prepared, ApiError> {
     let id: DocId = push
         .id
         .parse()
@@ -87,16 +101,47 @@ fn prepare(store: &dyn Storage, user: &Actor, n: usize, push: Push) -> Result<Pr
         ApiError::bad_request(format!("push {n} ({id}): changes are not base64: {e}"))
     })?;
     if !may_read(user, &id) {
-        return Ok(Prepared::Unreadable { push, id });
+        return Ok(Prepared::Refused {
+            refusal: Refusal {
+                code: RefusalCode::WrongBranch,
+                part: "document".into(),
+                reason: format!(
+                    "{id} is not yours to read or change: it belongs to another branch or \
+                     another inspector"
+                ),
+            },
+            id: push.id,
+            stored: None,
+            changes,
+        });
     }
     let stored = store.doc(&push.id)?;
+    if changes.len() > max_bytes {
+        return Ok(Prepared::Refused {
+            refusal: Refusal {
+                code: RefusalCode::OutOfRange,
+                part: "document".into(),
+                reason: format!(
+                    "the changes to {id} are {} KiB, more than the {} KiB the server takes for \
+                     one document at a time: shorten the texts and photos of this record",
+                    changes.len() / 1024,
+                    max_bytes / 1024
+                ),
+            },
+            id: push.id,
+            stored,
+            changes,
+        });
+    }
     let before = load_stored(stored.as_ref())?;
     let mut after = before.clone();
-    after
-        .load_incremental(&changes)
+    catch_damage(&push.id, || after.load_incremental(&changes))?
         .map_err(|e| bad_changes(&push.id, format_args!("cannot be read ({e})")))?;
-    let known = |h: &ChangeHash| after.document().get_change_by_hash(h).is_some();
-    if !base.iter().all(known) || !after.get_missing_deps(&[]).is_empty() {
+    let complete = catch_damage(&push.id, || {
+        let known = |h: &ChangeHash| after.document().get_change_by_hash(h).is_some();
+        base.iter().all(known) && after.get_missing_deps(&[]).is_empty()
+    })?;
+    if !complete {
         return Ok(Prepared::MissingBase {
             id: push.id,
             stored,
@@ -122,8 +167,8 @@ fn prepare(store: &dyn Storage, user: &Actor, n: usize, push: Push) -> Result<Pr
 }
 
 /// Documents the validator needs, read once per request.
-#[derive(Default)]
 struct ContextCache {
+    clock: MineClock,
     directories: HashMap<String, Option<Directory>>,
     patrols: HashMap<String, Option<Patrol>>,
     locks: HashMap<String, Vec<Lock>>,
@@ -139,6 +184,22 @@ fn read_stored<D: Document>(store: &dyn Storage, id: &DocId) -> Result<Option<D>
 }
 
 impl ContextCache {
+    fn new(clock: MineClock) -> ContextCache {
+        ContextCache {
+            clock,
+            directories: HashMap::new(),
+            patrols: HashMap::new(),
+            locks: HashMap::new(),
+        }
+    }
+
+    /// Forgets everything read: the store moved.
+    fn forget_all(&mut self) {
+        self.directories.clear();
+        self.patrols.clear();
+        self.locks.clear();
+    }
+
     fn fill(&mut self, store: &dyn Storage, id: &DocId) -> Result<(), ApiError> {
         let branch = id.branch().to_owned();
         if !self.directories.contains_key(&branch) {
@@ -193,22 +254,7 @@ impl ContextCache {
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
             now_millis: Some(now),
-        }
-    }
-
-    /// Forgets what a stored write may have changed.
-    fn written(&mut self, id: &DocId) {
-        match id.kind() {
-            DocKind::Directory => {
-                self.directories.remove(id.branch());
-            }
-            DocKind::Publication => {
-                self.locks.remove(id.branch());
-            }
-            DocKind::Patrol => {
-                self.patrols.remove(&id.to_string());
-            }
-            _ => {}
+            clock: self.clock,
         }
     }
 }
@@ -265,7 +311,106 @@ fn check_actors(
     Ok(Ok(claimed.into_iter().collect()))
 }
 
+/// The documents whose stored state a pushed document's check depends on: itself, its
+/// branch's directory and publication, and for a sheet its patrol.
+fn depends_on(id: &DocId) -> Vec<String> {
+    let branch = id.branch().to_owned();
+    let mut ids = vec![
+        id.to_string(),
+        DocId::Directory {
+            branch: branch.clone(),
+        }
+        .to_string(),
+        DocId::Publication {
+            branch: branch.clone(),
+        }
+        .to_string(),
+    ];
+    if let DocId::Sheet { patrol, .. } = id {
+        ids.push(
+            DocId::Patrol {
+                branch,
+                patrol: patrol.clone(),
+            }
+            .to_string(),
+        );
+    }
+    ids
+}
+
+/// What the first step made of a push: read, applied and checked.
+struct Checked {
+    prepared: Prepared,
+    /// For a ready document: the actors it claims, or why it is refused.
+    outcome: Option<Result<Claims, Refusal>>,
+}
+
+/// Reads, applies and checks one push against the store as it is now.
+fn read_and_check(
+    state: &State,
+    user: &Actor,
+    n: usize,
+    push: Push,
+    cache: &mut ContextCache,
+    now: i64,
+) -> Result<Checked, ApiError> {
+    let store = &*state.store;
+    let mut prepared = prepare(store, user, n, push, state.settings.max_push_doc_bytes)?;
+    let outcome = match &mut prepared {
+        Prepared::Ready(r) => {
+            cache.fill(store, &r.id)?;
+            Some(check(store, user, r, &cache.context(&r.id, now))?)
+        }
+        _ => None,
+    };
+    Ok(Checked { prepared, outcome })
+}
+
+/// Actors, then the shared validation; a panic inside automerge is a damaged change.
+fn check(
+    store: &dyn Storage,
+    user: &Actor,
+    r: &mut Ready,
+    context: &Context<'_>,
+) -> Result<Result<Claims, Refusal>, ApiError> {
+    let actors = match check_actors(store, user, r)? {
+        Err(refusal) => return Ok(Err(refusal)),
+        Ok(actors) => actors,
+    };
+    let id = r.text_id.clone();
+    let validated = catch_damage(&id, || {
+        validate_change(
+            user,
+            &r.id,
+            r.before.document(),
+            r.after.document(),
+            context,
+        )
+    })?;
+    Ok(validated.map(|()| actors))
+}
+
+/// Runs automerge work on data a client sent. Some damaged inputs make automerge 0.12 panic
+/// instead of returning an error; such a panic is answered as the damaged change it is.
+fn catch_damage<T>(id: &str, f: impl FnOnce() -> T) -> Result<T, ApiError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::warn!(doc = %id, panic = %what, "damaged changes made automerge panic");
+        bad_changes(id, "are damaged")
+    })
+}
+
 /// Handles one sync request for an authenticated user.
+///
+/// The expensive work (decoding the changes, applying them to a copy, the checks) is done
+/// first without the documents' lock, so that one large push does not stall every other
+/// client. The lock is then taken for writing only to commit: a document whose check may have
+/// changed meanwhile (it, or a document its check reads, was written after the first step
+/// began, by another request or earlier in this one) is read and checked again under the lock.
 pub(crate) fn sync(
     state: &State,
     user: &Actor,
@@ -282,101 +427,86 @@ pub(crate) fn sync(
                 twice.id
             )));
         }
-        let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
-        let prepared = request
-            .push
-            .into_iter()
-            .enumerate()
-            .map(|(n, push)| prepare(store, user, n, push))
-            .collect::<Result<Vec<_>, _>>()?;
+        let snapshot = store.last_seq()?;
         let now = crate::now_millis();
-        let mut cache = ContextCache::default();
+        let mut cache = ContextCache::new(state.settings.clock);
+        let mut checked = Vec::with_capacity(request.push.len());
+        for (n, push) in request.push.into_iter().enumerate() {
+            let id = push.id.clone();
+            match read_and_check(state, user, n, push, &mut cache, now) {
+                Ok(c) => checked.push(c),
+                Err(e) => {
+                    keep_damaged(state, user, &id, &e, now);
+                    return Err(e);
+                }
+            }
+        }
+
+        let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
+        // What was written since the checks began: the documents to check again. `None`
+        // when so much was written that everything is checked again.
+        let mut stale: Option<std::collections::HashSet<String>> = Some(Default::default());
+        let mut after = snapshot;
+        while let Some(set) = &mut stale {
+            let batch = store.changed_after(after, 4096)?;
+            let Some(last) = batch.last() else { break };
+            after = last.0;
+            if set.len() > 100_000 {
+                stale = None;
+            } else {
+                set.extend(batch.into_iter().map(|(_, id)| id));
+            }
+        }
+        let mut cache = ContextCache::new(state.settings.clock);
         let mut dirty = std::collections::BTreeSet::new();
         // Whatever happens below, what was written is flushed before the lock is released,
         // so that no other request can serve a write that a crash could still take back.
         let written = (|| -> Result<(), ApiError> {
-            for p in prepared {
-                let ack = match p {
-                    Prepared::Unreadable { push, id } => {
-                        let refusal = Refusal {
-                            code: RefusalCode::WrongBranch,
-                            part: "document".into(),
-                            reason: format!(
-                                "{id} is not yours to read or change: it belongs to another branch or \
-                             another inspector"
-                            ),
+            for (n, c) in checked.into_iter().enumerate() {
+                let moved = |id: &String| {
+                    stale.as_ref().is_none_or(|s| s.contains(id)) || pushed_now.contains_key(id)
+                };
+                let again = match &c.prepared {
+                    Prepared::Ready(r) => depends_on(&r.id).iter().any(moved),
+                    Prepared::MissingBase { id, .. } => moved(id),
+                    _ => false,
+                };
+                let c = match c.prepared {
+                    Prepared::Ready(r) if again => {
+                        // Read afresh: the store moved under the first check.
+                        let push = Push {
+                            id: r.text_id.clone(),
+                            base: heads_to_hex(&r.base),
+                            have: heads_to_hex(&r.have),
+                            changes: b64::encode(&r.changes),
                         };
-                        keep_refused(store, user, &push.id, &refusal, push.changes, now)?;
-                        Ack {
-                            id: push.id,
-                            outcome: Outcome::Refused { refusal },
-                            heads: Vec::new(),
-                            changes: String::new(),
-                        }
+                        cache.forget_all();
+                        read_and_check(state, user, n, push, &mut cache, now)?
                     }
-                    Prepared::MissingBase { id, stored } => Ack {
-                        id,
-                        outcome: Outcome::MissingBase,
-                        heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
-                        changes: String::new(),
+                    Prepared::MissingBase { id, .. } if again => Checked {
+                        prepared: Prepared::MissingBase {
+                            stored: store.doc(&id)?,
+                            id,
+                        },
+                        outcome: None,
                     },
                     Prepared::Ready(mut r) => {
-                        cache.fill(store, &r.id)?;
-                        let checked = match check_actors(store, user, &mut r)? {
-                            Err(refusal) => Err(refusal),
-                            Ok(actors) => validate_change(
-                                user,
-                                &r.id,
-                                r.before.document(),
-                                r.after.document(),
-                                &cache.context(&r.id, now),
-                            )
-                            .map(|()| actors),
+                        // Actors may have been claimed meanwhile by someone else.
+                        let outcome = match c.outcome {
+                            Some(Ok(_)) => Some(check_actors(store, user, &mut r)?),
+                            other => other,
                         };
-                        match checked {
-                            Ok(actors) => {
-                                let before_heads = r.before.get_heads();
-                                let after_heads = r.after.get_heads();
-                                if before_heads != after_heads {
-                                    let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
-                                    let compact = chunks + 1 >= COMPACT_AT || chunks == 0;
-                                    let chunk = if compact {
-                                        r.after.save()
-                                    } else {
-                                        r.after.save_after(&before_heads)
-                                    };
-                                    let seq = store.write_doc(&DocWrite {
-                                        id: r.text_id.clone(),
-                                        chunk,
-                                        compact,
-                                        heads: after_heads.clone(),
-                                        actors,
-                                    })?;
-                                    pushed_now.insert(r.text_id.clone(), seq);
-                                    cache.written(&r.id);
-                                    dirty.extend(crate::reports::take_in(state, &r.id, &r.after));
-                                }
-                                Ack {
-                                    id: r.text_id,
-                                    outcome: Outcome::Accepted,
-                                    changes: b64::encode(&r.after.save_after(&r.have)),
-                                    heads: heads_to_hex(&after_heads),
-                                }
-                            }
-                            Err(refusal) => {
-                                tracing::info!(doc = %r.id, user = %user.user, %refusal, "refused");
-                                let changes = b64::encode(&r.changes);
-                                keep_refused(store, user, &r.text_id, &refusal, changes, now)?;
-                                Ack {
-                                    id: r.text_id,
-                                    outcome: Outcome::Refused { refusal },
-                                    changes: b64::encode(&r.before.save_after(&r.base)),
-                                    heads: heads_to_hex(&r.before.get_heads()),
-                                }
-                            }
+                        Checked {
+                            prepared: Prepared::Ready(r),
+                            outcome,
                         }
                     }
+                    prepared => Checked {
+                        prepared,
+                        outcome: c.outcome,
+                    },
                 };
+                let ack = commit(state, user, c, now, &mut pushed_now, &mut dirty)?;
                 acks.push(ack);
             }
             Ok(())
@@ -399,7 +529,9 @@ pub(crate) fn sync(
     } else {
         request.cursor
     };
-    let (docs, cursor, more) = pull(store, user, since, budget, &pushed_now)?;
+    let unreadable = state.unreadable.read().unwrap_or_else(|e| e.into_inner());
+    let (docs, cursor, more) = pull(store, user, since, budget, &pushed_now, &unreadable)?;
+    drop(unreadable);
     Ok(SyncResponse {
         cursor,
         more,
@@ -409,22 +541,132 @@ pub(crate) fn sync(
     })
 }
 
+/// Stores one checked document (or keeps its refusal) and says so; called under the lock.
+fn commit(
+    state: &State,
+    user: &Actor,
+    checked: Checked,
+    now: i64,
+    pushed_now: &mut HashMap<String, u64>,
+    dirty: &mut std::collections::BTreeSet<crate::consolidate::ReportKey>,
+) -> Result<Ack, ApiError> {
+    let store = &*state.store;
+    Ok(match checked.prepared {
+        Prepared::Refused {
+            id,
+            stored,
+            changes,
+            refusal,
+        } => {
+            keep_refused(state, user, &id, &refusal, &changes, now)?;
+            Ack {
+                id,
+                outcome: Outcome::Refused { refusal },
+                heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
+                changes: String::new(),
+            }
+        }
+        Prepared::MissingBase { id, stored } => Ack {
+            id,
+            outcome: Outcome::MissingBase,
+            heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
+            changes: String::new(),
+        },
+        Prepared::Ready(r) => match checked.outcome {
+            Some(Ok(actors)) => {
+                let mut r = *r;
+                let before_heads = r.before.get_heads();
+                let after_heads = r.after.get_heads();
+                let mut after = r.after;
+                if before_heads != after_heads {
+                    let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
+                    let compact = chunks + 1 >= COMPACT_AT || chunks == 0;
+                    let chunk = if compact {
+                        after.save()
+                    } else {
+                        after.save_after(&before_heads)
+                    };
+                    let seq = store.write_doc(&DocWrite {
+                        id: r.text_id.clone(),
+                        chunk,
+                        compact,
+                        heads: after_heads.clone(),
+                        actors,
+                    })?;
+                    pushed_now.insert(r.text_id.clone(), seq);
+                    dirty.extend(crate::reports::take_in(state, &r.id, &after));
+                }
+                Ack {
+                    id: r.text_id,
+                    outcome: Outcome::Accepted,
+                    changes: b64::encode(&after.save_after(&r.have)),
+                    heads: heads_to_hex(&after_heads),
+                }
+            }
+            outcome => {
+                let r = *r;
+                let refusal = match outcome {
+                    Some(Err(refusal)) => refusal,
+                    _ => Refusal {
+                        code: RefusalCode::Malformed,
+                        part: "document".into(),
+                        reason: "the server could not check this change: sync again".into(),
+                    },
+                };
+                tracing::info!(doc = %r.id, user = %user.user, %refusal, "refused");
+                keep_refused(state, user, &r.text_id, &refusal, &r.changes, now)?;
+                let mut before = r.before;
+                Ack {
+                    id: r.text_id,
+                    outcome: Outcome::Refused { refusal },
+                    changes: b64::encode(&before.save_after(&r.base)),
+                    heads: heads_to_hex(&before.get_heads()),
+                }
+            }
+        },
+    })
+}
+
+/// How many bytes of a refused push are kept as a sample, for whoever looks into it.
+const REFUSED_SAMPLE_BYTES: usize = 16 * 1024;
+
 fn keep_refused(
-    store: &dyn Storage,
+    state: &State,
     user: &Actor,
     id: &str,
     refusal: &Refusal,
-    changes: String,
+    changes: &[u8],
     now: i64,
 ) -> Result<(), ApiError> {
-    store.keep_refused(&RefusedRecord {
-        id: id.to_owned(),
-        user: user.user.clone(),
-        at: now,
-        refusal: refusal.clone(),
-        changes,
-    })?;
+    let sample = &changes[..changes.len().min(REFUSED_SAMPLE_BYTES)];
+    state.store.keep_refused(
+        &RefusedRecord {
+            id: id.chars().take(200).collect(),
+            user: user.user.clone(),
+            at: now,
+            refusal: refusal.clone(),
+            changes: b64::encode(sample),
+            bytes: changes.len() as u64,
+            sha256: hex::encode(Sha256::digest(changes)),
+        },
+        state.settings.refused_per_user,
+    )?;
     Ok(())
+}
+
+/// A damaged push refuses its whole request; it is kept for the record like a refused one.
+fn keep_damaged(state: &State, user: &Actor, id: &str, error: &ApiError, now: i64) {
+    if error.body.error != ErrorCode::BadChanges {
+        return;
+    }
+    let refusal = Refusal {
+        code: RefusalCode::Malformed,
+        part: "document".into(),
+        reason: error.body.message.clone(),
+    };
+    if let Err(e) = keep_refused(state, user, id, &refusal, &[], now) {
+        tracing::warn!(error = ?e.body, "could not keep a damaged push for the record");
+    }
 }
 
 /// The documents the user may read that changed after `since`, within a byte budget; at
@@ -435,6 +677,7 @@ fn pull(
     since: u64,
     budget: u64,
     pushed_now: &HashMap<String, u64>,
+    unreadable: &std::collections::HashSet<String>,
 ) -> Result<(Vec<DocUpdate>, u64, bool), ApiError> {
     let mut docs = Vec::new();
     let mut used: u64 = 0;
@@ -449,7 +692,10 @@ fn pull(
                 cursor = seq;
                 continue;
             };
-            if !may_read(user, &id) || pushed_now.get(&text_id) == Some(&seq) {
+            if !may_read(user, &id)
+                || pushed_now.get(&text_id) == Some(&seq)
+                || unreadable.contains(&text_id)
+            {
                 cursor = seq;
                 continue;
             }

@@ -201,6 +201,9 @@ pub enum ErrorCode {
     /// 429: too many wrong passwords for this name; the `Retry-After` header says how many
     /// seconds to wait.
     TooManyAttempts,
+    /// 503: the server is busy (too many sign-ins or pushes at once); the `Retry-After` header
+    /// says how many seconds to wait before trying again.
+    Busy,
     /// 500: the server failed; try again later.
     Internal,
 }

@@ -597,6 +597,7 @@ fn main() {
                 month: Some(format!("{YEAR}-07")),
             },
             now,
+            &[],
         );
         times.push(started.elapsed());
         assert_eq!(page.status(), 200);

@@ -327,6 +327,30 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/export/ledger/{branch}/{month}", get(export_ledger))
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))
         .route("/dash/placard/{branch}/{zone}", get(placard))
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// What every dashboard answer says to the browser: no scripts, no frames, no other sites'
+/// resources, no referrer to other sites, no guessing of content types.
+async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 #[derive(Deserialize)]
@@ -370,6 +394,7 @@ struct LoginForm {
 async fn login(
     Shared(state): Shared<Arc<State>>,
     LangOnly(lang): LangOnly,
+    crate::auth::ClientAddr(address): crate::auth::ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -386,12 +411,9 @@ async fn login(
     }
     let back = safe_back(form.back.as_deref());
     let user = form.user.trim().to_owned();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::auth::login(&state, &user, &form.password, "dashboard")
-    })
-    .await;
+    let done = crate::auth::login(&state, &user, &form.password, "dashboard", address).await;
     match done {
-        Ok(Ok(Some((token, record, _)))) => {
+        Ok(Some((token, record, _))) => {
             let max_age = (record.expires_at - crate::now_millis()).max(0) / 1000;
             let cookie = format!(
                 "{SESSION}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
@@ -403,7 +425,7 @@ async fn login(
             }
             r
         }
-        Ok(Ok(None)) => (
+        Ok(None) => (
             StatusCode::UNAUTHORIZED,
             login_form(
                 lang,
@@ -416,7 +438,24 @@ async fn login(
             ),
         )
             .into_response(),
-        Ok(Err(e)) if e.status == StatusCode::TOO_MANY_REQUESTS => {
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+            let message = l(
+                lang,
+                "服务器正忙，请几秒钟后再试。",
+                "The server is busy: try again in a few seconds.",
+            );
+            let mut r = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                login_form(lang, &back, Some(message)),
+            )
+                .into_response();
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(e.retry_after.unwrap_or(2)),
+            );
+            r
+        }
+        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => {
             let seconds = e.retry_after.unwrap_or(60);
             let minutes = seconds.div_ceil(60);
             let message = match lang {
@@ -817,8 +856,9 @@ async fn overview(
     Query(q): Query<OverviewQuery>,
 ) -> Response {
     blocking(state, move |state| {
+        let left_out = reports::left_out(state);
         let c = reports::lock(state);
-        overview_page(&c, &viewer, q, crate::now_millis())
+        overview_page(&c, &viewer, q, crate::now_millis(), &left_out)
     })
     .await
 }
@@ -841,7 +881,13 @@ async fn blocking(
 }
 
 /// The overview page for a viewer, from the consolidated results (the benchmark times this).
-pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i64) -> Response {
+pub fn overview_page(
+    c: &Consolidator,
+    viewer: &Viewer,
+    q: OverviewQuery,
+    now: i64,
+    left_out: &[reports::LeftOut],
+) -> Response {
     let lang = viewer.lang;
     let today = c.today(now);
     let week = parse_period(q.week.as_deref(), PeriodKind::Week, today);
@@ -931,8 +977,33 @@ pub fn overview_page(c: &Consolidator, viewer: &Viewer, q: OverviewQuery, now: i
         )
     });
     let counts = c.open_counts(today);
+    // Stored records the results leave out, for those who may see their branch.
+    let left_out: Vec<&reports::LeftOut> = left_out
+        .iter()
+        .filter(|l| {
+            l.id.parse::<DocId>()
+                .map_or(viewer.actor.role.is_company_wide(), |id| {
+                    viewer.may_view(id.branch())
+                })
+        })
+        .collect();
     let body = html! {
         h1 { (branch_name(c, &branch)) }
+        @if !left_out.is_empty() {
+            section #left-out role="alert" {
+                h2 { (l(lang, "未计入结果的记录", "Records left out of the results")) }
+                p.error {
+                    (left_out.len())
+                    (l(lang, " 条已存储的记录无法计入结果，已被略过；请管理员修正或删除。",
+                        " stored records could not be counted and were left out: ask an admin to repair or remove them."))
+                }
+                ul {
+                    @for item in left_out.iter().take(50) {
+                        li { code { (item.id) } " — " (item.reason) }
+                    }
+                }
+            }
+        }
         @if visible.len() > 1 {
             nav.tabs aria-label=(l(lang, "支部", "Branches")) {
                 @for b in &visible {
@@ -1457,6 +1528,7 @@ pub fn record_lock(
         _ => {}
     }
     let now = crate::now_millis();
+    let seq = publication.next_seq();
     let mut raw = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
     publication.events.insert(
@@ -1466,6 +1538,7 @@ pub fn record_lock(
             action,
             by: user.to_owned(),
             at: now,
+            seq,
         },
     );
     doc.set_actor(server_actor());
@@ -1499,42 +1572,39 @@ async fn photo(
     Path((branch, hash)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
-    blocking(state, move |state| {
-        let allowed = viewer.may_view(&branch)
-            && docs::values::is_sha256_hex(&hash)
-            && reports::lock(state).problem_photo(&branch, &hash);
-        if !allowed {
-            return fail(
-                StatusCode::NOT_FOUND,
-                lang,
-                l(lang, "没有这张照片。", "No such photo."),
+    let allowed = viewer.may_view(&branch)
+        && docs::values::is_sha256_hex(&hash)
+        && reports::lock(&state).problem_photo(&branch, &hash);
+    if !allowed {
+        return fail(
+            StatusCode::NOT_FOUND,
+            lang,
+            l(lang, "没有这张照片。", "No such photo."),
+        );
+    }
+    let opened = match tokio::fs::File::open(state.blobs.path(&hash)).await {
+        Ok(file) => file.metadata().await.map(|m| (file, m.len())),
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok((file, size)) => {
+            let mut r = crate::routes::stream_file(file, size, "image/jpeg");
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=31536000, immutable"),
             );
+            r
         }
-        match std::fs::read(state.blobs.path(&hash)) {
-            Ok(bytes) => (
-                [
-                    (header::CONTENT_TYPE, "image/jpeg"),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                    (
-                        header::CACHE_CONTROL,
-                        "private, max-age=31536000, immutable",
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            Err(_) => fail(
-                StatusCode::NOT_FOUND,
+        Err(_) => fail(
+            StatusCode::NOT_FOUND,
+            lang,
+            l(
                 lang,
-                l(
-                    lang,
-                    "照片还没有上传到服务器。",
-                    "The photo has not reached the server yet.",
-                ),
+                "照片还没有上传到服务器。",
+                "The photo has not reached the server yet.",
             ),
-        }
-    })
-    .await
+        ),
+    }
 }
 
 fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {

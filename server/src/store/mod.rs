@@ -98,8 +98,15 @@ pub struct RefusedRecord {
     pub at: i64,
     /// Why it was refused.
     pub refusal: Refusal,
-    /// The refused changes (automerge `save_after` form), base64.
+    /// The start of the refused changes (automerge `save_after` form), base64: at most a
+    /// sample, so that refusals cannot fill the disk.
     pub changes: String,
+    /// The size of the refused changes in bytes.
+    #[serde(default)]
+    pub bytes: u64,
+    /// The SHA-256 of the refused changes, hex.
+    #[serde(default)]
+    pub sha256: String,
 }
 
 /// What the server knows of a stored blob.
@@ -144,10 +151,13 @@ pub trait Storage: Send + Sync + 'static {
     /// The user an automerge actor belongs to.
     fn actor_owner(&self, actor: &[u8]) -> Result<Option<String>, StoreError>;
 
-    /// Keeps a refused change for the record.
-    fn keep_refused(&self, refused: &RefusedRecord) -> Result<(), StoreError>;
-    /// Every refused change, oldest first.
+    /// Keeps a refused change for the record, and at most `per_user` of its user's (the
+    /// oldest go first).
+    fn keep_refused(&self, refused: &RefusedRecord, per_user: usize) -> Result<(), StoreError>;
+    /// Every refused change kept.
     fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError>;
+    /// Forgets refused changes kept from before `before` (ms); returns how many.
+    fn prune_refused(&self, before: i64) -> Result<usize, StoreError>;
 
     /// A stored blob's record.
     fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError>;

@@ -1,5 +1,6 @@
 //! [`Storage`] on sled: one tree for documents (so a document write is one atomic batch),
-//! and one tree each for users, tokens, refused changes and blobs.
+//! and one tree each for users, tokens, refused changes (keyed `u\0USER\0N`, so that each
+//! user's are one range) and blobs.
 //!
 //! Keys in the `docs` tree, with `\0` between fields and numbers big-endian so that they sort:
 //!
@@ -285,9 +286,27 @@ impl Storage for SledStore {
             .transpose()
     }
 
-    fn keep_refused(&self, refused: &RefusedRecord) -> Result<(), StoreError> {
+    fn keep_refused(&self, refused: &RefusedRecord, per_user: usize) -> Result<(), StoreError> {
+        // Keyed by user, then a growing number: a user's records are one range, oldest first.
         let n = self.db.generate_id()?;
-        self.refused.insert(n.to_be_bytes(), encode(refused))?;
+        let prefix = key(b'u', &refused.user);
+        let mut k = prefix.clone();
+        k.push(0);
+        k.extend_from_slice(&n.to_be_bytes());
+        self.refused.insert(k, encode(refused))?;
+        let mut range = prefix;
+        range.push(0);
+        let kept = self.refused.scan_prefix(&range).keys().count();
+        if kept > per_user {
+            for old in self
+                .refused
+                .scan_prefix(&range)
+                .keys()
+                .take(kept - per_user)
+            {
+                self.refused.remove(old?)?;
+            }
+        }
         Ok(())
     }
 
@@ -299,6 +318,20 @@ impl Storage for SledStore {
                 decode(&k, &v)
             })
             .collect()
+    }
+
+    fn prune_refused(&self, before: i64) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for kv in self.refused.iter() {
+            let (k, v) = kv?;
+            // A record that cannot be read is no use to anyone either.
+            let old = decode::<RefusedRecord>(&k, &v).map_or(true, |r| r.at < before);
+            if old {
+                self.refused.remove(k)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError> {

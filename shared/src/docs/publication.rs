@@ -36,8 +36,14 @@ pub struct LockEvent {
     pub action: LockAction,
     /// Who (user id).
     pub by: String,
-    /// When, in milliseconds since the Unix epoch.
+    /// When, in milliseconds since the Unix epoch: on the record, but not what orders events.
     pub at: i64,
+    /// Its place in the branch's history of events: one more than the highest its writer had
+    /// seen, which the validator checks. Events are ordered by it (then, for events written
+    /// concurrently or before it existed, by time and id), so that a clock cannot make a
+    /// later event count as an earlier one.
+    #[autosurgeon(missing = "Default::default")]
+    pub seq: u64,
 }
 
 /// A period that is locked now, and by whom.
@@ -52,6 +58,11 @@ pub struct Lock {
 }
 
 impl Publication {
+    /// The `seq` the next event takes.
+    pub fn next_seq(&self) -> u64 {
+        self.events.values().map(|e| e.seq).max().unwrap_or(0) + 1
+    }
+
     /// The periods locked now: those whose latest event is a publish.
     pub fn locks(&self) -> Vec<Lock> {
         let mut latest: BTreeMap<Period, (&String, &LockEvent)> = BTreeMap::new();
@@ -61,7 +72,7 @@ impl Publication {
             };
             let newer = latest
                 .get(&period)
-                .is_none_or(|(pid, pe)| (e.at, id) > (pe.at, *pid));
+                .is_none_or(|(pid, pe)| (e.seq, e.at, id) > (pe.seq, pe.at, *pid));
             if newer {
                 latest.insert(period, (id, e));
             }

@@ -398,6 +398,7 @@ fn publication_two_managers_apart() {
         action,
         by: by.into(),
         at,
+        seq: 1,
     };
     edit(&mut a, &id, |p: &mut Publication| {
         p.events.insert(

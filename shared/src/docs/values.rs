@@ -151,3 +151,47 @@ impl Hydrate for FreeText {
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
+
+/// Every photo a document points at: the keys of its photo maps and their thumbnails, found as
+/// the SHA-256 names they are wherever they stand in the document, so that a new kind of record
+/// with photos needs no change here. Whoever may read the document may read these photos.
+pub fn photo_hashes<D: automerge::ReadDoc>(doc: &D) -> std::collections::BTreeSet<String> {
+    use automerge::{ObjType, ReadDoc as Read, ScalarValueRef, ValueRef};
+    type Found = std::collections::BTreeSet<String>;
+    fn visit<D: Read>(doc: &D, value: &ValueRef<'_>, id: ObjId, depth: usize, out: &mut Found) {
+        match value {
+            ValueRef::Object(ObjType::Map | ObjType::Table | ObjType::List) => {
+                walk(doc, &id, depth + 1, out);
+            }
+            ValueRef::Scalar(ScalarValueRef::Str(s)) if is_sha256_hex(s) => {
+                out.insert(s.to_string());
+            }
+            _ => {}
+        }
+    }
+    fn walk<D: Read>(doc: &D, obj: &ObjId, depth: usize, out: &mut Found) {
+        // Documents are a few levels deep; a deeper one is not ours and is not followed.
+        if depth > 16 {
+            return;
+        }
+        match Read::object_type(doc, obj) {
+            Ok(ObjType::Map | ObjType::Table) => {
+                for item in Read::map_range(doc, obj, ..) {
+                    if is_sha256_hex(&item.key) {
+                        out.insert(item.key.to_string());
+                    }
+                    visit(doc, &item.value, item.id(), depth, out);
+                }
+            }
+            Ok(ObjType::List) => {
+                for item in Read::list_range(doc, obj, ..) {
+                    visit(doc, &item.value, item.id(), depth, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Found::new();
+    walk(doc, &automerge::ROOT, 0, &mut out);
+    out
+}

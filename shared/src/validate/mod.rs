@@ -17,6 +17,7 @@
 //!
 //! The first failure is returned as a [`Refusal`] whose reason says what to do.
 
+pub mod limits;
 mod parts;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::docs::{self, Directory, DocError, DocId, DocKind, Document, Header, Lock, Patrol};
 use crate::domain::Actor;
+use crate::rules::period::MineClock;
 
 pub use parts::{Writer, parts_of, writer_of};
 
@@ -42,6 +44,8 @@ pub struct Context<'a> {
     /// The time now (milliseconds since the Unix epoch), to refuse records dated in the
     /// future; `None` skips that check.
     pub now_millis: Option<i64>,
+    /// The mine's clock, which makes `now_millis` a date for the checks of days.
+    pub clock: MineClock,
 }
 
 /// Why a change was refused.
@@ -173,6 +177,14 @@ pub fn validate_change(
         ));
     }
 
+    if is_new {
+        parts::new_document(
+            actor,
+            id,
+            ctx,
+            &limits::Bounds::new(ctx.now_millis, ctx.clock),
+        )?;
+    }
     let touched = touched(after, &base, &after_heads);
     if touched.is_empty() {
         return Ok(());
@@ -266,6 +278,8 @@ pub(crate) struct Change<'a, D> {
     pub after: D,
     pub touched: &'a Touched,
     pub ctx: &'a Context<'a>,
+    /// The dates and times allowed now.
+    pub bounds: limits::Bounds,
 }
 
 type Checker<D> = fn(&Change<'_, D>) -> Result<(), Refusal>;
@@ -297,6 +311,7 @@ impl Input<'_> {
             after,
             touched: self.touched,
             ctx: self.ctx,
+            bounds: limits::Bounds::new(self.ctx.now_millis, self.ctx.clock),
         })
     }
 }

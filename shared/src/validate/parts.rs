@@ -2,8 +2,14 @@
 
 use std::collections::BTreeMap;
 
+use super::limits::{
+    self, CLEANUP_ITEMS, CLEANUP_PARTICIPANTS, DEADLINE_DAYS_AHEAD, EVENTS_PER_RECORD,
+    ITEMS_PER_TEMPLATE, KEY_CHARS, LOCK_EVENTS, MEMBERS_PER_BRANCH, NAME_CHARS, PEOPLE_PER_RECORD,
+    PERSON_TIMES, PLAN_DAYS_AHEAD, POST_TERM_DAYS_AHEAD, QUANTITY_MILLI, RULES_PER_ITEM,
+    TEMPLATES_PER_BRANCH, TEXT_CHARS, WORK_DAYS_AHEAD, ZONES_PER_BRANCH, ZONES_PER_PATROL, records,
+    text,
+};
 use super::{Change, Refusal, RefusalCode, check_locks, check_period_locks};
-use crate::docs::values::is_sha256_hex;
 use crate::docs::{
     Assessment, Cleanup, Directory, DocId, DocKind, Patrol, PhotoRef, Problem, Publication, Report,
     Scores, Sheet,
@@ -85,8 +91,8 @@ pub fn writer_of(kind: DocKind, part: &str) -> Writer {
     }
 }
 
-/// How far ahead of the server's clock a phone's clock may run.
-const MAX_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
+/// How long after the fact a publish or reopen may still be recorded.
+const LOCK_EVENT_LATE_MS: i64 = 24 * 60 * 60 * 1000;
 
 fn refuse(code: RefusalCode, part: &str, reason: impl Into<String>) -> Result<(), Refusal> {
     Err(Refusal::new(code, part, reason))
@@ -101,15 +107,12 @@ fn out_of_range(part: &str, reason: impl Into<String>) -> Result<(), Refusal> {
 }
 
 fn photos_ok(part: &str, photos: &BTreeMap<String, PhotoRef>) -> Result<(), Refusal> {
-    for (hash, photo) in photos {
-        if !is_sha256_hex(hash) || !(photo.thumb.is_empty() || is_sha256_hex(&photo.thumb)) {
-            return out_of_range(
-                part,
-                "a photo must be named by the SHA-256 of its bytes: retake or re-add it",
-            );
-        }
-    }
-    Ok(())
+    limits::photos(part, photos)
+}
+
+/// A reference to a user or a record by key: no longer than a key can be.
+fn key_ok(part: &str, what: &str, key: &str) -> Result<(), Refusal> {
+    text(part, what, key, KEY_CHARS)
 }
 
 fn role_in(
@@ -131,6 +134,50 @@ fn role_in(
     }
 }
 
+/// What a new document's id must name, whatever the change holds (even nothing but the
+/// genesis): a branch an admin set up, a month that has begun, a zone that exists; and only the
+/// server makes reports.
+pub(super) fn new_document(
+    actor: &crate::domain::Actor,
+    id: &DocId,
+    ctx: &super::Context<'_>,
+    bounds: &limits::Bounds,
+) -> Result<(), Refusal> {
+    let no_branch = || {
+        not_writer(
+            "document",
+            format!(
+                "there is no branch {} on this phone: sync first, or ask an admin to set it up",
+                id.branch()
+            ),
+        )
+    };
+    match id {
+        DocId::Directory { .. } if actor.role != Role::Admin => {
+            not_writer("document", "a new branch is set up by an admin")
+        }
+        DocId::Report { .. } => not_writer(
+            "document",
+            "reports are written by the server alone and are read-only",
+        ),
+        DocId::Assessment { zone, month, .. } => {
+            bounds.day("document", "the month", month.first_day(), WORK_DAYS_AHEAD)?;
+            let Some(directory) = ctx.directory else {
+                return no_branch();
+            };
+            if !directory.zones.contains_key(zone) {
+                return out_of_range(
+                    "document",
+                    format!("zone {zone} is not in the branch directory"),
+                );
+            }
+            Ok(())
+        }
+        DocId::Publication { .. } if ctx.directory.is_none() => no_branch(),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn directory(c: &Change<'_, Directory>) -> Result<(), Refusal> {
     for part in c.touched.keys() {
         match writer_of(DocKind::Directory, part) {
@@ -147,8 +194,96 @@ pub(super) fn directory(c: &Change<'_, Directory>) -> Result<(), Refusal> {
     if d.info.category > 4 {
         out_of_range("info", "a branch category is 1, 2, 3 or 4")?;
     }
+    text("info", "the branch's name", &d.info.name, NAME_CHARS)?;
+    records("zones", "zones in a branch", &d.zones, ZONES_PER_BRANCH)?;
+    records("posts", "posts in a branch", &d.posts, ZONES_PER_BRANCH)?;
+    records(
+        "members",
+        "members in a branch",
+        &d.members,
+        MEMBERS_PER_BRANCH,
+    )?;
+    records(
+        "templates",
+        "checklist templates",
+        &d.templates,
+        TEMPLATES_PER_BRANCH,
+    )?;
+    for zone in d.zones.values() {
+        text("zones", "a zone's name", &zone.name, NAME_CHARS)?;
+        text("zones", "a zone's location", &zone.location, NAME_CHARS)?;
+        key_ok("zones", "a zone's template", &zone.template)?;
+        records(
+            "zones",
+            "a zone's holders",
+            &zone.holders,
+            PEOPLE_PER_RECORD,
+        )?;
+        records("zones", "a zone's teams", &zone.teams, PEOPLE_PER_RECORD)?;
+    }
+    for member in d.members.values() {
+        text("members", "a member's name", &member.name, NAME_CHARS)?;
+        text(
+            "members",
+            "a member's party group",
+            &member.group,
+            NAME_CHARS,
+        )?;
+        text("members", "a member's team", &member.team, NAME_CHARS)?;
+    }
+    for post in d.posts.values() {
+        key_ok("posts", "a post's zone", &post.zone)?;
+        text("posts", "a post's title", &post.title, NAME_CHARS)?;
+        records(
+            "posts",
+            "a post's demonstrators",
+            &post.demonstrators,
+            PEOPLE_PER_RECORD,
+        )?;
+        text("posts", "a post's standard", &post.standard, TEXT_CHARS)?;
+        text("posts", "a post's assessor", &post.assessor, NAME_CHARS)?;
+        text(
+            "posts",
+            "a post's assessment standard",
+            &post.assessment,
+            TEXT_CHARS,
+        )?;
+        for day in [post.starts, post.ends].into_iter().flatten() {
+            c.bounds
+                .day("posts", "a post's term", day.0, POST_TERM_DAYS_AHEAD)?;
+        }
+        records("posts", "a post's events", &post.events, EVENTS_PER_RECORD)?;
+        for event in post.events.values() {
+            c.bounds.moment("posts", "a post's event", event.at)?;
+            key_ok("posts", "who recorded a post's event", &event.by)?;
+            text("posts", "a post event's reason", &event.reason, TEXT_CHARS)?;
+        }
+    }
     for (id, template) in &d.templates {
+        text("templates", "a template's name", &template.name, NAME_CHARS)?;
+        records(
+            "templates",
+            "items of a template",
+            &template.items,
+            ITEMS_PER_TEMPLATE,
+        )?;
         for item in template.items.values() {
+            text(
+                "templates",
+                "an item's category",
+                &item.category,
+                NAME_CHARS,
+            )?;
+            text("templates", "an item's text", &item.text, TEXT_CHARS)?;
+            records(
+                "templates",
+                "deductions of an item",
+                &item.rules,
+                RULES_PER_ITEM,
+            )?;
+            for rule in item.rules.values() {
+                text("templates", "a deduction's text", &rule.text, TEXT_CHARS)?;
+            }
             if item.max <= Points::ZERO || item.max > Points::whole(100) {
                 out_of_range(
                     "templates",
@@ -205,8 +340,27 @@ pub(super) fn patrol(c: &Change<'_, Patrol>) -> Result<(), Refusal> {
     if c.after.plan.leader != *leader {
         not_writer("plan", "a patrol's leader cannot be changed")?;
     }
-    if c.after.plan.date.is_none() {
-        out_of_range("plan", "a patrol needs the day of the walk")?;
+    let Some(day) = c.after.plan.date else {
+        return out_of_range("plan", "a patrol needs the day of the walk");
+    };
+    c.bounds
+        .day("plan", "the patrol's day", day.0, PLAN_DAYS_AHEAD)?;
+    let plan = &c.after.plan;
+    records(
+        "plan",
+        "inspectors on a patrol",
+        &plan.inspectors,
+        PEOPLE_PER_RECORD,
+    )?;
+    records("plan", "zones on a patrol", &plan.zones, ZONES_PER_PATROL)?;
+    text(
+        "notes",
+        "the patrol's notes",
+        c.after.notes.as_str(),
+        TEXT_CHARS,
+    )?;
+    if let Some(at) = c.after.closed_at {
+        c.bounds.moment("closed_at", "closing the patrol", at)?;
     }
     let dates: Vec<_> = [c.before.plan.date, c.after.plan.date]
         .into_iter()
@@ -261,7 +415,19 @@ pub(super) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
         let dates: Vec<_> = patrol.plan.date.into_iter().map(|d| d.0).collect();
         check_locks("zones", &dates, c.ctx.locks)?;
     }
+    records(
+        "zones",
+        "zones on a sheet",
+        &c.after.zones,
+        ZONES_PER_PATROL,
+    )?;
+    if let Some(at) = c.after.submitted_at {
+        c.bounds
+            .moment("submitted_at", "submitting the sheet", at)?;
+    }
     for (zone_id, zone) in &c.after.zones {
+        text("zones", "a zone's note", zone.note.as_str(), TEXT_CHARS)?;
+        records("zones", "items of a zone", &zone.items, ITEMS_PER_TEMPLATE)?;
         if !patrol.plan.zones.contains_key(zone_id) {
             return out_of_range(
                 "zones",
@@ -278,6 +444,13 @@ pub(super) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
             );
         }
         for (item_id, item) in &zone.items {
+            text("zones", "an item's note", item.note.as_str(), TEXT_CHARS)?;
+            records(
+                "zones",
+                "deductions of an item",
+                &item.deductions,
+                RULES_PER_ITEM,
+            )?;
             if item
                 .deductions
                 .values()
@@ -387,44 +560,87 @@ pub(super) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusal> {
             "the branch directory is needed to check a problem: sync first",
         );
     };
-    if !directory.zones.contains_key(&a.finding.zone) {
-        out_of_range(
+    if c.touched.contains_key("finding") {
+        // Checked when the finding is written, so that a fix or a verification is never
+        // refused for what someone else wrote long ago.
+        let f = &a.finding;
+        if !directory.zones.contains_key(&f.zone) {
+            out_of_range(
+                "finding",
+                format!("zone {} is not in the branch directory", f.zone),
+            )?;
+        }
+        let known = directory.members.contains_key(&f.responsible)
+            || directory
+                .zones
+                .values()
+                .any(|z| z.holders.contains_key(&f.responsible));
+        if !known {
+            out_of_range(
+                "finding",
+                format!(
+                    "the responsible member {} is not in the branch directory: choose a member \
+                     of the branch",
+                    f.responsible
+                ),
+            )?;
+        }
+        c.bounds
+            .moment("finding", "raising the problem", f.raised_at)?;
+        if let Some(deadline) = f.deadline {
+            c.bounds
+                .day("finding", "the deadline", deadline.0, DEADLINE_DAYS_AHEAD)?;
+        }
+        text(
             "finding",
-            format!("zone {} is not in the branch directory", a.finding.zone),
+            "the description",
+            f.description.as_str(),
+            TEXT_CHARS,
         )?;
-    }
-    if let Some(now) = c.ctx.now_millis {
-        let future = |at: i64| at > now.saturating_add(MAX_CLOCK_SKEW_MS);
-        let new_times = c
-            .touched
-            .get("rectifications")
+        text("finding", "the measure", f.measure.as_str(), TEXT_CHARS)?;
+        for key in [&f.zone, &f.responsible]
             .into_iter()
-            .flatten()
-            .filter_map(|k| a.rectifications.get(k).map(|r| r.at))
-            .chain(
-                c.touched
-                    .get("verifications")
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|k| a.verifications.get(k).map(|v| v.at)),
-            )
-            .chain(
-                c.touched
-                    .contains_key("finding")
-                    .then_some(a.finding.raised_at),
-            );
-        for at in new_times {
-            if future(at) {
-                out_of_range(
-                    "document",
-                    "a record is dated in the future: check the phone's clock",
-                )?;
-            }
+            .chain(&f.patrol)
+            .chain(&f.item)
+        {
+            key_ok("finding", "a reference", key)?;
+        }
+        photos_ok("finding", &f.photos)?;
+    }
+    records(
+        "rectifications",
+        "fixes of a problem",
+        &a.rectifications,
+        EVENTS_PER_RECORD,
+    )?;
+    records(
+        "verifications",
+        "verifications of a problem",
+        &a.verifications,
+        EVENTS_PER_RECORD,
+    )?;
+    for key in c.touched.get("rectifications").into_iter().flatten() {
+        if let Some(r) = a.rectifications.get(key) {
+            c.bounds.moment("rectifications", "a fix", r.at)?;
+            text(
+                "rectifications",
+                "a fix's note",
+                r.note.as_str(),
+                TEXT_CHARS,
+            )?;
+            photos_ok("rectifications", &r.photos)?;
         }
     }
-    photos_ok("finding", &a.finding.photos)?;
-    for r in a.rectifications.values() {
-        photos_ok("rectifications", &r.photos)?;
+    for key in c.touched.get("verifications").into_iter().flatten() {
+        if let Some(v) = a.verifications.get(key) {
+            c.bounds.moment("verifications", "a verification", v.at)?;
+            text(
+                "verifications",
+                "a verification's note",
+                v.note.as_str(),
+                TEXT_CHARS,
+            )?;
+        }
     }
     Ok(())
 }
@@ -456,18 +672,46 @@ pub(super) fn cleanup(c: &Change<'_, Cleanup>) -> Result<(), Refusal> {
     if log.date.is_none() || log.zone.is_empty() {
         out_of_range("log", "a cleanup needs its zone and day")?;
     }
-    if log.person_times > 100_000 {
-        out_of_range("log", "person-times must be at most 100,000")?;
-    }
-    if log
-        .items
-        .values()
-        .any(|i| i.quantity_milli < 0 || i.unit.is_empty())
-    {
+    let Some(directory) = c.ctx.directory else {
+        return not_writer(
+            "log",
+            "the branch directory is needed to check a cleanup: sync first",
+        );
+    };
+    if !directory.zones.contains_key(&log.zone) {
         out_of_range(
             "log",
-            "a work item needs a quantity of zero or more and a unit",
+            format!("zone {} is not in the branch directory", log.zone),
         )?;
+    }
+    if let Some(day) = log.date {
+        c.bounds
+            .day("log", "the cleanup's day", day.0, WORK_DAYS_AHEAD)?;
+    }
+    if log.person_times > PERSON_TIMES {
+        out_of_range(
+            "log",
+            format!("person-times must be at most {PERSON_TIMES}"),
+        )?;
+    }
+    records(
+        "log",
+        "participants",
+        &log.participants,
+        CLEANUP_PARTICIPANTS,
+    )?;
+    records("log", "work items", &log.items, CLEANUP_ITEMS)?;
+    text("log", "the team", &log.team, NAME_CHARS)?;
+    text("log", "the cleanup's note", log.note.as_str(), TEXT_CHARS)?;
+    for item in log.items.values() {
+        if !(0..=QUANTITY_MILLI).contains(&item.quantity_milli) || item.unit.is_empty() {
+            out_of_range(
+                "log",
+                "a work item needs a quantity from zero to a million and a unit",
+            )?;
+        }
+        text("log", "a work item", &item.what, NAME_CHARS)?;
+        text("log", "a unit", &item.unit, NAME_CHARS)?;
     }
     photos_ok("log", &log.before)?;
     photos_ok("log", &log.after)?;
@@ -479,7 +723,16 @@ pub(super) fn cleanup(c: &Change<'_, Cleanup>) -> Result<(), Refusal> {
     check_locks("log", &dates, c.ctx.locks)
 }
 
-fn scores_ok(part: &str, scores: &Scores, actor: &str) -> Result<(), Refusal> {
+fn scores_ok(
+    part: &str,
+    scores: &Scores,
+    actor: &str,
+    bounds: &limits::Bounds,
+) -> Result<(), Refusal> {
+    text(part, "the note", scores.note.as_str(), TEXT_CHARS)?;
+    if let Some(at) = scores.at {
+        bounds.moment(part, "the score", at)?;
+    }
     for (key, points) in &scores.items {
         if AssessmentItem::from_key(key).is_none() {
             out_of_range(
@@ -525,11 +778,11 @@ pub(super) fn assessment(c: &Change<'_, Assessment>) -> Result<(), Refusal> {
                         "only a member responsible for the zone gives its self-score",
                     )?;
                 }
-                scores_ok(part, &c.after.self_score, &c.actor.user)?;
+                scores_ok(part, &c.after.self_score, &c.actor.user, &c.bounds)?;
             }
             _ => {
                 role_in(c, part, &[Role::Secretary], "the branch secretary")?;
-                scores_ok(part, &c.after.branch_score, &c.actor.user)?;
+                scores_ok(part, &c.after.branch_score, &c.actor.user, &c.bounds)?;
             }
         }
         check_period_locks(part, month.first_day(), month.last_day(), c.ctx.locks)?;
@@ -551,6 +804,13 @@ pub(super) fn publication(c: &Change<'_, Publication>) -> Result<(), Refusal> {
     for part in c.touched.keys() {
         role_in(c, part, &[Role::Manager], "a manager")?;
     }
+    records(
+        "events",
+        "publish and reopen events",
+        &c.after.events,
+        LOCK_EVENTS,
+    )?;
+    let next = c.before.next_seq();
     for key in c.touched.get("events").into_iter().flatten() {
         if c.before.events.contains_key(key) {
             not_writer(
@@ -567,13 +827,24 @@ pub(super) fn publication(c: &Change<'_, Publication>) -> Result<(), Refusal> {
                 "a publish or reopen is signed by the manager who does it",
             )?;
         }
+        c.bounds.moment("events", "a publish or reopen", event.at)?;
         if c.ctx
             .now_millis
-            .is_some_and(|now| event.at > now.saturating_add(MAX_CLOCK_SKEW_MS))
+            .is_some_and(|now| event.at < now.saturating_sub(LOCK_EVENT_LATE_MS))
         {
             out_of_range(
                 "events",
-                "a publish or reopen is dated in the future: check the clock",
+                "a publish or reopen is dated more than a day ago: record it when it happens",
+            )?;
+        }
+        if event.seq != next {
+            out_of_range(
+                "events",
+                format!(
+                    "a publish or reopen must come after the {} already recorded (seq {next}): \
+                     sync first",
+                    next - 1
+                ),
             )?;
         }
         if event.period.parse::<crate::rules::Period>().is_err() {

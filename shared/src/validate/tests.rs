@@ -96,14 +96,14 @@ fn patrol() -> Patrol {
 fn problem_base(p: &mut Problem) {
     p.finding.zone = "z1".into();
     p.finding.raised_by = "insp".into();
-    p.finding.raised_at = 1;
+    p.finding.raised_at = NOW - 1_000;
     p.finding.responsible = "holder".into();
     p.finding.description = "电缆未吊挂".into();
     p.finding.deadline = day("2026-11-25");
     p.rectifications.insert(
         "r0".into(),
         Rectification {
-            at: 10,
+            at: NOW - 900,
             by: "holder".into(),
             note: "已整改".into(),
             photos: BTreeMap::new(),
@@ -112,9 +112,10 @@ fn problem_base(p: &mut Problem) {
 }
 
 /// A rectification with no note or photo.
+/// A fix `at` milliseconds into the test's last quarter-hour.
 fn rectification(at: i64, by: &str) -> Rectification {
     Rectification {
-        at,
+        at: NOW - 900_000 + at,
         by: by.to_owned(),
         note: FreeText::default(),
         photos: BTreeMap::new(),
@@ -122,9 +123,10 @@ fn rectification(at: i64, by: &str) -> Rectification {
 }
 
 /// A verification or reopening with no note.
+/// A verification `at` milliseconds into the test's last quarter-hour.
 fn verification(at: i64, by: &str, outcome: Outcome) -> Verification {
     Verification {
-        at,
+        at: NOW - 900_000 + at,
         by: by.to_owned(),
         outcome,
         note: FreeText::default(),
@@ -140,7 +142,7 @@ fn cleanup_base(c: &mut Cleanup) {
 fn scores(by: &str, points: i64) -> Scores {
     let mut s = Scores {
         by: by.to_owned(),
-        at: Some(1),
+        at: Some(NOW - 1_000),
         ..Default::default()
     };
     for item in AssessmentItem::ALL {
@@ -176,6 +178,7 @@ fn attempt(
         patrol: Some(&patrol),
         locks,
         now_millis: Some(NOW),
+        clock: Default::default(),
     };
     validate_change(who, id, &before.document().clone(), after.document(), &ctx)
 }
@@ -345,7 +348,7 @@ fn rows() -> Vec<Row> {
             p.plan.zones.insert("z2".into(), 2);
         }),
         patrol_row("notes", |p| p.notes = "巷道积水".into()),
-        patrol_row("closed_at", |p| p.closed_at = Some(99)),
+        patrol_row("closed_at", |p| p.closed_at = Some(NOW - 99)),
         sheet_row("zones", |s| {
             let mut item = ItemEntry::default();
             item.deductions.insert("r1".into(), Tally::new(1));
@@ -356,7 +359,7 @@ fn rows() -> Vec<Row> {
             zone.items.insert("i1".into(), item);
             s.zones.insert("z1".into(), zone);
         }),
-        sheet_row("submitted_at", |s| s.submitted_at = Some(5)),
+        sheet_row("submitted_at", |s| s.submitted_at = Some(NOW - 5)),
         Row {
             id: "problem:b1:x1",
             part: "finding",
@@ -384,7 +387,7 @@ fn rows() -> Vec<Row> {
                     p.rectifications.insert(
                         format!("r-{}", who.user),
                         Rectification {
-                            at: 20,
+                            at: NOW - 800,
                             by: who.user.clone(),
                             note: "再次整改".into(),
                             photos: BTreeMap::new(),
@@ -494,7 +497,8 @@ fn rows() -> Vec<Row> {
                             period: "2026-10".into(),
                             action: LockAction::Publish,
                             by: who.user.clone(),
-                            at: 1,
+                            at: NOW,
+                            seq: 1,
                         },
                     );
                 })
@@ -640,6 +644,7 @@ fn create<D: Document>(id: &str, who: &Actor, f: impl FnOnce(&mut D)) -> Result<
         patrol: Some(&patrol),
         locks: &[],
         now_millis: Some(NOW),
+        clock: Default::default(),
     };
     validate_change(who, &id, &Automerge::new(), doc.document(), &ctx)
 }
@@ -990,7 +995,7 @@ fn published_periods_are_locked() {
     };
     let sheet_id: DocId = "sheet:b1:p1:insp".parse().expect("id");
     let submit = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
-        edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(3))
+        edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(NOW - 3))
     };
     let cleanup_id: DocId = "cleanup:b1:c1".parse().expect("id");
     let more = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
@@ -1150,6 +1155,7 @@ fn a_part_is_never_replaced_removed_or_doubled() {
     let ctx = Context {
         directory: Some(&directory),
         now_millis: Some(NOW),
+        clock: Default::default(),
         ..Context::default()
     };
     let who = actor(Role::Inspector, "b1");
@@ -1196,7 +1202,7 @@ fn records_dated_in_the_future_are_refused() {
     let late = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
             p.rectifications
-                .insert("r1".into(), rectification(NOW + 3_600_000, &who.user));
+                .insert("r1".into(), rectification(900_000 + 3_600_000, &who.user));
         })
     };
     let refusal = attempt(
@@ -1211,7 +1217,7 @@ fn records_dated_in_the_future_are_refused() {
     let soon = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
             p.rectifications
-                .insert("r1".into(), rectification(NOW + 60_000, &who.user));
+                .insert("r1".into(), rectification(900_000 + 60_000, &who.user));
         })
     };
     let got = attempt(
@@ -1227,8 +1233,9 @@ fn records_dated_in_the_future_are_refused() {
 #[test]
 fn checks_that_need_context_refuse_without_it() {
     let sheet: DocId = "sheet:b1:p1:insp".parse().expect("id");
-    let submit =
-        |doc: &mut AutoCommit, id: &DocId| edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(3));
+    let submit = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |s: &mut Sheet| s.submitted_at = Some(NOW - 3))
+    };
     let mut before = stored(&sheet, no_base);
     let mut after = before.fork();
     submit(&mut after, &sheet);

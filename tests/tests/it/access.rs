@@ -236,8 +236,23 @@ async fn users_see_and_change_only_their_branch_and_their_own_sheets() {
             .contains(&"problem:zcyd:intruder".to_owned())
     );
 
-    // Photos: fetched by their branch (and managers), not by another branch.
+    // Photos: read through the documents that show them: by their branch (and managers),
+    // not by another branch.
     let hash = zhao.repo.add_blob(PHOTO).expect("photo kept");
+    zhao.repo
+        .edit::<Problem, _>(&id("problem:zcyd:with-photo"), |p| {
+            p.finding.zone = "z1".into();
+            p.finding.raised_by = "zhao".into();
+            p.finding.raised_at = now_millis();
+            p.finding.description = FreeText::from("照片");
+            p.finding.severity = Severity::General;
+            p.finding.responsible = "h1".into();
+            p.finding.deadline = Some(Day(today()));
+            p.finding
+                .photos
+                .insert(hash.clone(), zonepatrol_shared::docs::PhotoRef::default());
+        })
+        .expect("saved");
     assert_eq!(zhao.sync().await.blobs_up, 1);
     let path = format!("/v1/blobs/{hash}");
     let (status, bytes) = call(

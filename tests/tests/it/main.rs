@@ -6,6 +6,7 @@ mod dashboard;
 mod dependencies;
 mod device;
 mod faults;
+mod hardening;
 mod photos;
 mod reports;
 mod scenario;

@@ -33,7 +33,12 @@ impl TestServer {
 
     /// The demo mine with adjusted settings.
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
+        TestServer::start_in(tempfile::tempdir().expect("temp dir"), adjust).await
+    }
+
+    /// The server on the data directory inside `dir` (kept by an earlier server, see
+    /// [`TestServer::stop_keeping_data`]), with adjusted settings.
+    pub async fn start_in(dir: TempDir, adjust: impl FnOnce(&mut Settings)) -> TestServer {
         let data = dir.path().join("server");
         let mut settings = Settings::new(&data);
         settings.demo = true;

@@ -271,6 +271,7 @@ async fn an_edit_to_a_month_locked_while_offline_is_quarantined_and_nothing_else
                     action: LockAction::Publish,
                     by: "mgr".into(),
                     at: now_millis(),
+                    seq: 1,
                 },
             );
         })

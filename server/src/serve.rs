@@ -1,0 +1,94 @@
+//! The accept loop: HTTP/1 connections, each bounded in time and all bounded in number.
+//!
+//! `axum::serve` keeps a connection open for as long as its client likes: a client that sends
+//! its headers a byte at a time, or opens a connection and says nothing, holds a socket and a
+//! task for ever, and a few thousand of them hold the server. Here every connection:
+//! - must send a request's headers within [`Settings::header_timeout`] (hyper's header-read
+//!   timer, which also runs while a kept-alive connection waits for its next request);
+//! - must keep a request body moving: a body that sends nothing for
+//!   [`Settings::body_timeout`] fails, and its handler answers or drops it;
+//! - takes one of [`Settings::max_connections`] places, held until it closes; while none is
+//!   free, the loop stops accepting and new clients wait in the kernel's listen queue.
+//!
+//! Each request carries the client's address (`ConnectInfo<SocketAddr>`), which the login
+//! throttle counts by. Shutting down stops accepting, lets requests in flight finish, and closes
+//! idle connections.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutBody;
+
+use crate::Settings;
+
+/// Serves `app` on `listener` until `shutdown` completes, then waits for requests in flight.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let places = Arc::new(tokio::sync::Semaphore::new(settings.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.header_timeout)
+        .keep_alive(true);
+    let body_timeout = settings.body_timeout;
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let place = tokio::select! {
+            () = &mut shutdown => break,
+            place = places.clone().acquire_owned() => match place {
+                Ok(place) => place,
+                Err(_) => break,
+            },
+        };
+        let (stream, address) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was taken:
+                    // wait a moment rather than spin.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let app = app.clone();
+            async move {
+                let mut request =
+                    request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)));
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(address));
+                Ok::<_, Infallible>(app.oneshot(request).await.unwrap_or_else(|e| match e {}))
+            }
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away or times out ends its connection; nothing to report.
+            let _ = connection.await;
+            drop(place);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Bounds on what a document may hold: days within the mine's history and a short way ahead of
+//! today, moments no earlier than that history and no later than the server's clock allows,
+//! text and record counts generous for real use. The validator refuses a change that goes past
+//! one (`docs/PROTOCOL.md` lists them, in words for client writers); the server uses the same
+//! bounds to leave out a stored document that was accepted before they existed, rather than
+//! computing reports for the year 20000.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+
+use super::{Refusal, RefusalCode};
+use crate::docs::PhotoRef;
+use crate::rules::period::MineClock;
+
+/// The first day the product keeps records for: nothing the mine does is dated earlier.
+pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+/// [`EARLIEST_DAY`] at midnight UTC, in milliseconds since the Unix epoch.
+pub const EARLIEST_MILLIS: i64 = 946_684_800_000;
+/// How far ahead of the server's clock a phone's clock may run.
+pub const MAX_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
+
+/// A cleanup is logged on its day, or the day after the phone's date if its clock or time
+/// zone is a little off; an assessment's month may be the current one.
+pub const WORK_DAYS_AHEAD: u64 = 1;
+/// A patrol may be planned up to a month ahead.
+pub const PLAN_DAYS_AHEAD: u64 = 31;
+/// A problem's deadline lies at most a year ahead.
+pub const DEADLINE_DAYS_AHEAD: u64 = 366;
+/// A demonstration post's term ends at most five years ahead.
+pub const POST_TERM_DAYS_AHEAD: u64 = 5 * 366;
+
+/// Names, titles, locations, units, checklist texts: characters at most.
+pub const NAME_CHARS: usize = 200;
+/// Descriptions, notes, measures, reasons: characters at most.
+pub const TEXT_CHARS: usize = 4_000;
+/// Keys of records (ids, user names): characters at most.
+pub const KEY_CHARS: usize = 64;
+/// Photos on one record (a checklist item, a finding, a fix, a cleanup's before or after).
+pub const PHOTOS_PER_RECORD: usize = 20;
+/// Zones, posts in a branch directory.
+pub const ZONES_PER_BRANCH: usize = 2_000;
+/// Members in a branch directory.
+pub const MEMBERS_PER_BRANCH: usize = 5_000;
+/// Checklist templates in a branch directory.
+pub const TEMPLATES_PER_BRANCH: usize = 50;
+/// Items of one checklist template, and deduction rules of one item.
+pub const ITEMS_PER_TEMPLATE: usize = 200;
+/// Deduction rules of one checklist item.
+pub const RULES_PER_ITEM: usize = 50;
+/// Holders, teams or demonstrators of one zone or post; inspectors of one patrol.
+pub const PEOPLE_PER_RECORD: usize = 100;
+/// Zones on one patrol (and so on one sheet).
+pub const ZONES_PER_PATROL: usize = 500;
+/// Fixes, verifications or post events on one record.
+pub const EVENTS_PER_RECORD: usize = 200;
+/// Publish and reopen events of one branch.
+pub const LOCK_EVENTS: usize = 5_000;
+/// Participants and work items of one cleanup.
+pub const CLEANUP_PARTICIPANTS: usize = 500;
+/// Work items of one cleanup.
+pub const CLEANUP_ITEMS: usize = 100;
+/// Person-times of one cleanup.
+pub const PERSON_TIMES: u64 = 1_000;
+/// A work item's quantity, in thousandths (one million units).
+pub const QUANTITY_MILLI: i64 = 1_000_000_000;
+
+/// The bounds in force for one change: today's date at the mine and the time now, when the
+/// caller knows them (the server always does).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub now: Option<i64>,
+    pub today: Option<NaiveDate>,
+}
+
+impl Bounds {
+    pub(crate) fn new(now: Option<i64>, clock: MineClock) -> Bounds {
+        Bounds {
+            now,
+            today: now.and_then(|n| clock.date_of_millis(n)),
+        }
+    }
+
+    /// The last day allowed `ahead` days after today.
+    fn latest(&self, ahead: u64) -> Option<NaiveDate> {
+        self.today
+            .and_then(|t| t.checked_add_days(Days::new(ahead)))
+    }
+
+    /// A day no earlier than [`EARLIEST_DAY`] and at most `ahead` days after today.
+    pub(crate) fn day(
+        &self,
+        part: &str,
+        what: &str,
+        day: NaiveDate,
+        ahead: u64,
+    ) -> Result<(), Refusal> {
+        if day < EARLIEST_DAY {
+            return out_of_range(
+                part,
+                format!("{what} {day} is before {EARLIEST_DAY}: check the date"),
+            );
+        }
+        match self.latest(ahead) {
+            Some(latest) if day > latest => out_of_range(
+                part,
+                format!(
+                    "{what} {day} is too far ahead (the latest allowed is {latest}): check the \
+                     date and the phone's clock"
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// A moment no earlier than [`EARLIEST_MILLIS`] and no later than the clock skew allows.
+    pub(crate) fn moment(&self, part: &str, what: &str, at: i64) -> Result<(), Refusal> {
+        if at < EARLIEST_MILLIS {
+            return out_of_range(
+                part,
+                format!("{what} is dated before {EARLIEST_DAY}: check the phone's clock"),
+            );
+        }
+        match self.now {
+            Some(now) if at > now.saturating_add(MAX_CLOCK_SKEW_MS) => out_of_range(
+                part,
+                format!("{what} is dated in the future: check the phone's clock"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+pub(crate) fn out_of_range(part: &str, reason: impl Into<String>) -> Result<(), Refusal> {
+    Err(Refusal::new(RefusalCode::OutOfRange, part, reason))
+}
+
+/// Text of at most `max` characters.
+pub(crate) fn text(part: &str, what: &str, s: &str, max: usize) -> Result<(), Refusal> {
+    // Counting stops one past the limit, so a huge text costs no more than a long one.
+    if s.chars().nth(max).is_some() {
+        return out_of_range(
+            part,
+            format!("{what} is longer than {max} characters: shorten it"),
+        );
+    }
+    Ok(())
+}
+
+/// At most `max` records, each keyed by at most [`KEY_CHARS`] characters.
+pub(crate) fn records<T>(
+    part: &str,
+    what: &str,
+    map: &BTreeMap<String, T>,
+    max: usize,
+) -> Result<(), Refusal> {
+    if map.len() > max {
+        return out_of_range(
+            part,
+            format!("{what}: at most {max}, and there are {}", map.len()),
+        );
+    }
+    if map
+        .keys()
+        .any(|k| k.is_empty() || k.chars().nth(KEY_CHARS).is_some())
+    {
+        return out_of_range(
+            part,
+            format!("{what}: a record's key must have 1 to {KEY_CHARS} characters"),
+        );
+    }
+    Ok(())
+}
+
+/// At most [`PHOTOS_PER_RECORD`] photos, each named by its SHA-256. (A camera's clock can say
+/// anything, so the capture time is not judged.)
+pub(crate) fn photos(part: &str, map: &BTreeMap<String, PhotoRef>) -> Result<(), Refusal> {
+    if map.len() > PHOTOS_PER_RECORD {
+        return out_of_range(
+            part,
+            format!("at most {PHOTOS_PER_RECORD} photos on one record: leave out the extra ones"),
+        );
+    }
+    for (hash, photo) in map {
+        let named = |h: &str| crate::docs::values::is_sha256_hex(h);
+        if !named(hash) || !(photo.thumb.is_empty() || named(&photo.thumb)) {
+            return out_of_range(
+                part,
+                "a photo must be named by the SHA-256 of its bytes: retake or re-add it",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether a day lies inside the product's range as of `today` with `ahead` days allowed:
+/// what the server uses to leave out stored documents accepted before the bounds existed.
+pub fn day_in_range(day: NaiveDate, today: NaiveDate, ahead: u64) -> bool {
+    day >= EARLIEST_DAY
+        && today
+            .checked_add_days(Days::new(ahead))
+            .is_some_and(|latest| day <= latest)
+}
