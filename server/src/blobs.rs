@@ -1,6 +1,7 @@
 //! Photos and other blobs, content-addressed by SHA-256, as files in the data directory.
 //!
-//! An upload belongs to its uploader: it appends to `blobs/partial/USER/HASH`, beside
+//! An upload belongs to its uploader: it appends to `blobs/partial/USER/HASH` (the folder named
+//! by the hex of the user name), beside
 //! `HASH.len` which holds the length the upload declared, and makes what arrived durable
 //! whether the request finishes or is cut off, so the next attempt continues from where the
 //! last one stopped (`HEAD` or `POST /v1/blobs/check` tell the offset). Nobody else can write
@@ -51,8 +52,10 @@ impl BlobFiles {
         self.path(hash).is_file()
     }
 
+    /// A user's upload folder, named by the hex of the user name (a name such as `..` must
+    /// not name another folder).
     fn user_dir(&self, user: &str) -> PathBuf {
-        self.partial.join(user)
+        self.partial.join(hex::encode(user))
     }
 
     fn partial_path(&self, user: &str, hash: &str) -> PathBuf {
@@ -197,8 +200,18 @@ impl BlobFiles {
         for entry in fs::read_dir(&self.partial)? {
             let path = entry?.path();
             if path.is_dir() {
-                let user = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                let Some(user) = user else { continue };
+                let user = path
+                    .file_name()
+                    .and_then(|n| hex::decode(n.to_string_lossy().as_bytes()).ok())
+                    .and_then(|n| String::from_utf8(n).ok());
+                let Some(user) = user else {
+                    // Not ours: an earlier version's folder or a stray one.
+                    if stale(&path) {
+                        fs::remove_dir_all(&path)?;
+                        removed += 1;
+                    }
+                    continue;
+                };
                 for (hash, _) in self.uploads_of(&user)? {
                     let data = self.partial_path(&user, &hash);
                     if stale(&data) || (!data.exists() && stale(&self.len_path(&user, &hash))) {

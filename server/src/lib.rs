@@ -32,6 +32,9 @@ mod serve;
 pub mod store;
 mod sync;
 
+#[doc(hidden)]
+pub use sync::check_push;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -57,8 +60,12 @@ pub struct Settings {
     pub max_response_bytes: u64,
     /// The most bytes of automerge changes one pushed document may carry.
     pub max_push_doc_bytes: usize,
-    /// Request bodies held in memory at once, in bytes, across all requests: a push waits
-    /// for room (and is answered 503 if none comes soon).
+    /// The most bytes of automerge changes one request may carry in all (the app sends at
+    /// most 4 MiB at a time).
+    pub max_push_bytes: usize,
+    /// Memory for pushes being taken in, in bytes, across all requests: a push reserves ten
+    /// times its body (the body, its JSON, the decoded changes and automerge's documents) and
+    /// waits for room, answered 503 if none comes soon.
     pub max_bodies_in_memory: usize,
     /// Connections served at once; more wait in the listen queue.
     pub max_connections: usize,
@@ -94,10 +101,11 @@ impl Settings {
             data_dir: data_dir.into(),
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_blob_bytes: 25 * 1024 * 1024,
-            max_request_bytes: 32 * 1024 * 1024,
+            max_request_bytes: 16 * 1024 * 1024,
             max_response_bytes: 8 * 1024 * 1024,
             max_push_doc_bytes: 2 * 1024 * 1024,
-            max_bodies_in_memory: 256 * 1024 * 1024,
+            max_push_bytes: 8 * 1024 * 1024,
+            max_bodies_in_memory: 384 * 1024 * 1024,
             max_connections: 4096,
             header_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(30),
@@ -165,7 +173,7 @@ pub struct State {
     /// Password checks in progress, bounded.
     pub(crate) logins: auth::Logins,
     /// Room for request bodies in memory, in KiB.
-    pub(crate) body_room: tokio::sync::Semaphore,
+    pub(crate) body_room: Arc<tokio::sync::Semaphore>,
     /// Stored documents left out of the results at start, and why.
     pub(crate) left_out: Mutex<Vec<reports::LeftOut>>,
     /// Stored documents that do not load: never sent to devices, which could not load them
@@ -217,9 +225,9 @@ impl State {
             dummy_hash,
             login_throttle: Default::default(),
             logins: auth::Logins::new(settings.password_checks),
-            body_room: tokio::sync::Semaphore::new(
+            body_room: Arc::new(tokio::sync::Semaphore::new(
                 (settings.max_bodies_in_memory / 1024).clamp(1, u32::MAX as usize),
-            ),
+            )),
             left_out: Mutex::default(),
             unreadable: RwLock::default(),
             photos: Mutex::default(),

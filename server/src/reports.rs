@@ -79,6 +79,13 @@ fn admit(
         limits::day_in_range(period.first_day(), today, RESULTS_DAYS_AHEAD)
     };
     let facts = c.facts(id, doc);
+    // Directories, publications and reports carry no dates of their own: only records do.
+    if matches!(
+        id.kind(),
+        DocKind::Directory | DocKind::Publication | DocKind::Report
+    ) {
+        return (c.apply(id, facts), None);
+    }
     let far_day = facts
         .days()
         .into_iter()
@@ -108,6 +115,19 @@ pub(crate) fn leave_out(state: &State, id: &str, reason: String) {
             id: id.to_owned(),
             reason,
         });
+    }
+}
+
+/// A document left out before is taken in now (it was repaired): off the list.
+fn taken_in(state: &State, id: &str) {
+    let mut left = state.left_out.lock().unwrap_or_else(|e| e.into_inner());
+    if left.iter().any(|l| l.id == id) {
+        left.retain(|l| l.id != id);
+        state
+            .unreadable
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 }
 
@@ -157,8 +177,13 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     let mut photos = state.photos.lock().unwrap_or_else(|e| e.into_inner());
     for id in &ids {
         let text = id.to_string();
-        let Some(stored) = store.doc(&text)? else {
-            continue;
+        let stored = match store.doc(&text) {
+            Ok(Some(stored)) => stored,
+            Ok(None) => continue,
+            Err(e) => {
+                unreadable(state, &text, format!("its record is damaged ({e})"));
+                continue;
+            }
         };
         let loaded = std::panic::catch_unwind(|| AutoCommit::load(&stored.bytes));
         match loaded {
@@ -198,8 +223,9 @@ pub(crate) fn take_in(state: &State, id: &DocId, doc: &AutoCommit) -> BTreeSet<R
     let today = c.today(crate::now_millis());
     let (dirty, left) = admit(&mut c, id, doc, today);
     drop(c);
-    if let Some(reason) = left {
-        leave_out(state, &id.to_string(), reason);
+    match left {
+        Some(reason) => leave_out(state, &id.to_string(), reason),
+        None => taken_in(state, &id.to_string()),
     }
     dirty
 }

@@ -50,11 +50,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 pub fn router(state: Arc<State>) -> Router {
     let limit = state.settings.max_request_bytes;
     let api = Router::new()
-        .route("/login", post(login))
+        // A sign-in is a name and a password: no reason to read more before the throttle.
+        .route("/login", post(login).layer(DefaultBodyLimit::max(4 * 1024)))
         .route("/logout", post(logout))
         .route("/me", get(me))
         .route("/sync", post(sync))
-        .route("/blobs/check", post(check_blobs))
+        .route(
+            "/blobs/check",
+            post(check_blobs).layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
         .route("/blobs/{hash}", get(get_blob).head(head_blob).put(put_blob));
     Router::new()
         .nest(API, api)
@@ -136,15 +140,16 @@ async fn sync(
         drain(body, limit as u64).await;
         return Err(too_large_request());
     }
-    // Room for the body and what it becomes once decoded (about three times as much), so
-    // that many large pushes at once wait their turn instead of exhausting memory.
+    // Room for the body and what it becomes once decoded into documents (see
+    // `Settings::max_bodies_in_memory`), so that many large pushes at once wait their turn
+    // instead of exhausting memory.
     let expected = declared.map_or(limit as u64, |n| n);
     let total = (state.settings.max_bodies_in_memory / 1024).max(1) as u64;
     let wanted =
-        u32::try_from((expected.saturating_mul(3) / 1024).clamp(1, total)).unwrap_or(u32::MAX);
+        u32::try_from((expected.saturating_mul(10) / 1024).clamp(1, total)).unwrap_or(u32::MAX);
     let _room = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        state.body_room.acquire_many(wanted),
+        state.body_room.clone().acquire_many_owned(wanted),
     )
     .await
     .map_err(|_| {
@@ -154,7 +159,17 @@ async fn sync(
         )
     })?
     .map_err(|e| ApiError::internal(&e))?;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+    // However slowly it comes, a body is read within a bounded time, so that nobody holds the
+    // room it reserved for longer.
+    let read = tokio::time::timeout(BODY_DEADLINE, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| {
+            ApiError::bad_request(
+                "the request body came too slowly: send fewer documents at a time, or sync \
+                 where the connection is better",
+            )
+        })?;
+    let bytes = read.map_err(|e| {
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
         {
             too_large_request()
@@ -170,12 +185,17 @@ async fn sync(
     let span = tracing::info_span!("sync", user = %authed.actor.user, push = request.push.len(), cursor = request.cursor);
     let shared = state.clone();
     let response = blocking(move || {
+        // The room is held until the work is done, even if the client went away meanwhile.
+        let _room = _room;
         let _span = span.enter();
         crate::sync::sync(&shared, &authed.actor, request)
     })
     .await?;
     Ok(Json(response))
 }
+
+/// The longest a sync request's body may take to arrive.
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn too_large_request() -> ApiError {
     ApiError::new(
@@ -220,7 +240,7 @@ fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiE
 
 /// A photo is read by whoever may read a document that points at it, and by its uploader.
 fn may_fetch(state: &State, user: &Actor, hash: &str, meta: &BlobMeta) -> bool {
-    meta.by == user.user
+    meta.uploaded_by(&user.user)
         || state
             .photos
             .lock()
@@ -508,19 +528,27 @@ async fn put_blob(
              send the blob again from the start",
         ));
     }
-    // The first uploader is kept on the record; a later one has proved they hold the bytes.
-    if state.store.blob(&hash)?.is_none() {
-        state.store.put_blob(
+    // The first uploader is on the record, and a later one who sent the whole bytes too: they
+    // hold the photo, so they read it, whoever stored it first.
+    match state.store.blob(&hash)? {
+        None => state.store.put_blob(
             &hash,
             &BlobMeta {
                 size: length,
                 branch: authed.actor.branch.clone(),
                 by: authed.actor.user.clone(),
                 at: crate::now_millis(),
+                also: Vec::new(),
             },
-        )?;
-        state.store.flush()?;
+        )?,
+        Some(mut meta) => {
+            if !meta.uploaded_by(&user) && meta.also.len() < BlobMeta::MORE_UPLOADERS {
+                meta.also.push(user.clone());
+                state.store.put_blob(&hash, &meta)?;
+            }
+        }
     }
+    state.store.flush()?;
     tracing::info!(%hash, size = length, user = %authed.actor.user, "blob stored");
     Ok((
         StatusCode::CREATED,

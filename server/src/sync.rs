@@ -25,23 +25,20 @@ use zonepatrol_shared::protocol::{
 use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::validate::{Context, Refusal, RefusalCode, validate_change};
 
-use crate::State;
 use crate::error::ApiError;
 use crate::store::{DocWrite, RefusedRecord, Storage, StoredDoc};
+use crate::{State, consolidate};
 
 /// A document kept in more chunks than this is rewritten as one snapshot.
 const COMPACT_AT: u32 = 16;
 
 /// What one pushed document became after the first step.
 enum Prepared {
-    /// Refused before it was read: the user may not read it (so may not write it either), or
-    /// its changes are larger than the server takes.
-    Refused {
-        id: String,
-        stored: Option<StoredDoc>,
-        changes: Vec<u8>,
-        refusal: Refusal,
-    },
+    /// Refused: the user may not read it (so may not write it either), its changes are
+    /// larger than the server takes, or the checks refused it. Only what the answer and the
+    /// record need is kept, not the documents, so that a request's refused documents do not
+    /// stay in memory until it is done.
+    Refused(Box<Judged>),
     /// The server lacks the base the device built on.
     MissingBase {
         id: String,
@@ -49,6 +46,17 @@ enum Prepared {
     },
     /// Ready to check.
     Ready(Box<Ready>),
+}
+
+struct Judged {
+    id: String,
+    /// For a refusal by the checks: what to check again if the store moves under it.
+    retry: Option<(DocId, Vec<ChangeHash>, Vec<ChangeHash>)>,
+    changes: Vec<u8>,
+    refusal: Refusal,
+    /// The server's heads and the changes after the device's base, for the answer.
+    heads: Vec<String>,
+    answer: String,
 }
 
 struct Ready {
@@ -60,6 +68,19 @@ struct Ready {
     base: Vec<ChangeHash>,
     have: Vec<ChangeHash>,
     changes: Vec<u8>,
+    /// Once accepted by the checks: what to store and what to answer, made before the lock.
+    write: Option<Written>,
+}
+
+/// An accepted document's write, made and proven loadable before the lock is taken.
+struct Written {
+    /// The chunk to store: the whole document, or the changes after the stored heads; empty
+    /// when the push brought nothing new.
+    chunk: Vec<u8>,
+    compact: bool,
+    heads: Vec<ChangeHash>,
+    /// The changes the device lacks, for the answer.
+    answer: Vec<u8>,
 }
 
 fn bad_changes(id: &str, why: impl std::fmt::Display) -> ApiError {
@@ -69,10 +90,14 @@ fn bad_changes(id: &str, why: impl std::fmt::Display) -> ApiError {
     )
 }
 
-fn load_stored(stored: Option<&StoredDoc>) -> Result<AutoCommit, ApiError> {
+/// The stored document, or `None` if it does not load (stored by an earlier version: the
+/// server now loads back every document before it stores it).
+fn load_stored(stored: Option<&StoredDoc>) -> Option<AutoCommit> {
     match stored {
-        Some(s) => AutoCommit::load(&s.bytes).map_err(|e| ApiError::internal(&e)),
-        None => Ok(AutoCommit::new()),
+        Some(s) => std::panic::catch_unwind(|| AutoCommit::load(&s.bytes))
+            .ok()?
+            .ok(),
+        None => Some(AutoCommit::new()),
     }
 }
 
@@ -101,7 +126,7 @@ fn prepare(
         ApiError::bad_request(format!("push {n} ({id}): changes are not base64: {e}"))
     })?;
     if !may_read(user, &id) {
-        return Ok(Prepared::Refused {
+        return Ok(Prepared::Refused(Box::new(Judged {
             refusal: Refusal {
                 code: RefusalCode::WrongBranch,
                 part: "document".into(),
@@ -111,13 +136,15 @@ fn prepare(
                 ),
             },
             id: push.id,
-            stored: None,
+            retry: None,
             changes,
-        });
+            heads: Vec::new(),
+            answer: String::new(),
+        })));
     }
     let stored = store.doc(&push.id)?;
     if changes.len() > max_bytes {
-        return Ok(Prepared::Refused {
+        return Ok(Prepared::Refused(Box::new(Judged {
             refusal: Refusal {
                 code: RefusalCode::OutOfRange,
                 part: "document".into(),
@@ -129,11 +156,30 @@ fn prepare(
                 ),
             },
             id: push.id,
-            stored,
+            retry: None,
             changes,
-        });
+            heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
+            answer: String::new(),
+        })));
     }
-    let before = load_stored(stored.as_ref())?;
+    let Some(before) = load_stored(stored.as_ref()) else {
+        tracing::error!(doc = %id, "a stored document does not load: an admin must repair it");
+        return Ok(Prepared::Refused(Box::new(Judged {
+            refusal: Refusal {
+                code: RefusalCode::Malformed,
+                part: "document".into(),
+                reason: format!(
+                    "the server's copy of {id} is damaged: your edit is kept on this phone; ask \
+                     an admin to repair the record"
+                ),
+            },
+            id: push.id,
+            retry: None,
+            changes,
+            heads: Vec::new(),
+            answer: String::new(),
+        })));
+    };
     let mut after = before.clone();
     catch_damage(&push.id, || after.load_incremental(&changes))?
         .map_err(|e| bad_changes(&push.id, format_args!("cannot be read ({e})")))?;
@@ -147,8 +193,11 @@ fn prepare(
             stored,
         });
     }
-    let known = |h: &ChangeHash| after.document().get_change_by_hash(h).is_some();
-    if !have.iter().all(known) {
+    let whole = catch_damage(&push.id, || {
+        let known = |h: &ChangeHash| after.document().get_change_by_hash(h).is_some();
+        have.iter().all(known)
+    })?;
+    if !whole {
         return Err(bad_changes(
             &push.id,
             "are incomplete or damaged (the heads they claim are not in them)",
@@ -163,6 +212,7 @@ fn prepare(
         base,
         have,
         changes,
+        write: None,
     })))
 }
 
@@ -178,9 +228,8 @@ fn read_stored<D: Document>(store: &dyn Storage, id: &DocId) -> Result<Option<D>
     let Some(stored) = store.doc(&id.to_string())? else {
         return Ok(None);
     };
-    let doc = AutoCommit::load(&stored.bytes).map_err(|e| ApiError::internal(&e))?;
-    // A stored document that does not read as its kind cannot vouch for anything.
-    Ok(docs::read::<D, _>(&doc, id).ok())
+    // A stored document that does not load or read as its kind cannot vouch for anything.
+    Ok(load_stored(Some(&stored)).and_then(|doc| docs::read::<D, _>(&doc, id).ok()))
 }
 
 impl ContextCache {
@@ -191,13 +240,6 @@ impl ContextCache {
             patrols: HashMap::new(),
             locks: HashMap::new(),
         }
-    }
-
-    /// Forgets everything read: the store moved.
-    fn forget_all(&mut self) {
-        self.directories.clear();
-        self.patrols.clear();
-        self.locks.clear();
     }
 
     fn fill(&mut self, store: &dyn Storage, id: &DocId) -> Result<(), ApiError> {
@@ -273,10 +315,17 @@ fn check_actors(
     let genesis = genesis_actor(&r.id);
     let genesis_heads = docs::genesis_heads(&r.id).map_err(|e| ApiError::internal(&e))?;
     let mut claimed: BTreeMap<Vec<u8>, String> = BTreeMap::new();
-    for change in r.after.get_changes(&before_heads) {
-        let actor = change.actor_id();
-        if *actor == genesis {
-            if !genesis_heads.contains(&change.hash()) {
+    let text_id = r.text_id.clone();
+    let changes = catch_damage(&text_id, || {
+        r.after
+            .get_changes(&before_heads)
+            .into_iter()
+            .map(|c| (c.actor_id().clone(), c.hash()))
+            .collect::<Vec<_>>()
+    })?;
+    for (actor, hash) in changes {
+        if actor == genesis {
+            if !genesis_heads.contains(&hash) {
                 return Ok(Err(Refusal {
                     code: RefusalCode::Immutable,
                     part: "document".into(),
@@ -363,7 +412,24 @@ fn read_and_check(
         }
         _ => None,
     };
-    Ok(Checked { prepared, outcome })
+    Ok(match (prepared, outcome) {
+        (Prepared::Ready(r), Some(Err(refusal))) => {
+            let mut r = *r;
+            let answer = b64::encode(&r.before.save_after(&r.base));
+            Checked {
+                prepared: Prepared::Refused(Box::new(Judged {
+                    heads: heads_to_hex(&r.before.get_heads()),
+                    answer,
+                    id: r.text_id,
+                    retry: Some((r.id, r.base, r.have)),
+                    changes: r.changes,
+                    refusal,
+                })),
+                outcome: None,
+            }
+        }
+        (prepared, outcome) => Checked { prepared, outcome },
+    })
 }
 
 /// Actors, then the shared validation; a panic inside automerge is a damaged change.
@@ -387,7 +453,51 @@ fn check(
             context,
         )
     })?;
+    if validated.is_ok() {
+        r.write = Some(catch_damage(&id, || written(r))??);
+    }
     Ok(validated.map(|()| actors))
+}
+
+/// What storing an accepted document writes and answers. Some damaged data loads and passes
+/// the checks, yet makes automerge panic when it is saved or loaded again; so the chunk is
+/// loaded back on top of the stored document here, and a document the server stores always
+/// loads.
+fn written(r: &mut Ready) -> Result<Written, ApiError> {
+    let before_heads = r.before.get_heads();
+    let heads = r.after.get_heads();
+    let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
+    let compact = chunks + 1 >= COMPACT_AT || chunks == 0;
+    let chunk = if heads == before_heads {
+        Vec::new()
+    } else if compact {
+        r.after.save()
+    } else {
+        r.after.save_after(&before_heads)
+    };
+    if !chunk.is_empty() {
+        let mut stored = match (&r.stored, compact) {
+            (Some(s), false) => s.bytes.clone(),
+            _ => Vec::new(),
+        };
+        stored.extend_from_slice(&chunk);
+        let mut reloaded = AutoCommit::load(&stored)
+            .map_err(|e| bad_changes(&r.text_id, format_args!("cannot be stored ({e})")))?;
+        let sorted = |mut h: Vec<ChangeHash>| {
+            h.sort();
+            h
+        };
+        if sorted(reloaded.get_heads()) != sorted(heads.clone()) {
+            return Err(bad_changes(&r.text_id, "do not survive being stored"));
+        }
+    }
+    let answer = r.after.save_after(&r.have);
+    Ok(Written {
+        chunk,
+        compact,
+        heads,
+        answer,
+    })
 }
 
 /// Runs automerge work on data a client sent. Some damaged inputs make automerge 0.12 panic
@@ -408,9 +518,12 @@ fn catch_damage<T>(id: &str, f: impl FnOnce() -> T) -> Result<T, ApiError> {
 ///
 /// The expensive work (decoding the changes, applying them to a copy, the checks) is done
 /// first without the documents' lock, so that one large push does not stall every other
-/// client. The lock is then taken for writing only to commit: a document whose check may have
-/// changed meanwhile (it, or a document its check reads, was written after the first step
-/// began, by another request or earlier in this one) is read and checked again under the lock.
+/// client. The lock is then taken for writing only to commit, in order. When the store moved
+/// under a document's check (it, or a document its check reads, was written after the check
+/// began, by another request or earlier in this one, as a patrol and its sheet pushed
+/// together), what came before it is committed and flushed, the lock is released, and it and
+/// the rest are checked again outside it; after [`RECHECK_ROUNDS`] such rounds the check is made
+/// under the lock.
 pub(crate) fn sync(
     state: &State,
     user: &Actor,
@@ -421,20 +534,42 @@ pub(crate) fn sync(
     let mut pushed_now: HashMap<String, u64> = HashMap::new();
     if !request.push.is_empty() {
         let mut ids = std::collections::HashSet::new();
+        if request.push.len() > MAX_PUSHES {
+            return Err(ApiError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "this request pushes {} documents, more than the {MAX_PUSHES} the server \
+                     takes at once: send fewer documents at a time",
+                    request.push.len()
+                ),
+            ));
+        }
         if let Some(twice) = request.push.iter().find(|p| !ids.insert(p.id.as_str())) {
             return Err(ApiError::bad_request(format!(
                 "{} is pushed twice in one request: send each document once",
                 twice.id
             )));
         }
-        let snapshot = store.last_seq()?;
+        let sent: usize = request.push.iter().map(|p| p.changes.len() / 4 * 3).sum();
+        if sent > state.settings.max_push_bytes {
+            return Err(ApiError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "this request carries {} KiB of changes, more than the {} KiB the server \
+                     takes at once: send fewer documents at a time",
+                    sent / 1024,
+                    state.settings.max_push_bytes / 1024
+                ),
+            ));
+        }
+        let mut snapshot = store.last_seq()?;
         let now = crate::now_millis();
         let mut cache = ContextCache::new(state.settings.clock);
-        let mut checked = Vec::with_capacity(request.push.len());
+        let mut pending = std::collections::VecDeque::with_capacity(request.push.len());
         for (n, push) in request.push.into_iter().enumerate() {
             let id = push.id.clone();
             match read_and_check(state, user, n, push, &mut cache, now) {
-                Ok(c) => checked.push(c),
+                Ok(c) => pending.push_back((n, c)),
                 Err(e) => {
                     keep_damaged(state, user, &id, &e, now);
                     return Err(e);
@@ -442,79 +577,96 @@ pub(crate) fn sync(
             }
         }
 
-        let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
-        // What was written since the checks began: the documents to check again. `None`
-        // when so much was written that everything is checked again.
-        let mut stale: Option<std::collections::HashSet<String>> = Some(Default::default());
-        let mut after = snapshot;
-        while let Some(set) = &mut stale {
-            let batch = store.changed_after(after, 4096)?;
-            let Some(last) = batch.last() else { break };
-            after = last.0;
-            if set.len() > 100_000 {
-                stale = None;
-            } else {
-                set.extend(batch.into_iter().map(|(_, id)| id));
-            }
-        }
-        let mut cache = ContextCache::new(state.settings.clock);
         let mut dirty = std::collections::BTreeSet::new();
-        // Whatever happens below, what was written is flushed before the lock is released,
-        // so that no other request can serve a write that a crash could still take back.
-        let written = (|| -> Result<(), ApiError> {
-            for (n, c) in checked.into_iter().enumerate() {
-                let moved = |id: &String| {
-                    stale.as_ref().is_none_or(|s| s.contains(id)) || pushed_now.contains_key(id)
-                };
-                let again = match &c.prepared {
-                    Prepared::Ready(r) => depends_on(&r.id).iter().any(moved),
-                    Prepared::MissingBase { id, .. } => moved(id),
-                    _ => false,
-                };
-                let c = match c.prepared {
-                    Prepared::Ready(r) if again => {
-                        // Read afresh: the store moved under the first check.
-                        let push = Push {
-                            id: r.text_id.clone(),
-                            base: heads_to_hex(&r.base),
-                            have: heads_to_hex(&r.have),
-                            changes: b64::encode(&r.changes),
-                        };
-                        cache.forget_all();
-                        read_and_check(state, user, n, push, &mut cache, now)?
-                    }
-                    Prepared::MissingBase { id, .. } if again => Checked {
-                        prepared: Prepared::MissingBase {
-                            stored: store.doc(&id)?,
-                            id,
-                        },
-                        outcome: None,
-                    },
-                    Prepared::Ready(mut r) => {
-                        // Actors may have been claimed meanwhile by someone else.
-                        let outcome = match c.outcome {
-                            Some(Ok(_)) => Some(check_actors(store, user, &mut r)?),
-                            other => other,
-                        };
-                        Checked {
-                            prepared: Prepared::Ready(r),
-                            outcome,
+        let mut kept = 0;
+        // Documents this request wrote since `snapshot`.
+        let mut written_since: std::collections::HashSet<String> = Default::default();
+        let mut round = 0;
+        loop {
+            let write = state.docs.write().unwrap_or_else(|e| e.into_inner());
+            let stale = written_after(store, snapshot)?;
+            let last_round = round >= RECHECK_ROUNDS;
+            // Whatever happens below, what was written is flushed before the lock is
+            // released, so that no other request can serve a write that a crash could still
+            // take back.
+            let done = (|| -> Result<(), ApiError> {
+                while let Some((n, c)) = pending.pop_front() {
+                    let moved = |id: &String| {
+                        stale.as_ref().is_none_or(|s| s.contains(id)) || written_since.contains(id)
+                    };
+                    if checked_on(&c).is_some_and(|id| depends_on(id).iter().any(moved)) {
+                        if !last_round {
+                            // The store moved under this check: check it again, and what comes
+                            // after it, outside the lock.
+                            pending.push_front((n, c));
+                            return Ok(());
                         }
+                        // Busy as it is, the store keeps moving: check it here.
+                        let push = push_of(c)?;
+                        let mut cache = ContextCache::new(state.settings.clock);
+                        let c = read_and_check(state, user, n, push, &mut cache, now)?;
+                        let ack =
+                            commit(state, user, c, now, &mut pushed_now, &mut dirty, &mut kept)?;
+                        acks.push(ack);
+                        continue;
                     }
-                    prepared => Checked {
-                        prepared,
-                        outcome: c.outcome,
-                    },
-                };
-                let ack = commit(state, user, c, now, &mut pushed_now, &mut dirty)?;
-                acks.push(ack);
+                    let c = match c.prepared {
+                        Prepared::MissingBase { id, .. } if moved(&id) => Checked {
+                            prepared: Prepared::MissingBase {
+                                stored: store.doc(&id)?,
+                                id,
+                            },
+                            outcome: None,
+                        },
+                        Prepared::Ready(mut r) => {
+                            // Actors may have been claimed meanwhile by someone else.
+                            let outcome = match c.outcome {
+                                Some(Ok(_)) => Some(check_actors(store, user, &mut r)?),
+                                other => other,
+                            };
+                            Checked {
+                                prepared: Prepared::Ready(r),
+                                outcome,
+                            }
+                        }
+                        prepared => Checked {
+                            prepared,
+                            outcome: c.outcome,
+                        },
+                    };
+                    let ack = commit(state, user, c, now, &mut pushed_now, &mut dirty, &mut kept)?;
+                    if pushed_now.contains_key(&ack.id) {
+                        written_since.insert(ack.id.clone());
+                    }
+                    acks.push(ack);
+                }
+                Ok(())
+            })();
+            // The reports the push changed go out with this same response.
+            crate::reports::write_dirty(state, std::mem::take(&mut dirty), now);
+            store.flush()?;
+            done?;
+            if pending.is_empty() {
+                break;
             }
-            Ok(())
-        })();
-        // The reports the push changed go out with this same response.
-        crate::reports::write_dirty(state, dirty, now);
-        store.flush()?;
-        written?;
+            snapshot = store.last_seq()?;
+            drop(write);
+            written_since.clear();
+            round += 1;
+            let mut cache = ContextCache::new(state.settings.clock);
+            let mut again = std::collections::VecDeque::with_capacity(pending.len());
+            for (n, c) in pending {
+                let c = match checked_on(&c) {
+                    Some(_) => read_and_check(state, user, n, push_of(c)?, &mut cache, now)?,
+                    None => c,
+                };
+                again.push_back((n, c));
+            }
+            pending = again;
+        }
+        if kept > REFUSED_KEPT_PER_REQUEST {
+            tracing::info!(user = %user.user, refused = kept, "refused pushes beyond the first were not kept");
+        }
     }
 
     let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
@@ -541,6 +693,61 @@ pub(crate) fn sync(
     })
 }
 
+/// Times the documents of one request are checked again outside the lock when the store moved
+/// under them, before the last check is made under it.
+const RECHECK_ROUNDS: usize = 3;
+
+/// The documents written after `seq`; `None` when so many were that everything counts as moved.
+fn written_after(
+    store: &dyn Storage,
+    seq: u64,
+) -> Result<Option<std::collections::HashSet<String>>, ApiError> {
+    let mut set = std::collections::HashSet::new();
+    let mut after = seq;
+    loop {
+        let batch = store.changed_after(after, 4096)?;
+        let Some(last) = batch.last() else {
+            return Ok(Some(set));
+        };
+        after = last.0;
+        if set.len() > 100_000 {
+            return Ok(None);
+        }
+        set.extend(batch.into_iter().map(|(_, id)| id));
+    }
+}
+
+/// The document a push was checked as, if its check read the store.
+fn checked_on(c: &Checked) -> Option<&DocId> {
+    match &c.prepared {
+        Prepared::Ready(r) => Some(&r.id),
+        Prepared::Refused(j) => j.retry.as_ref().map(|(id, ..)| id),
+        Prepared::MissingBase { .. } => None,
+    }
+}
+
+/// The push a checked document came from, to check it again.
+fn push_of(c: Checked) -> Result<Push, ApiError> {
+    match c.prepared {
+        Prepared::Ready(r) => Ok(Push {
+            id: r.text_id,
+            base: heads_to_hex(&r.base),
+            have: heads_to_hex(&r.have),
+            changes: b64::encode(&r.changes),
+        }),
+        Prepared::Refused(j) => match j.retry {
+            Some((_, base, have)) => Ok(Push {
+                id: j.id,
+                base: heads_to_hex(&base),
+                have: heads_to_hex(&have),
+                changes: b64::encode(&j.changes),
+            }),
+            None => Err(ApiError::internal(&"a refusal without its push")),
+        },
+        Prepared::MissingBase { .. } => Err(ApiError::internal(&"no push to check again")),
+    }
+}
+
 /// Stores one checked document (or keeps its refusal) and says so; called under the lock.
 fn commit(
     state: &State,
@@ -548,22 +755,30 @@ fn commit(
     checked: Checked,
     now: i64,
     pushed_now: &mut HashMap<String, u64>,
-    dirty: &mut std::collections::BTreeSet<crate::consolidate::ReportKey>,
+    dirty: &mut std::collections::BTreeSet<consolidate::ReportKey>,
+    kept: &mut usize,
 ) -> Result<Ack, ApiError> {
+    let mut keep = |id: &str, refusal: &Refusal, changes: &[u8]| {
+        *kept += 1;
+        if *kept <= REFUSED_KEPT_PER_REQUEST {
+            keep_refused(state, user, id, refusal, changes, now)
+        } else {
+            Ok(())
+        }
+    };
     let store = &*state.store;
     Ok(match checked.prepared {
-        Prepared::Refused {
-            id,
-            stored,
-            changes,
-            refusal,
-        } => {
-            keep_refused(state, user, &id, &refusal, &changes, now)?;
+        Prepared::Refused(j) => {
+            let j = *j;
+            if j.retry.is_some() {
+                tracing::info!(doc = %j.id, user = %user.user, refusal = %j.refusal, "refused");
+            }
+            keep(&j.id, &j.refusal, &j.changes)?;
             Ack {
-                id,
-                outcome: Outcome::Refused { refusal },
-                heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
-                changes: String::new(),
+                id: j.id,
+                outcome: Outcome::Refused { refusal: j.refusal },
+                heads: j.heads,
+                changes: j.answer,
             }
         }
         Prepared::MissingBase { id, stored } => Ack {
@@ -574,33 +789,26 @@ fn commit(
         },
         Prepared::Ready(r) => match checked.outcome {
             Some(Ok(actors)) => {
-                let mut r = *r;
-                let before_heads = r.before.get_heads();
-                let after_heads = r.after.get_heads();
-                let mut after = r.after;
-                if before_heads != after_heads {
-                    let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
-                    let compact = chunks + 1 >= COMPACT_AT || chunks == 0;
-                    let chunk = if compact {
-                        after.save()
-                    } else {
-                        after.save_after(&before_heads)
-                    };
+                let r = *r;
+                let Some(write) = r.write else {
+                    return Err(ApiError::internal(&"an accepted push without its write"));
+                };
+                if !write.chunk.is_empty() {
                     let seq = store.write_doc(&DocWrite {
                         id: r.text_id.clone(),
-                        chunk,
-                        compact,
-                        heads: after_heads.clone(),
+                        chunk: write.chunk,
+                        compact: write.compact,
+                        heads: write.heads.clone(),
                         actors,
                     })?;
                     pushed_now.insert(r.text_id.clone(), seq);
-                    dirty.extend(crate::reports::take_in(state, &r.id, &after));
+                    dirty.extend(crate::reports::take_in(state, &r.id, &r.after));
                 }
                 Ack {
                     id: r.text_id,
                     outcome: Outcome::Accepted,
-                    changes: b64::encode(&after.save_after(&r.have)),
-                    heads: heads_to_hex(&after_heads),
+                    changes: b64::encode(&write.answer),
+                    heads: heads_to_hex(&write.heads),
                 }
             }
             outcome => {
@@ -614,7 +822,7 @@ fn commit(
                     },
                 };
                 tracing::info!(doc = %r.id, user = %user.user, %refusal, "refused");
-                keep_refused(state, user, &r.text_id, &refusal, &r.changes, now)?;
+                keep(&r.text_id, &refusal, &r.changes)?;
                 let mut before = r.before;
                 Ack {
                     id: r.text_id,
@@ -626,6 +834,12 @@ fn commit(
         },
     })
 }
+
+/// Documents one request may push.
+const MAX_PUSHES: usize = 5_000;
+
+/// Refused pushes of one request kept for the record; the rest are counted in the log.
+const REFUSED_KEPT_PER_REQUEST: usize = 20;
 
 /// How many bytes of a refused push are kept as a sample, for whoever looks into it.
 const REFUSED_SAMPLE_BYTES: usize = 16 * 1024;
@@ -639,12 +853,18 @@ fn keep_refused(
     now: i64,
 ) -> Result<(), ApiError> {
     let sample = &changes[..changes.len().min(REFUSED_SAMPLE_BYTES)];
+    // A reason can quote what the client sent; the record keeps its start.
+    let refusal = Refusal {
+        reason: consolidate::shorten(&refusal.reason, 1000),
+        part: consolidate::shorten(&refusal.part, 100),
+        code: refusal.code,
+    };
     state.store.keep_refused(
         &RefusedRecord {
             id: id.chars().take(200).collect(),
             user: user.user.clone(),
             at: now,
-            refusal: refusal.clone(),
+            refusal,
             changes: b64::encode(sample),
             bytes: changes.len() as u64,
             sha256: hex::encode(Sha256::digest(changes)),
@@ -728,5 +948,29 @@ fn pull(
             });
             cursor = seq;
         }
+    }
+}
+
+/// The first step of a push as the sync route takes it (decode, apply to a copy, check actors
+/// and validation, make the write), with nothing stored: what the fuzz target in `fuzz/` runs.
+/// `Ok(true)` if the push would be accepted, `Ok(false)` if refused or lacking its base; an
+/// error is the request's answer (400 for damaged data).
+#[doc(hidden)]
+pub fn check_push(
+    store: &dyn Storage,
+    clock: MineClock,
+    user: &Actor,
+    push: Push,
+    max_bytes: usize,
+) -> Result<bool, ApiError> {
+    let mut cache = ContextCache::new(clock);
+    let mut prepared = prepare(store, user, 0, push, max_bytes)?;
+    match &mut prepared {
+        Prepared::Ready(r) => {
+            cache.fill(store, &r.id)?;
+            let context = cache.context(&r.id, crate::now_millis());
+            Ok(check(store, user, r, &context)?.is_ok())
+        }
+        _ => Ok(false),
     }
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use automerge::AutoCommit;
 use automerge::transaction::CommitOptions;
 use axum::Router;
-use axum::extract::{Form, FromRequestParts, Path, Query, State as Shared};
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, Query, State as Shared};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -328,6 +328,8 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))
         .route("/dash/placard/{branch}/{zone}", get(placard))
         .layer(axum::middleware::map_response(page_headers))
+        // Forms are a few fields: nothing more is read.
+        .layer(DefaultBodyLimit::max(16 * 1024))
 }
 
 /// What every dashboard answer says to the browser: no scripts, no frames, no other sites'
@@ -1572,9 +1574,19 @@ async fn photo(
     Path((branch, hash)): Path<(String, String)>,
 ) -> Response {
     let lang = viewer.lang;
-    let allowed = viewer.may_view(&branch)
-        && docs::values::is_sha256_hex(&hash)
-        && reports::lock(&state).problem_photo(&branch, &hash);
+    // The consolidator may be busy with a push: wait for it off the async workers.
+    let allowed = {
+        let state = state.clone();
+        let (branch, hash) = (branch.clone(), hash.clone());
+        let may_view = viewer.may_view(&branch);
+        tokio::task::spawn_blocking(move || {
+            may_view
+                && docs::values::is_sha256_hex(&hash)
+                && reports::lock(&state).problem_photo(&branch, &hash)
+        })
+        .await
+        .unwrap_or(false)
+    };
     if !allowed {
         return fail(
             StatusCode::NOT_FOUND,

@@ -120,6 +120,20 @@ pub struct BlobMeta {
     pub by: String,
     /// When (ms).
     pub at: i64,
+    /// Others who sent the whole bytes after the first (at most [`BlobMeta::MORE_UPLOADERS`]):
+    /// they hold the photo, so they may read it.
+    #[serde(default)]
+    pub also: Vec<String>,
+}
+
+impl BlobMeta {
+    /// Later uploaders kept on a blob's record.
+    pub const MORE_UPLOADERS: usize = 64;
+
+    /// Whether `user` sent the whole bytes.
+    pub fn uploaded_by(&self, user: &str) -> bool {
+        self.by == user || self.also.iter().any(|u| u == user)
+    }
 }
 
 /// The server's storage.

@@ -589,3 +589,40 @@ proptest! {
         prop_assert_eq!(s.zones["z1"].items["i1"].deductions["r1"].value(), 3 + wa.deducted + wb.deducted);
     }
 }
+
+#[test]
+fn a_document_points_at_the_photos_of_its_photo_maps_and_nothing_else() {
+    let h = |c: char| c.to_string().repeat(64);
+    let problem = id("problem:b1:x1");
+    let mut doc = device::<Problem>(&problem, 1);
+    edit(&mut doc, &problem, |p: &mut Problem| {
+        p.finding.description = FreeText(format!("see {}", h('d')));
+        p.finding.photos.insert(
+            h('a'),
+            PhotoRef {
+                thumb: h('b'),
+                taken_at: None,
+            },
+        );
+        p.rectifications.insert(
+            "r1".into(),
+            Rectification {
+                at: 1,
+                by: "h1".into(),
+                note: FreeText(h('e')),
+                photos: BTreeMap::from([(h('c'), PhotoRef::default())]),
+            },
+        );
+    });
+    let found: Vec<String> = values::photo_hashes(&doc).into_iter().collect();
+    assert_eq!(found, vec![h('a'), h('b'), h('c')]);
+    let cleanup = id("cleanup:b1:c1");
+    let mut doc = device::<Cleanup>(&cleanup, 1);
+    edit(&mut doc, &cleanup, |c: &mut Cleanup| {
+        c.log.before.insert(h('1'), PhotoRef::default());
+        c.log.after.insert(h('2'), PhotoRef::default());
+        c.log.zone = h('3');
+    });
+    let found: Vec<String> = values::photo_hashes(&doc).into_iter().collect();
+    assert_eq!(found, vec![h('1'), h('2')]);
+}

@@ -152,46 +152,38 @@ pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Every photo a document points at: the keys of its photo maps and their thumbnails, found as
-/// the SHA-256 names they are wherever they stand in the document, so that a new kind of record
-/// with photos needs no change here. Whoever may read the document may read these photos.
+/// Every photo a document points at: the keys of its photo maps (`photos`, and a cleanup's
+/// `before` and `after`) and their `thumb`s, wherever those maps stand in the document, so that
+/// a new kind of record with photos needs no change here. Whoever may read the document may
+/// read these photos. A SHA-256 written anywhere else (in a note, say) points at nothing.
 pub fn photo_hashes<D: automerge::ReadDoc>(doc: &D) -> std::collections::BTreeSet<String> {
-    use automerge::{ObjType, ReadDoc as Read, ScalarValueRef, ValueRef};
+    use automerge::{ObjType, ReadDoc as Read, Value, ValueRef};
     type Found = std::collections::BTreeSet<String>;
-    fn visit<D: Read>(doc: &D, value: &ValueRef<'_>, id: ObjId, depth: usize, out: &mut Found) {
-        match value {
-            ValueRef::Object(ObjType::Map | ObjType::Table | ObjType::List) => {
-                walk(doc, &id, depth + 1, out);
-            }
-            ValueRef::Scalar(ScalarValueRef::Str(s)) if is_sha256_hex(s) => {
-                out.insert(s.to_string());
-            }
-            _ => {}
-        }
-    }
-    fn walk<D: Read>(doc: &D, obj: &ObjId, depth: usize, out: &mut Found) {
+    const PHOTO_MAPS: [&str; 3] = ["photos", "before", "after"];
+    fn walk<D: Read>(doc: &D, obj: &ObjId, photo_map: bool, depth: usize, out: &mut Found) {
         // Documents are a few levels deep; a deeper one is not ours and is not followed.
         if depth > 16 {
             return;
         }
-        match Read::object_type(doc, obj) {
-            Ok(ObjType::Map | ObjType::Table) => {
-                for item in Read::map_range(doc, obj, ..) {
-                    if is_sha256_hex(&item.key) {
-                        out.insert(item.key.to_string());
-                    }
-                    visit(doc, &item.value, item.id(), depth, out);
+        for item in Read::map_range(doc, obj, ..) {
+            let ValueRef::Object(ObjType::Map | ObjType::Table) = item.value else {
+                continue;
+            };
+            if photo_map && is_sha256_hex(&item.key) {
+                out.insert(item.key.to_string());
+                if let Ok(Some((Value::Scalar(thumb), _))) = Read::get(doc, item.id(), "thumb")
+                    && let Some(thumb) = thumb.as_str()
+                    && is_sha256_hex(thumb)
+                {
+                    out.insert(thumb.to_owned());
                 }
+            } else {
+                let photos = PHOTO_MAPS.contains(&item.key.as_ref());
+                walk(doc, &item.id(), photos, depth + 1, out);
             }
-            Ok(ObjType::List) => {
-                for item in Read::list_range(doc, obj, ..) {
-                    visit(doc, &item.value, item.id(), depth, out);
-                }
-            }
-            _ => {}
         }
     }
     let mut out = Found::new();
-    walk(doc, &automerge::ROOT, 0, &mut out);
+    walk(doc, &automerge::ROOT, false, 0, &mut out);
     out
 }

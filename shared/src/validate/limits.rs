@@ -204,3 +204,77 @@ pub fn day_in_range(day: NaiveDate, today: NaiveDate, ahead: u64) -> bool {
             .checked_add_days(Days::new(ahead))
             .is_some_and(|latest| day <= latest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_233_600_000; // 2026-11-20 in the mine's time zone
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or(NaiveDate::MIN)
+    }
+
+    #[test]
+    fn days_lie_between_the_mines_history_and_a_short_way_past_today() {
+        let b = Bounds::new(Some(NOW), MineClock::default());
+        let today = b.today.unwrap_or(NaiveDate::MIN);
+        for (day, ahead, ok) in [
+            (today, 0, true),
+            (today + Days::new(1), 1, true),
+            (today + Days::new(2), 1, false),
+            (EARLIEST_DAY, 0, true),
+            (d(1999, 12, 31), 0, false),
+            (d(-1, 1, 1), 0, false),
+            (d(10000, 1, 1), 366, false),
+            (d(20000, 3, 1), 31, false),
+        ] {
+            assert_eq!(
+                b.day("p", "the day", day, ahead).is_ok(),
+                ok,
+                "{day} +{ahead}"
+            );
+            assert_eq!(day_in_range(day, today, ahead), ok, "{day} +{ahead}");
+        }
+        let unknown = Bounds::new(None, MineClock::default());
+        assert!(
+            unknown.day("p", "the day", d(2090, 1, 1), 0).is_ok(),
+            "no clock, no ceiling"
+        );
+        assert!(
+            unknown.day("p", "the day", d(1990, 1, 1), 0).is_err(),
+            "the floor stays"
+        );
+    }
+
+    #[test]
+    fn moments_lie_between_the_mines_history_and_the_clock_skew() {
+        let b = Bounds::new(Some(NOW), MineClock::default());
+        for (at, ok) in [
+            (NOW, true),
+            (NOW + MAX_CLOCK_SKEW_MS, true),
+            (NOW + MAX_CLOCK_SKEW_MS + 1, false),
+            (EARLIEST_MILLIS, true),
+            (EARLIEST_MILLIS - 1, false),
+            (1, false),
+            (i64::MAX, false),
+            (i64::MIN, false),
+        ] {
+            assert_eq!(b.moment("p", "it", at).is_ok(), ok, "{at}");
+        }
+    }
+
+    #[test]
+    fn text_and_records_are_counted_without_reading_past_the_limit() {
+        assert!(text("p", "it", &"字".repeat(TEXT_CHARS), TEXT_CHARS).is_ok());
+        let refused = text("p", "it", &"字".repeat(TEXT_CHARS + 1), TEXT_CHARS);
+        assert!(refused.is_err_and(|r| r.reason.contains("4000")));
+        let map: BTreeMap<String, u8> = (0..3).map(|i| (format!("k{i}"), 0)).collect();
+        assert!(records("p", "them", &map, 3).is_ok());
+        assert!(records("p", "them", &map, 2).is_err());
+        let long: BTreeMap<String, u8> = [("k".repeat(KEY_CHARS + 1), 0)].into();
+        assert!(records("p", "them", &long, 3).is_err());
+        let empty: BTreeMap<String, u8> = [(String::new(), 0)].into();
+        assert!(records("p", "them", &empty, 3).is_err());
+    }
+}
