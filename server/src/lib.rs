@@ -63,12 +63,15 @@ pub struct Settings {
     /// The most bytes of automerge changes one request may carry in all (the app sends at
     /// most 4 MiB at a time).
     pub max_push_bytes: usize,
-    /// Memory for pushes being taken in, in bytes, across all requests: a push reserves ten
-    /// times its body (the body, its JSON, the decoded changes and automerge's documents) and
-    /// waits for room, answered 503 if none comes soon.
+    /// Memory for pushes being taken in, in bytes, across all requests: a push over 64 KiB
+    /// reserves forty times its body (the body, its JSON, the decoded changes and automerge's
+    /// documents) and waits for room, answered 503 if none comes soon; the largest a request
+    /// may be takes it all.
     pub max_bodies_in_memory: usize,
     /// Connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// Connections from one address at once; more are closed.
+    pub connections_per_address: usize,
     /// How long a client may take to send a request's headers, or to start the next request
     /// on a kept-alive connection.
     pub header_timeout: Duration,
@@ -107,6 +110,7 @@ impl Settings {
             max_push_bytes: 8 * 1024 * 1024,
             max_bodies_in_memory: 384 * 1024 * 1024,
             max_connections: 4096,
+            connections_per_address: 512,
             header_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(30),
             password_checks: std::thread::available_parallelism()
@@ -236,7 +240,8 @@ impl State {
     }
 }
 
-/// Removes stale unfinished uploads and old refused pushes, at start and then hourly.
+/// Removes stale unfinished uploads, old refused pushes and expired sign-ins, at start and then
+/// hourly.
 async fn housekeeping(state: std::sync::Weak<State>) {
     loop {
         let Some(strong) = state.upgrade() else {
@@ -248,6 +253,9 @@ async fn housekeeping(state: std::sync::Weak<State>) {
             let keep_ms =
                 i64::try_from(strong.settings.refused_keep.as_millis()).unwrap_or(i64::MAX);
             let refused = strong.store.prune_refused(now.saturating_sub(keep_ms));
+            if let Err(e) = strong.store.prune_tokens(now) {
+                tracing::warn!(error = %e, "could not forget expired sign-ins");
+            }
             (uploads, refused)
         })
         .await;

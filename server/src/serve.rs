@@ -7,16 +7,21 @@
 //!   timer, which also runs while a kept-alive connection waits for its next request);
 //! - must keep a request body moving: a body that sends nothing for
 //!   [`Settings::body_timeout`] fails, and its handler answers or drops it;
-//! - takes one of [`Settings::max_connections`] places, held until it closes; while none is
-//!   free, the loop stops accepting and new clients wait in the kernel's listen queue.
+//! - takes one of [`Settings::max_connections`] places (fewer if the process may not open
+//!   that many files), held until it closes; while none is free, the loop stops accepting and
+//!   new clients wait in the kernel's listen queue;
+//! - is one of at most [`Settings::connections_per_address`] from its address: beyond that a
+//!   new one is closed at once, so that one client cannot take every place (a mine's phones
+//!   share one address behind its gateway, so the number is generous).
 //!
 //! Each request carries the client's address (`ConnectInfo<SocketAddr>`), which the login
 //! throttle counts by. Shutting down stops accepting, lets requests in flight finish, and closes
 //! idle connections.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
@@ -31,6 +36,25 @@ use tower_http::timeout::TimeoutBody;
 
 use crate::Settings;
 
+/// The connections served at once: at most `wanted`, and fewer if the process may not open
+/// that many files (Linux says how many in `/proc/self/limits`; some are kept for the store,
+/// the photos and the log).
+fn connection_places(wanted: usize) -> usize {
+    let files = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|soft| soft.parse::<usize>().ok())
+        });
+    match files {
+        Some(files) => wanted.min(files.saturating_sub(128)).max(1),
+        None => wanted.max(1),
+    }
+}
+
 /// How long a stopping server waits for requests in flight.
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -41,7 +65,11 @@ pub(crate) async fn serve(
     settings: &Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let places = Arc::new(tokio::sync::Semaphore::new(settings.max_connections.max(1)));
+    let places = Arc::new(tokio::sync::Semaphore::new(connection_places(
+        settings.max_connections,
+    )));
+    let per_address = settings.connections_per_address.max(1);
+    let open: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_timeout)
@@ -70,6 +98,16 @@ pub(crate) async fn serve(
                 }
             },
         };
+        let ip = address.ip();
+        {
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            let count = open.entry(ip).or_default();
+            if *count >= per_address {
+                tracing::debug!(%ip, "too many connections from one address");
+                continue;
+            }
+            *count += 1;
+        }
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -85,10 +123,18 @@ pub(crate) async fn serve(
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
+        let open = open.clone();
         tokio::spawn(async move {
             // A client that goes away or times out ends its connection; nothing to report.
             let _ = connection.await;
             drop(place);
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(count) = open.get_mut(&ip) {
+                *count -= 1;
+                if *count == 0 {
+                    open.remove(&ip);
+                }
+            }
         });
     }
     drop(listener);

@@ -151,6 +151,8 @@ pub trait Storage: Send + Sync + 'static {
     fn put_token(&self, hash: &[u8; 32], token: &TokenRecord) -> Result<(), StoreError>;
     /// Revokes a token.
     fn remove_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+    /// Forgets tokens expired before `now` (ms); returns how many.
+    fn prune_tokens(&self, now: i64) -> Result<usize, StoreError>;
 
     /// A document by id.
     fn doc(&self, id: &str) -> Result<Option<StoredDoc>, StoreError>;

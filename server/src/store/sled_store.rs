@@ -310,6 +310,19 @@ impl Storage for SledStore {
         Ok(())
     }
 
+    fn prune_tokens(&self, now: i64) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for kv in self.tokens.iter() {
+            let (k, v) = kv?;
+            let expired = decode::<TokenRecord>(&k, &v).map_or(true, |t| t.expires_at <= now);
+            if expired {
+                self.tokens.remove(k)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError> {
         self.refused
             .iter()

@@ -879,6 +879,52 @@ async fn issue14_7_slow_clients_are_cut_off() {
     // Everyone else is served as usual.
     token(&server.url, "sec").await;
     server.stop().await;
+
+    // One address holds at most its share of connections; another is served meanwhile.
+    let server = TestServer::start_with(|s| s.connections_per_address = 3).await;
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let port: u16 = address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(
+            tokio::net::TcpStream::connect(&address)
+                .await
+                .expect("connect"),
+        );
+    }
+    let mut fourth = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), fourth.read_to_end(&mut buf)).await;
+    assert!(
+        closed.is_ok_and(|r| r.is_ok()) && buf.is_empty(),
+        "the fourth is closed at once"
+    );
+    let other = tokio::net::TcpSocket::new_v4().expect("socket");
+    other
+        .bind((Ipv4Addr::new(127, 0, 0, 2), 0).into())
+        .expect("bind 127.0.0.2");
+    let mut other = other
+        .connect((Ipv4Addr::LOCALHOST, port).into())
+        .await
+        .expect("connect from 127.0.0.2");
+    other
+        .write_all(b"GET /v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), other.read_to_end(&mut answer))
+        .await
+        .expect("answered")
+        .expect("read");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 401"));
+    drop(held);
+    server.stop().await;
 }
 
 /// 8. The order of publish and reopen events follows their place in the record, not the time
@@ -960,6 +1006,29 @@ async fn issue14_9_references_must_exist_and_counts_are_bounded() {
     let text = "cleanup:zcyd:crowd";
     let mut doc = new_doc(&id(text), cleanup("z1", Day(today()), 99_999));
     expect_refused(&url, &tl, &id(text), &mut doc, RefusalCode::OutOfRange).await;
+    let text = "cleanup:zcyd:a-mountain";
+    let mut doc = new_doc(&id(text), |c: &mut Cleanup| {
+        cleanup("z1", Day(today()), 3)(c);
+        c.log.items.insert(
+            "i1".into(),
+            docs::WorkItem {
+                what: "清煤".into(),
+                quantity_milli: 2_000_000_000,
+                unit: "吨".into(),
+            },
+        );
+    });
+    expect_refused(&url, &tl, &id(text), &mut doc, RefusalCode::OutOfRange).await;
+    let text = "problem:zcyd:an-album";
+    let mut doc = new_doc(&id(text), |p: &mut Problem| {
+        problem("h1", Day(today()), "x".into())(p);
+        for n in 0..21u8 {
+            let hash = hex::encode(Sha256::digest([n]));
+            p.finding.photos.insert(hash, PhotoRef::default());
+        }
+    });
+    let reason = expect_refused(&url, &sec, &id(text), &mut doc, RefusalCode::OutOfRange).await;
+    assert!(reason.contains("20 photos"), "{reason}");
     let text = "problem:zcyd:nobody";
     let mut doc = new_doc(&id(text), problem("nobody", Day(today()), "x".into()));
     let reason = expect_refused(&url, &sec, &id(text), &mut doc, RefusalCode::OutOfRange).await;
