@@ -388,7 +388,7 @@ async fn main() -> anyhow::Result<()> {
                 let http = client(Some(Ipv4Addr::new(127, 0, 9, (i + 2) as u8)));
                 let mut n = 0usize;
                 while Instant::now() < until {
-                    let (user, password) = if n % 2 == 0 {
+                    let (user, password) = if n.is_multiple_of(2) {
                         (random_name(), "wrong password")
                     } else {
                         (ACCOUNTS[n % ACCOUNTS.len()].to_owned(), DEMO_PASSWORD)

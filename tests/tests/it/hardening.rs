@@ -235,7 +235,7 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
     {
         let store = SledStore::open(&dir.path().join("server").join("store")).expect("store");
         let now = now_millis();
-        let odd: Vec<(&str, Box<dyn Fn(&dyn Storage)>)> = vec![
+        let odd: Vec<(&str, OddWrite)> = vec![
             (
                 "cleanup:zcyd:year-10000",
                 Box::new(move |s| {
@@ -321,6 +321,9 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
     token(&server.url, "mgr").await;
     server.stop().await;
 }
+
+/// Writes one odd document straight into the store, as an earlier version might have.
+type OddWrite = Box<dyn Fn(&dyn Storage)>;
 
 fn write_raw(store: &dyn Storage, text: &str, mut doc: AutoCommit) {
     store
