@@ -525,6 +525,9 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
             "这个用户名密码错误次数太多：请等 {} 分钟后再试，或请管理员重设密码",
             crate::sync::minutes(*seconds)
         ),
+        SyncError::Busy(seconds) => {
+            format!("服务器正忙：修改已保存在手机上，请 {seconds} 秒后再试（应用也会自动重试）")
+        }
         SyncError::Server { status, message } => format!("服务器返回 {status}：{message}"),
         SyncError::Protocol(why) => format!("看不懂服务器的回答（{why}）：请更新应用，或稍后再试"),
         SyncError::UnsentChanges(user) => {

@@ -44,6 +44,11 @@ pub enum SyncError {
         minutes(*.0)
     )]
     TooManyAttempts(u64),
+    /// The server is busy (a flood of sign-ins or large pushes): try again after the seconds.
+    #[error(
+        "the server is busy: your work is saved on this phone; try again in {0} s (the app does by itself)"
+    )]
+    Busy(u64),
     /// The server answered with an error.
     #[error("the server answered {status}: {message}")]
     Server {
@@ -113,7 +118,8 @@ impl Fix {
             SyncError::Offline(_)
             | SyncError::Server { .. }
             | SyncError::Protocol(_)
-            | SyncError::TooManyAttempts(_) => Fix::UpdateOrRetry,
+            | SyncError::TooManyAttempts(_)
+            | SyncError::Busy(_) => Fix::UpdateOrRetry,
         }
     }
 }
@@ -514,6 +520,8 @@ fn error_of(status: StatusCode, retry_after: Option<u64>, body: &[u8]) -> SyncEr
         SyncError::Unauthorized(message)
     } else if status == StatusCode::TOO_MANY_REQUESTS {
         SyncError::TooManyAttempts(retry_after.unwrap_or(60))
+    } else if status == StatusCode::SERVICE_UNAVAILABLE {
+        SyncError::Busy(retry_after.unwrap_or(5))
     } else {
         SyncError::Server {
             status: status.as_u16(),

@@ -350,8 +350,9 @@ pub struct Logins {
     /// Password checks running at once: a permit, held by the job until it is done (even if
     /// its client went away), then a worker.
     checks: Arc<tokio::sync::Semaphore>,
-    /// Names are spread over these locks by their digest.
-    names: Vec<tokio::sync::Mutex<()>>,
+    /// A lock for each name being signed in now (by digest), so that one name's tries are
+    /// checked one at a time and no other name's wait on them.
+    names: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
     /// The workers' queue.
     jobs: Mutex<std::sync::mpsc::Sender<Job>>,
 }
@@ -386,8 +387,26 @@ impl Logins {
         }
         Logins {
             checks: Arc::new(tokio::sync::Semaphore::new(checks)),
-            names: (0..256).map(|_| tokio::sync::Mutex::new(())).collect(),
+            names: Mutex::default(),
             jobs: Mutex::new(send),
+        }
+    }
+
+    /// Waits for `name`'s turn: the tries of one name are checked one after another.
+    async fn turn(&self, name: &str) -> NameTurn<'_> {
+        let key = digest(&[b"turn", name.as_bytes()]);
+        let lock = {
+            let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+            if names.len() > 1024 {
+                // Locks left by tries that gave up waiting: nobody holds or waits for them.
+                names.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            names.entry(key).or_default().clone()
+        };
+        NameTurn {
+            logins: self,
+            key,
+            guard: Some(lock.lock_owned().await),
         }
     }
 
@@ -414,6 +433,31 @@ impl Logins {
     }
 }
 
+/// A name's turn to have its password checked; the name's lock is forgotten when nobody else
+/// waits for it.
+struct NameTurn<'a> {
+    logins: &'a Logins,
+    key: [u8; 32],
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for NameTurn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut names = self
+            .logins
+            .names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if names
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            names.remove(&self.key);
+        }
+    }
+}
+
 fn busy() -> ApiError {
     ApiError::busy(
         2,
@@ -437,11 +481,9 @@ pub async fn login(
         None => Ok(()),
     };
     refuse_if_waiting()?;
-    let stripe = usize::from(digest(&[name.as_bytes()])[0]) % state.logins.names.len();
-    let _name_turn =
-        tokio::time::timeout(state.settings.login_wait, state.logins.names[stripe].lock())
-            .await
-            .map_err(|_| busy())?;
+    let _name_turn = tokio::time::timeout(state.settings.login_wait, state.logins.turn(name))
+        .await
+        .map_err(|_| busy())?;
     // The tries before this one have counted by now.
     refuse_if_waiting()?;
     let turn = tokio::time::timeout(

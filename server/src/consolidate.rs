@@ -250,13 +250,7 @@ fn sheet_marks(doc: &AutoCommit, id: &DocId) -> Option<Vec<(String, ZoneSheet)>>
 /// page; the document keeps it whole.
 pub const DESCRIPTION_CHARS: usize = 120;
 
-/// The first `max` characters of a text, with an ellipsis if it was longer.
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
+pub use zonepatrol_shared::validate::limits::shorten;
 
 /// Two reports say the same, whenever they were computed.
 fn same_content(a: &Report, b: &Report) -> bool {

@@ -64,7 +64,7 @@ pub struct LeftOut {
 
 /// How far ahead of today a document may place results: anything beyond comes from a record
 /// accepted before the validator bounded dates, and is left out.
-const RESULTS_DAYS_AHEAD: u64 = 366;
+const RESULTS_DAYS_AHEAD: u64 = limits::RESULTS_DAYS_AHEAD;
 
 /// Takes a document's facts into the consolidator unless they place results outside the
 /// product's range of dates, in which case the document is left out and the reason returned

@@ -143,17 +143,27 @@ fn prepare(
         })));
     }
     let stored = store.doc(&push.id)?;
-    if changes.len() > max_bytes {
+    let grown = stored.as_ref().map_or(0, |s| s.bytes.len()) + changes.len();
+    if changes.len() > max_bytes || grown > MAX_DOC_BYTES {
         return Ok(Prepared::Refused(Box::new(Judged {
             refusal: Refusal {
                 code: RefusalCode::OutOfRange,
                 part: "document".into(),
-                reason: format!(
-                    "the changes to {id} are {} KiB, more than the {} KiB the server takes for \
-                     one document at a time: shorten the texts and photos of this record",
-                    changes.len() / 1024,
-                    max_bytes / 1024
-                ),
+                reason: if changes.len() > max_bytes {
+                    format!(
+                        "the changes to {id} are {} KiB, more than the {} KiB the server takes \
+                         for one document at a time: shorten the texts of this record",
+                        changes.len() / 1024,
+                        max_bytes / 1024
+                    )
+                } else {
+                    format!(
+                        "{id} would grow to {} MiB, more than the {} MiB the server keeps for \
+                         one record: start a new record, or ask an admin",
+                        grown / (1024 * 1024),
+                        MAX_DOC_BYTES / (1024 * 1024)
+                    )
+                },
             },
             id: push.id,
             retry: None,
@@ -834,6 +844,10 @@ fn commit(
         },
     })
 }
+
+/// The most bytes one stored document may grow to: past it, its history is no longer a record
+/// of real work.
+const MAX_DOC_BYTES: usize = 32 * 1024 * 1024;
 
 /// Documents one request may push.
 const MAX_PUSHES: usize = 5_000;

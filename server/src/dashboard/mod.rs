@@ -1478,6 +1478,23 @@ async fn publish(
             l(lang, "期间格式不对。", "That is not a period."),
         );
     };
+    let today = reports::lock(&state).today(crate::now_millis());
+    let in_range = zonepatrol_shared::validate::limits::day_in_range(
+        period.first_day(),
+        today,
+        zonepatrol_shared::validate::limits::RESULTS_DAYS_AHEAD,
+    );
+    if !in_range {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            lang,
+            l(
+                lang,
+                "只能发布 2000 年以来、一年之内的期间。",
+                "Only periods from 2000 to a year ahead can be published.",
+            ),
+        );
+    }
     let back = safe_back(form.back.as_deref());
     let user = viewer.actor.user.clone();
     let branch = form.branch.clone();

@@ -30,6 +30,8 @@ pub const WORK_DAYS_AHEAD: u64 = 1;
 pub const PLAN_DAYS_AHEAD: u64 = 31;
 /// A problem's deadline lies at most a year ahead.
 pub const DEADLINE_DAYS_AHEAD: u64 = 366;
+/// Results reach at most a year ahead: a period published, or a record's place in the reports.
+pub const RESULTS_DAYS_AHEAD: u64 = 366;
 /// A demonstration post's term ends at most five years ahead.
 pub const POST_TERM_DAYS_AHEAD: u64 = 5 * 366;
 
@@ -194,6 +196,15 @@ pub(crate) fn photos(part: &str, map: &BTreeMap<String, PhotoRef>) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// The first `max` characters of a text, with an ellipsis if it was longer: what a page, a log
+/// line or a record keeps of text a client sent.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// Whether a day lies inside the product's range as of `today` with `ahead` days allowed:

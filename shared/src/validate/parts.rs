@@ -847,8 +847,17 @@ pub(super) fn publication(c: &Change<'_, Publication>) -> Result<(), Refusal> {
                 ),
             )?;
         }
-        if event.period.parse::<crate::rules::Period>().is_err() {
-            out_of_range("events", format!("“{}” is not a period", event.period))?;
+        match event.period.parse::<crate::rules::Period>() {
+            Ok(period) => c.bounds.day(
+                "events",
+                "the period published",
+                period.first_day(),
+                limits::RESULTS_DAYS_AHEAD,
+            )?,
+            Err(_) => {
+                let shown = limits::shorten(&event.period, 20);
+                out_of_range("events", format!("“{shown}” is not a period"))?;
+            }
         }
     }
     Ok(())
