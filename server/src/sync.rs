@@ -617,6 +617,9 @@ pub(crate) fn sync(
                         let c = read_and_check(state, user, n, push, &mut cache, now)?;
                         let ack =
                             commit(state, user, c, now, &mut pushed_now, &mut dirty, &mut kept)?;
+                        if pushed_now.contains_key(&ack.id) {
+                            written_since.insert(ack.id.clone());
+                        }
                         acks.push(ack);
                         continue;
                     }
