@@ -145,7 +145,7 @@ async fn sync(
     // instead of exhausting memory. A small body (an empty sync, a few edits) needs none, so
     // that it never waits behind a large push.
     let expected = declared.map_or(limit as u64, |n| n);
-    let _room = if expected <= SMALL_BODY {
+    let room = if expected <= SMALL_BODY {
         None
     } else {
         let total = (state.settings.max_bodies_in_memory / 1024).max(1) as u64;
@@ -192,7 +192,7 @@ async fn sync(
     let shared = state.clone();
     let response = blocking(move || {
         // The room is held until the work is done, even if the client went away meanwhile.
-        let _room = _room;
+        let _held = room;
         let _span = span.enter();
         crate::sync::sync(&shared, &authed.actor, request)
     })
