@@ -10,8 +10,8 @@
 //! - takes one of [`Settings::max_connections`] places (fewer if the process may not open
 //!   that many files), held until it closes; while none is free, the loop stops accepting and
 //!   new clients wait in the kernel's listen queue;
-//! - is one of at most [`Settings::connections_per_address`] from its address: beyond that a
-//!   new one is closed at once, so that one client cannot take every place (a mine's phones
+//! - is one of at most [`Settings::connections_per_address`] from its address (an IPv6 /64):
+//!   beyond that a new one is closed at once, so that one client cannot take every place (a mine's phones
 //!   share one address behind its gateway, so the number is generous).
 //!
 //! Each request carries the client's address (`ConnectInfo<SocketAddr>`), which the login
@@ -52,6 +52,19 @@ fn connection_places(wanted: usize) -> usize {
     match files {
         Some(files) => wanted.min(files.saturating_sub(128)).max(1),
         None => wanted.max(1),
+    }
+}
+
+/// The address a connection is counted under: an IPv6 client can pick any address in its /64,
+/// so the /64 is counted.
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::V6(octets.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -98,7 +111,7 @@ pub(crate) async fn serve(
                 }
             },
         };
-        let ip = address.ip();
+        let ip = counted_as(address.ip());
         {
             let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
             let count = open.entry(ip).or_default();
@@ -146,4 +159,20 @@ pub(crate) async fn serve(
         tracing::warn!("some connections were still open when the server stopped");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64_and_an_ipv4_one_as_itself() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("v6");
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().expect("v6");
+        let c: IpAddr = "2001:db8:1:3::1".parse().expect("v6");
+        assert_eq!(counted_as(a), counted_as(b));
+        assert_ne!(counted_as(a), counted_as(c));
+        let v4: IpAddr = "10.1.2.3".parse().expect("v4");
+        assert_eq!(counted_as(v4), v4);
+    }
 }
