@@ -305,6 +305,13 @@ pub async fn launch(
     serve::serve(listener, app, &state.settings, shutdown)
         .await
         .map_err(LaunchError::Serve)?;
+    // Connection tasks and work on the blocking pool may still hold the state for a moment:
+    // wait for them (briefly), so that the store is closed when this returns and the next
+    // server on the same directory can open it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while Arc::strong_count(&state) > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     state.store.flush().map_err(|source| LaunchError::Store {
         dir: state.settings.data_dir.clone(),
         source,

@@ -834,7 +834,8 @@ async fn issue14_6_damaged_changes_that_panic_automerge_answer_400() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue14_7_slow_clients_are_cut_off() {
     let server = TestServer::start_with(|s| {
-        s.header_timeout = Duration::from_millis(500);
+        // Long enough that a test thread slowed by the others still sends its headers in time.
+        s.header_timeout = Duration::from_secs(2);
         s.body_timeout = Duration::from_millis(500);
     })
     .await;
@@ -903,10 +904,11 @@ async fn issue14_7_slow_clients_are_cut_off() {
         .await
         .expect("connect");
     let mut buf = Vec::new();
+    // Closed (a FIN, or a reset), with nothing said.
     let closed = tokio::time::timeout(Duration::from_secs(5), fourth.read_to_end(&mut buf)).await;
     assert!(
-        closed.is_ok_and(|r| r.is_ok()) && buf.is_empty(),
-        "the fourth is closed at once"
+        closed.is_ok() && buf.is_empty(),
+        "the fourth is closed at once: {closed:?}"
     );
     let other = tokio::net::TcpSocket::new_v4().expect("socket");
     other
