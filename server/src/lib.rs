@@ -207,7 +207,7 @@ impl State {
             source,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let store = SledStore::open(&dir.join("store")).map_err(|source| LaunchError::Store {
+        let store = open_store(&dir.join("store")).map_err(|source| LaunchError::Store {
             dir: dir.clone(),
             source,
         })?;
@@ -237,6 +237,24 @@ impl State {
             photos: Mutex::default(),
             settings,
         })
+    }
+}
+
+/// Opens the store, waiting a few seconds for its lock: a process that has just closed it (a
+/// restart, or a tool run beside a stopped server) lets go of the lock a moment after it
+/// returns. Another server still using it is told after the wait.
+fn open_store(path: &std::path::Path) -> Result<SledStore, StoreError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match SledStore::open(path) {
+            Err(StoreError::Engine(sled::Error::Io(e)))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            opened => return opened,
+        }
     }
 }
 

@@ -233,7 +233,7 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
     let server = TestServer::start().await;
     let dir = server.stop_keeping_data().await;
     {
-        let store = SledStore::open(&dir.path().join("server").join("store")).expect("store");
+        let store = open_store(&dir.path().join("server").join("store"));
         let now = now_millis();
         let odd: Vec<(&str, OddWrite)> = vec![
             (
@@ -320,6 +320,17 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
     let server = TestServer::start_in(dir, |_| {}).await;
     token(&server.url, "mgr").await;
     server.stop().await;
+}
+
+/// Opens a stopped server's store, waiting a moment for the server to let go of its lock.
+fn open_store(path: &std::path::Path) -> SledStore {
+    for _ in 0..100 {
+        if let Ok(store) = SledStore::open(path) {
+            return store;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    SledStore::open(path).expect("store")
 }
 
 /// Writes one odd document straight into the store, as an earlier version might have.
@@ -504,7 +515,7 @@ async fn issue14_4_refused_pushes_and_unfinished_uploads_do_not_fill_the_disk() 
         .collect();
     assert_eq!(partials.len(), 2, "{partials:?}");
     {
-        let store = SledStore::open(&data.join("store")).expect("store");
+        let store = open_store(&data.join("store"));
         let refused: Vec<_> = store
             .refused()
             .expect("refused")
@@ -810,7 +821,7 @@ async fn issue14_6_damaged_changes_that_panic_automerge_answer_400() {
     let device = Device::new(&url, "sec").await;
     device.sync().await;
     let dir = server.stop_keeping_data().await;
-    let store = SledStore::open(&dir.path().join("server/store")).expect("store");
+    let store = open_store(&dir.path().join("server/store"));
     let kept = store
         .refused()
         .expect("refused")
