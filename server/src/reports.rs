@@ -199,7 +199,7 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     }
     drop(photos);
     let changed = c.compute_all(today, now);
-    write_reports(state, &c, &changed, now);
+    write_reports(state, &mut c, &changed, now);
     Ok(changed.len())
 }
 
@@ -240,13 +240,7 @@ pub(crate) fn write_dirty(state: &State, dirty: BTreeSet<ReportKey>, now: i64) {
     let mut c = lock(state);
     let today = c.today(now);
     let changed = c.compute(dirty, today, now);
-    let failed = write_reports(state, &c, &changed, now);
-    if !failed.is_empty() {
-        c.forget(&failed);
-        state
-            .reports_unwritten
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
+    write_reports(state, &mut c, &changed, now);
 }
 
 /// Recomputes every report (the date moved, or a manager published); writes those changed.
@@ -256,25 +250,15 @@ pub(crate) fn refresh(state: &State) -> Result<usize, ReportError> {
     let now = crate::now_millis();
     let today = c.today(now);
     let changed = c.compute_all(today, now);
-    let failed = write_reports(state, &c, &changed, now);
-    if !failed.is_empty() {
-        c.forget(&failed);
-        state
-            .reports_unwritten
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
+    let failed = write_reports(state, &mut c, &changed, now);
     state.store.flush()?;
-    Ok(changed.len() - failed.len())
+    Ok(changed.len() - failed)
 }
 
-/// Writes the changed reports; one that cannot be written is logged and returned, and the
-/// others are written all the same.
-fn write_reports(
-    state: &State,
-    c: &Consolidator,
-    changed: &[ReportKey],
-    now: i64,
-) -> Vec<ReportKey> {
+/// Writes the changed reports; one that cannot be written is logged, forgotten (so that it is
+/// computed and written again) and retried within a minute, and the others are written all
+/// the same. Returns how many failed.
+fn write_reports(state: &State, c: &mut Consolidator, changed: &[ReportKey], now: i64) -> usize {
     let mut docs = state.report_docs.lock().unwrap_or_else(|e| e.into_inner());
     let mut failed = Vec::new();
     for key in changed {
@@ -285,7 +269,14 @@ fn write_reports(
             failed.push(key.clone());
         }
     }
-    failed
+    drop(docs);
+    if !failed.is_empty() {
+        c.forget(&failed);
+        state
+            .reports_unwritten
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    failed.len()
 }
 
 /// The report documents written lately, kept loaded: reports are written by the server
