@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
     let base = match case % 3 {
         2 => world
             .store
-            .doc(id)
+            .doc(&id.parse().expect("an id"))
             .ok()
             .flatten()
             .map(|s| heads_to_hex(&s.heads))

@@ -25,6 +25,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod photos;
+pub mod publish;
 pub mod reports;
 pub mod routes;
 pub mod seed;

@@ -12,17 +12,13 @@
 use std::collections::{BTreeSet, HashSet};
 
 use automerge::AutoCommit;
-use automerge::transaction::CommitOptions;
 use zonepatrol_shared::docs::{self, DocId, DocKind, Report};
 
 use crate::State;
 use crate::consolidate::{Consolidator, Facts, ReportKey};
-use crate::seed::server_actor;
-use crate::store::{DocWrite, Storage, StoreError};
+use crate::store::writer::{ServerDoc, WriteError};
+use crate::store::{Storage, StoreError};
 use zonepatrol_shared::validate::limits;
-
-/// A report document is compacted once it is kept in this many chunks.
-const COMPACT_AT: u32 = 16;
 
 /// What can go wrong keeping reports.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +26,9 @@ pub enum ReportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The report document could not be written.
+    #[error("report {0}")]
+    Write(#[from] WriteError),
     /// A stored report does not load, or a report cannot be written.
     #[error("report {id}: {reason}")]
     Doc {
@@ -156,16 +155,14 @@ pub fn left_out(state: &State) -> Vec<LeftOut> {
 pub fn load(state: &State) -> Result<usize, ReportError> {
     let store = &*state.store;
     let mut ids: Vec<DocId> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<DocId> = HashSet::new();
     let mut cursor = 0;
     loop {
         let batch = store.changed_after(cursor, 4096)?;
         let Some(last) = batch.last() else { break };
         cursor = last.0;
-        for (_, text) in batch {
-            if seen.insert(text.clone())
-                && let Ok(id) = text.parse::<DocId>()
-            {
+        for (_, id) in batch {
+            if seen.insert(id.clone()) {
                 ids.push(id);
             }
         }
@@ -177,7 +174,7 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     let mut photos = state.photos.lock().unwrap_or_else(|e| e.into_inner());
     for id in &ids {
         let text = id.to_string();
-        let stored = match store.doc(&text) {
+        let stored = match store.doc(id) {
             Ok(Some(stored)) => stored,
             Ok(None) => continue,
             Err(e) => {
@@ -284,7 +281,7 @@ fn write_reports(state: &State, c: &mut Consolidator, changed: &[ReportKey], now
 /// the document again. Bounded; cleared when full.
 #[derive(Default)]
 pub struct ReportDocs {
-    docs: std::collections::HashMap<String, (AutoCommit, Report, u32)>,
+    docs: std::collections::HashMap<String, (ServerDoc, Report)>,
 }
 
 impl std::fmt::Debug for ReportDocs {
@@ -300,7 +297,8 @@ const LOADED: usize = 512;
 
 impl ReportDocs {
     /// Writes a report on top of the stored document with the server's actor; only what
-    /// changed becomes new operations.
+    /// changed becomes new operations. A report that fails is not kept loaded, so the next
+    /// write reads it from the store again.
     pub fn write(
         &mut self,
         store: &dyn Storage,
@@ -312,55 +310,24 @@ impl ReportDocs {
             id: text.clone(),
             reason,
         };
-        let (mut doc, chunks, last) = match self.docs.remove(&text) {
-            Some((doc, last, chunks)) => (doc, chunks, Some(last)),
+        let (mut doc, last) = match self.docs.remove(&text) {
+            Some((doc, last)) => (doc, Some(last)),
             None => {
                 let id: DocId = text
                     .parse()
                     .map_err(|e: docs::DocIdError| fail(e.to_string()))?;
-                match store.doc(&text)? {
-                    Some(s) => (
-                        AutoCommit::load(&s.bytes).map_err(|e| fail(e.to_string()))?,
-                        s.chunks,
-                        None,
-                    ),
-                    None => (
-                        docs::genesis::<Report>(&id).map_err(|e| fail(e.to_string()))?,
-                        0,
-                        None,
-                    ),
-                }
+                (ServerDoc::open::<Report>(store, &id)?, None)
             }
         };
-        let before = doc.get_heads();
-        doc.set_actor(server_actor());
         match &last {
-            Some(last) => reconcile_changes(&mut doc, last, report),
-            None => docs::write(&mut doc, report).map_err(|e| e.to_string()),
+            Some(last) => doc.edit(|d| reconcile_changes(d, last, report))?,
+            None => doc.write(report)?,
         }
-        .map_err(fail)?;
-        doc.commit_with(CommitOptions::default().with_time(now / 1000));
-        let after = doc.get_heads();
-        let mut chunks = chunks;
-        if after != before || chunks == 0 {
-            let compact = chunks == 0 || chunks + 1 >= COMPACT_AT;
-            chunks = if compact { 1 } else { chunks + 1 };
-            store.write_doc(&DocWrite {
-                id: text.clone(),
-                chunk: if compact {
-                    doc.save()
-                } else {
-                    doc.save_after(&before)
-                },
-                compact,
-                heads: after,
-                actors: vec![(server_actor().to_bytes().to_vec(), "server".to_owned())],
-            })?;
-        }
+        doc.save(store, now)?;
         if self.docs.len() >= LOADED {
             self.docs.clear();
         }
-        self.docs.insert(text, (doc, report.clone(), chunks));
+        self.docs.insert(text, (doc, report.clone()));
         Ok(())
     }
 }

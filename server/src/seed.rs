@@ -7,9 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use automerge::ActorId;
-use automerge::transaction::CommitOptions;
-use sha2::{Digest, Sha256};
 use zonepatrol_shared::Role;
 use zonepatrol_shared::docs::{
     self, BranchInfo, Directory, DocError, DocId, Document, Member, Zone,
@@ -17,7 +14,8 @@ use zonepatrol_shared::docs::{
 
 use crate::auth::{self, AccountError};
 use crate::demo;
-use crate::store::{DocWrite, Storage, StoreError};
+use crate::store::writer::{ServerDoc, WriteError};
+use crate::store::{Storage, StoreError};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "zonepatrol";
@@ -54,11 +52,9 @@ pub enum SeedError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// The actor the server writes its own changes with.
-pub fn server_actor() -> ActorId {
-    ActorId::from(&Sha256::digest(b"zonepatrol server")[..16])
+    /// A document could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 fn directory(branch: &str, name: &str, zones: &[(&str, &str, &str)]) -> Directory {
@@ -98,7 +94,8 @@ fn directory(branch: &str, name: &str, zones: &[(&str, &str, &str)]) -> Director
     d
 }
 
-/// Stores a document the server itself writes (born at genesis, then written by the server).
+/// Stores a new document the server itself writes (born at genesis, then written by the
+/// server's actor), over whatever the store holds under its id.
 pub fn store_server_doc<D: Document>(
     store: &dyn Storage,
     value: &D,
@@ -114,17 +111,9 @@ pub fn store_server_doc<D: Document>(
                 id: value.header().id.clone(),
                 found: e.to_string(),
             })?;
-    let mut doc = docs::genesis::<D>(&id)?;
-    doc.set_actor(server_actor());
-    docs::write(&mut doc, value)?;
-    doc.commit_with(CommitOptions::default().with_time(now / 1000));
-    store.write_doc(&DocWrite {
-        id: id.to_string(),
-        chunk: doc.save(),
-        compact: true,
-        heads: doc.get_heads(),
-        actors: vec![(server_actor().to_bytes().to_vec(), "server".to_owned())],
-    })?;
+    let mut doc = ServerDoc::born::<D>(&id)?;
+    doc.write(value)?;
+    doc.save(store, now)?;
     Ok(())
 }
 

@@ -20,8 +20,6 @@ pub mod export;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use automerge::AutoCommit;
-use automerge::transaction::CommitOptions;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, Query, State as Shared};
 use axum::http::request::Parts;
@@ -31,7 +29,7 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use zonepatrol_shared::docs::{
-    self, DocId, LockAction, LockEvent, Publication, Report, ZoneResult,
+    self, DocId, LockAction, Report, ZoneResult,
 };
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Actor, Points, Role};
@@ -39,8 +37,6 @@ use zonepatrol_shared::{Actor, Points, Role};
 use crate::State;
 use crate::consolidate::{Consolidator, months_of};
 use crate::reports;
-use crate::seed::server_actor;
-use crate::store::DocWrite;
 
 const SESSION: &str = "zp_session";
 const LANG: &str = "zp_lang";
@@ -1516,8 +1512,8 @@ async fn publish(
     }
 }
 
-/// Records a publish or reopen in the branch's publication document, on the record with who
-/// and when, then freezes or recomputes the period's reports.
+/// Records a publish or reopen through [`crate::publish::record`]; the error is the message
+/// shown to the manager.
 pub fn record_lock(
     state: &State,
     branch: &str,
@@ -1525,64 +1521,7 @@ pub fn record_lock(
     action: LockAction,
     user: &str,
 ) -> Result<(), String> {
-    let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
-    if !reports::lock(state).branches().contains_key(branch) {
-        return Err(format!("there is no branch “{branch}”"));
-    }
-    let id = DocId::Publication {
-        branch: branch.to_owned(),
-    };
-    let text = id.to_string();
-    let stored = state.store.doc(&text).map_err(|e| e.to_string())?;
-    let mut doc = match &stored {
-        Some(s) => AutoCommit::load(&s.bytes).map_err(|e| e.to_string())?,
-        None => docs::genesis::<Publication>(&id).map_err(|e| e.to_string())?,
-    };
-    let before = doc.get_heads();
-    let mut publication: Publication = docs::read(&doc, &id).map_err(|e| e.to_string())?;
-    let locked = publication.locks().iter().any(|l| l.period == period);
-    match (action, locked) {
-        (LockAction::Publish, true) => return Err(format!("{period} is already published")),
-        (LockAction::Reopen, false) => return Err(format!("{period} is not published")),
-        _ => {}
-    }
-    let now = crate::now_millis();
-    let seq = publication.next_seq();
-    let mut raw = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
-    publication.events.insert(
-        format!("{now}-{}", hex::encode(raw)),
-        LockEvent {
-            period: period.to_string(),
-            action,
-            by: user.to_owned(),
-            at: now,
-            seq,
-        },
-    );
-    doc.set_actor(server_actor());
-    docs::write(&mut doc, &publication).map_err(|e| e.to_string())?;
-    doc.commit_with(CommitOptions::default().with_time(now / 1000));
-    let after = doc.get_heads();
-    state
-        .store
-        .write_doc(&DocWrite {
-            id: text,
-            chunk: if stored.is_some() {
-                doc.save_after(&before)
-            } else {
-                doc.save()
-            },
-            compact: stored.is_none(),
-            heads: after,
-            actors: vec![(server_actor().to_bytes().to_vec(), "server".to_owned())],
-        })
-        .map_err(|e| e.to_string())?;
-    let dirty = reports::take_in(state, &id, &doc);
-    reports::write_dirty(state, dirty, now);
-    state.store.flush().map_err(|e| e.to_string())?;
-    tracing::info!(%branch, %period, ?action, by = %user, "period lock");
-    Ok(())
+    crate::publish::record(state, branch, period, action, user).map_err(|e| e.to_string())
 }
 
 async fn photo(

@@ -9,10 +9,12 @@
 //! earlier effect durable. The sync route flushes before it answers.
 
 mod sled_store;
+pub mod writer;
 
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::Role;
+use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::Refusal;
 
 pub use sled_store::SledStore;
@@ -76,7 +78,7 @@ pub struct StoredDoc {
 #[derive(Debug, Clone)]
 pub struct DocWrite {
     /// The document id.
-    pub id: String,
+    pub id: DocId,
     /// The new chunk: the changes after the stored heads, or, to compact, the whole document.
     pub chunk: Vec<u8>,
     /// Whether `chunk` is the whole document and replaces every stored chunk.
@@ -155,15 +157,16 @@ pub trait Storage: Send + Sync + 'static {
     fn prune_tokens(&self, now: i64) -> Result<usize, StoreError>;
 
     /// A document by id.
-    fn doc(&self, id: &str) -> Result<Option<StoredDoc>, StoreError>;
-    /// Writes a document atomically and returns the sequence number it took.
+    fn doc(&self, id: &DocId) -> Result<Option<StoredDoc>, StoreError>;
+    /// Writes a document atomically and returns the sequence number it took. On the server
+    /// only [`writer::commit`] calls it.
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;
     /// Documents whose last write came after `cursor`, oldest first, at most `limit`.
-    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError>;
+    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, DocId)>, StoreError>;
     /// The last sequence number given out (0 if none).
     fn last_seq(&self) -> Result<u64, StoreError>;
     /// The heads a document had at sequence number `seq`, if it existed then.
-    fn heads_at(&self, id: &str, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError>;
+    fn heads_at(&self, id: &DocId, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError>;
     /// The user an automerge actor belongs to.
     fn actor_owner(&self, actor: &[u8]) -> Result<Option<String>, StoreError>;
 

@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use automerge::ChangeHash;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use zonepatrol_shared::docs::DocId;
 
 use super::{
     BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord, UserRecord,
@@ -170,7 +171,9 @@ impl Storage for SledStore {
         Ok(())
     }
 
-    fn doc(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
+    fn doc(&self, id: &DocId) -> Result<Option<StoredDoc>, StoreError> {
+        let id = id.to_string();
+        let id = id.as_str();
         // A consistent view of the record and its chunks: they change together in one batch,
         // and a reader between two batches must not see half of one.
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
@@ -195,7 +198,8 @@ impl Storage for SledStore {
 
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let id = write.id.as_str();
+        let id = write.id.to_string();
+        let id = id.as_str();
         let last = match self.docs.get(SEQ_KEY)? {
             Some(v) => u64_of(SEQ_KEY, &v)?,
             None => 0,
@@ -243,17 +247,30 @@ impl Storage for SledStore {
         Ok(seq)
     }
 
-    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, DocId)>, StoreError> {
         let start = seq_key(cursor.saturating_add(1));
         let end = seq_key(u64::MAX);
         self.docs
             .range(start..=end)
             .take(limit)
-            .map(|kv| {
-                let (k, v) = kv?;
-                let seq = u64_of(&k, &k[2..])?;
-                let id = String::from_utf8(v.to_vec()).map_err(|e| damaged(&k, e))?;
-                Ok((seq, id))
+            .filter_map(|kv| {
+                let (k, v) = match kv {
+                    Ok(kv) => kv,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                let seq = match u64_of(&k, &k[2..]) {
+                    Ok(seq) => seq,
+                    Err(e) => return Some(Err(e)),
+                };
+                // Only ids that parse are ever written; one that does not is passed over (and
+                // said in the log) rather than stopping every device's pull.
+                match std::str::from_utf8(&v).ok().and_then(|t| t.parse().ok()) {
+                    Some(id) => Some(Ok((seq, id))),
+                    None => {
+                        tracing::error!(seq, "a stored document id does not parse: passed over");
+                        None
+                    }
+                }
             })
             .collect()
     }
@@ -265,7 +282,9 @@ impl Storage for SledStore {
         }
     }
 
-    fn heads_at(&self, id: &str, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+    fn heads_at(&self, id: &DocId, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+        let id = id.to_string();
+        let id = id.as_str();
         let start = key_n(b'h', id, &0u64.to_be_bytes());
         let end = key_n(b'h', id, &seq.to_be_bytes());
         match self.docs.range(start..=end).next_back() {

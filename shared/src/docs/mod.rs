@@ -11,6 +11,7 @@
 //! [`crate::validate`]); the header is fixed at genesis and never written again.
 
 mod assessment;
+mod chunks;
 mod cleanup;
 mod directory;
 mod id;
@@ -27,6 +28,7 @@ use autosurgeon::{Hydrate, HydrateError, Reconcile, ReconcileError};
 use sha2::{Digest, Sha256};
 
 pub use assessment::{Assessment, Scores};
+pub use chunks::{COMPACT_AT, compact_due};
 pub use cleanup::{Cleanup, CleanupLog, WorkItem};
 pub use directory::{
     BranchInfo, DeductionRule, Directory, Member, Post, PostEvent, PostStatus, PostStep, Template,

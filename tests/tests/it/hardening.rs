@@ -287,7 +287,7 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
         // Bytes that are not automerge at all.
         store
             .write_doc(&zonepatrol_server::store::DocWrite {
-                id: "problem:zcyd:garbage".into(),
+                id: "problem:zcyd:garbage".parse().expect("an id"),
                 chunk: b"\x85\x6f\x4a\x83 not a document".to_vec(),
                 compact: true,
                 heads: Vec::new(),
@@ -339,7 +339,7 @@ type OddWrite = Box<dyn Fn(&dyn Storage)>;
 fn write_raw(store: &dyn Storage, text: &str, mut doc: AutoCommit) {
     store
         .write_doc(&zonepatrol_server::store::DocWrite {
-            id: text.into(),
+            id: text.parse().expect("an id"),
             chunk: doc.save(),
             compact: true,
             heads: doc.get_heads(),

@@ -1,0 +1,292 @@
+//! Checking a prepared push: its actors, then the shared validation, with the documents the
+//! validation reads fetched once per request.
+
+use std::collections::{BTreeMap, HashMap};
+
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::docs::{
+    self, Directory, DocId, Document, Lock, Patrol, Publication, genesis_actor,
+};
+use zonepatrol_shared::protocol::{Push, b64, heads_to_hex};
+use zonepatrol_shared::rules::period::MineClock;
+use zonepatrol_shared::validate::{Context, Refusal, RefusalCode, validate_change};
+
+use super::prepare::{Judged, Prepared, Ready, Written, bad_changes, catch_damage, load_stored, prepare};
+use crate::State;
+use crate::error::ApiError;
+use crate::store::Storage;
+use crate::store::writer::{Chunk, Claims};
+
+/// Documents the validator needs, read once per request.
+pub(super) struct ContextCache {
+    clock: MineClock,
+    directories: HashMap<String, Option<Directory>>,
+    patrols: HashMap<String, Option<Patrol>>,
+    locks: HashMap<String, Vec<Lock>>,
+}
+
+fn read_stored<D: Document>(store: &dyn Storage, id: &DocId) -> Result<Option<D>, ApiError> {
+    let Some(stored) = store.doc(id)? else {
+        return Ok(None);
+    };
+    // A stored document that does not load or read as its kind cannot vouch for anything.
+    Ok(load_stored(Some(&stored)).and_then(|doc| docs::read::<D, _>(&doc, id).ok()))
+}
+
+impl ContextCache {
+    pub(super) fn new(clock: MineClock) -> ContextCache {
+        ContextCache {
+            clock,
+            directories: HashMap::new(),
+            patrols: HashMap::new(),
+            locks: HashMap::new(),
+        }
+    }
+
+    pub(super) fn fill(&mut self, store: &dyn Storage, id: &DocId) -> Result<(), ApiError> {
+        let branch = id.branch().to_owned();
+        if !self.directories.contains_key(&branch) {
+            let dir_id = DocId::Directory {
+                branch: branch.clone(),
+            };
+            let dir = read_stored::<Directory>(store, &dir_id)?;
+            self.directories.insert(branch.clone(), dir);
+        }
+        if !self.locks.contains_key(&branch) {
+            let pub_id = DocId::Publication {
+                branch: branch.clone(),
+            };
+            let locks = read_stored::<Publication>(store, &pub_id)?
+                .map(|p| p.locks())
+                .unwrap_or_default();
+            self.locks.insert(branch.clone(), locks);
+        }
+        if let DocId::Sheet { branch, patrol, .. } = id {
+            let patrol_id = DocId::Patrol {
+                branch: branch.clone(),
+                patrol: patrol.clone(),
+            };
+            let key = patrol_id.to_string();
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.patrols.entry(key) {
+                slot.insert(read_stored::<Patrol>(store, &patrol_id)?);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn context(&self, id: &DocId, now: i64) -> Context<'_> {
+        let patrol = match id {
+            DocId::Sheet { branch, patrol, .. } => self
+                .patrols
+                .get(
+                    &DocId::Patrol {
+                        branch: branch.clone(),
+                        patrol: patrol.clone(),
+                    }
+                    .to_string(),
+                )
+                .and_then(Option::as_ref),
+            _ => None,
+        };
+        Context {
+            directory: self.directories.get(id.branch()).and_then(Option::as_ref),
+            patrol,
+            locks: self
+                .locks
+                .get(id.branch())
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            now_millis: Some(now),
+            clock: self.clock,
+        }
+    }
+}
+
+/// Automerge actors in the new changes: the genesis actor only for the genesis change, and any
+/// other actor belongs to one user, the first who wrote with it.
+pub(super) fn check_actors(
+    store: &dyn Storage,
+    user: &Actor,
+    r: &mut Ready,
+) -> Result<Result<Claims, Refusal>, ApiError> {
+    let before_heads = r.before.get_heads();
+    let genesis = genesis_actor(&r.id);
+    let genesis_heads = docs::genesis_heads(&r.id).map_err(|e| ApiError::internal(&e))?;
+    let mut claimed: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+    let text_id = r.text_id.clone();
+    let changes = catch_damage(&text_id, || {
+        r.after
+            .get_changes(&before_heads)
+            .into_iter()
+            .map(|c| (c.actor_id().clone(), c.hash()))
+            .collect::<Vec<_>>()
+    })?;
+    for (actor, hash) in changes {
+        if actor == genesis {
+            if !genesis_heads.contains(&hash) {
+                return Ok(Err(Refusal {
+                    code: RefusalCode::Immutable,
+                    part: "document".into(),
+                    reason: "a change is signed with the document's genesis actor: only the \
+                             document's first change may be; update the app"
+                        .into(),
+                }));
+            }
+            continue;
+        }
+        let bytes = actor.to_bytes().to_vec();
+        if claimed.contains_key(&bytes) {
+            continue;
+        }
+        match store.actor_owner(&bytes)? {
+            Some(owner) if owner != user.user => {
+                return Ok(Err(Refusal {
+                    code: RefusalCode::NotWriter,
+                    part: "document".into(),
+                    reason: format!(
+                        "these changes were made on a device signed in as {owner}: sign in as \
+                         {owner} to send them"
+                    ),
+                }));
+            }
+            Some(_) => {}
+            None => {
+                claimed.insert(bytes, user.user.clone());
+            }
+        }
+    }
+    Ok(Ok(claimed.into_iter().collect()))
+}
+
+/// The documents whose stored state a pushed document's check depends on: itself, its
+/// branch's directory and publication, and for a sheet its patrol.
+pub(super) fn depends_on(id: &DocId) -> Vec<DocId> {
+    let branch = id.branch().to_owned();
+    let mut ids = vec![
+        id.clone(),
+        DocId::Directory {
+            branch: branch.clone(),
+        },
+        DocId::Publication {
+            branch: branch.clone(),
+        },
+    ];
+    if let DocId::Sheet { patrol, .. } = id {
+        ids.push(
+            DocId::Patrol {
+                branch,
+                patrol: patrol.clone(),
+            },
+        );
+    }
+    ids
+}
+
+/// What the first step made of a push: read, applied and checked.
+pub(super) struct Checked {
+    pub(super) prepared: Prepared,
+    /// For a ready document: the actors it claims, or why it is refused.
+    pub(super) outcome: Option<Result<Claims, Refusal>>,
+}
+
+/// Reads, applies and checks one push against the store as it is now.
+pub(super) fn read_and_check(
+    state: &State,
+    user: &Actor,
+    n: usize,
+    push: Push,
+    cache: &mut ContextCache,
+    now: i64,
+) -> Result<Checked, ApiError> {
+    let store = &*state.store;
+    let mut prepared = prepare(store, user, n, push, state.settings.max_push_doc_bytes)?;
+    let outcome = match &mut prepared {
+        Prepared::Ready(r) => {
+            cache.fill(store, &r.id)?;
+            Some(check(store, user, r, &cache.context(&r.id, now))?)
+        }
+        _ => None,
+    };
+    Ok(match (prepared, outcome) {
+        (Prepared::Ready(r), Some(Err(refusal))) => {
+            let mut r = *r;
+            let answer = b64::encode(&r.before.save_after(&r.base));
+            Checked {
+                prepared: Prepared::Refused(Box::new(Judged {
+                    heads: heads_to_hex(&r.before.get_heads()),
+                    answer,
+                    id: r.text_id,
+                    retry: Some((r.id, r.base, r.have)),
+                    changes: r.changes,
+                    refusal,
+                })),
+                outcome: None,
+            }
+        }
+        (prepared, outcome) => Checked { prepared, outcome },
+    })
+}
+
+/// Actors, then the shared validation; a panic inside automerge is a damaged change.
+fn check(
+    store: &dyn Storage,
+    user: &Actor,
+    r: &mut Ready,
+    context: &Context<'_>,
+) -> Result<Result<Claims, Refusal>, ApiError> {
+    let actors = match check_actors(store, user, r)? {
+        Err(refusal) => return Ok(Err(refusal)),
+        Ok(actors) => actors,
+    };
+    let id = r.text_id.clone();
+    let validated = catch_damage(&id, || {
+        validate_change(
+            user,
+            &r.id,
+            r.before.document(),
+            r.after.document(),
+            context,
+        )
+    })?;
+    if validated.is_ok() {
+        r.write = Some(catch_damage(&id, || written(r))??);
+    }
+    Ok(validated.map(|()| actors))
+}
+
+/// What storing an accepted document writes and answers, proven to load back on top of the
+/// stored document before the lock is taken.
+fn written(r: &mut Ready) -> Result<Written, ApiError> {
+    let chunks = r.stored.as_ref().map_or(0, |s| s.chunks);
+    let chunk = Chunk::between(&mut r.after, &r.before.get_heads(), chunks);
+    chunk
+        .check_loads_over(r.stored.as_ref())
+        .map_err(|e| bad_changes(&r.text_id, format_args!("cannot be stored ({e})")))?;
+    let answer = r.after.save_after(&r.have);
+    Ok(Written { chunk, answer })
+}
+
+/// The first step of a push as the sync route takes it (decode, apply to a copy, check actors
+/// and validation, make the write), with nothing stored: what the fuzz target in `fuzz/` runs.
+/// `Ok(true)` if the push would be accepted, `Ok(false)` if refused or lacking its base; an
+/// error is the request's answer (400 for damaged data).
+#[doc(hidden)]
+pub fn check_push(
+    store: &dyn Storage,
+    clock: MineClock,
+    user: &Actor,
+    push: Push,
+    max_bytes: usize,
+) -> Result<bool, ApiError> {
+    let mut cache = ContextCache::new(clock);
+    let mut prepared = prepare(store, user, 0, push, max_bytes)?;
+    match &mut prepared {
+        Prepared::Ready(r) => {
+            cache.fill(store, &r.id)?;
+            let context = cache.context(&r.id, crate::now_millis());
+            Ok(check(store, user, r, &context)?.is_ok())
+        }
+        _ => Ok(false),
+    }
+}
+

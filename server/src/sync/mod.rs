@@ -1,0 +1,260 @@
+//! The sync route's work: take in pushed changes, check them, store them, and send back what
+//! changed since the device's cursor.
+//!
+//! A request is handled in three steps. First every pushed document is read, its changes are
+//! applied to a copy of the stored document and the copy is checked (actors, then the shared
+//! validation), without any lock; damaged or incomplete data refuses the whole request before
+//! anything is stored, and a document whose changes are larger than the server takes is
+//! refused alone. Then, holding the documents' write lock, each copy is stored or refused
+//! (checked again first if the store moved under it); the store is flushed before the answer
+//! is built, so an acknowledged change is durable. Last, under the lock shared, the documents
+//! changed after the cursor that the user may read are gathered, up to a byte budget.
+
+mod check;
+mod commit;
+mod prepare;
+mod pull;
+
+use std::collections::{HashSet, VecDeque};
+
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::protocol::{ErrorCode, Push, SyncRequest, SyncResponse, b64, heads_to_hex};
+
+use self::check::{Checked, ContextCache, check_actors, depends_on, read_and_check};
+use self::commit::{Progress, REFUSED_KEPT_PER_REQUEST, commit, keep_damaged};
+use self::prepare::Prepared;
+use self::pull::pull;
+use crate::State;
+use crate::error::ApiError;
+use crate::store::Storage;
+
+pub use self::check::check_push;
+
+/// Handles one sync request for an authenticated user.
+///
+/// The expensive work (decoding the changes, applying them to a copy, the checks) is done
+/// first without the documents' lock, so that one large push does not stall every other
+/// client. The lock is then taken for writing only to commit, in order. When the store moved
+/// under a document's check (it, or a document its check reads, was written after the check
+/// began, by another request or earlier in this one, as a patrol and its sheet pushed
+/// together), what came before it is committed and flushed, the lock is released, and it and
+/// the rest are checked again outside it; after [`RECHECK_ROUNDS`] such rounds the check is made
+/// under the lock.
+pub(crate) fn sync(
+    state: &State,
+    user: &Actor,
+    request: SyncRequest,
+) -> Result<SyncResponse, ApiError> {
+    let store = &*state.store;
+    let mut progress = Progress::default();
+    if !request.push.is_empty() {
+        let mut ids = HashSet::new();
+        if request.push.len() > MAX_PUSHES {
+            return Err(ApiError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "this request pushes {} documents, more than the {MAX_PUSHES} the server \
+                     takes at once: send fewer documents at a time",
+                    request.push.len()
+                ),
+            ));
+        }
+        if let Some(twice) = request.push.iter().find(|p| !ids.insert(p.id.as_str())) {
+            return Err(ApiError::bad_request(format!(
+                "{} is pushed twice in one request: send each document once",
+                twice.id
+            )));
+        }
+        let sent: usize = request.push.iter().map(|p| p.changes.len() / 4 * 3).sum();
+        if sent > state.settings.max_push_bytes {
+            return Err(ApiError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "this request carries {} KiB of changes, more than the {} KiB the server \
+                     takes at once: send fewer documents at a time",
+                    sent / 1024,
+                    state.settings.max_push_bytes / 1024
+                ),
+            ));
+        }
+        let mut snapshot = store.last_seq()?;
+        let now = crate::now_millis();
+        let mut cache = ContextCache::new(state.settings.clock);
+        let mut pending = VecDeque::with_capacity(request.push.len());
+        for (n, push) in request.push.into_iter().enumerate() {
+            let id = push.id.clone();
+            match read_and_check(state, user, n, push, &mut cache, now) {
+                Ok(c) => pending.push_back((n, c)),
+                Err(e) => {
+                    keep_damaged(state, user, &id, &e, now);
+                    return Err(e);
+                }
+            }
+        }
+
+        let mut round = 0;
+        loop {
+            let write = state.docs.write().unwrap_or_else(|e| e.into_inner());
+            let stale = written_after(store, snapshot)?;
+            let last_round = round >= RECHECK_ROUNDS;
+            // Whatever happens below, what was written is flushed before the lock is
+            // released, so that no other request can serve a write that a crash could still
+            // take back.
+            let done = (|| -> Result<(), ApiError> {
+                while let Some((n, c)) = pending.pop_front() {
+                    let moved = |id: &DocId| {
+                        stale.as_ref().is_none_or(|s| s.contains(id))
+                            || progress.written_since.contains(id)
+                    };
+                    if checked_on(&c).is_some_and(|id| depends_on(id).iter().any(moved)) {
+                        if !last_round {
+                            // The store moved under this check: check it again, and what comes
+                            // after it, outside the lock.
+                            pending.push_front((n, c));
+                            return Ok(());
+                        }
+                        // Busy as it is, the store keeps moving: check it here.
+                        let push = push_of(c)?;
+                        let mut cache = ContextCache::new(state.settings.clock);
+                        let c = read_and_check(state, user, n, push, &mut cache, now)?;
+                        commit(state, user, c, now, &mut progress)?;
+                        continue;
+                    }
+                    let c = match c.prepared {
+                        Prepared::MissingBase { id, .. } if moved(&id) => Checked {
+                            prepared: Prepared::MissingBase {
+                                stored: store.doc(&id)?,
+                                id,
+                            },
+                            outcome: None,
+                        },
+                        Prepared::Ready(mut r) => {
+                            // Actors may have been claimed meanwhile by someone else.
+                            let outcome = match c.outcome {
+                                Some(Ok(_)) => Some(check_actors(store, user, &mut r)?),
+                                other => other,
+                            };
+                            Checked {
+                                prepared: Prepared::Ready(r),
+                                outcome,
+                            }
+                        }
+                        prepared => Checked {
+                            prepared,
+                            outcome: c.outcome,
+                        },
+                    };
+                    commit(state, user, c, now, &mut progress)?;
+                }
+                Ok(())
+            })();
+            // The reports the push changed go out with this same response.
+            crate::reports::write_dirty(state, std::mem::take(&mut progress.dirty), now);
+            store.flush()?;
+            done?;
+            if pending.is_empty() {
+                break;
+            }
+            snapshot = store.last_seq()?;
+            drop(write);
+            progress.written_since.clear();
+            round += 1;
+            let mut cache = ContextCache::new(state.settings.clock);
+            let mut again = VecDeque::with_capacity(pending.len());
+            for (n, c) in pending {
+                let c = match checked_on(&c) {
+                    Some(_) => read_and_check(state, user, n, push_of(c)?, &mut cache, now)?,
+                    None => c,
+                };
+                again.push_back((n, c));
+            }
+            pending = again;
+        }
+        if progress.refused > REFUSED_KEPT_PER_REQUEST {
+            tracing::info!(user = %user.user, refused = progress.refused, "refused pushes beyond the first were not kept");
+        }
+    }
+
+    let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
+    let budget = request
+        .max_bytes
+        .unwrap_or(state.settings.max_response_bytes)
+        .clamp(1, state.settings.max_response_bytes);
+    // A cursor from beyond what this store has given out (it was restored from a backup):
+    // start that device over, so that it misses nothing.
+    let since = if request.cursor > store.last_seq()? {
+        0
+    } else {
+        request.cursor
+    };
+    let unreadable = state.unreadable.read().unwrap_or_else(|e| e.into_inner());
+    let (docs, cursor, more) = pull(store, user, since, budget, &progress.pushed, &unreadable)?;
+    drop(unreadable);
+    Ok(SyncResponse {
+        cursor,
+        more,
+        acks: progress.acks,
+        docs,
+        time_zone: Some(state.settings.clock.tz.name().to_owned()),
+    })
+}
+
+/// Times the documents of one request are checked again outside the lock when the store moved
+/// under them, before the last check is made under it.
+const RECHECK_ROUNDS: usize = 3;
+
+/// The documents written after `seq`; `None` when so many were that everything counts as moved.
+fn written_after(
+    store: &dyn Storage,
+    seq: u64,
+) -> Result<Option<HashSet<DocId>>, ApiError> {
+    let mut set = HashSet::new();
+    let mut after = seq;
+    loop {
+        let batch = store.changed_after(after, 4096)?;
+        let Some(last) = batch.last() else {
+            return Ok(Some(set));
+        };
+        after = last.0;
+        if set.len() > 100_000 {
+            return Ok(None);
+        }
+        set.extend(batch.into_iter().map(|(_, id)| id));
+    }
+}
+
+/// The document a push was checked as, if its check read the store.
+fn checked_on(c: &Checked) -> Option<&DocId> {
+    match &c.prepared {
+        Prepared::Ready(r) => Some(&r.id),
+        Prepared::Refused(j) => j.retry.as_ref().map(|(id, ..)| id),
+        Prepared::MissingBase { .. } => None,
+    }
+}
+
+/// The push a checked document came from, to check it again.
+fn push_of(c: Checked) -> Result<Push, ApiError> {
+    match c.prepared {
+        Prepared::Ready(r) => Ok(Push {
+            id: r.text_id,
+            base: heads_to_hex(&r.base),
+            have: heads_to_hex(&r.have),
+            changes: b64::encode(&r.changes),
+        }),
+        Prepared::Refused(j) => match j.retry {
+            Some((_, base, have)) => Ok(Push {
+                id: j.id,
+                base: heads_to_hex(&base),
+                have: heads_to_hex(&have),
+                changes: b64::encode(&j.changes),
+            }),
+            None => Err(ApiError::internal(&"a refusal without its push")),
+        },
+        Prepared::MissingBase { .. } => Err(ApiError::internal(&"no push to check again")),
+    }
+}
+
+/// Documents one request may push.
+const MAX_PUSHES: usize = 5_000;
+
