@@ -8,6 +8,8 @@
 //! Every method returns only when its effect is in the engine; [`Storage::flush`] makes every
 //! earlier effect durable. The sync route flushes before it answers.
 
+#[doc(hidden)]
+pub mod conformance;
 mod sled_store;
 pub mod writer;
 

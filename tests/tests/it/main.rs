@@ -10,5 +10,6 @@ mod hardening;
 mod photos;
 mod reports;
 mod scenario;
+mod storage;
 mod support;
 mod sync;
