@@ -15,9 +15,9 @@
 //!
 //! # Layout
 //!
-//! - `facts`: what each document contributes ([`Facts`] and its parts), how it is read from
-//!   the document ([`Consolidator::facts`]) and how it replaces the document's old
-//!   contribution ([`Consolidator::apply`]).
+//! - `facts`: what each document contributes ([`Facts`] and its parts), kept by branch and
+//!   period, and how it replaces the document's old contribution ([`Consolidator::apply`]);
+//!   `facts/read.rs` reads it out of the document ([`Consolidator::facts`]).
 //! - `compute`: the reports computed from the facts: zone results, branch ranks, and the
 //!   report itself ([`Consolidator::compute`]).
 //! - `queries`: the read-only questions the dashboard and the report writer ask.

@@ -19,6 +19,7 @@ use super::{
 use crate::consolidate::{Consolidator, shorten};
 
 impl BranchFacts {
+    /// What a directory gives: its zones, active posts, members and templates.
     fn of(d: Directory) -> BranchFacts {
         let zone = |z: &docs::Zone| ZoneFacts {
             name: z.name.clone(),
@@ -75,6 +76,8 @@ fn on(users: &BTreeMap<String, bool>) -> Vec<String> {
 }
 
 impl PatrolFacts {
+    /// What a patrol gives: its plan (the leader counts as an inspector) and whether it is
+    /// closed.
     fn of(p: Patrol) -> PatrolFacts {
         PatrolFacts {
             kind: p.plan.kind,
@@ -90,7 +93,7 @@ impl PatrolFacts {
 }
 
 impl ProblemFacts {
-    /// `None` when the problem has no zone.
+    /// What a problem raised on `raised` gives; `None` when it has no zone.
     fn of(p: Problem, raised: NaiveDate) -> Option<ProblemFacts> {
         if p.finding.zone.is_empty() {
             return None;
@@ -115,7 +118,7 @@ impl ProblemFacts {
 }
 
 impl CleanupFacts {
-    /// `None` when the cleanup has no day or no zone.
+    /// What a cleanup gives; `None` when it has no day or no zone.
     fn of(c: Cleanup) -> Option<CleanupFacts> {
         match c.log.date {
             Some(day) if !c.log.zone.is_empty() => Some(CleanupFacts {
