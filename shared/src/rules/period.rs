@@ -72,6 +72,38 @@ impl PeriodKind {
         PeriodKind::Quarter,
         PeriodKind::Year,
     ];
+
+    /// The kinds of period that get a report, shortest first: every kind but the ten-day
+    /// period.
+    pub const REPORTED: [PeriodKind; 4] = [
+        PeriodKind::Week,
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Year,
+    ];
+}
+
+/// The period of each reported kind ([`PeriodKind::REPORTED`]) that contains a date, shortest
+/// first.
+pub fn report_periods(date: NaiveDate) -> [Period; 4] {
+    PeriodKind::REPORTED.map(|kind| Period::containing(kind, date))
+}
+
+/// The months of a month, quarter or year, in order; none for a week or a ten-day period.
+pub fn months_of(period: Period) -> Vec<Period> {
+    match period {
+        Period::Month { .. } => vec![period],
+        Period::Quarter { year, quarter } => (1..=3)
+            .map(|m| Period::Month {
+                year,
+                month: (quarter - 1) * 3 + m,
+            })
+            .collect(),
+        Period::Year { year } => (1..=12)
+            .map(|month| Period::Month { year, month })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// One period. Its text form (`2026-W47`, `2026-11-D2`, `2026-11`, `2026-Q4`, `2026`) is used
@@ -539,5 +571,21 @@ mod tests {
             p
         );
         assert!(serde_json::from_str::<Period>("\"2026-2\"").is_err());
+    }
+
+    #[test]
+    fn reported_periods_and_the_months_they_hold() {
+        let text = |ps: &[Period]| ps.iter().map(Period::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            text(&report_periods(d("2026-12-31"))),
+            ["2026-W53", "2026-12", "2026-Q4", "2026"]
+        );
+        let months = |p: &str| text(&months_of(p.parse().expect(p)));
+        assert_eq!(months("2026-11"), ["2026-11"]);
+        assert_eq!(months("2026-Q4"), ["2026-10", "2026-11", "2026-12"]);
+        assert_eq!(months("2026").len(), 12);
+        assert_eq!(months("2026").last().map(String::as_str), Some("2026-12"));
+        assert!(months("2026-W47").is_empty());
+        assert!(months("2026-11-D2").is_empty());
     }
 }

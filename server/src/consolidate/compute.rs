@@ -1,0 +1,379 @@
+//! The reports computed from the facts: each patrol's zone results, each period's zone scores
+//! and rankings, the branch's grade and its rank among the branches of its category.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use zonepatrol_shared::docs::{
+    self, BranchResult, CleanupTotals, DocId, Document, Published, Quantity, Report, ZoneResult,
+};
+use zonepatrol_shared::rules::inspection::notice;
+use zonepatrol_shared::rules::period::{Period, months_of, report_periods};
+use zonepatrol_shared::rules::problem::is_overdue;
+use zonepatrol_shared::rules::{Grade, rank};
+use zonepatrol_shared::{BranchCategory, Points};
+
+use super::{Consolidator, ReportKey};
+
+/// A zone's inspection result needs at least this many inspectors' sheets: with fewer, an
+/// aggregate says too much about each inspector's own total.
+pub const MIN_SHEETS: usize = 3;
+
+/// Two reports say the same, whenever they were computed.
+fn same_content(a: &Report, b: &Report) -> bool {
+    a.header == b.header
+        && a.zones == b.zones
+        && a.open_problems == b.open_problems
+        && a.overdue_problems == b.overdue_problems
+        && a.branch == b.branch
+        && a.cleanups == b.cleanups
+        && a.published == b.published
+}
+
+impl Consolidator {
+    /// Forgets the reports as computed, so that the next computation writes them again (after
+    /// a write that failed).
+    pub fn forget(&mut self, keys: &[ReportKey]) {
+        for key in keys {
+            self.reports.remove(key);
+        }
+    }
+
+    /// Every report that has data, for a full recompute.
+    pub fn all_keys(&self) -> BTreeSet<ReportKey> {
+        let mut keys: BTreeSet<ReportKey> = self.reports.keys().cloned().collect();
+        keys.extend(self.patrols_by.keys().cloned());
+        keys.extend(self.problems.by_period.keys().cloned());
+        keys.extend(self.cleanups.by_period.keys().cloned());
+        // An assessment counts for its month, quarter and year, not for the week its first day
+        // falls in.
+        for (branch, month) in self.assessments.keys() {
+            for period in &report_periods(month.first_day())[1..] {
+                keys.insert((branch.clone(), *period));
+            }
+        }
+        keys
+    }
+
+    /// Computes every report again; returns those that changed.
+    pub fn compute_all(&mut self, today: NaiveDate, now: i64) -> Vec<ReportKey> {
+        let keys = self.all_keys();
+        self.compute(keys, today, now)
+    }
+
+    /// Computes the given reports again, with the branch ranks they move; returns the reports
+    /// that changed. A published period keeps the report it had when it was published.
+    pub fn compute(
+        &mut self,
+        dirty: BTreeSet<ReportKey>,
+        today: NaiveDate,
+        now: i64,
+    ) -> Vec<ReportKey> {
+        for key in std::mem::take(&mut self.pending) {
+            self.aggregate_patrol(&key);
+        }
+        let mut fresh: BTreeMap<ReportKey, Report> = BTreeMap::new();
+        let mut peers: BTreeSet<(Period, Option<BranchCategory>)> = BTreeSet::new();
+        for key in dirty {
+            if let (Some(lock), Some(old)) = (self.lock(&key.0, key.1), self.reports.get(&key))
+                && old
+                    .published
+                    .as_ref()
+                    .is_some_and(|p| p.by == lock.by && p.at == lock.at)
+            {
+                continue;
+            }
+            let report = self.report(&key.0, key.1, today);
+            let category = self.branches.get(&key.0).and_then(|b| b.category);
+            let now_score = (category, report.branch.score);
+            let scores = self.branch_scores.entry(key.1).or_default();
+            let before = scores.insert(key.0.clone(), now_score);
+            if before != Some(now_score) {
+                peers.insert((key.1, category));
+                if let Some((old_category, _)) = before {
+                    peers.insert((key.1, old_category));
+                }
+            }
+            fresh.insert(key, report);
+        }
+        // A branch whose score moved moves the ranks of its category's other branches.
+        for (period, category) in peers {
+            let Some(scores) = self.branch_scores.get(&period) else {
+                continue;
+            };
+            for (branch, (c, _)) in scores {
+                let key = (branch.clone(), period);
+                if *c == category
+                    && !fresh.contains_key(&key)
+                    && self.lock(branch, period).is_none()
+                    && let Some(old) = self.reports.get(&key)
+                {
+                    // Only a report whose place actually moved is taken up again.
+                    let mut branch = old.branch.clone();
+                    self.fill_rank(&key, &mut branch);
+                    if branch != old.branch {
+                        fresh.insert(key, old.clone());
+                    }
+                }
+            }
+        }
+        let mut changed = Vec::new();
+        for (key, mut report) in fresh {
+            self.fill_rank(&key, &mut report.branch);
+            if let Some(lock) = self.lock(&key.0, key.1) {
+                report.published = Some(Published {
+                    by: lock.by.clone(),
+                    at: lock.at,
+                });
+            }
+            let same = self
+                .reports
+                .get(&key)
+                .is_some_and(|old| same_content(old, &report));
+            if !same {
+                report.updated_at = Some(now);
+                self.reports.insert(key.clone(), report);
+                changed.push(key);
+            }
+        }
+        changed
+    }
+
+    fn fill_rank(&self, key: &ReportKey, branch: &mut BranchResult) {
+        branch.rank = 0;
+        branch.of = 0;
+        let Some(scores) = self.branch_scores.get(&key.1) else {
+            return;
+        };
+        let Some(category) = self.branches.get(&key.0).and_then(|b| b.category) else {
+            return;
+        };
+        let mine = match scores.get(&key.0) {
+            Some((_, Some(score))) => *score,
+            _ => return,
+        };
+        let peers: Vec<Points> = scores
+            .values()
+            .filter(|(c, _)| *c == Some(category))
+            .filter_map(|(_, s)| *s)
+            .collect();
+        branch.of = peers.len() as u64;
+        branch.rank = 1 + peers.iter().filter(|s| **s > mine).count() as u64;
+    }
+
+    /// Each zone's result for each weekly patrol dated in the period, with how many sheets
+    /// went into it.
+    fn inspections(&self, branch: &str, period: Period) -> BTreeMap<String, (Vec<Points>, u64)> {
+        let mut out: BTreeMap<String, (Vec<Points>, u64)> = BTreeMap::new();
+        let Some(patrols) = self.patrols_by.get(&(branch.to_owned(), period)) else {
+            return out;
+        };
+        for patrol in patrols {
+            let Some(results) = self
+                .patrol_results
+                .get(&(branch.to_owned(), patrol.clone()))
+            else {
+                continue;
+            };
+            for (zone, (result, sheets)) in results {
+                let entry = out.entry(zone.clone()).or_default();
+                entry.0.push(*result);
+                entry.1 += sheets;
+            }
+        }
+        out
+    }
+
+    /// Aggregates a patrol's sheets again: each zone's result over its inspectors.
+    fn aggregate_patrol(&mut self, key: &(String, String)) {
+        let (Some(sheets), Some(patrol)) = (self.sheets.get(key), self.patrols.get(key)) else {
+            self.patrol_results.remove(key);
+            return;
+        };
+        if !patrol.closed {
+            self.patrol_results.remove(key);
+            return;
+        }
+        let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
+        for (inspector, zones) in sheets {
+            if !patrol.inspectors.contains(inspector) {
+                continue;
+            }
+            for (zone, percent) in zones {
+                if patrol.zones.contains(zone) {
+                    per_zone.entry(zone.as_str()).or_default().push(*percent);
+                }
+            }
+        }
+        let results: BTreeMap<String, (Points, u64)> = per_zone
+            .into_iter()
+            .filter(|(_, scores)| scores.len() >= MIN_SHEETS)
+            .filter_map(|(zone, scores)| {
+                let result = self.rules.inspection.zone_result(&scores)?;
+                Some((zone.to_owned(), (result, scores.len() as u64)))
+            })
+            .collect();
+        self.patrol_results.insert(key.clone(), results);
+    }
+
+    /// Computes one report from the facts (the branch rank is filled in by [`Self::compute`],
+    /// which first aggregates the patrols whose sheets changed).
+    fn report(&self, branch: &str, period: Period, today: NaiveDate) -> Report {
+        let id = DocId::Report {
+            branch: branch.to_owned(),
+            period,
+        };
+        let mut report = Report::born(docs::Header::for_id(&id));
+        let facts = self.branches.get(branch);
+        let category = facts.and_then(|b| b.category);
+        let key = (branch.to_owned(), period);
+        if let Some(facts) = facts {
+            for (zone, z) in &facts.zones {
+                if z.active {
+                    report.zones.insert(zone.clone(), ZoneResult::default());
+                }
+            }
+        }
+        self.score_zones(branch, period, &mut report.zones);
+        rank_zones(&mut report.zones);
+        if let Some(facts) = facts {
+            let pass = category.map(|c| self.rules.grades.thresholds(c).0);
+            for (zone, post) in &facts.posts {
+                if let Some(z) = report.zones.get_mut(zone) {
+                    z.post = post.id.clone();
+                    z.loses_title = matches!(period, Period::Quarter { .. } | Period::Year { .. })
+                        && matches!((z.score, pass), (Some(s), Some(p)) if s < p);
+                }
+            }
+        }
+        self.count_problems(&key, today, &mut report);
+        report.cleanups = self.cleanup_totals(&key);
+        let zone_scores: Vec<Points> = report.zones.values().filter_map(|z| z.score).collect();
+        let score = Points::mean(&zone_scores);
+        report.branch = BranchResult {
+            category: category.map_or(0, |c| u64::from(c.number())),
+            score,
+            grade: match (category, score) {
+                (Some(c), Some(s)) => match self.rules.grades.grade(c, s) {
+                    Grade::Fail => "fail",
+                    Grade::Pass => "pass",
+                    Grade::Excellent => "excellent",
+                }
+                .to_owned(),
+                _ => String::new(),
+            },
+            rank: 0,
+            of: 0,
+        };
+        report
+    }
+
+    /// Each zone's inspection result in the period and its score: a week's score is its
+    /// inspection result; a month's, quarter's or year's is the mean of the final monthly
+    /// assessments, with the self-scores and the money they bring.
+    fn score_zones(&self, branch: &str, period: Period, zones: &mut BTreeMap<String, ZoneResult>) {
+        for (zone, (results, sheets)) in self.inspections(branch, period) {
+            let r = zones.entry(zone).or_default();
+            r.inspection = Points::mean(&results);
+            r.sheets = sheets;
+        }
+        let months = months_of(period);
+        if months.is_empty() {
+            for r in zones.values_mut() {
+                r.score = r.inspection;
+            }
+            return;
+        }
+        let mut finals: BTreeMap<&str, (Vec<Points>, Vec<Points>, i64)> = BTreeMap::new();
+        for month in &months {
+            let Some(assessed) = self.assessments.get(&(branch.to_owned(), *month)) else {
+                continue;
+            };
+            for (zone, (own, fin)) in assessed {
+                let entry = finals.entry(zone.as_str()).or_default();
+                if let Some(own) = own {
+                    entry.1.push(*own);
+                }
+                if let Some(fin) = fin {
+                    entry.0.push(*fin);
+                    entry.2 += self.rules.money.money(*fin).0;
+                }
+            }
+        }
+        for (zone, (fins, owns, money)) in finals {
+            let r = zones.entry(zone.to_owned()).or_default();
+            r.score = Points::mean(&fins);
+            r.self_score = Points::mean(&owns);
+            r.money_fen = money;
+        }
+    }
+
+    /// Counts the problems raised in the report's period that still wait for a fix, and how
+    /// many of them are overdue, for the branch and for each zone.
+    fn count_problems(&self, key: &ReportKey, today: NaiveDate, report: &mut Report) {
+        for problem in self.problems.by_period.get(key).into_iter().flatten() {
+            let Some(p) = self.problems.by_id.get(&(key.0.clone(), problem.clone())) else {
+                continue;
+            };
+            if !p.status.awaits_rectification() {
+                continue;
+            }
+            let overdue = p.deadline.is_some_and(|d| is_overdue(p.status, d, today));
+            report.open_problems += 1;
+            report.overdue_problems += u64::from(overdue);
+            let z = report.zones.entry(p.zone.clone()).or_default();
+            z.open_problems += 1;
+            z.overdue_problems += u64::from(overdue);
+        }
+    }
+
+    /// The cleanups of the report's period, added up.
+    fn cleanup_totals(&self, key: &ReportKey) -> CleanupTotals {
+        let mut totals = CleanupTotals::default();
+        for cleanup in self.cleanups.by_period.get(key).into_iter().flatten() {
+            let Some(c) = self.cleanups.by_id.get(&(key.0.clone(), cleanup.clone())) else {
+                continue;
+            };
+            totals.logs += 1;
+            totals.person_times += c.person_times;
+            for (what, unit, milli) in &c.items {
+                let q = totals
+                    .quantities
+                    .entry(format!("{unit}|{what}"))
+                    .or_insert_with(|| Quantity {
+                        what: what.clone(),
+                        unit: unit.clone(),
+                        milli: 0,
+                    });
+                q.milli = q.milli.saturating_add(*milli);
+            }
+        }
+        totals
+    }
+}
+
+/// Ranks the scored zones, and praises the best places and names the worst (a tenth of the
+/// places each way, at least one and at most five).
+fn rank_zones(zones: &mut BTreeMap<String, ZoneResult>) {
+    let scored: Vec<(String, Points)> = zones
+        .iter()
+        .filter_map(|(z, r)| r.score.map(|s| (z.clone(), s)))
+        .collect();
+    let ranking = rank(&scored);
+    let (best, worst) = notice(&ranking, (ranking.len() / 10).clamp(1, 5));
+    for r in &ranking {
+        if let Some(z) = zones.get_mut(&r.key) {
+            z.rank = r.rank as u64;
+        }
+    }
+    for r in best {
+        if let Some(z) = zones.get_mut(&r.key) {
+            z.praised = true;
+        }
+    }
+    for r in worst {
+        if let Some(z) = zones.get_mut(&r.key) {
+            z.named = true;
+        }
+    }
+}

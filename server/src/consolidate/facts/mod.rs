@@ -1,0 +1,390 @@
+//! What each document contributes to the results (its facts), and how a document's new facts
+//! replace its old ones in the consolidated state, marking the reports they touch.
+//!
+//! Reading the facts out of a document is in `read`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use zonepatrol_shared::docs::{DocId, Lock, Report, Template};
+use zonepatrol_shared::rules::ProblemStatus;
+use zonepatrol_shared::rules::period::{Period, report_periods};
+use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
+
+use super::{Consolidator, ReportKey};
+
+mod read;
+
+/// What a branch's directory contributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BranchFacts {
+    /// The branch's name.
+    pub name: String,
+    /// Its category, when the directory gives a valid one.
+    pub category: Option<BranchCategory>,
+    /// Zones by id.
+    pub zones: BTreeMap<String, ZoneFacts>,
+    /// Active demonstration posts by zone.
+    pub posts: BTreeMap<String, PostFacts>,
+    /// Members' names by user id.
+    pub members: BTreeMap<String, String>,
+    /// Checklist templates, to score sheets.
+    pub templates: BTreeMap<String, Template>,
+}
+
+/// An active demonstration post (党员示范岗), for its placard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostFacts {
+    /// The post's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The basis and standard it is held to.
+    pub standard: String,
+    /// Who assesses it.
+    pub assessor: String,
+}
+
+/// A zone as the directory describes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ZoneFacts {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub location: String,
+    /// Whether it is in use.
+    pub active: bool,
+    /// The responsible members' user ids.
+    pub holders: Vec<String>,
+    /// The checklist template's name.
+    pub template: String,
+}
+
+/// What a patrol contributes: its kind, day, plan, and whether its leader closed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatrolFacts {
+    /// Only weekly inspections are ranked.
+    pub kind: PatrolKind,
+    /// The day of the walk.
+    pub date: Option<NaiveDate>,
+    /// The inspectors on the plan (and the leader): only their sheets count.
+    pub inspectors: BTreeSet<String>,
+    /// The zones on the plan: only these count.
+    pub zones: BTreeSet<String>,
+    /// Closed by its leader: only then do its results count, all at once, so that no report
+    /// moves sheet by sheet (which would let one inspector's total be worked out from the
+    /// difference).
+    pub closed: bool,
+}
+
+/// What a problem contributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemFacts {
+    /// The zone it was found in.
+    pub zone: String,
+    /// The day it was raised.
+    pub raised: NaiveDate,
+    /// The deadline for the fix.
+    pub deadline: Option<NaiveDate>,
+    /// Where it is in its loop.
+    pub status: ProblemStatus,
+    /// What was found.
+    pub description: String,
+    /// Who must fix it.
+    pub responsible: String,
+    /// Major or general.
+    pub major: bool,
+    /// Photos of the finding and of the fixes, by hash.
+    pub photos: Vec<String>,
+}
+
+/// What a cleanup contributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupFacts {
+    /// The zone cleaned.
+    pub zone: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// Person-times.
+    pub person_times: u64,
+    /// Work done: what, unit, thousandths.
+    pub items: Vec<(String, String, i64)>,
+}
+
+/// What one document contributes to the results.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Facts {
+    /// A branch directory.
+    Directory(BranchFacts),
+    /// A patrol.
+    Patrol(PatrolFacts),
+    /// A sheet: each zone's percentage, for one inspector. Private to this module's
+    /// aggregation.
+    Sheet(Vec<(String, Points)>),
+    /// A monthly assessment: the self and final totals.
+    Assessment(Option<Points>, Option<Points>),
+    /// A problem.
+    Problem(ProblemFacts),
+    /// A cleanup.
+    Cleanup(CleanupFacts),
+    /// The branch's publications: the periods locked now.
+    Publication(Vec<Lock>),
+    /// A report the server wrote earlier.
+    Report(Box<Report>),
+    /// Nothing (a document that does not read as its kind).
+    None,
+}
+
+impl Facts {
+    /// The days these facts place results on (a patrol's, a cleanup's, the day a problem was
+    /// raised), beside the periods of the reports they touch.
+    pub fn days(&self) -> Vec<NaiveDate> {
+        match self {
+            Facts::Patrol(f) => f.date.into_iter().collect(),
+            Facts::Problem(f) => vec![f.raised],
+            Facts::Cleanup(f) => vec![f.date],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// How much of a problem's description the results keep: enough to tell problems apart on a
+/// page; the document keeps it whole.
+pub const DESCRIPTION_CHARS: usize = 120;
+
+/// Facts placed on a day, by (branch, document), with the documents of each report's period.
+#[derive(Debug)]
+pub(super) struct Dated<F> {
+    /// The facts by (branch, document id).
+    pub(super) by_id: HashMap<(String, String), F>,
+    /// The document ids by (branch, period), for each reported period kind.
+    pub(super) by_period: HashMap<ReportKey, BTreeSet<String>>,
+}
+
+impl<F> Default for Dated<F> {
+    fn default() -> Dated<F> {
+        Dated {
+            by_id: HashMap::new(),
+            by_period: HashMap::new(),
+        }
+    }
+}
+
+/// Facts that fall on one day.
+pub(super) trait OnDay {
+    /// The day the facts fall on.
+    fn day(&self) -> NaiveDate;
+}
+
+impl OnDay for ProblemFacts {
+    fn day(&self) -> NaiveDate {
+        self.raised
+    }
+}
+
+impl OnDay for CleanupFacts {
+    fn day(&self) -> NaiveDate {
+        self.date
+    }
+}
+
+impl<F: OnDay> Dated<F> {
+    /// Replaces a document's facts (`None`: takes them out), moving it to the periods of its
+    /// new day; marks the reports of the old and new days dirty.
+    fn replace(
+        &mut self,
+        branch: &str,
+        id: &str,
+        facts: Option<F>,
+        dirty: &mut BTreeSet<ReportKey>,
+    ) {
+        let key = (branch.to_owned(), id.to_owned());
+        let day = facts.as_ref().map(OnDay::day);
+        let old = match facts {
+            Some(f) => self.by_id.insert(key, f),
+            None => self.by_id.remove(&key),
+        };
+        if let Some(old) = old {
+            index(&mut self.by_period, branch, old.day(), id, false);
+            dirty_dates(dirty, branch, Some(old.day()));
+        }
+        if let Some(day) = day {
+            index(&mut self.by_period, branch, day, id, true);
+            dirty_dates(dirty, branch, Some(day));
+        }
+    }
+}
+
+fn index(
+    map: &mut HashMap<ReportKey, BTreeSet<String>>,
+    branch: &str,
+    date: NaiveDate,
+    id: &str,
+    add: bool,
+) {
+    for period in report_periods(date) {
+        let key = (branch.to_owned(), period);
+        if add {
+            map.entry(key).or_default().insert(id.to_owned());
+        } else if let Some(set) = map.get_mut(&key) {
+            set.remove(id);
+            if set.is_empty() {
+                map.remove(&key);
+            }
+        }
+    }
+}
+
+fn dirty_dates(dirty: &mut BTreeSet<ReportKey>, branch: &str, date: Option<NaiveDate>) {
+    if let Some(date) = date {
+        for period in report_periods(date) {
+            dirty.insert((branch.to_owned(), period));
+        }
+    }
+}
+
+impl Consolidator {
+    /// Replaces a document's old contribution with its new one; returns the reports that may
+    /// have changed.
+    pub fn apply(&mut self, id: &DocId, facts: Facts) -> BTreeSet<ReportKey> {
+        let mut dirty = BTreeSet::new();
+        let branch = id.branch().to_owned();
+        match (id, facts) {
+            (_, Facts::None) => dirty = self.remove(id),
+            (DocId::Directory { .. }, Facts::Directory(f)) => {
+                dirty.extend(self.reports_of(&branch));
+                self.branches.insert(branch, f);
+            }
+            (DocId::Patrol { patrol, .. }, Facts::Patrol(f)) => {
+                let key = (branch.clone(), patrol.clone());
+                let (kind, date) = (f.kind, f.date);
+                if let Some(old) = self.patrols.insert(key.clone(), f) {
+                    if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
+                        index(&mut self.patrols_by, &branch, d, patrol, false);
+                    }
+                    if self.sheets.contains_key(&key) {
+                        dirty_dates(&mut dirty, &branch, old.date);
+                    }
+                }
+                if let (PatrolKind::Weekly, Some(d)) = (kind, date) {
+                    index(&mut self.patrols_by, &branch, d, patrol, true);
+                }
+                if self.sheets.contains_key(&key) {
+                    self.pending.insert(key);
+                    dirty_dates(&mut dirty, &branch, date);
+                }
+            }
+            (
+                DocId::Sheet {
+                    patrol, inspector, ..
+                },
+                Facts::Sheet(zones),
+            ) => {
+                let key = (branch.clone(), patrol.clone());
+                self.sheets
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(inspector.clone(), zones);
+                self.pending.insert(key.clone());
+                if let Some(p) = self.patrols.get(&key) {
+                    dirty_dates(&mut dirty, &branch, p.date);
+                }
+            }
+            (DocId::Assessment { zone, month, .. }, Facts::Assessment(own, fin)) => {
+                let key = (branch.clone(), *month);
+                self.assessments
+                    .entry(key)
+                    .or_default()
+                    .insert(zone.clone(), (own, fin));
+                dirty_dates(&mut dirty, &branch, Some(month.first_day()));
+                dirty.retain(|(_, p)| !matches!(p, Period::Week { .. }));
+            }
+            (DocId::Problem { problem, .. }, Facts::Problem(f)) => {
+                self.problems.replace(&branch, problem, Some(f), &mut dirty);
+            }
+            (DocId::Cleanup { cleanup, .. }, Facts::Cleanup(f)) => {
+                self.cleanups.replace(&branch, cleanup, Some(f), &mut dirty);
+            }
+            (DocId::Publication { .. }, Facts::Publication(locks)) => {
+                let old = self
+                    .locks
+                    .insert(branch.clone(), locks.clone())
+                    .unwrap_or_default();
+                for lock in old.iter().chain(&locks) {
+                    if old.contains(lock) != locks.contains(lock) {
+                        dirty.insert((branch.clone(), lock.period));
+                    }
+                }
+            }
+            (DocId::Report { period, .. }, Facts::Report(report)) => {
+                let score = (
+                    self.branches.get(&branch).and_then(|b| b.category),
+                    report.branch.score,
+                );
+                self.branch_scores
+                    .entry(*period)
+                    .or_default()
+                    .insert(branch.clone(), score);
+                self.reports.insert((branch, *period), *report);
+            }
+            _ => {}
+        }
+        dirty
+    }
+
+    /// Takes out the contribution of a document that no longer reads (damaged, or written by
+    /// a newer app): it counts for nothing until it reads again. Directories, publications and
+    /// reports keep their last readable state.
+    fn remove(&mut self, id: &DocId) -> BTreeSet<ReportKey> {
+        let mut dirty = BTreeSet::new();
+        let branch = id.branch().to_owned();
+        match id {
+            DocId::Patrol { patrol, .. } => {
+                let key = (branch.clone(), patrol.clone());
+                if let Some(old) = self.patrols.remove(&key) {
+                    if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
+                        index(&mut self.patrols_by, &branch, d, patrol, false);
+                    }
+                    dirty_dates(&mut dirty, &branch, old.date);
+                }
+                self.pending.insert(key);
+            }
+            DocId::Sheet {
+                patrol, inspector, ..
+            } => {
+                let key = (branch.clone(), patrol.clone());
+                if let Some(sheets) = self.sheets.get_mut(&key) {
+                    sheets.remove(inspector);
+                }
+                self.pending.insert(key.clone());
+                if let Some(p) = self.patrols.get(&key) {
+                    dirty_dates(&mut dirty, &branch, p.date);
+                }
+            }
+            DocId::Assessment { zone, month, .. } => {
+                if let Some(zones) = self.assessments.get_mut(&(branch.clone(), *month)) {
+                    zones.remove(zone);
+                }
+                for period in &report_periods(month.first_day())[1..] {
+                    dirty.insert((branch.clone(), *period));
+                }
+            }
+            DocId::Problem { problem, .. } => {
+                self.problems.replace(&branch, problem, None, &mut dirty);
+            }
+            DocId::Cleanup { cleanup, .. } => {
+                self.cleanups.replace(&branch, cleanup, None, &mut dirty);
+            }
+            DocId::Directory { .. } | DocId::Publication { .. } | DocId::Report { .. } => {}
+        }
+        dirty
+    }
+
+    fn reports_of(&self, branch: &str) -> Vec<ReportKey> {
+        self.reports
+            .keys()
+            .filter(|(b, _)| b == branch)
+            .cloned()
+            .collect()
+    }
+}

@@ -1,0 +1,107 @@
+//! Consolidation: the branch results that follow from the documents, kept up to date one
+//! document at a time.
+//!
+//! Each stored document is reduced to its [`Facts`]: what it contributes to the results (a
+//! sheet: each zone's percentage for its inspector; an assessment: the self and final
+//! scores; a problem: its zone, dates and status…). The [`Consolidator`] keeps the facts of
+//! every document, indexed by branch and period. When a document changes, its old facts are
+//! replaced by the new ones and only the reports of the periods they touch are computed again
+//! ([`Consolidator::apply`], then [`Consolidator::compute`]); a full recompute is the same
+//! computation for every report ([`Consolidator::compute_all`]).
+//!
+//! Reports hold aggregates only. The facts of a sheet (one inspector's percentages) never
+//! leave this module: they are read only to compute a zone's result with
+//! [`InspectionRule::zone_result`](zonepatrol_shared::rules::InspectionRule::zone_result).
+//!
+//! # Layout
+//!
+//! - `facts`: what each document contributes ([`Facts`] and its parts), kept by branch and
+//!   period, and how it replaces the document's old contribution ([`Consolidator::apply`]);
+//!   `facts/read.rs` reads it out of the document ([`Consolidator::facts`]).
+//! - `compute`: the reports computed from the facts: zone results, branch ranks, and the
+//!   report itself ([`Consolidator::compute`]).
+//! - `queries`: the read-only questions the dashboard and the report writer ask.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use zonepatrol_shared::docs::{Lock, Report};
+use zonepatrol_shared::rules::RulesConfig;
+use zonepatrol_shared::rules::period::{MineClock, Period};
+use zonepatrol_shared::{BranchCategory, Points};
+
+mod compute;
+mod facts;
+mod queries;
+#[cfg(test)]
+mod tests;
+
+pub use compute::MIN_SHEETS;
+use facts::Dated;
+pub use facts::{
+    BranchFacts, CleanupFacts, DESCRIPTION_CHARS, Facts, PatrolFacts, PostFacts, ProblemFacts,
+    ZoneFacts,
+};
+pub use zonepatrol_shared::rules::period::{months_of, report_periods};
+pub use zonepatrol_shared::validate::limits::shorten;
+
+/// One inspector's percentage for each zone of a sheet.
+type ZonePercents = Vec<(String, Points)>;
+
+/// A zone's self-score and final score for a month.
+type SelfAndFinal = (Option<Points>, Option<Points>);
+
+/// A branch's category and its score in a period.
+type CategoryScore = (Option<BranchCategory>, Option<Points>);
+
+/// A branch and one of its periods.
+pub type ReportKey = (String, Period);
+
+/// The consolidated state of every branch.
+#[derive(Debug, Default)]
+pub struct Consolidator {
+    rules: RulesConfig,
+    clock: MineClock,
+    branches: BTreeMap<String, BranchFacts>,
+    patrols: HashMap<(String, String), PatrolFacts>,
+    /// Sheets by (branch, patrol), then inspector: each zone's percentage.
+    sheets: HashMap<(String, String), BTreeMap<String, ZonePercents>>,
+    /// Each patrol's zone results over its inspectors, with how many sheets went in: the only
+    /// aggregate of sheets, kept up to date as each sheet arrives.
+    patrol_results: HashMap<(String, String), BTreeMap<String, (Points, u64)>>,
+    /// Patrols whose sheets changed since their results were last aggregated.
+    pending: HashSet<(String, String)>,
+    /// Weekly-inspection patrols by (branch, period), for each reported period kind.
+    patrols_by: HashMap<ReportKey, BTreeSet<String>>,
+    /// Assessments by (branch, month), then zone: the self and final totals.
+    assessments: HashMap<ReportKey, BTreeMap<String, SelfAndFinal>>,
+    /// Problems by (branch, problem), indexed by the periods of the day they were raised.
+    problems: Dated<ProblemFacts>,
+    /// Cleanups by (branch, cleanup), indexed by the periods of their day.
+    cleanups: Dated<CleanupFacts>,
+    locks: HashMap<String, Vec<Lock>>,
+    /// Each period's branch scores, with the category they are ranked in.
+    branch_scores: HashMap<Period, BTreeMap<String, CategoryScore>>,
+    /// The reports as last computed (or as stored, at start).
+    reports: HashMap<ReportKey, Report>,
+}
+
+impl Consolidator {
+    /// An empty state with the mine's rules and clock.
+    pub fn new(rules: RulesConfig, clock: MineClock) -> Consolidator {
+        Consolidator {
+            rules,
+            clock,
+            ..Consolidator::default()
+        }
+    }
+
+    /// The mine's clock.
+    pub fn clock(&self) -> MineClock {
+        self.clock
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &RulesConfig {
+        &self.rules
+    }
+}

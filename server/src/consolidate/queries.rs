@@ -1,0 +1,136 @@
+//! The read-only questions the dashboard and the report writer ask of the consolidated state.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use zonepatrol_shared::docs::{Lock, Report};
+use zonepatrol_shared::rules::PeriodKind;
+use zonepatrol_shared::rules::period::Period;
+use zonepatrol_shared::rules::problem::is_overdue;
+
+use super::{BranchFacts, CleanupFacts, Consolidator, ProblemFacts};
+
+impl Consolidator {
+    /// The lock on exactly this period, if it is published.
+    pub fn lock(&self, branch: &str, period: Period) -> Option<&Lock> {
+        self.locks
+            .get(branch)
+            .and_then(|locks| locks.iter().find(|l| l.period == period))
+    }
+
+    /// The periods published for a branch.
+    pub fn locks(&self, branch: &str) -> &[Lock] {
+        self.locks
+            .get(branch)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The report as last computed.
+    pub fn current(&self, branch: &str, period: Period) -> Option<&Report> {
+        self.reports.get(&(branch.to_owned(), period))
+    }
+
+    /// The branches, by id.
+    pub fn branches(&self) -> &BTreeMap<String, BranchFacts> {
+        &self.branches
+    }
+
+    /// A branch's problems still waiting for a fix, overdue first, then by deadline.
+    pub fn open_problems(&self, branch: &str, zone: Option<&str>) -> Vec<(&str, &ProblemFacts)> {
+        let mut out = self.problems_where(|b, p| {
+            b == branch && p.status.awaits_rectification() && zone.is_none_or(|z| z == p.zone)
+        });
+        out.sort_by(|a, b| {
+            (a.1.deadline.is_none(), a.1.deadline, a.0).cmp(&(
+                b.1.deadline.is_none(),
+                b.1.deadline,
+                b.0,
+            ))
+        });
+        out
+    }
+
+    /// Every branch's problems waiting for a fix, and how many of them are overdue, in one
+    /// pass.
+    pub fn open_counts(&self, today: NaiveDate) -> HashMap<&str, (u64, u64)> {
+        let mut out: HashMap<&str, (u64, u64)> = HashMap::new();
+        for ((branch, _), p) in &self.problems.by_id {
+            if !p.status.awaits_rectification() {
+                continue;
+            }
+            let entry = out.entry(branch.as_str()).or_default();
+            entry.0 += 1;
+            if p.deadline.is_some_and(|d| is_overdue(p.status, d, today)) {
+                entry.1 += 1;
+            }
+        }
+        out
+    }
+
+    /// A zone's problems, newest first (every status).
+    pub fn zone_problems(&self, branch: &str, zone: &str) -> Vec<(&str, &ProblemFacts)> {
+        let mut out = self.problems_where(|b, p| b == branch && p.zone == zone);
+        out.sort_by(|a, b| (b.1.raised, b.0).cmp(&(a.1.raised, a.0)));
+        out
+    }
+
+    /// The problems, by id, of the branches and with the facts that `keep` accepts, unsorted.
+    fn problems_where(
+        &self,
+        keep: impl Fn(&str, &ProblemFacts) -> bool,
+    ) -> Vec<(&str, &ProblemFacts)> {
+        self.problems
+            .by_id
+            .iter()
+            .filter(|((b, _), p)| keep(b, p))
+            .map(|((_, id), p)| (id.as_str(), p))
+            .collect()
+    }
+
+    /// A zone's cleanups, newest first.
+    pub fn zone_cleanups(&self, branch: &str, zone: &str) -> Vec<&CleanupFacts> {
+        let mut out: Vec<&CleanupFacts> = self
+            .cleanups
+            .by_id
+            .iter()
+            .filter(|((b, _), c)| b == branch && c.zone == zone)
+            .map(|(_, c)| c)
+            .collect();
+        out.sort_by_key(|c| Reverse(c.date));
+        out
+    }
+
+    /// The branch's reports of a kind of period, oldest first.
+    pub fn reports_of_kind(&self, branch: &str, kind: PeriodKind) -> Vec<&Report> {
+        let mut out: Vec<(&Period, &Report)> = self
+            .reports
+            .iter()
+            .filter(|((b, p), _)| b == branch && p.kind() == kind)
+            .map(|((_, p), r)| (p, r))
+            .collect();
+        out.sort_by_key(|(p, _)| **p);
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Whether a photo belongs to a problem of the branch (the dashboard shows only those).
+    pub fn problem_photo(&self, branch: &str, hash: &str) -> bool {
+        self.problems
+            .by_id
+            .iter()
+            .any(|((b, _), p)| b == branch && p.photos.iter().any(|h| h == hash))
+    }
+
+    /// The mine's date now.
+    pub fn today(&self, now: i64) -> NaiveDate {
+        self.clock
+            .date_of_millis(now)
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN))
+    }
+
+    /// The year of the date, for pages that show a year.
+    pub fn year_of(date: NaiveDate) -> i32 {
+        date.year()
+    }
+}
