@@ -5,7 +5,8 @@
 //! [`PhotoSettings::quality`] and makes a thumbnail of [`PhotoSettings::thumb_edge`]. Nothing of
 //! the input's metadata is written out (no Exif, GPS, maker notes, ICC or comments); the capture
 //! time is read from Exif and kept in the record instead. [`import`] runs it off the UI thread,
-//! one photo at a time, and stores both files with [`Repo::add_photo`](crate::store::Repo::add_photo).
+//! one photo at a time, and stores both files with
+//! [`Repo::add_photo`](crate::store::Repo::add_photo).
 //!
 //! Speed and memory come from decoding JPEG at a reduced scale: a 4000×3000 photo is decoded
 //! at 1/2 (2000×1500) by `jpeg-decoder`'s reduced inverse DCT, so the full-size picture never
@@ -19,8 +20,11 @@
 //!
 //! # Layout
 //!
-//! The pipeline is pure (bytes in, [`Processed`] out) and knows nothing of the store; only
-//! `import` stores, so the arrows go one way: `import` → pipeline, `import` → [`crate::store`].
+//! The pipeline is pure (bytes in, [`Processed`] out) and never touches the repository; only
+//! `import` stores. The arrows go one way: `import` → pipeline, `import` → [`crate::store`],
+//! and the store imports nothing from here. The pipeline names only the store's plain types
+//! ([`Processed`] and [`Jpeg`], which the store takes in, and `StoreError` inside
+//! [`PhotoError`]).
 //!
 //! - `pipeline`: [`process`] and [`grey`], from bytes to JPEGs or grey pixels.
 //! - `decode`: JPEG, PNG and WebP to pixels, within the limits.
@@ -28,8 +32,6 @@
 //! - `raster`: scaling, turning and JPEG encoding of decoded pixels.
 //! - `error`: [`PhotoError`].
 //! - `import`: reading a picked file and storing a processed photo, off the UI thread.
-//!
-//! [`Jpeg`] and [`Processed`] are the store's types (what it takes in), shown here too.
 
 mod decode;
 mod error;
