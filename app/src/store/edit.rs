@@ -1,0 +1,118 @@
+//! Changing a document: [`Repo::edit`], and [`Repo::edit_as`] which first checks the edit with
+//! the rules the server applies.
+
+use automerge::AutoCommit;
+use automerge::transaction::CommitOptions;
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::docs::{self, DocId, Document};
+use zonepatrol_shared::docs::{Directory, Patrol, Publication};
+use zonepatrol_shared::validate::{Context, validate_change};
+
+use super::codec::damaged;
+use super::{Repo, StoreError, now_millis};
+
+impl Repo {
+    /// Edits a document (creating it at genesis if the device does not have it), and returns
+    /// once the change is on disk. Unchecked: screens edit through [`Repo::edit_as`].
+    pub fn edit<D: Document, T>(
+        &self,
+        id: &DocId,
+        f: impl FnOnce(&mut D) -> T,
+    ) -> Result<T, StoreError> {
+        self.edit_checked(id, f, None)
+    }
+
+    /// Edits a document as `actor`, first checking the edit with the rules the server applies
+    /// ([`validate_change`]) against this phone's copies of the branch directory, the patrol
+    /// (for a sheet) and the published periods. An edit the server would refuse is not saved:
+    /// [`StoreError::Refused`] says why at once, instead of a refusal after the next sync.
+    /// While the directory is not on the phone (or does not read), the server alone checks.
+    pub fn edit_as<D: Document, T>(
+        &self,
+        actor: &Actor,
+        id: &DocId,
+        f: impl FnOnce(&mut D) -> T,
+    ) -> Result<T, StoreError> {
+        let branch = id.branch().to_owned();
+        let directory = self
+            .read::<Directory>(&DocId::Directory {
+                branch: branch.clone(),
+            })
+            .ok()
+            .flatten();
+        let patrol = match id {
+            DocId::Sheet { branch, patrol, .. } => self
+                .read::<Patrol>(&DocId::Patrol {
+                    branch: branch.clone(),
+                    patrol: patrol.clone(),
+                })
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        let locks = self
+            .read::<Publication>(&DocId::Publication { branch })
+            .ok()
+            .flatten()
+            .map(|p| p.locks())
+            .unwrap_or_default();
+        let check = directory.as_ref().map(|directory| {
+            let context = Context {
+                directory: Some(directory),
+                patrol: patrol.as_ref(),
+                locks: &locks,
+                now_millis: Some(now_millis()),
+                clock: self.clock(),
+            };
+            (actor, context)
+        });
+        self.edit_checked(id, f, check)
+    }
+
+    fn edit_checked<D: Document, T>(
+        &self,
+        id: &DocId,
+        f: impl FnOnce(&mut D) -> T,
+        check: Option<(&Actor, Context<'_>)>,
+    ) -> Result<T, StoreError> {
+        let text_id = id.to_string();
+        let _guard = self.lock();
+        let record = self.record(&text_id)?;
+        let (mut doc, old_heads) = match &record {
+            Some(_) => {
+                let bytes = self.bytes(&text_id)?;
+                let mut doc =
+                    AutoCommit::load(&bytes).map_err(|e| damaged(text_id.as_bytes(), e))?;
+                let heads = doc.get_heads();
+                (doc, Some(heads))
+            }
+            None => (docs::genesis::<D>(id)?, None),
+        };
+        doc.set_actor(self.actor()?);
+        let before = match (&check, &old_heads) {
+            (None, _) => None,
+            (Some(_), Some(_)) => Some(doc.clone()),
+            (Some(_), None) => Some(AutoCommit::new()),
+        };
+        let mut value: D = docs::read(&doc, id)?;
+        let out = f(&mut value);
+        docs::write(&mut doc, &value)?;
+        doc.commit_with(CommitOptions::default().with_time(now_millis() / 1000));
+        if old_heads.as_ref() == Some(&doc.get_heads()) {
+            return Ok(out);
+        }
+        if let (Some((actor, context)), Some(mut before)) = (&check, before) {
+            validate_change(actor, id, before.document(), doc.document(), context)
+                .map_err(StoreError::Refused)?;
+        }
+        let chunk = match &old_heads {
+            Some(heads) => doc.save_after(heads),
+            None => doc.save(),
+        };
+        let mut record = record.unwrap_or_default();
+        record.dirty = true;
+        self.append(&text_id, record, &mut doc, chunk)?;
+        self.db.flush()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,176 @@
+//! The device's repository: every document, the photo outbox, the quarantine and the sync
+//! bookkeeping, in one sled database. A write returns only after sled has flushed it, so what
+//! the UI calls "saved" is on disk.
+//!
+//! A document is kept as chunks that load as one when concatenated: a snapshot, then each
+//! local change or change received from the server appended as it comes. Past
+//! [`COMPACT_AT`] chunks the document is rewritten as one snapshot, in the same atomic batch.
+//!
+//! Keys in the `docs` tree (numbers big-endian):
+//!
+//! | key | value |
+//! |---|---|
+//! | `d\0ID` | the document's record: chunk count, the server's acknowledged heads, dirty flag |
+//! | `c\0ID\0N` | chunk `N` (u32) |
+//!
+//! | `s\0ID` | the document's [`Summary`](crate::index::Summary) for lists, if its kind has one |
+//! | `m\0cursor` | the sync cursor, moved in the same batch as the documents it covers |
+//!
+//! Other trees: `meta` (the device actor, the session), `outbox` (photo files not
+//! yet on the server), `quarantine` (refused edits with the server's reason), `photos` (a
+//! [`PhotoRecord`] per photo, by the SHA-256 of its full-size file). Photo bytes are files in
+//! `blobs/`, named by their SHA-256; a file is written to `HASH.tmp`, synced and renamed, and
+//! leftover `.tmp` files from a crash are removed when the repository opens.
+//!
+//! # Layout
+//!
+//! The [`Repo`] is one type; its methods are kept by concept:
+//!
+//! - this file: [`Repo::open`], [`StoreError`], the device's actor.
+//! - `codec`: key layout and the JSON form of records.
+//! - `docs`: document chunks, compaction, summaries, reading; `edit`: changing a document.
+//! - `sync_state`: the cursor, what awaits sending, taking in the server's changes.
+//! - `quarantine`: edits the server refused.
+//! - `blobs`: photo files and the photo outbox; `photos`: the record of each photo.
+//! - `session`: who is signed in, the last sync, preferences.
+//!
+//! The store knows nothing of the photo pipeline: [`crate::photo`] builds on it.
+
+mod blobs;
+mod codec;
+mod docs;
+mod edit;
+mod photos;
+mod quarantine;
+mod session;
+mod sync_state;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use automerge::ActorId;
+use zonepatrol_shared::docs::DocError;
+use zonepatrol_shared::validate::Refusal;
+
+pub use blobs::Outgoing;
+pub use docs::{COMPACT_AT, Heads};
+pub use photos::{Jpeg, PhotoRecord, Processed};
+pub use quarantine::Quarantined;
+pub use session::Session;
+pub use sync_state::Incoming;
+
+use codec::damaged;
+
+/// What can go wrong with the device's storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The storage engine failed.
+    #[error("the phone's storage failed ({0}): free some space and restart the app")]
+    Engine(#[from] sled::Error),
+    /// A photo file could not be written or read.
+    #[error("a photo file could not be used ({0}): free some space and try again")]
+    Io(#[from] std::io::Error),
+    /// A document could not be read or written as its kind.
+    #[error(transparent)]
+    Doc(#[from] DocError),
+    /// Stored data is damaged.
+    #[error("stored record {key} is damaged: {why}")]
+    Damaged {
+        /// Which record.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The server would refuse this edit: nothing was saved.
+    #[error("the server would refuse this edit ({0}): nothing was saved")]
+    Refused(Refusal),
+    /// Data from the server does not load.
+    #[error("the server sent damaged data for {id} ({why}): it will be fetched again")]
+    BadRemote {
+        /// Which document.
+        id: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// The device's repository.
+#[derive(Debug)]
+pub struct Repo {
+    db: sled::Db,
+    docs: sled::Tree,
+    meta: sled::Tree,
+    outbox: sled::Tree,
+    quarantine: sled::Tree,
+    photos: sled::Tree,
+    blob_dir: PathBuf,
+    /// Read-modify-write of a document happens one at a time.
+    write: Mutex<()>,
+    /// So does adding a photo file: from the check that it exists to its record.
+    blob_write: Mutex<()>,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+const ACTOR: &[u8] = b"actor";
+/// The version of the summaries kept (see [`crate::index::VERSION`]).
+const INDEX: &[u8] = b"index";
+
+impl Repo {
+    /// Opens (or creates) the repository in a directory.
+    pub fn open(dir: &Path) -> Result<Repo, StoreError> {
+        fs::create_dir_all(dir)?;
+        let db = sled::Config::new().path(dir.join("store")).open()?;
+        let blob_dir = blobs::open_dir(&dir.join("blobs"))?;
+        let repo = Repo {
+            docs: db.open_tree("docs")?,
+            meta: db.open_tree("meta")?,
+            outbox: db.open_tree("outbox")?,
+            quarantine: db.open_tree("quarantine")?,
+            photos: db.open_tree("photos")?,
+            db,
+            blob_dir,
+            write: Mutex::new(()),
+            blob_write: Mutex::new(()),
+        };
+        if repo.meta.get(ACTOR)?.is_none() {
+            repo.new_actor()?;
+        }
+        let version = crate::index::VERSION.to_be_bytes();
+        if repo.meta.get(INDEX)?.as_deref() != Some(&version[..]) {
+            repo.rebuild_summaries()?;
+            repo.meta.insert(INDEX, &version)?;
+            repo.db.flush()?;
+        }
+        Ok(repo)
+    }
+
+    /// One read-modify-write of a document at a time.
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This device's automerge actor for the signed-in user.
+    pub fn actor(&self) -> Result<ActorId, StoreError> {
+        let bytes = self
+            .meta
+            .get(ACTOR)?
+            .ok_or_else(|| damaged(ACTOR, "missing"))?;
+        Ok(ActorId::from(bytes.as_ref()))
+    }
+
+    /// Starts a new actor: the server ties an actor to one user, so each user who signs in
+    /// on this device writes with their own.
+    fn new_actor(&self) -> Result<(), StoreError> {
+        self.meta.insert(ACTOR, ActorId::random().to_bytes())?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
