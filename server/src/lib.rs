@@ -170,25 +170,12 @@ pub struct State {
     pub(crate) docs: RwLock<()>,
     /// Uploads under way right now, by user and blob: one at a time for each.
     pub(crate) uploads: Mutex<std::collections::HashSet<(String, String)>>,
-    /// A password hash to check against when the user does not exist, so that a wrong name
-    /// takes as long as a wrong password.
-    pub(crate) dummy_hash: String,
-    /// Names and addresses with recent wrong passwords, which must wait before the next try.
-    pub(crate) login_throttle: auth::LoginThrottle,
-    /// Password checks in progress, bounded.
-    pub(crate) logins: auth::Logins,
+    /// What guards signing in.
+    pub(crate) guard: auth::Guard,
     /// Room for request bodies in memory, in KiB.
     pub(crate) body_room: Arc<tokio::sync::Semaphore>,
-    /// Stored documents left out of the results at start, and why.
-    pub(crate) left_out: Mutex<Vec<reports::LeftOut>>,
-    /// Stored documents that do not load: never sent to devices, which could not load them
-    /// either.
-    pub(crate) unreadable: RwLock<std::collections::HashSet<String>>,
-    pub(crate) consolidator: Mutex<consolidate::Consolidator>,
-    /// Which documents point at each photo, for who may read it.
-    pub(crate) photos: Mutex<photos::PhotoIndex>,
-    pub(crate) report_docs: Mutex<reports::ReportDocs>,
-    pub(crate) reports_unwritten: std::sync::atomic::AtomicBool,
+    /// The consolidated results and what is kept in step with them.
+    pub(crate) results: reports::Results,
 }
 
 impl std::fmt::Debug for State {
@@ -215,27 +202,21 @@ impl State {
         let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
         let dummy_hash = auth::hash_password("not anybody's password")
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
-        let consolidator = Mutex::new(consolidate::Consolidator::new(
-            settings.rules.clone(),
-            settings.clock,
-        ));
+        let consolidator = consolidate::Consolidator::new(settings.rules.clone(), settings.clock);
         Ok(State {
             store: Arc::new(store),
             blobs,
             docs: RwLock::new(()),
             uploads: Mutex::new(Default::default()),
-            consolidator,
-            report_docs: Mutex::default(),
-            reports_unwritten: Default::default(),
-            dummy_hash,
-            login_throttle: Default::default(),
-            logins: auth::Logins::new(settings.password_checks),
+            results: reports::Results::new(consolidator),
+            guard: auth::Guard {
+                dummy_hash,
+                throttle: Default::default(),
+                logins: auth::Logins::new(settings.password_checks),
+            },
             body_room: Arc::new(tokio::sync::Semaphore::new(
                 (settings.max_bodies_in_memory / 1024).clamp(1, u32::MAX as usize),
             )),
-            left_out: Mutex::default(),
-            unreadable: RwLock::default(),
-            photos: Mutex::default(),
             settings,
         })
     }

@@ -107,7 +107,11 @@ fn admit(
 /// Records a document left out, in the log and for the dashboard.
 pub(crate) fn leave_out(state: &State, id: &str, reason: String) {
     tracing::warn!(doc = %id, %reason, "a stored document is left out of the results");
-    let mut left = state.left_out.lock().unwrap_or_else(|e| e.into_inner());
+    let mut left = state
+        .results
+        .left_out
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     left.retain(|l| l.id != id);
     if left.len() < 10_000 {
         left.push(LeftOut {
@@ -119,10 +123,15 @@ pub(crate) fn leave_out(state: &State, id: &str, reason: String) {
 
 /// A document left out before is taken in now (it was repaired): off the list.
 fn taken_in(state: &State, id: &str) {
-    let mut left = state.left_out.lock().unwrap_or_else(|e| e.into_inner());
+    let mut left = state
+        .results
+        .left_out
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if left.iter().any(|l| l.id == id) {
         left.retain(|l| l.id != id);
         state
+            .results
             .unreadable
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -133,6 +142,7 @@ fn taken_in(state: &State, id: &str) {
 /// Records a stored document that does not load: left out, and not sent to devices.
 fn unreadable(state: &State, id: &str, reason: String) {
     state
+        .results
         .unreadable
         .write()
         .unwrap_or_else(|e| e.into_inner())
@@ -143,6 +153,7 @@ fn unreadable(state: &State, id: &str, reason: String) {
 /// The stored documents left out of the results, and why.
 pub fn left_out(state: &State) -> Vec<LeftOut> {
     state
+        .results
         .left_out
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -171,7 +182,11 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     let mut c = lock(state);
     let now = crate::now_millis();
     let today = c.today(now);
-    let mut photos = state.photos.lock().unwrap_or_else(|e| e.into_inner());
+    let mut photos = state
+        .results
+        .photos
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     for id in &ids {
         let text = id.to_string();
         let stored = match store.doc(id) {
@@ -202,7 +217,11 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
 
 /// The consolidator, even if a panic elsewhere poisoned its lock.
 pub(crate) fn lock(state: &State) -> std::sync::MutexGuard<'_, Consolidator> {
-    state.consolidator.lock().unwrap_or_else(|e| e.into_inner())
+    state
+        .results
+        .consolidator
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 /// Takes in one document a push stored; returns the reports it may change. Called with the
@@ -212,6 +231,7 @@ pub(crate) fn take_in(state: &State, id: &DocId, doc: &AutoCommit) -> BTreeSet<R
         return BTreeSet::new();
     }
     state
+        .results
         .photos
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -256,7 +276,11 @@ pub(crate) fn refresh(state: &State) -> Result<usize, ReportError> {
 /// computed and written again) and retried within a minute, and the others are written all
 /// the same. Returns how many failed.
 fn write_reports(state: &State, c: &mut Consolidator, changed: &[ReportKey], now: i64) -> usize {
-    let mut docs = state.report_docs.lock().unwrap_or_else(|e| e.into_inner());
+    let mut docs = state
+        .results
+        .report_docs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let mut failed = Vec::new();
     for key in changed {
         if let Some(report) = c.current(&key.0, key.1)
@@ -270,10 +294,44 @@ fn write_reports(state: &State, c: &mut Consolidator, changed: &[ReportKey], now
     if !failed.is_empty() {
         c.forget(&failed);
         state
-            .reports_unwritten
+            .results
+            .unwritten
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
     failed.len()
+}
+
+/// The consolidated results and what is kept in step with them, under one roof of the
+/// server's state.
+#[derive(Debug)]
+pub struct Results {
+    /// The consolidator.
+    pub(crate) consolidator: std::sync::Mutex<Consolidator>,
+    /// The report documents last written.
+    pub(crate) report_docs: std::sync::Mutex<ReportDocs>,
+    /// Whether a report could not be written and waits to be written again.
+    pub(crate) unwritten: std::sync::atomic::AtomicBool,
+    /// Which documents point at each photo, for who may read it.
+    pub(crate) photos: std::sync::Mutex<crate::photos::PhotoIndex>,
+    /// Stored documents left out of the results, and why.
+    pub(crate) left_out: std::sync::Mutex<Vec<LeftOut>>,
+    /// Stored documents that do not load: never sent to devices, which could not load them
+    /// either.
+    pub(crate) unreadable: std::sync::RwLock<HashSet<String>>,
+}
+
+impl Results {
+    /// Results yet to be read from the store.
+    pub fn new(consolidator: Consolidator) -> Results {
+        Results {
+            consolidator: std::sync::Mutex::new(consolidator),
+            report_docs: Default::default(),
+            unwritten: Default::default(),
+            photos: Default::default(),
+            left_out: Default::default(),
+            unreadable: Default::default(),
+        }
+    }
 }
 
 /// The report documents written lately, kept loaded: reports are written by the server
@@ -390,7 +448,8 @@ pub(crate) async fn refresh_daily(state: std::sync::Weak<State>) {
         let Some(state) = state.upgrade() else { return };
         let today = lock(&state).today(crate::now_millis());
         let retry = state
-            .reports_unwritten
+            .results
+            .unwritten
             .swap(false, std::sync::atomic::Ordering::Relaxed);
         if retry || last.is_some_and(|d| d != today) {
             let state = state.clone();

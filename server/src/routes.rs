@@ -256,6 +256,7 @@ fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiE
 fn may_fetch(state: &State, user: &Actor, hash: &str, meta: &BlobMeta) -> bool {
     meta.uploaded_by(&user.user)
         || state
+            .results
             .photos
             .lock()
             .unwrap_or_else(|e| e.into_inner())

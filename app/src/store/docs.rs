@@ -9,8 +9,9 @@ use super::codec::{chunk_key, chunk_prefix, damaged, decode, encode, id_of, key}
 use super::{Repo, StoreError};
 use crate::index::Summary;
 
-/// A document kept in more chunks than this is rewritten as one snapshot.
-pub const COMPACT_AT: u32 = 32;
+/// A document is rewritten as one snapshot when it would be kept in this many chunks: the
+/// server's policy, from `shared`.
+pub use zonepatrol_shared::docs::COMPACT_AT;
 
 /// The device's record of one document.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -148,7 +149,7 @@ impl Repo {
         doc: &mut AutoCommit,
         chunk: Vec<u8>,
     ) -> Result<(), StoreError> {
-        if record.chunks + 1 > COMPACT_AT {
+        if docs::compact_due(record.chunks) {
             self.remove_chunks_into(batch, id)?;
             batch.insert(chunk_key(id, 0), doc.save());
             record.chunks = 1;

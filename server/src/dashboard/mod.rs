@@ -28,9 +28,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
-use zonepatrol_shared::docs::{
-    self, DocId, LockAction, Report, ZoneResult,
-};
+use zonepatrol_shared::docs::{self, DocId, LockAction, Report, ZoneResult};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Actor, Points, Role};
 

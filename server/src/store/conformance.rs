@@ -105,14 +105,21 @@ pub fn write_and_read_back(open: Open<'_>, dir: &Path) {
         })
         .expect("writes");
     assert_eq!(store.doc(&id).expect("reads").expect("kept").chunks, 1);
-    assert!(store.doc(&problem(2)).expect("reads").is_none(), "only what was written");
+    assert!(
+        store.doc(&problem(2)).expect("reads").is_none(),
+        "only what was written"
+    );
 }
 
 /// Every write takes the next number of one sequence; a document is listed once, at its last
 /// write, in order; a cursor and a limit page through the list.
 pub fn cursor_order(open: Open<'_>, dir: &Path) {
     let store = open(dir);
-    assert_eq!(store.last_seq().expect("seq"), 0, "an empty store has given out nothing");
+    assert_eq!(
+        store.last_seq().expect("seq"),
+        0,
+        "an empty store has given out nothing"
+    );
     assert!(store.changed_after(0, 10).expect("lists").is_empty());
     let mut docs: Vec<AutoCommit> = (0..3).map(|_| AutoCommit::new()).collect();
     let order = [0, 1, 2, 0, 1, 0];
@@ -123,7 +130,11 @@ pub fn cursor_order(open: Open<'_>, dir: &Path) {
     }
     let all = store.changed_after(0, 100).expect("lists");
     let ids: Vec<DocId> = all.iter().map(|(_, id)| id.clone()).collect();
-    assert_eq!(ids, vec![problem(2), problem(1), problem(0)], "oldest last write first");
+    assert_eq!(
+        ids,
+        vec![problem(2), problem(1), problem(0)],
+        "oldest last write first"
+    );
     assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "numbers grow");
     assert_eq!(all.last().map(|l| l.0), Some(6));
     let first = store.changed_after(0, 1).expect("lists");
@@ -131,7 +142,12 @@ pub fn cursor_order(open: Open<'_>, dir: &Path) {
     let rest = store.changed_after(first[0].0, 100).expect("lists");
     assert_eq!(rest.len(), 2, "after the cursor only");
     assert!(store.changed_after(6, 100).expect("lists").is_empty());
-    assert!(store.changed_after(u64::MAX, 100).expect("lists").is_empty());
+    assert!(
+        store
+            .changed_after(u64::MAX, 100)
+            .expect("lists")
+            .is_empty()
+    );
 }
 
 /// The heads a document had at each number stay known, for a device's cursor.
@@ -166,7 +182,11 @@ pub fn heads_history(open: Open<'_>, dir: &Path) {
     let mut dc = AutoCommit::new();
     change(&mut dc, "n", 1);
     write(&*store, &c, &mut dc, Vec::new());
-    assert_eq!(store.heads_at(&c, before).expect("reads"), None, "not yet born");
+    assert_eq!(
+        store.heads_at(&c, before).expect("reads"),
+        None,
+        "not yet born"
+    );
     assert_eq!(
         store.heads_at(&c, u64::MAX).expect("reads"),
         Some(dc.get_heads())
@@ -180,8 +200,16 @@ pub fn actor_claims(open: Open<'_>, dir: &Path) {
     let actor = doc.get_actor().to_bytes().to_vec();
     assert_eq!(store.actor_owner(&actor).expect("reads"), None);
     change(&mut doc, "n", 1);
-    write(&*store, &problem(1), &mut doc, vec![(actor.clone(), "sec".into())]);
-    assert_eq!(store.actor_owner(&actor).expect("reads").as_deref(), Some("sec"));
+    write(
+        &*store,
+        &problem(1),
+        &mut doc,
+        vec![(actor.clone(), "sec".into())],
+    );
+    assert_eq!(
+        store.actor_owner(&actor).expect("reads").as_deref(),
+        Some("sec")
+    );
 }
 
 fn refused(user: &str, at: i64) -> RefusedRecord {
@@ -252,7 +280,9 @@ pub fn users(open: Open<'_>, dir: &Path) {
     assert_eq!(store.user("sec").expect("reads"), None);
     store.put_user(&user("sec", Role::Secretary)).expect("put");
     store.put_user(&user("h1", Role::ZoneHolder)).expect("put");
-    store.put_user(&user("sec", Role::Inspector)).expect("replaced");
+    store
+        .put_user(&user("sec", Role::Inspector))
+        .expect("replaced");
     assert_eq!(
         store.user("sec").expect("reads"),
         Some(user("sec", Role::Inspector))
@@ -421,11 +451,17 @@ pub fn crash_safe_batch(open: Open<'_>, dir: &Path, test: &str) {
         child.wait().expect("reaped");
         let store = reopen(open, dir);
         let listed = store.changed_after(0, 1000).expect("lists");
-        assert!(!listed.is_empty(), "flushed writes are kept (round {round})");
+        assert!(
+            !listed.is_empty(),
+            "flushed writes are kept (round {round})"
+        );
         let last = store.last_seq().expect("seq");
         for (seq, id) in listed {
             assert!(seq <= last, "{id} at {seq}, past the last number {last}");
-            let stored = store.doc(&id).expect("reads").expect("a listed document is kept");
+            let stored = store
+                .doc(&id)
+                .expect("reads")
+                .expect("a listed document is kept");
             let mut loaded = AutoCommit::load(&stored.bytes)
                 .unwrap_or_else(|e| panic!("{id} does not load after a crash: {e}"));
             assert_eq!(

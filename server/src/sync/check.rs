@@ -11,7 +11,9 @@ use zonepatrol_shared::protocol::{Push, b64, heads_to_hex};
 use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::validate::{Context, Refusal, RefusalCode, validate_change};
 
-use super::prepare::{Judged, Prepared, Ready, Written, bad_changes, catch_damage, load_stored, prepare};
+use super::prepare::{
+    Judged, Prepared, Ready, Written, bad_changes, catch_damage, load_stored, prepare,
+};
 use crate::State;
 use crate::error::ApiError;
 use crate::store::Storage;
@@ -172,12 +174,10 @@ pub(super) fn depends_on(id: &DocId) -> Vec<DocId> {
         },
     ];
     if let DocId::Sheet { patrol, .. } = id {
-        ids.push(
-            DocId::Patrol {
-                branch,
-                patrol: patrol.clone(),
-            },
-        );
+        ids.push(DocId::Patrol {
+            branch,
+            patrol: patrol.clone(),
+        });
     }
     ids
 }
@@ -289,4 +289,3 @@ pub fn check_push(
         _ => Ok(false),
     }
 }
-

@@ -117,7 +117,6 @@ pub(super) fn commit(
     Ok(())
 }
 
-
 /// Refused pushes of one request kept for the record; the rest are counted in the log.
 pub(super) const REFUSED_KEPT_PER_REQUEST: usize = 20;
 

@@ -188,7 +188,11 @@ pub(crate) fn sync(
     } else {
         request.cursor
     };
-    let unreadable = state.unreadable.read().unwrap_or_else(|e| e.into_inner());
+    let unreadable = state
+        .results
+        .unreadable
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
     let (docs, cursor, more) = pull(store, user, since, budget, &progress.pushed, &unreadable)?;
     drop(unreadable);
     Ok(SyncResponse {
@@ -205,10 +209,7 @@ pub(crate) fn sync(
 const RECHECK_ROUNDS: usize = 3;
 
 /// The documents written after `seq`; `None` when so many were that everything counts as moved.
-fn written_after(
-    store: &dyn Storage,
-    seq: u64,
-) -> Result<Option<HashSet<DocId>>, ApiError> {
+fn written_after(store: &dyn Storage, seq: u64) -> Result<Option<HashSet<DocId>>, ApiError> {
     let mut set = HashSet::new();
     let mut after = seq;
     loop {
@@ -257,4 +258,3 @@ fn push_of(c: Checked) -> Result<Push, ApiError> {
 
 /// Documents one request may push.
 const MAX_PUSHES: usize = 5_000;
-

@@ -215,4 +215,3 @@ pub(super) fn catch_damage<T>(id: &str, f: impl FnOnce() -> T) -> Result<T, ApiE
 /// The most bytes one stored document may grow to: past it, its history is no longer a record
 /// of real work.
 pub(super) const MAX_DOC_BYTES: usize = 32 * 1024 * 1024;
-

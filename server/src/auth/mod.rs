@@ -1,0 +1,204 @@
+//! Accounts: argon2 password hashes, random bearer tokens stored only as their SHA-256, and
+//! the extractor that every route but login goes through.
+//!
+//! # Layout
+//!
+//! - `accounts`: argon2 password hashes in kept memory, adding users, token hashes.
+//! - `throttle`: [`LoginThrottle`], the waits after wrong passwords.
+//! - `workers`: [`Logins`], the bounded password checks on threads of their own.
+//! - here: signing in, the client's address, and the authenticated-user extractor.
+
+mod accounts;
+mod throttle;
+mod workers;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use rand::RngCore;
+use zonepatrol_shared::Actor;
+
+use crate::State;
+use crate::error::ApiError;
+use crate::store::{TokenRecord, UserRecord};
+
+/// What guards signing in, in the server's state.
+#[derive(Debug)]
+pub struct Guard {
+    /// A password hash to check against when the user does not exist, so that a wrong name
+    /// takes as long as a wrong password.
+    pub(crate) dummy_hash: String,
+    /// Names and addresses with recent wrong passwords, which must wait before the next try.
+    pub(crate) throttle: LoginThrottle,
+    /// Password checks in progress, bounded.
+    pub(crate) logins: Logins,
+}
+
+use accounts::verify_password;
+pub use accounts::{AccountError, add_user, hash_password, token_hash};
+pub use throttle::*;
+pub use workers::Logins;
+use workers::busy;
+
+/// Checks a password and, if right, issues a token. `None` for a wrong name or password,
+/// which take the same time so that names cannot be guessed. A try that must wait (see
+/// [`LoginThrottle`]) is answered 429 without checking; one that finds the server too busy to
+/// check it soon is answered 503. The password work runs on the blocking pool.
+pub async fn login(
+    state: &Arc<State>,
+    name: &str,
+    password: &str,
+    device: &str,
+    address: Option<IpAddr>,
+) -> Result<Option<(String, TokenRecord, UserRecord)>, ApiError> {
+    let refuse_if_waiting = || match state.guard.throttle.wait(name, address, Instant::now()) {
+        Some(wait) => Err(ApiError::too_many_attempts(wait)),
+        None => Ok(()),
+    };
+    refuse_if_waiting()?;
+    let _name_turn = tokio::time::timeout(state.settings.login_wait, state.guard.logins.turn(name))
+        .await
+        .map_err(|_| busy())?;
+    // The tries before this one have counted by now.
+    refuse_if_waiting()?;
+    let turn = tokio::time::timeout(
+        state.settings.login_wait,
+        state.guard.logins.checks.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| busy())?
+    .map_err(|e| ApiError::internal(&e))?;
+    let (user, ok) = {
+        let shared = state.clone();
+        let name = name.to_owned();
+        let password = password.to_owned();
+        state
+            .guard
+            .logins
+            .run(turn, move || {
+                let user = shared.store.user(&name)?;
+                let phc = user
+                    .as_ref()
+                    .map_or(shared.guard.dummy_hash.as_str(), |u| &u.password);
+                let ok = verify_password(&password, phc);
+                Ok::<_, ApiError>((user, ok))
+            })
+            .await
+            .ok_or_else(|| ApiError::internal(&"the password workers stopped"))??
+    };
+    let now = Instant::now();
+    let Some(user) = user.filter(|_| ok) else {
+        state.guard.throttle.wrong(name, address, now);
+        return Ok(None);
+    };
+    state.guard.throttle.passed(name, address, now);
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let now = crate::now_millis();
+    let ttl = i64::try_from(state.settings.token_ttl.as_millis()).unwrap_or(i64::MAX);
+    let record = TokenRecord {
+        user: user.user.clone(),
+        device: device.chars().take(100).collect(),
+        created_at: now,
+        expires_at: now.saturating_add(ttl),
+    };
+    let store = state.store.clone();
+    let hash = token_hash(&token);
+    let stored = record.clone();
+    tokio::task::spawn_blocking(move || {
+        store.put_token(&hash, &stored)?;
+        store.flush()
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    Ok(Some((token, record, user)))
+}
+
+/// The address a request came from, when the server was started with it (see [`crate::launch`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &S,
+    ) -> Result<ClientAddr, std::convert::Infallible> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// A request's authenticated user; extracting it answers 401 when there is none.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    /// Who.
+    pub actor: Actor,
+    /// The SHA-256 of the token used, to revoke it at logout.
+    pub token_hash: [u8; 32],
+}
+
+impl FromRequestParts<Arc<State>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Authed, ApiError> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("sign in first: this needs a bearer token"))?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                // The scheme is case-insensitive (RFC 9110, 11.1).
+                let (scheme, rest) = v.trim_start().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be “Bearer TOKEN”")
+            })?;
+        check_token(state, token)
+    }
+}
+
+/// The user a token belongs to, if it is known and not expired.
+pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
+    let hash = token_hash(token);
+    let record = state.store.token(&hash)?.ok_or_else(|| {
+        ApiError::unauthorized("this sign-in is not known or was ended: sign in again")
+    })?;
+    if record.expires_at <= crate::now_millis() {
+        state.store.remove_token(&hash)?;
+        return Err(ApiError::unauthorized(
+            "this sign-in has expired: sign in again",
+        ));
+    }
+    let user = state
+        .store
+        .user(&record.user)?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists: ask an admin"))?;
+    Ok(Authed {
+        actor: Actor {
+            user: user.user,
+            role: user.role,
+            branch: user.branch,
+        },
+        token_hash: hash,
+    })
+}
+
+#[cfg(test)]
+mod tests;
