@@ -1,12 +1,25 @@
 //! Exports a manager would otherwise type by hand: the monthly ledger and the weekly notice
-//! as Excel workbooks, and a zone's placard as a printable SVG page.
+//! as Excel workbooks, and a zone's placard as a printable SVG page; and the handlers that
+//! answer their downloads (`/dash/export/…`, `/dash/placard/…`).
 
+use std::sync::Arc;
+
+use axum::extract::{Path, State as Shared};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Fen, Points};
 
-use super::{Lang, Ledger, Notice, Placard, l};
+use super::labels::{Lang, l, period_label};
+use super::layout::fail;
+use super::pages::branch_page;
+use super::session::Viewer;
+use super::views::{Ledger, Notice, Placard, branch_name, holders, ledger, notice};
+use crate::State;
+use crate::consolidate::Consolidator;
 
 fn pts(p: Option<Points>) -> Option<f64> {
     p.map(|p| p.0 as f64 / 100.0)
@@ -350,4 +363,165 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// Money as the ledger shows it.
 pub fn yuan(fen: i64) -> String {
     Fen(fen).to_string()
+}
+
+fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"");
+    let mut r = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A branch and a period, as a download's address names them.
+type BranchPeriod = Path<(String, String)>;
+
+/// A workbook offered for download: the kind of period it covers, what to say when the
+/// address names something else, and how to build it.
+#[derive(Clone, Copy)]
+struct XlsxExport {
+    kind: PeriodKind,
+    wrong: (&'static str, &'static str),
+    build: BuildWorkbook,
+}
+
+/// Builds a branch's workbook for a period: its bytes and what it is (for the file name).
+type BuildWorkbook =
+    fn(&Consolidator, &str, Period, Lang) -> Result<(Vec<u8>, &'static str), XlsxError>;
+
+/// The monthly ledger, as `ledger-BRANCH-MONTH.xlsx`.
+const LEDGER: XlsxExport = XlsxExport {
+    kind: PeriodKind::Month,
+    wrong: ("月份应写成 2026-11。", "Write the month as 2026-11."),
+    build: |c, b, p, lang| ledger_xlsx(&ledger(c, b, p, lang), lang).map(|x| (x, "ledger")),
+};
+
+/// The weekly notice, as `notice-BRANCH-WEEK.xlsx`.
+const NOTICE: XlsxExport = XlsxExport {
+    kind: PeriodKind::Week,
+    wrong: ("周应写成 2026-W47。", "Write the week as 2026-W47."),
+    build: |c, b, p, lang| notice_xlsx(&notice(c, b, p, lang), lang).map(|x| (x, "notice")),
+};
+
+/// The monthly ledger's download.
+pub(super) async fn export_ledger(s: Shared<Arc<State>>, v: Viewer, p: BranchPeriod) -> Response {
+    export_xlsx(LEDGER, s, v, p).await
+}
+
+/// The weekly notice's download.
+pub(super) async fn export_notice(s: Shared<Arc<State>>, v: Viewer, p: BranchPeriod) -> Response {
+    export_xlsx(NOTICE, s, v, p).await
+}
+
+/// A branch's workbook for a period, as a download named `WHAT-BRANCH-PERIOD.xlsx`.
+async fn export_xlsx(
+    export: XlsxExport,
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path((branch, period)): BranchPeriod,
+) -> Response {
+    let XlsxExport { kind, wrong, build } = export;
+    let lang = viewer.lang;
+    branch_page(state, viewer, branch, move |c, _, branch| {
+        let Some(period) = period.parse::<Period>().ok().filter(|p| p.kind() == kind) else {
+            return fail(StatusCode::NOT_FOUND, lang, l(lang, wrong.0, wrong.1));
+        };
+        match build(&c, &branch, period, lang) {
+            Ok((bytes, what)) => attachment(XLSX, &format!("{what}-{branch}-{period}.xlsx"), bytes),
+            Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
+        }
+    })
+    .await
+}
+
+pub(super) async fn placard(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path((branch, zone)): Path<(String, String)>,
+) -> Response {
+    let lang = viewer.lang;
+    branch_page(state, viewer, branch, move |c, _, branch| {
+        let placard = {
+            let facts = &c.branches()[&branch];
+            let Some(z) = facts.zones.get(&zone) else {
+                return fail(
+                    StatusCode::NOT_FOUND,
+                    lang,
+                    l(lang, "没有这个责任区。", "There is no such zone."),
+                );
+            };
+            let today = c.today(crate::now_millis());
+            let last_month = Period::containing(PeriodKind::Month, today).prev();
+            let post = facts.posts.get(&zone);
+            let performance = c
+                .current(&branch, last_month)
+                .and_then(|r| r.zones.get(&zone))
+                .and_then(|r| {
+                    r.score.map(|s| match lang {
+                        Lang::Zh => format!(
+                            "{}考评 {}分，第{}名",
+                            period_label(lang, last_month),
+                            s,
+                            r.rank
+                        ),
+                        Lang::En => format!(
+                            "{}: {} points, #{}",
+                            period_label(lang, last_month),
+                            s,
+                            r.rank
+                        ),
+                    })
+                })
+                .unwrap_or_else(|| {
+                    l(lang, "本月考评后公布", "Shown after the month's assessment").to_owned()
+                });
+            Placard {
+                branch: branch.clone(),
+                branch_name: branch_name(&c, &branch),
+                zone: zone.clone(),
+                zone_name: z.name.clone(),
+                location: z.location.clone(),
+                holders: holders(&c, &branch, &zone),
+                post: post.map_or_else(|| z.name.clone(), |p| p.title.clone()),
+                duty: l(
+                    lang,
+                    "负责本区域安全生产、文明生产、设备完好和问题整改",
+                    "Safety, housekeeping, equipment and fixing problems in this zone",
+                )
+                .to_owned(),
+                standard: post
+                    .map(|p| p.standard.clone())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| z.template.clone()),
+                performance,
+            }
+        };
+        // The consolidator is free again before the page is drawn.
+        drop(c);
+        match placard_svg(&placard, lang) {
+            Ok(svg) => (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "inline"),
+                ],
+                svg,
+            )
+                .into_response(),
+            Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, lang, &e.to_string()),
+        }
+    })
+    .await
 }

@@ -1,0 +1,345 @@
+//! The overview page (`/dash`): the week's ranking and notice, the month's ledger, open
+//! problems, cleanups and the branches by category; with the ledger table and the publish
+//! form the other pages share.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State as Shared};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::{Points, Role};
+
+use super::blocking;
+use crate::State;
+use crate::consolidate::Consolidator;
+use crate::dashboard::chart;
+use crate::dashboard::export;
+use crate::dashboard::labels::{Lang, grade_label, l, money_class, period_label, show};
+use crate::dashboard::layout::{fail, layout};
+use crate::dashboard::session::Viewer;
+use crate::dashboard::views::{Ledger, branch_name, by_category, by_rank, ledger, zone_name};
+use crate::reports;
+
+/// What the overview shows: a branch, a week and a month (text forms); the defaults are the
+/// viewer's branch (or the first), this week and this month.
+#[derive(Debug, Deserialize, Default)]
+pub struct OverviewQuery {
+    /// The branch id.
+    pub branch: Option<String>,
+    /// The week, as `2026-W47`.
+    pub week: Option<String>,
+    /// The month, as `2026-11`.
+    pub month: Option<String>,
+}
+
+fn parse_period(text: Option<&str>, kind: PeriodKind, today: chrono::NaiveDate) -> Period {
+    text.and_then(|t| t.parse::<Period>().ok())
+        .filter(|p| p.kind() == kind)
+        .unwrap_or_else(|| Period::containing(kind, today))
+}
+
+pub(super) fn publish_form(
+    c: &Consolidator,
+    viewer: &Viewer,
+    branch: &str,
+    period: Period,
+    back: &str,
+) -> Markup {
+    let lang = viewer.lang;
+    let lock = c.lock(branch, period);
+    let locked_by_wider = lock.is_none()
+        && c.locks(branch).iter().any(|l| {
+            l.period != period
+                && l.period.first_day() <= period.first_day()
+                && period.last_day() <= l.period.last_day()
+        });
+    html! {
+        div.actions {
+            @if let Some(lock) = lock {
+                span.badge.warn { (l(lang, "已发布", "Published")) }
+                span.muted { (lock.by) }
+            } @else if locked_by_wider {
+                span.badge.warn { (l(lang, "所在期间已发布", "Inside a published period")) }
+            } @else {
+                span.muted { (l(lang, "未发布，可修改", "Open for edits")) }
+            }
+            @if viewer.actor.role == Role::Manager {
+                form method="post" action="/dash/publish" {
+                    input type="hidden" name="branch" value=(branch);
+                    input type="hidden" name="period" value=(period.to_string());
+                    input type="hidden" name="back" value=(back);
+                    @if lock.is_some() {
+                        input type="hidden" name="action" value="reopen";
+                        button.reopen type="submit" { (l(lang, "重新开放", "Reopen")) " " (period_label(lang, period)) }
+                    } @else {
+                        input type="hidden" name="action" value="publish";
+                        button.primary.publish type="submit" { (l(lang, "发布并锁定", "Publish and lock")) " " (period_label(lang, period)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn overview(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
+    blocking(state, move |state| {
+        let left_out = reports::left_out(state);
+        let c = reports::lock(state);
+        overview_page(&c, &viewer, q, crate::now_millis(), &left_out)
+    })
+    .await
+}
+
+/// The overview page for a viewer, from the consolidated results (the benchmark times this).
+pub fn overview_page(
+    c: &Consolidator,
+    viewer: &Viewer,
+    q: OverviewQuery,
+    now: i64,
+    left_out: &[reports::LeftOut],
+) -> Response {
+    let lang = viewer.lang;
+    let today = c.today(now);
+    let week = parse_period(q.week.as_deref(), PeriodKind::Week, today);
+    let month = parse_period(q.month.as_deref(), PeriodKind::Month, today);
+    let visible: Vec<&String> = c.branches().keys().filter(|b| viewer.may_view(b)).collect();
+    let branch = match q.branch {
+        Some(b) if visible.contains(&&b) => b,
+        Some(_) => {
+            return fail(
+                StatusCode::FORBIDDEN,
+                lang,
+                l(lang, "无权查看该支部。", "That branch is not yours to see."),
+            );
+        }
+        None if visible.contains(&&viewer.actor.branch) => viewer.actor.branch.clone(),
+        // A manager starts on the first branch with results this week or month.
+        None => match visible
+            .iter()
+            .find(|b| c.current(b, week).is_some() || c.current(b, month).is_some())
+            .or(visible.first())
+        {
+            Some(b) => (*b).clone(),
+            None => {
+                return fail(
+                    StatusCode::NOT_FOUND,
+                    lang,
+                    l(lang, "还没有支部。", "There are no branches yet."),
+                );
+            }
+        },
+    };
+    let query = |b: &str, w: Period, m: Period| format!("/dash?branch={b}&week={w}&month={m}");
+    let here = query(&branch, week, month);
+    let weekly = c.current(&branch, week);
+    let monthly = c.current(&branch, month);
+    let bars: Vec<chart::Bar> = weekly
+        .map(|r| {
+            by_rank(r)
+                .into_iter()
+                .filter_map(|(id, z)| {
+                    let score = z.score?;
+                    Some(chart::Bar {
+                        label: zone_name(c, &branch, id),
+                        value: score.0,
+                        text: format!("{} · {}{}", score, z.rank, l(lang, "名", "")),
+                        href: format!("/dash/zone/{branch}/{id}"),
+                        tone: if z.praised {
+                            "good"
+                        } else if z.named {
+                            "bad"
+                        } else {
+                            ""
+                        },
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let unscored: Vec<String> = weekly
+        .map(|r| {
+            r.zones
+                .iter()
+                .filter(|(_, z)| z.score.is_none())
+                .map(|(id, _)| zone_name(c, &branch, id))
+                .collect()
+        })
+        .unwrap_or_default();
+    let book = ledger(c, &branch, month, lang);
+    let open = c.open_problems(&branch, None);
+    let overdue = open
+        .iter()
+        .filter(|(_, p)| {
+            p.deadline
+                .is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today))
+        })
+        .count();
+    let company = by_category(c, &visible, month);
+    let counts = c.open_counts(today);
+    // Stored records the results leave out, for those who may see their branch.
+    let left_out: Vec<&reports::LeftOut> = left_out
+        .iter()
+        .filter(|l| {
+            l.id.parse::<DocId>()
+                .map_or(viewer.actor.role.is_company_wide(), |id| {
+                    viewer.may_view(id.branch())
+                })
+        })
+        .collect();
+    let body = html! {
+        h1 { (branch_name(c, &branch)) }
+        @if !left_out.is_empty() {
+            section #left-out role="alert" {
+                h2 { (l(lang, "未计入结果的记录", "Records left out of the results")) }
+                p.error {
+                    (left_out.len())
+                    (l(lang, " 条已存储的记录无法计入结果，已被略过；请管理员修正或删除。",
+                        " stored records could not be counted and were left out: ask an admin to repair or remove them."))
+                }
+                ul {
+                    @for item in left_out.iter().take(50) {
+                        li { code { (item.id) } " — " (item.reason) }
+                    }
+                }
+            }
+        }
+        @if visible.len() > 1 {
+            nav.tabs aria-label=(l(lang, "支部", "Branches")) {
+                @for b in &visible {
+                    a.on[**b == branch] href=(query(b, week, month)) { (branch_name(c, b)) }
+                }
+            }
+        }
+        div.grid2 {
+            section #week {
+                h2 { (l(lang, "周检查排名", "Weekly inspection ranking")) " · " (period_label(lang, week)) }
+                nav.tabs {
+                    a href=(query(&branch, week.prev(), month)) { "‹ " (l(lang, "上一周", "previous")) }
+                    a href=(query(&branch, week.next(), month)) { (l(lang, "下一周", "next")) " ›" }
+                }
+                @if bars.is_empty() {
+                    p.muted { (l(lang, "本周还没有检查结果。", "No inspection results this week yet.")) }
+                } @else {
+                    (chart::bars(l(lang, "周检查排名", "Weekly ranking"), &bars))
+                    p {
+                        span.badge.good { (l(lang, "表扬", "Praised")) }
+                        " " (weekly.map(|r| r.zones.iter().filter(|(_, z)| z.praised).map(|(id, _)| zone_name(c, &branch, id)).collect::<Vec<_>>().join("、")).unwrap_or_default())
+                        " · "
+                        span.badge.bad { (l(lang, "批评", "Named")) }
+                        " " (weekly.map(|r| r.zones.iter().filter(|(_, z)| z.named).map(|(id, _)| zone_name(c, &branch, id)).collect::<Vec<_>>().join("、")).unwrap_or_default())
+                    }
+                }
+                @if !unscored.is_empty() {
+                    p.muted { (l(lang, "未检查：", "Not inspected: ")) (unscored.join("、")) }
+                }
+                div.actions {
+                    a #export-notice href=(format!("/dash/export/notice/{branch}/{week}")) download { (l(lang, "导出周通报 Excel", "Weekly notice (Excel)")) }
+                }
+                (publish_form(c, viewer, &branch, week, &here))
+            }
+            section #problems {
+                h2 { (l(lang, "问题整改", "Problems")) }
+                p {
+                    span #open-count { (open.len()) } " " (l(lang, "项待整改", "waiting for a fix")) " · "
+                    span #overdue-count class=(if overdue > 0 { "badge bad" } else { "badge good" }) { (overdue) } " " (l(lang, "项已超期", "overdue"))
+                }
+                table {
+                    thead { tr { th { (l(lang, "责任区", "Zone")) } th { (l(lang, "问题", "Problem")) } th { (l(lang, "期限", "Deadline")) } th { (l(lang, "责任人", "Responsible")) } } }
+                    tbody {
+                        @for (_, p) in open.iter().take(20) {
+                            @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
+                            tr {
+                                td { a href=(format!("/dash/zone/{branch}/{}", p.zone)) { (zone_name(c, &branch, &p.zone)) } }
+                                td { @if p.major { span.badge.bad { (l(lang, "重大", "major")) } " " } (p.description) }
+                                td { (p.deadline.map(|d| d.to_string()).unwrap_or_default()) @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } } }
+                                td { (c.branches().get(&branch).and_then(|b| b.members.get(&p.responsible)).cloned().unwrap_or_else(|| p.responsible.clone())) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section #month {
+            h2 { (l(lang, "月度考评", "Monthly assessment")) " · " (period_label(lang, month)) }
+            nav.tabs {
+                a href=(query(&branch, week, month.prev())) { "‹ " (l(lang, "上月", "previous")) }
+                a href=(query(&branch, week, month.next())) { (l(lang, "下月", "next")) " ›" }
+            }
+            (ledger_table(lang, &branch, &book))
+            div.actions {
+                a href=(format!("/dash/ledger/{branch}/{month}")) { (l(lang, "台账", "Ledger")) }
+                a #export-ledger href=(format!("/dash/export/ledger/{branch}/{month}")) download { (l(lang, "导出月度台账 Excel", "Monthly ledger (Excel)")) }
+            }
+            (publish_form(c, viewer, &branch, month, &here))
+        }
+        div.grid2 {
+            section #cleanups {
+                h2 { (l(lang, "文明生产整治", "Cleanups")) " · " (period_label(lang, month)) }
+                @if let Some(r) = monthly {
+                    p { (r.cleanups.logs) " " (l(lang, "次整治，", "cleanups, ")) span #person-times { (r.cleanups.person_times) } " " (l(lang, "人次", "person-times")) }
+                    ul { @for q in r.cleanups.quantities.values() { li { (q.what) "：" (Points(q.milli / 10)) " " (q.unit) } } }
+                } @else { p.muted { (l(lang, "本月还没有整治记录。", "No cleanups this month yet.")) } }
+            }
+            section #branches {
+                h2 { (l(lang, "支部分类排名", "Branches by category")) " · " (period_label(lang, month)) }
+                table {
+                    thead { tr { th { (l(lang, "类别", "Category")) } th { (l(lang, "支部", "Branch")) } th.n { (l(lang, "得分", "Score")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) } th.n { (l(lang, "待整改/超期", "Open/overdue")) } } }
+                    tbody {
+                        @for (b, r) in &company {
+                            @let (open, late) = counts.get(b.as_str()).copied().unwrap_or_default();
+                            tr {
+                                td { (r.branch.category) }
+                                td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
+                                td.n { (show(r.branch.score)) }
+                                td { (grade_label(lang, &r.branch.grade)) }
+                                td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
+                                td.n { (open) "/" @if late > 0 { span.badge.bad { (late) } } @else { "0" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(lang, Some(viewer), l(lang, "看板", "Overview"), body).into_response()
+}
+
+pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
+    html! {
+        @if book.rows.iter().all(|r| r.final_score.is_none() && r.self_score.is_none()) {
+            p.muted { (l(lang, "本月还没有考评。", "No assessments this month yet.")) }
+        }
+        table #ledger {
+            thead { tr {
+                th.n { (l(lang, "名次", "Rank")) } th { (l(lang, "责任区", "Zone")) } th { (l(lang, "责任人", "Holders")) }
+                th.n { (l(lang, "自评", "Self")) } th.n { (l(lang, "支部评分（最终）", "Branch (final)")) } th.n { (l(lang, "奖罚（元）", "Money (yuan)")) }
+            } }
+            tbody {
+                @for r in &book.rows {
+                    tr data-zone=(r.zone_id) {
+                        td.n.rank { @if r.rank > 0 { (r.rank) } @else { "—" } }
+                        td { a href=(format!("/dash/zone/{branch}/{}", r.zone_id)) { (r.zone) } }
+                        td { (r.holders) }
+                        td.n.self { (show(r.self_score)) }
+                        td.n.final { (show(r.final_score)) }
+                        td class=(format!("n {}", money_class(r.money_fen))) { (export::yuan(r.money_fen)) }
+                    }
+                }
+            }
+            tfoot { tr {
+                td {} th { (l(lang, "合计", "Total")) } td {} td {}
+                td.n { (l(lang, "支部得分 ", "Branch ")) span #branch-score { (show(book.branch_score)) } " " (book.grade_label) }
+                td #money-total class=(format!("n {}", money_class(book.total_fen()))) { (export::yuan(book.total_fen())) }
+            } }
+        }
+        p.muted { (book.rank_label) @if let Some(p) = &book.published { " · " (p) } }
+    }
+}

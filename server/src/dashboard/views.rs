@@ -1,0 +1,289 @@
+//! The views room: what the pages and the exports show, built from the consolidated results
+//! (the monthly [`Ledger`], the weekly [`Notice`], a zone's [`Placard`]) and the names and
+//! labels they share.
+
+use zonepatrol_shared::Points;
+use zonepatrol_shared::docs::{Report, ZoneResult};
+use zonepatrol_shared::rules::period::Period;
+
+use super::labels::{Lang, grade_label, l, period_label};
+use crate::consolidate::Consolidator;
+
+pub(super) fn zone_name(c: &Consolidator, branch: &str, zone: &str) -> String {
+    c.branches()
+        .get(branch)
+        .and_then(|b| b.zones.get(zone))
+        .map_or_else(|| zone.to_owned(), |z| z.name.clone())
+}
+
+pub(super) fn branch_name(c: &Consolidator, branch: &str) -> String {
+    c.branches()
+        .get(branch)
+        .map(|b| b.name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| branch.to_owned())
+}
+
+pub(super) fn holders(c: &Consolidator, branch: &str, zone: &str) -> String {
+    let Some(b) = c.branches().get(branch) else {
+        return String::new();
+    };
+    b.zones
+        .get(zone)
+        .map(|z| {
+            z.holders
+                .iter()
+                .map(|h| b.members.get(h).cloned().unwrap_or_else(|| h.clone()))
+                .collect::<Vec<_>>()
+                .join("、")
+        })
+        .unwrap_or_default()
+}
+
+/// One row of the monthly ledger.
+#[derive(Debug)]
+pub struct LedgerRow {
+    /// The zone's id.
+    pub zone_id: String,
+    /// The zone's name.
+    pub zone: String,
+    /// The holders' names.
+    pub holders: String,
+    /// The self-score.
+    pub self_score: Option<Points>,
+    /// The branch (final) score.
+    pub final_score: Option<Points>,
+    /// The place by the final score.
+    pub rank: u64,
+    /// The money it brings, in fen.
+    pub money_fen: i64,
+}
+
+impl LedgerRow {
+    /// Final minus self.
+    pub fn difference(&self) -> Option<Points> {
+        Some(self.final_score? - self.self_score?)
+    }
+}
+
+/// The monthly ledger of a branch.
+#[derive(Debug)]
+pub struct Ledger {
+    /// The branch's name.
+    pub branch_name: String,
+    /// The month, as shown.
+    pub month_label: String,
+    /// The zones, by rank.
+    pub rows: Vec<LedgerRow>,
+    /// The branch's score.
+    pub branch_score: Option<Points>,
+    /// Its grade, as shown.
+    pub grade_label: String,
+    /// Its place in its category, as shown.
+    pub rank_label: String,
+    /// Who published the month, as shown.
+    pub published: Option<String>,
+}
+
+impl Ledger {
+    /// The money of every zone, in fen.
+    pub fn total_fen(&self) -> i64 {
+        self.rows.iter().map(|r| r.money_fen).sum()
+    }
+}
+
+/// The visible branches' reports for the period, by category and then by rank (unranked
+/// last).
+pub(super) fn by_category<'a>(
+    c: &'a Consolidator,
+    visible: &[&'a String],
+    period: Period,
+) -> Vec<(&'a String, &'a Report)> {
+    let mut company: Vec<(&String, &Report)> = visible
+        .iter()
+        .filter_map(|b| c.current(b, period).map(|r| (*b, r)))
+        .collect();
+    company.sort_by_key(|(b, r)| {
+        (
+            r.branch.category,
+            r.branch.rank == 0,
+            r.branch.rank,
+            (*b).clone(),
+        )
+    });
+    company
+}
+
+pub(super) fn by_rank(report: &Report) -> Vec<(&String, &ZoneResult)> {
+    let mut zones: Vec<(&String, &ZoneResult)> = report.zones.iter().collect();
+    zones.sort_by(|a, b| (a.1.rank == 0, a.1.rank, a.0).cmp(&(b.1.rank == 0, b.1.rank, b.0)));
+    zones
+}
+
+fn published_label(lang: Lang, tz: chrono_tz::Tz, report: Option<&Report>) -> Option<String> {
+    let p = report?.published.as_ref()?;
+    let at = chrono::DateTime::from_timestamp_millis(p.at)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    Some(format!(
+        "{} {} · {}",
+        l(lang, "已发布：", "Published by"),
+        p.by,
+        at
+    ))
+}
+
+fn rank_label(lang: Lang, report: &Report) -> String {
+    if report.branch.rank == 0 {
+        return "—".to_owned();
+    }
+    match lang {
+        Lang::Zh => format!(
+            "{}类支部第{}名（共{}个）",
+            report.branch.category, report.branch.rank, report.branch.of
+        ),
+        Lang::En => format!(
+            "#{} of {} in category {}",
+            report.branch.rank, report.branch.of, report.branch.category
+        ),
+    }
+}
+
+pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) -> Ledger {
+    let report = c.current(branch, month);
+    Ledger {
+        branch_name: branch_name(c, branch),
+        month_label: period_label(lang, month),
+        rows: report
+            .map(|r| {
+                by_rank(r)
+                    .into_iter()
+                    .map(|(id, z)| LedgerRow {
+                        zone_id: id.clone(),
+                        zone: zone_name(c, branch, id),
+                        holders: holders(c, branch, id),
+                        self_score: z.self_score,
+                        final_score: z.score,
+                        rank: z.rank,
+                        money_fen: z.money_fen,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        branch_score: report.and_then(|r| r.branch.score),
+        grade_label: report
+            .map(|r| grade_label(lang, &r.branch.grade).to_owned())
+            .unwrap_or_default(),
+        rank_label: report.map(|r| rank_label(lang, r)).unwrap_or_default(),
+        published: published_label(lang, c.clock().tz, report),
+    }
+}
+
+/// One row of the weekly notice.
+#[derive(Debug)]
+pub struct NoticeRow {
+    /// The place.
+    pub rank: u64,
+    /// The zone's name.
+    pub zone: String,
+    /// The inspection score.
+    pub score: Option<Points>,
+    /// How many inspectors' sheets went into it.
+    pub sheets: u64,
+    /// Praised.
+    pub praised: bool,
+    /// Named.
+    pub named: bool,
+}
+
+impl NoticeRow {
+    /// Praised, named or neither, as shown.
+    pub fn standing(&self, lang: Lang) -> &'static str {
+        if self.praised {
+            l(lang, "表扬", "praised")
+        } else if self.named {
+            l(lang, "批评", "named")
+        } else {
+            ""
+        }
+    }
+}
+
+/// The weekly notice of a branch.
+#[derive(Debug)]
+pub struct Notice {
+    /// The branch's name.
+    pub branch_name: String,
+    /// The week, as shown.
+    pub week_label: String,
+    /// The zones, by rank.
+    pub rows: Vec<NoticeRow>,
+}
+
+impl Notice {
+    /// The praised zones' names.
+    pub fn praised(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter(|r| r.praised)
+            .map(|r| r.zone.clone())
+            .collect()
+    }
+
+    /// The named zones' names.
+    pub fn named(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter(|r| r.named)
+            .map(|r| r.zone.clone())
+            .collect()
+    }
+}
+
+pub(super) fn notice(c: &Consolidator, branch: &str, week: Period, lang: Lang) -> Notice {
+    Notice {
+        branch_name: branch_name(c, branch),
+        week_label: period_label(lang, week),
+        rows: c
+            .current(branch, week)
+            .map(|r| {
+                by_rank(r)
+                    .into_iter()
+                    .map(|(id, z)| NoticeRow {
+                        rank: z.rank,
+                        zone: zone_name(c, branch, id),
+                        score: z.score,
+                        sheets: z.sheets,
+                        praised: z.praised,
+                        named: z.named,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// What a placard shows.
+#[derive(Debug)]
+pub struct Placard {
+    /// The branch id.
+    pub branch: String,
+    /// The branch's name.
+    pub branch_name: String,
+    /// The zone id.
+    pub zone: String,
+    /// The zone's name.
+    pub zone_name: String,
+    /// Where it is.
+    pub location: String,
+    /// 亮身份: the holders.
+    pub holders: String,
+    /// 亮岗位: the zone or post.
+    pub post: String,
+    /// 亮职责: the duty.
+    pub duty: String,
+    /// 亮标准: the standard.
+    pub standard: String,
+    /// 亮业绩: the latest results.
+    pub performance: String,
+}
