@@ -10,10 +10,9 @@ use zonepatrol_shared::PatrolKind;
 use crate::i18n::{self, Lang, T, tr};
 use crate::photo::{PhotoError, PhotoSettings};
 use crate::records::patrol::{
-    PatrolInput, ZoneRow, close_patrol, patrol, patrol_zones, start_choices, start_patrol,
-    zone_from_code,
+    PatrolInput, ZoneRow, close_patrol, patrol_zones, start_choices, start_patrol, zone_from_code,
 };
-use crate::records::today;
+use crate::records::{self, today};
 use crate::store::Session;
 use crate::ui::photo::{PhotoButton, Picked};
 use crate::ui::pick::{Pick, toggle};
@@ -200,9 +199,8 @@ pub(crate) fn PatrolPage(session: Session, patrol: String) -> Element {
     let repo = ui.repo();
     let me = session.user;
     let mut scanning = use_signal(|| false);
-    let name = patrol;
-    let (p, rows) = match self::patrol(&repo, &me, &name)
-        .and_then(|p| Ok((p, patrol_zones(&repo, &me, &name)?)))
+    let (p, rows) = match records::patrol::patrol(&repo, &me, &patrol)
+        .and_then(|p| Ok((p, patrol_zones(&repo, &me, &patrol)?)))
     {
         Ok(x) => x,
         Err(e) => {
@@ -212,7 +210,7 @@ pub(crate) fn PatrolPage(session: Session, patrol: String) -> Element {
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let scan_rows = rows.clone();
     let scan_branch = me.branch.clone();
-    let (open_patrol, scan_patrol, close_name) = (name.clone(), name.clone(), name);
+    let (open_patrol, scan_patrol, close_name) = (patrol.clone(), patrol.clone(), patrol);
     let close_me = me.clone();
     rsx! {
         PatrolZones {
