@@ -17,27 +17,23 @@
 //! - [`index`]: the summaries of patrols and problems that lists read.
 //! - [`store`]: the device's repository; a write returns once it is on disk.
 //! - [`sync`]: the sync engine, its progress and state.
-//! - [`field`]: what people do in the field (patrols, marks, photos, problems, fixes) as
-//!   plain functions over the store.
-//! - [`monthly`]: the self-score, the secretary's assessment with suggestions, cleanups and
-//!   the branch ranking from reports.
+//! - [`records`]: the records people make, one module per record (patrol, score sheet,
+//!   problem, monthly assessment, cleanup, ranking), as plain functions over the store with one
+//!   error, [`records::RecordError`].
 //! - [`platform`]: where the app keeps its data on Android, iOS and the desktop.
-//! - [`walk`]: scoring a zone on a walk as plain data: taps, running total.
 //! - [`ui`]: the screens, and [`App`], the root component.
 
 #[cfg(feature = "e2e")]
 pub mod e2e;
-pub mod field;
 pub mod i18n;
 pub mod index;
-pub mod monthly;
 pub mod photo;
 pub mod platform;
 pub mod qr;
+pub mod records;
 pub mod store;
 pub mod sync;
 pub mod ui;
-pub mod walk;
 
 pub use ui::App;
 

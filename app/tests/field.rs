@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
-use zonepatrol_app::field::{self, FieldError, PatrolInput, ProblemInput};
 use zonepatrol_app::i18n::{Lang, T};
 use zonepatrol_app::photo::{PhotoSettings, process};
+use zonepatrol_app::records::patrol::{self, PatrolInput};
+use zonepatrol_app::records::problem::{self, ProblemInput};
+use zonepatrol_app::records::sheet::{ItemEdit, Mark};
+use zonepatrol_app::records::{self, RecordError, sheet};
 use zonepatrol_app::store::{PhotoRecord, Repo};
-use zonepatrol_app::walk::Mark;
 use zonepatrol_shared::docs::{
     Day, DeductionRule, DocId, Member, Patrol, Problem, Sheet, Template, TemplateItem, Zone,
 };
@@ -136,9 +138,9 @@ fn reopen(path: &std::path::Path) -> Repo {
     panic!("the store stayed locked")
 }
 
-fn input_error(result: Result<impl std::fmt::Debug, FieldError>) -> T {
+fn input_error(result: Result<impl std::fmt::Debug, RecordError>) -> T {
     match result {
-        Err(FieldError::Input(t)) => t,
+        Err(RecordError::Input(t)) => t,
         other => panic!("expected an input error, got {other:?}"),
     }
 }
@@ -147,9 +149,9 @@ fn input_error(result: Result<impl std::fmt::Debug, FieldError>) -> T {
 fn a_patrol_starts_with_its_leader_inspectors_and_zones_in_order() {
     let (_dir, repo) = device();
     let me = sec();
-    let name = field::start_patrol(&repo, &me, &input(&["z2", "z1"])).expect("start");
+    let name = patrol::start_patrol(&repo, &me, &input(&["z2", "z1"])).expect("start");
     let patrol: Patrol = repo
-        .read(&field::patrol_id(&me, &name))
+        .read(&patrol::patrol_id(&me, &name))
         .expect("read")
         .expect("patrol");
     assert_eq!(patrol.plan.leader, "sec");
@@ -160,23 +162,23 @@ fn a_patrol_starts_with_its_leader_inspectors_and_zones_in_order() {
     );
     assert!(name.starts_with("20261120-"), "{name}");
 
-    let rows = field::patrol_zones(&repo, &me, &name).expect("zones");
+    let rows = patrol::patrol_zones(&repo, &me, &name).expect("zones");
     let order: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(order, ["z2", "z1"], "the order chosen");
     assert_eq!(rows[0].name, "802溜子道");
     assert!(rows.iter().all(|r| r.score.is_none()), "nothing scored yet");
 
-    let listed = field::my_patrols(&repo, &me).expect("patrols");
+    let listed = patrol::my_patrols(&repo, &me).expect("patrols");
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].zones, listed[0].closed), (2, false));
     // The other inspector sees it too; someone not on it does not.
     assert_eq!(
-        field::my_patrols(&repo, &Actor::new("h2", Role::Inspector, "b1"))
+        patrol::my_patrols(&repo, &Actor::new("h2", Role::Inspector, "b1"))
             .expect("h2")
             .len(),
         1
     );
-    assert!(field::my_patrols(&repo, &holder()).expect("h1").is_empty());
+    assert!(patrol::my_patrols(&repo, &holder()).expect("h1").is_empty());
 }
 
 #[test]
@@ -186,27 +188,28 @@ fn a_patrol_is_not_started_without_its_day_zones_or_directory() {
     let mut no_day = input(&["z1"]);
     no_day.date = None;
     assert_eq!(
-        input_error(field::start_patrol(&repo, &me, &no_day)),
+        input_error(patrol::start_patrol(&repo, &me, &no_day)),
         T::ChooseDay
     );
     assert_eq!(
-        input_error(field::start_patrol(&repo, &me, &input(&[]))),
+        input_error(patrol::start_patrol(&repo, &me, &input(&[]))),
         T::ChooseZones
     );
     assert!(matches!(
-        field::start_patrol(&repo, &me, &input(&["z9"])),
-        Err(FieldError::Missing { .. })
+        patrol::start_patrol(&repo, &me, &input(&["z9"])),
+        Err(RecordError::Missing { .. })
     ));
     let other_branch = Actor::new("sec2", Role::Secretary, "b2");
-    let err = field::start_patrol(&repo, &other_branch, &input(&["z1"])).expect_err("no directory");
-    assert!(matches!(err, FieldError::NoDirectory));
+    let err =
+        patrol::start_patrol(&repo, &other_branch, &input(&["z1"])).expect_err("no directory");
+    assert!(matches!(err, RecordError::NoDirectory));
     assert!(
         err.message(Lang::Zh).contains("同步"),
         "{}",
         err.message(Lang::Zh)
     );
     assert!(
-        field::my_patrols(&repo, &me).expect("patrols").is_empty(),
+        patrol::my_patrols(&repo, &me).expect("patrols").is_empty(),
         "nothing was written"
     );
 }
@@ -218,8 +221,8 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
     let (name, hash) = {
         let repo = Repo::open(dir.path()).expect("open");
         put_directory(&repo);
-        let name = field::start_patrol(&repo, &me, &input(&["z1", "z2"])).expect("start");
-        let work = field::zone_work(&repo, &me, &name, "z1").expect("work");
+        let name = patrol::start_patrol(&repo, &me, &input(&["z1", "z2"])).expect("start");
+        let work = sheet::zone_work(&repo, &me, &name, "z1").expect("work");
         assert_eq!(
             (work.name.as_str(), work.template_id.as_str()),
             ("三水平上车场", "t1")
@@ -229,9 +232,9 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
             item: "i1".into(),
             rule: "r1".into(),
         };
-        field::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("deduct");
-        field::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("deduct");
-        let marks = field::mark(
+        sheet::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("deduct");
+        sheet::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("deduct");
+        let marks = sheet::mark(
             &repo,
             &me,
             &name,
@@ -244,7 +247,7 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
         )
         .expect("undo");
         assert_eq!(marks.items["i1"].deductions["r1"].value(), 1);
-        field::mark(
+        sheet::mark(
             &repo,
             &me,
             &name,
@@ -256,16 +259,33 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
             },
         )
         .expect("n/a");
-        field::set_item_note(&repo, &me, &name, "z1", "t1", "i1", "  电缆吊挂不整齐 ")
-            .expect("note");
+        sheet::edit_item(
+            &repo,
+            &me,
+            &name,
+            "z1",
+            "t1",
+            "i1",
+            ItemEdit::Note("  电缆吊挂不整齐 "),
+        )
+        .expect("note");
         let record = photo(&repo);
-        field::add_item_photo(&repo, &me, &name, "z1", "t1", "i1", &record).expect("photo");
+        sheet::edit_item(
+            &repo,
+            &me,
+            &name,
+            "z1",
+            "t1",
+            "i1",
+            ItemEdit::Photo(&record),
+        )
+        .expect("photo");
         (name, record.hash)
         // The store is dropped here without any further call, as when the app is killed.
     };
     let repo = reopen(dir.path());
     let sheet: Sheet = repo
-        .read(&field::sheet_id(&me, &name))
+        .read(&sheet::sheet_id(&me, &name))
         .expect("read")
         .expect("sheet");
     let z1 = &sheet.zones["z1"];
@@ -275,7 +295,7 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
     assert!(z1.items["i1"].photos.contains_key(&hash));
     assert!(z1.items["i2"].not_applicable);
     // The zone list shows the score: 10 − 2 of 10, i2 not applicable.
-    let rows = field::patrol_zones(&repo, &me, &name).expect("zones");
+    let rows = patrol::patrol_zones(&repo, &me, &name).expect("zones");
     assert_eq!(rows[0].score, Some(("8".to_owned(), "10".to_owned())));
     assert_eq!(rows[1].score, None);
 }
@@ -284,12 +304,12 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
 fn a_zone_once_scored_stays_on_its_template() {
     let (_dir, repo) = device();
     let me = sec();
-    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let name = patrol::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
     let tap = Mark::Deduct {
         item: "i1".into(),
         rule: "r1".into(),
     };
-    field::mark(&repo, &me, &name, "z1", "t1", &tap).expect("mark");
+    sheet::mark(&repo, &me, &name, "z1", "t1", &tap).expect("mark");
     repo.edit::<Directory, _>(
         &DocId::Directory {
             branch: "b1".into(),
@@ -302,7 +322,7 @@ fn a_zone_once_scored_stays_on_its_template() {
         },
     )
     .expect("new template");
-    let work = field::zone_work(&repo, &me, &name, "z1").expect("work");
+    let work = sheet::zone_work(&repo, &me, &name, "z1").expect("work");
     assert_eq!(work.template_id, "t1");
     assert_eq!(work.template.items.len(), 2);
 }
@@ -311,14 +331,14 @@ fn a_zone_once_scored_stays_on_its_template() {
 fn only_the_leader_closes_a_patrol() {
     let (_dir, repo) = device();
     let me = sec();
-    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let name = patrol::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
     let inspector = Actor::new("h2", Role::Inspector, "b1");
     assert_eq!(
-        input_error(field::close_patrol(&repo, &inspector, &name)),
+        input_error(patrol::close_patrol(&repo, &inspector, &name)),
         T::OnlyLeaderCloses
     );
-    field::close_patrol(&repo, &me, &name).expect("close");
-    let rows = field::my_patrols(&repo, &me).expect("patrols");
+    patrol::close_patrol(&repo, &me, &name).expect("close");
+    let rows = patrol::my_patrols(&repo, &me).expect("patrols");
     assert!(rows[0].closed);
 }
 
@@ -340,7 +360,7 @@ fn problem(description: &str, deadline: Option<NaiveDate>) -> ProblemInput {
 fn a_problem_needs_a_description_someone_responsible_and_a_deadline_not_past() {
     let today = day("2026-11-21");
     let ok = problem("电缆掉落", Some(today));
-    assert!(field::check_problem(&ok, today).is_ok());
+    assert!(problem::check_problem(&ok, today).is_ok());
     let cases = [
         (problem("  ", Some(today)), T::DescribeProblem),
         (
@@ -358,7 +378,7 @@ fn a_problem_needs_a_description_someone_responsible_and_a_deadline_not_past() {
     ];
     for (input, want) in cases {
         assert_eq!(
-            input_error(field::check_problem(&input, today)),
+            input_error(problem::check_problem(&input, today)),
             want,
             "{input:?}"
         );
@@ -373,8 +393,8 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
     let mut with_photo = problem("电缆掉落", Some(day("2026-11-28")));
     let record = photo(&repo);
     with_photo.photos = vec![record.clone()];
-    let later = field::raise_problem(&repo, &me, &with_photo, today).expect("raise");
-    let sooner = field::raise_problem(
+    let later = problem::raise_problem(&repo, &me, &with_photo, today).expect("raise");
+    let sooner = problem::raise_problem(
         &repo,
         &me,
         &problem("杂物堆积", Some(day("2026-11-23"))),
@@ -385,7 +405,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
         responsible: "h2".into(),
         ..problem("别人的", Some(today))
     };
-    field::raise_problem(&repo, &me, &for_someone_else, today).expect("raise");
+    problem::raise_problem(&repo, &me, &for_someone_else, today).expect("raise");
     // One raised last week, now past its deadline.
     let overdue = DocId::Problem {
         branch: "b1".into(),
@@ -401,7 +421,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
     .expect("old problem");
 
     let h1 = holder();
-    let rows = field::my_problems(&repo, &h1, today).expect("problems");
+    let rows = problem::my_problems(&repo, &h1, today).expect("problems");
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
@@ -413,11 +433,11 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
     assert_eq!(rows[2].thumbs, std::slice::from_ref(&record.thumb));
 
     assert_eq!(
-        input_error(field::rectify(&repo, &h1, &sooner, "清理完毕", &[])),
+        input_error(problem::rectify(&repo, &h1, &sooner, "清理完毕", &[])),
         T::NeedAfterPhoto
     );
     assert_eq!(
-        input_error(field::rectify(
+        input_error(problem::rectify(
             &repo,
             &sec(),
             &sooner,
@@ -426,7 +446,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
         )),
         T::OnlyResponsibleFixes
     );
-    field::rectify(
+    problem::rectify(
         &repo,
         &h1,
         &sooner,
@@ -434,7 +454,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
         std::slice::from_ref(&record),
     )
     .expect("fix");
-    let rows = field::my_problems(&repo, &h1, today).expect("problems");
+    let rows = problem::my_problems(&repo, &h1, today).expect("problems");
     let fixed = rows
         .iter()
         .find(|r| r.name == sooner)
@@ -460,13 +480,13 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
 #[test]
 fn a_scanned_placard_opens_its_zone() {
     let rows = vec![
-        field::ZoneRow {
+        patrol::ZoneRow {
             id: "z1".into(),
             name: "三水平上车场".into(),
             location: String::new(),
             score: None,
         },
-        field::ZoneRow {
+        patrol::ZoneRow {
             id: "z2".into(),
             name: "802溜子道".into(),
             location: String::new(),
@@ -474,42 +494,42 @@ fn a_scanned_placard_opens_its_zone() {
         },
     ];
     assert_eq!(
-        field::zone_from_code("zonepatrol:zone:b1:z2", "b1", &rows),
+        patrol::zone_from_code("zonepatrol:zone:b1:z2", "b1", &rows),
         Ok("z2".to_owned())
     );
     assert_eq!(
-        field::zone_from_code(" z1\n", "b1", &rows),
+        patrol::zone_from_code(" z1\n", "b1", &rows),
         Ok("z1".to_owned())
     );
     assert_eq!(
-        field::zone_from_code("zonepatrol:zone:b1:z9", "b1", &rows),
+        patrol::zone_from_code("zonepatrol:zone:b1:z9", "b1", &rows),
         Err(T::CodeNotOnPatrol)
     );
     assert_eq!(
-        field::zone_from_code("zonepatrol:zone:b2:z2", "b1", &rows),
+        patrol::zone_from_code("zonepatrol:zone:b2:z2", "b1", &rows),
         Err(T::OtherBranchPlacard)
     );
     assert_eq!(
-        field::zone_from_code("", "b1", &rows),
+        patrol::zone_from_code("", "b1", &rows),
         Err(T::CodeNotOnPatrol)
     );
 }
 
 #[test]
 fn a_deadline_is_a_day_at_the_mine() {
-    let today = field::today(&Default::default());
+    let today = records::today(&Default::default());
     let tomorrow = today.checked_add_days(Days::new(1)).expect("tomorrow");
-    assert!(field::check_problem(&problem("x", Some(tomorrow)), today).is_ok());
+    assert!(problem::check_problem(&problem("x", Some(tomorrow)), today).is_ok());
 }
 
 #[test]
 fn roles_the_server_would_refuse_are_stopped_before_anything_is_saved() {
     let (_dir, repo) = device();
     let me = sec();
-    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let name = patrol::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
     let h1 = holder();
     assert_eq!(
-        input_error(field::start_patrol(&repo, &h1, &input(&["z1"]))),
+        input_error(patrol::start_patrol(&repo, &h1, &input(&["z1"]))),
         T::OnlyInspectorsScore
     );
     let tap = Mark::Deduct {
@@ -520,12 +540,12 @@ fn roles_the_server_would_refuse_are_stopped_before_anything_is_saved() {
     // secretaries, inspectors and managers.
     let on_patrol = Actor::new("h2", Role::ZoneHolder, "b1");
     assert_eq!(
-        input_error(field::mark(&repo, &on_patrol, &name, "z1", "t1", &tap)),
+        input_error(sheet::mark(&repo, &on_patrol, &name, "z1", "t1", &tap)),
         T::OnlyInspectorsScore
     );
     let manager = Actor::new("mgr", Role::Manager, "b1");
     assert_eq!(
-        input_error(field::raise_problem(
+        input_error(problem::raise_problem(
             &repo,
             &manager,
             &problem("x", Some(day("2026-12-01"))),
@@ -534,7 +554,7 @@ fn roles_the_server_would_refuse_are_stopped_before_anything_is_saved() {
         T::OnlyInspectorsRaise
     );
     assert!(
-        field::my_problems(&repo, &holder(), day("2026-11-21"))
+        problem::my_problems(&repo, &holder(), day("2026-11-21"))
             .expect("problems")
             .is_empty()
     );
@@ -545,7 +565,7 @@ fn nothing_is_saved_in_a_published_period() {
     use zonepatrol_shared::docs::{LockAction, LockEvent, Publication};
     let (_dir, repo) = device();
     let me = sec();
-    let name = field::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let name = patrol::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
     repo.edit::<Publication, _>(
         &DocId::Publication {
             branch: "b1".into(),
@@ -565,7 +585,7 @@ fn nothing_is_saved_in_a_published_period() {
     )
     .expect("publish");
     assert_eq!(
-        input_error(field::start_patrol(&repo, &me, &input(&["z1"]))),
+        input_error(patrol::start_patrol(&repo, &me, &input(&["z1"]))),
         T::PeriodPublished
     );
     let tap = Mark::Deduct {
@@ -573,12 +593,12 @@ fn nothing_is_saved_in_a_published_period() {
         rule: "r1".into(),
     };
     assert_eq!(
-        input_error(field::mark(&repo, &me, &name, "z1", "t1", &tap)),
+        input_error(sheet::mark(&repo, &me, &name, "z1", "t1", &tap)),
         T::PeriodPublished
     );
     let mut december = input(&["z1"]);
     december.date = Some(day("2026-12-01"));
-    field::start_patrol(&repo, &me, &december).expect("the next month is open");
+    patrol::start_patrol(&repo, &me, &december).expect("the next month is open");
 }
 
 #[test]
@@ -589,12 +609,9 @@ fn a_deduction_is_counted_at_most_a_thousand_times() {
         rule: "r1".into(),
     };
     for _ in 0..1005 {
-        zonepatrol_app::walk::apply(&mut zone, "t1", &tap);
+        sheet::apply(&mut zone, "t1", &tap);
     }
-    assert_eq!(
-        zone.items["i1"].deductions["r1"].value(),
-        zonepatrol_app::walk::MAX_COUNT
-    );
+    assert_eq!(zone.items["i1"].deductions["r1"].value(), sheet::MAX_COUNT);
 }
 
 #[tokio::test]
@@ -607,7 +624,7 @@ async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
         time_zone: zonepatrol_shared::protocol::default_time_zone(),
     })
     .expect("session");
-    field::start_patrol(&repo, &sec(), &input(&["z1"])).expect("unsent work");
+    patrol::start_patrol(&repo, &sec(), &input(&["z1"])).expect("unsent work");
     repo.clear_session().expect("sign out");
     assert_eq!(repo.last_user().expect("last user"), Some(sec()));
     zonepatrol_app::sync::install_crypto();
@@ -621,7 +638,7 @@ async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
         "{refused}"
     );
     assert_eq!(
-        field::my_patrols(&repo, &sec()).expect("patrols").len(),
+        patrol::my_patrols(&repo, &sec()).expect("patrols").len(),
         1,
         "the work is still there"
     );
@@ -630,9 +647,9 @@ async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
 #[test]
 fn home_counts_the_holder_s_open_problems() {
     let (_dir, repo) = device();
-    let today = field::today(&Default::default());
+    let today = records::today(&Default::default());
     let deadline = today.checked_add_days(Days::new(3));
-    field::raise_problem(&repo, &sec(), &problem("电缆掉落", deadline), today).expect("raise");
+    problem::raise_problem(&repo, &sec(), &problem("电缆掉落", deadline), today).expect("raise");
     repo.set_session(&zonepatrol_app::store::Session {
         server: "http://127.0.0.1:9".into(),
         token: "t".into(),
@@ -723,7 +740,7 @@ fn an_edit_the_server_would_refuse_is_not_saved() {
         repo.read::<Patrol>(&id).expect("read").is_none(),
         "nothing saved"
     );
-    let message = FieldError::Store(refused).message(Lang::Zh);
+    let message = RecordError::Store(refused).message(Lang::Zh);
     assert!(
         message.starts_with("未能保存: 你不能修改这一项"),
         "{message}"

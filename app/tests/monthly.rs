@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use zonepatrol_app::field::FieldError;
 use zonepatrol_app::i18n::T;
-use zonepatrol_app::monthly::{self, CleanupInput};
+use zonepatrol_app::records::RecordError;
+use zonepatrol_app::records::assessment::{self, Scorer};
+use zonepatrol_app::records::cleanup::{self, CleanupInput};
+use zonepatrol_app::records::ranking;
 use zonepatrol_app::store::Repo;
 use zonepatrol_shared::docs::{
     Assessment, Cleanup, Day, Directory, DocId, Problem, Report, WorkItem, Zone, ZoneResult,
@@ -54,9 +56,9 @@ fn all(points: i64) -> BTreeMap<AssessmentItem, Points> {
         .collect()
 }
 
-fn input_error<V: std::fmt::Debug>(r: Result<V, FieldError>) -> T {
+fn input_error<V: std::fmt::Debug>(r: Result<V, RecordError>) -> T {
     match r {
-        Err(FieldError::Input(t)) => t,
+        Err(RecordError::Input(t)) => t,
         other => panic!("expected an input error, got {other:?}"),
     }
 }
@@ -65,7 +67,7 @@ fn input_error<V: std::fmt::Debug>(r: Result<V, FieldError>) -> T {
 fn a_holder_self_scores_only_their_zone_with_all_ten_items() {
     let (_dir, repo) = device();
     let h1 = Actor::new("h1", Role::ZoneHolder, "b1");
-    let rows = monthly::month_rows(&repo, &h1, month()).expect("rows");
+    let rows = assessment::month_rows(&repo, &h1, month()).expect("rows");
     assert_eq!(
         rows.iter().map(|r| r.zone.as_str()).collect::<Vec<_>>(),
         ["z1"],
@@ -75,20 +77,22 @@ fn a_holder_self_scores_only_their_zone_with_all_ten_items() {
     let mut nine = all(9);
     nine.remove(&AssessmentItem::Learning);
     assert_eq!(
-        input_error(monthly::self_score(&repo, &h1, "z1", month(), &nine, "")),
+        input_error(Scorer::Holder.save(&repo, &h1, "z1", month(), &nine, "")),
         T::ScoreEveryItem
     );
     let mut over = all(9);
     over.insert(AssessmentItem::Safety, Points::whole(11));
     assert_eq!(
-        input_error(monthly::self_score(&repo, &h1, "z1", month(), &over, "")),
+        input_error(Scorer::Holder.save(&repo, &h1, "z1", month(), &over, "")),
         T::ScoreEveryItem
     );
     assert_eq!(
-        input_error(monthly::self_score(&repo, &h1, "z2", month(), &all(9), "")),
+        input_error(Scorer::Holder.save(&repo, &h1, "z2", month(), &all(9), "")),
         T::OnlyHolderSelfScores
     );
-    monthly::self_score(&repo, &h1, "z1", month(), &all(9), " 本月无事故 ").expect("self-score");
+    Scorer::Holder
+        .save(&repo, &h1, "z1", month(), &all(9), " 本月无事故 ")
+        .expect("self-score");
     let a: Assessment = repo
         .read(&DocId::Assessment {
             branch: "b1".into(),
@@ -106,7 +110,7 @@ fn a_holder_self_scores_only_their_zone_with_all_ten_items() {
         a.branch_score.items.is_empty(),
         "the holder never writes the branch score"
     );
-    let rows = monthly::month_rows(&repo, &h1, month()).expect("rows");
+    let rows = assessment::month_rows(&repo, &h1, month()).expect("rows");
     assert_eq!(rows[0].self_total, Some(Points::whole(90)));
 }
 
@@ -114,15 +118,16 @@ fn a_holder_self_scores_only_their_zone_with_all_ten_items() {
 fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month() {
     let (_dir, repo) = device();
     let sec = Actor::new("sec", Role::Secretary, "b1");
-    monthly::self_score(
-        &repo,
-        &Actor::new("h1", Role::ZoneHolder, "b1"),
-        "z1",
-        month(),
-        &all(10),
-        "",
-    )
-    .expect("self-score");
+    Scorer::Holder
+        .save(
+            &repo,
+            &Actor::new("h1", Role::ZoneHolder, "b1"),
+            "z1",
+            month(),
+            &all(10),
+            "",
+        )
+        .expect("self-score");
     // The month's evidence: two weekly reports, a major problem, a cleanup.
     for (week, score) in [("2026-W46", "90"), ("2026-W47", "80"), ("2026-W40", "10")] {
         repo.edit::<Report, _>(
@@ -179,7 +184,7 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
 
     let end_of_month = NaiveDate::from_ymd_opt(2026, 12, 5).expect("day");
     let evidence =
-        monthly::month_evidence(&repo, &sec, "z1", month(), end_of_month).expect("evidence");
+        assessment::month_evidence(&repo, &sec, "z1", month(), end_of_month).expect("evidence");
     assert_eq!(
         evidence.inspections,
         [Points::whole(90), Points::whole(80)],
@@ -190,10 +195,10 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
     assert_eq!(evidence.month_end, NaiveDate::from_ymd_opt(2026, 11, 30));
     // Mid-month, a problem not yet due is not overdue yet.
     let mid = NaiveDate::from_ymd_opt(2026, 11, 12).expect("day");
-    let so_far = monthly::month_evidence(&repo, &sec, "z1", month(), mid).expect("evidence");
+    let so_far = assessment::month_evidence(&repo, &sec, "z1", month(), mid).expect("evidence");
     assert_eq!(so_far.month_end, Some(mid));
 
-    let view = monthly::assessment_view(&repo, &sec, "z1", month()).expect("view");
+    let view = assessment::assessment_view(&repo, &sec, "z1", month()).expect("view");
     assert_eq!(view.name, "三水平上车场");
     assert_eq!(view.self_score.total(), Some(Points::whole(100)));
     let quality = view
@@ -219,11 +224,13 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
 
     let h1 = Actor::new("h1", Role::ZoneHolder, "b1");
     assert_eq!(
-        input_error(monthly::assess(&repo, &h1, "z1", month(), &all(8), "")),
+        input_error(Scorer::Secretary.save(&repo, &h1, "z1", month(), &all(8), "")),
         T::OnlySecretaryAssesses
     );
-    monthly::assess(&repo, &sec, "z1", month(), &all(8), "").expect("assess");
-    let rows = monthly::month_rows(&repo, &sec, month()).expect("rows");
+    Scorer::Secretary
+        .save(&repo, &sec, "z1", month(), &all(8), "")
+        .expect("assess");
+    let rows = assessment::month_rows(&repo, &sec, month()).expect("rows");
     assert_eq!(rows.len(), 2, "the secretary sees every zone");
     assert_eq!(
         rows.iter()
@@ -285,14 +292,14 @@ fn a_team_leader_logs_a_cleanup_with_work_items() {
         ),
     ];
     for (input, want) in bad {
-        assert_eq!(input_error(monthly::log_cleanup(&repo, &tl, &input)), want);
+        assert_eq!(input_error(cleanup::log_cleanup(&repo, &tl, &input)), want);
     }
     let holder = Actor::new("h1", Role::ZoneHolder, "b1");
     assert_eq!(
-        input_error(monthly::log_cleanup(&repo, &holder, &good)),
+        input_error(cleanup::log_cleanup(&repo, &holder, &good)),
         T::OnlyTeamLeaderLogs
     );
-    let name = monthly::log_cleanup(&repo, &tl, &good).expect("log");
+    let name = cleanup::log_cleanup(&repo, &tl, &good).expect("log");
     let c: Cleanup = repo
         .read(&DocId::Cleanup {
             branch: "b1".into(),
@@ -329,14 +336,14 @@ fn quantities_are_read_as_people_type_them() {
         ("-1", None),
         ("1e3", None),
     ] {
-        assert_eq!(monthly::quantity_milli(text), want, "{text:?}");
+        assert_eq!(cleanup::quantity_milli(text), want, "{text:?}");
     }
 }
 
 #[test]
 fn the_ranking_comes_from_the_latest_reports_with_zone_names_and_money() {
     let (_dir, repo) = device();
-    assert!(monthly::rankings(&repo, "b1").expect("none").is_empty());
+    assert!(ranking::rankings(&repo, "b1").expect("none").is_empty());
     for (period, z1, z2) in [
         ("2026-W46", 1_i64, 2_i64),
         ("2026-W47", 2, 1),
@@ -366,7 +373,7 @@ fn the_ranking_comes_from_the_latest_reports_with_zone_names_and_money() {
         )
         .expect("report");
     }
-    let rankings = monthly::rankings(&repo, "b1").expect("rankings");
+    let rankings = ranking::rankings(&repo, "b1").expect("rankings");
     let periods: Vec<String> = rankings.iter().map(|r| r.period.to_string()).collect();
     assert_eq!(
         periods,
@@ -377,7 +384,7 @@ fn the_ranking_comes_from_the_latest_reports_with_zone_names_and_money() {
     assert_eq!(names, ["802溜子道", "三水平上车场"], "by rank, with names");
     assert_eq!(rankings[1].rows[0].money_fen, 5000);
     assert_eq!(
-        monthly::branches(&repo).expect("branches"),
+        ranking::branches(&repo).expect("branches"),
         [("b1".to_owned(), "综采一队".to_owned())]
     );
 }

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use dioxus::prelude::*;
-use zonepatrol_app::field::{PatrolRow, ProblemRow, ZoneRow};
 use zonepatrol_app::i18n::{Lang, T};
+use zonepatrol_app::records::patrol::{PatrolRow, ZoneRow};
+use zonepatrol_app::records::problem::ProblemRow;
+use zonepatrol_app::records::sheet::{Mark, apply, zone_view};
 use zonepatrol_app::sync::{Progress, SyncState, SyncStatus};
 use zonepatrol_app::ui::home::{Go, Home, actions};
 use zonepatrol_app::ui::login::{LoginForm, LoginInput, check};
@@ -15,7 +17,6 @@ use zonepatrol_app::ui::problem::{ProblemList, RaiseProblem, RectifyProblem, def
 use zonepatrol_app::ui::score::ScoreZone;
 use zonepatrol_app::ui::settings::{QuarantineList, Settings};
 use zonepatrol_app::ui::status::{SyncBanner, status_line};
-use zonepatrol_app::walk::{Mark, apply, zone_view};
 use zonepatrol_shared::docs::{DeductionRule, Template, TemplateItem, ZoneSheet};
 use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::{PatrolKind, Points, Role, Severity};
@@ -666,8 +667,9 @@ fn the_app_opens_on_sign_in_then_on_home_for_a_remembered_session_in_the_chosen_
 
 #[test]
 fn the_month_list_and_score_sheet_show_self_scores_and_suggestions_with_reasons() {
-    use zonepatrol_app::monthly::MonthRow;
-    use zonepatrol_app::ui::month::{MonthList, ScoreSheet, start_scores, stepped};
+    use zonepatrol_app::records::assessment::MonthRow;
+    use zonepatrol_app::records::assessment::start_scores;
+    use zonepatrol_app::ui::month::{MonthList, ScoreSheet, stepped};
     use zonepatrol_shared::docs::Scores;
     use zonepatrol_shared::rules::suggest::{AssessmentItem, Reason, Suggestion};
 
@@ -792,7 +794,7 @@ fn the_cleanup_form_counts_person_times_and_reads_work_items() {
 
 #[test]
 fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
-    use zonepatrol_app::monthly::{RankRow, Ranking};
+    use zonepatrol_app::records::ranking::{RankRow, Ranking};
     use zonepatrol_app::ui::ranking::Rankings;
     fn screen() -> Element {
         let rankings = vec![Ranking {

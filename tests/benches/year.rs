@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use automerge::AutoCommit;
 use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
-use zonepatrol_app::field;
 use zonepatrol_app::i18n::Lang;
+use zonepatrol_app::records::sheet::{self, Mark, zone_view};
+use zonepatrol_app::records::{patrol, problem};
 use zonepatrol_app::store::{Incoming, Repo};
 use zonepatrol_app::ui::home::Home;
 use zonepatrol_app::ui::score::ScoreZone;
-use zonepatrol_app::walk::{Mark, zone_view};
 use zonepatrol_shared::docs::{
     self, Assessment, Cleanup, Day, DeductionRule, Directory, DocId, Document, FreeText, Patrol,
     Problem, Report, Sheet, Template, TemplateItem, Zone, ZoneResult, ZoneSheet,
@@ -251,7 +251,7 @@ fn ms(d: Duration) -> f64 {
 
 #[derive(Props, Clone, PartialEq)]
 struct HomeData {
-    patrols: Vec<field::PatrolRow>,
+    patrols: Vec<patrol::PatrolRow>,
     problems: usize,
     overdue: usize,
 }
@@ -264,7 +264,7 @@ fn HomeRoot(d: HomeData) -> Element {
 #[derive(Props, Clone, PartialEq)]
 struct ZoneData {
     name: String,
-    view: zonepatrol_app::walk::ZoneView,
+    view: sheet::ZoneView,
     next: Option<String>,
 }
 
@@ -322,8 +322,8 @@ fn main() {
     let today = NaiveDate::from_ymd_opt(2026, 12, 1).expect("day");
 
     let (home, html) = time(|| {
-        let patrols = field::my_patrols(&repo, &sec).expect("patrols");
-        let problems = field::my_problems(&repo, &holder, today).expect("problems");
+        let patrols = patrol::my_patrols(&repo, &sec).expect("patrols");
+        let problems = problem::my_problems(&repo, &holder, today).expect("problems");
         let overdue = problems.iter().filter(|p| p.overdue).count();
         render(
             HomeRoot,
@@ -335,13 +335,13 @@ fn main() {
         )
     });
     assert!(html.contains("开始巡查") && html.contains("周检查"));
-    let (problems, rows) = time(|| field::my_problems(&repo, &holder, today).expect("problems"));
+    let (problems, rows) = time(|| problem::my_problems(&repo, &holder, today).expect("problems"));
     assert_eq!(rows.len(), PROBLEMS / 10);
 
     let patrol = format!("p{:04}", PATROLS - 1);
     let (zone, html) = time(|| {
-        let work = field::zone_work(&repo, &sec, &patrol, "z07").expect("work");
-        let rows = field::patrol_zones(&repo, &sec, &patrol).expect("zones");
+        let work = sheet::zone_work(&repo, &sec, &patrol, "z07").expect("work");
+        let rows = patrol::patrol_zones(&repo, &sec, &patrol).expect("zones");
         let next = rows
             .iter()
             .skip_while(|r| r.id != "z07")
@@ -359,7 +359,7 @@ fn main() {
     });
     assert!(html.contains("第7责任区") && html.contains("当前得分"));
 
-    let (zone_read, _) = time(|| field::zone_screen(&repo, &sec, &patrol, "z07").expect("work"));
+    let (zone_read, _) = time(|| sheet::zone_screen(&repo, &sec, &patrol, "z07").expect("work"));
     let sheet_id = DocId::Sheet {
         branch: "b1".into(),
         patrol: patrol.clone(),
@@ -389,13 +389,13 @@ fn main() {
     let mut n = 1;
     let (tap_checked, _) = time(|| {
         n += 1;
-        field::mark(&repo, &sec, &patrol, "z07", "t1", &taps[n % 2]).expect("tap")
+        sheet::mark(&repo, &sec, &patrol, "z07", "t1", &taps[n % 2]).expect("tap")
     });
     let (tap_unchecked, _) = time(|| {
         n += 1;
         repo.edit::<Sheet, _>(&sheet_id, |s| {
             let z = s.zones.entry("z07".into()).or_default();
-            zonepatrol_app::walk::apply(z, "t1", &taps[n % 2]);
+            sheet::apply(z, "t1", &taps[n % 2]);
         })
         .expect("tap")
     });

@@ -8,8 +8,12 @@ use dioxus::prelude::*;
 use zonepatrol_shared::docs::WorkItem;
 
 use crate::i18n::{Lang, T, tr};
-use crate::monthly::quantity_milli;
-use crate::ui::photo::{PhotoButton, Picked};
+use crate::records::cleanup::{CleanupInput, cleanup_choices, log_cleanup, quantity_milli};
+use crate::records::today;
+use crate::store::{PhotoRecord, Session};
+use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
+use crate::ui::pick::{Pick, toggle};
+use crate::ui::{Screen, Ui, Unavailable};
 
 /// What the form hands over; the caller adds the photos.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,11 +86,8 @@ pub fn CleanupForm(
         h1 { {tr(lang, T::LogCleanup)} }
         h2 { {tr(lang, T::Zones)} }
         for (id, name) in zones {
-            button { key: "{id}", class: "check", "aria-pressed": "{zone() == id}", "data-testid": "cleanup-zone-{id}",
-                onclick: {
-                    let id = id.clone();
-                    move |_| zone.set(id.clone())
-                },
+            Pick { key: "{id}", id: id.clone(), class: "check", testid: "cleanup-zone-{id}",
+                pressed: zone() == id, on_pick: move |id| zone.set(id),
                 "{name}"
             }
         }
@@ -96,17 +97,8 @@ pub fn CleanupForm(
         input { id: "cleanup-day", r#type: "date", initial_value: "{day}", oninput: move |e| day.set(e.value()) }
         h2 { {tr(lang, T::Participants)} }
         for (id, name) in members {
-            button { key: "{id}", class: "check", "aria-pressed": "{people().contains(&id)}",
-                "data-testid": "participant-{id}",
-                onclick: {
-                    let id = id.clone();
-                    move |_| {
-                        let mut set = people.write();
-                        if !set.remove(&id) {
-                            set.insert(id.clone());
-                        }
-                    }
-                },
+            Pick { key: "{id}", id: id.clone(), class: "check", testid: "participant-{id}",
+                pressed: people().contains(&id), on_pick: move |id| toggle(&mut people.write(), id),
                 "{name}"
             }
         }
@@ -152,6 +144,67 @@ pub fn CleanupForm(
                 note: note(),
             }),
             {tr(lang, T::Submit)}
+        }
+    }
+}
+
+/// The page that logs a cleanup led by the user.
+#[component]
+pub(crate) fn CleanupPage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let me = session.user;
+    let before = use_signal(Vec::<PhotoRecord>::new);
+    let after = use_signal(Vec::<PhotoRecord>::new);
+    // Whether the photos in progress are the "after" ones.
+    let import = use_photo_import::<bool>();
+    let choices = match cleanup_choices(&ui.repo(), &me) {
+        Ok(c) => c,
+        Err(e) => {
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
+        }
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        CleanupForm {
+            lang,
+            zones: choices.zones,
+            team: choices.team,
+            members: choices.members,
+            today: today(&ui.repo().clock()),
+            before: before().len(),
+            after: after().len(),
+            busy: import.busy().is_some(),
+            error,
+            on_photo: move |(is_after, picked): (bool, Vec<Picked>)| {
+                let mut list = if is_after { after } else { before };
+                import.start(is_after, picked, move |mut added| list.write().append(&mut added));
+            },
+            on_submit: move |draft: CleanupDraft| {
+                let items = match work_items(&draft.items) {
+                    Ok(items) => items,
+                    Err(t) => {
+                        ui.failed(tr(lang, t).to_owned());
+                        return;
+                    }
+                };
+                let input = CleanupInput {
+                    zone: draft.zone,
+                    team: draft.team,
+                    date: draft.date,
+                    participants: draft.participants,
+                    person_times: draft.person_times,
+                    items,
+                    before: before(),
+                    after: after(),
+                    note: draft.note,
+                };
+                if ui.saved(log_cleanup(&ui.repo(), &me, &input)).is_some() {
+                    ui.go(Screen::Home);
+                    ui.confirm(T::CleanupLogged);
+                }
+            },
+            on_back: move |_| ui.go(Screen::Home),
         }
     }
 }

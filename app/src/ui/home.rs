@@ -4,8 +4,13 @@
 use dioxus::prelude::*;
 use zonepatrol_shared::Role;
 
-use crate::field::PatrolRow;
 use crate::i18n::{self, Lang, T, tr};
+use crate::records::patrol::{PatrolRow, my_patrols};
+use crate::records::problem::{my_problems, open_and_overdue};
+use crate::records::today;
+use crate::store::Session;
+use crate::ui::pick::Pick;
+use crate::ui::{Screen, Ui};
 
 /// Where the home screen can go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,14 +121,12 @@ pub fn Home(
         if !patrols.is_empty() {
             h2 { {tr(lang, T::MyPatrols)} }
             for row in patrols {
-                button {
+                Pick {
                     key: "{row.name}",
+                    id: row.name.clone(),
                     class: if row.closed { "row closed" } else { "row" },
-                    "data-testid": "patrol-{row.name}",
-                    onclick: {
-                        let name = row.name.clone();
-                        move |_| on_go.call(Go::Patrol(name.clone()))
-                    },
+                    testid: "patrol-{row.name}",
+                    on_pick: move |name| on_go.call(Go::Patrol(name)),
                     span { class: "row-main", {i18n::patrol_kind(lang, row.kind)} }
                     span { class: "row-sub",
                         {row.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()}
@@ -132,6 +135,41 @@ pub fn Home(
                     }
                 }
             }
+        }
+    }
+}
+
+/// The home page: the user's patrols and how many problems wait for them.
+#[component]
+pub(crate) fn HomePage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let repo = ui.repo();
+    let me = session.user;
+    let patrols = my_patrols(&repo, &me).unwrap_or_default();
+    let problems = my_problems(&repo, &me, today(&repo.clock())).unwrap_or_default();
+    let (open, overdue) = open_and_overdue(&problems);
+    rsx! {
+        Home {
+            lang: (ui.lang)(),
+            user: me.user.clone(),
+            role: me.role,
+            patrols,
+            problems: open,
+            overdue,
+            on_go: move |go| {
+                ui.go(match go {
+                    Go::StartPatrol => Screen::StartPatrol,
+                    Go::Patrol(name) => Screen::Patrol(name),
+                    Go::Problems => Screen::Problems,
+                    Go::Settings => Screen::Settings,
+                    Go::Quarantine => Screen::Quarantine,
+                    Go::SelfScore => Screen::Month { assess: false, this_month: true },
+                    Go::Assess => Screen::Month { assess: true, this_month: true },
+                    Go::Cleanup => Screen::Cleanup,
+                    Go::Rankings => Screen::Rankings(None),
+                })
+            },
         }
     }
 }

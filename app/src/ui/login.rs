@@ -3,6 +3,8 @@
 use dioxus::prelude::*;
 
 use crate::i18n::{Lang, T, tr};
+use crate::store::Session;
+use crate::ui::Ui;
 
 /// What the form hands over when it is complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +87,44 @@ pub fn LoginForm(
             button { class: "primary", r#type: "submit", disabled: busy, "data-testid": "sign-in",
                 if busy { {tr(lang, T::SigningIn)} } else { {tr(lang, T::SignIn)} }
             }
+        }
+    }
+}
+
+/// The sign-in page: the form, and the server asked with what it hands over. Signing in sets
+/// `session`.
+#[component]
+pub(crate) fn LoginPage(session: Signal<Option<Session>>) -> Element {
+    let ui = use_context::<Ui>();
+    let mut error = use_signal(|| None::<String>);
+    let mut busy = use_signal(|| false);
+    let services = ui.services.peek().clone();
+    let (client, wake) = (services.client.clone(), services.wake.clone());
+    rsx! {
+        LoginForm {
+            lang: (ui.lang)(),
+            server: services.repo.last_server().ok().flatten().unwrap_or_default(),
+            error: error(),
+            busy: busy(),
+            on_submit: move |input: LoginInput| {
+                let client = client.clone();
+                let wake = wake.clone();
+                busy.set(true);
+                spawn(async move {
+                    let result = client
+                        .login(&input.server, &input.user, &input.password, "phone")
+                        .await;
+                    busy.set(false);
+                    match result {
+                        Ok(_) => {
+                            error.set(None);
+                            session.set(client.repo().session().ok().flatten());
+                            wake.notify_one();
+                        }
+                        Err(e) => error.set(Some(crate::i18n::sync_error((ui.lang)(), &e))),
+                    }
+                });
+            },
         }
     }
 }

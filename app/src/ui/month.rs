@@ -5,50 +5,19 @@ use std::collections::BTreeMap;
 
 use dioxus::prelude::*;
 use zonepatrol_shared::Points;
-use zonepatrol_shared::docs::Scores;
+use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::rules::suggest::{AssessmentItem, Suggestion};
 
 use crate::i18n::{self, Lang, T, tr};
-use crate::monthly::MonthRow;
+use crate::records::assessment::{
+    MonthRow, Scorer, assessment_view, chosen_month, month_rows, score_form,
+};
+use crate::store::Session;
+use crate::ui::pick::Pick;
+use crate::ui::{Screen, Ui, Unavailable};
 
 /// One tap on a score's − or +.
 pub const STEP: Points = Points(50);
-
-/// A score's items by item, from a document's form.
-pub fn items_of(scores: &Scores) -> BTreeMap<AssessmentItem, Points> {
-    scores
-        .items
-        .iter()
-        .filter_map(|(k, p)| AssessmentItem::from_key(k).map(|i| (i, *p)))
-        .collect()
-}
-
-/// Where the form starts for each item: the score already given, else the suggestion, else
-/// the holder's self-score, else full marks.
-pub fn start_scores(
-    given: &Scores,
-    self_score: &Scores,
-    suggestions: &[Suggestion],
-) -> BTreeMap<AssessmentItem, Points> {
-    let given = items_of(given);
-    let own = items_of(self_score);
-    AssessmentItem::ALL
-        .iter()
-        .map(|item| {
-            let suggested = suggestions
-                .iter()
-                .find(|s| s.item == *item)
-                .map(|s| s.score);
-            let start = given
-                .get(item)
-                .copied()
-                .or(suggested)
-                .or_else(|| own.get(item).copied())
-                .unwrap_or(AssessmentItem::MAX);
-            (*item, start)
-        })
-        .collect()
-}
 
 /// A score moved by one step, kept from 0 to the item's maximum.
 pub fn stepped(points: Points, up: bool) -> Points {
@@ -82,11 +51,8 @@ pub fn MonthList(
             p { class: "dim", {tr(lang, T::NoZones)} }
         }
         for row in rows {
-            button { key: "{row.zone}", class: "row", "data-testid": "month-{row.zone}",
-                onclick: {
-                    let zone = row.zone.clone();
-                    move |_| on_open.call(zone.clone())
-                },
+            Pick { key: "{row.zone}", id: row.zone.clone(), class: "row", testid: "month-{row.zone}",
+                on_pick: on_open,
                 span { class: "row-main", "{row.name}" }
                 span { class: "row-sub",
                     "{tr(lang, T::SelfScoreShort)} "
@@ -169,6 +135,79 @@ pub fn ScoreSheet(
         button { class: "primary", "data-testid": "submit-scores",
             onclick: move |_| on_submit.call((values(), remarks())),
             {tr(lang, T::Submit)}
+        }
+    }
+}
+
+/// The page of the zones to score this month or last.
+#[component]
+pub(crate) fn MonthPage(session: Session, assess: bool, this_month: bool) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let month = chosen_month(&session.clock(), this_month);
+    let rows = match month_rows(&ui.repo(), &session.user, month) {
+        Ok(rows) => rows,
+        Err(e) => {
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
+        }
+    };
+    rsx! {
+        MonthList {
+            lang,
+            title: if assess { T::MonthlyAssessment } else { T::SelfScore },
+            month: i18n::period(lang, month),
+            this_month,
+            rows,
+            on_month: move |this_month| ui.go(Screen::Month { assess, this_month }),
+            on_open: move |zone| ui.go(Screen::MonthZone { assess, zone, month }),
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+/// The page of one zone's score form for a month: the self-score, or the secretary's
+/// assessment.
+#[component]
+pub(crate) fn MonthZonePage(
+    session: Session,
+    assess: bool,
+    zone: String,
+    month: Period,
+) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let this_month = month == chosen_month(&session.clock(), true);
+    let me = session.user;
+    let back = Screen::Month { assess, this_month };
+    let view = match assessment_view(&ui.repo(), &me, &zone, month) {
+        Ok(v) => v,
+        Err(e) => {
+            return rsx! { Unavailable { message: e.message(lang), back, label: T::Back } };
+        }
+    };
+    let by = Scorer::of_form(assess);
+    let form = score_form(&view, by);
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let done = back.clone();
+    rsx! {
+        ScoreSheet {
+            lang,
+            title: if assess { T::MonthlyAssessment } else { T::SelfScore },
+            zone_name: view.name.clone(),
+            month: i18n::period(lang, month),
+            start: form.start,
+            self_score: form.self_score,
+            suggestions: form.suggestions,
+            note: form.note,
+            error,
+            on_submit: move |(items, note): (BTreeMap<_, _>, String)| {
+                if ui.saved(by.save(&ui.repo(), &me, &zone, month, &items, &note)).is_some() {
+                    ui.go(done.clone());
+                    ui.confirm(T::Scored);
+                }
+            },
+            on_back: move |_| ui.go(back.clone()),
         }
     }
 }

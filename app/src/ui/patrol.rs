@@ -7,9 +7,16 @@ use chrono::NaiveDate;
 use dioxus::prelude::*;
 use zonepatrol_shared::PatrolKind;
 
-use crate::field::{PatrolInput, ZoneRow};
 use crate::i18n::{self, Lang, T, tr};
+use crate::photo::{PhotoError, PhotoSettings};
+use crate::records::patrol::{
+    PatrolInput, ZoneRow, close_patrol, patrol_zones, start_choices, start_patrol, zone_from_code,
+};
+use crate::records::{self, today};
+use crate::store::Session;
 use crate::ui::photo::{PhotoButton, Picked};
+use crate::ui::pick::{Pick, toggle};
+use crate::ui::{Screen, Ui, Unavailable};
 
 /// The kinds of patrol, in the order the screen offers them.
 pub const KINDS: [PatrolKind; 4] = [
@@ -73,34 +80,17 @@ pub fn StartPatrol(
         input { id: "day", r#type: "date", initial_value: "{day}", oninput: move |e| day.set(e.value()) }
         h2 { {tr(lang, T::Zones)} }
         for (id, name) in zones {
-            button { key: "{id}", class: "check", "aria-pressed": "{chosen().contains(&id)}",
-                "data-testid": "zone-{id}",
-                onclick: {
-                    let id = id.clone();
-                    move |_| {
-                        let mut set = chosen.write();
-                        if !set.remove(&id) {
-                            set.insert(id.clone());
-                        }
-                    }
-                },
+            Pick { key: "{id}", id: id.clone(), class: "check", testid: "zone-{id}",
+                pressed: chosen().contains(&id), on_pick: move |id| toggle(&mut chosen.write(), id),
                 "{name}"
             }
         }
         if !members.is_empty() {
             h2 { {tr(lang, T::Inspectors)} }
             for (id, name) in members {
-                button { key: "{id}", class: "check", "aria-pressed": "{inspectors().contains(&id)}",
-                    "data-testid": "inspector-{id}",
-                    onclick: {
-                        let id = id.clone();
-                        move |_| {
-                            let mut set = inspectors.write();
-                            if !set.remove(&id) {
-                                set.insert(id.clone());
-                            }
-                        }
-                    },
+                Pick { key: "{id}", id: id.clone(), class: "check", testid: "inspector-{id}",
+                    pressed: inspectors().contains(&id),
+                    on_pick: move |id| toggle(&mut inspectors.write(), id),
                     "{name}"
                 }
             }
@@ -147,11 +137,8 @@ pub fn PatrolZones(
         }
         h2 { {tr(lang, T::Zones)} }
         for row in rows {
-            button { key: "{row.id}", class: "row", "data-testid": "open-{row.id}",
-                onclick: {
-                    let id = row.id.clone();
-                    move |_| on_open.call(id.clone())
-                },
+            Pick { key: "{row.id}", id: row.id.clone(), class: "row", testid: "open-{row.id}",
+                on_pick: on_open,
                 span { class: "row-main", "{row.name}" }
                 span { class: "row-sub",
                     if !row.location.is_empty() { "{row.location} · " }
@@ -168,4 +155,117 @@ pub fn PatrolZones(
             }
         }
     }
+}
+
+/// The start-patrol page.
+#[component]
+pub(crate) fn StartPage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let choices = match start_choices(&repo, &me) {
+        Ok(c) => c,
+        Err(e) => {
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
+        }
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        StartPatrol {
+            lang,
+            today: today(&repo.clock()),
+            zones: choices.zones,
+            members: choices.members,
+            error,
+            on_start: move |input: PatrolInput| {
+                let repo = ui.repo();
+                if let Some(name) = ui.saved(start_patrol(&repo, &me, &input)) {
+                    let mut ui = ui;
+                    ui.screen.set(Screen::Patrol(name));
+                }
+            },
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+/// A patrol's page: its zones, the placard scanner, closing it.
+#[component]
+pub(crate) fn PatrolPage(session: Session, patrol: String) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut scanning = use_signal(|| false);
+    let (p, rows) = match records::patrol::patrol(&repo, &me, &patrol)
+        .and_then(|p| Ok((p, patrol_zones(&repo, &me, &patrol)?)))
+    {
+        Ok(x) => x,
+        Err(e) => {
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Home, label: T::Home } };
+        }
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let scan_rows = rows.clone();
+    let scan_branch = me.branch.clone();
+    let (open_patrol, scan_patrol, close_name) = (patrol.clone(), patrol.clone(), patrol);
+    let close_me = me.clone();
+    rsx! {
+        PatrolZones {
+            lang,
+            kind: p.plan.kind,
+            day: p.plan.date.map(|d| d.0),
+            rows,
+            leader: p.plan.leader == me.user,
+            closed: p.closed_at.is_some(),
+            scanning: scanning(),
+            error,
+            on_open: move |zone| ui.go(Screen::Zone { patrol: open_patrol.clone(), zone }),
+            on_scan: move |picked: Vec<Picked>| {
+                let rows = scan_rows.clone();
+                let branch = scan_branch.clone();
+                let patrol = scan_patrol.clone();
+                scanning.set(true);
+                spawn(async move {
+                    let found = scan(picked).await;
+                    scanning.set(false);
+                    let lang = (ui.lang)();
+                    match found {
+                        Ok(Some(code)) => match zone_from_code(&code, &branch, &rows) {
+                            Ok(zone) => ui.go(Screen::Zone { patrol, zone }),
+                            Err(t) => ui.failed(format!("{}: {code}", tr(lang, t))),
+                        },
+                        Ok(None) => ui.failed(tr(lang, T::NoCodeFound).to_owned()),
+                        Err(e) => ui.failed(crate::i18n::photo_error(lang, &e)),
+                    }
+                });
+            },
+            on_close: move |_| {
+                let repo = ui.repo();
+                if ui.saved(close_patrol(&repo, &close_me, &close_name)).is_some() {
+                    ui.go(Screen::Home);
+                }
+            },
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+/// Reads the QR code in a photo of a placard, off the UI thread: the code's text, or none.
+async fn scan(picked: Vec<Picked>) -> Result<Option<String>, PhotoError> {
+    let Some(first) = picked.into_iter().next() else {
+        return Ok(None);
+    };
+    tokio::task::spawn_blocking(move || {
+        let settings = PhotoSettings::default();
+        let bytes = match first {
+            Picked::Path(path) => crate::photo::read_file(&path, &settings)?,
+            Picked::Bytes(bytes) => bytes,
+        };
+        crate::qr::read(&bytes, &settings)
+    })
+    .await
+    .map_err(|_| PhotoError::Interrupted)?
 }

@@ -4,10 +4,14 @@
 //! the Dioxus tree, which opens the camera (see `docs/MOBILE.md`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use dioxus::prelude::*;
 
 use crate::i18n::{Lang, T, tr};
+use crate::photo::{PhotoError, PhotoSettings};
+use crate::store::{PhotoRecord, Repo};
+use crate::ui::Ui;
 
 /// A photo the user gave: a file on the desktop, bytes from the camera on a phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +20,95 @@ pub enum Picked {
     Path(PathBuf),
     /// A photo read by the page (phones).
     Bytes(Vec<u8>),
+}
+
+/// Photos a page is importing: what they are for while it works (`None` when idle), and a way
+/// to start. Made by [`use_photo_import`]; a page shows [`PhotoImport::busy`] on its buttons.
+pub(crate) struct PhotoImport<K: 'static> {
+    busy: Signal<Option<K>>,
+    ui: Ui,
+}
+
+impl<K: 'static> Clone for PhotoImport<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: 'static> Copy for PhotoImport<K> {}
+
+/// The photo import of a page: one import at a time, off the UI thread; what goes wrong is
+/// shown as the page's notice.
+pub(crate) fn use_photo_import<K: 'static>() -> PhotoImport<K> {
+    PhotoImport {
+        busy: use_signal(|| None),
+        ui: use_context::<Ui>(),
+    }
+}
+
+impl<K: Clone + 'static> PhotoImport<K> {
+    /// What the photos in progress are for, if any are.
+    pub(crate) fn busy(&self) -> Option<K> {
+        (self.busy)()
+    }
+
+    /// Imports the photos for `what` and hands them to `done`; leaving the page stops it.
+    pub(crate) fn start(
+        self,
+        what: K,
+        picked: Vec<Picked>,
+        done: impl FnOnce(Vec<PhotoRecord>) + 'static,
+    ) {
+        spawn(self.run(what, picked, done));
+    }
+
+    /// The same, but the photos are handled even after the user has left the page.
+    pub(crate) fn start_forever(
+        self,
+        what: K,
+        picked: Vec<Picked>,
+        done: impl FnOnce(Vec<PhotoRecord>) + 'static,
+    ) {
+        dioxus::dioxus_core::spawn_forever(self.run(what, picked, done));
+    }
+
+    fn run(
+        mut self,
+        what: K,
+        picked: Vec<Picked>,
+        done: impl FnOnce(Vec<PhotoRecord>) + 'static,
+    ) -> impl Future<Output = ()> + 'static {
+        self.busy.set(Some(what));
+        let ui = self.ui;
+        let repo = ui.repo();
+        async move {
+            let result = import(repo, picked).await;
+            // The page may be gone (see `start_forever`).
+            if let Ok(mut busy) = self.busy.try_write() {
+                *busy = None;
+            }
+            match result {
+                Ok(added) => done(added),
+                Err(e) => ui.failed(crate::i18n::photo_error((ui.lang)(), &e)),
+            }
+        }
+    }
+}
+
+/// Processes and stores photos the user gave, one at a time off the UI thread.
+async fn import(repo: Arc<Repo>, picked: Vec<Picked>) -> Result<Vec<PhotoRecord>, PhotoError> {
+    let mut out = Vec::new();
+    for p in picked {
+        let settings = PhotoSettings {
+            time_zone: repo.clock().tz,
+            ..PhotoSettings::default()
+        };
+        out.push(match p {
+            Picked::Path(path) => crate::photo::import_file(repo.clone(), path, settings).await?,
+            Picked::Bytes(bytes) => crate::photo::import(repo.clone(), bytes, settings).await?,
+        });
+    }
+    Ok(out)
 }
 
 /// A button that takes a photo. `testid` names it for the end-to-end script.

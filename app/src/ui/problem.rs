@@ -5,9 +5,15 @@ use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
 
-use crate::field::ProblemRow;
 use crate::i18n::{self, Lang, T, tr};
-use crate::ui::photo::{PhotoButton, Picked};
+use crate::records::problem::{
+    ProblemInput, ProblemRow, my_problem, my_problems, raise_problem, raise_view, rectify,
+};
+use crate::records::today;
+use crate::store::{PhotoRecord, Session};
+use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
+use crate::ui::pick::Pick;
+use crate::ui::{Screen, Ui, Unavailable};
 
 /// What the raise screen hands over; the caller adds the zone, patrol, item and photos.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,12 +94,8 @@ pub fn RaiseProblem(
         }
         h2 { {tr(lang, T::Responsible)} }
         for (id, name) in members {
-            button { key: "{id}", class: "check", "aria-pressed": "{who() == id}",
-                "data-testid": "responsible-{id}",
-                onclick: {
-                    let id = id.clone();
-                    move |_| who.set(id.clone())
-                },
+            Pick { key: "{id}", id: id.clone(), class: "check", testid: "responsible-{id}",
+                pressed: who() == id, on_pick: move |id| who.set(id),
                 "{name}"
             }
         }
@@ -137,13 +139,10 @@ pub fn ProblemList(
             p { class: "dim", {tr(lang, T::NoProblems)} }
         }
         for row in rows {
-            button { key: "{row.name}",
+            Pick { key: "{row.name}", id: row.name.clone(),
                 class: if row.overdue { "row overdue" } else { "row" },
-                "data-testid": "problem-{row.name}",
-                onclick: {
-                    let name = row.name.clone();
-                    move |_| on_open.call(name.clone())
-                },
+                testid: "problem-{row.name}",
+                on_pick: on_open,
                 span { class: "row-main",
                     if row.overdue { span { class: "badge bad", {tr(lang, T::Overdue)} } " " }
                     if row.severity == Severity::Major { span { class: "badge bad", {i18n::severity(lang, row.severity)} } " " }
@@ -200,6 +199,125 @@ pub fn RectifyProblem(
                 onclick: move |_| on_submit.call(note()),
                 {tr(lang, T::Rectify)}
             }
+        }
+    }
+}
+
+/// The raise-problem page of a zone (and item) on a patrol.
+#[component]
+pub(crate) fn RaisePage(
+    session: Session,
+    patrol: String,
+    zone: String,
+    item: Option<String>,
+) -> Element {
+    let ui = use_context::<Ui>();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut photos = use_signal(Vec::<PhotoRecord>::new);
+    let import = use_photo_import::<()>();
+    let back = Screen::Zone {
+        patrol: patrol.clone(),
+        zone: zone.clone(),
+    };
+    let view = match raise_view(&repo, &me, &zone, item.as_deref()) {
+        Ok(v) => v,
+        Err(e) => {
+            return rsx! { Unavailable { message: e.message(lang), back, label: T::Back } };
+        }
+    };
+    let today = today(&repo.clock());
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let done = back.clone();
+    rsx! {
+        RaiseProblem {
+            lang,
+            zone_name: view.zone_name,
+            item_text: view.item_text,
+            members: view.members,
+            responsible: view.responsible,
+            today,
+            photos: photos().len(),
+            photo_busy: import.busy().is_some(),
+            error,
+            on_photo: move |picked| {
+                import.start((), picked, move |mut added| {
+                    photos.write().append(&mut added);
+                    ui.confirm(T::PhotoAdded);
+                });
+            },
+            on_submit: move |draft: Draft| {
+                let input = ProblemInput {
+                    zone: zone.clone(),
+                    patrol: Some(patrol.clone()),
+                    item: item.clone(),
+                    description: draft.description,
+                    severity: draft.severity,
+                    responsible: draft.responsible,
+                    measure: draft.measure,
+                    deadline: draft.deadline,
+                    photos: photos(),
+                };
+                if ui.saved(raise_problem(&ui.repo(), &me, &input, today)).is_some() {
+                    let mut ui = ui;
+                    ui.screen.set(done.clone());
+                    ui.confirm(T::ProblemRaised);
+                }
+            },
+            on_back: move |_| ui.go(back.clone()),
+        }
+    }
+}
+
+/// The page of the problems the user must fix.
+#[component]
+pub(crate) fn ProblemsPage(session: Session) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let repo = ui.repo();
+    let rows = my_problems(&repo, &session.user, today(&repo.clock())).unwrap_or_default();
+    rsx! {
+        ProblemList {
+            lang: (ui.lang)(),
+            rows,
+            on_open: move |name| ui.go(Screen::Problem(name)),
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+/// The page that records the fix of one of the user's problems.
+#[component]
+pub(crate) fn FixPage(session: Session, name: String) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let mut photos = use_signal(Vec::<PhotoRecord>::new);
+    let import = use_photo_import::<()>();
+    let Some(row) = my_problem(&repo, &me, &name, today(&repo.clock())) else {
+        return rsx! { Unavailable { message: tr(lang, T::NotOnPhone).to_owned(), back: Screen::Problems, label: T::MyProblems } };
+    };
+    let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    rsx! {
+        RectifyProblem {
+            lang,
+            row,
+            photos: photos().len(),
+            photo_busy: import.busy().is_some(),
+            error,
+            on_photo: move |picked| {
+                import.start((), picked, move |mut added| photos.write().append(&mut added));
+            },
+            on_submit: move |note: String| {
+                if ui.saved(rectify(&ui.repo(), &me, &name, &note, &photos())).is_some() {
+                    ui.go(Screen::Problems);
+                    ui.confirm(T::Rectified);
+                }
+            },
+            on_back: move |_| ui.go(Screen::Problems),
         }
     }
 }

@@ -6,7 +6,10 @@ use dioxus::prelude::*;
 use zonepatrol_shared::points::Fen;
 
 use crate::i18n::{self, Lang, T, tr};
-use crate::monthly::Ranking;
+use crate::records::ranking::{Ranking, branches, chosen_branch, rankings};
+use crate::store::Session;
+use crate::ui::pick::Pick;
+use crate::ui::{Screen, Ui};
 
 fn updated(tz: chrono_tz::Tz, at: Option<i64>) -> Option<String> {
     let at = tz.timestamp_millis_opt(at?).single()?;
@@ -41,12 +44,8 @@ pub fn Rankings(
         if branches.len() > 1 {
             div { class: "choices",
                 for (id, name) in branches {
-                    button { key: "{id}", class: "choice", "aria-pressed": "{id == branch}",
-                        "data-testid": "branch-{id}",
-                        onclick: {
-                            let id = id.clone();
-                            move |_| on_branch.call(id.clone())
-                        },
+                    Pick { key: "{id}", id: id.clone(), class: "choice", testid: "branch-{id}",
+                        pressed: id == branch, on_pick: on_branch,
                         "{name}"
                     }
                 }
@@ -100,6 +99,29 @@ pub fn Rankings(
                     }
                 }
             }
+        }
+    }
+}
+
+/// The rankings page of a branch: the one chosen, else the user's own.
+#[component]
+pub(crate) fn RankingsPage(session: Session, branch: Option<String>) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let branches = branches(&repo).unwrap_or_default();
+    let branch = chosen_branch(branch, &session.user.branch, &branches);
+    let rankings = rankings(&repo, &branch).unwrap_or_default();
+    rsx! {
+        Rankings {
+            tz: repo.clock().tz,
+            lang,
+            branches,
+            branch,
+            rankings,
+            on_branch: move |b| ui.go(Screen::Rankings(Some(b))),
+            on_back: move |_| ui.go(Screen::Home),
         }
     }
 }

@@ -2,12 +2,17 @@
 //! to take one back, N/A, a note and photos on each item, a problem raised from any item, and
 //! the running total always on screen.
 
+use std::rc::Rc;
+
 use dioxus::prelude::*;
 use zonepatrol_shared::rules::scoring::ItemScore;
 
 use crate::i18n::{Lang, T, tr};
-use crate::ui::photo::{PhotoButton, Picked};
-use crate::walk::{Mark, ZoneView};
+use crate::records::problem::raises_problems;
+use crate::records::sheet::{ItemEdit, Mark, ZoneView, edit_item, mark, zone_screen, zone_view};
+use crate::store::Session;
+use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
+use crate::ui::{Screen, Ui, Unavailable};
 
 /// The score screen of a zone. Every tap is sent as a [`Mark`]; the caller saves it.
 /// `busy_item` is the item whose photo is being processed.
@@ -132,6 +137,75 @@ pub fn ScoreZone(
         div { class: "total", role: "status", "data-testid": "running-total",
             span { {tr(lang, T::RunningTotal)} }
             span { strong { "{total}" } " / {max}" }
+        }
+    }
+}
+
+/// The score page of a zone on a patrol: every tap, note and photo is saved at once.
+#[component]
+pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let lang = (ui.lang)();
+    let repo = ui.repo();
+    let me = session.user;
+    let photos = use_photo_import::<String>();
+    let (work, next) = match zone_screen(&repo, &me, &patrol, &zone) {
+        Ok(w) => w,
+        Err(e) => {
+            let back = patrol.clone();
+            return rsx! { Unavailable { message: e.message(lang), back: Screen::Patrol(back), label: T::Zones } };
+        }
+    };
+    let view = zone_view(&work.template, &work.marks);
+    let template = work.template_id.clone();
+    let can_raise = raises_problems(me.role);
+    let ctx = Rc::new((me, patrol, zone, template));
+    let (c1, c2, c3, c4, c5, c6) = (
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+        ctx.clone(),
+    );
+    rsx! {
+        ScoreZone {
+            lang,
+            zone_name: work.name.clone(),
+            view,
+            busy_item: photos.busy(),
+            on_mark: move |tap| {
+                let (me, patrol, zone, template) = &*c1;
+                ui.saved(mark(&ui.repo(), me, patrol, zone, template, &tap));
+            },
+            on_photo: move |(item, picked): (String, Vec<Picked>)| {
+                let (me, patrol, zone, template) = (*c2).clone();
+                let repo = ui.repo();
+                // The photo is attached even if the inspector has moved on to another zone.
+                photos.start_forever(item.clone(), picked, move |added| {
+                    for photo in added {
+                        let edit = ItemEdit::Photo(&photo);
+                        let saved = edit_item(&repo, &me, &patrol, &zone, &template, &item, edit);
+                        if ui.saved(saved).is_none() {
+                            break;
+                        }
+                    }
+                });
+            },
+            on_note: move |(item, note): (String, String)| {
+                let (me, patrol, zone, template) = &*c3;
+                let edit = ItemEdit::Note(&note);
+                ui.saved(edit_item(&ui.repo(), me, patrol, zone, template, &item, edit));
+            },
+            can_raise,
+            on_raise: move |item| {
+                let (_, patrol, zone, _) = &*c4;
+                ui.go(Screen::Raise { patrol: patrol.clone(), zone: zone.clone(), item: Some(item) });
+            },
+            next,
+            on_next: move |zone| ui.go(Screen::Zone { patrol: c5.1.clone(), zone }),
+            on_back: move |_| ui.go(Screen::Patrol(c6.1.clone())),
         }
     }
 }

@@ -6,7 +6,8 @@ use dioxus::prelude::*;
 use zonepatrol_shared::docs::DocId;
 
 use crate::i18n::{Lang, T, doc_kind, refusal, tr};
-use crate::store::Quarantined;
+use crate::store::{Quarantined, Session};
+use crate::ui::{LANG, Screen, Ui};
 
 /// Settings.
 #[component]
@@ -79,6 +80,58 @@ pub fn QuarantineList(
                 }
                 button { onclick: move |_| on_dismiss.call(q.key), {tr(lang, T::Dismiss)} }
             }
+        }
+    }
+}
+
+/// The settings page; the language chosen is kept on the phone.
+#[component]
+pub(crate) fn SettingsPage(
+    session: Session,
+    refused: usize,
+    on_sign_out: EventHandler<()>,
+) -> Element {
+    let ui = use_context::<Ui>();
+    rsx! {
+        Settings {
+            lang: (ui.lang)(),
+            user: session.user.user.clone(),
+            server: session.server.clone(),
+            refused,
+            on_lang: move |l: Lang| {
+                let mut lang = ui.lang;
+                lang.set(l);
+                if let Err(e) = ui.repo().set_preference(LANG, l.code()) {
+                    ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved)));
+                }
+            },
+            on_quarantine: move |_| ui.go(Screen::Quarantine),
+            on_sign_out: move |_| on_sign_out.call(()),
+            on_back: move |_| ui.go(Screen::Home),
+        }
+    }
+}
+
+/// The page of the edits the server refused; dismissing one calls `on_change`.
+#[component]
+pub(crate) fn QuarantinePage(on_change: EventHandler<()>) -> Element {
+    let ui = use_context::<Ui>();
+    let _ = (ui.revision)();
+    let items = ui.repo().quarantine().unwrap_or_default();
+    rsx! {
+        QuarantineList {
+            lang: (ui.lang)(),
+            tz: ui.repo().clock().tz,
+            items,
+            on_dismiss: move |key| {
+                if let Err(e) = ui.repo().dismiss(key) {
+                    ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved)));
+                }
+                let mut revision = ui.revision;
+                *revision.write() += 1;
+                on_change.call(());
+            },
+            on_back: move |_| ui.go(Screen::Settings),
         }
     }
 }

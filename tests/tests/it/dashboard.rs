@@ -6,7 +6,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
-use zonepatrol_app::monthly;
+use zonepatrol_app::records::assessment::Scorer;
 use zonepatrol_shared::docs::{DocId, Report};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Actor, Role};
@@ -345,7 +345,9 @@ async fn a_published_month_freezes_until_a_manager_reopens_it() {
     let me = Actor::new("sec", Role::Secretary, "zcyd");
     // The app itself refuses, having synced the publication…
     assert!(
-        monthly::assess(&sec.repo, &me, "z2", month, &scenario::items_for("99"), "").is_err(),
+        Scorer::Secretary
+            .save(&sec.repo, &me, "z2", month, &scenario::items_for("99"), "")
+            .is_err(),
         "the app refuses to change a published month"
     );
     // …and the server refuses an edit made without that check.
@@ -381,7 +383,8 @@ async fn a_published_month_freezes_until_a_manager_reopens_it() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     sec.sync().await;
-    monthly::assess(&sec.repo, &me, "z2", month, &scenario::items_for("99"), "")
+    Scorer::Secretary
+        .save(&sec.repo, &me, "z2", month, &scenario::items_for("99"), "")
         .expect("open again");
     sec.sync().await;
     let reopened: Report = sec.repo.read(&id).expect("read").expect("report");

@@ -73,7 +73,7 @@ async fn reports_reach_the_secretary_with_ranking_notice_and_money() {
     assert_eq!(monthly.zones["z1"].inspection, points("99.67"));
 
     // The phone's ranking screen reads them: the week's order and notice, the branch's grade.
-    let rankings = zonepatrol_app::monthly::rankings(&sec.repo, "zcyd").expect("rankings");
+    let rankings = zonepatrol_app::records::ranking::rankings(&sec.repo, "zcyd").expect("rankings");
     let week_rows = &rankings
         .iter()
         .find(|r| r.period == week)

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use zonepatrol_app::monthly::{self, CleanupInput};
+use zonepatrol_app::records::assessment::Scorer;
+use zonepatrol_app::records::cleanup::{self, CleanupInput};
 use zonepatrol_shared::docs::{Day, DocId, ItemEntry, Patrol, Sheet, Tally, WorkItem, ZoneSheet};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::rules::suggest::AssessmentItem;
@@ -159,36 +160,42 @@ pub async fn enter(url: &str) {
 
     // The leader closes the walk: only now do its results count, all at once.
     sec.sync().await;
-    zonepatrol_app::field::close_patrol(&sec.repo, &actor("sec", Role::Secretary), PATROL)
-        .expect("closed");
+    zonepatrol_app::records::patrol::close_patrol(
+        &sec.repo,
+        &actor("sec", Role::Secretary),
+        PATROL,
+    )
+    .expect("closed");
     sec.sync().await;
 
     for (n, (zone, own, _, _, _)) in MONTH.iter().enumerate() {
         let holder = ["h1", "h2", "h3", "h4"][zone[1..].parse::<usize>().expect("zone") - 1];
         let device = Device::new(url, holder).await;
         device.sync().await;
-        monthly::self_score(
-            &device.repo,
-            &actor(holder, Role::ZoneHolder),
-            zone,
-            month,
-            &items_for(own),
-            "",
-        )
-        .unwrap_or_else(|e| panic!("self-score {n}: {e:?}"));
+        Scorer::Holder
+            .save(
+                &device.repo,
+                &actor(holder, Role::ZoneHolder),
+                zone,
+                month,
+                &items_for(own),
+                "",
+            )
+            .unwrap_or_else(|e| panic!("self-score {n}: {e:?}"));
         device.sync().await;
     }
     sec.sync().await;
     for (zone, _, fin, _, _) in MONTH {
-        monthly::assess(
-            &sec.repo,
-            &actor("sec", Role::Secretary),
-            zone,
-            month,
-            &items_for(fin),
-            "",
-        )
-        .expect("assessed");
+        Scorer::Secretary
+            .save(
+                &sec.repo,
+                &actor("sec", Role::Secretary),
+                zone,
+                month,
+                &items_for(fin),
+                "",
+            )
+            .expect("assessed");
     }
     raise(&sec, "problem:zcyd:p-scenario", "sec", "z2", "h2");
     sec.sync().await;
@@ -199,7 +206,7 @@ pub async fn enter(url: &str) {
 
     let tl = Device::new(url, "tl").await;
     tl.sync().await;
-    monthly::log_cleanup(
+    cleanup::log_cleanup(
         &tl.repo,
         &actor("tl", Role::TeamLeader),
         &CleanupInput {
@@ -291,7 +298,11 @@ pub async fn enter_private(url: &str) {
         assert!(device.repo.quarantine().expect("quarantine").is_empty());
     }
     sec.sync().await;
-    zonepatrol_app::field::close_patrol(&sec.repo, &actor("sec", Role::Secretary), "w-private")
-        .expect("closed");
+    zonepatrol_app::records::patrol::close_patrol(
+        &sec.repo,
+        &actor("sec", Role::Secretary),
+        "w-private",
+    )
+    .expect("closed");
     sec.sync().await;
 }

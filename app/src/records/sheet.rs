@@ -1,11 +1,189 @@
-//! Scoring a zone on a walk, as plain data and functions: what the score screen shows and what
-//! each tap does to the inspector's sheet. The screen renders [`zone_view`] and sends [`Mark`]s;
-//! [`apply`] is what the store runs inside `Repo::edit` on the sheet, so every tap is saved at
-//! once and merges with the same inspector's taps on another phone (counters add up).
+//! An inspector's score sheet on a patrol: scoring a zone on a walk as plain data and
+//! functions, and saving it. What the score screen shows and what each tap does to the sheet:
+//! the screen renders [`zone_view`] and sends [`Mark`]s; [`apply`] is what the store runs inside
+//! `Repo::edit` on the sheet, so every tap is saved at once and merges with the same
+//! inspector's taps on another phone (counters add up).
 
-use zonepatrol_shared::Points;
-use zonepatrol_shared::docs::{ItemEntry, Tally, Template, ZoneSheet};
+use zonepatrol_shared::docs::{
+    Directory, DocId, FreeText, ItemEntry, Sheet, Tally, Template, ZoneSheet,
+};
 use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
+use zonepatrol_shared::{Actor, Points, Role};
+
+use super::patrol::{patrol, zone_order};
+use super::{RecordError, check_unlocked, directory};
+use crate::i18n::T;
+use crate::store::{PhotoRecord, Repo};
+
+/// Whether the user's role scores zones on patrols (the server takes sheets from these alone).
+pub fn scores_zones(role: Role) -> bool {
+    matches!(role, Role::Secretary | Role::Inspector | Role::Manager)
+}
+
+/// The id of the user's own sheet on a patrol.
+pub fn sheet_id(me: &Actor, patrol: &str) -> DocId {
+    DocId::Sheet {
+        branch: me.branch.clone(),
+        patrol: patrol.to_owned(),
+        inspector: me.user.clone(),
+    }
+}
+
+/// Everything the score screen of a zone needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneWork {
+    /// The zone's name.
+    pub name: String,
+    /// The template it is scored on.
+    pub template_id: String,
+    /// The template.
+    pub template: Template,
+    /// The user's marks so far.
+    pub marks: ZoneSheet,
+    /// The zone's holders, who are the usual responsible members of a problem.
+    pub holders: Vec<String>,
+}
+
+/// Opens a zone of a patrol for scoring.
+pub fn zone_work(
+    repo: &Repo,
+    me: &Actor,
+    patrol: &str,
+    zone: &str,
+) -> Result<ZoneWork, RecordError> {
+    let dir = directory(repo, &me.branch)?;
+    let sheet = repo.read::<Sheet>(&sheet_id(me, patrol))?;
+    work_of(&dir, sheet.as_ref(), zone)
+}
+
+/// The score screen of a zone: its work and the next zone on the patrol, reading the
+/// directory, the patrol and the sheet once each.
+pub fn zone_screen(
+    repo: &Repo,
+    me: &Actor,
+    patrol_name: &str,
+    zone: &str,
+) -> Result<(ZoneWork, Option<String>), RecordError> {
+    let dir = directory(repo, &me.branch)?;
+    let p = patrol(repo, me, patrol_name)?;
+    let sheet = repo.read::<Sheet>(&sheet_id(me, patrol_name))?;
+    let work = work_of(&dir, sheet.as_ref(), zone)?;
+    let next = zone_order(&p)
+        .into_iter()
+        .skip_while(|id| *id != zone)
+        .nth(1)
+        .cloned();
+    Ok((work, next))
+}
+
+fn work_of(dir: &Directory, sheet: Option<&Sheet>, zone: &str) -> Result<ZoneWork, RecordError> {
+    let z = dir.zones.get(zone).ok_or_else(|| RecordError::Missing {
+        what: "zone",
+        id: zone.to_owned(),
+    })?;
+    let marks = sheet
+        .and_then(|s| s.zones.get(zone).cloned())
+        .unwrap_or_default();
+    // A zone once scored stays on the template it was scored against.
+    let template_id = if marks.template.is_empty() {
+        z.template.clone()
+    } else {
+        marks.template.clone()
+    };
+    let template =
+        dir.templates
+            .get(&template_id)
+            .cloned()
+            .ok_or_else(|| RecordError::Missing {
+                what: "checklist",
+                id: template_id.clone(),
+            })?;
+    Ok(ZoneWork {
+        name: z.name.clone(),
+        template_id,
+        template,
+        marks,
+        holders: z
+            .holders
+            .iter()
+            .filter(|(_, on)| **on)
+            .map(|(h, _)| h.clone())
+            .collect(),
+    })
+}
+
+/// Changes a zone on the user's sheet, recording its template the first time; returns the
+/// zone's marks as saved.
+fn edit_zone(
+    repo: &Repo,
+    me: &Actor,
+    patrol_name: &str,
+    zone: &str,
+    template: &str,
+    f: impl FnOnce(&mut ZoneSheet),
+) -> Result<ZoneSheet, RecordError> {
+    if !scores_zones(me.role) {
+        return Err(RecordError::Input(T::OnlyInspectorsScore));
+    }
+    if let Some(day) = patrol(repo, me, patrol_name)?.plan.date {
+        check_unlocked(repo, &me.branch, day.0, day.0)?;
+    }
+    Ok(
+        repo.edit_as::<Sheet, _>(me, &sheet_id(me, patrol_name), |s| {
+            let z = s.zones.entry(zone.to_owned()).or_default();
+            if z.template.is_empty() {
+                z.template = template.to_owned();
+            }
+            f(z);
+            z.clone()
+        })?,
+    )
+}
+
+/// Records a tap on the score screen; returns the zone's marks as saved.
+pub fn mark(
+    repo: &Repo,
+    me: &Actor,
+    patrol: &str,
+    zone: &str,
+    template: &str,
+    tap: &Mark,
+) -> Result<ZoneSheet, RecordError> {
+    edit_zone(repo, me, patrol, zone, template, |z| {
+        apply(z, template, tap)
+    })
+}
+
+/// A change to one checklist item of a zone, besides its deductions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemEdit<'a> {
+    /// Attach a photo.
+    Photo(&'a PhotoRecord),
+    /// Set the note.
+    Note(&'a str),
+}
+
+/// Changes a checklist item: attaches a photo or sets the note. Returns the zone's marks as
+/// saved.
+pub fn edit_item(
+    repo: &Repo,
+    me: &Actor,
+    patrol: &str,
+    zone: &str,
+    template: &str,
+    item: &str,
+    edit: ItemEdit<'_>,
+) -> Result<ZoneSheet, RecordError> {
+    edit_zone(repo, me, patrol, zone, template, |z| {
+        let entry = entry(z, item);
+        match edit {
+            ItemEdit::Photo(photo) => {
+                entry.photos.insert(photo.hash.clone(), photo.reference());
+            }
+            ItemEdit::Note(note) => entry.note = FreeText(note.trim().to_owned()),
+        }
+    })
+}
 
 /// The most times one deduction is counted on a zone (the server's limit).
 pub const MAX_COUNT: i64 = 1000;

@@ -1,0 +1,145 @@
+//! The records people make in the field and over the month, one module per record, as plain
+//! functions over the device's store. The screens call these and render what they return;
+//! every function that changes something returns only once the change is on disk.
+//!
+//! The inputs are checked here, before anything is written, with messages that say what to do;
+//! the server checks again on sync and is the authority. Every record shares one error,
+//! [`RecordError`].
+//!
+//! # Layout
+//!
+//! - [`patrol`]: starting a walk, the user's patrols, a patrol's zones, scanning a placard,
+//!   closing the walk.
+//! - [`sheet`]: an inspector's score sheet on a patrol: the taps on a zone, the running total,
+//!   photos and notes on items.
+//! - [`problem`]: raising a problem, the holder's list, recording the fix.
+//! - [`assessment`]: the month's self-score and the secretary's assessment, with the evidence
+//!   and suggestions beside it.
+//! - [`cleanup`]: the team leader's cleanup log.
+//! - [`ranking`]: the branch's results from the server's reports.
+
+pub mod assessment;
+pub mod cleanup;
+pub mod patrol;
+pub mod problem;
+pub mod ranking;
+pub mod sheet;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use zonepatrol_shared::docs::{Directory, DocId, PhotoRef, Publication};
+use zonepatrol_shared::rules::period::MineClock;
+
+use crate::i18n::{Lang, T, tr};
+use crate::store::{PhotoRecord, Repo, StoreError, now_millis};
+
+/// Why an action was not taken. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The input is incomplete or wrong; the message says what to fill in.
+    #[error("{}", tr(Lang::En, *.0))]
+    Input(T),
+    /// The branch's directory is not on this phone yet.
+    #[error("the branch's zones are not on this phone yet: connect once to sync")]
+    NoDirectory,
+    /// Something named does not exist on this phone.
+    #[error("{what} {id} is not on this phone: sync and try again")]
+    Missing {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl RecordError {
+    /// The message for the user, in their language.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            RecordError::Input(t) => tr(lang, *t).to_owned(),
+            RecordError::NoDirectory => tr(lang, T::NoDirectory).to_owned(),
+            RecordError::Missing { id, .. } => format!("{} ({id})", tr(lang, T::NotOnPhone)),
+            RecordError::Store(StoreError::Refused(r)) => {
+                format!(
+                    "{}: {}",
+                    tr(lang, T::NotSaved),
+                    crate::i18n::refusal(lang, r)
+                )
+            }
+            RecordError::Store(e) => format!("{}: {e}", tr(lang, T::NotSaved)),
+        }
+    }
+}
+
+/// Today at the mine.
+pub fn today(clock: &MineClock) -> NaiveDate {
+    clock.date_of_millis(now_millis()).unwrap_or(NaiveDate::MIN)
+}
+
+/// A fresh name for a new document: the day, then random hex. Two phones never pick the same.
+pub fn new_name(day: NaiveDate) -> String {
+    let random = automerge::ActorId::random().to_hex_string();
+    format!("{}-{}", day.format("%Y%m%d"), &random[..12])
+}
+
+/// The branch's directory, as synced.
+pub fn directory(repo: &Repo, branch: &str) -> Result<Directory, RecordError> {
+    repo.read::<Directory>(&DocId::Directory {
+        branch: branch.to_owned(),
+    })?
+    .ok_or(RecordError::NoDirectory)
+}
+
+/// Refuses when a published period of the branch covers the day or the whole range given:
+/// the server would refuse the edit, so it is not saved.
+pub fn check_unlocked(
+    repo: &Repo,
+    branch: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<(), RecordError> {
+    let Some(publication) = repo.read::<Publication>(&DocId::Publication {
+        branch: branch.to_owned(),
+    })?
+    else {
+        return Ok(());
+    };
+    let locked = publication.locks().iter().any(|l| {
+        if first == last {
+            l.period.contains(first)
+        } else {
+            l.period.first_day() <= first && last <= l.period.last_day()
+        }
+    });
+    if locked {
+        return Err(RecordError::Input(T::PeriodPublished));
+    }
+    Ok(())
+}
+
+/// References to photos, keyed by their hash, as a record holds them.
+fn photo_refs(photos: &[PhotoRecord]) -> BTreeMap<String, PhotoRef> {
+    photos
+        .iter()
+        .map(|p| (p.hash.clone(), p.reference()))
+        .collect()
+}
+
+/// Names of the directory's members, by id, for choosing people.
+pub fn members(dir: &Directory) -> Vec<(String, String)> {
+    dir.members
+        .iter()
+        .map(|(id, m)| {
+            let name = if m.name.is_empty() {
+                id.clone()
+            } else {
+                format!("{} ({id})", m.name)
+            };
+            (id.clone(), name)
+        })
+        .collect()
+}

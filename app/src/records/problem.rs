@@ -1,0 +1,278 @@
+//! A problem found in a zone: raising it, the holder's list (overdue first), and recording the
+//! fix with its after-photos.
+
+use chrono::NaiveDate;
+use zonepatrol_shared::docs::{Day, DocId, Finding, FreeText, Problem, Rectification};
+use zonepatrol_shared::rules::problem::{ProblemStatus, Step, StepActor, is_overdue, may_take};
+use zonepatrol_shared::{Actor, Role, Severity};
+
+use super::{RecordError, directory, members, new_name, photo_refs};
+use crate::i18n::T;
+use crate::index::Summary;
+use crate::store::{PhotoRecord, Repo, now_millis};
+
+/// Whether the user's role raises problems.
+pub fn raises_problems(role: Role) -> bool {
+    may_take(
+        Step::Raise,
+        StepActor {
+            role,
+            is_responsible: false,
+            is_raiser: true,
+            rectified_it: false,
+        },
+    )
+    .is_ok()
+}
+
+/// What the raise-problem screen collects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemInput {
+    /// The zone.
+    pub zone: String,
+    /// The patrol it was found on.
+    pub patrol: Option<String>,
+    /// The checklist item it was raised from.
+    pub item: Option<String>,
+    /// What is wrong.
+    pub description: String,
+    /// General or major.
+    pub severity: Severity,
+    /// The member who must fix it.
+    pub responsible: String,
+    /// What must be done.
+    pub measure: String,
+    /// By when.
+    pub deadline: Option<NaiveDate>,
+    /// Photos of it.
+    pub photos: Vec<PhotoRecord>,
+}
+
+/// Checks a problem before it is raised.
+pub fn check_problem(input: &ProblemInput, today: NaiveDate) -> Result<(), RecordError> {
+    if input.description.trim().is_empty() {
+        return Err(RecordError::Input(T::DescribeProblem));
+    }
+    if input.responsible.is_empty() {
+        return Err(RecordError::Input(T::ChooseResponsible));
+    }
+    match input.deadline {
+        None => Err(RecordError::Input(T::ChooseDeadline)),
+        Some(d) if d < today => Err(RecordError::Input(T::DeadlinePast)),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Raises a problem; returns its name.
+pub fn raise_problem(
+    repo: &Repo,
+    me: &Actor,
+    input: &ProblemInput,
+    today: NaiveDate,
+) -> Result<String, RecordError> {
+    check_problem(input, today)?;
+    if !raises_problems(me.role) {
+        return Err(RecordError::Input(T::OnlyInspectorsRaise));
+    }
+    let dir = directory(repo, &me.branch)?;
+    if !dir.zones.contains_key(&input.zone) {
+        return Err(RecordError::Missing {
+            what: "zone",
+            id: input.zone.clone(),
+        });
+    }
+    let name = new_name(today);
+    let id = DocId::Problem {
+        branch: me.branch.clone(),
+        problem: name.clone(),
+    };
+    repo.edit_as::<Problem, _>(me, &id, |p| {
+        p.finding = Finding {
+            zone: input.zone.clone(),
+            patrol: input.patrol.clone(),
+            item: input.item.clone(),
+            raised_by: me.user.clone(),
+            raised_at: now_millis(),
+            description: FreeText(input.description.trim().to_owned()),
+            severity: input.severity,
+            responsible: input.responsible.clone(),
+            measure: FreeText(input.measure.trim().to_owned()),
+            deadline: input.deadline.map(Day),
+            photos: photo_refs(&input.photos),
+        };
+    })?;
+    Ok(name)
+}
+
+/// A problem as the holder's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemRow {
+    /// Its name.
+    pub name: String,
+    /// The zone's name.
+    pub zone: String,
+    /// What is wrong.
+    pub description: String,
+    /// What must be done.
+    pub measure: String,
+    /// General or major.
+    pub severity: Severity,
+    /// By when.
+    pub deadline: Option<NaiveDate>,
+    /// Where it stands.
+    pub status: ProblemStatus,
+    /// Past its deadline and not fixed.
+    pub overdue: bool,
+    /// Thumbnails of its photos (SHA-256 of the thumbnail files).
+    pub thumbs: Vec<String>,
+}
+
+/// The problems the user must fix: overdue first, then by deadline; fixed ones last. Read
+/// from the summaries.
+pub fn my_problems(
+    repo: &Repo,
+    me: &Actor,
+    today: NaiveDate,
+) -> Result<Vec<ProblemRow>, RecordError> {
+    let prefix = format!("problem:{}:", me.branch);
+    let dir = directory(repo, &me.branch).ok();
+    let mut rows = Vec::new();
+    let needle = format!(
+        "\"responsible\":{}",
+        serde_json::Value::from(me.user.as_str())
+    );
+    for (id, summary) in repo.summaries_containing(&prefix, needle.as_bytes())? {
+        let Summary::Problem(p) = summary else {
+            continue;
+        };
+        if p.responsible != me.user {
+            continue;
+        }
+        let overdue = p.deadline.is_some_and(|d| is_overdue(p.status, d, today));
+        rows.push(ProblemRow {
+            name: id[prefix.len()..].to_owned(),
+            zone: dir
+                .as_ref()
+                .and_then(|d| d.zones.get(&p.zone))
+                .map_or_else(|| p.zone.clone(), |z| z.name.clone()),
+            description: p.description,
+            measure: p.measure,
+            severity: p.severity,
+            deadline: p.deadline,
+            status: p.status,
+            overdue,
+            thumbs: p.thumbs,
+        });
+    }
+    rows.sort_by(|a, b| {
+        b.overdue
+            .cmp(&a.overdue)
+            .then(
+                b.status
+                    .awaits_rectification()
+                    .cmp(&a.status.awaits_rectification()),
+            )
+            .then(a.deadline.cmp(&b.deadline))
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(rows)
+}
+
+/// Records the user's fix of a problem with its after-photos.
+pub fn rectify(
+    repo: &Repo,
+    me: &Actor,
+    problem: &str,
+    note: &str,
+    photos: &[PhotoRecord],
+) -> Result<(), RecordError> {
+    if photos.is_empty() {
+        return Err(RecordError::Input(T::NeedAfterPhoto));
+    }
+    let id = DocId::Problem {
+        branch: me.branch.clone(),
+        problem: problem.to_owned(),
+    };
+    let p = repo
+        .read::<Problem>(&id)?
+        .ok_or_else(|| RecordError::Missing {
+            what: "problem",
+            id: problem.to_owned(),
+        })?;
+    if p.finding.responsible != me.user {
+        return Err(RecordError::Input(T::OnlyResponsibleFixes));
+    }
+    let at = now_millis();
+    repo.edit_as::<Problem, _>(me, &id, |p| {
+        p.rectifications.insert(
+            format!("{}-{at}", me.user),
+            Rectification {
+                at,
+                by: me.user.clone(),
+                note: FreeText(note.trim().to_owned()),
+                photos: photo_refs(photos),
+            },
+        );
+    })?;
+    Ok(())
+}
+
+/// The problem of the user's list with this name, if it is on the phone.
+pub fn my_problem(repo: &Repo, me: &Actor, name: &str, today: NaiveDate) -> Option<ProblemRow> {
+    my_problems(repo, me, today)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r.name == name)
+}
+
+/// How many of the listed problems still await a fix, and how many are overdue.
+pub fn open_and_overdue(rows: &[ProblemRow]) -> (usize, usize) {
+    let open = rows
+        .iter()
+        .filter(|p| p.status.awaits_rectification())
+        .count();
+    let overdue = rows.iter().filter(|p| p.overdue).count();
+    (open, overdue)
+}
+
+/// What the raise-problem screen shows for a zone (and item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaiseView {
+    /// The zone's name (empty when the zone is not in the directory).
+    pub zone_name: String,
+    /// The checklist item's requirement, when raised from an item.
+    pub item_text: Option<String>,
+    /// The branch's members (id, name), to choose who must fix it.
+    pub members: Vec<(String, String)>,
+    /// Who is chosen at first: the zone's first holder.
+    pub responsible: String,
+}
+
+/// The raise-problem screen of a zone, from the branch's directory.
+pub fn raise_view(
+    repo: &Repo,
+    me: &Actor,
+    zone: &str,
+    item: Option<&str>,
+) -> Result<RaiseView, RecordError> {
+    let dir = directory(repo, &me.branch)?;
+    let z = dir.zones.get(zone).cloned().unwrap_or_default();
+    let item_text = item.and_then(|i| {
+        dir.templates
+            .get(&z.template)
+            .and_then(|t| t.items.get(i))
+            .map(|t| t.text.clone())
+    });
+    let responsible = z
+        .holders
+        .iter()
+        .find(|(_, on)| **on)
+        .map(|(h, _)| h.clone())
+        .unwrap_or_default();
+    Ok(RaiseView {
+        zone_name: z.name,
+        item_text,
+        members: members(&dir),
+        responsible,
+    })
+}
