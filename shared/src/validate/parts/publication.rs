@@ -66,7 +66,7 @@ pub(in crate::validate) fn publication(c: &Change<'_, Publication>) -> Result<()
                 ),
             )?;
         }
-        match event.period.parse::<crate::rules::Period>() {
+        match event.parsed_period() {
             Ok(period) => c.bounds.day(
                 "events",
                 "the period published",
