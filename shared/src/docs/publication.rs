@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use super::{DocKind, Document, Header};
+use super::Header;
 use crate::rules::period::{Period, PeriodError};
 
 /// One per branch. Written by managers alone.
@@ -114,17 +114,9 @@ impl Publication {
     }
 }
 
-impl Document for Publication {
-    const KIND: DocKind = DocKind::Publication;
-
-    fn born(header: Header) -> Publication {
-        Publication {
-            header,
-            events: BTreeMap::new(),
-        }
+document!(Publication, |header| {
+    Publication {
+        header,
+        events: BTreeMap::new(),
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

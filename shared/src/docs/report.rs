@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, Document, Header};
+use super::Header;
 use crate::points::Points;
 use crate::rules::grade::Grade;
 
@@ -121,23 +121,15 @@ impl Report {
     }
 }
 
-impl Document for Report {
-    const KIND: DocKind = DocKind::Report;
-
-    fn born(header: Header) -> Report {
-        Report {
-            header,
-            updated_at: None,
-            zones: BTreeMap::new(),
-            open_problems: 0,
-            overdue_problems: 0,
-            branch: BranchResult::default(),
-            cleanups: CleanupTotals::default(),
-            published: None,
-        }
+document!(Report, |header| {
+    Report {
+        header,
+        updated_at: None,
+        zones: BTreeMap::new(),
+        open_problems: 0,
+        overdue_problems: 0,
+        branch: BranchResult::default(),
+        cleanups: CleanupTotals::default(),
+        published: None,
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

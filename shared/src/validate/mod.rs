@@ -34,7 +34,8 @@ use crate::rules::period::MineClock;
 pub use needs::{Gathered, Needs, Source, needs};
 pub use parts::{Writer, parts_of, writer_of};
 
-/// What the validator needs to know besides the document itself.
+/// What the validator needs to know besides the document itself. Which documents these are
+/// is [`needs`]; [`Gathered::context`] builds one from them once read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
     /// The branch directory: zone holders and checklist templates.

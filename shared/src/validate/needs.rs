@@ -18,6 +18,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use super::Context;
 use crate::docs::{Directory, DocId, Document, Lock, Patrol, Publication};
@@ -93,20 +94,19 @@ impl Gathered {
             publication,
             patrol,
         } = needs(id);
-        if !self.directories.contains_key(&directory) {
-            let read = source.read::<Directory>(&directory)?;
-            self.directories.insert(directory, read);
+        if let Entry::Vacant(slot) = self.directories.entry(directory) {
+            let read = source.read::<Directory>(slot.key())?;
+            slot.insert(read);
         }
-        if !self.locks.contains_key(&publication) {
-            let read = source.read::<Publication>(&publication)?;
-            self.locks
-                .insert(publication, read.map(|p| p.locks()).unwrap_or_default());
+        if let Entry::Vacant(slot) = self.locks.entry(publication) {
+            let read = source.read::<Publication>(slot.key())?;
+            slot.insert(read.map(|p| p.locks()).unwrap_or_default());
         }
         if let Some(patrol) = patrol
-            && !self.patrols.contains_key(&patrol)
+            && let Entry::Vacant(slot) = self.patrols.entry(patrol)
         {
-            let read = source.read::<Patrol>(&patrol)?;
-            self.patrols.insert(patrol, read);
+            let read = source.read::<Patrol>(slot.key())?;
+            slot.insert(read);
         }
         Ok(())
     }
