@@ -49,14 +49,7 @@ impl Role {
 
     /// The name a Chinese-speaking user knows the role by.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Secretary => "支部书记",
-            Role::Inspector => "检查人员",
-            Role::ZoneHolder => "责任区党员",
-            Role::TeamLeader => "班组长",
-            Role::Manager => "党委管理人员",
-            Role::Admin => "管理员",
-        }
+        crate::labels::role_label(crate::labels::Lang::Zh, self)
     }
 
     /// Managers and admins work across the whole company, not inside one branch.
@@ -196,12 +189,7 @@ impl PatrolKind {
 
     /// The name in Chinese.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            PatrolKind::Weekly => "周检查",
-            PatrolKind::TenDay => "旬督导",
-            PatrolKind::MonthlySelfCheck => "月自查",
-            PatrolKind::SpotCheck => "抽查",
-        }
+        crate::labels::patrol_kind_label(crate::labels::Lang::Zh, self)
     }
 }
 
@@ -231,10 +219,7 @@ pub enum Severity {
 impl Severity {
     /// The name in Chinese.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            Severity::General => "一般",
-            Severity::Major => "重大",
-        }
+        crate::labels::severity_label(crate::labels::Lang::Zh, self)
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
+use super::Header;
 use super::values::FreeText;
-use super::{DocKind, Document, Header};
 use crate::points::Points;
 use crate::rules::suggest::AssessmentItem;
 
@@ -51,18 +51,10 @@ impl Assessment {
     }
 }
 
-impl Document for Assessment {
-    const KIND: DocKind = DocKind::Assessment;
-
-    fn born(header: Header) -> Assessment {
-        Assessment {
-            header,
-            self_score: Scores::default(),
-            branch_score: Scores::default(),
-        }
+document!(Assessment, |header| {
+    Assessment {
+        header,
+        self_score: Scores::default(),
+        branch_score: Scores::default(),
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::values::{Day, FreeText};
-use super::{DocKind, Document, Header, PhotoRef};
+use super::{Header, PhotoRef};
 
 /// One cleanup. Written by its team leader alone.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
@@ -52,17 +52,9 @@ pub struct WorkItem {
     pub unit: String,
 }
 
-impl Document for Cleanup {
-    const KIND: DocKind = DocKind::Cleanup;
-
-    fn born(header: Header) -> Cleanup {
-        Cleanup {
-            header,
-            log: CleanupLog::default(),
-        }
+document!(Cleanup, |header| {
+    Cleanup {
+        header,
+        log: CleanupLog::default(),
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

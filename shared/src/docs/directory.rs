@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
+use super::Header;
 use super::values::Day;
-use super::{DocKind, Document, Header};
 use crate::points::Points;
 
 /// One per branch. Written by its secretary and by admins.
@@ -198,21 +198,13 @@ impl Directory {
     }
 }
 
-impl Document for Directory {
-    const KIND: DocKind = DocKind::Directory;
-
-    fn born(header: Header) -> Directory {
-        Directory {
-            header,
-            info: BranchInfo::default(),
-            zones: BTreeMap::new(),
-            posts: BTreeMap::new(),
-            members: BTreeMap::new(),
-            templates: BTreeMap::new(),
-        }
+document!(Directory, |header| {
+    Directory {
+        header,
+        info: BranchInfo::default(),
+        zones: BTreeMap::new(),
+        posts: BTreeMap::new(),
+        members: BTreeMap::new(),
+        templates: BTreeMap::new(),
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

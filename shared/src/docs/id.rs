@@ -155,6 +155,104 @@ impl DocId {
     }
 }
 
+/// Constructors, one a kind, so that an id is never assembled from text by hand, and the ids
+/// a document's checks and listings refer to.
+impl DocId {
+    /// `directory:BRANCH`: the branch's zones, posts, members and templates.
+    pub fn directory(branch: impl Into<String>) -> DocId {
+        DocId::Directory {
+            branch: branch.into(),
+        }
+    }
+
+    /// `publication:BRANCH`: the branch's published and reopened periods.
+    pub fn publication(branch: impl Into<String>) -> DocId {
+        DocId::Publication {
+            branch: branch.into(),
+        }
+    }
+
+    /// `patrol:BRANCH:PATROL`.
+    pub fn patrol(branch: impl Into<String>, patrol: impl Into<String>) -> DocId {
+        DocId::Patrol {
+            branch: branch.into(),
+            patrol: patrol.into(),
+        }
+    }
+
+    /// `sheet:BRANCH:PATROL:INSPECTOR`: one inspector's sheet on a patrol.
+    pub fn sheet(
+        branch: impl Into<String>,
+        patrol: impl Into<String>,
+        inspector: impl Into<String>,
+    ) -> DocId {
+        DocId::Sheet {
+            branch: branch.into(),
+            patrol: patrol.into(),
+            inspector: inspector.into(),
+        }
+    }
+
+    /// `problem:BRANCH:PROBLEM`.
+    pub fn problem(branch: impl Into<String>, problem: impl Into<String>) -> DocId {
+        DocId::Problem {
+            branch: branch.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// `cleanup:BRANCH:CLEANUP`.
+    pub fn cleanup(branch: impl Into<String>, cleanup: impl Into<String>) -> DocId {
+        DocId::Cleanup {
+            branch: branch.into(),
+            cleanup: cleanup.into(),
+        }
+    }
+
+    /// `assessment:BRANCH:ZONE:YYYY-MM`. The id parser refuses any period but a month; so
+    /// should the caller.
+    pub fn assessment(branch: impl Into<String>, zone: impl Into<String>, month: Period) -> DocId {
+        DocId::Assessment {
+            branch: branch.into(),
+            zone: zone.into(),
+            month,
+        }
+    }
+
+    /// `report:BRANCH:PERIOD`.
+    pub fn report(branch: impl Into<String>, period: Period) -> DocId {
+        DocId::Report {
+            branch: branch.into(),
+            period,
+        }
+    }
+
+    /// The text every id of a kind in a branch begins with (`patrol:b1:`), to list a
+    /// branch's patrols, problems, cleanups, assessments or reports by prefix. The
+    /// one-a-branch kinds (directory, publication) have no ids below it: use their id.
+    pub fn prefix(kind: DocKind, branch: &str) -> String {
+        format!("{kind}:{branch}:")
+    }
+
+    /// The directory of this document's branch.
+    pub fn branch_directory(&self) -> DocId {
+        DocId::directory(self.branch())
+    }
+
+    /// The publication of this document's branch.
+    pub fn branch_publication(&self) -> DocId {
+        DocId::publication(self.branch())
+    }
+
+    /// For a sheet, the patrol it scores; `None` for any other kind.
+    pub fn sheet_patrol(&self) -> Option<DocId> {
+        match self {
+            DocId::Sheet { branch, patrol, .. } => Some(DocId::patrol(branch, patrol)),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for DocId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind();
@@ -280,6 +378,41 @@ mod tests {
             assert_eq!(id.branch(), "b1");
             assert_eq!(text.split(':').next(), Some(id.kind().as_str()));
         }
+    }
+
+    #[test]
+    fn constructors_make_the_ids_they_name() {
+        let month: Period = "2026-11".parse().expect("month");
+        let cases = [
+            (DocId::directory("b1"), "directory:b1"),
+            (DocId::publication("b1"), "publication:b1"),
+            (DocId::patrol("b1", "p1"), "patrol:b1:p1"),
+            (DocId::sheet("b1", "p1", "wang"), "sheet:b1:p1:wang"),
+            (DocId::problem("b1", "x"), "problem:b1:x"),
+            (DocId::cleanup("b1", "c1"), "cleanup:b1:c1"),
+            (
+                DocId::assessment("b1", "z1", month),
+                "assessment:b1:z1:2026-11",
+            ),
+            (DocId::report("b1", month), "report:b1:2026-11"),
+        ];
+        for (id, text) in cases {
+            assert_eq!(id.to_string(), text);
+            assert_eq!(text.parse::<DocId>(), Ok(id.clone()));
+            assert_eq!(id.branch_directory(), DocId::directory("b1"));
+            assert_eq!(id.branch_publication(), DocId::publication("b1"));
+        }
+        assert_eq!(DocId::prefix(DocKind::Problem, "b1"), "problem:b1:");
+        assert!(
+            DocId::problem("b1", "x")
+                .to_string()
+                .starts_with(&DocId::prefix(DocKind::Problem, "b1"))
+        );
+        assert_eq!(
+            DocId::sheet("b1", "p1", "wang").sheet_patrol(),
+            Some(DocId::patrol("b1", "p1"))
+        );
+        assert_eq!(DocId::patrol("b1", "p1").sheet_patrol(), None);
     }
 
     #[test]

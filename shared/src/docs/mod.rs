@@ -10,6 +10,22 @@
 //! Each top-level key of a document is a **part** with one writer role (see
 //! [`crate::validate`]); the header is fixed at genesis and never written again.
 
+/// Implements [`Document`] for a type named like its [`DocKind`] whose header is its `header`
+/// field: `born` builds the document as genesis creates it, from its header.
+macro_rules! document {
+    ($ty:ident, |$header:ident| $born:block) => {
+        impl $crate::docs::Document for $ty {
+            const KIND: $crate::docs::DocKind = $crate::docs::DocKind::$ty;
+
+            fn born($header: $crate::docs::Header) -> $ty $born
+
+            fn header(&self) -> &$crate::docs::Header {
+                &self.header
+            }
+        }
+    };
+}
+
 mod assessment;
 mod chunks;
 mod cleanup;

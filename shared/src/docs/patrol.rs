@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
+use super::Header;
 use super::values::{Day, FreeText};
-use super::{DocKind, Document, Header};
 use crate::domain::PatrolKind;
 
 /// One inspection walk. Written by its leader alone.
@@ -36,25 +36,17 @@ pub struct PatrolPlan {
     pub zones: BTreeMap<String, u64>,
 }
 
-impl Document for Patrol {
-    const KIND: DocKind = DocKind::Patrol;
-
-    fn born(header: Header) -> Patrol {
-        Patrol {
-            header,
-            plan: PatrolPlan {
-                kind: PatrolKind::Weekly,
-                date: None,
-                leader: String::new(),
-                inspectors: BTreeMap::new(),
-                zones: BTreeMap::new(),
-            },
-            notes: FreeText::default(),
-            closed_at: None,
-        }
+document!(Patrol, |header| {
+    Patrol {
+        header,
+        plan: PatrolPlan {
+            kind: PatrolKind::Weekly,
+            date: None,
+            leader: String::new(),
+            inspectors: BTreeMap::new(),
+            zones: BTreeMap::new(),
+        },
+        notes: FreeText::default(),
+        closed_at: None,
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

@@ -7,7 +7,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use chrono::NaiveDate;
 
 use super::values::{Day, FreeText};
-use super::{DocKind, Document, Header, PhotoRef};
+use super::{Header, PhotoRef};
 use crate::domain::Severity;
 use crate::rules::problem::{Fact, ProblemStatus, Step, is_overdue, status};
 
@@ -127,31 +127,23 @@ impl Problem {
     }
 }
 
-impl Document for Problem {
-    const KIND: DocKind = DocKind::Problem;
-
-    fn born(header: Header) -> Problem {
-        Problem {
-            header,
-            finding: Finding {
-                zone: String::new(),
-                patrol: None,
-                item: None,
-                raised_by: String::new(),
-                raised_at: 0,
-                description: FreeText::default(),
-                severity: Severity::General,
-                responsible: String::new(),
-                measure: FreeText::default(),
-                deadline: None,
-                photos: BTreeMap::new(),
-            },
-            rectifications: BTreeMap::new(),
-            verifications: BTreeMap::new(),
-        }
+document!(Problem, |header| {
+    Problem {
+        header,
+        finding: Finding {
+            zone: String::new(),
+            patrol: None,
+            item: None,
+            raised_by: String::new(),
+            raised_at: 0,
+            description: FreeText::default(),
+            severity: Severity::General,
+            responsible: String::new(),
+            measure: FreeText::default(),
+            deadline: None,
+            photos: BTreeMap::new(),
+        },
+        rectifications: BTreeMap::new(),
+        verifications: BTreeMap::new(),
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use super::{DocKind, Document, Header};
-use crate::rules::period::Period;
+use super::Header;
+use crate::rules::period::{Period, PeriodError};
 
 /// One per branch. Written by managers alone.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
@@ -46,6 +46,31 @@ pub struct LockEvent {
     pub seq: u64,
 }
 
+impl LockEvent {
+    /// An event about a period, written in its text form.
+    pub fn new(
+        period: Period,
+        action: LockAction,
+        by: impl Into<String>,
+        at: i64,
+        seq: u64,
+    ) -> Self {
+        LockEvent {
+            period: period.to_string(),
+            action,
+            by: by.into(),
+            at,
+            seq,
+        }
+    }
+
+    /// The period, typed. An event whose text is not a period (written by a faulty client,
+    /// refused by the validator) counts for nothing in [`Publication::locks`].
+    pub fn parsed_period(&self) -> Result<Period, PeriodError> {
+        self.period.parse()
+    }
+}
+
 /// A period that is locked now, and by whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lock {
@@ -67,7 +92,7 @@ impl Publication {
     pub fn locks(&self) -> Vec<Lock> {
         let mut latest: BTreeMap<Period, (&String, &LockEvent)> = BTreeMap::new();
         for (id, e) in &self.events {
-            let Ok(period) = e.period.parse::<Period>() else {
+            let Ok(period) = e.parsed_period() else {
                 continue;
             };
             let newer = latest
@@ -89,17 +114,9 @@ impl Publication {
     }
 }
 
-impl Document for Publication {
-    const KIND: DocKind = DocKind::Publication;
-
-    fn born(header: Header) -> Publication {
-        Publication {
-            header,
-            events: BTreeMap::new(),
-        }
+document!(Publication, |header| {
+    Publication {
+        header,
+        events: BTreeMap::new(),
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, Document, Header};
+use super::Header;
 use crate::points::Points;
+use crate::rules::grade::Grade;
 
 /// One branch × period (week, month, quarter or year). Written by the server alone.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
@@ -72,7 +73,8 @@ pub struct BranchResult {
     pub category: u64,
     /// The mean of its zones' scores.
     pub score: Option<Points>,
-    /// `fail`, `pass` or `excellent` against the category's thresholds; empty without score.
+    /// `fail`, `pass` or `excellent` against the category's thresholds ([`Grade::as_str`]);
+    /// empty without score. Read it typed with [`Report::grade`].
     pub grade: String,
     /// Its place among the branches of its category; 0 without a score.
     pub rank: u64,
@@ -111,23 +113,23 @@ pub struct Published {
     pub at: i64,
 }
 
-impl Document for Report {
-    const KIND: DocKind = DocKind::Report;
-
-    fn born(header: Header) -> Report {
-        Report {
-            header,
-            updated_at: None,
-            zones: BTreeMap::new(),
-            open_problems: 0,
-            overdue_problems: 0,
-            branch: BranchResult::default(),
-            cleanups: CleanupTotals::default(),
-            published: None,
-        }
-    }
-
-    fn header(&self) -> &Header {
-        &self.header
+impl Report {
+    /// The branch's grade in the period: `None` without a score (the text is empty), or for a
+    /// name this build does not know.
+    pub fn grade(&self) -> Option<Grade> {
+        self.branch.grade.parse().ok()
     }
 }
+
+document!(Report, |header| {
+    Report {
+        header,
+        updated_at: None,
+        zones: BTreeMap::new(),
+        open_problems: 0,
+        overdue_problems: 0,
+        branch: BranchResult::default(),
+        cleanups: CleanupTotals::default(),
+        published: None,
+    }
+});

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::values::{FreeText, Tally};
-use super::{DocKind, Document, Header, Template};
+use super::{Header, Template};
 use crate::rules::scoring::{ItemMark, SheetScore, sheet_score};
 
 /// One inspector × patrol. Written by that inspector alone.
@@ -84,18 +84,10 @@ impl ZoneSheet {
     }
 }
 
-impl Document for Sheet {
-    const KIND: DocKind = DocKind::Sheet;
-
-    fn born(header: Header) -> Sheet {
-        Sheet {
-            header,
-            zones: BTreeMap::new(),
-            submitted_at: None,
-        }
+document!(Sheet, |header| {
+    Sheet {
+        header,
+        zones: BTreeMap::new(),
+        submitted_at: None,
     }
-
-    fn header(&self) -> &Header {
-        &self.header
-    }
-}
+});

@@ -1,5 +1,9 @@
 //! Grades by branch category (seed 002), and rankings within a category.
 
+use std::fmt;
+use std::str::FromStr;
+
+use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::BranchCategory;
@@ -19,14 +23,69 @@ pub enum Grade {
 }
 
 impl Grade {
-    /// The name in Chinese.
-    pub fn label_zh(self) -> &'static str {
+    /// Every grade, lowest first.
+    pub const ALL: [Grade; 3] = [Grade::Fail, Grade::Pass, Grade::Excellent];
+
+    /// The stable name written in reports and JSON: `fail`, `pass`, `excellent`.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Grade::Fail => "不合格",
-            Grade::Pass => "合格",
-            Grade::Excellent => "优秀",
+            Grade::Fail => "fail",
+            Grade::Pass => "pass",
+            Grade::Excellent => "excellent",
         }
     }
+
+    /// The name in Chinese.
+    pub fn label_zh(self) -> &'static str {
+        crate::labels::grade_label(crate::labels::Lang::Zh, self)
+    }
+}
+
+impl fmt::Display for Grade {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of [`Grade::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown grade “{0}”: use fail, pass or excellent")]
+pub struct UnknownGrade(pub String);
+
+impl FromStr for Grade {
+    type Err = UnknownGrade;
+
+    fn from_str(s: &str) -> Result<Grade, UnknownGrade> {
+        Grade::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| UnknownGrade(s.chars().take(40).collect()))
+    }
+}
+
+/// In a document a grade is its name, as serde writes it.
+impl Reconcile for Grade {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        reconciler.str(self.as_str())
+    }
+}
+
+impl Hydrate for Grade {
+    fn hydrate_string(s: &str) -> Result<Grade, HydrateError> {
+        s.parse()
+            .map_err(|e: UnknownGrade| HydrateError::unexpected("a grade", e.0))
+    }
+}
+
+/// A category's two thresholds, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Thresholds {
+    /// The lowest passing score (合格).
+    pub pass: Points,
+    /// The lowest excellent score (优秀).
+    pub excellent: Points,
 }
 
 /// Pass and excellent thresholds for categories 1–4, in that order.
@@ -51,9 +110,15 @@ impl GradeThresholds {
         self.by_category[usize::from(category.number() - 1)]
     }
 
+    /// A category's thresholds, by name; the same figures as [`GradeThresholds::thresholds`].
+    pub fn of(&self, category: BranchCategory) -> Thresholds {
+        let (pass, excellent) = self.thresholds(category);
+        Thresholds { pass, excellent }
+    }
+
     /// The grade of a score in a category; reaching a threshold counts.
     pub fn grade(&self, category: BranchCategory, score: Points) -> Grade {
-        let (pass, excellent) = self.thresholds(category);
+        let Thresholds { pass, excellent } = self.of(category);
         if score >= excellent {
             Grade::Excellent
         } else if score >= pass {
@@ -111,6 +176,37 @@ mod tests {
             let score: Points = score.parse().expect("test points");
             assert_eq!(t.grade(category, score), want, "{category:?} {score}");
         }
+    }
+
+    #[test]
+    fn grades_keep_their_names_in_json_and_documents() {
+        use automerge::AutoCommit;
+        use autosurgeon::{hydrate_prop, reconcile_prop};
+
+        for (grade, name) in [
+            (Grade::Fail, "fail"),
+            (Grade::Pass, "pass"),
+            (Grade::Excellent, "excellent"),
+        ] {
+            assert_eq!(grade.to_string(), name);
+            assert_eq!(name.parse::<Grade>(), Ok(grade));
+            let json = serde_json::to_string(&grade).expect("json");
+            assert_eq!(json, format!("\"{name}\""));
+            // Written as the same text a `String` field holds, and read back from it.
+            let mut doc = AutoCommit::new();
+            reconcile_prop(&mut doc, automerge::ROOT, "grade", grade).expect("reconcile");
+            let text: String = hydrate_prop(&doc, automerge::ROOT, "grade").expect("text");
+            assert_eq!(text, name);
+            let back: Grade = hydrate_prop(&doc, automerge::ROOT, "grade").expect("grade");
+            assert_eq!(back, grade);
+        }
+        assert!("".parse::<Grade>().is_err());
+        assert!("Excellent".parse::<Grade>().is_err());
+        let t = GradeThresholds::default().of(Offices);
+        assert_eq!(
+            (t.pass, t.excellent),
+            (Points::whole(65), Points::whole(75))
+        );
     }
 
     #[test]

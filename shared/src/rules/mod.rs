@@ -14,7 +14,7 @@ pub mod suggest;
 
 use serde::{Deserialize, Serialize};
 
-pub use grade::{Grade, GradeThresholds};
+pub use grade::{Grade, GradeThresholds, Thresholds};
 pub use inspection::{InspectionRule, Ranked, rank};
 pub use money::MoneyRule;
 pub use period::{MineClock, Period, PeriodKind};

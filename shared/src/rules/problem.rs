@@ -27,12 +27,7 @@ pub enum ProblemStatus {
 impl ProblemStatus {
     /// The name in Chinese.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            ProblemStatus::Open => "待整改",
-            ProblemStatus::Rectified => "待验证",
-            ProblemStatus::Verified => "已销号",
-            ProblemStatus::Reopened => "重新整改",
-        }
+        crate::labels::problem_status_label(crate::labels::Lang::Zh, self)
     }
 
     /// Whether the holder still has to act.

@@ -73,18 +73,7 @@ impl AssessmentItem {
 
     /// The item's name in Chinese.
     pub fn label_zh(self) -> &'static str {
-        match self {
-            AssessmentItem::Safety => "安全",
-            AssessmentItem::Task => "任务",
-            AssessmentItem::Cost => "成本",
-            AssessmentItem::Governance => "综合治理",
-            AssessmentItem::Housekeeping => "文明生产",
-            AssessmentItem::Equipment => "设备",
-            AssessmentItem::QualityStandard => "质量标准化",
-            AssessmentItem::Discipline => "劳动纪律",
-            AssessmentItem::Learning => "学习",
-            AssessmentItem::Stability => "队伍稳定",
-        }
+        crate::labels::assessment_item_label(crate::labels::Lang::Zh, self)
     }
 
     /// Each item's maximum.

@@ -13,26 +13,29 @@
 //! 4. each touched part is written by its one writer role (see the table in
 //!    `ARCHITECTURE.md`), and records signed by someone are changed only by them;
 //! 5. values are in range (a score inside `0..=max`, counts not negative, known items);
-//! 6. no touched document falls in a period that a manager has published.
+//! 6. no touched document falls in a period that a manager has published ([`locks`]).
 //!
 //! The first failure is returned as a [`Refusal`] whose reason says what to do.
 
 pub mod limits;
+pub mod locks;
+mod needs;
 mod parts;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::docs::{self, Directory, DocError, DocId, DocKind, Document, Header, Lock, Patrol};
 use crate::domain::Actor;
 use crate::rules::period::MineClock;
 
+pub use needs::{Gathered, Needs, Source, needs};
 pub use parts::{Writer, parts_of, writer_of};
 
-/// What the validator needs to know besides the document itself.
+/// What the validator needs to know besides the document itself. Which documents these are
+/// is [`needs`]; [`Gathered::context`] builds one from them once read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
     /// The branch directory: zone holders and checklist templates.
@@ -314,45 +317,6 @@ impl Input<'_> {
             bounds: limits::Bounds::new(self.ctx.now_millis, self.ctx.clock),
         })
     }
-}
-
-/// Refuses if a date falls in a published period.
-pub(crate) fn check_locks(part: &str, dates: &[NaiveDate], locks: &[Lock]) -> Result<(), Refusal> {
-    for date in dates {
-        if let Some(lock) = locks.iter().find(|l| l.period.contains(*date)) {
-            return Err(locked(part, lock));
-        }
-    }
-    Ok(())
-}
-
-/// Refuses if a whole period (a month) lies inside a published one.
-pub(crate) fn check_period_locks(
-    part: &str,
-    first: NaiveDate,
-    last: NaiveDate,
-    locks: &[Lock],
-) -> Result<(), Refusal> {
-    match locks
-        .iter()
-        .find(|l| l.period.first_day() <= first && last <= l.period.last_day())
-    {
-        Some(lock) => Err(locked(part, lock)),
-        None => Ok(()),
-    }
-}
-
-fn locked(part: &str, lock: &Lock) -> Refusal {
-    Refusal::new(
-        RefusalCode::Locked,
-        part,
-        format!(
-            "{} ({}) was published by {} and is locked: ask a manager to reopen it first",
-            lock.period.label_zh(),
-            lock.period,
-            lock.by
-        ),
-    )
 }
 
 #[cfg(test)]

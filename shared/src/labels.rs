@@ -1,0 +1,232 @@
+//! The names of domain values as people read them, in Chinese and English, in one place: the
+//! app's screens (`app/src/i18n.rs`) and the server's dashboard (`server/src/dashboard/`) show
+//! the same word for the same thing.
+//!
+//! Chinese is the product's language and comes first; the English is for readers who do not
+//! read Chinese, and says the same thing in words (a week is "Week 47 of 2026", not
+//! `2026-W47`). The `label_zh` methods on the domain types give the Chinese from here.
+//!
+//! ```
+//! use zonepatrol_shared::labels::{Lang, period_label, role_label};
+//! use zonepatrol_shared::{Role, rules::Period};
+//!
+//! let week: Period = "2026-W47".parse().unwrap();
+//! assert_eq!(period_label(Lang::Zh, week), "2026年第47周");
+//! assert_eq!(period_label(Lang::En, week), "Week 47 of 2026");
+//! assert_eq!(role_label(Lang::En, Role::TeamLeader), "Team leader");
+//! ```
+
+use crate::docs::DocKind;
+use crate::domain::{BranchCategory, PatrolKind, Role, Severity};
+use crate::rules::grade::Grade;
+use crate::rules::period::{Period, PeriodKind};
+use crate::rules::problem::ProblemStatus;
+use crate::rules::suggest::AssessmentItem;
+
+/// A language people read the product in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    /// 简体中文: the default.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The one of two texts in this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month_en(month: u32) -> &'static str {
+    MONTHS_EN[(month.clamp(1, 12) - 1) as usize]
+}
+
+/// A period's name: `2026年第47周` / `Week 47 of 2026`, `2026年11月中旬` /
+/// `11–20 November 2026`, `2026年11月` / `November 2026`, `2026年第四季度` / `Q4 2026`,
+/// `2026年` / `2026`.
+pub fn period_label(lang: Lang, period: Period) -> String {
+    match lang {
+        Lang::Zh => period.label_zh(),
+        Lang::En => match period {
+            Period::Week { year, week } => format!("Week {week} of {year}"),
+            Period::TenDay { year, month, .. } => format!(
+                "{}–{} {} {year}",
+                period.first_day().format("%-d"),
+                period.last_day().format("%-d"),
+                month_en(month)
+            ),
+            Period::Month { year, month } => format!("{} {year}", month_en(month)),
+            Period::Quarter { year, quarter } => format!("Q{quarter} {year}"),
+            Period::Year { year } => year.to_string(),
+        },
+    }
+}
+
+/// A kind of period: 周 / week, 旬 / ten days, 月 / month, 季度 / quarter, 年 / year.
+pub fn period_kind_label(lang: Lang, kind: PeriodKind) -> &'static str {
+    let (zh, en) = match kind {
+        PeriodKind::Week => ("周", "Week"),
+        PeriodKind::TenDay => ("旬", "Ten days"),
+        PeriodKind::Month => ("月", "Month"),
+        PeriodKind::Quarter => ("季度", "Quarter"),
+        PeriodKind::Year => ("年", "Year"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A role, as the people in it call it.
+pub fn role_label(lang: Lang, role: Role) -> &'static str {
+    let (zh, en) = match role {
+        Role::Secretary => ("支部书记", "Branch secretary"),
+        Role::Inspector => ("检查人员", "Inspector"),
+        Role::ZoneHolder => ("责任区党员", "Zone holder"),
+        Role::TeamLeader => ("班组长", "Team leader"),
+        Role::Manager => ("党委管理人员", "Manager"),
+        Role::Admin => ("管理员", "Administrator"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A grade against the category's thresholds.
+pub fn grade_label(lang: Lang, grade: Grade) -> &'static str {
+    let (zh, en) = match grade {
+        Grade::Fail => ("不合格", "fail"),
+        Grade::Pass => ("合格", "pass"),
+        Grade::Excellent => ("优秀", "excellent"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A kind of document (record).
+pub fn kind_label(lang: Lang, kind: DocKind) -> &'static str {
+    let (zh, en) = match kind {
+        DocKind::Directory => ("支部名录", "Branch directory"),
+        DocKind::Patrol => ("巡查", "Patrol"),
+        DocKind::Sheet => ("检查评分表", "Inspection sheet"),
+        DocKind::Problem => ("问题整改", "Problem"),
+        DocKind::Cleanup => ("清理记录", "Cleanup log"),
+        DocKind::Assessment => ("月度考评", "Monthly assessment"),
+        DocKind::Report => ("考评结果", "Results"),
+        DocKind::Publication => ("发布记录", "Publication"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A kind of inspection walk.
+pub fn patrol_kind_label(lang: Lang, kind: PatrolKind) -> &'static str {
+    let (zh, en) = match kind {
+        PatrolKind::Weekly => ("周检查", "Weekly inspection"),
+        PatrolKind::TenDay => ("旬督导", "Ten-day supervision"),
+        PatrolKind::MonthlySelfCheck => ("月自查", "Monthly self-check"),
+        PatrolKind::SpotCheck => ("抽查", "Spot check"),
+    };
+    lang.pick(zh, en)
+}
+
+/// How serious a problem is.
+pub fn severity_label(lang: Lang, severity: Severity) -> &'static str {
+    let (zh, en) = match severity {
+        Severity::General => ("一般", "General"),
+        Severity::Major => ("重大", "Major"),
+    };
+    lang.pick(zh, en)
+}
+
+/// Where a problem stands in its closed loop.
+pub fn problem_status_label(lang: Lang, status: ProblemStatus) -> &'static str {
+    let (zh, en) = match status {
+        ProblemStatus::Open => ("待整改", "To fix"),
+        ProblemStatus::Rectified => ("待验证", "Fixed, to verify"),
+        ProblemStatus::Verified => ("已销号", "Closed"),
+        ProblemStatus::Reopened => ("重新整改", "Reopened"),
+    };
+    lang.pick(zh, en)
+}
+
+/// One of the ten items of the monthly assessment.
+pub fn assessment_item_label(lang: Lang, item: AssessmentItem) -> &'static str {
+    let (zh, en) = match item {
+        AssessmentItem::Safety => ("安全", "Safety"),
+        AssessmentItem::Task => ("任务", "Production task"),
+        AssessmentItem::Cost => ("成本", "Cost"),
+        AssessmentItem::Governance => ("综合治理", "Governance"),
+        AssessmentItem::Housekeeping => ("文明生产", "Housekeeping"),
+        AssessmentItem::Equipment => ("设备", "Equipment"),
+        AssessmentItem::QualityStandard => ("质量标准化", "Quality standard"),
+        AssessmentItem::Discipline => ("劳动纪律", "Discipline"),
+        AssessmentItem::Learning => ("学习", "Learning"),
+        AssessmentItem::Stability => ("队伍稳定", "Team stability"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A branch category, which sets its thresholds.
+pub fn category_label(lang: Lang, category: BranchCategory) -> &'static str {
+    let (zh, en) = match category {
+        BranchCategory::MainProduction => ("主要生产", "Main production"),
+        BranchCategory::AuxiliaryProduction => ("辅助生产", "Auxiliary production"),
+        BranchCategory::Service => ("后勤服务", "Logistics and service"),
+        BranchCategory::Offices => ("机关", "Offices"),
+    };
+    lang.pick(zh, en)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_in_both_languages() {
+        let cases = [
+            ("2026-W47", "2026年第47周", "Week 47 of 2026"),
+            ("2026-11-D1", "2026年11月上旬", "1–10 November 2026"),
+            ("2026-02-D3", "2026年2月下旬", "21–28 February 2026"),
+            ("2026-11", "2026年11月", "November 2026"),
+            ("2026-Q4", "2026年第四季度", "Q4 2026"),
+            ("2026", "2026年", "2026"),
+        ];
+        for (text, zh, en) in cases {
+            let p: Period = text.parse().expect(text);
+            assert_eq!(period_label(Lang::Zh, p), zh);
+            assert_eq!(period_label(Lang::En, p), en);
+        }
+    }
+
+    #[test]
+    fn every_value_has_a_label_in_each_language() {
+        for lang in [Lang::Zh, Lang::En] {
+            let mut all: Vec<&str> = Vec::new();
+            all.extend(PeriodKind::ALL.map(|k| period_kind_label(lang, k)));
+            all.extend(Role::ALL.map(|r| role_label(lang, r)));
+            all.extend(Grade::ALL.map(|g| grade_label(lang, g)));
+            all.extend(DocKind::ALL.map(|k| kind_label(lang, k)));
+            all.extend(PatrolKind::ALL.map(|k| patrol_kind_label(lang, k)));
+            all.extend(AssessmentItem::ALL.map(|i| assessment_item_label(lang, i)));
+            all.extend(BranchCategory::ALL.map(|c| category_label(lang, c)));
+            assert!(all.iter().all(|l| !l.is_empty()), "{lang:?}");
+        }
+        assert_eq!(Role::Inspector.label_zh(), "检查人员");
+        assert_eq!(Grade::Excellent.label_zh(), "优秀");
+    }
+}

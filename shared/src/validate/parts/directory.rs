@@ -1,0 +1,152 @@
+//! The branch directory: zones, posts, members and templates.
+
+use super::{Writer, key_ok, out_of_range, role_in, writer_of};
+use crate::docs::{Directory, DocKind};
+use crate::domain::Role;
+use crate::points::Points;
+use crate::validate::limits::{
+    EVENTS_PER_RECORD, ITEMS_PER_TEMPLATE, MEMBERS_PER_BRANCH, NAME_CHARS, PEOPLE_PER_RECORD,
+    POST_TERM_DAYS_AHEAD, RULES_PER_ITEM, TEMPLATES_PER_BRANCH, TEXT_CHARS, ZONES_PER_BRANCH,
+    records, text,
+};
+use crate::validate::{Change, Refusal};
+
+pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Refusal> {
+    for part in c.touched.keys() {
+        match writer_of(DocKind::Directory, part) {
+            Writer::Admin => role_in(c, part, &[Role::Admin], "an admin")?,
+            _ => role_in(
+                c,
+                part,
+                &[Role::Secretary, Role::Admin],
+                "the branch secretary or an admin",
+            )?,
+        }
+    }
+    let d = &c.after;
+    if d.info.category > 4 {
+        out_of_range("info", "a branch category is 1, 2, 3 or 4")?;
+    }
+    text("info", "the branch's name", &d.info.name, NAME_CHARS)?;
+    records("zones", "zones in a branch", &d.zones, ZONES_PER_BRANCH)?;
+    records("posts", "posts in a branch", &d.posts, ZONES_PER_BRANCH)?;
+    records(
+        "members",
+        "members in a branch",
+        &d.members,
+        MEMBERS_PER_BRANCH,
+    )?;
+    records(
+        "templates",
+        "checklist templates",
+        &d.templates,
+        TEMPLATES_PER_BRANCH,
+    )?;
+    for zone in d.zones.values() {
+        text("zones", "a zone's name", &zone.name, NAME_CHARS)?;
+        text("zones", "a zone's location", &zone.location, NAME_CHARS)?;
+        key_ok("zones", "a zone's template", &zone.template)?;
+        records(
+            "zones",
+            "a zone's holders",
+            &zone.holders,
+            PEOPLE_PER_RECORD,
+        )?;
+        records("zones", "a zone's teams", &zone.teams, PEOPLE_PER_RECORD)?;
+    }
+    for member in d.members.values() {
+        text("members", "a member's name", &member.name, NAME_CHARS)?;
+        text(
+            "members",
+            "a member's party group",
+            &member.group,
+            NAME_CHARS,
+        )?;
+        text("members", "a member's team", &member.team, NAME_CHARS)?;
+    }
+    for post in d.posts.values() {
+        key_ok("posts", "a post's zone", &post.zone)?;
+        text("posts", "a post's title", &post.title, NAME_CHARS)?;
+        records(
+            "posts",
+            "a post's demonstrators",
+            &post.demonstrators,
+            PEOPLE_PER_RECORD,
+        )?;
+        text("posts", "a post's standard", &post.standard, TEXT_CHARS)?;
+        text("posts", "a post's assessor", &post.assessor, NAME_CHARS)?;
+        text(
+            "posts",
+            "a post's assessment standard",
+            &post.assessment,
+            TEXT_CHARS,
+        )?;
+        for day in [post.starts, post.ends].into_iter().flatten() {
+            c.bounds
+                .day("posts", "a post's term", day.0, POST_TERM_DAYS_AHEAD)?;
+        }
+        records("posts", "a post's events", &post.events, EVENTS_PER_RECORD)?;
+        for event in post.events.values() {
+            c.bounds.moment("posts", "a post's event", event.at)?;
+            key_ok("posts", "who recorded a post's event", &event.by)?;
+            text("posts", "a post event's reason", &event.reason, TEXT_CHARS)?;
+        }
+    }
+    for (id, template) in &d.templates {
+        text("templates", "a template's name", &template.name, NAME_CHARS)?;
+        records(
+            "templates",
+            "items of a template",
+            &template.items,
+            ITEMS_PER_TEMPLATE,
+        )?;
+        for item in template.items.values() {
+            text(
+                "templates",
+                "an item's category",
+                &item.category,
+                NAME_CHARS,
+            )?;
+            text("templates", "an item's text", &item.text, TEXT_CHARS)?;
+            records(
+                "templates",
+                "deductions of an item",
+                &item.rules,
+                RULES_PER_ITEM,
+            )?;
+            for rule in item.rules.values() {
+                text("templates", "a deduction's text", &rule.text, TEXT_CHARS)?;
+            }
+            if item.max <= Points::ZERO || item.max > Points::whole(100) {
+                out_of_range(
+                    "templates",
+                    format!("template {id}: an item's maximum must be above 0 and at most 100"),
+                )?;
+            }
+            if item
+                .rules
+                .values()
+                .any(|r| r.points <= Points::ZERO || r.points > item.max)
+            {
+                out_of_range(
+                    "templates",
+                    format!(
+                        "template {id}: a deduction must be above 0 and at most the item's maximum"
+                    ),
+                )?;
+            }
+        }
+    }
+    for zone in d.zones.values() {
+        if !zone.template.is_empty() && !d.templates.contains_key(&zone.template) {
+            out_of_range(
+                "zones",
+                format!(
+                    "zone “{}” uses template {}, which does not exist",
+                    zone.name, zone.template
+                ),
+            )?;
+        }
+    }
+    Ok(())
+}
