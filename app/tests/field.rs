@@ -787,3 +787,41 @@ fn without_the_directory_the_server_alone_checks() {
         .expect("saved, for the server to judge");
     assert!(repo.read::<Patrol>(&id).expect("read").is_some());
 }
+
+#[test]
+fn a_kept_document_is_read_again_once_it_changes() {
+    let (dir, repo) = device();
+    let id = DocId::directory("b1");
+    let first = repo
+        .read_kept::<Directory>(&id)
+        .expect("read")
+        .expect("kept");
+    assert_eq!(first.zones.len(), 2);
+    let again = repo
+        .read_kept::<Directory>(&id)
+        .expect("read")
+        .expect("kept");
+    assert!(Arc::ptr_eq(&first, &again), "decoded once while unchanged");
+    repo.edit::<Directory, _>(&id, |d| {
+        d.zones.remove("z2");
+    })
+    .expect("edited");
+    let now = repo
+        .read_kept::<Directory>(&id)
+        .expect("read")
+        .expect("kept");
+    assert_eq!(now.zones.len(), 1, "a write forgets the kept copy");
+    let missing = DocId::directory("b2");
+    assert!(
+        repo.read_kept::<Directory>(&missing)
+            .expect("read")
+            .is_none()
+    );
+    drop(repo);
+    let repo = reopen(dir.path());
+    let reopened = repo
+        .read_kept::<Directory>(&id)
+        .expect("read")
+        .expect("kept");
+    assert_eq!(reopened.zones.len(), 1);
+}

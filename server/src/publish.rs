@@ -75,13 +75,7 @@ pub fn record(
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
     publication.events.insert(
         format!("{now}-{}", hex::encode(raw)),
-        LockEvent {
-            period: period.to_string(),
-            action,
-            by: user.to_owned(),
-            at: now,
-            seq,
-        },
+        LockEvent::new(period, action, user, now, seq),
     );
     doc.write(&publication)?;
     doc.save(&*state.store, now)?;

@@ -144,7 +144,7 @@ impl Scorer {
         if let Some(t) = refused {
             return Err(RecordError::Input(t));
         }
-        check_unlocked(repo, &me.branch, month.first_day(), month.last_day())?;
+        check_unlocked(repo, &me.branch, month)?;
         repo.edit_as::<Assessment, _>(me, &assessment_id(me, zone, month), |a| {
             let scores = scores(me, items, note);
             match self {

@@ -67,7 +67,7 @@ pub fn log_cleanup(repo: &Repo, me: &Actor, input: &CleanupInput) -> Result<Stri
         });
     }
     let date = input.date.unwrap_or_default();
-    check_unlocked(repo, &me.branch, date, date)?;
+    check_unlocked(repo, &me.branch, date)?;
     let name = new_name(date);
     repo.edit_as::<Cleanup, _>(
         me,

@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{Directory, DocId, PhotoRef, Publication};
 use zonepatrol_shared::rules::period::MineClock;
+use zonepatrol_shared::validate::locks;
 
 use crate::i18n::{Lang, T, tr};
 use crate::store::{PhotoRecord, Repo, StoreError, now_millis};
@@ -94,31 +95,21 @@ pub fn directory(repo: &Repo, branch: &str) -> Result<Directory, RecordError> {
     .ok_or(RecordError::NoDirectory)
 }
 
-/// Refuses when a published period of the branch covers the day or the whole range given:
-/// the server would refuse the edit, so it is not saved.
+/// Refuses when a published period of the branch covers the record's day or month, by the
+/// validator's own rule ([`locks::locked_by`]): the server would refuse the edit, so the form
+/// says so before anything is typed or saved.
 pub fn check_unlocked(
     repo: &Repo,
     branch: &str,
-    first: NaiveDate,
-    last: NaiveDate,
+    span: impl Into<locks::Span>,
 ) -> Result<(), RecordError> {
-    let Some(publication) = repo.read::<Publication>(&DocId::Publication {
-        branch: branch.to_owned(),
-    })?
-    else {
+    let Some(publication) = repo.read_kept::<Publication>(&DocId::publication(branch))? else {
         return Ok(());
     };
-    let locked = publication.locks().iter().any(|l| {
-        if first == last {
-            l.period.contains(first)
-        } else {
-            l.period.first_day() <= first && last <= l.period.last_day()
-        }
-    });
-    if locked {
-        return Err(RecordError::Input(T::PeriodPublished));
+    match locks::locked_by(span, &publication.locks()) {
+        Some(_) => Err(RecordError::Input(T::PeriodPublished)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// References to photos, keyed by their hash, as a record holds them.

@@ -1,6 +1,8 @@
 //! A patrol: one walk of a branch's zones. Starting it, the user's patrols, its zones with the
 //! user's score on each, finding a zone from a scanned placard, and closing it.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{Day, Directory, DocId, Patrol, Sheet};
 use zonepatrol_shared::{Actor, PatrolKind};
@@ -41,7 +43,7 @@ pub fn start_patrol(repo: &Repo, me: &Actor, input: &PatrolInput) -> Result<Stri
     if !scores_zones(me.role) {
         return Err(RecordError::Input(T::OnlyInspectorsScore));
     }
-    check_unlocked(repo, &me.branch, date, date)?;
+    check_unlocked(repo, &me.branch, date)?;
     let dir = directory(repo, &me.branch)?;
     if let Some(zone) = input.zones.iter().find(|z| !dir.zones.contains_key(*z)) {
         return Err(RecordError::Missing {
@@ -112,7 +114,13 @@ pub fn my_patrols(repo: &Repo, me: &Actor) -> Result<Vec<PatrolRow>, RecordError
 
 /// A patrol.
 pub fn patrol(repo: &Repo, me: &Actor, name: &str) -> Result<Patrol, RecordError> {
-    repo.read::<Patrol>(&patrol_id(me, name))?
+    kept_patrol(repo, me, name).map(|p| (*p).clone())
+}
+
+/// A patrol of the user's branch, decoded once and kept until it changes: for the checks
+/// every tap makes.
+pub fn kept_patrol(repo: &Repo, me: &Actor, name: &str) -> Result<Arc<Patrol>, RecordError> {
+    repo.read_kept::<Patrol>(&patrol_id(me, name))?
         .ok_or_else(|| RecordError::Missing {
             what: "patrol",
             id: name.to_owned(),
@@ -189,7 +197,7 @@ pub fn close_patrol(repo: &Repo, me: &Actor, name: &str) -> Result<(), RecordErr
         return Err(RecordError::Input(T::OnlyLeaderCloses));
     }
     if let Some(day) = p.plan.date {
-        check_unlocked(repo, &me.branch, day.0, day.0)?;
+        check_unlocked(repo, &me.branch, day.0)?;
     }
     repo.edit_as::<Patrol, _>(me, &patrol_id(me, name), |p| {
         p.closed_at.get_or_insert(now_millis());

@@ -10,7 +10,7 @@ use zonepatrol_shared::docs::{
 use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
 use zonepatrol_shared::{Actor, Points, Role};
 
-use super::patrol::{patrol, zone_order};
+use super::patrol::{kept_patrol, patrol, zone_order};
 use super::{RecordError, check_unlocked, directory};
 use crate::i18n::T;
 use crate::store::{PhotoRecord, Repo};
@@ -125,8 +125,8 @@ fn edit_zone(
     if !scores_zones(me.role) {
         return Err(RecordError::Input(T::OnlyInspectorsScore));
     }
-    if let Some(day) = patrol(repo, me, patrol_name)?.plan.date {
-        check_unlocked(repo, &me.branch, day.0, day.0)?;
+    if let Some(day) = kept_patrol(repo, me, patrol_name)?.plan.date {
+        check_unlocked(repo, &me.branch, day.0)?;
     }
     Ok(
         repo.edit_as::<Sheet, _>(me, &sheet_id(me, patrol_name), |s| {

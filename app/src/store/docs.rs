@@ -137,6 +137,7 @@ impl Repo {
         let mut batch = sled::Batch::default();
         self.append_to(&mut batch, id, &mut record, doc, chunk)?;
         self.docs.apply_batch(batch)?;
+        self.decoded.forget(id);
         Ok(())
     }
 

@@ -1,12 +1,14 @@
 //! Changing a document: [`Repo::edit`], and [`Repo::edit_as`] which first checks the edit with
 //! the rules the server applies.
 
+use std::sync::Arc;
+
 use automerge::AutoCommit;
 use automerge::transaction::CommitOptions;
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document};
 use zonepatrol_shared::docs::{Directory, Patrol, Publication};
-use zonepatrol_shared::validate::{Context, validate_change};
+use zonepatrol_shared::validate::{Context, needs, validate_change};
 
 use super::codec::damaged;
 use super::{Repo, StoreError, now_millis};
@@ -23,50 +25,41 @@ impl Repo {
     }
 
     /// Edits a document as `actor`, first checking the edit with the rules the server applies
-    /// ([`validate_change`]) against this phone's copies of the branch directory, the patrol
-    /// (for a sheet) and the published periods. An edit the server would refuse is not saved:
-    /// [`StoreError::Refused`] says why at once, instead of a refusal after the next sync.
-    /// While the directory is not on the phone (or does not read), the server alone checks.
+    /// ([`validate_change`]) against this phone's copies of what the validation needs
+    /// ([`needs`]: the branch directory, the published periods, a sheet's patrol), decoded
+    /// once and kept until they next change ([`Repo::read_kept`]). An edit the server would
+    /// refuse is not saved: [`StoreError::Refused`] says why at once, instead of a refusal
+    /// after the next sync. While the directory is not on the phone (or does not read), the
+    /// server alone checks.
     pub fn edit_as<D: Document, T>(
         &self,
         actor: &Actor,
         id: &DocId,
         f: impl FnOnce(&mut D) -> T,
     ) -> Result<T, StoreError> {
-        let branch = id.branch().to_owned();
-        let directory = self
-            .read::<Directory>(&DocId::Directory {
-                branch: branch.clone(),
-            })
-            .ok()
-            .flatten();
-        let patrol = match id {
-            DocId::Sheet { branch, patrol, .. } => self
-                .read::<Patrol>(&DocId::Patrol {
-                    branch: branch.clone(),
-                    patrol: patrol.clone(),
-                })
-                .ok()
-                .flatten(),
-            _ => None,
+        let needs = needs(id);
+        let kept = |id: &DocId| -> Option<Arc<Directory>> { self.read_kept(id).ok().flatten() };
+        let Some(directory) = kept(&needs.directory) else {
+            return self.edit_checked(id, f, None);
+        };
+        let patrol = match &needs.patrol {
+            Some(patrol) => self.read_kept::<Patrol>(patrol).ok().flatten(),
+            None => None,
         };
         let locks = self
-            .read::<Publication>(&DocId::Publication { branch })
+            .read_kept::<Publication>(&needs.publication)
             .ok()
             .flatten()
             .map(|p| p.locks())
             .unwrap_or_default();
-        let check = directory.as_ref().map(|directory| {
-            let context = Context {
-                directory: Some(directory),
-                patrol: patrol.as_ref(),
-                locks: &locks,
-                now_millis: Some(now_millis()),
-                clock: self.clock(),
-            };
-            (actor, context)
-        });
-        self.edit_checked(id, f, check)
+        let context = Context {
+            directory: Some(&directory),
+            patrol: patrol.as_deref(),
+            locks: &locks,
+            now_millis: Some(now_millis()),
+            clock: self.clock(),
+        };
+        self.edit_checked(id, f, Some((actor, context)))
     }
 
     fn edit_checked<D: Document, T>(

@@ -38,6 +38,7 @@
 
 mod blobs;
 mod codec;
+mod decoded;
 mod docs;
 mod edit;
 mod photos;
@@ -109,6 +110,8 @@ pub struct Repo {
     write: Mutex<()>,
     /// So does adding a photo file: from the check that it exists to its record.
     blob_write: Mutex<()>,
+    /// Documents decoded for checks, until they next change.
+    decoded: decoded::Decoded,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -139,6 +142,7 @@ impl Repo {
             blob_dir,
             write: Mutex::new(()),
             blob_write: Mutex::new(()),
+            decoded: Default::default(),
         };
         if repo.meta.get(ACTOR)?.is_none() {
             repo.new_actor()?;

@@ -85,6 +85,7 @@ impl Repo {
         drop(record);
         self.quarantine.insert(n.to_be_bytes(), encode(&entry))?;
         self.docs.apply_batch(batch)?;
+        self.decoded.forget(id);
         self.db.flush()?;
         Ok(())
     }

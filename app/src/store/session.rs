@@ -92,6 +92,7 @@ impl Repo {
                 }
             }
             self.docs.apply_batch(batch)?;
+            self.decoded.forget_all();
             // The previous user's refused edits and sync time are theirs, not the new user's.
             self.quarantine.clear()?;
             self.meta.remove(LAST_SYNCED)?;

@@ -101,6 +101,7 @@ impl Repo {
             batch.insert(CURSOR, &cursor.to_be_bytes());
         }
         self.docs.apply_batch(batch)?;
+        self.decoded.forget_all();
         self.db.flush()?;
         Ok(())
     }

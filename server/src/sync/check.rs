@@ -1,15 +1,15 @@
 //! Checking a prepared push: its actors, then the shared validation, with the documents the
 //! validation reads fetched once per request.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use zonepatrol_shared::Actor;
-use zonepatrol_shared::docs::{
-    self, Directory, DocId, Document, Lock, Patrol, Publication, genesis_actor,
-};
+use zonepatrol_shared::docs::{self, DocId, Document, genesis_actor};
 use zonepatrol_shared::protocol::{Push, b64, heads_to_hex};
 use zonepatrol_shared::rules::period::MineClock;
-use zonepatrol_shared::validate::{Context, Refusal, RefusalCode, validate_change};
+use zonepatrol_shared::validate::{
+    Context, Gathered, Refusal, RefusalCode, Source, needs, validate_change,
+};
 
 use super::prepare::{
     Judged, Prepared, Ready, Written, bad_changes, catch_damage, load_stored, prepare,
@@ -19,88 +19,42 @@ use crate::error::ApiError;
 use crate::store::Storage;
 use crate::store::writer::{Chunk, Claims};
 
-/// Documents the validator needs, read once per request.
+/// Documents the validator needs (which ones is the validator's to say:
+/// [`zonepatrol_shared::validate::needs`]), read from the store once per request.
 pub(super) struct ContextCache {
     clock: MineClock,
-    directories: HashMap<String, Option<Directory>>,
-    patrols: HashMap<String, Option<Patrol>>,
-    locks: HashMap<String, Vec<Lock>>,
+    gathered: Gathered,
 }
 
-fn read_stored<D: Document>(store: &dyn Storage, id: &DocId) -> Result<Option<D>, ApiError> {
-    let Some(stored) = store.doc(id)? else {
-        return Ok(None);
-    };
-    // A stored document that does not load or read as its kind cannot vouch for anything.
-    Ok(load_stored(Some(&stored)).and_then(|doc| docs::read::<D, _>(&doc, id).ok()))
+/// The store as the validator's source of documents.
+struct StoreSource<'a>(&'a dyn Storage);
+
+impl Source for StoreSource<'_> {
+    type Error = ApiError;
+
+    fn read<D: Document>(&mut self, id: &DocId) -> Result<Option<D>, ApiError> {
+        let Some(stored) = self.0.doc(id)? else {
+            return Ok(None);
+        };
+        // A stored document that does not load or read as its kind cannot vouch for anything.
+        Ok(load_stored(Some(&stored)).and_then(|doc| docs::read::<D, _>(&doc, id).ok()))
+    }
 }
 
 impl ContextCache {
     pub(super) fn new(clock: MineClock) -> ContextCache {
         ContextCache {
             clock,
-            directories: HashMap::new(),
-            patrols: HashMap::new(),
-            locks: HashMap::new(),
+            gathered: Gathered::new(),
         }
     }
 
     pub(super) fn fill(&mut self, store: &dyn Storage, id: &DocId) -> Result<(), ApiError> {
-        let branch = id.branch().to_owned();
-        if !self.directories.contains_key(&branch) {
-            let dir_id = DocId::Directory {
-                branch: branch.clone(),
-            };
-            let dir = read_stored::<Directory>(store, &dir_id)?;
-            self.directories.insert(branch.clone(), dir);
-        }
-        if !self.locks.contains_key(&branch) {
-            let pub_id = DocId::Publication {
-                branch: branch.clone(),
-            };
-            let locks = read_stored::<Publication>(store, &pub_id)?
-                .map(|p| p.locks())
-                .unwrap_or_default();
-            self.locks.insert(branch.clone(), locks);
-        }
-        if let DocId::Sheet { branch, patrol, .. } = id {
-            let patrol_id = DocId::Patrol {
-                branch: branch.clone(),
-                patrol: patrol.clone(),
-            };
-            let key = patrol_id.to_string();
-            if let std::collections::hash_map::Entry::Vacant(slot) = self.patrols.entry(key) {
-                slot.insert(read_stored::<Patrol>(store, &patrol_id)?);
-            }
-        }
-        Ok(())
+        self.gathered.gather(id, &mut StoreSource(store))
     }
 
     pub(super) fn context(&self, id: &DocId, now: i64) -> Context<'_> {
-        let patrol = match id {
-            DocId::Sheet { branch, patrol, .. } => self
-                .patrols
-                .get(
-                    &DocId::Patrol {
-                        branch: branch.clone(),
-                        patrol: patrol.clone(),
-                    }
-                    .to_string(),
-                )
-                .and_then(Option::as_ref),
-            _ => None,
-        };
-        Context {
-            directory: self.directories.get(id.branch()).and_then(Option::as_ref),
-            patrol,
-            locks: self
-                .locks
-                .get(id.branch())
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-            now_millis: Some(now),
-            clock: self.clock,
-        }
+        self.gathered.context(id, Some(now), self.clock)
     }
 }
 
@@ -160,26 +114,12 @@ pub(super) fn check_actors(
     Ok(Ok(claimed.into_iter().collect()))
 }
 
-/// The documents whose stored state a pushed document's check depends on: itself, its
-/// branch's directory and publication, and for a sheet its patrol.
+/// The documents whose stored state a pushed document's check depends on: itself and what
+/// its validation needs.
 pub(super) fn depends_on(id: &DocId) -> Vec<DocId> {
-    let branch = id.branch().to_owned();
-    let mut ids = vec![
-        id.clone(),
-        DocId::Directory {
-            branch: branch.clone(),
-        },
-        DocId::Publication {
-            branch: branch.clone(),
-        },
-    ];
-    if let DocId::Sheet { patrol, .. } = id {
-        ids.push(DocId::Patrol {
-            branch,
-            patrol: patrol.clone(),
-        });
-    }
-    ids
+    std::iter::once(id.clone())
+        .chain(needs(id).ids().cloned())
+        .collect()
 }
 
 /// What the first step made of a push: read, applied and checked.
