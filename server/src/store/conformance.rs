@@ -25,8 +25,8 @@ use zonepatrol_shared::Role;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
-use super::writer::Chunk;
-use super::{BlobMeta, DocWrite, RefusedRecord, Storage, TokenRecord, UserRecord};
+use super::writer::{self, Chunk};
+use super::{BlobMeta, RefusedRecord, Storage, TokenRecord, UserRecord};
 
 /// Opens an engine on a directory.
 pub type Open<'a> = &'a dyn Fn(&Path) -> Box<dyn Storage>;
@@ -52,22 +52,14 @@ fn change(doc: &mut AutoCommit, key: &str, n: i64) {
     doc.commit();
 }
 
-/// Writes what `doc` gained since the store's copy, the way the server's writer does.
+/// Writes what `doc` gained since the store's copy, through the server's writer.
 fn write(store: &dyn Storage, id: &DocId, doc: &mut AutoCommit, actors: Vec<(Vec<u8>, String)>) {
     let (stored, chunks) = match store.doc(id).expect("reads") {
         Some(s) => (s.heads, s.chunks),
         None => (Vec::new(), 0),
     };
     let chunk = Chunk::between(doc, &stored, chunks);
-    store
-        .write_doc(&DocWrite {
-            id: id.clone(),
-            chunk: chunk.bytes,
-            compact: chunk.compact,
-            heads: chunk.heads,
-            actors,
-        })
-        .expect("writes");
+    writer::commit(store, id, chunk, actors).expect("writes");
 }
 
 /// A document loads back from what was written, chunk after chunk and once compacted.
@@ -94,16 +86,12 @@ pub fn write_and_read_back(open: Open<'_>, dir: &Path) {
         );
     }
     // A compacting write replaces every chunk.
-    let whole = doc.save();
-    store
-        .write_doc(&DocWrite {
-            id: id.clone(),
-            chunk: whole,
-            compact: true,
-            heads: doc.get_heads(),
-            actors: Vec::new(),
-        })
-        .expect("writes");
+    let whole = Chunk {
+        bytes: doc.save(),
+        compact: true,
+        heads: doc.get_heads(),
+    };
+    writer::commit(&*store, &id, whole, Vec::new()).expect("writes");
     assert_eq!(store.doc(&id).expect("reads").expect("kept").chunks, 1);
     assert!(
         store.doc(&problem(2)).expect("reads").is_none(),
