@@ -119,8 +119,10 @@ async fn login(
 }
 
 async fn logout(Shared(state): Shared<Arc<State>>, authed: Authed) -> Result<StatusCode, ApiError> {
-    state.store.remove_token(&authed.token_hash)?;
-    state.store.flush()?;
+    let hash = authed.token_hash;
+    tokio::task::spawn_blocking(move || auth::sign_out(&state, &hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -174,6 +174,12 @@ impl FromRequestParts<Arc<State>> for Authed {
     }
 }
 
+/// Signs a token out: it stops working at once, durably.
+pub fn sign_out(state: &State, token_hash: &[u8; 32]) -> Result<(), crate::store::StoreError> {
+    state.store.remove_token(token_hash)?;
+    state.store.flush()
+}
+
 /// The user a token belongs to, if it is known and not expired.
 pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
     let hash = token_hash(token);

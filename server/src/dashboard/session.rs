@@ -15,6 +15,8 @@ use super::layout::{encode, fail};
 use crate::State;
 
 pub(super) const SESSION: &str = "zp_session";
+/// The cookie that ends the session in the browser (its name is [`SESSION`]).
+pub(super) const SESSION_ENDED: &str = "zp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
 pub(super) const LANG: &str = "zp_lang";
 
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {

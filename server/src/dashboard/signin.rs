@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::labels::{Lang, l};
 use super::layout::{fail, layout};
-use super::session::{LANG, LangOnly, SESSION, Viewer, cross_site, safe_back, secure};
+use super::session::{
+    LANG, LangOnly, SESSION, SESSION_ENDED, Viewer, cross_site, safe_back, secure,
+};
 use crate::State;
 
 #[derive(Deserialize)]
@@ -149,16 +151,14 @@ pub(super) async fn login(
 
 pub(super) async fn logout(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> Response {
     let hash = viewer.token_hash;
-    let _ = tokio::task::spawn_blocking(move || {
-        state.store.remove_token(&hash)?;
-        state.store.flush()
-    })
-    .await;
+    match tokio::task::spawn_blocking(move || crate::auth::sign_out(&state, &hash)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "a dashboard sign-out was not stored"),
+        Err(e) => tracing::warn!(error = %e, "a dashboard sign-out failed"),
+    }
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("zp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    r.headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_static(SESSION_ENDED));
     r
 }
 
