@@ -227,7 +227,7 @@ fn esc(s: &str) -> String {
     maud::html! { (s) }.into_string()
 }
 
-/// The code a placard carries; the app's scanner reads it (`field::zone_from_code`).
+/// The code a placard carries; the app's scanner reads it (`records::patrol::zone_from_code`).
 pub fn zone_code(branch: &str, zone: &str) -> String {
     format!("zonepatrol:zone:{branch}:{zone}")
 }

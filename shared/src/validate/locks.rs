@@ -5,9 +5,9 @@
 //! - the validator ([`crate::validate::validate_change`]) refuses a change to a patrol, a
 //!   sheet, a cleanup or an assessment whose day or month is locked, on the server (the
 //!   authority) and in the app's `Repo::edit_as`;
-//! - the app's field actions (`check_unlocked` in `app/src/field.rs`, called from
-//!   `field.rs` and `monthly.rs`) ask before they write anything, so a locked period is
-//!   refused before the person fills in a form.
+//! - the app's record actions (`records::check_unlocked` in `app/src/records/mod.rs`, with
+//!   [`locked_by`]) ask before they write a patrol, a sheet, a cleanup or an assessment, so a
+//!   locked period is refused before the person fills in a form.
 //!
 //! A record is locked when one published period covers the whole of its [`Span`]: a day
 //! falls in a published week, ten days, month, quarter or year; a month (an assessment) only
@@ -89,8 +89,8 @@ pub fn locked_by(span: impl Into<Span>, locks: &[Lock]) -> Option<&Lock> {
 /// Refuses ([`RefusalCode::Locked`], on `part`) when a published period covers the span, with
 /// a reason that names the period and the manager and says to ask for it to be reopened.
 ///
-/// Used by the validator for every dated record, and meant for the app's checks before a
-/// field action (`app/src/field.rs` `check_unlocked`), so both refuse the same edits.
+/// Used by the validator for every dated record; the app's record actions ask [`locked_by`],
+/// the same rule, so both refuse the same edits.
 pub fn check_unlocked(part: &str, span: impl Into<Span>, locks: &[Lock]) -> Result<(), Refusal> {
     match locked_by(span, locks) {
         Some(lock) => Err(locked(part, lock)),

@@ -1,8 +1,8 @@
 //! What a validation needs besides the document itself: which other documents ([`needs`]),
 //! and the [`Context`] made of them once read ([`Gathered`]).
 //!
-//! The server (the context cache of its sync route, `server/src/sync.rs`) and the app
-//! (`Repo::edit_as` in `app/src/store.rs`) both check changes with
+//! The server (the context cache of its sync route, `server/src/sync/check.rs`) and the app
+//! (`Repo::edit_as` in `app/src/store/edit.rs`) both check changes with
 //! [`validate_change`](super::validate_change). Which documents a check reads is the
 //! validator's business, so it is decided here; each side only says how to read a document
 //! from its own storage, by implementing [`Source`].
