@@ -1,5 +1,5 @@
 //! The Zone Patrol server: accounts, the batched sync endpoint, validation of every incoming
-//! change, photos, and the demo mine.
+//! change, the consolidated reports, the managers' dashboard, photos, and the demo mine.
 //!
 //! Everything starts at [`launch`], the one seam: the binary calls it with a listener bound
 //! to the configured address, the tests with one bound to port 0.
@@ -7,13 +7,22 @@
 //! # Layout
 //!
 //! - [`routes`]: the HTTP routes and their bodies (described in `docs/PROTOCOL.md`).
-//! - `sync`: taking in pushed changes (check, store, flush, acknowledge) and sending back what
-//!   changed after a device's cursor.
-//! - [`auth`]: argon2 passwords, bearer tokens, the authenticated-user extractor.
-//! - [`store`]: the [`store::Storage`] trait and its sled engine.
+//! - `serve`: the accept loop, with every connection bounded in time and all in number.
+//! - `sync`: taking in pushed changes (prepare, check, commit through the document writer,
+//!   flush, acknowledge) and sending back what changed after a device's cursor.
+//! - [`auth`]: argon2 passwords, bearer tokens, the sign-in throttle and workers, the
+//!   authenticated-user extractor.
+//! - [`store`]: the [`store::Storage`] trait, its sled engine, the one document writer
+//!   ([`store::writer`]) and the conformance suite every engine runs.
+//! - [`consolidate`]: each document's contribution to the results, and the reports computed
+//!   from them.
+//! - [`reports`]: the report documents kept in step with the consolidated results.
+//! - [`publish`]: publishing and reopening a branch's period.
+//! - [`dashboard`]: the managers' server-rendered pages and exports.
+//! - [`photos`]: which documents point at each photo, for who may read it.
 //! - [`blobs`]: photos as content-addressed files, with resumable uploads.
-//! - [`seed`]: the demo mine's accounts and directories.
 //! - [`error`]: the JSON error every route answers with.
+//! - [`seed`]: the demo mine's accounts and directories.
 //! - [`demo`]: the demo mine's figures, computed with the shared rules.
 //! - [`cli`]: the command line (`serve`, `demo`, `user add`, `figures`).
 

@@ -1,7 +1,7 @@
 //! Keeping the report documents in step with the consolidated results.
 //!
 //! At start every stored document is read into the [`Consolidator`] and every report is
-//! computed once. After that, each accepted push hands its documents to [`after_push`], which
+//! computed once. After that, each accepted push hands its documents to [`take_in`] and [`write_dirty`], which
 //! replaces their contributions and writes the reports that changed, before the push is
 //! acknowledged; the same request's pull then carries the new reports to the device. A task
 //! recomputes the reports when the mine's date changes, since being overdue depends on it.

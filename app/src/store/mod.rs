@@ -12,7 +12,6 @@
 //! |---|---|
 //! | `d\0ID` | the document's record: chunk count, the server's acknowledged heads, dirty flag |
 //! | `c\0ID\0N` | chunk `N` (u32) |
-//!
 //! | `s\0ID` | the document's [`Summary`](crate::index::Summary) for lists, if its kind has one |
 //! | `m\0cursor` | the sync cursor, moved in the same batch as the documents it covers |
 //!
@@ -28,7 +27,8 @@
 //!
 //! - this file: [`Repo::open`], [`StoreError`], the device's actor.
 //! - `codec`: key layout and the JSON form of records.
-//! - `docs`: document chunks, compaction, summaries, reading; `edit`: changing a document.
+//! - `docs`: document chunks, compaction, summaries, reading; `edit`: changing a document,
+//!   checked by the validator; `decoded`: what the checks read, decoded once until it changes.
 //! - `sync_state`: the cursor, what awaits sending, taking in the server's changes.
 //! - `quarantine`: edits the server refused.
 //! - `blobs`: photo files and the photo outbox; `photos`: the record of each photo.

@@ -35,10 +35,7 @@ pub type Open<'a> = &'a dyn Fn(&Path) -> Box<dyn Storage>;
 pub const CRASH_CHILD: &str = "ZONEPATROL_CONFORMANCE_CRASH_DIR";
 
 fn problem(n: usize) -> DocId {
-    DocId::Problem {
-        branch: "zcyd".into(),
-        problem: format!("p{n}"),
-    }
+    DocId::problem("zcyd", format!("p{n}"))
 }
 
 fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
@@ -202,7 +199,7 @@ pub fn actor_claims(open: Open<'_>, dir: &Path) {
 
 fn refused(user: &str, at: i64) -> RefusedRecord {
     RefusedRecord {
-        id: format!("problem:zcyd:{user}{at}"),
+        id: DocId::problem("zcyd", format!("{user}{at}")).to_string(),
         user: user.into(),
         at,
         refusal: Refusal {
@@ -395,11 +392,11 @@ fn write_until_killed(open: Open<'_>, dir: &Path) -> ! {
     loop {
         let d = n % docs.len();
         // Some writes are large, so that a kill lands inside one.
-        let text = "x".repeat(if n % 7 == 0 { 200_000 } else { 100 });
+        let text = "x".repeat(if n.is_multiple_of(7) { 200_000 } else { 100 });
         docs[d].put(ROOT, "text", text).expect("put");
         change(&mut docs[d], "n", n as i64);
         write(&*store, &problem(d), &mut docs[d], Vec::new());
-        if n % 10 == 0 {
+        if n.is_multiple_of(10) {
             store.flush().expect("flushed");
         }
         if n == 30 {

@@ -51,12 +51,9 @@ pub(super) fn publish_form(
 ) -> Markup {
     let lang = viewer.lang;
     let lock = c.lock(branch, period);
+    // Not published itself, yet inside a published period: the validator's own rule.
     let locked_by_wider = lock.is_none()
-        && c.locks(branch).iter().any(|l| {
-            l.period != period
-                && l.period.first_day() <= period.first_day()
-                && period.last_day() <= l.period.last_day()
-        });
+        && zonepatrol_shared::validate::locks::locked_by(period, c.locks(branch)).is_some();
     html! {
         div.actions {
             @if let Some(lock) = lock {
