@@ -2,39 +2,37 @@
 //!
 //! A string is a [`T`] key; [`tr`] gives its text in a [`Lang`]. The match is exhaustive, so a
 //! key without both languages does not compile. Names of domain values (patrol kinds,
-//! severities, roles) are here too, so that no screen spells them itself.
+//! severities, roles, periods, grades) come from [`zonepatrol_shared::labels`], re-exported
+//! here under the app's names, so that the app and the dashboard say the same thing and no
+//! screen spells them itself.
 
-use zonepatrol_shared::docs::DocKind;
-use zonepatrol_shared::rules::period::Period;
-use zonepatrol_shared::rules::problem::ProblemStatus;
-use zonepatrol_shared::rules::suggest::AssessmentItem;
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
-use zonepatrol_shared::{PatrolKind, Role, Severity};
+
+pub use zonepatrol_shared::labels::Lang;
+pub use zonepatrol_shared::labels::{
+    assessment_item_label as assessment_item, grade_label as grade, kind_label as doc_kind,
+    patrol_kind_label as patrol_kind, period_label as period,
+    problem_status_label as problem_status, role_label as role, severity_label as severity,
+};
 
 use crate::photo::PhotoError;
 use crate::sync::SyncError;
 
-/// A language the app speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub enum Lang {
-    /// 简体中文: the default.
-    #[default]
-    Zh,
-    /// English.
-    En,
-}
-
-impl Lang {
+/// How the app stores a language and names it in the page.
+pub trait LangCode: Sized {
     /// The `lang` attribute of the page.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }
-    }
+    fn code(self) -> &'static str;
 
     /// From a stored setting; anything unknown is Chinese.
-    pub fn from_code(code: &str) -> Lang {
+    fn from_code(code: &str) -> Self;
+}
+
+impl LangCode for Lang {
+    fn code(self) -> &'static str {
+        self.pick("zh-CN", "en")
+    }
+
+    fn from_code(code: &str) -> Lang {
         if code.starts_with("en") {
             Lang::En
         } else {
@@ -179,9 +177,6 @@ pub enum T {
     Named,
     BranchResult,
     Final,
-    GradeExcellent,
-    GradePass,
-    GradeFail,
     NotFilled,
     Remarks,
     Scored,
@@ -364,9 +359,6 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Named => ("批评", "Named"),
         T::BranchResult => ("支部得分", "Branch result"),
         T::Final => ("已发布", "Published"),
-        T::GradeExcellent => ("优秀", "excellent"),
-        T::GradePass => ("合格", "pass"),
-        T::GradeFail => ("不合格", "fail"),
         T::NotFilled => ("未填", "Not filled in"),
         T::Remarks => ("说明", "Remarks"),
         T::Scored => ("已保存评分", "Scores saved"),
@@ -406,66 +398,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "Photo added: it is saved when you submit",
         ),
     };
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
-/// The name of a kind of patrol.
-pub fn patrol_kind(lang: Lang, kind: PatrolKind) -> &'static str {
-    let (zh, en) = match kind {
-        PatrolKind::Weekly => ("周检查", "Weekly inspection"),
-        PatrolKind::TenDay => ("旬督导", "Ten-day supervision"),
-        PatrolKind::MonthlySelfCheck => ("月自查", "Monthly self-check"),
-        PatrolKind::SpotCheck => ("抽查", "Spot check"),
-    };
-    pick(lang, zh, en)
-}
-
-/// The name of a severity.
-pub fn severity(lang: Lang, severity: Severity) -> &'static str {
-    let (zh, en) = match severity {
-        Severity::General => ("一般", "General"),
-        Severity::Major => ("重大", "Major"),
-    };
-    pick(lang, zh, en)
-}
-
-/// Where a problem stands.
-pub fn problem_status(lang: Lang, status: ProblemStatus) -> &'static str {
-    let en = match status {
-        ProblemStatus::Open => "To fix",
-        ProblemStatus::Rectified => "Fixed, to verify",
-        ProblemStatus::Verified => "Closed",
-        ProblemStatus::Reopened => "Reopened",
-    };
-    pick(lang, status.label_zh(), en)
-}
-
-/// The name of a monthly assessment item.
-pub fn assessment_item(lang: Lang, item: AssessmentItem) -> &'static str {
-    let en = match item {
-        AssessmentItem::Safety => "Safety",
-        AssessmentItem::Task => "Production task",
-        AssessmentItem::Cost => "Cost",
-        AssessmentItem::Governance => "Governance",
-        AssessmentItem::Housekeeping => "Housekeeping",
-        AssessmentItem::Equipment => "Equipment",
-        AssessmentItem::QualityStandard => "Quality standard",
-        AssessmentItem::Discipline => "Discipline",
-        AssessmentItem::Learning => "Learning",
-        AssessmentItem::Stability => "Team stability",
-    };
-    pick(lang, item.label_zh(), en)
-}
-
-/// The name of a period: 2026年11月, or 2026-11 in English.
-pub fn period(lang: Lang, period: Period) -> String {
-    match lang {
-        Lang::Zh => period.label_zh(),
-        Lang::En => period.to_string(),
-    }
+    lang.pick(zh, en)
 }
 
 /// A photo error in the user's language, with what to do.
@@ -537,21 +470,6 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
     }
 }
 
-/// The name of a kind of record, for the list of refused edits.
-pub fn doc_kind(lang: Lang, kind: DocKind) -> &'static str {
-    let (zh, en) = match kind {
-        DocKind::Directory => ("支部名录", "Branch directory"),
-        DocKind::Patrol => ("巡查", "Patrol"),
-        DocKind::Sheet => ("检查评分表", "Inspection sheet"),
-        DocKind::Problem => ("问题整改", "Problem"),
-        DocKind::Cleanup => ("清理记录", "Cleanup log"),
-        DocKind::Assessment => ("月度考评", "Monthly assessment"),
-        DocKind::Report => ("考评结果", "Results"),
-        DocKind::Publication => ("发布记录", "Publication"),
-    };
-    pick(lang, zh, en)
-}
-
 /// Why the server refused an edit and what to do, in the user's language. The server's own
 /// sentence (English, naming the field) is the whole text in English, and the detail below
 /// the Chinese one.
@@ -577,28 +495,10 @@ pub fn refusal(lang: Lang, refusal: &Refusal) -> String {
     .to_owned()
 }
 
-/// The name of a role.
-pub fn role(lang: Lang, role: Role) -> &'static str {
-    let (zh, en) = match role {
-        Role::Secretary => ("支部书记", "Branch secretary"),
-        Role::Inspector => ("检查员", "Inspector"),
-        Role::ZoneHolder => ("责任区负责人", "Zone holder"),
-        Role::TeamLeader => ("班组长", "Team leader"),
-        Role::Manager => ("管理人员", "Manager"),
-        Role::Admin => ("管理员", "Administrator"),
-    };
-    pick(lang, zh, en)
-}
-
-fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use zonepatrol_shared::{PatrolKind, Severity};
+
     use super::*;
 
     #[test]

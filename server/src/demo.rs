@@ -101,11 +101,7 @@ pub fn weekly_results() -> Result<Vec<(String, Points)>, DocError> {
     let marks = marks();
     let mut per_zone: BTreeMap<String, Vec<Points>> = BTreeMap::new();
     for (i, inspector) in INSPECTORS.iter().enumerate() {
-        let id: DocId = DocId::Sheet {
-            branch: "zcyd".into(),
-            patrol: patrol.into(),
-            inspector: (*inspector).into(),
-        };
+        let id = DocId::sheet("zcyd", patrol, *inspector);
         let mut doc = docs::genesis::<Sheet>(&id)?;
         doc.set_actor(ActorId::from([i as u8 + 1; 16]));
         let mut sheet: Sheet = docs::read(&doc, &id)?;

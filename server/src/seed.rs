@@ -58,9 +58,7 @@ pub enum SeedError {
 }
 
 fn directory(branch: &str, name: &str, zones: &[(&str, &str, &str)]) -> Directory {
-    let mut d = Directory::born(docs::Header::for_id(&DocId::Directory {
-        branch: branch.to_owned(),
-    }));
+    let mut d = Directory::born(docs::Header::for_id(&DocId::directory(branch)));
     d.info = BranchInfo {
         name: name.to_owned(),
         category: 1,

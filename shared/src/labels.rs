@@ -100,7 +100,7 @@ pub fn role_label(lang: Lang, role: Role) -> &'static str {
     let (zh, en) = match role {
         Role::Secretary => ("支部书记", "Branch secretary"),
         Role::Inspector => ("检查人员", "Inspector"),
-        Role::ZoneHolder => ("责任区党员", "Zone holder"),
+        Role::ZoneHolder => ("责任区负责人", "Zone holder"),
         Role::TeamLeader => ("班组长", "Team leader"),
         Role::Manager => ("党委管理人员", "Manager"),
         Role::Admin => ("管理员", "Administrator"),

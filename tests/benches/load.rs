@@ -272,7 +272,7 @@ fn largest_push(doc_bytes: usize, total_bytes: usize) -> anyhow::Result<serde_js
     let mut used = 0;
     let mut n = 0;
     loop {
-        let id: DocId = format!("problem:zcyd:load-{n}").parse()?;
+        let id = DocId::problem("zcyd", format!("load-{n}"));
         let mut doc = docs::genesis::<Problem>(&id)?;
         doc.set_actor(ActorId::random());
         let mut p: Problem = docs::read(&doc, &id)?;

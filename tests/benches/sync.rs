@@ -71,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
     let repo = seeder.repo().clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         for n in 0..DOCS {
-            let id: DocId = format!("problem:zcyd:bench-{n}").parse()?;
+            let id = DocId::problem("zcyd", format!("bench-{n}"));
             repo.edit::<Problem, _>(&id, |p| {
                 p.finding.zone = format!("z{}", n % 4 + 1);
                 p.finding.raised_by = "sec".into();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Assessment, Cleanup, DocId, FreeText, Report, Scores};
+use zonepatrol_shared::docs::{Assessment, Cleanup, DocId, DocKind, FreeText, Report, Scores};
 use zonepatrol_shared::rules::period::{MineClock, Period, PeriodKind};
 use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::rules::suggest::{
@@ -22,11 +22,7 @@ pub fn month_of(day: NaiveDate) -> Period {
 }
 
 fn assessment_id(me: &Actor, zone: &str, month: Period) -> DocId {
-    DocId::Assessment {
-        branch: me.branch.clone(),
-        zone: zone.to_owned(),
-        month,
-    }
+    DocId::assessment(&me.branch, zone, month)
 }
 
 /// A zone on the month's list: its self-score and branch score so far.
@@ -172,7 +168,7 @@ pub fn month_evidence(
         month_end: Some(end),
         ..MonthEvidence::default()
     };
-    for id in repo.ids_with_prefix(&format!("report:{}:", me.branch))? {
+    for id in repo.ids_with_prefix(&DocId::prefix(DocKind::Report, &me.branch))? {
         let Ok(doc_id @ DocId::Report { period, .. }) = id.parse::<DocId>() else {
             continue;
         };
@@ -187,7 +183,7 @@ pub fn month_evidence(
         }
     }
     let clock = repo.clock();
-    for (_, summary) in repo.summaries(&format!("problem:{}:", me.branch))? {
+    for (_, summary) in repo.summaries(&DocId::prefix(DocKind::Problem, &me.branch))? {
         let crate::index::Summary::Problem(p) = summary else {
             continue;
         };
@@ -214,7 +210,7 @@ pub fn month_evidence(
             status,
         });
     }
-    for id in repo.ids_with_prefix(&format!("cleanup:{}:", me.branch))? {
+    for id in repo.ids_with_prefix(&DocId::prefix(DocKind::Cleanup, &me.branch))? {
         let Ok(doc_id) = id.parse::<DocId>() else {
             continue;
         };

@@ -69,43 +69,36 @@ pub fn log_cleanup(repo: &Repo, me: &Actor, input: &CleanupInput) -> Result<Stri
     let date = input.date.unwrap_or_default();
     check_unlocked(repo, &me.branch, date)?;
     let name = new_name(date);
-    repo.edit_as::<Cleanup, _>(
-        me,
-        &DocId::Cleanup {
-            branch: me.branch.clone(),
-            cleanup: name.clone(),
-        },
-        |c| {
-            c.log.zone = input.zone.clone();
-            c.log.team = input.team.trim().to_owned();
-            c.log.date = Some(Day(date));
-            c.log.leader = me.user.clone();
-            c.log.participants = input
-                .participants
-                .iter()
-                .map(|p| (p.clone(), true))
-                .collect();
-            c.log.person_times = input.person_times;
-            c.log.items = input
-                .items
-                .iter()
-                .enumerate()
-                .map(|(n, i)| {
-                    (
-                        format!("{n:03}"),
-                        WorkItem {
-                            what: i.what.trim().to_owned(),
-                            quantity_milli: i.quantity_milli,
-                            unit: i.unit.trim().to_owned(),
-                        },
-                    )
-                })
-                .collect();
-            c.log.before = photo_refs(&input.before);
-            c.log.after = photo_refs(&input.after);
-            c.log.note = FreeText(input.note.trim().to_owned());
-        },
-    )?;
+    repo.edit_as::<Cleanup, _>(me, &DocId::cleanup(&me.branch, &name), |c| {
+        c.log.zone = input.zone.clone();
+        c.log.team = input.team.trim().to_owned();
+        c.log.date = Some(Day(date));
+        c.log.leader = me.user.clone();
+        c.log.participants = input
+            .participants
+            .iter()
+            .map(|p| (p.clone(), true))
+            .collect();
+        c.log.person_times = input.person_times;
+        c.log.items = input
+            .items
+            .iter()
+            .enumerate()
+            .map(|(n, i)| {
+                (
+                    format!("{n:03}"),
+                    WorkItem {
+                        what: i.what.trim().to_owned(),
+                        quantity_milli: i.quantity_milli,
+                        unit: i.unit.trim().to_owned(),
+                    },
+                )
+            })
+            .collect();
+        c.log.before = photo_refs(&input.before);
+        c.log.after = photo_refs(&input.after);
+        c.log.note = FreeText(input.note.trim().to_owned());
+    })?;
     Ok(name)
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Day, Directory, DocId, Patrol, Sheet};
+use zonepatrol_shared::docs::{Day, Directory, DocId, DocKind, Patrol, Sheet};
 use zonepatrol_shared::{Actor, PatrolKind};
 
 use super::sheet::{scores_zones, sheet_id};
@@ -15,10 +15,7 @@ use crate::store::{Repo, now_millis};
 
 /// The id of a patrol of the user's branch.
 pub fn patrol_id(me: &Actor, patrol: &str) -> DocId {
-    DocId::Patrol {
-        branch: me.branch.clone(),
-        patrol: patrol.to_owned(),
-    }
+    DocId::patrol(&me.branch, patrol)
 }
 
 /// What the start-patrol screen collects.
@@ -86,7 +83,7 @@ pub struct PatrolRow {
 /// The user's patrols: those they lead or inspect on, open ones first, newest first. Read
 /// from the summaries, so it stays quick with a year of patrols on the phone.
 pub fn my_patrols(repo: &Repo, me: &Actor) -> Result<Vec<PatrolRow>, RecordError> {
-    let prefix = format!("patrol:{}:", me.branch);
+    let prefix = DocId::prefix(DocKind::Patrol, &me.branch);
     let mut rows = Vec::new();
     for (id, summary) in repo.summaries(&prefix)? {
         let Summary::Patrol(p) = summary else {

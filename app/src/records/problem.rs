@@ -2,7 +2,7 @@
 //! fix with its after-photos.
 
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Day, DocId, Finding, FreeText, Problem, Rectification};
+use zonepatrol_shared::docs::{Day, DocId, DocKind, Finding, FreeText, Problem, Rectification};
 use zonepatrol_shared::rules::problem::{ProblemStatus, Step, StepActor, is_overdue, may_take};
 use zonepatrol_shared::{Actor, Role, Severity};
 
@@ -82,10 +82,7 @@ pub fn raise_problem(
         });
     }
     let name = new_name(today);
-    let id = DocId::Problem {
-        branch: me.branch.clone(),
-        problem: name.clone(),
-    };
+    let id = DocId::problem(&me.branch, &name);
     repo.edit_as::<Problem, _>(me, &id, |p| {
         p.finding = Finding {
             zone: input.zone.clone(),
@@ -134,7 +131,7 @@ pub fn my_problems(
     me: &Actor,
     today: NaiveDate,
 ) -> Result<Vec<ProblemRow>, RecordError> {
-    let prefix = format!("problem:{}:", me.branch);
+    let prefix = DocId::prefix(DocKind::Problem, &me.branch);
     let dir = directory(repo, &me.branch).ok();
     let mut rows = Vec::new();
     let needle = format!(
@@ -189,10 +186,7 @@ pub fn rectify(
     if photos.is_empty() {
         return Err(RecordError::Input(T::NeedAfterPhoto));
     }
-    let id = DocId::Problem {
-        branch: me.branch.clone(),
-        problem: problem.to_owned(),
-    };
+    let id = DocId::problem(&me.branch, problem);
     let p = repo
         .read::<Problem>(&id)?
         .ok_or_else(|| RecordError::Missing {

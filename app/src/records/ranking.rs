@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use zonepatrol_shared::Points;
-use zonepatrol_shared::docs::{BranchResult, DocId, Report};
+use zonepatrol_shared::docs::{BranchResult, DocId, DocKind, Report};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 
 use super::{RecordError, directory};
@@ -59,7 +59,7 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> 
         })
         .unwrap_or_default();
     let mut latest: BTreeMap<PeriodKind, (Period, DocId)> = BTreeMap::new();
-    for id in repo.ids_with_prefix(&format!("report:{branch}:"))? {
+    for id in repo.ids_with_prefix(&DocId::prefix(DocKind::Report, branch))? {
         let Ok(doc_id @ DocId::Report { period, .. }) = id.parse::<DocId>() else {
             continue;
         };
@@ -113,8 +113,10 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> 
 /// The branches whose directories are on the phone (a manager's phone holds every branch).
 pub fn branches(repo: &Repo) -> Result<Vec<(String, String)>, RecordError> {
     let mut out = Vec::new();
-    for id in repo.ids_with_prefix("directory:")? {
-        let branch = id["directory:".len()..].to_owned();
+    for id in repo.ids_with_prefix(DocKind::Directory.as_str())? {
+        let Ok(DocId::Directory { branch }) = id.parse::<DocId>() else {
+            continue;
+        };
         let name = directory(repo, &branch)
             .map(|d| d.info.name)
             .unwrap_or_default();

@@ -22,11 +22,7 @@ pub fn scores_zones(role: Role) -> bool {
 
 /// The id of the user's own sheet on a patrol.
 pub fn sheet_id(me: &Actor, patrol: &str) -> DocId {
-    DocId::Sheet {
-        branch: me.branch.clone(),
-        patrol: patrol.to_owned(),
-        inspector: me.user.clone(),
-    }
+    DocId::sheet(&me.branch, patrol, &me.user)
 }
 
 /// Everything the score screen of a zone needs.

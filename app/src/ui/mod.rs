@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 use chrono::TimeZone;
 use zonepatrol_shared::rules::period::Period;
 
-use crate::i18n::{Lang, T, tr};
+use crate::i18n::{Lang, LangCode, T, tr};
 use crate::records::RecordError;
 use crate::store::{Repo, now_millis};
 use crate::sync::{SyncClient, SyncStatus};

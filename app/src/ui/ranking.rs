@@ -16,15 +16,6 @@ fn updated(tz: chrono_tz::Tz, at: Option<i64>) -> Option<String> {
     Some(at.format("%m-%d %H:%M").to_string())
 }
 
-fn grade(grade: &str) -> Option<T> {
-    match grade {
-        "excellent" => Some(T::GradeExcellent),
-        "pass" => Some(T::GradePass),
-        "fail" => Some(T::GradeFail),
-        _ => None,
-    }
-}
-
 /// Rankings of a branch: the latest week, month and quarter on the phone.
 #[component]
 pub fn Rankings(
@@ -66,8 +57,8 @@ pub fn Rankings(
                 if let Some(score) = r.branch.score {
                     p { "data-testid": "branch-result",
                         "{tr(lang, T::BranchResult)} {score}"
-                        if let Some(grade) = grade(&r.branch.grade) {
-                            " · {tr(lang, grade)}"
+                        if let Some(grade) = r.branch.grade() {
+                            " · {i18n::grade(lang, grade)}"
                         }
                         if r.branch.rank > 0 {
                             " · {tr(lang, T::Rank)} {r.branch.rank}/{r.branch.of}"

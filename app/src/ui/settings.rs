@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 
 use zonepatrol_shared::docs::DocId;
 
-use crate::i18n::{Lang, T, doc_kind, refusal, tr};
+use crate::i18n::{Lang, LangCode, T, doc_kind, refusal, tr};
 use crate::store::{Quarantined, Session};
 use crate::ui::{LANG, Screen, Ui};
 

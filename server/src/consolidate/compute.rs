@@ -10,7 +10,7 @@ use zonepatrol_shared::docs::{
 use zonepatrol_shared::rules::inspection::notice;
 use zonepatrol_shared::rules::period::{Period, months_of, report_periods};
 use zonepatrol_shared::rules::problem::is_overdue;
-use zonepatrol_shared::rules::{Grade, rank};
+use zonepatrol_shared::rules::rank;
 use zonepatrol_shared::{BranchCategory, Points};
 
 use super::{Consolidator, ReportKey};
@@ -219,10 +219,7 @@ impl Consolidator {
     /// Computes one report from the facts (the branch rank is filled in by [`Self::compute`],
     /// which first aggregates the patrols whose sheets changed).
     fn report(&self, branch: &str, period: Period, today: NaiveDate) -> Report {
-        let id = DocId::Report {
-            branch: branch.to_owned(),
-            period,
-        };
+        let id = DocId::report(branch, period);
         let mut report = Report::born(docs::Header::for_id(&id));
         let facts = self.branches.get(branch);
         let category = facts.and_then(|b| b.category);
@@ -237,7 +234,7 @@ impl Consolidator {
         self.score_zones(branch, period, &mut report.zones);
         rank_zones(&mut report.zones);
         if let Some(facts) = facts {
-            let pass = category.map(|c| self.rules.grades.thresholds(c).0);
+            let pass = category.map(|c| self.rules.grades.of(c).pass);
             for (zone, post) in &facts.posts {
                 if let Some(z) = report.zones.get_mut(zone) {
                     z.post = post.id.clone();
@@ -254,12 +251,7 @@ impl Consolidator {
             category: category.map_or(0, |c| u64::from(c.number())),
             score,
             grade: match (category, score) {
-                (Some(c), Some(s)) => match self.rules.grades.grade(c, s) {
-                    Grade::Fail => "fail",
-                    Grade::Pass => "pass",
-                    Grade::Excellent => "excellent",
-                }
-                .to_owned(),
+                (Some(c), Some(s)) => self.rules.grades.grade(c, s).to_string(),
                 _ => String::new(),
             },
             rank: 0,

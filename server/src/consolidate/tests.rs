@@ -143,7 +143,7 @@ fn a_document_that_moves_leaves_its_old_period() {
     let weekly = |d: &str| plan(PatrolKind::Weekly, d, true);
     c.apply(&patrol, plan(PatrolKind::Weekly, "2026-11-18", false));
     for (n, who) in ["a", "b", "c"].iter().enumerate() {
-        let id: DocId = format!("sheet:b:p1:{who}").parse().expect("id");
+        let id = DocId::sheet("b", "p1", *who);
         c.apply(
             &id,
             Facts::Sheet(vec![("z1".into(), Points::whole(90 + n as i64))]),

@@ -14,8 +14,53 @@ pub struct Bar {
     pub text: String,
     /// Where the bar links to.
     pub href: String,
-    /// `good`, `bad` or empty: the bar's colour class.
-    pub tone: &'static str,
+    /// The bar's colour.
+    pub tone: Tone,
+}
+
+/// A bar's colour: praised, named or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    /// Neither praised nor named.
+    #[default]
+    Plain,
+    /// Praised in the notice.
+    Good,
+    /// Named in the notice.
+    Bad,
+}
+
+impl Tone {
+    /// The CSS class that colours it.
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Plain => "",
+            Tone::Good => "good",
+            Tone::Bad => "bad",
+        }
+    }
+}
+
+/// A trend line's colour: what it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// The final (branch) monthly score.
+    Final,
+    /// The holder's self-score.
+    SelfScore,
+    /// The weekly inspection.
+    Inspection,
+}
+
+impl Line {
+    /// The CSS class that colours it.
+    fn class(self) -> &'static str {
+        match self {
+            Line::Final => "final",
+            Line::SelfScore => "self",
+            Line::Inspection => "insp",
+        }
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -45,7 +90,7 @@ pub fn bars(title: &str, bars: &[Bar]) -> Markup {
             lx = label_w - 8,
             ty = y + 15,
             label = esc(&b.label),
-            tone = b.tone,
+            tone = b.tone.class(),
             bh = row - 8,
             vx = label_w + w + 6,
             text = esc(&b.text),
@@ -55,12 +100,12 @@ pub fn bars(title: &str, bars: &[Bar]) -> Markup {
     PreEscaped(svg)
 }
 
-/// A line of a trend: its name, class and one optional value per column.
+/// A line of a trend: its name, colour and one optional value per column.
 pub struct Series {
     /// The legend's text.
     pub name: String,
-    /// The CSS class (colour).
-    pub class: &'static str,
+    /// Its colour.
+    pub line: Line,
     /// Values in hundredths, one per column.
     pub values: Vec<Option<i64>>,
 }
@@ -116,7 +161,7 @@ pub fn lines(title: &str, columns: &[String], series: &[Series]) -> Markup {
         let _ = write!(
             svg,
             r#"<polyline class="line {}" fill="none" points="{}"/>"#,
-            s.class,
+            s.line.class(),
             points.join(" ")
         );
         for (i, v) in s.values.iter().enumerate() {
@@ -124,7 +169,7 @@ pub fn lines(title: &str, columns: &[String], series: &[Series]) -> Markup {
                 let _ = write!(
                     svg,
                     r#"<circle class="dot {}" cx="{}" cy="{}" r="4"><title>{} {} {}</title></circle>"#,
-                    s.class,
+                    s.line.class(),
                     x(i),
                     y(*v),
                     esc(&s.name),
@@ -136,7 +181,7 @@ pub fn lines(title: &str, columns: &[String], series: &[Series]) -> Markup {
         let _ = write!(
             svg,
             r#"<rect class="dot {}" x="{}" y="{}" width="10" height="10"/><text class="axis" x="{}" y="{}">{}</text>"#,
-            s.class,
+            s.line.class(),
             left + 10 + n * 120,
             height - 14,
             left + 24 + n * 120,

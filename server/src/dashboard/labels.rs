@@ -1,46 +1,20 @@
-//! The labels room: the dashboard's language and how things are shown in it (periods, grades,
-//! scores, money).
+//! The labels room: the dashboard's language and how things are shown in it (scores, money,
+//! grades). The names of domain values (periods, grades, problem statuses) come from
+//! [`zonepatrol_shared::labels`], so the dashboard and the app say the same thing.
 
 use zonepatrol_shared::Points;
-use zonepatrol_shared::rules::period::Period;
-
-/// The dashboard's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 简体中文, the default.
-    Zh,
-    /// English.
-    En,
-}
+use zonepatrol_shared::labels::grade_label;
+pub use zonepatrol_shared::labels::{Lang, period_label, problem_status_label, severity_label};
+use zonepatrol_shared::rules::Grade;
 
 /// The text in the language.
 pub fn l(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
+    lang.pick(zh, en)
 }
 
-pub(super) fn period_label(lang: Lang, p: Period) -> String {
-    match lang {
-        Lang::Zh => p.label_zh(),
-        Lang::En => match p {
-            Period::Week { year, week } => format!("week {week} of {year}"),
-            Period::Month { .. } => p.first_day().format("%B %Y").to_string(),
-            Period::Quarter { year, quarter } => format!("Q{quarter} {year}"),
-            Period::Year { year } => year.to_string(),
-            Period::TenDay { .. } => p.to_string(),
-        },
-    }
-}
-
-pub(super) fn grade_label(lang: Lang, grade: &str) -> &'static str {
-    match grade {
-        "excellent" => l(lang, "优秀", "excellent"),
-        "pass" => l(lang, "合格", "pass"),
-        "fail" => l(lang, "不合格", "fail"),
-        _ => "—",
-    }
+/// A branch's grade, or a dash without one.
+pub(super) fn show_grade(lang: Lang, grade: Option<Grade>) -> &'static str {
+    grade.map_or("—", |g| grade_label(lang, g))
 }
 
 pub(super) fn show(p: Option<Points>) -> String {

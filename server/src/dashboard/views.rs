@@ -6,7 +6,7 @@ use zonepatrol_shared::Points;
 use zonepatrol_shared::docs::{Report, ZoneResult};
 use zonepatrol_shared::rules::period::Period;
 
-use super::labels::{Lang, grade_label, l, period_label};
+use super::labels::{Lang, l, period_label, show_grade};
 use crate::consolidate::Consolidator;
 
 pub(super) fn zone_name(c: &Consolidator, branch: &str, zone: &str) -> String {
@@ -172,7 +172,7 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
             .unwrap_or_default(),
         branch_score: report.and_then(|r| r.branch.score),
         grade_label: report
-            .map(|r| grade_label(lang, &r.branch.grade).to_owned())
+            .map(|r| show_grade(lang, r.grade()).to_owned())
             .unwrap_or_default(),
         rank_label: report.map(|r| rank_label(lang, r)).unwrap_or_default(),
         published: published_label(lang, c.clock().tz, report),

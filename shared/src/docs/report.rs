@@ -74,7 +74,7 @@ pub struct BranchResult {
     /// The mean of its zones' scores.
     pub score: Option<Points>,
     /// `fail`, `pass` or `excellent` against the category's thresholds ([`Grade::as_str`]);
-    /// empty without score. Read it typed with [`Report::grade`].
+    /// empty without score. Read it typed with [`BranchResult::grade`] or [`Report::grade`].
     pub grade: String,
     /// Its place among the branches of its category; 0 without a score.
     pub rank: u64,
@@ -117,7 +117,15 @@ impl Report {
     /// The branch's grade in the period: `None` without a score (the text is empty), or for a
     /// name this build does not know.
     pub fn grade(&self) -> Option<Grade> {
-        self.branch.grade.parse().ok()
+        self.branch.grade()
+    }
+}
+
+impl BranchResult {
+    /// The grade, typed: `None` without a score (the text is empty), or for a name this build
+    /// does not know.
+    pub fn grade(&self) -> Option<Grade> {
+        self.grade.parse().ok()
     }
 }
 

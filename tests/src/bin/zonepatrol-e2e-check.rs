@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use zonepatrol_app::photo::{PhotoSettings, process, read_file};
 use zonepatrol_app::store::Repo;
 use zonepatrol_app::sync::{SyncClient, install_crypto};
-use zonepatrol_shared::docs::{Assessment, DocId, Patrol, Problem, Sheet};
+use zonepatrol_shared::docs::{Assessment, DocId, DocKind, Patrol, Problem, Sheet};
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -92,7 +92,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
     let mut patrols = Vec::new();
     for id in ids
         .iter()
-        .filter(|i| i.starts_with(&format!("patrol:{branch}:")))
+        .filter(|i| i.starts_with(&DocId::prefix(DocKind::Patrol, branch)))
     {
         let p: Patrol = repo
             .read(&parse(id)?)
@@ -136,7 +136,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
     let mut problems = Vec::new();
     for id in ids
         .iter()
-        .filter(|i| i.starts_with(&format!("problem:{branch}:")))
+        .filter(|i| i.starts_with(&DocId::prefix(DocKind::Problem, branch)))
     {
         let p: Problem = repo
             .read(&parse(id)?)
@@ -171,7 +171,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
     let mut self_scored = None;
     for id in ids
         .iter()
-        .filter(|i| i.starts_with(&format!("assessment:{branch}:")))
+        .filter(|i| i.starts_with(&DocId::prefix(DocKind::Assessment, branch)))
     {
         let a: Assessment = repo
             .read(&parse(id)?)

@@ -10,14 +10,14 @@ use tokio::sync::Notify;
 use zonepatrol_app::store::{Repo, now_millis};
 use zonepatrol_app::sync::SyncState;
 use zonepatrol_shared::Severity;
-use zonepatrol_shared::docs::{Day, FreeText, Problem};
+use zonepatrol_shared::docs::{Day, DocId, FreeText, Problem};
 
-use crate::support::{Device, TestServer, id, today};
+use crate::support::{Device, TestServer, today};
 
 const CHILD_DIR: &str = "ZP_CRASH_CHILD_DIR";
 
 fn raise(repo: &Repo, n: usize) {
-    repo.edit::<Problem, _>(&id(&format!("problem:zcyd:k{n}")), |p| {
+    repo.edit::<Problem, _>(&DocId::problem("zcyd", format!("k{n}")), |p| {
         p.finding.zone = "z1".into();
         p.finding.raised_by = "sec".into();
         p.finding.raised_at = now_millis();
@@ -76,7 +76,7 @@ fn an_edit_shown_as_saved_survives_the_app_being_killed() {
     let repo = Repo::open(dir.path()).expect("reopen after the kill");
     for n in 0..=last {
         let problem: Problem = repo
-            .read(&id(&format!("problem:zcyd:k{n}")))
+            .read(&DocId::problem("zcyd", format!("k{n}")))
             .expect("readable")
             .unwrap_or_else(|| panic!("edit {n} was shown as saved and is gone"));
         assert_eq!(

@@ -17,12 +17,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use zonepatrol_app::store::now_millis;
-use zonepatrol_shared::docs::{self, FreeText, PhotoRef, Problem};
+use zonepatrol_shared::docs::{self, DocId, FreeText, PhotoRef, Problem};
 use zonepatrol_shared::protocol::{ErrorBody, ErrorCode, b64, heads_to_hex};
 
 use crate::support::{Device, TestServer, http, id, raise};
 
 const PHOTO: &[u8] = include_bytes!("../../fixtures/photos/phone-12mp.jpg");
+
+/// The id of a problem of branch zcyd, as text.
+fn zcyd_problem(name: &str) -> String {
+    DocId::problem("zcyd", name).to_string()
+}
 
 async fn expect_error(response: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
     assert_eq!(response.status(), status);
@@ -289,8 +294,8 @@ async fn syncs_cut_off_at_random_points_converge_and_store_each_photo_once() {
     }
     let photo = sec.repo.add_blob(PHOTO).expect("photo kept");
     for n in 0..20 {
-        raise(&sec, &format!("problem:zcyd:s{n}"), "sec", "z1", "h1");
-        raise(&zhao, &format!("problem:zcyd:z{n}"), "zhao", "z2", "h2");
+        raise(&sec, &zcyd_problem(&format!("s{n}")), "sec", "z1", "h1");
+        raise(&zhao, &zcyd_problem(&format!("z{n}")), "zhao", "z2", "h2");
     }
     sec.repo
         .edit::<Problem, _>(&id("problem:zcyd:s0"), |p| {
@@ -437,7 +442,7 @@ async fn every_acknowledged_change_survives_a_sigkill() {
         tasks.push(tokio::spawn(async move {
             let mut acknowledged: Vec<(String, Vec<String>)> = Vec::new();
             for n in 0.. {
-                let problem = format!("problem:{branch}:{user}-{n}");
+                let problem = DocId::problem(branch, format!("{user}-{n}")).to_string();
                 raise(&device, &problem, user, zone, holder);
                 match device.try_sync().await {
                     Ok(_) => {

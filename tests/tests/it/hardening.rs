@@ -486,7 +486,7 @@ async fn issue14_4_refused_pushes_and_unfinished_uploads_do_not_fill_the_disk() 
     let h1 = token(&url, "h1").await;
     // Six refused pushes of about a megabyte each: a zone holder may not raise problems.
     for n in 0..6 {
-        let text = format!("problem:zcyd:refused-{n}");
+        let text = DocId::problem("zcyd", format!("refused-{n}")).to_string();
         let mut doc = new_doc(&id(&text), problem("h1", Day(today()), noise(600_000)));
         expect_refused(&url, &h1, &id(&text), &mut doc, RefusalCode::NotWriter).await;
     }

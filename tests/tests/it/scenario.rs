@@ -112,7 +112,7 @@ pub async fn enter(url: &str) {
     let (_, month) = week_and_month();
     let sec = Device::new(url, "sec").await;
     sec.repo
-        .edit::<Patrol, _>(&id(&format!("patrol:zcyd:{PATROL}")), |p| {
+        .edit::<Patrol, _>(&DocId::patrol("zcyd", PATROL), |p| {
             p.plan.kind = PatrolKind::Weekly;
             p.plan.date = Some(Day(today()));
             p.plan.leader = "sec".into();

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use zonepatrol_app::store::now_millis;
 use zonepatrol_shared::docs::{
-    Assessment, Day, Directory, FreeText, LockAction, LockEvent, Patrol, Problem, Publication,
-    Rectification,
+    Assessment, Day, Directory, DocId, FreeText, LockAction, LockEvent, Patrol, Problem,
+    Publication, Rectification,
 };
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::validate::RefusalCode;
@@ -22,7 +22,7 @@ fn month() -> Period {
 }
 
 fn assessment() -> String {
-    format!("assessment:zcyd:z1:{}", month())
+    DocId::assessment("zcyd", "z1", month()).to_string()
 }
 
 /// The secretary plans a patrol, raises a problem for zone holder h1 and opens the month's

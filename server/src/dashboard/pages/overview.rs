@@ -11,14 +11,16 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
-use zonepatrol_shared::{Points, Role};
+use zonepatrol_shared::{Points, Role, Severity};
 
 use super::blocking;
 use crate::State;
 use crate::consolidate::Consolidator;
 use crate::dashboard::chart;
 use crate::dashboard::export;
-use crate::dashboard::labels::{Lang, grade_label, l, money_class, period_label, show};
+use crate::dashboard::labels::{
+    Lang, l, money_class, period_label, severity_label, show, show_grade,
+};
 use crate::dashboard::layout::{fail, layout};
 use crate::dashboard::session::Viewer;
 use crate::dashboard::views::{Ledger, branch_name, by_category, by_rank, ledger, zone_name};
@@ -150,11 +152,11 @@ pub fn overview_page(
                         text: format!("{} · {}{}", score, z.rank, l(lang, "名", "")),
                         href: format!("/dash/zone/{branch}/{id}"),
                         tone: if z.praised {
-                            "good"
+                            chart::Tone::Good
                         } else if z.named {
-                            "bad"
+                            chart::Tone::Bad
                         } else {
-                            ""
+                            chart::Tone::Plain
                         },
                     })
                 })
@@ -255,7 +257,7 @@ pub fn overview_page(
                             @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
                             tr {
                                 td { a href=(format!("/dash/zone/{branch}/{}", p.zone)) { (zone_name(c, &branch, &p.zone)) } }
-                                td { @if p.major { span.badge.bad { (l(lang, "重大", "major")) } " " } (p.description) }
+                                td { @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " } (p.description) }
                                 td { (p.deadline.map(|d| d.to_string()).unwrap_or_default()) @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } } }
                                 td { (c.branches().get(&branch).and_then(|b| b.members.get(&p.responsible)).cloned().unwrap_or_else(|| p.responsible.clone())) }
                             }
@@ -296,7 +298,7 @@ pub fn overview_page(
                                 td { (r.branch.category) }
                                 td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
                                 td.n { (show(r.branch.score)) }
-                                td { (grade_label(lang, &r.branch.grade)) }
+                                td { (show_grade(lang, r.grade())) }
                                 td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
                                 td.n { (open) "/" @if late > 0 { span.badge.bad { (late) } } @else { "0" } }
                             }

@@ -14,7 +14,7 @@ use super::overview::publish_form;
 use crate::State;
 use crate::consolidate::months_of;
 use crate::dashboard::export;
-use crate::dashboard::labels::{grade_label, l, money_class, period_label, show};
+use crate::dashboard::labels::{l, money_class, period_label, show, show_grade};
 use crate::dashboard::layout::layout;
 use crate::dashboard::session::Viewer;
 use crate::dashboard::views::{branch_name, by_category, by_rank, zone_name};
@@ -79,7 +79,7 @@ pub(crate) async fn rankings_page(
                     thead { tr { th { (l(lang, "类别", "Category")) } th { (l(lang, "支部", "Branch")) } th.n { (l(lang, "得分", "Score")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) } } }
                     tbody { @for (b, r) in &company { tr {
                         td { (r.branch.category) } td { a href=(url(period, b)) { (branch_name(&c, b)) } }
-                        td.n { (show(r.branch.score)) } td { (grade_label(lang, &r.branch.grade)) }
+                        td.n { (show(r.branch.score)) } td { (show_grade(lang, r.grade())) }
                         td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
                     } } }
                 }

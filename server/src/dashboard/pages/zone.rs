@@ -7,14 +7,14 @@ use axum::extract::{Path, State as Shared};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use zonepatrol_shared::Points;
-use zonepatrol_shared::docs::ZoneResult;
+use zonepatrol_shared::docs::{DocId, ZoneResult};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::{Points, Severity};
 
 use super::branch_page;
 use crate::State;
 use crate::dashboard::chart;
-use crate::dashboard::labels::{Lang, l, period_label, show};
+use crate::dashboard::labels::{l, period_label, problem_status_label, severity_label, show};
 use crate::dashboard::layout::{fail, layout};
 use crate::dashboard::session::Viewer;
 use crate::dashboard::views::{branch_name, holders};
@@ -56,17 +56,17 @@ pub(crate) async fn zone_page(
         let series = [
             chart::Series {
                 name: l(lang, "最终得分", "Final").to_owned(),
-                class: "final",
+                line: chart::Line::Final,
                 values: months.iter().map(|m| pick(m, |z| z.score)).collect(),
             },
             chart::Series {
                 name: l(lang, "自评", "Self").to_owned(),
-                class: "self",
+                line: chart::Line::SelfScore,
                 values: months.iter().map(|m| pick(m, |z| z.self_score)).collect(),
             },
             chart::Series {
                 name: l(lang, "周检查", "Inspection").to_owned(),
-                class: "insp",
+                line: chart::Line::Inspection,
                 values: months.iter().map(|m| pick(m, |z| z.inspection)).collect(),
             },
         ];
@@ -75,7 +75,9 @@ pub(crate) async fn zone_page(
             .into_iter()
             .rev()
             .filter_map(|r| {
-                let p = r.header.id.rsplit(':').next()?.parse::<Period>().ok()?;
+                let DocId::Report { period: p, .. } = r.header.id.parse().ok()? else {
+                    return None;
+                };
                 let z = r.zones.get(&zone)?;
                 z.score.map(|_| (p, z.clone()))
             })
@@ -116,9 +118,9 @@ pub(crate) async fn zone_page(
                         @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
                         div {
                             p {
-                                @if p.major { span.badge.bad { (l(lang, "重大", "major")) } " " }
+                                @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " }
                                 (p.description) " · " (p.raised.to_string())
-                                " · " (match lang { Lang::Zh => p.status.label_zh().to_owned(), Lang::En => format!("{:?}", p.status).to_lowercase() })
+                                " · " (problem_status_label(lang, p.status))
                                 @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } }
                             }
                             div.photos {
