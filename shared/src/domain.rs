@@ -152,20 +152,10 @@ impl TryFrom<u8> for BranchCategory {
 }
 
 /// The kind of an inspection walk.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Stored and sent as its name in snake case.
+#[derive(Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum PatrolKind {
     /// 周检查: the weekly inspection by a team of inspectors; its results are ranked.
@@ -194,20 +184,10 @@ impl PatrolKind {
 }
 
 /// How serious a problem is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    Reconcile,
-    Hydrate,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Stored and sent as its name in snake case.
+#[derive(Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// 一般.
