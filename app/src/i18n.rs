@@ -364,15 +364,15 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Scored => ("已保存评分", "Scores saved"),
         T::NoZones => ("没有需要评分的责任区", "No zones to score"),
         T::PeriodPublished => (
-            "这个时期的结果已发布，不能再修改：请管理人员重新开放",
+            "这个时期的结果已发布，不能再修改：请党委管理人员重新开放",
             "The results of this period are published and can no longer change: ask a manager to reopen it",
         ),
         T::OnlyInspectorsScore => (
-            "只有书记、检查员和管理人员可以评分",
+            "只有书记、检查人员和党委管理人员可以评分",
             "Only secretaries, inspectors and managers score zones",
         ),
         T::OnlyInspectorsRaise => (
-            "只有书记和检查员可以提出问题",
+            "只有书记和检查人员可以提出问题",
             "Only secretaries and inspectors raise problems",
         ),
         T::OtherBranchPlacard => (
@@ -490,7 +490,7 @@ pub fn refusal(lang: Lang, refusal: &Refusal) -> String {
         RefusalCode::OutOfRange => {
             "有数值超出范围、用到了不存在的内容，或日期在将来：请检查内容和手机时间后重新填写"
         }
-        RefusalCode::Locked => "这个时段已经发布锁定：请管理人员重新开放后再改",
+        RefusalCode::Locked => "这个时段已经发布锁定：请党委管理人员重新开放后再改",
     }
     .to_owned()
 }

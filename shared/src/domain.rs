@@ -14,7 +14,8 @@ pub enum Role {
     Secretary,
     /// 检查人员: a member of an inspection team; scores anonymously.
     Inspector,
-    /// 责任区党员 / 示范者: responsible for a zone; self-scores and rectifies.
+    /// 责任区负责人 (the zone's party member) / 示范者: responsible for a zone; self-scores and
+    /// rectifies.
     ZoneHolder,
     /// 班组长: logs cleanups.
     TeamLeader,

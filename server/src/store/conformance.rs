@@ -351,19 +351,22 @@ fn reopen(open: Open<'_>, dir: &Path) -> Box<dyn Storage> {
 }
 
 /// A reader never sees half of a write: the chunks it reads load as the heads it reads with
-/// them, whatever a writer does meanwhile.
+/// them, whatever a writer does meanwhile. The writer goes on until the reader has read many
+/// times while it wrote, and the reader must have seen the document change under it.
 pub fn reads_never_see_half_a_write(open: Open<'_>, dir: &Path) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let store = open(dir);
     let id = problem(1);
     let mut doc = AutoCommit::new();
     change(&mut doc, "n", 0);
     write(&*store, &id, &mut doc, Vec::new());
     let store: &dyn Storage = &*store;
-    let done = std::sync::atomic::AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let reads = AtomicUsize::new(0);
     std::thread::scope(|s| {
         let reader = s.spawn(|| {
-            let mut reads = 0;
-            while !done.load(std::sync::atomic::Ordering::Relaxed) || reads == 0 {
+            let mut seen = std::collections::HashSet::new();
+            while !done.load(Ordering::Relaxed) {
                 let stored = store.doc(&id).expect("reads").expect("written");
                 let mut loaded = AutoCommit::load(&stored.bytes).expect("loads");
                 assert_eq!(
@@ -371,23 +374,35 @@ pub fn reads_never_see_half_a_write(open: Open<'_>, dir: &Path) {
                     sorted(stored.heads.clone()),
                     "a read saw chunks and heads from different writes"
                 );
-                reads += 1;
+                seen.insert(stored.heads);
+                reads.fetch_add(1, Ordering::Relaxed);
             }
-            reads
+            seen.len()
         });
-        for n in 1..200 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut n = 1;
+        while n < 200 || (reads.load(Ordering::Relaxed) < 100 && Instant::now() < deadline) {
             change(&mut doc, "n", n);
             write(store, &id, &mut doc, Vec::new());
+            n += 1;
         }
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert!(reader.join().expect("the reader") > 0);
+        done.store(true, Ordering::Relaxed);
+        let versions = reader.join().expect("the reader");
+        assert!(
+            versions > 1,
+            "the reader saw {versions} version(s) in {} reads: it never read during a write",
+            reads.load(Ordering::Relaxed)
+        );
     });
 }
+
+/// The documents the crash check's child writes, in turn.
+const CHILD_DOCS: usize = 20;
 
 /// The child's side of [`crash_safe_batch`]: writes documents until it is killed.
 fn write_until_killed(open: Open<'_>, dir: &Path) -> ! {
     let store = open(dir);
-    let mut docs: Vec<AutoCommit> = (0..20).map(|_| AutoCommit::new()).collect();
+    let mut docs: Vec<AutoCommit> = (0..CHILD_DOCS).map(|_| AutoCommit::new()).collect();
     let mut n: usize = 0;
     loop {
         let d = n % docs.len();
@@ -436,9 +451,19 @@ pub fn crash_safe_batch(open: Open<'_>, dir: &Path, test: &str) {
         child.wait().expect("reaped");
         let store = reopen(open, dir);
         let listed = store.changed_after(0, 1000).expect("lists");
-        assert!(
-            !listed.is_empty(),
-            "flushed writes are kept (round {round})"
+        // The child wrote every one of its documents and flushed before it said "writing":
+        // each is listed once, at its last write, whatever the kill cut.
+        let ids: std::collections::BTreeSet<DocId> =
+            listed.iter().map(|(_, id)| id.clone()).collect();
+        let written: std::collections::BTreeSet<DocId> = (0..CHILD_DOCS).map(problem).collect();
+        assert_eq!(
+            ids, written,
+            "every document once in the index (round {round})"
+        );
+        assert_eq!(
+            listed.len(),
+            CHILD_DOCS,
+            "no document twice (round {round})"
         );
         let last = store.last_seq().expect("seq");
         for (seq, id) in listed {

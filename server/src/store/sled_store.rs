@@ -252,7 +252,6 @@ impl Storage for SledStore {
         let end = seq_key(u64::MAX);
         self.docs
             .range(start..=end)
-            .take(limit)
             .filter_map(|kv| {
                 let (k, v) = match kv {
                     Ok(kv) => kv,
@@ -272,6 +271,8 @@ impl Storage for SledStore {
                     }
                 }
             })
+            // After the passing over: a run of damaged entries must not look like the end.
+            .take(limit)
             .collect()
     }
 
