@@ -296,7 +296,11 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
     assert!(z1.items["i2"].not_applicable);
     // The zone list shows the score: 10 − 2 of 10, i2 not applicable.
     let rows = patrol::patrol_zones(&repo, &me, &name).expect("zones");
-    assert_eq!(rows[0].score, Some(("8".to_owned(), "10".to_owned())));
+    let eight_of_ten = patrol::ZoneScore {
+        total: Points::whole(8),
+        max: Points::whole(10),
+    };
+    assert_eq!(rows[0].score, Some(eight_of_ten));
     assert_eq!(rows[1].score, None);
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use dioxus::prelude::*;
 use zonepatrol_app::i18n::{Lang, T};
-use zonepatrol_app::records::patrol::{PatrolRow, ZoneRow};
+use zonepatrol_app::records::patrol::{PatrolRow, ZoneRow, ZoneScore};
 use zonepatrol_app::records::problem::ProblemRow;
 use zonepatrol_app::records::sheet::{Mark, apply, zone_view};
 use zonepatrol_app::sync::{Progress, SyncState, SyncStatus};
@@ -430,7 +430,10 @@ fn a_patrol_lists_its_zones_with_scores_and_its_leader_closes_it() {
                 id: "z1".into(),
                 name: "三水平上车场".into(),
                 location: "-350".into(),
-                score: Some(("8".into(), "10".into())),
+                score: Some(ZoneScore {
+                    total: Points::whole(8),
+                    max: Points::whole(10),
+                }),
             },
             ZoneRow {
                 id: "z2".into(),

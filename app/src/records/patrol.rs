@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{Day, Directory, DocId, DocKind, Patrol, Sheet};
-use zonepatrol_shared::{Actor, PatrolKind};
+use zonepatrol_shared::{Actor, PatrolKind, Points};
 
 use super::sheet::{scores_zones, sheet_id};
 use super::{RecordError, check_unlocked, directory, members, new_name};
@@ -124,6 +124,15 @@ pub fn kept_patrol(repo: &Repo, me: &Actor, name: &str) -> Result<Arc<Patrol>, R
         })
 }
 
+/// The user's score on a zone so far, out of the maximum of the items that apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneScore {
+    /// The points so far.
+    pub total: Points,
+    /// The most there are.
+    pub max: Points,
+}
+
 /// A zone on the patrol's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneRow {
@@ -133,8 +142,8 @@ pub struct ZoneRow {
     pub name: String,
     /// Where it is.
     pub location: String,
-    /// The user's score so far, and the maximum, once they marked anything.
-    pub score: Option<(String, String)>,
+    /// The user's score so far, once they marked anything.
+    pub score: Option<ZoneScore>,
 }
 
 /// The zones of a patrol in its order, with the user's score on each.
@@ -159,7 +168,10 @@ fn zone_rows(p: &Patrol, dir: &Directory, sheet: Option<&Sheet>) -> Vec<ZoneRow>
             let score = sheet.and_then(|s| s.zones.get(id)).and_then(|z| {
                 dir.templates.get(&z.template).map(|t| {
                     let s = z.score(t);
-                    (s.total.to_string(), s.max.to_string())
+                    ZoneScore {
+                        total: s.total,
+                        max: s.max,
+                    }
                 })
             });
             ZoneRow {

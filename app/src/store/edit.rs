@@ -8,7 +8,7 @@ use automerge::transaction::CommitOptions;
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document};
 use zonepatrol_shared::docs::{Directory, Patrol, Publication};
-use zonepatrol_shared::validate::{Context, needs, validate_change};
+use zonepatrol_shared::validate::{Context, needs, validate_edit};
 
 use super::codec::damaged;
 use super::{Repo, StoreError, now_millis};
@@ -16,7 +16,7 @@ use super::{Repo, StoreError, now_millis};
 impl Repo {
     /// Edits a document (creating it at genesis if the device does not have it), and returns
     /// once the change is on disk. Unchecked: screens edit through [`Repo::edit_as`].
-    pub fn edit<D: Document, T>(
+    pub fn edit<D: Document + Clone + 'static, T>(
         &self,
         id: &DocId,
         f: impl FnOnce(&mut D) -> T,
@@ -25,13 +25,13 @@ impl Repo {
     }
 
     /// Edits a document as `actor`, first checking the edit with the rules the server applies
-    /// ([`validate_change`]) against this phone's copies of what the validation needs
+    /// ([`validate_edit`]) against this phone's copies of what the validation needs
     /// ([`needs`]: the branch directory, the published periods, a sheet's patrol), decoded
     /// once and kept until they next change ([`Repo::read_kept`]). An edit the server would
     /// refuse is not saved: [`StoreError::Refused`] says why at once, instead of a refusal
     /// after the next sync. While the directory is not on the phone (or does not read), the
     /// server alone checks.
-    pub fn edit_as<D: Document, T>(
+    pub fn edit_as<D: Document + Clone + 'static, T>(
         &self,
         actor: &Actor,
         id: &DocId,
@@ -62,7 +62,7 @@ impl Repo {
         self.edit_checked(id, f, Some((actor, context)))
     }
 
-    fn edit_checked<D: Document, T>(
+    fn edit_checked<D: Document + Clone + 'static, T>(
         &self,
         id: &DocId,
         f: impl FnOnce(&mut D) -> T,
@@ -82,20 +82,19 @@ impl Repo {
             None => (docs::genesis::<D>(id)?, None),
         };
         doc.set_actor(self.actor()?);
-        let before = match (&check, &old_heads) {
-            (None, _) => None,
-            (Some(_), Some(_)) => Some(doc.clone()),
-            (Some(_), None) => Some(AutoCommit::new()),
-        };
         let mut value: D = docs::read(&doc, id)?;
+        // The value before the edit is what the validator compares with: kept as read, so
+        // the document is neither copied nor decoded again.
+        let before = check.as_ref().map(|_| value.clone());
         let out = f(&mut value);
         docs::write(&mut doc, &value)?;
         doc.commit_with(CommitOptions::default().with_time(now_millis() / 1000));
         if old_heads.as_ref() == Some(&doc.get_heads()) {
             return Ok(out);
         }
-        if let (Some((actor, context)), Some(mut before)) = (&check, before) {
-            validate_change(actor, id, before.document(), doc.document(), context)
+        if let (Some((actor, context)), Some(before)) = (&check, &before) {
+            let before_heads = old_heads.as_deref().unwrap_or_default();
+            validate_edit(actor, id, before_heads, before, doc.document(), context)
                 .map_err(StoreError::Refused)?;
         }
         let chunk = match &old_heads {

@@ -143,7 +143,7 @@ pub fn PatrolZones(
                 span { class: "row-sub",
                     if !row.location.is_empty() { "{row.location} · " }
                     match &row.score {
-                        Some((total, max)) => rsx! { strong { "{total}" } " / {max}" },
+                        Some(s) => rsx! { strong { "{s.total}" } " / {s.max}" },
                         None => rsx! { {tr(lang, T::NotScored)} },
                     }
                 }

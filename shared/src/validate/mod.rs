@@ -146,7 +146,49 @@ pub fn validate_change(
     after: &Automerge,
     ctx: &Context<'_>,
 ) -> Result<(), Refusal> {
-    let before_heads = before.get_heads();
+    validate(
+        actor,
+        id,
+        &before.get_heads(),
+        Before::Doc(before),
+        after,
+        ctx,
+    )
+}
+
+/// Checks an edit made through a document's value, as the app makes every edit: the same
+/// checks as [`validate_change`], given the value as it was read before the edit (`before`)
+/// and the heads the document had then (none for a new document) instead of a copy of the
+/// document to decode again. `after` is the document with the edit committed.
+pub fn validate_edit<D: Document + Clone + 'static>(
+    actor: &Actor,
+    id: &DocId,
+    before_heads: &[ChangeHash],
+    before: &D,
+    after: &Automerge,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    validate(actor, id, before_heads, Before::Value(before), after, ctx)
+}
+
+/// The state before a change, as the validator is given it.
+#[derive(Clone, Copy)]
+enum Before<'a> {
+    /// The document, to decode.
+    Doc(&'a Automerge),
+    /// The document's value, decoded already.
+    Value(&'a dyn std::any::Any),
+}
+
+fn validate(
+    actor: &Actor,
+    id: &DocId,
+    before_heads: &[ChangeHash],
+    before: Before<'_>,
+    after: &Automerge,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    let before_heads = before_heads.to_vec();
     let after_heads = after.get_heads();
     let is_new = before_heads.is_empty();
     let base = if is_new {
@@ -291,7 +333,7 @@ type Checker<D> = fn(&Change<'_, D>) -> Result<(), Refusal>;
 struct Input<'a> {
     actor: &'a Actor,
     id: &'a DocId,
-    before: &'a Automerge,
+    before: Before<'a>,
     after: &'a Automerge,
     is_new: bool,
     touched: &'a Touched,
@@ -300,11 +342,23 @@ struct Input<'a> {
 
 impl Input<'_> {
     /// Reads both states as the document kind the checker takes, and runs it.
-    fn check<D: Document>(&self, checker: Checker<D>) -> Result<(), Refusal> {
+    fn check<D: Document + Clone + 'static>(&self, checker: Checker<D>) -> Result<(), Refusal> {
         let before: D = if self.is_new {
             D::born(Header::for_id(self.id))
         } else {
-            docs::read(self.before, self.id).map_err(|e| malformed(&e))?
+            match self.before {
+                Before::Doc(doc) => docs::read(doc, self.id).map_err(|e| malformed(&e))?,
+                Before::Value(value) => match value.downcast_ref::<D>() {
+                    Some(value) => value.clone(),
+                    None => {
+                        return Err(Refusal::new(
+                            RefusalCode::Malformed,
+                            "document",
+                            format!("the value checked is not a {}", self.id.kind()),
+                        ));
+                    }
+                },
+            }
         };
         let after: D = docs::read(self.after, self.id).map_err(|e| malformed(&e))?;
         checker(&Change {

@@ -1299,3 +1299,61 @@ fn a_writer_is_who_the_document_names_whatever_their_role() {
         Ok(())
     );
 }
+
+/// The app's entry point, given the value as read before the edit and the heads then, judges
+/// every edit as the server's does from the two documents.
+#[test]
+fn an_edit_checked_from_its_value_is_judged_as_the_change() {
+    fn as_kind<D: Document + Clone + 'static>(
+        who: &Actor,
+        id: &DocId,
+        before: &mut AutoCommit,
+        after: &Automerge,
+        ctx: &Context<'_>,
+    ) -> Result<(), Refusal> {
+        let value: D = read(&*before, id).expect("reads as its kind");
+        validate_edit(who, id, &before.get_heads(), &value, after, ctx)
+    }
+    let directory = directory();
+    let patrol = patrol();
+    let ctx = Context {
+        directory: Some(&directory),
+        patrol: Some(&patrol),
+        locks: &[],
+        now_millis: Some(NOW),
+        clock: Default::default(),
+    };
+    let mut compared = 0;
+    for row in rows() {
+        let id: DocId = row.id.parse().expect("id");
+        for role in Role::ALL {
+            for branch in ["b1", "b2"] {
+                let who = actor(role, branch);
+                let mut before = stored(&id, row.base);
+                let mut after = before.fork();
+                after.set_actor(ActorId::from([7; 16]));
+                (row.edit)(&mut after, &id, &who);
+                let after = after.document();
+                let (w, b, c) = (&who, &mut before, &ctx);
+                let edit = match id.kind() {
+                    DocKind::Directory => as_kind::<Directory>(w, &id, b, after, c),
+                    DocKind::Patrol => as_kind::<Patrol>(w, &id, b, after, c),
+                    DocKind::Sheet => as_kind::<Sheet>(w, &id, b, after, c),
+                    DocKind::Problem => as_kind::<Problem>(w, &id, b, after, c),
+                    DocKind::Cleanup => as_kind::<Cleanup>(w, &id, b, after, c),
+                    DocKind::Assessment => as_kind::<Assessment>(w, &id, b, after, c),
+                    DocKind::Report => as_kind::<Report>(w, &id, b, after, c),
+                    DocKind::Publication => as_kind::<Publication>(w, &id, b, after, c),
+                };
+                let change = attempt(&id, row.base, &*row.edit, &who, &[]);
+                assert_eq!(
+                    edit, change,
+                    "{} {} by {role} of {branch}",
+                    row.id, row.part
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "{compared} edits compared");
+}
