@@ -83,8 +83,8 @@ impl Repo {
         };
         doc.set_actor(self.actor()?);
         let mut value: D = docs::read(&doc, id)?;
-        // The value before the edit is what the validator compares with: kept as read, so
-        // the document is neither copied nor decoded again.
+        // The validator compares the value as read with the value as written: the document
+        // is neither copied nor decoded again (the parts touched come from its history).
         let before = check.as_ref().map(|_| value.clone());
         let out = f(&mut value);
         docs::write(&mut doc, &value)?;
@@ -94,8 +94,16 @@ impl Repo {
         }
         if let (Some((actor, context)), Some(before)) = (&check, &before) {
             let before_heads = old_heads.as_deref().unwrap_or_default();
-            validate_edit(actor, id, before_heads, before, doc.document(), context)
-                .map_err(StoreError::Refused)?;
+            validate_edit(
+                actor,
+                id,
+                before_heads,
+                before,
+                doc.document(),
+                &value,
+                context,
+            )
+            .map_err(StoreError::Refused)?;
         }
         let chunk = match &old_heads {
             Some(heads) => doc.save_after(heads),

@@ -146,46 +146,68 @@ pub fn validate_change(
     after: &Automerge,
     ctx: &Context<'_>,
 ) -> Result<(), Refusal> {
+    let heads = before.get_heads();
     validate(
         actor,
         id,
-        &before.get_heads(),
-        Before::Doc(before),
+        &heads,
+        State::Doc(before),
         after,
+        State::Doc(after),
         ctx,
     )
 }
 
 /// Checks an edit made through a document's value, as the app makes every edit: the same
-/// checks as [`validate_change`], given the value as it was read before the edit (`before`)
-/// and the heads the document had then (none for a new document) instead of a copy of the
-/// document to decode again. `after` is the document with the edit committed.
+/// checks as [`validate_change`], given the values instead of documents to decode again —
+/// `before` as read before the edit, with the heads the document had then (none for a new
+/// document), and `after` as written into `after_doc`, the document with the edit committed
+/// (the parts touched are taken from its history).
 pub fn validate_edit<D: Document + Clone + 'static>(
     actor: &Actor,
     id: &DocId,
     before_heads: &[ChangeHash],
     before: &D,
-    after: &Automerge,
+    after_doc: &Automerge,
+    after: &D,
     ctx: &Context<'_>,
 ) -> Result<(), Refusal> {
-    validate(actor, id, before_heads, Before::Value(before), after, ctx)
+    let (before, after) = (State::Value(before), State::Value(after));
+    validate(actor, id, before_heads, before, after_doc, after, ctx)
 }
 
-/// The state before a change, as the validator is given it.
+/// One state of a document, as the validator is given it.
 #[derive(Clone, Copy)]
-enum Before<'a> {
+enum State<'a> {
     /// The document, to decode.
     Doc(&'a Automerge),
     /// The document's value, decoded already.
     Value(&'a dyn std::any::Any),
 }
 
+impl State<'_> {
+    /// The state as its kind.
+    fn decode<D: Document + Clone + 'static>(self, id: &DocId) -> Result<D, Refusal> {
+        match self {
+            State::Doc(doc) => docs::read(doc, id).map_err(|e| malformed(&e)),
+            State::Value(value) => value.downcast_ref::<D>().cloned().ok_or_else(|| {
+                Refusal::new(
+                    RefusalCode::Malformed,
+                    "document",
+                    format!("the value checked is not a {}", id.kind()),
+                )
+            }),
+        }
+    }
+}
+
 fn validate(
     actor: &Actor,
     id: &DocId,
     before_heads: &[ChangeHash],
-    before: Before<'_>,
+    before: State<'_>,
     after: &Automerge,
+    after_value: State<'_>,
     ctx: &Context<'_>,
 ) -> Result<(), Refusal> {
     let before_heads = before_heads.to_vec();
@@ -258,7 +280,7 @@ fn validate(
         actor,
         id,
         before,
-        after,
+        after: after_value,
         is_new,
         touched: &touched,
         ctx,
@@ -333,8 +355,8 @@ type Checker<D> = fn(&Change<'_, D>) -> Result<(), Refusal>;
 struct Input<'a> {
     actor: &'a Actor,
     id: &'a DocId,
-    before: Before<'a>,
-    after: &'a Automerge,
+    before: State<'a>,
+    after: State<'a>,
     is_new: bool,
     touched: &'a Touched,
     ctx: &'a Context<'a>,
@@ -346,21 +368,9 @@ impl Input<'_> {
         let before: D = if self.is_new {
             D::born(Header::for_id(self.id))
         } else {
-            match self.before {
-                Before::Doc(doc) => docs::read(doc, self.id).map_err(|e| malformed(&e))?,
-                Before::Value(value) => match value.downcast_ref::<D>() {
-                    Some(value) => value.clone(),
-                    None => {
-                        return Err(Refusal::new(
-                            RefusalCode::Malformed,
-                            "document",
-                            format!("the value checked is not a {}", self.id.kind()),
-                        ));
-                    }
-                },
-            }
+            self.before.decode(self.id)?
         };
-        let after: D = docs::read(self.after, self.id).map_err(|e| malformed(&e))?;
+        let after: D = self.after.decode(self.id)?;
         checker(&Change {
             actor: self.actor,
             id: self.id,

@@ -1312,7 +1312,20 @@ fn an_edit_checked_from_its_value_is_judged_as_the_change() {
         ctx: &Context<'_>,
     ) -> Result<(), Refusal> {
         let value: D = read(&*before, id).expect("reads as its kind");
-        validate_edit(who, id, &before.get_heads(), &value, after, ctx)
+        // A value that does not read (refused as malformed by the change) is compared as
+        // what the phone would have: the document as it reads after the edit.
+        let Ok(after_value) = read::<D, _>(after, id) else {
+            return validate_change(who, id, before.document(), after, ctx);
+        };
+        validate_edit(
+            who,
+            id,
+            &before.get_heads(),
+            &value,
+            after,
+            &after_value,
+            ctx,
+        )
     }
     let directory = directory();
     let patrol = patrol();
