@@ -197,16 +197,14 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
                 continue;
             }
         };
-        let loaded = std::panic::catch_unwind(|| AutoCommit::load(&stored.bytes));
-        match loaded {
-            Ok(Ok(doc)) => {
+        match stored.load() {
+            Ok(doc) => {
                 photos.replace(id, docs::values::photo_hashes(&doc));
                 if let (_, Some(reason)) = admit(&mut c, id, &doc, today) {
                     leave_out(state, &text, reason);
                 }
             }
-            Ok(Err(e)) => unreadable(state, &text, format!("it does not load ({e})")),
-            Err(_) => unreadable(state, &text, "it does not load (damaged)".to_owned()),
+            Err(reason) => unreadable(state, &text, reason),
         }
     }
     drop(photos);

@@ -1,8 +1,6 @@
 //! Changing a document: [`Repo::edit`], and [`Repo::edit_as`] which first checks the edit with
 //! the rules the server applies.
 
-use std::sync::Arc;
-
 use automerge::AutoCommit;
 use automerge::transaction::CommitOptions;
 use zonepatrol_shared::Actor;
@@ -38,8 +36,7 @@ impl Repo {
         f: impl FnOnce(&mut D) -> T,
     ) -> Result<T, StoreError> {
         let needs = needs(id);
-        let kept = |id: &DocId| -> Option<Arc<Directory>> { self.read_kept(id).ok().flatten() };
-        let Some(directory) = kept(&needs.directory) else {
+        let Some(directory) = self.read_kept::<Directory>(&needs.directory).ok().flatten() else {
             return self.edit_checked(id, f, None);
         };
         let patrol = match &needs.patrol {

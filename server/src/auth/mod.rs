@@ -27,6 +27,12 @@ use crate::State;
 use crate::error::ApiError;
 use crate::store::{TokenRecord, UserRecord};
 
+use accounts::verify_password;
+pub use accounts::{AccountError, add_user, hash_password, token_hash};
+pub use throttle::*;
+pub use workers::Logins;
+use workers::busy;
+
 /// What guards signing in, in the server's state.
 #[derive(Debug)]
 pub struct Guard {
@@ -38,12 +44,6 @@ pub struct Guard {
     /// Password checks in progress, bounded.
     pub(crate) logins: Logins,
 }
-
-use accounts::verify_password;
-pub use accounts::{AccountError, add_user, hash_password, token_hash};
-pub use throttle::*;
-pub use workers::Logins;
-use workers::busy;
 
 /// Checks a password and, if right, issues a token. `None` for a wrong name or password,
 /// which take the same time so that names cannot be guessed. A try that must wait (see

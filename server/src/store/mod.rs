@@ -8,12 +8,12 @@
 //! Every method returns only when its effect is in the engine; [`Storage::flush`] makes every
 //! earlier effect durable. The sync route flushes before it answers.
 
-#[doc(hidden)]
+#[cfg(feature = "conformance")]
 pub mod conformance;
 mod sled_store;
 pub mod writer;
 
-use automerge::ChangeHash;
+use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::Role;
 use zonepatrol_shared::docs::DocId;
@@ -74,6 +74,18 @@ pub struct StoredDoc {
     pub heads: Vec<ChangeHash>,
     /// How many chunks it is kept in; the sync route compacts when this grows.
     pub chunks: u32,
+}
+
+impl StoredDoc {
+    /// The document, loaded. Some damaged data makes automerge panic instead of failing; that
+    /// is a document that does not load too. The reason says which.
+    pub fn load(&self) -> Result<AutoCommit, String> {
+        match std::panic::catch_unwind(|| AutoCommit::load(&self.bytes)) {
+            Ok(Ok(doc)) => Ok(doc),
+            Ok(Err(e)) => Err(format!("it does not load ({e})")),
+            Err(_) => Err("it does not load (damaged)".to_owned()),
+        }
+    }
 }
 
 /// One write of a document.

@@ -154,10 +154,7 @@ impl ServerDoc {
     pub fn open<D: Document>(store: &dyn Storage, id: &DocId) -> Result<ServerDoc, WriteError> {
         match store.doc(id)? {
             Some(stored) => {
-                let loaded = std::panic::catch_unwind(|| AutoCommit::load(&stored.bytes))
-                    .map_err(|_| "it does not load (damaged)".to_owned())
-                    .and_then(|r| r.map_err(|e| format!("it does not load ({e})")));
-                let doc = loaded.map_err(|reason| WriteError::Doc {
+                let doc = stored.load().map_err(|reason| WriteError::Doc {
                     id: id.clone(),
                     reason,
                 })?;

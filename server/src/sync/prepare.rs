@@ -69,9 +69,7 @@ pub(super) fn bad_changes(id: &str, why: impl std::fmt::Display) -> ApiError {
 /// server now loads back every document before it stores it).
 pub(super) fn load_stored(stored: Option<&StoredDoc>) -> Option<AutoCommit> {
     match stored {
-        Some(s) => std::panic::catch_unwind(|| AutoCommit::load(&s.bytes))
-            .ok()?
-            .ok(),
+        Some(s) => s.load().ok(),
         None => Some(AutoCommit::new()),
     }
 }

@@ -151,6 +151,17 @@ fn scores(by: &str, points: i64) -> Scores {
     s
 }
 
+/// The context the tests check with: the test directory and patrol, at [`NOW`].
+fn context<'a>(directory: &'a Directory, patrol: &'a Patrol, locks: &'a [Lock]) -> Context<'a> {
+    Context {
+        directory: Some(directory),
+        patrol: Some(patrol),
+        locks,
+        now_millis: Some(NOW),
+        clock: Default::default(),
+    }
+}
+
 /// The server's copy: genesis plus a base state written earlier.
 fn stored(id: &DocId, base: fn(&mut AutoCommit, &DocId)) -> AutoCommit {
     let mut doc = genesis_of(id).expect("genesis");
@@ -171,15 +182,8 @@ fn attempt(
     let mut after = before.fork();
     after.set_actor(ActorId::from([7; 16]));
     edit(&mut after, id, who);
-    let directory = directory();
-    let patrol = patrol();
-    let ctx = Context {
-        directory: Some(&directory),
-        patrol: Some(&patrol),
-        locks,
-        now_millis: Some(NOW),
-        clock: Default::default(),
-    };
+    let (directory, patrol) = (directory(), patrol());
+    let ctx = context(&directory, &patrol, locks);
     validate_change(who, id, &before.document().clone(), after.document(), &ctx)
 }
 
@@ -637,15 +641,8 @@ fn create<D: Document>(id: &str, who: &Actor, f: impl FnOnce(&mut D)) -> Result<
     let mut doc = genesis::<D>(&id).expect("genesis");
     doc.set_actor(ActorId::from([7; 16]));
     edit(&mut doc, &id, f);
-    let directory = directory();
-    let patrol = patrol();
-    let ctx = Context {
-        directory: Some(&directory),
-        patrol: Some(&patrol),
-        locks: &[],
-        now_millis: Some(NOW),
-        clock: Default::default(),
-    };
+    let (directory, patrol) = (directory(), patrol());
+    let ctx = context(&directory, &patrol, &[]);
     validate_change(who, &id, &Automerge::new(), doc.document(), &ctx)
 }
 
@@ -1327,15 +1324,8 @@ fn an_edit_checked_from_its_value_is_judged_as_the_change() {
             ctx,
         )
     }
-    let directory = directory();
-    let patrol = patrol();
-    let ctx = Context {
-        directory: Some(&directory),
-        patrol: Some(&patrol),
-        locks: &[],
-        now_millis: Some(NOW),
-        clock: Default::default(),
-    };
+    let (directory, patrol) = (directory(), patrol());
+    let ctx = context(&directory, &patrol, &[]);
     let mut compared = 0;
     for row in rows() {
         let id: DocId = row.id.parse().expect("id");
