@@ -429,6 +429,9 @@ pub fn crash_safe_batch(open: Open<'_>, dir: &Path, test: &str) {
         write_until_killed(open, Path::new(&child_dir));
     }
     for round in 0..3 {
+        // Each round a store of its own: a child writes documents born anew, whose histories
+        // would not follow on from an earlier round's under the same ids.
+        let dir = &dir.join(format!("round-{round}"));
         let mut child = Command::new(std::env::current_exe().expect("the test binary"))
             .args([test, "--exact", "--nocapture", "--test-threads=1"])
             .env(CRASH_CHILD, dir)
