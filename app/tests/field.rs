@@ -36,6 +36,7 @@ fn template() -> Template {
     };
     Template {
         name: "标准".to_owned(),
+        supersedes: String::new(),
         items: BTreeMap::from([
             (
                 "i1".to_owned(),

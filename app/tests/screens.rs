@@ -171,6 +171,7 @@ fn template() -> Template {
     let p = |s: &str| -> Points { s.parse().expect("points") };
     Template {
         name: "责任区检查表".into(),
+        supersedes: String::new(),
         items: BTreeMap::from([(
             "clean".to_owned(),
             TemplateItem {

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use zonepatrol_shared::Role;
 
-use crate::store::SledStore;
+use crate::admin::inbox;
+use crate::store::{SledStore, StoreError};
 use crate::{Settings, auth, demo, launch, seed};
 
 #[derive(Debug, Parser)]
@@ -53,18 +54,20 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Add a user, or replace one of the same name. The password is read from the
-    /// ZONEPATROL_PASSWORD environment variable or, if unset, from the first line of stdin.
+    /// Add a user, or replace one of the same name (its sign-ins end). The password is read
+    /// from the ZONEPATROL_PASSWORD environment variable or, if unset, from the first line of
+    /// stdin. Works whether or not a server is running on the data directory.
     Add {
-        /// The data directory (the server must not be running on it).
+        /// The data directory.
         #[arg(long, env = "ZONEPATROL_DATA", default_value = "zonepatrol-data")]
         data: PathBuf,
         /// The login name.
         #[arg(long)]
         name: String,
-        /// secretary, inspector, zone_holder, team_leader, manager or admin.
-        #[arg(long)]
-        role: Role,
+        /// secretary, inspector, zone_holder, team_leader, manager or admin; repeat it for a
+        /// person with several roles (the first is the main one).
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
         /// The branch id.
         #[arg(long)]
         branch: String,
@@ -99,7 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 UserCommand::Add {
                     data,
                     name,
-                    role,
+                    roles,
                     branch,
                 },
         } => {
@@ -111,15 +114,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let store = SledStore::open(&data.join("store")).map_err(|e| {
-                anyhow::anyhow!(
-                    "could not open the store in {}: {e} (stop the server first)",
+            let roles_text = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+            match SledStore::open(&data.join("store")) {
+                Ok(store) => {
+                    auth::add_user(&store, &name, &password, &roles, &branch, crate::now_millis())?;
+                    println!("user {name} ({roles_text}, branch {branch}) saved");
+                    Ok(())
+                }
+                Err(StoreError::Engine(sled::Error::Io(e)))
+                    if e.to_string().contains("could not acquire lock") =>
+                {
+                    // A server runs on this directory: hand it the request.
+                    auth::check_new_account(&name, &password, &branch)?;
+                    let request = inbox::AccountRequest {
+                        user: name.clone(),
+                        roles,
+                        branch: branch.clone(),
+                        password_hash: auth::hash_password(&password)?,
+                    };
+                    match inbox::submit(&data, &request, std::time::Duration::from_secs(15))? {
+                        Some(answer) if answer.ok => {
+                            println!("{} (through the running server)", answer.message);
+                            Ok(())
+                        }
+                        Some(answer) => anyhow::bail!("the running server refused: {}", answer.message),
+                        None => anyhow::bail!(
+                            "the store in {} is in use, and no server took the request within 15 s: \
+                             is another program holding it?",
+                            data.display()
+                        ),
+                    }
+                }
+                Err(e) => Err(anyhow::anyhow!(
+                    "could not open the store in {}: {e}",
                     data.display()
-                )
-            })?;
-            auth::add_user(&store, &name, &password, role, &branch, crate::now_millis())?;
-            println!("user {name} ({}, branch {branch}) saved", role.as_str());
-            Ok(())
+                )),
+            }
         }
         Command::Figures => {
             print!("{}", demo::report()?);
@@ -140,6 +170,10 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         settings.clock = zonepatrol_shared::rules::MineClock { tz: args.time_zone };
         // The first line names the address, so that scripts and tests can find a port 0.
         println!("listening on http://{addr}");
+        if !demo_mine && first_start(&args.data) {
+            println!("{}", crate::admin::accounts::FIRST_ADMIN_EN.replace("DATA", &args.data.display().to_string()));
+            println!("{}", crate::admin::accounts::FIRST_ADMIN_ZH.replace("DATA", &args.data.display().to_string()));
+        }
         if demo_mine {
             println!(
                 "demo mine in {}: sign in as sec, zhao, h1, mgr or admin (and others, see seed.rs) \
@@ -152,6 +186,14 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         launch(settings, listener, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// Whether the data directory holds no account yet (checked before the server takes the store).
+fn first_start(data: &std::path::Path) -> bool {
+    SledStore::open(&data.join("store"))
+        .ok()
+        .and_then(|s| crate::store::Storage::users(&s).ok())
+        .is_some_and(|u| u.is_empty())
 }
 
 async fn shutdown_signal() {

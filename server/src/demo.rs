@@ -67,6 +67,7 @@ pub fn template() -> Template {
         .collect();
     Template {
         name: "党员责任区检查标准".to_owned(),
+        supersedes: String::new(),
         items,
     }
 }

@@ -18,6 +18,8 @@
 //!   from them.
 //! - [`reports`]: the report documents kept in step with the consolidated results.
 //! - [`publish`]: publishing and reopening a branch's period.
+//! - [`admin`]: setting up and keeping a mine (branches, zones, members, accounts, templates),
+//!   every document change made as the signed-in person's validated change.
 //! - [`dashboard`]: the managers' server-rendered pages and exports.
 //! - [`photos`]: which documents point at each photo, for who may read it.
 //! - [`blobs`]: photos as content-addressed files, with resumable uploads.
@@ -26,6 +28,7 @@
 //! - [`demo`]: the demo mine's figures, computed with the shared rules.
 //! - [`cli`]: the command line (`serve`, `demo`, `user add`, `figures`).
 
+pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod cli;
@@ -310,6 +313,7 @@ pub async fn launch(
     tracing::info!(written, "reports computed");
     tokio::spawn(reports::refresh_daily(Arc::downgrade(&state)));
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
+    tokio::spawn(admin::inbox::watch(Arc::downgrade(&state)));
     let app = routes::router(state.clone());
     serve::serve(listener, app, &state.settings, shutdown)
         .await

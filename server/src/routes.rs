@@ -101,11 +101,7 @@ async fn login(
             Ok(Json(LoginResponse {
                 token,
                 expires_at: record.expires_at,
-                user: Actor {
-                    user: user.user,
-                    role: user.role,
-                    branch: user.branch,
-                },
+                user: user.actor(),
                 time_zone,
             }))
         }

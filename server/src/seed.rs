@@ -62,6 +62,7 @@ fn directory(branch: &str, name: &str, zones: &[(&str, &str, &str)]) -> Director
     d.info = BranchInfo {
         name: name.to_owned(),
         category: 1,
+        retired: false,
     };
     d.templates.insert("t1".to_owned(), demo::template());
     for (id, zone_name, holder) in zones {
@@ -141,7 +142,7 @@ pub fn demo_mine(store: &dyn Storage) -> Result<bool, SeedError> {
     std::thread::scope(|s| {
         let add = |users: &[(&str, Role, &str, &str)]| {
             users.iter().try_for_each(|&(user, role, branch, _)| {
-                auth::add_user(store, user, DEMO_PASSWORD, role, branch, now)
+                auth::add_user(store, user, DEMO_PASSWORD, &[role], branch, now)
             })
         };
         let other = s.spawn(move || add(second));

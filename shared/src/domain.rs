@@ -80,25 +80,115 @@ impl FromStr for Role {
     }
 }
 
+/// A set of roles: one person may hold several (a secretary on the committee's inspection
+/// team, a zone holder who leads a team), and each is checked as if held alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Roles(u8);
+
+impl Roles {
+    /// No role.
+    pub const NONE: Roles = Roles(0);
+
+    fn bit(role: Role) -> u8 {
+        1 << Role::ALL.iter().position(|r| *r == role).unwrap_or(0)
+    }
+
+    /// The set holding `role` alone.
+    pub fn only(role: Role) -> Roles {
+        Roles(Roles::bit(role))
+    }
+
+    /// The set with `role` added.
+    #[must_use]
+    pub fn with(self, role: Role) -> Roles {
+        Roles(self.0 | Roles::bit(role))
+    }
+
+    /// Whether `role` is held.
+    pub fn has(self, role: Role) -> bool {
+        self.0 & Roles::bit(role) != 0
+    }
+
+    /// Whether any of `roles` is held.
+    pub fn any(self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+
+    /// Whether no role is held.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The roles held, in the order of [`Role::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.has(*r))
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Roles {
+        iter.into_iter().fold(Roles::NONE, Roles::with)
+    }
+}
+
 /// Who is writing: the identity the server has authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Actor {
     /// The user's stable id (the login name).
     pub user: String,
-    /// What they do.
+    /// What they mainly do: the role the app opens on.
     pub role: Role,
+    /// The other roles they hold, each checked as if held alone (empty for most people).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Role>,
     /// The branch they belong to. Company-wide roles may still have a home branch.
     pub branch: String,
 }
 
 impl Actor {
-    /// Builds an actor; a convenience for tests and tools.
+    /// Builds an actor with one role; a convenience for tests and tools.
     pub fn new(user: impl Into<String>, role: Role, branch: impl Into<String>) -> Actor {
         Actor {
             user: user.into(),
             role,
+            also: Vec::new(),
             branch: branch.into(),
         }
+    }
+
+    /// The same person holding `more` roles besides their main one.
+    #[must_use]
+    pub fn also(mut self, more: &[Role]) -> Actor {
+        for role in more {
+            if *role != self.role && !self.also.contains(role) {
+                self.also.push(*role);
+            }
+        }
+        self
+    }
+
+    /// Every role held.
+    pub fn roles(&self) -> Roles {
+        self.also.iter().copied().fold(Roles::only(self.role), Roles::with)
+    }
+
+    /// Whether they hold `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles().has(role)
+    }
+
+    /// Whether they work across the whole company (a manager or an admin, whatever else).
+    pub fn is_company_wide(&self) -> bool {
+        self.roles().iter().any(Role::is_company_wide)
+    }
+
+    /// The names of their roles in Chinese, joined: "支部书记、检查人员".
+    pub fn roles_zh(&self) -> String {
+        self.roles()
+            .iter()
+            .map(Role::label_zh)
+            .collect::<Vec<_>>()
+            .join("、")
     }
 }
 
@@ -215,6 +305,11 @@ mod tests {
             assert!(!role.label_zh().is_empty());
         }
         let err = "boss".parse::<Role>().expect_err("not a role");
+        let both = Actor::new("wang", Role::Secretary, "b1").also(&[Role::Inspector, Role::Secretary]);
+        assert!(both.has(Role::Secretary) && both.has(Role::Inspector));
+        assert!(!both.has(Role::Manager) && !both.is_company_wide());
+        assert_eq!(both.also, vec![Role::Inspector]);
+        assert_eq!(both.roles().iter().count(), 2);
         assert!(err.to_string().contains("use secretary"));
     }
 

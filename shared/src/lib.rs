@@ -40,6 +40,6 @@ pub mod points;
 pub mod protocol;
 pub mod rules;
 
-pub use domain::{Actor, BranchCategory, PatrolKind, Role, Severity};
+pub use domain::{Actor, BranchCategory, PatrolKind, Role, Roles, Severity};
 pub use points::{Fen, Points};
 pub mod validate;

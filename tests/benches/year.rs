@@ -61,6 +61,7 @@ fn template() -> Template {
         .collect();
     Template {
         name: "责任区检查表".into(),
+        supersedes: String::new(),
         items,
     }
 }

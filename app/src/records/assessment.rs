@@ -45,7 +45,7 @@ pub fn month_rows(repo: &Repo, me: &Actor, month: Period) -> Result<Vec<MonthRow
     let mut rows = Vec::new();
     for (id, zone) in &dir.zones {
         let mine = dir.holds(&me.user, id);
-        if !zone.active || !(mine || me.role == Role::Secretary) {
+        if !zone.active || !(mine || me.has(Role::Secretary)) {
             continue;
         }
         let a = repo.read::<Assessment>(&assessment_id(me, id, month))?;
@@ -135,7 +135,7 @@ impl Scorer {
         let refused = match self {
             Scorer::Holder => (!directory(repo, &me.branch)?.holds(&me.user, zone))
                 .then_some(T::OnlyHolderSelfScores),
-            Scorer::Secretary => (me.role != Role::Secretary).then_some(T::OnlySecretaryAssesses),
+            Scorer::Secretary => (!me.has(Role::Secretary)).then_some(T::OnlySecretaryAssesses),
         };
         if let Some(t) = refused {
             return Err(RecordError::Input(t));

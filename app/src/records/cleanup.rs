@@ -56,7 +56,7 @@ pub fn check_cleanup(input: &CleanupInput) -> Result<(), RecordError> {
 /// Logs a cleanup led by the user (a team leader); returns its name.
 pub fn log_cleanup(repo: &Repo, me: &Actor, input: &CleanupInput) -> Result<String, RecordError> {
     check_cleanup(input)?;
-    if me.role != Role::TeamLeader {
+    if !me.has(Role::TeamLeader) {
         return Err(RecordError::Input(T::OnlyTeamLeaderLogs));
     }
     let dir = directory(repo, &me.branch)?;

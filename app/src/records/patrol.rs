@@ -37,7 +37,7 @@ pub fn start_patrol(repo: &Repo, me: &Actor, input: &PatrolInput) -> Result<Stri
     if input.zones.is_empty() {
         return Err(RecordError::Input(T::ChooseZones));
     }
-    if !scores_zones(me.role) {
+    if !me.roles().iter().any(scores_zones) {
         return Err(RecordError::Input(T::OnlyInspectorsScore));
     }
     check_unlocked(repo, &me.branch, date)?;

@@ -4,19 +4,19 @@
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{Day, DocId, DocKind, Finding, FreeText, Problem, Rectification};
 use zonepatrol_shared::rules::problem::{ProblemStatus, Step, StepActor, is_overdue, may_take};
-use zonepatrol_shared::{Actor, Role, Severity};
+use zonepatrol_shared::{Actor, Severity};
 
 use super::{RecordError, directory, members, new_name, photo_refs};
 use crate::i18n::T;
 use crate::index::Summary;
 use crate::store::{PhotoRecord, Repo, now_millis};
 
-/// Whether the user's role raises problems.
-pub fn raises_problems(role: Role) -> bool {
+/// Whether the user (by any of their roles) raises problems.
+pub fn raises_problems(me: &Actor) -> bool {
     may_take(
         Step::Raise,
         StepActor {
-            role,
+            roles: me.roles(),
             is_responsible: false,
             is_raiser: true,
             rectified_it: false,
@@ -71,7 +71,7 @@ pub fn raise_problem(
     today: NaiveDate,
 ) -> Result<String, RecordError> {
     check_problem(input, today)?;
-    if !raises_problems(me.role) {
+    if !raises_problems(me) {
         return Err(RecordError::Input(T::OnlyInspectorsRaise));
     }
     let dir = directory(repo, &me.branch)?;

@@ -118,7 +118,7 @@ fn edit_zone(
     template: &str,
     f: impl FnOnce(&mut ZoneSheet),
 ) -> Result<ZoneSheet, RecordError> {
-    if !scores_zones(me.role) {
+    if !me.roles().iter().any(scores_zones) {
         return Err(RecordError::Input(T::OnlyInspectorsScore));
     }
     if let Some(day) = kept_patrol(repo, me, patrol_name)?.plan.date {
@@ -385,6 +385,7 @@ mod tests {
         );
         Template {
             name: "责任区检查表".into(),
+            supersedes: String::new(),
             items,
         }
     }

@@ -71,6 +71,21 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
     out
 }
 
+/// The actions of someone holding several roles: the main role's first, then what the others
+/// add, each once, settings last.
+pub fn actions_of(role: Role, also: &[Role]) -> Vec<(T, Go)> {
+    let mut out: Vec<(T, Go)> = Vec::new();
+    for r in std::iter::once(role).chain(also.iter().copied()) {
+        for action in actions(r) {
+            if action.1 != Go::Settings && !out.contains(&action) {
+                out.push(action);
+            }
+        }
+    }
+    out.push((T::Settings, Go::Settings));
+    out
+}
+
 impl Go {
     /// A stable name, for the end-to-end script.
     pub fn name(&self) -> &'static str {
@@ -94,15 +109,23 @@ pub fn Home(
     lang: Lang,
     user: String,
     role: Role,
+    /// The other roles they hold.
+    #[props(default)]
+    also: Vec<Role>,
     patrols: Vec<PatrolRow>,
     problems: usize,
     overdue: usize,
     on_go: EventHandler<Go>,
 ) -> Element {
-    let actions = actions(role);
+    let actions = actions_of(role, &also);
+    let roles = std::iter::once(role)
+        .chain(also.iter().copied())
+        .map(|r| i18n::role(lang, r))
+        .collect::<Vec<_>>()
+        .join(" · ");
     rsx! {
         h1 { {tr(lang, T::AppTitle)} }
-        p { class: "who", "{user} · {i18n::role(lang, role)}" }
+        p { class: "who", "{user} · {roles}" }
         for (i, (label, go)) in actions.into_iter().enumerate() {
             button {
                 key: "{i}",
@@ -154,6 +177,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
             lang: (ui.lang)(),
             user: me.user.clone(),
             role: me.role,
+            also: me.also.clone(),
             patrols,
             problems: open,
             overdue,

@@ -159,7 +159,7 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
     };
     let view = zone_view(&work.template, &work.marks);
     let template = work.template_id.clone();
-    let can_raise = raises_problems(me.role);
+    let can_raise = raises_problems(&me);
     let ctx = Rc::new((me, patrol, zone, template));
     let (c1, c2, c3, c4, c5, c6) = (
         ctx.clone(),

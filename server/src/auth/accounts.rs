@@ -19,6 +19,9 @@ pub enum AccountError {
     /// The password is too short.
     #[error("the password must have at least 8 characters")]
     ShortPassword,
+    /// No role was given.
+    #[error("name at least one role")]
+    NoRole,
     /// Hashing failed.
     #[error("could not hash the password: {0}")]
     Hash(String),
@@ -102,15 +105,8 @@ pub(super) fn verify_password(password: &str, phc: &str) -> bool {
     done.is_ok() && password_hash::Output::new(&out).is_ok_and(|out| out == expected)
 }
 
-/// Adds a user, or replaces one of the same name (a new password, role or branch).
-pub fn add_user(
-    store: &dyn Storage,
-    name: &str,
-    password: &str,
-    role: Role,
-    branch: &str,
-    now: i64,
-) -> Result<(), AccountError> {
+/// Checks a new account's name, branch and password.
+pub fn check_new_account(name: &str, password: &str, branch: &str) -> Result<(), AccountError> {
     if !is_valid_name(name) {
         return Err(AccountError::BadName(name.to_owned()));
     }
@@ -120,13 +116,36 @@ pub fn add_user(
     if password.chars().count() < 8 {
         return Err(AccountError::ShortPassword);
     }
+    Ok(())
+}
+
+/// Adds a user, or replaces one of the same name (a new password, roles or branch; the old
+/// sign-ins end). `roles` holds at least one role, the main one first.
+pub fn add_user(
+    store: &dyn Storage,
+    name: &str,
+    password: &str,
+    roles: &[Role],
+    branch: &str,
+    now: i64,
+) -> Result<(), AccountError> {
+    check_new_account(name, password, branch)?;
+    let Some((&role, more)) = roles.split_first() else {
+        return Err(AccountError::NoRole);
+    };
+    let actor = zonepatrol_shared::Actor::new(name, role, branch).also(more);
     store.put_user(&UserRecord {
         user: name.to_owned(),
         role,
+        also: actor.also,
         branch: branch.to_owned(),
         password: hash_password(password)?,
         created_at: now,
+        disabled: false,
     })?;
+    for (hash, _) in store.tokens_of(name)? {
+        store.remove_token(&hash)?;
+    }
     store.flush()?;
     Ok(())
 }

@@ -28,7 +28,7 @@ use crate::error::ApiError;
 use crate::store::{TokenRecord, UserRecord};
 
 use accounts::verify_password;
-pub use accounts::{AccountError, add_user, hash_password, token_hash};
+pub use accounts::{AccountError, add_user, check_new_account, hash_password, token_hash};
 pub use throttle::*;
 pub use workers::Logins;
 use workers::busy;
@@ -92,7 +92,8 @@ pub async fn login(
             .ok_or_else(|| ApiError::internal(&"the password workers stopped"))??
     };
     let now = Instant::now();
-    let Some(user) = user.filter(|_| ok) else {
+    // A disabled account's right password counts as wrong: nothing tells it apart.
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
         state.guard.throttle.wrong(name, address, now);
         return Ok(None);
     };
@@ -196,12 +197,13 @@ pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
         .store
         .user(&record.user)?
         .ok_or_else(|| ApiError::unauthorized("this account no longer exists: ask an admin"))?;
+    if user.disabled {
+        return Err(ApiError::unauthorized(
+            "this account is disabled: ask an admin",
+        ));
+    }
     Ok(Authed {
-        actor: Actor {
-            user: user.user,
-            role: user.role,
-            branch: user.branch,
-        },
+        actor: user.actor(),
         token_hash: hash,
     })
 }

@@ -27,6 +27,7 @@
 //! - `chart.rs`: the inline SVG charts.
 
 mod chart;
+mod console;
 pub mod export;
 mod labels;
 mod layout;
@@ -70,9 +71,10 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/export/ledger/{branch}/{month}", get(export_ledger))
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))
         .route("/dash/placard/{branch}/{zone}", get(placard))
-        .layer(axum::middleware::map_response(page_headers))
         // Forms are a few fields: nothing more is read.
         .layer(DefaultBodyLimit::max(16 * 1024))
+        .merge(console::router())
+        .layer(axum::middleware::map_response(page_headers))
 }
 
 /// What every dashboard answer says to the browser: no scripts, no frames, no other sites'

@@ -70,7 +70,7 @@ impl Viewer {
     }
 
     pub(super) fn may_view(&self, branch: &str) -> bool {
-        self.actor.role.is_company_wide() || self.actor.branch == branch
+        self.actor.is_company_wide() || self.actor.branch == branch
     }
 }
 
@@ -90,10 +90,11 @@ impl FromRequestParts<Arc<State>> for Viewer {
             .await
             .map_err(|_| to_login())?
             .map_err(|_| to_login())?;
-        if !matches!(
-            authed.actor.role,
-            Role::Manager | Role::Admin | Role::Secretary
-        ) {
+        if !authed
+            .actor
+            .roles()
+            .any(&[Role::Manager, Role::Admin, Role::Secretary])
+        {
             return Err(fail(
                 StatusCode::FORBIDDEN,
                 lang,

@@ -20,7 +20,7 @@ pub(super) struct BackQuery {
     back: Option<String>,
 }
 
-fn login_form(lang: Lang, back: &str, error: Option<&str>) -> Markup {
+fn login_form(lang: Lang, back: &str, error: Option<&str>, first: Option<&str>) -> Markup {
     layout(
         lang,
         None,
@@ -29,6 +29,7 @@ fn login_form(lang: Lang, back: &str, error: Option<&str>) -> Markup {
             section.login {
                 h1 { (l(lang, "管理看板登录", "Sign in to the dashboard")) }
                 @if let Some(e) = error { p.error role="alert" { (e) } }
+                @if let Some(first) = first { pre #first-start style="white-space:pre-wrap" { (first) } }
                 form method="post" action="/login" {
                     input type="hidden" name="back" value=(back);
                     label for="user" { (l(lang, "用户名", "User name")) }
@@ -42,8 +43,25 @@ fn login_form(lang: Lang, back: &str, error: Option<&str>) -> Markup {
     )
 }
 
-pub(super) async fn login_page(LangOnly(lang): LangOnly, Query(q): Query<BackQuery>) -> Markup {
-    login_form(lang, &safe_back(q.back.as_deref()), None)
+pub(super) async fn login_page(
+    Shared(state): Shared<Arc<State>>,
+    LangOnly(lang): LangOnly,
+    Query(q): Query<BackQuery>,
+) -> Markup {
+    let data = state.settings.data_dir.display().to_string();
+    let empty = tokio::task::spawn_blocking(move || {
+        crate::admin::accounts::any_account(&state).is_ok_and(|any| !any)
+    })
+    .await
+    .unwrap_or(false);
+    let first = empty.then(|| {
+        let words = match lang {
+            Lang::Zh => crate::admin::accounts::FIRST_ADMIN_ZH,
+            Lang::En => crate::admin::accounts::FIRST_ADMIN_EN,
+        };
+        words.replace("DATA", &data)
+    });
+    login_form(lang, &safe_back(q.back.as_deref()), None, first.as_deref())
 }
 
 #[derive(Deserialize)]
@@ -97,6 +115,7 @@ pub(super) async fn login(
                     "用户名或密码不对，请检查后重试。",
                     "Wrong name or password: check both and try again.",
                 )),
+                None,
             ),
         )
             .into_response(),
@@ -108,7 +127,7 @@ pub(super) async fn login(
             );
             let mut r = (
                 StatusCode::SERVICE_UNAVAILABLE,
-                login_form(lang, &back, Some(message)),
+                login_form(lang, &back, Some(message), None),
             )
                 .into_response();
             r.headers_mut().insert(
@@ -130,7 +149,7 @@ pub(super) async fn login(
             };
             let mut r = (
                 StatusCode::TOO_MANY_REQUESTS,
-                login_form(lang, &back, Some(&message)),
+                login_form(lang, &back, Some(&message), None),
             )
                 .into_response();
             r.headers_mut()

@@ -26,7 +26,7 @@ use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
 use super::writer::{self, Chunk};
-use super::{BlobMeta, RefusedRecord, Storage, TokenRecord, UserRecord};
+use super::{ActivityRecord, BlobMeta, RefusedRecord, Storage, TokenRecord, UserRecord};
 
 /// Opens an engine on a directory.
 pub type Open<'a> = &'a dyn Fn(&Path) -> Box<dyn Storage>;
@@ -252,9 +252,11 @@ fn user(name: &str, role: Role) -> UserRecord {
     UserRecord {
         user: name.into(),
         role,
+        also: Vec::new(),
         branch: "zcyd".into(),
         password: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         created_at: 1,
+        disabled: false,
     }
 }
 
@@ -301,6 +303,40 @@ pub fn tokens(open: Open<'_>, dir: &Path) {
     assert_eq!(store.prune_tokens(200).expect("prunes"), 1, "one expired");
     assert_eq!(store.token(&[1; 32]).expect("reads"), None);
     assert_eq!(store.token(&[2; 32]).expect("reads"), Some(token(300)));
+    let other = TokenRecord {
+        user: "h1".into(),
+        ..token(400)
+    };
+    store.put_token(&[4; 32], &other).expect("put");
+    assert_eq!(
+        store.tokens_of("sec").expect("lists"),
+        vec![([2; 32], token(300))],
+        "a user's devices, and only theirs"
+    );
+    assert_eq!(store.tokens_of("nobody").expect("lists"), vec![]);
+}
+
+/// Administrative changes are kept and listed newest first, two in one millisecond alike.
+pub fn activity_records(open: Open<'_>, dir: &Path) {
+    let store = open(dir);
+    assert!(store.activity(10).expect("lists").is_empty());
+    let record = |at, subject: &str| ActivityRecord {
+        at,
+        by: "admin".into(),
+        branch: "zcyd".into(),
+        what: "zone".into(),
+        subject: subject.into(),
+        summary: "新建".into(),
+    };
+    for (at, subject) in [(5, "z1"), (9, "z2"), (9, "z3"), (7, "z4")] {
+        store.keep_activity(&record(at, subject)).expect("kept");
+    }
+    let listed = store.activity(10).expect("lists");
+    let order: Vec<(i64, &str)> = listed.iter().map(|r| (r.at, r.subject.as_str())).collect();
+    assert_eq!(order[0].0, 9);
+    assert_eq!(order[1].0, 9);
+    assert_eq!(&order[2..], &[(7, "z4"), (5, "z1")]);
+    assert_eq!(store.activity(1).expect("lists").len(), 1, "at most the limit");
 }
 
 /// Blob records are stored and read back.
@@ -538,6 +574,11 @@ macro_rules! storage_conformance {
         #[test]
         fn tokens() {
             run($crate::store::conformance::tokens);
+        }
+
+        #[test]
+        fn activity_records() {
+            run($crate::store::conformance::activity_records);
         }
 
         #[test]

@@ -15,7 +15,7 @@ pub mod writer;
 
 use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
-use zonepatrol_shared::Role;
+use zonepatrol_shared::{Actor, Role};
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::Refusal;
 
@@ -42,14 +42,44 @@ pub enum StoreError {
 pub struct UserRecord {
     /// The login name and user id.
     pub user: String,
-    /// What they do.
+    /// What they mainly do.
     pub role: Role,
+    /// The other roles they hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Role>,
     /// Their branch.
     pub branch: String,
     /// The argon2 hash of their password, in PHC string form.
     pub password: String,
     /// When the account was made, in milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// A disabled account cannot sign in, and its sign-ins stop working at once.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl UserRecord {
+    /// Who the account acts as.
+    pub fn actor(&self) -> Actor {
+        Actor::new(&self.user, self.role, &self.branch).also(&self.also)
+    }
+}
+
+/// An administrative change, on the record: who changed what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityRecord {
+    /// When (ms).
+    pub at: i64,
+    /// Who (a user id).
+    pub by: String,
+    /// The branch concerned (empty for a company-wide change).
+    pub branch: String,
+    /// What kind of thing changed: `branch`, `zone`, `member`, `account`, `template`, `rules`.
+    pub what: String,
+    /// Which one (an id or a login name).
+    pub subject: String,
+    /// What was done, in words (Chinese first, as the console wrote it).
+    pub summary: String,
 }
 
 /// A login token, stored under the SHA-256 of the token so that the store never holds one.
@@ -167,6 +197,8 @@ pub trait Storage: Send + Sync + 'static {
     fn put_token(&self, hash: &[u8; 32], token: &TokenRecord) -> Result<(), StoreError>;
     /// Revokes a token.
     fn remove_token(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+    /// Every token of a user, with its hash: their signed-in devices.
+    fn tokens_of(&self, user: &str) -> Result<Vec<([u8; 32], TokenRecord)>, StoreError>;
     /// Forgets tokens expired before `now` (ms); returns how many.
     fn prune_tokens(&self, now: i64) -> Result<usize, StoreError>;
 
@@ -191,6 +223,11 @@ pub trait Storage: Send + Sync + 'static {
     fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError>;
     /// Forgets refused changes kept from before `before` (ms); returns how many.
     fn prune_refused(&self, before: i64) -> Result<usize, StoreError>;
+
+    /// Keeps an administrative change on the record.
+    fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError>;
+    /// The administrative changes kept, newest first, at most `limit`.
+    fn activity(&self, limit: usize) -> Result<Vec<ActivityRecord>, StoreError>;
 
     /// A stored blob's record.
     fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError>;

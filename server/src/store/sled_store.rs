@@ -1,6 +1,6 @@
 //! [`Storage`] on sled: one tree for documents (so a document write is one atomic batch),
 //! and one tree each for users, tokens, refused changes (keyed `u\0USER\0N`, so that each
-//! user's are one range) and blobs.
+//! user's are one range), blobs and administrative activity (keyed by time and a counter).
 //!
 //! Keys in the `docs` tree, with `\0` between fields and numbers big-endian so that they sort:
 //!
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::DocId;
 
 use super::{
-    BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord, UserRecord,
+    ActivityRecord, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord, UserRecord,
 };
 
 /// The sled engine.
@@ -34,6 +34,7 @@ pub struct SledStore {
     tokens: sled::Tree,
     refused: sled::Tree,
     blobs: sled::Tree,
+    activity: sled::Tree,
     /// Document writes read the last sequence number and write the next: one at a time.
     write: Mutex<()>,
 }
@@ -117,6 +118,7 @@ impl SledStore {
             tokens: db.open_tree("tokens")?,
             refused: db.open_tree("refused")?,
             blobs: db.open_tree("blobs")?,
+            activity: db.open_tree("activity")?,
             db,
             write: Mutex::new(()),
         })
@@ -328,6 +330,42 @@ impl Storage for SledStore {
             }
         }
         Ok(())
+    }
+
+    fn tokens_of(&self, user: &str) -> Result<Vec<([u8; 32], TokenRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tokens.iter() {
+            let (k, v) = kv?;
+            let Ok(hash) = <[u8; 32]>::try_from(&k[..]) else {
+                continue;
+            };
+            if let Ok(token) = decode::<TokenRecord>(&k, &v)
+                && token.user == user
+            {
+                out.push((hash, token));
+            }
+        }
+        Ok(out)
+    }
+
+    fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError> {
+        // Time first, then a number from sled, so that two changes in one millisecond both stay.
+        let mut k = u64::try_from(record.at).unwrap_or(0).to_be_bytes().to_vec();
+        k.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        self.activity.insert(k, encode(record))?;
+        Ok(())
+    }
+
+    fn activity(&self, limit: usize) -> Result<Vec<ActivityRecord>, StoreError> {
+        self.activity
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
     }
 
     fn prune_tokens(&self, now: i64) -> Result<usize, StoreError> {

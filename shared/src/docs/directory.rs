@@ -32,6 +32,10 @@ pub struct BranchInfo {
     pub name: String,
     /// Its category, 1–4; 0 until an admin sets it.
     pub category: u64,
+    /// Retired: kept with its history, no longer in use (absent in directories made before it
+    /// existed: in use).
+    #[autosurgeon(missing = "Default::default")]
+    pub retired: bool,
 }
 
 /// A responsibility zone (党员责任区).
@@ -154,13 +158,18 @@ impl Post {
     }
 }
 
-/// A checklist template (标准).
+/// A checklist template (标准). Once stored its items never change (the validator refuses
+/// it): a new version is a new template that names the one it supersedes, so that a sheet
+/// keeps scoring on the version it was made with.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
 pub struct Template {
     /// Its name.
     pub name: String,
     /// Its items by id.
     pub items: BTreeMap<String, TemplateItem>,
+    /// The template this version replaces (empty: none).
+    #[autosurgeon(missing = "Default::default")]
+    pub supersedes: String,
 }
 
 /// One checklist item.

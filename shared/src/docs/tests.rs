@@ -124,11 +124,13 @@ fn directory_secretary_and_admin_apart() {
         d.info = BranchInfo {
             name: "综采一队党支部".into(),
             category: 1,
+            retired: false,
         };
         d.templates.insert(
             "t1".into(),
             Template {
                 name: "标准".into(),
+                supersedes: String::new(),
                 items: BTreeMap::new(),
             },
         );

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Role;
+use crate::domain::{Role, Roles};
 
 /// Where a problem stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -91,8 +91,8 @@ pub fn is_overdue(status: ProblemStatus, deadline: NaiveDate, today: NaiveDate) 
 /// Who is asking to take a step, and how they relate to the problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepActor {
-    /// Their role.
-    pub role: Role,
+    /// Their roles.
+    pub roles: Roles,
     /// They are the member responsible for the fix.
     pub is_responsible: bool,
     /// They raised the problem.
@@ -101,13 +101,14 @@ pub struct StepActor {
     pub rectified_it: bool,
 }
 
+/// The roles that raise, verify and reopen problems.
+const INSPECTS: &[Role] = &[Role::Secretary, Role::Inspector];
+
 /// Whether someone may take a step; the refusal says who may.
 pub fn may_take(step: Step, who: StepActor) -> Result<(), &'static str> {
     match step {
-        Step::Raise => match who.role {
-            Role::Secretary | Role::Inspector => Ok(()),
-            _ => Err("only a secretary or an inspector raises problems"),
-        },
+        Step::Raise if who.roles.any(INSPECTS) => Ok(()),
+        Step::Raise => Err("only a secretary or an inspector raises problems"),
         Step::Rectify => {
             if who.is_responsible {
                 Ok(())
@@ -115,13 +116,13 @@ pub fn may_take(step: Step, who: StepActor) -> Result<(), &'static str> {
                 Err("only the member responsible for the problem records its rectification")
             }
         }
-        Step::Verify | Step::Reopen => match who.role {
-            Role::Secretary | Role::Inspector if !who.rectified_it => Ok(()),
-            Role::Secretary | Role::Inspector => {
-                Err("nobody verifies their own rectification: ask another inspector")
-            }
-            _ => Err("only a secretary or an inspector verifies or reopens a problem"),
-        },
+        Step::Verify | Step::Reopen if !who.roles.any(INSPECTS) => {
+            Err("only a secretary or an inspector verifies or reopens a problem")
+        }
+        Step::Verify | Step::Reopen if who.rectified_it => {
+            Err("nobody verifies their own rectification: ask another inspector")
+        }
+        Step::Verify | Step::Reopen => Ok(()),
     }
 }
 
@@ -224,7 +225,7 @@ mod tests {
     #[test]
     fn who_may_take_which_step() {
         let who = |role, is_responsible, rectified_it| StepActor {
-            role,
+            roles: Roles::only(role),
             is_responsible,
             is_raiser: false,
             rectified_it,

@@ -232,7 +232,7 @@ fn validate(
     } else {
         before_heads
     };
-    if !actor.role.is_company_wide() && actor.branch != id.branch() {
+    if !actor.is_company_wide() && actor.branch != id.branch() {
         return Err(Refusal::new(
             RefusalCode::WrongBranch,
             "document",

@@ -65,6 +65,7 @@ fn directory() -> Directory {
         "t1".into(),
         Template {
             name: "责任区检查标准".into(),
+            supersedes: String::new(),
             items,
         },
     );
@@ -335,6 +336,7 @@ fn rows() -> Vec<Row> {
                     "t2".into(),
                     Template {
                         name: "示范岗标准".into(),
+                        supersedes: String::new(),
                         items: BTreeMap::new(),
                     },
                 );

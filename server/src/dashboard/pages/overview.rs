@@ -66,7 +66,7 @@ pub(super) fn publish_form(
             } @else {
                 span.muted { (l(lang, "未发布，可修改", "Open for edits")) }
             }
-            @if viewer.actor.role == Role::Manager {
+            @if viewer.actor.has(Role::Manager) {
                 form method="post" action="/dash/publish" {
                     input type="hidden" name="branch" value=(branch);
                     input type="hidden" name="period" value=(period.to_string());
@@ -188,7 +188,7 @@ pub fn overview_page(
         .iter()
         .filter(|l| {
             l.id.parse::<DocId>()
-                .map_or(viewer.actor.role.is_company_wide(), |id| {
+                .map_or(viewer.actor.is_company_wide(), |id| {
                     viewer.may_view(id.branch())
                 })
         })

@@ -32,7 +32,7 @@ pub(crate) async fn publish(
     Form(form): Form<PublishForm>,
 ) -> Response {
     let lang = viewer.lang;
-    if viewer.actor.role != Role::Manager {
+    if !viewer.actor.has(Role::Manager) {
         return fail(
             StatusCode::FORBIDDEN,
             lang,

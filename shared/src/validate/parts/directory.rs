@@ -137,6 +137,32 @@ pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Re
             }
         }
     }
+    for (id, before) in &c.before.templates {
+        match d.templates.get(id) {
+            None => out_of_range(
+                "templates",
+                format!("template {id} cannot be removed: sheets may be scored on it"),
+            )?,
+            Some(after) if after.items != before.items || after.supersedes != before.supersedes => {
+                out_of_range(
+                    "templates",
+                    format!(
+                        "template {id} is stored already and cannot be changed in place: save \
+                         the new items as a new version that supersedes it"
+                    ),
+                )?;
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, template) in &d.templates {
+        if !template.supersedes.is_empty() && !d.templates.contains_key(&template.supersedes) {
+            out_of_range(
+                "templates",
+                format!("template {id} supersedes {}, which does not exist", template.supersedes),
+            )?;
+        }
+    }
     for zone in d.zones.values() {
         if !zone.template.is_empty() && !d.templates.contains_key(&zone.template) {
             out_of_range(

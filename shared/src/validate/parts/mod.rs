@@ -135,14 +135,14 @@ fn role_in(
     roles: &[Role],
     who: &str,
 ) -> Result<(), Refusal> {
-    if roles.contains(&c.actor.role) {
+    if c.actor.roles().any(roles) {
         Ok(())
     } else {
         not_writer(
             part,
             format!(
                 "only {who} may change this; you are signed in as {}",
-                c.actor.role.label_zh()
+                c.actor.roles_zh()
             ),
         )
     }

@@ -25,7 +25,7 @@ pub(in crate::validate) fn new_document(
         )
     };
     match id {
-        DocId::Directory { .. } if actor.role != Role::Admin => {
+        DocId::Directory { .. } if !actor.has(Role::Admin) => {
             not_writer("document", "a new branch is set up by an admin")
         }
         DocId::Report { .. } => not_writer(

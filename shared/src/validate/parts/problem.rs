@@ -37,7 +37,7 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
     };
     for part in c.touched.keys() {
         let who = StepActor {
-            role: c.actor.role,
+            roles: c.actor.roles(),
             is_responsible: finding.responsible == c.actor.user,
             is_raiser: finding.raised_by == c.actor.user,
             // Judged on the state after the change, so nobody rectifies and verifies at once.

@@ -1,0 +1,33 @@
+//! The record of administrative changes, as the activity page lists it: who changed what and
+//! when, filtered by branch and by person, only what the viewer may see.
+
+use zonepatrol_shared::Actor;
+
+use super::{AdminError, may_administer_branch};
+use crate::State;
+use crate::store::ActivityRecord;
+
+/// The most changes the activity page reads.
+pub const SHOWN: usize = 500;
+
+/// What the activity page is asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this branch's changes.
+    pub branch: Option<String>,
+    /// Only this person's changes.
+    pub by: Option<String>,
+}
+
+/// The latest changes `who` may see (an admin all, a secretary their own branch's), newest
+/// first, that match `filter`.
+pub fn list(state: &State, who: &Actor, filter: &Filter) -> Result<Vec<ActivityRecord>, AdminError> {
+    let records = state.store.activity(SHOWN * 4)?;
+    Ok(records
+        .into_iter()
+        .filter(|r| may_administer_branch(who, &r.branch) || (r.branch.is_empty() && who.has(zonepatrol_shared::Role::Admin)))
+        .filter(|r| filter.branch.as_ref().is_none_or(|b| *b == r.branch))
+        .filter(|r| filter.by.as_ref().is_none_or(|b| *b == r.by))
+        .take(SHOWN)
+        .collect())
+}

@@ -1,0 +1,562 @@
+//! Branches and what their directories hold: zones, members and checklist templates, each
+//! changed through [`edit_document`] so that the validator checks it as a phone's change.
+//!
+//! Nothing is ever deleted: a branch or a zone is retired and keeps its history. A template
+//! already stored is never changed in place (the validator refuses it): editing its items
+//! makes a new version that supersedes it, the zones on the old version move to the new one,
+//! and sheets keep scoring on the version they were made with.
+
+use std::collections::BTreeMap;
+
+use rand::RngCore;
+use zonepatrol_shared::docs::{
+    BranchInfo, DeductionRule, Directory, DocId, Member, Template, TemplateItem, Zone,
+    is_valid_name,
+};
+use zonepatrol_shared::{Actor, BranchCategory, Points, Role};
+
+use super::input::{code, tidy};
+use super::{AdminError, Edited, edit_document, may_administer_branch, on_record};
+use crate::State;
+use crate::reports;
+
+/// A branch's directory as stored, if the branch exists.
+pub fn directory(state: &State, branch: &str) -> Result<Option<Directory>, AdminError> {
+    if !is_valid_name(branch) {
+        return Ok(None);
+    }
+    let id = DocId::directory(branch);
+    let Some(stored) = state.store.doc(&id)? else {
+        return Ok(None);
+    };
+    let doc = stored.load().map_err(AdminError::Failed)?;
+    zonepatrol_shared::docs::read(&doc, &id)
+        .map(Some)
+        .map_err(|e| AdminError::Failed(e.to_string()))
+}
+
+/// Every branch `who` may administer, by id, with its name, category and whether retired.
+pub fn branches(state: &State, who: &Actor) -> Result<Vec<(String, BranchInfo)>, AdminError> {
+    let ids: Vec<String> = reports::lock(state).branches().keys().cloned().collect();
+    let mut out = Vec::new();
+    for id in ids {
+        if !may_administer_branch(who, &id) {
+            continue;
+        }
+        if let Some(d) = directory(state, &id)? {
+            out.push((id, d.info));
+        }
+    }
+    Ok(out)
+}
+
+/// A random id for a new record: a letter and eight hex digits, so that two people adding
+/// at once never pick the same.
+fn new_id(prefix: char) -> String {
+    let mut raw = [0u8; 4];
+    rand::rng().fill_bytes(&mut raw);
+    format!("{prefix}{}", hex::encode(raw))
+}
+
+fn need_admin(who: &Actor) -> Result<(), AdminError> {
+    if who.has(Role::Admin) {
+        Ok(())
+    } else {
+        Err(AdminError::forbidden(
+            "只有管理员可以新建支部或修改支部名称和类别。",
+            "Only an admin creates branches or changes their name and category.",
+        ))
+    }
+}
+
+fn need_branch(who: &Actor, branch: &str) -> Result<(), AdminError> {
+    if may_administer_branch(who, branch) {
+        Ok(())
+    } else {
+        Err(AdminError::forbidden(
+            "您只能维护本支部。",
+            "You can keep only your own branch.",
+        ))
+    }
+}
+
+fn need_name(name: &str, zh: &str, en: &str) -> Result<(), AdminError> {
+    if name.is_empty() {
+        Err(AdminError::invalid(
+            format!("请填写{zh}。"),
+            format!("Fill in {en}."),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A branch's name, category and whether it is retired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchInput {
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: BranchCategory,
+    /// Retired: kept with its history, no longer in use.
+    pub retired: bool,
+}
+
+/// Creates a branch (admins only) under `code`, or a new id when none is given; returns its id.
+pub fn create_branch(
+    state: &State,
+    who: &Actor,
+    code_given: Option<&str>,
+    input: &BranchInput,
+) -> Result<String, AdminError> {
+    need_admin(who)?;
+    let name = tidy(&input.name);
+    need_name(&name, "支部名称", "the branch's name")?;
+    let id = match code_given.map(code).filter(|c| !c.is_empty()) {
+        Some(c) if !is_valid_name(&c) => {
+            return Err(AdminError::invalid(
+                format!("编号“{c}”不可用：请用字母、数字、“-”“_”“.”，最多 64 个。"),
+                format!("“{c}” cannot be a code: use letters, digits, '-', '_' or '.', at most 64."),
+            ));
+        }
+        Some(c) => c,
+        None => new_id('b'),
+    };
+    if directory(state, &id)?.is_some() {
+        return Err(AdminError::invalid(
+            format!("编号“{id}”已有支部使用。"),
+            format!("A branch already has the code “{id}”."),
+        ));
+    }
+    if branches(state, who)?
+        .iter()
+        .any(|(_, info)| info.name == name)
+    {
+        return Err(AdminError::invalid(
+            format!("已有名为“{name}”的支部。"),
+            format!("There is a branch named “{name}” already."),
+        ));
+    }
+    edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(&id),
+        &format!("新建支部 {name}"),
+        |d| {
+            d.info = BranchInfo {
+                name: name.clone(),
+                category: u64::from(input.category.number()),
+                retired: input.retired,
+            };
+            Ok(())
+        },
+    )?;
+    on_record(state, who, &id, "branch", &id, format!("新建支部“{name}”"))?;
+    Ok(id)
+}
+
+/// Renames a branch, sets its category or retires it (admins only).
+pub fn update_branch(
+    state: &State,
+    who: &Actor,
+    branch: &str,
+    input: &BranchInput,
+) -> Result<Edited, AdminError> {
+    need_admin(who)?;
+    let name = tidy(&input.name);
+    need_name(&name, "支部名称", "the branch's name")?;
+    exists(state, branch)?;
+    let done = edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(branch),
+        &format!("修改支部 {name}"),
+        |d| {
+            d.info.name = name.clone();
+            d.info.category = u64::from(input.category.number());
+            d.info.retired = input.retired;
+            Ok(())
+        },
+    )?;
+    if done == Edited::Saved {
+        let state_word = if input.retired { "，已停用" } else { "" };
+        on_record(
+            state,
+            who,
+            branch,
+            "branch",
+            branch,
+            format!(
+                "支部改为“{name}”，{}类{state_word}",
+                input.category.number()
+            ),
+        )?;
+    }
+    Ok(done)
+}
+
+fn exists(state: &State, branch: &str) -> Result<Directory, AdminError> {
+    directory(state, branch)?.ok_or_else(|| {
+        AdminError::invalid(
+            format!("没有编号为“{branch}”的支部。"),
+            format!("There is no branch “{branch}”."),
+        )
+    })
+}
+
+/// A zone as the console edits it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZoneInput {
+    /// Its name.
+    pub name: String,
+    /// Level, roadway, chainage.
+    pub location: String,
+    /// Responsible members' ids.
+    pub holders: Vec<String>,
+    /// Teams covered.
+    pub teams: Vec<String>,
+    /// The checklist template's id (empty: none yet).
+    pub template: String,
+    /// In use.
+    pub active: bool,
+}
+
+/// Creates a zone (`zone` none) or changes one; returns its id.
+pub fn save_zone(
+    state: &State,
+    who: &Actor,
+    branch: &str,
+    zone: Option<&str>,
+    input: &ZoneInput,
+) -> Result<String, AdminError> {
+    need_branch(who, branch)?;
+    let dir = exists(state, branch)?;
+    let name = tidy(&input.name);
+    need_name(&name, "责任区名称", "the zone's name")?;
+    let id = match zone {
+        Some(z) if dir.zones.contains_key(z) => z.to_owned(),
+        Some(z) => {
+            return Err(AdminError::invalid(
+                format!("本支部没有责任区“{z}”。"),
+                format!("The branch has no zone “{z}”."),
+            ));
+        }
+        None => {
+            if dir.zones.values().any(|z| z.name == name) {
+                return Err(AdminError::invalid(
+                    format!("本支部已有责任区“{name}”。"),
+                    format!("The branch has a zone named “{name}” already."),
+                ));
+            }
+            new_id('z')
+        }
+    };
+    for holder in &input.holders {
+        if !dir.members.contains_key(holder) {
+            return Err(AdminError::invalid(
+                format!("责任人“{holder}”不是本支部成员：请先在成员中添加。"),
+                format!("“{holder}” is not a member of the branch: add them under members first."),
+            ));
+        }
+    }
+    if !input.template.is_empty() && !dir.templates.contains_key(&input.template) {
+        return Err(AdminError::invalid(
+            "所选检查标准不存在。",
+            "That checklist template does not exist.",
+        ));
+    }
+    let value = Zone {
+        name: name.clone(),
+        location: tidy(&input.location),
+        holders: input.holders.iter().map(|h| (h.clone(), true)).collect(),
+        teams: input
+            .teams
+            .iter()
+            .map(|t| tidy(t))
+            .filter(|t| !t.is_empty())
+            .map(|t| (t, true))
+            .collect(),
+        template: input.template.clone(),
+        active: input.active,
+    };
+    let created = zone.is_none();
+    let done = edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(branch),
+        &format!("责任区 {name}"),
+        |d| {
+            d.zones.insert(id.clone(), value);
+            Ok(())
+        },
+    )?;
+    if done == Edited::Saved {
+        let verb = match (created, input.active) {
+            (true, _) => "新建",
+            (false, true) => "修改",
+            (false, false) => "停用或修改",
+        };
+        on_record(state, who, branch, "zone", &id, format!("{verb}责任区“{name}”"))?;
+    }
+    Ok(id)
+}
+
+/// A member as the console edits them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberInput {
+    /// Their id: the login name they have or will have.
+    pub id: String,
+    /// Their name.
+    pub name: String,
+    /// Their party group.
+    pub group: String,
+    /// Their team.
+    pub team: String,
+}
+
+/// Adds a member to a branch's directory or changes one.
+pub fn save_member(
+    state: &State,
+    who: &Actor,
+    branch: &str,
+    input: &MemberInput,
+) -> Result<Edited, AdminError> {
+    need_branch(who, branch)?;
+    exists(state, branch)?;
+    let id = code(&input.id);
+    if !is_valid_name(&id) {
+        return Err(AdminError::invalid(
+            format!("登录名“{id}”不可用：请用字母、数字、“-”“_”“.”（如拼音 wangwei）。"),
+            format!("“{id}” cannot be a login name: use letters, digits, '-', '_' or '.' (such as wangwei)."),
+        ));
+    }
+    let name = tidy(&input.name);
+    need_name(&name, "姓名", "the member's name")?;
+    let member = Member {
+        name: name.clone(),
+        group: tidy(&input.group),
+        team: tidy(&input.team),
+    };
+    let done = edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(branch),
+        &format!("成员 {name}"),
+        |d| {
+            d.members.insert(id.clone(), member);
+            Ok(())
+        },
+    )?;
+    if done == Edited::Saved {
+        on_record(state, who, branch, "member", &id, format!("成员“{name}”（{id}）"))?;
+    }
+    Ok(done)
+}
+
+/// One row of a template as the console edits it: an item with one deduction rule. Rows of
+/// the same category and text make one item with several rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TemplateRow {
+    /// The item's category.
+    pub category: String,
+    /// What is checked.
+    pub text: String,
+    /// Its maximum points, as typed ("10", "2.5").
+    pub max: String,
+    /// What a deduction is for.
+    pub rule: String,
+    /// Points off per occurrence, as typed.
+    pub points: String,
+    /// Whether such a deduction needs a photo.
+    pub needs_photo: bool,
+}
+
+fn points(s: &str, row: usize, what_zh: &str, what_en: &str) -> Result<Points, AdminError> {
+    let s = super::input::half_width(s);
+    s.parse::<Points>().map_err(|_| {
+        AdminError::invalid(
+            format!("第 {row} 行：{what_zh}“{s}”不是分数（如 10 或 2.5）。"),
+            format!("Row {row}: {what_en} “{s}” is not a number of points (such as 10 or 2.5)."),
+        )
+    })
+}
+
+/// The items rows make, in order; rows left empty are skipped.
+pub fn template_items(rows: &[TemplateRow]) -> Result<BTreeMap<String, TemplateItem>, AdminError> {
+    let mut items: Vec<TemplateItem> = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let row_no = n + 1;
+        let (category, text) = (tidy(&row.category), tidy(&row.text));
+        if category.is_empty() && text.is_empty() && tidy(&row.rule).is_empty() {
+            continue;
+        }
+        if text.is_empty() {
+            return Err(AdminError::invalid(
+                format!("第 {row_no} 行：请填写检查内容。"),
+                format!("Row {row_no}: fill in what is checked."),
+            ));
+        }
+        let max = points(&row.max, row_no, "分值", "the maximum")?;
+        let rule_text = tidy(&row.rule);
+        let rule = if rule_text.is_empty() {
+            None
+        } else {
+            Some(DeductionRule {
+                text: rule_text,
+                points: points(&row.points, row_no, "扣分", "the deduction")?,
+                needs_photo: row.needs_photo,
+            })
+        };
+        let same = items
+            .last_mut()
+            .filter(|i| i.category == category && i.text == text);
+        let item = match same {
+            Some(item) => item,
+            None => {
+                items.push(TemplateItem {
+                    order: items.len() as u64 + 1,
+                    category,
+                    text,
+                    max,
+                    rules: BTreeMap::new(),
+                });
+                items.last_mut().expect("just pushed")
+            }
+        };
+        if let Some(rule) = rule {
+            let key = format!("r{}", item.rules.len() + 1);
+            item.rules.insert(key, rule);
+        }
+    }
+    if items.is_empty() {
+        return Err(AdminError::invalid(
+            "检查标准至少要有一项。",
+            "A template needs at least one item.",
+        ));
+    }
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| (format!("i{:02}", i + 1), item))
+        .collect())
+}
+
+/// The rows that show a template's items, one per deduction rule (an item with none: one row).
+pub fn template_rows(template: &Template) -> Vec<TemplateRow> {
+    let mut items: Vec<&TemplateItem> = template.items.values().collect();
+    items.sort_by_key(|i| i.order);
+    let mut rows = Vec::new();
+    for item in items {
+        let row = |rule: Option<&DeductionRule>| TemplateRow {
+            category: item.category.clone(),
+            text: item.text.clone(),
+            max: item.max.to_string(),
+            rule: rule.map(|r| r.text.clone()).unwrap_or_default(),
+            points: rule.map(|r| r.points.to_string()).unwrap_or_default(),
+            needs_photo: rule.is_some_and(|r| r.needs_photo),
+        };
+        if item.rules.is_empty() {
+            rows.push(row(None));
+        }
+        for rule in item.rules.values() {
+            rows.push(row(Some(rule)));
+        }
+    }
+    rows
+}
+
+/// Creates a template, or edits one: a new name is set in place, new items make a new version
+/// that supersedes it (zones on it move to the new version). With `assign_unset`, zones that
+/// have no template yet are given this one. Returns the id now in use.
+pub fn save_template(
+    state: &State,
+    who: &Actor,
+    branch: &str,
+    template: Option<&str>,
+    name: &str,
+    rows: &[TemplateRow],
+    assign_unset: bool,
+) -> Result<String, AdminError> {
+    need_branch(who, branch)?;
+    let dir = exists(state, branch)?;
+    let name = tidy(name);
+    need_name(&name, "标准名称", "the template's name")?;
+    let items = template_items(rows)?;
+    let old = match template {
+        Some(t) => Some((
+            t.to_owned(),
+            dir.templates.get(t).cloned().ok_or_else(|| {
+                AdminError::invalid("没有这个检查标准。", "There is no such template.")
+            })?,
+        )),
+        None => None,
+    };
+    let (id, summary) = match &old {
+        Some((id, t)) if t.items == items => (id.clone(), format!("检查标准改名为“{name}”")),
+        Some((id, _)) => (
+            new_id('t'),
+            format!("检查标准“{name}”出新版本（取代 {id}），使用它的责任区改用新版本"),
+        ),
+        None => (new_id('t'), format!("新建检查标准“{name}”")),
+    };
+    let done = edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(branch),
+        &format!("检查标准 {name}"),
+        |d| {
+            match &old {
+                Some((old_id, t)) if t.items == items => {
+                    if let Some(t) = d.templates.get_mut(old_id) {
+                        t.name = name.clone();
+                    }
+                }
+                Some((old_id, _)) => {
+                    d.templates.insert(
+                        id.clone(),
+                        Template {
+                            name: name.clone(),
+                            items,
+                            supersedes: old_id.clone(),
+                        },
+                    );
+                    for zone in d.zones.values_mut() {
+                        if zone.template == *old_id {
+                            zone.template = id.clone();
+                        }
+                    }
+                }
+                None => {
+                    d.templates.insert(
+                        id.clone(),
+                        Template {
+                            name: name.clone(),
+                            items,
+                            supersedes: String::new(),
+                        },
+                    );
+                }
+            }
+            if assign_unset {
+                for zone in d.zones.values_mut() {
+                    if zone.template.is_empty() {
+                        zone.template = id.clone();
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    if done == Edited::Saved {
+        on_record(state, who, branch, "template", &id, summary)?;
+    }
+    Ok(id)
+}
+
+/// The templates in use: those no later version supersedes, by id.
+pub fn current_templates(dir: &Directory) -> Vec<(&String, &Template)> {
+    dir.templates
+        .iter()
+        .filter(|(id, _)| !dir.templates.values().any(|t| t.supersedes == **id))
+        .collect()
+}

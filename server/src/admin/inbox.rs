@@ -1,0 +1,182 @@
+//! `user add` beside a running server: the store is the server's alone while it runs, so the
+//! command leaves its request in the data directory's `inbox/` (the password already hashed,
+//! the file readable by its owner only) and the server takes it in within a second, answering
+//! beside it. Whoever may write the data directory may do this, as whoever may stop the server
+//! and open its store: it is the host's administrator, and the way back in when every admin
+//! account is lost.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use zonepatrol_shared::docs::is_valid_name;
+use zonepatrol_shared::{Actor, Role};
+
+use crate::State;
+use crate::store::UserRecord;
+
+/// A request to add or replace an account, as left in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRequest {
+    /// The login name.
+    pub user: String,
+    /// Every role, the main one first.
+    pub roles: Vec<Role>,
+    /// The branch.
+    pub branch: String,
+    /// The password's argon2 hash (PHC string): the password itself never reaches the disk.
+    pub password_hash: String,
+}
+
+/// The server's answer to a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// Whether the account was saved.
+    pub ok: bool,
+    /// What happened, in words.
+    pub message: String,
+}
+
+/// The largest request file taken in.
+const MAX_REQUEST_BYTES: u64 = 8 * 1024;
+/// Requests taken in at one look.
+const PER_LOOK: usize = 16;
+
+/// The inbox of a data directory.
+pub fn dir(data: &Path) -> PathBuf {
+    data.join("inbox")
+}
+
+/// Leaves a request in the inbox and waits for the running server's answer (`None` when none
+/// came in `wait`).
+pub fn submit(
+    data: &Path,
+    request: &AccountRequest,
+    wait: Duration,
+) -> std::io::Result<Option<Answer>> {
+    let inbox = dir(data);
+    std::fs::create_dir_all(&inbox)?;
+    let name = format!("{}-{}", crate::now_millis(), std::process::id());
+    let temp = inbox.join(format!("{name}.tmp"));
+    let file = inbox.join(format!("{name}.json"));
+    let answer = inbox.join(format!("{name}.answer"));
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&temp)?;
+        f.write_all(&serde_json::to_vec(request).unwrap_or_default())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&temp, &file)?;
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if let Ok(bytes) = std::fs::read(&answer) {
+            let _ = std::fs::remove_file(&answer);
+            return Ok(serde_json::from_slice(&bytes).ok());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Nobody answered: take the request back, so that a server started later does not act
+    // on a request its sender gave up on.
+    let _ = std::fs::remove_file(&file);
+    Ok(None)
+}
+
+/// Takes in what waits in the inbox: each request is applied (or refused), answered beside
+/// it, and removed. Never fails: a request that cannot be read is answered so and removed.
+pub fn take_in(state: &State) {
+    let inbox = dir(&state.settings.data_dir);
+    let Ok(entries) = std::fs::read_dir(&inbox) else {
+        return;
+    };
+    let requests: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .take(PER_LOOK)
+        .collect();
+    for path in requests {
+        let answer = match read_request(&path) {
+            Ok(request) => apply(state, &request),
+            Err(message) => Answer { ok: false, message },
+        };
+        let _ = std::fs::remove_file(&path);
+        let reply = path.with_extension("answer");
+        let _ = std::fs::write(&reply, serde_json::to_vec(&answer).unwrap_or_default());
+        tracing::info!(ok = answer.ok, message = %answer.message, "account request from the inbox");
+    }
+}
+
+fn read_request(path: &Path) -> Result<AccountRequest, String> {
+    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if len > MAX_REQUEST_BYTES {
+        return Err(format!("the request is {len} bytes, more than an account takes"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("the request does not read: {e}"))
+}
+
+fn apply(state: &State, r: &AccountRequest) -> Answer {
+    let refuse = |message: String| Answer { ok: false, message };
+    if !is_valid_name(&r.user) || !is_valid_name(&r.branch) {
+        return refuse("names are 1–64 letters, digits, '-', '_' or '.'".into());
+    }
+    let Some((&main, more)) = r.roles.split_first() else {
+        return refuse("name at least one role".into());
+    };
+    if argon2::password_hash::PasswordHash::new(&r.password_hash).is_err() {
+        return refuse("the password hash does not read".into());
+    }
+    let existing = match state.store.user(&r.user) {
+        Ok(e) => e,
+        Err(e) => return refuse(format!("the store failed: {e}")),
+    };
+    let actor = Actor::new(&r.user, main, &r.branch).also(more);
+    let record = UserRecord {
+        user: r.user.clone(),
+        role: main,
+        also: actor.also.clone(),
+        branch: r.branch.clone(),
+        password: r.password_hash.clone(),
+        created_at: existing
+            .as_ref()
+            .map_or_else(crate::now_millis, |e| e.created_at),
+        disabled: false,
+    };
+    let saved = (|| {
+        state.store.put_user(&record)?;
+        for (hash, _) in state.store.tokens_of(&r.user)? {
+            state.store.remove_token(&hash)?;
+        }
+        state.store.flush()
+    })();
+    if let Err(e) = saved {
+        return refuse(format!("the store failed: {e}"));
+    }
+    let _ = super::on_record(
+        state,
+        &Actor::new("(command line)", Role::Admin, ""),
+        &r.branch,
+        "account",
+        &r.user,
+        format!("命令行保存账号 {}（{}）", r.user, actor.roles_zh()),
+    );
+    Answer {
+        ok: true,
+        message: format!("user {} ({}) saved", r.user, actor.roles_zh()),
+    }
+}
+
+/// Looks into the inbox every second while the server runs.
+pub async fn watch(state: std::sync::Weak<State>) {
+    loop {
+        let Some(strong) = state.upgrade() else {
+            return;
+        };
+        let _ = tokio::task::spawn_blocking(move || take_in(&strong)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

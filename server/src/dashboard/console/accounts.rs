@@ -1,0 +1,190 @@
+//! Accounts in the console: the list (`/admin/accounts`), one account (`/admin/account/{user}`)
+//! with its roles and branch, a new password, disabling, and its signed-in devices.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, State as Shared};
+use axum::response::Response;
+use maud::html;
+use zonepatrol_shared::Role;
+use zonepatrol_shared::labels::role_label;
+
+use super::branch::{role_boxes, roles_ticked};
+use super::{Fields, frame, run, show, when};
+use crate::State;
+use crate::admin::accounts::{self, AccountInput};
+use crate::admin::directory;
+use crate::dashboard::labels::l;
+use crate::dashboard::session::Viewer;
+
+pub(super) async fn list(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> Response {
+    show(state, viewer, |state, viewer| {
+        let lang = viewer.lang;
+        let list = accounts::accounts(state, &viewer.actor)?;
+        let body = html! {
+            section {
+                table #accounts {
+                    tr { th { (l(lang, "登录名", "Login")) } th { (l(lang, "支部", "Branch")) } th { (l(lang, "角色", "Roles")) } th { (l(lang, "状态", "State")) } }
+                    @for a in &list {
+                        tr {
+                            td { a href=(format!("/admin/account/{}", a.user)) { (a.user) } }
+                            td { (a.branch) }
+                            td { (a.actor().roles().iter().map(|r| role_label(lang, r)).collect::<Vec<_>>().join("、")) }
+                            td { @if a.disabled { span.badge.warn { (l(lang, "已停用", "Disabled")) } } @else { (l(lang, "可登录", "Active")) } }
+                        }
+                    }
+                }
+                p.muted { (l(lang, "新账号在支部页面的“添加或修改成员”中开通。", "New accounts are opened with a member, on the branch page.")) }
+            }
+        };
+        Ok(frame(viewer, l(lang, "账号", "Accounts"), body))
+    })
+    .await
+}
+
+pub(super) async fn page(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+) -> Response {
+    show(state, viewer, move |state, viewer| {
+        let lang = viewer.lang;
+        let a = accounts::account(state, &viewer.actor, &user)?;
+        let devices = accounts::devices(state, &viewer.actor, &user)?;
+        let held: Vec<Role> = a.actor().roles().iter().collect();
+        let branches = directory::branches(state, &viewer.actor)?;
+        let is_admin = viewer.actor.has(Role::Admin);
+        let body = html! {
+            section {
+                h2 { (l(lang, "支部与角色", "Branch and roles")) }
+                form method="post" action=(format!("/admin/account/{user}")) #account-form {
+                    p { label { (l(lang, "支部", "Branch")) " "
+                        @if is_admin {
+                            select name="branch" {
+                                @for (id, info) in &branches { option value=(id) selected[*id == a.branch] { (info.name) " (" (id) ")" } }
+                                @if !branches.iter().any(|(id, _)| *id == a.branch) { option value=(a.branch) selected { (a.branch) } }
+                            }
+                        } @else {
+                            input type="hidden" name="branch" value=(a.branch);
+                            (a.branch)
+                        }
+                    } }
+                    p { (l(lang, "角色（可多选）：", "Roles (several allowed):")) " " (role_boxes(lang, &viewer.actor, &held)) }
+                    div.actions { button.primary type="submit" { (l(lang, "保存", "Save")) } }
+                }
+            }
+            section {
+                h2 { (l(lang, "重设密码", "Reset the password")) }
+                p.muted { (l(lang, "重设后，这个账号在所有设备上的登录立即失效。", "Every device signed in with the old password is signed out at once.")) }
+                form method="post" action=(format!("/admin/account/{user}/password")) #password-form {
+                    label { (l(lang, "新密码（至少 8 位）", "New password (8+ characters)")) " " input name="password" type="password" autocomplete="new-password" required minlength="8"; }
+                    div.actions { button.primary type="submit" { (l(lang, "重设", "Reset")) } }
+                }
+            }
+            section {
+                h2 { (l(lang, "停用", "Disable")) }
+                form method="post" action=(format!("/admin/account/{user}/disable")) #disable-form {
+                    @if a.disabled {
+                        p { span.badge.warn { (l(lang, "已停用", "Disabled")) } }
+                        input type="hidden" name="disabled" value="no";
+                        div.actions { button type="submit" { (l(lang, "重新启用", "Enable again")) } }
+                    } @else {
+                        input type="hidden" name="disabled" value="yes";
+                        div.actions { button type="submit" { (l(lang, "停用这个账号", "Disable this account")) } }
+                    }
+                }
+            }
+            section {
+                h2 { (l(lang, "已登录的设备", "Signed-in devices")) }
+                @if devices.is_empty() {
+                    p.muted #no-devices { (l(lang, "没有已登录的设备。", "No device is signed in.")) }
+                } @else {
+                    table #devices {
+                        tr { th { (l(lang, "设备", "Device")) } th { (l(lang, "登录于", "Signed in")) } th { (l(lang, "有效至", "Until")) } th {} }
+                        @for (hash, t) in &devices {
+                            tr {
+                                td { (t.device) }
+                                td { (when(state, t.created_at)) }
+                                td { (when(state, t.expires_at)) }
+                                td { form method="post" action=(format!("/admin/account/{user}/device")) {
+                                    input type="hidden" name="device" value=(hash);
+                                    div.actions { button type="submit" { (l(lang, "退出登录", "Sign out")) } }
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let title = format!("{} · {}", a.user, l(lang, "账号", "Account"));
+        Ok(frame(viewer, &title, body))
+    })
+    .await
+}
+
+pub(super) async fn save(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields::new(fields);
+    let back = format!("/admin/account/{user}");
+    run(state, viewer.lang, back.clone(), move |state| {
+        accounts::account(state, &viewer.actor, &user)?;
+        let input = AccountInput {
+            user: user.clone(),
+            branch: f.get("branch").to_owned(),
+            roles: roles_ticked(&f),
+            password: None,
+        };
+        accounts::save_account(state, &viewer.actor, &input)?;
+        Ok(back)
+    })
+    .await
+}
+
+pub(super) async fn password(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields::new(fields);
+    let back = format!("/admin/account/{user}");
+    run(state, viewer.lang, back.clone(), move |state| {
+        accounts::reset_password(state, &viewer.actor, &user, f.get("password"))?;
+        Ok(back)
+    })
+    .await
+}
+
+pub(super) async fn disable(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields::new(fields);
+    let back = format!("/admin/account/{user}");
+    run(state, viewer.lang, back.clone(), move |state| {
+        accounts::set_disabled(state, &viewer.actor, &user, f.get("disabled") == "yes")?;
+        Ok(back)
+    })
+    .await
+}
+
+pub(super) async fn device(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields::new(fields);
+    let back = format!("/admin/account/{user}");
+    run(state, viewer.lang, back.clone(), move |state| {
+        accounts::sign_out_device(state, &viewer.actor, &user, f.get("device"))?;
+        Ok(back)
+    })
+    .await
+}
