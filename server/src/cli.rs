@@ -114,10 +114,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let roles_text = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+            let roles_text = roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             match SledStore::open(&data.join("store")) {
                 Ok(store) => {
-                    auth::add_user(&store, &name, &password, &roles, &branch, crate::now_millis())?;
+                    auth::add_user(
+                        &store,
+                        &name,
+                        &password,
+                        &roles,
+                        &branch,
+                        crate::now_millis(),
+                    )?;
                     println!("user {name} ({roles_text}, branch {branch}) saved");
                     Ok(())
                 }
@@ -137,7 +148,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             println!("{} (through the running server)", answer.message);
                             Ok(())
                         }
-                        Some(answer) => anyhow::bail!("the running server refused: {}", answer.message),
+                        Some(answer) => {
+                            anyhow::bail!("the running server refused: {}", answer.message)
+                        }
                         None => anyhow::bail!(
                             "the store in {} is in use, and no server took the request within 15 s: \
                              is another program holding it?",
@@ -171,8 +184,16 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         // The first line names the address, so that scripts and tests can find a port 0.
         println!("listening on http://{addr}");
         if !demo_mine && first_start(&args.data) {
-            println!("{}", crate::admin::accounts::FIRST_ADMIN_EN.replace("DATA", &args.data.display().to_string()));
-            println!("{}", crate::admin::accounts::FIRST_ADMIN_ZH.replace("DATA", &args.data.display().to_string()));
+            println!(
+                "{}",
+                crate::admin::accounts::FIRST_ADMIN_EN
+                    .replace("DATA", &args.data.display().to_string())
+            );
+            println!(
+                "{}",
+                crate::admin::accounts::FIRST_ADMIN_ZH
+                    .replace("DATA", &args.data.display().to_string())
+            );
         }
         if demo_mine {
             println!(

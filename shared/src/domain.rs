@@ -169,7 +169,10 @@ impl Actor {
 
     /// Every role held.
     pub fn roles(&self) -> Roles {
-        self.also.iter().copied().fold(Roles::only(self.role), Roles::with)
+        self.also
+            .iter()
+            .copied()
+            .fold(Roles::only(self.role), Roles::with)
     }
 
     /// Whether they hold `role`.
@@ -305,7 +308,8 @@ mod tests {
             assert!(!role.label_zh().is_empty());
         }
         let err = "boss".parse::<Role>().expect_err("not a role");
-        let both = Actor::new("wang", Role::Secretary, "b1").also(&[Role::Inspector, Role::Secretary]);
+        let both =
+            Actor::new("wang", Role::Secretary, "b1").also(&[Role::Inspector, Role::Secretary]);
         assert!(both.has(Role::Secretary) && both.has(Role::Inspector));
         assert!(!both.has(Role::Manager) && !both.is_company_wide());
         assert_eq!(both.also, vec![Role::Inspector]);

@@ -35,7 +35,11 @@ pub fn may_manage(who: &Actor, account: &UserRecord) -> bool {
     }
     who.has(Role::Secretary)
         && account.branch == who.branch
-        && account.actor().roles().iter().all(|r| FIELD_ROLES.contains(&r))
+        && account
+            .actor()
+            .roles()
+            .iter()
+            .all(|r| FIELD_ROLES.contains(&r))
 }
 
 /// The accounts `who` may manage, by login name.
@@ -211,7 +215,11 @@ pub fn check_account(
 }
 
 /// Stores a checked account change, on the record.
-pub fn store_account(state: &State, who: &Actor, checked: CheckedAccount) -> Result<(), AdminError> {
+pub fn store_account(
+    state: &State,
+    who: &Actor,
+    checked: CheckedAccount,
+) -> Result<(), AdminError> {
     let CheckedAccount {
         record,
         existed,
@@ -246,7 +254,14 @@ pub fn reset_password(
     state.store.put_user(&account)?;
     sign_out_everywhere(state, name)?;
     state.store.flush()?;
-    on_record(state, who, &account.branch, "account", name, format!("重设账号 {name} 的密码"))
+    on_record(
+        state,
+        who,
+        &account.branch,
+        "account",
+        name,
+        format!("重设账号 {name} 的密码"),
+    )
 }
 
 /// Disables an account (its sign-ins stop at once) or enables it again.
@@ -267,7 +282,14 @@ pub fn set_disabled(
     }
     state.store.flush()?;
     let verb = if disabled { "停用" } else { "启用" };
-    on_record(state, who, &account.branch, "account", name, format!("{verb}账号 {name}"))
+    on_record(
+        state,
+        who,
+        &account.branch,
+        "account",
+        name,
+        format!("{verb}账号 {name}"),
+    )
 }
 
 /// The devices an account is signed in on: the token's hash (hex, to sign one out), the

@@ -21,11 +21,18 @@ pub struct Filter {
 
 /// The latest changes `who` may see (an admin all, a secretary their own branch's), newest
 /// first, that match `filter`.
-pub fn list(state: &State, who: &Actor, filter: &Filter) -> Result<Vec<ActivityRecord>, AdminError> {
+pub fn list(
+    state: &State,
+    who: &Actor,
+    filter: &Filter,
+) -> Result<Vec<ActivityRecord>, AdminError> {
     let records = state.store.activity(SHOWN * 4)?;
     Ok(records
         .into_iter()
-        .filter(|r| may_administer_branch(who, &r.branch) || (r.branch.is_empty() && who.has(zonepatrol_shared::Role::Admin)))
+        .filter(|r| {
+            may_administer_branch(who, &r.branch)
+                || (r.branch.is_empty() && who.has(zonepatrol_shared::Role::Admin))
+        })
         .filter(|r| filter.branch.as_ref().is_none_or(|b| *b == r.branch))
         .filter(|r| filter.by.as_ref().is_none_or(|b| *b == r.by))
         .take(SHOWN)

@@ -116,7 +116,9 @@ pub fn create_branch(
         Some(c) if !is_valid_name(&c) => {
             return Err(AdminError::invalid(
                 format!("编号“{c}”不可用：请用字母、数字、“-”“_”“.”，最多 64 个。"),
-                format!("“{c}” cannot be a code: use letters, digits, '-', '_' or '.', at most 64."),
+                format!(
+                    "“{c}” cannot be a code: use letters, digits, '-', '_' or '.', at most 64."
+                ),
             ));
         }
         Some(c) => c,
@@ -296,7 +298,14 @@ pub fn save_zone(
             (false, true) => "修改",
             (false, false) => "停用或修改",
         };
-        on_record(state, who, branch, "zone", &id, format!("{verb}责任区“{name}”"))?;
+        on_record(
+            state,
+            who,
+            branch,
+            "zone",
+            &id,
+            format!("{verb}责任区“{name}”"),
+        )?;
     }
     Ok(id)
 }
@@ -327,7 +336,9 @@ pub fn save_member(
     if !is_valid_name(&id) {
         return Err(AdminError::invalid(
             format!("登录名“{id}”不可用：请用字母、数字、“-”“_”“.”（如拼音 wangwei）。"),
-            format!("“{id}” cannot be a login name: use letters, digits, '-', '_' or '.' (such as wangwei)."),
+            format!(
+                "“{id}” cannot be a login name: use letters, digits, '-', '_' or '.' (such as wangwei)."
+            ),
         ));
     }
     let name = tidy(&input.name);
@@ -348,7 +359,14 @@ pub fn save_member(
         },
     )?;
     if done == Edited::Saved {
-        on_record(state, who, branch, "member", &id, format!("成员“{name}”（{id}）"))?;
+        on_record(
+            state,
+            who,
+            branch,
+            "member",
+            &id,
+            format!("成员“{name}”（{id}）"),
+        )?;
     }
     Ok(done)
 }

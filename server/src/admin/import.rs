@@ -16,10 +16,10 @@ use zonepatrol_shared::docs::{Directory, is_valid_name};
 use zonepatrol_shared::labels::{Lang, role_label};
 use zonepatrol_shared::{Actor, Role};
 
+use super::AdminError;
 use super::accounts::{self, AccountInput};
 use super::directory::{self, BranchInput, MemberInput, ZoneInput};
 use super::input::{category, code, half_width, tidy};
-use super::AdminError;
 use crate::State;
 
 /// The largest workbook taken, in bytes.
@@ -30,6 +30,8 @@ pub const MAX_UNPACKED: u64 = 64 * 1024 * 1024;
 pub const MAX_ROWS: u32 = 5_000;
 /// The most columns read.
 const MAX_COLUMNS: u32 = 12;
+/// The most cells a sheet may hold, read or not.
+const MAX_CELLS: usize = 200_000;
 
 /// The sheets, in the order they are applied.
 const BRANCHES: &str = "支部";
@@ -66,12 +68,27 @@ pub fn template_workbook() -> Result<Vec<u8>, AdminError> {
         (
             ZONES,
             ZONE_COLUMNS,
-            &["zcyd", "三水平上车场", "-350 水平 轨道巷 0–120 m", "wangwei、liqiang", "综采一班", ""],
+            &[
+                "zcyd",
+                "三水平上车场",
+                "-350 水平 轨道巷 0–120 m",
+                "wangwei、liqiang",
+                "综采一班",
+                "",
+            ],
         ),
         (
             MEMBERS,
             MEMBER_COLUMNS,
-            &["zcyd", "wangwei", "王伟", "第一党小组", "综采一班", "责任区负责人", "至少8位的密码"],
+            &[
+                "zcyd",
+                "wangwei",
+                "王伟",
+                "第一党小组",
+                "综采一班",
+                "责任区负责人",
+                "至少8位的密码",
+            ],
         ),
     ];
     for (name, columns, example) in examples {
@@ -195,7 +212,10 @@ fn check_package(bytes: &[u8]) -> Result<(), CellError> {
         )
     };
     if bytes.is_empty() {
-        return Err(whole("文件是空的：请选择填好的工作簿。", "The file is empty: choose the filled workbook."));
+        return Err(whole(
+            "文件是空的：请选择填好的工作簿。",
+            "The file is empty: choose the filled workbook.",
+        ));
     }
     if !bytes.starts_with(b"PK") {
         return Err(not_workbook());
@@ -208,8 +228,14 @@ fn check_package(bytes: &[u8]) -> Result<(), CellError> {
     }
     if total > MAX_UNPACKED {
         return Err(whole(
-            format!("工作簿解开后超过 {} MB：一个矿的名单用不了这么大，请只保留这三张表。", MAX_UNPACKED >> 20),
-            format!("The workbook unpacks to more than {} MB: keep just the three sheets.", MAX_UNPACKED >> 20),
+            format!(
+                "工作簿解开后超过 {} MB：一个矿的名单用不了这么大，请只保留这三张表。",
+                MAX_UNPACKED >> 20
+            ),
+            format!(
+                "The workbook unpacks to more than {} MB: keep just the three sheets.",
+                MAX_UNPACKED >> 20
+            ),
         ));
     }
     Ok(())
@@ -219,8 +245,14 @@ fn check_package(bytes: &[u8]) -> Result<(), CellError> {
 fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellError>> {
     if bytes.len() > MAX_BYTES {
         return Err(vec![whole(
-            format!("文件超过 {} MB：请只保留支部、责任区、成员三张表。", MAX_BYTES >> 20),
-            format!("The file is larger than {} MB: keep just the three sheets.", MAX_BYTES >> 20),
+            format!(
+                "文件超过 {} MB：请只保留支部、责任区、成员三张表。",
+                MAX_BYTES >> 20
+            ),
+            format!(
+                "The file is larger than {} MB: keep just the three sheets.",
+                MAX_BYTES >> 20
+            ),
         )]);
     }
     check_package(bytes).map_err(|e| vec![e])?;
@@ -258,9 +290,16 @@ fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellErr
                 errors.push(CellError {
                     sheet: sheet.to_owned(),
                     row: m.start.0 + 1,
-                    column: format!("{}{}:{}{}", column_letter(m.start.1), m.start.0 + 1, column_letter(m.end.1), m.end.0 + 1),
+                    column: format!(
+                        "{}{}:{}{}",
+                        column_letter(m.start.1),
+                        m.start.0 + 1,
+                        column_letter(m.end.1),
+                        m.end.0 + 1
+                    ),
                     zh: "有合并单元格：请取消合并，每行每格各写各的值。".into(),
-                    en: "There are merged cells: unmerge them, and give each row its own values.".into(),
+                    en: "There are merged cells: unmerge them, and give each row its own values."
+                        .into(),
                 });
                 continue;
             }
@@ -281,10 +320,21 @@ fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellErr
                         en: format!("More than {MAX_ROWS} rows: import it in several workbooks."),
                     }));
                 }
+                cells += 1;
+                if cells > MAX_CELLS {
+                    return Ok(Some(CellError {
+                        sheet: sheet.to_owned(),
+                        row: r + 1,
+                        column: String::new(),
+                        zh: format!("这张表的单元格超过 {MAX_CELLS} 个：请删去模板以外的行和列。"),
+                        en: format!(
+                            "The sheet has more than {MAX_CELLS} cells: delete the rows and columns the template does not have."
+                        ),
+                    }));
+                }
                 if c >= MAX_COLUMNS {
                     continue;
                 }
-                cells += 1;
                 let text = tidy(&cell_text(cell.get_value()));
                 if !text.is_empty() {
                     rows.entry(r).or_default().insert(c, text);
@@ -309,7 +359,11 @@ fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellErr
                 continue;
             }
         }
-        let _ = cells;
+        if rows.is_empty() {
+            // A sheet left empty: nothing of that kind to import.
+            out.insert(sheet, rows);
+            continue;
+        }
         // The heading row names the columns in the template's order.
         let heading = rows.remove(&0).unwrap_or_default();
         for (c, (zh, en)) in (0u32..).zip(columns.iter()) {
@@ -333,7 +387,11 @@ fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellErr
             "The workbook has no rows: fill in the template's sheets first.",
         ));
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// A list cell ("wangwei、liqiang"), split on the separators people use.
@@ -365,7 +423,13 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
     };
     let empty = Rows::new();
     let sheet = |name| sheets.get(name).unwrap_or(&empty);
-    let err = |plan: &mut Plan, sheet: &str, row: u32, col: u32, columns: &[(&str, &str)], zh: String, en: String| {
+    let err = |plan: &mut Plan,
+               sheet: &str,
+               row: u32,
+               col: u32,
+               columns: &[(&str, &str)],
+               zh: String,
+               en: String| {
         let heading = columns.get(col as usize).map_or("", |c| c.0);
         plan.errors.push(CellError {
             sheet: sheet.to_owned(),
@@ -392,32 +456,89 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
         let (id, name, cat) = (code(&get(0)), get(1), get(2));
         if id.is_empty() || !is_valid_name(&id) {
-            err(&mut plan, BRANCHES, r, 0, BRANCH_COLUMNS, format!("编号“{id}”不可用：请用字母、数字、“-”“_”“.”，如 zcyd。"), format!("“{id}” cannot be a code: use letters, digits, '-', '_' or '.', such as zcyd."));
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                0,
+                BRANCH_COLUMNS,
+                format!("编号“{id}”不可用：请用字母、数字、“-”“_”“.”，如 zcyd。"),
+                format!(
+                    "“{id}” cannot be a code: use letters, digits, '-', '_' or '.', such as zcyd."
+                ),
+            );
             continue;
         }
         if name.is_empty() {
-            err(&mut plan, BRANCHES, r, 1, BRANCH_COLUMNS, "请填写支部名称。".into(), "Fill in the branch's name.".into());
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                1,
+                BRANCH_COLUMNS,
+                "请填写支部名称。".into(),
+                "Fill in the branch's name.".into(),
+            );
             continue;
         }
         let Some(category) = category(&cat) else {
-            err(&mut plan, BRANCHES, r, 2, BRANCH_COLUMNS, format!("类别“{cat}”不对：填 1–4 或 主要生产、辅助生产、后勤服务、机关。"), format!("Category “{cat}” is wrong: use 1–4."));
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                2,
+                BRANCH_COLUMNS,
+                format!("类别“{cat}”不对：填 1–4 或 主要生产、辅助生产、后勤服务、机关。"),
+                format!("Category “{cat}” is wrong: use 1–4."),
+            );
             continue;
         };
         if plan.branches.iter().any(|(b, _)| *b == id) {
-            err(&mut plan, BRANCHES, r, 0, BRANCH_COLUMNS, format!("编号“{id}”出现了两次。"), format!("The code “{id}” appears twice."));
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                0,
+                BRANCH_COLUMNS,
+                format!("编号“{id}”出现了两次。"),
+                format!("The code “{id}” appears twice."),
+            );
             continue;
         }
-        let input = BranchInput { name: name.clone(), category, retired: false };
+        let input = BranchInput {
+            name: name.clone(),
+            category,
+            retired: false,
+        };
         let action = match dirs.get(&id).and_then(Option::as_ref) {
             None => Action::New,
-            Some(d) if d.info.name == name && d.info.category == u64::from(category.number()) && !d.info.retired => Action::Same,
+            Some(d)
+                if d.info.name == name
+                    && d.info.category == u64::from(category.number())
+                    && !d.info.retired =>
+            {
+                Action::Same
+            }
             Some(_) => Action::Change,
         };
         if action != Action::Same && !who.has(Role::Admin) {
-            err(&mut plan, BRANCHES, r, 0, BRANCH_COLUMNS, "只有管理员可以新建或修改支部。".into(), "Only an admin creates or changes branches.".into());
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                0,
+                BRANCH_COLUMNS,
+                "只有管理员可以新建或修改支部。".into(),
+                "Only an admin creates or changes branches.".into(),
+            );
             continue;
         }
-        plan.rows.push(RowResult { sheet: BRANCHES, row: r + 1, subject: format!("{name}（{id}）"), action });
+        plan.rows.push(RowResult {
+            sheet: BRANCHES,
+            row: r + 1,
+            subject: format!("{name}（{id}）"),
+            action,
+        });
         branch_ids.insert(id.clone());
         branch_names.insert(name, id.clone());
         plan.branches.push((id, input));
@@ -439,25 +560,66 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
     for (&r, cells) in sheet(MEMBERS) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
         let Some(branch) = branch_of(&get(0)) else {
-            err(&mut plan, MEMBERS, r, 0, MEMBER_COLUMNS, format!("没有支部“{}”：先在“支部”表中添加，或填写已有支部的编号。", get(0)), format!("There is no branch “{}”: add it on the branch sheet, or use an existing code.", get(0)));
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                0,
+                MEMBER_COLUMNS,
+                format!(
+                    "没有支部“{}”：先在“支部”表中添加，或填写已有支部的编号。",
+                    get(0)
+                ),
+                format!(
+                    "There is no branch “{}”: add it on the branch sheet, or use an existing code.",
+                    get(0)
+                ),
+            );
             continue;
         };
         let (id, name) = (code(&get(1)), get(2));
         if !is_valid_name(&id) {
-            err(&mut plan, MEMBERS, r, 1, MEMBER_COLUMNS, format!("登录名“{id}”不可用：请用字母、数字、“-”“_”“.”，如拼音 wangwei。"), format!("“{id}” cannot be a login name: use letters, digits, '-', '_' or '.'."));
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                1,
+                MEMBER_COLUMNS,
+                format!("登录名“{id}”不可用：请用字母、数字、“-”“_”“.”，如拼音 wangwei。"),
+                format!("“{id}” cannot be a login name: use letters, digits, '-', '_' or '.'."),
+            );
             continue;
         }
         if name.is_empty() {
-            err(&mut plan, MEMBERS, r, 2, MEMBER_COLUMNS, "请填写姓名。".into(), "Fill in the member's name.".into());
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                2,
+                MEMBER_COLUMNS,
+                "请填写姓名。".into(),
+                "Fill in the member's name.".into(),
+            );
             continue;
         }
         if plan.members.iter().any(|(_, m, _)| m.id == id) {
-            err(&mut plan, MEMBERS, r, 1, MEMBER_COLUMNS, format!("登录名“{id}”出现了两次：每人一个登录名。"), format!("The login “{id}” appears twice: one login per person."));
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                1,
+                MEMBER_COLUMNS,
+                format!("登录名“{id}”出现了两次：每人一个登录名。"),
+                format!("The login “{id}” appears twice: one login per person."),
+            );
             continue;
         }
         let mut roles = Vec::new();
         let mut bad_role = None;
-        for word in get(5).split([',', '，', '、', ';', '；', ' ', '/']).filter(|w| !w.trim().is_empty()) {
+        for word in get(5)
+            .split([',', '，', '、', ';', '；', ' ', '/'])
+            .filter(|w| !w.trim().is_empty())
+        {
             match role_of(word) {
                 Some(role) if !roles.contains(&role) => roles.push(role),
                 Some(_) => {}
@@ -465,12 +627,29 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
             }
         }
         if let Some(word) = bad_role {
-            err(&mut plan, MEMBERS, r, 5, MEMBER_COLUMNS, format!("角色“{word}”不认识：填 支部书记、检查人员、责任区负责人、班组长、党委管理人员 或 管理员，多个用顿号分开。"), format!("Unknown role “{word}”: use secretary, inspector, zone_holder, team_leader, manager or admin."));
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                5,
+                MEMBER_COLUMNS,
+                format!(
+                    "角色“{word}”不认识：填 支部书记、检查人员、责任区负责人、班组长、党委管理人员 或 管理员，多个用顿号分开。"
+                ),
+                format!(
+                    "Unknown role “{word}”: use secretary, inspector, zone_holder, team_leader, manager or admin."
+                ),
+            );
             continue;
         }
         let password = get(6);
         let existing = state.store.user(&id)?;
-        let member = MemberInput { id: id.clone(), name: name.clone(), group: get(3), team: get(4) };
+        let member = MemberInput {
+            id: id.clone(),
+            name: name.clone(),
+            group: get(3),
+            team: get(4),
+        };
         let account = if roles.is_empty() {
             None
         } else {
@@ -481,25 +660,61 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
                 password: (existing.is_none() && !password.is_empty()).then(|| password.clone()),
             };
             if existing.is_none() && password.chars().count() < 8 {
-                err(&mut plan, MEMBERS, r, 6, MEMBER_COLUMNS, "新账号需要至少 8 位的初始密码。".into(), "A new account needs a first password of 8 characters or more.".into());
+                err(
+                    &mut plan,
+                    MEMBERS,
+                    r,
+                    6,
+                    MEMBER_COLUMNS,
+                    "新账号需要至少 8 位的初始密码。".into(),
+                    "A new account needs a first password of 8 characters or more.".into(),
+                );
                 continue;
             }
             if let Some(e) = existing.as_ref().filter(|e| !accounts::may_manage(who, e)) {
-                err(&mut plan, MEMBERS, r, 1, MEMBER_COLUMNS, format!("登录名“{}”已被另一个您不能管理的账号使用。", e.user), "That login belongs to an account you cannot manage.".into());
+                err(
+                    &mut plan,
+                    MEMBERS,
+                    r,
+                    1,
+                    MEMBER_COLUMNS,
+                    format!("登录名“{}”已被另一个您不能管理的账号使用。", e.user),
+                    "That login belongs to an account you cannot manage.".into(),
+                );
                 continue;
             }
             if let Some(role) = roles.iter().find(|r| !accounts::grantable(who).has(**r)) {
-                err(&mut plan, MEMBERS, r, 5, MEMBER_COLUMNS, format!("您不能授予“{}”角色。", role.label_zh()), format!("You may not grant the role {role}."));
+                err(
+                    &mut plan,
+                    MEMBERS,
+                    r,
+                    5,
+                    MEMBER_COLUMNS,
+                    format!("您不能授予“{}”角色。", role.label_zh()),
+                    format!("You may not grant the role {role}."),
+                );
                 continue;
             }
             Some(input)
         };
         if !super::may_administer_branch(who, &branch) {
-            err(&mut plan, MEMBERS, r, 0, MEMBER_COLUMNS, "您只能维护本支部。".into(), "You can keep only your own branch.".into());
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                0,
+                MEMBER_COLUMNS,
+                "您只能维护本支部。".into(),
+                "You can keep only your own branch.".into(),
+            );
             continue;
         }
-        let stored_member = dirs.get(&branch).and_then(Option::as_ref).and_then(|d| d.members.get(&id));
-        let same_member = stored_member.is_some_and(|m| m.name == name && m.group == member.group && m.team == member.team);
+        let stored_member = dirs
+            .get(&branch)
+            .and_then(Option::as_ref)
+            .and_then(|d| d.members.get(&id));
+        let same_member = stored_member
+            .is_some_and(|m| m.name == name && m.group == member.group && m.team == member.team);
         let same_account = match (&account, &existing) {
             (None, _) => true,
             (Some(a), Some(e)) => {
@@ -515,34 +730,97 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
             (Some(_), true) => Action::Same,
             (Some(_), false) => Action::Change,
         };
-        plan.rows.push(RowResult { sheet: MEMBERS, row: r + 1, subject: format!("{name}（{id}）"), action });
-        members_of.entry(branch.clone()).or_default().insert(id.clone());
+        plan.rows.push(RowResult {
+            sheet: MEMBERS,
+            row: r + 1,
+            subject: format!("{name}（{id}）"),
+            action,
+        });
+        members_of
+            .entry(branch.clone())
+            .or_default()
+            .insert(id.clone());
         plan.members.push((branch, member, account));
     }
 
     for (&r, cells) in sheet(ZONES) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
         let Some(branch) = branch_of(&get(0)) else {
-            err(&mut plan, ZONES, r, 0, ZONE_COLUMNS, format!("没有支部“{}”：先在“支部”表中添加，或填写已有支部的编号。", get(0)), format!("There is no branch “{}”: add it on the branch sheet, or use an existing code.", get(0)));
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                0,
+                ZONE_COLUMNS,
+                format!(
+                    "没有支部“{}”：先在“支部”表中添加，或填写已有支部的编号。",
+                    get(0)
+                ),
+                format!(
+                    "There is no branch “{}”: add it on the branch sheet, or use an existing code.",
+                    get(0)
+                ),
+            );
             continue;
         };
         if !super::may_administer_branch(who, &branch) {
-            err(&mut plan, ZONES, r, 0, ZONE_COLUMNS, "您只能维护本支部。".into(), "You can keep only your own branch.".into());
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                0,
+                ZONE_COLUMNS,
+                "您只能维护本支部。".into(),
+                "You can keep only your own branch.".into(),
+            );
             continue;
         }
         let name = get(1);
         if name.is_empty() {
-            err(&mut plan, ZONES, r, 1, ZONE_COLUMNS, "请填写责任区名称。".into(), "Fill in the zone's name.".into());
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                1,
+                ZONE_COLUMNS,
+                "请填写责任区名称。".into(),
+                "Fill in the zone's name.".into(),
+            );
             continue;
         }
-        if plan.zones.iter().any(|(b, _, z)| *b == branch && z.name == name) {
-            err(&mut plan, ZONES, r, 1, ZONE_COLUMNS, format!("责任区“{name}”在本支部出现了两次。"), format!("The zone “{name}” appears twice in the branch."));
+        if plan
+            .zones
+            .iter()
+            .any(|(b, _, z)| *b == branch && z.name == name)
+        {
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                1,
+                ZONE_COLUMNS,
+                format!("责任区“{name}”在本支部出现了两次。"),
+                format!("The zone “{name}” appears twice in the branch."),
+            );
             continue;
         }
         let holders = list(&get(3));
         let known_members = members_of.get(&branch);
-        if let Some(h) = holders.iter().find(|h| !known_members.is_some_and(|m| m.contains(*h))) {
-            err(&mut plan, ZONES, r, 3, ZONE_COLUMNS, format!("责任人“{h}”不是本支部成员：请在“成员”表中添加，或改正登录名。"), format!("“{h}” is not a member of the branch: add them on the member sheet, or correct the login."));
+        if let Some(h) = holders
+            .iter()
+            .find(|h| !known_members.is_some_and(|m| m.contains(*h)))
+        {
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                3,
+                ZONE_COLUMNS,
+                format!("责任人“{h}”不是本支部成员：请在“成员”表中添加，或改正登录名。"),
+                format!(
+                    "“{h}” is not a member of the branch: add them on the member sheet, or correct the login."
+                ),
+            );
             continue;
         }
         let dir = dirs.get(&branch).and_then(Option::as_ref);
@@ -557,7 +835,19 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
                     .map(|(id, _)| id.clone())
             });
             if found.is_none() {
-                err(&mut plan, ZONES, r, 5, ZONE_COLUMNS, format!("本支部没有检查标准“{template_name}”：先在控制台建立，或留空以后再选。"), format!("The branch has no template “{template_name}”: create it in the console, or leave it empty."));
+                err(
+                    &mut plan,
+                    ZONES,
+                    r,
+                    5,
+                    ZONE_COLUMNS,
+                    format!(
+                        "本支部没有检查标准“{template_name}”：先在控制台建立，或留空以后再选。"
+                    ),
+                    format!(
+                        "The branch has no template “{template_name}”: create it in the console, or leave it empty."
+                    ),
+                );
                 continue;
             }
             found
@@ -584,14 +874,21 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
                         h.dedup();
                         h
                     }
-                    && z.teams.keys().cloned().collect::<BTreeSet<_>>() == input.teams.iter().cloned().collect::<BTreeSet<_>>()
+                    && z.teams.keys().cloned().collect::<BTreeSet<_>>()
+                        == input.teams.iter().cloned().collect::<BTreeSet<_>>()
                     && z.template == input.template
                     && z.active;
                 if same { Action::Same } else { Action::Change }
             }
         };
-        plan.rows.push(RowResult { sheet: ZONES, row: r + 1, subject: format!("{name}（{branch}）"), action });
-        plan.zones.push((branch, stored.map(|(id, _)| id.clone()), input));
+        plan.rows.push(RowResult {
+            sheet: ZONES,
+            row: r + 1,
+            subject: format!("{name}（{branch}）"),
+            action,
+        });
+        plan.zones
+            .push((branch, stored.map(|(id, _)| id.clone()), input));
     }
     Ok(plan)
 }

@@ -113,7 +113,9 @@ pub fn take_in(state: &State) {
 fn read_request(path: &Path) -> Result<AccountRequest, String> {
     let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
     if len > MAX_REQUEST_BYTES {
-        return Err(format!("the request is {len} bytes, more than an account takes"));
+        return Err(format!(
+            "the request is {len} bytes, more than an account takes"
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("the request does not read: {e}"))

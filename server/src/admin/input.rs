@@ -5,9 +5,10 @@
 use zonepatrol_shared::BranchCategory;
 use zonepatrol_shared::labels::{Lang, category_label};
 
-/// Text with its spaces tidied: none before or after, one between words, the ideographic
-/// space (U+3000), no-break spaces and tabs counted as spaces, line breaks and other control
-/// characters dropped.
+/// Text with its spaces tidied and full-width letters, digits and signs (a Chinese keyboard's
+/// "综采１班") made half-width, so that the same name typed twice is the same: no space before
+/// or after, one between words, the ideographic space (U+3000), no-break spaces and tabs
+/// counted as spaces, line breaks and other control characters dropped.
 pub fn tidy(s: &str) -> String {
     let spaced: String = s
         .chars()
@@ -16,21 +17,20 @@ pub fn tidy(s: &str) -> String {
             c if c.is_control() => None,
             // Zero-width spaces and joiners, and the byte-order mark, as pasted from the web.
             '\u{200b}'..='\u{200d}' | '\u{feff}' => None,
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0),
             c => Some(c),
         })
         .collect();
-    spaced.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    spaced
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// Full-width ASCII (a Chinese keyboard's "ＺＨ１２") made half-width, after [`tidy`].
+/// The same as [`tidy`]: for codes and numbers, where the half-width matters most.
 pub fn half_width(s: &str) -> String {
     tidy(s)
-        .chars()
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            c => c,
-        })
-        .collect()
 }
 
 /// A login name or code as typed: half-width, and no spaces inside.
@@ -76,7 +76,10 @@ mod tests {
         assert_eq!(category("１"), Some(BranchCategory::MainProduction));
         assert_eq!(category(" 3 "), Some(BranchCategory::Service));
         assert_eq!(category("4类"), Some(BranchCategory::Offices));
-        assert_eq!(category("辅助生产"), Some(BranchCategory::AuxiliaryProduction));
+        assert_eq!(
+            category("辅助生产"),
+            Some(BranchCategory::AuxiliaryProduction)
+        );
         assert_eq!(category("5"), None);
         assert_eq!(category("矿山"), None);
     }

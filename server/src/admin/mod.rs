@@ -28,8 +28,8 @@ pub mod input;
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit};
 use zonepatrol_shared::docs::{self, DocId, Document};
-use zonepatrol_shared::protocol::{Outcome, Push, SyncRequest, b64, heads_to_hex};
 use zonepatrol_shared::labels::Lang;
+use zonepatrol_shared::protocol::{Outcome, Push, SyncRequest, b64, heads_to_hex};
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 use zonepatrol_shared::{Actor, Role};
 
@@ -79,18 +79,28 @@ impl AdminError {
     /// What to tell the person, in their language.
     pub fn says(&self, lang: Lang) -> String {
         match self {
-            AdminError::Forbidden(zh, en) | AdminError::Invalid(zh, en) => lang.pick(zh, en).to_owned(),
+            AdminError::Forbidden(zh, en) | AdminError::Invalid(zh, en) => {
+                lang.pick(zh, en).to_owned()
+            }
             AdminError::Refused(r) => {
                 let why = match r.code {
-                    RefusalCode::NotWriter | RefusalCode::WrongBranch => {
-                        lang.pick("您的角色不能做这项修改", "Your role may not make this change")
+                    RefusalCode::NotWriter | RefusalCode::WrongBranch => lang.pick(
+                        "您的角色不能做这项修改",
+                        "Your role may not make this change",
+                    ),
+                    RefusalCode::Locked => {
+                        lang.pick("该期间已发布，不能修改", "That period is published")
                     }
-                    RefusalCode::Locked => lang.pick("该期间已发布，不能修改", "That period is published"),
-                    _ => lang.pick("内容不符合规则，未保存", "This breaks a rule and was not saved"),
+                    _ => lang.pick(
+                        "内容不符合规则，未保存",
+                        "This breaks a rule and was not saved",
+                    ),
                 };
                 format!("{why}: {}", r.reason)
             }
-            AdminError::Failed(_) => lang.pick("服务器出错，请重试。", "The server failed: try again.").to_owned(),
+            AdminError::Failed(_) => lang
+                .pick("服务器出错，请重试。", "The server failed: try again.")
+                .to_owned(),
         }
     }
 }
@@ -162,7 +172,9 @@ pub fn edit_document<D: Document>(
     match answer.acks.into_iter().next().map(|a| a.outcome) {
         Some(Outcome::Accepted) => Ok(Edited::Saved),
         Some(Outcome::Refused { refusal, .. }) => Err(AdminError::Refused(refusal)),
-        other => Err(AdminError::Failed(format!("{id}: unexpected answer {other:?}"))),
+        other => Err(AdminError::Failed(format!(
+            "{id}: unexpected answer {other:?}"
+        ))),
     }
 }
 

@@ -336,7 +336,11 @@ pub fn activity_records(open: Open<'_>, dir: &Path) {
     assert_eq!(order[0].0, 9);
     assert_eq!(order[1].0, 9);
     assert_eq!(&order[2..], &[(7, "z4"), (5, "z1")]);
-    assert_eq!(store.activity(1).expect("lists").len(), 1, "at most the limit");
+    assert_eq!(
+        store.activity(1).expect("lists").len(),
+        1,
+        "at most the limit"
+    );
 }
 
 /// Blob records are stored and read back.

@@ -15,9 +15,9 @@ pub mod writer;
 
 use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
-use zonepatrol_shared::{Actor, Role};
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::Refusal;
+use zonepatrol_shared::{Actor, Role};
 
 pub use sled_store::SledStore;
 

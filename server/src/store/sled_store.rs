@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::DocId;
 
 use super::{
-    ActivityRecord, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord, UserRecord,
+    ActivityRecord, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord,
+    UserRecord,
 };
 
 /// The sled engine.

@@ -22,6 +22,21 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// The client, without redirects followed.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The session cookie, as sent.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     /// Signs in as a demo user; `None` when the sign-in is refused.
     pub async fn sign_in(base: &str, user: &str, password: &str) -> Option<Browser> {
         zonepatrol_app::sync::install_crypto();

@@ -31,6 +31,15 @@ impl TestServer {
         TestServer::start_with(|_| {}).await
     }
 
+    /// A server with no mine at all: an empty data directory, no demo.
+    pub async fn start_empty() -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("server");
+        let mut settings = Settings::new(&data);
+        settings.demo = false;
+        TestServer::launch(dir, data, settings).await
+    }
+
     /// The demo mine with adjusted settings.
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestServer {
         TestServer::start_in(tempfile::tempdir().expect("temp dir"), adjust).await
@@ -43,6 +52,11 @@ impl TestServer {
         let mut settings = Settings::new(&data);
         settings.demo = true;
         adjust(&mut settings);
+        TestServer::launch(dir, data, settings).await
+    }
+
+    async fn launch(dir: TempDir, data: PathBuf, settings: Settings) -> TestServer {
+        let demo = settings.demo;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -61,20 +75,27 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
         };
-        server.wait_ready().await;
+        server.wait_ready(demo).await;
         server
     }
 
-    async fn wait_ready(&self) {
+    async fn wait_ready(&self, demo: bool) {
         let http = http();
         for _ in 0..200 {
-            // The demo accounts exist once seeding is done: a login answers 200.
-            let ok = http
-                .post(format!("{}/v1/login", self.url))
-                .json(&serde_json::json!({"user": "admin", "password": DEMO_PASSWORD}))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
+            // The demo accounts exist once seeding is done: a login answers 200. A server
+            // without a mine is up when its sign-in page answers.
+            let ok = if demo {
+                http.post(format!("{}/v1/login", self.url))
+                    .json(&serde_json::json!({"user": "admin", "password": DEMO_PASSWORD}))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            } else {
+                http.get(format!("{}/login", self.url))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            };
             if ok {
                 return;
             }
@@ -121,11 +142,16 @@ pub struct Device {
 impl Device {
     /// A new device signed in to `url` as a demo user.
     pub async fn new(url: &str, user: &str) -> Device {
+        Device::with_password(url, user, DEMO_PASSWORD).await
+    }
+
+    /// A new device signed in to `url` with a password.
+    pub async fn with_password(url: &str, user: &str, password: &str) -> Device {
         let dir = tempfile::tempdir().expect("temp dir");
         let repo = Arc::new(Repo::open(dir.path()).expect("open repo"));
         let client = SyncClient::new(repo.clone()).expect("client");
         client
-            .login(url, user, DEMO_PASSWORD, "test device")
+            .login(url, user, password, "test device")
             .await
             .expect("login");
         Device {

@@ -159,6 +159,19 @@ fn preview(viewer: &Viewer, plan: &Plan, hash: &str) -> Response {
     frame(viewer, l(lang, "导入预览", "Import preview"), body)
 }
 
+fn too_large() -> AdminError {
+    AdminError::invalid(
+        format!(
+            "文件超过 {} MB：请只保留支部、责任区、成员三张表。",
+            MAX_BYTES >> 20
+        ),
+        format!(
+            "The file is larger than {} MB: keep just the three sheets.",
+            MAX_BYTES >> 20
+        ),
+    )
+}
+
 /// Reads the uploaded file, at most [`MAX_BYTES`] and one more byte to tell it is too large.
 async fn upload(mut form: Multipart) -> Result<Vec<u8>, AdminError> {
     let bad = || {
@@ -167,23 +180,33 @@ async fn upload(mut form: Multipart) -> Result<Vec<u8>, AdminError> {
             "No workbook arrived: choose an .xlsx file and upload it.",
         )
     };
-    while let Ok(Some(mut field)) = form.next_field().await {
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(_) => return Err(bad()),
+        };
         if field.name() != Some("workbook") {
             continue;
         }
         let mut bytes = Vec::new();
+        let mut over = false;
         loop {
             match field.chunk().await {
+                // Past the largest workbook, the rest is read and dropped, so that the
+                // browser gets the answer instead of a cut connection.
+                Ok(Some(_)) if over => {}
                 Ok(Some(chunk)) => {
                     bytes.extend_from_slice(&chunk);
                     if bytes.len() > MAX_BYTES {
-                        return Err(AdminError::invalid(
-                            format!("文件超过 {} MB：请只保留支部、责任区、成员三张表。", MAX_BYTES >> 20),
-                            format!("The file is larger than {} MB: keep just the three sheets.", MAX_BYTES >> 20),
-                        ));
+                        over = true;
+                        bytes = Vec::new();
                     }
                 }
+                Ok(None) if over => return Err(too_large()),
                 Ok(None) => return Ok(bytes),
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
                 Err(_) => return Err(bad()),
             }
         }

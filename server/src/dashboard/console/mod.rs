@@ -67,15 +67,15 @@ pub(super) fn router() -> Router<Arc<State>> {
         .route(
             "/admin/import",
             get(import::page).post(import::preview_upload).layer(
-                // A workbook, and the form around it.
-                DefaultBodyLimit::max(admin::import::MAX_BYTES + 64 * 1024),
+                // A workbook and the form around it; a file up to four times too large is
+                // read to the end to be answered so.
+                DefaultBodyLimit::max(4 * admin::import::MAX_BYTES),
             ),
         )
         .route("/admin/import/template.xlsx", get(import::template))
         .route("/admin/import/apply", post(import::apply))
         // A template of forty rows in Chinese is tens of kilobytes, form-encoded.
         .layer(DefaultBodyLimit::max(256 * 1024))
-
 }
 
 /// A posted form's fields, in order, repeated names kept (checkboxes, rows).
@@ -128,7 +128,11 @@ pub(super) fn refused(lang: Lang, e: &AdminError, back: &str) -> Response {
             p { a href=(back) { (l(lang, "返回修改", "Go back and fix it")) } }
         }
     };
-    (status, layout(lang, None, l(lang, "没有保存", "Not saved"), body)).into_response()
+    (
+        status,
+        layout(lang, None, l(lang, "没有保存", "Not saved"), body),
+    )
+        .into_response()
 }
 
 /// Runs an operation off the async workers; on success goes to `then`, else the refusal.
@@ -145,7 +149,11 @@ pub(super) async fn run(
         Err(_) => fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             lang,
-            l(lang, "服务器出错，请重试。", "The server failed: try again."),
+            l(
+                lang,
+                "服务器出错，请重试。",
+                "The server failed: try again.",
+            ),
         ),
     }
 }
@@ -175,7 +183,11 @@ pub(super) async fn show(
         Err(_) => fail(
             StatusCode::INTERNAL_SERVER_ERROR,
             lang,
-            l(lang, "服务器出错，请重试。", "The server failed: try again."),
+            l(
+                lang,
+                "服务器出错，请重试。",
+                "The server failed: try again.",
+            ),
         ),
     }
 }

@@ -107,7 +107,10 @@ pub(super) async fn save(
         );
         let photos = column("photo");
         let count = categories.len();
-        if [&texts, &maxes, &rules, &points].iter().any(|c| c.len() != count) {
+        if [&texts, &maxes, &rules, &points]
+            .iter()
+            .any(|c| c.len() != count)
+        {
             return Err(AdminError::invalid(
                 "表格不完整：请刷新页面后重填。",
                 "The form came incomplete: reload the page and fill it in again.",

@@ -159,7 +159,10 @@ pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Re
         if !template.supersedes.is_empty() && !d.templates.contains_key(&template.supersedes) {
             out_of_range(
                 "templates",
-                format!("template {id} supersedes {}, which does not exist", template.supersedes),
+                format!(
+                    "template {id} supersedes {}, which does not exist",
+                    template.supersedes
+                ),
             )?;
         }
     }
