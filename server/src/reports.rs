@@ -43,7 +43,7 @@ pub enum ReportError {
 /// publications before the reports they freeze, reports before the data that updates them.
 fn load_order(kind: DocKind) -> u8 {
     match kind {
-        DocKind::Directory => 0,
+        DocKind::Directory | DocKind::Rules => 0,
         DocKind::Publication => 1,
         DocKind::Report => 2,
         DocKind::Patrol => 3,
@@ -81,7 +81,7 @@ fn admit(
     // Directories, publications and reports carry no dates of their own: only records do.
     if matches!(
         id.kind(),
-        DocKind::Directory | DocKind::Publication | DocKind::Report
+        DocKind::Directory | DocKind::Publication | DocKind::Report | DocKind::Rules
     ) {
         return (c.apply(id, facts), None);
     }

@@ -129,6 +129,7 @@ pub fn kind_label(lang: Lang, kind: DocKind) -> &'static str {
         DocKind::Assessment => ("月度考评", "Monthly assessment"),
         DocKind::Report => ("考评结果", "Results"),
         DocKind::Publication => ("发布记录", "Publication"),
+        DocKind::Rules => ("考评规则", "Rules"),
     };
     lang.pick(zh, en)
 }

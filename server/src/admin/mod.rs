@@ -16,6 +16,7 @@
 //! - `activity`: the record of administrative changes, filtered for the activity page.
 //! - `inbox`: `user add` beside a running server.
 //! - `import`: the branches, zones and members of a workbook, previewed, then applied.
+//! - `rules`: the mine's rules, a new version from a month onward.
 //! - `input`: what people type, tidied (stray and full-width spaces, full-width digits).
 
 pub mod accounts;
@@ -24,6 +25,7 @@ pub mod directory;
 pub mod import;
 pub mod inbox;
 pub mod input;
+pub mod rules;
 
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit};

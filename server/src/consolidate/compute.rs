@@ -15,8 +15,9 @@ use zonepatrol_shared::{BranchCategory, Points};
 
 use super::{Consolidator, ReportKey};
 
-/// A zone's inspection result needs at least this many inspectors' sheets: with fewer, an
-/// aggregate says too much about each inspector's own total.
+/// A zone's inspection result needs at least this many inspectors' sheets unless the mine's
+/// rules say more: with fewer, an aggregate says too much about each inspector's own total.
+/// The rules' own default; a version of the rules may not go below it.
 pub const MIN_SHEETS: usize = 3;
 
 /// Two reports say the same, whenever they were computed.
@@ -194,6 +195,9 @@ impl Consolidator {
             self.patrol_results.remove(key);
             return;
         }
+        let rule = patrol
+            .date
+            .map_or(self.rules.inspection, |d| self.rules_on(d).inspection);
         let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
         for (inspector, zones) in sheets {
             if !patrol.inspectors.contains(inspector) {
@@ -207,9 +211,9 @@ impl Consolidator {
         }
         let results: BTreeMap<String, (Points, u64)> = per_zone
             .into_iter()
-            .filter(|(_, scores)| scores.len() >= MIN_SHEETS)
+            .filter(|(_, scores)| scores.len() >= rule.min_sheets)
             .filter_map(|(zone, scores)| {
-                let result = self.rules.inspection.zone_result(&scores)?;
+                let result = rule.zone_result(&scores)?;
                 Some((zone.to_owned(), (result, scores.len() as u64)))
             })
             .collect();
@@ -234,7 +238,7 @@ impl Consolidator {
         self.score_zones(branch, period, &mut report.zones);
         rank_zones(&mut report.zones);
         if let Some(facts) = facts {
-            let pass = category.map(|c| self.rules.grades.of(c).pass);
+            let pass = category.map(|c| self.rules_on(period.first_day()).grades.of(c).pass);
             for (zone, post) in &facts.posts {
                 if let Some(z) = report.zones.get_mut(zone) {
                     z.post = post.id.clone();
@@ -251,7 +255,11 @@ impl Consolidator {
             category: category.map_or(0, |c| u64::from(c.number())),
             score,
             grade: match (category, score) {
-                (Some(c), Some(s)) => self.rules.grades.grade(c, s).to_string(),
+                (Some(c), Some(s)) => self
+                    .rules_on(period.first_day())
+                    .grades
+                    .grade(c, s)
+                    .to_string(),
                 _ => String::new(),
             },
             rank: 0,
@@ -288,7 +296,7 @@ impl Consolidator {
                 }
                 if let Some(fin) = fin {
                     entry.0.push(*fin);
-                    entry.2 += self.rules.money.money(*fin).0;
+                    entry.2 += self.rules_on(month.first_day()).money.money(*fin).0;
                 }
             }
         }

@@ -59,7 +59,12 @@ pub type ReportKey = (String, Period);
 /// The consolidated state of every branch.
 #[derive(Debug, Default)]
 pub struct Consolidator {
+    /// The rules the server was started with: in force until the mine's rules document says
+    /// otherwise.
     rules: RulesConfig,
+    /// The versions of the mine's rules, each with its first month, in the order they take
+    /// effect.
+    rule_versions: Vec<(Period, RulesConfig)>,
     clock: MineClock,
     branches: BTreeMap<String, BranchFacts>,
     patrols: HashMap<(String, String), PatrolFacts>,
@@ -100,8 +105,24 @@ impl Consolidator {
         self.clock
     }
 
-    /// The rules in force.
+    /// The rules in force now.
     pub fn rules(&self) -> &RulesConfig {
-        &self.rules
+        self.rules_on(self.today(crate::now_millis()))
+    }
+
+    /// The rules in force on a day: the last version whose first month is not after the
+    /// day's month, or the server's own.
+    pub fn rules_on(&self, day: chrono::NaiveDate) -> &RulesConfig {
+        let month = Period::containing(zonepatrol_shared::rules::PeriodKind::Month, day);
+        self.rule_versions
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= month)
+            .map_or(&self.rules, |(_, r)| r)
+    }
+
+    /// Every version of the rules with its first month, in the order they take effect.
+    pub fn rule_versions(&self) -> &[(Period, RulesConfig)] {
+        &self.rule_versions
     }
 }

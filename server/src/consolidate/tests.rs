@@ -283,3 +283,59 @@ fn branches_rank_within_their_category_and_posts_below_the_pass_mark_are_flagged
     c.compute(dirty, today, 4);
     assert_eq!(c.current("b", oct).expect("b"), &frozen);
 }
+
+#[test]
+fn new_rules_apply_from_their_month_and_a_published_month_keeps_its_own() {
+    let mut c = Consolidator::default();
+    c.apply(
+        &"directory:b".parse().expect("id"),
+        Facts::Directory(branch_facts()),
+    );
+    let assess = |c: &mut Consolidator, id: &str, fin: i64| {
+        let id: DocId = id.parse().expect("id");
+        c.apply(&id, Facts::Assessment(None, Some(Points::whole(fin))))
+    };
+    for month in ["2026-10", "2026-11", "2026-12"] {
+        assess(&mut c, &format!("assessment:b:z1:{month}"), 96);
+    }
+    let today = day("2026-12-31");
+    c.compute_all(today, 1);
+    let month = |m: &str| m.parse::<Period>().expect("month");
+    let money =
+        |c: &Consolidator, m: &str| c.current("b", month(m)).expect("report").zones["z1"].money_fen;
+    assert_eq!(money(&c, "2026-11"), 1000, "10 yuan a point above 95");
+    // October is published before the rules change.
+    let lock = Lock {
+        period: month("2026-10"),
+        by: "mgr".into(),
+        at: 5,
+    };
+    let dirty = c.apply(
+        &"publication:b".parse().expect("id"),
+        Facts::Publication(vec![lock]),
+    );
+    c.compute(dirty, today, 2);
+    // 20 yuan a point from November; again in December, the same month written twice, the
+    // later wins.
+    let mut rules = zonepatrol_shared::rules::RulesConfig::default();
+    rules.money.fen_per_point = 2_000;
+    let mut later = rules.clone();
+    later.money.fen_per_point = 3_000;
+    let dirty = c.apply(
+        &DocId::rules(),
+        Facts::Rules(vec![(month("2026-11"), rules), (month("2026-12"), later)]),
+    );
+    c.compute(dirty, today, 3);
+    assert_eq!(money(&c, "2026-10"), 1000, "published: its own rules");
+    assert_eq!(money(&c, "2026-11"), 2000);
+    assert_eq!(money(&c, "2026-12"), 3000);
+    assert_eq!(
+        c.current("b", month("2026-Q4")).expect("q4").zones["z1"].money_fen,
+        6000
+    );
+    assert_eq!(
+        c.rules_on(day("2026-09-30")).money.fen_per_point,
+        1000,
+        "before any version"
+    );
+}

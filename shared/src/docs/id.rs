@@ -12,6 +12,7 @@
 //! | assessment | `assessment:BRANCH:ZONE:YYYY-MM` |
 //! | report | `report:BRANCH:PERIOD` |
 //! | publication | `publication:BRANCH` |
+//! | rules | `rules` (the whole mine's: its branch is empty) |
 //!
 //! Each name is 1–64 characters of ASCII letters, digits, `-`, `_` and `.`.
 
@@ -42,11 +43,13 @@ pub enum DocKind {
     Report,
     /// A branch's published and reopened periods.
     Publication,
+    /// The mine's rules, by version.
+    Rules,
 }
 
 impl DocKind {
     /// Every kind.
-    pub const ALL: [DocKind; 8] = [
+    pub const ALL: [DocKind; 9] = [
         DocKind::Directory,
         DocKind::Patrol,
         DocKind::Sheet,
@@ -55,6 +58,7 @@ impl DocKind {
         DocKind::Assessment,
         DocKind::Report,
         DocKind::Publication,
+        DocKind::Rules,
     ];
 
     /// The name used in ids and headers.
@@ -68,6 +72,7 @@ impl DocKind {
             DocKind::Assessment => "assessment",
             DocKind::Report => "report",
             DocKind::Publication => "publication",
+            DocKind::Rules => "rules",
         }
     }
 }
@@ -105,6 +110,8 @@ pub enum DocId {
     Report { branch: String, period: Period },
     /// `publication:BRANCH`.
     Publication { branch: String },
+    /// `rules`: the mine's, with no branch.
+    Rules,
 }
 
 /// Why a text is not a document id.
@@ -137,6 +144,7 @@ impl DocId {
             DocId::Assessment { .. } => DocKind::Assessment,
             DocId::Report { .. } => DocKind::Report,
             DocId::Publication { .. } => DocKind::Publication,
+            DocId::Rules => DocKind::Rules,
         }
     }
 
@@ -151,6 +159,7 @@ impl DocId {
             | DocId::Assessment { branch, .. }
             | DocId::Report { branch, .. }
             | DocId::Publication { branch } => branch,
+            DocId::Rules => "",
         }
     }
 }
@@ -163,6 +172,11 @@ impl DocId {
         DocId::Directory {
             branch: branch.into(),
         }
+    }
+
+    /// `rules`: the mine's rules.
+    pub fn rules() -> DocId {
+        DocId::Rules
     }
 
     /// `publication:BRANCH`: the branch's published and reopened periods.
@@ -260,6 +274,7 @@ impl fmt::Display for DocId {
             DocId::Directory { branch } | DocId::Publication { branch } => {
                 write!(f, "{kind}:{branch}")
             }
+            DocId::Rules => write!(f, "{kind}"),
             DocId::Patrol { branch, patrol } => write!(f, "{kind}:{branch}:{patrol}"),
             DocId::Sheet {
                 branch,
@@ -294,6 +309,7 @@ impl FromStr for DocId {
         }
         let o = |p: &str| p.to_owned();
         let id = match parts.as_slice() {
+            ["rules"] => DocId::Rules,
             ["directory", b] => DocId::Directory { branch: o(b) },
             ["publication", b] => DocId::Publication { branch: o(b) },
             ["patrol", b, p] => DocId::Patrol {

@@ -35,6 +35,7 @@ mod patrol;
 mod problem;
 mod publication;
 mod report;
+mod rules;
 mod sheet;
 pub mod values;
 
@@ -55,6 +56,7 @@ pub use patrol::{Patrol, PatrolPlan};
 pub use problem::{Finding, Outcome, Problem, Rectification, Verification};
 pub use publication::{Lock, LockAction, LockEvent, Publication};
 pub use report::{BranchResult, CleanupTotals, Published, Quantity, Report, ZoneResult};
+pub use rules::{GradeMarks, RuleVersion, Rules};
 pub use sheet::{ItemEntry, PhotoRef, Sheet, ZoneSheet};
 pub use values::{Day, FreeText, Tally};
 
@@ -181,6 +183,7 @@ pub fn genesis_of(id: &DocId) -> Result<AutoCommit, DocError> {
         DocKind::Cleanup => genesis::<Cleanup>(id),
         DocKind::Assessment => genesis::<Assessment>(id),
         DocKind::Report => genesis::<Report>(id),
+        DocKind::Rules => genesis::<Rules>(id),
         DocKind::Publication => genesis::<Publication>(id),
     }
 }

@@ -10,11 +10,21 @@ pub struct InspectionRule {
     /// With at least this many inspectors, the single highest and single lowest scores are
     /// dropped before the mean (seed 003: five).
     pub trim_from: usize,
+    /// The fewest inspectors' sheets a zone's weekly result needs (three).
+    #[serde(default = "default_min_sheets")]
+    pub min_sheets: usize,
+}
+
+fn default_min_sheets() -> usize {
+    3
 }
 
 impl Default for InspectionRule {
     fn default() -> InspectionRule {
-        InspectionRule { trim_from: 5 }
+        InspectionRule {
+            trim_from: 5,
+            min_sheets: default_min_sheets(),
+        }
     }
 }
 
@@ -122,7 +132,10 @@ mod tests {
 
     #[test]
     fn trimming_threshold_is_configurable() {
-        let rule = InspectionRule { trim_from: 3 };
+        let rule = InspectionRule {
+            trim_from: 3,
+            ..InspectionRule::default()
+        };
         assert_eq!(
             rule.zone_result(&pts(&["80", "90", "85"])),
             Some(Points::whole(85))
@@ -132,7 +145,10 @@ mod tests {
             Some(Points::whole(90))
         );
         // Trimming two of two would leave nothing: a threshold below three acts as three.
-        let rule = InspectionRule { trim_from: 1 };
+        let rule = InspectionRule {
+            trim_from: 1,
+            ..InspectionRule::default()
+        };
         assert_eq!(
             rule.zone_result(&pts(&["80", "90"])),
             Some(Points::whole(85))

@@ -232,7 +232,8 @@ fn validate(
     } else {
         before_heads
     };
-    if !actor.is_company_wide() && actor.branch != id.branch() {
+    // The mine's rules belong to no branch: who writes them is the writer table's question.
+    if !actor.is_company_wide() && !id.branch().is_empty() && actor.branch != id.branch() {
         return Err(Refusal::new(
             RefusalCode::WrongBranch,
             "document",
@@ -294,6 +295,7 @@ fn validate(
         DocKind::Assessment => input.check(parts::assessment),
         DocKind::Report => input.check(parts::report),
         DocKind::Publication => input.check(parts::publication),
+        DocKind::Rules => input.check(parts::rules),
     }
 }
 

@@ -514,6 +514,21 @@ fn rows() -> Vec<Row> {
                 [M, M, M, M, None, M]
             },
         },
+        Row {
+            id: "rules",
+            part: "versions",
+            base: no_base,
+            edit: Box::new(|doc, id, who| {
+                let version = rules_version("2026-12", &who.user);
+                edit(doc, id, move |r: &mut Rules| {
+                    r.versions.insert(format!("v-{}", version.by), version);
+                })
+            }),
+            expect: {
+                const A: Option<&str> = Some("only an admin");
+                [A, A, A, A, A, None]
+            },
+        },
     ]
 }
 
@@ -564,7 +579,8 @@ fn every_role_from_another_branch() {
         for (role, want) in Role::ALL.into_iter().zip(row.expect) {
             let what = format!("{} {} by {role} of b2", row.id, row.part);
             let got = attempt(&id, row.base, &*row.edit, &actor(role, "b2"), &[]);
-            if role.is_company_wide() {
+            // The mine's rules belong to no branch: from any branch, the same as from b1.
+            if role.is_company_wide() || id.branch().is_empty() {
                 check(got, want, &what);
             } else {
                 let refusal = got.expect_err(&what);
@@ -590,6 +606,7 @@ fn nobody_writes_a_header_or_an_unknown_part() {
             DocKind::Assessment => "assessment:b1:z1:2026-11",
             DocKind::Report => "report:b1:2026-11",
             DocKind::Publication => "publication:b1",
+            DocKind::Rules => "rules",
         }
         .parse()
         .expect("id");
@@ -1349,6 +1366,7 @@ fn an_edit_checked_from_its_value_is_judged_as_the_change() {
                     DocKind::Assessment => as_kind::<Assessment>(w, &id, b, after, c),
                     DocKind::Report => as_kind::<Report>(w, &id, b, after, c),
                     DocKind::Publication => as_kind::<Publication>(w, &id, b, after, c),
+                    DocKind::Rules => as_kind::<Rules>(w, &id, b, after, c),
                 };
                 let change = attempt(&id, row.base, &*row.edit, &who, &[]);
                 assert_eq!(
@@ -1361,4 +1379,199 @@ fn an_edit_checked_from_its_value_is_judged_as_the_change() {
         }
     }
     assert!(compared > 100, "{compared} edits compared");
+}
+
+#[test]
+fn a_stored_template_is_never_changed_in_place_nor_removed() {
+    let id: DocId = "directory:b1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |d: &mut Directory| *d = directory());
+    };
+    let admin = actor(Role::Admin, "b1");
+    let change_item = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            let item = d
+                .templates
+                .get_mut("t1")
+                .and_then(|t| t.items.get_mut("i1"))
+                .expect("item");
+            item.max = Points::whole(20);
+        });
+    };
+    let refused = attempt(&id, base, &change_item, &admin, &[]).expect_err("refused");
+    assert!(
+        refused.reason.contains("cannot be changed in place"),
+        "{refused}"
+    );
+    let remove = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            d.zones.clear();
+            d.templates.clear();
+        });
+    };
+    let refused = attempt(&id, base, &remove, &admin, &[]).expect_err("refused");
+    assert!(refused.reason.contains("cannot be removed"), "{refused}");
+    // A new version beside it, and the zone moved to it; a new name in place.
+    let new_version = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            let mut t = d.templates["t1"].clone();
+            t.supersedes = "t1".into();
+            if let Some(item) = t.items.get_mut("i1") {
+                item.max = Points::whole(20);
+            }
+            d.templates.insert("t2".into(), t);
+            d.templates.get_mut("t1").expect("t1").name = "旧标准".into();
+            d.zones.get_mut("z1").expect("z1").template = "t2".into();
+        });
+    };
+    attempt(&id, base, &new_version, &admin, &[]).expect("a new version is accepted");
+    let dangling = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            let mut t = d.templates["t1"].clone();
+            t.supersedes = "t9".into();
+            d.templates.insert("t2".into(), t);
+        });
+    };
+    assert!(attempt(&id, base, &dangling, &admin, &[]).is_err());
+}
+
+#[test]
+fn several_roles_each_count_as_if_held_alone() {
+    let id: DocId = "directory:b1".parse().expect("id");
+    let add_zone = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            d.zones.insert(
+                "z9".into(),
+                Zone {
+                    name: "新责任区".into(),
+                    ..Default::default()
+                },
+            );
+        });
+    };
+    let holder = actor(Role::ZoneHolder, "b1");
+    assert!(attempt(&id, no_base, &add_zone, &holder, &[]).is_err());
+    let both = holder.clone().also(&[Role::Secretary]);
+    attempt(&id, no_base, &add_zone, &both, &[]).expect("as the secretary they also are");
+    let refused = attempt(
+        &id,
+        no_base,
+        &add_zone,
+        &holder.also(&[Role::TeamLeader]),
+        &[],
+    )
+    .expect_err("neither role keeps the directory");
+    assert!(refused.reason.contains("、"), "both roles named: {refused}");
+}
+
+fn rules_version(from: &str, by: &str) -> RuleVersion {
+    RuleVersion::of(
+        &crate::rules::RulesConfig::default(),
+        from.parse().expect("month"),
+        NOW - 1_000,
+        by,
+    )
+}
+
+#[test]
+fn the_rules_are_versions_an_admin_adds_from_this_month_on() {
+    let id = DocId::rules();
+    let admin = actor(Role::Admin, "hq");
+    let add = |v: RuleVersion| {
+        move |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+            let v = v.clone();
+            edit(doc, id, move |r: &mut Rules| {
+                r.versions.insert("v2".into(), v);
+            });
+        }
+    };
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |r: &mut Rules| {
+            r.versions
+                .insert("v1".into(), rules_version("2026-11", "admin"));
+        });
+    };
+    attempt(
+        &id,
+        base,
+        &add(rules_version("2026-12", "admin")),
+        &admin,
+        &[],
+    )
+    .expect("from next month");
+    attempt(
+        &id,
+        base,
+        &add(rules_version("2026-11", "admin")),
+        &admin,
+        &[],
+    )
+    .expect("from this month");
+    let past = attempt(
+        &id,
+        base,
+        &add(rules_version("2026-10", "admin")),
+        &admin,
+        &[],
+    )
+    .expect_err("a month already computed");
+    assert!(past.reason.contains("this month"), "{past}");
+    let manager = actor(Role::Manager, "hq");
+    let signed = |by: &str| rules_version("2026-12", by);
+    assert!(attempt(&id, base, &add(signed("mgr")), &manager, &[]).is_err());
+    assert!(
+        attempt(&id, base, &add(signed("someone")), &admin, &[]).is_err(),
+        "signed by its writer"
+    );
+    let mut few = rules_version("2026-12", "admin");
+    few.min_sheets = 2;
+    let refused = attempt(&id, base, &add(few), &admin, &[]).expect_err("two sheets tell");
+    assert!(refused.reason.contains("3 to"), "{refused}");
+    let mut upside_down = rules_version("2026-12", "admin");
+    upside_down.penalty_below = Points::whole(99);
+    assert!(attempt(&id, base, &add(upside_down), &admin, &[]).is_err());
+    let rewrite = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |r: &mut Rules| {
+            if let Some(v) = r.versions.get_mut("v1") {
+                v.fen_per_point = 5;
+            }
+        });
+    };
+    let refused = attempt(&id, base, &rewrite, &admin, &[]).expect_err("on the record");
+    assert!(refused.reason.contains("cannot be changed"), "{refused}");
+    // Everyone may read the rules; only admins write them, from any branch.
+    assert!(crate::protocol::may_read(
+        &actor(Role::ZoneHolder, "b1"),
+        &id
+    ));
+}
+
+#[test]
+fn the_rules_in_effect_are_the_last_version_begun() {
+    let mut rules: Rules = read(
+        &genesis::<Rules>(&DocId::rules()).expect("genesis"),
+        &DocId::rules(),
+    )
+    .expect("read");
+    let mut dec = rules_version("2026-12", "admin");
+    dec.fen_per_point = 2_000;
+    let mut dec_later = dec.clone();
+    dec_later.at += 5;
+    dec_later.fen_per_point = 3_000;
+    rules
+        .versions
+        .insert("a".into(), rules_version("2026-11", "admin"));
+    rules.versions.insert("b".into(), dec);
+    rules.versions.insert("c".into(), dec_later);
+    let month = |m: &str| m.parse::<Period>().expect("month");
+    assert_eq!(rules.version_for(month("2026-10")), None);
+    assert_eq!(
+        rules.version_for(month("2026-11")).map(|v| v.fen_per_point),
+        Some(1_000)
+    );
+    assert_eq!(
+        rules.version_for(month("2027-03")).map(|v| v.fen_per_point),
+        Some(3_000),
+        "the later of two for the same month"
+    );
 }

@@ -428,3 +428,262 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
     c.close().await.expect("closed");
     server.stop().await;
 }
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let field = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} on the page: {e}"));
+    field.clear().await.expect("cleared");
+    field.send_keys(value).await.expect("typed");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} on the page: {e}"))
+        .click()
+        .await
+        .expect("clicked");
+}
+
+async fn wait_for(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+}
+
+/// Uploads a workbook through the import page's file input and submits it.
+async fn import(c: &Client, base: &str, workbook: &Path) {
+    c.goto(&format!("{base}/admin/import")).await.expect("open");
+    wait_for(c, "#import-form").await;
+    c.find(Locator::Css("#import-form input[type=file]"))
+        .await
+        .expect("the file input")
+        .send_keys(&workbook.display().to_string())
+        .await
+        .expect("file chosen");
+    click(c, "#import-form button").await;
+    wait_for(c, "#import-rows").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_an_empty_mine_in_chromium() {
+    use zonepatrol_app::records::patrol::{PatrolInput, start_patrol};
+    use zonepatrol_app::records::sheet::{Mark, mark};
+    use zonepatrol_shared::docs::{Directory, DocId, Sheet};
+    use zonepatrol_shared::{Actor, PatrolKind, Role};
+
+    use crate::console::{PASSWORD, cli, mine_workbook};
+    use crate::support::Device;
+
+    let server = TestServer::start_empty().await;
+    let data = server.data.display().to_string();
+    let out = cli(
+        &[
+            "user", "add", "--data", &data, "--name", "boss", "--role", "admin", "--branch", "hq",
+        ],
+        "first-admin-pw",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let driver = driver().await;
+    let downloads = tempfile::tempdir().expect("downloads");
+    let files = tempfile::tempdir().expect("workbooks");
+    let c = browser(&driver, downloads.path()).await;
+    let base = server.url.clone();
+
+    c.goto(&format!("{base}/admin")).await.expect("open");
+    wait_for(&c, "#signin").await;
+    fill(&c, "#user", "boss").await;
+    fill(&c, "#password", "first-admin-pw").await;
+    click(&c, "#signin").await;
+    wait_for(&c, "#no-branches").await;
+    let mut pages = vec![("/admin".to_owned(), "20-console-empty")];
+
+    // A workbook with an error: where it is, in Chinese; then the fixed one, applied.
+    let bad = files.path().join("mine-with-error.xlsx");
+    std::fs::write(&bad, mine_workbook(true, false)).expect("written");
+    import(&c, &base, &bad).await;
+    wait_for(&c, "#import-errors").await;
+    let errors = texts(&c, "#import-errors td").await.join(" ");
+    assert!(
+        errors.contains("kd9") && errors.contains("责任区"),
+        "{errors}"
+    );
+    shot(&c, "21-import-errors").await;
+    let good = files.path().join("mine.xlsx");
+    std::fs::write(&good, mine_workbook(false, false)).expect("written");
+    import(&c, &base, &good).await;
+    shot(&c, "22-import-preview").await;
+    click(&c, "#import-apply button").await;
+    wait_for(&c, "#import-done").await;
+    c.goto(&format!("{base}/admin/branch/zc1"))
+        .await
+        .expect("open");
+    wait_for(&c, "#zones").await;
+    assert_eq!(
+        texts(&c, "#zones tr").await.len(),
+        6,
+        "five zones and the heading"
+    );
+
+    // A template, typed into the form, given to the imported zones.
+    c.goto(&format!("{base}/admin/branch/zc1/template/new"))
+        .await
+        .expect("open");
+    wait_for(&c, "#template-form").await;
+    fill(&c, "#template-form input[name=name]", "综采区检查标准").await;
+    fill(
+        &c,
+        "#template-rows tr:nth-child(2) input[name=category]",
+        "安全",
+    )
+    .await;
+    fill(
+        &c,
+        "#template-rows tr:nth-child(2) input[name=text]",
+        "电缆吊挂",
+    )
+    .await;
+    fill(&c, "#template-rows tr:nth-child(2) input[name=max]", "10").await;
+    fill(
+        &c,
+        "#template-rows tr:nth-child(2) input[name=rule]",
+        "吊挂不规范",
+    )
+    .await;
+    fill(&c, "#template-rows tr:nth-child(2) input[name=points]", "2").await;
+    click(&c, "#template-form button.primary").await;
+    wait_for(&c, "#template-form").await;
+    let template = c
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .rsplit('/')
+        .next()
+        .expect("id")
+        .to_owned();
+    assert_ne!(template, "new");
+    pages.push(("/admin/branch/zc1".into(), "23-console-branch"));
+    pages.push((
+        format!("/admin/branch/zc1/template/{template}"),
+        "24-console-template",
+    ));
+
+    // A phone signs in as an imported secretary, sees the zones and scores one.
+    let phone = Device::with_password(&base, "m00", PASSWORD).await;
+    phone.sync().await;
+    let dir: Directory = phone
+        .repo
+        .read(&DocId::directory("zc1"))
+        .expect("read")
+        .expect("the directory");
+    assert_eq!(dir.zones.len(), 5);
+    let zone = dir.zones.keys().next().expect("a zone").clone();
+    pages.push((format!("/admin/branch/zc1/zone/{zone}"), "25-console-zone"));
+    let me = Actor::new("m00", Role::Secretary, "zc1").also(&[Role::Inspector]);
+    let patrol = start_patrol(
+        &phone.repo,
+        &me,
+        &PatrolInput {
+            kind: PatrolKind::Weekly,
+            date: Some(today()),
+            zones: vec![zone.clone()],
+            inspectors: vec![],
+        },
+    )
+    .expect("patrol");
+    let deduct = Mark::Deduct {
+        item: "i01".into(),
+        rule: "r1".into(),
+    };
+    let before = mark(&phone.repo, &me, &patrol, &zone, &template, &deduct)
+        .expect("scored")
+        .score(&dir.templates[&template]);
+    phone.sync().await;
+    assert!(phone.repo.quarantine().expect("quarantine").is_empty());
+
+    // The template edited after the sheet used it.
+    c.goto(&format!("{base}/admin/branch/zc1/template/{template}"))
+        .await
+        .expect("open");
+    wait_for(&c, "#template-form").await;
+    fill(&c, "#template-rows tr:nth-child(2) input[name=max]", "20").await;
+    click(&c, "#template-form button.primary").await;
+    wait_for(&c, "#template-form").await;
+    let newer = c
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .rsplit('/')
+        .next()
+        .expect("id")
+        .to_owned();
+    assert_ne!(newer, template, "a new version");
+    phone.sync().await;
+    let dir: Directory = phone
+        .repo
+        .read(&DocId::directory("zc1"))
+        .expect("read")
+        .expect("dir");
+    let sheet: Sheet = phone
+        .repo
+        .read(&DocId::sheet("zc1", &patrol, "m00"))
+        .expect("read")
+        .expect("sheet");
+    let kept = &sheet.zones[&zone];
+    assert_eq!(
+        kept.score(&dir.templates[&kept.template]),
+        before,
+        "the old sheet's score"
+    );
+    assert_eq!(dir.zones[&zone].template, newer);
+
+    // A password reset: the phone's sign-in ends.
+    c.goto(&format!("{base}/admin/account/m00"))
+        .await
+        .expect("open");
+    wait_for(&c, "#password-form").await;
+    pages.push(("/admin/account/m00".into(), "26-console-account"));
+    fill(&c, "#password-form input[name=password]", "another-pw-2026").await;
+    click(&c, "#password-form button").await;
+    wait_for(&c, "#account-form").await;
+    assert!(phone.try_sync().await.is_err(), "the old sign-in stopped");
+    pages.push(("/admin/accounts".into(), "27-console-accounts"));
+    pages.push(("/admin/import".into(), "28-console-import"));
+    pages.push(("/admin/activity".into(), "29-console-activity"));
+
+    // Every console page, on a desk and on a phone.
+    for (width, height, suffix) in [(1280, 1000, "1280"), (390, 844, "390")] {
+        c.set_window_size(width, height).await.expect("window");
+        for (path, name) in &pages {
+            c.goto(&format!("{base}{path}")).await.expect("page");
+            wait_for(&c, "#console").await;
+            let widths = c
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth]",
+                    vec![],
+                )
+                .await
+                .expect("widths");
+            let widths: Vec<u64> = serde_json::from_value(widths).expect("two numbers");
+            assert!(
+                widths[0] <= widths[1],
+                "{path} at {width} px is wider than the window: {widths:?}"
+            );
+            shot(&c, &format!("{name}-{suffix}")).await;
+        }
+    }
+    let activity = text(&c, "#activity").await;
+    assert!(activity.contains("重设账号 m00 的密码"), "{activity}");
+    c.close().await.expect("closed");
+    server.stop().await;
+}

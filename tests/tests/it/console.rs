@@ -18,7 +18,7 @@ use crate::dashboard::Browser;
 use crate::support::{Device, TestServer, today};
 
 /// The password every imported account gets.
-const PASSWORD: &str = "kaishi-2026";
+pub const PASSWORD: &str = "kaishi-2026";
 
 impl Browser {
     /// POSTs a workbook as the upload form does; the status and the page.
@@ -146,7 +146,7 @@ pub fn mine_workbook(bad_branch: bool, sloppy: bool) -> Vec<u8> {
 }
 
 /// Runs the server's command line, as an operator would.
-fn cli(args: &[&str], password: &str) -> std::process::Output {
+pub fn cli(args: &[&str], password: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
         .args(args)
         .env("ZONEPATROL_PASSWORD", password)
@@ -498,5 +498,60 @@ async fn one_account_holds_several_roles() {
         .expect("json");
     let user: Actor = serde_json::from_value(login["user"].clone()).expect("an actor");
     assert!(user.has(Role::TeamLeader) && user.has(Role::ZoneHolder));
+    server.stop().await;
+}
+
+/// The money rate changed from next month: on the record, in force from then, and only an
+/// admin may change it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rules_change_from_a_month_on() {
+    use zonepatrol_shared::rules::period::{Period, PeriodKind};
+    let server = TestServer::start().await;
+    let pw = zonepatrol_server::seed::DEMO_PASSWORD;
+    let admin = Browser::sign_in(&server.url, "admin", pw)
+        .await
+        .expect("admin");
+    let sec = Browser::sign_in(&server.url, "sec", pw)
+        .await
+        .expect("secretary");
+    let page = admin.page("/admin/rules").await;
+    assert!(page.contains("no-versions") && page.contains("rules-form"));
+    let next = Period::containing(PeriodKind::Month, today()).next();
+    let form = format!(
+        "from={next}&bonus_above=95&penalty_below=85&yuan_per_point=20&trim_from=5&min_sheets=3\
+         &pass=80&excellent=90&pass=75&excellent=85&pass=70&excellent=80&pass=65&excellent=75"
+    );
+    let (status, _) = sec.post("/admin/rules", &form).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a secretary does not set the rules"
+    );
+    let (status, _) = admin
+        .post(
+            "/admin/rules",
+            &form.replace("min_sheets=3", "min_sheets=1"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the validator keeps results anonymous"
+    );
+    let (status, _) = admin.post("/admin/rules", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = admin.page("/admin/rules").await;
+    assert!(page.contains("rules-history") && page.contains(&next.to_string()));
+    // In force from next month, not this one.
+    let this_month = page.split("rules-now").nth(1).expect("the table");
+    assert!(
+        this_month.contains("10.00") || this_month.contains(">10<"),
+        "{this_month}"
+    );
+    let activity = admin.page("/admin/activity").await;
+    assert!(
+        activity.contains(&format!("考评规则自 {next} 起")),
+        "{activity}"
+    );
     server.stop().await;
 }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{DocId, Lock, Report, Template};
-use zonepatrol_shared::rules::ProblemStatus;
 use zonepatrol_shared::rules::period::{Period, report_periods};
+use zonepatrol_shared::rules::{ProblemStatus, RulesConfig};
 use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
 
 use super::{Consolidator, ReportKey};
@@ -131,6 +131,9 @@ pub enum Facts {
     Publication(Vec<Lock>),
     /// A report the server wrote earlier.
     Report(Box<Report>),
+    /// The mine's rules: each version's first month and figures, in the order they take
+    /// effect.
+    Rules(Vec<(Period, RulesConfig)>),
     /// Nothing (a document that does not read as its kind).
     None,
 }
@@ -316,6 +319,15 @@ impl Consolidator {
                     }
                 }
             }
+            (DocId::Rules, Facts::Rules(versions)) => {
+                if versions != self.rule_versions {
+                    // Rules change rarely and everywhere: every patrol and report again (a
+                    // published period keeps its report all the same).
+                    self.rule_versions = versions;
+                    self.pending.extend(self.patrols.keys().cloned());
+                    dirty.extend(self.all_keys());
+                }
+            }
             (DocId::Report { period, .. }, Facts::Report(report)) => {
                 let score = (
                     self.branches.get(&branch).and_then(|b| b.category),
@@ -375,7 +387,10 @@ impl Consolidator {
             DocId::Cleanup { cleanup, .. } => {
                 self.cleanups.replace(&branch, cleanup, None, &mut dirty);
             }
-            DocId::Directory { .. } | DocId::Publication { .. } | DocId::Report { .. } => {}
+            DocId::Directory { .. }
+            | DocId::Publication { .. }
+            | DocId::Report { .. }
+            | DocId::Rules => {}
         }
         dirty
     }

@@ -8,7 +8,7 @@ use automerge::AutoCommit;
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
     self, Assessment, Cleanup, Directory, DocId, ItemEntry, Patrol, PostStatus, Problem,
-    Publication, Tally, ZoneSheet,
+    Publication, Rules, Tally, ZoneSheet,
 };
 use zonepatrol_shared::{BranchCategory, Severity};
 
@@ -210,6 +210,14 @@ impl Consolidator {
                 read::<Publication>(doc, id).map(|p| Facts::Publication(p.locks()))
             }
             DocId::Report { .. } => read(doc, id).map(|r| Facts::Report(Box::new(r))),
+            DocId::Rules => read::<Rules>(doc, id).map(|r| {
+                Facts::Rules(
+                    r.in_effect_order()
+                        .into_iter()
+                        .map(|(from, v)| (from, v.config(&self.rules)))
+                        .collect(),
+                )
+            }),
         };
         facts.unwrap_or(Facts::None)
     }

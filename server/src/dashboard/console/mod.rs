@@ -12,6 +12,7 @@
 //! - `zone`, `template`: the zone and template forms.
 //! - `accounts`: accounts, roles, passwords and devices.
 //! - `import`: the workbook to fill in, a filled one previewed and applied.
+//! - `rules`: the mine's rules in force, a new version, the history.
 //! - `activity`: who changed what and when.
 
 mod accounts;
@@ -19,6 +20,7 @@ mod activity;
 mod branch;
 mod branches;
 mod import;
+mod rules;
 mod template;
 mod zone;
 
@@ -64,6 +66,7 @@ pub(super) fn router() -> Router<Arc<State>> {
         .route("/admin/account/{user}/disable", post(accounts::disable))
         .route("/admin/account/{user}/device", post(accounts::device))
         .route("/admin/activity", get(activity::page))
+        .route("/admin/rules", get(rules::page).post(rules::save))
         .route(
             "/admin/import",
             get(import::page).post(import::preview_upload).layer(
@@ -211,6 +214,7 @@ pub(super) fn frame(viewer: &Viewer, title: &str, body: Markup) -> Response {
             a href="/admin" { (l(lang, "支部", "Branches")) }
             a href="/admin/accounts" { (l(lang, "账号", "Accounts")) }
             a href="/admin/import" { (l(lang, "从 Excel 导入", "Import from Excel")) }
+            a href="/admin/rules" { (l(lang, "考评规则", "Rules")) }
             a href="/admin/activity" { (l(lang, "修改记录", "Activity")) }
         }
         h1 { (title) }

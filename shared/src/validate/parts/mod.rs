@@ -8,6 +8,7 @@
 //!   checker a kind, called with the change read as that kind.
 //! - [`publication`]: the server's reports (read-only) and the managers' publish and reopen
 //!   events.
+//! - [`rules`]: the mine's rules, versions written by admins from this month onward.
 //!
 //! The small refusals and value checks every checker uses live in this file.
 
@@ -18,6 +19,7 @@ mod new_document;
 mod patrol;
 mod problem;
 mod publication;
+mod rules;
 mod sheet;
 
 use std::collections::BTreeMap;
@@ -34,6 +36,7 @@ pub(super) use new_document::new_document;
 pub(super) use patrol::patrol;
 pub(super) use problem::problem;
 pub(super) use publication::{publication, report};
+pub(super) use rules::rules;
 pub(super) use sheet::sheet;
 
 /// Who writes a part: the one writer role of each part of each document.
@@ -86,6 +89,7 @@ pub fn parts_of(kind: DocKind) -> &'static [&'static str] {
             "published",
         ],
         DocKind::Publication => &["events"],
+        DocKind::Rules => &["versions"],
     }
 }
 
@@ -105,6 +109,7 @@ pub fn writer_of(kind: DocKind, part: &str) -> Writer {
         (DocKind::Assessment, _) => Writer::Secretary,
         (DocKind::Report, _) => Writer::Server,
         (DocKind::Publication, _) => Writer::Manager,
+        (DocKind::Rules, _) => Writer::Admin,
     }
 }
 

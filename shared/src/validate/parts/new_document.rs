@@ -28,6 +28,9 @@ pub(in crate::validate) fn new_document(
         DocId::Directory { .. } if !actor.has(Role::Admin) => {
             not_writer("document", "a new branch is set up by an admin")
         }
+        DocId::Rules if !actor.has(Role::Admin) => {
+            not_writer("document", "the mine's rules are set by an admin")
+        }
         DocId::Report { .. } => not_writer(
             "document",
             "reports are written by the server alone and are read-only",

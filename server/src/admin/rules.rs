@@ -1,0 +1,140 @@
+//! The mine's rules from the console: the figures in force, their history, and a new version
+//! from a month onward, written to the rules document as the admin's validated change.
+
+use zonepatrol_shared::docs::{DocId, RuleVersion, Rules};
+use zonepatrol_shared::rules::RulesConfig;
+use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::{Actor, BranchCategory, Points, Role};
+
+use super::input::half_width;
+use super::{AdminError, Edited, edit_document, on_record};
+use crate::State;
+use crate::reports;
+
+/// The rules document as stored (none yet: no version).
+pub fn document(state: &State) -> Result<Option<Rules>, AdminError> {
+    let Some(stored) = state.store.doc(&DocId::rules())? else {
+        return Ok(None);
+    };
+    let doc = stored.load().map_err(AdminError::Failed)?;
+    zonepatrol_shared::docs::read(&doc, &DocId::rules())
+        .map(Some)
+        .map_err(|e| AdminError::Failed(e.to_string()))
+}
+
+/// The rules in force in a month.
+pub fn in_force(state: &State, month: Period) -> RulesConfig {
+    reports::lock(state).rules_on(month.first_day()).clone()
+}
+
+/// The month it is at the mine, and the next.
+pub fn this_and_next_month(state: &State) -> (Period, Period) {
+    let today = reports::lock(state).today(crate::now_millis());
+    let this = Period::containing(PeriodKind::Month, today);
+    (this, this.next())
+}
+
+/// What the rules form sends, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RulesInput {
+    /// The first month (`2026-12`).
+    pub from: String,
+    /// Scores above this earn the bonus.
+    pub bonus_above: String,
+    /// Scores below this cost the penalty.
+    pub penalty_below: String,
+    /// Yuan per point beyond either.
+    pub yuan_per_point: String,
+    /// From this many inspectors the highest and lowest are dropped.
+    pub trim_from: String,
+    /// The fewest sheets a weekly result needs.
+    pub min_sheets: String,
+    /// Pass and excellent marks for categories 1–4.
+    pub grades: [(String, String); 4],
+}
+
+fn number<T: std::str::FromStr>(s: &str, zh: &str, en: &str) -> Result<T, AdminError> {
+    half_width(s).parse().map_err(|_| {
+        AdminError::invalid(
+            format!("{zh}“{s}”不是数字。"),
+            format!("{en} “{s}” is not a number."),
+        )
+    })
+}
+
+/// Writes a new version of the rules (admins only), from the month the form names.
+pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, AdminError> {
+    if !who.has(Role::Admin) {
+        return Err(AdminError::forbidden(
+            "只有管理员可以修改考评规则。",
+            "Only an admin changes the rules.",
+        ));
+    }
+    let from = half_width(&input.from)
+        .parse::<Period>()
+        .ok()
+        .filter(|p| p.kind() == PeriodKind::Month)
+        .ok_or_else(|| {
+            AdminError::invalid(
+                "起始月份应写成 2026-12。",
+                "Write the first month as 2026-12.",
+            )
+        })?;
+    let mut config = in_force(state, from);
+    config.money.bonus_above = number::<Points>(&input.bonus_above, "奖励线", "The bonus mark")?;
+    config.money.penalty_below =
+        number::<Points>(&input.penalty_below, "处罚线", "The penalty mark")?;
+    config.money.fen_per_point =
+        number::<Points>(&input.yuan_per_point, "每分金额", "The money per point")?.0;
+    config.inspection.trim_from = number::<usize>(
+        &input.trim_from,
+        "去掉最高最低分的人数",
+        "The inspectors to trim from",
+    )?;
+    config.inspection.min_sheets =
+        number::<usize>(&input.min_sheets, "最少评分表数", "The fewest sheets")?;
+    for (n, (pass, excellent)) in input.grades.iter().enumerate() {
+        config.grades.by_category[n] = (
+            number::<Points>(pass, "合格线", "The pass mark")?,
+            number::<Points>(excellent, "优秀线", "The excellent mark")?,
+        );
+    }
+    let now = crate::now_millis();
+    let version = RuleVersion::of(&config, from, now, &who.user);
+    let key = format!("{now}-{}", who.user);
+    let done = edit_document::<Rules>(
+        state,
+        who,
+        &DocId::rules(),
+        &format!("考评规则自 {from} 起"),
+        |r| {
+            r.versions.insert(key.clone(), version);
+            Ok(())
+        },
+    )?;
+    let yuan = Points(config.money.fen_per_point);
+    on_record(
+        state,
+        who,
+        "",
+        "rules",
+        &from.to_string(),
+        format!(
+            "考评规则自 {from} 起：奖励线 {}，处罚线 {}，每分 {yuan} 元；{} 人起去掉最高最低分，\
+             每个结果至少 {} 张评分表；合格/优秀 {}",
+            config.money.bonus_above,
+            config.money.penalty_below,
+            config.inspection.trim_from,
+            config.inspection.min_sheets,
+            BranchCategory::ALL
+                .iter()
+                .map(|c| {
+                    let t = config.grades.of(*c);
+                    format!("{}类 {}/{}", c.number(), t.pass, t.excellent)
+                })
+                .collect::<Vec<_>>()
+                .join("，")
+        ),
+    )?;
+    Ok(done)
+}

@@ -1,0 +1,130 @@
+//! The rules page (`/admin/rules`): the figures in force, a new version from a month onward
+//! (admins), and every version on the record.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, State as Shared};
+use axum::response::Response;
+use maud::html;
+use zonepatrol_shared::labels::category_label;
+use zonepatrol_shared::{BranchCategory, Points, Role};
+
+use super::{Fields, frame, run, show, when};
+use crate::State;
+use crate::admin::rules::{self, RulesInput};
+use crate::dashboard::labels::l;
+use crate::dashboard::session::Viewer;
+
+pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> Response {
+    show(state, viewer, |state, viewer| {
+        let lang = viewer.lang;
+        let (this, next) = rules::this_and_next_month(state);
+        let now = rules::in_force(state, this);
+        let coming = rules::in_force(state, next);
+        let history = rules::document(state)?.unwrap_or_else(|| {
+            zonepatrol_shared::docs::Rules {
+                header: zonepatrol_shared::docs::Header::for_id(
+                    &zonepatrol_shared::docs::DocId::rules(),
+                ),
+                versions: Default::default(),
+            }
+        });
+        let is_admin = viewer.actor.has(Role::Admin);
+        let body = html! {
+            section {
+                h2 { (l(lang, "现行规则", "In force")) " · " (this.to_string()) }
+                table #rules-now {
+                    tr { th { (l(lang, "奖励线（高于）", "Bonus above")) } td.n { (now.money.bonus_above) } }
+                    tr { th { (l(lang, "处罚线（低于）", "Penalty below")) } td.n { (now.money.penalty_below) } }
+                    tr { th { (l(lang, "每分金额（元）", "Yuan per point")) } td.n { (Points(now.money.fen_per_point)) } }
+                    tr { th { (l(lang, "几人起去掉最高最低分", "Trim highest and lowest from")) } td.n { (now.inspection.trim_from) } }
+                    tr { th { (l(lang, "周结果至少评分表数", "Fewest sheets for a weekly result")) } td.n { (now.inspection.min_sheets) } }
+                    @for c in BranchCategory::ALL {
+                        tr { th { (category_label(lang, c)) " · " (l(lang, "合格/优秀", "pass/excellent")) } td.n { (now.grades.of(c).pass) " / " (now.grades.of(c).excellent) } }
+                    }
+                }
+            }
+            @if is_admin {
+                section {
+                    h2 { (l(lang, "修改规则", "Change the rules")) }
+                    p.muted { (l(lang, "新规则从所选月份起生效；已经计算和发布的月份不受影响。",
+                        "New rules apply from the month chosen on; months already computed and published keep theirs.")) }
+                    form method="post" action="/admin/rules" #rules-form {
+                        p { label { (l(lang, "起始月份", "From the month")) " "
+                            select name="from" {
+                                option value=(next.to_string()) selected { (next.to_string()) }
+                                option value=(this.to_string()) { (this.to_string()) }
+                            }
+                        } }
+                        p {
+                            label { (l(lang, "奖励线", "Bonus above")) " " input name="bonus_above" size="5" inputmode="decimal" value=(coming.money.bonus_above); } " "
+                            label { (l(lang, "处罚线", "Penalty below")) " " input name="penalty_below" size="5" inputmode="decimal" value=(coming.money.penalty_below); } " "
+                            label { (l(lang, "每分金额（元）", "Yuan per point")) " " input name="yuan_per_point" size="6" inputmode="decimal" value=(Points(coming.money.fen_per_point)); }
+                        }
+                        p {
+                            label { (l(lang, "几人起去掉最高最低分", "Trim from")) " " input name="trim_from" size="3" inputmode="numeric" value=(coming.inspection.trim_from); } " "
+                            label { (l(lang, "至少评分表数", "Fewest sheets")) " " input name="min_sheets" size="3" inputmode="numeric" value=(coming.inspection.min_sheets); }
+                        }
+                        @for c in BranchCategory::ALL {
+                            p { (category_label(lang, c)) " "
+                                label { (l(lang, "合格", "pass")) " " input name="pass" size="5" inputmode="decimal" value=(coming.grades.of(c).pass); } " "
+                                label { (l(lang, "优秀", "excellent")) " " input name="excellent" size="5" inputmode="decimal" value=(coming.grades.of(c).excellent); }
+                            }
+                        }
+                        div.actions { button.primary type="submit" { (l(lang, "保存新规则", "Save the new rules")) } }
+                    }
+                }
+            }
+            section {
+                h2 { (l(lang, "历次修改", "Versions")) }
+                @if history.versions.is_empty() {
+                    p.muted #no-versions { (l(lang, "一直使用默认规则。", "The default rules have always applied.")) }
+                } @else {
+                    table #rules-history {
+                        tr { th { (l(lang, "起始月份", "From")) } th { (l(lang, "修改人", "By")) } th { (l(lang, "时间", "When")) } th.n { (l(lang, "奖励/处罚线", "Bonus/penalty")) } th.n { (l(lang, "每分金额", "Per point")) } }
+                        @for (from, v) in history.in_effect_order().into_iter().rev() {
+                            tr {
+                                td { (from.to_string()) }
+                                td { (v.by) }
+                                td { (when(state, v.at)) }
+                                td.n { (v.bonus_above) " / " (v.penalty_below) }
+                                td.n { (Points(v.fen_per_point)) }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        Ok(frame(viewer, l(lang, "考评规则", "Rules"), body))
+    })
+    .await
+}
+
+pub(super) async fn save(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = Fields::new(fields);
+    run(state, viewer.lang, "/admin/rules".into(), move |state| {
+        let (pass, excellent) = (f.all("pass"), f.all("excellent"));
+        let grade = |n: usize| {
+            (
+                pass.get(n).copied().unwrap_or_default().to_owned(),
+                excellent.get(n).copied().unwrap_or_default().to_owned(),
+            )
+        };
+        let input = RulesInput {
+            from: f.get("from").to_owned(),
+            bonus_above: f.get("bonus_above").to_owned(),
+            penalty_below: f.get("penalty_below").to_owned(),
+            yuan_per_point: f.get("yuan_per_point").to_owned(),
+            trim_from: f.get("trim_from").to_owned(),
+            min_sheets: f.get("min_sheets").to_owned(),
+            grades: [grade(0), grade(1), grade(2), grade(3)],
+        };
+        rules::save(state, &viewer.actor, &input)?;
+        Ok("/admin/rules".into())
+    })
+    .await
+}

@@ -1,0 +1,94 @@
+//! The mine's rules: versions written by admins, on the record and never changed, each
+//! applying from a month that has not begun to be computed before it: this month or later.
+
+use super::{not_writer, out_of_range, role_in};
+use crate::docs::Rules;
+use crate::domain::Role;
+use crate::points::Points;
+use crate::rules::period::{Period, PeriodKind};
+use crate::validate::limits::{LOCK_EVENTS, records};
+use crate::validate::{Change, Refusal};
+
+pub(in crate::validate) fn rules(c: &Change<'_, Rules>) -> Result<(), Refusal> {
+    for part in c.touched.keys() {
+        role_in(c, part, &[Role::Admin], "an admin")?;
+    }
+    records(
+        "versions",
+        "versions of the rules",
+        &c.after.versions,
+        LOCK_EVENTS,
+    )?;
+    for key in c.touched.get("versions").into_iter().flatten() {
+        if c.before.versions.contains_key(key) {
+            not_writer(
+                "versions",
+                "a version of the rules is on the record and cannot be changed or removed: \
+                 write a new one",
+            )?;
+        }
+        let Some(v) = c.after.versions.get(key) else {
+            continue;
+        };
+        if v.by != c.actor.user {
+            not_writer(
+                "versions",
+                "a version of the rules is signed by the admin who writes it",
+            )?;
+        }
+        c.bounds
+            .moment("versions", "a version of the rules", v.at)?;
+        let Some(from) = v.from_month() else {
+            return out_of_range(
+                "versions",
+                "a version applies from a month, written 2026-12",
+            );
+        };
+        if let Some(today) = c.bounds.today {
+            let this_month = Period::containing(PeriodKind::Month, today);
+            if from < this_month {
+                out_of_range(
+                    "versions",
+                    format!(
+                        "rules apply from this month ({this_month}) or a later one: months \
+                         already computed keep the rules they were computed with"
+                    ),
+                )?;
+            }
+        }
+        let hundred = Points::whole(100);
+        let in_range = |p: Points| Points::ZERO <= p && p <= hundred;
+        if !in_range(v.bonus_above) || !in_range(v.penalty_below) || v.penalty_below > v.bonus_above
+        {
+            out_of_range(
+                "versions",
+                "the money thresholds are 0–100, the penalty's at most the bonus's",
+            )?;
+        }
+        if !(0..=100_000).contains(&v.fen_per_point) {
+            out_of_range("versions", "the money rate is 0 to 1,000 yuan a point")?;
+        }
+        // Fewer than three sheets in a result would tell each inspector's own total.
+        if !(3..=50).contains(&v.trim_from) || !(3..=50).contains(&v.min_sheets) {
+            out_of_range(
+                "versions",
+                "the highest and lowest are dropped from 3 to 50 inspectors; a result needs 3 to \
+                 50 sheets, so that no inspector's own total can be told",
+            )?;
+        }
+        if v.grades.len() > 4
+            || v.grades
+                .keys()
+                .any(|k| !["1", "2", "3", "4"].contains(&k.as_str()))
+            || v.grades
+                .values()
+                .any(|g| !in_range(g.pass) || !in_range(g.excellent) || g.pass > g.excellent)
+        {
+            out_of_range(
+                "versions",
+                "each category 1–4 has a pass mark at most its excellent mark, both 0–100",
+            )?;
+        }
+    }
+    Ok(())
+}
