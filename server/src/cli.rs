@@ -180,6 +180,7 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let mut settings = Settings::new(&args.data);
         settings.demo = demo_mine;
+        settings.demo_history = demo_mine;
         settings.clock = zonepatrol_shared::rules::MineClock { tz: args.time_zone };
         // The first line names the address, so that scripts and tests can find a port 0.
         println!("listening on http://{addr}");

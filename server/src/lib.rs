@@ -26,6 +26,7 @@
 //! - [`error`]: the JSON error every route answers with.
 //! - [`seed`]: the demo mine's accounts and directories.
 //! - [`demo`]: the demo mine's figures, computed with the shared rules.
+//! - [`demo_history`]: the demo mine's living history, written through the phones' path.
 //! - [`cli`]: the command line (`serve`, `demo`, `user add`, `figures`).
 
 pub mod admin;
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod consolidate;
 pub mod dashboard;
 pub mod demo;
+pub mod demo_history;
 pub mod error;
 pub mod photos;
 pub mod publish;
@@ -104,6 +106,9 @@ pub struct Settings {
     pub upload_keep: Duration,
     /// Seed the demo mine (accounts and directories) if the store has no users.
     pub demo: bool,
+    /// With `demo`, also write the demo mine's living history when it is seeded
+    /// ([`demo_history`]); the tests start the bare demo mine.
+    pub demo_history: bool,
     /// The rules results are computed with (money, inspection, grades).
     pub rules: zonepatrol_shared::rules::RulesConfig,
     /// The mine's time zone, for dates and periods.
@@ -134,6 +139,7 @@ impl Settings {
             uploads_per_user: 16,
             upload_keep: Duration::from_secs(7 * 24 * 3600),
             demo: false,
+            demo_history: false,
             rules: Default::default(),
             clock: Default::default(),
         }
@@ -306,11 +312,19 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LaunchError> {
     let state = Arc::new(State::open(settings)?);
-    if state.settings.demo {
-        seed::demo_mine(&*state.store)?;
-    }
+    let seeded = state.settings.demo && seed::demo_mine(&*state.store)?;
     let written = reports::load(&state).map_err(LaunchError::Reports)?;
     tracing::info!(written, "reports computed");
+    if seeded && state.settings.demo_history {
+        let shared = state.clone();
+        match tokio::task::spawn_blocking(move || demo_history::write(&shared)).await {
+            Ok(Ok(records)) => tracing::info!(records, "the demo mine's history written"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the demo mine's history could not be written")
+            }
+            Err(e) => tracing::error!(error = %e, "the demo mine's history could not be written"),
+        }
+    }
     tokio::spawn(reports::refresh_daily(Arc::downgrade(&state)));
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
     tokio::spawn(admin::inbox::watch(Arc::downgrade(&state)));

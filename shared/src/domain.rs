@@ -180,6 +180,23 @@ impl Actor {
         self.roles().has(role)
     }
 
+    /// The roles they act in on a branch's records: all of them in their own branch (and on
+    /// records of no branch), only the company-wide ones elsewhere; `None` when that leaves
+    /// none.
+    pub fn in_branch(&self, branch: &str) -> Option<Actor> {
+        if branch.is_empty() || branch == self.branch {
+            return Some(self.clone());
+        }
+        let mut wide = self.roles().iter().filter(|r| r.is_company_wide());
+        let main = wide.next()?;
+        Some(Actor {
+            user: self.user.clone(),
+            role: main,
+            also: wide.collect(),
+            branch: self.branch.clone(),
+        })
+    }
+
     /// Whether they work across the whole company (a manager or an admin, whatever else).
     pub fn is_company_wide(&self) -> bool {
         self.roles().iter().any(Role::is_company_wide)

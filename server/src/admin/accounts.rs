@@ -14,6 +14,24 @@ use crate::State;
 use crate::auth::hash_password;
 use crate::store::{TokenRecord, UserRecord};
 
+/// One account change at a time, so that two admins demoting each other at once cannot both
+/// pass the last-admin check.
+static ACCOUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The branch an account's changes are filed under in the activity record: none for a
+/// company-wide account, so that no branch's secretary reads about it.
+fn filed_under(account: &UserRecord) -> &str {
+    if account.actor().is_company_wide() {
+        ""
+    } else {
+        &account.branch
+    }
+}
+
 /// The roles a secretary may grant in their own branch.
 const FIELD_ROLES: &[Role] = &[Role::Inspector, Role::ZoneHolder, Role::TeamLeader];
 
@@ -152,6 +170,12 @@ pub fn check_account(
         ));
     }
     let company_wide = input.roles.iter().any(|r| r.is_company_wide());
+    if !is_valid_name(&input.branch) {
+        return Err(AdminError::invalid(
+            "支部编号不可用：请用字母、数字、“-”“_”“.”，如 hq。",
+            "The branch code cannot be used: letters, digits, '-', '_' or '.', such as hq.",
+        ));
+    }
     if !company_wide && directory::directory(state, &input.branch)?.is_none() {
         return Err(AdminError::invalid(
             format!("没有编号为“{}”的支部。", input.branch),
@@ -226,6 +250,16 @@ pub fn store_account(
         new_password,
     } = checked;
     let user = record.user.clone();
+    let _turn = turn();
+    // Checked again under the turn: another change may have left this the last admin.
+    if let Some(now) = state.store.user(&user)?
+        && now.actor().has(Role::Admin)
+        && !now.disabled
+        && !record.actor().has(Role::Admin)
+        && other_admins(state, &user)? == 0
+    {
+        return Err(last_admin());
+    }
     state.store.put_user(&record)?;
     if new_password && existed {
         // A new password ends every sign-in made with the old one.
@@ -238,7 +272,7 @@ pub fn store_account(
         (true, true) => format!("账号 {user}：角色 {roles}，重设密码"),
         (true, false) => format!("账号 {user}：角色 {roles}"),
     };
-    on_record(state, who, &record.branch, "account", &user, summary)
+    on_record(state, who, filed_under(&record), "account", &user, summary)
 }
 
 /// Sets a new password: every device signed in with the old one is signed out at once.
@@ -248,16 +282,18 @@ pub fn reset_password(
     name: &str,
     password: &str,
 ) -> Result<(), AdminError> {
-    let mut account = account(state, who, name)?;
     check_password(password)?;
-    account.password = hash_password(password).map_err(|e| AdminError::Failed(e.to_string()))?;
+    let hash = hash_password(password).map_err(|e| AdminError::Failed(e.to_string()))?;
+    let _turn = turn();
+    let mut account = account(state, who, name)?;
+    account.password = hash;
     state.store.put_user(&account)?;
     sign_out_everywhere(state, name)?;
     state.store.flush()?;
     on_record(
         state,
         who,
-        &account.branch,
+        filed_under(&account),
         "account",
         name,
         format!("重设账号 {name} 的密码"),
@@ -271,6 +307,7 @@ pub fn set_disabled(
     name: &str,
     disabled: bool,
 ) -> Result<(), AdminError> {
+    let _turn = turn();
     let mut account = account(state, who, name)?;
     if disabled && account.actor().has(Role::Admin) && other_admins(state, name)? == 0 {
         return Err(last_admin());
@@ -285,7 +322,7 @@ pub fn set_disabled(
     on_record(
         state,
         who,
-        &account.branch,
+        filed_under(&account),
         "account",
         name,
         format!("{verb}账号 {name}"),
@@ -334,7 +371,7 @@ pub fn sign_out_device(
     on_record(
         state,
         who,
-        &account.branch,
+        filed_under(&account),
         "account",
         name,
         format!("让账号 {name} 的设备“{}”退出登录", token.device),

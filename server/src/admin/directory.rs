@@ -442,7 +442,8 @@ pub fn template_items(rows: &[TemplateRow]) -> Result<BTreeMap<String, TemplateI
             }
         };
         if let Some(rule) = rule {
-            let key = format!("r{}", item.rules.len() + 1);
+            // Zero-padded, so that the rules keep the order they were typed in.
+            let key = format!("r{:02}", item.rules.len() + 1);
             item.rules.insert(key, rule);
         }
     }
@@ -509,8 +510,22 @@ pub fn save_template(
         )),
         None => None,
     };
+    if let Some((old_id, _)) = &old
+        && let Some((newer, _)) = dir.templates.iter().find(|(_, t)| t.supersedes == *old_id)
+    {
+        return Err(AdminError::invalid(
+            format!("这是旧版本，已被 {newer} 取代：请打开并修改最新版本。"),
+            format!("This version is superseded by {newer}: open and edit the newest version."),
+        ));
+    }
+    // The same items as stored, whatever their keys: a rename at most.
+    let new_rows = template_rows(&Template {
+        items: items.clone(),
+        ..Template::default()
+    });
+    let same_items = |t: &Template| template_rows(t) == new_rows;
     let (id, summary) = match &old {
-        Some((id, t)) if t.items == items => (id.clone(), format!("检查标准改名为“{name}”")),
+        Some((id, t)) if same_items(t) => (id.clone(), format!("检查标准改名为“{name}”")),
         Some((id, _)) => (
             new_id('t'),
             format!("检查标准“{name}”出新版本（取代 {id}），使用它的责任区改用新版本"),
@@ -524,7 +539,7 @@ pub fn save_template(
         &format!("检查标准 {name}"),
         |d| {
             match &old {
-                Some((old_id, t)) if t.items == items => {
+                Some((old_id, t)) if same_items(t) => {
                     if let Some(t) = d.templates.get_mut(old_id) {
                         t.name = name.clone();
                     }

@@ -14,6 +14,7 @@ use calamine::{DataRef, Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 use zonepatrol_shared::docs::{Directory, is_valid_name};
 use zonepatrol_shared::labels::{Lang, role_label};
+use zonepatrol_shared::validate::limits::{NAME_CHARS, PEOPLE_PER_RECORD};
 use zonepatrol_shared::{Actor, Role};
 
 use super::AdminError;
@@ -26,6 +27,8 @@ use crate::State;
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
 /// The most bytes a workbook's parts may unpack to.
 pub const MAX_UNPACKED: u64 = 64 * 1024 * 1024;
+/// The most bytes the shared strings may unpack to (read whole by calamine).
+const MAX_SHARED_STRINGS: u64 = 16 * 1024 * 1024;
 /// The most rows a sheet may have (a mine has hundreds of zones and members, not more).
 pub const MAX_ROWS: u32 = 5_000;
 /// The most columns read.
@@ -224,6 +227,14 @@ fn check_package(bytes: &[u8]) -> Result<(), CellError> {
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         let entry = zip.by_index_raw(i).map_err(|_| not_workbook())?;
+        // calamine reads every shared string at once: keep that part small.
+        let shared_strings = entry.name().is_ok_and(|n| n.ends_with("sharedStrings.xml"));
+        if shared_strings && entry.size() > MAX_SHARED_STRINGS {
+            return Err(whole(
+                "工作簿的文字表过大：请只保留支部、责任区、成员三张表。",
+                "The workbook's text table is too large: keep just the three sheets.",
+            ));
+        }
         total = total.saturating_add(entry.size());
     }
     if total > MAX_UNPACKED {
@@ -394,12 +405,28 @@ fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellErr
     }
 }
 
-/// A list cell ("wangwei、liqiang"), split on the separators people use.
+/// A list of login names ("wangwei、liqiang"), split on the separators people use.
 fn list(s: &str) -> Vec<String> {
     s.split([',', '，', '、', ';', '；', ' ', '/'])
         .map(code)
         .filter(|x| !x.is_empty())
         .collect()
+}
+
+/// A list of names ("综采一班，机电班"), split as the console's form splits them.
+fn names(s: &str) -> Vec<String> {
+    s.split([',', '，', '、', ';', '；'])
+        .map(tidy)
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// The first text of a row longer than the documents take, with its column.
+fn too_long(cells: &BTreeMap<u32, String>) -> Option<u32> {
+    cells
+        .iter()
+        .find(|(_, v)| v.chars().count() > NAME_CHARS)
+        .map(|(c, _)| *c)
 }
 
 fn role_of(s: &str) -> Option<Role> {
@@ -411,8 +438,17 @@ fn role_of(s: &str) -> Option<Role> {
     })
 }
 
+/// One workbook read at a time: each can take tens of megabytes while it is read.
+static READING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Reads a workbook and checks it against the mine as it is, for `who`: nothing is changed.
 pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError> {
+    let _turn = READING.try_lock().map_err(|_| {
+        AdminError::invalid(
+            "另一个工作簿正在导入：请稍等片刻再上传。",
+            "Another workbook is being read: upload again in a moment.",
+        )
+    })?;
     let mut plan = Plan::default();
     let sheets = match read_sheets(bytes) {
         Ok(s) => s,
@@ -454,6 +490,18 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
 
     for (&r, cells) in sheet(BRANCHES) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
+        if let Some(c) = too_long(cells) {
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                c,
+                BRANCH_COLUMNS,
+                format!("超过 {NAME_CHARS} 个字：请写短一些。"),
+                format!("Longer than {NAME_CHARS} characters: shorten it."),
+            );
+            continue;
+        }
         let (id, name, cat) = (code(&get(0)), get(1), get(2));
         if id.is_empty() || !is_valid_name(&id) {
             err(
@@ -493,6 +541,19 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
             );
             continue;
         };
+        if let Some(other) = branch_names.get(&name).filter(|other| **other != id) {
+            let other = other.clone();
+            err(
+                &mut plan,
+                BRANCHES,
+                r,
+                1,
+                BRANCH_COLUMNS,
+                format!("已有名为“{name}”的支部（编号 {other}）。"),
+                format!("A branch named “{name}” exists already ({other})."),
+            );
+            continue;
+        }
         if plan.branches.iter().any(|(b, _)| *b == id) {
             err(
                 &mut plan,
@@ -559,6 +620,18 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
     }
     for (&r, cells) in sheet(MEMBERS) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
+        if let Some(c) = too_long(cells) {
+            err(
+                &mut plan,
+                MEMBERS,
+                r,
+                c,
+                MEMBER_COLUMNS,
+                format!("超过 {NAME_CHARS} 个字：请写短一些。"),
+                format!("Longer than {NAME_CHARS} characters: shorten it."),
+            );
+            continue;
+        }
         let Some(branch) = branch_of(&get(0)) else {
             err(
                 &mut plan,
@@ -745,6 +818,18 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
 
     for (&r, cells) in sheet(ZONES) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
+        if let Some(c) = too_long(cells) {
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                c,
+                ZONE_COLUMNS,
+                format!("超过 {NAME_CHARS} 个字：请写短一些。"),
+                format!("Longer than {NAME_CHARS} characters: shorten it."),
+            );
+            continue;
+        }
         let Some(branch) = branch_of(&get(0)) else {
             err(
                 &mut plan,
@@ -805,6 +890,18 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
             continue;
         }
         let holders = list(&get(3));
+        if holders.len() > PEOPLE_PER_RECORD || names(&get(4)).len() > PEOPLE_PER_RECORD {
+            err(
+                &mut plan,
+                ZONES,
+                r,
+                3,
+                ZONE_COLUMNS,
+                format!("一个责任区最多 {PEOPLE_PER_RECORD} 个责任人和班组。"),
+                format!("A zone has at most {PEOPLE_PER_RECORD} holders and teams."),
+            );
+            continue;
+        }
         let known_members = members_of.get(&branch);
         if let Some(h) = holders
             .iter()
@@ -857,7 +954,7 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
             name: name.clone(),
             location: get(2),
             holders: holders.clone(),
-            teams: list(&get(4)),
+            teams: names(&get(4)),
             template: template
                 .clone()
                 .or_else(|| stored.map(|(_, z)| z.template.clone()))

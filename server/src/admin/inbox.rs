@@ -99,11 +99,17 @@ pub fn take_in(state: &State) {
         .take(PER_LOOK)
         .collect();
     for path in requests {
-        let answer = match read_request(&path) {
+        // Taken out of the inbox first: a request that cannot be moved is not applied, so
+        // that it is not applied again every second.
+        let taken = path.with_extension("taking");
+        if std::fs::rename(&path, &taken).is_err() {
+            continue;
+        }
+        let answer = match read_request(&taken) {
             Ok(request) => apply(state, &request),
             Err(message) => Answer { ok: false, message },
         };
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&taken);
         let reply = path.with_extension("answer");
         let _ = std::fs::write(&reply, serde_json::to_vec(&answer).unwrap_or_default());
         tracing::info!(ok = answer.ok, message = %answer.message, "account request from the inbox");
@@ -111,13 +117,19 @@ pub fn take_in(state: &State) {
 }
 
 fn read_request(path: &Path) -> Result<AccountRequest, String> {
-    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if len > MAX_REQUEST_BYTES {
-        return Err(format!(
-            "the request is {len} bytes, more than an account takes"
-        ));
+    use std::io::Read;
+    // A plain file only: not a link to somewhere else, not a pipe that never ends.
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if !meta.file_type().is_file() {
+        return Err("the request is not a plain file".into());
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_REQUEST_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_REQUEST_BYTES {
+        return Err("the request is larger than an account takes".into());
+    }
     serde_json::from_slice(&bytes).map_err(|e| format!("the request does not read: {e}"))
 }
 

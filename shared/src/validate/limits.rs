@@ -49,6 +49,8 @@ pub const ZONES_PER_BRANCH: usize = 2_000;
 pub const MEMBERS_PER_BRANCH: usize = 5_000;
 /// Checklist templates in a branch directory.
 pub const TEMPLATES_PER_BRANCH: usize = 50;
+/// Checklist templates a branch keeps with every version (a version is never removed).
+pub const TEMPLATE_VERSIONS_PER_BRANCH: usize = 2_000;
 /// Items of one checklist template, and deduction rules of one item.
 pub const ITEMS_PER_TEMPLATE: usize = 200;
 /// Deduction rules of one checklist item.

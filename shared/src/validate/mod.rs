@@ -232,8 +232,10 @@ fn validate(
     } else {
         before_heads
     };
-    // The mine's rules belong to no branch: who writes them is the writer table's question.
-    if !actor.is_company_wide() && !id.branch().is_empty() && actor.branch != id.branch() {
+    // Outside their own branch a person acts only in their company-wide roles: a manager who
+    // is also a branch's secretary is not a secretary of every branch. The mine's rules
+    // belong to no branch: who writes them is the writer table's question.
+    let Some(acting) = actor.in_branch(id.branch()) else {
         return Err(Refusal::new(
             RefusalCode::WrongBranch,
             "document",
@@ -243,7 +245,8 @@ fn validate(
                 actor.branch
             ),
         ));
-    }
+    };
+    let actor = &acting;
 
     if is_new {
         parts::new_document(

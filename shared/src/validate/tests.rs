@@ -1575,3 +1575,39 @@ fn the_rules_in_effect_are_the_last_version_begun() {
         "the later of two for the same month"
     );
 }
+
+#[test]
+fn outside_their_own_branch_a_person_acts_only_in_company_wide_roles() {
+    let id: DocId = "directory:b1".parse().expect("id");
+    let add_zone = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            d.zones.insert(
+                "z9".into(),
+                Zone {
+                    name: "新责任区".into(),
+                    ..Default::default()
+                },
+            );
+        });
+    };
+    // A manager who is b2's secretary keeps b2's directory, not b1's.
+    let manager_and_secretary = actor(Role::Manager, "b2").also(&[Role::Secretary]);
+    let refused = attempt(&id, no_base, &add_zone, &manager_and_secretary, &[])
+        .expect_err("not b1's secretary");
+    assert_eq!(refused.code, RefusalCode::NotWriter, "{refused}");
+    let mine = actor(Role::Manager, "b1").also(&[Role::Secretary]);
+    attempt(&id, no_base, &add_zone, &mine, &[]).expect("their own branch");
+    // An inspector of b2 with no company-wide role is of the wrong branch altogether.
+    let refused = attempt(&id, no_base, &add_zone, &actor(Role::Inspector, "b2"), &[])
+        .expect_err("wrong branch");
+    assert_eq!(refused.code, RefusalCode::WrongBranch);
+    // An admin who is also b2's secretary: in b1, as the admin.
+    attempt(
+        &id,
+        no_base,
+        &add_zone,
+        &actor(Role::Secretary, "b2").also(&[Role::Admin]),
+        &[],
+    )
+    .expect("as the admin");
+}

@@ -602,7 +602,7 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     .expect("patrol");
     let deduct = Mark::Deduct {
         item: "i01".into(),
-        rule: "r1".into(),
+        rule: "r01".into(),
     };
     let before = mark(&phone.repo, &me, &patrol, &zone, &template, &deduct)
         .expect("scored")

@@ -267,7 +267,7 @@ async fn an_admin_sets_up_a_mine_from_an_empty_server() {
     .expect("patrol started");
     let deduct = Mark::Deduct {
         item: "i01".into(),
-        rule: "r1".into(),
+        rule: "r01".into(),
     };
     let marks = mark(&phone.repo, &me, &patrol, &zone, &template, &deduct).expect("scored");
     let before = marks.score(&dir.templates[&template]);
@@ -552,6 +552,83 @@ async fn the_rules_change_from_a_month_on() {
     assert!(
         activity.contains(&format!("考评规则自 {next} 起")),
         "{activity}"
+    );
+    server.stop().await;
+}
+
+/// `demo` writes a living history through the phones' path: the dashboard's first look shows
+/// this week's ranking, this month's ledger, problems, cleanups, and a published month; a
+/// phone takes it all in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_mine_has_a_living_history() {
+    use zonepatrol_shared::docs::{DocId, Problem};
+    let server = TestServer::start_with(|s| s.demo_history = true).await;
+    let pw = zonepatrol_server::seed::DEMO_PASSWORD;
+    let mgr = Browser::sign_in(&server.url, "mgr", pw)
+        .await
+        .expect("manager");
+    let overview = mgr.page("/dash?branch=zcyd").await;
+    let week = overview.split("id=\"week\"").nth(1).expect("the week");
+    assert!(
+        week.matches("class=\"value\"").count() >= 4,
+        "this week's ranking has its four zones"
+    );
+    let ledger = overview.split("id=\"ledger\"").nth(1).expect("the ledger");
+    assert!(
+        ledger.contains("三水平上车场") && ledger.contains("money"),
+        "this month's ledger"
+    );
+    let open = overview
+        .split("id=\"open-count\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("open count");
+    assert!(
+        open.parse::<u32>().expect("a number") >= 3,
+        "open, overdue and reopened problems"
+    );
+    assert!(
+        !overview.contains("id=\"person-times\">0<"),
+        "cleanups this month"
+    );
+    // Last month is published.
+    let last = zonepatrol_shared::rules::period::Period::containing(
+        zonepatrol_shared::rules::period::PeriodKind::Month,
+        today(),
+    )
+    .prev();
+    let page = mgr.page(&format!("/dash/ledger/zcyd/{last}")).await;
+    assert!(page.contains("已发布"), "last month is published");
+    // A phone signs in and takes it in: problems in every state, their photos on the server.
+    let phone = crate::support::Device::new(&server.url, "sec").await;
+    phone.sync().await;
+    let mut states = std::collections::BTreeSet::new();
+    for name in [
+        "demo-open",
+        "demo-overdue",
+        "demo-fixed",
+        "demo-verified",
+        "demo-reopened",
+    ] {
+        let p: Problem = phone
+            .repo
+            .read(&DocId::problem("zcyd", name))
+            .expect("read")
+            .expect("on the phone");
+        assert_eq!(p.finding.photos.len(), 1, "{name} has its photo");
+        let hash = p.finding.photos.keys().next().expect("hash");
+        let (status, body) = mgr.get(&format!("/dash/photo/zcyd/{hash}")).await;
+        assert_eq!(status, StatusCode::OK, "{name}'s photo is served");
+        assert!(body.starts_with(&[0xff, 0xd8]), "a JPEG");
+        states.insert(format!("{:?}", p.status()));
+        if name == "demo-overdue" {
+            assert!(p.is_overdue(today()));
+        }
+    }
+    assert_eq!(
+        states.len(),
+        4,
+        "open, fixed, verified and reopened: {states:?}"
     );
     server.stop().await;
 }

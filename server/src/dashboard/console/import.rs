@@ -57,7 +57,18 @@ fn kept(state: &State, hash: &str) -> Option<Vec<u8>> {
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    std::fs::read(dir(state).join(format!("{hash}.xlsx"))).ok()
+    let path = dir(state).join(format!("{hash}.xlsx"));
+    let age = std::fs::metadata(&path)
+        .ok()?
+        .modified()
+        .ok()?
+        .elapsed()
+        .ok()?;
+    if age > WAIT {
+        let _ = std::fs::remove_file(&path);
+        return None;
+    }
+    std::fs::read(path).ok()
 }
 
 pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> Response {
@@ -220,6 +231,16 @@ pub(super) async fn preview_upload(
     form: Multipart,
 ) -> Response {
     let lang = viewer.lang;
+    if !crate::admin::may_administer(&viewer.actor) {
+        return refused(
+            lang,
+            &AdminError::forbidden(
+                "设置控制台供管理员和支部书记使用。",
+                "The console is for admins and branch secretaries.",
+            ),
+            "/dash",
+        );
+    }
     let bytes = match upload(form).await {
         Ok(b) => b,
         Err(e) => return refused(lang, &e, "/admin/import"),

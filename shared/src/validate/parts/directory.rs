@@ -6,8 +6,8 @@ use crate::domain::Role;
 use crate::points::Points;
 use crate::validate::limits::{
     EVENTS_PER_RECORD, ITEMS_PER_TEMPLATE, MEMBERS_PER_BRANCH, NAME_CHARS, PEOPLE_PER_RECORD,
-    POST_TERM_DAYS_AHEAD, RULES_PER_ITEM, TEMPLATES_PER_BRANCH, TEXT_CHARS, ZONES_PER_BRANCH,
-    records, text,
+    POST_TERM_DAYS_AHEAD, RULES_PER_ITEM, TEMPLATE_VERSIONS_PER_BRANCH, TEMPLATES_PER_BRANCH,
+    TEXT_CHARS, ZONES_PER_BRANCH, records, text,
 };
 use crate::validate::{Change, Refusal};
 
@@ -38,10 +38,23 @@ pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Re
     )?;
     records(
         "templates",
-        "checklist templates",
+        "checklist templates with their versions",
         &d.templates,
-        TEMPLATES_PER_BRANCH,
+        TEMPLATE_VERSIONS_PER_BRANCH,
     )?;
+    let superseded: std::collections::BTreeSet<&String> =
+        d.templates.values().map(|t| &t.supersedes).collect();
+    let current = d
+        .templates
+        .keys()
+        .filter(|id| !superseded.contains(id))
+        .count();
+    if current > TEMPLATES_PER_BRANCH {
+        out_of_range(
+            "templates",
+            format!("a branch uses at most {TEMPLATES_PER_BRANCH} checklist templates at once"),
+        )?;
+    }
     for zone in d.zones.values() {
         text("zones", "a zone's name", &zone.name, NAME_CHARS)?;
         text("zones", "a zone's location", &zone.location, NAME_CHARS)?;

@@ -1,0 +1,380 @@
+//! The demo mine's living history: what a branch records over two months, written on first
+//! start of `demo` so that the dashboard and the app show what the product does.
+//!
+//! Every record is made as the person who makes it on a phone and goes through the same path
+//! as a phone's push ([`admin::edit_document`]: real automerge changes, validated by
+//! `shared::validate`, stored by the one writer, consolidated): eight weeks of weekly
+//! inspections by five inspectors (the current one included), a ten-day supervision, three
+//! months of self-scores and assessments, problems in every state (open, overdue, fixed,
+//! verified, reopened) with photos, cleanups, and last month published by the manager. The
+//! photos are the repository's own (`server/demo-photos/`, CC-BY-SA, with their attribution).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use sha2::{Digest, Sha256};
+use zonepatrol_shared::docs::{
+    Assessment, Cleanup, Day, DocId, Document, FreeText, ItemEntry, LockAction, Outcome, Patrol,
+    PhotoRef, Problem, Rectification, Sheet, Tally, Verification, WorkItem, ZoneSheet,
+};
+use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::rules::suggest::AssessmentItem;
+use zonepatrol_shared::{Actor, PatrolKind, Points, Role, Severity};
+
+use crate::State;
+use crate::admin::{self, AdminError};
+use crate::demo::{INSPECTORS, ZONES};
+use crate::store::BlobMeta;
+
+/// The branch the history is written for.
+const BRANCH: &str = "zcyd";
+/// The zone holders of [`ZONES`], in order.
+const HOLDERS: [&str; 4] = ["h1", "h2", "h3", "h4"];
+/// Weeks of weekly inspections, the current one included.
+const WEEKS: u64 = 8;
+
+/// A photo of the history: the file and its thumbnail, as the app's pipeline makes them.
+struct Photo {
+    bytes: &'static [u8],
+    thumb: &'static [u8],
+}
+
+const BEFORE: Photo = Photo {
+    bytes: include_bytes!("../demo-photos/before.jpg"),
+    thumb: include_bytes!("../demo-photos/before-thumb.jpg"),
+};
+const AFTER: Photo = Photo {
+    bytes: include_bytes!("../demo-photos/after.jpg"),
+    thumb: include_bytes!("../demo-photos/after-thumb.jpg"),
+};
+
+fn hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn failed(e: impl std::fmt::Display) -> AdminError {
+    AdminError::Failed(e.to_string())
+}
+
+/// Stores a photo's two files as a phone's upload would leave them; returns the reference a
+/// document keeps.
+fn store_photo(
+    state: &State,
+    photo: &Photo,
+    by: &str,
+    at: i64,
+) -> Result<(String, PhotoRef), AdminError> {
+    for bytes in [photo.bytes, photo.thumb] {
+        let h = hash(bytes);
+        if !state.blobs.has(&h) {
+            let path = state.blobs.path(&h);
+            let tmp = path.with_extension("demo-tmp");
+            std::fs::write(&tmp, bytes).map_err(failed)?;
+            std::fs::rename(&tmp, &path).map_err(failed)?;
+        }
+        if state.store.blob(&h)?.is_none() {
+            state.store.put_blob(
+                &h,
+                &BlobMeta {
+                    size: bytes.len() as u64,
+                    branch: BRANCH.to_owned(),
+                    by: by.to_owned(),
+                    at,
+                    also: Vec::new(),
+                },
+            )?;
+        }
+    }
+    Ok((
+        hash(photo.bytes),
+        PhotoRef {
+            thumb: hash(photo.thumb),
+            taken_at: Some(at),
+        },
+    ))
+}
+
+/// A moment on a day at the mine, `hour` o'clock.
+fn at(state: &State, day: NaiveDate, hour: u32) -> i64 {
+    let naive = day.and_hms_opt(hour, 0, 0).unwrap_or_default();
+    naive
+        .and_local_timezone(state.settings.clock.tz)
+        .earliest()
+        .map_or(0, |t| t.timestamp_millis())
+}
+
+fn person(user: &str, role: Role) -> Actor {
+    Actor::new(user, role, BRANCH)
+}
+
+/// Writes a record as `who` through the phones' path.
+fn record<D: Document>(
+    state: &State,
+    who: &Actor,
+    id: &DocId,
+    change: impl FnOnce(&mut D),
+) -> Result<(), AdminError> {
+    admin::edit_document::<D>(state, who, id, "demo", |d| {
+        change(d);
+        Ok(())
+    })
+    .map(|_| ())
+}
+
+/// A small, fixed spread of deductions: the same history on every start.
+fn count(week: u64, inspector: usize, zone: usize, item: usize) -> i64 {
+    let x = (week * 31 + inspector as u64 * 7 + zone as u64 * 13 + item as u64 * 3) % 17;
+    match x {
+        0 => 2,
+        1..=3 => 1,
+        _ => 0,
+    }
+}
+
+/// Writes the history, as of today; returns how many records it wrote.
+pub fn write(state: &State) -> Result<usize, AdminError> {
+    let now = crate::now_millis();
+    let clock = state.settings.clock;
+    let today = clock
+        .date_of_millis(now)
+        .ok_or_else(|| failed("no date today"))?;
+    let sec = person("sec", Role::Secretary);
+    let mut written = 0;
+
+    // Eight weeks of weekly inspections by five inspectors, each closed by the secretary.
+    for w in 0..WEEKS {
+        let day = Period::containing(PeriodKind::Week, today - Days::new(7 * w)).first_day();
+        let name = format!("demo-{}", Period::containing(PeriodKind::Week, day));
+        patrol(
+            state,
+            &sec,
+            &name,
+            PatrolKind::Weekly,
+            day,
+            &INSPECTORS,
+            |i, z, item| count(w, i, z, item),
+        )?;
+        written += 1 + INSPECTORS.len();
+    }
+    // A ten-day supervision by the secretary this month.
+    let day = today.with_day(1).unwrap_or(today).max(today - Days::new(3));
+    patrol(
+        state,
+        &sec,
+        "demo-ten-day",
+        PatrolKind::TenDay,
+        day,
+        &["sec"],
+        |_, z, item| count(99, 0, z, item),
+    )?;
+    written += 2;
+
+    // Three months of self-scores and assessments.
+    let this_month = Period::containing(PeriodKind::Month, today);
+    let last_month = this_month.prev();
+    for (m, month) in [last_month.prev(), last_month, this_month]
+        .into_iter()
+        .enumerate()
+    {
+        let day = if month == this_month {
+            today
+        } else {
+            month.last_day()
+        };
+        for (z, ((zone, _), holder)) in ZONES.iter().zip(HOLDERS).enumerate() {
+            let id = DocId::assessment(BRANCH, *zone, month);
+            let own = 97 - (z as i64 * 3 + m as i64) % 9;
+            let fin = own - (z as i64 + m as i64) % 4;
+            let when = at(state, day, 9).min(now - 60_000);
+            record::<Assessment>(state, &person(holder, Role::ZoneHolder), &id, |a| {
+                a.self_score.items = items(own);
+                a.self_score.by = holder.to_owned();
+                a.self_score.at = Some(when);
+            })?;
+            record::<Assessment>(state, &sec, &id, |a| {
+                a.branch_score.items = items(fin);
+                a.branch_score.by = "sec".to_owned();
+                a.branch_score.at = Some(when + 60_000.min(now - when));
+            })?;
+            written += 2;
+        }
+    }
+
+    // Problems in every state, with photos.
+    let (before, before_ref) = store_photo(state, &BEFORE, "sec", now - 30 * 86_400_000)?;
+    let (after, after_ref) = store_photo(state, &AFTER, "h1", now - 30 * 86_400_000)?;
+    let cases: [(&str, usize, u64, i64, &str); 5] = [
+        ("demo-open", 0, 2, 5, "皮带机托辊缺失"),
+        ("demo-overdue", 1, 10, -3, "电缆吊挂不规范"),
+        ("demo-fixed", 2, 8, 2, "巷道积水未排"),
+        ("demo-verified", 3, 20, -10, "消防器材过期"),
+        ("demo-reopened", 0, 12, -2, "物料码放混乱"),
+    ];
+    for (n, (name, z, raised_ago, due_in, what)) in cases.into_iter().enumerate() {
+        let id = DocId::problem(BRANCH, name);
+        let raised_day = today - Days::new(raised_ago);
+        let raised = at(state, raised_day, 10).min(now - 3_600_000);
+        let deadline = if due_in >= 0 {
+            today + Days::new(due_in as u64)
+        } else {
+            today - Days::new(due_in.unsigned_abs())
+        };
+        let holder = HOLDERS[z];
+        let (before, before_ref) = (before.clone(), before_ref.clone());
+        record::<Problem>(state, &sec, &id, |p| {
+            p.finding.zone = ZONES[z].0.to_owned();
+            p.finding.raised_by = "sec".to_owned();
+            p.finding.raised_at = raised;
+            p.finding.description = FreeText::from(what);
+            p.finding.severity = if n == 1 {
+                Severity::Major
+            } else {
+                Severity::General
+            };
+            p.finding.responsible = holder.to_owned();
+            p.finding.measure = FreeText::from("立即整改，拍照反馈");
+            p.finding.deadline = Some(Day(deadline));
+            p.finding.photos.insert(before, before_ref);
+        })?;
+        written += 1;
+        if matches!(name, "demo-fixed" | "demo-verified" | "demo-reopened") {
+            let fixed = raised + 2 * 86_400_000;
+            let (after, after_ref) = (after.clone(), after_ref.clone());
+            record::<Problem>(state, &person(holder, Role::ZoneHolder), &id, |p| {
+                p.rectifications.insert(
+                    format!("{fixed}-{holder}"),
+                    Rectification {
+                        at: fixed,
+                        by: holder.to_owned(),
+                        note: FreeText::from("已整改完毕"),
+                        photos: BTreeMap::from([(after, after_ref)]),
+                    },
+                );
+            })?;
+            written += 1;
+            let outcome = match name {
+                "demo-verified" => Some((Outcome::Verified, "zhao", "整改到位")),
+                "demo-reopened" => Some((Outcome::Reopened, "qian", "整改不彻底，重新整改")),
+                _ => None,
+            };
+            if let Some((outcome, by, note)) = outcome {
+                let checked = fixed + 86_400_000;
+                record::<Problem>(state, &person(by, Role::Inspector), &id, |p| {
+                    p.verifications.insert(
+                        format!("{checked}-{by}"),
+                        Verification {
+                            at: checked,
+                            by: by.to_owned(),
+                            outcome,
+                            note: FreeText::from(note),
+                        },
+                    );
+                })?;
+                written += 1;
+            }
+        }
+    }
+
+    // Cleanups by the team leader.
+    for (n, ago) in [1u64, 9, 16].into_iter().enumerate() {
+        let day = today - Days::new(ago);
+        let id = DocId::cleanup(BRANCH, format!("demo-{n}"));
+        let (before, before_ref) = (before.clone(), before_ref.clone());
+        let (after, after_ref) = (after.clone(), after_ref.clone());
+        record::<Cleanup>(state, &person("tl", Role::TeamLeader), &id, |c| {
+            c.log.zone = ZONES[n % ZONES.len()].0.to_owned();
+            c.log.team = "综采一班".to_owned();
+            c.log.date = Some(Day(day));
+            c.log.leader = "tl".to_owned();
+            for who in ["tl", "h1", "h2"] {
+                c.log.participants.insert(who.to_owned(), true);
+            }
+            c.log.person_times = 3 + n as u64;
+            c.log.items.insert(
+                "w1".to_owned(),
+                WorkItem {
+                    what: "清理浮煤".to_owned(),
+                    quantity_milli: 2_500 * (n as i64 + 1),
+                    unit: "吨".to_owned(),
+                },
+            );
+            c.log.before.insert(before, before_ref);
+            c.log.after.insert(after, after_ref);
+            c.log.note = FreeText::from("巷道清理干净");
+        })?;
+        written += 1;
+    }
+
+    // Last month, published by the manager.
+    crate::publish::record(state, BRANCH, last_month, LockAction::Publish, "mgr")
+        .map_err(failed)?;
+    Ok(written)
+}
+
+/// Ten assessment items summing to `total`: full marks but for what `total` leaves out.
+fn items(total: i64) -> BTreeMap<String, Points> {
+    let mut missing = 100 - total;
+    AssessmentItem::ALL
+        .iter()
+        .map(|item| {
+            let off = missing.clamp(0, 3);
+            missing -= off;
+            (item.key().to_owned(), Points::whole(10 - off))
+        })
+        .collect()
+}
+
+/// One patrol of the branch's four zones on `day`: planned and closed by `leader`, each
+/// inspector's sheet with `marks(inspector, zone, item)` deductions of each item's rule.
+fn patrol(
+    state: &State,
+    leader: &Actor,
+    name: &str,
+    kind: PatrolKind,
+    day: NaiveDate,
+    inspectors: &[&str],
+    marks: impl Fn(usize, usize, usize) -> i64,
+) -> Result<(), AdminError> {
+    let now = crate::now_millis();
+    let id = DocId::patrol(BRANCH, name);
+    record::<Patrol>(state, leader, &id, |p| {
+        p.plan.kind = kind;
+        p.plan.date = Some(Day(day));
+        p.plan.leader = leader.user.clone();
+        for inspector in inspectors {
+            p.plan.inspectors.insert((*inspector).to_owned(), true);
+        }
+        for (n, (zone, _)) in ZONES.iter().enumerate() {
+            p.plan.zones.insert((*zone).to_owned(), n as u64);
+        }
+    })?;
+    for (i, inspector) in inspectors.iter().enumerate() {
+        let who = person(
+            inspector,
+            if *inspector == "sec" {
+                Role::Secretary
+            } else {
+                Role::Inspector
+            },
+        );
+        record::<Sheet>(state, &who, &DocId::sheet(BRANCH, name, *inspector), |s| {
+            for (z, (zone, _)) in ZONES.iter().enumerate() {
+                let mut sheet = ZoneSheet {
+                    template: "t1".to_owned(),
+                    ..ZoneSheet::default()
+                };
+                for item in 0..10 {
+                    let n = marks(i, z, item);
+                    if n > 0 {
+                        let mut entry = ItemEntry::default();
+                        entry.deductions.insert("r1".to_owned(), Tally::new(n));
+                        sheet.items.insert(format!("i{}", item + 1), entry);
+                    }
+                }
+                s.zones.insert((*zone).to_owned(), sheet);
+            }
+        })?;
+    }
+    let closed = at(state, day, 16).min(now - 60_000);
+    record::<Patrol>(state, leader, &id, |p| p.closed_at = Some(closed))
+}
