@@ -593,3 +593,201 @@ pub fn current_templates(dir: &Directory) -> Vec<(&String, &Template)> {
         .filter(|(id, _)| !dir.templates.values().any(|t| t.supersedes == **id))
         .collect()
 }
+
+/// A demonstration post's "five clears" as the console edits them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostInput {
+    /// Clear area: the zone it stands in.
+    pub zone: String,
+    /// Its title.
+    pub title: String,
+    /// Clear demonstrators: members' ids.
+    pub demonstrators: Vec<String>,
+    /// Clear basis and standard.
+    pub standard: String,
+    /// Clear assessor.
+    pub assessor: String,
+    /// Clear assessment standard.
+    pub assessment: String,
+    /// Clear start and end dates, as typed (`2026-12-01`).
+    pub starts: String,
+    /// The end date.
+    pub ends: String,
+}
+
+fn date(s: &str, zh: &str, en: &str) -> Result<Option<zonepatrol_shared::docs::Day>, AdminError> {
+    let s = super::input::half_width(s);
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<chrono::NaiveDate>()
+        .map(|d| Some(zonepatrol_shared::docs::Day(d)))
+        .map_err(|_| {
+            AdminError::invalid(
+                format!("{zh}“{s}”应写成 2026-12-01。"),
+                format!("Write {en} “{s}” as 2026-12-01."),
+            )
+        })
+}
+
+/// Creates a demonstration post, in force from the start (approved and started by whoever
+/// sets it up), or changes one's five clears; returns its id.
+pub fn save_post(
+    state: &State,
+    who: &Actor,
+    branch: &str,
+    post: Option<&str>,
+    input: &PostInput,
+) -> Result<String, AdminError> {
+    use zonepatrol_shared::docs::{Post, PostEvent, PostStep};
+    need_branch(who, branch)?;
+    let dir = exists(state, branch)?;
+    let title = tidy(&input.title);
+    need_name(&title, "示范岗名称", "the post's title")?;
+    if !dir.zones.contains_key(&input.zone) {
+        return Err(AdminError::invalid(
+            "请选择示范岗所在的责任区。",
+            "Choose the zone the post stands in.",
+        ));
+    }
+    if let Some(d) = input
+        .demonstrators
+        .iter()
+        .find(|d| !dir.members.contains_key(*d))
+    {
+        return Err(AdminError::invalid(
+            format!("示范者“{d}”不是本支部成员。"),
+            format!("“{d}” is not a member of the branch."),
+        ));
+    }
+    let starts = date(&input.starts, "开始日期", "the start date")?;
+    let ends = date(&input.ends, "结束日期", "the end date")?;
+    if let (Some(s), Some(e)) = (starts, ends)
+        && e.0 < s.0
+    {
+        return Err(AdminError::invalid(
+            "结束日期在开始日期之前。",
+            "The end date is before the start date.",
+        ));
+    }
+    let id = match post {
+        Some(p) if dir.posts.contains_key(p) => p.to_owned(),
+        Some(p) => {
+            return Err(AdminError::invalid(
+                format!("本支部没有示范岗“{p}”。"),
+                format!("The branch has no post “{p}”."),
+            ));
+        }
+        None => new_id('p'),
+    };
+    let created = post.is_none();
+    let now = crate::now_millis();
+    let done = edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(branch),
+        &format!("示范岗 {title}"),
+        |d| {
+            let entry = d.posts.entry(id.clone()).or_insert_with(Post::default);
+            entry.zone = input.zone.clone();
+            entry.title = title.clone();
+            entry.demonstrators = input
+                .demonstrators
+                .iter()
+                .map(|m| (m.clone(), true))
+                .collect();
+            entry.standard = tidy(&input.standard);
+            entry.assessor = tidy(&input.assessor);
+            entry.assessment = tidy(&input.assessment);
+            entry.starts = starts;
+            entry.ends = ends;
+            if created {
+                for (n, step) in [PostStep::Approve, PostStep::Activate]
+                    .into_iter()
+                    .enumerate()
+                {
+                    entry.events.insert(
+                        format!("{now}-{n}-{}", who.user),
+                        PostEvent {
+                            at: now + n as i64,
+                            by: who.user.clone(),
+                            step,
+                            reason: String::new(),
+                        },
+                    );
+                }
+            }
+            Ok(())
+        },
+    )?;
+    if done == Edited::Saved {
+        let verb = if created { "新建" } else { "修改" };
+        on_record(
+            state,
+            who,
+            branch,
+            "post",
+            &id,
+            format!("{verb}示范岗“{title}”"),
+        )?;
+    }
+    Ok(id)
+}
+
+/// Ends a post, or withdraws its honour with a reason: on the record, never deleted.
+pub fn end_post(
+    state: &State,
+    who: &Actor,
+    branch: &str,
+    post: &str,
+    revoke_reason: Option<&str>,
+) -> Result<(), AdminError> {
+    use zonepatrol_shared::docs::{PostEvent, PostStep};
+    need_branch(who, branch)?;
+    let dir = exists(state, branch)?;
+    let Some(p) = dir.posts.get(post) else {
+        return Err(AdminError::invalid(
+            "本支部没有这个示范岗。",
+            "The branch has no such post.",
+        ));
+    };
+    let reason = revoke_reason.map(tidy).unwrap_or_default();
+    let step = if revoke_reason.is_some() {
+        if reason.is_empty() {
+            return Err(AdminError::invalid(
+                "撤销称号需要写明原因。",
+                "Withdrawing the honour needs a reason.",
+            ));
+        }
+        PostStep::Revoke
+    } else {
+        PostStep::End
+    };
+    let now = crate::now_millis();
+    edit_document::<Directory>(
+        state,
+        who,
+        &DocId::directory(branch),
+        &format!("示范岗 {}", p.title),
+        |d| {
+            if let Some(p) = d.posts.get_mut(post) {
+                p.events.insert(
+                    format!("{now}-{}", who.user),
+                    PostEvent {
+                        at: now,
+                        by: who.user.clone(),
+                        step,
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Ok(())
+        },
+    )?;
+    let what = if step == PostStep::Revoke {
+        format!("撤销示范岗“{}”的称号：{reason}", p.title)
+    } else {
+        format!("示范岗“{}”到期结束", p.title)
+    };
+    on_record(state, who, branch, "post", post, what)
+}

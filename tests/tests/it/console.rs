@@ -632,3 +632,67 @@ async fn the_demo_mine_has_a_living_history() {
     );
     server.stop().await;
 }
+
+/// A demonstration post set up with its five clears is in force; its honour is withdrawn
+/// with a reason, on the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_is_set_up_with_its_five_clears_and_withdrawn() {
+    use zonepatrol_shared::docs::{Directory, DocId, PostStatus};
+    let server = TestServer::start().await;
+    let pw = zonepatrol_server::seed::DEMO_PASSWORD;
+    let sec = Browser::sign_in(&server.url, "sec", pw)
+        .await
+        .expect("secretary");
+    let (status, _) = sec
+        .post(
+            "/admin/branch/zcyd/post/new",
+            "title=%E5%AE%89%E5%85%A8%E7%A4%BA%E8%8C%83%E5%B2%97&zone=z1&demonstrator=h1\
+             &standard=%E4%B8%89%E6%B2%A1%E6%9C%89&assessor=%E7%8E%8B%E4%B9%A6%E8%AE%B0\
+             &assessment=%E6%AF%8F%E6%9C%88%E8%AF%84&starts=2026-12-01&ends=2026-01-01",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "ends before it starts");
+    let (status, to) = sec
+        .post(
+            "/admin/branch/zcyd/post/new",
+            "title=%E5%AE%89%E5%85%A8%E7%A4%BA%E8%8C%83%E5%B2%97&zone=z1&demonstrator=h1\
+             &standard=%E4%B8%89%E6%B2%A1%E6%9C%89&assessor=%E7%8E%8B%E4%B9%A6%E8%AE%B0\
+             &assessment=%E6%AF%8F%E6%9C%88%E8%AF%84&starts=2026-12-01&ends=2027-11-30",
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let path = location(to);
+    let post = path.rsplit('/').next().expect("id").to_owned();
+    assert!(sec.page(&path).await.contains("在岗"));
+    let phone = Device::new(&server.url, "h1").await;
+    phone.sync().await;
+    let dir: Directory = phone
+        .repo
+        .read(&DocId::directory("zcyd"))
+        .expect("read")
+        .expect("dir");
+    assert_eq!(dir.posts[&post].status(), PostStatus::Active);
+    assert!(dir.posts[&post].demonstrators.contains_key("h1"));
+    let (status, _) = sec.post(&format!("{path}/end"), "reason=").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a withdrawal needs its reason"
+    );
+    let (status, _) = sec
+        .post(
+            &format!("{path}/end"),
+            "reason=%E8%B4%A8%E9%87%8F%E4%B8%8B%E6%BB%91",
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    phone.sync().await;
+    let dir: Directory = phone
+        .repo
+        .read(&DocId::directory("zcyd"))
+        .expect("read")
+        .expect("dir");
+    assert_eq!(dir.posts[&post].status(), PostStatus::Revoked);
+    assert!(sec.page("/admin/activity").await.contains("质量下滑"));
+    server.stop().await;
+}

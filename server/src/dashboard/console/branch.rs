@@ -76,6 +76,8 @@ pub(super) async fn page(
             .and_then(|n| BranchCategory::try_from(n).ok());
         let member_name = |id: &str| dir.members.get(id).map_or(id.to_owned(), |m| m.name.clone());
         let templates = current_templates(&dir);
+        let mut zones: Vec<_> = dir.zones.iter().collect();
+        zones.sort_by(|a, b| (!a.1.active, &a.1.name).cmp(&(!b.1.active, &b.1.name)));
         let body = html! {
             @if is_admin {
                 section {
@@ -94,7 +96,7 @@ pub(super) async fn page(
                 h2 { (l(lang, "责任区", "Zones")) }
                 table #zones {
                     tr { th { (l(lang, "名称", "Name")) } th { (l(lang, "位置", "Location")) } th { (l(lang, "责任人", "Holders")) } th { (l(lang, "状态", "State")) } th {} }
-                    @for (id, z) in &dir.zones {
+                    @for (id, z) in &zones {
                         tr {
                             td { a href=(format!("/admin/branch/{branch}/zone/{id}")) { (z.name) } }
                             td { (z.location) }
@@ -105,6 +107,21 @@ pub(super) async fn page(
                     }
                 }
                 div.actions { a #new-zone href=(format!("/admin/branch/{branch}/zone/new")) { (l(lang, "新建责任区", "New zone")) } }
+            }
+            section {
+                h2 { (l(lang, "党员示范岗", "Demonstration posts")) }
+                table #posts {
+                    tr { th { (l(lang, "名称", "Title")) } th { (l(lang, "责任区", "Zone")) } th { (l(lang, "示范者", "Demonstrators")) } th { (l(lang, "状态", "Status")) } }
+                    @for (id, p) in &dir.posts {
+                        tr {
+                            td { a href=(format!("/admin/branch/{branch}/post/{id}")) { (p.title) } }
+                            td { (dir.zones.get(&p.zone).map_or(p.zone.as_str(), |z| z.name.as_str())) }
+                            td { (p.demonstrators.keys().map(|h| member_name(h)).collect::<Vec<_>>().join("、")) }
+                            td { (super::post::status_label(lang, p.status())) }
+                        }
+                    }
+                }
+                div.actions { a #new-post href=(format!("/admin/branch/{branch}/post/new")) { (l(lang, "新建示范岗", "New post")) } }
             }
             section {
                 h2 { (l(lang, "检查标准", "Checklist templates")) }

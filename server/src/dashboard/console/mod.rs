@@ -9,7 +9,7 @@
 //!   workers and answering with its outcome.
 //! - `branches`: the list of branches and creating one.
 //! - `branch`: one branch: its name and category, zones, members, templates.
-//! - `zone`, `template`: the zone and template forms.
+//! - `zone`, `post`, `template`: the zone, demonstration post and template forms.
 //! - `accounts`: accounts, roles, passwords and devices.
 //! - `import`: the workbook to fill in, a filled one previewed and applied.
 //! - `rules`: the mine's rules in force, a new version, the history.
@@ -20,6 +20,7 @@ mod activity;
 mod branch;
 mod branches;
 mod import;
+mod post;
 mod rules;
 mod template;
 mod zone;
@@ -53,6 +54,11 @@ pub(super) fn router() -> Router<Arc<State>> {
             "/admin/branch/{branch}/zone/{zone}",
             get(zone::page).post(zone::save),
         )
+        .route(
+            "/admin/branch/{branch}/post/{post}",
+            get(post::page).post(post::save),
+        )
+        .route("/admin/branch/{branch}/post/{post}/end", post(post::end))
         .route(
             "/admin/branch/{branch}/template/{template}",
             get(template::page).post(template::save),
