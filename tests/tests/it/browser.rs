@@ -647,6 +647,41 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     );
     assert_eq!(dir.zones[&zone].template, newer);
 
+    // The money rate from next month, typed into the rules form.
+    c.goto(&format!("{base}/admin/rules")).await.expect("open");
+    wait_for(&c, "#rules-form").await;
+    fill(&c, "#rules-form input[name=yuan_per_point]", "20").await;
+    click(&c, "#rules-form button.primary").await;
+    wait_for(&c, "#rules-history").await;
+    let next = Period::containing(PeriodKind::Month, today())
+        .next()
+        .to_string();
+    let history = text(&c, "#rules-history").await;
+    assert!(
+        history.contains(&next) && history.contains(" 20"),
+        "{history}"
+    );
+    let now = text(&c, "#rules-now").await;
+    assert!(
+        now.contains("每分金额（元） 10\n") || now.contains("每分金额（元） 10"),
+        "this month keeps its rate: {now}"
+    );
+    pages.push(("/admin/rules".into(), "30-console-rules"));
+
+    // A demonstration post with its five clears.
+    c.goto(&format!("{base}/admin/branch/zc1/post/new"))
+        .await
+        .expect("open");
+    wait_for(&c, "#post-form").await;
+    fill(&c, "#post-form input[name=title]", "安全生产示范岗").await;
+    fill(&c, "#post-form input[name=assessor]", "支部书记").await;
+    click(&c, "#post-form input[name=demonstrator]").await;
+    click(&c, "#post-form button.primary").await;
+    wait_for(&c, "#post-status").await;
+    assert_eq!(text(&c, "#post-status").await, "在岗");
+    let post = c.current_url().await.expect("url").path().to_owned();
+    pages.push((post, "31-console-post"));
+
     // A password reset: the phone's sign-in ends.
     c.goto(&format!("{base}/admin/account/m00"))
         .await
