@@ -8,7 +8,8 @@
 //! each patch to the document part it touches, and checks, in order:
 //!
 //! 1. a new document begins with its own genesis change ([`crate::docs::genesis`]);
-//! 2. the writer belongs to the document's branch (managers and admins work company-wide);
+//! 2. the writer belongs to the document's branch (managers and admins work company-wide; outside
+//!    their own branch a person acts only in those roles);
 //! 3. the header is never written, and only known parts are;
 //! 4. each touched part is written by its one writer role (see the table in
 //!    `ARCHITECTURE.md`), and records signed by someone are changed only by them;
