@@ -41,6 +41,9 @@ const BRANCHES: &str = "支部";
 const ZONES: &str = "责任区";
 const MEMBERS: &str = "成员";
 
+/// A sheet's columns: their headings in Chinese and English.
+type Columns = &'static [(&'static str, &'static str)];
+
 /// The columns of each sheet, in Chinese and English.
 const BRANCH_COLUMNS: &[(&str, &str)] = &[("编号", "Code"), ("名称", "Name"), ("类别", "Category")];
 const ZONE_COLUMNS: &[(&str, &str)] = &[
@@ -66,7 +69,7 @@ pub fn template_workbook() -> Result<Vec<u8>, AdminError> {
     let fail = |e: rust_xlsxwriter::XlsxError| AdminError::Failed(e.to_string());
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let examples: [(&str, &[(&str, &str)], &[&str]); 3] = [
+    let examples: [(&str, Columns, &[&str]); 3] = [
         (BRANCHES, BRANCH_COLUMNS, &["zcyd", "综采一队党支部", "1"]),
         (
             ZONES,

@@ -600,7 +600,7 @@ async fn the_demo_mine_has_a_living_history() {
     let page = mgr.page(&format!("/dash/ledger/zcyd/{last}")).await;
     assert!(page.contains("已发布"), "last month is published");
     // A phone signs in and takes it in: problems in every state, their photos on the server.
-    let phone = crate::support::Device::new(&server.url, "sec").await;
+    let phone = Device::new(&server.url, "sec").await;
     phone.sync().await;
     let mut states = std::collections::BTreeSet::new();
     for name in [

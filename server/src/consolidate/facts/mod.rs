@@ -319,14 +319,12 @@ impl Consolidator {
                     }
                 }
             }
-            (DocId::Rules, Facts::Rules(versions)) => {
-                if versions != self.rule_versions {
-                    // Rules change rarely and everywhere: every patrol and report again (a
-                    // published period keeps its report all the same).
-                    self.rule_versions = versions;
-                    self.pending.extend(self.patrols.keys().cloned());
-                    dirty.extend(self.all_keys());
-                }
+            // Rules change rarely and everywhere: every patrol and report again (a published
+            // period keeps its report all the same).
+            (DocId::Rules, Facts::Rules(versions)) if versions != self.rule_versions => {
+                self.rule_versions = versions;
+                self.pending.extend(self.patrols.keys().cloned());
+                dirty.extend(self.all_keys());
             }
             (DocId::Report { period, .. }, Facts::Report(report)) => {
                 let score = (
