@@ -3,12 +3,14 @@
 
 use zonepatrol_shared::Actor;
 
-use super::{AdminError, may_administer_branch};
+use super::{AdminError, may_see_branch};
 use crate::State;
 use crate::store::ActivityRecord;
 
-/// The most changes the activity page reads.
+/// The most changes the activity page shows.
 pub const SHOWN: usize = 500;
+/// The latest changes looked through for them.
+const SCANNED: usize = 20_000;
 
 /// What the activity page is asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,12 +28,11 @@ pub fn list(
     who: &Actor,
     filter: &Filter,
 ) -> Result<Vec<ActivityRecord>, AdminError> {
-    let records = state.store.activity(SHOWN * 4)?;
+    let records = state.store.activity(SCANNED)?;
     Ok(records
         .into_iter()
         .filter(|r| {
-            may_administer_branch(who, &r.branch)
-                || (r.branch.is_empty() && who.has(zonepatrol_shared::Role::Admin))
+            may_see_branch(who, &r.branch) || (r.branch.is_empty() && who.is_company_wide())
         })
         .filter(|r| filter.branch.as_ref().is_none_or(|b| *b == r.branch))
         .filter(|r| filter.by.as_ref().is_none_or(|b| *b == r.by))

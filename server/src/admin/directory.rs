@@ -35,12 +35,12 @@ pub fn directory(state: &State, branch: &str) -> Result<Option<Directory>, Admin
         .map_err(|e| AdminError::Failed(e.to_string()))
 }
 
-/// Every branch `who` may administer, by id, with its name, category and whether retired.
+/// Every branch `who` may see, by id, with its name, category and whether retired.
 pub fn branches(state: &State, who: &Actor) -> Result<Vec<(String, BranchInfo)>, AdminError> {
     let ids: Vec<String> = reports::lock(state).branches().keys().cloned().collect();
     let mut out = Vec::new();
     for id in ids {
-        if !may_administer_branch(who, &id) {
+        if !super::may_see_branch(who, &id) {
             continue;
         }
         if let Some(d) = directory(state, &id)? {
@@ -267,20 +267,7 @@ pub fn save_zone(
             "That checklist template does not exist.",
         ));
     }
-    let value = Zone {
-        name: name.clone(),
-        location: tidy(&input.location),
-        holders: input.holders.iter().map(|h| (h.clone(), true)).collect(),
-        teams: input
-            .teams
-            .iter()
-            .map(|t| tidy(t))
-            .filter(|t| !t.is_empty())
-            .map(|t| (t, true))
-            .collect(),
-        template: input.template.clone(),
-        active: input.active,
-    };
+    let value = zone_value(input);
     let created = zone.is_none();
     let done = edit_document::<Directory>(
         state,
@@ -308,6 +295,38 @@ pub fn save_zone(
         )?;
     }
     Ok(id)
+}
+
+/// The zone a form or a workbook row describes, tidied.
+pub(crate) fn zone_value(input: &ZoneInput) -> Zone {
+    Zone {
+        name: tidy(&input.name),
+        location: tidy(&input.location),
+        holders: input.holders.iter().map(|h| (h.clone(), true)).collect(),
+        teams: input
+            .teams
+            .iter()
+            .map(|t| tidy(t))
+            .filter(|t| !t.is_empty())
+            .map(|t| (t, true))
+            .collect(),
+        template: input.template.clone(),
+        active: input.active,
+    }
+}
+
+/// The member a form or a workbook row describes, tidied.
+pub(crate) fn member_value(input: &MemberInput) -> Member {
+    Member {
+        name: tidy(&input.name),
+        group: tidy(&input.group),
+        team: tidy(&input.team),
+    }
+}
+
+/// A new record's id (a zone's `z…`), random so that two people adding at once never clash.
+pub(crate) fn fresh_id(prefix: char) -> String {
+    new_id(prefix)
 }
 
 /// A member as the console edits them.
@@ -343,11 +362,7 @@ pub fn save_member(
     }
     let name = tidy(&input.name);
     need_name(&name, "姓名", "the member's name")?;
-    let member = Member {
-        name: name.clone(),
-        group: tidy(&input.group),
-        team: tidy(&input.team),
-    };
+    let member = member_value(input);
     let done = edit_document::<Directory>(
         state,
         who,

@@ -12,15 +12,15 @@ use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
-use zonepatrol_shared::docs::{Directory, is_valid_name};
+use zonepatrol_shared::docs::{Directory, DocId, is_valid_name};
 use zonepatrol_shared::labels::{Lang, role_label};
 use zonepatrol_shared::validate::limits::{NAME_CHARS, PEOPLE_PER_RECORD};
 use zonepatrol_shared::{Actor, Role};
 
-use super::AdminError;
 use super::accounts::{self, AccountInput};
 use super::directory::{self, BranchInput, MemberInput, ZoneInput};
 use super::input::{category, code, half_width, tidy};
+use super::{self as admin, AdminError};
 use crate::State;
 
 /// The largest workbook taken, in bytes.
@@ -993,8 +993,10 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
     Ok(plan)
 }
 
-/// Applies a plan without errors: branches, then members and their accounts, then zones. A
-/// row already so is left alone. Returns how many rows changed something.
+/// Applies a plan without errors: branches first; then every account is checked before
+/// anything else is written (a refused one leaves the members and zones as they were); then
+/// each branch's members and zones as one change of its directory, validated once; then the
+/// accounts. A row already so is left alone. Returns how many rows changed something.
 pub fn apply(state: &State, who: &Actor, plan: &Plan) -> Result<usize, AdminError> {
     if !plan.errors.is_empty() {
         return Err(AdminError::invalid(
@@ -1018,28 +1020,66 @@ pub fn apply(state: &State, who: &Actor, plan: &Plan) -> Result<usize, AdminErro
             }
         }
     }
+    // Each branch's rows to write, and the accounts, checked before anything is written.
+    let mut members: BTreeMap<&str, Vec<&MemberInput>> = BTreeMap::new();
+    let mut accounts_checked = Vec::new();
     for (branch, member, account) in &plan.members {
         let action = rows.next().map_or(Action::New, |r| r.action);
         if action == Action::Same {
             continue;
         }
-        let checked = account
-            .as_ref()
-            .map(|a| accounts::check_account(state, who, a))
-            .transpose()?;
-        directory::save_member(state, who, branch, member)?;
-        if let Some(checked) = checked {
-            accounts::store_account(state, who, checked)?;
+        if let Some(a) = account {
+            accounts_checked.push(accounts::check_account(state, who, a)?);
         }
+        members.entry(branch).or_default().push(member);
         changed += 1;
     }
+    let mut zones: BTreeMap<&str, Vec<(&Option<String>, &ZoneInput)>> = BTreeMap::new();
     for (branch, zone, input) in &plan.zones {
         let action = rows.next().map_or(Action::New, |r| r.action);
         if action == Action::Same {
             continue;
         }
-        directory::save_zone(state, who, branch, zone.as_deref(), input)?;
+        zones.entry(branch).or_default().push((zone, input));
         changed += 1;
+    }
+    let branches: BTreeSet<&str> = members.keys().chain(zones.keys()).copied().collect();
+    for branch in branches {
+        let (m, z) = (
+            members.get(branch).map_or(&[][..], Vec::as_slice),
+            zones.get(branch).map_or(&[][..], Vec::as_slice),
+        );
+        admin::edit_document::<Directory>(
+            state,
+            who,
+            &DocId::directory(branch),
+            &format!("导入成员 {} 人、责任区 {} 个", m.len(), z.len()),
+            |d| {
+                for member in m {
+                    d.members
+                        .insert(code(&member.id), directory::member_value(member));
+                }
+                for (zone, input) in z {
+                    let id = match zone {
+                        Some(id) => id.clone(),
+                        None => directory::fresh_id('z'),
+                    };
+                    d.zones.insert(id, directory::zone_value(input));
+                }
+                Ok(())
+            },
+        )?;
+        admin::on_record(
+            state,
+            who,
+            branch,
+            "import",
+            branch,
+            format!("从 Excel 导入：成员 {} 人，责任区 {} 个", m.len(), z.len()),
+        )?;
+    }
+    for checked in accounts_checked {
+        accounts::store_account(state, who, checked)?;
     }
     Ok(changed)
 }

@@ -107,9 +107,22 @@ impl AdminError {
     }
 }
 
-/// Whether someone may open the console: admins (every branch) and secretaries (their own).
+/// Whether someone may change anything in the console: admins (every branch) and
+/// secretaries (their own).
 pub fn may_administer(who: &Actor) -> bool {
     who.roles().any(&[Role::Admin, Role::Secretary])
+}
+
+/// Whether someone may open the console: those who may change things, and managers, who see
+/// every branch's set-up without changing it.
+pub fn may_open_console(who: &Actor) -> bool {
+    may_administer(who) || who.has(Role::Manager)
+}
+
+/// Whether someone may see a branch's set-up: managers and admins every branch, a secretary
+/// their own.
+pub fn may_see_branch(who: &Actor, branch: &str) -> bool {
+    who.is_company_wide() || (who.has(Role::Secretary) && who.branch == branch)
 }
 
 /// Whether someone may administer a branch: an admin any, a secretary their own.

@@ -63,7 +63,7 @@ pub(super) fn layout(lang: Lang, viewer: Option<&Viewer>, title: &str, body: Mar
                     a.brand href="/dash" { (l(lang, "区域巡查 · 管理看板", "Zone Patrol · Dashboard")) }
                     @if let Some(v) = viewer {
                         a href=(format!("/dash/rankings")) { (l(lang, "季度与年度排名", "Quarter & year")) }
-                        @if crate::admin::may_administer(&v.actor) {
+                        @if crate::admin::may_open_console(&v.actor) {
                             a #console-link href="/admin" { (l(lang, "设置", "Set-up")) }
                         }
                         span { (v.actor.user) }

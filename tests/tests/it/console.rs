@@ -341,11 +341,25 @@ async fn the_console_refuses_what_the_rules_do_not_allow() {
         .expect("secretary");
 
     // A zone holder does not open the console.
-    if let Some(holder) =
-        Browser::sign_in(&server.url, "h1", zonepatrol_server::seed::DEMO_PASSWORD).await
-    {
-        assert_eq!(holder.get("/admin").await.0, StatusCode::FORBIDDEN);
-    }
+    let holder = Browser::sign_in(&server.url, "h1", zonepatrol_server::seed::DEMO_PASSWORD)
+        .await
+        .expect("a zone holder signs in");
+    assert_eq!(holder.get("/admin").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        holder.get("/admin/branch/zcyd").await.0,
+        StatusCode::FORBIDDEN
+    );
+    // A manager sees every branch's set-up and changes none of it.
+    let mgr = Browser::sign_in(&server.url, "mgr", zonepatrol_server::seed::DEMO_PASSWORD)
+        .await
+        .expect("manager");
+    assert!(mgr.page("/admin").await.contains("掘进一队党支部"));
+    let page = mgr.page("/admin/branch/zcyd").await;
+    assert!(page.contains("id=\"zones\"") && !page.contains("member-form"));
+    let (status, _) = mgr
+        .post("/admin/branch/zcyd/zone/new", "name=x&active=on")
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // A secretary keeps their own branch only, and grants field roles only.
     assert_eq!(sec.get("/admin").await.0, StatusCode::SEE_OTHER);
     let others: Vec<String> = admin

@@ -25,8 +25,9 @@ pub(super) fn no_branch(branch: &str) -> AdminError {
     )
 }
 
+/// Whether the viewer may see the branch's set-up (changing it is the operations' question).
 pub(super) fn check_branch(viewer: &Viewer, branch: &str) -> Result<(), AdminError> {
-    if may_administer_branch(&viewer.actor, branch) {
+    if crate::admin::may_see_branch(&viewer.actor, branch) {
         Ok(())
     } else {
         Err(AdminError::forbidden(
@@ -157,6 +158,7 @@ pub(super) async fn page(
                         }
                     }
                 }
+                @if may_administer_branch(&viewer.actor, &branch) {
                 h2 { (l(lang, "添加或修改成员", "Add or change a member")) }
                 form method="post" action=(format!("/admin/branch/{branch}/member")) #member-form {
                     label { (l(lang, "登录名（拼音）", "Login (e.g. wangwei)")) " " input name="id" required maxlength="64"; }
@@ -169,6 +171,7 @@ pub(super) async fn page(
                     p { (l(lang, "开通账号（可不选）：", "Open an account (optional):")) " " (role_boxes(lang, &viewer.actor, &[])) }
                     label { (l(lang, "初始密码（至少 8 位）", "First password (8+ characters)")) " " input name="password" type="password" autocomplete="new-password" minlength="8"; }
                     div.actions { button.primary type="submit" { (l(lang, "保存成员", "Save member")) } }
+                }
                 }
             }
         };

@@ -19,7 +19,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
     show(state, viewer, |state, viewer| {
         let lang = viewer.lang;
         let is_admin = viewer.actor.has(Role::Admin);
-        if !is_admin {
+        if !viewer.actor.is_company_wide() {
             // A secretary keeps one branch: straight to it.
             return Ok(Redirect::to(&format!("/admin/branch/{}", viewer.actor.branch)).into_response());
         }
@@ -43,7 +43,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     }
                 }
             }
-            section {
+            @if is_admin { section {
                 h2 { (l(lang, "新建支部", "New branch")) }
                 form method="post" action="/admin/branch" #new-branch {
                     label { (l(lang, "名称", "Name")) " " input name="name" required maxlength="100"; }
@@ -53,7 +53,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     label { (l(lang, "类别", "Category")) " " (category_select(lang, None)) }
                     div.actions { button.primary type="submit" { (l(lang, "新建", "Create")) } }
                 }
-            }
+            } }
         };
         Ok(frame(viewer, l(lang, "设置控制台", "Set-up console"), body))
     })

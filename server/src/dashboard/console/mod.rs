@@ -174,7 +174,7 @@ pub(super) async fn show(
     page: impl FnOnce(&State, &Viewer) -> Result<Response, AdminError> + Send + 'static,
 ) -> Response {
     let lang = viewer.lang;
-    if !admin::may_administer(&viewer.actor) {
+    if !admin::may_open_console(&viewer.actor) {
         return fail(
             StatusCode::FORBIDDEN,
             lang,
