@@ -719,6 +719,12 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     }
     let activity = text(&c, "#activity").await;
     assert!(activity.contains("重设账号 m00 的密码"), "{activity}");
+    // The import's answers on a phone: the errors, and the same workbook again.
+    import(&c, &base, &bad).await;
+    shot(&c, "21-import-errors-390").await;
+    import(&c, &base, &good).await;
+    wait_for(&c, "#import-nothing").await;
+    shot(&c, "22-import-preview-390").await;
     c.close().await.expect("closed");
     server.stop().await;
 }
