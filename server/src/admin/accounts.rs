@@ -72,6 +72,19 @@ pub fn accounts(state: &State, who: &Actor) -> Result<Vec<UserRecord>, AdminErro
     Ok(out)
 }
 
+/// The accounts of a branch, for whoever may see its set-up (managers too, who manage none).
+pub fn of_branch(state: &State, who: &Actor, branch: &str) -> Result<Vec<UserRecord>, AdminError> {
+    if !super::may_see_branch(who, branch) {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .users()?
+        .into_iter()
+        .filter(|u| u.branch == branch)
+        .collect())
+}
+
 /// One account `who` may manage.
 pub fn account(state: &State, who: &Actor, name: &str) -> Result<UserRecord, AdminError> {
     let account = state.store.user(name)?.ok_or_else(|| {

@@ -757,7 +757,7 @@ pub fn end_post(
     post: &str,
     revoke_reason: Option<&str>,
 ) -> Result<(), AdminError> {
-    use zonepatrol_shared::docs::{PostEvent, PostStep};
+    use zonepatrol_shared::docs::{PostEvent, PostStatus, PostStep};
     need_branch(who, branch)?;
     let dir = exists(state, branch)?;
     let Some(p) = dir.posts.get(post) else {
@@ -767,6 +767,17 @@ pub fn end_post(
         ));
     };
     let reason = revoke_reason.map(tidy).unwrap_or_default();
+    let status = p.status();
+    let open = match revoke_reason {
+        Some(_) => matches!(status, PostStatus::Active | PostStatus::Approved),
+        None => status == PostStatus::Active,
+    };
+    if !open {
+        return Err(AdminError::invalid(
+            "这个示范岗不在岗，无需结束或撤销。",
+            "The post is not in force: there is nothing to end or withdraw.",
+        ));
+    }
     let step = if revoke_reason.is_some() {
         if reason.is_empty() {
             return Err(AdminError::invalid(

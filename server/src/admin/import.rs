@@ -446,12 +446,47 @@ static READING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Reads a workbook and checks it against the mine as it is, for `who`: nothing is changed.
 pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError> {
-    let _turn = READING.try_lock().map_err(|_| {
-        AdminError::invalid(
-            "另一个工作簿正在导入：请稍等片刻再上传。",
-            "Another workbook is being read: upload again in a moment.",
-        )
-    })?;
+    let _turn = turn()?;
+    plan_now(state, who, bytes)
+}
+
+/// Waits a while for the turn to read a workbook.
+fn turn() -> Result<std::sync::MutexGuard<'static, ()>, AdminError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match READING.try_lock() {
+            Ok(turn) => return Ok(turn),
+            Err(std::sync::TryLockError::Poisoned(e)) => return Ok(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(AdminError::invalid(
+                    "另一个工作簿正在导入：请稍等片刻再上传。",
+                    "Another workbook is being read: upload again in a moment.",
+                ));
+            }
+        }
+    }
+}
+
+/// Reads a workbook, checks it against the mine as it is now and, when nothing is wrong,
+/// applies it, all in one turn (so that the same workbook confirmed twice at once applies
+/// once). The plan with its errors when something is wrong; else how many rows changed.
+pub fn plan_and_apply(
+    state: &State,
+    who: &Actor,
+    bytes: &[u8],
+) -> Result<Result<usize, Plan>, AdminError> {
+    let _turn = turn()?;
+    let plan = plan_now(state, who, bytes)?;
+    if !plan.errors.is_empty() {
+        return Ok(Err(plan));
+    }
+    apply(state, who, &plan).map(Ok)
+}
+
+fn plan_now(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError> {
     let mut plan = Plan::default();
     let sheets = match read_sheets(bytes) {
         Ok(s) => s,
@@ -962,7 +997,8 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
                 .clone()
                 .or_else(|| stored.map(|(_, z)| z.template.clone()))
                 .unwrap_or_default(),
-            active: true,
+            // A retired zone stays retired: the workbook does not say otherwise.
+            active: stored.is_none_or(|(_, z)| z.active),
         };
         let action = match stored {
             None => Action::New,
@@ -976,8 +1012,7 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
                     }
                     && z.teams.keys().cloned().collect::<BTreeSet<_>>()
                         == input.teams.iter().cloned().collect::<BTreeSet<_>>()
-                    && z.template == input.template
-                    && z.active;
+                    && z.template == input.template;
                 if same { Action::Same } else { Action::Change }
             }
         };
@@ -993,11 +1028,11 @@ pub fn plan(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
     Ok(plan)
 }
 
-/// Applies a plan without errors: branches first; then every account is checked before
+/// Applies a plan without errors (see [`plan_and_apply`], which makes it in the same turn): branches first; then every account is checked before
 /// anything else is written (a refused one leaves the members and zones as they were); then
 /// each branch's members and zones as one change of its directory, validated once; then the
 /// accounts. A row already so is left alone. Returns how many rows changed something.
-pub fn apply(state: &State, who: &Actor, plan: &Plan) -> Result<usize, AdminError> {
+fn apply(state: &State, who: &Actor, plan: &Plan) -> Result<usize, AdminError> {
     if !plan.errors.is_empty() {
         return Err(AdminError::invalid(
             "工作簿还有错误：改正后重新上传。",
@@ -1060,9 +1095,13 @@ pub fn apply(state: &State, who: &Actor, plan: &Plan) -> Result<usize, AdminErro
                         .insert(code(&member.id), directory::member_value(member));
                 }
                 for (zone, input) in z {
-                    let id = match zone {
-                        Some(id) => id.clone(),
-                        None => directory::fresh_id('z'),
+                    let name = tidy(&input.name);
+                    let same_name = d.zones.iter().find(|(_, z)| z.name == name);
+                    let id = match (zone, same_name) {
+                        (Some(id), _) => id.clone(),
+                        // Added since the plan was made: the same zone, not a second one.
+                        (None, Some((id, _))) => id.clone(),
+                        (None, None) => directory::fresh_id('z'),
                     };
                     d.zones.insert(id, directory::zone_value(input));
                 }

@@ -211,7 +211,8 @@ impl Consolidator {
         }
         let results: BTreeMap<String, (Points, u64)> = per_zone
             .into_iter()
-            .filter(|(_, scores)| scores.len() >= rule.min_sheets)
+            // Never fewer than three, whatever the rules say: anonymity is not configurable.
+            .filter(|(_, scores)| scores.len() >= rule.min_sheets.max(MIN_SHEETS))
             .filter_map(|(zone, scores)| {
                 let result = rule.zone_result(&scores)?;
                 Some((zone.to_owned(), (result, scores.len() as u64)))
@@ -228,6 +229,8 @@ impl Consolidator {
         let facts = self.branches.get(branch);
         let category = facts.and_then(|b| b.category);
         let key = (branch.to_owned(), period);
+        // A period is graded on the rules in force at its end (or today, while it runs).
+        let graded_on = period.last_day().min(today);
         if let Some(facts) = facts {
             for (zone, z) in &facts.zones {
                 if z.active {
@@ -238,7 +241,7 @@ impl Consolidator {
         self.score_zones(branch, period, &mut report.zones);
         rank_zones(&mut report.zones);
         if let Some(facts) = facts {
-            let pass = category.map(|c| self.rules_on(period.first_day()).grades.of(c).pass);
+            let pass = category.map(|c| self.rules_on(graded_on).grades.of(c).pass);
             for (zone, post) in &facts.posts {
                 if let Some(z) = report.zones.get_mut(zone) {
                     z.post = post.id.clone();
@@ -255,11 +258,7 @@ impl Consolidator {
             category: category.map_or(0, |c| u64::from(c.number())),
             score,
             grade: match (category, score) {
-                (Some(c), Some(s)) => self
-                    .rules_on(period.first_day())
-                    .grades
-                    .grade(c, s)
-                    .to_string(),
+                (Some(c), Some(s)) => self.rules_on(graded_on).grades.grade(c, s).to_string(),
                 _ => String::new(),
             },
             rank: 0,

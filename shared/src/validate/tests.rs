@@ -1523,6 +1523,17 @@ fn the_rules_are_versions_an_admin_adds_from_this_month_on() {
         attempt(&id, base, &add(signed("someone")), &admin, &[]).is_err(),
         "signed by its writer"
     );
+    let mut trimmed_to_one = rules_version("2026-12", "admin");
+    trimmed_to_one.trim_from = 3;
+    let refused = attempt(&id, base, &add(trimmed_to_one), &admin, &[])
+        .expect_err("three sheets trimmed to one tell it");
+    assert!(refused.reason.contains("from 5"), "{refused}");
+    let mut partial = rules_version("2026-12", "admin");
+    partial.grades.remove("4");
+    assert!(
+        attempt(&id, base, &add(partial), &admin, &[]).is_err(),
+        "all four categories"
+    );
     let mut few = rules_version("2026-12", "admin");
     few.min_sheets = 2;
     let refused = attempt(&id, base, &add(few), &admin, &[]).expect_err("two sheets tell");
@@ -1610,4 +1621,75 @@ fn outside_their_own_branch_a_person_acts_only_in_company_wide_roles() {
         &[],
     )
     .expect("as the admin");
+}
+
+#[test]
+fn a_posts_life_is_on_the_record() {
+    let id: DocId = "directory:b1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |d: &mut Directory| {
+            *d = directory();
+            let mut post = Post {
+                zone: "z1".into(),
+                title: "示范岗".into(),
+                ..Default::default()
+            };
+            post.events.insert(
+                "e1".into(),
+                PostEvent {
+                    at: NOW - 5_000,
+                    by: "sec".into(),
+                    step: PostStep::Revoke,
+                    reason: "质量下滑".into(),
+                },
+            );
+            d.posts.insert("p1".into(), post);
+        });
+    };
+    let sec = actor(Role::Secretary, "b1");
+    let undo = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            if let Some(p) = d.posts.get_mut("p1") {
+                p.events.clear();
+            }
+        });
+    };
+    let refused = attempt(&id, base, &undo, &sec, &[]).expect_err("a revocation stays");
+    assert!(refused.reason.contains("on the record"), "{refused}");
+    let forged = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |d: &mut Directory| {
+            if let Some(p) = d.posts.get_mut("p1") {
+                p.events.insert(
+                    "e2".into(),
+                    PostEvent {
+                        at: NOW - 1_000,
+                        by: "someone".into(),
+                        step: PostStep::Propose,
+                        reason: String::new(),
+                    },
+                );
+            }
+        });
+    };
+    assert!(
+        attempt(&id, base, &forged, &sec, &[]).is_err(),
+        "signed by its writer"
+    );
+    let own = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        let by = who.user.clone();
+        edit(doc, id, move |d: &mut Directory| {
+            if let Some(p) = d.posts.get_mut("p1") {
+                p.events.insert(
+                    "e2".into(),
+                    PostEvent {
+                        at: NOW - 1_000,
+                        by: by.clone(),
+                        step: PostStep::Propose,
+                        reason: String::new(),
+                    },
+                );
+            }
+        });
+    };
+    attempt(&id, base, &own, &sec, &[]).expect("a new event of one's own");
 }

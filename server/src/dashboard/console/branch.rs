@@ -68,10 +68,8 @@ pub(super) async fn page(
         let lang = viewer.lang;
         let dir = directory::directory(state, &branch)?.ok_or_else(|| no_branch(&branch))?;
         let is_admin = viewer.actor.has(Role::Admin);
-        let logins: Vec<_> = accounts::accounts(state, &viewer.actor)?
-            .into_iter()
-            .filter(|a| a.branch == branch)
-            .collect();
+        let logins = accounts::of_branch(state, &viewer.actor, &branch)?;
+        let can_edit = may_administer_branch(&viewer.actor, &branch);
         let category = u8::try_from(dir.info.category)
             .ok()
             .and_then(|n| BranchCategory::try_from(n).ok());
@@ -107,7 +105,9 @@ pub(super) async fn page(
                         }
                     }
                 }
-                div.actions { a #new-zone href=(format!("/admin/branch/{branch}/zone/new")) { (l(lang, "新建责任区", "New zone")) } }
+                @if can_edit {
+                    div.actions { a #new-zone href=(format!("/admin/branch/{branch}/zone/new")) { (l(lang, "新建责任区", "New zone")) } }
+                }
             }
             section {
                 h2 { (l(lang, "党员示范岗", "Demonstration posts")) }
@@ -122,7 +122,9 @@ pub(super) async fn page(
                         }
                     }
                 }
-                div.actions { a #new-post href=(format!("/admin/branch/{branch}/post/new")) { (l(lang, "新建示范岗", "New post")) } }
+                @if can_edit {
+                    div.actions { a #new-post href=(format!("/admin/branch/{branch}/post/new")) { (l(lang, "新建示范岗", "New post")) } }
+                }
             }
             section {
                 h2 { (l(lang, "检查标准", "Checklist templates")) }
@@ -135,7 +137,9 @@ pub(super) async fn page(
                         }
                     }
                 }
-                div.actions { a #new-template href=(format!("/admin/branch/{branch}/template/new")) { (l(lang, "新建检查标准", "New template")) } }
+                @if can_edit {
+                    div.actions { a #new-template href=(format!("/admin/branch/{branch}/template/new")) { (l(lang, "新建检查标准", "New template")) } }
+                }
             }
             section {
                 h2 { (l(lang, "成员", "Members")) }
@@ -149,7 +153,12 @@ pub(super) async fn page(
                             td { (m.team) }
                             td {
                                 @if let Some(a) = logins.iter().find(|a| a.user == *id) {
-                                    a href=(format!("/admin/account/{id}")) { (a.actor().roles().iter().map(|r| role_label(lang, r)).collect::<Vec<_>>().join("、")) }
+                                    @let roles = a.actor().roles().iter().map(|r| role_label(lang, r)).collect::<Vec<_>>().join("、");
+                                    @if accounts::may_manage(&viewer.actor, a) {
+                                        a href=(format!("/admin/account/{id}")) { (roles) }
+                                    } @else {
+                                        (roles)
+                                    }
                                     @if a.disabled { " " span.badge.warn { (l(lang, "已停用", "Disabled")) } }
                                 } @else {
                                     span.muted { (l(lang, "无账号", "None")) }
@@ -158,7 +167,7 @@ pub(super) async fn page(
                         }
                     }
                 }
-                @if may_administer_branch(&viewer.actor, &branch) {
+                @if can_edit {
                 h2 { (l(lang, "添加或修改成员", "Add or change a member")) }
                 form method="post" action=(format!("/admin/branch/{branch}/member")) #member-form {
                     label { (l(lang, "登录名（拼音）", "Login (e.g. wangwei)")) " " input name="id" required maxlength="64"; }

@@ -276,13 +276,13 @@ pub(super) async fn apply(
                 "The uploaded workbook expired or was applied already: upload it again.",
             )
         })?;
-        // Checked again against the mine as it is now.
-        let plan = import::plan(state, &viewer.actor, &bytes)?;
-        if !plan.errors.is_empty() {
-            return Ok(preview(viewer, &plan, ""));
-        }
-        let changed = import::apply(state, &viewer.actor, &plan)?;
+        // Taken out of waiting first, so that a second confirmation finds nothing.
         let _ = std::fs::remove_file(dir(state).join(format!("{hash}.xlsx")));
+        // Checked again against the mine as it is now, and applied in the same turn.
+        let changed = match import::plan_and_apply(state, &viewer.actor, &bytes)? {
+            Ok(changed) => changed,
+            Err(plan) => return Ok(preview(viewer, &plan, "")),
+        };
         let body = html! {
             section {
                 p #import-done { (l(lang, "已导入，改变了", "Imported; rows that changed something: ")) " " (changed) " " (l(lang, "行。", "")) }

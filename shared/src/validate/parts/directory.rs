@@ -1,6 +1,6 @@
 //! The branch directory: zones, posts, members and templates.
 
-use super::{Writer, key_ok, out_of_range, role_in, writer_of};
+use super::{Writer, key_ok, not_writer, out_of_range, role_in, writer_of};
 use crate::docs::{Directory, DocKind};
 use crate::domain::Role;
 use crate::points::Points;
@@ -146,6 +146,35 @@ pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Re
                     format!(
                         "template {id}: a deduction must be above 0 and at most the item's maximum"
                     ),
+                )?;
+            }
+        }
+    }
+    // A post's life is on the record: its events are never changed or removed, and a new one
+    // is signed by whoever records it.
+    for (id, before) in &c.before.posts {
+        let after = d.posts.get(id);
+        let kept = after.is_some_and(|a| {
+            before
+                .events
+                .iter()
+                .all(|(k, e)| a.events.get(k) == Some(e))
+        });
+        if !kept {
+            not_writer(
+                "posts",
+                format!("post {id}'s events are on the record: they cannot be changed or removed"),
+            )?;
+        }
+    }
+    for (id, post) in &d.posts {
+        let before = c.before.posts.get(id);
+        for (key, event) in &post.events {
+            let new = before.is_none_or(|b| !b.events.contains_key(key));
+            if new && event.by != c.actor.user {
+                not_writer(
+                    "posts",
+                    format!("a new event of post {id} is signed by whoever records it"),
                 )?;
             }
         }

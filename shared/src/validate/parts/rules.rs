@@ -1,5 +1,6 @@
 //! The mine's rules: versions written by admins, on the record and never changed, each
-//! applying from a month that has not begun to be computed before it: this month or later.
+//! applying from this month or a later one (earlier months keep theirs; a published period
+//! keeps its frozen report whatever the month).
 
 use super::{not_writer, out_of_range, role_in};
 use crate::docs::Rules;
@@ -50,8 +51,8 @@ pub(in crate::validate) fn rules(c: &Change<'_, Rules>) -> Result<(), Refusal> {
                 out_of_range(
                     "versions",
                     format!(
-                        "rules apply from this month ({this_month}) or a later one: months \
-                         already computed keep the rules they were computed with"
+                        "rules apply from this month ({this_month}) or a later one: earlier \
+                         months keep the rules they were computed with"
                     ),
                 )?;
             }
@@ -68,15 +69,16 @@ pub(in crate::validate) fn rules(c: &Change<'_, Rules>) -> Result<(), Refusal> {
         if !(0..=100_000).contains(&v.fen_per_point) {
             out_of_range("versions", "the money rate is 0 to 1,000 yuan a point")?;
         }
-        // Fewer than three sheets in a result would tell each inspector's own total.
-        if !(3..=50).contains(&v.trim_from) || !(3..=50).contains(&v.min_sheets) {
+        // A result must rest on three sheets or more, after the highest and lowest are
+        // dropped too: fewer would tell an inspector's own total.
+        if !(5..=50).contains(&v.trim_from) || !(3..=50).contains(&v.min_sheets) {
             out_of_range(
                 "versions",
-                "the highest and lowest are dropped from 3 to 50 inspectors; a result needs 3 to \
-                 50 sheets, so that no inspector's own total can be told",
+                "the highest and lowest are dropped from 5 to 50 inspectors, and a result needs 3 \
+                 to 50 sheets, so that no inspector's own total can be told",
             )?;
         }
-        if v.grades.len() > 4
+        if v.grades.len() != 4
             || v.grades
                 .keys()
                 .any(|k| !["1", "2", "3", "4"].contains(&k.as_str()))
