@@ -255,19 +255,25 @@ fn check_package(bytes: &[u8]) -> Result<(), CellError> {
     Ok(())
 }
 
+/// What a file larger than [`MAX_BYTES`] is told, in Chinese and English.
+pub fn too_large_words() -> (String, String) {
+    (
+        format!(
+            "文件超过 {} MB：请只保留支部、责任区、成员三张表。",
+            MAX_BYTES >> 20
+        ),
+        format!(
+            "The file is larger than {} MB: keep just the three sheets.",
+            MAX_BYTES >> 20
+        ),
+    )
+}
+
 /// Reads the three sheets' cells, within the bounds.
 fn read_sheets(bytes: &[u8]) -> Result<BTreeMap<&'static str, Rows>, Vec<CellError>> {
     if bytes.len() > MAX_BYTES {
-        return Err(vec![whole(
-            format!(
-                "文件超过 {} MB：请只保留支部、责任区、成员三张表。",
-                MAX_BYTES >> 20
-            ),
-            format!(
-                "The file is larger than {} MB: keep just the three sheets.",
-                MAX_BYTES >> 20
-            ),
-        )]);
+        let (zh, en) = too_large_words();
+        return Err(vec![whole(zh, en)]);
     }
     check_package(bytes).map_err(|e| vec![e])?;
     let opened = std::panic::catch_unwind(|| Xlsx::new(Cursor::new(bytes)));
@@ -650,6 +656,42 @@ fn plan_now(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
         branch_names.get(&tidy(s)).cloned()
     };
 
+    // The start of a member's or a zone's row: no text too long, a branch that exists.
+    let row_branch = |plan: &mut Plan,
+                      sheet: &str,
+                      r: u32,
+                      cells: &BTreeMap<u32, String>,
+                      columns: Columns|
+     -> Option<String> {
+        if let Some(c) = too_long(cells) {
+            err(
+                plan,
+                sheet,
+                r,
+                c,
+                columns,
+                format!("超过 {NAME_CHARS} 个字：请写短一些。"),
+                format!("Longer than {NAME_CHARS} characters: shorten it."),
+            );
+            return None;
+        }
+        let given = cells.get(&0).cloned().unwrap_or_default();
+        let branch = branch_of(&given);
+        if branch.is_none() {
+            err(
+                plan,
+                sheet,
+                r,
+                0,
+                columns,
+                format!("没有支部“{given}”：先在“支部”表中添加，或填写已有支部的编号。"),
+                format!(
+                    "There is no branch “{given}”: add it on the branch sheet, or use an existing code."
+                ),
+            );
+        }
+        branch
+    };
     let mut members_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (b, d) in &dirs {
         if let Some(d) = d {
@@ -658,34 +700,7 @@ fn plan_now(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
     }
     for (&r, cells) in sheet(MEMBERS) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
-        if let Some(c) = too_long(cells) {
-            err(
-                &mut plan,
-                MEMBERS,
-                r,
-                c,
-                MEMBER_COLUMNS,
-                format!("超过 {NAME_CHARS} 个字：请写短一些。"),
-                format!("Longer than {NAME_CHARS} characters: shorten it."),
-            );
-            continue;
-        }
-        let Some(branch) = branch_of(&get(0)) else {
-            err(
-                &mut plan,
-                MEMBERS,
-                r,
-                0,
-                MEMBER_COLUMNS,
-                format!(
-                    "没有支部“{}”：先在“支部”表中添加，或填写已有支部的编号。",
-                    get(0)
-                ),
-                format!(
-                    "There is no branch “{}”: add it on the branch sheet, or use an existing code.",
-                    get(0)
-                ),
-            );
+        let Some(branch) = row_branch(&mut plan, MEMBERS, r, cells, MEMBER_COLUMNS) else {
             continue;
         };
         let (id, name) = (code(&get(1)), get(2));
@@ -856,34 +871,7 @@ fn plan_now(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
 
     for (&r, cells) in sheet(ZONES) {
         let get = |c: u32| cells.get(&c).cloned().unwrap_or_default();
-        if let Some(c) = too_long(cells) {
-            err(
-                &mut plan,
-                ZONES,
-                r,
-                c,
-                ZONE_COLUMNS,
-                format!("超过 {NAME_CHARS} 个字：请写短一些。"),
-                format!("Longer than {NAME_CHARS} characters: shorten it."),
-            );
-            continue;
-        }
-        let Some(branch) = branch_of(&get(0)) else {
-            err(
-                &mut plan,
-                ZONES,
-                r,
-                0,
-                ZONE_COLUMNS,
-                format!(
-                    "没有支部“{}”：先在“支部”表中添加，或填写已有支部的编号。",
-                    get(0)
-                ),
-                format!(
-                    "There is no branch “{}”: add it on the branch sheet, or use an existing code.",
-                    get(0)
-                ),
-            );
+        let Some(branch) = row_branch(&mut plan, ZONES, r, cells, ZONE_COLUMNS) else {
             continue;
         };
         if !super::may_administer_branch(who, &branch) {

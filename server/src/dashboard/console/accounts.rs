@@ -6,12 +6,13 @@ use std::sync::Arc;
 use axum::extract::{Form, Path, State as Shared};
 use axum::response::Response;
 use maud::html;
-use zonepatrol_shared::Role;
 use zonepatrol_shared::labels::role_label;
+use zonepatrol_shared::{Actor, Role};
 
 use super::branch::{role_boxes, roles_ticked};
 use super::{Fields, frame, run, show, when};
 use crate::State;
+use crate::admin::AdminError;
 use crate::admin::accounts::{self, AccountInput};
 use crate::admin::directory;
 use crate::dashboard::labels::l;
@@ -122,24 +123,39 @@ pub(super) async fn page(
     .await
 }
 
+/// A form posted to an account's page: the operation runs with the viewer, the account's
+/// name and the fields, and the page is shown again.
+async fn on_account(
+    state: Arc<State>,
+    viewer: Viewer,
+    user: String,
+    fields: Vec<(String, String)>,
+    op: impl FnOnce(&State, &Actor, &str, &Fields) -> Result<(), AdminError> + Send + 'static,
+) -> Response {
+    let f = Fields::new(fields);
+    let back = format!("/admin/account/{user}");
+    run(state, viewer.lang, back.clone(), move |state| {
+        op(state, &viewer.actor, &user, &f)?;
+        Ok(back)
+    })
+    .await
+}
+
 pub(super) async fn save(
     Shared(state): Shared<Arc<State>>,
     viewer: Viewer,
     Path(user): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = Fields::new(fields);
-    let back = format!("/admin/account/{user}");
-    run(state, viewer.lang, back.clone(), move |state| {
-        accounts::account(state, &viewer.actor, &user)?;
+    on_account(state, viewer, user, fields, |state, who, user, f| {
+        accounts::account(state, who, user)?;
         let input = AccountInput {
-            user: user.clone(),
+            user: user.to_owned(),
             branch: f.get("branch").to_owned(),
-            roles: roles_ticked(&f),
+            roles: roles_ticked(f),
             password: None,
         };
-        accounts::save_account(state, &viewer.actor, &input)?;
-        Ok(back)
+        accounts::save_account(state, who, &input)
     })
     .await
 }
@@ -150,11 +166,8 @@ pub(super) async fn password(
     Path(user): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = Fields::new(fields);
-    let back = format!("/admin/account/{user}");
-    run(state, viewer.lang, back.clone(), move |state| {
-        accounts::reset_password(state, &viewer.actor, &user, f.get("password"))?;
-        Ok(back)
+    on_account(state, viewer, user, fields, |state, who, user, f| {
+        accounts::reset_password(state, who, user, f.get("password"))
     })
     .await
 }
@@ -165,11 +178,8 @@ pub(super) async fn disable(
     Path(user): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = Fields::new(fields);
-    let back = format!("/admin/account/{user}");
-    run(state, viewer.lang, back.clone(), move |state| {
-        accounts::set_disabled(state, &viewer.actor, &user, f.get("disabled") == "yes")?;
-        Ok(back)
+    on_account(state, viewer, user, fields, |state, who, user, f| {
+        accounts::set_disabled(state, who, user, f.get("disabled") == "yes")
     })
     .await
 }
@@ -180,11 +190,8 @@ pub(super) async fn device(
     Path(user): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = Fields::new(fields);
-    let back = format!("/admin/account/{user}");
-    run(state, viewer.lang, back.clone(), move |state| {
-        accounts::sign_out_device(state, &viewer.actor, &user, f.get("device"))?;
-        Ok(back)
+    on_account(state, viewer, user, fields, |state, who, user, f| {
+        accounts::sign_out_device(state, who, user, f.get("device"))
     })
     .await
 }

@@ -171,16 +171,8 @@ fn preview(viewer: &Viewer, plan: &Plan, hash: &str) -> Response {
 }
 
 fn too_large() -> AdminError {
-    AdminError::invalid(
-        format!(
-            "文件超过 {} MB：请只保留支部、责任区、成员三张表。",
-            MAX_BYTES >> 20
-        ),
-        format!(
-            "The file is larger than {} MB: keep just the three sheets.",
-            MAX_BYTES >> 20
-        ),
-    )
+    let (zh, en) = import::too_large_words();
+    AdminError::invalid(zh, en)
 }
 
 /// Reads the uploaded file, at most [`MAX_BYTES`] and one more byte to tell it is too large.
