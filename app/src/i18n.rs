@@ -143,6 +143,7 @@ pub enum T {
     ProblemRaised,
     PatrolClosed,
     PhotoNeeded,
+    PhotoFirst,
     PhotoCount,
     ScoreEveryItem,
     OnlyHolderSelfScores,
@@ -310,6 +311,10 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::ProblemRaised => ("问题已提出", "Problem raised"),
         T::PatrolClosed => ("巡查已结束", "Patrol closed"),
         T::PhotoNeeded => ("需拍照", "photo needed"),
+        T::PhotoFirst => (
+            "这一项扣分要有照片：请先拍照，再扣分",
+            "This deduction needs a photo: take the photo first, then deduct",
+        ),
         T::PhotoCount => ("照片", "Photos"),
         T::ScoreEveryItem => (
             "请给十项都打分，每项0到10分",

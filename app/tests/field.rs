@@ -830,3 +830,47 @@ fn a_kept_document_is_read_again_once_it_changes() {
         .expect("kept");
     assert_eq!(reopened.zones.len(), 1);
 }
+
+#[test]
+fn a_deduction_that_needs_a_photo_waits_for_the_photo() {
+    let (_dir, repo) = device();
+    repo.edit::<Directory, _>(&DocId::directory("b1"), |d| {
+        if let Some(rule) = d
+            .templates
+            .get_mut("t1")
+            .and_then(|t| t.items.get_mut("i1"))
+            .and_then(|i| i.rules.get_mut("r1"))
+        {
+            rule.needs_photo = true;
+        }
+    })
+    .expect("saved");
+    let me = sec();
+    let name = patrol::start_patrol(&repo, &me, &input(&["z1"])).expect("start");
+    let deduct = Mark::Deduct {
+        item: "i1".into(),
+        rule: "r1".into(),
+    };
+    assert_eq!(
+        input_error(sheet::mark(&repo, &me, &name, "z1", "t1", &deduct)),
+        T::PhotoFirst,
+        "told to take the photo first"
+    );
+    assert!(
+        repo.read::<Sheet>(&sheet::sheet_id(&me, &name))
+            .expect("read")
+            .is_none_or(|s| s.zones.get("z1").is_none_or(|z| z.items.is_empty())),
+        "nothing saved"
+    );
+    let photo = photo(&repo);
+    sheet::edit_item(&repo, &me, &name, "z1", "t1", "i1", ItemEdit::Photo(&photo))
+        .expect("the photo");
+    let marks = sheet::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("then the deduction");
+    assert_eq!(marks.items["i1"].deductions["r1"].value(), 1);
+    // Another item's deduction needs none.
+    let other = Mark::Deduct {
+        item: "i2".into(),
+        rule: "r1".into(),
+    };
+    sheet::mark(&repo, &me, &name, "z1", "t1", &other).expect("no photo needed");
+}

@@ -136,7 +136,9 @@ fn edit_zone(
     )
 }
 
-/// Records a tap on the score screen; returns the zone's marks as saved.
+/// Records a tap on the score screen; returns the zone's marks as saved. A deduction the
+/// template wants a photo of waits for the item's photo (the server refuses it without one):
+/// the user is told to take the photo first, and nothing is saved.
 pub fn mark(
     repo: &Repo,
     me: &Actor,
@@ -145,6 +147,26 @@ pub fn mark(
     template: &str,
     tap: &Mark,
 ) -> Result<ZoneSheet, RecordError> {
+    if let Mark::Deduct { item, rule } = tap {
+        let dir = directory(repo, &me.branch)?;
+        let wants_photo = dir
+            .templates
+            .get(template)
+            .and_then(|t| t.items.get(item))
+            .and_then(|i| i.rules.get(rule))
+            .is_some_and(|r| r.needs_photo);
+        if wants_photo {
+            let sheet = repo.read::<Sheet>(&sheet_id(me, patrol))?;
+            let has_photo = sheet
+                .as_ref()
+                .and_then(|s| s.zones.get(zone))
+                .and_then(|z| z.items.get(item))
+                .is_some_and(|i| !i.photos.is_empty());
+            if !has_photo {
+                return Err(RecordError::Input(T::PhotoFirst));
+            }
+        }
+    }
     edit_zone(repo, me, patrol, zone, template, |z| {
         apply(z, template, tap)
     })

@@ -55,7 +55,7 @@ pub fn ScoreZone(
                         div { class: "rule", key: "{rule.id}",
                             span { class: "rule-text",
                                 "{rule.text} −{rule.points}"
-                                if rule.needs_photo && rule.count > 0 && item.photos == 0 {
+                                if rule.needs_photo && item.photos == 0 {
                                     span { class: "warn", " · {tr(lang, T::PhotoNeeded)}" }
                                 }
                             }

@@ -47,7 +47,7 @@ fn directory() -> Directory {
         DeductionRule {
             text: "电缆吊挂不规范".into(),
             points: Points::whole(2),
-            needs_photo: true,
+            needs_photo: false,
         },
     );
     let mut items = BTreeMap::new();
@@ -1692,4 +1692,61 @@ fn a_posts_life_is_on_the_record() {
         });
     };
     attempt(&id, base, &own, &sec, &[]).expect("a new event of one's own");
+}
+
+#[test]
+fn a_deduction_that_needs_a_photo_comes_with_one() {
+    let id: DocId = "sheet:b1:p1:insp".parse().expect("id");
+    let mut dir = directory();
+    if let Some(rule) = dir
+        .templates
+        .get_mut("t1")
+        .and_then(|t| t.items.get_mut("i1"))
+        .and_then(|i| i.rules.get_mut("r1"))
+    {
+        rule.needs_photo = true;
+    }
+    let patrol = patrol();
+    let ctx = context(&dir, &patrol, &[]);
+    let insp = actor(Role::Inspector, "b1");
+    let check = |base: fn(&mut AutoCommit, &DocId), change: fn(&mut Sheet)| {
+        let mut before = stored(&id, base);
+        let mut after = before.fork();
+        after.set_actor(ActorId::from([7; 16]));
+        edit(&mut after, &id, change);
+        validate_change(
+            &insp,
+            &id,
+            &before.document().clone(),
+            after.document(),
+            &ctx,
+        )
+    };
+    fn deduct(s: &mut Sheet, n: i64, photo: bool) {
+        let zone = s.zones.entry("z1".into()).or_insert_with(|| ZoneSheet {
+            template: "t1".into(),
+            ..Default::default()
+        });
+        let item = zone.items.entry("i1".into()).or_default();
+        item.deductions.insert("r1".into(), Tally::new(n));
+        if photo {
+            item.photos.insert(
+                SHA.into(),
+                PhotoRef {
+                    thumb: SHA.into(),
+                    taken_at: None,
+                },
+            );
+        }
+    }
+    let refused = check(no_base, |s| deduct(s, 1, false)).expect_err("no photo");
+    assert!(refused.reason.contains("needs a photo"), "{refused}");
+    check(no_base, |s| deduct(s, 1, true)).expect("with its photo, in the same change");
+    // Taking a deduction back needs no photo, even where one was missing.
+    fn one_without(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |s: &mut Sheet| deduct(s, 1, false));
+    }
+    check(one_without, |s| deduct(s, 0, false)).expect("undone");
+    let refused = check(one_without, |s| deduct(s, 2, false)).expect_err("one more");
+    assert!(refused.reason.contains("needs a photo"), "{refused}");
 }

@@ -124,6 +124,30 @@ pub(in crate::validate) fn sheet(c: &Change<'_, Sheet>) -> Result<(), Refusal> {
                     format!("deduction {rule} is not a rule of item {item_id}"),
                 );
             }
+            // A deduction the template wants a photo of comes with one: a count that grows
+            // on an item with no photo is refused (taking one back never is).
+            if item.photos.is_empty() {
+                let before = c
+                    .before
+                    .zones
+                    .get(zone_id)
+                    .and_then(|z| z.items.get(item_id));
+                for (rule_id, count) in &item.deductions {
+                    let was = before
+                        .and_then(|b| b.deductions.get(rule_id))
+                        .map_or(0, |t| t.value());
+                    let wants_photo = t_item.rules.get(rule_id).is_some_and(|r| r.needs_photo);
+                    if wants_photo && count.value() > was {
+                        return out_of_range(
+                            "zones",
+                            format!(
+                                "deduction {rule_id} of item {item_id} needs a photo: take the \
+                                 photo of the item first, then deduct"
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
     Ok(())
