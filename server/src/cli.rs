@@ -35,6 +35,10 @@ struct ServeArgs {
     /// server and on the phones.
     #[arg(long, env = "ZONEPATROL_TIME_ZONE", default_value = "Asia/Shanghai")]
     time_zone: chrono_tz::Tz,
+    /// With `demo`: seed only the accounts and directories, without the living history
+    /// (scripted runs that start from a bare mine).
+    #[arg(long)]
+    no_history: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,7 +184,7 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let mut settings = Settings::new(&args.data);
         settings.demo = demo_mine;
-        settings.demo_history = demo_mine;
+        settings.demo_history = demo_mine && !args.no_history;
         settings.clock = zonepatrol_shared::rules::MineClock { tz: args.time_zone };
         // The first line names the address, so that scripts and tests can find a port 0.
         println!("listening on http://{addr}");

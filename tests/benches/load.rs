@@ -51,7 +51,7 @@ impl Drop for Server {
 fn start(data: &std::path::Path) -> anyhow::Result<Server> {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        .args(["demo", "--no-history", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

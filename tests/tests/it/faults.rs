@@ -379,7 +379,7 @@ struct ServerProcess {
 impl ServerProcess {
     fn start(data: &std::path::Path) -> ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
-            .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+            .args(["demo", "--no-history", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
