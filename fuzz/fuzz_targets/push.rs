@@ -77,11 +77,7 @@ fuzz_target!(|data: &[u8]| {
         "tl" => Role::TeamLeader,
         _ => Role::ZoneHolder,
     };
-    let actor = Actor {
-        user: user.into(),
-        role,
-        branch: "zcyd".into(),
-    };
+    let actor = Actor::new(user, role, "zcyd");
     let push = Push {
         id: id.into(),
         base,
