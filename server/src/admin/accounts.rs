@@ -392,10 +392,7 @@ pub fn sign_out_device(
 }
 
 fn sign_out_everywhere(state: &State, name: &str) -> Result<(), AdminError> {
-    for (hash, _) in state.store.tokens_of(name)? {
-        state.store.remove_token(&hash)?;
-    }
-    Ok(())
+    Ok(crate::auth::sign_out_user(&*state.store, name)?)
 }
 
 /// How to make the first admin, in English (`DATA`: the data directory).

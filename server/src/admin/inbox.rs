@@ -162,9 +162,7 @@ fn apply(state: &State, r: &AccountRequest) -> Answer {
     };
     let saved = (|| {
         state.store.put_user(&record)?;
-        for (hash, _) in state.store.tokens_of(&r.user)? {
-            state.store.remove_token(&hash)?;
-        }
+        crate::auth::sign_out_user(&*state.store, &r.user)?;
         state.store.flush()
     })();
     if let Err(e) = saved {

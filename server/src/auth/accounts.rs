@@ -143,10 +143,16 @@ pub fn add_user(
         created_at: now,
         disabled: false,
     })?;
-    for (hash, _) in store.tokens_of(name)? {
+    sign_out_user(store, name)?;
+    store.flush()?;
+    Ok(())
+}
+
+/// Ends every sign-in of a user (a new password, a disabled or replaced account).
+pub fn sign_out_user(store: &dyn Storage, user: &str) -> Result<(), StoreError> {
+    for (hash, _) in store.tokens_of(user)? {
         store.remove_token(&hash)?;
     }
-    store.flush()?;
     Ok(())
 }
 

@@ -28,7 +28,9 @@ use crate::error::ApiError;
 use crate::store::{TokenRecord, UserRecord};
 
 use accounts::verify_password;
-pub use accounts::{AccountError, add_user, check_new_account, hash_password, token_hash};
+pub use accounts::{
+    AccountError, add_user, check_new_account, hash_password, sign_out_user, token_hash,
+};
 pub use throttle::*;
 pub use workers::Logins;
 use workers::busy;
