@@ -11,10 +11,12 @@ use zonepatrol_app::records::cleanup::{self, CleanupInput};
 use zonepatrol_app::records::ranking;
 use zonepatrol_app::store::Repo;
 use zonepatrol_shared::docs::{
-    Assessment, Cleanup, Day, Directory, DocId, Problem, Report, WorkItem, Zone, ZoneResult,
+    Assessment, Cleanup, Day, Directory, DocId, Problem, Report, RuleVersion, Rules, WorkItem,
+    Zone, ZoneResult,
 };
 use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::rules::suggest::AssessmentItem;
+use zonepatrol_shared::rules::{AssessmentForm, RulesConfig};
 use zonepatrol_shared::{Actor, Points, Role, Severity};
 
 fn device() -> (tempfile::TempDir, Repo) {
@@ -49,10 +51,10 @@ fn month() -> Period {
     "2026-11".parse().expect("month")
 }
 
-fn all(points: i64) -> BTreeMap<AssessmentItem, Points> {
+fn all(points: i64) -> BTreeMap<String, Points> {
     AssessmentItem::ALL
         .iter()
-        .map(|i| (*i, Points::whole(points)))
+        .map(|i| (i.key().to_owned(), Points::whole(points)))
         .collect()
 }
 
@@ -75,13 +77,13 @@ fn a_holder_self_scores_only_their_zone_with_all_ten_items() {
     );
 
     let mut nine = all(9);
-    nine.remove(&AssessmentItem::Learning);
+    nine.remove("learning");
     assert_eq!(
         input_error(Scorer::Holder.save(&repo, &h1, "z1", month(), &nine, "")),
         T::ScoreEveryItem
     );
     let mut over = all(9);
-    over.insert(AssessmentItem::Safety, Points::whole(11));
+    over.insert("safety".into(), Points::whole(11));
     assert_eq!(
         input_error(Scorer::Holder.save(&repo, &h1, "z1", month(), &over, "")),
         T::ScoreEveryItem
@@ -101,7 +103,10 @@ fn a_holder_self_scores_only_their_zone_with_all_ten_items() {
         })
         .expect("read")
         .expect("assessment");
-    assert_eq!(a.self_score.total(), Some(Points::whole(90)));
+    assert_eq!(
+        a.self_score.total(&AssessmentForm::default()),
+        Some(Points::whole(90))
+    );
     assert_eq!(
         (a.self_score.by.as_str(), a.self_score.note.as_str()),
         ("h1", "本月无事故")
@@ -200,7 +205,7 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
 
     let view = assessment::assessment_view(&repo, &sec, "z1", month()).expect("view");
     assert_eq!(view.name, "三水平上车场");
-    assert_eq!(view.self_score.total(), Some(Points::whole(100)));
+    assert_eq!(view.self_score.total(&view.form), Some(Points::whole(100)));
     let quality = view
         .suggestions
         .iter()
@@ -219,7 +224,7 @@ fn the_secretary_assesses_beside_the_self_score_and_suggestions_from_the_month()
     assert!(
         view.suggestions
             .iter()
-            .any(|s| s.item == AssessmentItem::Safety && s.score < AssessmentItem::MAX)
+            .any(|s| s.item == AssessmentItem::Safety && s.score < Points::whole(10))
     );
 
     let h1 = Actor::new("h1", Role::ZoneHolder, "b1");
@@ -386,5 +391,54 @@ fn the_ranking_comes_from_the_latest_reports_with_zone_names_and_money() {
     assert_eq!(
         ranking::branches(&repo).expect("branches"),
         [("b1".to_owned(), "综采一队".to_owned())]
+    );
+}
+
+#[test]
+fn the_month_is_scored_on_the_form_the_mines_rules_give_it() {
+    let (_dir, repo) = device();
+    // The mine's rules as the phone received them: from this month, learning is dropped and
+    // safety is worth 20.
+    let mut config = RulesConfig::default();
+    config.assessment.items.retain(|i| i.key != "learning");
+    config.assessment.items[0].max = Points::whole(20);
+    repo.edit::<Rules, _>(&DocId::rules(), |r| {
+        r.versions.insert(
+            "v1".into(),
+            RuleVersion::of(&config, month(), 1_790_000_000_000, "admin"),
+        );
+    })
+    .expect("rules");
+    let h1 = Actor::new("h1", Role::ZoneHolder, "b1");
+    let view = assessment::assessment_view(&repo, &h1, "z1", month()).expect("view");
+    assert_eq!(view.form, config.assessment);
+    let form = assessment::score_form(&view, Scorer::Holder);
+    assert_eq!(form.start.len(), 9);
+    assert_eq!(
+        form.start["safety"],
+        Points::whole(20),
+        "full marks to start"
+    );
+
+    assert_eq!(
+        input_error(Scorer::Holder.save(&repo, &h1, "z1", month(), &all(9), "")),
+        T::ScoreEveryItem,
+        "learning is not on this month's form"
+    );
+    let mut nine = all(9);
+    nine.remove("learning");
+    nine.insert("safety".into(), Points::whole(18));
+    Scorer::Holder
+        .save(&repo, &h1, "z1", month(), &nine, "")
+        .expect("scored on the month's form");
+    let rows = assessment::month_rows(&repo, &h1, month()).expect("rows");
+    assert_eq!(rows[0].self_total, Some(Points::whole(90)), "18 + 8 × 9");
+    // The month before keeps the default form.
+    let before = month().prev();
+    assert_eq!(
+        assessment::assessment_view(&repo, &h1, "z1", before)
+            .expect("view")
+            .form,
+        AssessmentForm::default()
     );
 }

@@ -675,6 +675,7 @@ fn the_month_list_and_score_sheet_show_self_scores_and_suggestions_with_reasons(
     use zonepatrol_app::records::assessment::start_scores;
     use zonepatrol_app::ui::month::{MonthList, ScoreSheet, stepped};
     use zonepatrol_shared::docs::Scores;
+    use zonepatrol_shared::rules::AssessmentForm;
     use zonepatrol_shared::rules::suggest::{AssessmentItem, Reason, Suggestion};
 
     let html = render(|| {
@@ -709,35 +710,43 @@ fn the_month_list_and_score_sheet_show_self_scores_and_suggestions_with_reasons(
         ]),
         ..Scores::default()
     };
-    let start = start_scores(&Scores::default(), &own, std::slice::from_ref(&suggestion));
-    assert_eq!(
-        start[&AssessmentItem::QualityStandard],
-        p("8.5"),
-        "the suggestion first"
+    let form = AssessmentForm::default();
+    let start = start_scores(
+        &form,
+        &Scores::default(),
+        &own,
+        std::slice::from_ref(&suggestion),
     );
+    assert_eq!(start["quality_standard"], p("8.5"), "the suggestion first");
+    assert_eq!(start["safety"], p("9"), "then the self-score");
+    assert_eq!(start["learning"], p("10"), "then full marks");
+    // A form that makes safety worth 5 starts it at no more than 5.
+    let mut small = form.clone();
+    small.items[0].max = p("5");
+    small.items[1].max = p("15");
     assert_eq!(
-        start[&AssessmentItem::Safety],
-        p("9"),
-        "then the self-score"
+        start_scores(&small, &Scores::default(), &own, &[])["safety"],
+        p("5")
     );
-    assert_eq!(start[&AssessmentItem::Learning], p("10"), "then full marks");
     let given = Scores {
         items: BTreeMap::from([("quality_standard".to_owned(), p("7"))]),
         ..Scores::default()
     };
     assert_eq!(
-        start_scores(&given, &own, &[suggestion])[&AssessmentItem::QualityStandard],
+        start_scores(&form, &given, &own, &[suggestion])["quality_standard"],
         p("7"),
         "what was given stays"
     );
-    assert_eq!(stepped(p("10"), true), p("10"));
-    assert_eq!(stepped(p("0"), false), p("0"));
-    assert_eq!(stepped(p("8.5"), false), p("8"));
+    assert_eq!(stepped(p("10"), true, p("10")), p("10"));
+    assert_eq!(stepped(p("10"), true, p("20")), p("10.5"));
+    assert_eq!(stepped(p("0"), false, p("10")), p("0"));
+    assert_eq!(stepped(p("8.5"), false, p("10")), p("8"));
 
     fn sheet() -> Element {
         let p = |s: &str| -> Points { s.parse().expect("points") };
-        let start = AssessmentItem::ALL.iter().map(|i| (*i, p("9"))).collect();
-        let own = BTreeMap::from([(AssessmentItem::Safety, p("10"))]);
+        let form = AssessmentForm::default();
+        let start = form.items.iter().map(|i| (i.key.clone(), p("9"))).collect();
+        let own = BTreeMap::from([("safety".to_owned(), p("10"))]);
         let suggestions = vec![Suggestion {
             item: AssessmentItem::QualityStandard,
             score: p("8.5"),
@@ -747,7 +756,7 @@ fn the_month_list_and_score_sheet_show_self_scores_and_suggestions_with_reasons(
             },
         }];
         rsx! { ScoreSheet { lang: Lang::Zh, title: T::MonthlyAssessment, zone_name: "三水平上车场", month: "2026年11月",
-        start, self_score: own, suggestions, note: "", error: None, on_submit: |_| {}, on_back: |_| {} } }
+        form, start, self_score: own, suggestions, note: "", error: None, on_submit: |_| {}, on_back: |_| {} } }
     }
     let html = render(sheet);
     for text in [

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Assessment, Cleanup, DocId, DocKind, FreeText, Report, Scores};
+use zonepatrol_shared::docs::{
+    Assessment, Cleanup, DocId, DocKind, FreeText, Report, Rules, Scores,
+};
+use zonepatrol_shared::rules::AssessmentForm;
 use zonepatrol_shared::rules::period::{MineClock, Period, PeriodKind};
 use zonepatrol_shared::rules::problem::ProblemStatus;
-use zonepatrol_shared::rules::suggest::{
-    AssessmentItem, MonthEvidence, ProblemEvidence, SuggestRule, Suggestion,
-};
+use zonepatrol_shared::rules::suggest::{MonthEvidence, ProblemEvidence, SuggestRule, Suggestion};
 use zonepatrol_shared::{Actor, Points, Role};
 
 use super::{RecordError, check_unlocked, directory, today};
@@ -25,6 +26,15 @@ fn assessment_id(me: &Actor, zone: &str, month: Period) -> DocId {
     DocId::assessment(&me.branch, zone, month)
 }
 
+/// The month's assessment form, from the mine's rules on the phone (the default form before
+/// the rules have come).
+pub fn form_of(repo: &Repo, month: Period) -> Result<AssessmentForm, RecordError> {
+    Ok(repo
+        .read_kept::<Rules>(&DocId::rules())?
+        .map(|r| r.form_for(month))
+        .unwrap_or_default())
+}
+
 /// A zone on the month's list: its self-score and branch score so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthRow {
@@ -32,9 +42,9 @@ pub struct MonthRow {
     pub zone: String,
     /// Its name.
     pub name: String,
-    /// The holder's total, once all ten items are scored.
+    /// The holder's total, once every item of the month's form is scored.
     pub self_total: Option<Points>,
-    /// The secretary's total, once all ten items are scored.
+    /// The secretary's total, once every item of the month's form is scored.
     pub branch_total: Option<Points>,
 }
 
@@ -42,6 +52,7 @@ pub struct MonthRow {
 /// secretary.
 pub fn month_rows(repo: &Repo, me: &Actor, month: Period) -> Result<Vec<MonthRow>, RecordError> {
     let dir = directory(repo, &me.branch)?;
+    let form = form_of(repo, month)?;
     let mut rows = Vec::new();
     for (id, zone) in &dir.zones {
         let mine = dir.holds(&me.user, id);
@@ -52,8 +63,8 @@ pub fn month_rows(repo: &Repo, me: &Actor, month: Period) -> Result<Vec<MonthRow
         rows.push(MonthRow {
             zone: id.clone(),
             name: zone.name.clone(),
-            self_total: a.as_ref().and_then(|a| a.self_score.total()),
-            branch_total: a.as_ref().and_then(|a| a.branch_score.total()),
+            self_total: a.as_ref().and_then(|a| a.self_score.total(&form)),
+            branch_total: a.as_ref().and_then(|a| a.branch_score.total(&form)),
         });
     }
     rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.zone.cmp(&b.zone)));
@@ -65,6 +76,8 @@ pub fn month_rows(repo: &Repo, me: &Actor, month: Period) -> Result<Vec<MonthRow
 pub struct AssessmentView {
     /// The zone's name.
     pub name: String,
+    /// The month's form: its items and what each is worth.
+    pub form: AssessmentForm,
     /// The holder's self-score.
     pub self_score: Scores,
     /// The secretary's score so far.
@@ -73,13 +86,9 @@ pub struct AssessmentView {
     pub suggestions: Vec<Suggestion>,
 }
 
-/// Checks a score form: every one of the ten items, each from 0 to its maximum.
-pub fn check_scores(scores: &Items) -> Result<(), RecordError> {
-    let complete = AssessmentItem::ALL.iter().all(|i| scores.contains_key(i));
-    let in_range = scores
-        .values()
-        .all(|p| *p >= Points::ZERO && *p <= AssessmentItem::MAX);
-    if !complete || !in_range {
+/// Checks a score form: every item of the month's form, each from 0 to its maximum.
+pub fn check_scores(scores: &Items, form: &AssessmentForm) -> Result<(), RecordError> {
+    if !form.complete(scores) {
         return Err(RecordError::Input(T::ScoreEveryItem));
     }
     Ok(())
@@ -87,18 +96,15 @@ pub fn check_scores(scores: &Items) -> Result<(), RecordError> {
 
 fn scores(me: &Actor, items: &Items, note: &str) -> Scores {
     Scores {
-        items: items
-            .iter()
-            .map(|(i, p)| (i.key().to_owned(), *p))
-            .collect(),
+        items: items.clone(),
         note: FreeText(note.trim().to_owned()),
         by: me.user.clone(),
         at: Some(now_millis()),
     }
 }
 
-/// A month's score form: points by item.
-pub type Items = BTreeMap<AssessmentItem, Points>;
+/// A month's score form: points by item key.
+pub type Items = BTreeMap<String, Points>;
 
 /// Who gives a month's scores of a zone: the holder (the self-score) or the secretary (the
 /// branch score, which is final).
@@ -131,7 +137,7 @@ impl Scorer {
         items: &Items,
         note: &str,
     ) -> Result<(), RecordError> {
-        check_scores(items)?;
+        check_scores(items, &form_of(repo, month)?)?;
         let refused = match self {
             Scorer::Holder => (!directory(repo, &me.branch)?.holds(&me.user, zone))
                 .then_some(T::OnlyHolderSelfScores),
@@ -245,10 +251,12 @@ pub fn assessment_view(
         })?;
     let a = repo.read::<Assessment>(&assessment_id(me, zone, month))?;
     let today = today(&repo.clock());
+    let form = form_of(repo, month)?;
     let suggestions =
-        SuggestRule::default().suggest(&month_evidence(repo, me, zone, month, today)?);
+        SuggestRule::default().suggest(&month_evidence(repo, me, zone, month, today)?, &form);
     Ok(AssessmentView {
         name,
+        form,
         self_score: a.as_ref().map(|a| a.self_score.clone()).unwrap_or_default(),
         branch_score: a.map(|a| a.branch_score).unwrap_or_default(),
         suggestions,
@@ -261,34 +269,41 @@ pub fn chosen_month(clock: &MineClock, this_month: bool) -> Period {
     if this_month { now } else { now.prev() }
 }
 
-/// A score's items by item, from a document's form.
-pub fn items_of(scores: &Scores) -> Items {
+/// A score's items that are on the month's form.
+pub fn items_of(scores: &Scores, form: &AssessmentForm) -> Items {
     scores
         .items
         .iter()
-        .filter_map(|(k, p)| AssessmentItem::from_key(k).map(|i| (i, *p)))
+        .filter(|(k, _)| form.get(k).is_some())
+        .map(|(k, p)| (k.clone(), *p))
         .collect()
 }
 
 /// Where the form starts for each item: the score already given, else the suggestion, else
 /// the holder's self-score, else full marks.
-pub fn start_scores(given: &Scores, self_score: &Scores, suggestions: &[Suggestion]) -> Items {
-    let given = items_of(given);
-    let own = items_of(self_score);
-    AssessmentItem::ALL
+pub fn start_scores(
+    form: &AssessmentForm,
+    given: &Scores,
+    self_score: &Scores,
+    suggestions: &[Suggestion],
+) -> Items {
+    form.items
         .iter()
         .map(|item| {
             let suggested = suggestions
                 .iter()
-                .find(|s| s.item == *item)
+                .find(|s| s.item.key() == item.key)
                 .map(|s| s.score);
             let start = given
-                .get(item)
+                .items
+                .get(&item.key)
                 .copied()
                 .or(suggested)
-                .or_else(|| own.get(item).copied())
-                .unwrap_or(AssessmentItem::MAX);
-            (*item, start)
+                .or_else(|| self_score.items.get(&item.key).copied())
+                .unwrap_or(item.max)
+                .at_least_zero()
+                .min(item.max);
+            (item.key.clone(), start)
         })
         .collect()
 }
@@ -311,14 +326,19 @@ pub struct ScoreForm {
 pub fn score_form(view: &AssessmentView, by: Scorer) -> ScoreForm {
     if by == Scorer::Secretary {
         ScoreForm {
-            start: start_scores(&view.branch_score, &view.self_score, &view.suggestions),
-            self_score: items_of(&view.self_score),
+            start: start_scores(
+                &view.form,
+                &view.branch_score,
+                &view.self_score,
+                &view.suggestions,
+            ),
+            self_score: items_of(&view.self_score, &view.form),
             suggestions: view.suggestions.clone(),
             note: view.branch_score.note.0.clone(),
         }
     } else {
         ScoreForm {
-            start: start_scores(&view.self_score, &Scores::default(), &[]),
+            start: start_scores(&view.form, &view.self_score, &Scores::default(), &[]),
             self_score: BTreeMap::new(),
             suggestions: Vec::new(),
             note: view.self_score.note.0.clone(),

@@ -5,7 +5,7 @@ use automerge::AutoCommit;
 use automerge::transaction::CommitOptions;
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document};
-use zonepatrol_shared::docs::{Directory, Patrol, Publication};
+use zonepatrol_shared::docs::{Directory, Patrol, Publication, Rules};
 use zonepatrol_shared::validate::{Context, needs, validate_edit};
 
 use super::codec::damaged;
@@ -49,10 +49,15 @@ impl Repo {
             .flatten()
             .map(|p| p.locks())
             .unwrap_or_default();
+        let rules = match &needs.rules {
+            Some(rules) => self.read_kept::<Rules>(rules).ok().flatten(),
+            None => None,
+        };
         let context = Context {
             directory: Some(&directory),
             patrol: patrol.as_deref(),
             locks: &locks,
+            rules: rules.as_deref(),
             now_millis: Some(now_millis()),
             clock: self.clock(),
         };

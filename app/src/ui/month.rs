@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use dioxus::prelude::*;
 use zonepatrol_shared::Points;
+use zonepatrol_shared::rules::AssessmentForm;
 use zonepatrol_shared::rules::period::Period;
-use zonepatrol_shared::rules::suggest::{AssessmentItem, Suggestion};
+use zonepatrol_shared::rules::suggest::Suggestion;
 
 use crate::i18n::{self, Lang, T, tr};
 use crate::records::assessment::{
@@ -20,9 +21,9 @@ use crate::ui::{Screen, Ui, Unavailable};
 pub const STEP: Points = Points(50);
 
 /// A score moved by one step, kept from 0 to the item's maximum.
-pub fn stepped(points: Points, up: bool) -> Points {
+pub fn stepped(points: Points, up: bool, max: Points) -> Points {
     let moved = if up { points + STEP } else { points - STEP };
-    moved.at_least_zero().min(AssessmentItem::MAX)
+    moved.at_least_zero().min(max)
 }
 
 /// The zones of the month with their scores so far.
@@ -65,57 +66,67 @@ pub fn MonthList(
     }
 }
 
-/// The score form of one zone for a month: ten items, each with − and +, the self-score and
-/// the suggestion beside it when the secretary assesses.
+/// The score form of one zone for a month: the month's items (ten by default), each with −
+/// and +, the self-score and the suggestion beside it when the secretary assesses.
 #[component]
 pub fn ScoreSheet(
     lang: Lang,
     title: T,
     zone_name: String,
     month: String,
-    start: BTreeMap<AssessmentItem, Points>,
-    #[props(default)] self_score: BTreeMap<AssessmentItem, Points>,
+    form: AssessmentForm,
+    start: BTreeMap<String, Points>,
+    #[props(default)] self_score: BTreeMap<String, Points>,
     #[props(default)] suggestions: Vec<Suggestion>,
     note: String,
     error: Option<String>,
-    on_submit: EventHandler<(BTreeMap<AssessmentItem, Points>, String)>,
+    on_submit: EventHandler<(BTreeMap<String, Points>, String)>,
     on_back: EventHandler<()>,
 ) -> Element {
     let mut values = use_signal(move || start);
     let mut remarks = use_signal(move || note);
     let total: Points = values().values().copied().sum();
+    let full = form.full();
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Back)}" }
         h1 { "{zone_name}" }
         p { class: "dim", "{tr(lang, title)} · {month}" }
-        for item in AssessmentItem::ALL {
-            div { key: "{item.key()}", class: "item", "data-testid": "score-{item.key()}",
+        for item in form.items.iter().cloned() {
+            div { key: "{item.key}", class: "item", "data-testid": "score-{item.key}",
                 div { class: "rule",
-                    span { class: "rule-text", {i18n::assessment_item(lang, item)} }
-                    button { "aria-label": "−", "data-testid": "down-{item.key()}",
-                        onclick: move |_| {
-                            let mut v = values.write();
-                            let now = v.get(&item).copied().unwrap_or(AssessmentItem::MAX);
-                            v.insert(item, stepped(now, false));
+                    span { class: "rule-text", {item.label(lang).to_owned()} " "
+                        span { class: "dim", "/ {item.max}" }
+                    }
+                    button { "aria-label": "−", "data-testid": "down-{item.key}",
+                        onclick: {
+                            let (key, max) = (item.key.clone(), item.max);
+                            move |_| {
+                                let mut v = values.write();
+                                let now = v.get(&key).copied().unwrap_or(max);
+                                v.insert(key.clone(), stepped(now, false, max));
+                            }
                         },
                         "−"
                     }
-                    span { class: "count", "data-testid": "value-{item.key()}",
-                        {values().get(&item).map(|p| p.to_string()).unwrap_or_default()}
+                    span { class: "count", "data-testid": "value-{item.key}",
+                        {values().get(&item.key).map(|p| p.to_string()).unwrap_or_default()}
                     }
-                    button { "aria-label": "+", "data-testid": "up-{item.key()}",
-                        onclick: move |_| {
-                            let mut v = values.write();
-                            let now = v.get(&item).copied().unwrap_or(AssessmentItem::MAX);
-                            v.insert(item, stepped(now, true));
+                    button { "aria-label": "+", "data-testid": "up-{item.key}",
+                        onclick: {
+                            let (key, max) = (item.key.clone(), item.max);
+                            move |_| {
+                                let mut v = values.write();
+                                let now = v.get(&key).copied().unwrap_or(max);
+                                v.insert(key.clone(), stepped(now, true, max));
+                            }
                         },
                         "+"
                     }
                 }
-                if let Some(own) = self_score.get(&item) {
+                if let Some(own) = self_score.get(&item.key) {
                     p { class: "dim", "{tr(lang, T::SelfScoreShort)} {own}" }
                 }
-                for s in suggestions.iter().filter(|s| s.item == item) {
+                for s in suggestions.iter().filter(|s| s.item.key() == item.key) {
                     p { class: "hint",
                         "{tr(lang, T::Suggested)} {s.score}: "
                         {match lang { Lang::Zh => s.reason.text_zh(), Lang::En => s.reason.text_en() }}
@@ -130,7 +141,7 @@ pub fn ScoreSheet(
         }
         div { class: "total", role: "status",
             span { {tr(lang, T::Total)} }
-            span { strong { "{total}" } " / 100" }
+            span { strong { "{total}" } " / {full}" }
         }
         button { class: "primary", "data-testid": "submit-scores",
             onclick: move |_| on_submit.call((values(), remarks())),
@@ -196,6 +207,7 @@ pub(crate) fn MonthZonePage(
             title: if assess { T::MonthlyAssessment } else { T::SelfScore },
             zone_name: view.name.clone(),
             month: i18n::period(lang, month),
+            form: view.form.clone(),
             start: form.start,
             self_score: form.self_score,
             suggestions: form.suggestions,

@@ -2,11 +2,13 @@
 //! from a month onward, written to the rules document as the admin's validated change.
 
 use zonepatrol_shared::docs::{DocId, RuleVersion, Rules};
-use zonepatrol_shared::rules::RulesConfig;
+use zonepatrol_shared::labels::Lang;
+use zonepatrol_shared::rules::assessment::form_fixed;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::rules::{AssessmentForm, FormItem, RulesConfig};
 use zonepatrol_shared::{Actor, BranchCategory, Points, Role};
 
-use super::input::half_width;
+use super::input::{half_width, tidy};
 use super::{AdminError, Edited, edit_document, on_record};
 use crate::State;
 use crate::reports;
@@ -51,6 +53,70 @@ pub struct RulesInput {
     pub min_sheets: String,
     /// Pass and excellent marks for categories 1–4.
     pub grades: [(String, String); 4],
+    /// The assessment form's rows in order, as typed; a row without a name is left out.
+    pub items: Vec<ItemInput>,
+}
+
+/// One row of the assessment form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemInput {
+    /// The item's key; empty for a new item.
+    pub key: String,
+    /// Its Chinese name.
+    pub zh: String,
+    /// Its English name.
+    pub en: String,
+    /// What it is worth.
+    pub max: String,
+}
+
+/// The form the rows make: named rows in order, new ones given keys no row holds.
+fn form_of(rows: &[ItemInput]) -> Result<AssessmentForm, AdminError> {
+    let mut named = Vec::new();
+    for row in rows {
+        let (zh, en) = (tidy(&row.zh), tidy(&row.en));
+        if zh.is_empty() && en.is_empty() {
+            continue;
+        }
+        let max = number::<Points>(
+            &row.max,
+            &format!("“{zh}”的分值"),
+            &format!("The points of “{en}”"),
+        )?;
+        named.push((half_width(&row.key).trim().to_owned(), zh, en, max));
+    }
+    let mut form = AssessmentForm {
+        items: named
+            .iter()
+            .filter(|(key, ..)| !key.is_empty())
+            .map(|(key, ..)| FormItem {
+                key: key.clone(),
+                zh: String::new(),
+                en: String::new(),
+                max: Points::ZERO,
+            })
+            .collect(),
+    };
+    let mut items = Vec::with_capacity(named.len());
+    for (key, zh, en, max) in named {
+        let key = if key.is_empty() {
+            let fresh = form.fresh_key();
+            form.items.push(FormItem {
+                key: fresh.clone(),
+                zh: String::new(),
+                en: String::new(),
+                max: Points::ZERO,
+            });
+            fresh
+        } else {
+            key
+        };
+        items.push(FormItem { key, zh, en, max });
+    }
+    let form = AssessmentForm { items };
+    form.check()
+        .map_err(|p| AdminError::invalid(p.says(Lang::Zh), p.says(Lang::En)))?;
+    Ok(form)
 }
 
 fn number<T: std::str::FromStr>(s: &str, zh: &str, en: &str) -> Result<T, AdminError> {
@@ -81,6 +147,20 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
             )
         })?;
     let mut config = in_force(state, from);
+    // A form that sends no rows at all (a script) keeps the items in force.
+    let form = if input.items.is_empty() {
+        config.assessment.clone()
+    } else {
+        form_of(&input.items)?
+    };
+    let today = reports::lock(state).today(crate::now_millis());
+    if form != config.assessment && form_fixed(from, today) {
+        return Err(AdminError::invalid(
+            format!("{from} 的月度考评已经开始，考评项目不能再改：请从以后的月份起修改。"),
+            format!("The assessment of {from} has begun: change its items from a later month."),
+        ));
+    }
+    config.assessment = form;
     config.money.bonus_above = number::<Points>(&input.bonus_above, "奖励线", "The bonus mark")?;
     config.money.penalty_below =
         number::<Points>(&input.penalty_below, "处罚线", "The penalty mark")?;
@@ -121,7 +201,7 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
         &from.to_string(),
         format!(
             "考评规则自 {from} 起：奖励线 {}，处罚线 {}，每分 {yuan} 元；{} 人起去掉最高最低分，\
-             每个结果至少 {} 张评分表；合格/优秀 {}",
+             每个结果至少 {} 张评分表；合格/优秀 {}；考评项目 {}",
             config.money.bonus_above,
             config.money.penalty_below,
             config.inspection.trim_from,
@@ -133,7 +213,14 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
                     format!("{}类 {}/{}", c.number(), t.pass, t.excellent)
                 })
                 .collect::<Vec<_>>()
-                .join("，")
+                .join("，"),
+            config
+                .assessment
+                .items
+                .iter()
+                .map(|i| format!("{} {}", i.zh, i.max))
+                .collect::<Vec<_>>()
+                .join("、")
         ),
     )?;
     Ok(done)

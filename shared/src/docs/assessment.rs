@@ -8,7 +8,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use super::Header;
 use super::values::FreeText;
 use crate::points::Points;
-use crate::rules::suggest::AssessmentItem;
+use crate::rules::AssessmentForm;
 
 /// One zone × month; both are in the id.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
@@ -24,7 +24,7 @@ pub struct Assessment {
 /// One side's scores.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
 pub struct Scores {
-    /// Points by item key ([`AssessmentItem::key`]).
+    /// Points by item key ([`FormItem::key`](crate::rules::FormItem::key)).
     pub items: BTreeMap<String, Points>,
     /// Remarks.
     pub note: FreeText,
@@ -35,19 +35,16 @@ pub struct Scores {
 }
 
 impl Scores {
-    /// The total, once every one of the ten items is scored.
-    pub fn total(&self) -> Option<Points> {
-        AssessmentItem::ALL
-            .iter()
-            .map(|i| self.items.get(i.key()).copied())
-            .sum()
+    /// The total on the month's form, once every item of it is scored.
+    pub fn total(&self, form: &AssessmentForm) -> Option<Points> {
+        form.total(&self.items)
     }
 }
 
 impl Assessment {
-    /// The final score: the branch score's total, once complete.
-    pub fn final_score(&self) -> Option<Points> {
-        self.branch_score.total()
+    /// The final score: the branch score's total on the month's form, once complete.
+    pub fn final_score(&self, form: &AssessmentForm) -> Option<Points> {
+        self.branch_score.total(form)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The mine's rules as a document: the money rate and its thresholds, the category pass and
 //! excellent marks, how many inspectors before the highest and lowest are dropped, the fewest
-//! sheets a weekly result needs. Each change is a new version on the record (who, when) that
+//! sheets a weekly result needs, the monthly assessment's items and their points. Each change is a new version on the record (who, when) that
 //! applies from a month onward; versions are never changed or removed, so a period is always
 //! computed with the rules of its month, and a published period keeps what it was computed
 //! with.
@@ -13,7 +13,9 @@ use super::Header;
 use crate::domain::BranchCategory;
 use crate::points::Points;
 use crate::rules::period::{Period, PeriodKind};
-use crate::rules::{GradeThresholds, InspectionRule, MoneyRule, RulesConfig};
+use crate::rules::{
+    AssessmentForm, FormItem, GradeThresholds, InspectionRule, MoneyRule, RulesConfig,
+};
 
 /// One for the whole mine (`rules`). Written by admins alone.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
@@ -54,6 +56,10 @@ pub struct RuleVersion {
     pub min_sheets: u64,
     /// Pass and excellent marks by category number (`1`–`4`).
     pub grades: BTreeMap<String, GradeMarks>,
+    /// The monthly assessment's items in order. Versions written before the form could be
+    /// changed have none: theirs is the default form.
+    #[autosurgeon(missing = "Default::default")]
+    pub assessment: Vec<FormItem>,
 }
 
 impl RuleVersion {
@@ -81,6 +87,18 @@ impl RuleVersion {
                     )
                 })
                 .collect(),
+            assessment: config.assessment.items.clone(),
+        }
+    }
+
+    /// The assessment form it sets (the default when it sets none).
+    pub fn form(&self) -> AssessmentForm {
+        if self.assessment.is_empty() {
+            AssessmentForm::default()
+        } else {
+            AssessmentForm {
+                items: self.assessment.clone(),
+            }
         }
     }
 
@@ -111,6 +129,7 @@ impl RuleVersion {
                 min_sheets: usize::try_from(self.min_sheets).unwrap_or(usize::MAX),
             },
             grades: GradeThresholds { by_category },
+            assessment: self.form(),
         }
     }
 }
@@ -125,6 +144,13 @@ impl Rules {
             .collect();
         out.sort_by(|a, b| (a.0, a.2.at, a.1).cmp(&(b.0, b.2.at, b.1)));
         out.into_iter().map(|(p, _, v)| (p, v)).collect()
+    }
+
+    /// The assessment form of `month`: its version's, or the default.
+    pub fn form_for(&self, month: Period) -> AssessmentForm {
+        self.version_for(month)
+            .map(RuleVersion::form)
+            .unwrap_or_default()
     }
 
     /// The version in effect in `month`, if any.

@@ -352,8 +352,9 @@ fn assessment_holder_and_secretary_start_it_apart() {
         x.branch_score.note = "安全管理需加强".into();
     });
     let x: Assessment = merge_both_ways(&id, &mut a, &mut b);
-    assert_eq!(x.self_score.total(), Some(Points::whole(100)));
-    assert_eq!(x.final_score(), Some(Points::whole(90)));
+    let form = crate::rules::AssessmentForm::default();
+    assert_eq!(x.self_score.total(&form), Some(Points::whole(100)));
+    assert_eq!(x.final_score(&form), Some(Points::whole(90)));
     assert_eq!(x.branch_score.note.as_str(), "安全管理需加强");
 }
 

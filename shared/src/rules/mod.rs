@@ -4,6 +4,7 @@
 //! Thresholds and rates are configuration ([`RulesConfig`]) with the seed documents' values as
 //! defaults.
 
+pub mod assessment;
 pub mod grade;
 pub mod inspection;
 pub mod money;
@@ -14,6 +15,7 @@ pub mod suggest;
 
 use serde::{Deserialize, Serialize};
 
+pub use assessment::{AssessmentForm, FormItem};
 pub use grade::{Grade, GradeThresholds, Thresholds};
 pub use inspection::{InspectionRule, Ranked, rank};
 pub use money::MoneyRule;
@@ -30,4 +32,6 @@ pub struct RulesConfig {
     pub inspection: InspectionRule,
     /// Pass and excellent thresholds by branch category.
     pub grades: GradeThresholds,
+    /// The monthly assessment's items and what each is worth.
+    pub assessment: AssessmentForm,
 }

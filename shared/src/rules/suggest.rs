@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Severity;
 use crate::points::{Points, div_round};
+use crate::rules::AssessmentForm;
 use crate::rules::problem::ProblemStatus;
 
 /// The ten items of the monthly zone assessment, 10 points each by default.
@@ -229,10 +230,11 @@ impl Default for SuggestRule {
 impl SuggestRule {
     /// Suggestions for the items the evidence speaks to: quality standard and housekeeping
     /// from inspections, safety and governance from problems. Items with no evidence get no
-    /// suggestion; the secretary scores them by hand.
-    pub fn suggest(&self, evidence: &MonthEvidence) -> Vec<Suggestion> {
-        let max = AssessmentItem::MAX;
-        let clamp = |p: Points| p.at_least_zero().min(max);
+    /// suggestion; the secretary scores them by hand. Each is scaled to what the month's form
+    /// makes the item worth; an item the form does not have gets none.
+    pub fn suggest(&self, evidence: &MonthEvidence, form: &AssessmentForm) -> Vec<Suggestion> {
+        let max_of = |item: AssessmentItem| form.max_of(item.key()).unwrap_or(Points::ZERO);
+        let clamp = |p: Points, item: AssessmentItem| p.at_least_zero().min(max_of(item));
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         let mut out = Vec::new();
 
@@ -242,10 +244,13 @@ impl SuggestRule {
         });
         if let Some(mean) = mean {
             // A mean of 92.5 out of 100 suggests 9.25 out of 10.
-            let scaled = Points(div_round(i128::from(mean.0) * i128::from(max.0), 10_000) as i64);
+            let scaled = |item: AssessmentItem| {
+                Points(div_round(i128::from(mean.0) * i128::from(max_of(item).0), 10_000) as i64)
+            };
+            let item = AssessmentItem::QualityStandard;
             out.push(Suggestion {
-                item: AssessmentItem::QualityStandard,
-                score: clamp(scaled),
+                item,
+                score: clamp(scaled(item), item),
                 reason: Reason::Inspections {
                     count: evidence.inspections.len(),
                     mean,
@@ -256,9 +261,13 @@ impl SuggestRule {
                 .iter()
                 .copied()
                 .fold(0, u32::saturating_add);
+            let item = AssessmentItem::Housekeeping;
             out.push(Suggestion {
-                item: AssessmentItem::Housekeeping,
-                score: clamp(scaled + self.per_cleanup.times(count(evidence.cleanups.len()))),
+                item,
+                score: clamp(
+                    scaled(item) + self.per_cleanup.times(count(evidence.cleanups.len())),
+                    item,
+                ),
                 reason: Reason::Housekeeping {
                     mean,
                     cleanups: evidence.cleanups.len(),
@@ -274,11 +283,14 @@ impl SuggestRule {
                 .filter(|p| p.severity == Severity::Major)
                 .count();
             let general = evidence.problems.len() - major;
+            let item = AssessmentItem::Safety;
             out.push(Suggestion {
-                item: AssessmentItem::Safety,
+                item,
                 score: clamp(
-                    max - self.per_major.times(count(major))
+                    max_of(item)
+                        - self.per_major.times(count(major))
                         - self.per_general.times(count(general)),
+                    item,
                 ),
                 reason: Reason::Problems { major, general },
             });
@@ -298,10 +310,14 @@ impl SuggestRule {
                     }
                 }
             }
+            let item = AssessmentItem::Governance;
             out.push(Suggestion {
-                item: AssessmentItem::Governance,
+                item,
                 score: clamp(
-                    max - self.per_overdue.times(count(overdue)) - self.per_late.times(count(late)),
+                    max_of(item)
+                        - self.per_overdue.times(count(overdue))
+                        - self.per_late.times(count(late)),
+                    item,
                 ),
                 reason: Reason::Timeliness {
                     overdue,
@@ -311,6 +327,7 @@ impl SuggestRule {
             });
         }
 
+        out.retain(|s| form.get(s.item.key()).is_some());
         out.sort_by_key(|s| s.item);
         out
     }
@@ -344,7 +361,7 @@ mod tests {
     /// Runs the default rule and compares `(item, score, Chinese reason)`.
     fn check(evidence: MonthEvidence, want: &[(AssessmentItem, &str, &str)]) {
         let got: Vec<(AssessmentItem, Points, String)> = SuggestRule::default()
-            .suggest(&evidence)
+            .suggest(&evidence, &AssessmentForm::default())
             .into_iter()
             .map(|s| (s.item, s.score, s.reason.text_zh()))
             .collect();
@@ -353,6 +370,44 @@ mod tests {
             .map(|&(i, s, r)| (i, p(s), r.to_owned()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn suggestions_follow_the_months_form() {
+        let mut form = AssessmentForm::default();
+        form.items
+            .retain(|i| i.key != "governance" && i.key != "learning");
+        for i in &mut form.items {
+            if i.key == "safety" || i.key == "quality_standard" {
+                i.max = Points::whole(20);
+            }
+        }
+        assert_eq!(form.check(), Ok(()));
+        let evidence = MonthEvidence {
+            inspections: vec![p("90")],
+            problems: vec![problem(
+                Severity::Major,
+                "2026-11-10",
+                None,
+                ProblemStatus::Open,
+            )],
+            cleanups: vec![],
+            month_end: Some(d("2026-11-30")),
+        };
+        let got: Vec<(AssessmentItem, Points)> = SuggestRule::default()
+            .suggest(&evidence, &form)
+            .into_iter()
+            .map(|s| (s.item, s.score))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Safety, p("17")),
+                (Housekeeping, p("9")),
+                (QualityStandard, p("18")),
+            ],
+            "scaled to 20 where the form says 20; governance is not on this form"
+        );
     }
 
     #[test]

@@ -28,7 +28,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc};
 use serde::{Deserialize, Serialize};
 
-use crate::docs::{self, Directory, DocError, DocId, DocKind, Document, Header, Lock, Patrol};
+use crate::docs::{
+    self, Directory, DocError, DocId, DocKind, Document, Header, Lock, Patrol, Rules,
+};
 use crate::domain::Actor;
 use crate::rules::period::MineClock;
 
@@ -45,6 +47,8 @@ pub struct Context<'a> {
     pub patrol: Option<&'a Patrol>,
     /// The periods of the document's branch that are published now.
     pub locks: &'a [Lock],
+    /// For an assessment, the mine's rules: the month's form. `None` is the default form.
+    pub rules: Option<&'a Rules>,
     /// The time now (milliseconds since the Unix epoch), to refuse records dated in the
     /// future; `None` skips that check.
     pub now_millis: Option<i64>,

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use super::Context;
-use crate::docs::{Directory, DocId, Document, Lock, Patrol, Publication};
+use crate::docs::{Directory, DocId, Document, Lock, Patrol, Publication, Rules};
 use crate::rules::period::MineClock;
 
 /// The other documents whose state a document's validation reads.
@@ -34,6 +34,8 @@ pub struct Needs {
     pub publication: DocId,
     /// For a sheet, its patrol: the inspectors, the zones and the day of the walk.
     pub patrol: Option<DocId>,
+    /// For an assessment, the mine's rules: the items of the month's form and their points.
+    pub rules: Option<DocId>,
 }
 
 impl Needs {
@@ -42,6 +44,7 @@ impl Needs {
         [&self.directory, &self.publication]
             .into_iter()
             .chain(&self.patrol)
+            .chain(&self.rules)
     }
 }
 
@@ -51,6 +54,7 @@ pub fn needs(id: &DocId) -> Needs {
         directory: id.branch_directory(),
         publication: id.branch_publication(),
         patrol: id.sheet_patrol(),
+        rules: matches!(id, DocId::Assessment { .. }).then(DocId::rules),
     }
 }
 
@@ -72,6 +76,7 @@ pub struct Gathered {
     directories: BTreeMap<DocId, Option<Directory>>,
     locks: BTreeMap<DocId, Vec<Lock>>,
     patrols: BTreeMap<DocId, Option<Patrol>>,
+    rules: Option<Option<Rules>>,
 }
 
 impl Gathered {
@@ -93,7 +98,13 @@ impl Gathered {
             directory,
             publication,
             patrol,
+            rules,
         } = needs(id);
+        if let Some(rules) = rules
+            && self.rules.is_none()
+        {
+            self.rules = Some(source.read::<Rules>(&rules)?);
+        }
         if let Entry::Vacant(slot) = self.directories.entry(directory) {
             let read = source.read::<Directory>(slot.key())?;
             slot.insert(read);
@@ -119,8 +130,10 @@ impl Gathered {
             directory,
             publication,
             patrol,
+            rules,
         } = needs(id);
         Context {
+            rules: rules.and(self.rules.as_ref()).and_then(Option::as_ref),
             directory: self.directories.get(&directory).and_then(Option::as_ref),
             patrol: patrol
                 .and_then(|p| self.patrols.get(&p))
@@ -184,11 +197,14 @@ mod tests {
             "patrol:b1:p1",
             "problem:b1:x",
             "cleanup:b1:c1",
-            "assessment:b1:z1:2026-11",
             "report:b1:2026-W47",
         ] {
             check(id, &branch);
         }
+        check(
+            "assessment:b1:z1:2026-11",
+            &["directory:b1", "publication:b1", "rules"],
+        );
         check(
             "sheet:b1:p1:wang",
             &["directory:b1", "publication:b1", "patrol:b1:p1"],

@@ -158,6 +158,7 @@ fn context<'a>(directory: &'a Directory, patrol: &'a Patrol, locks: &'a [Lock]) 
         directory: Some(directory),
         patrol: Some(patrol),
         locks,
+        rules: None,
         now_millis: Some(NOW),
         clock: Default::default(),
     }
@@ -876,19 +877,19 @@ fn values_out_of_range() {
             assessment,
             sec,
             score("safety", Points(1001)),
-            "a score must be from 0 to 10",
+            "a score of safety must be from 0 to 10",
         ),
         (
             assessment,
             sec,
             score("safety", Points(-1)),
-            "a score must be from 0 to 10",
+            "a score of safety must be from 0 to 10",
         ),
         (
             assessment,
             sec,
             score("bribery", Points::whole(5)),
-            "not one of the ten assessment items",
+            "not an item of this month's assessment form",
         ),
         (
             sheet,
@@ -1555,6 +1556,136 @@ fn the_rules_are_versions_an_admin_adds_from_this_month_on() {
         &actor(Role::ZoneHolder, "b1"),
         &id
     ));
+}
+
+/// A form of nine items: learning dropped, safety worth 20.
+fn nine_items() -> Vec<crate::rules::FormItem> {
+    let mut form = crate::rules::AssessmentForm::default();
+    form.items.retain(|i| i.key != "learning");
+    form.items[0].max = Points::whole(20);
+    form.items
+}
+
+#[test]
+fn the_assessment_form_changes_only_for_a_month_not_begun() {
+    let id = DocId::rules();
+    let admin = actor(Role::Admin, "hq");
+    let add = |v: RuleVersion| {
+        move |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+            let v = v.clone();
+            edit(doc, id, move |r: &mut Rules| {
+                r.versions.insert("v2".into(), v);
+            });
+        }
+    };
+    let with_form = |from: &str, items: Vec<crate::rules::FormItem>| {
+        let mut v = rules_version(from, "admin");
+        v.assessment = items;
+        v
+    };
+    attempt(
+        &id,
+        no_base,
+        &add(with_form("2026-12", nine_items())),
+        &admin,
+        &[],
+    )
+    .expect("next month's form");
+    let refused = attempt(
+        &id,
+        no_base,
+        &add(with_form("2026-11", nine_items())),
+        &admin,
+        &[],
+    )
+    .expect_err("this month's scoring has begun");
+    assert!(refused.reason.contains("in use"), "{refused}");
+    attempt(
+        &id,
+        no_base,
+        &add(with_form(
+            "2026-11",
+            crate::rules::AssessmentForm::default().items,
+        )),
+        &admin,
+        &[],
+    )
+    .expect("this month's form unchanged, other figures changed");
+    let mut short = nine_items();
+    short[0].max = Points::whole(15);
+    let refused = attempt(&id, no_base, &add(with_form("2026-12", short)), &admin, &[])
+        .expect_err("comes to 95");
+    assert!(refused.reason.contains("come to 95"), "{refused}");
+    let mut twice = nine_items();
+    twice[1].key = "safety".into();
+    assert!(attempt(&id, no_base, &add(with_form("2026-12", twice)), &admin, &[]).is_err());
+}
+
+#[test]
+fn an_assessment_is_scored_on_its_months_form() {
+    let id: DocId = "assessment:b1:z1:2026-11".parse().expect("id");
+    let sec = actor(Role::Secretary, "b1");
+    let mut rules: Rules = read(
+        &genesis::<Rules>(&DocId::rules()).expect("genesis"),
+        &DocId::rules(),
+    )
+    .expect("read");
+    let mut v = rules_version("2026-11", "admin");
+    v.assessment = nine_items();
+    rules.versions.insert("v1".into(), v);
+    let (directory, patrol) = (directory(), patrol());
+    let try_scores = |f: &dyn Fn(&mut Scores)| {
+        let mut before = stored(&id, no_base);
+        let mut after = before.fork();
+        after.set_actor(ActorId::from([7; 16]));
+        edit(&mut after, &id, |a: &mut Assessment| {
+            let mut s = scores(&sec.user, 9);
+            s.items.remove("learning");
+            f(&mut s);
+            a.branch_score = s;
+        });
+        let ctx = Context {
+            rules: Some(&rules),
+            ..context(&directory, &patrol, &[])
+        };
+        validate_change(
+            &sec,
+            &id,
+            &before.document().clone(),
+            after.document(),
+            &ctx,
+        )
+    };
+    try_scores(&|s| {
+        s.items.insert("safety".into(), Points::whole(18));
+    })
+    .expect("safety is worth 20 this month");
+    let refused = try_scores(&|s| {
+        s.items.insert("safety".into(), Points::whole(21));
+    })
+    .expect_err("above 20");
+    assert!(refused.reason.contains("from 0 to 20"), "{refused}");
+    let refused = try_scores(&|s| {
+        s.items.insert("learning".into(), Points::whole(5));
+    })
+    .expect_err("not on this month's form");
+    assert!(refused.reason.contains("learning"), "{refused}");
+    let mut a: Assessment = read(&genesis::<Assessment>(&id).expect("genesis"), &id).expect("read");
+    a.branch_score = scores(&sec.user, 9);
+    a.branch_score.items.remove("learning");
+    a.branch_score
+        .items
+        .insert("safety".into(), Points::whole(18));
+    assert_eq!(
+        a.final_score(&rules.form_for("2026-11".parse().expect("month"))),
+        Some(Points::whole(90)),
+        "18 + eight items at 9"
+    );
+    assert_eq!(
+        a.final_score(&Default::default()),
+        None,
+        "learning unscored on the default form"
+    );
 }
 
 #[test]

@@ -178,7 +178,9 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
             .map_err(|e| e.to_string())?
             .ok_or("assessment vanished")?;
         if a.self_score.by == f.responsible && id.ends_with(&format!(":{month}")) {
-            self_scored = a.self_score.total();
+            let form = zonepatrol_app::records::assessment::form_of(repo, month)
+                .map_err(|e| e.to_string())?;
+            self_scored = a.self_score.total(&form);
         }
     }
     let self_total = self_scored.ok_or("the holder's self-score did not arrive")?;

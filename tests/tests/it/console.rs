@@ -710,3 +710,154 @@ async fn a_post_is_set_up_with_its_five_clears_and_withdrawn() {
     assert!(sec.page("/admin/activity").await.contains("质量下滑"));
     server.stop().await;
 }
+
+/// A form field's value, percent-encoded.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The monthly assessment's items change from a month not begun: an item dropped, one
+/// added, two re-weighed, still 100 in all; the phones score the month on its form, and this
+/// month keeps the ten items it began with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assessment_items_change_for_a_month_not_begun() {
+    use zonepatrol_app::records::assessment::assessment_view;
+    use zonepatrol_shared::rules::AssessmentForm;
+    use zonepatrol_shared::rules::period::{Period, PeriodKind};
+    let server = TestServer::start().await;
+    let pw = zonepatrol_server::seed::DEMO_PASSWORD;
+    let admin = Browser::sign_in(&server.url, "admin", pw)
+        .await
+        .expect("admin");
+    let page = admin.page("/admin/rules").await;
+    assert!(
+        page.contains("form-items") && page.contains("队伍稳定"),
+        "{page}"
+    );
+    let this = Period::containing(PeriodKind::Month, today());
+    let next = this.next();
+    // A row's new name and points, by its key and name; `None` keeps it.
+    type RowEdit<'a> = &'a dyn Fn(&str, &str) -> Option<(String, String)>;
+    let rows = |edit: RowEdit<'_>, extra: &str| {
+        let mut form = String::new();
+        for item in AssessmentForm::default().items {
+            let (zh, max) =
+                edit(&item.key, &item.zh).unwrap_or((item.zh.clone(), item.max.to_string()));
+            form.push_str(&format!(
+                "&item_key={}&item_zh={}&item_en={}&item_max={}",
+                item.key,
+                enc(&zh),
+                if zh.is_empty() {
+                    String::new()
+                } else {
+                    enc(&item.en)
+                },
+                max
+            ));
+        }
+        form + extra
+    };
+    let base = "bonus_above=95&penalty_below=85&yuan_per_point=10&trim_from=5&min_sheets=3\
+         &pass=80&excellent=90&pass=75&excellent=85&pass=70&excellent=80&pass=65&excellent=75";
+    let reweighed = |key: &str, _: &str| match key {
+        "learning" => Some((String::new(), String::new())),
+        "safety" => Some(("安全".into(), "20".into())),
+        "task" => Some(("任务".into(), "5".into())),
+        _ => None,
+    };
+    let added = format!(
+        "&item_key=&item_zh={}&item_en=Hazard+checks&item_max=5&item_key=&item_zh=&item_en=&item_max=",
+        enc("隐患排查")
+    );
+    // This month's scoring has begun: its items stay.
+    let (status, body) = admin
+        .post_page(
+            "/admin/rules",
+            &format!("from={this}&{base}{}", rows(&reweighed, &added)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("考评项目不能再改"), "{body}");
+    // Items that do not come to 100.
+    let (status, body) = admin
+        .post_page(
+            "/admin/rules",
+            &format!("from={next}&{base}{}", rows(&reweighed, "")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("合计应为 100") && body.contains("95"),
+        "{body}"
+    );
+    // A score of a whole form is a number.
+    let (status, body) = admin
+        .post_page(
+            "/admin/rules",
+            &format!(
+                "from={next}&{base}{}",
+                rows(
+                    &|k, zh| (k == "cost").then(|| (zh.to_owned(), "十".into())),
+                    ""
+                )
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // From next month: saved, shown, on the record.
+    let (status, body) = admin
+        .post_page(
+            "/admin/rules",
+            &format!("from={next}&{base}{}", rows(&reweighed, &added)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let page = admin.page("/admin/rules").await;
+    let history = page.split("rules-history").nth(1).expect("history");
+    assert!(
+        history.contains("隐患排查 5") && history.contains("安全 20"),
+        "{history}"
+    );
+    let now = page
+        .split("form-now")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("in force");
+    assert!(
+        now.contains("学习") && !now.contains("隐患排查"),
+        "this month keeps its ten"
+    );
+    let activity = admin.page("/admin/activity").await;
+    assert!(activity.contains("隐患排查 5"), "{activity}");
+
+    // A phone takes the rules in with the rest, and scores each month on its own form.
+    let phone = Device::new(&server.url, "h1").await;
+    phone.sync().await;
+    let me = Actor::new("h1", Role::ZoneHolder, "zcyd");
+    let form = assessment_view(&phone.repo, &me, "z1", next)
+        .expect("next month")
+        .form;
+    let keys: Vec<&str> = form.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys.len(), 10, "{keys:?}");
+    assert!(!keys.contains(&"learning"), "{keys:?}");
+    assert_eq!(form.items.last().map(|i| i.zh.as_str()), Some("隐患排查"));
+    assert_eq!(
+        form.max_of("safety"),
+        Some(zonepatrol_shared::Points::whole(20))
+    );
+    assert_eq!(
+        assessment_view(&phone.repo, &me, "z1", this)
+            .expect("this month")
+            .form,
+        AssessmentForm::default()
+    );
+    server.stop().await;
+}

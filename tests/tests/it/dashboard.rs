@@ -105,6 +105,21 @@ impl Browser {
             .map(|v| v.to_str().expect("location").to_owned());
         (r.status(), to)
     }
+
+    /// POSTs a form; the status and the page it answers with (empty for a redirect).
+    pub async fn post_page(&self, path: &str, form: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .expect("answered");
+        let status = r.status();
+        (status, r.text().await.expect("a body"))
+    }
 }
 
 /// Every cell of a workbook's first sheet as text.

@@ -87,7 +87,7 @@ pub fn week_and_month() -> (Period, Period) {
 }
 
 /// Ten items summing to `total`: tens first, the rest on the next item.
-pub fn items_for(total: &str) -> BTreeMap<AssessmentItem, Points> {
+pub fn items_for(total: &str) -> BTreeMap<String, Points> {
     let mut left: Points = total.parse().expect("points");
     AssessmentItem::ALL
         .iter()
@@ -98,7 +98,7 @@ pub fn items_for(total: &str) -> BTreeMap<AssessmentItem, Points> {
                 left
             };
             left = left - take;
-            (*item, take)
+            (item.key().to_owned(), take)
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use zonepatrol_shared::{BranchCategory, Points, Role};
 
 use super::{Fields, frame, run, show, when};
 use crate::State;
-use crate::admin::rules::{self, RulesInput};
+use crate::admin::rules::{self, ItemInput, RulesInput};
 use crate::dashboard::labels::l;
 use crate::dashboard::session::Viewer;
 
@@ -43,6 +43,13 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                         tr { th { (category_label(lang, c)) " · " (l(lang, "合格/优秀", "pass/excellent")) } td.n { (now.grades.of(c).pass) " / " (now.grades.of(c).excellent) } }
                     }
                 }
+                h3 { (l(lang, "月度考评项目", "Monthly assessment items")) }
+                table #form-now {
+                    @for i in &now.assessment.items {
+                        tr { th { (i.label(lang)) } td.n { (i.max) } }
+                    }
+                    tr { th { (l(lang, "合计", "Total")) } td.n { (now.assessment.full()) } }
+                }
             }
             @if is_admin {
                 section {
@@ -71,6 +78,26 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                                 label { (l(lang, "优秀", "excellent")) " " input name="excellent" size="5" inputmode="decimal" value=(coming.grades.of(c).excellent); }
                             }
                         }
+                        h3 { (l(lang, "月度考评项目", "Monthly assessment items")) }
+                        p.muted { (l(lang, "各项分值合计 100 分。清空名称即删除该项；空行可新增项目。已开始考评的月份，项目不能再改。",
+                            "The items come to 100. Clear a name to drop its item; fill an empty row to add one. A month whose assessment has begun keeps its items.")) }
+                        table #form-items {
+                            tr { th { (l(lang, "名称", "Name")) } th { (l(lang, "英文名称", "English name")) } th.n { (l(lang, "分值", "Points")) } }
+                            @for i in &coming.assessment.items {
+                                tr {
+                                    td { input type="hidden" name="item_key" value=(i.key); input name="item_zh" size="10" value=(i.zh); }
+                                    td { input name="item_en" size="14" value=(i.en); }
+                                    td.n { input name="item_max" size="4" inputmode="decimal" value=(i.max); }
+                                }
+                            }
+                            @for _ in 0..2 {
+                                tr {
+                                    td { input type="hidden" name="item_key" value=""; input name="item_zh" size="10" value=""; }
+                                    td { input name="item_en" size="14" value=""; }
+                                    td.n { input name="item_max" size="4" inputmode="decimal" value=""; }
+                                }
+                            }
+                        }
                         div.actions { button.primary type="submit" { (l(lang, "保存新规则", "Save the new rules")) } }
                     }
                 }
@@ -81,7 +108,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     p.muted #no-versions { (l(lang, "一直使用默认规则。", "The default rules have always applied.")) }
                 } @else {
                     table #rules-history {
-                        tr { th { (l(lang, "起始月份", "From")) } th { (l(lang, "修改人", "By")) } th { (l(lang, "时间", "When")) } th.n { (l(lang, "奖励/处罚线", "Bonus/penalty")) } th.n { (l(lang, "每分金额", "Per point")) } }
+                        tr { th { (l(lang, "起始月份", "From")) } th { (l(lang, "修改人", "By")) } th { (l(lang, "时间", "When")) } th.n { (l(lang, "奖励/处罚线", "Bonus/penalty")) } th.n { (l(lang, "每分金额", "Per point")) } th { (l(lang, "考评项目", "Assessment items")) } }
                         @for (from, v) in history.in_effect_order().into_iter().rev() {
                             tr {
                                 td { (from.to_string()) }
@@ -89,6 +116,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                                 td { (when(state, v.at)) }
                                 td.n { (v.bonus_above) " / " (v.penalty_below) }
                                 td.n { (Points(v.fen_per_point)) }
+                                td { (v.form().items.iter().map(|i| format!("{} {}", i.label(lang), i.max)).collect::<Vec<_>>().join(" · ")) }
                             }
                         }
                     }
@@ -122,6 +150,23 @@ pub(super) async fn save(
             trim_from: f.get("trim_from").to_owned(),
             min_sheets: f.get("min_sheets").to_owned(),
             grades: [grade(0), grade(1), grade(2), grade(3)],
+            items: {
+                let (keys, zh, en, max) = (
+                    f.all("item_key"),
+                    f.all("item_zh"),
+                    f.all("item_en"),
+                    f.all("item_max"),
+                );
+                let at = |v: &[&str], n: usize| v.get(n).copied().unwrap_or_default().to_owned();
+                (0..zh.len())
+                    .map(|n| ItemInput {
+                        key: at(&keys, n),
+                        zh: at(&zh, n),
+                        en: at(&en, n),
+                        max: at(&max, n),
+                    })
+                    .collect()
+            },
         };
         rules::save(state, &viewer.actor, &input)?;
         Ok("/admin/rules".into())

@@ -4,7 +4,7 @@ use super::{Writer, not_writer, out_of_range, role_in, writer_of};
 use crate::docs::{Assessment, DocId, DocKind, Scores};
 use crate::domain::Role;
 use crate::points::Points;
-use crate::rules::suggest::AssessmentItem;
+use crate::rules::AssessmentForm;
 use crate::validate::limits::{self, TEXT_CHARS, text};
 use crate::validate::locks::check_unlocked;
 use crate::validate::{Change, Refusal};
@@ -14,25 +14,23 @@ fn scores_ok(
     scores: &Scores,
     actor: &str,
     bounds: &limits::Bounds,
+    form: &AssessmentForm,
 ) -> Result<(), Refusal> {
     text(part, "the note", scores.note.as_str(), TEXT_CHARS)?;
     if let Some(at) = scores.at {
         bounds.moment(part, "the score", at)?;
     }
     for (key, points) in &scores.items {
-        if AssessmentItem::from_key(key).is_none() {
+        let Some(max) = form.max_of(key) else {
+            return out_of_range(
+                part,
+                format!("“{key}” is not an item of this month's assessment form: sync, then score"),
+            );
+        };
+        if *points < Points::ZERO || *points > max {
             out_of_range(
                 part,
-                format!("“{key}” is not one of the ten assessment items"),
-            )?;
-        }
-        if *points < Points::ZERO || *points > AssessmentItem::MAX {
-            out_of_range(
-                part,
-                format!(
-                    "a score must be from 0 to {}; {key} has {points}",
-                    AssessmentItem::MAX
-                ),
+                format!("a score of {key} must be from 0 to {max}; it has {points}"),
             )?;
         }
     }
@@ -49,6 +47,7 @@ pub(in crate::validate) fn assessment(c: &Change<'_, Assessment>) -> Result<(), 
     let DocId::Assessment { zone, month, .. } = c.id else {
         return out_of_range("document", "not an assessment id");
     };
+    let form = c.ctx.rules.map(|r| r.form_for(*month)).unwrap_or_default();
     for part in c.touched.keys() {
         match writer_of(DocKind::Assessment, part) {
             Writer::ZoneHolder => {
@@ -64,11 +63,11 @@ pub(in crate::validate) fn assessment(c: &Change<'_, Assessment>) -> Result<(), 
                         "only a member responsible for the zone gives its self-score",
                     )?;
                 }
-                scores_ok(part, &c.after.self_score, &c.actor.user, &c.bounds)?;
+                scores_ok(part, &c.after.self_score, &c.actor.user, &c.bounds, &form)?;
             }
             _ => {
                 role_in(c, part, &[Role::Secretary], "the branch secretary")?;
-                scores_ok(part, &c.after.branch_score, &c.actor.user, &c.bounds)?;
+                scores_ok(part, &c.after.branch_score, &c.actor.user, &c.bounds, &form)?;
             }
         }
         check_unlocked(part, *month, c.ctx.locks)?;

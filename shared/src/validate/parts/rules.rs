@@ -5,7 +5,9 @@
 use super::{not_writer, out_of_range, role_in};
 use crate::docs::Rules;
 use crate::domain::Role;
+use crate::labels::Lang;
 use crate::points::Points;
+use crate::rules::assessment::form_fixed;
 use crate::rules::period::{Period, PeriodKind};
 use crate::validate::limits::{LOCK_EVENTS, records};
 use crate::validate::{Change, Refusal};
@@ -76,6 +78,20 @@ pub(in crate::validate) fn rules(c: &Change<'_, Rules>) -> Result<(), Refusal> {
                 "versions",
                 "the highest and lowest are dropped from 5 to 50 inspectors, and a result needs 3 \
                  to 50 sheets, so that no inspector's own total can be told",
+            )?;
+        }
+        let form = v.form();
+        if let Err(problem) = form.check() {
+            out_of_range("versions", problem.says(Lang::En))?;
+        }
+        // Scores of a month are given on its form: once the month may have begun, it stays.
+        let fixed = c.bounds.today.is_some_and(|today| form_fixed(from, today));
+        if fixed && form != c.before.form_for(from) {
+            out_of_range(
+                "versions",
+                format!(
+                    "the assessment items of {from} are in use: change them from a later month"
+                ),
             )?;
         }
         if v.grades.len() != 4
