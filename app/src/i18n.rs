@@ -317,8 +317,8 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         ),
         T::PhotoCount => ("照片", "Photos"),
         T::ScoreEveryItem => (
-            "请给十项都打分，每项0到10分",
-            "Score all ten items, each from 0 to 10",
+            "请给每一项打分，每项从0分到该项分值",
+            "Score every item, each from 0 to what it is worth",
         ),
         T::OnlyHolderSelfScores => (
             "只有本责任区的负责人可以自评",

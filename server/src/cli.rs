@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use zonepatrol_shared::Role;
 
 use crate::admin::inbox;
@@ -21,6 +21,24 @@ use crate::{Settings, auth, demo, launch, seed};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How the log is written to stderr: `text` (one line per event) or `json` (one JSON
+    /// object per line, for log collectors).
+    #[arg(
+        long,
+        global = true,
+        env = "ZONEPATROL_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One line of text per event.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +57,53 @@ struct ServeArgs {
     /// (scripted runs that start from a bare mine).
     #[arg(long)]
     no_history: bool,
+    /// A TOML file of settings (listen, data, time_zone, tls_cert, tls_key, max_connections,
+    /// max_blob_mib, token_days, log_format); flags and environment variables win over it.
+    #[arg(long, env = "ZONEPATROL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. SIGHUP reloads both.
+    #[arg(long, env = "ZONEPATROL_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "ZONEPATROL_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, env = "ZONEPATROL_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// The largest photo taken, in MiB.
+    #[arg(long, env = "ZONEPATROL_MAX_BLOB_MIB", default_value_t = 25)]
+    max_blob_mib: u64,
+    /// How many days a sign-in lasts.
+    #[arg(long, env = "ZONEPATROL_TOKEN_DAYS", default_value_t = 30)]
+    token_days: u64,
+    /// Check the settings, print them (secrets hidden) and exit: 0 when they would start.
+    #[arg(long)]
+    check_config: bool,
+}
+
+impl ServeArgs {
+    /// The server's settings from these arguments.
+    fn settings(&self, demo_mine: bool) -> anyhow::Result<Settings> {
+        let mut settings = Settings::new(&self.data);
+        settings.demo = demo_mine;
+        settings.demo_history = demo_mine && !self.no_history;
+        settings.clock = zonepatrol_shared::rules::MineClock { tz: self.time_zone };
+        settings.max_connections = self.max_connections.max(1);
+        settings.max_blob_bytes = self.max_blob_mib.clamp(1, 1024) * 1024 * 1024;
+        settings.token_ttl =
+            std::time::Duration::from_secs(self.token_days.clamp(1, 3650) * 24 * 3600);
+        settings.tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "HTTPS needs both --tls-cert and --tls-key (the certificate and its private key)"
+            ),
+        };
+        Ok(settings)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +119,40 @@ enum Command {
     },
     /// Print the demo mine's weekly ranking and monthly money, computed with the shared rules.
     Figures,
+    /// Back up a data directory into one archive, whether or not a server runs on it.
+    Backup {
+        /// The data directory.
+        #[arg(long, env = "ZONEPATROL_DATA", default_value = "zonepatrol-data")]
+        data: PathBuf,
+        /// The archive to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+        /// An earlier archive: photos it holds are left out of this one (an incremental
+        /// backup, restored together with it).
+        #[arg(long)]
+        base: Option<PathBuf>,
+    },
+    /// Check an archive without restoring it: every checksum, every photo.
+    Verify {
+        /// The archive.
+        #[arg(long)]
+        from: PathBuf,
+        /// The archives an incremental one builds on.
+        #[arg(long)]
+        base: Vec<PathBuf>,
+    },
+    /// Restore an archive into an empty data directory.
+    Restore {
+        /// The archive.
+        #[arg(long)]
+        from: PathBuf,
+        /// The archives an incremental one builds on.
+        #[arg(long)]
+        base: Vec<PathBuf>,
+        /// The data directory to create; it must be empty or absent.
+        #[arg(long)]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,16 +177,41 @@ enum UserCommand {
     },
 }
 
+/// Reads the command line, with the configuration file it names as defaults (see
+/// [`crate::config`]).
+fn parse() -> Result<Cli, clap::Error> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let first = Cli::try_parse_from(&args)?;
+    let config = match &first.command {
+        Command::Serve(a) | Command::Demo(a) => a.config.clone(),
+        _ => None,
+    };
+    let Some(path) = config else {
+        return Ok(first);
+    };
+    let file = crate::config::read(&path)
+        .map_err(|e| Cli::command().error(clap::error::ErrorKind::InvalidValue, e))?;
+    let command = crate::config::as_defaults(Cli::command(), &file);
+    let matches = command.try_get_matches_from(&args)?;
+    Cli::from_arg_matches(&matches)
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "zonepatrol_server=info".into()),
-        )
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "zonepatrol_server=info".into());
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match cli.log_format {
+        LogFormat::Text => log.init(),
+        LogFormat::Json => log.json().flatten_event(true).init(),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -147,6 +271,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         branch: branch.clone(),
                         password_hash: auth::hash_password(&password)?,
                     };
+                    let request = inbox::Request::Account(request);
                     match inbox::submit(&data, &request, std::time::Duration::from_secs(15))? {
                         Some(answer) if answer.ok => {
                             println!("{} (through the running server)", answer.message);
@@ -172,22 +297,130 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", demo::report()?);
             Ok(())
         }
+        Command::Backup { data, to, base } => backup(&data, &to, base.as_deref()),
+        Command::Verify { from, base } => {
+            let manifest = crate::backup::verify(&from, &base)?;
+            println!(
+                "{} is a good backup: {}",
+                from.display(),
+                manifest.summary()
+            );
+            Ok(())
+        }
+        Command::Restore { from, base, data } => {
+            let manifest = crate::backup::restore(&from, &base, &data)?;
+            println!(
+                "restored {} into {}: {}",
+                from.display(),
+                data.display(),
+                manifest.summary()
+            );
+            Ok(())
+        }
     }
 }
 
+/// `backup`: through the running server if one holds the store, else directly.
+fn backup(
+    data: &std::path::Path,
+    to: &std::path::Path,
+    base: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let to = std::path::absolute(to)?;
+    let base = base.map(std::path::absolute).transpose()?;
+    if !data.join("store").exists() {
+        anyhow::bail!(
+            "{} holds no store: name the data directory with --data",
+            data.display()
+        );
+    }
+    match SledStore::open(&data.join("store")) {
+        Ok(store) => {
+            let format = crate::store::format::read(data)?.unwrap_or(0);
+            let blobs = crate::blobs::BlobFiles::open(&data.join("blobs"))?;
+            let manifest =
+                crate::backup::take(&store, &blobs, format, &to, base.as_deref(), || ())?;
+            println!("backup written to {}: {}", to.display(), manifest.summary());
+            Ok(())
+        }
+        Err(StoreError::Engine(sled::Error::Io(e)))
+            if e.to_string().contains("could not acquire lock") =>
+        {
+            let request = inbox::Request::Backup(inbox::BackupRequest { to, base });
+            match inbox::submit(data, &request, std::time::Duration::from_secs(6 * 3600))? {
+                Some(answer) if answer.ok => {
+                    println!("{} (through the running server)", answer.message);
+                    Ok(())
+                }
+                Some(answer) => anyhow::bail!("{}", answer.message),
+                None => anyhow::bail!(
+                    "the store in {} is in use, and no server took the backup request: is another program holding it?",
+                    data.display()
+                ),
+            }
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "could not open the store in {}: {e}",
+            data.display()
+        )),
+    }
+}
+
+/// Checks what `serve` would start with and prints it; an error says what to fix.
+fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
+    println!("listen           {}", args.listen);
+    println!("data             {}", args.data.display());
+    println!("time_zone        {}", args.time_zone.name());
+    println!("max_connections  {}", settings.max_connections);
+    println!(
+        "max_blob_mib     {}",
+        settings.max_blob_bytes / (1024 * 1024)
+    );
+    println!(
+        "token_days       {}",
+        settings.token_ttl.as_secs() / (24 * 3600)
+    );
+    match &settings.tls {
+        Some(tls) => {
+            println!("tls_cert         {}", tls.cert.display());
+            println!("tls_key          {} (contents hidden)", tls.key.display());
+        }
+        None => println!(
+            "tls              off (plain HTTP: put it behind a TLS proxy, or give --tls-cert and --tls-key)"
+        ),
+    }
+    if let Some(config) = &args.config {
+        println!("config           {}", config.display());
+    }
+    if let Some(tls) = &settings.tls {
+        crate::tls::load(tls)?;
+    }
+    crate::store::format::check_dir(&args.data)?;
+    println!("ok: these settings would start");
+    Ok(())
+}
+
 fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
+    let settings = args.settings(demo_mine)?;
+    if args.check_config {
+        return check_config(&args, &settings);
+    }
+    if let Some(tls) = &settings.tls {
+        crate::tls::load(tls)?;
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr()?;
-        let mut settings = Settings::new(&args.data);
-        settings.demo = demo_mine;
-        settings.demo_history = demo_mine && !args.no_history;
-        settings.clock = zonepatrol_shared::rules::MineClock { tz: args.time_zone };
+        let scheme = if settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         // The first line names the address, so that scripts and tests can find a port 0.
-        println!("listening on http://{addr}");
+        println!("listening on {scheme}://{addr}");
         if !demo_mine && first_start(&args.data) {
             println!(
                 "{}",
@@ -241,4 +474,28 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+    tracing::info!(
+        "stopping: no new connections; requests under way finish (a second signal stops at once)"
+    );
+    // Everything acknowledged is already on disk (a push is flushed before its answer), so
+    // a second signal may end the process at once.
+    tokio::spawn(async {
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = term => {},
+        }
+        tracing::warn!("a second signal: stopping at once");
+        std::process::exit(1);
+    });
 }

@@ -31,13 +31,17 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod cli;
+pub mod config;
 pub mod consolidate;
 pub mod dashboard;
 pub mod demo;
 pub mod demo_history;
 pub mod error;
+pub mod health;
+pub mod metrics;
 pub mod photos;
 pub mod publish;
 pub mod reports;
@@ -46,6 +50,7 @@ pub mod seed;
 mod serve;
 pub mod store;
 mod sync;
+pub mod tls;
 
 #[doc(hidden)]
 pub use sync::check_push;
@@ -113,6 +118,8 @@ pub struct Settings {
     pub rules: zonepatrol_shared::rules::RulesConfig,
     /// The mine's time zone, for dates and periods.
     pub clock: zonepatrol_shared::rules::MineClock,
+    /// HTTPS with this certificate and key, or plain HTTP.
+    pub tls: Option<tls::TlsFiles>,
 }
 
 impl Settings {
@@ -142,6 +149,7 @@ impl Settings {
             demo_history: false,
             rules: Default::default(),
             clock: Default::default(),
+            tls: None,
         }
     }
 }
@@ -174,6 +182,15 @@ pub enum LaunchError {
     /// Serving failed.
     #[error("serving failed: {0}")]
     Serve(std::io::Error),
+    /// The data directory's format cannot be served.
+    #[error(transparent)]
+    Format(#[from] store::format::FormatError),
+    /// The backup before a migration failed: nothing was migrated.
+    #[error("could not take the backup before migrating the data directory: {0}")]
+    Backup(backup::BackupError),
+    /// The TLS certificate and key could not be used.
+    #[error("{0:#}")]
+    Tls(anyhow::Error),
 }
 
 /// What every route shares.
@@ -213,11 +230,37 @@ impl State {
             source,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
+        // A directory of a newer format is refused before its store is opened.
+        let found = store::format::found(&dir)?;
         let store = open_store(&dir.join("store")).map_err(|source| LaunchError::Store {
             dir: dir.clone(),
             source,
         })?;
         let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
+        match found {
+            store::format::Found::Current => {}
+            store::format::Found::New => {
+                store::format::write(&dir, store::format::CURRENT).map_err(io)?;
+            }
+            store::format::Found::Older(from) => {
+                let backups = dir.join("backups");
+                std::fs::create_dir_all(&backups).map_err(io)?;
+                let to = backups.join(format!(
+                    "before-format-{}-{}.zpbackup",
+                    store::format::CURRENT,
+                    now_millis()
+                ));
+                tracing::info!(from, to = store::format::CURRENT, backup = %to.display(), "the data directory is of an older format: taking a backup, then migrating it");
+                let manifest = backup::take(&store, &blobs, from, &to, None, || ())
+                    .map_err(LaunchError::Backup)?;
+                tracing::info!(backup = %to.display(), summary = %manifest.summary(), "backup taken");
+                store::format::migrate(&dir, from).map_err(io)?;
+                tracing::info!(
+                    format = store::format::CURRENT,
+                    "the data directory is migrated"
+                );
+            }
+        }
         let dummy_hash = auth::hash_password("not anybody's password")
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
         let consolidator = consolidate::Consolidator::new(settings.rules.clone(), settings.clock);
@@ -305,16 +348,28 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs the server on `listener` until `shutdown` completes; in-flight requests finish first.
-pub async fn launch(
-    settings: Settings,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), LaunchError> {
-    let state = Arc::new(State::open(settings)?);
-    let seeded = state.settings.demo && seed::demo_mine(&*state.store)?;
-    let written = reports::load(&state).map_err(LaunchError::Reports)?;
-    tracing::info!(written, "reports computed");
+/// Rebuilds the results from the stored documents, writes the demo mine's history on its first
+/// start, then opens every route and keeps the reports in step with the date.
+async fn warm_up(state: Arc<State>, seeded: bool) {
+    let shared = state.clone();
+    match tokio::task::spawn_blocking(move || reports::load(&shared)).await {
+        Ok(Ok(written)) => tracing::info!(written, "reports computed"),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the results could not be rebuilt: the server serves nothing but /health and /ready");
+            state
+                .results
+                .readiness
+                .fail(format!("the results could not be rebuilt: {e}"));
+            return;
+        }
+        Err(e) => {
+            state
+                .results
+                .readiness
+                .fail(format!("the results could not be rebuilt: {e}"));
+            return;
+        }
+    }
     if seeded && state.settings.demo_history {
         let shared = state.clone();
         match tokio::task::spawn_blocking(move || demo_history::write(&shared)).await {
@@ -325,11 +380,36 @@ pub async fn launch(
             Err(e) => tracing::error!(error = %e, "the demo mine's history could not be written"),
         }
     }
+    state.results.readiness.serve();
+    tracing::info!("serving");
     tokio::spawn(reports::refresh_daily(Arc::downgrade(&state)));
+}
+
+/// Runs the server on `listener` until `shutdown` completes; in-flight requests finish first.
+pub async fn launch(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LaunchError> {
+    metrics::install();
+    let tls = match &settings.tls {
+        Some(files) => Some(Arc::new(
+            tls::Current::new(files.clone()).map_err(LaunchError::Tls)?,
+        )),
+        None => None,
+    };
+    if let Some(tls) = &tls {
+        tokio::spawn(tls::reload_on_hangup(Arc::downgrade(tls)));
+    }
+    let state = Arc::new(State::open(settings)?);
+    let seeded = state.settings.demo && seed::demo_mine(&*state.store)?;
+    // The server listens while the results are rebuilt: `/health` and `/ready` answer, and
+    // every other route says it is starting (see `health`).
+    tokio::spawn(warm_up(state.clone(), seeded));
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
     tokio::spawn(admin::inbox::watch(Arc::downgrade(&state)));
     let app = routes::router(state.clone());
-    serve::serve(listener, app, &state.settings, shutdown)
+    serve::serve(listener, app, &state.settings, tls, shutdown)
         .await
         .map_err(LaunchError::Serve)?;
     // Connection tasks and work on the blocking pool may still hold the state for a moment:

@@ -179,6 +179,14 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
         }
     }
     ids.sort_by_key(|id| load_order(id.kind()));
+    let readiness = &state.results.readiness;
+    readiness.rebuilding(ids.len());
+    tracing::info!(
+        documents = ids.len(),
+        "rebuilding the results from the stored documents"
+    );
+    let started = std::time::Instant::now();
+    let mut said = started;
     let mut c = lock(state);
     let now = crate::now_millis();
     let today = c.today(now);
@@ -188,6 +196,11 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     for id in &ids {
+        let done = readiness.read_one();
+        if said.elapsed() >= std::time::Duration::from_secs(5) {
+            said = std::time::Instant::now();
+            tracing::info!(done, total = ids.len(), "rebuilding the results");
+        }
         let text = id.to_string();
         let stored = match store.doc(id) {
             Ok(Some(stored)) => stored,
@@ -210,6 +223,11 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
     drop(photos);
     let changed = c.compute_all(today, now);
     write_reports(state, &mut c, &changed, now);
+    tracing::info!(
+        documents = ids.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "the results are rebuilt"
+    );
     Ok(changed.len())
 }
 
@@ -316,6 +334,8 @@ pub struct Results {
     /// Stored documents that do not load: never sent to devices, which could not load them
     /// either.
     pub(crate) unreadable: std::sync::RwLock<HashSet<String>>,
+    /// How far the start has come: the rebuild's progress, and whether every route is served.
+    pub(crate) readiness: crate::health::Readiness,
 }
 
 impl Results {
@@ -328,6 +348,7 @@ impl Results {
             photos: Default::default(),
             left_out: Default::default(),
             unreadable: Default::default(),
+            readiness: Default::default(),
         }
     }
 }

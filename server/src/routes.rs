@@ -10,6 +10,8 @@
 //! | `HEAD /v1/blobs/{hash}` | one blob's state |
 //! | `GET /v1/blobs/{hash}` | one blob's bytes |
 //! | `PUT /v1/blobs/{hash}` | upload a blob, or continue an upload |
+//! | `GET /health`, `GET /ready` | alive; ready (both without a sign-in: `health`) |
+//! | `GET /metrics` | Prometheus text (without a sign-in: `metrics`) |
 
 use std::sync::Arc;
 
@@ -63,8 +65,15 @@ pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .nest(API, api)
         .merge(crate::dashboard::router())
+        .route("/health", get(crate::health::health))
+        .route("/ready", get(crate::health::ready))
+        .route("/metrics", get(crate::metrics::scrape))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::health::gate,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -94,7 +103,16 @@ async fn login(
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let time_zone = state.settings.clock.tz.name().to_owned();
-    let done = auth::login(&state, &body.user, &body.password, &body.device, address).await?;
+    let done = auth::login(&state, &body.user, &body.password, &body.device, address)
+        .await
+        .inspect_err(|e| {
+            crate::metrics::login(match e.body.error {
+                ErrorCode::TooManyAttempts => "throttled",
+                ErrorCode::Busy => "busy",
+                _ => "failed",
+            })
+        })?;
+    crate::metrics::login(if done.is_some() { "ok" } else { "refused" });
     match done {
         Some((token, record, user)) => {
             tracing::info!(user = %user.user, "login");
@@ -127,6 +145,21 @@ async fn me(authed: Authed) -> Json<Actor> {
 }
 
 async fn sync(
+    shared: Shared<Arc<State>>,
+    authed: Authed,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<SyncResponse>, ApiError> {
+    let started = std::time::Instant::now();
+    let answer = sync_request(shared, authed, headers, body).await;
+    crate::metrics::sync_done(
+        answer.as_ref().map(|a| &a.0).map_err(|e| e.status.as_u16()),
+        started.elapsed(),
+    );
+    answer
+}
+
+async fn sync_request(
     Shared(state): Shared<Arc<State>>,
     authed: Authed,
     headers: HeaderMap,
@@ -186,6 +219,7 @@ async fn sync(
     let request: SyncRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid: {e}")))?;
     drop(bytes);
+    crate::metrics::sync_in(&request);
     let span = tracing::info_span!("sync", user = %authed.actor.user, push = request.push.len(), cursor = request.cursor);
     let shared = state.clone();
     let response = blocking(move || {
@@ -326,6 +360,7 @@ async fn get_blob(
     let file = tokio::fs::File::open(state.blobs.path(&hash))
         .await
         .map_err(|e| ApiError::internal(&e))?;
+    crate::metrics::blob_bytes("served", meta.size);
     Ok(stream_file(file, meta.size, "application/octet-stream"))
 }
 
@@ -509,6 +544,7 @@ async fn put_blob(
     // What arrived is kept, whether or not the body was whole.
     file.sync_data().map_err(|e| ApiError::internal(&e))?;
     drop(file);
+    crate::metrics::blob_bytes("stored", received);
     let now_held = held + received;
     if let Some(e) = cut {
         return Err(ApiError::bad_request(format!(

@@ -76,6 +76,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     settings: &Settings,
+    tls: Option<Arc<crate::tls::Current>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let places = Arc::new(tokio::sync::Semaphore::new(connection_places(
@@ -134,12 +135,39 @@ pub(crate) async fn serve(
                 Ok::<_, Infallible>(app.oneshot(request).await.unwrap_or_else(|e| match e {}))
             }
         });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
         let open = open.clone();
+        crate::metrics::connections(1.0);
+        let served: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = match &tls {
+            None => {
+                let connection =
+                    graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                Box::pin(async move {
+                    let _ = connection.await;
+                })
+            }
+            Some(tls) => {
+                // The handshake happens on the connection's own task, bounded like a request's
+                // headers; the configuration is the one current when the connection came.
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
+                let http = http.clone();
+                let watcher = graceful.watcher();
+                let handshake_timeout = settings.header_timeout;
+                Box::pin(async move {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let connection =
+                        watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                    let _ = connection.await;
+                })
+            }
+        };
         tokio::spawn(async move {
             // A client that goes away or times out ends its connection; nothing to report.
-            let _ = connection.await;
+            served.await;
+            crate::metrics::connections(-1.0);
             drop(place);
             let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(count) = open.get_mut(&ip) {

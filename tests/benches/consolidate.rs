@@ -161,7 +161,7 @@ fn generate() -> Data {
                         zone: zone(z),
                         month,
                     },
-                    Facts::Assessment(Some(Points(own)), Some(Points(fin))),
+                    Facts::Assessment(items(own), items(fin)),
                 ));
             }
             for p in 0..10 {
@@ -606,4 +606,18 @@ fn main() {
         "overview page (company of {BRANCHES} branches, one branch's week and month): {} (median of {RUNS})",
         ms(median(times))
     );
+}
+
+/// The ten default items coming to `total` hundredths of a point.
+fn items(total: i64) -> BTreeMap<String, Points> {
+    let form = zonepatrol_shared::rules::AssessmentForm::default();
+    let each = total / 10;
+    form.items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let extra = if n == 0 { total - each * 10 } else { 0 };
+            (i.key.clone(), Points(each + extra))
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
-//! `user add` beside a running server: the store is the server's alone while it runs, so the
-//! command leaves its request in the data directory's `inbox/` (the password already hashed,
-//! the file readable by its owner only) and the server takes it in within a second, answering
-//! beside it. Whoever may write the data directory may do this, as whoever may stop the server
+//! `user add` and `backup` beside a running server: the store is the server's alone while it
+//! runs, so the command leaves its request in the data directory's `inbox/` (a password
+//! already hashed, the file readable by its owner only) and the server takes it in within a
+//! second, answering beside it. Whoever may write the data directory may do this, as whoever may stop the server
 //! and open its store: it is the host's administrator, and the way back in when every admin
 //! account is lost.
 
@@ -28,6 +28,25 @@ pub struct AccountRequest {
     pub password_hash: String,
 }
 
+/// A backup to take, as left in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupRequest {
+    /// The archive to write (absolute; must not exist).
+    pub to: PathBuf,
+    /// An earlier archive whose photos this one leaves out.
+    pub base: Option<PathBuf>,
+}
+
+/// What a command asks of the running server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Request {
+    /// Add or replace an account.
+    Account(AccountRequest),
+    /// Take a backup.
+    Backup(BackupRequest),
+}
+
 /// The server's answer to a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
@@ -49,11 +68,7 @@ pub fn dir(data: &Path) -> PathBuf {
 
 /// Leaves a request in the inbox and waits for the running server's answer (`None` when none
 /// came in `wait`).
-pub fn submit(
-    data: &Path,
-    request: &AccountRequest,
-    wait: Duration,
-) -> std::io::Result<Option<Answer>> {
+pub fn submit(data: &Path, request: &Request, wait: Duration) -> std::io::Result<Option<Answer>> {
     let inbox = dir(data);
     std::fs::create_dir_all(&inbox)?;
     let name = format!("{}-{}", crate::now_millis(), std::process::id());
@@ -106,17 +121,18 @@ pub fn take_in(state: &State) {
             continue;
         }
         let answer = match read_request(&taken) {
-            Ok(request) => apply(state, &request),
+            Ok(Request::Account(request)) => apply(state, &request),
+            Ok(Request::Backup(request)) => backup(state, &request),
             Err(message) => Answer { ok: false, message },
         };
         let _ = std::fs::remove_file(&taken);
         let reply = path.with_extension("answer");
         let _ = std::fs::write(&reply, serde_json::to_vec(&answer).unwrap_or_default());
-        tracing::info!(ok = answer.ok, message = %answer.message, "account request from the inbox");
+        tracing::info!(ok = answer.ok, message = %answer.message, "a request from the inbox");
     }
 }
 
-fn read_request(path: &Path) -> Result<AccountRequest, String> {
+fn read_request(path: &Path) -> Result<Request, String> {
     use std::io::Read;
     // A plain file only: not a link to somewhere else, not a pipe that never ends.
     let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
@@ -131,6 +147,41 @@ fn read_request(path: &Path) -> Result<AccountRequest, String> {
         return Err("the request is larger than an account takes".into());
     }
     serde_json::from_slice(&bytes).map_err(|e| format!("the request does not read: {e}"))
+}
+
+/// Takes a backup while serving: pushes wait while the store is exported (the photos are
+/// copied after, since they never change).
+fn backup(state: &State, r: &BackupRequest) -> Answer {
+    if !r.to.is_absolute() || r.to.starts_with(&state.settings.data_dir) {
+        return Answer {
+            ok: false,
+            message: "the backup goes to an absolute path outside the data directory".into(),
+        };
+    }
+    let started = Instant::now();
+    let taken = crate::backup::take(
+        &*state.store,
+        &state.blobs,
+        crate::store::format::CURRENT,
+        &r.to,
+        r.base.as_deref(),
+        || state.docs.write().unwrap_or_else(|e| e.into_inner()),
+    );
+    match taken {
+        Ok(manifest) => Answer {
+            ok: true,
+            message: format!(
+                "backup written to {} in {:.1} s: {}",
+                r.to.display(),
+                started.elapsed().as_secs_f64(),
+                manifest.summary()
+            ),
+        },
+        Err(e) => Answer {
+            ok: false,
+            message: format!("the backup failed: {e}"),
+        },
+    }
 }
 
 fn apply(state: &State, r: &AccountRequest) -> Answer {

@@ -154,6 +154,14 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
         form_of(&input.items)?
     };
     let today = reports::lock(state).today(crate::now_millis());
+    // The page shows the items of the coming month: sent back unchanged for a month whose
+    // form is fixed, they mean "keep that month's items".
+    let shown = in_force(state, this_and_next_month(state).1).assessment;
+    let form = if form_fixed(from, today) && form == shown {
+        config.assessment.clone()
+    } else {
+        form
+    };
     if form != config.assessment && form_fixed(from, today) {
         return Err(AdminError::invalid(
             format!("{from} 的月度考评已经开始，考评项目不能再改：请从以后的月份起修改。"),

@@ -288,14 +288,16 @@ impl Consolidator {
             let Some(assessed) = self.assessments.get(&(branch.to_owned(), *month)) else {
                 continue;
             };
+            let form = &self.rules_on(month.first_day()).assessment;
             for (zone, (own, fin)) in assessed {
+                let (own, fin) = (form.total(own), form.total(fin));
                 let entry = finals.entry(zone.as_str()).or_default();
                 if let Some(own) = own {
-                    entry.1.push(*own);
+                    entry.1.push(own);
                 }
                 if let Some(fin) = fin {
-                    entry.0.push(*fin);
-                    entry.2 += self.rules_on(month.first_day()).money.money(*fin).0;
+                    entry.0.push(fin);
+                    entry.2 += self.rules_on(month.first_day()).money.money(fin).0;
                 }
             }
         }

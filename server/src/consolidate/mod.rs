@@ -47,8 +47,11 @@ pub use zonepatrol_shared::validate::limits::shorten;
 /// One inspector's percentage for each zone of a sheet.
 type ZonePercents = Vec<(String, Points)>;
 
-/// A zone's self-score and final score for a month.
-type SelfAndFinal = (Option<Points>, Option<Points>);
+/// An assessment side's points by item.
+pub type ScoreItems = BTreeMap<String, Points>;
+
+/// A zone's self-score and branch score for a month, by item.
+type SelfAndFinal = (ScoreItems, ScoreItems);
 
 /// A branch's category and its score in a period.
 type CategoryScore = (Option<BranchCategory>, Option<Points>);

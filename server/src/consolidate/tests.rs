@@ -233,7 +233,7 @@ fn branches_rank_within_their_category_and_posts_below_the_pass_mark_are_flagged
     );
     let assess = |c: &mut Consolidator, id: &str, fin: i64| {
         let id: DocId = id.parse().expect("id");
-        c.apply(&id, Facts::Assessment(None, Some(Points::whole(fin))))
+        c.apply(&id, Facts::Assessment(Default::default(), items_for(fin)))
     };
     assess(&mut c, "assessment:b:z1:2026-10", 96);
     assess(&mut c, "assessment:b:z2:2026-10", 78);
@@ -293,7 +293,7 @@ fn new_rules_apply_from_their_month_and_a_published_month_keeps_its_own() {
     );
     let assess = |c: &mut Consolidator, id: &str, fin: i64| {
         let id: DocId = id.parse().expect("id");
-        c.apply(&id, Facts::Assessment(None, Some(Points::whole(fin))))
+        c.apply(&id, Facts::Assessment(Default::default(), items_for(fin)))
     };
     for month in ["2026-10", "2026-11", "2026-12"] {
         assess(&mut c, &format!("assessment:b:z1:{month}"), 96);
@@ -338,4 +338,18 @@ fn new_rules_apply_from_their_month_and_a_published_month_keeps_its_own() {
         1000,
         "before any version"
     );
+}
+
+/// Branch-score items on the default form that come to `total`.
+fn items_for(total: i64) -> super::ScoreItems {
+    let mut left = total;
+    zonepatrol_shared::rules::AssessmentForm::default()
+        .items
+        .iter()
+        .map(|i| {
+            let take = left.clamp(0, 10);
+            left -= take;
+            (i.key.clone(), Points::whole(take))
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod format;
 mod sled_store;
 pub mod writer;
 
@@ -27,6 +28,9 @@ pub enum StoreError {
     /// The engine failed.
     #[error("storage engine: {0}")]
     Engine(#[from] sled::Error),
+    /// A file beside the store could not be written or read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
     /// A stored record could not be read.
     #[error("stored record {key} is damaged: {why}")]
     Damaged {
@@ -36,6 +40,9 @@ pub enum StoreError {
         why: String,
     },
 }
+
+/// Where an export sends each record: its tree, key and value.
+pub type RecordSink<'a> = dyn FnMut(&str, &[u8], &[u8]) -> std::io::Result<()> + 'a;
 
 /// A user account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +211,13 @@ pub trait Storage: Send + Sync + 'static {
 
     /// A document by id.
     fn doc(&self, id: &DocId) -> Result<Option<StoredDoc>, StoreError>;
+
+    /// Every record of the store, for a backup: `sink(tree, key, value)` for each, tree by
+    /// tree. Returns how many. Consistent for the documents when no push runs meanwhile.
+    fn export(&self, sink: &mut RecordSink<'_>) -> Result<u64, StoreError>;
+
+    /// Writes one exported record back (a restore, into an empty store).
+    fn import(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
     /// Writes a document atomically and returns the sequence number it took. On the server
     /// only [`writer::commit`] calls it.
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;

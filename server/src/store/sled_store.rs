@@ -134,7 +134,70 @@ impl SledStore {
     }
 }
 
+/// The trees a store keeps, by name: every one a backup carries.
+const TREES: [&str; 6] = ["docs", "users", "tokens", "refused", "blobs", "activity"];
+
+impl SledStore {
+    /// After a restore: sled's id counter moves past every id the restored records were
+    /// keyed with, so that new refused pushes and activity sort after them and never replace
+    /// one. Ids are the last eight bytes of those keys.
+    pub fn after_import(&self) -> Result<(), StoreError> {
+        let mut highest = 0u64;
+        for tree in [&self.refused, &self.activity] {
+            for entry in tree.iter() {
+                let (k, _) = entry?;
+                if let Some(tail) = k.len().checked_sub(8).map(|at| &k[at..])
+                    && let Ok(bytes) = <[u8; 8]>::try_from(tail)
+                {
+                    highest = highest.max(u64::from_be_bytes(bytes));
+                }
+            }
+        }
+        // A counter beyond a billion is not one sled gave: leave it.
+        if highest < 1_000_000_000 {
+            while self.db.generate_id()? <= highest {}
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn tree(&self, name: &str) -> Option<&sled::Tree> {
+        Some(match name {
+            "docs" => &self.docs,
+            "users" => &self.users,
+            "tokens" => &self.tokens,
+            "refused" => &self.refused,
+            "blobs" => &self.blobs,
+            "activity" => &self.activity,
+            _ => return None,
+        })
+    }
+}
+
 impl Storage for SledStore {
+    fn export(&self, sink: &mut super::RecordSink<'_>) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for name in TREES {
+            let Some(tree) = self.tree(name) else {
+                continue;
+            };
+            for entry in tree.iter() {
+                let (k, v) = entry?;
+                sink(name, &k, &v)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn import(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let Some(t) = self.tree(tree) else {
+            return Err(damaged(tree.as_bytes(), "not a tree this store keeps"));
+        };
+        t.insert(key, value)?;
+        Ok(())
+    }
+
     fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         self.users
             .get(name.as_bytes())?

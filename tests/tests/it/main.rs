@@ -8,6 +8,7 @@ mod dependencies;
 mod device;
 mod faults;
 mod hardening;
+mod operations;
 mod photos;
 mod reports;
 mod scenario;

@@ -11,7 +11,7 @@ use zonepatrol_shared::rules::period::{Period, report_periods};
 use zonepatrol_shared::rules::{ProblemStatus, RulesConfig};
 use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
 
-use super::{Consolidator, ReportKey};
+use super::{Consolidator, ReportKey, ScoreItems};
 
 mod read;
 
@@ -121,8 +121,10 @@ pub enum Facts {
     /// A sheet: each zone's percentage, for one inspector. Private to this module's
     /// aggregation.
     Sheet(Vec<(String, Points)>),
-    /// A monthly assessment: the self and final totals.
-    Assessment(Option<Points>, Option<Points>),
+    /// A monthly assessment: the self-score's and the branch score's points by item, totalled
+    /// on the month's form when the reports are computed (so that the form in force, however
+    /// late the rules arrive, is the one used).
+    Assessment(ScoreItems, ScoreItems),
     /// A problem.
     Problem(ProblemFacts),
     /// A cleanup.

@@ -199,12 +199,8 @@ impl Consolidator {
             DocId::Directory { .. } => read(doc, id).map(|d| Facts::Directory(BranchFacts::of(d))),
             DocId::Patrol { .. } => read(doc, id).map(|p| Facts::Patrol(PatrolFacts::of(p))),
             DocId::Sheet { branch, .. } => self.sheet_facts(branch, id, doc),
-            DocId::Assessment { month, .. } => read::<Assessment>(doc, id).map(|a| {
-                // The month's form, which is fixed once the month has begun (the rules are
-                // applied before any assessment).
-                let form = &self.rules_on(month.first_day()).assessment;
-                Facts::Assessment(a.self_score.total(form), a.final_score(form))
-            }),
+            DocId::Assessment { .. } => read::<Assessment>(doc, id)
+                .map(|a| Facts::Assessment(a.self_score.items, a.branch_score.items)),
             DocId::Problem { .. } => read::<Problem>(doc, id).and_then(|p| {
                 let raised = self.clock.date_of_millis(p.finding.raised_at)?;
                 ProblemFacts::of(p, raised).map(Facts::Problem)

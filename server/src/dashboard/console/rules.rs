@@ -61,6 +61,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                             select name="from" {
                                 option value=(next.to_string()) selected { (next.to_string()) }
                                 option value=(this.to_string()) { (this.to_string()) }
+                                option value=(next.next().to_string()) { (next.next().to_string()) }
                             }
                         } }
                         p {

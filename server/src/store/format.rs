@@ -1,0 +1,137 @@
+//! The data directory's format version, in the file `FORMAT` beside the store. A server reads
+//! the formats up to its own: an older directory is migrated in place after a backup is taken
+//! into `backups/` (said in the log), and a directory written by a newer server is refused
+//! with nothing touched.
+//!
+//! | format | what changed |
+//! |---|---|
+//! | 0 | a directory from before format versions (no `FORMAT` file) |
+//! | 1 | the `FORMAT` file; the store's trees as format 0 |
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The format this server writes.
+pub const CURRENT: u32 = 1;
+/// The file that says it.
+pub const FILE: &str = "FORMAT";
+
+/// What a data directory holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing yet: a new directory.
+    New,
+    /// This server's format.
+    Current,
+    /// An older format, to migrate.
+    Older(u32),
+}
+
+/// Why a directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    /// Written by a newer server.
+    #[error(
+        "the data directory {dir} was written by a newer Zone Patrol server (data format \
+         {found}; this server reads formats up to {CURRENT}). Nothing was changed: run that \
+         server or a newer one, or restore a backup taken before the upgrade"
+    )]
+    Newer {
+        /// The directory.
+        dir: PathBuf,
+        /// Its format.
+        found: u32,
+    },
+    /// The `FORMAT` file does not read.
+    #[error(
+        "the data directory's format file {path} does not read ({why}): it holds a number such as {CURRENT}"
+    )]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+}
+
+/// The format file's number, if the file is there.
+pub fn read(data: &Path) -> Result<Option<u32>, FormatError> {
+    let path = data.join(FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|e| FormatError::Unreadable {
+                path,
+                why: e.to_string(),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(FormatError::Unreadable {
+            path,
+            why: e.to_string(),
+        }),
+    }
+}
+
+/// Writes the format file (beside, then renamed into place).
+pub fn write(data: &Path, format: u32) -> io::Result<()> {
+    let tmp = data.join(format!("{FILE}.tmp"));
+    std::fs::write(&tmp, format!("{format}\n"))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, data.join(FILE))
+}
+
+/// What the directory holds, refusing a newer format before anything is opened.
+pub fn found(data: &Path) -> Result<Found, FormatError> {
+    match read(data)? {
+        Some(n) if n > CURRENT => Err(FormatError::Newer {
+            dir: data.to_owned(),
+            found: n,
+        }),
+        Some(n) if n == CURRENT => Ok(Found::Current),
+        Some(n) => Ok(Found::Older(n)),
+        None if data.join("store").exists() => Ok(Found::Older(0)),
+        None => Ok(Found::New),
+    }
+}
+
+/// For `serve --check-config`: whether the directory would be served, and how.
+pub fn check_dir(data: &Path) -> anyhow::Result<()> {
+    match found(data)? {
+        Found::New => println!("data format     new directory (format {CURRENT} will be written)"),
+        Found::Current => println!("data format     {CURRENT}"),
+        Found::Older(n) => println!(
+            "data format     {n}: migrated to {CURRENT} at start, after a backup into {}",
+            data.join("backups").display()
+        ),
+    }
+    Ok(())
+}
+
+/// Migrates a directory of an older format to [`CURRENT`]; the caller took a backup.
+pub fn migrate(data: &Path, from: u32) -> io::Result<()> {
+    // Format 0 to 1 changed no record: the file says the format from now on.
+    let _ = from;
+    write(data, CURRENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_says_its_format_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(found(dir.path()).expect("new"), Found::New);
+        std::fs::create_dir(dir.path().join("store")).expect("store");
+        assert_eq!(found(dir.path()).expect("old"), Found::Older(0));
+        write(dir.path(), CURRENT).expect("write");
+        assert_eq!(found(dir.path()).expect("current"), Found::Current);
+        write(dir.path(), CURRENT + 1).expect("write");
+        let e = found(dir.path()).expect_err("newer");
+        assert!(e.to_string().contains("newer"), "{e}");
+        std::fs::write(dir.path().join(FILE), "two").expect("write");
+        assert!(found(dir.path()).is_err());
+    }
+}
