@@ -48,6 +48,11 @@ pub enum T {
     AppTitle,
     // Signing in.
     SignInTitle,
+    MineAuthority,
+    AuthorityHint,
+    AuthorityTrusted,
+    TrustAuthority,
+    StopTrusting,
     Server,
     UserName,
     Password,
@@ -199,6 +204,14 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
     let (zh, en) = match key {
         T::AppTitle => ("党员责任区巡查", "Zone Patrol"),
         T::SignInTitle => ("登录", "Sign in"),
+        T::MineAuthority => ("矿井内部证书", "The mine's own certificate"),
+        T::AuthorityHint => (
+            "服务器使用矿井自己的证书（https）时，把信息中心给的证书文本（PEM）粘贴在这里",
+            "If the server uses the mine's own certificate (https), paste the certificate text (PEM) the mine's IT gave here",
+        ),
+        T::AuthorityTrusted => ("已信任，指纹", "Trusted; fingerprint"),
+        T::TrustAuthority => ("信任此证书", "Trust this certificate"),
+        T::StopTrusting => ("不再信任", "Stop trusting it"),
         T::Server => ("服务器地址", "Server address"),
         T::UserName => ("用户名", "User name"),
         T::Password => ("密码", "Password"),
@@ -472,6 +485,7 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
             format!("{user} 在这部手机上还有没发送的修改：请先用 {user} 登录并同步")
         }
         SyncError::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
+        SyncError::BadAuthority => "这不是证书：请粘贴信息中心给的完整证书文本，从 -----BEGIN CERTIFICATE----- 到 -----END CERTIFICATE-----".to_owned(),
     }
 }
 

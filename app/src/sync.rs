@@ -66,6 +66,11 @@ pub enum SyncError {
     /// Local storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The text given as the mine's certificate authority holds no certificate.
+    #[error(
+        "that is not a certificate: paste the whole PEM text the mine's IT gave, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----"
+    )]
+    BadAuthority,
 }
 
 /// Where sync stands, for the UI.
@@ -119,7 +124,8 @@ impl Fix {
             | SyncError::Server { .. }
             | SyncError::Protocol(_)
             | SyncError::TooManyAttempts(_)
-            | SyncError::Busy(_) => Fix::UpdateOrRetry,
+            | SyncError::Busy(_)
+            | SyncError::BadAuthority => Fix::UpdateOrRetry,
         }
     }
 }
@@ -156,7 +162,8 @@ pub struct SyncStatus {
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     repo: Arc<Repo>,
-    http: reqwest::Client,
+    /// Shared by the client's clones: trusting the mine's authority changes it for all.
+    http: Arc<std::sync::RwLock<reqwest::Client>>,
     status: watch::Sender<SyncStatus>,
     /// The most change bytes sent in one request.
     push_budget: usize,
@@ -178,24 +185,101 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The preference that holds the mine's own certificate authority (PEM), when one is trusted.
+const AUTHORITY: &str = "trusted authority";
+
+/// The certificates of a PEM text, checked: at least one, each one a certificate rustls reads.
+fn authority_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>, SyncError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let ders: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|_| SyncError::BadAuthority)?;
+    if ders.is_empty() || ders.len() > 16 {
+        return Err(SyncError::BadAuthority);
+    }
+    ders.iter()
+        .map(|d| reqwest::Certificate::from_der(d).map_err(|_| SyncError::BadAuthority))
+        .collect()
+}
+
+/// The SHA-256 fingerprint of a PEM's first certificate, as the server's `--check-config`
+/// prints it (`AB:CD:…`), for a person to compare.
+pub fn authority_fingerprint(pem: &str) -> Option<String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use sha2::Digest;
+    let der = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .next()?
+        .ok()?;
+    Some(
+        sha2::Sha256::digest(der.as_ref())
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+/// An HTTP client trusting the usual roots and, when given, the mine's own authority.
+fn http_client(authority: Option<&str>) -> Result<reqwest::Client, SyncError> {
+    install_crypto();
+    let builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120));
+    let mine = match authority {
+        Some(pem) => authority_certificates(pem)?,
+        None => Vec::new(),
+    };
+    // rustls-platform-verifier needs JNI set up and a Kotlin library on Android; the
+    // Mozilla roots need neither (see docs/MOBILE.md).
+    #[cfg(target_os = "android")]
+    let builder = builder.tls_certs_only(
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+            .chain(mine),
+    );
+    #[cfg(not(target_os = "android"))]
+    let builder = builder.tls_certs_merge(mine);
+    builder
+        .build()
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
 impl SyncClient {
+    /// The HTTP client as it is now (it changes when the mine's authority is trusted).
+    fn http(&self) -> reqwest::Client {
+        self.http.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Trusts the mine's own certificate authority (a PEM the mine's IT gives), or stops
+    /// trusting it (`None`): kept on the phone, used from the next request on. A PEM that holds
+    /// no certificate is refused and the old trust kept.
+    pub fn trust_authority(&self, pem: Option<&str>) -> Result<(), SyncError> {
+        let pem = pem.map(str::trim).filter(|p| !p.is_empty());
+        let http = http_client(pem)?;
+        self.repo
+            .set_preference(AUTHORITY, pem.unwrap_or_default())?;
+        *self.http.write().unwrap_or_else(|e| e.into_inner()) = http;
+        Ok(())
+    }
+
+    /// The mine's authority this phone trusts, if any.
+    pub fn trusted_authority(&self) -> Result<Option<String>, SyncError> {
+        Ok(self
+            .repo
+            .preference(AUTHORITY)?
+            .filter(|p| !p.trim().is_empty()))
+    }
+
     /// A client for a repository.
     pub fn new(repo: Arc<Repo>) -> Result<SyncClient, SyncError> {
-        install_crypto();
-        let builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120));
-        // rustls-platform-verifier needs JNI set up and a Kotlin library on Android; the
-        // Mozilla roots need neither (see docs/MOBILE.md).
-        #[cfg(target_os = "android")]
-        let builder = builder.tls_certs_only(
-            webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
-        );
-        let http = builder
-            .build()
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let authority = repo.preference(AUTHORITY)?.filter(|p| !p.trim().is_empty());
+        // A stored authority that no longer reads (it cannot happen through `trust_authority`)
+        // must not keep the phone from syncing with public certificates.
+        let http = http_client(authority.as_deref()).or_else(|_| http_client(None))?;
+        let http = Arc::new(std::sync::RwLock::new(http));
         // The banner shows the last sync's time from the start, not "never synced".
         let state = match repo.last_synced()? {
             Some(at) => SyncState::Done { at },
@@ -219,7 +303,7 @@ impl SyncClient {
             let url = format!("{}/v1/logout", session.server);
             // Offline underground: the phone forgets the token anyway.
             let _ = self
-                .http
+                .http()
                 .post(url)
                 .bearer_auth(&session.token)
                 .timeout(Duration::from_secs(5))
@@ -283,7 +367,7 @@ impl SyncClient {
         let body = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
         let sent = body.len() as u64;
         let mut request = self
-            .http
+            .http()
             .post(format!("{server}{API}{route}"))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
@@ -436,7 +520,7 @@ impl SyncClient {
             let rest = bytes[usize::try_from(offset).unwrap_or(0)..].to_vec();
             let sent = rest.len() as u64;
             let response = self
-                .http
+                .http()
                 .put(format!("{}{API}/blobs/{}", session.server, blob.hash))
                 .bearer_auth(&session.token)
                 .header(UPLOAD_OFFSET, offset)

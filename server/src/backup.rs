@@ -29,6 +29,8 @@ use crate::store::{SledStore, Storage, StoreError};
 pub const KIND: &str = "zonepatrol-backup";
 /// The archive layout this server writes and reads.
 pub const VERSION: u32 = 1;
+/// The most archives an incremental one may build on.
+const MAX_BASES: usize = 8;
 /// The largest manifest read.
 const MAX_MANIFEST_BYTES: u64 = 256 * 1024 * 1024;
 /// The largest record a store export holds (a document's bytes are far less).
@@ -165,6 +167,16 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// Creates a file that must not exist yet, readable by its owner only: a backup holds every
+/// record, the photos and the password hashes.
+fn create_private(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).read(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 fn tmp_beside(path: &Path, tail: &str) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
     name.push(tail);
@@ -198,14 +210,19 @@ pub fn take<G>(
     };
     let store_tmp = tmp_beside(to, ".store.tmp");
     let archive_tmp = tmp_beside(to, ".tmp");
-    let cleanup = || {
-        let _ = std::fs::remove_file(&store_tmp);
-        let _ = std::fs::remove_file(&archive_tmp);
+    // Only files this run created are removed afterwards.
+    let created = std::cell::RefCell::new(Vec::<PathBuf>::new());
+    let create = |path: &Path| -> Result<File, BackupError> {
+        let file = create_private(path).map_err(io_err(format!(
+            "cannot create {} (a file of that name may be left from an earlier run: remove it)",
+            path.display()
+        )))?;
+        created.borrow_mut().push(path.to_owned());
+        Ok(file)
     };
     let result = (|| {
         // The store, exported while no push runs.
-        let file = File::create(&store_tmp)
-            .map_err(io_err(format!("cannot write beside {}", to.display())))?;
+        let file = create(&store_tmp)?;
         let mut out = Hashing {
             inner: BufWriter::new(file),
             hash: Sha256::new(),
@@ -235,8 +252,7 @@ pub fn take<G>(
         let (store_bytes, store_sha256) = (out.bytes, hex::encode(out.hash.finalize()));
         drop(out.inner);
 
-        let file = File::create(&archive_tmp)
-            .map_err(io_err(format!("cannot write {}", archive_tmp.display())))?;
+        let file = create(&archive_tmp)?;
         let mut tar = tar::Builder::new(BufWriter::new(file));
         tar.mode(tar::HeaderMode::Deterministic);
         let mut store_file =
@@ -302,7 +318,8 @@ pub fn take<G>(
             })?;
         file.sync_all()
             .map_err(io_err("cannot flush the archive"))?;
-        std::fs::rename(&archive_tmp, to)
+        // The final name must still be free: never replace a file that appeared meanwhile.
+        std::fs::hard_link(&archive_tmp, to)
             .map_err(io_err(format!("cannot name the archive {}", to.display())))?;
         if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(d) = File::open(dir)
@@ -311,7 +328,9 @@ pub fn take<G>(
         }
         Ok(manifest)
     })();
-    cleanup();
+    for path in created.borrow().iter() {
+        let _ = std::fs::remove_file(path);
+    }
     result
 }
 
@@ -377,6 +396,7 @@ pub fn verify(path: &Path, bases: &[PathBuf]) -> Result<Manifest, BackupError> {
     let mut archive = tar::Archive::new(BufReader::new(file));
     let mut seen_store = None;
     let mut photos_here = BTreeSet::new();
+    let mut names = BTreeSet::new();
     for entry in archive.entries().map_err(|e| not_ours(path, e))? {
         let entry = entry.map_err(|e| not_ours(path, e))?;
         let name = entry
@@ -384,6 +404,12 @@ pub fn verify(path: &Path, bases: &[PathBuf]) -> Result<Manifest, BackupError> {
             .map_err(|e| not_ours(path, e))?
             .to_string_lossy()
             .into_owned();
+        if !names.insert(name.clone()) {
+            return Err(not_ours(path, format!("{name} is in it twice")));
+        }
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            return Err(not_ours(path, format!("{name} is not a plain file")));
+        }
         let mut reader = HashingReader {
             inner: entry,
             hash: Sha256::new(),
@@ -412,9 +438,21 @@ pub fn verify(path: &Path, bases: &[PathBuf]) -> Result<Manifest, BackupError> {
     }
     let elsewhere: Vec<&PhotoEntry> = manifest.photos.iter().filter(|p| !p.here).collect();
     if !elsewhere.is_empty() {
+        if bases.len() > MAX_BASES {
+            return Err(BackupError::Refused(format!(
+                "at most {MAX_BASES} bases: take a full backup now and then"
+            )));
+        }
         let mut in_bases = BTreeSet::new();
-        for base in bases {
-            let m = verify(base, &[])?;
+        for (n, base) in bases.iter().enumerate() {
+            // A base may be incremental itself: the other bases complete it.
+            let others: Vec<PathBuf> = bases
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != n)
+                .map(|(_, b)| b.clone())
+                .collect();
+            let m = verify(base, &others)?;
             in_bases.extend(m.photos.into_iter().filter(|p| p.here).map(|p| p.hash));
         }
         if let Some(p) = elsewhere.iter().find(|p| !in_bases.contains(&p.hash)) {
@@ -440,9 +478,50 @@ pub fn restore(from: &Path, bases: &[PathBuf], data: &Path) -> Result<Manifest, 
             data.display()
         )));
     }
+    let (manifest, _) = read_manifest(from)?;
+    if manifest.data_format > crate::store::format::CURRENT {
+        return Err(BackupError::Refused(format!(
+            "{} holds a data directory of format {}, newer than this server reads ({}): restore \
+             it with the server that took it, or a newer one",
+            from.display(),
+            manifest.data_format,
+            crate::store::format::CURRENT
+        )));
+    }
     let manifest = verify(from, bases)?;
+    // Restored beside, and renamed into place once whole: a restore that stops halfway
+    // leaves no directory a server would take for a mine.
+    let staging = tmp_beside(data, ".restoring");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(io_err(format!("cannot remove {}", staging.display())))?;
+    }
+    if let Err(e) = restore_into(from, bases, &staging, &manifest) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if data.exists() {
+        // Empty, as checked above.
+        std::fs::remove_dir(data).map_err(io_err(format!("cannot replace {}", data.display())))?;
+    }
+    std::fs::rename(&staging, data).map_err(io_err(format!(
+        "cannot name the restored directory {}",
+        data.display()
+    )))?;
+    Ok(manifest)
+}
+
+fn restore_into(
+    from: &Path,
+    bases: &[PathBuf],
+    data: &Path,
+    manifest: &Manifest,
+) -> Result<(), BackupError> {
     std::fs::create_dir_all(data).map_err(io_err(format!("cannot create {}", data.display())))?;
     let store = SledStore::open(&data.join("store"))?;
+    // Photo records without their photo (missing when the backup was taken) are left out, so
+    // that the phones that hold the photo send it again.
+    let photos: BTreeSet<String> = manifest.photos.iter().map(|p| p.hash.clone()).collect();
     let blobs = BlobFiles::open(&data.join("blobs")).map_err(io_err(format!(
         "cannot create {}",
         data.join("blobs").display()
@@ -466,7 +545,7 @@ pub fn restore(from: &Path, bases: &[PathBuf], data: &Path) -> Result<Manifest, 
                 .to_string_lossy()
                 .into_owned();
             if name == "store.bin" && is_main {
-                import_store(&store, &mut entry).map_err(|e| not_ours(archive, e))?;
+                import_store(&store, &mut entry, &photos).map_err(|e| not_ours(archive, e))?;
             } else if let Some(hash) = name.strip_prefix("blobs/") {
                 let Some(done) = wanted.get_mut(hash) else {
                     continue;
@@ -489,14 +568,19 @@ pub fn restore(from: &Path, bases: &[PathBuf], data: &Path) -> Result<Manifest, 
     }
     store.after_import()?;
     store.flush()?;
+    drop(store);
     crate::store::format::write(data, manifest.data_format).map_err(io_err(format!(
         "cannot write the format of {}",
         data.display()
     )))?;
-    Ok(manifest)
+    Ok(())
 }
 
-fn import_store(store: &SledStore, from: &mut dyn Read) -> io::Result<u64> {
+fn import_store(
+    store: &SledStore,
+    from: &mut dyn Read,
+    photos: &BTreeSet<String>,
+) -> io::Result<u64> {
     let mut r = BufReader::new(from);
     let mut n = 0;
     loop {
@@ -509,6 +593,9 @@ fn import_store(store: &SledStore, from: &mut dyn Read) -> io::Result<u64> {
         let key = read_chunk(&mut r)?;
         let value = read_chunk(&mut r)?;
         let tree = String::from_utf8(tree).map_err(io::Error::other)?;
+        if tree == "blobs" && !photos.contains(String::from_utf8_lossy(&key).as_ref()) {
+            continue;
+        }
         store
             .import(&tree, &key, &value)
             .map_err(io::Error::other)?;

@@ -30,6 +30,11 @@ struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// A TOML file of settings (listen, data, time_zone, tls_cert, tls_key, max_connections,
+    /// max_blob_mib, token_days, log_format); flags and environment variables win over it.
+    /// `backup` reads the data directory from it too.
+    #[arg(long, global = true, env = "ZONEPATROL_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 /// How the log is written.
@@ -57,10 +62,6 @@ struct ServeArgs {
     /// (scripted runs that start from a bare mine).
     #[arg(long)]
     no_history: bool,
-    /// A TOML file of settings (listen, data, time_zone, tls_cert, tls_key, max_connections,
-    /// max_blob_mib, token_days, log_format); flags and environment variables win over it.
-    #[arg(long, env = "ZONEPATROL_CONFIG")]
-    config: Option<PathBuf>,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. SIGHUP reloads both.
     #[arg(long, env = "ZONEPATROL_TLS_CERT")]
     tls_cert: Option<PathBuf>,
@@ -182,11 +183,7 @@ enum UserCommand {
 fn parse() -> Result<Cli, clap::Error> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let first = Cli::try_parse_from(&args)?;
-    let config = match &first.command {
-        Command::Serve(a) | Command::Demo(a) => a.config.clone(),
-        _ => None,
-    };
-    let Some(path) = config else {
+    let Some(path) = first.config.clone() else {
         return Ok(first);
     };
     let file = crate::config::read(&path)
@@ -389,9 +386,6 @@ fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
             "tls              off (plain HTTP: put it behind a TLS proxy, or give --tls-cert and --tls-key)"
         ),
     }
-    if let Some(config) = &args.config {
-        println!("config           {}", config.display());
-    }
     if let Some(tls) = &settings.tls {
         crate::tls::load(tls)?;
     }
@@ -449,6 +443,10 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
 
 /// Whether the data directory holds no account yet (checked before the server takes the store).
 fn first_start(data: &std::path::Path) -> bool {
+    // Opening a store creates one: a directory without a store is a first start as it is.
+    if !data.join("store").exists() {
+        return true;
+    }
     SledStore::open(&data.join("store"))
         .ok()
         .and_then(|s| crate::store::Storage::users(&s).ok())

@@ -71,6 +71,11 @@ impl Readiness {
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
     }
 
+    /// A later attempt succeeded.
+    pub(crate) fn clear_failure(&self) {
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     fn failure(&self) -> Option<String> {
         self.failure
             .lock()
@@ -188,21 +193,25 @@ fn assess(state: &State) -> ReadyAnswer {
         reasons.push(Reason::Rebuilding { done, total });
         "starting"
     };
-    if let Err(e) = state.store.users() {
+    // A cheap read: one key.
+    if let Err(e) = state.store.last_seq() {
         reasons.push(Reason::StoreUnreadable {
             detail: e.to_string(),
         });
     }
-    let left = crate::reports::left_out(state);
-    if !left.is_empty() {
+    let (count, first) = crate::reports::left_out_first(state, 20);
+    if count > 0 {
         reasons.push(Reason::DocumentsLeftOut {
-            count: left.len(),
-            documents: left
+            count,
+            documents: first
                 .iter()
-                .take(20)
-                .map(|l| LeftOutDoc {
-                    id: impersonal(&l.id),
-                    reason: l.reason.clone(),
+                .map(|l| {
+                    let shown = impersonal(&l.id);
+                    LeftOutDoc {
+                        // The reason may quote the id, inspector and all.
+                        reason: l.reason.replace(&l.id, &shown),
+                        id: shown,
+                    }
                 })
                 .collect(),
         });

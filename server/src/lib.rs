@@ -351,25 +351,33 @@ pub fn now_millis() -> i64 {
 /// Rebuilds the results from the stored documents, writes the demo mine's history on its first
 /// start, then opens every route and keeps the reports in step with the date.
 async fn warm_up(state: Arc<State>, seeded: bool) {
-    let shared = state.clone();
-    match tokio::task::spawn_blocking(move || reports::load(&shared)).await {
-        Ok(Ok(written)) => tracing::info!(written, "reports computed"),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "the results could not be rebuilt: the server serves nothing but /health and /ready");
-            state
-                .results
-                .readiness
-                .fail(format!("the results could not be rebuilt: {e}"));
+    // A rebuild that fails (the store failing to read) is tried again every half minute;
+    // meanwhile `/ready` says why, and nothing but it, `/health` and `/metrics` is served.
+    let weak = Arc::downgrade(&state);
+    drop(state);
+    let state = loop {
+        // Held only while trying: a server that stops meanwhile is not kept waiting.
+        let Some(state) = weak.upgrade() else {
             return;
-        }
-        Err(e) => {
-            state
-                .results
-                .readiness
-                .fail(format!("the results could not be rebuilt: {e}"));
-            return;
-        }
-    }
+        };
+        let shared = state.clone();
+        let why = match tokio::task::spawn_blocking(move || reports::load(&shared)).await {
+            Ok(Ok(written)) => {
+                tracing::info!(written, "reports computed");
+                break state;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        tracing::error!(error = %why, "the results could not be rebuilt: trying again in 30 s; the server serves nothing but /health, /ready and /metrics meanwhile");
+        state
+            .results
+            .readiness
+            .fail(format!("the results could not be rebuilt: {why}"));
+        drop(state);
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    };
+    state.results.readiness.clear_failure();
     if seeded && state.settings.demo_history {
         let shared = state.clone();
         match tokio::task::spawn_blocking(move || demo_history::write(&shared)).await {

@@ -158,7 +158,7 @@ pub(crate) async fn scrape(Shared(state): Shared<Arc<State>>) -> Response {
         .unwritten
         .load(std::sync::atomic::Ordering::Relaxed);
     gauge!(UNWRITTEN).set(if unwritten { 1.0 } else { 0.0 });
-    let left_out = crate::reports::left_out(&state).len();
+    let (left_out, _) = crate::reports::left_out_first(&state, 0);
     gauge!(LEFT_OUT).set(left_out as f64);
     let ready = readiness.serving() && !unwritten && left_out == 0;
     gauge!(READY).set(if ready { 1.0 } else { 0.0 });

@@ -150,6 +150,16 @@ fn unreadable(state: &State, id: &str, reason: String) {
     leave_out(state, id, reason);
 }
 
+/// How many stored documents are left out, and the first `n` of them.
+pub fn left_out_first(state: &State, n: usize) -> (usize, Vec<LeftOut>) {
+    let left = state
+        .results
+        .left_out
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    (left.len(), left.iter().take(n).cloned().collect())
+}
+
 /// The stored documents left out of the results, and why.
 pub fn left_out(state: &State) -> Vec<LeftOut> {
     state

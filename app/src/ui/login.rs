@@ -49,8 +49,16 @@ pub fn LoginForm(
     error: Option<String>,
     busy: bool,
     on_submit: EventHandler<LoginInput>,
+    /// The fingerprint of the mine's own certificate authority, when the phone trusts one.
+    #[props(default)]
+    authority: Option<String>,
+    /// Trust the pasted authority (`Some(pem)`), or stop trusting it (`None`).
+    #[props(default)]
+    on_trust: EventHandler<Option<String>>,
 ) -> Element {
     let mut server = use_signal(|| server);
+    let mut pem = use_signal(String::new);
+    let trusted = authority.is_some();
     let mut user = use_signal(String::new);
     let mut password = use_signal(String::new);
     let mut problem = use_signal(|| None::<T>);
@@ -88,6 +96,25 @@ pub fn LoginForm(
                 if busy { {tr(lang, T::SigningIn)} } else { {tr(lang, T::SignIn)} }
             }
         }
+        details { class: "authority", open: trusted,
+            summary { {tr(lang, T::MineAuthority)} }
+            if let Some(fingerprint) = authority {
+                p { class: "dim", "data-testid": "authority",
+                    "{tr(lang, T::AuthorityTrusted)} " code { "{fingerprint}" }
+                }
+                button { r#type: "button", onclick: move |_| on_trust.call(None),
+                    {tr(lang, T::StopTrusting)}
+                }
+            }
+            label { r#for: "pem", {tr(lang, T::AuthorityHint)} }
+            textarea { id: "pem", rows: "4", spellcheck: "false", autocapitalize: "none",
+                placeholder: "-----BEGIN CERTIFICATE-----",
+                oninput: move |e| pem.set(e.value()) }
+            button { r#type: "button", "data-testid": "trust",
+                onclick: move |_| on_trust.call(Some(pem())),
+                {tr(lang, T::TrustAuthority)}
+            }
+        }
     }
 }
 
@@ -100,12 +127,30 @@ pub(crate) fn LoginPage(session: Signal<Option<Session>>) -> Element {
     let mut busy = use_signal(|| false);
     let services = ui.services.peek().clone();
     let (client, wake) = (services.client.clone(), services.wake.clone());
+    let mut trusted = use_signal(|| {
+        client
+            .trusted_authority()
+            .ok()
+            .flatten()
+            .and_then(|pem| crate::sync::authority_fingerprint(&pem))
+    });
+    let trusting = client.clone();
     rsx! {
         LoginForm {
             lang: (ui.lang)(),
             server: services.repo.last_server().ok().flatten().unwrap_or_default(),
             error: error(),
             busy: busy(),
+            authority: trusted(),
+            on_trust: move |pem: Option<String>| {
+                match trusting.trust_authority(pem.as_deref()) {
+                    Ok(()) => {
+                        error.set(None);
+                        trusted.set(pem.as_deref().and_then(crate::sync::authority_fingerprint));
+                    }
+                    Err(e) => error.set(Some(crate::i18n::sync_error((ui.lang)(), &e))),
+                }
+            },
             on_submit: move |input: LoginInput| {
                 let client = client.clone();
                 let wake = wake.clone();

@@ -152,18 +152,33 @@ fn read_request(path: &Path) -> Result<Request, String> {
 /// Takes a backup while serving: pushes wait while the store is exported (the photos are
 /// copied after, since they never change).
 fn backup(state: &State, r: &BackupRequest) -> Answer {
-    if !r.to.is_absolute() || r.to.starts_with(&state.settings.data_dir) {
-        return Answer {
-            ok: false,
-            message: "the backup goes to an absolute path outside the data directory".into(),
-        };
+    let refuse = |message: &str| Answer {
+        ok: false,
+        message: message.to_owned(),
+    };
+    if !state.results.readiness.serving() {
+        return refuse("the server is starting: take the backup once /ready says it serves");
     }
+    // Where the archive really goes, links and `..` resolved: never into the data directory.
+    let (Some(parent), Some(name)) = (r.to.parent(), r.to.file_name()) else {
+        return refuse("name the backup's file, with its directory");
+    };
+    let (Ok(parent), Ok(data)) = (
+        std::fs::canonicalize(parent),
+        std::fs::canonicalize(&state.settings.data_dir),
+    ) else {
+        return refuse("the backup's directory does not exist: create it first");
+    };
+    if !r.to.is_absolute() || parent.starts_with(&data) {
+        return refuse("the backup goes to an absolute path outside the data directory");
+    }
+    let to = parent.join(name);
     let started = Instant::now();
     let taken = crate::backup::take(
         &*state.store,
         &state.blobs,
         crate::store::format::CURRENT,
-        &r.to,
+        &to,
         r.base.as_deref(),
         || state.docs.write().unwrap_or_else(|e| e.into_inner()),
     );
@@ -172,7 +187,7 @@ fn backup(state: &State, r: &BackupRequest) -> Answer {
             ok: true,
             message: format!(
                 "backup written to {} in {:.1} s: {}",
-                r.to.display(),
+                to.display(),
                 started.elapsed().as_secs_f64(),
                 manifest.summary()
             ),

@@ -134,14 +134,28 @@ impl SledStore {
     }
 }
 
+/// How far a restore moves the documents' sequence ahead: more documents than a server
+/// writes between a backup and its restore.
+const RESTORE_SEQ_GAP: u64 = 1 << 32;
+
 /// The trees a store keeps, by name: every one a backup carries.
 const TREES: [&str; 6] = ["docs", "users", "tokens", "refused", "blobs", "activity"];
 
 impl SledStore {
     /// After a restore: sled's id counter moves past every id the restored records were
     /// keyed with, so that new refused pushes and activity sort after them and never replace
-    /// one. Ids are the last eight bytes of those keys.
+    /// one (ids are the last eight bytes of those keys); and the documents' sequence jumps far
+    /// ahead, so that a phone whose cursor is past the backup (it synced with the lost server
+    /// after the backup was taken) still receives every document written from now on.
     pub fn after_import(&self) -> Result<(), StoreError> {
+        let last = match self.docs.get(SEQ_KEY)? {
+            Some(v) => u64_of(SEQ_KEY, &v)?,
+            None => 0,
+        };
+        self.docs.insert(
+            SEQ_KEY,
+            last.saturating_add(RESTORE_SEQ_GAP).to_be_bytes().to_vec(),
+        )?;
         let mut highest = 0u64;
         for tree in [&self.refused, &self.activity] {
             for entry in tree.iter() {
@@ -176,6 +190,8 @@ impl SledStore {
 
 impl Storage for SledStore {
     fn export(&self, sink: &mut super::RecordSink<'_>) -> Result<u64, StoreError> {
+        // No document write lands halfway through: a record and its chunks go together.
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut n = 0;
         for name in TREES {
             let Some(tree) = self.tree(name) else {

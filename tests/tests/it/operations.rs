@@ -297,6 +297,35 @@ async fn https_with_the_mines_own_certificate_reloads_and_refuses_bad_pairs() {
         .await
         .expect("https");
     assert_eq!(ok.status(), StatusCode::OK);
+    // A phone trusts the mine's own authority once it is given it, and keeps trusting it.
+    {
+        use zonepatrol_app::store::Repo;
+        use zonepatrol_app::sync::{SyncClient, SyncError};
+        let phone_dir = tempfile::tempdir().expect("phone");
+        let repo = std::sync::Arc::new(Repo::open(phone_dir.path()).expect("repo"));
+        let phone = SyncClient::new(repo.clone()).expect("client");
+        let refused = phone
+            .login(&server.url, "sec", "zonepatrol", "phone")
+            .await
+            .expect_err("an authority it does not know");
+        assert!(matches!(refused, SyncError::Offline(_)), "{refused}");
+        assert!(matches!(
+            phone.trust_authority(Some("-----BEGIN CERTIFICATE-----\nhello\n")),
+            Err(SyncError::BadAuthority)
+        ));
+        phone.trust_authority(Some(&ca)).expect("trust");
+        phone
+            .login(&server.url, "sec", "zonepatrol", "phone")
+            .await
+            .expect("signed in over HTTPS");
+        phone.sync().await.expect("synced over HTTPS");
+        let again = SyncClient::new(repo.clone()).expect("client");
+        again.sync().await.expect("the trust is kept on the phone");
+        assert!(
+            zonepatrol_app::sync::authority_fingerprint(&ca)
+                .is_some_and(|f| f.len() == 95 && f.contains(':'))
+        );
+    }
     // Plain HTTP on the HTTPS port gets nothing served.
     let plain = http()
         .get(server.url.replace("https://", "http://") + "/health")
@@ -497,23 +526,85 @@ async fn a_backup_taken_while_twenty_devices_push_restores_every_acknowledged_ch
         total > before_backup.len(),
         "pushes went on while the backup was taken"
     );
+    // Two incremental backups on top, each with a photo of its own: a chain.
+    let mut chain = vec![archive.clone()];
+    let mut hashes = vec![hash.clone()];
+    for n in 1..=2u8 {
+        let mut photo = PHOTO.to_vec();
+        photo.push(n);
+        let h = hex::encode(Sha256::digest(&photo));
+        let put = client
+            .put(format!("{}/v1/blobs/{h}", server.url))
+            .bearer_auth(&token)
+            .header("upload-length", photo.len())
+            .body(photo)
+            .send()
+            .await
+            .expect("upload");
+        assert!(put.status().is_success(), "{}", put.status());
+        hashes.push(h);
+        let next = dir.path().join(format!("incr-{n}.zpbackup"));
+        let out = cli(&[
+            "backup",
+            "--data",
+            &data_arg,
+            "--to",
+            next.to_str().expect("utf-8"),
+            "--base",
+            chain.last().expect("base").to_str().expect("utf-8"),
+        ]);
+        assert!(out.status.success(), "{}", said(&out));
+        assert!(said(&out).contains("1 in this archive"), "{}", said(&out));
+        chain.push(next);
+    }
+    // Into the data directory, even by way of `..`: refused.
+    let inside = data.join("blobs").join("..").join("x.zpbackup");
+    let out = cli(&[
+        "backup",
+        "--data",
+        &data_arg,
+        "--to",
+        inside.to_str().expect("utf-8"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        said(&out).contains("outside the data directory"),
+        "{}",
+        said(&out)
+    );
     drop(server);
 
+    let with_bases = |verb: &str, first: &Path, extra: &[&str]| -> Output {
+        let mut args: Vec<String> = vec![verb.into(), "--from".into(), first.display().to_string()];
+        for base in chain.iter().rev().skip(1) {
+            args.extend(["--base".into(), base.display().to_string()]);
+        }
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        Command::new(BIN).args(&args).output().expect("runs")
+    };
+    let newest = chain.last().expect("newest").clone();
     let verified = cli(&["verify", "--from", archive.to_str().expect("utf-8")]);
     assert!(verified.status.success(), "{}", said(&verified));
-    let restored = dir.path().join("restored");
-    let out = cli(&[
-        "restore",
-        "--from",
-        archive.to_str().expect("utf-8"),
-        "--data",
-        restored.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", said(&out));
+    let verified = with_bases("verify", &newest, &[]);
+    assert!(verified.status.success(), "{}", said(&verified));
+    let alone = cli(&["verify", "--from", newest.to_str().expect("utf-8")]);
     assert!(
-        restored.join("blobs").join(&hash).exists(),
-        "the photo is restored"
+        !alone.status.success(),
+        "an incremental backup needs its bases"
     );
+    let restored = dir.path().join("restored");
+    let out = with_bases(
+        "restore",
+        &newest,
+        &["--data", restored.to_str().expect("utf-8")],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    for h in &hashes {
+        assert!(
+            restored.join("blobs").join(h).exists(),
+            "photo {h} is restored"
+        );
+    }
     let server = Server::start(
         &["serve", "--data", restored.to_str().expect("utf-8")],
         &dir.path().join("log2"),
@@ -742,6 +833,22 @@ async fn the_format_fixture_is_read_an_older_directory_migrated_and_a_newer_one_
     assert!(!out.status.success());
     assert!(said(&out).contains("newer"), "{}", said(&out));
     assert_eq!(listing(&data), before, "nothing touched");
+
+    // A new directory is written in the current format, with nothing to migrate.
+    let fresh = dir.path().join("fresh");
+    let server = Server::start(
+        &["serve", "--data", fresh.to_str().expect("utf-8")],
+        &dir.path().join("log-fresh"),
+    );
+    server.serving(&client).await;
+    drop(server);
+    assert_eq!(
+        std::fs::read_to_string(fresh.join("FORMAT"))
+            .expect("format")
+            .trim(),
+        zonepatrol_server::store::format::CURRENT.to_string()
+    );
+    assert!(!fresh.join("backups").exists(), "nothing to migrate");
 }
 
 fn walk(d: &Path) -> Vec<PathBuf> {
