@@ -51,6 +51,24 @@ fn the_sign_in_form_speaks_chinese_by_default() {
 }
 
 #[test]
+fn the_sign_in_page_takes_the_mines_own_certificate() {
+    let none = render(|| {
+        rsx! { LoginForm { lang: Lang::Zh, server: "", error: None, busy: false, on_submit: |_| {} } }
+    });
+    for text in ["矿井内部证书", "信任此证书", "-----BEGIN CERTIFICATE-----"] {
+        assert!(none.contains(text), "{text} in {none}");
+    }
+    assert!(!none.contains("不再信任"), "nothing trusted yet");
+    let trusted = render(|| {
+        rsx! { LoginForm { lang: Lang::Zh, server: "https://10.0.0.5:8443", error: None, busy: false, on_submit: |_| {},
+            authority: Some("AB:CD:EF".to_string()), on_trust: |_| {} } }
+    });
+    for text in ["已信任，指纹", "AB:CD:EF", "不再信任"] {
+        assert!(trusted.contains(text), "{text} in {trusted}");
+    }
+}
+
+#[test]
 fn the_sign_in_form_says_what_is_missing() {
     type Case<'a> = ((&'a str, &'a str, &'a str), Result<(&'a str, &'a str), T>);
     let cases: &[Case] = &[

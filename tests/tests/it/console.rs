@@ -837,6 +837,19 @@ async fn the_assessment_items_change_for_a_month_not_begun() {
     );
     let activity = admin.page("/admin/activity").await;
     assert!(activity.contains("隐患排查 5"), "{activity}");
+    // The page now shows next month's items; sent back unchanged with this month chosen (to
+    // change only the money rate, say), they keep this month's own.
+    let (status, body) = admin
+        .post_page(
+            "/admin/rules",
+            &format!(
+                "from={this}&{}{}",
+                base.replace("yuan_per_point=10", "yuan_per_point=12"),
+                rows(&reweighed, &added)
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
 
     // A phone takes the rules in with the rest, and scores each month on its own form.
     let phone = Device::new(&server.url, "h1").await;
