@@ -61,7 +61,7 @@ fn the_sign_in_page_takes_the_mines_own_certificate() {
     assert!(!none.contains("不再信任"), "nothing trusted yet");
     let trusted = render(|| {
         rsx! { LoginForm { lang: Lang::Zh, server: "https://10.0.0.5:8443", error: None, busy: false, on_submit: |_| {},
-            authority: Some("AB:CD:EF".to_string()), on_trust: |_| {} } }
+        authority: Some("AB:CD:EF".to_string()), on_trust: |_| {} } }
     });
     for text in ["已信任，指纹", "AB:CD:EF", "不再信任"] {
         assert!(trusted.contains(text), "{text} in {trusted}");
