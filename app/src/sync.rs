@@ -203,8 +203,8 @@ fn authority_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>, SyncEr
         .collect()
 }
 
-/// The SHA-256 fingerprint of a PEM's first certificate, as the server's `--check-config`
-/// prints it (`AB:CD:…`), for a person to compare.
+/// The SHA-256 fingerprint of a PEM's first certificate (`AB:CD:…`), as `openssl x509
+/// -fingerprint -sha256` prints it, for a person to compare.
 pub fn authority_fingerprint(pem: &str) -> Option<String> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
@@ -219,6 +219,32 @@ pub fn authority_fingerprint(pem: &str) -> Option<String> {
             .collect::<Vec<_>>()
             .join(":"),
     )
+}
+
+/// The most text taken as an authority: a few certificates.
+const MAX_AUTHORITY_CHARS: usize = 64 * 1024;
+
+/// The certificates of a pasted PEM, written out again on their own: nothing else of what was
+/// pasted (a private key pasted along by mistake, text around it) is kept on the phone.
+fn certificates_only(text: &str) -> Result<String, SyncError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    if text.trim().is_empty() || text.len() > MAX_AUTHORITY_CHARS || text.contains("PRIVATE KEY") {
+        return Err(SyncError::BadAuthority);
+    }
+    authority_certificates(text)?;
+    let mut out = String::new();
+    for der in CertificateDer::pem_slice_iter(text.as_bytes()) {
+        let der = der.map_err(|_| SyncError::BadAuthority)?;
+        let body = zonepatrol_shared::protocol::b64::encode(der.as_ref());
+        out.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in body.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
+    }
+    Ok(out)
 }
 
 /// An HTTP client trusting the usual roots and, when given, the mine's own authority.
@@ -257,10 +283,13 @@ impl SyncClient {
     /// trusting it (`None`): kept on the phone, used from the next request on. A PEM that holds
     /// no certificate is refused and the old trust kept.
     pub fn trust_authority(&self, pem: Option<&str>) -> Result<(), SyncError> {
-        let pem = pem.map(str::trim).filter(|p| !p.is_empty());
-        let http = http_client(pem)?;
+        let kept = match pem {
+            None => None,
+            Some(text) => Some(certificates_only(text)?),
+        };
+        let http = http_client(kept.as_deref())?;
         self.repo
-            .set_preference(AUTHORITY, pem.unwrap_or_default())?;
+            .set_preference(AUTHORITY, kept.as_deref().unwrap_or_default())?;
         *self.http.write().unwrap_or_else(|e| e.into_inner()) = http;
         Ok(())
     }

@@ -167,6 +167,26 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// Where an archive asked for at `to` really goes (links and `..` resolved), refused inside
+/// the data directory or with no directory of its own.
+pub fn destination(data: &Path, to: &Path) -> Result<PathBuf, BackupError> {
+    let refuse = |why: &str| Err(BackupError::Refused(format!("{}: {why}", to.display())));
+    if !to.is_absolute() {
+        return refuse("name the backup with an absolute path");
+    }
+    let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
+        return refuse("name the backup's file, with its directory");
+    };
+    let (Ok(parent), Ok(data)) = (std::fs::canonicalize(parent), std::fs::canonicalize(data))
+    else {
+        return refuse("the backup's directory does not exist: create it first");
+    };
+    if parent.starts_with(&data) {
+        return refuse("the backup goes to a path outside the data directory");
+    }
+    Ok(parent.join(name))
+}
+
 /// Creates a file that must not exist yet, readable by its owner only: a backup holds every
 /// record, the photos and the password hashes.
 fn create_private(path: &Path) -> io::Result<File> {
@@ -318,9 +338,25 @@ pub fn take<G>(
             })?;
         file.sync_all()
             .map_err(io_err("cannot flush the archive"))?;
-        // The final name must still be free: never replace a file that appeared meanwhile.
-        std::fs::hard_link(&archive_tmp, to)
-            .map_err(io_err(format!("cannot name the archive {}", to.display())))?;
+        // The final name must still be free: never replace a file that appeared meanwhile. A
+        // file system without hard links (a USB drive, a share) gets a rename once the name is
+        // seen free.
+        match std::fs::hard_link(&archive_tmp, to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(BackupError::Refused(format!(
+                    "{} appeared while the backup was taken: name a new file",
+                    to.display()
+                )));
+            }
+            Err(_) if !to.exists() => std::fs::rename(&archive_tmp, to)
+                .map_err(io_err(format!("cannot name the archive {}", to.display())))?,
+            Err(e) => {
+                return Err(io_err(format!("cannot name the archive {}", to.display()))(
+                    e,
+                ));
+            }
+        }
         if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty())
             && let Ok(d) = File::open(dir)
         {
@@ -391,6 +427,35 @@ pub fn read_manifest(path: &Path) -> Result<(Manifest, Vec<u8>), BackupError> {
 /// checksum, every photo's bytes against its name, every photo the manifest says is here.
 /// Photos left to a base are checked in `bases` (each verified the same way) when given.
 pub fn verify(path: &Path, bases: &[PathBuf]) -> Result<Manifest, BackupError> {
+    let manifest = check_archive(path)?;
+    let elsewhere: Vec<&PhotoEntry> = manifest.photos.iter().filter(|p| !p.here).collect();
+    if !elsewhere.is_empty() {
+        if bases.len() > MAX_BASES {
+            return Err(BackupError::Refused(format!(
+                "at most {MAX_BASES} bases: take a full backup now and then"
+            )));
+        }
+        // Each base is checked once, on its own; together they must carry every photo this
+        // archive leaves to them (a base's own bases are among them).
+        let mut in_bases = BTreeSet::new();
+        for base in bases {
+            let m = check_archive(base)?;
+            in_bases.extend(m.photos.into_iter().filter(|p| p.here).map(|p| p.hash));
+        }
+        if let Some(p) = elsewhere.iter().find(|p| !in_bases.contains(&p.hash)) {
+            return Err(BackupError::Refused(format!(
+                "{} is incremental: photo {} is in a base that was not given (--base FILE, \
+                 each archive it builds on)",
+                path.display(),
+                p.hash
+            )));
+        }
+    }
+    Ok(manifest)
+}
+
+/// Checks one archive on its own: every entry against its manifest.
+fn check_archive(path: &Path) -> Result<Manifest, BackupError> {
     let (manifest, _) = read_manifest(path)?;
     let file = File::open(path).map_err(io_err(format!("cannot read {}", path.display())))?;
     let mut archive = tar::Archive::new(BufReader::new(file));
@@ -436,47 +501,32 @@ pub fn verify(path: &Path, bases: &[PathBuf]) -> Result<Manifest, BackupError> {
             return Err(not_ours(path, format!("photo {} is missing", p.hash)));
         }
     }
-    let elsewhere: Vec<&PhotoEntry> = manifest.photos.iter().filter(|p| !p.here).collect();
-    if !elsewhere.is_empty() {
-        if bases.len() > MAX_BASES {
-            return Err(BackupError::Refused(format!(
-                "at most {MAX_BASES} bases: take a full backup now and then"
-            )));
-        }
-        let mut in_bases = BTreeSet::new();
-        for (n, base) in bases.iter().enumerate() {
-            // A base may be incremental itself: the other bases complete it.
-            let others: Vec<PathBuf> = bases
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| *k != n)
-                .map(|(_, b)| b.clone())
-                .collect();
-            let m = verify(base, &others)?;
-            in_bases.extend(m.photos.into_iter().filter(|p| p.here).map(|p| p.hash));
-        }
-        if let Some(p) = elsewhere.iter().find(|p| !in_bases.contains(&p.hash)) {
-            return Err(BackupError::Refused(format!(
-                "{} is incremental: photo {} is in its base, which was not given (--base \
-                 FILE)",
-                path.display(),
-                p.hash
-            )));
-        }
-    }
     Ok(manifest)
 }
 
 /// Restores an archive (and the bases an incremental one needs) into `data`, which must be
 /// empty or absent. Everything is verified before anything is written.
 pub fn restore(from: &Path, bases: &[PathBuf], data: &Path) -> Result<Manifest, BackupError> {
-    if let Ok(mut entries) = std::fs::read_dir(data)
-        && entries.next().is_some()
-    {
-        return Err(BackupError::Refused(format!(
-            "{} is not empty: restore into a new, empty directory (nothing was changed)",
+    let refuse = |why: &str| {
+        Err(BackupError::Refused(format!(
+            "{}: {why}: restore into a new, empty directory (nothing was changed)",
             data.display()
-        )));
+        )))
+    };
+    if data.file_name().is_none() {
+        return refuse("that names no directory of its own");
+    }
+    match std::fs::symlink_metadata(data) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return refuse(&e.to_string()),
+        Ok(m) if !m.is_dir() => return refuse("it is not a directory"),
+        Ok(_) => {
+            let mut entries = std::fs::read_dir(data)
+                .map_err(io_err(format!("cannot read {}", data.display())))?;
+            if entries.next().is_some() {
+                return refuse("it is not empty");
+            }
+        }
     }
     let (manifest, _) = read_manifest(from)?;
     if manifest.data_format > crate::store::format::CURRENT {
@@ -489,25 +539,14 @@ pub fn restore(from: &Path, bases: &[PathBuf], data: &Path) -> Result<Manifest, 
         )));
     }
     let manifest = verify(from, bases)?;
-    // Restored beside, and renamed into place once whole: a restore that stops halfway
-    // leaves no directory a server would take for a mine.
-    let staging = tmp_beside(data, ".restoring");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .map_err(io_err(format!("cannot remove {}", staging.display())))?;
-    }
-    if let Err(e) = restore_into(from, bases, &staging, &manifest) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    if data.exists() {
-        // Empty, as checked above.
-        std::fs::remove_dir(data).map_err(io_err(format!("cannot replace {}", data.display())))?;
-    }
-    std::fs::rename(&staging, data).map_err(io_err(format!(
-        "cannot name the restored directory {}",
-        data.display()
-    )))?;
+    // Restored in place (a mount point, a directory made with its owner and mode, stay as
+    // they are) under a marker that no server starts on; the marker goes last.
+    std::fs::create_dir_all(data).map_err(io_err(format!("cannot create {}", data.display())))?;
+    let marker = data.join(crate::store::format::RESTORING);
+    std::fs::write(&marker, b"a restore is under way, or stopped halfway\n")
+        .map_err(io_err(format!("cannot write {}", marker.display())))?;
+    restore_into(from, bases, data, &manifest)?;
+    std::fs::remove_file(&marker).map_err(io_err(format!("cannot remove {}", marker.display())))?;
     Ok(manifest)
 }
 

@@ -331,6 +331,7 @@ fn backup(
             data.display()
         );
     }
+    let to = crate::backup::destination(data, &to)?;
     match SledStore::open(&data.join("store")) {
         Ok(store) => {
             let format = crate::store::format::read(data)?.unwrap_or(0);

@@ -66,6 +66,9 @@ button.row.overdue { border-color: var(--bad); }
 .item-tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-top: 10px; }
 form.photo { display: inline-block; margin: 0; }
 form.photo input[type=file] { position: absolute; width: 1px; height: 1px; opacity: 0; }
+details.authority { margin-top: 24px; }
+details.authority summary { display: flex; align-items: center; min-height: 56px; font-size: 18px; cursor: pointer; }
+details.authority button { margin-top: 8px; }
 label.button { display: inline-flex; align-items: center; min-height: 56px; margin: 0;
   padding: 8px 16px; border-radius: 10px; border: 2px solid var(--line); background: var(--panel);
   color: var(--text); font-weight: 600; }

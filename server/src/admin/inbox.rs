@@ -159,20 +159,10 @@ fn backup(state: &State, r: &BackupRequest) -> Answer {
     if !state.results.readiness.serving() {
         return refuse("the server is starting: take the backup once /ready says it serves");
     }
-    // Where the archive really goes, links and `..` resolved: never into the data directory.
-    let (Some(parent), Some(name)) = (r.to.parent(), r.to.file_name()) else {
-        return refuse("name the backup's file, with its directory");
+    let to = match crate::backup::destination(&state.settings.data_dir, &r.to) {
+        Ok(to) => to,
+        Err(e) => return refuse(&e.to_string()),
     };
-    let (Ok(parent), Ok(data)) = (
-        std::fs::canonicalize(parent),
-        std::fs::canonicalize(&state.settings.data_dir),
-    ) else {
-        return refuse("the backup's directory does not exist: create it first");
-    };
-    if !r.to.is_absolute() || parent.starts_with(&data) {
-        return refuse("the backup goes to an absolute path outside the data directory");
-    }
-    let to = parent.join(name);
     let started = Instant::now();
     let taken = crate::backup::take(
         &*state.store,

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub const CURRENT: u32 = 1;
 /// The file that says it.
 pub const FILE: &str = "FORMAT";
+/// The marker of a restore under way (or stopped halfway): no server starts on it.
+pub const RESTORING: &str = "RESTORING";
 
 /// What a data directory holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,15 @@ pub enum FormatError {
         dir: PathBuf,
         /// Its format.
         found: u32,
+    },
+    /// A restore into the directory did not finish.
+    #[error(
+        "the data directory {dir} holds a restore that did not finish: remove the directory and \
+         restore again"
+    )]
+    Unfinished {
+        /// The directory.
+        dir: PathBuf,
     },
     /// The `FORMAT` file does not read.
     #[error(
@@ -84,6 +95,11 @@ pub fn write(data: &Path, format: u32) -> io::Result<()> {
 
 /// What the directory holds, refusing a newer format before anything is opened.
 pub fn found(data: &Path) -> Result<Found, FormatError> {
+    if data.join(RESTORING).exists() {
+        return Err(FormatError::Unfinished {
+            dir: data.to_owned(),
+        });
+    }
     match read(data)? {
         Some(n) if n > CURRENT => Err(FormatError::Newer {
             dir: data.to_owned(),

@@ -41,6 +41,10 @@ pub enum StoreError {
     },
 }
 
+/// How far a restore moves the documents' sequence ahead: more documents than a server
+/// writes between a backup and its restore.
+pub const RESTORE_SEQ_GAP: u64 = 1 << 32;
+
 /// Where an export sends each record: its tree, key and value.
 pub type RecordSink<'a> = dyn FnMut(&str, &[u8], &[u8]) -> std::io::Result<()> + 'a;
 
@@ -215,6 +219,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Every record of the store, for a backup: `sink(tree, key, value)` for each, tree by
     /// tree. Returns how many. Consistent for the documents when no push runs meanwhile.
     fn export(&self, sink: &mut RecordSink<'_>) -> Result<u64, StoreError>;
+
+    /// After a restore, the last sequence number the backup held: the numbers after it, up
+    /// to [`RESTORE_SEQ_GAP`] more, were given out by the lost server only.
+    fn restored_at(&self) -> Result<Option<u64>, StoreError>;
 
     /// Writes one exported record back (a restore, into an empty store).
     fn import(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;

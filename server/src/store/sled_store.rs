@@ -134,9 +134,8 @@ impl SledStore {
     }
 }
 
-/// How far a restore moves the documents' sequence ahead: more documents than a server
-/// writes between a backup and its restore.
-const RESTORE_SEQ_GAP: u64 = 1 << 32;
+/// Where a restore left the documents' sequence (its last number before the gap).
+const RESTORED_KEY: &[u8] = b"m\0restored";
 
 /// The trees a store keeps, by name: every one a backup carries.
 const TREES: [&str; 6] = ["docs", "users", "tokens", "refused", "blobs", "activity"];
@@ -154,8 +153,12 @@ impl SledStore {
         };
         self.docs.insert(
             SEQ_KEY,
-            last.saturating_add(RESTORE_SEQ_GAP).to_be_bytes().to_vec(),
+            last.saturating_add(super::RESTORE_SEQ_GAP)
+                .to_be_bytes()
+                .to_vec(),
         )?;
+        self.docs
+            .insert(RESTORED_KEY, last.to_be_bytes().to_vec())?;
         let mut highest = 0u64;
         for tree in [&self.refused, &self.activity] {
             for entry in tree.iter() {
@@ -204,6 +207,13 @@ impl Storage for SledStore {
             }
         }
         Ok(n)
+    }
+
+    fn restored_at(&self) -> Result<Option<u64>, StoreError> {
+        self.docs
+            .get(RESTORED_KEY)?
+            .map(|v| u64_of(RESTORED_KEY, &v))
+            .transpose()
     }
 
     fn import(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {

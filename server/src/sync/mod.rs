@@ -181,9 +181,13 @@ pub(crate) fn sync(
         .max_bytes
         .unwrap_or(state.settings.max_response_bytes)
         .clamp(1, state.settings.max_response_bytes);
-    // A cursor from beyond what this store has given out (it was restored from a backup):
-    // start that device over, so that it misses nothing.
-    let since = if request.cursor > store.last_seq()? {
+    // A cursor from beyond what this store has given out, or from the numbers only the lost
+    // server gave out after the backup this store was restored from: start that device over,
+    // so that it misses nothing and sends back what the backup lacks.
+    let lost = store.restored_at()?.is_some_and(|b| {
+        request.cursor > b && request.cursor <= b.saturating_add(crate::store::RESTORE_SEQ_GAP)
+    });
+    let since = if lost || request.cursor > store.last_seq()? {
         0
     } else {
         request.cursor

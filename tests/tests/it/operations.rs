@@ -313,7 +313,19 @@ async fn https_with_the_mines_own_certificate_reloads_and_refuses_bad_pairs() {
             phone.trust_authority(Some("-----BEGIN CERTIFICATE-----\nhello\n")),
             Err(SyncError::BadAuthority)
         ));
+        for pasted in [String::new(), format!("{ca}{key}"), "x".repeat(100_000)] {
+            assert!(
+                matches!(
+                    phone.trust_authority(Some(&pasted)),
+                    Err(SyncError::BadAuthority)
+                ),
+                "refused: {}",
+                pasted.chars().take(40).collect::<String>()
+            );
+        }
         phone.trust_authority(Some(&ca)).expect("trust");
+        let kept = phone.trusted_authority().expect("read").expect("kept");
+        assert!(kept.starts_with("-----BEGIN CERTIFICATE-----") && !kept.contains("KEY"));
         phone
             .login(&server.url, "sec", "zonepatrol", "phone")
             .await
@@ -557,6 +569,14 @@ async fn a_backup_taken_while_twenty_devices_push_restores_every_acknowledged_ch
         assert!(said(&out).contains("1 in this archive"), "{}", said(&out));
         chain.push(next);
     }
+    // A phone that edits a record after the last backup: its change is lost with the server,
+    // and comes back from the phone once it syncs with the restored one.
+    let late = Device::new(&server.url, "zhao").await;
+    late.sync().await;
+    let edited = "problem:zcyd:w1-0";
+    raise(&late, edited, "zhao", "z2", "h2");
+    late.sync().await;
+    let (_, late_heads) = late.repo.heads(edited).expect("heads").expect("doc");
     // Into the data directory, even by way of `..`: refused.
     let inside = data.join("blobs").join("..").join("x.zpbackup");
     let out = cli(&[
@@ -610,9 +630,20 @@ async fn a_backup_taken_while_twenty_devices_push_restores_every_acknowledged_ch
         &dir.path().join("log2"),
     );
     server.serving(&client).await;
+    late.client
+        .login(&server.url, "zhao", "zonepatrol", "test device")
+        .await
+        .expect("the same phone signs in to the restored server");
+    late.sync().await;
+    late.sync().await;
     let manager = Device::new(&server.url, "mgr").await;
     manager.sync().await;
     all_there(&manager, &before_backup).await;
+    all_there(
+        &manager,
+        &[(edited.to_owned(), late_heads, std::time::Instant::now())],
+    )
+    .await;
     let token = Device::new(&server.url, "sec")
         .await
         .repo
