@@ -80,6 +80,11 @@ struct ServeArgs {
     /// Check the settings, print them (secrets hidden) and exit: 0 when they would start.
     #[arg(long)]
     check_config: bool,
+    /// Rebuild the results from every stored document instead of the facts kept beside
+    /// them (slow: about a minute at company scale); the start does so by itself when the
+    /// facts are missing, damaged or of another version.
+    #[arg(long)]
+    rebuild_results: bool,
 }
 
 impl ServeArgs {
@@ -88,6 +93,7 @@ impl ServeArgs {
         let mut settings = Settings::new(&self.data);
         settings.demo = demo_mine;
         settings.demo_history = demo_mine && !self.no_history;
+        settings.rebuild_results = self.rebuild_results;
         settings.clock = zonepatrol_shared::rules::MineClock { tz: self.time_zone };
         settings.max_connections = self.max_connections.max(1);
         settings.max_blob_bytes = self.max_blob_mib.clamp(1, 1024) * 1024 * 1024;
@@ -386,6 +392,9 @@ fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
         None => println!(
             "tls              off (plain HTTP: put it behind a TLS proxy, or give --tls-cert and --tls-key)"
         ),
+    }
+    if settings.rebuild_results {
+        println!("rebuild_results  yes (every stored document is read at start)");
     }
     if let Some(tls) = &settings.tls {
         crate::tls::load(tls)?;

@@ -120,6 +120,9 @@ pub struct Settings {
     pub clock: zonepatrol_shared::rules::MineClock,
     /// HTTPS with this certificate and key, or plain HTTP.
     pub tls: Option<tls::TlsFiles>,
+    /// Rebuild the results from every stored document at start, not from the facts kept
+    /// beside them.
+    pub rebuild_results: bool,
 }
 
 impl Settings {
@@ -150,6 +153,7 @@ impl Settings {
             rules: Default::default(),
             clock: Default::default(),
             tls: None,
+            rebuild_results: false,
         }
     }
 }
@@ -361,11 +365,9 @@ async fn warm_up(state: Arc<State>, seeded: bool) {
             return;
         };
         let shared = state.clone();
-        let why = match tokio::task::spawn_blocking(move || reports::load(&shared)).await {
-            Ok(Ok(written)) => {
-                tracing::info!(written, "reports computed");
-                break state;
-            }
+        let rebuild = shared.settings.rebuild_results;
+        let why = match tokio::task::spawn_blocking(move || reports::load(&shared, rebuild)).await {
+            Ok(Ok(_)) => break state,
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
         };

@@ -78,8 +78,9 @@ pub fn record(
         LockEvent::new(period, action, user, now, seq),
     );
     doc.write(&publication)?;
-    doc.save(&*state.store, now)?;
-    let dirty = reports::take_in(state, &id, doc.doc());
+    let reading = reports::read_in(state, &id, doc.doc());
+    doc.save(&*state.store, now, reading.record())?;
+    let dirty = reports::take_in(state, &id, reading);
     reports::write_dirty(state, dirty, now);
     state.store.flush()?;
     tracing::info!(%branch, %period, ?action, by = %user, "period lock");

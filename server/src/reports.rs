@@ -9,13 +9,13 @@
 //! Reports are written by the server's own actor on top of the stored document, so devices
 //! that hold an earlier version merge the update like any other change.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::AutoCommit;
 use zonepatrol_shared::docs::{self, DocId, DocKind, Report};
 
 use crate::State;
-use crate::consolidate::{Consolidator, Facts, ReportKey};
+use crate::consolidate::{Consolidator, Facts, ReportKey, record};
 use crate::store::writer::{ServerDoc, WriteError};
 use crate::store::{Storage, StoreError};
 use zonepatrol_shared::validate::limits;
@@ -71,13 +71,12 @@ const RESULTS_DAYS_AHEAD: u64 = limits::RESULTS_DAYS_AHEAD;
 fn admit(
     c: &mut Consolidator,
     id: &DocId,
-    doc: &AutoCommit,
+    facts: Facts,
     today: chrono::NaiveDate,
 ) -> (BTreeSet<ReportKey>, Option<String>) {
     let inside = |(_, period): &ReportKey| {
         limits::day_in_range(period.first_day(), today, RESULTS_DAYS_AHEAD)
     };
-    let facts = c.facts(id, doc);
     // Directories, publications and reports carry no dates of their own: only records do.
     if matches!(
         id.kind(),
@@ -170,11 +169,31 @@ pub fn left_out(state: &State) -> Vec<LeftOut> {
         .clone()
 }
 
-/// Reads every stored document into the consolidator, computes every report and writes those
-/// that differ from the stored ones. Returns how many reports were written. A document that
-/// cannot be read or consolidated is left out (see [`LeftOut`]), never a reason not to start.
-pub fn load(state: &State) -> Result<usize, ReportError> {
+/// What a start's [`load`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    /// The stored documents.
+    pub documents: usize,
+    /// Those read whole, for want of usable facts kept beside them.
+    pub read_whole: usize,
+    /// The reports written because they changed.
+    pub written: usize,
+}
+
+/// Reads the results back at start, then computes every report and writes those that differ
+/// from the stored ones.
+///
+/// Each document's facts come from the record kept beside it ([`record`]), or, for a document
+/// without a usable one (none kept, damaged, of another version), from the document itself,
+/// whose record is then kept. Records made under other settings (see [`record::stamp`]), or
+/// all of them when `rebuild` is asked for, are not used: every document is read again, and
+/// the stamp is written once every record is new. A document that cannot be read or
+/// consolidated is left out (see [`LeftOut`]), never a reason not to start.
+pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
     let store = &*state.store;
+    // No document is written meanwhile: the records made here are those of the documents as
+    // they are stored.
+    let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
     let mut ids: Vec<DocId> = Vec::new();
     let mut seen: HashSet<DocId> = HashSet::new();
     let mut cursor = 0;
@@ -188,16 +207,40 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
             }
         }
     }
+    drop(seen);
     ids.sort_by_key(|id| load_order(id.kind()));
     let readiness = &state.results.readiness;
     readiness.rebuilding(ids.len());
-    tracing::info!(
-        documents = ids.len(),
-        "rebuilding the results from the stored documents"
-    );
     let started = std::time::Instant::now();
-    let mut said = started;
     let mut c = lock(state);
+    let stamp = c.stamp();
+    let kept_stamp = store.facts_stamp()?;
+    let usable = !rebuild && kept_stamp.as_deref() == Some(stamp.as_slice());
+    let mut records: HashMap<DocId, Vec<u8>> = if usable {
+        store.facts_records()?.into_iter().collect()
+    } else {
+        HashMap::new()
+    };
+    if usable {
+        tracing::info!(
+            documents = ids.len(),
+            kept = records.len(),
+            "loading the results from the facts kept beside the documents"
+        );
+    } else {
+        let why = match (rebuild, kept_stamp) {
+            (true, _) => "a rebuild was asked for",
+            (false, None) => "no facts are kept yet",
+            (false, Some(_)) => {
+                "the kept facts were made by another version or under other settings"
+            }
+        };
+        tracing::warn!(
+            documents = ids.len(),
+            "{why}: rebuilding the results from every stored document"
+        );
+    }
+    let mut said = started;
     let now = crate::now_millis();
     let today = c.today(now);
     let mut photos = state
@@ -205,40 +248,74 @@ pub fn load(state: &State) -> Result<usize, ReportError> {
         .photos
         .lock()
         .unwrap_or_else(|e| e.into_inner());
+    let mut read_whole = 0usize;
     for id in &ids {
         let done = readiness.read_one();
         if said.elapsed() >= std::time::Duration::from_secs(5) {
             said = std::time::Instant::now();
-            tracing::info!(done, total = ids.len(), "rebuilding the results");
+            tracing::info!(done, total = ids.len(), read_whole, "loading the results");
         }
         let text = id.to_string();
-        let stored = match store.doc(id) {
-            Ok(Some(stored)) => stored,
-            Ok(None) => continue,
-            Err(e) => {
-                unreadable(state, &text, format!("its record is damaged ({e})"));
-                continue;
+        let kept = records.remove(id).and_then(|bytes| {
+            record::decode(&bytes)
+                .inspect_err(|reason| {
+                    tracing::warn!(doc = %text, %reason, "a kept record of facts is not used: reading its document");
+                })
+                .ok()
+        });
+        let (facts, hashes) = match kept {
+            Some(kept) => kept,
+            None => {
+                read_whole += 1;
+                let stored = match store.doc(id) {
+                    Ok(Some(stored)) => stored,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        unreadable(state, &text, format!("its record is damaged ({e})"));
+                        continue;
+                    }
+                };
+                let doc = match stored.load() {
+                    Ok(doc) => doc,
+                    Err(reason) => {
+                        unreadable(state, &text, reason);
+                        continue;
+                    }
+                };
+                let (facts, hashes) = (c.facts(id, &doc), docs::values::photo_hashes(&doc));
+                let kept = record::encode(&facts, &hashes);
+                if let Err(e) = store.put_facts(id, kept.as_deref()) {
+                    tracing::warn!(doc = %text, error = %e, "could not keep a document's facts");
+                }
+                (facts, hashes)
             }
         };
-        match stored.load() {
-            Ok(doc) => {
-                photos.replace(id, docs::values::photo_hashes(&doc));
-                if let (_, Some(reason)) = admit(&mut c, id, &doc, today) {
-                    leave_out(state, &text, reason);
-                }
-            }
-            Err(reason) => unreadable(state, &text, reason),
+        photos.replace(id, hashes);
+        if let (_, Some(reason)) = admit(&mut c, id, facts, today) {
+            leave_out(state, &text, reason);
         }
     }
     drop(photos);
+    if !usable {
+        store.put_facts_stamp(&stamp)?;
+    }
+    let loaded = started.elapsed();
     let changed = c.compute_all(today, now);
     write_reports(state, &mut c, &changed, now);
+    store.flush()?;
     tracing::info!(
         documents = ids.len(),
+        read_whole,
+        load_seconds = loaded.as_secs_f64(),
         seconds = started.elapsed().as_secs_f64(),
-        "the results are rebuilt"
+        reports_written = changed.len(),
+        "the results are ready"
     );
-    Ok(changed.len())
+    Ok(Loaded {
+        documents: ids.len(),
+        read_whole,
+        written: changed.len(),
+    })
 }
 
 /// The consolidator, even if a panic elsewhere poisoned its lock.
@@ -250,9 +327,33 @@ pub(crate) fn lock(state: &State) -> std::sync::MutexGuard<'_, Consolidator> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// Takes in one document a push stored; returns the reports it may change. Called with the
-/// documents' write lock held.
-pub(crate) fn take_in(state: &State, id: &DocId, doc: &AutoCommit) -> BTreeSet<ReportKey> {
+/// What a document about to be written contributes: its facts, kept beside it in the same
+/// batch, then taken into the results once it is stored.
+#[derive(Debug)]
+pub struct Reading {
+    facts: Facts,
+    photos: BTreeSet<String>,
+}
+
+impl Reading {
+    /// The record kept beside the document (`None`: the next start reads the document).
+    pub fn record(&self) -> Option<Vec<u8>> {
+        record::encode(&self.facts, &self.photos)
+    }
+}
+
+/// Reads what a document about to be written contributes (a sheet is scored on its branch's
+/// templates as they are now). Called with the documents' write lock held.
+pub(crate) fn read_in(state: &State, id: &DocId, doc: &AutoCommit) -> Reading {
+    Reading {
+        facts: lock(state).facts(id, doc),
+        photos: docs::values::photo_hashes(doc),
+    }
+}
+
+/// Takes in one document just stored, as read before its write ([`read_in`]); returns the
+/// reports it may change. Called with the documents' write lock held.
+pub(crate) fn take_in(state: &State, id: &DocId, reading: Reading) -> BTreeSet<ReportKey> {
     if id.kind() == DocKind::Report {
         return BTreeSet::new();
     }
@@ -261,10 +362,10 @@ pub(crate) fn take_in(state: &State, id: &DocId, doc: &AutoCommit) -> BTreeSet<R
         .photos
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .replace(id, docs::values::photo_hashes(doc));
+        .replace(id, reading.photos);
     let mut c = lock(state);
     let today = c.today(crate::now_millis());
-    let (dirty, left) = admit(&mut c, id, doc, today);
+    let (dirty, left) = admit(&mut c, id, reading.facts, today);
     drop(c);
     match left {
         Some(reason) => leave_out(state, &id.to_string(), reason),
@@ -368,7 +469,7 @@ impl Results {
 /// the document again. Bounded; cleared when full.
 #[derive(Default)]
 pub struct ReportDocs {
-    docs: std::collections::HashMap<String, (ServerDoc, Report)>,
+    docs: HashMap<String, (ServerDoc, Report)>,
 }
 
 impl std::fmt::Debug for ReportDocs {
@@ -410,7 +511,8 @@ impl ReportDocs {
             Some(last) => doc.edit(|d| reconcile_changes(d, last, report))?,
             None => doc.write(report)?,
         }
-        doc.save(store, now)?;
+        let facts = Facts::Report(Box::new(report.clone()));
+        doc.save(store, now, record::encode(&facts, &BTreeSet::new()))?;
         if self.docs.len() >= LOADED {
             self.docs.clear();
         }
@@ -461,6 +563,14 @@ fn reconcile_changes(doc: &mut AutoCommit, last: &Report, new: &Report) -> Resul
         }
     }
     Ok(())
+}
+
+/// Every current report, by branch and period (for comparing two starts).
+pub fn all_current(state: &State) -> std::collections::BTreeMap<ReportKey, Report> {
+    lock(state)
+        .reports()
+        .map(|(k, r)| (k.clone(), r.clone()))
+        .collect()
 }
 
 /// What the dashboard and tests read: a copy of a current report.

@@ -112,7 +112,8 @@ pub fn store_server_doc<D: Document>(
             })?;
     let mut doc = ServerDoc::born::<D>(&id)?;
     doc.write(value)?;
-    doc.save(store, now)?;
+    // No facts kept: the start reads the few documents the server seeds.
+    doc.save(store, now, None)?;
     Ok(())
 }
 

@@ -21,6 +21,8 @@
 //! - `compute`: the reports computed from the facts: zone results, branch ranks, and the
 //!   report itself ([`Consolidator::compute`]).
 //! - `queries`: the read-only questions the dashboard and the report writer ask.
+//! - `record`: each document's facts as kept beside it in the store, so that a start reads
+//!   them instead of the documents.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -32,6 +34,7 @@ use zonepatrol_shared::{BranchCategory, Points};
 mod compute;
 mod facts;
 mod queries;
+pub mod record;
 #[cfg(test)]
 mod tests;
 
@@ -101,6 +104,12 @@ impl Consolidator {
             clock,
             ..Consolidator::default()
         }
+    }
+
+    /// What the facts kept beside the documents depend on besides the documents: see
+    /// [`record::stamp`].
+    pub fn stamp(&self) -> Vec<u8> {
+        record::stamp(&self.rules, &self.clock)
     }
 
     /// The mine's clock.

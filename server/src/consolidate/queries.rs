@@ -32,6 +32,11 @@ impl Consolidator {
         self.reports.get(&(branch.to_owned(), period))
     }
 
+    /// Every report as last computed.
+    pub fn reports(&self) -> impl Iterator<Item = (&super::ReportKey, &Report)> {
+        self.reports.iter()
+    }
+
     /// The branches, by id.
     pub fn branches(&self) -> &BTreeMap<String, BranchFacts> {
         &self.branches

@@ -49,14 +49,24 @@ fn change(doc: &mut AutoCommit, key: &str, n: i64) {
     doc.commit();
 }
 
-/// Writes what `doc` gained since the store's copy, through the server's writer.
+/// The facts record these checks keep beside a document: its heads, so that a record can be
+/// told to belong to the write it came with.
+fn facts_of(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut heads = heads.to_vec();
+    heads.sort();
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Writes what `doc` gained since the store's copy, through the server's writer, with a facts
+/// record made of its heads.
 fn write(store: &dyn Storage, id: &DocId, doc: &mut AutoCommit, actors: Vec<(Vec<u8>, String)>) {
     let (stored, chunks) = match store.doc(id).expect("reads") {
         Some(s) => (s.heads, s.chunks),
         None => (Vec::new(), 0),
     };
     let chunk = Chunk::between(doc, &stored, chunks);
-    writer::commit(store, id, chunk, actors).expect("writes");
+    let facts = facts_of(&chunk.heads);
+    writer::commit(store, id, chunk, actors, Some(facts)).expect("writes");
 }
 
 /// A document loads back from what was written, chunk after chunk and once compacted.
@@ -88,12 +98,67 @@ pub fn write_and_read_back(open: Open<'_>, dir: &Path) {
         compact: true,
         heads: doc.get_heads(),
     };
-    writer::commit(&*store, &id, whole, Vec::new()).expect("writes");
+    writer::commit(&*store, &id, whole, Vec::new(), None).expect("writes");
     assert_eq!(store.doc(&id).expect("reads").expect("kept").chunks, 1);
     assert!(
         store.doc(&problem(2)).expect("reads").is_none(),
         "only what was written"
     );
+}
+
+/// A document's facts record is written with it and goes with a write that carries none; the
+/// start's own records and the stamp they were made under are kept.
+pub fn facts_records(open: Open<'_>, dir: &Path) {
+    let store = open(dir);
+    let records = |store: &dyn Storage| -> Vec<(DocId, Vec<u8>)> {
+        let mut r = store.facts_records().expect("reads");
+        r.sort();
+        r
+    };
+    assert!(records(&*store).is_empty());
+    assert_eq!(store.facts_stamp().expect("reads"), None);
+    let (mut one, mut two) = (AutoCommit::new(), AutoCommit::new());
+    change(&mut one, "n", 1);
+    change(&mut two, "n", 2);
+    write(&*store, &problem(1), &mut one, Vec::new());
+    write(&*store, &problem(2), &mut two, Vec::new());
+    assert_eq!(
+        records(&*store),
+        vec![
+            (problem(1), facts_of(&one.get_heads())),
+            (problem(2), facts_of(&two.get_heads()))
+        ]
+    );
+    // A later write replaces the record; a write with none removes it.
+    change(&mut one, "n", 3);
+    write(&*store, &problem(1), &mut one, Vec::new());
+    change(&mut two, "n", 4);
+    let (stored, chunks) = store
+        .doc(&problem(2))
+        .expect("reads")
+        .map(|s| (s.heads, s.chunks))
+        .expect("kept");
+    let chunk = Chunk::between(&mut two, &stored, chunks);
+    writer::commit(&*store, &problem(2), chunk, Vec::new(), None).expect("writes");
+    assert_eq!(
+        records(&*store),
+        vec![(problem(1), facts_of(&one.get_heads()))]
+    );
+    // The start keeps records of its own, and the stamp once they are all made.
+    store
+        .put_facts(&problem(2), Some(b"made at start"))
+        .expect("kept");
+    store.put_facts_stamp(b"settings").expect("kept");
+    store.flush().expect("flushed");
+    drop(store);
+    let store = reopen(open, dir);
+    assert_eq!(records(&*store)[1], (problem(2), b"made at start".to_vec()));
+    assert_eq!(
+        store.facts_stamp().expect("reads"),
+        Some(b"settings".to_vec())
+    );
+    store.put_facts(&problem(2), None).expect("removed");
+    assert_eq!(records(&*store).len(), 1);
 }
 
 /// Every write takes the next number of one sequence; a document is listed once, at its last
@@ -509,6 +574,8 @@ pub fn crash_safe_batch(open: Open<'_>, dir: &Path, test: &str) {
             "no document twice (round {round})"
         );
         let last = store.last_seq().expect("seq");
+        let records: std::collections::HashMap<DocId, Vec<u8>> =
+            store.facts_records().expect("reads").into_iter().collect();
         for (seq, id) in listed {
             assert!(seq <= last, "{id} at {seq}, past the last number {last}");
             let stored = store
@@ -521,6 +588,11 @@ pub fn crash_safe_batch(open: Open<'_>, dir: &Path, test: &str) {
                 sorted(loaded.get_heads()),
                 sorted(stored.heads.clone()),
                 "{id}: chunks and heads from different writes after a crash"
+            );
+            assert_eq!(
+                records.get(&id),
+                Some(&facts_of(&stored.heads)),
+                "{id}: its facts record and its chunks from different writes after a crash"
             );
             assert_eq!(
                 store.heads_at(&id, seq).expect("reads"),
@@ -548,6 +620,11 @@ macro_rules! storage_conformance {
         #[test]
         fn write_and_read_back() {
             run($crate::store::conformance::write_and_read_back);
+        }
+
+        #[test]
+        fn facts_records() {
+            run($crate::store::conformance::facts_records);
         }
 
         #[test]

@@ -142,6 +142,9 @@ pub struct DocWrite {
     pub heads: Vec<ChangeHash>,
     /// Automerge actors first seen in this write, with the user they now belong to.
     pub actors: Vec<(Vec<u8>, String)>,
+    /// The document's consolidated facts once written (`consolidate::record`), kept in the
+    /// same batch; `None` removes the stored ones, so that the next start reads the document.
+    pub facts: Option<Vec<u8>>,
 }
 
 /// A refused change, kept for the record and never merged.
@@ -229,6 +232,16 @@ pub trait Storage: Send + Sync + 'static {
     /// Writes a document atomically and returns the sequence number it took. On the server
     /// only [`writer::commit`] calls it.
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;
+    /// Every document's facts record, by document (see [`DocWrite::facts`]).
+    fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError>;
+    /// Keeps (or, with `None`, removes) the facts record of a document that is not being
+    /// written: the start, which holds the documents' write lock, makes those a document
+    /// lacked.
+    fn put_facts(&self, id: &DocId, record: Option<&[u8]>) -> Result<(), StoreError>;
+    /// What the facts records were made under (`consolidate::record::stamp`), if any.
+    fn facts_stamp(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Records what the facts records are made under, once all of them are.
+    fn put_facts_stamp(&self, stamp: &[u8]) -> Result<(), StoreError>;
     /// Documents whose last write came after `cursor`, oldest first, at most `limit`.
     fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, DocId)>, StoreError>;
     /// The last sequence number given out (0 if none).

@@ -11,7 +11,10 @@
 //! | `s\0SEQ` | the id of the document whose last write took `SEQ` (u64) |
 //! | `h\0ID\0SEQ` | the document's heads after the write that took `SEQ` |
 //! | `a\0ACTOR` | the user an automerge actor belongs to |
+//! | `f\0ID` | the document's consolidated facts, written in the same batch as its chunks |
 //! | `m\0seq` | the last sequence number given out |
+//! | `m\0facts` | the settings the facts were consolidated under (`consolidate::record::stamp`) |
+//! | `m\0restored` | after a restore, the last sequence number the backup held |
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -48,6 +51,7 @@ struct DocRecord {
 }
 
 const SEQ_KEY: &[u8] = b"m\0seq";
+const FACTS_STAMP_KEY: &[u8] = b"m\0facts";
 
 fn key(prefix: u8, id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(id.len() + 3);
@@ -329,6 +333,10 @@ impl Storage for SledStore {
             chunks,
         };
         batch.insert(key(b'd', id), encode(&record));
+        match &write.facts {
+            Some(record) => batch.insert(key(b'f', id), record.as_slice()),
+            None => batch.remove(key(b'f', id)),
+        }
         for (actor, user) in &write.actors {
             let mut k = vec![b'a', 0];
             k.extend_from_slice(actor);
@@ -337,6 +345,40 @@ impl Storage for SledStore {
         batch.insert(SEQ_KEY, &seq.to_be_bytes());
         self.docs.apply_batch(batch)?;
         Ok(seq)
+    }
+
+    fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.docs.scan_prefix([b'f', 0]) {
+            let (k, v) = kv?;
+            match std::str::from_utf8(&k[2..])
+                .ok()
+                .and_then(|t| t.parse().ok())
+            {
+                Some(id) => out.push((id, v.to_vec())),
+                None => tracing::error!("a facts record's id does not parse: passed over"),
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_facts(&self, id: &DocId, record: Option<&[u8]>) -> Result<(), StoreError> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let k = key(b'f', &id.to_string());
+        match record {
+            Some(record) => self.docs.insert(k, record)?,
+            None => self.docs.remove(k)?,
+        };
+        Ok(())
+    }
+
+    fn facts_stamp(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.docs.get(FACTS_STAMP_KEY)?.map(|v| v.to_vec()))
+    }
+
+    fn put_facts_stamp(&self, stamp: &[u8]) -> Result<(), StoreError> {
+        self.docs.insert(FACTS_STAMP_KEY, stamp)?;
+        Ok(())
     }
 
     fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, DocId)>, StoreError> {

@@ -106,14 +106,16 @@ impl Chunk {
     }
 }
 
-/// Stores one chunk of a document, with the actors it claims; returns the sequence number it
-/// took, or `None` when there was nothing to store. The only place the server writes a
-/// document.
+/// Stores one chunk of a document, with the actors it claims and the document's facts once
+/// written (`consolidate::record`; `None`: none kept, the next start reads the document);
+/// returns the sequence number it took, or `None` when there was nothing to store. The only
+/// place the server writes a document.
 pub fn commit(
     store: &dyn Storage,
     id: &DocId,
     chunk: Chunk,
     actors: Claims,
+    facts: Option<Vec<u8>>,
 ) -> Result<Option<u64>, StoreError> {
     if chunk.is_empty() {
         return Ok(None);
@@ -125,6 +127,7 @@ pub fn commit(
             compact: chunk.compact,
             heads: chunk.heads,
             actors,
+            facts,
         })
         .map(Some)
 }
@@ -221,15 +224,21 @@ impl ServerDoc {
         }
     }
 
-    /// Commits what changed, at `now` (ms), and stores it; returns the sequence number it
-    /// took, or `None` when nothing changed.
-    pub fn save(&mut self, store: &dyn Storage, now: i64) -> Result<Option<u64>, WriteError> {
+    /// Commits what changed, at `now` (ms), and stores it with the document's facts as it is
+    /// now (see [`commit`]); returns the sequence number it took, or `None` when nothing
+    /// changed.
+    pub fn save(
+        &mut self,
+        store: &dyn Storage,
+        now: i64,
+        facts: Option<Vec<u8>>,
+    ) -> Result<Option<u64>, WriteError> {
         self.doc
             .commit_with(CommitOptions::default().with_time(now / 1000));
         let chunk = Chunk::between(&mut self.doc, &self.stored, self.chunks);
         let (compact, heads) = (chunk.compact, chunk.heads.clone());
         let claims = vec![(server_actor().to_bytes().to_vec(), SERVER_USER.to_owned())];
-        let seq = commit(store, &self.id, chunk, claims)?;
+        let seq = commit(store, &self.id, chunk, claims, facts)?;
         if seq.is_some() {
             self.stored = heads;
             self.chunks = if compact { 1 } else { self.chunks + 1 };

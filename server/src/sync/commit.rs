@@ -77,12 +77,18 @@ pub(super) fn commit(
                     return Err(ApiError::internal(&"an accepted push without its write"));
                 };
                 let heads = write.chunk.heads.clone();
-                if let Some(seq) = writer::commit(store, &r.id, write.chunk, actors)? {
+                // The facts are read before the write, to be kept in its batch.
+                let reading = (!write.chunk.is_empty())
+                    .then(|| crate::reports::read_in(state, &r.id, &r.after));
+                let record = reading.as_ref().and_then(crate::reports::Reading::record);
+                if let Some(seq) = writer::commit(store, &r.id, write.chunk, actors, record)?
+                    && let Some(reading) = reading
+                {
                     progress.pushed.insert(r.id.clone(), seq);
                     progress.written_since.insert(r.id.clone());
                     progress
                         .dirty
-                        .extend(crate::reports::take_in(state, &r.id, &r.after));
+                        .extend(crate::reports::take_in(state, &r.id, reading));
                 }
                 Ack {
                     id: r.text_id,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
 
 use super::Header;
 use super::values::Day;
@@ -161,7 +162,7 @@ impl Post {
 /// A checklist template (标准). Once stored its items never change (the validator refuses
 /// it): a new version is a new template that names the one it supersedes, so that a sheet
 /// keeps scoring on the version it was made with.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Template {
     /// Its name.
     pub name: String,
@@ -173,7 +174,7 @@ pub struct Template {
 }
 
 /// One checklist item.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct TemplateItem {
     /// Position on the sheet.
     pub order: u64,
@@ -188,7 +189,7 @@ pub struct TemplateItem {
 }
 
 /// A deduction rule: "cable not hung to spec: −2 each".
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct DeductionRule {
     /// What it is for.
     pub text: String,

@@ -64,7 +64,7 @@ pub use values::{Day, FreeText, Tally};
 pub const SCHEMA: u64 = 1;
 
 /// What every document carries at its root, fixed at genesis.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     /// The document kind, as in [`DocKind::as_str`].
     pub kind: String,

@@ -7,13 +7,14 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
 
 use super::Header;
 use crate::points::Points;
 use crate::rules::grade::Grade;
 
 /// One branch × period (week, month, quarter or year). Written by the server alone.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Report {
     /// Fixed at genesis; the period is in the id.
     pub header: Header,
@@ -34,7 +35,7 @@ pub struct Report {
 }
 
 /// A zone's result in the period: aggregates only, never an inspector's own marks.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct ZoneResult {
     /// The period's score: the inspection result for a week; the final (branch) monthly
     /// score for a month; the mean of the monthly final scores for a quarter or a year.
@@ -67,7 +68,7 @@ pub struct ZoneResult {
 }
 
 /// The branch's result in the period.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct BranchResult {
     /// The branch category, 1–4.
     pub category: u64,
@@ -83,7 +84,7 @@ pub struct BranchResult {
 }
 
 /// Cleanup totals in the period.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct CleanupTotals {
     /// Cleanup logs.
     pub logs: u64,
@@ -94,7 +95,7 @@ pub struct CleanupTotals {
 }
 
 /// A total quantity of one kind of work.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Quantity {
     /// What was done.
     pub what: String,
@@ -105,7 +106,7 @@ pub struct Quantity {
 }
 
 /// Who published the period, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Published {
     /// The manager's user id.
     pub by: String,

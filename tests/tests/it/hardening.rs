@@ -292,6 +292,7 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
                 compact: true,
                 heads: Vec::new(),
                 actors: Vec::new(),
+                facts: None,
             })
             .expect("garbage stored");
         store.flush().expect("flush");
@@ -344,6 +345,7 @@ fn write_raw(store: &dyn Storage, text: &str, mut doc: AutoCommit) {
             compact: true,
             heads: doc.get_heads(),
             actors: Vec::new(),
+            facts: None,
         })
         .expect("stored");
 }

@@ -821,6 +821,21 @@ async fn the_format_fixture_is_read_an_older_directory_migrated_and_a_newer_one_
             .trim(),
         zonepatrol_server::store::format::CURRENT.to_string()
     );
+    let backups = || std::fs::read_dir(data.join("backups")).map_or(0, |d| d.count());
+    assert_eq!(backups(), 1, "format 1 migrated after a backup");
+    let log = std::fs::read_to_string(dir.path().join("log")).expect("log");
+    assert!(log.contains("migrat"), "{log}");
+    // Format 1 kept no facts beside the documents: the first start read every document and
+    // kept their facts, so that the next start reads none.
+    assert!(log.contains("no facts are kept yet"), "{log}");
+    let server = Server::start(
+        &["serve", "--data", data.to_str().expect("utf-8")],
+        &dir.path().join("log-again"),
+    );
+    server.serving(&client).await;
+    drop(server);
+    let log = std::fs::read_to_string(dir.path().join("log-again")).expect("log");
+    assert!(log.contains("read_whole=0"), "{log}");
 
     // Format 0, a directory from before format versions: migrated after a backup.
     std::fs::remove_file(data.join("FORMAT")).expect("remove");
@@ -830,10 +845,7 @@ async fn the_format_fixture_is_read_an_older_directory_migrated_and_a_newer_one_
     );
     server.serving(&client).await;
     drop(server);
-    let backups: Vec<_> = std::fs::read_dir(data.join("backups"))
-        .expect("backups")
-        .collect();
-    assert_eq!(backups.len(), 1, "one backup before the migration");
+    assert_eq!(backups(), 2, "one more backup before the migration");
     let log = std::fs::read_to_string(dir.path().join("log0")).expect("log");
     assert!(log.contains("migrat") && log.contains("backup"), "{log}");
 

@@ -110,12 +110,51 @@ async fn a_restarted_server_recomputes_the_same_reports() {
     before.sync().await;
     let first = report(&before, month);
     let _kept = server.stop_keeping_data().await;
-    // The same data directory, opened again: every report is computed from the documents.
-    let state =
-        zonepatrol_server::State::open(zonepatrol_server::Settings::new(&data)).expect("reopen");
-    let written = zonepatrol_server::reports::load(&state).expect("load");
-    assert_eq!(written, 0, "nothing changed, so no report is written again");
-    let again = zonepatrol_server::reports::current(&state, &("zcyd".into(), month))
-        .expect("the month's report");
+    use zonepatrol_server::{Settings, State, reports};
+    // The same data directory, opened again: the results come from the facts kept beside
+    // the documents. Every document has them: those the server seeded got theirs at the first
+    // start, and every write since (pushes, reports) kept its own in its batch.
+    let state = State::open(Settings::new(&data)).expect("reopen");
+    let kept = reports::load(&state, false).expect("load");
+    assert!(kept.documents > 10, "{kept:?}");
+    assert_eq!(kept.read_whole, 0, "every document's facts were kept");
+    assert_eq!(
+        kept.written, 0,
+        "nothing changed, so no report is written again"
+    );
+    let again = reports::current(&state, &("zcyd".into(), month)).expect("the month's report");
     assert_eq!(again, first);
+    let from_facts = reports::all_current(&state);
+    assert!(from_facts.len() >= 2, "{}", from_facts.len());
+    // A rebuild from every document's history gives the same reports.
+    drop(state);
+    let state = State::open(Settings::new(&data)).expect("reopen");
+    let rebuilt = reports::load(&state, true).expect("rebuild");
+    assert_eq!(rebuilt.read_whole, rebuilt.documents, "{rebuilt:?}");
+    assert_eq!(rebuilt.written, 0);
+    assert_eq!(reports::all_current(&state), from_facts);
+    // A damaged record: that document alone is read again.
+    let (id, _) = state.store.facts_records().expect("records")[0].clone();
+    state
+        .store
+        .put_facts(&id, Some(b"\x01 not facts"))
+        .expect("damaged");
+    state.store.flush().expect("flushed");
+    drop(state);
+    let state = State::open(Settings::new(&data)).expect("reopen");
+    let mended = reports::load(&state, false).expect("load");
+    assert_eq!(mended.read_whole, 1, "{mended:?}");
+    assert_eq!(reports::all_current(&state), from_facts);
+    drop(state);
+    // Other settings (another time zone): every document is read again, once.
+    let mut other = Settings::new(&data);
+    other.clock = zonepatrol_shared::rules::MineClock {
+        tz: chrono_tz::Asia::Urumqi,
+    };
+    let state = State::open(other.clone()).expect("reopen");
+    let moved = reports::load(&state, false).expect("load");
+    assert_eq!(moved.read_whole, moved.documents, "{moved:?}");
+    drop(state);
+    let state = State::open(other).expect("reopen");
+    assert_eq!(reports::load(&state, false).expect("load").read_whole, 0);
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::{DocId, Lock, Report, Template};
 use zonepatrol_shared::rules::period::{Period, report_periods};
 use zonepatrol_shared::rules::{ProblemStatus, RulesConfig};
@@ -16,7 +17,7 @@ use super::{Consolidator, ReportKey, ScoreItems};
 mod read;
 
 /// What a branch's directory contributes.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BranchFacts {
     /// The branch's name.
     pub name: String,
@@ -33,7 +34,7 @@ pub struct BranchFacts {
 }
 
 /// An active demonstration post (党员示范岗), for its placard.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostFacts {
     /// The post's id.
     pub id: String,
@@ -46,7 +47,7 @@ pub struct PostFacts {
 }
 
 /// A zone as the directory describes it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ZoneFacts {
     /// Its name.
     pub name: String,
@@ -61,7 +62,7 @@ pub struct ZoneFacts {
 }
 
 /// What a patrol contributes: its kind, day, plan, and whether its leader closed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatrolFacts {
     /// Only weekly inspections are ranked.
     pub kind: PatrolKind,
@@ -78,7 +79,7 @@ pub struct PatrolFacts {
 }
 
 /// What a problem contributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProblemFacts {
     /// The zone it was found in.
     pub zone: String,
@@ -99,7 +100,7 @@ pub struct ProblemFacts {
 }
 
 /// What a cleanup contributes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleanupFacts {
     /// The zone cleaned.
     pub zone: String,
@@ -112,7 +113,7 @@ pub struct CleanupFacts {
 }
 
 /// What one document contributes to the results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Facts {
     /// A branch directory.
     Directory(BranchFacts),
