@@ -81,9 +81,9 @@ struct ServeArgs {
     #[arg(long)]
     check_config: bool,
     /// Rebuild the results from every stored document instead of the facts kept beside
-    /// them (slow: about a minute at company scale); the start does so by itself when the
+    /// them (slow: every stored document is read); the start does so by itself when the
     /// facts are missing, damaged or of another version.
-    #[arg(long)]
+    #[arg(long, env = "ZONEPATROL_REBUILD_RESULTS")]
     rebuild_results: bool,
 }
 

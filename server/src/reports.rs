@@ -180,6 +180,28 @@ pub struct Loaded {
     pub written: usize,
 }
 
+/// A kept record of facts, decoded: the facts and the photos, or why it is not used.
+type Kept = Result<(Facts, BTreeSet<String>), String>;
+
+/// Every stored document, in the order [`load`] takes them in.
+fn list_documents(store: &dyn Storage) -> Result<Vec<DocId>, StoreError> {
+    let mut ids: Vec<DocId> = Vec::new();
+    let mut seen: HashSet<DocId> = HashSet::new();
+    let mut cursor = 0;
+    loop {
+        let batch = store.changed_after(cursor, 4096)?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.0;
+        for (_, id) in batch {
+            if seen.insert(id.clone()) {
+                ids.push(id);
+            }
+        }
+    }
+    ids.sort_by_key(|id| load_order(id.kind()));
+    Ok(ids)
+}
+
 /// Reads the results back at start, then computes every report and writes those that differ
 /// from the stored ones.
 ///
@@ -194,33 +216,38 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
     // No document is written meanwhile: the records made here are those of the documents as
     // they are stored.
     let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
-    let mut ids: Vec<DocId> = Vec::new();
-    let mut seen: HashSet<DocId> = HashSet::new();
-    let mut cursor = 0;
-    loop {
-        let batch = store.changed_after(cursor, 4096)?;
-        let Some(last) = batch.last() else { break };
-        cursor = last.0;
-        for (_, id) in batch {
-            if seen.insert(id.clone()) {
-                ids.push(id);
-            }
-        }
-    }
-    drop(seen);
-    ids.sort_by_key(|id| load_order(id.kind()));
-    let readiness = &state.results.readiness;
-    readiness.rebuilding(ids.len());
     let started = std::time::Instant::now();
-    let mut c = lock(state);
-    let stamp = c.stamp();
+    let stamp = lock(state).stamp();
     let kept_stamp = store.facts_stamp()?;
     let usable = !rebuild && kept_stamp.as_deref() == Some(stamp.as_slice());
-    let mut records: HashMap<DocId, Vec<u8>> = if usable {
-        store.facts_records()?.into_iter().collect()
-    } else {
-        HashMap::new()
-    };
+    // The kept records are read and decoded on a second thread while the documents are listed
+    // (a start uses both of a small server's cores).
+    let (listed, records) = std::thread::scope(|s| {
+        let records = s.spawn(|| -> Result<HashMap<DocId, Kept>, StoreError> {
+            if !usable {
+                return Ok(HashMap::new());
+            }
+            Ok(store
+                .facts_records()?
+                .into_iter()
+                .map(|(id, bytes)| {
+                    let kept = record::decode(&bytes);
+                    (id, kept)
+                })
+                .collect())
+        });
+        let listed = list_documents(store);
+        let records = records
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (listed, records)
+    });
+    let ids = listed?;
+    let mut records = records?;
+    let listed_seconds = started.elapsed().as_secs_f64();
+    let readiness = &state.results.readiness;
+    readiness.rebuilding(ids.len());
+    let mut c = lock(state);
     if usable {
         tracing::info!(
             documents = ids.len(),
@@ -256,12 +283,11 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
             tracing::info!(done, total = ids.len(), read_whole, "loading the results");
         }
         let text = id.to_string();
-        let kept = records.remove(id).and_then(|bytes| {
-            record::decode(&bytes)
-                .inspect_err(|reason| {
-                    tracing::warn!(doc = %text, %reason, "a kept record of facts is not used: reading its document");
-                })
-                .ok()
+        let kept = records.remove(id).and_then(|kept| {
+            kept.inspect_err(|reason| {
+                tracing::warn!(doc = %text, %reason, "a kept record of facts is not used: reading its document");
+            })
+            .ok()
         });
         let (facts, hashes) = match kept {
             Some(kept) => kept,
@@ -301,12 +327,15 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
     }
     let loaded = started.elapsed();
     let changed = c.compute_all(today, now);
+    let computed = started.elapsed();
     write_reports(state, &mut c, &changed, now);
     store.flush()?;
     tracing::info!(
         documents = ids.len(),
         read_whole,
+        listed_seconds,
         load_seconds = loaded.as_secs_f64(),
+        computed_seconds = computed.as_secs_f64(),
         seconds = started.elapsed().as_secs_f64(),
         reports_written = changed.len(),
         "the results are ready"

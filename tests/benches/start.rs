@@ -279,6 +279,8 @@ struct Started {
     sync: Duration,
     page: Duration,
     read_whole: String,
+    /// The server's own account of its start (`load_seconds`, `seconds`), from its log.
+    loaded: String,
     peak_mib: f64,
 }
 
@@ -286,6 +288,7 @@ struct Started {
 /// `cursor` is the phone's: its first sync sends it, and it follows the answers.
 fn start(rt: &tokio::runtime::Runtime, data: &Path, extra: &[&str], cursor: &mut u64) -> Started {
     let log_path = data.with_extension("log");
+    let _ = std::fs::remove_file(&log_path);
     let began = Instant::now();
     let mut child = Command::new(BIN)
         .args(["serve", "--data", data.to_str().expect("utf-8")])
@@ -391,34 +394,57 @@ fn start(rt: &tokio::runtime::Runtime, data: &Path, extra: &[&str], cursor: &mut
     let exit = child.wait().expect("exits");
     assert!(exit.success(), "{exit:?}");
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-    let read_whole = log
+    let ready = log
         .lines()
-        .filter(|l| l.contains("the results are ready"))
-        .find_map(|l| {
-            l.split_whitespace()
-                .find_map(|w| w.strip_prefix("read_whole="))
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "?".into());
+        .find(|l| l.contains("the results are ready"))
+        .unwrap_or_default();
+    let field = |name: &str| {
+        ready
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let read_whole = field("read_whole=");
+    let seconds = |name: &str| {
+        field(name)
+            .parse::<f64>()
+            .map_or("?".to_owned(), |s| format!("{:.0}", s * 1000.0))
+    };
+    let loaded = format!("{} / {}", seconds("load_seconds="), seconds("seconds="));
     Started {
         sync,
         page,
         read_whole,
+        loaded,
         peak_mib,
     }
 }
 
 fn main() {
     zonepatrol_app::sync::install_crypto();
+    // ZONEPATROL_START_DATA=DIR keeps the year there and, when it is there already, runs the
+    // restarts only (for working on the start itself).
     let dir = tempfile::tempdir().expect("dir");
-    let data = dir.path().join("data");
-    let made_at = Instant::now();
-    let documents = write_year(&data);
-    let size: u64 = walk_size(&data.join("store"));
+    let (data, again) = match std::env::var_os("ZONEPATROL_START_DATA") {
+        Some(kept) => {
+            let data = std::path::PathBuf::from(kept);
+            let again = data.join("store").exists();
+            (data, again)
+        }
+        None => (dir.path().join("data"), false),
+    };
+    if !again {
+        let made_at = Instant::now();
+        let documents = write_year(&data);
+        println!(
+            "the year: {documents} documents, written in {:.0} s",
+            made_at.elapsed().as_secs_f64()
+        );
+    }
     println!(
-        "the year: {documents} documents, store {:.0} MiB, written in {:.0} s",
-        size as f64 / 1_048_576.0,
-        made_at.elapsed().as_secs_f64()
+        "store {:.0} MiB",
+        walk_size(&data.join("store")) as f64 / 1_048_576.0
     );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -430,7 +456,7 @@ fn main() {
         let store = SledStore::open(&data.join("store")).expect("store");
         cursor = store.last_seq().expect("seq").max(cursor);
     }
-    let starts: [(&str, &[&str]); 4] = [
+    let all: [(&str, &[&str]); 4] = [
         ("first start after the upgrade (no facts kept)", &[]),
         ("restart (facts kept)", &[]),
         (
@@ -439,17 +465,23 @@ fn main() {
         ),
         ("restart (facts kept)", &[]),
     ];
+    let starts: &[(&str, &[&str])] = if again {
+        &[("restart (facts kept)", &[]), ("restart (facts kept)", &[])]
+    } else {
+        &all
+    };
     println!(
-        "{:<48} {:>12} {:>12} {:>11} {:>10}",
-        "start", "first sync", "first page", "read whole", "peak MiB"
+        "{:<48} {:>12} {:>12} {:>11} {:>17} {:>9}",
+        "start", "first sync", "first page", "read whole", "load / ready ms", "peak MiB"
     );
     for (name, extra) in starts {
         let s = start(&rt, &data, extra, &mut cursor);
         println!(
-            "{name:<48} {:>9.0} ms {:>9.0} ms {:>11} {:>10.0}",
+            "{name:<48} {:>9.0} ms {:>9.0} ms {:>11} {:>17} {:>9.0}",
             s.sync.as_secs_f64() * 1000.0,
             s.page.as_secs_f64() * 1000.0,
             s.read_whole,
+            s.loaded,
             s.peak_mib
         );
     }
