@@ -139,7 +139,7 @@ fn taken_in(state: &State, id: &str) {
 }
 
 /// Records a stored document that does not load: left out, and not sent to devices.
-fn unreadable(state: &State, id: &str, reason: String) {
+pub(crate) fn unreadable(state: &State, id: &str, reason: String) {
     state
         .results
         .unreadable
@@ -218,7 +218,11 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
     let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
     let started = std::time::Instant::now();
     let stamp = lock(state).stamp();
-    let kept_stamp = store.facts_stamp()?;
+    // A kept stamp or record that cannot be read means a rebuild, never a start refused.
+    let kept_stamp = store.facts_stamp().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the kept facts' stamp does not read");
+        None
+    });
     let usable = !rebuild && kept_stamp.as_deref() == Some(stamp.as_slice());
     // The kept records are read and decoded on a second thread while the documents are listed
     // (a start uses both of a small server's cores).
@@ -243,7 +247,10 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         (listed, records)
     });
     let ids = listed?;
-    let mut records = records?;
+    let mut records = records.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the kept facts do not read: every document is read instead");
+        HashMap::new()
+    });
     let listed_seconds = started.elapsed().as_secs_f64();
     let readiness = &state.results.readiness;
     readiness.rebuilding(ids.len());
@@ -276,6 +283,18 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let mut read_whole = 0usize;
+    // Records that could not be kept or dropped: the stamp is then not written, so that the
+    // next start does not trust records made under other settings.
+    let mut unkept = 0usize;
+    let drop_record = |id: &DocId| -> usize {
+        match store.put_facts(id, None) {
+            Ok(()) => 0,
+            Err(e) => {
+                tracing::warn!(doc = %id, error = %e, "could not drop a document's kept facts");
+                1
+            }
+        }
+    };
     for id in &ids {
         let done = readiness.read_one();
         if said.elapsed() >= std::time::Duration::from_secs(5) {
@@ -293,10 +312,15 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
             Some(kept) => kept,
             None => {
                 read_whole += 1;
+                // A document that is gone or damaged keeps no facts: the next start reads it.
                 let stored = match store.doc(id) {
                     Ok(Some(stored)) => stored,
-                    Ok(None) => continue,
+                    Ok(None) => {
+                        unkept += drop_record(id);
+                        continue;
+                    }
                     Err(e) => {
+                        unkept += drop_record(id);
                         unreadable(state, &text, format!("its record is damaged ({e})"));
                         continue;
                     }
@@ -304,6 +328,7 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
                 let doc = match stored.load() {
                     Ok(doc) => doc,
                     Err(reason) => {
+                        unkept += drop_record(id);
                         unreadable(state, &text, reason);
                         continue;
                     }
@@ -312,6 +337,7 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
                 let kept = record::encode(&facts, &hashes);
                 if let Err(e) = store.put_facts(id, kept.as_deref()) {
                     tracing::warn!(doc = %text, error = %e, "could not keep a document's facts");
+                    unkept += 1;
                 }
                 (facts, hashes)
             }
@@ -322,7 +348,7 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         }
     }
     drop(photos);
-    if !usable {
+    if !usable && unkept == 0 {
         store.put_facts_stamp(&stamp)?;
     }
     let loaded = started.elapsed();

@@ -56,19 +56,27 @@ pub fn encode(facts: &Facts, photos: &BTreeSet<String>) -> Option<Vec<u8>> {
 /// A record read back, or why it cannot be.
 pub fn decode(bytes: &[u8]) -> Result<(Facts, BTreeSet<String>), String> {
     match bytes.split_first() {
-        Some((&VERSION, rest)) => postcard::from_bytes::<Record>(rest)
-            .map(|r| (r.facts, r.photos))
-            .map_err(|e| format!("the record does not read ({e})")),
+        Some((&VERSION, rest)) => match postcard::take_from_bytes::<Record>(rest) {
+            Ok((r, [])) => Ok((r.facts, r.photos)),
+            Ok((_, left)) => Err(format!(
+                "the record does not read ({} bytes left over)",
+                left.len()
+            )),
+            Err(e) => Err(format!("the record does not read ({e})")),
+        },
         Some((v, _)) => Err(format!("the record is of version {v}, not {VERSION}")),
         None => Err("the record is empty".into()),
     }
 }
 
-/// What the records depend on besides their documents: their version, the mine's time zone
-/// and the server's own rules.
+/// What the records depend on besides their documents: their version, the server's version
+/// (a release may read documents differently: its first start reads them all again), the
+/// mine's time zone and the server's own rules.
 pub fn stamp(rules: &RulesConfig, clock: &MineClock) -> Vec<u8> {
     let mut hash = Sha256::new();
     hash.update([VERSION]);
+    hash.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hash.update([0]);
     hash.update(clock.tz.name().as_bytes());
     hash.update([0]);
     hash.update(serde_json::to_vec(rules).unwrap_or_default());
@@ -113,6 +121,60 @@ mod tests {
         assert_eq!(encode(&Facts::None, &photos), None);
     }
 
+    /// The bytes of records of each common kind, as this version writes them. A change of the
+    /// facts' types or of their encoding changes them: then raise [`VERSION`] (so that a start
+    /// reads every document again instead of misreading the kept records) and write the new
+    /// bytes here.
+    #[test]
+    fn the_records_keep_their_form() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 4).expect("a day");
+        let photos: BTreeSet<String> = ["ab".to_owned()].into();
+        let cases = [
+            (
+                Facts::Patrol(PatrolFacts {
+                    kind: PatrolKind::Weekly,
+                    date: Some(day),
+                    inspectors: ["u1".to_owned()].into(),
+                    zones: ["z1".to_owned()].into(),
+                    closed: true,
+                }),
+                "010100010a323032362d31312d30340102753101027a310101026162",
+            ),
+            (
+                Facts::Problem(ProblemFacts {
+                    zone: "z1".into(),
+                    raised: day,
+                    deadline: Some(day),
+                    status: ProblemStatus::Rectified,
+                    description: "d".into(),
+                    responsible: "u2".into(),
+                    major: true,
+                    photos: vec!["cd".into()],
+                }),
+                "0104027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
+            ),
+            (
+                Facts::Sheet(vec![("z1".into(), zonepatrol_shared::Points(9_250))]),
+                "010201027a31c4900101026162",
+            ),
+            (
+                Facts::Assessment(
+                    [("a".to_owned(), zonepatrol_shared::Points(1_000))].into(),
+                    [("b".to_owned(), zonepatrol_shared::Points(900))].into(),
+                ),
+                "0103010161d00f010162880e01026162",
+            ),
+        ];
+        let changed: Vec<String> = cases
+            .iter()
+            .filter_map(|(facts, expected)| {
+                let now = hex::encode(encode(facts, &photos).expect("a record"));
+                (now != *expected).then(|| format!("{expected} is now {now}"))
+            })
+            .collect();
+        assert!(changed.is_empty(), "{changed:#?}");
+    }
+
     #[test]
     fn a_damaged_or_foreign_record_is_refused() {
         let facts = Facts::Sheet(vec![("z1".into(), zonepatrol_shared::Points(9_250))]);
@@ -127,6 +189,9 @@ mod tests {
         assert!(decode(&[]).is_err());
         assert!(decode(&bytes[..bytes.len() / 2]).is_err());
         assert!(decode(&[VERSION, 200, 200, 200]).is_err());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_err(), "bytes left over are refused");
     }
 
     #[test]

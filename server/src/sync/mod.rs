@@ -197,8 +197,19 @@ pub(crate) fn sync(
         .unreadable
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let (docs, cursor, more) = pull(store, user, since, budget, &progress.pushed, &unreadable)?;
+    let pulled = pull(store, user, since, budget, &progress.pushed, &unreadable)?;
     drop(unreadable);
+    // Found damaged since the start: left out and no longer sent, and its kept facts dropped,
+    // so that the next start reads it (and finds it damaged) rather than trusting them.
+    for (id, reason) in pulled.damaged {
+        if let Ok(doc_id) = id.parse::<DocId>()
+            && let Err(e) = store.put_facts(&doc_id, None)
+        {
+            tracing::warn!(doc = %id, error = %e, "could not drop a damaged document's facts");
+        }
+        crate::reports::unreadable(state, &id, reason);
+    }
+    let (docs, cursor, more) = (pulled.docs, pulled.cursor, pulled.more);
     Ok(SyncResponse {
         cursor,
         more,

@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use automerge::AutoCommit;
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::protocol::{DocUpdate, b64, heads_to_hex, may_read};
@@ -10,8 +9,21 @@ use zonepatrol_shared::protocol::{DocUpdate, b64, heads_to_hex, may_read};
 use crate::error::ApiError;
 use crate::store::Storage;
 
+/// What a pull found.
+pub(super) struct Pulled {
+    /// The documents to send.
+    pub docs: Vec<DocUpdate>,
+    /// The cursor to send next time.
+    pub cursor: u64,
+    /// Whether more documents wait.
+    pub more: bool,
+    /// Stored documents found damaged on the way, with why: passed over, to be left out.
+    pub damaged: Vec<(String, String)>,
+}
+
 /// The documents the user may read that changed after `since`, within a byte budget; at
-/// least one document is sent, however large.
+/// least one document is sent, however large. A stored document that cannot be read is passed
+/// over (and returned in [`Pulled::damaged`]) rather than failing every device's pull.
 pub(super) fn pull(
     store: &dyn Storage,
     user: &Actor,
@@ -19,14 +31,20 @@ pub(super) fn pull(
     budget: u64,
     pushed_now: &HashMap<DocId, u64>,
     unreadable: &HashSet<String>,
-) -> Result<(Vec<DocUpdate>, u64, bool), ApiError> {
+) -> Result<Pulled, ApiError> {
+    let mut damaged = Vec::new();
     let mut docs = Vec::new();
     let mut used: u64 = 0;
     let mut cursor = since;
     loop {
         let batch = store.changed_after(cursor, 1024)?;
         if batch.is_empty() {
-            return Ok((docs, cursor, false));
+            return Ok(Pulled {
+                docs,
+                cursor,
+                more: false,
+                damaged,
+            });
         }
         for (seq, id) in batch {
             let text_id = id.to_string();
@@ -37,9 +55,17 @@ pub(super) fn pull(
                 cursor = seq;
                 continue;
             }
-            let Some(stored) = store.doc(&id)? else {
-                cursor = seq;
-                continue;
+            let stored = match store.doc(&id) {
+                Ok(Some(stored)) => stored,
+                Ok(None) => {
+                    cursor = seq;
+                    continue;
+                }
+                Err(e) => {
+                    damaged.push((text_id, format!("its record is damaged ({e})")));
+                    cursor = seq;
+                    continue;
+                }
             };
             let known = if since == 0 {
                 None
@@ -47,16 +73,24 @@ pub(super) fn pull(
                 store.heads_at(&id, since)?
             };
             let bytes = match known {
-                Some(heads) => {
-                    let mut doc =
-                        AutoCommit::load(&stored.bytes).map_err(|e| ApiError::internal(&e))?;
-                    doc.save_after(&heads)
-                }
+                Some(heads) => match stored.load() {
+                    Ok(mut doc) => doc.save_after(&heads),
+                    Err(reason) => {
+                        damaged.push((text_id, reason));
+                        cursor = seq;
+                        continue;
+                    }
+                },
                 None => stored.bytes,
             };
             let size = bytes.len() as u64;
             if !docs.is_empty() && used + size > budget {
-                return Ok((docs, cursor, true));
+                return Ok(Pulled {
+                    docs,
+                    cursor,
+                    more: true,
+                    damaged,
+                });
             }
             used += size;
             docs.push(DocUpdate {

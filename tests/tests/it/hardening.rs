@@ -1155,3 +1155,110 @@ async fn issue14_10_lower_case_bearer_and_page_headers() {
     );
     server.stop().await;
 }
+
+/// Syncs `token`'s device from `cursor` until nothing more waits; the ids received and the
+/// last cursor.
+async fn pull_all(url: &str, token: &str, mut cursor: u64) -> (Vec<String>, u64) {
+    let mut ids = Vec::new();
+    loop {
+        let r = http()
+            .post(format!("{url}/v1/sync"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "cursor": cursor }))
+            .send()
+            .await
+            .expect("sync sent");
+        assert_eq!(r.status(), StatusCode::OK, "the pull is answered");
+        let answer: SyncResponse = r.json().await.expect("sync answer");
+        ids.extend(answer.docs.into_iter().map(|d| d.id));
+        cursor = answer.cursor;
+        if !answer.more {
+            return (ids, cursor);
+        }
+    }
+}
+
+/// The ids `/ready` names as left out.
+async fn left_out_ids(url: &str) -> Vec<String> {
+    let ready: serde_json::Value = http()
+        .get(format!("{url}/ready"))
+        .send()
+        .await
+        .expect("ready")
+        .json()
+        .await
+        .expect("json");
+    ready["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["reason"] == "documents_left_out")
+        .flat_map(|r| r["documents"].as_array().cloned().unwrap_or_default())
+        .filter_map(|d| d["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A document damaged on disk after its facts were kept: a start trusts the kept facts (it no
+/// longer reads every document), so the first pull that reaches the document passes it over
+/// instead of failing, leaves it out and drops its facts; the next start reads it and leaves
+/// it out too. Nothing else is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_damaged_after_its_facts_were_kept_is_passed_over() {
+    let server = TestServer::start().await;
+    let victim = id("cleanup:zcyd:damaged-later");
+    let other = id("cleanup:zcyd:intact");
+    let tl = token(&server.url, "tl").await;
+    for doc_id in [&victim, &other] {
+        let mut doc = new_doc(doc_id, cleanup("z1", Day(today()), 3));
+        expect_accepted(&server.url, &tl, doc_id, &mut doc).await;
+    }
+    let sec = token(&server.url, "sec").await;
+    let (ids, cursor) = pull_all(&server.url, &sec, 0).await;
+    assert!(ids.contains(&victim.to_string()));
+    let dir = server.stop_keeping_data().await;
+    {
+        let store = open_store(&dir.path().join("server").join("store"));
+        let kept = store
+            .facts_records()
+            .expect("records")
+            .into_iter()
+            .find(|(i, _)| *i == victim)
+            .expect("the cleanup's facts are kept")
+            .1;
+        // The bytes go bad; the record of its facts stays, as a disk fault would leave it.
+        store
+            .write_doc(&zonepatrol_server::store::DocWrite {
+                id: victim.clone(),
+                chunk: b"\x85\x6f\x4a\x83 damaged on disk".to_vec(),
+                compact: true,
+                heads: Vec::new(),
+                actors: Vec::new(),
+                facts: Some(kept),
+            })
+            .expect("damaged");
+        store.flush().expect("flush");
+    }
+    let server = TestServer::start_in(dir, |_| {}).await;
+    let sec = token(&server.url, "sec").await;
+    let (ids, _) = pull_all(&server.url, &sec, cursor).await;
+    assert!(!ids.contains(&victim.to_string()), "{ids:?}");
+    assert!(
+        left_out_ids(&server.url)
+            .await
+            .contains(&victim.to_string())
+    );
+    // The other records are still there for a new device.
+    let (all, _) = pull_all(&server.url, &sec, 0).await;
+    assert!(all.contains(&other.to_string()));
+    assert!(!all.contains(&victim.to_string()));
+    // The next start no longer trusts its facts: it reads the document and leaves it out.
+    let dir = server.stop_keeping_data().await;
+    let server = TestServer::start_in(dir, |_| {}).await;
+    token(&server.url, "mgr").await;
+    assert!(
+        left_out_ids(&server.url)
+            .await
+            .contains(&victim.to_string())
+    );
+    server.stop().await;
+}
