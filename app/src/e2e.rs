@@ -185,6 +185,24 @@ async fn step(what: &str, script: &str) -> Result<serde_json::Value, String> {
     js(script).await.map_err(|e| format!("{what}: {e}"))
 }
 
+/// A step that only reads the page: when the webview loses the evaluation itself (dioxus's
+/// `EvalError`, not the script failing), it is asked again, at most three times in all. A step
+/// that clicks or types is never repeated: it could act twice.
+async fn look(what: &str, script: &str) -> Result<serde_json::Value, String> {
+    println!("e2e: {what}");
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match js(script).await {
+            Err(e) if e.starts_with("eval:") && tries < 3 => {
+                println!("e2e: {what}: the webview lost the evaluation ({e}); asking again");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            done => return done.map_err(|e| format!("{what}: {e}")),
+        }
+    }
+}
+
 /// Waits for a sync that started after the last edit to finish with nothing left to send:
 /// documents and photos are on the server.
 async fn synced(services: &Services) -> Result<(), String> {
@@ -234,7 +252,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", s.photo.display()))?;
     let photo = photo.to_string_lossy().into_owned();
 
-    step(
+    look(
         "the sign-in form",
         "await find('[data-testid=sign-in]'); return true;",
     )
@@ -250,7 +268,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     .await?;
     shot(s, "01-sign-in").await?;
     step("sign in", "return click('[data-testid=sign-in]');").await?;
-    step("the first sync brings the branch's zones",
+    look("the first sync brings the branch's zones",
         "await find('[data-testid=go-start-patrol]'); return waitText('[data-testid=sync-banner]', '已同步', 60000);",
     )
     .await?;
@@ -261,14 +279,14 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         "return click('[data-testid=go-start-patrol]');",
     )
     .await?;
-    step(
+    look(
         "the start screen",
         "return find('[data-testid=start]').then(() => true);",
     )
     .await?;
     shot(s, "03-start-patrol").await?;
     step("start", "return click('[data-testid=start]');").await?;
-    let zone = step(
+    let zone = look(
         "the patrol's zones",
         "const el = await find('[data-testid^=open-]'); return el.dataset.testid.slice(5);",
     )
@@ -281,7 +299,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         &format!("return click('[data-testid=open-{zone}]');"),
     )
     .await?;
-    let ids = step(
+    let ids = look(
         "the checklist",
         "const el = await find('[data-testid^=deduct-]'); return [el.dataset.testid.slice(7), el.closest('[data-testid^=item-]').dataset.testid.slice(5)];",
     )
@@ -355,7 +373,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
 
     synced(services).await?;
     step("back to the zones", "return click('.back');").await?;
-    step(
+    look(
         "the banner says synced",
         "return waitText('[data-testid=sync-banner]', '已同步');",
     )
