@@ -312,7 +312,7 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
 }
 
 /// Ten assessment items summing to `total`: full marks but for what `total` leaves out.
-fn items(total: i64) -> BTreeMap<String, Points> {
+pub fn items(total: i64) -> BTreeMap<String, Points> {
     let mut missing = 100 - total;
     AssessmentItem::ALL
         .iter()

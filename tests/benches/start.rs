@@ -38,8 +38,7 @@ use zonepatrol_shared::docs::{
     Problem, Sheet, Tally, Zone, ZoneSheet,
 };
 use zonepatrol_shared::rules::period::Period;
-use zonepatrol_shared::rules::suggest::AssessmentItem;
-use zonepatrol_shared::{PatrolKind, Points, Role, Severity};
+use zonepatrol_shared::{PatrolKind, Role, Severity};
 
 const BIN: &str = env!("CARGO_BIN_EXE_zonepatrol-server-under-test");
 const BRANCHES: usize = 100;
@@ -84,18 +83,6 @@ fn made<D: Document>(id: &DocId, fill: impl FnOnce(&mut D)) -> AutoCommit {
 fn keep(store: &SledStore, id: &DocId, mut doc: AutoCommit) {
     let chunk = Chunk::between(&mut doc, &[], 0);
     writer::commit(store, id, chunk, Vec::new(), None).expect("stored");
-}
-
-fn assessment_items(total: i64) -> std::collections::BTreeMap<String, Points> {
-    let mut missing = 100 - total;
-    AssessmentItem::ALL
-        .iter()
-        .map(|item| {
-            let off = missing.clamp(0, 3);
-            missing -= off;
-            (item.key().to_owned(), Points::whole(10 - off))
-        })
-        .collect()
 }
 
 /// One branch's year; returns how many documents it stored.
@@ -181,10 +168,10 @@ fn write_branch(store: &SledStore, b: usize) -> usize {
             put(
                 doc_id.clone(),
                 made::<Assessment>(&doc_id, |a| {
-                    a.self_score.items = assessment_items(own);
+                    a.self_score.items = zonepatrol_server::demo_history::items(own);
                     a.self_score.by = format!("h{b}-{z}");
                     a.self_score.at = Some(millis(end));
-                    a.branch_score.items = assessment_items(fin);
+                    a.branch_score.items = zonepatrol_server::demo_history::items(fin);
                     a.branch_score.by = "sec".into();
                     a.branch_score.at = Some(millis(end) + 60_000);
                 }),

@@ -90,18 +90,27 @@ mod tests {
     use zonepatrol_shared::PatrolKind;
     use zonepatrol_shared::rules::ProblemStatus;
 
+    fn day() -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 4).expect("a day")
+    }
+
+    /// A closed weekly patrol of one zone by one inspector.
+    fn patrol() -> Facts {
+        Facts::Patrol(PatrolFacts {
+            kind: PatrolKind::Weekly,
+            date: Some(day()),
+            inspectors: ["u1".to_owned()].into(),
+            zones: ["z1".to_owned()].into(),
+            closed: true,
+        })
+    }
+
     #[test]
     fn facts_read_back_as_written() {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 4).expect("a day");
+        let day = day();
         let photos: BTreeSet<String> = ["ab".repeat(32)].into();
         for facts in [
-            Facts::Patrol(PatrolFacts {
-                kind: PatrolKind::Weekly,
-                date: Some(day),
-                inspectors: ["u1".to_owned()].into(),
-                zones: ["z1".to_owned()].into(),
-                closed: true,
-            }),
+            patrol(),
             Facts::Problem(ProblemFacts {
                 zone: "z1".into(),
                 raised: day,
@@ -127,17 +136,11 @@ mod tests {
     /// bytes here.
     #[test]
     fn the_records_keep_their_form() {
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 4).expect("a day");
+        let day = day();
         let photos: BTreeSet<String> = ["ab".to_owned()].into();
         let cases = [
             (
-                Facts::Patrol(PatrolFacts {
-                    kind: PatrolKind::Weekly,
-                    date: Some(day),
-                    inspectors: ["u1".to_owned()].into(),
-                    zones: ["z1".to_owned()].into(),
-                    closed: true,
-                }),
+                patrol(),
                 "010100010a323032362d31312d30340102753101027a310101026162",
             ),
             (
