@@ -20,6 +20,20 @@ use super::{Consolidator, ReportKey};
 /// The rules' own default; a version of the rules may not go below it.
 pub const MIN_SHEETS: usize = 3;
 
+/// From how many reports a computation is shared among the cores.
+const PARALLEL_FROM: usize = 256;
+
+/// A zone's self total, final total and the money (fen) the final brings, for one month.
+type ZoneTotals = (String, Option<Points>, Option<Points>, i64);
+
+/// The month totals of one branch, worked out once for the month, quarter and year that count
+/// them (reports are computed branch by branch).
+#[derive(Default)]
+struct MonthTotals {
+    branch: String,
+    months: HashMap<Period, Vec<ZoneTotals>>,
+}
+
 /// Two reports say the same, whenever they were computed.
 fn same_content(a: &Report, b: &Report) -> bool {
     a.header == b.header
@@ -75,16 +89,18 @@ impl Consolidator {
         }
         let mut fresh: BTreeMap<ReportKey, Report> = BTreeMap::new();
         let mut peers: BTreeSet<(Period, Option<BranchCategory>)> = BTreeSet::new();
-        for key in dirty {
-            if let (Some(lock), Some(old)) = (self.lock(&key.0, key.1), self.reports.get(&key))
-                && old
-                    .published
-                    .as_ref()
-                    .is_some_and(|p| p.by == lock.by && p.at == lock.at)
-            {
-                continue;
-            }
-            let report = self.report(&key.0, key.1, today);
+        let todo: Vec<ReportKey> = dirty
+            .into_iter()
+            .filter(|key| {
+                let kept = self.lock(&key.0, key.1).zip(self.reports.get(key));
+                !kept.is_some_and(|(lock, old)| {
+                    old.published
+                        .as_ref()
+                        .is_some_and(|p| p.by == lock.by && p.at == lock.at)
+                })
+            })
+            .collect();
+        for (key, report) in self.compute_reports(todo, today) {
             let category = self.branches.get(&key.0).and_then(|b| b.category);
             let now_score = (category, report.branch.score);
             let scores = self.branch_scores.entry(key.1).or_default();
@@ -138,6 +154,35 @@ impl Consolidator {
             }
         }
         changed
+    }
+
+    /// Computes the reports of the given keys (sorted by branch), on every core when there are
+    /// many: a start computes thousands, a change a handful.
+    fn compute_reports(&self, keys: Vec<ReportKey>, today: NaiveDate) -> Vec<(ReportKey, Report)> {
+        let compute = |keys: &[ReportKey]| -> Vec<(ReportKey, Report)> {
+            let mut totals = MonthTotals::default();
+            keys.iter()
+                .map(|key| (key.clone(), self.report(&key.0, key.1, today, &mut totals)))
+                .collect()
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if cores < 2 || keys.len() < PARALLEL_FROM {
+            return compute(&keys);
+        }
+        let size = keys.len().div_ceil(cores);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = keys
+                .chunks(size)
+                .map(|part| s.spawn(move || compute(part)))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| {
+                    part.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
     }
 
     fn fill_rank(&self, key: &ReportKey, branch: &mut BranchResult) {
@@ -223,7 +268,13 @@ impl Consolidator {
 
     /// Computes one report from the facts (the branch rank is filled in by [`Self::compute`],
     /// which first aggregates the patrols whose sheets changed).
-    fn report(&self, branch: &str, period: Period, today: NaiveDate) -> Report {
+    fn report(
+        &self,
+        branch: &str,
+        period: Period,
+        today: NaiveDate,
+        totals: &mut MonthTotals,
+    ) -> Report {
         let id = DocId::report(branch, period);
         let mut report = Report::born(docs::Header::for_id(&id));
         let facts = self.branches.get(branch);
@@ -238,7 +289,7 @@ impl Consolidator {
                 }
             }
         }
-        self.score_zones(branch, period, &mut report.zones);
+        self.score_zones(branch, period, &mut report.zones, totals);
         rank_zones(&mut report.zones);
         if let Some(facts) = facts {
             let pass = category.map(|c| self.rules_on(graded_on).grades.of(c).pass);
@@ -270,7 +321,13 @@ impl Consolidator {
     /// Each zone's inspection result in the period and its score: a week's score is its
     /// inspection result; a month's, quarter's or year's is the mean of the final monthly
     /// assessments, with the self-scores and the money they bring.
-    fn score_zones(&self, branch: &str, period: Period, zones: &mut BTreeMap<String, ZoneResult>) {
+    fn score_zones(
+        &self,
+        branch: &str,
+        period: Period,
+        zones: &mut BTreeMap<String, ZoneResult>,
+        totals: &mut MonthTotals,
+    ) {
         for (zone, (results, sheets)) in self.inspections(branch, period) {
             let r = zones.entry(zone).or_default();
             r.inspection = Points::mean(&results);
@@ -283,21 +340,26 @@ impl Consolidator {
             }
             return;
         }
+        if totals.branch != branch {
+            totals.branch = branch.to_owned();
+            totals.months.clear();
+        }
+        for month in &months {
+            if !totals.months.contains_key(month) {
+                let of_month = self.month_totals(branch, *month);
+                totals.months.insert(*month, of_month);
+            }
+        }
         let mut finals: BTreeMap<&str, (Vec<Points>, Vec<Points>, i64)> = BTreeMap::new();
         for month in &months {
-            let Some(assessed) = self.assessments.get(&(branch.to_owned(), *month)) else {
-                continue;
-            };
-            let form = &self.rules_on(month.first_day()).assessment;
-            for (zone, (own, fin)) in assessed {
-                let (own, fin) = (form.total(own), form.total(fin));
+            for (zone, own, fin, money) in totals.months.get(month).into_iter().flatten() {
                 let entry = finals.entry(zone.as_str()).or_default();
                 if let Some(own) = own {
-                    entry.1.push(own);
+                    entry.1.push(*own);
                 }
                 if let Some(fin) = fin {
-                    entry.0.push(fin);
-                    entry.2 += self.rules_on(month.first_day()).money.money(fin).0;
+                    entry.0.push(*fin);
+                    entry.2 += money;
                 }
             }
         }
@@ -307,6 +369,23 @@ impl Consolidator {
             r.self_score = Points::mean(&owns);
             r.money_fen = money;
         }
+    }
+
+    /// Each zone's self total, final total and the money the final brings, for a month of a
+    /// branch, on the rules of that month.
+    fn month_totals(&self, branch: &str, month: Period) -> Vec<ZoneTotals> {
+        let Some(assessed) = self.assessments.get(&(branch.to_owned(), month)) else {
+            return Vec::new();
+        };
+        let rules = self.rules_on(month.first_day());
+        assessed
+            .iter()
+            .map(|(zone, (own, fin))| {
+                let (own, fin) = (rules.assessment.total(own), rules.assessment.total(fin));
+                let money = fin.map_or(0, |f| rules.money.money(f).0);
+                (zone.clone(), own, fin, money)
+            })
+            .collect()
     }
 
     /// Counts the problems raised in the report's period that still wait for a fix, and how
