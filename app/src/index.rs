@@ -11,7 +11,7 @@ use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::{PatrolKind, Severity};
 
 /// Bump when [`Summary`] changes: the store rebuilds every summary when it opens.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// What a list needs of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ pub struct ProblemSummary {
     pub measure: String,
     /// General or major.
     pub severity: Severity,
-    /// By when.
+    /// By when: the deadline in force (a reopening may have set a new one).
     pub deadline: Option<NaiveDate>,
     /// When it was raised (ms).
     pub raised_at: i64,
@@ -61,6 +61,28 @@ pub struct ProblemSummary {
     /// Where it stands.
     pub status: ProblemStatus,
     /// Thumbnails of its photos.
+    pub thumbs: Vec<String>,
+    /// Everyone who recorded a fix (nobody verifies their own).
+    #[serde(default)]
+    pub rectifiers: Vec<String>,
+    /// The latest fix: when (ms), its note and the thumbnails of its after-photos.
+    #[serde(default)]
+    pub last_fix: Option<FixSummary>,
+    /// While reopened, what the reopening said is still wrong.
+    #[serde(default)]
+    pub reopen_note: Option<String>,
+}
+
+/// A problem's latest fix, as the "to verify" list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixSummary {
+    /// Who recorded it.
+    pub by: String,
+    /// When (ms).
+    pub at: i64,
+    /// What was done.
+    pub note: String,
+    /// Thumbnails of its after-photos.
     pub thumbs: Vec<String>,
 }
 
@@ -82,7 +104,25 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
         DocId::Problem { .. } => {
             let p: Problem = docs::read(doc, &id).ok()?;
             let status = p.status();
+            let deadline = p.deadline();
             let rectified_at = p.rectifications.values().map(|r| r.at).min();
+            let mut rectifiers: Vec<String> =
+                p.rectifications.values().map(|r| r.by.clone()).collect();
+            rectifiers.sort();
+            rectifiers.dedup();
+            let last_fix = p
+                .rectifications
+                .iter()
+                .max_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)))
+                .map(|(_, r)| FixSummary {
+                    by: r.by.clone(),
+                    at: r.at,
+                    note: r.note.0.clone(),
+                    thumbs: r.photos.values().map(|p| p.thumb.clone()).collect(),
+                });
+            let reopen_note = (status == ProblemStatus::Reopened)
+                .then(|| p.last_reopening().map(|v| v.note.0.clone()))
+                .flatten();
             let f = p.finding;
             Some(Summary::Problem(ProblemSummary {
                 zone: f.zone,
@@ -90,11 +130,14 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
                 description: f.description.0,
                 measure: f.measure.0,
                 severity: f.severity,
-                deadline: f.deadline.map(|d| d.0),
+                deadline: deadline.map(|d| d.0),
                 raised_at: f.raised_at,
                 rectified_at,
                 status,
                 thumbs: f.photos.into_values().map(|r| r.thumb).collect(),
+                rectifiers,
+                last_fix,
+                reopen_note,
             }))
         }
         _ => None,

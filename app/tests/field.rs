@@ -480,6 +480,103 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
     let fix: &Rectification = stored.rectifications.values().next().expect("fix");
     assert_eq!((fix.by.as_str(), fix.note.as_str()), ("h1", "清理完毕"));
     assert!(fix.photos.contains_key(&record.hash));
+
+    // The loop closes: the secretary sees the fix beside the finding, sends it back with what is
+    // still wrong and a later deadline, the holder fixes again, the secretary verifies.
+    assert!(
+        problem::to_verify(&repo, &h1).expect("list").is_empty(),
+        "a holder verifies nothing"
+    );
+    let waiting = problem::to_verify(&repo, &sec()).expect("list");
+    assert_eq!(
+        waiting.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        [sooner.as_str()]
+    );
+    let row = &waiting[0];
+    assert_eq!(
+        (row.fix_note.as_str(), row.zone.as_str()),
+        ("清理完毕", "三水平上车场")
+    );
+    assert_eq!(row.after, std::slice::from_ref(&record.thumb));
+    let reopen = |note: &str, deadline| problem::Judgement::Reopened {
+        note: note.into(),
+        deadline,
+    };
+    assert_eq!(
+        input_error(problem::judge(
+            &repo,
+            &h1,
+            &sooner,
+            &problem::Judgement::Verified,
+            today
+        )),
+        T::NotYourOwnFix
+    );
+    assert_eq!(
+        input_error(problem::judge(
+            &repo,
+            &sec(),
+            &sooner,
+            &reopen("  ", None),
+            today
+        )),
+        T::NeedReopenNote
+    );
+    assert_eq!(
+        input_error(problem::judge(
+            &repo,
+            &sec(),
+            &sooner,
+            &reopen("还有杂物", Some(day("2026-11-01"))),
+            today
+        )),
+        T::DeadlinePast
+    );
+    // The reopening is dated by the phone's clock, so its deadline comes after the real today.
+    let later_day = records::today(&Default::default()) + chrono::Days::new(7);
+    problem::judge(
+        &repo,
+        &sec(),
+        &sooner,
+        &reopen("还有杂物", Some(later_day)),
+        today,
+    )
+    .expect("reopened");
+    assert!(problem::to_verify(&repo, &sec()).expect("list").is_empty());
+    let back = problem::my_problem(&repo, &h1, &sooner, today).expect("back on the list");
+    assert_eq!(back.status, ProblemStatus::Reopened);
+    assert_eq!(back.reopen_note.as_deref(), Some("还有杂物"));
+    assert_eq!(
+        back.deadline,
+        Some(later_day),
+        "the new deadline is in force"
+    );
+    assert_eq!(
+        input_error(problem::judge(
+            &repo,
+            &sec(),
+            &sooner,
+            &problem::Judgement::Verified,
+            today
+        )),
+        T::NothingToVerify
+    );
+    problem::rectify(
+        &repo,
+        &h1,
+        &sooner,
+        "彻底清理",
+        std::slice::from_ref(&record),
+    )
+    .expect("fixed again");
+    let again = problem::to_verify(&repo, &sec()).expect("list");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].fix_note, "彻底清理", "the latest fix is judged");
+    problem::judge(&repo, &sec(), &sooner, &problem::Judgement::Verified, today).expect("verified");
+    assert!(problem::to_verify(&repo, &sec()).expect("list").is_empty());
+    let closed = problem::my_problem(&repo, &h1, &sooner, today).expect("listed");
+    assert_eq!(closed.status, ProblemStatus::Verified);
+    assert_eq!(closed.reopen_note, None);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use dioxus::prelude::*;
 use zonepatrol_app::i18n::{Lang, T};
 use zonepatrol_app::records::patrol::{PatrolRow, ZoneRow, ZoneScore};
-use zonepatrol_app::records::problem::ProblemRow;
+use zonepatrol_app::records::problem::{ProblemRow, VerifyRow};
 use zonepatrol_app::records::sheet::{Mark, apply, zone_view};
 use zonepatrol_app::sync::{Progress, SyncState, SyncStatus};
 use zonepatrol_app::ui::home::{Go, Home, actions};
@@ -17,6 +17,7 @@ use zonepatrol_app::ui::problem::{ProblemList, RaiseProblem, RectifyProblem, def
 use zonepatrol_app::ui::score::ScoreZone;
 use zonepatrol_app::ui::settings::{QuarantineList, Settings};
 use zonepatrol_app::ui::status::{SyncBanner, status_line};
+use zonepatrol_app::ui::verify::{VerifyFix, VerifyList};
 use zonepatrol_shared::docs::{DeductionRule, Template, TemplateItem, ZoneSheet};
 use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::{PatrolKind, Points, Role, Severity};
@@ -340,6 +341,15 @@ fn home_puts_each_role_s_main_action_first() {
     assert!(actions(Role::ZoneHolder).contains(&(T::SelfScore, Go::SelfScore)));
     assert_eq!(actions(Role::TeamLeader)[0], (T::LogCleanup, Go::Cleanup));
     assert!(actions(Role::Secretary).contains(&(T::MonthlyAssessment, Go::Assess)));
+    for role in [Role::Secretary, Role::Inspector] {
+        assert!(
+            actions(role).contains(&(T::ToVerify, Go::Verify)),
+            "{role:?}"
+        );
+    }
+    for role in [Role::ZoneHolder, Role::TeamLeader, Role::Manager] {
+        assert!(actions(role).iter().all(|a| a.1 != Go::Verify), "{role:?}");
+    }
     assert_eq!(actions(Role::Manager)[0], (T::Rankings, Go::Rankings));
     for role in [
         Role::Secretary,
@@ -544,7 +554,71 @@ fn problem_row(name: &str, overdue: bool, status: ProblemStatus) -> ProblemRow {
         status,
         overdue,
         thumbs: vec![],
+        reopen_note: None,
     }
+}
+
+fn verify_row() -> VerifyRow {
+    VerifyRow {
+        name: "p7".into(),
+        zone: "三水平上车场".into(),
+        description: "电缆掉落".into(),
+        measure: "重新吊挂".into(),
+        severity: Severity::Major,
+        deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        fixed_by: "赵六".into(),
+        fixed_at: 1,
+        fix_note: "已重新吊挂".into(),
+        before: vec!["a".repeat(64)],
+        after: vec!["b".repeat(64)],
+    }
+}
+
+#[test]
+fn the_verifier_sees_the_fix_beside_the_finding_and_may_send_it_back() {
+    let html = render(|| {
+        rsx! { VerifyList { lang: Lang::Zh, rows: vec![verify_row()], on_open: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "待验证",
+        "电缆掉落",
+        "重大",
+        "三水平上车场",
+        "赵六",
+        r#"data-testid="verify-p7""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let empty = render(
+        || rsx! { VerifyList { lang: Lang::Zh, rows: vec![], on_open: |_| {}, on_back: |_| {} } },
+    );
+    assert!(
+        !empty.contains("verify-p7") && empty.contains("没有"),
+        "{empty}"
+    );
+
+    let html = render(|| {
+        rsx! { VerifyFix { lang: Lang::Zh, row: verify_row(),
+        before: vec![Some("data:image/jpeg;base64,AAAA".to_string())], after: vec![None],
+        error: Some("请写明还有什么不对".to_string()), on_judge: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "重新吊挂",
+        "已重新吊挂",
+        "2026-11-18",
+        r#"data-testid="before-photos""#,
+        r#"data-testid="after-photos""#,
+        "data:image/jpeg;base64,AAAA",
+        r#"data-testid="submit-verify""#,
+        r#"data-testid="submit-reopen""#,
+        r#"data-testid="reopen-note""#,
+        r#"type="date""#,
+        "请写明还有什么不对",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    // The after-photo that has not reached this phone says so instead of showing nothing.
+    assert!(html.contains("thumb missing"), "{html}");
 }
 
 #[test]

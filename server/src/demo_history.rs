@@ -267,6 +267,7 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
                             by: by.to_owned(),
                             outcome,
                             note: FreeText::from(note),
+                            deadline: None,
                         },
                     );
                 })?;

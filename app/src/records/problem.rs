@@ -2,7 +2,9 @@
 //! fix with its after-photos.
 
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Day, DocId, DocKind, Finding, FreeText, Problem, Rectification};
+use zonepatrol_shared::docs::{
+    Day, DocId, DocKind, Finding, FreeText, Outcome, Problem, Rectification, Verification,
+};
 use zonepatrol_shared::rules::problem::{ProblemStatus, Step, StepActor, is_overdue, may_take};
 use zonepatrol_shared::{Actor, Severity};
 
@@ -122,6 +124,8 @@ pub struct ProblemRow {
     pub overdue: bool,
     /// Thumbnails of its photos (SHA-256 of the thumbnail files).
     pub thumbs: Vec<String>,
+    /// While reopened, what is still wrong.
+    pub reopen_note: Option<String>,
 }
 
 /// The problems the user must fix: overdue first, then by deadline; fixed ones last. Read
@@ -159,6 +163,7 @@ pub fn my_problems(
             status: p.status,
             overdue,
             thumbs: p.thumbs,
+            reopen_note: p.reopen_note,
         });
     }
     rows.sort_by(|a, b| {
@@ -205,6 +210,189 @@ pub fn rectify(
                 by: me.user.clone(),
                 note: FreeText(note.trim().to_owned()),
                 photos: photo_refs(photos),
+            },
+        );
+    })?;
+    Ok(())
+}
+
+/// A fixed problem waiting for someone to verify it, as the "to verify" list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyRow {
+    /// Its name.
+    pub name: String,
+    /// The zone's name.
+    pub zone: String,
+    /// What was found.
+    pub description: String,
+    /// What had to be done.
+    pub measure: String,
+    /// General or major.
+    pub severity: Severity,
+    /// The deadline in force.
+    pub deadline: Option<NaiveDate>,
+    /// Who fixed it (their name).
+    pub fixed_by: String,
+    /// When (ms).
+    pub fixed_at: i64,
+    /// What the holder says was done.
+    pub fix_note: String,
+    /// Thumbnails of the photos taken when it was found.
+    pub before: Vec<String>,
+    /// Thumbnails of the latest fix's after-photos.
+    pub after: Vec<String>,
+}
+
+/// Whether the user (by any of their roles) verifies fixes, leaving aside whose fix it is.
+pub fn verifies_fixes(me: &Actor) -> bool {
+    may_take(
+        Step::Verify,
+        StepActor {
+            roles: me.roles(),
+            is_responsible: false,
+            is_raiser: false,
+            rectified_it: false,
+        },
+    )
+    .is_ok()
+}
+
+/// The fixed problems of the user's branch that wait for a verification the user may give
+/// (not their own fixes), the oldest fix first. Read from the summaries.
+pub fn to_verify(repo: &Repo, me: &Actor) -> Result<Vec<VerifyRow>, RecordError> {
+    if !verifies_fixes(me) {
+        return Ok(Vec::new());
+    }
+    let prefix = DocId::prefix(DocKind::Problem, &me.branch);
+    let dir = directory(repo, &me.branch).ok();
+    let name_of = |user: &str| {
+        dir.as_ref()
+            .and_then(|d| d.members.get(user))
+            .map_or_else(|| user.to_owned(), |m| m.name.clone())
+    };
+    let mut rows = Vec::new();
+    for (id, summary) in repo.summaries_containing(&prefix, br#""status":"rectified""#)? {
+        let Summary::Problem(p) = summary else {
+            continue;
+        };
+        if p.status != ProblemStatus::Rectified || p.rectifiers.contains(&me.user) {
+            continue;
+        }
+        let Some(fix) = p.last_fix else {
+            continue;
+        };
+        rows.push(VerifyRow {
+            name: id[prefix.len()..].to_owned(),
+            zone: dir
+                .as_ref()
+                .and_then(|d| d.zones.get(&p.zone))
+                .map_or_else(|| p.zone.clone(), |z| z.name.clone()),
+            description: p.description,
+            measure: p.measure,
+            severity: p.severity,
+            deadline: p.deadline,
+            fixed_by: name_of(&fix.by),
+            fixed_at: fix.at,
+            fix_note: fix.note,
+            before: p.thumbs,
+            after: fix.thumbs,
+        });
+    }
+    rows.sort_by(|a, b| a.fixed_at.cmp(&b.fixed_at).then(a.name.cmp(&b.name)));
+    Ok(rows)
+}
+
+/// The problem of the "to verify" list with this name, if it is on the phone.
+pub fn to_verify_one(repo: &Repo, me: &Actor, name: &str) -> Option<VerifyRow> {
+    to_verify(repo, me)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r.name == name)
+}
+
+/// A verifier's judgement of a fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// The fix holds: the problem is closed (销号).
+    Verified,
+    /// The fix does not hold: back to the holder, with what is still wrong and, if given, a
+    /// new deadline (otherwise the one in force stands).
+    Reopened {
+        /// What is still wrong.
+        note: String,
+        /// A new deadline.
+        deadline: Option<NaiveDate>,
+    },
+}
+
+/// Verifies or reopens the latest fix of a problem of the user's branch.
+pub fn judge(
+    repo: &Repo,
+    me: &Actor,
+    problem: &str,
+    judgement: &Judgement,
+    today: NaiveDate,
+) -> Result<(), RecordError> {
+    let id = DocId::problem(&me.branch, problem);
+    let p = repo
+        .read::<Problem>(&id)?
+        .ok_or_else(|| RecordError::Missing {
+            what: "problem",
+            id: problem.to_owned(),
+        })?;
+    let status = p.status();
+    let fixable = match judgement {
+        Judgement::Verified => status == ProblemStatus::Rectified,
+        Judgement::Reopened { .. } => {
+            matches!(status, ProblemStatus::Rectified | ProblemStatus::Verified)
+        }
+    };
+    if !fixable {
+        return Err(RecordError::Input(T::NothingToVerify));
+    }
+    let who = StepActor {
+        roles: me.roles(),
+        is_responsible: p.finding.responsible == me.user,
+        is_raiser: p.finding.raised_by == me.user,
+        rectified_it: p.rectifications.values().any(|r| r.by == me.user),
+    };
+    if who.rectified_it {
+        return Err(RecordError::Input(T::NotYourOwnFix));
+    }
+    if may_take(Step::Verify, who).is_err() {
+        return Err(RecordError::Input(T::OnlyInspectorsVerify));
+    }
+    let (outcome, note, deadline) = match judgement {
+        Judgement::Verified => (Outcome::Verified, String::new(), None),
+        Judgement::Reopened { note, deadline } => {
+            if note.trim().is_empty() {
+                return Err(RecordError::Input(T::NeedReopenNote));
+            }
+            if deadline.is_some_and(|d| d < today) {
+                return Err(RecordError::Input(T::DeadlinePast));
+            }
+            (Outcome::Reopened, note.trim().to_owned(), *deadline)
+        }
+    };
+    // After every fact already on the record, whatever this phone's clock says: a judgement
+    // placed before the fix it judges would be passed over.
+    let latest = p
+        .rectifications
+        .values()
+        .map(|r| r.at)
+        .chain(p.verifications.values().map(|v| v.at))
+        .max()
+        .unwrap_or(0);
+    let at = now_millis().max(latest + 1);
+    repo.edit_as::<Problem, _>(me, &id, |p| {
+        p.verifications.insert(
+            format!("{}-{at}", me.user),
+            Verification {
+                at,
+                by: me.user.clone(),
+                outcome,
+                note: FreeText(note.clone()),
+                deadline: deadline.map(Day),
             },
         );
     })?;

@@ -6,7 +6,7 @@ use zonepatrol_shared::Role;
 
 use crate::i18n::{self, Lang, T, tr};
 use crate::records::patrol::{PatrolRow, my_patrols};
-use crate::records::problem::{my_problems, open_and_overdue};
+use crate::records::problem::{my_problems, open_and_overdue, to_verify};
 use crate::records::today;
 use crate::store::Session;
 use crate::ui::pick::Pick;
@@ -21,6 +21,8 @@ pub enum Go {
     Patrol(String),
     /// The problems to fix.
     Problems,
+    /// The fixes to verify.
+    Verify,
     /// Settings.
     Settings,
     /// The refused edits.
@@ -41,11 +43,13 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
         Role::Secretary => vec![
             (T::StartPatrol, Go::StartPatrol),
             (T::MonthlyAssessment, Go::Assess),
+            (T::ToVerify, Go::Verify),
             (T::MyProblems, Go::Problems),
             (T::Rankings, Go::Rankings),
         ],
         Role::Inspector => vec![
             (T::StartPatrol, Go::StartPatrol),
+            (T::ToVerify, Go::Verify),
             (T::MyProblems, Go::Problems),
             (T::SelfScore, Go::SelfScore),
             (T::Rankings, Go::Rankings),
@@ -93,6 +97,7 @@ impl Go {
             Go::StartPatrol => "start-patrol",
             Go::Patrol(_) => "patrol",
             Go::Problems => "problems",
+            Go::Verify => "verify",
             Go::Settings => "settings",
             Go::Quarantine => "quarantine",
             Go::SelfScore => "self-score",
@@ -115,6 +120,9 @@ pub fn Home(
     patrols: Vec<PatrolRow>,
     problems: usize,
     overdue: usize,
+    /// How many fixes wait for the user's verification.
+    #[props(default)]
+    to_verify: usize,
     on_go: EventHandler<Go>,
 ) -> Element {
     let actions = actions_of(role, &also);
@@ -138,6 +146,9 @@ pub fn Home(
                         "{problems}"
                         if overdue > 0 { " · {overdue} {tr(lang, T::Overdue)}" }
                     }
+                }
+                if label == T::ToVerify && to_verify > 0 {
+                    span { class: "badge", "{to_verify}" }
                 }
             }
         }
@@ -172,6 +183,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
     let patrols = my_patrols(&repo, &me).unwrap_or_default();
     let problems = my_problems(&repo, &me, today(&repo.clock())).unwrap_or_default();
     let (open, overdue) = open_and_overdue(&problems);
+    let waiting = to_verify(&repo, &me).map_or(0, |rows| rows.len());
     rsx! {
         Home {
             lang: (ui.lang)(),
@@ -181,11 +193,13 @@ pub(crate) fn HomePage(session: Session) -> Element {
             patrols,
             problems: open,
             overdue,
+            to_verify: waiting,
             on_go: move |go| {
                 ui.go(match go {
                     Go::StartPatrol => Screen::StartPatrol,
                     Go::Patrol(name) => Screen::Patrol(name),
                     Go::Problems => Screen::Problems,
+                    Go::Verify => Screen::ToVerify,
                     Go::Settings => Screen::Settings,
                     Go::Quarantine => Screen::Quarantine,
                     Go::SelfScore => Screen::Month { assess: false, this_month: true },

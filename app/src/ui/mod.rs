@@ -20,6 +20,7 @@ pub mod score;
 pub mod settings;
 pub mod status;
 pub mod theme;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,7 @@ use ranking::RankingsPage;
 use score::ZonePage;
 use settings::{QuarantinePage, SettingsPage};
 use status::SyncBanner;
+use verify::{VerifyListPage, VerifyPage};
 
 /// What the platform shell gives the screens: the device core.
 #[derive(Clone)]
@@ -120,6 +122,10 @@ pub enum Screen {
     Problems,
     /// One of them.
     Problem(String),
+    /// The fixes the user may verify.
+    ToVerify,
+    /// One of them.
+    Verify(String),
     /// Settings.
     Settings,
     /// The refused edits.
@@ -275,6 +281,8 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 }
                 Screen::Problems => rsx! { ProblemsPage { session: me } },
                 Screen::Problem(name) => rsx! { FixPage { key: "{name}", session: me, name } },
+                Screen::ToVerify => rsx! { VerifyListPage { session: me } },
+                Screen::Verify(name) => rsx! { VerifyPage { key: "{name}", session: me, name } },
                 Screen::Settings => rsx! {
                     SettingsPage {
                         session: me,

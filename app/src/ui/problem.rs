@@ -185,6 +185,11 @@ pub fn RectifyProblem(
             p { "{row.measure}" }
         }
         p { class: "dim", {i18n::problem_status(lang, row.status)} }
+        if let Some(still) = row.reopen_note.clone() {
+            p { class: "error", "data-testid": "reopen-note",
+                "{tr(lang, T::StillWrong)}: {still}"
+            }
+        }
         if can_fix {
             label { r#for: "fix-note", {tr(lang, T::FixNote)} }
             textarea { id: "fix-note", rows: "3", oninput: move |e| note.set(e.value()) }

@@ -60,6 +60,9 @@ button.row.overdue { border-color: var(--bad); }
   background: #000; color: var(--accent); }
 .badge.bad { background: var(--bad); color: #fff; }
 .badge.good { background: var(--ok); color: #000; }
+.thumbs { display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0 12px; }
+.thumb { width: 120px; height: 120px; object-fit: cover; border-radius: 8px; border: 1px solid var(--dim); }
+.thumb.missing { display: flex; align-items: center; padding: 8px; font-size: 15px; }
 .notice { position: sticky; top: 50px; z-index: 4; margin: 0 0 8px; padding: 8px 12px;
   border-radius: 8px; background: #10301f; color: var(--ok); font-weight: 600; }
 .notice.bad { background: #3a1010; color: var(--bad); }

@@ -119,6 +119,13 @@ impl Consolidator {
         out.into_iter().map(|(_, r)| r).collect()
     }
 
+    /// A problem's facts, if the branch has it.
+    pub fn problem(&self, branch: &str, name: &str) -> Option<&ProblemFacts> {
+        self.problems
+            .by_id
+            .get(&(branch.to_owned(), name.to_owned()))
+    }
+
     /// Whether a photo belongs to a problem of the branch (the dashboard shows only those).
     pub fn problem_photo(&self, branch: &str, hash: &str) -> bool {
         self.problems

@@ -10,6 +10,8 @@
 //!   ledger, open and overdue problems, cleanups, and the branches ranked by category.
 //! - `/dash/zone/{branch}/{zone}`: the monthly trend, inspections, problems with photos,
 //!   cleanups and the placard.
+//! - `/dash/problem/{branch}/{problem}`: a problem's whole loop as a timeline — the finding,
+//!   each fix, each verification or reopening with its note and new deadline, with photos.
 //! - `/dash/ledger/{branch}/{month}`, `/dash/rankings?period=…`: the ledger; quarterly and
 //!   yearly rankings with posts flagged for losing their title.
 //! - `/dash/export/…`: the ledger and the notice as .xlsx, the placard as SVG.
@@ -52,7 +54,7 @@ pub use views::{Ledger, LedgerRow, Notice, NoticeRow, Placard};
 use crate::State;
 use export::{export_ledger, export_notice, placard};
 use pages::{ledger::ledger_page, overview::overview, photo::photo, publish::publish};
-use pages::{rankings::rankings_page, zone::zone_page};
+use pages::{problem::problem_page, rankings::rankings_page, zone::zone_page};
 use signin::{login, login_page, logout, set_lang};
 
 /// The dashboard's routes.
@@ -67,6 +69,7 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/ledger/{branch}/{month}", get(ledger_page))
         .route("/dash/rankings", get(rankings_page))
         .route("/dash/publish", post(publish))
+        .route("/dash/problem/{branch}/{problem}", get(problem_page))
         .route("/dash/photo/{branch}/{hash}", get(photo))
         .route("/dash/export/ledger/{branch}/{month}", get(export_ledger))
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))

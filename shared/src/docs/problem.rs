@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use super::values::{Day, FreeText};
 use super::{Header, PhotoRef};
 use crate::domain::Severity;
-use crate::rules::problem::{Fact, ProblemStatus, Step, is_overdue, status};
+use crate::rules::problem::{Fact, ProblemStatus, Step, is_overdue, status, timeline};
 
 /// One problem found. Three parts, three writers: the raiser's finding, the responsible
 /// member's rectifications, the inspectors' verifications.
@@ -83,8 +83,11 @@ pub struct Verification {
     pub by: String,
     /// The judgement.
     pub outcome: Outcome,
-    /// Why.
+    /// Why: for a reopening, what is still wrong (required).
     pub note: FreeText,
+    /// For a reopening, the new deadline the holder is given; `None` keeps the one in force.
+    #[autosurgeon(missing = "Default::default")]
+    pub deadline: Option<Day>,
 }
 
 impl Problem {
@@ -111,10 +114,34 @@ impl Problem {
         status(&self.facts())
     }
 
-    /// Whether it is overdue on a day at the mine.
+    /// The reopenings that took effect, in time order (those the loop passed over are left
+    /// out).
+    pub fn reopenings(&self) -> Vec<&Verification> {
+        let facts = self.facts();
+        timeline(&facts)
+            .into_iter()
+            .filter(|(f, now)| f.step == Step::Reopen && now.is_some())
+            .filter_map(|(f, _)| self.verifications.get(&f.id))
+            .collect()
+    }
+
+    /// The latest reopening that took effect.
+    pub fn last_reopening(&self) -> Option<&Verification> {
+        self.reopenings().pop()
+    }
+
+    /// The deadline in force: that of the latest reopening that set one, or the finding's.
+    pub fn deadline(&self) -> Option<Day> {
+        self.reopenings()
+            .into_iter()
+            .filter_map(|v| v.deadline)
+            .next_back()
+            .or(self.finding.deadline)
+    }
+
+    /// Whether it is overdue on a day at the mine (against the deadline in force).
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        self.finding
-            .deadline
+        self.deadline()
             .is_some_and(|d| is_overdue(self.status(), d.0, today))
     }
 

@@ -278,6 +278,7 @@ fn problem_raiser_holder_and_inspector_apart() {
                 by: "li".into(),
                 outcome: Outcome::Verified,
                 note: "".into(),
+                deadline: None,
             },
         );
     });
@@ -500,6 +501,7 @@ fn apply(
                         by: who.into(),
                         outcome,
                         note: FreeText::default(),
+                        deadline: None,
                     },
                 );
             }),

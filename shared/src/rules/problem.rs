@@ -64,11 +64,29 @@ pub struct Fact {
 /// Folds the facts in time order into a status. Steps that make no sense where they fall
 /// (a verification of something never rectified) are ignored rather than trusted.
 pub fn status(facts: &[Fact]) -> ProblemStatus {
+    timeline(facts)
+        .into_iter()
+        .filter_map(|(_, now)| now)
+        .next_back()
+        .unwrap_or(ProblemStatus::Open)
+}
+
+/// The facts in time order, each with the status it led to, or `None` for a step the fold
+/// passes over (it did not apply where it falls): a problem's loop as a timeline.
+pub fn timeline(facts: &[Fact]) -> Vec<(&Fact, Option<ProblemStatus>)> {
     let mut ordered: Vec<&Fact> = facts.iter().collect();
     ordered.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
-    ordered.into_iter().fold(ProblemStatus::Open, |now, fact| {
-        next(now, fact.step).unwrap_or(now)
-    })
+    let mut now = ProblemStatus::Open;
+    ordered
+        .into_iter()
+        .map(|fact| {
+            let after = next(now, fact.step);
+            if let Some(after) = after {
+                now = after;
+            }
+            (fact, after)
+        })
+        .collect()
 }
 
 /// The status after a step, or `None` when the step does not apply to the current status.

@@ -104,7 +104,7 @@ fn problem_base(p: &mut Problem) {
     p.rectifications.insert(
         "r0".into(),
         Rectification {
-            at: NOW - 900,
+            at: NOW - 900_000 + 5,
             by: "holder".into(),
             note: "已整改".into(),
             photos: BTreeMap::new(),
@@ -131,6 +131,7 @@ fn verification(at: i64, by: &str, outcome: Outcome) -> Verification {
         by: by.to_owned(),
         outcome,
         note: FreeText::default(),
+        deadline: None,
     }
 }
 
@@ -1880,4 +1881,165 @@ fn a_deduction_that_needs_a_photo_comes_with_one() {
     check(one_without, |s| deduct(s, 0, false)).expect("undone");
     let refused = check(one_without, |s| deduct(s, 2, false)).expect_err("one more");
     assert!(refused.reason.contains("needs a photo"), "{refused}");
+}
+
+#[test]
+fn a_verification_closes_or_reopens_the_loop_where_it_falls() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let insp = actor(Role::Inspector, "b1");
+    fn open(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.rectifications.clear();
+        })
+    }
+    fn fixed(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, problem_base)
+    }
+    fn verified(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.verifications
+                .insert("v0".into(), verification(10, "sec", Outcome::Verified));
+        })
+    }
+    type Judge = fn(&mut Verification);
+    let cases: &[(
+        &str,
+        fn(&mut AutoCommit, &DocId),
+        Outcome,
+        Judge,
+        Option<&str>,
+    )] = &[
+        ("verify a fix", fixed, Outcome::Verified, |_| {}, None),
+        (
+            "verify before any fix",
+            open,
+            Outcome::Verified,
+            |_| {},
+            Some("no fix waiting to be verified"),
+        ),
+        (
+            "verify again",
+            verified,
+            Outcome::Verified,
+            |_| {},
+            Some("no fix waiting to be verified"),
+        ),
+        (
+            "reopen without a fix",
+            open,
+            Outcome::Reopened,
+            |v| v.note = "仍有浮煤".into(),
+            Some("only a fixed or verified problem can be reopened"),
+        ),
+        (
+            "reopen with no note",
+            fixed,
+            Outcome::Reopened,
+            |v| v.note = "  ".into(),
+            Some("says what is still wrong"),
+        ),
+        (
+            "reopen a verified fix with a note",
+            verified,
+            Outcome::Reopened,
+            |v| v.note = "电缆又掉下来了".into(),
+            None,
+        ),
+        (
+            "reopen with a new deadline",
+            fixed,
+            Outcome::Reopened,
+            |v| {
+                v.note = "仍有浮煤".into();
+                v.deadline = day("2026-11-28");
+            },
+            None,
+        ),
+        (
+            "reopen with a deadline already past",
+            fixed,
+            Outcome::Reopened,
+            |v| {
+                v.note = "仍有浮煤".into();
+                v.deadline = day("2026-11-20");
+            },
+            Some("before the day of the reopening"),
+        ),
+        (
+            "verify with a new deadline",
+            fixed,
+            Outcome::Verified,
+            |v| v.deadline = day("2026-11-28"),
+            Some("only a reopening sets a new deadline"),
+        ),
+    ];
+    for (what, base, outcome, judge, want) in cases {
+        let write = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+            edit(doc, id, |p: &mut Problem| {
+                let mut v = verification(30, &who.user, *outcome);
+                judge(&mut v);
+                p.verifications.insert("v1".into(), v);
+            })
+        };
+        let got = attempt(&id, *base, &write, &insp, &[]);
+        match (want, got) {
+            (None, Ok(())) => {}
+            (Some(want), Err(refusal)) => {
+                assert!(refusal.reason.contains(want), "{what}: {refusal}");
+                assert_eq!(refusal.part, "verifications", "{what}");
+            }
+            (want, got) => panic!("{what}: wanted {want:?}, got {got:?}"),
+        }
+    }
+
+    // A verification is on the record: its author cannot change or take it back.
+    fn own(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.verifications
+                .insert("v0".into(), verification(10, "insp", Outcome::Verified));
+        })
+    }
+    for (what, change) in [
+        (
+            "change",
+            (|p: &mut Problem| {
+                if let Some(v) = p.verifications.get_mut("v0") {
+                    v.outcome = Outcome::Reopened;
+                    v.note = "改主意了".into();
+                }
+            }) as fn(&mut Problem),
+        ),
+        ("remove", |p: &mut Problem| {
+            p.verifications.remove("v0");
+        }),
+    ] {
+        let write = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, change);
+        let refusal = attempt(&id, own, &write, &insp, &[]).expect_err(what);
+        assert!(
+            refusal.reason.contains("on the record"),
+            "{what}: {refusal}"
+        );
+    }
+}
+
+#[test]
+fn a_reopening_sets_the_deadline_in_force() {
+    let mut p = Problem::born(Header::for_id(&"problem:b1:x1".parse().expect("id")));
+    problem_base(&mut p);
+    assert_eq!(p.deadline(), day("2026-11-25"));
+    let mut reopen = verification(30, "insp", Outcome::Reopened);
+    reopen.deadline = day("2026-12-05");
+    p.verifications.insert("v1".into(), reopen);
+    assert_eq!(p.deadline(), day("2026-12-05"));
+    let on = |s: &str| s.parse::<chrono::NaiveDate>().expect("day");
+    assert!(p.is_overdue(on("2026-12-06")));
+    assert!(!p.is_overdue(on("2026-11-30")));
+    // A reopening the loop passes over (it falls before any fix) sets nothing.
+    let mut early = verification(1, "insp", Outcome::Reopened);
+    early.deadline = day("2027-01-05");
+    p.verifications.insert("v0".into(), early);
+    assert_eq!(p.deadline(), day("2026-12-05"));
 }

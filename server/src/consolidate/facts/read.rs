@@ -102,7 +102,7 @@ impl ProblemFacts {
             status: p.status(),
             zone: p.finding.zone.clone(),
             raised,
-            deadline: p.finding.deadline.map(|d| d.0),
+            deadline: p.deadline().map(|d| d.0),
             description: shorten(&p.finding.description.0, DESCRIPTION_CHARS),
             responsible: p.finding.responsible.clone(),
             major: p.finding.severity == Severity::Major,

@@ -16,6 +16,7 @@ use crate::reports;
 pub(super) mod ledger;
 pub(super) mod overview;
 pub(super) mod photo;
+pub(super) mod problem;
 pub(super) mod publish;
 pub(super) mod rankings;
 pub(super) mod zone;

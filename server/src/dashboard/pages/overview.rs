@@ -253,11 +253,11 @@ pub fn overview_page(
                 table {
                     thead { tr { th { (l(lang, "责任区", "Zone")) } th { (l(lang, "问题", "Problem")) } th { (l(lang, "期限", "Deadline")) } th { (l(lang, "责任人", "Responsible")) } } }
                     tbody {
-                        @for (_, p) in open.iter().take(20) {
+                        @for (name, p) in open.iter().take(20) {
                             @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
                             tr {
                                 td { a href=(format!("/dash/zone/{branch}/{}", p.zone)) { (zone_name(c, &branch, &p.zone)) } }
-                                td { @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " } (p.description) }
+                                td { @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " } a href=(format!("/dash/problem/{branch}/{name}")) { (p.description) } }
                                 td { (p.deadline.map(|d| d.to_string()).unwrap_or_default()) @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } } }
                                 td { (c.branches().get(&branch).and_then(|b| b.members.get(&p.responsible)).cloned().unwrap_or_else(|| p.responsible.clone())) }
                             }

@@ -114,12 +114,12 @@ pub(crate) async fn zone_page(
                 }
                 section #zone-problems {
                     h2 { (l(lang, "问题", "Problems")) }
-                    @for (_, p) in &problems {
+                    @for (name, p) in &problems {
                         @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
                         div {
                             p {
                                 @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " }
-                                (p.description) " · " (p.raised.to_string())
+                                a href=(format!("/dash/problem/{branch}/{name}")) { (p.description) } " · " (p.raised.to_string())
                                 " · " (problem_status_label(lang, p.status))
                                 @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } }
                             }

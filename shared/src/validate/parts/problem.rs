@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{Writer, key_ok, not_writer, out_of_range, photos_ok, writer_of};
-use crate::docs::{DocKind, Problem};
-use crate::rules::problem::{Step, StepActor, may_take};
+use crate::docs::{DocKind, Outcome, Problem, Verification};
+use crate::rules::problem::{ProblemStatus, Step, StepActor, may_take, timeline};
 use crate::validate::limits::{DEADLINE_DAYS_AHEAD, EVENTS_PER_RECORD, TEXT_CHARS, records, text};
 use crate::validate::{Change, Refusal};
 
@@ -150,16 +150,72 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
             photos_ok("rectifications", &r.photos)?;
         }
     }
+    let facts = a.facts();
+    let applied: BTreeMap<&str, Option<ProblemStatus>> = timeline(&facts)
+        .into_iter()
+        .map(|(f, now)| (f.id.as_str(), now))
+        .collect();
     for key in c.touched.get("verifications").into_iter().flatten() {
-        if let Some(v) = a.verifications.get(key) {
-            c.bounds.moment("verifications", "a verification", v.at)?;
-            text(
+        if b.verifications.contains_key(key) {
+            not_writer(
                 "verifications",
-                "a verification's note",
-                v.note.as_str(),
-                TEXT_CHARS,
+                "a verification or reopening is on the record and cannot be changed or removed: \
+                 record a new one",
             )?;
+        }
+        if let Some(v) = a.verifications.get(key) {
+            verification(c, key, v, applied.get(key.as_str()).copied().flatten())?;
         }
     }
     Ok(())
+}
+
+/// A new verification or reopening: it must take the problem somewhere where it falls in the
+/// loop, a reopening says what is still wrong, and only a reopening sets a new deadline.
+fn verification(
+    c: &Change<'_, Problem>,
+    key: &str,
+    v: &Verification,
+    now: Option<ProblemStatus>,
+) -> Result<(), Refusal> {
+    const PART: &str = "verifications";
+    c.bounds.moment(PART, "a verification", v.at)?;
+    text(PART, "a verification's note", v.note.as_str(), TEXT_CHARS)?;
+    key_ok(PART, "a verification's id", key)?;
+    if now.is_none() {
+        return out_of_range(
+            PART,
+            match v.outcome {
+                Outcome::Verified => {
+                    "there is no fix waiting to be verified at that time (it was verified or \
+                     reopened meanwhile, or not fixed yet): sync and look again"
+                }
+                Outcome::Reopened => {
+                    "only a fixed or verified problem can be reopened: sync and look again"
+                }
+            },
+        );
+    }
+    match (v.outcome, v.deadline) {
+        (Outcome::Reopened, _) if v.note.as_str().trim().is_empty() => out_of_range(
+            PART,
+            "a reopening says what is still wrong: write it in the note",
+        ),
+        (Outcome::Verified, Some(_)) => out_of_range(PART, "only a reopening sets a new deadline"),
+        (Outcome::Reopened, Some(deadline)) => {
+            c.bounds
+                .day(PART, "the new deadline", deadline.0, DEADLINE_DAYS_AHEAD)?;
+            match c.ctx.clock.date_of_millis(v.at) {
+                Some(day) if deadline.0 < day => out_of_range(
+                    PART,
+                    format!(
+                        "the new deadline {deadline} is before the day of the reopening \
+                         ({day}): give a day from then on"
+                    ),
+                ),
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }

@@ -1,0 +1,153 @@
+//! A problem's page (`/dash/problem/{branch}/{problem}`): its whole loop as a timeline — the
+//! finding with its photos, each fix with its after-photos, each verification or reopening with
+//! what is still wrong — with who and when, in the mine's time zone.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State as Shared};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::DateTime;
+use maud::{Markup, html};
+use zonepatrol_shared::docs::{self, DocId, Outcome, PhotoRef, Problem};
+use zonepatrol_shared::rules::period::MineClock;
+use zonepatrol_shared::rules::problem::{ProblemStatus, Step, timeline};
+
+use super::{blocking, check_branch};
+use crate::State;
+use crate::dashboard::labels::{l, problem_status_label, severity_label};
+use crate::dashboard::layout::{fail, layout};
+use crate::dashboard::session::Viewer;
+use crate::dashboard::views::branch_name;
+use crate::reports;
+
+pub(crate) async fn problem_page(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path((branch, name)): Path<(String, String)>,
+) -> Response {
+    let lang = viewer.lang;
+    blocking(state, move |state| {
+        let c = reports::lock(state);
+        if let Err(r) = check_branch(&c, &viewer, &branch) {
+            return r;
+        }
+        let missing = || {
+            fail(
+                StatusCode::NOT_FOUND,
+                lang,
+                l(lang, "没有这个问题。", "There is no such problem."),
+            )
+        };
+        let Some(zone_id) = c.problem(&branch, &name).map(|p| p.zone.clone()) else {
+            return missing();
+        };
+        let facts = &c.branches()[&branch];
+        let zone = facts.zones.get(&zone_id).map(|z| z.name.clone());
+        let people = facts.members.clone();
+        let (clock, branch_title) = (c.clock(), branch_name(&c, &branch));
+        let today = c.today(crate::now_millis());
+        drop(c);
+        // The document itself, for the times, authors and notes the facts do not keep.
+        let id = DocId::problem(&branch, &name);
+        let problem = match state.store.doc(&id) {
+            Ok(Some(stored)) => stored
+                .load()
+                .ok()
+                .and_then(|doc| docs::read::<Problem, _>(&doc, &id).ok()),
+            _ => None,
+        };
+        let Some(problem) = problem else {
+            return missing();
+        };
+        let who = |user: &str| people.get(user).cloned().unwrap_or_else(|| user.to_owned());
+        let at = |ms: i64| moment(clock, ms);
+        let photos = |refs: &std::collections::BTreeMap<String, PhotoRef>| -> Markup {
+            html! {
+                div.photos {
+                    @for h in refs.keys() {
+                        a href=(format!("/dash/photo/{branch}/{h}")) { img src=(format!("/dash/photo/{branch}/{h}")) alt=(l(lang, "照片", "photo")) loading="lazy"; }
+                    }
+                }
+            }
+        };
+        let f = &problem.finding;
+        let status = problem.status();
+        let facts = problem.facts();
+        let steps = timeline(&facts);
+        let body = html! {
+            p { a href=(format!("/dash/zone/{branch}/{}", f.zone)) { (branch_title) " · " (zone.clone().unwrap_or_else(|| f.zone.clone())) } }
+            h1 {
+                (f.description.as_str()) " "
+                span.badge.(status_class(status)) #status { (problem_status_label(lang, status)) }
+                @if problem.is_overdue(today) { " " span.badge.bad { (l(lang, "超期", "overdue")) } }
+            }
+            p {
+                (severity_label(lang, f.severity)) " · " (l(lang, "责任人", "Responsible")) " " (who(&f.responsible))
+                " · " (l(lang, "期限", "Deadline")) " " (problem.deadline().map(|d| d.to_string()).unwrap_or_default())
+            }
+            ol #timeline {
+                li.raised {
+                    b { (l(lang, "提出问题", "Raised")) } " · " (who(&f.raised_by)) " · " (at(f.raised_at))
+                    @if !f.measure.as_str().is_empty() { p { (l(lang, "整改措施：", "Measure: ")) (f.measure.as_str()) } }
+                    p { (l(lang, "整改期限：", "Deadline: ")) (f.deadline.map(|d| d.to_string()).unwrap_or_default()) }
+                    (photos(&f.photos))
+                }
+                @for (fact, now) in &steps {
+                    @match fact.step {
+                        Step::Rectify => {
+                            @if let Some(r) = problem.rectifications.get(&fact.id) {
+                                li.fix {
+                                    b { (l(lang, "整改", "Fixed")) } " · " (who(&r.by)) " · " (at(r.at))
+                                    @if !r.note.as_str().is_empty() { p { (r.note.as_str()) } }
+                                    (photos(&r.photos))
+                                }
+                            }
+                        }
+                        _ => {
+                            @if let Some(v) = problem.verifications.get(&fact.id) {
+                                li.(if v.outcome == Outcome::Verified { "verified" } else { "reopened" }) {
+                                    b {
+                                        @if v.outcome == Outcome::Verified { (l(lang, "验证通过（销号）", "Verified (closed)")) }
+                                        @else { (l(lang, "退回重新整改", "Reopened")) }
+                                    }
+                                    " · " (who(&v.by)) " · " (at(v.at))
+                                    @if now.is_none() { " " span.muted { (l(lang, "（未生效：当时没有待验证的整改）", "(no effect: there was no fix to judge then)")) } }
+                                    @if !v.note.as_str().is_empty() { p { (v.note.as_str()) } }
+                                    @if let Some(d) = v.deadline { p { (l(lang, "新的整改期限：", "New deadline: ")) (d.to_string()) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        layout(
+            lang,
+            Some(&viewer),
+            &format!("{} · {}", l(lang, "问题", "Problem"), f.description.as_str()),
+            body,
+        )
+        .into_response()
+    })
+    .await
+}
+
+/// A moment as the mine's clock shows it.
+fn moment(clock: MineClock, ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&clock.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn status_class(status: ProblemStatus) -> &'static str {
+    match status {
+        ProblemStatus::Verified => "good",
+        ProblemStatus::Rectified => "warn",
+        ProblemStatus::Open | ProblemStatus::Reopened => "bad",
+    }
+}
