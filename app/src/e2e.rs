@@ -468,6 +468,38 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     synced(services).await?;
     shot(s, "15-holder-synced").await?;
     check_refused(services)?;
+
+    // The loop closes: the secretary, back on the phone, verifies the holder's fix beside the
+    // finding, with both photos.
+    step(
+        "sign out the holder",
+        "await click('.back'); await click('[data-testid=go-settings]'); await click('[data-testid=sign-out]'); return find('[data-testid=sign-in]').then(() => true);",
+    )
+    .await?;
+    step(
+        "sign in as the secretary again",
+        &format!(
+            "await type('#server', {}); await type('#user', {}); await type('#password', {}); await click('[data-testid=sign-in]'); await waitText('[data-testid=sync-banner]', '已同步', 60000); return waitText('[data-testid=go-verify]', '1');",
+            lit(&s.server),
+            lit(&s.user),
+            lit(&s.password)
+        ),
+    )
+    .await?;
+    step(
+        "the fixes to verify",
+        "await click('[data-testid=go-verify]'); await click('[data-testid^=verify-]'); await find('[data-testid=before-photos] img'); await find('[data-testid=after-photos] img'); return waitText('[data-testid=fix-note]', '已按标准重新吊挂');",
+    )
+    .await?;
+    shot(s, "16-verify-fix").await?;
+    step(
+        "verify the fix",
+        "await click('[data-testid=submit-verify]'); return waitText('[data-testid=saved]', '已销号');",
+    )
+    .await?;
+    synced(services).await?;
+    shot(s, "17-verified").await?;
+    check_refused(services)?;
     Ok(())
 }
 

@@ -6,12 +6,12 @@
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use zonepatrol_shared::docs::{self, DocId, Patrol, Problem};
+use zonepatrol_shared::docs::{self, DocId, Outcome, Patrol, Problem};
 use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::{PatrolKind, Severity};
 
 /// Bump when [`Summary`] changes: the store rebuilds every summary when it opens.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// What a list needs of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +71,39 @@ pub struct ProblemSummary {
     /// While reopened, what the reopening said is still wrong.
     #[serde(default)]
     pub reopen_note: Option<String>,
+    /// The latest request for more time, with its answer.
+    #[serde(default)]
+    pub extension: Option<ExtensionSummary>,
+}
+
+/// A problem's latest request for more time, as the holder and the secretary see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionSummary {
+    /// Its record id.
+    pub id: String,
+    /// Who asked.
+    pub by: String,
+    /// When (ms).
+    pub at: i64,
+    /// The deadline asked for.
+    pub until: NaiveDate,
+    /// Why.
+    pub reason: String,
+    /// Waiting for the secretary's answer (unanswered, not overtaken by a fix).
+    pub pending: bool,
+    /// The answer, if any.
+    pub answer: Option<AnswerSummary>,
+}
+
+/// The secretary's answer to a request for more time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerSummary {
+    /// Granted (with `until`) or refused.
+    pub granted: bool,
+    /// The deadline granted.
+    pub until: Option<NaiveDate>,
+    /// What the secretary wrote.
+    pub note: String,
 }
 
 /// A problem's latest fix, as the "to verify" list shows it.
@@ -105,14 +138,28 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
             let p: Problem = docs::read(doc, &id).ok()?;
             let status = p.status();
             let deadline = p.deadline();
-            let rectified_at = p.rectifications.values().map(|r| r.at).min();
-            let mut rectifiers: Vec<String> =
-                p.rectifications.values().map(|r| r.by.clone()).collect();
+            let rectified_at = p.fixes().map(|(_, r)| r.at).min();
+            let mut rectifiers: Vec<String> = p.fixes().map(|(_, r)| r.by.clone()).collect();
             rectifiers.sort();
             rectifiers.dedup();
+            let pending = p.pending_extension().map(|e| e.id.to_owned());
+            let extension = p.extensions().pop().and_then(|e| {
+                Some(ExtensionSummary {
+                    id: e.id.to_owned(),
+                    by: e.request.by.clone(),
+                    at: e.request.at,
+                    until: e.request.extension?.0,
+                    reason: e.request.note.0.clone(),
+                    pending: pending.as_deref() == Some(e.id),
+                    answer: e.answer.map(|(_, v)| AnswerSummary {
+                        granted: v.outcome == Outcome::Extended,
+                        until: v.deadline.map(|d| d.0),
+                        note: v.note.0.clone(),
+                    }),
+                })
+            });
             let last_fix = p
-                .rectifications
-                .iter()
+                .fixes()
                 .max_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)))
                 .map(|(_, r)| FixSummary {
                     by: r.by.clone(),
@@ -138,6 +185,7 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
                 rectifiers,
                 last_fix,
                 reopen_note,
+                extension,
             }))
         }
         _ => None,

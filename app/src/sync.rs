@@ -7,7 +7,8 @@
 //! server has either stored a push (and acknowledges it again, unchanged, when it comes a
 //! second time) or not. With nothing to send and nothing new, a sync is one small request.
 //! Photos in the outbox follow: the server is asked which it lacks and how much of each it
-//! holds, and only the rest of each is sent.
+//! holds, and only the rest of each is sent. Last, the thumbnails of the branch's open problems
+//! that other phones took are fetched, so that the holder and the verifier see them offline.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,6 +131,16 @@ impl Fix {
     }
 }
 
+/// The most thumbnails one sync fetches: the rest come at the next.
+pub const THUMBS_PER_SYNC: usize = 200;
+
+/// The largest thumbnail kept: the app makes them far smaller (320 px JPEG), so anything
+/// bigger is not a thumbnail.
+pub const THUMB_MAX_BYTES: usize = 512 * 1024;
+
+/// How long a thumbnail the server did not have waits before it is asked for again.
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(3600);
+
 /// How much moved in the current or last sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
@@ -143,6 +154,8 @@ pub struct Progress {
     pub bytes_down: u64,
     /// Photos sent whole.
     pub blobs_up: u64,
+    /// Thumbnails fetched from the server (photos other phones took).
+    pub blobs_down: u64,
     /// Requests made.
     pub round_trips: u64,
     /// Pushes refused by the server and put in quarantine.
@@ -167,6 +180,8 @@ pub struct SyncClient {
     status: watch::Sender<SyncStatus>,
     /// The most change bytes sent in one request.
     push_budget: usize,
+    /// Thumbnails the server did not have, and since when: not asked for at every sync.
+    absent: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 fn offline(e: &reqwest::Error) -> SyncError {
@@ -322,6 +337,7 @@ impl SyncClient {
                 ..SyncStatus::default()
             }),
             push_budget: 4 * 1024 * 1024,
+            absent: Arc::default(),
         })
     }
 
@@ -502,7 +518,82 @@ impl SyncClient {
                 break;
             }
         }
-        self.send_photos(&session).await
+        // A photo that cannot be sent does not hold back the thumbnails coming down.
+        let sent = self.send_photos(&session).await;
+        self.fetch_thumbs(&session).await?;
+        sent
+    }
+
+    /// Fetches the thumbnails of open problems that other phones took, at most
+    /// [`THUMBS_PER_SYNC`] a sync, each at most [`THUMB_MAX_BYTES`]. One the server does not
+    /// have yet (its phone has not sent it) is asked for again at the next sync; one that
+    /// arrives damaged or too big is not kept. Only the store failing fails the sync.
+    async fn fetch_thumbs(&self, session: &Session) -> Result<(), SyncError> {
+        let wanted = {
+            let repo = self.repo.clone();
+            let branch = session.user.branch.clone();
+            blocking(move || repo.thumbs_missing(&branch)).await?
+        };
+        // One the server did not have is asked for again after a while, not at every sync:
+        // a phone lost before it sent its photos must not hold back the others.
+        let now = std::time::Instant::now();
+        let wanted: Vec<String> = {
+            let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+            absent.retain(|_, since| now.duration_since(*since) < ASK_AGAIN_AFTER);
+            wanted
+                .into_iter()
+                .filter(|h| !absent.contains_key(h))
+                .take(THUMBS_PER_SYNC)
+                .collect()
+        };
+        for hash in wanted {
+            // The documents are in: a thumbnail that cannot be fetched now (the link dropped,
+            // the server busy) waits for the next sync instead of failing this one.
+            let Ok(mut response) = self
+                .http()
+                .get(format!("{}{API}/blobs/{hash}", session.server))
+                .bearer_auth(&session.token)
+                .send()
+                .await
+            else {
+                return Ok(());
+            };
+            self.status.send_modify(|s| s.progress.round_trips += 1);
+            let status = response.status();
+            if status == StatusCode::NOT_FOUND {
+                let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+                if absent.len() < 10_000 {
+                    absent.insert(hash, now);
+                }
+                continue;
+            }
+            if !status.is_success() {
+                return Ok(());
+            }
+            let mut bytes = Vec::new();
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    Ok(None) => break,
+                    Err(_) => return Ok(()),
+                }
+                if bytes.len() > THUMB_MAX_BYTES {
+                    break;
+                }
+            }
+            self.status
+                .send_modify(|s| s.progress.bytes_down += bytes.len() as u64);
+            if bytes.len() > THUMB_MAX_BYTES {
+                continue;
+            }
+            let repo = self.repo.clone();
+            match blocking(move || repo.keep_blob(&hash, &bytes)).await {
+                Ok(()) => self.status.send_modify(|s| s.progress.blobs_down += 1),
+                Err(SyncError::Store(StoreError::BadRemote { .. })) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     async fn send_photos(&self, session: &Session) -> Result<(), SyncError> {

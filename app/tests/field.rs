@@ -533,7 +533,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
         T::DeadlinePast
     );
     // The reopening is dated by the phone's clock, so its deadline comes after the real today.
-    let later_day = records::today(&Default::default()) + chrono::Days::new(7);
+    let later_day = records::today(&Default::default()) + Days::new(7);
     problem::judge(
         &repo,
         &sec(),
@@ -970,4 +970,125 @@ fn a_deduction_that_needs_a_photo_waits_for_the_photo() {
         rule: "r1".into(),
     };
     sheet::mark(&repo, &me, &name, "z1", "t1", &other).expect("no photo needed");
+}
+
+#[test]
+fn the_holder_asks_for_more_time_before_the_deadline_and_the_secretary_answers() {
+    use zonepatrol_app::records::extension::{self, MoreTime};
+    let (_dir, repo) = device();
+    // The phone dates records by its own clock: the days here follow the real today.
+    let today = records::today(&Default::default());
+    let later = |n: u64| today + Days::new(n);
+    let name = problem::raise_problem(&repo, &sec(), &problem("支架歪斜", Some(later(2))), today)
+        .expect("raise");
+    let h1 = holder();
+    let ask = |until: Option<NaiveDate>, why: &str, on: NaiveDate| {
+        extension::ask_more_time(&repo, &h1, &name, until, why, on)
+    };
+    assert_eq!(
+        input_error(ask(Some(later(9)), "  ", today)),
+        T::NeedMoreTimeReason
+    );
+    assert_eq!(input_error(ask(None, "等配件", today)), T::ChooseDeadline);
+    assert_eq!(
+        input_error(ask(Some(later(2)), "等配件", today)),
+        T::LaterThanDeadline
+    );
+    assert_eq!(
+        input_error(ask(Some(later(9)), "等配件", later(3))),
+        T::DeadlinePassedNoMoreTime
+    );
+    assert_eq!(
+        input_error(extension::ask_more_time(
+            &repo,
+            &sec(),
+            &name,
+            Some(later(9)),
+            "等配件",
+            today
+        )),
+        T::OnlyResponsibleFixes
+    );
+    assert!(
+        extension::more_time_requests(&repo, &sec())
+            .expect("list")
+            .is_empty()
+    );
+    ask(Some(later(9)), "液压支架配件未到", today).expect("asked");
+    assert_eq!(
+        input_error(ask(Some(later(12)), "还要更久", today)),
+        T::MoreTimeAlreadyAsked
+    );
+    let row = problem::my_problem(&repo, &h1, &name, today).expect("listed");
+    let asked = row.extension.expect("the request on the holder's list");
+    assert!(asked.pending && asked.answer.is_none());
+    assert_eq!(asked.until, later(9));
+    assert_eq!(row.deadline, Some(later(2)), "asking changes nothing yet");
+
+    // Only the secretary answers, and sees it on their list.
+    assert!(
+        extension::more_time_requests(&repo, &holder())
+            .expect("list")
+            .is_empty()
+    );
+    let waiting = extension::more_time_requests(&repo, &sec()).expect("list");
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        (
+            waiting[0].reason.as_str(),
+            waiting[0].until,
+            waiting[0].deadline
+        ),
+        ("液压支架配件未到", later(9), Some(later(2)))
+    );
+    let inspector = Actor::new("insp", Role::Inspector, "b1");
+    assert_eq!(
+        input_error(extension::answer_more_time(
+            &repo,
+            &inspector,
+            &name,
+            &MoreTime::Grant(Some(later(7))),
+            today
+        )),
+        T::OnlySecretaryAnswers
+    );
+    let answer = |a: &MoreTime| extension::answer_more_time(&repo, &sec(), &name, a, today);
+    assert_eq!(
+        input_error(answer(&MoreTime::Refuse(" ".into()))),
+        T::NeedRefuseReason
+    );
+    assert_eq!(
+        input_error(answer(&MoreTime::Grant(Some(later(1))))),
+        T::LaterThanDeadline
+    );
+    // The secretary grants less than asked: the granted day is the deadline in force.
+    answer(&MoreTime::Grant(Some(later(7)))).expect("granted");
+    assert_eq!(
+        input_error(answer(&MoreTime::Grant(Some(later(8))))),
+        T::NothingToAnswer
+    );
+    assert!(
+        extension::more_time_requests(&repo, &sec())
+            .expect("list")
+            .is_empty()
+    );
+    let row = problem::my_problem(&repo, &h1, &name, later(5)).expect("listed");
+    assert_eq!(row.deadline, Some(later(7)));
+    assert!(!row.overdue, "overdue counts the granted deadline");
+    let granted = row.extension.expect("answered").answer.expect("answer");
+    assert!(granted.granted);
+    assert_eq!(granted.until, Some(later(7)));
+
+    // A second request is refused with a reason; the deadline stays.
+    ask(Some(later(20)), "人手不足", today).expect("asked again");
+    answer(&MoreTime::Refuse("本周内必须完成".into())).expect("refused");
+    let row = problem::my_problem(&repo, &h1, &name, today).expect("listed");
+    assert_eq!(row.deadline, Some(later(7)));
+    let refused = row.extension.expect("answered");
+    assert!(!refused.pending);
+    assert_eq!(
+        refused.answer.map(|a| (a.granted, a.note)),
+        Some((false, "本周内必须完成".to_owned()))
+    );
+    assert_eq!(row.status, ProblemStatus::Open, "requests are not fixes");
 }

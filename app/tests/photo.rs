@@ -730,3 +730,21 @@ async fn import_runs_off_the_calling_thread_one_photo_at_a_time() -> Result {
     assert_eq!(repo.photos()?.len(), 2);
     Ok(())
 }
+
+#[test]
+fn a_fetched_photo_is_kept_only_under_its_own_name_and_never_sent_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = Repo::open(dir.path()).expect("open");
+    let bytes = b"thumbnail bytes".to_vec();
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let other = hex::encode(Sha256::digest(b"something else"));
+    assert!(repo.keep_blob(&other, &bytes).is_err(), "a damaged fetch");
+    assert!(!repo.blob_path(&other).exists());
+    repo.keep_blob(&hash, &bytes).expect("kept");
+    assert_eq!(std::fs::read(repo.blob_path(&hash)).expect("file"), bytes);
+    assert!(
+        repo.outbox().expect("outbox").is_empty(),
+        "the server has it"
+    );
+    assert!(repo.thumbs_missing("b1").expect("missing").is_empty());
+}

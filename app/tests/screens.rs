@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use dioxus::prelude::*;
 use zonepatrol_app::i18n::{Lang, T};
+use zonepatrol_app::index::{AnswerSummary, ExtensionSummary};
+use zonepatrol_app::records::extension::MoreTimeRow;
 use zonepatrol_app::records::patrol::{PatrolRow, ZoneRow, ZoneScore};
 use zonepatrol_app::records::problem::{ProblemRow, VerifyRow};
 use zonepatrol_app::records::sheet::{Mark, apply, zone_view};
 use zonepatrol_app::sync::{Progress, SyncState, SyncStatus};
+use zonepatrol_app::ui::extension::{MoreTimeAnswer, MoreTimeAsk, MoreTimeList};
 use zonepatrol_app::ui::home::{Go, Home, actions};
 use zonepatrol_app::ui::login::{LoginForm, LoginInput, check};
 use zonepatrol_app::ui::patrol::{PatrolZones, StartPatrol, patrol_input};
@@ -350,6 +353,11 @@ fn home_puts_each_role_s_main_action_first() {
     for role in [Role::ZoneHolder, Role::TeamLeader, Role::Manager] {
         assert!(actions(role).iter().all(|a| a.1 != Go::Verify), "{role:?}");
     }
+    assert!(actions(Role::Secretary).contains(&(T::MoreTimeRequests, Go::MoreTime)));
+    assert!(
+        actions(Role::Inspector).iter().all(|a| a.1 != Go::MoreTime),
+        "only the secretary answers requests for more time"
+    );
     assert_eq!(actions(Role::Manager)[0], (T::Rankings, Go::Rankings));
     for role in [
         Role::Secretary,
@@ -555,6 +563,7 @@ fn problem_row(name: &str, overdue: bool, status: ProblemStatus) -> ProblemRow {
         overdue,
         thumbs: vec![],
         reopen_note: None,
+        extension: None,
     }
 }
 
@@ -948,4 +957,103 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
         || rsx! { Rankings { lang: Lang::En, branches: vec![], branch: "b1", rankings: vec![], on_branch: |_| {}, on_back: |_| {} } },
     );
     assert!(none.contains("No rankings yet"), "{none}");
+}
+
+fn asked(pending: bool, answer: Option<AnswerSummary>) -> ExtensionSummary {
+    ExtensionSummary {
+        id: "h1-ask-1".into(),
+        by: "h1".into(),
+        at: 1,
+        until: NaiveDate::from_ymd_opt(2026, 11, 25).expect("day"),
+        reason: "等配件".into(),
+        pending,
+        answer,
+    }
+}
+
+fn more_time_row() -> MoreTimeRow {
+    MoreTimeRow {
+        name: "p7".into(),
+        zone: "三水平上车场".into(),
+        description: "支架歪斜".into(),
+        asked_by: "张师傅".into(),
+        deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        until: NaiveDate::from_ymd_opt(2026, 11, 25).expect("day"),
+        reason: "液压支架配件未到".into(),
+    }
+}
+
+#[test]
+fn the_holder_asks_for_more_time_and_the_secretary_sees_what_was_asked() {
+    let html = render(|| {
+        rsx! { MoreTimeAsk { lang: Lang::Zh, deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        waiting_for_fix: true, overdue: false, extension: None, on_ask: |_| {} } }
+    });
+    for text in [
+        "申请延期",
+        r#"min="2026-11-19""#,
+        r#"data-testid="submit-more-time""#,
+        "延期原因",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let late = render(|| {
+        rsx! { MoreTimeAsk { lang: Lang::Zh, deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        waiting_for_fix: true, overdue: true, extension: None, on_ask: |_| {} } }
+    });
+    assert!(
+        late.contains("整改期限已过") && !late.contains("submit-more-time"),
+        "{late}"
+    );
+    let waiting = render(|| {
+        rsx! { MoreTimeAsk { lang: Lang::Zh, deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        waiting_for_fix: true, overdue: false, extension: Some(asked(true, None)), on_ask: |_| {} } }
+    });
+    assert!(
+        waiting.contains("延期申请待批复") && waiting.contains("2026-11-25"),
+        "{waiting}"
+    );
+    assert!(
+        !waiting.contains("submit-more-time"),
+        "one request at a time"
+    );
+    let refused = render(|| {
+        let no = AnswerSummary {
+            granted: false,
+            until: None,
+            note: "本周内必须完成".into(),
+        };
+        rsx! { MoreTimeAsk { lang: Lang::Zh, deadline: NaiveDate::from_ymd_opt(2026, 11, 18),
+        waiting_for_fix: true, overdue: false, extension: Some(asked(false, Some(no))), on_ask: |_| {} } }
+    });
+    assert!(
+        refused.contains("延期未批准: 本周内必须完成") && refused.contains("submit-more-time"),
+        "{refused}"
+    );
+
+    let html = render(|| {
+        rsx! { MoreTimeList { lang: Lang::Zh, rows: vec![more_time_row()], on_open: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "延期申请",
+        "支架歪斜",
+        "张师傅",
+        "2026-11-25",
+        r#"data-testid="more-time-p7""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let html = render(|| {
+        rsx! { MoreTimeAnswer { lang: Lang::Zh, row: more_time_row(), error: None, on_answer: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "现行期限 2026-11-18",
+        "2026-11-25",
+        "液压支架配件未到",
+        r#"value="2026-11-25""#,
+        r#"data-testid="grant-more-time""#,
+        r#"data-testid="refuse-more-time""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
 }

@@ -248,6 +248,7 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
                         by: holder.to_owned(),
                         note: FreeText::from("已整改完毕"),
                         photos: BTreeMap::from([(after, after_ref)]),
+                        extension: None,
                     },
                 );
             })?;
@@ -268,6 +269,7 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
                             outcome,
                             note: FreeText::from(note),
                             deadline: None,
+                            request: None,
                         },
                     );
                 })?;

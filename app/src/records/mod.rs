@@ -20,6 +20,7 @@
 
 pub mod assessment;
 pub mod cleanup;
+pub mod extension;
 pub mod patrol;
 pub mod problem;
 pub mod ranking;

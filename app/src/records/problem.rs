@@ -1,5 +1,6 @@
-//! A problem found in a zone: raising it, the holder's list (overdue first), and recording the
-//! fix with its after-photos.
+//! A problem found in a zone: raising it, the holder's list (overdue first), recording the fix
+//! with its after-photos, and verifying or reopening a fix. Requests for more time are in
+//! [`super::extension`].
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
@@ -10,7 +11,7 @@ use zonepatrol_shared::{Actor, Severity};
 
 use super::{RecordError, directory, members, new_name, photo_refs};
 use crate::i18n::T;
-use crate::index::Summary;
+use crate::index::{ExtensionSummary, Summary};
 use crate::store::{PhotoRecord, Repo, now_millis};
 
 /// Whether the user (by any of their roles) raises problems.
@@ -126,6 +127,8 @@ pub struct ProblemRow {
     pub thumbs: Vec<String>,
     /// While reopened, what is still wrong.
     pub reopen_note: Option<String>,
+    /// The latest request for more time and its answer.
+    pub extension: Option<ExtensionSummary>,
 }
 
 /// The problems the user must fix: overdue first, then by deadline; fixed ones last. Read
@@ -164,6 +167,7 @@ pub fn my_problems(
             overdue,
             thumbs: p.thumbs,
             reopen_note: p.reopen_note,
+            extension: p.extension,
         });
     }
     rows.sort_by(|a, b| {
@@ -210,6 +214,7 @@ pub fn rectify(
                 by: me.user.clone(),
                 note: FreeText(note.trim().to_owned()),
                 photos: photo_refs(photos),
+                extension: None,
             },
         );
     })?;
@@ -393,6 +398,7 @@ pub fn judge(
                 outcome,
                 note: FreeText(note.clone()),
                 deadline: deadline.map(Day),
+                request: None,
             },
         );
     })?;

@@ -8,8 +8,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use zonepatrol_shared::docs::{DocId, DocKind};
+use zonepatrol_shared::rules::problem::ProblemStatus;
+
 use super::codec::{decode_all, encode};
 use super::{Repo, StoreError};
+use crate::index::Summary;
+
+/// Whether a name from a document can be a photo's name (SHA-256, lowercase hex): anything
+/// else is never made into a path or a request.
+fn is_hash(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
 
 /// A photo waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +87,50 @@ impl Repo {
             return Err(e.into());
         }
         Ok((hash, true))
+    }
+
+    /// Keeps a photo fetched from the server, checked against the name it was asked by. Not
+    /// put in the outbox: the server has it.
+    pub fn keep_blob(&self, hash: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        if sha256_hex(bytes) != hash {
+            return Err(StoreError::BadRemote {
+                id: format!("photo {hash}"),
+                why: "its bytes do not match its name".to_owned(),
+            });
+        }
+        let _turn = self.blob_write.lock().unwrap_or_else(|e| e.into_inner());
+        self.write_blob(bytes)?;
+        Ok(())
+    }
+
+    /// The thumbnails a person on this phone looks at and that are not on it: those of the
+    /// branch's problems not yet closed, the finding's and the latest fix's (the holder fixing
+    /// it, the secretary or inspector verifying it). Photos another phone took reach this one
+    /// this way; full-size photos are not fetched.
+    pub fn thumbs_missing(&self, branch: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = DocId::prefix(DocKind::Problem, branch);
+        let mut out = Vec::new();
+        for (_, summary) in self.summaries_containing(&prefix, b"")? {
+            let Summary::Problem(p) = summary else {
+                continue;
+            };
+            if p.status == ProblemStatus::Verified {
+                continue;
+            }
+            let fix = p.last_fix.map(|f| f.thumbs).unwrap_or_default();
+            for hash in p.thumbs.into_iter().chain(fix) {
+                if is_hash(&hash) && !self.blob_path(&hash).exists() && !out.contains(&hash) {
+                    out.push(hash);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where a photo's bytes are, for a name that can be a photo's (SHA-256, lowercase hex):
+    /// a damaged or empty name from a document is never made into a path.
+    pub fn photo_file(&self, hash: &str) -> Option<PathBuf> {
+        is_hash(hash).then(|| self.blob_path(hash))
     }
 
     /// Where a photo's bytes are.

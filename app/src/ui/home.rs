@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 use zonepatrol_shared::Role;
 
 use crate::i18n::{self, Lang, T, tr};
+use crate::records::extension::more_time_requests;
 use crate::records::patrol::{PatrolRow, my_patrols};
 use crate::records::problem::{my_problems, open_and_overdue, to_verify};
 use crate::records::today;
@@ -23,6 +24,8 @@ pub enum Go {
     Problems,
     /// The fixes to verify.
     Verify,
+    /// The requests for more time to answer.
+    MoreTime,
     /// Settings.
     Settings,
     /// The refused edits.
@@ -44,6 +47,7 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
             (T::StartPatrol, Go::StartPatrol),
             (T::MonthlyAssessment, Go::Assess),
             (T::ToVerify, Go::Verify),
+            (T::MoreTimeRequests, Go::MoreTime),
             (T::MyProblems, Go::Problems),
             (T::Rankings, Go::Rankings),
         ],
@@ -98,6 +102,7 @@ impl Go {
             Go::Patrol(_) => "patrol",
             Go::Problems => "problems",
             Go::Verify => "verify",
+            Go::MoreTime => "more-time",
             Go::Settings => "settings",
             Go::Quarantine => "quarantine",
             Go::SelfScore => "self-score",
@@ -123,6 +128,9 @@ pub fn Home(
     /// How many fixes wait for the user's verification.
     #[props(default)]
     to_verify: usize,
+    /// How many requests for more time wait for the user's answer.
+    #[props(default)]
+    more_time: usize,
     on_go: EventHandler<Go>,
 ) -> Element {
     let actions = actions_of(role, &also);
@@ -149,6 +157,9 @@ pub fn Home(
                 }
                 if label == T::ToVerify && to_verify > 0 {
                     span { class: "badge", "{to_verify}" }
+                }
+                if label == T::MoreTimeRequests && more_time > 0 {
+                    span { class: "badge", "{more_time}" }
                 }
             }
         }
@@ -184,6 +195,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
     let problems = my_problems(&repo, &me, today(&repo.clock())).unwrap_or_default();
     let (open, overdue) = open_and_overdue(&problems);
     let waiting = to_verify(&repo, &me).map_or(0, |rows| rows.len());
+    let asked = more_time_requests(&repo, &me).map_or(0, |rows| rows.len());
     rsx! {
         Home {
             lang: (ui.lang)(),
@@ -194,12 +206,14 @@ pub(crate) fn HomePage(session: Session) -> Element {
             problems: open,
             overdue,
             to_verify: waiting,
+            more_time: asked,
             on_go: move |go| {
                 ui.go(match go {
                     Go::StartPatrol => Screen::StartPatrol,
                     Go::Patrol(name) => Screen::Patrol(name),
                     Go::Problems => Screen::Problems,
                     Go::Verify => Screen::ToVerify,
+                    Go::MoreTime => Screen::MoreTimeList,
                     Go::Settings => Screen::Settings,
                     Go::Quarantine => Screen::Quarantine,
                     Go::SelfScore => Screen::Month { assess: false, this_month: true },

@@ -8,6 +8,7 @@
 #![allow(unused_qualifications)]
 
 pub mod cleanup;
+pub mod extension;
 pub mod home;
 pub mod login;
 pub mod month;
@@ -36,6 +37,7 @@ use crate::records::RecordError;
 use crate::store::{Repo, now_millis};
 use crate::sync::{SyncClient, SyncStatus};
 use cleanup::CleanupPage;
+use extension::{MoreTimeListPage, MoreTimePage};
 use home::HomePage;
 use login::LoginPage;
 use month::{MonthPage, MonthZonePage};
@@ -126,6 +128,10 @@ pub enum Screen {
     ToVerify,
     /// One of them.
     Verify(String),
+    /// The requests for more time the secretary answers.
+    MoreTimeList,
+    /// One of them.
+    MoreTime(String),
     /// Settings.
     Settings,
     /// The refused edits.
@@ -283,6 +289,10 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 Screen::Problem(name) => rsx! { FixPage { key: "{name}", session: me, name } },
                 Screen::ToVerify => rsx! { VerifyListPage { session: me } },
                 Screen::Verify(name) => rsx! { VerifyPage { key: "{name}", session: me, name } },
+                Screen::MoreTimeList => rsx! { MoreTimeListPage { session: me } },
+                Screen::MoreTime(name) => {
+                    rsx! { MoreTimePage { key: "{name}", session: me, name } }
+                }
                 Screen::Settings => rsx! {
                     SettingsPage {
                         session: me,

@@ -11,6 +11,7 @@ use crate::records::problem::{
 };
 use crate::records::today;
 use crate::store::{PhotoRecord, Session};
+use crate::ui::extension::MoreTimeAskPart;
 use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui, Unavailable};
@@ -299,12 +300,14 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
     let _ = (ui.revision)();
     let lang = (ui.lang)();
     let repo = ui.repo();
+    let (session_copy, name_copy) = (session.clone(), name.clone());
     let me = session.user;
     let mut photos = use_signal(Vec::<PhotoRecord>::new);
     let import = use_photo_import::<()>();
     let Some(row) = my_problem(&repo, &me, &name, today(&repo.clock())) else {
         return rsx! { Unavailable { message: tr(lang, T::NotOnPhone).to_owned(), back: Screen::Problems, label: T::MyProblems } };
     };
+
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     rsx! {
         RectifyProblem {
@@ -324,5 +327,6 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
             },
             on_back: move |_| ui.go(Screen::Problems),
         }
+        MoreTimeAskPart { session: session_copy, name: name_copy }
     }
 }

@@ -23,9 +23,8 @@ pub fn thumbs(repo: &Repo, hashes: &[String]) -> Vec<Thumb> {
     hashes
         .iter()
         .map(|hash| {
-            std::fs::read(repo.blob_path(hash))
-                .ok()
-                .map(|bytes| format!("data:image/jpeg;base64,{}", b64::encode(&bytes)))
+            let bytes = std::fs::read(repo.photo_file(hash)?).ok()?;
+            Some(format!("data:image/jpeg;base64,{}", b64::encode(&bytes)))
         })
         .collect()
 }

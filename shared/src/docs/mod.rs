@@ -53,7 +53,7 @@ pub use directory::{
 };
 pub use id::{DocId, DocIdError, DocKind, is_valid_name};
 pub use patrol::{Patrol, PatrolPlan};
-pub use problem::{Finding, Outcome, Problem, Rectification, Verification};
+pub use problem::{Extension, Finding, Outcome, Problem, Rectification, Verification};
 pub use publication::{Lock, LockAction, LockEvent, Publication};
 pub use report::{BranchResult, CleanupTotals, Published, Quantity, Report, ZoneResult};
 pub use rules::{GradeMarks, RuleVersion, Rules};

@@ -52,26 +52,48 @@ pub struct Finding {
     pub photos: BTreeMap<String, PhotoRef>,
 }
 
-/// The responsible member's record of a fix.
+/// The responsible member's record: a fix, or a request for a later deadline.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Rectification {
     /// When.
     pub at: i64,
     /// Who (user id).
     pub by: String,
-    /// What was done.
+    /// What was done; for a request for more time, why it is needed.
     pub note: FreeText,
     /// After-photos.
     pub photos: BTreeMap<String, PhotoRef>,
+    /// Set on a request for more time (延期申请) instead of a fix: the deadline asked for.
+    #[autosurgeon(missing = "Default::default")]
+    pub extension: Option<Day>,
 }
 
-/// An inspector's judgement of a fix.
+impl Rectification {
+    /// Whether this is a fix (not a request for more time).
+    pub fn is_fix(&self) -> bool {
+        self.extension.is_none()
+    }
+}
+
+/// A judgement: of a fix by an inspector or a secretary, or of a request for more time by the
+/// secretary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate)]
 pub enum Outcome {
     /// The fix holds: the loop is closed.
     Verified,
     /// The fix does not hold.
     Reopened,
+    /// A request for more time is granted, with the new deadline.
+    Extended,
+    /// A request for more time is refused, with the reason.
+    NotExtended,
+}
+
+impl Outcome {
+    /// Whether this judges a fix (not a request for more time).
+    pub fn judges_fix(self) -> bool {
+        matches!(self, Outcome::Verified | Outcome::Reopened)
+    }
 }
 
 /// An inspector's verification or reopening.
@@ -85,28 +107,86 @@ pub struct Verification {
     pub outcome: Outcome,
     /// Why: for a reopening, what is still wrong (required).
     pub note: FreeText,
-    /// For a reopening, the new deadline the holder is given; `None` keeps the one in force.
+    /// For a reopening, the new deadline the holder is given (`None` keeps the one in force);
+    /// for a granted request, the new deadline.
     #[autosurgeon(missing = "Default::default")]
     pub deadline: Option<Day>,
+    /// For an answer to a request for more time, the request's id in `rectifications`.
+    #[autosurgeon(missing = "Default::default")]
+    pub request: Option<String>,
+}
+
+/// A request for more time and the secretary's answer, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension<'a> {
+    /// The request's id.
+    pub id: &'a str,
+    /// The request: the day asked for is its `extension`, the reason its `note`.
+    pub request: &'a Rectification,
+    /// The answer that counts (the first), with its id.
+    pub answer: Option<(&'a str, &'a Verification)>,
 }
 
 impl Problem {
-    /// The facts the status is derived from.
+    /// The facts the status is derived from: fixes and their judgements (requests for more
+    /// time and their answers change the deadline, not the status).
     pub fn facts(&self) -> Vec<Fact> {
-        let rect = self.rectifications.iter().map(|(id, r)| Fact {
+        let rect = self.fixes().map(|(id, r)| Fact {
             at: r.at,
             step: Step::Rectify,
-            id: id.clone(),
+            id: id.to_owned(),
         });
-        let ver = self.verifications.iter().map(|(id, v)| Fact {
-            at: v.at,
-            step: match v.outcome {
+        let ver = self.verifications.iter().filter_map(|(id, v)| {
+            let step = match v.outcome {
                 Outcome::Verified => Step::Verify,
                 Outcome::Reopened => Step::Reopen,
-            },
-            id: id.clone(),
+                Outcome::Extended | Outcome::NotExtended => return None,
+            };
+            Some(Fact {
+                at: v.at,
+                step,
+                id: id.clone(),
+            })
         });
         rect.chain(ver).collect()
+    }
+
+    /// The fixes recorded (not the requests for more time), by id.
+    pub fn fixes(&self) -> impl Iterator<Item = (&str, &Rectification)> {
+        self.rectifications
+            .iter()
+            .filter(|(_, r)| r.is_fix())
+            .map(|(id, r)| (id.as_str(), r))
+    }
+
+    /// The requests for more time with their answers, in time order.
+    pub fn extensions(&self) -> Vec<Extension<'_>> {
+        let mut out: Vec<Extension<'_>> = self
+            .rectifications
+            .iter()
+            .filter(|(_, r)| !r.is_fix())
+            .map(|(id, request)| Extension {
+                id,
+                request,
+                answer: self
+                    .verifications
+                    .iter()
+                    .filter(|(_, v)| !v.outcome.judges_fix() && v.request.as_deref() == Some(id))
+                    .min_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)))
+                    .map(|(k, v)| (k.as_str(), v)),
+            })
+            .collect();
+        out.sort_by(|a, b| a.request.at.cmp(&b.request.at).then_with(|| a.id.cmp(b.id)));
+        out
+    }
+
+    /// The request for more time waiting for the secretary's answer, if any: unanswered and
+    /// made after the latest fix (a fix overtakes a request made before it).
+    pub fn pending_extension(&self) -> Option<Extension<'_>> {
+        let fixed = self.fixes().map(|(_, r)| r.at).max().unwrap_or(i64::MIN);
+        self.extensions()
+            .into_iter()
+            .find(|e| e.answer.is_none() && e.request.at > fixed)
     }
 
     /// Where the problem stands.
@@ -130,12 +210,21 @@ impl Problem {
         self.reopenings().pop()
     }
 
-    /// The deadline in force: that of the latest reopening that set one, or the finding's.
+    /// The deadline in force: the latest set, in time order, by a reopening or a granted
+    /// request for more time; otherwise the finding's.
     pub fn deadline(&self) -> Option<Day> {
-        self.reopenings()
+        let reopened = self
+            .reopenings()
             .into_iter()
-            .filter_map(|v| v.deadline)
-            .next_back()
+            .filter_map(|v| Some((v.at, v.deadline?)));
+        let extended = self.extensions().into_iter().filter_map(|e| {
+            let (_, v) = e.answer?;
+            (v.outcome == Outcome::Extended).then_some((v.at, v.deadline?))
+        });
+        reopened
+            .chain(extended)
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, day)| day)
             .or(self.finding.deadline)
     }
 
@@ -145,10 +234,9 @@ impl Problem {
             .is_some_and(|d| is_overdue(self.status(), d.0, today))
     }
 
-    /// The user who recorded the latest rectification, if any.
+    /// The user who recorded the latest fix, if any.
     pub fn last_rectifier(&self) -> Option<&str> {
-        self.rectifications
-            .iter()
+        self.fixes()
             .max_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)))
             .map(|(_, r)| r.by.as_str())
     }

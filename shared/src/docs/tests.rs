@@ -267,6 +267,7 @@ fn problem_raiser_holder_and_inspector_apart() {
                 by: "wang".into(),
                 note: "已整改".into(),
                 photos: BTreeMap::new(),
+                extension: None,
             },
         );
     });
@@ -279,6 +280,7 @@ fn problem_raiser_holder_and_inspector_apart() {
                 outcome: Outcome::Verified,
                 note: "".into(),
                 deadline: None,
+                request: None,
             },
         );
     });
@@ -485,6 +487,7 @@ fn apply(
                         by: who.into(),
                         note: FreeText::default(),
                         photos: BTreeMap::new(),
+                        extension: None,
                     },
                 );
             }),
@@ -502,6 +505,7 @@ fn apply(
                         outcome,
                         note: FreeText::default(),
                         deadline: None,
+                        request: None,
                     },
                 );
             }),
@@ -616,6 +620,7 @@ fn a_document_points_at_the_photos_of_its_photo_maps_and_nothing_else() {
                 by: "h1".into(),
                 note: FreeText(h('e')),
                 photos: BTreeMap::from([(h('c'), PhotoRef::default())]),
+                extension: None,
             },
         );
     });

@@ -25,7 +25,7 @@ mod parts;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc};
+use automerge::{Automerge, ChangeHash, Patch, PatchAction, Prop, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::docs::{
@@ -115,10 +115,31 @@ fn action_prop(action: &PatchAction) -> Option<String> {
     }
 }
 
+/// Whether a patch only writes null into a key the object did not have: what writing back a
+/// record read without a field added since (`missing = default`) does. It changes nothing a
+/// reader sees, so it touches nothing: a holder's fix must not count as touching an
+/// inspector's old verification because the app wrote its new empty field.
+fn fills_a_missing_field(doc: &Automerge, before: &[ChangeHash], patch: &Patch) -> bool {
+    let PatchAction::PutMap {
+        key,
+        value: (Value::Scalar(value), _),
+        ..
+    } = &patch.action
+    else {
+        return false;
+    };
+    matches!(value.as_ref(), ScalarValue::Null)
+        && !patch.path.is_empty()
+        && matches!(doc.get_at(&patch.obj, key.as_str(), before), Ok(None))
+}
+
 /// The parts touched between two states of a document, from automerge's own diff.
 pub fn touched(doc: &Automerge, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
     let mut out = Touched::new();
     for patch in doc.diff(before, after) {
+        if fills_a_missing_field(doc, before, &patch) {
+            continue;
+        }
         let mut props = patch.path.iter().map(|(_, p)| match p {
             Prop::Map(k) => Some(k.clone()),
             Prop::Seq(_) => None,
@@ -326,14 +347,12 @@ fn whole_part_kept(doc: &Automerge, base: &[ChangeHash], part: &str) -> Result<(
         .map_err(|e| malformed(&e.into()))?;
     let is = all.into_iter().next();
     match (was, is) {
-        (Some((automerge::Value::Object(_), old)), Some((_, new))) if old != new => {
-            Err(Refusal::new(
-                RefusalCode::Immutable,
-                part,
-                "a part cannot be replaced as a whole: edit its records one by one",
-            ))
-        }
-        (Some((automerge::Value::Object(_), _)), None) => Err(Refusal::new(
+        (Some((Value::Object(_), old)), Some((_, new))) if old != new => Err(Refusal::new(
+            RefusalCode::Immutable,
+            part,
+            "a part cannot be replaced as a whole: edit its records one by one",
+        )),
+        (Some((Value::Object(_), _)), None) => Err(Refusal::new(
             RefusalCode::Immutable,
             part,
             "a part cannot be removed",

@@ -12,6 +12,7 @@ use crate::docs::*;
 use crate::domain::{Actor, Role};
 use crate::points::Points;
 use crate::rules::period::Period;
+use crate::rules::problem::ProblemStatus;
 use crate::rules::suggest::AssessmentItem;
 
 /// 2026-11-21 12:00 at the mine.
@@ -108,23 +109,23 @@ fn problem_base(p: &mut Problem) {
             by: "holder".into(),
             note: "已整改".into(),
             photos: BTreeMap::new(),
+            extension: None,
         },
     );
 }
 
-/// A rectification with no note or photo.
-/// A fix `at` milliseconds into the test's last quarter-hour.
+/// A fix with no note or photo, `at` milliseconds into the test's last quarter-hour.
 fn rectification(at: i64, by: &str) -> Rectification {
     Rectification {
         at: NOW - 900_000 + at,
         by: by.to_owned(),
         note: FreeText::default(),
         photos: BTreeMap::new(),
+        extension: None,
     }
 }
 
-/// A verification or reopening with no note.
-/// A verification `at` milliseconds into the test's last quarter-hour.
+/// A verification with no note, `at` milliseconds into the test's last quarter-hour.
 fn verification(at: i64, by: &str, outcome: Outcome) -> Verification {
     Verification {
         at: NOW - 900_000 + at,
@@ -132,6 +133,7 @@ fn verification(at: i64, by: &str, outcome: Outcome) -> Verification {
         outcome,
         note: FreeText::default(),
         deadline: None,
+        request: None,
     }
 }
 
@@ -399,6 +401,7 @@ fn rows() -> Vec<Row> {
                             by: who.user.clone(),
                             note: "再次整改".into(),
                             photos: BTreeMap::new(),
+                            extension: None,
                         },
                     );
                 })
@@ -1974,6 +1977,16 @@ fn a_verification_closes_or_reopens_the_loop_where_it_falls() {
             |v| v.deadline = day("2026-11-28"),
             Some("only a reopening sets a new deadline"),
         ),
+        (
+            "reopen dated under a verification already made",
+            verified,
+            Outcome::Reopened,
+            |v| {
+                v.note = "电缆又掉下来了".into();
+                v.at -= 25;
+            },
+            Some("dated before the latest record"),
+        ),
     ];
     for (what, base, outcome, judge, want) in cases {
         let write = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
@@ -2042,4 +2055,395 @@ fn a_reopening_sets_the_deadline_in_force() {
     early.deadline = day("2027-01-05");
     p.verifications.insert("v0".into(), early);
     assert_eq!(p.deadline(), day("2026-12-05"));
+}
+
+/// A request for more time by the holder, `at` milliseconds into the last quarter-hour.
+fn request(at: i64, until: &str, why: &str) -> Rectification {
+    Rectification {
+        extension: day(until),
+        note: why.into(),
+        ..rectification(at, "holder")
+    }
+}
+
+/// An answer to the request `e0`.
+fn answer(at: i64, by: &str, outcome: Outcome) -> Verification {
+    Verification {
+        request: Some("e0".into()),
+        ..verification(at, by, outcome)
+    }
+}
+
+fn waiting_for_a_fix(doc: &mut AutoCommit, id: &DocId) {
+    edit(doc, id, |p: &mut Problem| {
+        problem_base(p);
+        p.rectifications.clear();
+    })
+}
+
+fn asked_for_more_time(doc: &mut AutoCommit, id: &DocId) {
+    edit(doc, id, |p: &mut Problem| {
+        problem_base(p);
+        p.rectifications.clear();
+        p.rectifications
+            .insert("e0".into(), request(10, "2026-12-05", "等待配件到货"));
+    })
+}
+
+#[test]
+fn more_time_is_asked_for_before_the_deadline_with_a_reason_one_request_at_a_time() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let holder = actor(Role::ZoneHolder, "b1");
+    fn past_deadline(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.rectifications.clear();
+            p.finding.deadline = day("2026-11-20");
+        })
+    }
+    fn fixed(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, problem_base)
+    }
+    type Ask = fn(&mut Rectification);
+    let cases: &[(&str, fn(&mut AutoCommit, &DocId), Ask, Option<&str>)] = &[
+        ("a request with a reason", waiting_for_a_fix, |_| {}, None),
+        (
+            "no reason",
+            waiting_for_a_fix,
+            |r| r.note = " ".into(),
+            Some("says why"),
+        ),
+        (
+            "after the deadline",
+            past_deadline,
+            |_| {},
+            Some("passed before the request"),
+        ),
+        (
+            "not later than the deadline",
+            waiting_for_a_fix,
+            |r| r.extension = day("2026-11-25"),
+            Some("a day after the deadline in force (2026-11-25)"),
+        ),
+        (
+            "a second request while one waits",
+            asked_for_more_time,
+            |_| {},
+            Some("already waiting"),
+        ),
+        (
+            "a fixed problem",
+            fixed,
+            |_| {},
+            Some("waiting for its fix"),
+        ),
+        (
+            "with a photo",
+            waiting_for_a_fix,
+            |r| {
+                r.photos.insert(SHA.into(), Default::default());
+            },
+            Some("no photos"),
+        ),
+        (
+            "years ahead",
+            waiting_for_a_fix,
+            |r| r.extension = day("2029-01-01"),
+            Some("too far ahead"),
+        ),
+    ];
+    for (what, base, ask, want) in cases {
+        let write = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+            edit(doc, id, |p: &mut Problem| {
+                let mut r = request(30, "2026-12-05", "配件未到");
+                ask(&mut r);
+                p.rectifications.insert("e1".into(), r);
+            })
+        };
+        match (want, attempt(&id, *base, &write, &holder, &[])) {
+            (None, Ok(())) => {}
+            (Some(want), Err(refusal)) => {
+                assert!(refusal.reason.contains(want), "{what}: {refusal}");
+                assert_eq!(refusal.part, "rectifications", "{what}");
+            }
+            (want, got) => panic!("{what}: wanted {want:?}, got {got:?}"),
+        }
+    }
+    // Only the responsible member asks, and a request on the record stays as it is.
+    let ask = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.rectifications
+                .insert("e1".into(), request(30, "2026-12-05", "配件未到"));
+        })
+    };
+    let refusal = attempt(
+        &id,
+        waiting_for_a_fix,
+        &ask,
+        &actor(Role::Secretary, "b1"),
+        &[],
+    )
+    .expect_err("the secretary is not responsible");
+    assert_eq!(refusal.code, RefusalCode::NotWriter);
+    let change = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            if let Some(r) = p.rectifications.get_mut("e0") {
+                r.extension = day("2027-02-01");
+            }
+        })
+    };
+    let refusal =
+        attempt(&id, asked_for_more_time, &change, &holder, &[]).expect_err("changed request");
+    assert!(refusal.reason.contains("on the record"), "{refusal}");
+}
+
+#[test]
+fn the_secretary_grants_with_a_new_deadline_or_refuses_with_a_reason() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    let sec = actor(Role::Secretary, "b1");
+    fn answered(doc: &mut AutoCommit, id: &DocId) {
+        asked_for_more_time(doc, id);
+        edit(doc, id, |p: &mut Problem| {
+            let mut no = answer(20, "sec", Outcome::NotExtended);
+            no.note = "材料已到".into();
+            p.verifications.insert("a0".into(), no);
+        })
+    }
+    type Answer = fn(&mut Verification);
+    let cases: &[(
+        &str,
+        fn(&mut AutoCommit, &DocId),
+        Outcome,
+        Answer,
+        Option<&str>,
+    )] = &[
+        (
+            "grant with a day",
+            asked_for_more_time,
+            Outcome::Extended,
+            |v| v.deadline = day("2026-12-01"),
+            None,
+        ),
+        (
+            "grant without a day",
+            asked_for_more_time,
+            Outcome::Extended,
+            |_| {},
+            Some("gives the new deadline"),
+        ),
+        (
+            "grant a day not after the deadline",
+            asked_for_more_time,
+            Outcome::Extended,
+            |v| v.deadline = day("2026-11-24"),
+            Some("after the deadline in force (2026-11-25)"),
+        ),
+        (
+            "refuse with a reason",
+            asked_for_more_time,
+            Outcome::NotExtended,
+            |v| v.note = "三天内可以完成".into(),
+            None,
+        ),
+        (
+            "refuse without a reason",
+            asked_for_more_time,
+            Outcome::NotExtended,
+            |_| {},
+            Some("says why"),
+        ),
+        (
+            "refuse with a day",
+            asked_for_more_time,
+            Outcome::NotExtended,
+            |v| {
+                v.note = "不行".into();
+                v.deadline = day("2026-12-01");
+            },
+            Some("sets no deadline"),
+        ),
+        (
+            "answer a request that is not there",
+            asked_for_more_time,
+            Outcome::Extended,
+            |v| {
+                v.deadline = day("2026-12-01");
+                v.request = Some("nope".into());
+            },
+            Some("no such request"),
+        ),
+        (
+            "answer twice",
+            answered,
+            Outcome::Extended,
+            |v| v.deadline = day("2026-12-01"),
+            Some("already answered"),
+        ),
+        (
+            "answer before the request",
+            asked_for_more_time,
+            Outcome::Extended,
+            |v| {
+                v.deadline = day("2026-12-01");
+                v.at -= 25;
+            },
+            Some("before the request"),
+        ),
+        (
+            "a verification naming a request",
+            asked_for_more_time,
+            Outcome::Verified,
+            |_| {},
+            Some("answers no request"),
+        ),
+    ];
+    for (what, base, outcome, fill, want) in cases {
+        let write = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+            edit(doc, id, |p: &mut Problem| {
+                let mut v = answer(30, &who.user, *outcome);
+                fill(&mut v);
+                p.verifications.insert("a1".into(), v);
+            })
+        };
+        match (want, attempt(&id, *base, &write, &sec, &[])) {
+            (None, Ok(())) => {}
+            (Some(want), Err(refusal)) => {
+                assert!(refusal.reason.contains(want), "{what}: {refusal}");
+                assert_eq!(refusal.part, "verifications", "{what}");
+            }
+            (want, got) => panic!("{what}: wanted {want:?}, got {got:?}"),
+        }
+    }
+    // An inspector verifies fixes but does not answer requests for more time.
+    let grant = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            let mut v = answer(30, &who.user, Outcome::Extended);
+            v.deadline = day("2026-12-01");
+            p.verifications.insert("a1".into(), v);
+        })
+    };
+    let refusal = attempt(
+        &id,
+        asked_for_more_time,
+        &grant,
+        &actor(Role::Inspector, "b1"),
+        &[],
+    )
+    .expect_err("an inspector grants");
+    assert!(
+        refusal.reason.contains("only the branch secretary"),
+        "{refusal}"
+    );
+}
+
+#[test]
+fn a_granted_request_moves_the_deadline_and_the_status_is_untouched() {
+    let mut p = Problem::born(Header::for_id(&"problem:b1:x1".parse().expect("id")));
+    problem_base(&mut p);
+    p.rectifications.clear();
+    p.rectifications
+        .insert("e0".into(), request(10, "2026-12-05", "等待配件到货"));
+    assert_eq!(p.status(), ProblemStatus::Open, "a request is not a fix");
+    assert_eq!(p.pending_extension().map(|e| e.id), Some("e0"));
+    assert_eq!(p.deadline(), day("2026-11-25"), "asking changes nothing");
+    let on = |s: &str| s.parse::<chrono::NaiveDate>().expect("day");
+    assert!(p.is_overdue(on("2026-11-26")));
+    let mut yes = answer(20, "sec", Outcome::Extended);
+    yes.deadline = day("2026-12-01");
+    p.verifications.insert("a0".into(), yes);
+    assert_eq!(
+        p.status(),
+        ProblemStatus::Open,
+        "an answer is not a verification"
+    );
+    assert_eq!(p.pending_extension(), None);
+    assert_eq!(
+        p.deadline(),
+        day("2026-12-01"),
+        "the granted day, not the one asked"
+    );
+    assert!(
+        !p.is_overdue(on("2026-11-26")),
+        "overdue counts the granted deadline"
+    );
+    assert!(p.is_overdue(on("2026-12-02")));
+    // A later answer to the same request does not count.
+    let mut again = answer(25, "sec", Outcome::Extended);
+    again.deadline = day("2027-01-01");
+    p.verifications.insert("a1".into(), again);
+    assert_eq!(p.deadline(), day("2026-12-01"));
+    // A later reopening with its own deadline decides.
+    p.rectifications
+        .insert("r1".into(), rectification(40, "holder"));
+    let mut reopen = verification(50, "insp", Outcome::Reopened);
+    reopen.note = "仍有浮煤".into();
+    reopen.deadline = day("2026-12-10");
+    p.verifications.insert("v1".into(), reopen);
+    assert_eq!(p.deadline(), day("2026-12-10"));
+    assert_eq!(p.last_rectifier(), Some("holder"));
+}
+
+#[test]
+fn records_written_before_a_field_was_added_are_not_touched_by_writing_them_back() {
+    // Records written by an older app have no `deadline`, `request` or `extension` keys;
+    // every edit writes the whole document back, nulls for the missing fields included.
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    fn strip(doc: &mut AutoCommit, part: &str, record: &str, fields: &[&str]) {
+        let (_, part) = doc.get(ROOT, part).expect("get").expect("part");
+        let (_, record) = doc.get(&part, record).expect("get").expect("record");
+        for field in fields {
+            doc.delete(&record, *field).expect("delete");
+        }
+        doc.commit();
+    }
+    // Fixed, reopened, fixed again: waiting for a verification.
+    fn fixed_again_by_an_older_app(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            let mut v = verification(20, "insp", Outcome::Reopened);
+            v.note = "仍有浮煤".into();
+            p.verifications.insert("v0".into(), v);
+            p.rectifications
+                .insert("r1".into(), rectification(30, "holder"));
+        });
+        strip(doc, "verifications", "v0", &["deadline", "request"]);
+        strip(doc, "rectifications", "r0", &["extension"]);
+        strip(doc, "rectifications", "r1", &["extension"]);
+    }
+    let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.verifications
+                .insert("v1".into(), verification(50, &who.user, Outcome::Verified));
+        })
+    };
+    let insp = actor(Role::Inspector, "b1");
+    assert_eq!(
+        attempt(&id, fixed_again_by_an_older_app, &verify, &insp, &[]),
+        Ok(()),
+        "the holder's old fixes are written back, not changed"
+    );
+    let reopen = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            let mut v = verification(50, &who.user, Outcome::Reopened);
+            v.note = "还是不行".into();
+            p.verifications.insert("v1".into(), v);
+        })
+    };
+    let other = Actor::new("insp2", Role::Inspector, "b1");
+    assert_eq!(
+        attempt(&id, fixed_again_by_an_older_app, &reopen, &other, &[]),
+        Ok(()),
+        "another inspector's old reopening is written back, not changed"
+    );
+    // A real change to an old record is still seen.
+    let change = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            if let Some(v) = p.verifications.get_mut("v0") {
+                v.deadline = day("2026-12-01");
+            }
+        })
+    };
+    let refusal = attempt(&id, fixed_again_by_an_older_app, &change, &insp, &[])
+        .expect_err("a deadline added to a judgement on the record");
+    assert!(refusal.reason.contains("on the record"), "{refusal}");
 }

@@ -1,6 +1,7 @@
 //! After the app's scripted run (`scripts/e2e`): checks on the server, as a fresh device of the
 //! same user, that the patrol, the score sheet with its deduction and photo, and the problem
-//! with its photo arrived, and that the server holds the photo's bytes.
+//! with its photo arrived, fixed by its holder and verified by the user, and that the server
+//! holds the photo's bytes.
 //!
 //! `zonepatrol-e2e-check SERVER USER PASSWORD PHOTO`; exits 0 when everything is there.
 
@@ -162,6 +163,18 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
     if fix.note.as_str() != "已按标准重新吊挂" || !fix.photos.contains_key(hash) {
         return Err(format!("the fix is incomplete: {fix:?}"));
     }
+    // The secretary's verification closed it.
+    if problem.status() != zonepatrol_shared::rules::problem::ProblemStatus::Verified
+        || !problem
+            .verifications
+            .values()
+            .any(|v| v.by == user && v.outcome == zonepatrol_shared::docs::Outcome::Verified)
+    {
+        return Err(format!(
+            "the problem was not verified by {user}: {:?}",
+            problem.verifications
+        ));
+    }
     let month = zonepatrol_shared::rules::period::Period::containing(
         zonepatrol_shared::rules::period::PeriodKind::Month,
         zonepatrol_shared::rules::period::MineClock::default()
@@ -196,7 +209,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         return Err(format!("the problem is incomplete: {f:?}"));
     }
     Ok(format!(
-        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, fixed with the after-photo; self-score {self_total} for {month}",
+        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, fixed with the after-photo and verified; self-score {self_total} for {month}",
         patrol.plan.zones.len(),
         f.zone,
         f.responsible,

@@ -15,3 +15,4 @@ mod scenario;
 mod storage;
 mod support;
 mod sync;
+mod verification;

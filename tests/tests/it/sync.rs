@@ -101,6 +101,7 @@ fn edit_offline(device: &Device, who: usize) {
                         by: "h1".into(),
                         note: FreeText::from("已清理"),
                         photos: BTreeMap::new(),
+                        extension: None,
                     },
                 );
             })

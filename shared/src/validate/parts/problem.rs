@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{Writer, key_ok, not_writer, out_of_range, photos_ok, writer_of};
-use crate::docs::{DocKind, Outcome, Problem, Verification};
+use crate::docs::{DocKind, Outcome, Problem, Rectification, Verification};
+use crate::domain::Role;
 use crate::rules::problem::{ProblemStatus, Step, StepActor, may_take, timeline};
 use crate::validate::limits::{DEADLINE_DAYS_AHEAD, EVENTS_PER_RECORD, TEXT_CHARS, records, text};
 use crate::validate::{Change, Refusal};
@@ -41,7 +42,7 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
             is_responsible: finding.responsible == c.actor.user,
             is_raiser: finding.raised_by == c.actor.user,
             // Judged on the state after the change, so nobody rectifies and verifies at once.
-            rectified_it: a.rectifications.values().any(|r| r.by == c.actor.user),
+            rectified_it: a.fixes().any(|(_, r)| r.by == c.actor.user),
         };
         match writer_of(DocKind::Problem, part) {
             Writer::Raiser => {
@@ -139,6 +140,25 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
         EVENTS_PER_RECORD,
     )?;
     for key in c.touched.get("rectifications").into_iter().flatten() {
+        let was = b.rectifications.get(key);
+        let now = a.rectifications.get(key);
+        // A request stays as written; a fix never turns into a request.
+        let request_touched =
+            was.is_some_and(|w| !w.is_fix()) || (was.is_some() && now.is_some_and(|r| !r.is_fix()));
+        if request_touched {
+            not_writer(
+                "rectifications",
+                "a request for more time is on the record and cannot be changed or removed: ask \
+                 again if the answer allows",
+            )?;
+        }
+        if let Some(r) = now
+            && was.is_none()
+            && !r.is_fix()
+        {
+            extension_request(c, key, r)?;
+            continue;
+        }
         if let Some(r) = a.rectifications.get(key) {
             c.bounds.moment("rectifications", "a fix", r.at)?;
             text(
@@ -163,11 +183,44 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
                  record a new one",
             )?;
         }
-        if let Some(v) = a.verifications.get(key) {
-            verification(c, key, v, applied.get(key.as_str()).copied().flatten())?;
+        match a.verifications.get(key) {
+            Some(v) if v.outcome.judges_fix() => {
+                verification(c, key, v, applied.get(key.as_str()).copied().flatten())?;
+            }
+            Some(v) => extension_answer(c, key, v)?,
+            None => {}
         }
     }
     Ok(())
+}
+
+/// A new judgement, request or answer is never dated before the records already there: a
+/// phone's clock (or a forged time) cannot slip one under what others did, undoing a
+/// verification already made or asking for more time before a deadline now past. A fix is
+/// not held to this: the holder's work done offline is never refused for its time.
+fn not_before_latest(
+    c: &Change<'_, Problem>,
+    part: &str,
+    what: &str,
+    at: i64,
+) -> Result<(), Refusal> {
+    let b = &c.before;
+    let latest = b
+        .rectifications
+        .values()
+        .map(|r| r.at)
+        .chain(b.verifications.values().map(|v| v.at))
+        .max();
+    match latest {
+        Some(latest) if at < latest => out_of_range(
+            part,
+            format!(
+                "{what} is dated before the latest record of this problem: sync, look at it again \
+                 and check the phone's clock"
+            ),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// A new verification or reopening: it must take the problem somewhere where it falls in the
@@ -182,6 +235,13 @@ fn verification(
     c.bounds.moment(PART, "a verification", v.at)?;
     text(PART, "a verification's note", v.note.as_str(), TEXT_CHARS)?;
     key_ok(PART, "a verification's id", key)?;
+    not_before_latest(c, PART, "the verification or reopening", v.at)?;
+    if v.request.is_some() {
+        return out_of_range(
+            PART,
+            "a verification or reopening answers no request for more time",
+        );
+    }
     if now.is_none() {
         return out_of_range(
             PART,
@@ -190,9 +250,7 @@ fn verification(
                     "there is no fix waiting to be verified at that time (it was verified or \
                      reopened meanwhile, or not fixed yet): sync and look again"
                 }
-                Outcome::Reopened => {
-                    "only a fixed or verified problem can be reopened: sync and look again"
-                }
+                _ => "only a fixed or verified problem can be reopened: sync and look again",
             },
         );
     }
@@ -215,6 +273,120 @@ fn verification(
                 ),
                 _ => Ok(()),
             }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A new request for more time (延期申请) by the responsible member: with a reason, for a day
+/// after the deadline in force, asked on or before that deadline, one at a time, while the
+/// problem waits for its fix. Judged by the day it was asked on the phone, which may be days
+/// before it reaches the server.
+fn extension_request(c: &Change<'_, Problem>, key: &str, r: &Rectification) -> Result<(), Refusal> {
+    const PART: &str = "rectifications";
+    let Some(until) = r.extension else {
+        return Ok(());
+    };
+    c.bounds.moment(PART, "a request for more time", r.at)?;
+    not_before_latest(c, PART, "the request for more time", r.at)?;
+    key_ok(PART, "a request's id", key)?;
+    text(PART, "the reason", r.note.as_str(), TEXT_CHARS)?;
+    if r.note.as_str().trim().is_empty() {
+        return out_of_range(PART, "a request for more time says why: write the reason");
+    }
+    if !r.photos.is_empty() {
+        return out_of_range(
+            PART,
+            "a request for more time carries no photos: record the fix with its after-photo",
+        );
+    }
+    let before = &c.before;
+    if !before.status().awaits_rectification() {
+        return out_of_range(
+            PART,
+            "only a problem waiting for its fix is given more time: this one is fixed or closed",
+        );
+    }
+    if before.pending_extension().is_some() {
+        return out_of_range(
+            PART,
+            "a request for more time is already waiting for the secretary's answer: wait for it",
+        );
+    }
+    let Some(current) = before.deadline() else {
+        return out_of_range(PART, "the problem has no deadline to extend");
+    };
+    if let Some(asked) = c.ctx.clock.date_of_millis(r.at)
+        && asked > current.0
+    {
+        return out_of_range(
+            PART,
+            format!(
+                "the deadline {current} passed before the request ({asked}): more time is asked \
+                 for before the deadline; record the fix, or talk to the secretary"
+            ),
+        );
+    }
+    if until <= current {
+        return out_of_range(
+            PART,
+            format!("ask for a day after the deadline in force ({current})"),
+        );
+    }
+    c.bounds
+        .day(PART, "the deadline asked for", until.0, DEADLINE_DAYS_AHEAD)
+}
+
+/// The secretary's answer to a request for more time: the first answer to a request on the
+/// record; a grant gives a day after the deadline in force, a refusal says why.
+fn extension_answer(c: &Change<'_, Problem>, key: &str, v: &Verification) -> Result<(), Refusal> {
+    const PART: &str = "verifications";
+    if !c.actor.has(Role::Secretary) {
+        return not_writer(
+            PART,
+            "only the branch secretary answers a request for more time",
+        );
+    }
+    c.bounds
+        .moment(PART, "an answer to a request for more time", v.at)?;
+    key_ok(PART, "an answer's id", key)?;
+    text(PART, "an answer's reason", v.note.as_str(), TEXT_CHARS)?;
+    let Some(request) = v.request.as_deref() else {
+        return out_of_range(PART, "an answer names the request for more time it answers");
+    };
+    let extensions = c.after.extensions();
+    let Some(ext) = extensions.iter().find(|e| e.id == request) else {
+        return out_of_range(
+            PART,
+            "there is no such request for more time: sync and look again",
+        );
+    };
+    if ext.answer.is_some_and(|(k, _)| k != key) {
+        return out_of_range(
+            PART,
+            "this request for more time is already answered: sync and look again",
+        );
+    }
+    if v.at < ext.request.at {
+        return out_of_range(PART, "an answer cannot be dated before the request");
+    }
+    not_before_latest(c, PART, "the answer", v.at)?;
+    match (v.outcome, v.deadline) {
+        (Outcome::Extended, None) => out_of_range(PART, "a granted request gives the new deadline"),
+        (Outcome::Extended, Some(day)) => {
+            c.bounds
+                .day(PART, "the new deadline", day.0, DEADLINE_DAYS_AHEAD)?;
+            match c.before.deadline() {
+                Some(current) if day <= current => out_of_range(
+                    PART,
+                    format!("grant a day after the deadline in force ({current})"),
+                ),
+                _ => Ok(()),
+            }
+        }
+        (_, Some(_)) => out_of_range(PART, "a refused request sets no deadline"),
+        (_, None) if v.note.as_str().trim().is_empty() => {
+            out_of_range(PART, "a refused request says why: write the reason")
         }
         _ => Ok(()),
     }
