@@ -164,6 +164,8 @@ async fn shot(s: &Scenario, name: &str) -> Result<(), String> {
 pub const NOTE: &str = "电缆吊挂不整齐";
 /// What the holder writes about the fix.
 pub const FIX: &str = "已按标准重新吊挂";
+/// The reason the zone holder gives for asking for more time.
+pub const MORE_TIME: &str = "液压支架配件未到，申请延期";
 
 /// Waits until a check on the device's store holds (30 s at most).
 async fn wait_for(
@@ -439,16 +441,32 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     )
     .await?;
     shot(s, "12-holder-problems").await?;
+    // Before the fix, more time is asked for, with a reason (the request stays on the record).
+    let until = crate::records::today(&services.repo.clock())
+        .checked_add_days(chrono::Days::new(30))
+        .ok_or("no date")?
+        .format("%Y-%m-%d")
+        .to_string();
+    step(
+        "ask for more time",
+        &format!(
+            "await click('[data-testid^=problem-]'); await click('[data-testid=ask-more-time]'); await type('#more-time-until', {}); await type('#more-time-reason', {}); await click('[data-testid=submit-more-time]'); return waitText('[data-testid=more-time-state]', '延期申请待批复');",
+            lit(&until),
+            lit(MORE_TIME)
+        ),
+    )
+    .await?;
+    shot(s, "13-more-time-asked").await?;
     step(
         "record the fix with an after-photo",
         &format!(
-            "await click('[data-testid^=problem-]'); await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); return waitText('main', '照片 1', 60000);",
+            "await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); return waitText('main', '照片 1', 60000);",
             lit(FIX),
             lit(&photo)
         ),
     )
     .await?;
-    shot(s, "13-record-fix").await?;
+    shot(s, "14-record-fix").await?;
     step(
         "submit the fix",
         "await click('[data-testid=submit-fix]'); return waitText('[data-testid=saved]', '已登记整改');",
@@ -459,14 +477,14 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         "await click('.back'); await click('[data-testid=go-self-score]'); await click('[data-testid^=month-]'); await click('[data-testid=down-safety]'); return waitText('[data-testid=value-safety]', '9.5');",
     )
     .await?;
-    shot(s, "14-self-score").await?;
+    shot(s, "15-self-score").await?;
     step(
         "submit the self-score",
         "await click('[data-testid=submit-scores]'); return waitText('[data-testid=saved]', '已保存评分');",
     )
     .await?;
     synced(services).await?;
-    shot(s, "15-holder-synced").await?;
+    shot(s, "16-holder-synced").await?;
     check_refused(services)?;
 
     // The loop closes: the secretary, back on the phone, verifies the holder's fix beside the
@@ -491,14 +509,14 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         "await click('[data-testid=go-verify]'); await click('[data-testid^=verify-]'); await find('[data-testid=before-photos] img'); await find('[data-testid=after-photos] img'); return waitText('[data-testid=fix-note]', '已按标准重新吊挂');",
     )
     .await?;
-    shot(s, "16-verify-fix").await?;
+    shot(s, "17-verify-fix").await?;
     step(
         "verify the fix",
         "await click('[data-testid=submit-verify]'); return waitText('[data-testid=saved]', '已销号');",
     )
     .await?;
     synced(services).await?;
-    shot(s, "17-verified").await?;
+    shot(s, "18-verified").await?;
     check_refused(services)?;
     Ok(())
 }

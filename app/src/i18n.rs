@@ -171,6 +171,7 @@ pub enum T {
     MoreTimeRefusedDone,
     AskedBy,
     CurrentDeadline,
+    NotYourOwnRequest,
     Submit,
     ProcessingPhoto,
     NoCodeFound,
@@ -426,6 +427,10 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::MoreTimeRefusedDone => ("已驳回延期申请", "Request refused"),
         T::AskedBy => ("申请人", "Asked by"),
         T::CurrentDeadline => ("现行期限", "Deadline in force"),
+        T::NotYourOwnRequest => (
+            "不能批复自己的延期申请：由党委决定",
+            "Nobody answers their own request for more time: the party committee decides it",
+        ),
         T::Submit => ("提交", "Submit"),
         T::ProcessingPhoto => ("正在处理照片…", "Processing the photo…"),
         T::NoCodeFound => (

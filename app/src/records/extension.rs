@@ -121,7 +121,8 @@ pub fn more_time_requests(repo: &Repo, me: &Actor) -> Result<Vec<MoreTimeRow>, R
         let Summary::Problem(p) = summary else {
             continue;
         };
-        let Some(ext) = p.extension.filter(|e| e.pending) else {
+        // Nobody answers their own request.
+        let Some(ext) = p.extension.filter(|e| e.pending && e.by != me.user) else {
             continue;
         };
         rows.push((
@@ -179,6 +180,9 @@ pub fn answer_more_time(
     let Some(pending) = p.pending_extension() else {
         return Err(RecordError::Input(T::NothingToAnswer));
     };
+    if pending.request.by == me.user {
+        return Err(RecordError::Input(T::NotYourOwnRequest));
+    }
     let (outcome, note, deadline) = match answer {
         MoreTime::Grant(None) => return Err(RecordError::Input(T::ChooseDeadline)),
         MoreTime::Grant(Some(day)) => {

@@ -359,7 +359,7 @@ pub fn judge(
         roles: me.roles(),
         is_responsible: p.finding.responsible == me.user,
         is_raiser: p.finding.raised_by == me.user,
-        rectified_it: p.rectifications.values().any(|r| r.by == me.user),
+        rectified_it: p.fixes().any(|(_, r)| r.by == me.user),
     };
     if who.rectified_it {
         return Err(RecordError::Input(T::NotYourOwnFix));

@@ -72,6 +72,9 @@ form.photo input[type=file] { position: absolute; width: 1px; height: 1px; opaci
 details.authority { margin-top: 24px; }
 details.authority summary { display: flex; align-items: center; min-height: 56px; font-size: 18px; cursor: pointer; }
 details.authority button { margin-top: 8px; }
+details.more-time { margin-top: 24px; }
+details.more-time summary { display: flex; align-items: center; min-height: 56px; font-size: 18px; cursor: pointer; }
+details.more-time button { margin-top: 8px; }
 label.button { display: inline-flex; align-items: center; min-height: 56px; margin: 0;
   padding: 8px 16px; border-radius: 10px; border: 2px solid var(--line); background: var(--panel);
   color: var(--text); font-weight: 600; }

@@ -128,16 +128,30 @@ fn fills_a_missing_field(doc: &Automerge, before: &[ChangeHash], patch: &Patch) 
     else {
         return false;
     };
+    // Only a field of a record (root → part → record → field): a null record, photo or part
+    // would not read, and is a change like any other.
     matches!(value.as_ref(), ScalarValue::Null)
-        && !patch.path.is_empty()
+        && patch.path.len() == 2
         && matches!(doc.get_at(&patch.obj, key.as_str(), before), Ok(None))
 }
 
 /// The parts touched between two states of a document, from automerge's own diff.
 pub fn touched(doc: &Automerge, before: &[ChangeHash], after: &[ChangeHash]) -> Touched {
+    touched_and_filled(doc, before, after).0
+}
+
+/// [`touched`], and whether any patch was passed over as filling a missing field (then the
+/// state after must still read, which [`validate`] checks even when nothing else is touched).
+fn touched_and_filled(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+) -> (Touched, bool) {
     let mut out = Touched::new();
+    let mut filled = false;
     for patch in doc.diff(before, after) {
         if fills_a_missing_field(doc, before, &patch) {
+            filled = true;
             continue;
         }
         let mut props = patch.path.iter().map(|(_, p)| match p {
@@ -160,7 +174,7 @@ pub fn touched(doc: &Automerge, before: &[ChangeHash], after: &[ChangeHash]) -> 
             entry.insert(record);
         }
     }
-    out
+    (out, filled)
 }
 
 /// Checks a change: `before` is the document as the server has it (empty for a new one) and
@@ -282,9 +296,14 @@ fn validate(
             &limits::Bounds::new(ctx.now_millis, ctx.clock),
         )?;
     }
-    let touched = touched(after, &base, &after_heads);
+    let (touched, filled) = touched_and_filled(after, &base, &after_heads);
     if touched.is_empty() {
-        return Ok(());
+        // Nothing a reader sees changed; the document must still read as its kind.
+        return if filled {
+            input_decodes(id, State::Doc(after))
+        } else {
+            Ok(())
+        };
     }
 
     let known = parts_of(id.kind());
@@ -363,6 +382,21 @@ fn whole_part_kept(doc: &Automerge, base: &[ChangeHash], part: &str) -> Result<(
 
 fn malformed(e: &DocError) -> Refusal {
     Refusal::new(RefusalCode::Malformed, "document", format!("{e}"))
+}
+
+/// Whether a state reads as its document's kind.
+fn input_decodes(id: &DocId, state: State<'_>) -> Result<(), Refusal> {
+    match id.kind() {
+        DocKind::Directory => state.decode::<Directory>(id).map(drop),
+        DocKind::Patrol => state.decode::<Patrol>(id).map(drop),
+        DocKind::Sheet => state.decode::<docs::Sheet>(id).map(drop),
+        DocKind::Problem => state.decode::<docs::Problem>(id).map(drop),
+        DocKind::Cleanup => state.decode::<docs::Cleanup>(id).map(drop),
+        DocKind::Assessment => state.decode::<docs::Assessment>(id).map(drop),
+        DocKind::Report => state.decode::<docs::Report>(id).map(drop),
+        DocKind::Publication => state.decode::<docs::Publication>(id).map(drop),
+        DocKind::Rules => state.decode::<Rules>(id).map(drop),
+    }
 }
 
 /// What a per-kind checker sees.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ROOT};
+use automerge::{ActorId, AutoCommit, ROOT, ScalarValue};
 
 use super::*;
 use crate::docs::tests::edit;
@@ -2334,6 +2334,24 @@ fn the_secretary_grants_with_a_new_deadline_or_refuses_with_a_reason() {
         refusal.reason.contains("only the branch secretary"),
         "{refusal}"
     );
+    // A secretary responsible for a zone does not grant their own request.
+    fn asked_by_the_secretary(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+            p.rectifications.clear();
+            p.rectifications.insert(
+                "e0".into(),
+                Rectification {
+                    by: "sec".into(),
+                    ..request(10, "2026-12-05", "等待配件到货")
+                },
+            );
+        })
+    }
+    let refusal = attempt(&id, asked_by_the_secretary, &grant, &sec, &[])
+        .expect_err("the secretary grants their own request");
+    assert!(refusal.reason.contains("their own request"), "{refusal}");
 }
 
 #[test]
@@ -2446,4 +2464,33 @@ fn records_written_before_a_field_was_added_are_not_touched_by_writing_them_back
     let refusal = attempt(&id, fixed_again_by_an_older_app, &change, &insp, &[])
         .expect_err("a deadline added to a judgement on the record");
     assert!(refusal.reason.contains("on the record"), "{refusal}");
+}
+
+#[test]
+fn a_null_where_a_record_or_a_photo_belongs_is_a_change_and_is_refused() {
+    // Null puts on new keys that are not fields of a record: a record, a photo. They would
+    // leave a document no reader can read, so they are changes, checked like any other.
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    fn open(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.rectifications.clear();
+        })
+    }
+    let null_record = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+        let (_, part) = doc.get(ROOT, "verifications").expect("get").expect("part");
+        doc.put(&part, "x", ScalarValue::Null).expect("put");
+        doc.commit();
+    };
+    let insp = actor(Role::Inspector, "b1");
+    let refusal = attempt(&id, open, &null_record, &insp, &[]).expect_err("a null record");
+    assert_eq!(refusal.code, RefusalCode::Malformed, "{refusal}");
+    let null_photo = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+        let (_, finding) = doc.get(ROOT, "finding").expect("get").expect("part");
+        let (_, photos) = doc.get(&finding, "photos").expect("get").expect("photos");
+        doc.put(&photos, SHA, ScalarValue::Null).expect("put");
+        doc.commit();
+    };
+    let refusal = attempt(&id, open, &null_photo, &insp, &[]).expect_err("a null photo");
+    assert_eq!(refusal.code, RefusalCode::Malformed, "{refusal}");
 }

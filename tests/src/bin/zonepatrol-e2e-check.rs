@@ -1,7 +1,7 @@
 //! After the app's scripted run (`scripts/e2e`): checks on the server, as a fresh device of the
 //! same user, that the patrol, the score sheet with its deduction and photo, and the problem
-//! with its photo arrived, fixed by its holder and verified by the user, and that the server
-//! holds the photo's bytes.
+//! with its photo arrived, with the holder's request for more time and fix, verified by the
+//! user, and that the server holds the photo's bytes.
 //!
 //! `zonepatrol-e2e-check SERVER USER PASSWORD PHOTO`; exits 0 when everything is there.
 
@@ -156,12 +156,23 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
     let f = &problem.finding;
     // The holder's fix, with the after-photo, and their self-score of the zone this month.
     let fix = problem
-        .rectifications
-        .values()
+        .fixes()
+        .map(|(_, r)| r)
         .find(|r| r.by == f.responsible)
         .ok_or("the responsible member's fix did not arrive")?;
     if fix.note.as_str() != "已按标准重新吊挂" || !fix.photos.contains_key(hash) {
         return Err(format!("the fix is incomplete: {fix:?}"));
+    }
+    // The holder's request for more time, asked before the fix, with its reason.
+    if !problem.extensions().iter().any(|e| {
+        e.request.by == f.responsible
+            && e.request.note.as_str() == "液压支架配件未到，申请延期"
+            && e.request.extension > f.deadline
+    }) {
+        return Err(format!(
+            "the holder's request for more time did not arrive: {:?}",
+            problem.rectifications
+        ));
     }
     // The secretary's verification closed it.
     if problem.status() != zonepatrol_shared::rules::problem::ProblemStatus::Verified
@@ -209,7 +220,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         return Err(format!("the problem is incomplete: {f:?}"));
     }
     Ok(format!(
-        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, fixed with the after-photo and verified; self-score {self_total} for {month}",
+        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, more time asked for, fixed with the after-photo and verified; self-score {self_total} for {month}",
         patrol.plan.zones.len(),
         f.zone,
         f.responsible,

@@ -142,14 +142,19 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
     for key in c.touched.get("rectifications").into_iter().flatten() {
         let was = b.rectifications.get(key);
         let now = a.rectifications.get(key);
-        // A request stays as written; a fix never turns into a request.
-        let request_touched =
-            was.is_some_and(|w| !w.is_fix()) || (was.is_some() && now.is_some_and(|r| !r.is_fix()));
-        if request_touched {
+        // A fix or a request stays as written: the loop and the deadline are derived from
+        // them, so moving one (its time above all) would rewrite what others judged.
+        if was.is_some_and(|w| !w.is_fix()) && now != was {
             not_writer(
                 "rectifications",
                 "a request for more time is on the record and cannot be changed or removed: ask \
                  again if the answer allows",
+            )?;
+        }
+        if was.is_some() && now != was {
+            not_writer(
+                "rectifications",
+                "a fix is on the record and cannot be changed or removed: record a new one",
             )?;
         }
         if let Some(r) = now
@@ -212,7 +217,7 @@ fn not_before_latest(
         .chain(b.verifications.values().map(|v| v.at))
         .max();
     match latest {
-        Some(latest) if at < latest => out_of_range(
+        Some(latest) if at <= latest => out_of_range(
             part,
             format!(
                 "{what} is dated before the latest record of this problem: sync, look at it again \
@@ -307,7 +312,14 @@ fn extension_request(c: &Change<'_, Problem>, key: &str, r: &Rectification) -> R
             "only a problem waiting for its fix is given more time: this one is fixed or closed",
         );
     }
-    if before.pending_extension().is_some() {
+    let fixed = c.after.fixes().map(|(_, r)| r.at).max().unwrap_or(i64::MIN);
+    let waiting = c
+        .after
+        .extensions()
+        .into_iter()
+        .filter(|e| e.answer.is_none() && e.request.at > fixed)
+        .count();
+    if before.pending_extension().is_some() || waiting > 1 {
         return out_of_range(
             PART,
             "a request for more time is already waiting for the secretary's answer: wait for it",
@@ -361,10 +373,23 @@ fn extension_answer(c: &Change<'_, Problem>, key: &str, v: &Verification) -> Res
             "there is no such request for more time: sync and look again",
         );
     };
+    if ext.request.by == c.actor.user {
+        return not_writer(
+            PART,
+            "nobody answers their own request for more time: the party committee decides it",
+        );
+    }
     if ext.answer.is_some_and(|(k, _)| k != key) {
         return out_of_range(
             PART,
             "this request for more time is already answered: sync and look again",
+        );
+    }
+    if c.before.pending_extension().map(|e| e.id) != Some(request) {
+        return out_of_range(
+            PART,
+            "this request for more time no longer waits for an answer (a fix came after it): \
+             sync and look again",
         );
     }
     if v.at < ext.request.at {
@@ -376,6 +401,17 @@ fn extension_answer(c: &Change<'_, Problem>, key: &str, v: &Verification) -> Res
         (Outcome::Extended, Some(day)) => {
             c.bounds
                 .day(PART, "the new deadline", day.0, DEADLINE_DAYS_AHEAD)?;
+            if let Some(answered) = c.ctx.clock.date_of_millis(v.at)
+                && day.0 < answered
+            {
+                return out_of_range(
+                    PART,
+                    format!(
+                        "the new deadline {day} is before the day of the answer ({answered}): \
+                         give a day from then on"
+                    ),
+                );
+            }
             match c.before.deadline() {
                 Some(current) if day <= current => out_of_range(
                     PART,
