@@ -6,8 +6,9 @@
 //! `shared::validate`, stored by the one writer, consolidated): eight weeks of weekly
 //! inspections by five inspectors (the current one included), a ten-day supervision, three
 //! months of self-scores and assessments, problems in every state (open, overdue, fixed,
-//! verified, reopened) with photos, cleanups, and last month published by the manager. The
-//! photos are the repository's own (`server/demo-photos/`, CC-BY-SA, with their attribution).
+//! verified, reopened) with photos and a request for more time waiting for the secretary,
+//! cleanups, and last month published by the manager. The photos are the repository's own
+//! (`server/demo-photos/`, CC-BY-SA, with their attribution).
 
 use std::collections::BTreeMap;
 
@@ -237,6 +238,24 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
             p.finding.photos.insert(before, before_ref);
         })?;
         written += 1;
+        if name == "demo-open" {
+            // The holder asked for more time: it waits for the secretary's answer.
+            let asked = now - 1_800_000;
+            let until = deadline + Days::new(7);
+            record::<Problem>(state, &person(holder, Role::ZoneHolder), &id, |p| {
+                p.rectifications.insert(
+                    format!("{holder}-ask-{asked}"),
+                    Rectification {
+                        at: asked,
+                        by: holder.to_owned(),
+                        note: FreeText::from("托辊配件未到货，申请延期一周"),
+                        photos: BTreeMap::new(),
+                        extension: Some(Day(until)),
+                    },
+                );
+            })?;
+            written += 1;
+        }
         if matches!(name, "demo-fixed" | "demo-verified" | "demo-reopened") {
             let fixed = raised + 2 * 86_400_000;
             let (after, after_ref) = (after.clone(), after_ref.clone());

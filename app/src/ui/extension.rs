@@ -162,6 +162,11 @@ pub fn MoreTimeAnswer(
 ) -> Element {
     let mut until = use_signal(|| day_text(row.until));
     let mut reason = use_signal(String::new);
+    let earliest = row
+        .deadline
+        .and_then(|d| d.checked_add_days(Days::new(1)))
+        .map(day_text)
+        .unwrap_or_default();
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::MoreTimeRequests)}" }
         h1 { "{row.description}" }
@@ -177,7 +182,7 @@ pub fn MoreTimeAnswer(
             p { class: "error", role: "alert", "{text}" }
         }
         label { r#for: "grant-until", {tr(lang, T::GrantUntil)} }
-        input { id: "grant-until", r#type: "date", value: "{until}",
+        input { id: "grant-until", r#type: "date", min: "{earliest}", value: "{until}",
             oninput: move |e| until.set(e.value()) }
         button { class: "primary", "data-testid": "grant-more-time",
             onclick: move |_| on_answer.call(MoreTime::Grant(parse_day(&until()))),

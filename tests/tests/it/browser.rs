@@ -447,6 +447,24 @@ async fn click(c: &Client, css: &str) {
         .expect("clicked");
 }
 
+/// Clicks a form's button and waits for the page it leads to: the old page's root element
+/// goes stale. Waiting for an element instead proves nothing when the new page has one the
+/// old page had too (a form that redirects back to itself).
+async fn submit(c: &Client, button: &str) {
+    let old = c.find(Locator::Css("html")).await.expect("the page");
+    click(c, button).await;
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the page did not change after {button}: {}",
+        c.source().await.unwrap_or_default()
+    );
+}
+
 async fn wait_for(c: &Client, css: &str) {
     c.wait()
         .at_most(Duration::from_secs(20))
@@ -559,7 +577,7 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     )
     .await;
     fill(&c, "#template-rows tr:nth-child(2) input[name=points]", "2").await;
-    click(&c, "#template-form button.primary").await;
+    submit(&c, "#template-form button.primary").await;
     wait_for(&c, "#template-form").await;
     let template = c
         .current_url()
@@ -570,7 +588,12 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
         .next()
         .expect("id")
         .to_owned();
-    assert_ne!(template, "new");
+    assert_ne!(
+        template,
+        "new",
+        "the template was not saved: {}",
+        c.source().await.unwrap_or_default()
+    );
     pages.push(("/admin/branch/zc1".into(), "23-console-branch"));
     pages.push((
         format!("/admin/branch/zc1/template/{template}"),
@@ -616,7 +639,7 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
         .expect("open");
     wait_for(&c, "#template-form").await;
     fill(&c, "#template-rows tr:nth-child(2) input[name=max]", "20").await;
-    click(&c, "#template-form button.primary").await;
+    submit(&c, "#template-form button.primary").await;
     wait_for(&c, "#template-form").await;
     let newer = c
         .current_url()
@@ -627,7 +650,12 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
         .next()
         .expect("id")
         .to_owned();
-    assert_ne!(newer, template, "a new version");
+    assert_ne!(
+        newer,
+        template,
+        "a new version: {}",
+        c.source().await.unwrap_or_default()
+    );
     phone.sync().await;
     let dir: Directory = phone
         .repo
@@ -651,7 +679,7 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     c.goto(&format!("{base}/admin/rules")).await.expect("open");
     wait_for(&c, "#rules-form").await;
     fill(&c, "#rules-form input[name=yuan_per_point]", "20").await;
-    click(&c, "#rules-form button.primary").await;
+    submit(&c, "#rules-form button.primary").await;
     wait_for(&c, "#rules-history").await;
     let next = Period::containing(PeriodKind::Month, today())
         .next()
@@ -689,7 +717,7 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     wait_for(&c, "#password-form").await;
     pages.push(("/admin/account/m00".into(), "26-console-account"));
     fill(&c, "#password-form input[name=password]", "another-pw-2026").await;
-    click(&c, "#password-form button").await;
+    submit(&c, "#password-form button").await;
     wait_for(&c, "#account-form").await;
     assert!(phone.try_sync().await.is_err(), "the old sign-in stopped");
     pages.push(("/admin/accounts".into(), "27-console-accounts"));

@@ -638,6 +638,12 @@ async fn the_demo_mine_has_a_living_history() {
         if name == "demo-overdue" {
             assert!(p.is_overdue(today()));
         }
+        if name == "demo-open" {
+            assert!(
+                p.pending_extension().is_some(),
+                "a request for more time waits for the secretary"
+            );
+        }
     }
     assert_eq!(
         states.len(),
