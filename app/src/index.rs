@@ -18,8 +18,8 @@ pub const VERSION: u32 = 3;
 pub enum Summary {
     /// A patrol.
     Patrol(PatrolSummary),
-    /// A problem.
-    Problem(ProblemSummary),
+    /// A problem (boxed: it is the larger by far).
+    Problem(Box<ProblemSummary>),
 }
 
 /// A patrol, as the home screen lists it.
@@ -171,7 +171,7 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
                 .then(|| p.last_reopening().map(|v| v.note.0.clone()))
                 .flatten();
             let f = p.finding;
-            Some(Summary::Problem(ProblemSummary {
+            Some(Summary::Problem(Box::new(ProblemSummary {
                 zone: f.zone,
                 responsible: f.responsible,
                 description: f.description.0,
@@ -186,7 +186,7 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
                 last_fix,
                 reopen_note,
                 extension,
-            }))
+            })))
         }
         _ => None,
     }

@@ -114,6 +114,9 @@ fn problem_base(p: &mut Problem) {
     );
 }
 
+/// A document's state before the change a test tries.
+type Base = fn(&mut AutoCommit, &DocId);
+
 /// A fix with no note or photo, `at` milliseconds into the test's last quarter-hour.
 fn rectification(at: i64, by: &str) -> Rectification {
     Rectification {
@@ -1907,13 +1910,7 @@ fn a_verification_closes_or_reopens_the_loop_where_it_falls() {
         })
     }
     type Judge = fn(&mut Verification);
-    let cases: &[(
-        &str,
-        fn(&mut AutoCommit, &DocId),
-        Outcome,
-        Judge,
-        Option<&str>,
-    )] = &[
+    let cases: &[(&str, Base, Outcome, Judge, Option<&str>)] = &[
         ("verify a fix", fixed, Outcome::Verified, |_| {}, None),
         (
             "verify before any fix",
@@ -2105,7 +2102,7 @@ fn more_time_is_asked_for_before_the_deadline_with_a_reason_one_request_at_a_tim
         edit(doc, id, problem_base)
     }
     type Ask = fn(&mut Rectification);
-    let cases: &[(&str, fn(&mut AutoCommit, &DocId), Ask, Option<&str>)] = &[
+    let cases: &[(&str, Base, Ask, Option<&str>)] = &[
         ("a request with a reason", waiting_for_a_fix, |_| {}, None),
         (
             "no reason",
@@ -2210,13 +2207,7 @@ fn the_secretary_grants_with_a_new_deadline_or_refuses_with_a_reason() {
         })
     }
     type Answer = fn(&mut Verification);
-    let cases: &[(
-        &str,
-        fn(&mut AutoCommit, &DocId),
-        Outcome,
-        Answer,
-        Option<&str>,
-    )] = &[
+    let cases: &[(&str, Base, Outcome, Answer, Option<&str>)] = &[
         (
             "grant with a day",
             asked_for_more_time,
