@@ -7,8 +7,9 @@
 //! server has either stored a push (and acknowledges it again, unchanged, when it comes a
 //! second time) or not. With nothing to send and nothing new, a sync is one small request.
 //! Photos in the outbox follow: the server is asked which it lacks and how much of each it
-//! holds, and only the rest of each is sent. Last, the thumbnails of the branch's open problems
-//! that other phones took are fetched, so that the holder and the verifier see them offline.
+//! holds, and only the rest of each is sent. Once the sync is done, the thumbnails of the
+//! branch's open problems that other phones took are fetched (never failing the sync), so
+//! that the holder and the verifier see them offline.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,6 +138,9 @@ pub const THUMBS_PER_SYNC: usize = 200;
 /// The largest thumbnail kept: the app makes them far smaller (320 px JPEG), so anything
 /// bigger is not a thumbnail.
 pub const THUMB_MAX_BYTES: usize = 512 * 1024;
+
+/// The most time thumbnails are fetched for after one sync.
+pub const THUMB_FETCH_BUDGET: Duration = Duration::from_secs(60);
 
 /// How long a thumbnail the server did not have waits before it is asked for again.
 const ASK_AGAIN_AFTER: Duration = Duration::from_secs(3600);
@@ -450,13 +454,25 @@ impl SyncClient {
             s.progress = Progress::default();
         });
         let result = self.sync_inner().await;
-        let progress = self.status.borrow().progress;
         match &result {
             Ok(()) => {
                 let at = crate::store::now_millis();
                 // Only for the banner after a restart: a failure to note it loses nothing.
                 let _ = self.repo.set_last_synced(at);
                 self.set_state(SyncState::Done { at });
+                // Then the thumbnails other phones took: the lists are fresh already, and a
+                // thumbnail that does not come never fails the sync. One update when some
+                // came, for the pages that show them.
+                if let Ok(Some(session)) = self.repo.session() {
+                    let moved = self.fetch_thumbs(&session).await;
+                    if moved.round_trips > 0 {
+                        self.status.send_modify(|s| {
+                            s.progress.round_trips += moved.round_trips;
+                            s.progress.bytes_down += moved.bytes_down;
+                            s.progress.blobs_down += moved.blobs_down;
+                        });
+                    }
+                }
             }
             Err(e @ SyncError::Offline(_)) => self.set_state(SyncState::Offline {
                 reason: e.to_string(),
@@ -466,6 +482,7 @@ impl SyncClient {
                 fix: Fix::of(e),
             }),
         }
+        let progress = self.status.borrow().progress;
         result.map(|()| progress)
     }
 
@@ -518,24 +535,25 @@ impl SyncClient {
                 break;
             }
         }
-        // A photo that cannot be sent does not hold back the thumbnails coming down.
-        let sent = self.send_photos(&session).await;
-        self.fetch_thumbs(&session).await?;
-        sent
+        self.send_photos(&session).await
     }
 
-    /// Fetches the thumbnails of open problems that other phones took, at most
-    /// [`THUMBS_PER_SYNC`] a sync, each at most [`THUMB_MAX_BYTES`]. One the server does not
-    /// have yet (its phone has not sent it) is asked for again at the next sync; one that
-    /// arrives damaged or too big is not kept. Only the store failing fails the sync.
-    async fn fetch_thumbs(&self, session: &Session) -> Result<(), SyncError> {
+    /// Fetches the thumbnails of open problems that other phones took, after a sync is done
+    /// and apart from it: at most [`THUMBS_PER_SYNC`] and [`THUMB_FETCH_BUDGET`] at a time,
+    /// each at most [`THUMB_MAX_BYTES`] and kept only if its bytes match its name. One that
+    /// cannot be had (the server lacks it or fails on it, too big, damaged) is asked for
+    /// again after [`ASK_AGAIN_AFTER`]; the link dropping or the server being busy stops the
+    /// round until the next sync. Nothing here fails a sync. Returns what moved.
+    async fn fetch_thumbs(&self, session: &Session) -> Progress {
+        let mut moved = Progress::default();
         let wanted = {
             let repo = self.repo.clone();
             let branch = session.user.branch.clone();
-            blocking(move || repo.thumbs_missing(&branch)).await?
+            match blocking(move || repo.thumbs_missing(&branch)).await {
+                Ok(wanted) => wanted,
+                Err(_) => return moved,
+            }
         };
-        // One the server did not have is asked for again after a while, not at every sync:
-        // a phone lost before it sent its photos must not hold back the others.
         let now = std::time::Instant::now();
         let wanted: Vec<String> = {
             let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
@@ -546,54 +564,66 @@ impl SyncClient {
                 .take(THUMBS_PER_SYNC)
                 .collect()
         };
+        let later = |hash: String| {
+            let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+            if absent.len() < 10_000 {
+                absent.insert(hash, now);
+            }
+        };
+        let until = tokio::time::Instant::now() + THUMB_FETCH_BUDGET;
         for hash in wanted {
-            // The documents are in: a thumbnail that cannot be fetched now (the link dropped,
-            // the server busy) waits for the next sync instead of failing this one.
-            let Ok(mut response) = self
-                .http()
-                .get(format!("{}{API}/blobs/{hash}", session.server))
-                .bearer_auth(&session.token)
-                .send()
-                .await
-            else {
-                return Ok(());
+            let fetched = tokio::time::timeout_at(until, async {
+                let mut response = self
+                    .http()
+                    .get(format!("{}{API}/blobs/{hash}", session.server))
+                    .bearer_auth(&session.token)
+                    .send()
+                    .await
+                    .ok()?;
+                let status = response.status();
+                if !status.is_success() {
+                    return Some(Err(status));
+                }
+                let mut bytes = Vec::new();
+                while let Some(chunk) = response.chunk().await.ok()? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > THUMB_MAX_BYTES {
+                        break;
+                    }
+                }
+                Some(Ok(bytes))
+            })
+            .await;
+            moved.round_trips += 1;
+            let bytes = match fetched {
+                // Out of time, or the link dropped: the rest wait for the next sync.
+                Err(_) | Ok(None) => break,
+                Ok(Some(Err(status))) => {
+                    if matches!(
+                        status,
+                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                    ) {
+                        break;
+                    }
+                    later(hash);
+                    continue;
+                }
+                Ok(Some(Ok(bytes))) => bytes,
             };
-            self.status.send_modify(|s| s.progress.round_trips += 1);
-            let status = response.status();
-            if status == StatusCode::NOT_FOUND {
-                let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
-                if absent.len() < 10_000 {
-                    absent.insert(hash, now);
-                }
-                continue;
-            }
-            if !status.is_success() {
-                return Ok(());
-            }
-            let mut bytes = Vec::new();
-            loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-                    Ok(None) => break,
-                    Err(_) => return Ok(()),
-                }
-                if bytes.len() > THUMB_MAX_BYTES {
-                    break;
-                }
-            }
-            self.status
-                .send_modify(|s| s.progress.bytes_down += bytes.len() as u64);
+            moved.bytes_down += bytes.len() as u64;
             if bytes.len() > THUMB_MAX_BYTES {
+                later(hash);
                 continue;
             }
             let repo = self.repo.clone();
-            match blocking(move || repo.keep_blob(&hash, &bytes)).await {
-                Ok(()) => self.status.send_modify(|s| s.progress.blobs_down += 1),
-                Err(SyncError::Store(StoreError::BadRemote { .. })) => {}
-                Err(e) => return Err(e),
+            let name = hash.clone();
+            match blocking(move || repo.keep_blob(&name, &bytes)).await {
+                Ok(()) => moved.blobs_down += 1,
+                Err(SyncError::Store(StoreError::BadRemote { .. })) => later(hash),
+                Err(_) => break,
             }
         }
-        Ok(())
+        moved
     }
 
     async fn send_photos(&self, session: &Session) -> Result<(), SyncError> {

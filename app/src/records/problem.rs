@@ -205,7 +205,16 @@ pub fn rectify(
     if p.finding.responsible != me.user {
         return Err(RecordError::Input(T::OnlyResponsibleFixes));
     }
-    let at = now_millis();
+    // After every record already there, whatever this phone's clock says: a fix placed before
+    // the reopening it answers would be passed over, and a fix is never moved afterwards.
+    let latest = p
+        .rectifications
+        .values()
+        .map(|r| r.at)
+        .chain(p.verifications.values().map(|v| v.at))
+        .max()
+        .unwrap_or(0);
+    let at = now_millis().max(latest + 1);
     repo.edit_as::<Problem, _>(me, &id, |p| {
         p.rectifications.insert(
             format!("{}-{at}", me.user),

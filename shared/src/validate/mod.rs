@@ -119,20 +119,37 @@ fn action_prop(action: &PatchAction) -> Option<String> {
 /// record read without a field added since (`missing = default`) does. It changes nothing a
 /// reader sees, so it touches nothing: a holder's fix must not count as touching an
 /// inspector's old verification because the app wrote its new empty field.
-fn fills_a_missing_field(doc: &Automerge, before: &[ChangeHash], patch: &Patch) -> bool {
-    let PatchAction::PutMap {
-        key,
-        value: (Value::Scalar(value), _),
-        ..
-    } = &patch.action
-    else {
-        return false;
-    };
+fn fills_a_missing_field(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    patch: &Patch,
+) -> bool {
     // Only a field of a record (root → part → record → field): a null record, photo or part
     // would not read, and is a change like any other.
-    matches!(value.as_ref(), ScalarValue::Null)
-        && patch.path.len() == 2
-        && matches!(doc.get_at(&patch.obj, key.as_str(), before), Ok(None))
+    if patch.path.len() != 2 {
+        return false;
+    }
+    let is_null =
+        |v: &Value<'_>| matches!(v, Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Null));
+    let key = match &patch.action {
+        PatchAction::PutMap {
+            key,
+            value: (value, _),
+            ..
+        } if is_null(value) => key,
+        // Two phones filled the same field at once: every value there is null.
+        PatchAction::Conflict {
+            prop: Prop::Map(key),
+        } => key,
+        _ => return false,
+    };
+    let all_null = |heads: &[ChangeHash]| {
+        doc.get_all_at(&patch.obj, key.as_str(), heads)
+            .is_ok_and(|values| values.iter().all(|(v, _)| is_null(v)))
+    };
+    // Missing or null before (another phone filled it first), and null now.
+    all_null(before) && all_null(after)
 }
 
 /// The parts touched between two states of a document, from automerge's own diff.
@@ -150,7 +167,7 @@ fn touched_and_filled(
     let mut out = Touched::new();
     let mut filled = false;
     for patch in doc.diff(before, after) {
-        if fills_a_missing_field(doc, before, &patch) {
+        if fills_a_missing_field(doc, before, after, &patch) {
             filled = true;
             continue;
         }

@@ -2444,6 +2444,22 @@ fn records_written_before_a_field_was_added_are_not_touched_by_writing_them_back
         Ok(()),
         "another inspector's old reopening is written back, not changed"
     );
+    // Two phones fill the same missing fields at once: the merge holds two nulls in each
+    // (a conflict), which touches nothing either.
+    let two_phones = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        let mut other = doc.fork();
+        edit(&mut other, id, |_: &mut Problem| {});
+        edit(doc, id, |p: &mut Problem| {
+            p.verifications
+                .insert("v1".into(), verification(50, &who.user, Outcome::Verified));
+        });
+        doc.merge(&mut other).expect("merged");
+    };
+    assert_eq!(
+        attempt(&id, fixed_again_by_an_older_app, &two_phones, &insp, &[]),
+        Ok(()),
+        "two phones writing the same old records back"
+    );
     // A real change to an old record is still seen.
     let change = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
         edit(doc, id, |p: &mut Problem| {

@@ -10,7 +10,7 @@ use crate::validate::limits::{DEADLINE_DAYS_AHEAD, EVENTS_PER_RECORD, TEXT_CHARS
 use crate::validate::{Change, Refusal};
 
 /// Records in a part may be added or changed only by the user they name.
-fn own_records<'a, T: 'a>(
+fn own_records<'a, T: PartialEq + 'a>(
     c: &Change<'_, Problem>,
     part: &str,
     before: &'a BTreeMap<String, T>,
@@ -18,6 +18,10 @@ fn own_records<'a, T: 'a>(
     by: fn(&T) -> &str,
 ) -> Result<(), Refusal> {
     for key in c.touched.get(part).into_iter().flatten() {
+        if before.get(key) == after.get(key) {
+            // Written back as it was (two phones filling the same new field at once).
+            continue;
+        }
         let names = [before.get(key), after.get(key)];
         if names.into_iter().flatten().any(|r| by(r) != c.actor.user) {
             not_writer(
@@ -181,7 +185,10 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
         .map(|(f, now)| (f.id.as_str(), now))
         .collect();
     for key in c.touched.get("verifications").into_iter().flatten() {
-        if b.verifications.contains_key(key) {
+        if b.verifications
+            .get(key)
+            .is_some_and(|was| a.verifications.get(key) != Some(was))
+        {
             not_writer(
                 "verifications",
                 "a verification or reopening is on the record and cannot be changed or removed: \
