@@ -161,6 +161,10 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
                 "a fix is on the record and cannot be changed or removed: record a new one",
             )?;
         }
+        if was.is_some() {
+            // Written back as it was: checked when it was new.
+            continue;
+        }
         if let Some(r) = now
             && was.is_none()
             && !r.is_fix()
@@ -194,6 +198,10 @@ pub(in crate::validate) fn problem(c: &Change<'_, Problem>) -> Result<(), Refusa
                 "a verification or reopening is on the record and cannot be changed or removed: \
                  record a new one",
             )?;
+        }
+        if b.verifications.contains_key(key) {
+            // Written back as it was: checked when it was new.
+            continue;
         }
         match a.verifications.get(key) {
             Some(v) if v.outcome.judges_fix() => {
