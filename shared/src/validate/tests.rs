@@ -2501,3 +2501,145 @@ fn a_null_where_a_record_or_a_photo_belongs_is_a_change_and_is_refused() {
     let refusal = attempt(&id, open, &null_photo, &insp, &[]).expect_err("a null photo");
     assert_eq!(refusal.code, RefusalCode::Malformed, "{refusal}");
 }
+
+/// The wrong steps of a problem's loop, each refused with its reason: one table.
+#[test]
+fn each_wrong_step_of_a_problem_s_loop_is_refused_with_its_reason() {
+    let id: DocId = "problem:b1:x1".parse().expect("id");
+    // A secretary who holds the zone and fixed it, and asked for more time on another day.
+    fn secretary_holds_it(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+            p.rectifications.clear();
+            p.rectifications
+                .insert("r0".into(), rectification(5, "sec"));
+        })
+    }
+    fn secretary_asked(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+            p.rectifications.clear();
+            p.rectifications.insert(
+                "e0".into(),
+                Rectification {
+                    by: "sec".into(),
+                    ..request(10, "2026-12-05", "等待配件到货")
+                },
+            );
+        })
+    }
+    fn fixed(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, problem_base)
+    }
+    fn verified(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.verifications
+                .insert("v0".into(), verification(10, "insp", Outcome::Verified));
+        })
+    }
+    fn past_deadline(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.rectifications.clear();
+            p.finding.deadline = day("2026-11-20");
+        })
+    }
+    type Step = fn(&mut Problem, &str);
+    let sec = actor(Role::Secretary, "b1");
+    let insp = actor(Role::Inspector, "b1");
+    let holder = actor(Role::ZoneHolder, "b1");
+    let cases: Vec<(&str, Base, Step, &Actor, &str)> = vec![
+        (
+            "verify your own fix",
+            secretary_holds_it,
+            |p, me| {
+                p.verifications
+                    .insert("v1".into(), verification(30, me, Outcome::Verified));
+            },
+            &sec,
+            "nobody verifies their own",
+        ),
+        (
+            "grant your own request for more time",
+            secretary_asked,
+            |p, me| {
+                let mut v = answer(30, me, Outcome::Extended);
+                v.deadline = day("2026-12-01");
+                p.verifications.insert("a1".into(), v);
+            },
+            &sec,
+            "their own request",
+        ),
+        (
+            "a holder verifies",
+            fixed,
+            |p, me| {
+                p.verifications
+                    .insert("v1".into(), verification(30, me, Outcome::Verified));
+            },
+            &holder,
+            "only a secretary or an inspector verifies",
+        ),
+        (
+            "an inspector grants more time",
+            asked_for_more_time,
+            |p, me| {
+                let mut v = answer(30, me, Outcome::Extended);
+                v.deadline = day("2026-12-01");
+                p.verifications.insert("a1".into(), v);
+            },
+            &insp,
+            "only the branch secretary",
+        ),
+        (
+            "reopen without saying what is wrong",
+            fixed,
+            |p, me| {
+                p.verifications
+                    .insert("v1".into(), verification(30, me, Outcome::Reopened));
+            },
+            &insp,
+            "says what is still wrong",
+        ),
+        (
+            "take back a verification",
+            verified,
+            |p, _| {
+                p.verifications.remove("v0");
+            },
+            &insp,
+            "on the record",
+        ),
+        (
+            "ask for more time after the deadline",
+            past_deadline,
+            |p, _| {
+                p.rectifications
+                    .insert("e1".into(), request(30, "2026-12-05", "来不及"));
+            },
+            &holder,
+            "passed before the request",
+        ),
+        (
+            "move a fix in time",
+            fixed,
+            |p, _| {
+                if let Some(r) = p.rectifications.get_mut("r0") {
+                    r.at += 50;
+                }
+            },
+            &holder,
+            "a fix is on the record",
+        ),
+    ];
+    for (what, base, step, who, want) in cases {
+        let write = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+            edit(doc, id, |p: &mut Problem| step(p, &who.user))
+        };
+        let refusal = attempt(&id, base, &write, who, &[]).expect_err(what);
+        assert!(refusal.reason.contains(want), "{what}: {refusal}");
+    }
+}
