@@ -242,6 +242,14 @@ pub enum T {
     PhotoAdded,
 }
 
+/// The colon between a label and what follows, as each language writes it.
+pub fn colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "：",
+        Lang::En => ": ",
+    }
+}
+
 /// The text of a key in a language.
 pub fn tr(lang: Lang, key: T) -> &'static str {
     let (zh, en) = match key {

@@ -1027,7 +1027,7 @@ fn the_holder_asks_for_more_time_and_the_secretary_sees_what_was_asked() {
         waiting_for_fix: true, overdue: false, extension: Some(asked(false, Some(no))), on_ask: |_| {} } }
     });
     assert!(
-        refused.contains("延期未批准: 本周内必须完成") && refused.contains("submit-more-time"),
+        refused.contains("延期未批准：本周内必须完成") && refused.contains("submit-more-time"),
         "{refused}"
     );
 

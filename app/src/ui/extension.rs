@@ -6,7 +6,7 @@
 use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
 
-use crate::i18n::{Lang, T, tr};
+use crate::i18n::{Lang, T, colon, tr};
 use crate::index::ExtensionSummary;
 use crate::records::extension::{
     MoreTime, MoreTimeRow, answer_more_time, ask_more_time, more_time_request, more_time_requests,
@@ -30,8 +30,9 @@ fn parse_day(text: &str) -> Option<NaiveDate> {
 pub fn MoreTimeState(lang: Lang, extension: ExtensionSummary) -> Element {
     let text = match &extension.answer {
         _ if extension.pending => format!(
-            "{}: {} {}",
+            "{}{}{} {}",
             tr(lang, T::MoreTimePending),
+            colon(lang),
             tr(lang, T::MoreTimeUntil),
             day_text(extension.until)
         ),
@@ -40,7 +41,7 @@ pub fn MoreTimeState(lang: Lang, extension: ExtensionSummary) -> Element {
             tr(lang, T::MoreTimeGranted),
             a.until.map(day_text).unwrap_or_default()
         ),
-        Some(a) => format!("{}: {}", tr(lang, T::MoreTimeRefused), a.note),
+        Some(a) => format!("{}{}{}", tr(lang, T::MoreTimeRefused), colon(lang), a.note),
         None => return rsx! {},
     };
     let class = if extension.answer.as_ref().is_some_and(|a| !a.granted) {

@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
 
-use crate::i18n::{self, Lang, T, tr};
+use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::problem::{
     ProblemInput, ProblemRow, my_problem, my_problems, raise_problem, raise_view, rectify,
 };
@@ -188,7 +188,7 @@ pub fn RectifyProblem(
         p { class: "dim", {i18n::problem_status(lang, row.status)} }
         if let Some(still) = row.reopen_note.clone() {
             p { class: "error", "data-testid": "reopen-note",
-                "{tr(lang, T::StillWrong)}: {still}"
+                "{tr(lang, T::StillWrong)}{colon(lang)}{still}"
             }
         }
         if can_fix {

@@ -7,7 +7,7 @@ use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
 use zonepatrol_shared::protocol::b64;
 
-use crate::i18n::{self, Lang, T, tr};
+use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::problem::{Judgement, VerifyRow, judge, to_verify, to_verify_one};
 use crate::records::today;
 use crate::store::{Repo, Session};
@@ -101,7 +101,7 @@ pub fn VerifyFix(
         Thumbs { lang, label: T::BeforePhotos, thumbs: before, testid: "before-photos" }
         Thumbs { lang, label: T::AfterPhotos, thumbs: after, testid: "after-photos" }
         p { "data-testid": "fix-note", "{tr(lang, T::FixedBy)} {row.fixed_by}"
-            if !row.fix_note.is_empty() { ": {row.fix_note}" }
+            if !row.fix_note.is_empty() { "{colon(lang)}{row.fix_note}" }
         }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
