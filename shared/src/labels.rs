@@ -16,7 +16,7 @@
 //! assert_eq!(role_label(Lang::En, Role::TeamLeader), "Team leader");
 //! ```
 
-use crate::docs::DocKind;
+use crate::docs::{DocKind, PostStatus, PostStep};
 use crate::domain::{BranchCategory, PatrolKind, Role, Severity};
 use crate::rules::grade::Grade;
 use crate::rules::period::{Period, PeriodKind};
@@ -161,6 +161,33 @@ pub fn problem_status_label(lang: Lang, status: ProblemStatus) -> &'static str {
         ProblemStatus::Rectified => ("待验证", "Fixed, to verify"),
         ProblemStatus::Verified => ("已销号", "Closed"),
         ProblemStatus::Reopened => ("重新整改", "Reopened"),
+    };
+    lang.pick(zh, en)
+}
+
+/// Where a demonstration post stands.
+pub fn post_status_label(lang: Lang, status: PostStatus) -> &'static str {
+    let (zh, en) = match status {
+        PostStatus::Proposed => ("待审批", "Waiting for approval"),
+        PostStatus::Approved => ("已批准，未开始", "Approved, not started"),
+        PostStatus::Rejected => ("未批准", "Not approved"),
+        PostStatus::Active => ("在岗", "In force"),
+        PostStatus::Revoked => ("已摘牌", "Title withdrawn"),
+        PostStatus::Ended => ("已到期", "Ended"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A step in a demonstration post's life.
+pub fn post_step_label(lang: Lang, step: PostStep) -> &'static str {
+    let (zh, en) = match step {
+        PostStep::Propose => ("申报", "Applied"),
+        PostStep::Approve => ("批准", "Approved"),
+        PostStep::Reject => ("不批准", "Not approved"),
+        PostStep::Activate => ("启动", "Started"),
+        PostStep::Revoke => ("摘牌", "Title withdrawn"),
+        PostStep::End => ("结束", "Ended"),
+        PostStep::Review => ("季度讲评", "Quarterly review"),
     };
     lang.pick(zh, en)
 }

@@ -24,7 +24,7 @@ use zonepatrol_server::consolidate::{
 };
 use zonepatrol_server::dashboard::{Lang, OverviewQuery, Viewer, overview_page};
 use zonepatrol_server::store::SledStore;
-use zonepatrol_shared::docs::{self, DocId, ItemEntry, Sheet, Tally, ZoneSheet};
+use zonepatrol_shared::docs::{self, DocId, ItemEntry, PostStep, Sheet, Tally, ZoneSheet};
 use zonepatrol_shared::rules::ProblemStatus;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Actor, BranchCategory, PatrolKind, Points, Role};
@@ -98,10 +98,15 @@ fn generate() -> Data {
                 .step_by(10)
                 .map(|z| {
                     (
-                        zone(z),
+                        format!("p{z}"),
                         PostFacts {
-                            id: format!("p{z}"),
+                            zone: zone(z),
                             title: "党员示范岗".into(),
+                            // Approved on the year's first day, in force all year.
+                            steps: vec![(
+                                NaiveDate::from_ymd_opt(2026, 1, 1).expect("a day"),
+                                PostStep::Approve,
+                            )],
                             ..Default::default()
                         },
                     )

@@ -17,11 +17,14 @@
 //!   and suggestions beside it.
 //! - [`cleanup`]: the team leader's cleanup log.
 //! - [`ranking`]: the branch's results from the server's reports.
+//! - [`extension`]: asking for more time for a fix, and the secretary's answer.
+//! - [`post`]: demonstration posts: applying, approving, the quarterly review, withdrawal.
 
 pub mod assessment;
 pub mod cleanup;
 pub mod extension;
 pub mod patrol;
+pub mod post;
 pub mod problem;
 pub mod ranking;
 pub mod sheet;

@@ -7,6 +7,7 @@ use zonepatrol_shared::Role;
 use crate::i18n::{self, Lang, T, tr};
 use crate::records::extension::more_time_requests;
 use crate::records::patrol::{PatrolRow, my_patrols};
+use crate::records::post::waiting_posts;
 use crate::records::problem::{my_problems, open_and_overdue, to_verify};
 use crate::records::today;
 use crate::store::Session;
@@ -26,6 +27,8 @@ pub enum Go {
     Verify,
     /// The requests for more time to answer.
     MoreTime,
+    /// The branch's demonstration posts.
+    Posts,
     /// Settings.
     Settings,
     /// The refused edits.
@@ -48,6 +51,7 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
             (T::MonthlyAssessment, Go::Assess),
             (T::ToVerify, Go::Verify),
             (T::MoreTimeRequests, Go::MoreTime),
+            (T::Posts, Go::Posts),
             (T::MyProblems, Go::Problems),
             (T::Rankings, Go::Rankings),
         ],
@@ -57,21 +61,25 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
             (T::MyProblems, Go::Problems),
             (T::SelfScore, Go::SelfScore),
             (T::Rankings, Go::Rankings),
+            (T::Posts, Go::Posts),
         ],
         Role::ZoneHolder => vec![
             (T::MyProblems, Go::Problems),
             (T::SelfScore, Go::SelfScore),
             (T::Rankings, Go::Rankings),
+            (T::Posts, Go::Posts),
         ],
         Role::TeamLeader => vec![
             (T::LogCleanup, Go::Cleanup),
             (T::MyProblems, Go::Problems),
             (T::SelfScore, Go::SelfScore),
             (T::Rankings, Go::Rankings),
+            (T::Posts, Go::Posts),
         ],
         Role::Manager => vec![
             (T::Rankings, Go::Rankings),
             (T::StartPatrol, Go::StartPatrol),
+            (T::Posts, Go::Posts),
         ],
         Role::Admin => vec![(T::Rankings, Go::Rankings)],
     };
@@ -103,6 +111,7 @@ impl Go {
             Go::Problems => "problems",
             Go::Verify => "verify",
             Go::MoreTime => "more-time",
+            Go::Posts => "posts",
             Go::Settings => "settings",
             Go::Quarantine => "quarantine",
             Go::SelfScore => "self-score",
@@ -131,6 +140,9 @@ pub fn Home(
     /// How many requests for more time wait for the user's answer.
     #[props(default)]
     more_time: usize,
+    /// How many applications for a post wait for the user's decision.
+    #[props(default)]
+    posts_waiting: usize,
     on_go: EventHandler<Go>,
 ) -> Element {
     let actions = actions_of(role, &also);
@@ -160,6 +172,9 @@ pub fn Home(
                 }
                 if label == T::MoreTimeRequests && more_time > 0 {
                     span { class: "badge", "{more_time}" }
+                }
+                if label == T::Posts && posts_waiting > 0 {
+                    span { class: "badge", "{posts_waiting}" }
                 }
             }
         }
@@ -196,6 +211,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
     let (open, overdue) = open_and_overdue(&problems);
     let waiting = to_verify(&repo, &me).map_or(0, |rows| rows.len());
     let asked = more_time_requests(&repo, &me).map_or(0, |rows| rows.len());
+    let posts_waiting = waiting_posts(&repo, &me, today(&repo.clock()));
     rsx! {
         Home {
             lang: (ui.lang)(),
@@ -207,6 +223,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
             overdue,
             to_verify: waiting,
             more_time: asked,
+            posts_waiting,
             on_go: move |go| {
                 ui.go(match go {
                     Go::StartPatrol => Screen::StartPatrol,
@@ -214,6 +231,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
                     Go::Problems => Screen::Problems,
                     Go::Verify => Screen::ToVerify,
                     Go::MoreTime => Screen::MoreTimeList,
+                    Go::Posts => Screen::Posts,
                     Go::Settings => Screen::Settings,
                     Go::Quarantine => Screen::Quarantine,
                     Go::SelfScore => Screen::Month { assess: false, this_month: true },

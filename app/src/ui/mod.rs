@@ -15,6 +15,7 @@ pub mod month;
 pub mod patrol;
 pub mod photo;
 pub mod pick;
+pub mod post;
 pub mod problem;
 pub mod ranking;
 pub mod score;
@@ -42,6 +43,7 @@ use home::HomePage;
 use login::LoginPage;
 use month::{MonthPage, MonthZonePage};
 use patrol::{PatrolPage, StartPage};
+use post::{ApplyPage, PostListPage, PostPage};
 use problem::{FixPage, ProblemsPage, RaisePage};
 use ranking::RankingsPage;
 use score::ZonePage;
@@ -132,6 +134,12 @@ pub enum Screen {
     MoreTimeList,
     /// One of them.
     MoreTime(String),
+    /// The branch's demonstration posts.
+    Posts,
+    /// One of them.
+    Post(String),
+    /// Applying for a post.
+    ApplyPost,
     /// Settings.
     Settings,
     /// The refused edits.
@@ -290,6 +298,9 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 Screen::ToVerify => rsx! { VerifyListPage { session: me } },
                 Screen::Verify(name) => rsx! { VerifyPage { key: "{name}", session: me, name } },
                 Screen::MoreTimeList => rsx! { MoreTimeListPage { session: me } },
+                Screen::Posts => rsx! { PostListPage { session: me } },
+                Screen::Post(id) => rsx! { PostPage { key: "{id}", session: me, id } },
+                Screen::ApplyPost => rsx! { ApplyPage { session: me } },
                 Screen::MoreTime(name) => {
                     rsx! { MoreTimePage { key: "{name}", session: me, name } }
                 }

@@ -13,6 +13,7 @@ use zonepatrol_shared::docs::{
     BranchInfo, DeductionRule, Directory, DocId, Member, Template, TemplateItem, Zone,
     is_valid_name,
 };
+use zonepatrol_shared::labels::Lang;
 use zonepatrol_shared::{Actor, BranchCategory, Points, Role};
 
 use super::input::{code, tidy};
@@ -628,6 +629,8 @@ pub struct PostInput {
     pub starts: String,
     /// The end date.
     pub ends: String,
+    /// The duty its demonstrators answer for (亮职责).
+    pub duty: String,
 }
 
 fn date(s: &str, zh: &str, en: &str) -> Result<Option<zonepatrol_shared::docs::Day>, AdminError> {
@@ -645,8 +648,8 @@ fn date(s: &str, zh: &str, en: &str) -> Result<Option<zonepatrol_shared::docs::D
         })
 }
 
-/// Creates a demonstration post, in force from the start (approved and started by whoever
-/// sets it up), or changes one's five clears; returns its id.
+/// Creates a demonstration post, approved by whoever sets it up (in force over its dates), or
+/// changes one's five clears; returns its id.
 pub fn save_post(
     state: &State,
     who: &Actor,
@@ -716,21 +719,19 @@ pub fn save_post(
             entry.assessment = tidy(&input.assessment);
             entry.starts = starts;
             entry.ends = ends;
+            entry.duty = tidy(&input.duty);
+            // Set up by the secretary or an admin: approved at once; its dates start and end
+            // it.
             if created {
-                for (n, step) in [PostStep::Approve, PostStep::Activate]
-                    .into_iter()
-                    .enumerate()
-                {
-                    entry.events.insert(
-                        format!("{now}-{n}-{}", who.user),
-                        PostEvent {
-                            at: now + n as i64,
-                            by: who.user.clone(),
-                            step,
-                            reason: String::new(),
-                        },
-                    );
-                }
+                entry.events.insert(
+                    format!("{now}-{}", who.user),
+                    PostEvent {
+                        at: now,
+                        by: who.user.clone(),
+                        step: PostStep::Approve,
+                        reason: String::new(),
+                    },
+                );
             }
             Ok(())
         },
@@ -749,16 +750,48 @@ pub fn save_post(
     Ok(id)
 }
 
-/// Ends a post, or withdraws its honour with a reason: on the record, never deleted.
-pub fn end_post(
+/// What a decision on a post records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostDecision {
+    /// Approve an application (the secretary or an admin, never on one's own post).
+    Approve,
+    /// Turn an application down, with a reason.
+    Reject,
+    /// The quarterly review (季讲评) of a post in force, with a note.
+    Review,
+    /// Withdraw the title (摘牌), with a reason: a manager, the secretary or an admin.
+    Revoke,
+    /// End the post before its end date.
+    End,
+}
+
+/// Records a step in a post's life, on the record, never deleted: approving or rejecting an
+/// application, the quarterly review, withdrawing the title, ending it. The sync path checks
+/// again who may record which step where the post stands.
+pub fn decide_post(
     state: &State,
     who: &Actor,
     branch: &str,
     post: &str,
-    revoke_reason: Option<&str>,
+    decision: PostDecision,
+    reason: &str,
 ) -> Result<(), AdminError> {
     use zonepatrol_shared::docs::{PostEvent, PostStatus, PostStep};
-    need_branch(who, branch)?;
+    let step = match decision {
+        PostDecision::Approve => PostStep::Approve,
+        PostDecision::Reject => PostStep::Reject,
+        PostDecision::Review => PostStep::Review,
+        PostDecision::Revoke => PostStep::Revoke,
+        PostDecision::End => PostStep::End,
+    };
+    let reviews = matches!(step, PostStep::Review | PostStep::Revoke);
+    if !(may_administer_branch(who, branch) || (reviews && who.has(Role::Manager))) {
+        return Err(AdminError::forbidden(
+            "只有本支部书记、管理员（讲评和摘牌还有党委管理人员）能处理示范岗。",
+            "Only the branch secretary or an admin (and, to review or withdraw a title, a \
+             manager) decides on a post.",
+        ));
+    }
     let dir = exists(state, branch)?;
     let Some(p) = dir.posts.get(post) else {
         return Err(AdminError::invalid(
@@ -766,30 +799,49 @@ pub fn end_post(
             "The branch has no such post.",
         ));
     };
-    let reason = revoke_reason.map(tidy).unwrap_or_default();
-    let status = p.status();
-    let open = match revoke_reason {
-        Some(_) => matches!(status, PostStatus::Active | PostStatus::Approved),
-        None => status == PostStatus::Active,
+    let today = reports::lock(state).today(crate::now_millis());
+    let status = p.status_on(today);
+    let fits = match step {
+        PostStep::Approve | PostStep::Reject => status == PostStatus::Proposed,
+        PostStep::Review => status == PostStatus::Active,
+        _ => matches!(status, PostStatus::Active | PostStatus::Approved),
     };
-    if !open {
+    if !fits {
         return Err(AdminError::invalid(
-            "这个示范岗不在岗，无需结束或撤销。",
-            "The post is not in force: there is nothing to end or withdraw.",
+            format!(
+                "这个示范岗现在是“{}”，不能{}。",
+                zonepatrol_shared::labels::post_status_label(Lang::Zh, status),
+                zonepatrol_shared::labels::post_step_label(Lang::Zh, step)
+            ),
+            format!(
+                "The post is “{}” now: it cannot be given “{}”.",
+                zonepatrol_shared::labels::post_status_label(Lang::En, status),
+                zonepatrol_shared::labels::post_step_label(Lang::En, step)
+            ),
         ));
     }
-    let step = if revoke_reason.is_some() {
-        if reason.is_empty() {
-            return Err(AdminError::invalid(
-                "撤销称号需要写明原因。",
-                "Withdrawing the honour needs a reason.",
-            ));
-        }
-        PostStep::Revoke
-    } else {
-        PostStep::End
-    };
-    let now = crate::now_millis();
+    if matches!(step, PostStep::Approve | PostStep::Reject)
+        && (p.demonstrators.contains_key(&who.user) || p.applicant() == who.user)
+    {
+        return Err(AdminError::forbidden(
+            "不能审批自己的示范岗：请由其他书记或管理员审批。",
+            "Nobody approves or rejects their own post: another secretary or an admin decides.",
+        ));
+    }
+    let reason = tidy(reason);
+    if step.needs_reason() && reason.is_empty() {
+        let (zh, en) = match step {
+            PostStep::Review => ("请写讲评意见。", "Write the review's note."),
+            PostStep::Revoke => (
+                "摘牌需要写明原因。",
+                "Withdrawing the title needs a reason.",
+            ),
+            _ => ("不批准需要写明原因。", "Turning it down needs a reason."),
+        };
+        return Err(AdminError::invalid(zh, en));
+    }
+    // Never dated before a step already there.
+    let now = crate::now_millis().max(p.latest_event() + 1);
     edit_document::<Directory>(
         state,
         who,
@@ -810,10 +862,11 @@ pub fn end_post(
             Ok(())
         },
     )?;
-    let what = if step == PostStep::Revoke {
-        format!("撤销示范岗“{}”的称号：{reason}", p.title)
+    let label = zonepatrol_shared::labels::post_step_label(Lang::Zh, step);
+    let what = if reason.is_empty() {
+        format!("示范岗“{}”：{label}", p.title)
     } else {
-        format!("示范岗“{}”到期结束", p.title)
+        format!("示范岗“{}”：{label}（{reason}）", p.title)
     };
     on_record(state, who, branch, "post", post, what)
 }

@@ -293,9 +293,10 @@ impl Consolidator {
         rank_zones(&mut report.zones);
         if let Some(facts) = facts {
             let pass = category.map(|c| self.rules_on(graded_on).grades.of(c).pass);
-            for (zone, post) in &facts.posts {
-                if let Some(z) = report.zones.get_mut(zone) {
-                    z.post = post.id.clone();
+            // The post that held each zone's title in the period (up to the day it is graded).
+            for (zone, z) in &mut report.zones {
+                if let Some((id, _)) = facts.post_in(zone, period.first_day(), graded_on) {
+                    z.post = id.clone();
                     z.loses_title = matches!(period, Period::Quarter { .. } | Period::Year { .. })
                         && matches!((z.score, pass), (Some(s), Some(p)) if s < p);
                 }

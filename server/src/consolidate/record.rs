@@ -23,7 +23,7 @@ use super::Facts;
 
 /// The form of a record, its first byte. A record of another version is not read: its
 /// document is read whole again, and a new record written.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 #[derive(Serialize)]
 struct RecordRef<'a> {
@@ -141,7 +141,7 @@ mod tests {
         let cases = [
             (
                 patrol(),
-                "010100010a323032362d31312d30340102753101027a310101026162",
+                "020100010a323032362d31312d30340102753101027a310101026162",
             ),
             (
                 Facts::Problem(ProblemFacts {
@@ -154,18 +154,36 @@ mod tests {
                     major: true,
                     photos: vec!["cd".into()],
                 }),
-                "0104027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
+                "0204027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
+            ),
+            (
+                Facts::Directory(crate::consolidate::BranchFacts {
+                    name: "综采一队".into(),
+                    posts: [(
+                        "p1".to_owned(),
+                        crate::consolidate::PostFacts {
+                            zone: "z1".into(),
+                            title: "t".into(),
+                            starts: Some(day),
+                            steps: vec![(day, zonepatrol_shared::docs::PostStep::Approve)],
+                            ..Default::default()
+                        },
+                    )]
+                    .into(),
+                    ..Default::default()
+                }),
+                "02000ce7bbbce98787e4b880e9989f000001027031027a310174000000010a323032362d31312d303400010a323032362d31312d303401000001026162",
             ),
             (
                 Facts::Sheet(vec![("z1".into(), zonepatrol_shared::Points(9_250))]),
-                "010201027a31c4900101026162",
+                "020201027a31c4900101026162",
             ),
             (
                 Facts::Assessment(
                     [("a".to_owned(), zonepatrol_shared::Points(1_000))].into(),
                     [("b".to_owned(), zonepatrol_shared::Points(900))].into(),
                 ),
-                "0103010161d00f010162880e01026162",
+                "0203010161d00f010162880e01026162",
             ),
         ];
         let changed: Vec<String> = cases

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
-    self, DocId, FreeText, Lock, PhotoRef, Sheet, Tally, Template, ZoneSheet,
+    self, DocId, FreeText, Lock, PhotoRef, PostStep, Sheet, Tally, Template, ZoneSheet,
 };
 use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
@@ -219,10 +219,14 @@ fn a_document_that_moves_leaves_its_old_period() {
 fn branches_rank_within_their_category_and_posts_below_the_pass_mark_are_flagged() {
     let mut c = Consolidator::default();
     let mut facts = branch_facts();
+    // In force from the start of the quarter: approved on 1 October, for the year.
     facts.posts.insert(
-        "z2".into(),
+        "post1".into(),
         PostFacts {
-            id: "post1".into(),
+            zone: "z2".into(),
+            starts: Some(day("2026-10-01")),
+            ends: Some(day("2026-12-31")),
+            steps: vec![(day("2026-10-01"), PostStep::Approve)],
             ..Default::default()
         },
     );
@@ -352,4 +356,69 @@ fn items_for(total: i64) -> super::ScoreItems {
             (i.key.clone(), Points::whole(take))
         })
         .collect()
+}
+
+/// A post is flagged in the quarters it held its zone's title, even for a few days: the
+/// quarter it slipped in keeps the flag after the title is withdrawn; the quarter before its
+/// start date has none.
+#[test]
+fn a_post_is_flagged_only_in_the_quarters_it_held_its_title() {
+    let mut c = Consolidator::default();
+    let mut facts = branch_facts();
+    facts.posts.insert(
+        "post1".into(),
+        PostFacts {
+            zone: "z2".into(),
+            title: "运输示范岗".into(),
+            starts: Some(day("2026-07-01")),
+            ends: Some(day("2027-06-30")),
+            steps: vec![
+                (day("2026-06-20"), PostStep::Propose),
+                (day("2026-06-25"), PostStep::Approve),
+                (day("2026-10-10"), PostStep::Revoke),
+            ],
+            ..Default::default()
+        },
+    );
+    c.apply(&"directory:b".parse().expect("id"), Facts::Directory(facts));
+    let assess = |c: &mut Consolidator, id: &str, fin: i64| {
+        let id: DocId = id.parse().expect("id");
+        c.apply(&id, Facts::Assessment(Default::default(), items_for(fin)))
+    };
+    // z2 scores 78 in June, August and November: under category 1's pass mark of 80.
+    assess(&mut c, "assessment:b:z2:2026-06", 78);
+    assess(&mut c, "assessment:b:z2:2026-08", 78);
+    assess(&mut c, "assessment:b:z2:2026-11", 78);
+    c.compute_all(day("2026-12-20"), 1);
+    let q3 = c
+        .current("b", "2026-Q3".parse().expect("q3"))
+        .expect("q3")
+        .zones["z2"]
+        .clone();
+    assert_eq!(q3.post, "post1", "in force on 30 September");
+    assert!(q3.loses_title, "78 < 80 while it held the title");
+    let q4 = c
+        .current("b", "2026-Q4".parse().expect("q4"))
+        .expect("q4")
+        .zones["z2"]
+        .clone();
+    assert_eq!(q4.post, "post1", "it held the title until 10 October");
+    assert!(q4.loses_title, "78 < 80 while it held the title");
+    let q2 = c
+        .current("b", "2026-Q2".parse().expect("q2"))
+        .expect("q2")
+        .zones["z2"]
+        .clone();
+    assert_eq!(q2.post, "", "approved in June, in force from 1 July");
+    assert!(!q2.loses_title);
+    // Before its start date (approved in June) it held no title in Q2.
+    assert_eq!(
+        PostFacts {
+            starts: Some(day("2026-07-01")),
+            steps: vec![(day("2026-06-25"), PostStep::Approve)],
+            ..Default::default()
+        }
+        .status_on(day("2026-06-30")),
+        docs::PostStatus::Approved
+    );
 }

@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use zonepatrol_shared::docs::PostStatus;
+use zonepatrol_shared::labels::post_status_label;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Fen, Points};
 
@@ -465,7 +467,27 @@ pub(super) async fn placard(
             };
             let today = c.today(crate::now_millis());
             let last_month = Period::containing(PeriodKind::Month, today).prev();
-            let post = facts.posts.get(&zone);
+            // The post holding the zone's title today; else the zone's latest post in the
+            // making or just over, with its status, so the board never claims a title it
+            // does not hold.
+            let post = facts.post_on(&zone, today).or_else(|| {
+                facts
+                    .posts
+                    .iter()
+                    .filter(|(_, p)| p.zone == zone && p.status_on(today) != PostStatus::Rejected)
+                    .max_by_key(|(_, p)| p.steps.last().map(|s| s.0))
+            });
+            let post_line = post.map(|(_, p)| {
+                let status = post_status_label(lang, p.status_on(today));
+                let term = match (p.starts, p.ends) {
+                    (Some(s), Some(e)) => format!(" {s} — {e}"),
+                    _ => String::new(),
+                };
+                format!("{}（{status}{term}）", p.title)
+            });
+            let post = post
+                .map(|(_, p)| p)
+                .filter(|p| p.status_on(today).in_force());
             let performance = c
                 .current(&branch, last_month)
                 .and_then(|r| r.zones.get(&zone))
@@ -495,13 +517,18 @@ pub(super) async fn placard(
                 zone_name: z.name.clone(),
                 location: z.location.clone(),
                 holders: holders(&c, &branch, &zone),
-                post: post.map_or_else(|| z.name.clone(), |p| p.title.clone()),
-                duty: l(
-                    lang,
-                    "负责本区域安全生产、文明生产、设备完好和问题整改",
-                    "Safety, housekeeping, equipment and fixing problems in this zone",
-                )
-                .to_owned(),
+                post: post_line.unwrap_or_else(|| z.name.clone()),
+                duty: post
+                    .map(|p| p.duty.clone())
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or_else(|| {
+                        l(
+                            lang,
+                            "负责本区域安全生产、文明生产、设备完好和问题整改",
+                            "Safety, housekeeping, equipment and fixing problems in this zone",
+                        )
+                        .to_owned()
+                    }),
                 standard: post
                     .map(|p| p.standard.clone())
                     .filter(|s| !s.is_empty())

@@ -1777,8 +1777,8 @@ fn a_posts_life_is_on_the_record() {
                 PostEvent {
                     at: NOW - 5_000,
                     by: "sec".into(),
-                    step: PostStep::Revoke,
-                    reason: "质量下滑".into(),
+                    step: PostStep::Approve,
+                    reason: String::new(),
                 },
             );
             d.posts.insert("p1".into(), post);
@@ -1792,7 +1792,7 @@ fn a_posts_life_is_on_the_record() {
             }
         });
     };
-    let refused = attempt(&id, base, &undo, &sec, &[]).expect_err("a revocation stays");
+    let refused = attempt(&id, base, &undo, &sec, &[]).expect_err("an approval stays");
     assert!(refused.reason.contains("on the record"), "{refused}");
     let forged = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
         edit(doc, id, |d: &mut Directory| {
@@ -1822,8 +1822,8 @@ fn a_posts_life_is_on_the_record() {
                     PostEvent {
                         at: NOW - 1_000,
                         by: by.clone(),
-                        step: PostStep::Propose,
-                        reason: String::new(),
+                        step: PostStep::Revoke,
+                        reason: "质量下滑".into(),
                     },
                 );
             }
@@ -2641,5 +2641,306 @@ fn each_wrong_step_of_a_problem_s_loop_is_refused_with_its_reason() {
         };
         let refusal = attempt(&id, base, &write, who, &[]).expect_err(what);
         assert!(refusal.reason.contains(want), "{what}: {refusal}");
+    }
+}
+
+/// A post with its five clears, in zone z1, applied for by `by` (among its demonstrators) at
+/// `at` milliseconds into the test's last quarter-hour.
+fn applied_post(by: &str, at: i64) -> Post {
+    let mut post = Post {
+        zone: "z1".into(),
+        title: "三水平上车场示范岗".into(),
+        standard: "煤矿安全质量标准化运输专业标准".into(),
+        duty: "巷道整洁、设备完好".into(),
+        assessor: "支部书记".into(),
+        assessment: "每月考核一次".into(),
+        starts: day("2026-11-01"),
+        ends: day("2027-06-30"),
+        ..Default::default()
+    };
+    post.demonstrators.insert(by.to_owned(), true);
+    post.events.insert(
+        "e0".into(),
+        PostEvent {
+            at: NOW - 900_000 + at,
+            by: by.to_owned(),
+            step: PostStep::Propose,
+            reason: String::new(),
+        },
+    );
+    post
+}
+
+fn post_step(at: i64, by: &str, step: PostStep, reason: &str) -> PostEvent {
+    PostEvent {
+        at: NOW - 900_000 + at,
+        by: by.to_owned(),
+        step,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The branch's members, and four posts: p1 applied for by a holder, p2 in force since
+/// 1 November, p3 whose term ended on 10 November, p4 applied for by the secretary.
+fn posts_base(doc: &mut AutoCommit, id: &DocId) {
+    edit(doc, id, |d: &mut Directory| {
+        *d = directory();
+        for user in ["sec", "insp", "holder", "leader"] {
+            d.members.insert(
+                user.into(),
+                Member {
+                    name: user.into(),
+                    ..Default::default()
+                },
+            );
+        }
+        d.posts.insert("p1".into(), applied_post("holder", 10));
+        let mut p2 = applied_post("leader", 10);
+        p2.events
+            .insert("e1".into(), post_step(20, "admin", PostStep::Approve, ""));
+        d.posts.insert("p2".into(), p2.clone());
+        p2.ends = day("2026-11-10");
+        d.posts.insert("p3".into(), p2);
+        d.posts.insert("p4".into(), applied_post("sec", 10));
+    })
+}
+
+/// Each step of a post's life is recorded by whom the rules allow, where the post stands, with
+/// what it needs: one table, the right steps first, then each wrong one with its reason.
+#[test]
+fn each_step_of_a_posts_life_is_checked_and_each_wrong_one_refused_with_its_reason() {
+    let id: DocId = "directory:b1".parse().expect("id");
+    type Step = fn(&mut Directory, &str);
+    let sec = actor(Role::Secretary, "b1");
+    let holder = actor(Role::ZoneHolder, "b1");
+    let mgr = actor(Role::Manager, "b1");
+    let insp = actor(Role::Inspector, "b1");
+    let cases: Vec<(&str, Step, &Actor, Option<&str>)> = vec![
+        (
+            "a member applies with the five clears",
+            |d, me| {
+                d.posts.insert("p9".into(), applied_post(me, 100));
+            },
+            &holder,
+            None,
+        ),
+        (
+            "the secretary approves an application",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Approve, ""));
+                }
+            },
+            &sec,
+            None,
+        ),
+        (
+            "the secretary turns one down with a reason",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events.insert(
+                        "e1".into(),
+                        post_step(100, me, PostStep::Reject, "不在生产难点区域"),
+                    );
+                }
+            },
+            &sec,
+            None,
+        ),
+        (
+            "a manager reviews a post in force",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events.insert(
+                        "e2".into(),
+                        post_step(100, me, PostStep::Review, "巷道整洁，保持"),
+                    );
+                }
+            },
+            &mgr,
+            None,
+        ),
+        (
+            "a manager withdraws the title with a reason",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events.insert(
+                        "e2".into(),
+                        post_step(100, me, PostStep::Revoke, "季度排名低于合格线"),
+                    );
+                }
+            },
+            &mgr,
+            None,
+        ),
+        (
+            "approve your own post",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p4") {
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Approve, ""));
+                }
+            },
+            &sec,
+            Some("nobody approves or rejects their own post"),
+        ),
+        (
+            "a member approves their own application",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Approve, ""));
+                }
+            },
+            &holder,
+            Some("approved only by the branch secretary or an admin"),
+        ),
+        (
+            "a manager approves",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Approve, ""));
+                }
+            },
+            &mgr,
+            Some("approved only by the branch secretary or an admin"),
+        ),
+        (
+            "turn one down without a reason",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Reject, " "));
+                }
+            },
+            &sec,
+            Some("rejected only with a reason"),
+        ),
+        (
+            "withdraw a title without a reason",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events
+                        .insert("e2".into(), post_step(100, me, PostStep::Revoke, ""));
+                }
+            },
+            &mgr,
+            Some("stripped of its title only with a reason"),
+        ),
+        (
+            "an inspector withdraws a title",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events.insert(
+                        "e2".into(),
+                        post_step(100, me, PostStep::Revoke, "质量下滑"),
+                    );
+                }
+            },
+            &insp,
+            Some("only by a manager, the branch secretary or an admin"),
+        ),
+        (
+            "apply without an assessor",
+            |d, me| {
+                let mut p = applied_post(me, 100);
+                p.assessor.clear();
+                d.posts.insert("p9".into(), p);
+            },
+            &holder,
+            Some("fill in its assessor"),
+        ),
+        (
+            "apply with the end before the start",
+            |d, me| {
+                let mut p = applied_post(me, 100);
+                p.ends = day("2026-10-01");
+                d.posts.insert("p9".into(), p);
+            },
+            &holder,
+            Some("an end date on or after its start date"),
+        ),
+        (
+            "apply for a post someone else demonstrates",
+            |d, me| {
+                let mut p = applied_post(me, 100);
+                p.demonstrators = [("leader".to_owned(), true)].into();
+                d.posts.insert("p9".into(), p);
+            },
+            &holder,
+            Some("naming themselves among its demonstrators"),
+        ),
+        (
+            "a member changes a post in force",
+            |d, _| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.title = "改了名字".into();
+                }
+            },
+            &holder,
+            Some("only the branch secretary or an admin may set up or change a post"),
+        ),
+        (
+            "a manager, not a member, applies",
+            |d, me| {
+                d.posts.insert("p9".into(), applied_post(me, 100));
+            },
+            &mgr,
+            Some("only the branch secretary or an admin may set up or change a post"),
+        ),
+        (
+            "approve a post already in force",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events
+                        .insert("e2".into(), post_step(100, me, PostStep::Approve, ""));
+                }
+            },
+            &sec,
+            Some("post p2 is in force: it cannot be approved now"),
+        ),
+        (
+            "review a post whose term is over",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p3") {
+                    p.events
+                        .insert("e2".into(), post_step(100, me, PostStep::Review, "好"));
+                }
+            },
+            &sec,
+            Some("term ended on 2026-11-10"),
+        ),
+        (
+            "approve dated before the application",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events
+                        .insert("e1".into(), post_step(5, me, PostStep::Approve, ""));
+                }
+            },
+            &sec,
+            Some("dated before one already recorded"),
+        ),
+        (
+            "apply and approve in one go",
+            |d, me| {
+                let mut p = applied_post(me, 100);
+                p.events
+                    .insert("e1".into(), post_step(110, me, PostStep::Approve, ""));
+                d.posts.insert("p9".into(), p);
+            },
+            &holder,
+            Some("approved only by the branch secretary or an admin"),
+        ),
+    ];
+    for (what, step, who, want) in cases {
+        let change = move |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+            let me = who.user.clone();
+            edit(doc, id, move |d: &mut Directory| step(d, &me));
+        };
+        let got = attempt(&id, posts_base, &change, who, &[]);
+        check(got, want, what);
     }
 }

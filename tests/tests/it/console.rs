@@ -691,9 +691,11 @@ async fn a_post_is_set_up_with_its_five_clears_and_withdrawn() {
         .read(&DocId::directory("zcyd"))
         .expect("read")
         .expect("dir");
-    assert_eq!(dir.posts[&post].status(), PostStatus::Active);
+    assert_eq!(dir.posts[&post].status_on(today()), PostStatus::Active);
     assert!(dir.posts[&post].demonstrators.contains_key("h1"));
-    let (status, _) = sec.post(&format!("{path}/end"), "reason=").await;
+    let (status, _) = sec
+        .post(&format!("{path}/decide"), "step=revoke&reason=")
+        .await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
@@ -701,8 +703,8 @@ async fn a_post_is_set_up_with_its_five_clears_and_withdrawn() {
     );
     let (status, _) = sec
         .post(
-            &format!("{path}/end"),
-            "reason=%E8%B4%A8%E9%87%8F%E4%B8%8B%E6%BB%91",
+            &format!("{path}/decide"),
+            "step=revoke&reason=%E8%B4%A8%E9%87%8F%E4%B8%8B%E6%BB%91",
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -712,7 +714,7 @@ async fn a_post_is_set_up_with_its_five_clears_and_withdrawn() {
         .read(&DocId::directory("zcyd"))
         .expect("read")
         .expect("dir");
-    assert_eq!(dir.posts[&post].status(), PostStatus::Revoked);
+    assert_eq!(dir.posts[&post].status_on(today()), PostStatus::Revoked);
     assert!(sec.page("/admin/activity").await.contains("质量下滑"));
     server.stop().await;
 }

@@ -10,6 +10,7 @@ mod faults;
 mod hardening;
 mod operations;
 mod photos;
+mod posts;
 mod reports;
 mod scenario;
 mod storage;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use zonepatrol_shared::docs::{DocId, Lock, Report, Template};
+use zonepatrol_shared::docs::{Day, DocId, Lock, PostStatus, PostStep, Report, Template};
 use zonepatrol_shared::rules::period::{Period, report_periods};
 use zonepatrol_shared::rules::{ProblemStatus, RulesConfig};
 use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
@@ -25,7 +25,7 @@ pub struct BranchFacts {
     pub category: Option<BranchCategory>,
     /// Zones by id.
     pub zones: BTreeMap<String, ZoneFacts>,
-    /// Active demonstration posts by zone.
+    /// Demonstration posts by id, whatever their status.
     pub posts: BTreeMap<String, PostFacts>,
     /// Members' names by user id.
     pub members: BTreeMap<String, String>,
@@ -33,17 +33,114 @@ pub struct BranchFacts {
     pub templates: BTreeMap<String, Template>,
 }
 
-/// An active demonstration post (党员示范岗), for its placard.
+/// A demonstration post (党员示范岗): what its placard shows, and its life, to tell which post
+/// held a zone's title on a day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostFacts {
-    /// The post's id.
-    pub id: String,
+    /// The zone it stands in.
+    pub zone: String,
     /// Its title.
     pub title: String,
     /// The basis and standard it is held to.
     pub standard: String,
+    /// The duty its demonstrators answer for.
+    pub duty: String,
     /// Who assesses it.
     pub assessor: String,
+    /// Its term.
+    pub starts: Option<NaiveDate>,
+    /// The last day of its term.
+    pub ends: Option<NaiveDate>,
+    /// Its recorded steps in order, each on its day at the mine.
+    pub steps: Vec<(NaiveDate, PostStep)>,
+}
+
+impl PostFacts {
+    /// The last day from `first` to `last` on which the post held its title. Its status
+    /// changes only on the day of a step, on its start date and the day after its end date,
+    /// so those days (and `first`) are the ones to look at.
+    pub fn last_held(&self, first: NaiveDate, last: NaiveDate) -> Option<NaiveDate> {
+        let mut days: Vec<NaiveDate> = std::iter::once(first)
+            .chain(self.steps.iter().map(|(d, _)| *d))
+            .chain(self.starts)
+            .collect();
+        days.retain(|d| *d >= first && *d <= last);
+        days.sort();
+        days.dedup();
+        // In force at the end of a day it changes: held until the day before the next change
+        // (or `last`); held only for a moment of it: that day.
+        let mut held = None;
+        for (i, day) in days.iter().enumerate() {
+            if self.status_on(*day).in_force() {
+                let until = days.get(i + 1).and_then(|d| d.pred_opt()).unwrap_or(last);
+                held = Some(self.ends.map_or(until, |e| until.min(e)));
+            } else if self.held_during(*day) {
+                held = Some(*day);
+            }
+        }
+        held
+    }
+
+    /// Whether the post held its title at some moment of `day`: after any of that day's steps,
+    /// not only at its end (approved and withdrawn the same day, it held it).
+    fn held_during(&self, day: NaiveDate) -> bool {
+        let (starts, ends) = (self.starts.map(Day), self.ends.map(Day));
+        let mut status = PostStatus::fold(
+            self.steps
+                .iter()
+                .filter(|(on, _)| *on < day)
+                .map(|(_, step)| *step),
+        );
+        if status.on(day, starts, ends).in_force() {
+            return true;
+        }
+        for (_, step) in self.steps.iter().filter(|(on, _)| *on == day) {
+            status = status.after(*step).unwrap_or(status);
+            if status.on(day, starts, ends).in_force() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Where the post stood on `day`: the steps recorded by then, and its dates.
+    pub fn status_on(&self, day: NaiveDate) -> PostStatus {
+        PostStatus::fold(
+            self.steps
+                .iter()
+                .filter(|(on, _)| *on <= day)
+                .map(|(_, step)| *step),
+        )
+        .on(day, self.starts.map(Day), self.ends.map(Day))
+    }
+}
+
+impl BranchFacts {
+    /// The post that held the title of `zone` on `day`, if one did.
+    pub fn post_on(&self, zone: &str, day: NaiveDate) -> Option<(&String, &PostFacts)> {
+        self.posts
+            .iter()
+            .find(|(_, p)| p.zone == zone && p.status_on(day).in_force())
+    }
+
+    /// The post that held the title of `zone` on some day from `first` to `last`: the one
+    /// holding it on `last` if any, else the latest to hold it. A title withdrawn in the
+    /// period still answers for the period's ranking.
+    pub fn post_in(
+        &self,
+        zone: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Option<(&String, &PostFacts)> {
+        self.post_on(zone, last).or_else(|| {
+            self.posts
+                .iter()
+                .filter(|(_, p)| p.zone == zone)
+                .filter_map(|(id, p)| Some((p.last_held(first, last)?, (id, p))))
+                .max_by_key(|(day, _)| *day)
+                .map(|(_, post)| post)
+        })
+    }
 }
 
 /// A zone as the directory describes it.

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
-    self, Assessment, Cleanup, Directory, DocId, ItemEntry, Patrol, PostStatus, Problem,
-    Publication, Rules, Tally, ZoneSheet,
+    self, Assessment, Cleanup, Directory, DocId, ItemEntry, Patrol, Problem, Publication, Rules,
+    Tally, ZoneSheet,
 };
+use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::{BranchCategory, Severity};
 
 use super::{
@@ -19,8 +20,9 @@ use super::{
 use crate::consolidate::{Consolidator, shorten};
 
 impl BranchFacts {
-    /// What a directory gives: its zones, active posts, members and templates.
-    fn of(d: Directory) -> BranchFacts {
+    /// What a directory gives: its zones, posts, members and templates; the clock places a
+    /// post's steps on their days.
+    fn of(d: Directory, clock: MineClock) -> BranchFacts {
         let zone = |z: &docs::Zone| ZoneFacts {
             name: z.name.clone(),
             location: z.location.clone(),
@@ -45,15 +47,22 @@ impl BranchFacts {
             posts: d
                 .posts
                 .iter()
-                .filter(|(_, p)| p.status() == PostStatus::Active)
                 .map(|(id, p)| {
                     let post = PostFacts {
-                        id: id.clone(),
+                        zone: p.zone.clone(),
                         title: p.title.clone(),
                         standard: p.standard.clone(),
+                        duty: p.duty.clone(),
                         assessor: p.assessor.clone(),
+                        starts: p.starts.map(|d| d.0),
+                        ends: p.ends.map(|d| d.0),
+                        steps: p
+                            .events_in_order()
+                            .into_iter()
+                            .filter_map(|(_, e)| Some((clock.date_of_millis(e.at)?, e.step)))
+                            .collect(),
                     };
-                    (p.zone.clone(), post)
+                    (id.clone(), post)
                 })
                 .collect(),
             members: d
@@ -196,7 +205,9 @@ impl Consolidator {
     /// templates, so a branch's directory must be applied before its sheets.
     pub fn facts(&self, id: &DocId, doc: &AutoCommit) -> Facts {
         let facts = match id {
-            DocId::Directory { .. } => read(doc, id).map(|d| Facts::Directory(BranchFacts::of(d))),
+            DocId::Directory { .. } => {
+                read(doc, id).map(|d| Facts::Directory(BranchFacts::of(d, self.clock)))
+            }
             DocId::Patrol { .. } => read(doc, id).map(|p| Facts::Patrol(PatrolFacts::of(p))),
             DocId::Sheet { branch, .. } => self.sheet_facts(branch, id, doc),
             DocId::Assessment { .. } => read::<Assessment>(doc, id)

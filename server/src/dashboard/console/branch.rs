@@ -67,6 +67,7 @@ pub(super) async fn page(
         check_branch(viewer, &branch)?;
         let lang = viewer.lang;
         let dir = directory::directory(state, &branch)?.ok_or_else(|| no_branch(&branch))?;
+        let today = super::post::today(state);
         let is_admin = viewer.actor.has(Role::Admin);
         let logins = accounts::of_branch(state, &viewer.actor, &branch)?;
         let can_edit = may_administer_branch(&viewer.actor, &branch);
@@ -118,7 +119,7 @@ pub(super) async fn page(
                             td { a href=(format!("/admin/branch/{branch}/post/{id}")) { (p.title) } }
                             td { (dir.zones.get(&p.zone).map_or(p.zone.as_str(), |z| z.name.as_str())) }
                             td { (p.demonstrators.keys().map(|h| member_name(h)).collect::<Vec<_>>().join("、")) }
-                            td { (super::post::status_label(lang, p.status())) }
+                            td { (super::post::status_label(lang, p.status_on(today))) }
                         }
                     }
                 }

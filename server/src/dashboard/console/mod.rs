@@ -58,7 +58,10 @@ pub(super) fn router() -> Router<Arc<State>> {
             "/admin/branch/{branch}/post/{post}",
             get(post::page).post(post::save),
         )
-        .route("/admin/branch/{branch}/post/{post}/end", post(post::end))
+        .route(
+            "/admin/branch/{branch}/post/{post}/decide",
+            post(post::decide),
+        )
         .route(
             "/admin/branch/{branch}/template/{template}",
             get(template::page).post(template::save),

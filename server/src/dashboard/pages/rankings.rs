@@ -94,7 +94,17 @@ pub(crate) async fn rankings_page(
                             td { a href=(format!("/dash/zone/{branch}/{id}")) { (zone_name(&c, &branch, id)) } }
                             td.n { (show(z.score)) } td.n { (show(z.inspection)) }
                             td class=(format!("n {}", money_class(z.money_fen))) { (export::yuan(z.money_fen)) }
-                            td { @if !z.post.is_empty() { (z.post) } @if z.loses_title { " " span.badge.bad { (l(lang, "低于合格线，建议摘牌", "below the pass mark: title at risk")) } } }
+                            td { @if !z.post.is_empty() {
+                                @let facts = c.branches().get(&branch).and_then(|b| b.posts.get(&z.post));
+                                @let title = facts.map_or(z.post.as_str(), |p| p.title.as_str());
+                                @let now = facts.map(|p| p.status_on(today));
+                                @if crate::admin::may_open_console(&viewer.actor) && crate::admin::may_see_branch(&viewer.actor, &branch) {
+                                    a.post href=(format!("/admin/branch/{branch}/post/{}", z.post)) { (title) }
+                                } @else { (title) }
+                                @if let Some(now) = now.filter(|s| !s.in_force()) {
+                                    " " span.badge.warn { (zonepatrol_shared::labels::post_status_label(lang, now)) }
+                                }
+                            } @if z.loses_title { " " span.badge.bad { (l(lang, "低于合格线，建议摘牌", "below the pass mark: title at risk")) } } }
                         } } }
                     }
                 } @else { p.muted { (l(lang, "该期间还没有结果。", "No results for this period yet.")) } }

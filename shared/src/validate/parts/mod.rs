@@ -50,6 +50,9 @@ pub enum Writer {
     Admin,
     /// The branch secretary and admins.
     SecretaryOrAdmin,
+    /// A branch's demonstration posts: members apply, the secretary or an admin decides,
+    /// managers review and withdraw titles (step by step in `directory.rs`).
+    Posts,
     /// The patrol's leader (a secretary, inspector or manager).
     PatrolLeader,
     /// The sheet's own inspector.
@@ -98,6 +101,7 @@ pub fn writer_of(kind: DocKind, part: &str) -> Writer {
     match (kind, part) {
         (_, "header") => Writer::Nobody,
         (DocKind::Directory, "info") => Writer::Admin,
+        (DocKind::Directory, "posts") => Writer::Posts,
         (DocKind::Directory, _) => Writer::SecretaryOrAdmin,
         (DocKind::Patrol, _) => Writer::PatrolLeader,
         (DocKind::Sheet, _) => Writer::SheetInspector,
