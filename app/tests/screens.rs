@@ -1057,3 +1057,103 @@ fn the_holder_asks_for_more_time_and_the_secretary_sees_what_was_asked() {
         assert!(html.contains(text), "{text} in {html}");
     }
 }
+
+fn post_row(
+    status: zonepatrol_shared::docs::PostStatus,
+    to_decide: bool,
+) -> zonepatrol_app::records::post::PostRow {
+    use zonepatrol_shared::docs::PostStep;
+    zonepatrol_app::records::post::PostRow {
+        id: "p7".into(),
+        title: "三水平上车场示范岗".into(),
+        zone: "三水平上车场".into(),
+        status,
+        demonstrators: vec!["张师傅".into(), "刘师傅".into()],
+        standard: "运输专业质量标准".into(),
+        duty: "巷道整洁、设备完好".into(),
+        assessor: "王书记".into(),
+        assessment: "每月考核一次".into(),
+        starts: NaiveDate::from_ymd_opt(2026, 10, 1),
+        ends: NaiveDate::from_ymd_opt(2027, 9, 30),
+        history: vec![
+            (PostStep::Propose, "张师傅".into(), String::new()),
+            (
+                PostStep::Revoke,
+                "王书记".into(),
+                "季度排名低于合格线".into(),
+            ),
+        ],
+        mine: false,
+        to_decide,
+    }
+}
+
+/// The posts list says where each stands and which wait for a decision; a post's page shows
+/// its five clears, its history with the reasons, and only the actions the user may take.
+#[test]
+fn posts_show_their_status_history_and_the_users_actions() {
+    use zonepatrol_app::records::post::PostAction;
+    use zonepatrol_app::ui::post::{ApplyForm, PostList, PostView};
+    use zonepatrol_shared::docs::PostStatus;
+    let html = render(|| {
+        rsx! { PostList { lang: Lang::Zh, rows: vec![post_row(PostStatus::Proposed, true)],
+        on_open: |_| {}, on_apply: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "三水平上车场示范岗",
+        "待审批",
+        "张师傅、刘师傅",
+        r#"data-testid="post-p7""#,
+        r#"data-testid="apply-post""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let html = render(|| {
+        rsx! { PostView { lang: Lang::Zh, row: post_row(PostStatus::Proposed, true),
+        actions: vec![PostAction::Approve, PostAction::Reject], error: None,
+        on_act: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "明确依据和标准：运输专业质量标准",
+        "亮职责（公示牌上的职责）：巷道整洁、设备完好",
+        "2026-10-01 — 2027-09-30",
+        "摘牌 · 王书记：季度排名低于合格线",
+        r#"data-testid="post-approve""#,
+        r#"data-testid="post-reject""#,
+        "post-reason",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(!html.contains("post-revoke"), "{html}");
+    let html = render(|| {
+        rsx! { PostView { lang: Lang::En, row: post_row(PostStatus::Revoked, false),
+        actions: vec![], error: Some("Write the reason".into()),
+        on_act: |_| {}, on_back: |_| {} } }
+    });
+    assert!(
+        html.contains("Title withdrawn") && html.contains("Write the reason"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("post-approve") && !html.contains("post-reason"),
+        "{html}"
+    );
+    let html = render(|| {
+        rsx! { ApplyForm { lang: Lang::Zh,
+        zones: vec![("z1".into(), "三水平上车场".into())],
+        people: vec![("h2".into(), "刘师傅 (h2)".into())],
+        error: None, on_apply: |_| {}, on_back: |_| {} } }
+    });
+    for text in [
+        "申报示范岗",
+        "明确区域（责任区）",
+        "三水平上车场",
+        "刘师傅 (h2)",
+        "明确考核人",
+        "明确考核标准",
+        r#"type="date""#,
+        r#"data-testid="submit-post""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+}

@@ -708,7 +708,17 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     wait_for(&c, "#post-status").await;
     assert_eq!(text(&c, "#post-status").await, "在岗");
     let post = c.current_url().await.expect("url").path().to_owned();
-    pages.push((post, "31-console-post"));
+    // Its quality slips: the title is withdrawn (摘牌) with a reason, on the record.
+    fill(&c, "#post-revoke input[name=reason]", "季度排名低于合格线").await;
+    submit(&c, "#post-revoke button").await;
+    wait_for(&c, "#post-status").await;
+    assert_eq!(text(&c, "#post-status").await, "已摘牌");
+    let events = text(&c, "#post-events").await;
+    assert!(
+        events.contains("摘牌") && events.contains("季度排名低于合格线"),
+        "{events}"
+    );
+    pages.push((post, "31-console-post-withdrawn"));
 
     // A password reset: the phone's sign-in ends.
     c.goto(&format!("{base}/admin/account/m00"))
