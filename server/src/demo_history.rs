@@ -7,7 +7,8 @@
 //! inspections by five inspectors (the current one included), a ten-day supervision, three
 //! months of self-scores and assessments, problems in every state (open, overdue, fixed,
 //! verified, reopened) with photos and a request for more time waiting for the secretary,
-//! cleanups, and last month published by the manager. The photos are the repository's own
+//! cleanups, demonstration posts (one in force, an application waiting, a title withdrawn),
+//! and last month published by the manager. The photos are the repository's own
 //! (`server/demo-photos/`, CC-BY-SA, with their attribution).
 
 use std::collections::BTreeMap;
@@ -15,8 +16,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, NaiveDate};
 use sha2::{Digest, Sha256};
 use zonepatrol_shared::docs::{
-    Assessment, Cleanup, Day, DocId, Document, FreeText, ItemEntry, LockAction, Outcome, Patrol,
-    PhotoRef, Problem, Rectification, Sheet, Tally, Verification, WorkItem, ZoneSheet,
+    Assessment, Cleanup, Day, Directory, DocId, Document, FreeText, ItemEntry, LockAction, Outcome,
+    Patrol, PhotoRef, Post, PostEvent, PostStep, Problem, Rectification, Sheet, Tally,
+    Verification, WorkItem, ZoneSheet,
 };
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::rules::suggest::AssessmentItem;
@@ -327,9 +329,108 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
         written += 1;
     }
 
+    written += posts(state, today, now)?;
+
     // Last month, published by the manager.
     crate::publish::record(state, BRANCH, last_month, LockAction::Publish, "mgr")
         .map_err(failed)?;
+    Ok(written)
+}
+
+/// Demonstration posts in three states: 张师傅's in force since the quarter began (applied for,
+/// approved by the secretary), 刘师傅's application waiting for the secretary, 陈师傅's title
+/// withdrawn by the manager (摘牌) last week. Each step through the phones' path.
+fn posts(state: &State, today: NaiveDate, now: i64) -> Result<usize, AdminError> {
+    let quarter = Period::containing(PeriodKind::Quarter, today).first_day();
+    let id = DocId::directory(BRANCH);
+    let cases: [(&str, usize, &str, u64, Option<(&str, Role, PostStep, &str)>); 3] = [
+        (
+            "demo-post-1",
+            0,
+            "上车场文明生产示范岗",
+            20,
+            Some(("sec", Role::Secretary, PostStep::Approve, "")),
+        ),
+        ("demo-post-2", 1, "溜子道安全示范岗", 2, None),
+        (
+            "demo-post-3",
+            2,
+            "设备完好示范岗",
+            30,
+            Some((
+                "mgr",
+                Role::Manager,
+                PostStep::Revoke,
+                "质量标准化滑坡，取消示范荣誉",
+            )),
+        ),
+    ];
+    let mut written = 0;
+    for (n, (post, z, title, ago, then)) in cases.into_iter().enumerate() {
+        let holder = HOLDERS[z];
+        let applied = at(state, today - Days::new(ago), 9).min(now - 7_200_000);
+        record::<Directory>(state, &person(holder, Role::ZoneHolder), &id, |d| {
+            let mut p = Post {
+                zone: ZONES[z].0.to_owned(),
+                title: title.to_owned(),
+                standard: "煤矿安全质量标准化综采专业标准".to_owned(),
+                assessor: "王书记".to_owned(),
+                assessment: "按《党员示范岗管理考核办法》每月考核".to_owned(),
+                starts: Some(Day(quarter)),
+                ends: Some(Day(quarter + Days::new(364))),
+                duty: "带头执行作业规程，巷道整洁、设备完好、隐患当班整改".to_owned(),
+                ..Default::default()
+            };
+            p.demonstrators.insert(holder.to_owned(), true);
+            p.events.insert(
+                format!("{applied}-{holder}"),
+                PostEvent {
+                    at: applied,
+                    by: holder.to_owned(),
+                    step: PostStep::Propose,
+                    reason: String::new(),
+                },
+            );
+            d.posts.insert(post.to_owned(), p);
+        })?;
+        written += 1;
+        let Some((by, role, step, reason)) = then else {
+            continue;
+        };
+        if step == PostStep::Revoke {
+            // Approved first, then withdrawn.
+            let approved = applied + 86_400_000;
+            record::<Directory>(state, &person("sec", Role::Secretary), &id, |d| {
+                if let Some(p) = d.posts.get_mut(post) {
+                    p.events.insert(
+                        format!("{approved}-sec"),
+                        PostEvent {
+                            at: approved,
+                            by: "sec".to_owned(),
+                            step: PostStep::Approve,
+                            reason: String::new(),
+                        },
+                    );
+                }
+            })?;
+            written += 1;
+        }
+        let when = (applied + (2 + n as i64) * 86_400_000).min(now - 3_600_000);
+        record::<Directory>(state, &person(by, role), &id, |d| {
+            if let Some(p) = d.posts.get_mut(post) {
+                p.events.insert(
+                    format!("{when}-{by}"),
+                    PostEvent {
+                        at: when,
+                        by: by.to_owned(),
+                        step,
+                        reason: reason.to_owned(),
+                    },
+                );
+            }
+        })?;
+        written += 1;
+    }
     Ok(written)
 }
 

@@ -650,6 +650,24 @@ async fn the_demo_mine_has_a_living_history() {
         4,
         "open, fixed, verified and reopened: {states:?}"
     );
+    // Demonstration posts in three states: in force, waiting for the secretary, withdrawn.
+    let dir: zonepatrol_shared::docs::Directory = phone
+        .repo
+        .read(&DocId::directory("zcyd"))
+        .expect("read")
+        .expect("the directory");
+    let posts: Vec<_> = ["demo-post-1", "demo-post-2", "demo-post-3"]
+        .iter()
+        .map(|p| dir.posts[*p].status_on(today()))
+        .collect();
+    use zonepatrol_shared::docs::PostStatus as S;
+    assert_eq!(posts, [S::Active, S::Proposed, S::Revoked]);
+    let me = zonepatrol_shared::Actor::new("sec", zonepatrol_shared::Role::Secretary, "zcyd");
+    assert_eq!(
+        zonepatrol_app::records::post::waiting_posts(&phone.repo, &me, today()),
+        1,
+        "one application waits for the secretary"
+    );
     server.stop().await;
 }
 
