@@ -1097,7 +1097,7 @@ fn posts_show_their_status_history_and_the_users_actions() {
     use zonepatrol_shared::docs::PostStatus;
     let html = render(|| {
         rsx! { PostList { lang: Lang::Zh, rows: vec![post_row(PostStatus::Proposed, true)],
-        on_open: |_| {}, on_apply: |_| {}, on_back: |_| {} } }
+        can_apply: true, on_open: |_| {}, on_apply: |_| {}, on_back: |_| {} } }
     });
     for text in [
         "三水平上车场示范岗",
@@ -1120,11 +1120,34 @@ fn posts_show_their_status_history_and_the_users_actions() {
         "摘牌 · 王书记：季度排名低于合格线",
         r#"data-testid="post-approve""#,
         r#"data-testid="post-reject""#,
-        "post-reason",
+        "不批准的原因",
     ] {
         assert!(html.contains(text), "{text} in {html}");
     }
-    assert!(!html.contains("post-revoke"), "{html}");
+    assert!(
+        !html.contains("post-revoke") && !html.contains("review-note"),
+        "{html}"
+    );
+    let html = render(|| {
+        rsx! { PostView { lang: Lang::Zh, row: post_row(PostStatus::Active, false),
+        actions: vec![PostAction::Review, PostAction::Revoke], error: None,
+        on_act: |_| {}, on_back: |_| {} } }
+    });
+    for text in ["季度讲评意见", "摘牌原因", r#"data-testid="post-revoke""#] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(
+        !html.contains("post-revoke-confirm"),
+        "withdrawing asks once more before it is done"
+    );
+    let html = render(|| {
+        rsx! { PostList { lang: Lang::Zh, rows: vec![], can_apply: false,
+        on_open: |_| {}, on_apply: |_| {}, on_back: |_| {} } }
+    });
+    assert!(
+        html.contains("还没有示范岗") && !html.contains("apply-post"),
+        "no application for someone outside the branch: {html}"
+    );
     let html = render(|| {
         rsx! { PostView { lang: Lang::En, row: post_row(PostStatus::Revoked, false),
         actions: vec![], error: Some("Write the reason".into()),
@@ -1135,7 +1158,7 @@ fn posts_show_their_status_history_and_the_users_actions() {
         "{html}"
     );
     assert!(
-        !html.contains("post-approve") && !html.contains("post-reason"),
+        !html.contains("post-approve") && !html.contains("reject-reason"),
         "{html}"
     );
     let html = render(|| {

@@ -343,7 +343,9 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
 fn posts(state: &State, today: NaiveDate, now: i64) -> Result<usize, AdminError> {
     let quarter = Period::containing(PeriodKind::Quarter, today).first_day();
     let id = DocId::directory(BRANCH);
-    let cases: [(&str, usize, &str, u64, Option<(&str, Role, PostStep, &str)>); 3] = [
+    // Who records the step after the application: the user, their role, the step, why.
+    type Then = Option<(&'static str, Role, PostStep, &'static str)>;
+    let cases: [(&str, usize, &str, u64, Then); 3] = [
         (
             "demo-post-1",
             0,

@@ -111,7 +111,7 @@ fn row(
             .unwrap_or_else(|| u.to_owned())
     };
     let status = p.status_on(today);
-    let mine = p.demonstrators.contains_key(&me.user) || p.applicant() == me.user;
+    let mine = p.names(&me.user);
     PostRow {
         id: id.to_owned(),
         title: p.title.clone(),
@@ -205,6 +205,14 @@ pub fn apply(
     let dir = directory(repo, &me.branch)?;
     if !dir.members.contains_key(&me.user) {
         return Err(RecordError::Input(T::OnlyMembersApply));
+    }
+    let waiting = dir
+        .posts
+        .values()
+        .filter(|p| p.status() == PostStatus::Proposed && p.applicant() == me.user)
+        .count();
+    if waiting >= zonepatrol_shared::validate::limits::APPLICATIONS_WAITING {
+        return Err(RecordError::Input(T::TooManyApplications));
     }
     let text = |s: &str| s.trim().to_owned();
     let mut post = Post {

@@ -79,7 +79,6 @@ pub fn actions(role: Role) -> Vec<(T, Go)> {
         Role::Manager => vec![
             (T::Rankings, Go::Rankings),
             (T::StartPatrol, Go::StartPatrol),
-            (T::Posts, Go::Posts),
         ],
         Role::Admin => vec![(T::Rankings, Go::Rankings)],
     };

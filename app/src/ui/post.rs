@@ -39,6 +39,8 @@ fn status_class(status: PostStatus) -> &'static str {
 pub fn PostList(
     lang: Lang,
     rows: Vec<PostRow>,
+    /// Whether the user may apply: a member of the branch.
+    can_apply: bool,
     on_open: EventHandler<String>,
     on_apply: EventHandler<()>,
     on_back: EventHandler<()>,
@@ -46,8 +48,10 @@ pub fn PostList(
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
         h1 { {tr(lang, T::Posts)} }
-        button { class: "wide", "data-testid": "apply-post", onclick: move |_| on_apply.call(()),
-            {tr(lang, T::ApplyPost)}
+        if can_apply {
+            button { class: "wide", "data-testid": "apply-post", onclick: move |_| on_apply.call(()),
+                {tr(lang, T::ApplyPost)}
+            }
         }
         if rows.is_empty() {
             p { class: "dim", {tr(lang, T::NoPosts)} }
@@ -145,25 +149,8 @@ pub fn ApplyForm(
     }
 }
 
-fn action_label(action: PostAction) -> T {
-    match action {
-        PostAction::Approve => T::ApprovePost,
-        PostAction::Reject => T::RejectPost,
-        PostAction::Review => T::ReviewPost,
-        PostAction::Revoke => T::RevokePost,
-    }
-}
-
-fn action_name(action: PostAction) -> &'static str {
-    match action {
-        PostAction::Approve => "approve",
-        PostAction::Reject => "reject",
-        PostAction::Review => "review",
-        PostAction::Revoke => "revoke",
-    }
-}
-
-/// One post: its five clears, its history, and what the user may do.
+/// One post: its five clears, its history, and what the user may do. Each action that needs
+/// words has its own box; withdrawing the title, which cannot be undone, asks once more.
 #[component]
 pub fn PostView(
     lang: Lang,
@@ -173,9 +160,12 @@ pub fn PostView(
     on_act: EventHandler<(PostAction, String)>,
     on_back: EventHandler<()>,
 ) -> Element {
-    let mut reason = use_signal(String::new);
+    let mut reject = use_signal(String::new);
+    let mut review = use_signal(String::new);
+    let mut revoke = use_signal(String::new);
+    let mut confirming = use_signal(|| false);
     let c = colon(lang);
-    let needs_text = actions.iter().any(|a| *a != PostAction::Approve);
+    let can = |a: PostAction| actions.contains(&a);
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Posts)}" }
         h1 { "{row.title}" }
@@ -202,16 +192,45 @@ pub fn PostView(
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }
-        if needs_text {
-            label { r#for: "post-reason", {tr(lang, T::PostReason)} }
-            textarea { id: "post-reason", rows: "3", oninput: move |e| reason.set(e.value()) }
+        if can(PostAction::Approve) {
+            button { class: "primary", "data-testid": "post-approve",
+                onclick: move |_| on_act.call((PostAction::Approve, String::new())),
+                {tr(lang, T::ApprovePost)}
+            }
         }
-        for (i, action) in actions.into_iter().enumerate() {
-            button { key: "{i}",
-                class: if action == PostAction::Approve { "primary" } else { "wide" },
-                "data-testid": "post-{action_name(action)}",
-                onclick: move |_| on_act.call((action, reason())),
-                {tr(lang, action_label(action))}
+        if can(PostAction::Reject) {
+            label { r#for: "reject-reason", {tr(lang, T::RejectReason)} }
+            textarea { id: "reject-reason", rows: "2", oninput: move |e| reject.set(e.value()) }
+            button { class: "wide", "data-testid": "post-reject",
+                onclick: move |_| on_act.call((PostAction::Reject, reject())),
+                {tr(lang, T::RejectPost)}
+            }
+        }
+        if can(PostAction::Review) {
+            label { r#for: "review-note", {tr(lang, T::ReviewNote)} }
+            textarea { id: "review-note", rows: "2", oninput: move |e| review.set(e.value()) }
+            button { class: "wide", "data-testid": "post-review",
+                onclick: move |_| on_act.call((PostAction::Review, review())),
+                {tr(lang, T::ReviewPost)}
+            }
+        }
+        if can(PostAction::Revoke) {
+            label { r#for: "revoke-reason", {tr(lang, T::RevokeReason)} }
+            textarea { id: "revoke-reason", rows: "2", oninput: move |e| revoke.set(e.value()) }
+            if confirming() {
+                p { class: "error", {tr(lang, T::RevokeFinal)} }
+                button { class: "wide danger", "data-testid": "post-revoke-confirm",
+                    onclick: move |_| {
+                        confirming.set(false);
+                        on_act.call((PostAction::Revoke, revoke()));
+                    },
+                    {tr(lang, T::RevokeConfirm)}
+                }
+            } else {
+                button { class: "wide", "data-testid": "post-revoke",
+                    onclick: move |_| confirming.set(true),
+                    {tr(lang, T::RevokePost)}
+                }
             }
         }
     }
@@ -224,10 +243,13 @@ pub(crate) fn PostListPage(session: Session) -> Element {
     let _ = (ui.revision)();
     let repo = ui.repo();
     let rows = posts(&repo, &session.user, today(&repo.clock())).unwrap_or_default();
+    let can_apply = directory(&repo, &session.user.branch)
+        .is_ok_and(|d| d.members.contains_key(&session.user.user));
     rsx! {
         PostList {
             lang: (ui.lang)(),
             rows,
+            can_apply,
             on_open: move |id| ui.go(Screen::Post(id)),
             on_apply: move |_| ui.go(Screen::ApplyPost),
             on_back: move |_| ui.go(Screen::Home),
@@ -286,8 +308,11 @@ pub(crate) fn PostPage(session: Session, id: String) -> Element {
     };
     let can = actions(&me, &row);
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    // A new step on the record starts the page afresh: the boxes empty, no double entry.
+    let key = row.history.len();
     rsx! {
         PostView {
+            key: "{key}",
             lang,
             row,
             actions: can,

@@ -648,8 +648,9 @@ fn date(s: &str, zh: &str, en: &str) -> Result<Option<zonepatrol_shared::docs::D
         })
 }
 
-/// Creates a demonstration post, approved by whoever sets it up (in force over its dates), or
-/// changes one's five clears; returns its id.
+/// Creates a demonstration post with its five clears, approved by whoever sets it up (in force
+/// over its dates) unless it names them (then it is their application, for an admin or another
+/// secretary to decide), or changes one's five clears; returns its id.
 pub fn save_post(
     state: &State,
     who: &Actor,
@@ -678,11 +679,28 @@ pub fn save_post(
             format!("“{d}” is not a member of the branch."),
         ));
     }
+    if input.demonstrators.is_empty() {
+        return Err(AdminError::invalid(
+            "请选择至少一名示范者（明确示范者）。",
+            "Choose at least one demonstrator (clear demonstrators).",
+        ));
+    }
+    for (value, zh, en) in [
+        (&input.standard, "依据和标准", "the basis and standard"),
+        (&input.assessor, "考核人", "the assessor"),
+        (&input.assessment, "考核标准", "the assessment standard"),
+    ] {
+        need_name(&tidy(value), zh, en)?;
+    }
     let starts = date(&input.starts, "开始日期", "the start date")?;
     let ends = date(&input.ends, "结束日期", "the end date")?;
-    if let (Some(s), Some(e)) = (starts, ends)
-        && e.0 < s.0
-    {
+    let (Some(s), Some(e)) = (starts, ends) else {
+        return Err(AdminError::invalid(
+            "请填写开始和结束日期（明确起止时间）。",
+            "Fill in the start and end dates (clear term).",
+        ));
+    };
+    if e.0 < s.0 {
         return Err(AdminError::invalid(
             "结束日期在开始日期之前。",
             "The end date is before the start date.",
@@ -699,6 +717,22 @@ pub fn save_post(
         None => new_id('p'),
     };
     let created = post.is_none();
+    let names_me = input.demonstrators.contains(&who.user);
+    if let Some(p) = post.and_then(|p| dir.posts.get(p)) {
+        let today = reports::lock(state).today(crate::now_millis());
+        let decided = matches!(
+            p.status_on(today),
+            zonepatrol_shared::docs::PostStatus::Approved
+                | zonepatrol_shared::docs::PostStatus::Active
+        );
+        if decided && names_me && !p.demonstrators.contains_key(&who.user) {
+            return Err(AdminError::forbidden(
+                "不能把自己加入已批准的示范岗：请由管理员或其他书记修改示范者。",
+                "Nobody adds themselves to an approved post: an admin or another secretary \
+                 changes its demonstrators.",
+            ));
+        }
+    }
     let now = crate::now_millis();
     let done = edit_document::<Directory>(
         state,
@@ -720,15 +754,19 @@ pub fn save_post(
             entry.starts = starts;
             entry.ends = ends;
             entry.duty = tidy(&input.duty);
-            // Set up by the secretary or an admin: approved at once; its dates start and end
-            // it.
+            // Set up by the secretary or an admin: approved at once, its dates start and end
+            // it; one naming its maker is their application, for another to decide.
             if created {
                 entry.events.insert(
                     format!("{now}-{}", who.user),
                     PostEvent {
                         at: now,
                         by: who.user.clone(),
-                        step: PostStep::Approve,
+                        step: if names_me {
+                            PostStep::Propose
+                        } else {
+                            PostStep::Approve
+                        },
                         reason: String::new(),
                     },
                 );
@@ -820,9 +858,7 @@ pub fn decide_post(
             ),
         ));
     }
-    if matches!(step, PostStep::Approve | PostStep::Reject)
-        && (p.demonstrators.contains_key(&who.user) || p.applicant() == who.user)
-    {
+    if matches!(step, PostStep::Approve | PostStep::Reject) && p.names(&who.user) {
         return Err(AdminError::forbidden(
             "不能审批自己的示范岗：请由其他书记或管理员审批。",
             "Nobody approves or rejects their own post: another secretary or an admin decides.",

@@ -233,6 +233,16 @@ impl Post {
             .map_or("", |(_, e)| e.by.as_str())
     }
 
+    /// Whether `user` is named on the post: among its demonstrators, or an applicant for it at
+    /// any time. Nobody decides on a post that names them.
+    pub fn names(&self, user: &str) -> bool {
+        self.demonstrators.get(user).copied().unwrap_or(false)
+            || self
+                .events
+                .values()
+                .any(|e| e.step == PostStep::Propose && e.by == user)
+    }
+
     /// The time of its latest event (0 without any).
     pub fn latest_event(&self) -> i64 {
         self.events.values().map(|e| e.at).max().unwrap_or(0)

@@ -32,6 +32,10 @@ pub const PLAN_DAYS_AHEAD: u64 = 31;
 pub const DEADLINE_DAYS_AHEAD: u64 = 366;
 /// Results reach at most a year ahead: a period published, or a record's place in the reports.
 pub const RESULTS_DAYS_AHEAD: u64 = 366;
+/// A step of a post's life is dated at most this many days ago (a phone a month offline).
+pub const POST_STEP_DAYS_BEHIND: u64 = 31;
+/// Applications of one member waiting for the secretary at once.
+pub const APPLICATIONS_WAITING: usize = 5;
 /// A demonstration post's term ends at most five years ahead.
 pub const POST_TERM_DAYS_AHEAD: u64 = 5 * 366;
 

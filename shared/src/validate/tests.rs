@@ -295,19 +295,19 @@ fn rows() -> Vec<Row> {
                 None,
             ],
         ),
-        dir(
-            "posts",
-            |d| {
-                d.posts.insert(
-                    "p1".into(),
-                    Post {
-                        zone: "z1".into(),
-                        title: "党员示范岗".into(),
-                        ..Default::default()
-                    },
-                );
-            },
-            [
+        // A post set up with its five clears (no application): the secretary's or an admin's.
+        Row {
+            id: "directory:b1",
+            part: "posts",
+            base: posts_base,
+            edit: Box::new(|doc, id, _| {
+                edit_dir(doc, id, |d| {
+                    let mut post = applied_post("leader", 100);
+                    post.events.clear();
+                    d.posts.insert("p8".into(), post);
+                })
+            }),
+            expect: [
                 None,
                 Some(SEC_OR_ADMIN),
                 Some(SEC_OR_ADMIN),
@@ -315,7 +315,7 @@ fn rows() -> Vec<Row> {
                 Some(SEC_OR_ADMIN),
                 None,
             ],
-        ),
+        },
         dir(
             "members",
             |d| {
@@ -2702,6 +2702,12 @@ fn posts_base(doc: &mut AutoCommit, id: &DocId) {
         p2.ends = day("2026-11-10");
         d.posts.insert("p3".into(), p2);
         d.posts.insert("p4".into(), applied_post("sec", 10));
+        let mut p5 = applied_post("insp", 10);
+        p5.events.insert(
+            "e1".into(),
+            post_step(20, "sec", PostStep::Reject, "不在难点区域"),
+        );
+        d.posts.insert("p5".into(), p5);
     })
 }
 
@@ -2921,7 +2927,7 @@ fn each_step_of_a_posts_life_is_checked_and_each_wrong_one_refused_with_its_reas
                 }
             },
             &sec,
-            Some("dated before one already recorded"),
+            Some("recorded before one already on the record"),
         ),
         (
             "apply and approve in one go",
@@ -2934,6 +2940,108 @@ fn each_step_of_a_posts_life_is_checked_and_each_wrong_one_refused_with_its_reas
             &holder,
             Some("approved only by the branch secretary or an admin"),
         ),
+        (
+            "a review recorded offline between two steps",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events
+                        .insert("e2".into(), post_step(15, me, PostStep::Review, "保持"));
+                }
+            },
+            &mgr,
+            None,
+        ),
+        (
+            "a member applies again for their own post after it was turned down",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p5") {
+                    p.standard = "改进后的标准".into();
+                    p.events
+                        .insert("e2".into(), post_step(100, me, PostStep::Propose, ""));
+                }
+            },
+            &insp,
+            None,
+        ),
+        (
+            "take yourself off your own application and approve it at once",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p4") {
+                    p.demonstrators = [("holder".to_owned(), true)].into();
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Approve, ""));
+                }
+            },
+            &sec,
+            Some("nobody approves or rejects their own post"),
+        ),
+        (
+            "add yourself to a post in force",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.demonstrators.insert(me.to_owned(), true);
+                }
+            },
+            &sec,
+            Some("nobody adds themselves to an approved post"),
+        ),
+        (
+            "take over someone else's turned-down post",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p5") {
+                    p.demonstrators = [(me.to_owned(), true)].into();
+                    p.events
+                        .insert("e2".into(), post_step(100, me, PostStep::Propose, ""));
+                }
+            },
+            &holder,
+            Some("applies again only for their own post"),
+        ),
+        (
+            "apply again for a post still waiting",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p1") {
+                    p.events
+                        .insert("e1".into(), post_step(100, me, PostStep::Propose, ""));
+                }
+            },
+            &holder,
+            Some("applied for again only after it was turned down"),
+        ),
+        (
+            "name someone outside the branch",
+            |d, me| {
+                let mut p = applied_post(me, 100);
+                p.demonstrators.insert("stranger".into(), true);
+                d.posts.insert("p9".into(), p);
+            },
+            &holder,
+            Some("stranger, a demonstrator of post p9, is not a member of the branch"),
+        ),
+        (
+            "a step dated more than a month ago",
+            |d, me| {
+                if let Some(p) = d.posts.get_mut("p2") {
+                    p.events.insert(
+                        "e2".into(),
+                        post_step(-40 * 86_400_000, me, PostStep::Review, "好"),
+                    );
+                }
+            },
+            &mgr,
+            Some("more than 31 days ago"),
+        ),
+        (
+            "flood the secretary with applications",
+            |d, me| {
+                for n in 0..5 {
+                    d.posts
+                        .insert(format!("p-flood-{n}"), applied_post(me, 100 + n));
+                }
+            },
+            &holder,
+            Some("at most 5 applications of one member"),
+        ),
     ];
     for (what, step, who, want) in cases {
         let change = move |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
@@ -2942,5 +3050,19 @@ fn each_step_of_a_posts_life_is_checked_and_each_wrong_one_refused_with_its_reas
         };
         let got = attempt(&id, posts_base, &change, who, &[]);
         check(got, want, what);
-    }
+    } // Nothing hidden in another's post: a field no reader sees is still a change to it.
+    let hidden = |doc: &mut AutoCommit, _: &DocId, _: &Actor| {
+        let posts = match doc.get(ROOT, "posts") {
+            Ok(Some((_, posts))) => posts,
+            other => panic!("posts: {other:?}"),
+        };
+        let p2 = match doc.get(&posts, "p2") {
+            Ok(Some((_, p2))) => p2,
+            other => panic!("p2: {other:?}"),
+        };
+        doc.put(&p2, "note", ScalarValue::Str("悄悄写入".into()))
+            .expect("put");
+    };
+    let refused = attempt(&id, posts_base, &hidden, &holder, &[]).expect_err("hidden field");
+    assert!(refused.reason.contains("other than by a step"), "{refused}");
 }

@@ -703,6 +703,21 @@ async fn an_admin_sets_up_an_empty_mine_in_chromium() {
     wait_for(&c, "#post-form").await;
     fill(&c, "#post-form input[name=title]", "安全生产示范岗").await;
     fill(&c, "#post-form input[name=assessor]", "支部书记").await;
+    fill(
+        &c,
+        "#post-form textarea[name=standard]",
+        "煤矿安全质量标准化综采专业标准",
+    )
+    .await;
+    fill(&c, "#post-form textarea[name=assessment]", "每月考核一次").await;
+    // Date fields take their value as the page's script would set it, whatever the locale.
+    c.execute(
+        "document.querySelector('#post-form input[name=starts]').value = '2026-01-01';\
+         document.querySelector('#post-form input[name=ends]').value = '2030-12-31';",
+        vec![],
+    )
+    .await
+    .expect("dates set");
     click(&c, "#post-form input[name=demonstrator]").await;
     click(&c, "#post-form button.primary").await;
     wait_for(&c, "#post-status").await;

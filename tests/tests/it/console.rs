@@ -651,7 +651,7 @@ async fn the_demo_mine_has_a_living_history() {
         "open, fixed, verified and reopened: {states:?}"
     );
     // Demonstration posts in three states: in force, waiting for the secretary, withdrawn.
-    let dir: zonepatrol_shared::docs::Directory = phone
+    let dir: Directory = phone
         .repo
         .read(&DocId::directory("zcyd"))
         .expect("read")
@@ -662,7 +662,7 @@ async fn the_demo_mine_has_a_living_history() {
         .collect();
     use zonepatrol_shared::docs::PostStatus as S;
     assert_eq!(posts, [S::Active, S::Proposed, S::Revoked]);
-    let me = zonepatrol_shared::Actor::new("sec", zonepatrol_shared::Role::Secretary, "zcyd");
+    let me = Actor::new("sec", Role::Secretary, "zcyd");
     assert_eq!(
         zonepatrol_app::records::post::waiting_posts(&phone.repo, &me, today()),
         1,

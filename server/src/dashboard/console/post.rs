@@ -67,8 +67,7 @@ pub(super) async fn page(
         let status = p.status_on(today);
         let keeper = may_administer_branch(&viewer.actor, &branch);
         let reviewer = keeper || viewer.actor.has(Role::Manager);
-        let own = p.demonstrators.contains_key(&viewer.actor.user)
-            || p.applicant() == viewer.actor.user;
+        let own = p.names(&viewer.actor.user);
         let flags = if existing.is_some() { flagged(state, &branch, &post, today) } else { Vec::new() };
         let name = |u: &str| dir.members.get(u).map_or_else(|| u.to_owned(), |m| m.name.clone());
         let clock = reports::lock(state).clock();

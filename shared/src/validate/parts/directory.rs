@@ -5,9 +5,10 @@ use crate::docs::{Directory, DocKind, Post, PostEvent, PostStatus, PostStep};
 use crate::domain::Role;
 use crate::points::Points;
 use crate::validate::limits::{
-    EVENTS_PER_RECORD, ITEMS_PER_TEMPLATE, MEMBERS_PER_BRANCH, NAME_CHARS, PEOPLE_PER_RECORD,
-    POST_TERM_DAYS_AHEAD, RULES_PER_ITEM, TEMPLATE_VERSIONS_PER_BRANCH, TEMPLATES_PER_BRANCH,
-    TEXT_CHARS, ZONES_PER_BRANCH, records, text,
+    APPLICATIONS_WAITING, EVENTS_PER_RECORD, ITEMS_PER_TEMPLATE, MEMBERS_PER_BRANCH, NAME_CHARS,
+    PEOPLE_PER_RECORD, POST_STEP_DAYS_BEHIND, POST_TERM_DAYS_AHEAD, RULES_PER_ITEM,
+    TEMPLATE_VERSIONS_PER_BRANCH, TEMPLATES_PER_BRANCH, TEXT_CHARS, ZONES_PER_BRANCH, records,
+    text,
 };
 use crate::validate::{Change, Refusal};
 
@@ -228,82 +229,145 @@ pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Re
 const KEEPERS: &str = "only the branch secretary or an admin";
 
 /// Who may do what to a post: a member of the branch applies for one with its five clears,
-/// naming themselves among its demonstrators (again after a rejection); the secretary or an
-/// admin sets posts up, changes their clears, approves or rejects applications (never their
-/// own), and ends them; a manager, the secretary or an admin reviews an active post each
-/// quarter and withdraws its title (摘牌) with a reason. Every step must apply to where the
-/// post stands, and is dated after the steps already recorded.
+/// naming themselves among its demonstrators (again after a turn-down, if they were named on
+/// it); the secretary or an admin sets posts up, changes their clears, approves or turns down
+/// applications (never one naming them, before or after the change), and ends them; a
+/// manager, the secretary or an admin reviews a post in force each quarter and withdraws its
+/// title (摘牌) with a reason. Every step must apply where the post stands on the day it is
+/// recorded, and is dated after the steps already recorded (a review, which changes nothing,
+/// may fall between them), at most [`POST_STEP_DAYS_BEHIND`] days ago.
 fn posts(c: &Change<'_, Directory>) -> Result<(), Refusal> {
     let me = c.actor;
     let keeper = me.roles().any(&[Role::Secretary, Role::Admin]);
     let manager = me.has(Role::Manager);
     let member = c.before.members.contains_key(&me.user);
+    // Anyone but the secretary or an admin touches only the posts they change as the rules
+    // allow: nothing hidden in another's record.
+    if !keeper {
+        for key in c.touched.get("posts").into_iter().flatten() {
+            let (before, after) = (c.before.posts.get(key), c.after.posts.get(key));
+            if before == after {
+                not_writer(
+                    "posts",
+                    format!("{KEEPERS} may change post {key} other than by a step of its life"),
+                )?;
+            }
+        }
+    }
     for (id, post) in &c.after.posts {
         let before = c.before.posts.get(id);
         if before == Some(post) {
             continue;
         }
-        let mut new: Vec<(&String, &PostEvent)> = post
+        let new: Vec<(&String, &PostEvent)> = post
             .events_in_order()
             .into_iter()
             .filter(|(k, _)| before.is_none_or(|b| !b.events.contains_key(*k)))
             .collect();
-        new.sort_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)));
         let applies = new.iter().any(|(_, e)| e.step == PostStep::Propose);
-        if before.is_none_or(|b| !b.same_clears(post)) && !keeper {
-            let reapplies = before.is_none_or(|b| b.status() == PostStatus::Rejected);
+        let clears_changed = before.is_none_or(|b| !b.same_clears(post));
+        if clears_changed && !keeper {
+            // A new application, or one again after a turn-down by someone named on it.
+            let again =
+                before.is_none_or(|b| b.status() == PostStatus::Rejected && b.names(&me.user));
             let named = post.demonstrators.get(&me.user).copied().unwrap_or(false);
-            if !(member && applies && reapplies && named) {
+            if !(member && applies && again && named) {
                 not_writer(
                     "posts",
                     format!(
-                        "{KEEPERS} may set up or change a post; a member of the branch applies                          for one, naming themselves among its demonstrators (post {id})"
+                        "{KEEPERS} may set up or change a post; a member of the branch applies for \
+                         one, naming themselves among its demonstrators, and applies again only \
+                         for their own post after it was turned down (post {id})"
                     ),
                 )?;
             }
         }
-        if applies && let Some(missing) = post.missing_clear() {
-            out_of_range(
-                "posts",
-                format!("an application for a post names all five clears: fill in {missing}"),
-            )?;
-        }
-        if applies && !c.after.zones.contains_key(&post.zone) {
-            out_of_range(
+        // The secretary or an admin never adds themselves to a post in force: another decides.
+        if keeper
+            && before.is_some_and(|b| {
+                matches!(b.status(), PostStatus::Approved | PostStatus::Active)
+                    && !b.demonstrators.get(&me.user).copied().unwrap_or(false)
+            })
+            && post.demonstrators.get(&me.user).copied().unwrap_or(false)
+        {
+            not_writer(
                 "posts",
                 format!(
-                    "post {id} stands in zone {}, which does not exist",
-                    post.zone
+                    "nobody adds themselves to an approved post: post {id} is decided; an admin \
+                     or another secretary changes its demonstrators"
                 ),
             )?;
         }
-        let latest = before.map_or(i64::MIN, Post::latest_event);
-        let mut status = before.map_or(PostStatus::Proposed, Post::status);
-        for (_, event) in new {
-            step(c, id, post, event, keeper, manager)?;
-            if event.at <= latest {
+        let approves = new.iter().any(|(_, e)| e.step == PostStep::Approve);
+        if clears_changed || applies || approves {
+            clears_ok(c, id, post, before)?;
+        }
+        if applies && !keeper {
+            let waiting = c
+                .after
+                .posts
+                .iter()
+                .filter(|(_, p)| p.status() == PostStatus::Proposed && p.applicant() == me.user)
+                .count();
+            if waiting > APPLICATIONS_WAITING {
                 out_of_range(
                     "posts",
                     format!(
-                        "a new step of post {id} is dated before one already recorded: check the                          phone's clock"
+                        "at most {APPLICATIONS_WAITING} applications of one member wait for the \
+                         secretary at once: wait for their decision"
                     ),
                 )?;
             }
-            // Past its end date a post is over: nothing more is applied for, approved, reviewed
-            // or withdrawn (an application may still be turned down).
-            let today = c.bounds.today;
+        }
+        let latest = before.map_or(i64::MIN, Post::latest_event);
+        let mut status = before.map_or(PostStatus::Proposed, Post::status);
+        let had_events = before.is_some_and(|b| !b.events.is_empty());
+        for (_, event) in new {
+            step(c, id, post, before, event, keeper, manager)?;
+            if event.step != PostStep::Review && event.at <= latest {
+                out_of_range(
+                    "posts",
+                    format!(
+                        "a step of post {id} was recorded before one already on the record: sync \
+                         and look at where the post stands now"
+                    ),
+                )?;
+            }
+            if let Some(now) = c.bounds.now
+                && event.at < now.saturating_sub(POST_STEP_DAYS_BEHIND as i64 * 86_400_000)
+            {
+                out_of_range(
+                    "posts",
+                    format!(
+                        "a step of post {id} is dated more than {POST_STEP_DAYS_BEHIND} days ago: \
+                         record it again with today's date"
+                    ),
+                )?;
+            }
+            if event.step == PostStep::Propose && had_events && status != PostStatus::Rejected {
+                out_of_range(
+                    "posts",
+                    format!(
+                        "post {id} is {}: it is applied for again only after it was turned down",
+                        status_words(status)
+                    ),
+                )?;
+            }
+            // Judged on the day it was recorded at the mine: a post is in force from its
+            // start date and over after its end date (an application may still be turned
+            // down).
+            let day = c.ctx.clock.date_of_millis(event.at);
             if event.step != PostStep::Reject
-                && let (Some(today), Some(ends)) = (today, post.ends)
-                && today > ends.0
+                && let (Some(day), Some(ends)) = (day, post.ends)
+                && day > ends.0
             {
                 out_of_range(
                     "posts",
                     format!("post {id}'s term ended on {}: it is over", ends.0),
                 )?;
             }
-            // An approved post is in force from its start date.
-            if let Some(today) = c.bounds.today {
-                status = status.on(today, post.starts, None);
+            if let Some(day) = day {
+                status = status.on(day, post.starts, None);
             }
             status = match status.after(event.step) {
                 Some(next) => next,
@@ -323,11 +387,50 @@ fn posts(c: &Change<'_, Directory>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A post's five clears, when they change, when it is applied for and when it is approved:
+/// all filled, in a zone of the branch, its demonstrators members of the branch.
+fn clears_ok(
+    c: &Change<'_, Directory>,
+    id: &str,
+    post: &Post,
+    before: Option<&Post>,
+) -> Result<(), Refusal> {
+    if let Some(missing) = post.missing_clear() {
+        return out_of_range(
+            "posts",
+            format!("post {id} names all five clears: fill in {missing}"),
+        );
+    }
+    if !c.after.zones.contains_key(&post.zone) {
+        return out_of_range(
+            "posts",
+            format!(
+                "post {id} stands in zone {}, which does not exist",
+                post.zone
+            ),
+        );
+    }
+    let new_people = before.is_none_or(|b| b.demonstrators != post.demonstrators);
+    if new_people
+        && let Some(who) = post
+            .demonstrators
+            .keys()
+            .find(|u| !c.after.members.contains_key(*u))
+    {
+        return out_of_range(
+            "posts",
+            format!("{who}, a demonstrator of post {id}, is not a member of the branch"),
+        );
+    }
+    Ok(())
+}
+
 /// Whether the actor may record this step of the post, with what it needs.
 fn step(
     c: &Change<'_, Directory>,
     id: &str,
     post: &Post,
+    before: Option<&Post>,
     event: &PostEvent,
     keeper: bool,
     manager: bool,
@@ -353,13 +456,15 @@ fn step(
             ),
         );
     }
+    // Named on the post before or after this change, or its applicant at any time.
     if matches!(event.step, PostStep::Approve | PostStep::Reject)
-        && (post.demonstrators.get(me).copied().unwrap_or(false) || post.applicant() == me)
+        && (post.names(me) || before.is_some_and(|b| b.names(me)))
     {
         return not_writer(
             "posts",
             format!(
-                "nobody approves or rejects their own post: post {id} names you; another                  secretary or an admin decides"
+                "nobody approves or rejects their own post: post {id} names you; another \
+                 secretary or an admin decides"
             ),
         );
     }
