@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+use zonepatrol_shared::PatrolKind;
 use zonepatrol_shared::docs::{
     self, BranchResult, CleanupTotals, DocId, Document, Published, Quantity, Report, ZoneResult,
 };
 use zonepatrol_shared::rules::inspection::notice;
-use zonepatrol_shared::rules::period::{Period, months_of, report_periods};
+use zonepatrol_shared::rules::period::{Period, PeriodKind, months_of, periods_of_month};
 use zonepatrol_shared::rules::problem::is_overdue;
 use zonepatrol_shared::rules::rank;
 use zonepatrol_shared::{BranchCategory, Points};
@@ -63,7 +64,7 @@ impl Consolidator {
         // An assessment counts for its month, quarter and year, not for the week its first day
         // falls in.
         for (branch, month) in self.assessments.keys() {
-            for period in &report_periods(month.first_day())[1..] {
+            for period in &periods_of_month(*month) {
                 keys.insert((branch.clone(), *period));
             }
         }
@@ -207,14 +208,23 @@ impl Consolidator {
         branch.rank = 1 + peers.iter().filter(|s| **s > mine).count() as u64;
     }
 
-    /// Each zone's result for each weekly patrol dated in the period, with how many sheets
+    /// Each zone's result for each patrol of `kind` dated in the period, with how many sheets
     /// went into it.
-    fn inspections(&self, branch: &str, period: Period) -> BTreeMap<String, (Vec<Points>, u64)> {
+    fn inspections(
+        &self,
+        branch: &str,
+        period: Period,
+        kind: PatrolKind,
+    ) -> BTreeMap<String, (Vec<Points>, u64)> {
         let mut out: BTreeMap<String, (Vec<Points>, u64)> = BTreeMap::new();
         let Some(patrols) = self.patrols_by.get(&(branch.to_owned(), period)) else {
             return out;
         };
         for patrol in patrols {
+            let key = (branch.to_owned(), patrol.clone());
+            if self.patrols.get(&key).is_none_or(|p| p.kind != kind) {
+                continue;
+            }
             let Some(results) = self
                 .patrol_results
                 .get(&(branch.to_owned(), patrol.clone()))
@@ -243,6 +253,14 @@ impl Consolidator {
         let rule = patrol
             .date
             .map_or(self.rules.inspection, |d| self.rules_on(d).inspection);
+        // The weekly inspection is marked anonymously (无记名打分): never fewer than three
+        // sheets, whatever the rules say. A ten-day supervision or a monthly self-check is the
+        // named work of the organisation department or of the branch: one sheet is a result.
+        let fewest = if patrol.kind == PatrolKind::Weekly {
+            rule.min_sheets.max(MIN_SHEETS)
+        } else {
+            1
+        };
         let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
         for (inspector, zones) in sheets {
             if !patrol.inspectors.contains(inspector) {
@@ -256,8 +274,7 @@ impl Consolidator {
         }
         let results: BTreeMap<String, (Points, u64)> = per_zone
             .into_iter()
-            // Never fewer than three, whatever the rules say: anonymity is not configurable.
-            .filter(|(_, scores)| scores.len() >= rule.min_sheets.max(MIN_SHEETS))
+            .filter(|(_, scores)| scores.len() >= fewest)
             .filter_map(|(zone, scores)| {
                 let result = rule.zone_result(&scores)?;
                 Some((zone.to_owned(), (result, scores.len() as u64)))
@@ -329,10 +346,24 @@ impl Consolidator {
         zones: &mut BTreeMap<String, ZoneResult>,
         totals: &mut MonthTotals,
     ) {
-        for (zone, (results, sheets)) in self.inspections(branch, period) {
+        // A ten-day period ranks the ten-day supervision; every other period the weekly
+        // inspection, and a month also its self-check (月自查).
+        let kind = if period.kind() == PeriodKind::TenDay {
+            PatrolKind::TenDay
+        } else {
+            PatrolKind::Weekly
+        };
+        for (zone, (results, sheets)) in self.inspections(branch, period, kind) {
             let r = zones.entry(zone).or_default();
             r.inspection = Points::mean(&results);
             r.sheets = sheets;
+        }
+        if period.kind() == PeriodKind::Month {
+            for (zone, (results, _)) in
+                self.inspections(branch, period, PatrolKind::MonthlySelfCheck)
+            {
+                zones.entry(zone).or_default().self_check = Points::mean(&results);
+            }
         }
         let months = months_of(period);
         if months.is_empty() {

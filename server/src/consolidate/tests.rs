@@ -422,3 +422,93 @@ fn a_post_is_flagged_only_in_the_quarters_it_held_its_title() {
         docs::PostStatus::Approved
     );
 }
+
+/// A ten-day supervision is ranked in its own ten-day period and a monthly self-check shows in
+/// its month, each on one named sheet; neither enters the weekly inspection's figures.
+#[test]
+fn ten_day_supervisions_and_monthly_self_checks_have_their_own_results() {
+    let mut c = Consolidator::default();
+    c.apply(
+        &"directory:b".parse().expect("id"),
+        Facts::Directory(branch_facts()),
+    );
+    let plan = |kind: PatrolKind, d: &str, who: &[&str]| {
+        Facts::Patrol(PatrolFacts {
+            kind,
+            date: Some(day(d)),
+            inspectors: who.iter().map(|w| (*w).to_owned()).collect(),
+            zones: ["z1", "z2"].map(String::from).into(),
+            closed: true,
+        })
+    };
+    let sheet = |c: &mut Consolidator, patrol: &str, who: &str, z1: i64, z2: i64| {
+        c.apply(
+            &DocId::sheet("b", patrol, who),
+            Facts::Sheet(vec![
+                ("z1".into(), Points::whole(z1)),
+                ("z2".into(), Points::whole(z2)),
+            ]),
+        );
+    };
+    // Ten-day supervisions on 5 November (D1) by one supervisor and on 15 November (D2) by
+    // two: D1 z1 88, z2 93; D2 z1 (80+90)/2 = 85, z2 (70+76)/2 = 73.
+    c.apply(
+        &"patrol:b:t1".parse().expect("id"),
+        plan(PatrolKind::TenDay, "2026-11-05", &["org"]),
+    );
+    sheet(&mut c, "t1", "org", 88, 93);
+    c.apply(
+        &"patrol:b:t2".parse().expect("id"),
+        plan(PatrolKind::TenDay, "2026-11-15", &["org", "org2"]),
+    );
+    sheet(&mut c, "t2", "org", 80, 70);
+    sheet(&mut c, "t2", "org2", 90, 76);
+    // The branch's self-check on 28 November by the secretary: z1 95, z2 81.
+    c.apply(
+        &"patrol:b:s1".parse().expect("id"),
+        plan(PatrolKind::MonthlySelfCheck, "2026-11-28", &["sec"]),
+    );
+    sheet(&mut c, "s1", "sec", 95, 81);
+    c.compute_all(day("2026-12-31"), 1);
+    let d1 = c
+        .current("b", "2026-11-D1".parse().expect("d1"))
+        .expect("D1");
+    assert_eq!(
+        (
+            d1.zones["z1"].score,
+            d1.zones["z1"].rank,
+            d1.zones["z1"].sheets
+        ),
+        (Some(Points::whole(88)), 2, 1)
+    );
+    assert_eq!(
+        (d1.zones["z2"].score, d1.zones["z2"].rank),
+        (Some(Points::whole(93)), 1)
+    );
+    let d2 = c
+        .current("b", "2026-11-D2".parse().expect("d2"))
+        .expect("D2");
+    assert_eq!(
+        (d2.zones["z1"].score, d2.zones["z1"].rank),
+        (Some(Points::whole(85)), 1)
+    );
+    assert_eq!(
+        (d2.zones["z2"].score, d2.zones["z2"].rank),
+        (Some(Points::whole(73)), 2)
+    );
+    assert!(
+        c.current("b", "2026-11-D3".parse().expect("d3"))
+            .is_none_or(|r| r.zones.values().all(|z| z.score.is_none()))
+    );
+    let month = c
+        .current("b", "2026-11".parse().expect("month"))
+        .expect("November");
+    assert_eq!(month.zones["z1"].self_check, Some(Points::whole(95)));
+    assert_eq!(month.zones["z2"].self_check, Some(Points::whole(81)));
+    assert_eq!(
+        month.zones["z1"].inspection, None,
+        "no weekly inspection in November"
+    );
+    let week = c.current("b", "2026-W46".parse().expect("week"));
+    assert!(week.is_none_or(|w| w.zones.values().all(|z| z.inspection.is_none())));
+}

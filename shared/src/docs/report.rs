@@ -37,7 +37,8 @@ pub struct Report {
 /// A zone's result in the period: aggregates only, never an inspector's own marks.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct ZoneResult {
-    /// The period's score: the inspection result for a week; the final (branch) monthly
+    /// The period's score: the inspection result for a week (the supervision's for a ten-day
+    /// period); the final (branch) monthly
     /// score for a month; the mean of the monthly final scores for a quarter or a year.
     pub score: Option<Points>,
     /// Its place in the branch by `score` (shared places for ties); 0 when it has no score.
@@ -46,7 +47,7 @@ pub struct ZoneResult {
     /// years).
     pub money_fen: i64,
     /// The weekly inspection: the zone's result for a week; the mean of its patrols'
-    /// results over longer periods.
+    /// results over longer periods. For a ten-day period, the ten-day supervision's (旬督导).
     pub inspection: Option<Points>,
     /// How many inspectors' sheets went into `inspection`.
     pub sheets: u64,
@@ -65,6 +66,11 @@ pub struct ZoneResult {
     pub open_problems: u64,
     /// Of those, how many are past their deadline.
     pub overdue_problems: u64,
+    /// The branch's monthly self-check (月自查): the mean of the month's self-check results
+    /// (months; absent in reports made before it existed).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub self_check: Option<Points>,
 }
 
 /// The branch's result in the period.

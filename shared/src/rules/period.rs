@@ -73,10 +73,11 @@ impl PeriodKind {
         PeriodKind::Year,
     ];
 
-    /// The kinds of period that get a report, shortest first: every kind but the ten-day
-    /// period.
-    pub const REPORTED: [PeriodKind; 4] = [
+    /// The kinds of period that get a report, shortest first: every kind (a ten-day period's
+    /// report ranks the ten-day supervision, 旬督导).
+    pub const REPORTED: [PeriodKind; 5] = [
         PeriodKind::Week,
+        PeriodKind::TenDay,
         PeriodKind::Month,
         PeriodKind::Quarter,
         PeriodKind::Year,
@@ -85,8 +86,16 @@ impl PeriodKind {
 
 /// The period of each reported kind ([`PeriodKind::REPORTED`]) that contains a date, shortest
 /// first.
-pub fn report_periods(date: NaiveDate) -> [Period; 4] {
+pub fn report_periods(date: NaiveDate) -> [Period; 5] {
     PeriodKind::REPORTED.map(|kind| Period::containing(kind, date))
+}
+
+/// The reported periods a month counts in, as its assessments do: itself, its quarter and its
+/// year.
+pub fn periods_of_month(month: Period) -> [Period; 3] {
+    let day = month.first_day();
+    [PeriodKind::Month, PeriodKind::Quarter, PeriodKind::Year]
+        .map(|kind| Period::containing(kind, day))
 }
 
 /// The months of a month, quarter or year, in order; none for a week or a ten-day period.
@@ -578,7 +587,7 @@ mod tests {
         let text = |ps: &[Period]| ps.iter().map(Period::to_string).collect::<Vec<_>>();
         assert_eq!(
             text(&report_periods(d("2026-12-31"))),
-            ["2026-W53", "2026-12", "2026-Q4", "2026"]
+            ["2026-W53", "2026-12-D3", "2026-12", "2026-Q4", "2026"]
         );
         let months = |p: &str| text(&months_of(p.parse().expect(p)));
         assert_eq!(months("2026-11"), ["2026-11"]);

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::{Day, DocId, Lock, PostStatus, PostStep, Report, Template};
-use zonepatrol_shared::rules::period::{Period, report_periods};
+use zonepatrol_shared::rules::period::{Period, PeriodKind, periods_of_month, report_periods};
 use zonepatrol_shared::rules::{ProblemStatus, RulesConfig};
 use zonepatrol_shared::{BranchCategory, PatrolKind, Points};
 
@@ -318,6 +318,21 @@ impl<F: OnDay> Dated<F> {
     }
 }
 
+/// The reports a patrol of `kind` on `date` counts in: a weekly inspection in its week, month,
+/// quarter and year; a ten-day supervision in its ten-day period; a monthly self-check in its
+/// month; a spot check in none.
+fn counted_in(kind: PatrolKind, date: NaiveDate) -> Vec<Period> {
+    match kind {
+        PatrolKind::Weekly => report_periods(date)
+            .into_iter()
+            .filter(|p| p.kind() != PeriodKind::TenDay)
+            .collect(),
+        PatrolKind::TenDay => vec![Period::containing(PeriodKind::TenDay, date)],
+        PatrolKind::MonthlySelfCheck => vec![Period::containing(PeriodKind::Month, date)],
+        PatrolKind::SpotCheck => Vec::new(),
+    }
+}
+
 fn index(
     map: &mut HashMap<ReportKey, BTreeSet<String>>,
     branch: &str,
@@ -325,7 +340,27 @@ fn index(
     id: &str,
     add: bool,
 ) {
-    for period in report_periods(date) {
+    index_in(map, branch, report_periods(date).to_vec(), id, add);
+}
+
+fn index_patrol(
+    map: &mut HashMap<ReportKey, BTreeSet<String>>,
+    branch: &str,
+    (kind, date): (PatrolKind, NaiveDate),
+    id: &str,
+    add: bool,
+) {
+    index_in(map, branch, counted_in(kind, date), id, add);
+}
+
+fn index_in(
+    map: &mut HashMap<ReportKey, BTreeSet<String>>,
+    branch: &str,
+    periods: Vec<Period>,
+    id: &str,
+    add: bool,
+) {
+    for period in periods {
         let key = (branch.to_owned(), period);
         if add {
             map.entry(key).or_default().insert(id.to_owned());
@@ -362,15 +397,15 @@ impl Consolidator {
                 let key = (branch.clone(), patrol.clone());
                 let (kind, date) = (f.kind, f.date);
                 if let Some(old) = self.patrols.insert(key.clone(), f) {
-                    if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
-                        index(&mut self.patrols_by, &branch, d, patrol, false);
+                    if let Some(d) = old.date {
+                        index_patrol(&mut self.patrols_by, &branch, (old.kind, d), patrol, false);
                     }
                     if self.sheets.contains_key(&key) {
                         dirty_dates(&mut dirty, &branch, old.date);
                     }
                 }
-                if let (PatrolKind::Weekly, Some(d)) = (kind, date) {
-                    index(&mut self.patrols_by, &branch, d, patrol, true);
+                if let Some(d) = date {
+                    index_patrol(&mut self.patrols_by, &branch, (kind, d), patrol, true);
                 }
                 if self.sheets.contains_key(&key) {
                     self.pending.insert(key);
@@ -452,8 +487,8 @@ impl Consolidator {
             DocId::Patrol { patrol, .. } => {
                 let key = (branch.clone(), patrol.clone());
                 if let Some(old) = self.patrols.remove(&key) {
-                    if let (PatrolKind::Weekly, Some(d)) = (old.kind, old.date) {
-                        index(&mut self.patrols_by, &branch, d, patrol, false);
+                    if let Some(d) = old.date {
+                        index_patrol(&mut self.patrols_by, &branch, (old.kind, d), patrol, false);
                     }
                     dirty_dates(&mut dirty, &branch, old.date);
                 }
@@ -475,7 +510,7 @@ impl Consolidator {
                 if let Some(zones) = self.assessments.get_mut(&(branch.clone(), *month)) {
                     zones.remove(zone);
                 }
-                for period in &report_periods(month.first_day())[1..] {
+                for period in &periods_of_month(*month) {
                     dirty.insert((branch.clone(), *period));
                 }
             }
