@@ -600,6 +600,7 @@ fn main() {
                 branch: Some(branch(7)),
                 week: Some(week.to_string()),
                 month: Some(format!("{YEAR}-07")),
+                tenday: None,
             },
             now,
             &[],

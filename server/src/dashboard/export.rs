@@ -82,6 +82,7 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         l(lang, "支部评分（最终）", "Branch score (final)"),
         l(lang, "差值", "Difference"),
         l(lang, "奖罚（元）", "Bonus / penalty (yuan)"),
+        l(lang, "月自查", "Monthly self-check"),
     ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(HEADINGS_ROW, c as u16, *h, &head)?;
@@ -106,6 +107,10 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             };
         }
         ws.write_number_with_format(row, 6, r.money_fen as f64 / 100.0, &num)?;
+        match pts(r.self_check) {
+            Some(v) => ws.write_number_with_format(row, 7, v, &num)?,
+            None => ws.write_string_with_format(row, 7, "", &text)?,
+        };
         row += 1;
     }
     ws.write_string_with_format(row, 1, l(lang, "合计", "Total"), &head)?;
@@ -128,7 +133,7 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     ws.set_column_width(0, 8)?;
     ws.set_column_width(1, 22)?;
     ws.set_column_width(2, 18)?;
-    for c in 3..=6 {
+    for c in 3..=7 {
         ws.set_column_width(c, 16)?;
     }
     page_setup(ws, lang, true)?;
@@ -139,7 +144,18 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
 pub fn notice_xlsx(notice: &Notice, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name(l(lang, "周检查通报", "Weekly notice"))?;
+    let what = if notice.supervision {
+        (
+            l(lang, "旬督导通报", "Ten-day notice"),
+            l(lang, "旬督导通报", "ten-day supervision notice"),
+        )
+    } else {
+        (
+            l(lang, "周检查通报", "Weekly notice"),
+            l(lang, "周检查通报", "weekly inspection notice"),
+        )
+    };
+    ws.set_name(what.0)?;
     let title = Format::new().set_bold().set_font_size(14);
     let head = Format::new()
         .set_bold()
@@ -154,9 +170,7 @@ pub fn notice_xlsx(notice: &Notice, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         0,
         format!(
             "{} · {} · {}",
-            notice.branch_name,
-            notice.week_label,
-            l(lang, "周检查通报", "weekly inspection notice")
+            notice.branch_name, notice.week_label, what.1
         ),
         &title,
     )?;
@@ -417,6 +431,21 @@ const NOTICE: XlsxExport = XlsxExport {
     wrong: ("周应写成 2026-W47。", "Write the week as 2026-W47."),
     build: |c, b, p, lang| notice_xlsx(&notice(c, b, p, lang), lang).map(|x| (x, "notice")),
 };
+
+/// The ten-day supervision's notice, as `tenday-BRANCH-PERIOD.xlsx`.
+const TEN_DAY: XlsxExport = XlsxExport {
+    kind: PeriodKind::TenDay,
+    wrong: (
+        "旬应写成 2026-11-D2。",
+        "Write the ten-day period as 2026-11-D2.",
+    ),
+    build: |c, b, p, lang| notice_xlsx(&notice(c, b, p, lang), lang).map(|x| (x, "tenday")),
+};
+
+/// The ten-day supervision's download.
+pub(super) async fn export_ten_day(s: Shared<Arc<State>>, v: Viewer, p: BranchPeriod) -> Response {
+    export_xlsx(TEN_DAY, s, v, p).await
+}
 
 /// The monthly ledger's download.
 pub(super) async fn export_ledger(s: Shared<Arc<State>>, v: Viewer, p: BranchPeriod) -> Response {

@@ -52,7 +52,7 @@ pub use session::{LangOnly, Viewer};
 pub use views::{Ledger, LedgerRow, Notice, NoticeRow, Placard};
 
 use crate::State;
-use export::{export_ledger, export_notice, placard};
+use export::{export_ledger, export_notice, export_ten_day, placard};
 use pages::{ledger::ledger_page, overview::overview, photo::photo, publish::publish};
 use pages::{problem::problem_page, rankings::rankings_page, zone::zone_page};
 use signin::{login, login_page, logout, set_lang};
@@ -73,6 +73,7 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/photo/{branch}/{hash}", get(photo))
         .route("/dash/export/ledger/{branch}/{month}", get(export_ledger))
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))
+        .route("/dash/export/tenday/{branch}/{period}", get(export_ten_day))
         .route("/dash/placard/{branch}/{zone}", get(placard))
         // Forms are a few fields: nothing more is read.
         .layer(DefaultBodyLimit::max(16 * 1024))

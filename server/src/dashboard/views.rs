@@ -53,6 +53,8 @@ pub struct LedgerRow {
     pub self_score: Option<Points>,
     /// The branch (final) score.
     pub final_score: Option<Points>,
+    /// The branch's monthly self-check (月自查) of the zone.
+    pub self_check: Option<Points>,
     /// The place by the final score.
     pub rank: u64,
     /// The money it brings, in fen.
@@ -164,6 +166,7 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
                         holders: holders(c, branch, id),
                         self_score: z.self_score,
                         final_score: z.score,
+                        self_check: z.self_check,
                         rank: z.rank,
                         money_fen: z.money_fen,
                     })
@@ -214,8 +217,10 @@ impl NoticeRow {
 pub struct Notice {
     /// The branch's name.
     pub branch_name: String,
-    /// The week, as shown.
+    /// The week (or ten-day period), as shown.
     pub week_label: String,
+    /// The ten-day supervision's (旬督导) rather than the weekly inspection's.
+    pub supervision: bool,
     /// The zones, by rank.
     pub rows: Vec<NoticeRow>,
 }
@@ -244,6 +249,7 @@ pub(super) fn notice(c: &Consolidator, branch: &str, week: Period, lang: Lang) -
     Notice {
         branch_name: branch_name(c, branch),
         week_label: period_label(lang, week),
+        supervision: week.kind() == zonepatrol_shared::rules::period::PeriodKind::TenDay,
         rows: c
             .current(branch, week)
             .map(|r| {

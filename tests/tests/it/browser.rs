@@ -152,6 +152,26 @@ async fn downloaded(dir: &Path) -> PathBuf {
 async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chromium() {
     let server = TestServer::start().await;
     scenario::enter(&server.url).await;
+    // A ten-day supervision by Zhao alone: z1 i5×1 → 97, z2 i1×1 → 98.
+    {
+        use crate::supervision::{mark, plan};
+        let sec = crate::support::Device::new(&server.url, "sec").await;
+        let zhao = crate::support::Device::new(&server.url, "zhao").await;
+        plan(
+            &sec,
+            "t-browser",
+            zonepatrol_shared::PatrolKind::TenDay,
+            &["zhao"],
+        );
+        sec.sync().await;
+        zhao.sync().await;
+        mark(&zhao, "t-browser", "zhao", &[("z1", 5, 1), ("z2", 1, 1)]);
+        zhao.sync().await;
+        sec.sync().await;
+        let me = zonepatrol_shared::Actor::new("sec", zonepatrol_shared::Role::Secretary, "zcyd");
+        zonepatrol_app::records::patrol::close_patrol(&sec.repo, &me, "t-browser").expect("closed");
+        sec.sync().await;
+    }
     let month = Period::containing(PeriodKind::Month, today());
     let driver = driver().await;
     let downloads = tempfile::tempdir().expect("downloads");
@@ -227,6 +247,16 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
     // The company's branches: score, grade, place, open and overdue problems.
     let row = texts(&c, "#branches tbody td").await;
     assert_eq!(row[1..], ["综采一队党支部", "89.38", "合格", "1/1", "1/0"]);
+    // The ten-day supervision, ranked beside the week.
+    let ranking = "#ten-day-ranking tr[data-zone";
+    assert_eq!(text(&c, &format!("{ranking}='z2'] .score")).await, "98");
+    assert_eq!(text(&c, &format!("{ranking}='z1'] .score")).await, "97");
+    let order = texts(&c, "#ten-day-ranking tbody td:first-child").await;
+    assert_eq!(
+        order,
+        ["1", "2", "—", "—"],
+        "best first; the zones not supervised last"
+    );
     shot(&c, "02-overview").await;
 
     // The Excel ledger, downloaded by the browser.

@@ -14,6 +14,7 @@ mod posts;
 mod reports;
 mod scenario;
 mod storage;
+mod supervision;
 mod support;
 mod sync;
 mod verification;

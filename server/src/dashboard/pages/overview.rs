@@ -26,8 +26,9 @@ use crate::dashboard::session::Viewer;
 use crate::dashboard::views::{Ledger, branch_name, by_category, by_rank, ledger, zone_name};
 use crate::reports;
 
-/// What the overview shows: a branch, a week and a month (text forms); the defaults are the
-/// viewer's branch (or the first), this week and this month.
+/// What the overview shows: a branch, a week, a month and a ten-day period (text forms); the
+/// defaults are the viewer's branch (or the first), this week, this month and this ten-day
+/// period.
 #[derive(Debug, Deserialize, Default)]
 pub struct OverviewQuery {
     /// The branch id.
@@ -36,6 +37,9 @@ pub struct OverviewQuery {
     pub week: Option<String>,
     /// The month, as `2026-11`.
     pub month: Option<String>,
+    /// The ten-day period (旬), as `2026-11-D2`.
+    #[serde(default)]
+    pub tenday: Option<String>,
 }
 
 fn parse_period(text: Option<&str>, kind: PeriodKind, today: chrono::NaiveDate) -> Period {
@@ -109,6 +113,7 @@ pub fn overview_page(
     let today = c.today(now);
     let week = parse_period(q.week.as_deref(), PeriodKind::Week, today);
     let month = parse_period(q.month.as_deref(), PeriodKind::Month, today);
+    let ten_day = parse_period(q.tenday.as_deref(), PeriodKind::TenDay, today);
     let visible: Vec<&String> = c.branches().keys().filter(|b| viewer.may_view(b)).collect();
     let branch = match q.branch {
         Some(b) if visible.contains(&&b) => b,
@@ -266,6 +271,30 @@ pub fn overview_page(
                 }
             }
         }
+        section #ten-day {
+            h2 { (l(lang, "旬督导排名", "Ten-day supervision ranking")) " · " (period_label(lang, ten_day)) }
+            @let at = |t: Period| format!("/dash?branch={branch}&week={week}&month={month}&tenday={t}");
+            nav.tabs {
+                a href=(at(ten_day.prev())) { "‹ " (l(lang, "上一旬", "previous")) }
+                a href=(at(ten_day.next())) { (l(lang, "下一旬", "next")) " ›" }
+            }
+            @let supervised = c.current(&branch, ten_day).map(by_rank).unwrap_or_default();
+            @if supervised.iter().all(|(_, z)| z.score.is_none()) {
+                p.muted { (l(lang, "本旬还没有督导结果。", "No supervision results in this ten-day period yet.")) }
+            } @else {
+                table #ten-day-ranking {
+                    thead { tr { th.n { (l(lang, "名次", "Rank")) } th { (l(lang, "责任区", "Zone")) } th.n { (l(lang, "督导得分", "Score")) } th.n { (l(lang, "评分表数", "Sheets")) } } }
+                    tbody { @for (id, z) in &supervised { tr data-zone=(id) {
+                        td.n { @if z.rank > 0 { (z.rank) } @else { "—" } }
+                        td { a href=(format!("/dash/zone/{branch}/{id}")) { (zone_name(c, &branch, id)) } }
+                        td.n.score { (show(z.score)) } td.n { (z.sheets) }
+                    } } }
+                }
+            }
+            div.actions {
+                a #export-ten-day href=(format!("/dash/export/tenday/{branch}/{ten_day}")) download { (l(lang, "导出旬督导通报 Excel", "Ten-day notice (Excel)")) }
+            }
+        }
         section #month {
             h2 { (l(lang, "月度考评", "Monthly assessment")) " · " (period_label(lang, month)) }
             nav.tabs {
@@ -319,7 +348,7 @@ pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
         table #ledger {
             thead { tr {
                 th.n { (l(lang, "名次", "Rank")) } th { (l(lang, "责任区", "Zone")) } th { (l(lang, "责任人", "Holders")) }
-                th.n { (l(lang, "自评", "Self")) } th.n { (l(lang, "支部评分（最终）", "Branch (final)")) } th.n { (l(lang, "奖罚（元）", "Money (yuan)")) }
+                th.n { (l(lang, "自评", "Self")) } th.n { (l(lang, "支部评分（最终）", "Branch (final)")) } th.n { (l(lang, "奖罚（元）", "Money (yuan)")) } th.n { (l(lang, "月自查", "Self-check")) }
             } }
             tbody {
                 @for r in &book.rows {
@@ -330,6 +359,7 @@ pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
                         td.n.self { (show(r.self_score)) }
                         td.n.final { (show(r.final_score)) }
                         td class=(format!("n {}", money_class(r.money_fen))) { (export::yuan(r.money_fen)) }
+                        td.n.check { (show(r.self_check)) }
                     }
                 }
             }
@@ -337,6 +367,7 @@ pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
                 td {} th { (l(lang, "合计", "Total")) } td {} td {}
                 td.n { (l(lang, "支部得分 ", "Branch ")) span #branch-score { (show(book.branch_score)) } " " (book.grade_label) }
                 td #money-total class=(format!("n {}", money_class(book.total_fen()))) { (export::yuan(book.total_fen())) }
+                td {}
             } }
         }
         p.muted { (book.rank_label) @if let Some(p) = &book.published { " · " (p) } }
