@@ -48,7 +48,8 @@ pub struct Ranking {
     pub published: bool,
 }
 
-/// The latest report of each kind of period (week, month, quarter) for a branch, on the phone.
+/// The latest report of each kind of period (week, supervised ten-day period, month, quarter)
+/// for a branch, on the phone.
 pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> {
     let names = directory(repo, branch)
         .map(|d| {
@@ -63,6 +64,14 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> 
         let Ok(doc_id @ DocId::Report { period, .. }) = id.parse::<DocId>() else {
             continue;
         };
+        // A ten-day period counts once it was supervised (its report may hold only problems).
+        if period.kind() == PeriodKind::TenDay
+            && !repo
+                .read::<Report>(&doc_id)?
+                .is_some_and(|r| r.zones.values().any(|z| z.score.is_some()))
+        {
+            continue;
+        }
         let newer = latest
             .get(&period.kind())
             .is_none_or(|(p, _)| p.first_day() < period.first_day());
@@ -71,7 +80,12 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> 
         }
     }
     let mut out = Vec::new();
-    for kind in [PeriodKind::Week, PeriodKind::Month, PeriodKind::Quarter] {
+    for kind in [
+        PeriodKind::Week,
+        PeriodKind::TenDay,
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+    ] {
         let Some((period, id)) = latest.remove(&kind) else {
             continue;
         };

@@ -151,6 +151,14 @@ async fn ten_day_supervisions_and_self_checks_have_their_own_results() {
         );
         assert_eq!(month.zones[zone].inspection, None);
     }
+    // The phone's rankings carry the supervised ten-day period, readable offline.
+    let rankings = zonepatrol_app::records::ranking::rankings(&sec.repo, "zcyd").expect("rankings");
+    let supervised = rankings
+        .iter()
+        .find(|r| r.period.kind() == PeriodKind::TenDay)
+        .expect("the ten-day ranking on the phone");
+    assert_eq!(supervised.rows[0].zone, "z1");
+    assert_eq!(supervised.rows[0].score, points("96"));
     // The self-check's finding waits for the holder's fix, with its measure and deadline.
     let h2 = Device::new(url, "h2").await;
     h2.sync().await;
