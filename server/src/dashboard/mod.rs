@@ -6,15 +6,17 @@
 //! of token the app uses; pages are for managers and admins (every branch) and secretaries
 //! (their own branch); only managers publish and reopen.
 //!
-//! - `/dash`: this week's inspection ranking as a bar chart with the notice, this month's
-//!   ledger, open and overdue problems, cleanups, and the branches ranked by category.
+//! - `/dash`: this week's inspection ranking as a bar chart with the notice, this ten-day
+//!   period's supervision ranking, this month's ledger (with the self-check), open and overdue
+//!   problems, cleanups, and the branches ranked by category.
 //! - `/dash/zone/{branch}/{zone}`: the monthly trend, inspections, problems with photos,
 //!   cleanups and the placard.
 //! - `/dash/problem/{branch}/{problem}`: a problem's whole loop as a timeline — the finding,
 //!   each fix, each verification or reopening with its note and new deadline, with photos.
 //! - `/dash/ledger/{branch}/{month}`, `/dash/rankings?period=…`: the ledger; quarterly and
 //!   yearly rankings with posts flagged for losing their title.
-//! - `/dash/export/…`: the ledger and the notice as .xlsx, the placard as SVG.
+//! - `/dash/export/…`: the ledger, the weekly notice and the ten-day notice as .xlsx, the
+//!   placard as SVG.
 //!
 //! # Layout
 //!
