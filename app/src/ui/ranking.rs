@@ -16,7 +16,8 @@ fn updated(tz: chrono_tz::Tz, at: Option<i64>) -> Option<String> {
     Some(at.format("%m-%d %H:%M").to_string())
 }
 
-/// Rankings of a branch: the latest week, month and quarter on the phone.
+/// Rankings of a branch: the latest week, supervised ten-day period, month and quarter on the
+/// phone.
 #[component]
 pub fn Rankings(
     lang: Lang,

@@ -81,7 +81,9 @@ pub struct Consolidator {
     patrol_results: HashMap<(String, String), BTreeMap<String, (Points, u64)>>,
     /// Patrols whose sheets changed since their results were last aggregated.
     pending: HashSet<(String, String)>,
-    /// Weekly-inspection patrols by (branch, period), for each reported period kind.
+    /// Patrols by (branch, period), each in the reports its kind counts in (a weekly
+    /// inspection in its week, month, quarter and year; a ten-day supervision in its ten-day
+    /// period; a self-check in its month).
     patrols_by: HashMap<ReportKey, BTreeSet<String>>,
     /// Assessments by (branch, month), then zone: the self and final totals.
     assessments: HashMap<ReportKey, BTreeMap<String, SelfAndFinal>>,

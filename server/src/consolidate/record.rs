@@ -23,7 +23,7 @@ use super::Facts;
 
 /// The form of a record, its first byte. A record of another version is not read: its
 /// document is read whole again, and a new record written.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 
 #[derive(Serialize)]
 struct RecordRef<'a> {
@@ -141,7 +141,7 @@ mod tests {
         let cases = [
             (
                 patrol(),
-                "020100010a323032362d31312d30340102753101027a310101026162",
+                "030100010a323032362d31312d30340102753101027a310101026162",
             ),
             (
                 Facts::Problem(ProblemFacts {
@@ -154,7 +154,7 @@ mod tests {
                     major: true,
                     photos: vec!["cd".into()],
                 }),
-                "0204027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
+                "0304027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
             ),
             (
                 Facts::Directory(crate::consolidate::BranchFacts {
@@ -172,18 +172,39 @@ mod tests {
                     .into(),
                     ..Default::default()
                 }),
-                "02000ce7bbbce98787e4b880e9989f000001027031027a310174000000010a323032362d31312d303400010a323032362d31312d303401000001026162",
+                "03000ce7bbbce98787e4b880e9989f000001027031027a310174000000010a323032362d31312d303400010a323032362d31312d303401000001026162",
+            ),
+            (
+                Facts::Report(Box::new({
+                    use zonepatrol_shared::docs::{Document, Header, Report, ZoneResult};
+                    let id = zonepatrol_shared::docs::DocId::report(
+                        "b",
+                        "2026-11".parse().expect("a month"),
+                    );
+                    let mut r = Report::born(Header::for_id(&id));
+                    r.zones.insert(
+                        "z1".into(),
+                        ZoneResult {
+                            score: Some(zonepatrol_shared::Points(9_000)),
+                            rank: 1,
+                            self_check: Some(zonepatrol_shared::Points(9_500)),
+                            ..Default::default()
+                        },
+                    );
+                    r
+                })),
+                "0307067265706f727401107265706f72743a623a323032362d313101620001027a3101d08c01010000000000000000000001b89401000000000000000000000001026162",
             ),
             (
                 Facts::Sheet(vec![("z1".into(), zonepatrol_shared::Points(9_250))]),
-                "020201027a31c4900101026162",
+                "030201027a31c4900101026162",
             ),
             (
                 Facts::Assessment(
                     [("a".to_owned(), zonepatrol_shared::Points(1_000))].into(),
                     [("b".to_owned(), zonepatrol_shared::Points(900))].into(),
                 ),
-                "0203010161d00f010162880e01026162",
+                "0303010161d00f010162880e01026162",
             ),
         ];
         let changed: Vec<String> = cases

@@ -3066,3 +3066,28 @@ fn each_step_of_a_posts_life_is_checked_and_each_wrong_one_refused_with_its_reas
     let refused = attempt(&id, posts_base, &hidden, &holder, &[]).expect_err("hidden field");
     assert!(refused.reason.contains("other than by a step"), "{refused}");
 }
+
+/// A patrol's kind decides how its sheets are shown (a weekly inspection's three or more
+/// together): once planned it never changes.
+#[test]
+fn a_patrols_kind_is_fixed_once_planned() {
+    let id: DocId = "patrol:b1:p1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| edit(doc, id, patrol_base);
+    let to_ten_day = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Patrol| {
+            p.plan.kind = crate::PatrolKind::TenDay
+        });
+    };
+    let refused = attempt(&id, base, &to_ten_day, &actor(Role::Secretary, "b1"), &[])
+        .expect_err("a weekly inspection stays weekly");
+    assert!(
+        refused.reason.contains("kind cannot be changed"),
+        "{refused}"
+    );
+    let notes = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Patrol| {
+            p.notes = FreeText::from("巷道积水")
+        });
+    };
+    attempt(&id, base, &notes, &actor(Role::Secretary, "b1"), &[]).expect("the rest may change");
+}

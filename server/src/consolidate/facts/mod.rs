@@ -161,7 +161,8 @@ pub struct ZoneFacts {
 /// What a patrol contributes: its kind, day, plan, and whether its leader closed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatrolFacts {
-    /// Only weekly inspections are ranked.
+    /// Its kind: weekly inspections, ten-day supervisions and self-checks each have their own
+    /// results; spot checks none.
     pub kind: PatrolKind,
     /// The day of the walk.
     pub date: Option<NaiveDate>,
@@ -309,11 +310,11 @@ impl<F: OnDay> Dated<F> {
         };
         if let Some(old) = old {
             index(&mut self.by_period, branch, old.day(), id, false);
-            dirty_dates(dirty, branch, Some(old.day()));
+            dirty_dates(dirty, branch, old.day());
         }
         if let Some(day) = day {
             index(&mut self.by_period, branch, day, id, true);
-            dirty_dates(dirty, branch, Some(day));
+            dirty_dates(dirty, branch, day);
         }
     }
 }
@@ -373,9 +374,22 @@ fn index_in(
     }
 }
 
-fn dirty_dates(dirty: &mut BTreeSet<ReportKey>, branch: &str, date: Option<NaiveDate>) {
+/// Marks every report of a day: where a problem or a cleanup counts.
+fn dirty_dates(dirty: &mut BTreeSet<ReportKey>, branch: &str, date: NaiveDate) {
+    for period in report_periods(date) {
+        dirty.insert((branch.to_owned(), period));
+    }
+}
+
+/// Marks the reports a patrol of `kind` on `date` counts in.
+fn dirty_patrol(
+    dirty: &mut BTreeSet<ReportKey>,
+    branch: &str,
+    kind: PatrolKind,
+    date: Option<NaiveDate>,
+) {
     if let Some(date) = date {
-        for period in report_periods(date) {
+        for period in counted_in(kind, date) {
             dirty.insert((branch.to_owned(), period));
         }
     }
@@ -401,7 +415,7 @@ impl Consolidator {
                         index_patrol(&mut self.patrols_by, &branch, (old.kind, d), patrol, false);
                     }
                     if self.sheets.contains_key(&key) {
-                        dirty_dates(&mut dirty, &branch, old.date);
+                        dirty_patrol(&mut dirty, &branch, old.kind, old.date);
                     }
                 }
                 if let Some(d) = date {
@@ -409,7 +423,7 @@ impl Consolidator {
                 }
                 if self.sheets.contains_key(&key) {
                     self.pending.insert(key);
-                    dirty_dates(&mut dirty, &branch, date);
+                    dirty_patrol(&mut dirty, &branch, kind, date);
                 }
             }
             (
@@ -425,7 +439,7 @@ impl Consolidator {
                     .insert(inspector.clone(), zones);
                 self.pending.insert(key.clone());
                 if let Some(p) = self.patrols.get(&key) {
-                    dirty_dates(&mut dirty, &branch, p.date);
+                    dirty_patrol(&mut dirty, &branch, p.kind, p.date);
                 }
             }
             (DocId::Assessment { zone, month, .. }, Facts::Assessment(own, fin)) => {
@@ -434,8 +448,9 @@ impl Consolidator {
                     .entry(key)
                     .or_default()
                     .insert(zone.clone(), (own, fin));
-                dirty_dates(&mut dirty, &branch, Some(month.first_day()));
-                dirty.retain(|(_, p)| !matches!(p, Period::Week { .. }));
+                for period in periods_of_month(*month) {
+                    dirty.insert((branch.clone(), period));
+                }
             }
             (DocId::Problem { problem, .. }, Facts::Problem(f)) => {
                 self.problems.replace(&branch, problem, Some(f), &mut dirty);
@@ -490,7 +505,7 @@ impl Consolidator {
                     if let Some(d) = old.date {
                         index_patrol(&mut self.patrols_by, &branch, (old.kind, d), patrol, false);
                     }
-                    dirty_dates(&mut dirty, &branch, old.date);
+                    dirty_patrol(&mut dirty, &branch, old.kind, old.date);
                 }
                 self.pending.insert(key);
             }
@@ -503,7 +518,7 @@ impl Consolidator {
                 }
                 self.pending.insert(key.clone());
                 if let Some(p) = self.patrols.get(&key) {
-                    dirty_dates(&mut dirty, &branch, p.date);
+                    dirty_patrol(&mut dirty, &branch, p.kind, p.date);
                 }
             }
             DocId::Assessment { zone, month, .. } => {

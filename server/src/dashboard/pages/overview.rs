@@ -141,7 +141,9 @@ pub fn overview_page(
             }
         },
     };
-    let query = |b: &str, w: Period, m: Period| format!("/dash?branch={b}&week={w}&month={m}");
+    let query = |b: &str, w: Period, m: Period| {
+        format!("/dash?branch={b}&week={w}&month={m}&tenday={ten_day}")
+    };
     let here = query(&branch, week, month);
     let weekly = c.current(&branch, week);
     let monthly = c.current(&branch, month);

@@ -31,6 +31,14 @@ pub(in crate::validate) fn patrol(c: &Change<'_, Patrol>) -> Result<(), Refusal>
     if c.after.plan.leader != *leader {
         not_writer("plan", "a patrol's leader cannot be changed")?;
     }
+    // Its kind decides how its sheets are shown: a weekly inspection's only three or more
+    // together. Changed afterwards, fewer would show, one inspector's own marks.
+    if !c.before.plan.leader.is_empty() && c.after.plan.kind != c.before.plan.kind {
+        not_writer(
+            "plan",
+            "a patrol's kind cannot be changed once it is planned: start a new patrol",
+        )?;
+    }
     let Some(day) = c.after.plan.date else {
         return out_of_range("plan", "a patrol needs the day of the walk");
     };
