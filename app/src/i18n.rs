@@ -172,6 +172,7 @@ pub enum T {
     AskedBy,
     CurrentDeadline,
     NotYourOwnRequest,
+    Due,
     TooManyApplications,
     RejectReason,
     ReviewNote,
@@ -559,6 +560,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "您已有5个申报在等待审批：请等支部书记审批后再申报",
             "Five of your applications wait for the secretary: apply again after they are decided",
         ),
+        T::Due => ("待办", "Due"),
         T::Submit => ("提交", "Submit"),
         T::ProcessingPhoto => ("正在处理照片…", "Processing the photo…"),
         T::NoCodeFound => (

@@ -1180,3 +1180,28 @@ fn posts_show_their_status_history_and_the_users_actions() {
         assert!(html.contains(text), "{text} in {html}");
     }
 }
+
+/// What is due sits at the top of home, the late lines marked; nothing due, no section.
+#[test]
+fn home_lists_what_is_due_the_late_first() {
+    let html = render(|| {
+        rsx! { Home { lang: Lang::Zh, user: "h2", role: Role::ZoneHolder, patrols: vec![],
+        problems: 2, overdue: 1,
+        due: vec![("1项问题已超期".to_owned(), true), ("2026年11月自评还差1个责任区，11-30前".to_owned(), false)],
+        on_go: |_| {} } }
+    });
+    for text in [
+        "待办",
+        "1项问题已超期",
+        "自评还差1个责任区",
+        r#"class="late""#,
+        r#"data-testid="due""#,
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let none = render(|| {
+        rsx! { Home { lang: Lang::Zh, user: "h2", role: Role::ZoneHolder, patrols: vec![],
+        problems: 0, overdue: 0, on_go: |_| {} } }
+    });
+    assert!(!none.contains("data-testid=\"due\""), "{none}");
+}

@@ -165,6 +165,64 @@ pub fn problem_status_label(lang: Lang, status: ProblemStatus) -> &'static str {
     lang.pick(zh, en)
 }
 
+/// Something due, in a line: what, for which period, by when.
+pub fn due_label(lang: Lang, due: &crate::rules::cadence::Due) -> String {
+    use crate::rules::cadence::Due;
+    let day = |d: &chrono::NaiveDate| d.format("%m-%d").to_string();
+    match (lang, due) {
+        (Lang::Zh, Due::ProblemsOverdue { count }) => format!("{count}项问题已超期"),
+        (Lang::En, Due::ProblemsOverdue { count }) => format!("{count} problems overdue"),
+        (Lang::Zh, Due::ProblemsSoon { count, by }) => {
+            format!("{count}项问题3天内到期（最早{}）", day(by))
+        }
+        (Lang::En, Due::ProblemsSoon { count, by }) => {
+            format!("{count} problems due within 3 days (first {})", day(by))
+        }
+        (Lang::Zh, Due::WeeklyInspection { week, by }) => {
+            format!("{}周检查未完成，{}前", period_label(lang, *week), day(by))
+        }
+        (Lang::En, Due::WeeklyInspection { week, by }) => {
+            format!(
+                "{}: weekly inspection not done, by {}",
+                period_label(lang, *week),
+                day(by)
+            )
+        }
+        (Lang::Zh, Due::TenDaySupervision { period, by }) => {
+            format!("{}旬督导未完成，{}前", period_label(lang, *period), day(by))
+        }
+        (Lang::En, Due::TenDaySupervision { period, by }) => format!(
+            "{}: ten-day supervision not done, by {}",
+            period_label(lang, *period),
+            day(by)
+        ),
+        (Lang::Zh, Due::SelfScores { month, by, left }) => {
+            format!(
+                "{}自评还差{left}个责任区，{}前",
+                period_label(lang, *month),
+                day(by)
+            )
+        }
+        (Lang::En, Due::SelfScores { month, by, left }) => format!(
+            "{}: self-scores of {left} zones to give, by {}",
+            period_label(lang, *month),
+            day(by)
+        ),
+        (Lang::Zh, Due::Assessments { month, by, left }) => {
+            format!(
+                "{}考评还差{left}个责任区，{}前",
+                period_label(lang, *month),
+                day(by)
+            )
+        }
+        (Lang::En, Due::Assessments { month, by, left }) => format!(
+            "{}: assessments of {left} zones to give, by {}",
+            period_label(lang, *month),
+            day(by)
+        ),
+    }
+}
+
 /// Where a demonstration post stands.
 pub fn post_status_label(lang: Lang, status: PostStatus) -> &'static str {
     let (zh, en) = match status {

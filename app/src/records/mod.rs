@@ -18,9 +18,11 @@
 //! - [`cleanup`]: the team leader's cleanup log.
 //! - [`ranking`]: the branch's results from the server's reports.
 //! - [`extension`]: asking for more time for a fix, and the secretary's answer.
+//! - [`cadence`]: what is due for the user (walks, month-end scores, deadlines), offline.
 //! - [`post`]: demonstration posts: applying, approving, the quarterly review, withdrawal.
 
 pub mod assessment;
+pub mod cadence;
 pub mod cleanup;
 pub mod extension;
 pub mod patrol;

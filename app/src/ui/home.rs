@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 use zonepatrol_shared::Role;
 
 use crate::i18n::{self, Lang, T, tr};
+use crate::records::cadence::due_for;
 use crate::records::extension::more_time_requests;
 use crate::records::patrol::{PatrolRow, my_patrols};
 use crate::records::post::waiting_posts;
@@ -13,6 +14,7 @@ use crate::records::today;
 use crate::store::Session;
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui};
+use zonepatrol_shared::labels::due_label;
 
 /// Where the home screen can go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +144,9 @@ pub fn Home(
     /// How many applications for a post wait for the user's decision.
     #[props(default)]
     posts_waiting: usize,
+    /// What is due for the user, in lines, with whether each is late.
+    #[props(default)]
+    due: Vec<(String, bool)>,
     on_go: EventHandler<Go>,
 ) -> Element {
     let actions = actions_of(role, &also);
@@ -153,6 +158,16 @@ pub fn Home(
     rsx! {
         h1 { {tr(lang, T::AppTitle)} }
         p { class: "who", "{user} · {roles}" }
+        if !due.is_empty() {
+            section { class: "due", "data-testid": "due", role: "status",
+                h2 { {tr(lang, T::Due)} }
+                ul {
+                    for (i, (line, late)) in due.into_iter().enumerate() {
+                        li { key: "{i}", class: if late { "late" } else { "" }, "{line}" }
+                    }
+                }
+            }
+        }
         for (i, (label, go)) in actions.into_iter().enumerate() {
             button {
                 key: "{i}",
@@ -211,9 +226,16 @@ pub(crate) fn HomePage(session: Session) -> Element {
     let waiting = to_verify(&repo, &me).map_or(0, |rows| rows.len());
     let asked = more_time_requests(&repo, &me).map_or(0, |rows| rows.len());
     let posts_waiting = waiting_posts(&repo, &me, today(&repo.clock()));
+    let lang = (ui.lang)();
+    let day = today(&repo.clock());
+    let due = due_for(&repo, &me, day)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| (due_label(lang, d), d.late(day)))
+        .collect();
     rsx! {
         Home {
-            lang: (ui.lang)(),
+            lang,
             user: me.user.clone(),
             role: me.role,
             also: me.also.clone(),
@@ -223,6 +245,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
             to_verify: waiting,
             more_time: asked,
             posts_waiting,
+            due,
             on_go: move |go| {
                 ui.go(match go {
                     Go::StartPatrol => Screen::StartPatrol,

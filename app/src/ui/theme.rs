@@ -42,6 +42,7 @@ button:disabled { opacity: 0.5; }
 .who, .dim { color: var(--dim); }
 .who { margin: 0 0 8px; }
 button.wide { display: block; width: 100%; margin-top: 12px; text-align: left; }
+.due li.late { color: var(--bad); font-weight: bold; }
 button.danger { border-color: var(--bad); color: var(--bad); font-weight: bold; }
 button.back { margin: 2px 0; padding-left: 0; background: transparent; border-color: transparent;
   color: var(--accent); }

@@ -4,8 +4,10 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
+use zonepatrol_shared::PatrolKind;
 use zonepatrol_shared::docs::{Lock, Report};
 use zonepatrol_shared::rules::PeriodKind;
+use zonepatrol_shared::rules::cadence::{Done, months_due};
 use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::rules::problem::is_overdue;
 
@@ -25,6 +27,70 @@ impl Consolidator {
             .get(branch)
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// What a branch has not done yet on `today` by the cadence: this week's inspection and
+    /// this ten-day period's supervision (a closed walk of the kind), the self-scores and
+    /// assessments of the months asked for, its problems' deadlines.
+    pub fn undone(&self, branch: &str, today: NaiveDate) -> Done {
+        let walked = |kind: PatrolKind, period: Period| {
+            self.patrols_by
+                .get(&(branch.to_owned(), period))
+                .into_iter()
+                .flatten()
+                .any(|id| {
+                    self.patrols
+                        .get(&(branch.to_owned(), id.clone()))
+                        .is_some_and(|p| p.kind == kind && p.closed)
+                })
+        };
+        let zones: Vec<&String> = self
+            .branches
+            .get(branch)
+            .map(|b| {
+                b.zones
+                    .iter()
+                    .filter(|(_, z)| z.active)
+                    .map(|(id, _)| id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut done = Done {
+            weekly: walked(
+                PatrolKind::Weekly,
+                Period::containing(PeriodKind::Week, today),
+            ),
+            ten_day: walked(
+                PatrolKind::TenDay,
+                Period::containing(PeriodKind::TenDay, today),
+            ),
+            ..Done::default()
+        };
+        for month in months_due(today) {
+            let rules = self.rules_on(month.first_day());
+            let assessed = self.assessments.get(&(branch.to_owned(), month));
+            let left = |pick: fn(&super::SelfAndFinal) -> &super::ScoreItems| {
+                zones
+                    .iter()
+                    .filter(|z| {
+                        assessed
+                            .and_then(|a| a.get(**z))
+                            .and_then(|sf| rules.assessment.total(pick(sf)))
+                            .is_none()
+                    })
+                    .count()
+            };
+            done.self_scores_left.push((month, left(|sf| &sf.0)));
+            done.assessments_left.push((month, left(|sf| &sf.1)));
+        }
+        done.problem_deadlines = self
+            .problems
+            .by_id
+            .iter()
+            .filter(|((b, _), p)| b == branch && p.status.awaits_rectification())
+            .filter_map(|(_, p)| p.deadline)
+            .collect();
+        done
     }
 
     /// The report as last computed.

@@ -5,6 +5,7 @@
 //! defaults.
 
 pub mod assessment;
+pub mod cadence;
 pub mod grade;
 pub mod inspection;
 pub mod money;

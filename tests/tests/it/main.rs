@@ -2,6 +2,7 @@
 
 mod access;
 mod browser;
+mod cadence;
 mod console;
 mod dashboard;
 mod dependencies;

@@ -25,6 +25,8 @@ use crate::dashboard::layout::{fail, layout};
 use crate::dashboard::session::Viewer;
 use crate::dashboard::views::{Ledger, branch_name, by_category, by_rank, ledger, zone_name};
 use crate::reports;
+use zonepatrol_shared::labels::due_label;
+use zonepatrol_shared::rules::cadence::Due;
 
 /// What the overview shows: a branch, a week, a month and a ten-day period (text forms); the
 /// defaults are the viewer's branch (or the first), this week, this month and this ten-day
@@ -271,6 +273,35 @@ pub fn overview_page(
                         }
                     }
                 }
+            }
+        }
+        section #due {
+            h2 { (l(lang, "各支部待办", "What each branch has still to do")) }
+            table {
+                thead { tr {
+                    th { (l(lang, "支部", "Branch")) } th { (l(lang, "本周检查", "This week's inspection")) }
+                    th { (l(lang, "本旬督导", "This ten-day supervision")) } th { (l(lang, "月底考评", "Month-end scores")) }
+                    th { (l(lang, "问题期限", "Deadlines")) }
+                } }
+                tbody { @for b in &visible {
+                    @let undone = c.undone(b, today);
+                    @let list = zonepatrol_shared::rules::cadence::due(today, &undone);
+                    tr data-branch=(b) {
+                        td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
+                        td.weekly { @if undone.weekly { span.badge.good { (l(lang, "已完成", "done")) } } @else { span.badge.warn { (l(lang, "未完成", "not yet")) } } }
+                        td.tenday { @if undone.ten_day { span.badge.good { (l(lang, "已完成", "done")) } } @else { span.badge.warn { (l(lang, "未完成", "not yet")) } } }
+                        td.month {
+                            @for d in list.iter().filter(|d| matches!(d, Due::SelfScores { .. } | Due::Assessments { .. })) {
+                                span class=(if d.late(today) { "badge bad" } else { "badge warn" }) { (due_label(lang, d)) } " "
+                            }
+                        }
+                        td.deadlines {
+                            @for d in list.iter().filter(|d| matches!(d, Due::ProblemsSoon { .. } | Due::ProblemsOverdue { .. })) {
+                                span class=(if d.late(today) { "badge bad" } else { "badge warn" }) { (due_label(lang, d)) } " "
+                            }
+                        }
+                    }
+                } }
             }
         }
         section #ten-day {
