@@ -6,7 +6,8 @@
 //! of token the app uses; pages are for managers and admins (every branch) and secretaries
 //! (their own branch); only managers publish and reopen.
 //!
-//! - `/dash`: this week's inspection ranking as a bar chart with the notice, this ten-day
+//! - `/dash`: what each branch has still to do by the cadence, this week's inspection
+//!   ranking as a bar chart with the notice, this ten-day
 //!   period's supervision ranking, this month's ledger (with the self-check), open and overdue
 //!   problems, cleanups, and the branches ranked by category.
 //! - `/dash/zone/{branch}/{zone}`: the monthly trend, inspections, problems with photos,
