@@ -165,60 +165,81 @@ pub fn problem_status_label(lang: Lang, status: ProblemStatus) -> &'static str {
     lang.pick(zh, en)
 }
 
-/// Something due, in a line: what, for which period, by when.
+/// Something due, in a line: what, for which period, by when (or since when, once late).
 pub fn due_label(lang: Lang, due: &crate::rules::cadence::Due) -> String {
-    use crate::rules::cadence::Due;
-    let day = |d: &chrono::NaiveDate| d.format("%m-%d").to_string();
+    use crate::rules::cadence::{Due, SOON_DAYS};
+    use chrono::Datelike;
+    let zh_day = |d: &chrono::NaiveDate| format!("{}月{}日", d.month(), d.day());
+    let en_day = |d: &chrono::NaiveDate| d.format("%-d %B").to_string();
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    // The part of a line that says by when.
+    let by = |d: &chrono::NaiveDate| match lang {
+        Lang::Zh => format!("，{}前", zh_day(d)),
+        Lang::En => format!(", by {}", en_day(d)),
+    };
+    let month_zh = |p: &Period| {
+        let d = p.first_day();
+        format!("{}月", d.month())
+    };
     match (lang, due) {
         (Lang::Zh, Due::ProblemsOverdue { count }) => format!("{count}项问题已超期"),
-        (Lang::En, Due::ProblemsOverdue { count }) => format!("{count} problems overdue"),
-        (Lang::Zh, Due::ProblemsSoon { count, by }) => {
-            format!("{count}项问题3天内到期（最早{}）", day(by))
-        }
-        (Lang::En, Due::ProblemsSoon { count, by }) => {
-            format!("{count} problems due within 3 days (first {})", day(by))
-        }
-        (Lang::Zh, Due::WeeklyInspection { week, by }) => {
-            format!("{}周检查未完成，{}前", period_label(lang, *week), day(by))
-        }
-        (Lang::En, Due::WeeklyInspection { week, by }) => {
+        (Lang::En, Due::ProblemsOverdue { count }) => {
             format!(
-                "{}: weekly inspection not done, by {}",
-                period_label(lang, *week),
-                day(by)
+                "{} past the deadline",
+                plural(*count, "problem", "problems")
             )
         }
-        (Lang::Zh, Due::TenDaySupervision { period, by }) => {
-            format!("{}旬督导未完成，{}前", period_label(lang, *period), day(by))
+        (Lang::Zh, Due::ProblemsSoon { count, by: d }) => {
+            format!("{count}项问题{SOON_DAYS}天内到期（最早{}）", zh_day(d))
         }
-        (Lang::En, Due::TenDaySupervision { period, by }) => format!(
-            "{}: ten-day supervision not done, by {}",
-            period_label(lang, *period),
-            day(by)
+        (Lang::En, Due::ProblemsSoon { count, by: d }) => format!(
+            "{} due within {SOON_DAYS} days (the first on {})",
+            plural(*count, "problem", "problems"),
+            en_day(d)
         ),
-        (Lang::Zh, Due::SelfScores { month, by, left }) => {
+        (Lang::Zh, Due::WeeklyInspection { by: d, .. }) => format!("本周检查未做{}", by(d)),
+        (Lang::En, Due::WeeklyInspection { by: d, .. }) => {
+            format!("This week's inspection is not done{}", by(d))
+        }
+        (Lang::Zh, Due::TenDaySupervision { by: d, .. }) => format!("本旬督导未做{}", by(d)),
+        (Lang::En, Due::TenDaySupervision { by: d, .. }) => {
+            format!("This ten-day supervision is not done{}", by(d))
+        }
+        (Lang::Zh, Due::SelfCheck { month, by: d }) => {
             format!(
-                "{}自评还差{left}个责任区，{}前",
-                period_label(lang, *month),
-                day(by)
+                "{}月自查未做{}",
+                month_zh(month).trim_end_matches('月'),
+                by(d)
             )
         }
-        (Lang::En, Due::SelfScores { month, by, left }) => format!(
-            "{}: self-scores of {left} zones to give, by {}",
+        (Lang::En, Due::SelfCheck { month, by: d }) => format!(
+            "The self-check of {} is not done{}",
             period_label(lang, *month),
-            day(by)
+            by(d)
         ),
-        (Lang::Zh, Due::Assessments { month, by, left }) => {
-            format!(
-                "{}考评还差{left}个责任区，{}前",
-                period_label(lang, *month),
-                day(by)
-            )
+        (Lang::Zh, Due::SelfScores { month, by: d, left }) => {
+            format!("{}自评还差{left}个责任区{}", month_zh(month), by(d))
         }
-        (Lang::En, Due::Assessments { month, by, left }) => format!(
-            "{}: assessments of {left} zones to give, by {}",
+        (Lang::En, Due::SelfScores { month, by: d, left }) => format!(
+            "Self-scores of {} for the month of {}{}",
+            plural(*left, "zone", "zones"),
             period_label(lang, *month),
-            day(by)
+            by(d)
+        ),
+        (Lang::Zh, Due::Assessments { month, by: d, left }) => {
+            format!("{}考评还差{left}个责任区{}", month_zh(month), by(d))
+        }
+        (Lang::En, Due::Assessments { month, by: d, left }) => format!(
+            "Assessments of {} for the month of {}{}",
+            plural(*left, "zone", "zones"),
+            period_label(lang, *month),
+            by(d)
         ),
     }
 }

@@ -228,8 +228,7 @@ pub(crate) fn HomePage(session: Session) -> Element {
     let posts_waiting = waiting_posts(&repo, &me, today(&repo.clock()));
     let lang = (ui.lang)();
     let day = today(&repo.clock());
-    let due = due_for(&repo, &me, day)
-        .unwrap_or_default()
+    let due = due_for(&repo, &me, day, &problems)
         .iter()
         .map(|d| (due_label(lang, d), d.late(day)))
         .collect();

@@ -29,10 +29,26 @@ impl Consolidator {
             .unwrap_or_default()
     }
 
-    /// What a branch has not done yet on `today` by the cadence: this week's inspection and
-    /// this ten-day period's supervision (a closed walk of the kind), the self-scores and
-    /// assessments of the months asked for, its problems' deadlines.
-    pub fn undone(&self, branch: &str, today: NaiveDate) -> Done {
+    /// What each of `branches` has not done yet on `today` by the cadence: this week's
+    /// inspection, this ten-day period's supervision and the month's self-check (a closed walk
+    /// of the kind), the self-scores (of zones with a holder) and assessments of the months
+    /// asked for that are not published, its problems' deadlines. One pass over the problems.
+    pub fn undone(&self, branches: &[&String], today: NaiveDate) -> BTreeMap<String, Done> {
+        let mut out: BTreeMap<String, Done> = branches
+            .iter()
+            .map(|b| ((*b).clone(), self.undone_walks_and_scores(b, today)))
+            .collect();
+        for ((b, _), p) in &self.problems.by_id {
+            if let (Some(done), Some(deadline)) = (out.get_mut(b), p.deadline)
+                && p.status.awaits_rectification()
+            {
+                done.problem_deadlines.push(deadline);
+            }
+        }
+        out
+    }
+
+    fn undone_walks_and_scores(&self, branch: &str, today: NaiveDate) -> Done {
         let walked = |kind: PatrolKind, period: Period| {
             self.patrols_by
                 .get(&(branch.to_owned(), period))
@@ -44,14 +60,14 @@ impl Consolidator {
                         .is_some_and(|p| p.kind == kind && p.closed)
                 })
         };
-        let zones: Vec<&String> = self
+        let zones: Vec<(&String, bool)> = self
             .branches
             .get(branch)
             .map(|b| {
                 b.zones
                     .iter()
                     .filter(|(_, z)| z.active)
-                    .map(|(id, _)| id)
+                    .map(|(id, z)| (id, !z.holders.is_empty()))
                     .collect()
             })
             .unwrap_or_default();
@@ -67,29 +83,28 @@ impl Consolidator {
             ..Done::default()
         };
         for month in months_due(today) {
+            if self.lock(branch, month).is_some() {
+                continue;
+            }
+            if !walked(PatrolKind::MonthlySelfCheck, month) {
+                done.self_checks_missing.push(month);
+            }
             let rules = self.rules_on(month.first_day());
             let assessed = self.assessments.get(&(branch.to_owned(), month));
-            let left = |pick: fn(&super::SelfAndFinal) -> &super::ScoreItems| {
-                zones
-                    .iter()
-                    .filter(|z| {
-                        assessed
-                            .and_then(|a| a.get(**z))
-                            .and_then(|sf| rules.assessment.total(pick(sf)))
-                            .is_none()
-                    })
-                    .count()
+            let missing = |zone: &String, pick: fn(&super::SelfAndFinal) -> &super::ScoreItems| {
+                assessed
+                    .and_then(|a| a.get(zone))
+                    .and_then(|sf| rules.assessment.total(pick(sf)))
+                    .is_none()
             };
-            done.self_scores_left.push((month, left(|sf| &sf.0)));
-            done.assessments_left.push((month, left(|sf| &sf.1)));
+            let own = zones
+                .iter()
+                .filter(|(z, held)| *held && missing(z, |sf| &sf.0))
+                .count();
+            let fin = zones.iter().filter(|(z, _)| missing(z, |sf| &sf.1)).count();
+            done.self_scores_left.push((month, own));
+            done.assessments_left.push((month, fin));
         }
-        done.problem_deadlines = self
-            .problems
-            .by_id
-            .iter()
-            .filter(|((b, _), p)| b == branch && p.status.awaits_rectification())
-            .filter_map(|(_, p)| p.deadline)
-            .collect();
         done
     }
 

@@ -59,6 +59,14 @@ pub enum Due {
         /// How many zones are left.
         left: usize,
     },
+    /// The branch's monthly self-check (月自查) has no closed walk in the month yet, due at its
+    /// end.
+    SelfCheck {
+        /// The month.
+        month: Period,
+        /// Its last day.
+        by: NaiveDate,
+    },
     /// The secretary's assessments of the month still to give.
     Assessments {
         /// The month.
@@ -90,14 +98,16 @@ impl Due {
             Due::WeeklyInspection { by, .. }
             | Due::TenDaySupervision { by, .. }
             | Due::SelfScores { by, .. }
+            | Due::SelfCheck { by, .. }
             | Due::Assessments { by, .. }
             | Due::ProblemsSoon { by, .. } => *by < today,
         }
     }
 }
 
-/// What is done, as far as the caller's user is concerned. A field left at its default asks
-/// nothing of them (someone who leads no walk has no weekly inspection due).
+/// What is done, as far as the caller's user is concerned: `weekly` and `ten_day` are true when
+/// the walk is done or not theirs to lead; the lists name only what is still owed, so left
+/// empty they ask nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Done {
     /// This week's inspection is done, or not theirs to do.
@@ -108,6 +118,8 @@ pub struct Done {
     pub self_scores_left: Vec<(Period, usize)>,
     /// Per month asked for: zones whose assessment is still to give.
     pub assessments_left: Vec<(Period, usize)>,
+    /// Months asked for whose self-check walk is still to do.
+    pub self_checks_missing: Vec<Period>,
     /// The deadlines of the problems waiting for their fix.
     pub problem_deadlines: Vec<NaiveDate>,
 }
@@ -131,7 +143,8 @@ pub fn months_due(today: NaiveDate) -> Vec<Period> {
 }
 
 /// What is due on `today`, given what is done: the walks of this week and ten-day period, the
-/// month's scores, the problems due soon or overdue; most pressing first.
+/// month's self-check and scores, the problems due soon or overdue; what is late first, then
+/// in that order.
 pub fn due(today: NaiveDate, done: &Done) -> Vec<Due> {
     let mut out = Vec::new();
     let overdue = done
@@ -177,6 +190,12 @@ pub fn due(today: NaiveDate, done: &Done) -> Vec<Due> {
             });
         }
     }
+    for month in &done.self_checks_missing {
+        out.push(Due::SelfCheck {
+            month: *month,
+            by: month.last_day(),
+        });
+    }
     for (month, left) in &done.assessments_left {
         if *left > 0 {
             out.push(Due::Assessments {
@@ -186,6 +205,8 @@ pub fn due(today: NaiveDate, done: &Done) -> Vec<Due> {
             });
         }
     }
+    // Stable: within the late and within the rest, the order above.
+    out.sort_by_key(|d| !d.late(today));
     out
 }
 
@@ -223,6 +244,7 @@ mod tests {
             ten_day: true,
             self_scores_left: vec![("2026-11".parse().expect("month"), 2)],
             assessments_left: vec![("2026-11".parse().expect("month"), 0)],
+            self_checks_missing: Vec::new(),
             problem_deadlines: vec![
                 day("2026-11-20"),
                 day("2026-11-30"),
@@ -251,6 +273,21 @@ mod tests {
             ]
         );
         assert!(list[0].late(today) && !list[2].late(today));
+        // Early December: November's scores are late and come before this week's walk.
+        let december = due(
+            day("2026-12-02"),
+            &Done {
+                weekly: false,
+                ten_day: true,
+                assessments_left: vec![("2026-11".parse().expect("month"), 3)],
+                ..Done::default()
+            },
+        );
+        assert!(
+            matches!(december[0], Due::Assessments { left: 3, .. }),
+            "{december:?}"
+        );
+        assert!(matches!(december[1], Due::WeeklyInspection { .. }));
         assert!(
             due(
                 today,

@@ -27,6 +27,14 @@ fn raise(device: &Device, name: &str, deadline: chrono::NaiveDate) {
         .expect("raised");
 }
 
+/// What the phone shows as due for `me` today, as home reads it.
+fn owed_by(device: &Device, me: &Actor) -> Vec<Due> {
+    let day = today();
+    let problems =
+        zonepatrol_app::records::problem::my_problems(&device.repo, me, day).expect("problems");
+    due_for(&device.repo, me, day, &problems)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_due_shows_on_the_phone_offline_and_on_the_dashboard_until_done() {
     let server = TestServer::start().await;
@@ -44,7 +52,7 @@ async fn what_is_due_shows_on_the_phone_offline_and_on_the_dashboard_until_done(
 
     // Nothing walked yet: the secretary owes this week's inspection and this ten-day period's
     // supervision; at month end (or in the next month's first days) every zone's assessment.
-    let owed = due_for(&sec.repo, &me_sec, day).expect("due");
+    let owed = owed_by(&sec, &me_sec);
     assert!(owed.contains(&Due::WeeklyInspection {
         week,
         by: week.last_day()
@@ -54,6 +62,10 @@ async fn what_is_due_shows_on_the_phone_offline_and_on_the_dashboard_until_done(
         by: ten_day.last_day()
     }));
     for month in months_due(day) {
+        assert!(owed.contains(&Due::SelfCheck {
+            month,
+            by: month.last_day()
+        }));
         assert!(
             owed.contains(&Due::Assessments {
                 month,
@@ -73,7 +85,7 @@ async fn what_is_due_shows_on_the_phone_offline_and_on_the_dashboard_until_done(
     assert!(sec.repo.quarantine().expect("quarantine").is_empty());
     h2.sync().await;
     // On h2's phone, offline: the problems, and the self-score of the zone h2 holds.
-    let mine = due_for(&h2.repo, &me_h2, day).expect("due");
+    let mine = owed_by(&h2, &me_h2);
     assert!(
         mine.contains(&Due::ProblemsOverdue { count: 1 }),
         "{mine:?}"
@@ -99,17 +111,26 @@ async fn what_is_due_shows_on_the_phone_offline_and_on_the_dashboard_until_done(
     // The secretary walks: both go from the list once the walks are closed.
     plan(&sec, "w-due", PatrolKind::Weekly, &["sec"]);
     plan(&sec, "t-due", PatrolKind::TenDay, &["sec"]);
-    for walk in ["w-due", "t-due"] {
+    plan(&sec, "s-due", PatrolKind::MonthlySelfCheck, &["sec"]);
+    for walk in ["w-due", "t-due", "s-due"] {
         zonepatrol_app::records::patrol::close_patrol(&sec.repo, &me_sec, walk).expect("closed");
     }
-    let owed = due_for(&sec.repo, &me_sec, day).expect("due");
+    let owed = owed_by(&sec, &me_sec);
     assert!(
         !owed.iter().any(|d| matches!(
             d,
             Due::WeeklyInspection { .. } | Due::TenDaySupervision { .. }
-        )),
+        ) || matches!(d, Due::SelfCheck { month, .. } if month.contains(day))),
         "done offline, before any sync: {owed:?}"
     );
+    // Last month's self-check, asked for in this month's first days, is not done by a walk
+    // today.
+    for month in months_due(day).into_iter().filter(|m| !m.contains(day)) {
+        assert!(owed.contains(&Due::SelfCheck {
+            month,
+            by: month.last_day()
+        }));
+    }
     sec.sync().await;
 
     // The dashboard: the branch walked this week and this ten-day period, the other did not;

@@ -283,15 +283,16 @@ pub fn overview_page(
                     th { (l(lang, "本旬督导", "This ten-day supervision")) } th { (l(lang, "月底考评", "Month-end scores")) }
                     th { (l(lang, "问题期限", "Deadlines")) }
                 } }
+                @let all = c.undone(&visible, today);
                 tbody { @for b in &visible {
-                    @let undone = c.undone(b, today);
+                    @let undone = all.get(b.as_str()).cloned().unwrap_or_default();
                     @let list = zonepatrol_shared::rules::cadence::due(today, &undone);
                     tr data-branch=(b) {
                         td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
                         td.weekly { @if undone.weekly { span.badge.good { (l(lang, "已完成", "done")) } } @else { span.badge.warn { (l(lang, "未完成", "not yet")) } } }
                         td.tenday { @if undone.ten_day { span.badge.good { (l(lang, "已完成", "done")) } } @else { span.badge.warn { (l(lang, "未完成", "not yet")) } } }
                         td.month {
-                            @for d in list.iter().filter(|d| matches!(d, Due::SelfScores { .. } | Due::Assessments { .. })) {
+                            @for d in list.iter().filter(|d| matches!(d, Due::SelfScores { .. } | Due::Assessments { .. } | Due::SelfCheck { .. })) {
                                 span class=(if d.late(today) { "badge bad" } else { "badge warn" }) { (due_label(lang, d)) } " "
                             }
                         }
