@@ -212,11 +212,7 @@ pub fn due_label(lang: Lang, due: &crate::rules::cadence::Due) -> String {
             format!("This ten-day supervision is not done{}", by(d))
         }
         (Lang::Zh, Due::SelfCheck { month, by: d }) => {
-            format!(
-                "{}月自查未做{}",
-                month_zh(month).trim_end_matches('月'),
-                by(d)
-            )
+            format!("{}自查未做{}", month_zh(month), by(d))
         }
         (Lang::En, Due::SelfCheck { month, by: d }) => format!(
             "The self-check of {} is not done{}",

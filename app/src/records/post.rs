@@ -279,12 +279,14 @@ pub fn decide(
     reason: &str,
     today: NaiveDate,
 ) -> Result<(), RecordError> {
-    let Some(row) = post(repo, me, id, today) else {
+    let dir = directory(repo, &me.branch)?;
+    let Some(p) = dir.posts.get(id) else {
         return Err(RecordError::Missing {
             what: "post",
             id: id.to_owned(),
         });
     };
+    let row = row(me, &dir, id, p, today);
     if !actions(me, &row).contains(&action) {
         return Err(RecordError::Input(match action {
             PostAction::Approve | PostAction::Reject if row.mine => T::NotYourOwnPost,
@@ -302,8 +304,7 @@ pub fn decide(
             _ => T::NeedPostReason,
         }));
     }
-    let dir = directory(repo, &me.branch)?;
-    let latest = dir.posts.get(id).map_or(0, Post::latest_event);
+    let latest = p.latest_event();
     // Never dated before a step already there, whatever this phone's clock says.
     let at = now_millis().max(latest + 1);
     repo.edit_as::<zonepatrol_shared::docs::Directory, _>(

@@ -221,13 +221,13 @@ pub(crate) fn HomePage(session: Session) -> Element {
     let repo = ui.repo();
     let me = session.user;
     let patrols = my_patrols(&repo, &me).unwrap_or_default();
-    let problems = my_problems(&repo, &me, today(&repo.clock())).unwrap_or_default();
+    let day = today(&repo.clock());
+    let problems = my_problems(&repo, &me, day).unwrap_or_default();
     let (open, overdue) = open_and_overdue(&problems);
     let waiting = to_verify(&repo, &me).map_or(0, |rows| rows.len());
     let asked = more_time_requests(&repo, &me).map_or(0, |rows| rows.len());
-    let posts_waiting = waiting_posts(&repo, &me, today(&repo.clock()));
+    let posts_waiting = waiting_posts(&repo, &me, day);
     let lang = (ui.lang)();
-    let day = today(&repo.clock());
     let due = due_for(&repo, &me, day, &problems)
         .iter()
         .map(|d| (due_label(lang, d), d.late(day)))

@@ -119,7 +119,7 @@ pub(super) async fn page(
                             td { a href=(format!("/admin/branch/{branch}/post/{id}")) { (p.title) } }
                             td { (dir.zones.get(&p.zone).map_or(p.zone.as_str(), |z| z.name.as_str())) }
                             td { (p.demonstrators.keys().map(|h| member_name(h)).collect::<Vec<_>>().join("、")) }
-                            td { (super::post::status_label(lang, p.status_on(today))) }
+                            td { (zonepatrol_shared::labels::post_status_label(lang, p.status_on(today))) }
                         }
                     }
                 }

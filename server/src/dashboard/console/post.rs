@@ -12,21 +12,16 @@ use chrono::NaiveDate;
 use maud::html;
 use zonepatrol_shared::Role;
 use zonepatrol_shared::docs::{Post, PostStatus};
-use zonepatrol_shared::labels::{period_label, post_step_label};
+use zonepatrol_shared::labels::{period_label, post_status_label, post_step_label};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 
 use super::branch::{check_branch, no_branch};
 use super::{Fields, frame, run, show};
 use crate::admin::directory::{self, PostDecision, PostInput};
 use crate::admin::{AdminError, may_administer_branch};
-use crate::dashboard::labels::{Lang, l};
+use crate::dashboard::labels::l;
 use crate::dashboard::session::Viewer;
 use crate::{State, reports};
-
-/// A post's status in words.
-pub(super) fn status_label(lang: Lang, s: PostStatus) -> &'static str {
-    zonepatrol_shared::labels::post_status_label(lang, s)
-}
 
 /// Today at the mine.
 pub(super) fn today(state: &State) -> NaiveDate {
@@ -76,7 +71,7 @@ pub(super) async fn page(
         let body = html! {
             @if existing.is_some() {
                 section #post-life {
-                    p { (l(lang, "状态：", "Status: ")) strong #post-status { (status_label(lang, status)) } }
+                    p { (l(lang, "状态：", "Status: ")) strong #post-status { (post_status_label(lang, status)) } }
                     @for q in &flags {
                         p.flag { span.badge.bad { (period_label(lang, *q)) (l(lang, "排名低于合格线，建议摘牌", " ranking below the pass mark: title at risk")) } }
                     }
