@@ -77,7 +77,14 @@ fn Driven(scenario: Scenario) -> Element {
 }
 
 /// Helpers put in front of every script.
+///
+/// The first line keeps every evaluation alive until its answer is read. dioxus-desktop frees
+/// an evaluation when the page's garbage collector drops its channel (a `FinalizationRegistry`
+/// sends "drop"); when that message arrives before the app has read the answer, `join` fails
+/// with `EvalError::Finished` although the script ran. A scripted run makes a few hundred
+/// evaluations, so keeping them costs nothing.
 const HELPERS: &str = r#"
+window.finalizationRegistry = { register() {}, unregister() {} };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function find(sel, ms = 30000) {
   const end = Date.now() + ms;
@@ -254,6 +261,8 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", s.photo.display()))?;
     let photo = photo.to_string_lossy().into_owned();
 
+    // Before anything acts on the page: from here on no evaluation is freed early (see HELPERS).
+    look("keep evaluations until read", "return true;").await?;
     look(
         "the sign-in form",
         "await find('[data-testid=sign-in]'); return true;",
