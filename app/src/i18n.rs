@@ -127,6 +127,8 @@ pub enum T {
     ChooseDeadline,
     DeadlinePast,
     OnlyLeaderCloses,
+    OnlyManagersLeadCommittee,
+    VisitorNoProblems,
     OnlyResponsibleFixes,
     NeedAfterPhoto,
     ToVerify,
@@ -388,6 +390,14 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::OnlyLeaderCloses => (
             "只有巡查组长可以结束巡查",
             "Only the patrol's leader closes it",
+        ),
+        T::OnlyManagersLeadCommittee => (
+            "只有党委（管理人员）可以组织跨支部巡查：请只选本支部的责任区",
+            "Only a manager leads a patrol across branches: choose your own branch's zones",
+        ),
+        T::VisitorNoProblems => (
+            "您以其他支部检查人员身份评分：问题由该支部书记或检查人员提出，请在评分项备注中写明",
+            "You score as an inspector from another branch: that branch's secretary or inspectors raise problems; write it in the item's note",
         ),
         T::OnlyResponsibleFixes => (
             "只有责任人可以登记整改",

@@ -320,6 +320,7 @@ fn the_score_screen_asks_for_a_photo_and_offers_notes_problems_and_the_next_zone
 fn patrol_row(name: &str, closed: bool) -> PatrolRow {
     PatrolRow {
         name: name.into(),
+        branch: None,
         kind: PatrolKind::TenDay,
         date: Some(NaiveDate::from_ymd_opt(2026, 11, 20).expect("day")),
         zones: 3,
@@ -385,7 +386,11 @@ fn home_puts_each_role_s_main_action_first() {
 
     let html = render(|| {
         rsx! { Home { lang: Lang::Zh, user: "sec", role: Role::Secretary,
-        patrols: vec![patrol_row("p1", false), patrol_row("p0", true)], problems: 0, overdue: 0, on_go: |_| {} } }
+        patrols: vec![patrol_row("p1", false), patrol_row("p0", true), PatrolRow {
+            name: "jdyd:p2".into(),
+            branch: Some("掘进一队党支部".into()),
+            ..patrol_row("p2", false)
+        }], problems: 0, overdue: 0, on_go: |_| {} } }
     });
     for text in [
         "开始巡查",
@@ -395,6 +400,7 @@ fn home_puts_each_role_s_main_action_first() {
         "3 个责任区",
         "进行中",
         "已结束",
+        "旬督导 · 掘进一队党支部",
     ] {
         assert!(html.contains(text), "{text} in {html}");
     }

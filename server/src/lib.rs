@@ -51,6 +51,7 @@ mod serve;
 pub mod store;
 mod sync;
 pub mod tls;
+pub mod visits;
 
 #[doc(hidden)]
 pub use sync::check_push;

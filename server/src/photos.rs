@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
-use zonepatrol_shared::protocol::may_read;
+use zonepatrol_shared::protocol::{Visits, may_read_visiting};
 
 /// The photos each document points at, and the documents that point at each photo.
 #[derive(Debug, Default)]
@@ -39,10 +39,10 @@ impl PhotoIndex {
         }
     }
 
-    /// Whether `user` may read a document that points at the photo.
-    pub fn may_read(&self, user: &Actor, hash: &str) -> bool {
+    /// Whether `user` may read a document that points at the photo (as a visitor too).
+    pub fn may_read(&self, user: &Actor, visits: &Visits, hash: &str) -> bool {
         self.by_photo
             .get(hash)
-            .is_some_and(|docs| docs.iter().any(|id| may_read(user, id)))
+            .is_some_and(|docs| docs.iter().any(|id| may_read_visiting(user, id, visits)))
     }
 }

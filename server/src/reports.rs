@@ -12,7 +12,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use automerge::AutoCommit;
+use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, DocKind, Report};
+use zonepatrol_shared::protocol::Visits;
 
 use crate::State;
 use crate::consolidate::{Consolidator, Facts, ReportKey, record};
@@ -282,6 +284,11 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         .photos
         .lock()
         .unwrap_or_else(|e| e.into_inner());
+    let mut visits = state
+        .results
+        .visits
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let mut read_whole = 0usize;
     // Records that could not be kept or dropped: the stamp is then not written, so that the
     // next start does not trust records made under other settings.
@@ -343,11 +350,13 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
             }
         };
         photos.replace(id, hashes);
+        visits.replace(id, &facts);
         if let (_, Some(reason)) = admit(&mut c, id, facts, today) {
             leave_out(state, &text, reason);
         }
     }
     drop(photos);
+    drop(visits);
     if !usable && unkept == 0 {
         store.put_facts_stamp(&stamp)?;
     }
@@ -418,6 +427,12 @@ pub(crate) fn take_in(state: &State, id: &DocId, reading: Reading) -> BTreeSet<R
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .replace(id, reading.photos);
+    state
+        .results
+        .visits
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(id, &reading.facts);
     let mut c = lock(state);
     let today = c.today(crate::now_millis());
     let (dirty, left) = admit(&mut c, id, reading.facts, today);
@@ -427,6 +442,19 @@ pub(crate) fn take_in(state: &State, id: &DocId, reading: Reading) -> BTreeSet<R
         None => taken_in(state, &id.to_string()),
     }
     dirty
+}
+
+/// The patrols of other branches `user` walks on today (see [`crate::visits`]).
+pub(crate) fn visits(state: &State, user: &Actor, now: i64) -> Visits {
+    let Some(today) = state.settings.clock.date_of_millis(now) else {
+        return Visits::default();
+    };
+    state
+        .results
+        .visits
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .of(user, today)
 }
 
 /// Computes the reports a push changed and writes those that differ. Called with the
@@ -495,6 +523,8 @@ pub struct Results {
     pub(crate) unwritten: std::sync::atomic::AtomicBool,
     /// Which documents point at each photo, for who may read it.
     pub(crate) photos: std::sync::Mutex<crate::photos::PhotoIndex>,
+    /// Who walks which patrol of another branch, for what they may read there.
+    pub(crate) visits: std::sync::Mutex<crate::visits::VisitIndex>,
     /// Stored documents left out of the results, and why.
     pub(crate) left_out: std::sync::Mutex<Vec<LeftOut>>,
     /// Stored documents that do not load: never sent to devices, which could not load them
@@ -512,6 +542,7 @@ impl Results {
             report_docs: Default::default(),
             unwritten: Default::default(),
             photos: Default::default(),
+            visits: Default::default(),
             left_out: Default::default(),
             unreadable: Default::default(),
             readiness: Default::default(),

@@ -286,13 +286,16 @@ fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiE
 
 /// A photo is read by whoever may read a document that points at it, and by its uploader.
 fn may_fetch(state: &State, user: &Actor, hash: &str, meta: &BlobMeta) -> bool {
-    meta.uploaded_by(&user.user)
-        || state
-            .results
-            .photos
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .may_read(user, hash)
+    if meta.uploaded_by(&user.user) {
+        return true;
+    }
+    let visits = crate::reports::visits(state, user, crate::now_millis());
+    state
+        .results
+        .photos
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .may_read(user, &visits, hash)
 }
 
 async fn check_blobs(

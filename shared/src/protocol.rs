@@ -224,6 +224,68 @@ pub fn may_read(user: &Actor, id: &DocId) -> bool {
     }
 }
 
+/// The patrols of other branches a person walks on, as an inspector or their leader: the party
+/// committee's weekly inspection draws inspectors from several branches. On such a patrol a
+/// visitor reads the patrol and the branch's directory (its zones and checklists) and
+/// publications (what is locked), and writes their own sheet; nothing else of that branch.
+/// The server works it out from the patrols it holds ([`may_read_visiting`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visits {
+    /// (branch, patrol) pairs.
+    patrols: std::collections::BTreeSet<(String, String)>,
+}
+
+impl Visits {
+    /// Visits on these (branch, patrol) pairs.
+    pub fn new(patrols: impl IntoIterator<Item = (String, String)>) -> Visits {
+        Visits {
+            patrols: patrols.into_iter().collect(),
+        }
+    }
+
+    /// Whether the person walks this patrol of that branch.
+    pub fn walks(&self, branch: &str, patrol: &str) -> bool {
+        self.patrols
+            .contains(&(branch.to_owned(), patrol.to_owned()))
+    }
+
+    /// Whether the person walks any patrol of that branch.
+    pub fn visits(&self, branch: &str) -> bool {
+        self.patrols.iter().any(|(b, _)| b == branch)
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.patrols.is_empty()
+    }
+}
+
+/// Whether a user may read (and push to) a document, counting the patrols of other branches
+/// they walk on: [`may_read`], plus, for a visitor, the patrol, their own sheet on it, and
+/// the branch's directory and publications.
+pub fn may_read_visiting(user: &Actor, id: &DocId, visits: &Visits) -> bool {
+    may_read(user, id) || reads_as_visitor(user, id, visits)
+}
+
+/// Whether a user reads a document only as a visitor: not through [`may_read`], but through
+/// a patrol of another branch. A visitor's device may not hold the document from before, so
+/// the server sends it whole.
+pub fn reads_as_visitor(user: &Actor, id: &DocId, visits: &Visits) -> bool {
+    if visits.is_empty() || may_read(user, id) {
+        return false;
+    }
+    match id {
+        DocId::Patrol { branch, patrol } => visits.walks(branch, patrol),
+        DocId::Sheet {
+            branch,
+            patrol,
+            inspector,
+        } => *inspector == user.user && visits.walks(branch, patrol),
+        DocId::Directory { branch } | DocId::Publication { branch } => visits.visits(branch),
+        _ => false,
+    }
+}
+
 /// Change hashes as hex strings.
 pub fn heads_to_hex(heads: &[ChangeHash]) -> Vec<String> {
     heads.iter().map(|h| h.to_string()).collect()
@@ -279,6 +341,41 @@ mod tests {
         check(("insp", Role::Inspector, "b1"), "problem:b1:x", true);
         check(("mgr", Role::Manager, "hq"), "sheet:b2:p1:insp", true);
         check(("adm", Role::Admin, "hq"), "assessment:b3:z1:2026-11", true);
+    }
+
+    #[test]
+    fn a_visitor_reads_the_patrol_they_walk_and_what_scoring_it_needs() {
+        let insp = Actor::new("insp", Role::Inspector, "b1");
+        let visits = Visits::new([("b2".to_owned(), "p7".to_owned())]);
+        let reads = |id: &str| may_read_visiting(&insp, &id.parse().expect("id"), &visits);
+        for id in [
+            "patrol:b2:p7",
+            "sheet:b2:p7:insp",
+            "directory:b2",
+            "publication:b2",
+        ] {
+            assert!(reads(id), "{id}");
+            assert!(reads_as_visitor(&insp, &id.parse().expect("id"), &visits));
+        }
+        for id in [
+            "patrol:b2:p8",
+            "sheet:b2:p7:other",
+            "sheet:b2:p8:insp",
+            "problem:b2:x",
+            "assessment:b2:z1:2026-11",
+            "report:b2:2026-11",
+            "directory:b3",
+        ] {
+            assert!(!reads(id), "{id}");
+        }
+        // At home nothing changes, and nothing reads "as a visitor".
+        assert!(reads("directory:b1"));
+        assert!(!reads_as_visitor(
+            &insp,
+            &"directory:b1".parse().expect("id"),
+            &visits
+        ));
+        assert!(!reads("sheet:b1:p1:other"));
     }
 
     #[test]

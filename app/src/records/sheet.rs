@@ -20,9 +20,11 @@ pub fn scores_zones(role: Role) -> bool {
     matches!(role, Role::Secretary | Role::Inspector | Role::Manager)
 }
 
-/// The id of the user's own sheet on a patrol.
+/// The id of the user's own sheet on the patrol a key names (see
+/// [`super::patrol::patrol_ref`]).
 pub fn sheet_id(me: &Actor, patrol: &str) -> DocId {
-    DocId::sheet(&me.branch, patrol, &me.user)
+    let (branch, name) = super::patrol::patrol_ref(me, patrol);
+    DocId::sheet(branch, name, &me.user)
 }
 
 /// Everything the score screen of a zone needs.
@@ -47,7 +49,7 @@ pub fn zone_work(
     patrol: &str,
     zone: &str,
 ) -> Result<ZoneWork, RecordError> {
-    let dir = directory(repo, &me.branch)?;
+    let dir = directory(repo, super::patrol::patrol_ref(me, patrol).0)?;
     let sheet = repo.read::<Sheet>(&sheet_id(me, patrol))?;
     work_of(&dir, sheet.as_ref(), zone)
 }
@@ -60,7 +62,7 @@ pub fn zone_screen(
     patrol_name: &str,
     zone: &str,
 ) -> Result<(ZoneWork, Option<String>), RecordError> {
-    let dir = directory(repo, &me.branch)?;
+    let dir = directory(repo, super::patrol::patrol_ref(me, patrol_name).0)?;
     let p = patrol(repo, me, patrol_name)?;
     let sheet = repo.read::<Sheet>(&sheet_id(me, patrol_name))?;
     let work = work_of(&dir, sheet.as_ref(), zone)?;
@@ -122,7 +124,7 @@ fn edit_zone(
         return Err(RecordError::Input(T::OnlyInspectorsScore));
     }
     if let Some(day) = kept_patrol(repo, me, patrol_name)?.plan.date {
-        check_unlocked(repo, &me.branch, day.0)?;
+        check_unlocked(repo, super::patrol::patrol_ref(me, patrol_name).0, day.0)?;
     }
     Ok(
         repo.edit_as::<Sheet, _>(me, &sheet_id(me, patrol_name), |s| {
@@ -148,7 +150,7 @@ pub fn mark(
     tap: &Mark,
 ) -> Result<ZoneSheet, RecordError> {
     if let Mark::Deduct { item, rule } = tap {
-        let dir = directory(repo, &me.branch)?;
+        let dir = directory(repo, super::patrol::patrol_ref(me, patrol).0)?;
         let wants_photo = dir
             .templates
             .get(template)

@@ -201,7 +201,10 @@ pub fn Home(
                     class: if row.closed { "row closed" } else { "row" },
                     testid: "patrol-{row.name}",
                     on_pick: move |name| on_go.call(Go::Patrol(name)),
-                    span { class: "row-main", {i18n::patrol_kind(lang, row.kind)} }
+                    span { class: "row-main",
+                        {i18n::patrol_kind(lang, row.kind)}
+                        if let Some(branch) = &row.branch { " · {branch}" }
+                    }
                     span { class: "row-sub",
                         {row.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()}
                         " · {row.zones} {tr(lang, T::ZoneCount)} · "

@@ -197,7 +197,7 @@ pub(crate) fn PatrolPage(session: Session, patrol: String) -> Element {
     let _ = (ui.revision)();
     let lang = (ui.lang)();
     let repo = ui.repo();
-    let me = session.user;
+    let me = crate::records::patrol::acting(&session.user, &patrol);
     let mut scanning = use_signal(|| false);
     let (p, rows) = match records::patrol::patrol(&repo, &me, &patrol)
         .and_then(|p| Ok((p, patrol_zones(&repo, &me, &patrol)?)))

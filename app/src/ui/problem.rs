@@ -220,13 +220,18 @@ pub(crate) fn RaisePage(
     let ui = use_context::<Ui>();
     let lang = (ui.lang)();
     let repo = ui.repo();
-    let me = session.user;
+    // On another branch's patrol (the committee's), the problem is that branch's.
+    let visitor = crate::records::patrol::visitor(&session.user, &patrol);
+    let me = crate::records::patrol::acting(&session.user, &patrol);
     let mut photos = use_signal(Vec::<PhotoRecord>::new);
     let import = use_photo_import::<()>();
     let back = Screen::Zone {
         patrol: patrol.clone(),
         zone: zone.clone(),
     };
+    if visitor {
+        return rsx! { Unavailable { message: tr(lang, T::VisitorNoProblems).to_owned(), back, label: T::Back } };
+    }
     let view = match raise_view(&repo, &me, &zone, item.as_deref()) {
         Ok(v) => v,
         Err(e) => {
@@ -256,7 +261,7 @@ pub(crate) fn RaisePage(
             on_submit: move |draft: Draft| {
                 let input = ProblemInput {
                     zone: zone.clone(),
-                    patrol: Some(patrol.clone()),
+                    patrol: Some(crate::records::patrol::patrol_ref(&me, &patrol).1.to_owned()),
                     item: item.clone(),
                     description: draft.description,
                     severity: draft.severity,

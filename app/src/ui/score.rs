@@ -148,7 +148,8 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
     let _ = (ui.revision)();
     let lang = (ui.lang)();
     let repo = ui.repo();
-    let me = session.user;
+    let visitor = crate::records::patrol::visitor(&session.user, &patrol);
+    let me = crate::records::patrol::acting(&session.user, &patrol);
     let photos = use_photo_import::<String>();
     let (work, next) = match zone_screen(&repo, &me, &patrol, &zone) {
         Ok(w) => w,
@@ -159,7 +160,7 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
     };
     let view = zone_view(&work.template, &work.marks);
     let template = work.template_id.clone();
-    let can_raise = raises_problems(&me);
+    let can_raise = raises_problems(&me) && !visitor;
     let ctx = Rc::new((me, patrol, zone, template));
     let (c1, c2, c3, c4, c5, c6) = (
         ctx.clone(),

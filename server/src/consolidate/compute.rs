@@ -240,6 +240,21 @@ impl Consolidator {
         out
     }
 
+    /// The fewest sheets a zone's result on the patrol needs. The weekly inspection is marked
+    /// anonymously (无记名打分): the rules' number, never fewer than three, whatever they say. A
+    /// ten-day supervision or a monthly self-check is the named work of the organisation
+    /// department or of the branch: one sheet is a result.
+    pub(super) fn fewest_sheets(&self, patrol: &super::PatrolFacts) -> usize {
+        if patrol.kind == PatrolKind::Weekly {
+            let rule = patrol
+                .date
+                .map_or(self.rules.inspection, |d| self.rules_on(d).inspection);
+            rule.min_sheets.max(MIN_SHEETS)
+        } else {
+            1
+        }
+    }
+
     /// Aggregates a patrol's sheets again: each zone's result over its inspectors.
     fn aggregate_patrol(&mut self, key: &(String, String)) {
         let (Some(sheets), Some(patrol)) = (self.sheets.get(key), self.patrols.get(key)) else {
@@ -253,14 +268,7 @@ impl Consolidator {
         let rule = patrol
             .date
             .map_or(self.rules.inspection, |d| self.rules_on(d).inspection);
-        // The weekly inspection is marked anonymously (无记名打分): never fewer than three
-        // sheets, whatever the rules say. A ten-day supervision or a monthly self-check is the
-        // named work of the organisation department or of the branch: one sheet is a result.
-        let fewest = if patrol.kind == PatrolKind::Weekly {
-            rule.min_sheets.max(MIN_SHEETS)
-        } else {
-            1
-        };
+        let fewest = self.fewest_sheets(patrol);
         let mut per_zone: HashMap<&str, Vec<Points>> = HashMap::new();
         for (inspector, zones) in sheets {
             if !patrol.inspectors.contains(inspector) {

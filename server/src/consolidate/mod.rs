@@ -44,6 +44,7 @@ pub use facts::{
     BranchFacts, CleanupFacts, DESCRIPTION_CHARS, Facts, PatrolFacts, PostFacts, ProblemFacts,
     ZoneFacts,
 };
+pub use queries::NoResult;
 pub use zonepatrol_shared::rules::period::{months_of, report_periods};
 pub use zonepatrol_shared::validate::limits::shorten;
 

@@ -108,6 +108,57 @@ impl Consolidator {
         done
     }
 
+    /// Why a zone has no result of `kind` in the period, for those who wonder: the best any
+    /// of the period's patrols of that kind came to. `None` when it has one.
+    pub fn no_result(
+        &self,
+        branch: &str,
+        period: Period,
+        kind: PatrolKind,
+        zone: &str,
+    ) -> Option<NoResult> {
+        if self
+            .current(branch, period)
+            .and_then(|r| r.zones.get(zone))
+            .is_some_and(|z| z.score.is_some())
+        {
+            return None;
+        }
+        let mut why = NoResult::NotVisited;
+        for name in self
+            .patrols_by
+            .get(&(branch.to_owned(), period))
+            .into_iter()
+            .flatten()
+        {
+            let key = (branch.to_owned(), name.clone());
+            let Some(patrol) = self.patrols.get(&key) else {
+                continue;
+            };
+            if patrol.kind != kind || !patrol.zones.contains(zone) {
+                continue;
+            }
+            let sheets = self.sheets.get(&key).map_or(0, |s| {
+                s.iter()
+                    .filter(|(inspector, zones)| {
+                        patrol.inspectors.contains(*inspector)
+                            && zones.iter().any(|(z, _)| z == zone)
+                    })
+                    .count()
+            });
+            let this = if patrol.closed {
+                NoResult::TooFewSheets {
+                    sheets,
+                    needed: self.fewest_sheets(patrol),
+                }
+            } else {
+                NoResult::NotClosed { sheets }
+            };
+            why = why.max(this);
+        }
+        Some(why)
+    }
+
     /// The report as last computed.
     pub fn current(&self, branch: &str, period: Period) -> Option<&Report> {
         self.reports.get(&(branch.to_owned(), period))
@@ -225,5 +276,50 @@ impl Consolidator {
     /// The year of the date, for pages that show a year.
     pub fn year_of(date: NaiveDate) -> i32 {
         date.year()
+    }
+}
+
+/// Why a zone has no result for a period (see [`Consolidator::no_result`]), from the least
+/// done to the most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NoResult {
+    /// No patrol of the kind visited it in the period.
+    NotVisited,
+    /// A patrol visited it and its leader has not closed it yet: its results count once
+    /// closed, all together.
+    NotClosed {
+        /// Sheets that scored it so far.
+        sheets: usize,
+    },
+    /// Its patrol is closed with fewer sheets on it than a result needs (the rules' setting,
+    /// never under three for the anonymous weekly inspection).
+    TooFewSheets {
+        /// Sheets that scored it.
+        sheets: usize,
+        /// The fewest a result needs.
+        needed: usize,
+    },
+}
+
+impl NoResult {
+    /// The reason in words.
+    pub fn says(self, lang: zonepatrol_shared::labels::Lang) -> String {
+        use zonepatrol_shared::labels::Lang;
+        match (self, lang) {
+            (NoResult::NotVisited, Lang::Zh) => "本期未检查".to_owned(),
+            (NoResult::NotVisited, Lang::En) => "not inspected in the period".to_owned(),
+            (NoResult::NotClosed { sheets }, Lang::Zh) => {
+                format!("巡查尚未结束（已有 {sheets} 份评分表）")
+            }
+            (NoResult::NotClosed { sheets }, Lang::En) => {
+                format!("the patrol is not closed yet ({sheets} sheets so far)")
+            }
+            (NoResult::TooFewSheets { sheets, needed }, Lang::Zh) => {
+                format!("只有 {sheets} 份评分表，至少需要 {needed} 份")
+            }
+            (NoResult::TooFewSheets { sheets, needed }, Lang::En) => {
+                format!("only {sheets} sheets; a result needs {needed}")
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document, genesis_actor};
-use zonepatrol_shared::protocol::{Push, b64, heads_to_hex};
+use zonepatrol_shared::protocol::{Push, Visits, b64, heads_to_hex};
 use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::validate::{
     Context, Gathered, Refusal, RefusalCode, Source, needs, validate_change,
@@ -133,13 +133,21 @@ pub(super) struct Checked {
 pub(super) fn read_and_check(
     state: &State,
     user: &Actor,
+    visits: &Visits,
     n: usize,
     push: Push,
     cache: &mut ContextCache,
     now: i64,
 ) -> Result<Checked, ApiError> {
     let store = &*state.store;
-    let mut prepared = prepare(store, user, n, push, state.settings.max_push_doc_bytes)?;
+    let mut prepared = prepare(
+        store,
+        user,
+        visits,
+        n,
+        push,
+        state.settings.max_push_doc_bytes,
+    )?;
     let outcome = match &mut prepared {
         Prepared::Ready(r) => {
             cache.fill(store, &r.id)?;
@@ -219,7 +227,7 @@ pub fn check_push(
     max_bytes: usize,
 ) -> Result<bool, ApiError> {
     let mut cache = ContextCache::new(clock);
-    let mut prepared = prepare(store, user, 0, push, max_bytes)?;
+    let mut prepared = prepare(store, user, &Visits::default(), 0, push, max_bytes)?;
     match &mut prepared {
         Prepared::Ready(r) => {
             cache.fill(store, &r.id)?;

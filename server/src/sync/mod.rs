@@ -80,11 +80,12 @@ pub(crate) fn sync(
         }
         let mut snapshot = store.last_seq()?;
         let now = crate::now_millis();
+        let visits = crate::reports::visits(state, user, now);
         let mut cache = ContextCache::new(state.settings.clock);
         let mut pending = VecDeque::with_capacity(request.push.len());
         for (n, push) in request.push.into_iter().enumerate() {
             let id = push.id.clone();
-            match read_and_check(state, user, n, push, &mut cache, now) {
+            match read_and_check(state, user, &visits, n, push, &mut cache, now) {
                 Ok(c) => pending.push_back((n, c)),
                 Err(e) => {
                     keep_damaged(state, user, &id, &e, now);
@@ -117,7 +118,7 @@ pub(crate) fn sync(
                         // Busy as it is, the store keeps moving: check it here.
                         let push = push_of(c)?;
                         let mut cache = ContextCache::new(state.settings.clock);
-                        let c = read_and_check(state, user, n, push, &mut cache, now)?;
+                        let c = read_and_check(state, user, &visits, n, push, &mut cache, now)?;
                         commit(state, user, c, now, &mut progress)?;
                         continue;
                     }
@@ -164,7 +165,9 @@ pub(crate) fn sync(
             let mut again = VecDeque::with_capacity(pending.len());
             for (n, c) in pending {
                 let c = match checked_on(&c) {
-                    Some(_) => read_and_check(state, user, n, push_of(c)?, &mut cache, now)?,
+                    Some(_) => {
+                        read_and_check(state, user, &visits, n, push_of(c)?, &mut cache, now)?
+                    }
                     None => c,
                 };
                 again.push_back((n, c));
@@ -197,7 +200,17 @@ pub(crate) fn sync(
         .unreadable
         .read()
         .unwrap_or_else(|e| e.into_inner());
-    let pulled = pull(store, user, since, budget, &progress.pushed, &unreadable)?;
+    // Worked out again after the push: a patrol it stored may have made the user a visitor.
+    let visits = crate::reports::visits(state, user, crate::now_millis());
+    let pulled = pull(
+        store,
+        user,
+        &visits,
+        since,
+        budget,
+        &progress.pushed,
+        &unreadable,
+    )?;
     drop(unreadable);
     // Found damaged since the start: left out and no longer sent, and its kept facts dropped,
     // so that the next start reads it (and finds it damaged) rather than trusting them.

@@ -3,7 +3,9 @@
 use automerge::{AutoCommit, ChangeHash, ReadDoc};
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
-use zonepatrol_shared::protocol::{ErrorCode, Push, b64, heads_from_hex, heads_to_hex, may_read};
+use zonepatrol_shared::protocol::{
+    ErrorCode, Push, Visits, b64, heads_from_hex, heads_to_hex, may_read_visiting,
+};
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
 use crate::error::ApiError;
@@ -77,6 +79,7 @@ pub(super) fn load_stored(stored: Option<&StoredDoc>) -> Option<AutoCommit> {
 pub(super) fn prepare(
     store: &dyn Storage,
     user: &Actor,
+    visits: &Visits,
     n: usize,
     push: Push,
     max_bytes: usize,
@@ -98,7 +101,7 @@ pub(super) fn prepare(
     let changes = b64::decode(&push.changes).map_err(|e| {
         ApiError::bad_request(format!("push {n} ({id}): changes are not base64: {e}"))
     })?;
-    if !may_read(user, &id) {
+    if !may_read_visiting(user, &id, visits) {
         return Ok(Prepared::Refused(Box::new(Judged {
             refusal: Refusal {
                 code: RefusalCode::WrongBranch,

@@ -1,10 +1,12 @@
 //! What a device lacks: the documents it may read that changed after its cursor.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
-use zonepatrol_shared::protocol::{DocUpdate, b64, heads_to_hex, may_read};
+use zonepatrol_shared::protocol::{
+    DocUpdate, Visits, b64, heads_to_hex, may_read_visiting, reads_as_visitor,
+};
 
 use crate::error::ApiError;
 use crate::store::Storage;
@@ -24,9 +26,14 @@ pub(super) struct Pulled {
 /// The documents the user may read that changed after `since`, within a byte budget; at
 /// least one document is sent, however large. A stored document that cannot be read is passed
 /// over (and returned in [`Pulled::damaged`]) rather than failing every device's pull.
+///
+/// What the user reads only as a visitor on another branch's patrol ([`Visits`]) is sent whole,
+/// since the device may not have held it before; with a patrol they newly walk go that
+/// branch's directory and publications, which may not have changed since the cursor.
 pub(super) fn pull(
     store: &dyn Storage,
     user: &Actor,
+    visits: &Visits,
     since: u64,
     budget: u64,
     pushed_now: &HashMap<DocId, u64>,
@@ -36,9 +43,12 @@ pub(super) fn pull(
     let mut docs = Vec::new();
     let mut used: u64 = 0;
     let mut cursor = since;
+    // The visited branches' documents to send with a visited patrol.
+    let mut companions = BTreeSet::new();
     loop {
         let batch = store.changed_after(cursor, 1024)?;
         if batch.is_empty() {
+            send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
             return Ok(Pulled {
                 docs,
                 cursor,
@@ -48,7 +58,7 @@ pub(super) fn pull(
         }
         for (seq, id) in batch {
             let text_id = id.to_string();
-            if !may_read(user, &id)
+            if !may_read_visiting(user, &id, visits)
                 || pushed_now.get(&id) == Some(&seq)
                 || unreadable.contains(&text_id)
             {
@@ -67,7 +77,12 @@ pub(super) fn pull(
                     continue;
                 }
             };
-            let known = if since == 0 {
+            let visiting = reads_as_visitor(user, &id, visits);
+            if visiting && let DocId::Patrol { branch, .. } = &id {
+                companions.insert(DocId::directory(branch));
+                companions.insert(DocId::publication(branch));
+            }
+            let known = if since == 0 || visiting {
                 None
             } else {
                 store.heads_at(&id, since)?
@@ -85,6 +100,7 @@ pub(super) fn pull(
             };
             let size = bytes.len() as u64;
             if !docs.is_empty() && used + size > budget {
+                send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
                 return Ok(Pulled {
                     docs,
                     cursor,
@@ -101,4 +117,30 @@ pub(super) fn pull(
             cursor = seq;
         }
     }
+}
+
+/// Adds the documents named, whole, that are stored and not in `docs` already.
+fn send_whole(
+    store: &dyn Storage,
+    ids: BTreeSet<DocId>,
+    unreadable: &HashSet<String>,
+    docs: &mut Vec<DocUpdate>,
+    damaged: &mut Vec<(String, String)>,
+) -> Result<(), ApiError> {
+    for id in ids {
+        let text_id = id.to_string();
+        if unreadable.contains(&text_id) || docs.iter().any(|d| d.id == text_id) {
+            continue;
+        }
+        match store.doc(&id) {
+            Ok(Some(stored)) => docs.push(DocUpdate {
+                id: text_id,
+                heads: heads_to_hex(&stored.heads),
+                changes: b64::encode(&stored.bytes),
+            }),
+            Ok(None) => {}
+            Err(e) => damaged.push((text_id, format!("its record is damaged ({e})"))),
+        }
+    }
+    Ok(())
 }

@@ -292,7 +292,26 @@ fn validate(
     // Outside their own branch a person acts only in their company-wide roles: a manager who
     // is also a branch's secretary is not a secretary of every branch. The mine's rules
     // belong to no branch: who writes them is the writer table's question.
-    let Some(acting) = actor.in_branch(id.branch()) else {
+    // A visitor on a patrol of another branch (the party committee's inspection) writes their
+    // own sheet on it, in their own roles, and nothing else there.
+    let visiting = || match (id, ctx.patrol) {
+        (
+            DocId::Sheet {
+                branch,
+                patrol: name,
+                inspector,
+            },
+            Some(patrol),
+        ) if *inspector == actor.user
+            && patrol.header.id == DocId::patrol(branch, name).to_string()
+            && (patrol.plan.inspectors.contains_key(&actor.user)
+                || patrol.plan.leader == actor.user) =>
+        {
+            Some(actor.clone())
+        }
+        _ => None,
+    };
+    let Some(acting) = actor.in_branch(id.branch()).or_else(visiting) else {
         return Err(Refusal::new(
             RefusalCode::WrongBranch,
             "document",

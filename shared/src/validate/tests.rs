@@ -186,12 +186,24 @@ fn attempt(
     who: &Actor,
     locks: &[Lock],
 ) -> Result<(), Refusal> {
+    attempt_on(id, base, edit, who, locks, &patrol())
+}
+
+/// [`attempt`] with the given patrol in the context.
+fn attempt_on(
+    id: &DocId,
+    base: fn(&mut AutoCommit, &DocId),
+    edit: &dyn Fn(&mut AutoCommit, &DocId, &Actor),
+    who: &Actor,
+    locks: &[Lock],
+    patrol: &Patrol,
+) -> Result<(), Refusal> {
     let mut before = stored(id, base);
     let mut after = before.fork();
     after.set_actor(ActorId::from([7; 16]));
     edit(&mut after, id, who);
-    let (directory, patrol) = (directory(), patrol());
-    let ctx = context(&directory, &patrol, locks);
+    let directory = directory();
+    let ctx = context(&directory, patrol, locks);
     validate_change(who, id, &before.document().clone(), after.document(), &ctx)
 }
 
@@ -581,14 +593,51 @@ fn every_role_against_every_part() {
 }
 
 #[test]
+fn a_visitor_writes_only_their_own_sheet_on_a_patrol_they_are_named_on() {
+    let visitor = actor(Role::Inspector, "b2");
+    assert_eq!(visitor.user, "insp", "named on the patrol");
+    let sheet: DocId = "sheet:b1:p1:insp".parse().expect("id");
+    let score = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |s: &mut Sheet| {
+            s.zones.insert(
+                "z1".into(),
+                ZoneSheet {
+                    template: "t1".into(),
+                    ..Default::default()
+                },
+            );
+        });
+    };
+    let p = patrol();
+    attempt_on(&sheet, no_base, &score, &visitor, &[], &p).expect("their sheet");
+    // Taken off the plan, or on another patrol's sheet: the branch is not theirs.
+    let mut off = p.clone();
+    off.plan.inspectors.clear();
+    let refused = attempt_on(&sheet, no_base, &score, &visitor, &[], &off).expect_err("not named");
+    assert_eq!(refused.code, RefusalCode::WrongBranch);
+    let other: DocId = "sheet:b1:p2:insp".parse().expect("id");
+    let refused =
+        attempt_on(&other, no_base, &score, &visitor, &[], &p).expect_err("another patrol");
+    assert_eq!(refused.code, RefusalCode::WrongBranch);
+    // Nothing else of the branch: not a problem.
+    let problem: DocId = "problem:b1:x".parse().expect("id");
+    let raise = |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, problem_base);
+    let refused = attempt_on(&problem, no_base, &raise, &visitor, &[], &p).expect_err("a problem");
+    assert_eq!(refused.code, RefusalCode::WrongBranch);
+}
+
+#[test]
 fn every_role_from_another_branch() {
     for row in rows() {
         let id: DocId = row.id.parse().expect("id");
         for (role, want) in Role::ALL.into_iter().zip(row.expect) {
             let what = format!("{} {} by {role} of b2", row.id, row.part);
             let got = attempt(&id, row.base, &*row.edit, &actor(role, "b2"), &[]);
-            // The mine's rules belong to no branch: from any branch, the same as from b1.
-            if role.is_company_wide() || id.branch().is_empty() {
+            // The mine's rules belong to no branch: from any branch, the same as from b1. An
+            // inspector named on the patrol writes their sheet from any branch (the party
+            // committee's inspection draws inspectors from several).
+            let visitor = matches!(&id, DocId::Sheet { inspector, .. } if *inspector == user(role));
+            if role.is_company_wide() || id.branch().is_empty() || visitor {
                 check(got, want, &what);
             } else {
                 let refusal = got.expect_err(&what);

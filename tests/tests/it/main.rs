@@ -3,6 +3,7 @@
 mod access;
 mod browser;
 mod cadence;
+mod committee;
 mod console;
 mod dashboard;
 mod dependencies;

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
-use zonepatrol_shared::{Points, Role, Severity};
+use zonepatrol_shared::{PatrolKind, Points, Role, Severity};
 
 use super::blocking;
 use crate::State;
@@ -172,12 +172,20 @@ pub fn overview_page(
                 .collect()
         })
         .unwrap_or_default();
-    let unscored: Vec<String> = weekly
+    // Each zone with no result this week, and why: a small branch's patrol with two sheets
+    // says so rather than leaving a blank.
+    let unscored: Vec<(String, String)> = weekly
         .map(|r| {
             r.zones
                 .iter()
                 .filter(|(_, z)| z.score.is_none())
-                .map(|(id, _)| zone_name(c, &branch, id))
+                .map(|(id, _)| {
+                    let why = c
+                        .no_result(&branch, week, PatrolKind::Weekly, id)
+                        .map(|w| w.says(lang))
+                        .unwrap_or_default();
+                    (zone_name(c, &branch, id), why)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -246,7 +254,10 @@ pub fn overview_page(
                     }
                 }
                 @if !unscored.is_empty() {
-                    p.muted { (l(lang, "未检查：", "Not inspected: ")) (unscored.join("、")) }
+                    div #no-result {
+                        p.muted { (l(lang, "无结果的责任区：", "Zones with no result:")) }
+                        ul.muted { @for (zone, why) in &unscored { li { (zone) " — " (why) } } }
+                    }
                 }
                 div.actions {
                     a #export-notice href=(format!("/dash/export/notice/{branch}/{week}")) download { (l(lang, "导出周通报 Excel", "Weekly notice (Excel)")) }
