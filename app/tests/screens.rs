@@ -937,6 +937,7 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
                 grade: "pass".into(),
                 rank: 2,
                 of: 5,
+                ..Default::default()
             },
             published: true,
         }];
@@ -955,7 +956,7 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
         "+200.00",
         "掘进一队",
         "表扬",
-        "支部得分 89.38 · 合格 · 名次 2/5 · 已发布",
+        "支部得分 89.38 · 达标 · 名次 2/5 · 已发布",
     ] {
         assert!(html.contains(text), "{text} in {html}");
     }

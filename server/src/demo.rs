@@ -217,8 +217,8 @@ mod tests {
         assert!(text.contains("第1名  三水平上车场"), "{text}");
         assert!(text.contains("表扬 三水平上车场"), "{text}");
         assert!(text.contains("批评 综采工作面"), "{text}");
-        assert!(text.contains("97分  优秀  +20.00元"), "{text}");
-        assert!(text.contains("80分  合格  -50.00元"), "{text}");
+        assert!(text.contains("97分  先进  +20.00元"), "{text}");
+        assert!(text.contains("80分  达标  -50.00元"), "{text}");
         assert!(text.contains("合计 -30.00元"), "{text}");
     }
 }

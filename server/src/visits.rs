@@ -12,9 +12,10 @@ use zonepatrol_shared::protocol::Visits;
 
 use crate::consolidate::Facts;
 
-/// How long after its day a patrol still lets its visitors in: a sheet is finished within
-/// days, and a month later the branch's records are no longer the visitor's to receive.
-pub const VISIT_DAYS: u64 = 31;
+/// How long after its day a patrol still lets its visitors in: long enough for a sheet to be
+/// finished and corrected until its month is published (a month and the next), after which
+/// the branch's records are no longer the visitor's to receive.
+pub const VISIT_DAYS: u64 = 62;
 
 /// Each patrol's day and walkers, and each person's patrols.
 #[derive(Debug, Default)]
@@ -24,15 +25,20 @@ pub struct VisitIndex {
 }
 
 impl VisitIndex {
-    /// Records who walks a patrol now, replacing what its plan said before. Other documents
-    /// change nothing.
+    /// Records who walks a patrol now, replacing what its plan said before; a patrol that no
+    /// longer reads lets nobody in. Other documents change nothing.
     pub fn replace(&mut self, id: &DocId, facts: &Facts) {
-        let (DocId::Patrol { branch, patrol }, Facts::Patrol(p)) = (id, facts) else {
+        let DocId::Patrol { branch, patrol } = id else {
             return;
+        };
+        let none = BTreeSet::new();
+        let (day, walkers) = match facts {
+            Facts::Patrol(p) => (p.date, &p.inspectors),
+            _ => (None, &none),
         };
         let key = (branch.clone(), patrol.clone());
         if let Some((_, before)) = self.patrols.remove(&key) {
-            for user in before.difference(&p.inspectors) {
+            for user in before.difference(walkers) {
                 if let Some(walks) = self.by_user.get_mut(user) {
                     walks.remove(&key);
                     if walks.is_empty() {
@@ -41,13 +47,16 @@ impl VisitIndex {
                 }
             }
         }
-        for user in &p.inspectors {
+        if walkers.is_empty() {
+            return;
+        }
+        for user in walkers {
             self.by_user
                 .entry(user.clone())
                 .or_default()
                 .insert(key.clone());
         }
-        self.patrols.insert(key, (p.date, p.inspectors.clone()));
+        self.patrols.insert(key, (day, walkers.clone()));
     }
 
     /// The patrols of other branches `user` walks on that are not over by more than
@@ -108,8 +117,11 @@ mod tests {
         // Taken off the plan, the visitor walks it no longer.
         index.replace(&id, &patrol(day, &["mgr"]));
         assert!(index.of(&a1, day).is_empty());
-        // Other documents change nothing.
-        index.replace(&DocId::patrol("b3", "p2"), &Facts::Sheet(Vec::new()));
+        // Other documents change nothing; a patrol that no longer reads lets nobody in.
+        index.replace(&id, &patrol(day, &["mgr", "a1"]));
+        index.replace(&DocId::sheet("b2", "p1", "a1"), &Facts::None);
+        assert!(index.of(&a1, day).walks("b2", "p1"));
+        index.replace(&id, &Facts::None);
         assert!(index.of(&a1, day).is_empty());
     }
 }

@@ -108,12 +108,13 @@ pub fn role_label(lang: Lang, role: Role) -> &'static str {
     lang.pick(zh, en)
 }
 
-/// A grade against the category's thresholds.
+/// A grade against the category's thresholds, in the seeds' words (seed 002: 先进、达标和不达标
+/// 党支部).
 pub fn grade_label(lang: Lang, grade: Grade) -> &'static str {
     let (zh, en) = match grade {
-        Grade::Fail => ("不合格", "fail"),
-        Grade::Pass => ("合格", "pass"),
-        Grade::Excellent => ("优秀", "excellent"),
+        Grade::Fail => ("不达标", "below standard"),
+        Grade::Pass => ("达标", "up to standard"),
+        Grade::Excellent => ("先进", "advanced"),
     };
     lang.pick(zh, en)
 }
@@ -129,6 +130,7 @@ pub fn kind_label(lang: Lang, kind: DocKind) -> &'static str {
         DocKind::Assessment => ("月度考评", "Monthly assessment"),
         DocKind::Report => ("考评结果", "Results"),
         DocKind::Publication => ("发布记录", "Publication"),
+        DocKind::Evaluation => ("互动评价", "Mutual evaluation"),
         DocKind::Rules => ("考评规则", "Rules"),
     };
     lang.pick(zh, en)
@@ -330,6 +332,6 @@ mod tests {
             assert!(all.iter().all(|l| !l.is_empty()), "{lang:?}");
         }
         assert_eq!(Role::Inspector.label_zh(), "检查人员");
-        assert_eq!(Grade::Excellent.label_zh(), "优秀");
+        assert_eq!(Grade::Excellent.label_zh(), "先进");
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{Day, Directory, DocId, DocKind, Patrol, Sheet};
-use zonepatrol_shared::{Actor, PatrolKind, Points};
+use zonepatrol_shared::{Actor, PatrolKind, Points, Role};
 
 use super::sheet::{scores_zones, sheet_id};
 use super::{RecordError, check_unlocked, directory, members, new_name};
@@ -38,9 +38,15 @@ pub fn patrol_ref<'a>(me: &'a Actor, key: &'a str) -> (&'a str, &'a str) {
 /// The user as they act on the patrol a key names: in the patrol's branch, whose zones,
 /// checklists and locks apply. The server still knows them as who they are.
 pub fn acting(me: &Actor, key: &str) -> Actor {
+    let branch = patrol_ref(me, key).0;
+    // Outside their branch a person acts in their company-wide roles, or, named on the
+    // patrol, as one of its inspectors: never as that branch's secretary.
+    let roles = me
+        .in_branch(branch)
+        .unwrap_or_else(|| Actor::new(me.user.as_str(), Role::Inspector, branch));
     Actor {
-        branch: patrol_ref(me, key).0.to_owned(),
-        ..me.clone()
+        branch: branch.to_owned(),
+        ..roles
     }
 }
 
@@ -271,18 +277,40 @@ pub fn zone_from_code(code: &str, branch: &str, rows: &[ZoneRow]) -> Result<Stri
         .ok_or(T::CodeNotOnPatrol)
 }
 
-/// Closes a patrol the user leads.
+/// Closes a patrol the user leads, with every other part of the same walk they lead (a
+/// committee patrol is one patrol per branch under one name: closed together, so that no
+/// branch's part is forgotten and left without results).
 pub fn close_patrol(repo: &Repo, me: &Actor, key: &str) -> Result<(), RecordError> {
     let p = patrol(repo, me, key)?;
     if p.plan.leader != me.user {
         return Err(RecordError::Input(T::OnlyLeaderCloses));
     }
-    if let Some(day) = p.plan.date {
-        check_unlocked(repo, patrol_ref(me, key).0, day.0)?;
+    let name = patrol_ref(me, key).1.to_owned();
+    let mut parts = vec![key.to_owned()];
+    if me.is_company_wide() {
+        for (id, summary) in repo.summaries(&format!("{}:", DocKind::Patrol))? {
+            let (Ok(DocId::Patrol { branch, patrol }), Summary::Patrol(s)) =
+                (id.parse::<DocId>(), summary)
+            else {
+                continue;
+            };
+            let other = patrol_key(me, &branch, &patrol);
+            if patrol == name && s.leader == me.user && !s.closed && !parts.contains(&other) {
+                parts.push(other);
+            }
+        }
     }
-    repo.edit_as::<Patrol, _>(me, &patrol_id(me, key), |p| {
-        p.closed_at.get_or_insert(now_millis());
-    })?;
+    for part in &parts {
+        let p = patrol(repo, me, part)?;
+        if let Some(day) = p.plan.date {
+            check_unlocked(repo, patrol_ref(me, part).0, day.0)?;
+        }
+    }
+    for part in &parts {
+        repo.edit_as::<Patrol, _>(&acting(me, part), &patrol_id(me, part), |p| {
+            p.closed_at.get_or_insert(now_millis());
+        })?;
+    }
     Ok(())
 }
 
@@ -317,7 +345,7 @@ pub fn start_choices(repo: &Repo, me: &Actor) -> Result<StartChoices, RecordErro
         let dir = match directory(repo, branch) {
             Ok(dir) => dir,
             // A manager may have no home branch with a directory.
-            Err(RecordError::Missing { .. }) if *branch == me.branch && branches.len() > 1 => {
+            Err(RecordError::NoDirectory) if *branch == me.branch && branches.len() > 1 => {
                 continue;
             }
             Err(e) => return Err(e),

@@ -14,6 +14,7 @@
 //! - `directory`: branches, zones, posts, members and templates.
 //! - `accounts`: accounts with several roles, passwords, devices, the last admin.
 //! - `activity`: the record of administrative changes, filtered for the activity page.
+//! - `mutual`: the mutual evaluation's marks (a branch's secretary) and bonuses (managers).
 //! - `inbox`: `user add` beside a running server.
 //! - `import`: the branches, zones and members of a workbook, previewed, then applied.
 //! - `rules`: the mine's rules, a new version from a month onward.
@@ -25,6 +26,7 @@ pub mod directory;
 pub mod import;
 pub mod inbox;
 pub mod input;
+pub mod mutual;
 pub mod rules;
 
 use automerge::transaction::CommitOptions;

@@ -183,8 +183,8 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
         number::<usize>(&input.min_sheets, "最少评分表数", "The fewest sheets")?;
     for (n, (pass, excellent)) in input.grades.iter().enumerate() {
         config.grades.by_category[n] = (
-            number::<Points>(pass, "合格线", "The pass mark")?,
-            number::<Points>(excellent, "优秀线", "The excellent mark")?,
+            number::<Points>(pass, "达标线", "The standard mark")?,
+            number::<Points>(excellent, "先进线", "The advanced mark")?,
         );
     }
     let now = crate::now_millis();
@@ -209,7 +209,7 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
         &from.to_string(),
         format!(
             "考评规则自 {from} 起：奖励线 {}，处罚线 {}，每分 {yuan} 元；{} 人起去掉最高最低分，\
-             每个结果至少 {} 张评分表；合格/优秀 {}；考评项目 {}",
+             每个结果至少 {} 张评分表；达标/先进 {}；考评项目 {}",
             config.money.bonus_above,
             config.money.penalty_below,
             config.inspection.trim_from,

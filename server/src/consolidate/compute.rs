@@ -68,6 +68,9 @@ impl Consolidator {
                 keys.insert((branch.clone(), *period));
             }
         }
+        for ((giver, quarter), e) in &self.evaluations {
+            super::facts::dirty_evaluation(&mut keys, giver, *quarter, e, e);
+        }
         keys
     }
 
@@ -330,10 +333,24 @@ impl Consolidator {
         self.count_problems(&key, today, &mut report);
         report.cleanups = self.cleanup_totals(&key);
         let zone_scores: Vec<Points> = report.zones.values().filter_map(|z| z.score).collect();
-        let score = Points::mean(&zone_scores);
+        let work = Points::mean(&zone_scores);
+        // A quarter or a year is graded and ranked on the composite: the work score with the
+        // mutual evaluation and the special-activity bonuses.
+        let (mutual, givers, bonus) = self.mutual(branch, period, graded_on);
+        let score = match period.kind() {
+            PeriodKind::Quarter | PeriodKind::Year => self
+                .rules_on(graded_on)
+                .mutual
+                .composite(work, mutual, bonus),
+            _ => work,
+        };
         report.branch = BranchResult {
             category: category.map_or(0, |c| u64::from(c.number())),
             score,
+            work,
+            mutual,
+            givers,
+            bonus,
             grade: match (category, score) {
                 (Some(c), Some(s)) => self.rules_on(graded_on).grades.grade(c, s).to_string(),
                 _ => String::new(),
@@ -342,6 +359,45 @@ impl Consolidator {
             of: 0,
         };
         report
+    }
+
+    /// A branch's mutual evaluation in a period, with how many branches marked it, and the
+    /// bonuses it was given: a quarter's from the marks of that quarter (trimmed like an
+    /// inspection, from three branches); a year's the mean of its quarters' results and the sum
+    /// of their bonuses. Nothing for a week, ten days or a month.
+    fn mutual(
+        &self,
+        branch: &str,
+        period: Period,
+        graded_on: NaiveDate,
+    ) -> (Option<Points>, u64, Points) {
+        let quarter = |q: Period| {
+            let marks: Vec<Points> = self
+                .evaluations
+                .iter()
+                .filter(|((giver, of), _)| *of == q && giver != branch)
+                .filter_map(|(_, e)| e.marks.get(branch).copied())
+                .collect();
+            let rules = self.rules_on(q.last_day().min(graded_on));
+            let result = rules.mutual.result(&marks, &rules.inspection);
+            let bonus = self
+                .evaluations
+                .get(&(branch.to_owned(), q))
+                .map_or(Points::ZERO, |e| e.bonus);
+            (result, marks.len() as u64, bonus)
+        };
+        match period {
+            Period::Quarter { .. } => quarter(period),
+            Period::Year { year } => {
+                let quarters: Vec<_> = (1..=4)
+                    .map(|q| quarter(Period::Quarter { year, quarter: q }))
+                    .collect();
+                let results: Vec<Points> = quarters.iter().filter_map(|q| q.0).collect();
+                let bonus = Points(quarters.iter().map(|q| q.2.0).sum());
+                (Points::mean(&results), 0, bonus)
+            }
+            _ => (None, 0, Points::ZERO),
+        }
     }
 
     /// Each zone's inspection result in the period and its score: a week's score is its

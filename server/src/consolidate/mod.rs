@@ -41,8 +41,8 @@ mod tests;
 pub use compute::MIN_SHEETS;
 use facts::Dated;
 pub use facts::{
-    BranchFacts, CleanupFacts, DESCRIPTION_CHARS, Facts, PatrolFacts, PostFacts, ProblemFacts,
-    ZoneFacts,
+    BranchFacts, CleanupFacts, DESCRIPTION_CHARS, EvaluationFacts, Facts, PatrolFacts, PostFacts,
+    ProblemFacts, ZoneFacts,
 };
 pub use queries::NoResult;
 pub use zonepatrol_shared::rules::period::{months_of, report_periods};
@@ -86,6 +86,8 @@ pub struct Consolidator {
     /// inspection in its week, month, quarter and year; a ten-day supervision in its ten-day
     /// period; a self-check in its month).
     patrols_by: HashMap<ReportKey, BTreeSet<String>>,
+    /// The mutual evaluation by (giving branch, quarter): marks given, bonuses received.
+    evaluations: HashMap<ReportKey, EvaluationFacts>,
     /// Assessments by (branch, month), then zone: the self and final totals.
     assessments: HashMap<ReportKey, BTreeMap<String, SelfAndFinal>>,
     /// Problems by (branch, problem), indexed by the periods of the day they were raised.

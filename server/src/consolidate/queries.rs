@@ -146,13 +146,13 @@ impl Consolidator {
                     })
                     .count()
             });
-            let this = if patrol.closed {
-                NoResult::TooFewSheets {
-                    sheets,
-                    needed: self.fewest_sheets(patrol),
-                }
-            } else {
+            let needed = self.fewest_sheets(patrol);
+            let this = if !patrol.closed {
                 NoResult::NotClosed { sheets }
+            } else if sheets < needed {
+                NoResult::TooFewSheets { sheets, needed }
+            } else {
+                continue;
             };
             why = why.max(this);
         }

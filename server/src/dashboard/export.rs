@@ -127,6 +127,10 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         None => l(lang, "支部得分：暂无", "Branch score: none yet").to_owned(),
     };
     ws.write_string(row, 0, branch)?;
+    if let Some(q) = &ledger.composite {
+        row += 1;
+        ws.write_string(row, 0, q)?;
+    }
     if let Some(p) = &ledger.published {
         ws.write_string(row + 1, 0, p)?;
     }

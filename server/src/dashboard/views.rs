@@ -6,7 +6,7 @@ use zonepatrol_shared::Points;
 use zonepatrol_shared::docs::{Report, ZoneResult};
 use zonepatrol_shared::rules::period::Period;
 
-use super::labels::{Lang, l, period_label, show_grade};
+use super::labels::{Lang, l, period_label, show, show_grade};
 use crate::consolidate::Consolidator;
 
 pub(super) fn zone_name(c: &Consolidator, branch: &str, zone: &str) -> String {
@@ -85,6 +85,8 @@ pub struct Ledger {
     pub rank_label: String,
     /// Who published the month, as shown.
     pub published: Option<String>,
+    /// The quarter the month is in, graded on the composite: its breakdown, as shown.
+    pub composite: Option<String>,
 }
 
 impl Ledger {
@@ -179,7 +181,60 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
             .unwrap_or_default(),
         rank_label: report.map(|r| rank_label(lang, r)).unwrap_or_default(),
         published: published_label(lang, c.clock().tz, report),
+        composite: {
+            let quarter = Period::containing(
+                zonepatrol_shared::rules::PeriodKind::Quarter,
+                month.first_day(),
+            );
+            c.current(branch, quarter)
+                .map(|q| composite_label(c, lang, quarter, q))
+        },
     }
+}
+
+/// A quarter's or year's composite, broken down: "2026年第4季度 综合 88.50 = 工作 90.00 × 80% +
+/// 互评 80.00 × 20% + 加分 2.50 · 先进 · 第1名/3".
+pub(super) fn composite_label(c: &Consolidator, lang: Lang, period: Period, r: &Report) -> String {
+    let b = &r.branch;
+    let weight = c
+        .rules_on(period.last_day().min(c.today(crate::now_millis())))
+        .mutual
+        .weight_percent;
+    let parts = match (lang, b.mutual) {
+        (Lang::Zh, Some(m)) => format!(
+            "工作 {} × {}% + 互评 {m} × {weight}% + 加分 {}",
+            show(b.work),
+            100 - weight,
+            b.bonus
+        ),
+        (Lang::Zh, None) => format!(
+            "工作 {} + 加分 {}（互评不足 {} 个支部，未计入）",
+            show(b.work),
+            b.bonus,
+            zonepatrol_shared::rules::mutual::MIN_GIVERS
+        ),
+        (Lang::En, Some(m)) => format!(
+            "work {} × {}% + mutual {m} × {weight}% + bonus {}",
+            show(b.work),
+            100 - weight,
+            b.bonus
+        ),
+        (Lang::En, None) => format!(
+            "work {} + bonus {} (fewer than {} branches' marks: no mutual result)",
+            show(b.work),
+            b.bonus,
+            zonepatrol_shared::rules::mutual::MIN_GIVERS
+        ),
+    };
+    format!(
+        "{} {} {} = {} · {} · {}",
+        period_label(lang, period),
+        l(lang, "综合", "composite"),
+        show(b.score),
+        parts,
+        show_grade(lang, r.grade()),
+        rank_label(lang, r)
+    )
 }
 
 /// One row of the weekly notice.

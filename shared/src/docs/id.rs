@@ -12,6 +12,7 @@
 //! | assessment | `assessment:BRANCH:ZONE:YYYY-MM` |
 //! | report | `report:BRANCH:PERIOD` |
 //! | publication | `publication:BRANCH` |
+//! | evaluation | `evaluation:BRANCH:YYYY-Qn` |
 //! | rules | `rules` (the whole mine's: its branch is empty) |
 //!
 //! Each name is 1–64 characters of ASCII letters, digits, `-`, `_` and `.`.
@@ -45,11 +46,14 @@ pub enum DocKind {
     Publication,
     /// The mine's rules, by version.
     Rules,
+    /// A branch's quarter in the mutual evaluation: the marks it gives the other branches, and
+    /// the special-activity bonuses managers give it.
+    Evaluation,
 }
 
 impl DocKind {
     /// Every kind.
-    pub const ALL: [DocKind; 9] = [
+    pub const ALL: [DocKind; 10] = [
         DocKind::Directory,
         DocKind::Patrol,
         DocKind::Sheet,
@@ -59,6 +63,7 @@ impl DocKind {
         DocKind::Report,
         DocKind::Publication,
         DocKind::Rules,
+        DocKind::Evaluation,
     ];
 
     /// The name used in ids and headers.
@@ -73,6 +78,7 @@ impl DocKind {
             DocKind::Report => "report",
             DocKind::Publication => "publication",
             DocKind::Rules => "rules",
+            DocKind::Evaluation => "evaluation",
         }
     }
 }
@@ -112,6 +118,8 @@ pub enum DocId {
     Publication { branch: String },
     /// `rules`: the mine's, with no branch.
     Rules,
+    /// `evaluation:BRANCH:YYYY-Qn`.
+    Evaluation { branch: String, quarter: Period },
 }
 
 /// Why a text is not a document id.
@@ -144,6 +152,7 @@ impl DocId {
             DocId::Assessment { .. } => DocKind::Assessment,
             DocId::Report { .. } => DocKind::Report,
             DocId::Publication { .. } => DocKind::Publication,
+            DocId::Evaluation { .. } => DocKind::Evaluation,
             DocId::Rules => DocKind::Rules,
         }
     }
@@ -158,6 +167,7 @@ impl DocId {
             | DocId::Cleanup { branch, .. }
             | DocId::Assessment { branch, .. }
             | DocId::Report { branch, .. }
+            | DocId::Evaluation { branch, .. }
             | DocId::Publication { branch } => branch,
             DocId::Rules => "",
         }
@@ -233,6 +243,15 @@ impl DocId {
         }
     }
 
+    /// `evaluation:BRANCH:YYYY-Qn`. The id parser refuses any period but a quarter; so should
+    /// the caller.
+    pub fn evaluation(branch: impl Into<String>, quarter: Period) -> DocId {
+        DocId::Evaluation {
+            branch: branch.into(),
+            quarter,
+        }
+    }
+
     /// `report:BRANCH:PERIOD`.
     pub fn report(branch: impl Into<String>, period: Period) -> DocId {
         DocId::Report {
@@ -291,6 +310,7 @@ impl fmt::Display for DocId {
                 month,
             } => write!(f, "{kind}:{branch}:{zone}:{month}"),
             DocId::Report { branch, period } => write!(f, "{kind}:{branch}:{period}"),
+            DocId::Evaluation { branch, quarter } => write!(f, "{kind}:{branch}:{quarter}"),
         }
     }
 }
@@ -347,6 +367,18 @@ impl FromStr for DocId {
                 DocId::Report {
                     branch: o(b),
                     period,
+                }
+            }
+            ["evaluation", b, q] => {
+                let quarter: Period = q
+                    .parse()
+                    .map_err(|_| fail("the quarter is written 2026-Q4"))?;
+                if quarter.kind() != PeriodKind::Quarter {
+                    return Err(fail("the quarter is written 2026-Q4"));
+                }
+                DocId::Evaluation {
+                    branch: o(b),
+                    quarter,
                 }
             }
             [kind, ..] if DocKind::ALL.iter().any(|k| k.as_str() == *kind) => {

@@ -30,6 +30,7 @@ mod assessment;
 mod chunks;
 mod cleanup;
 mod directory;
+mod evaluation;
 mod id;
 mod patrol;
 mod problem;
@@ -51,6 +52,7 @@ pub use directory::{
     BranchInfo, DeductionRule, Directory, Member, Post, PostEvent, PostStatus, PostStep, Template,
     TemplateItem, Zone,
 };
+pub use evaluation::{Bonus, Evaluation, GivenMark};
 pub use id::{DocId, DocIdError, DocKind, is_valid_name};
 pub use patrol::{Patrol, PatrolPlan};
 pub use problem::{Extension, Finding, Outcome, Problem, Rectification, Verification};
@@ -185,6 +187,7 @@ pub fn genesis_of(id: &DocId) -> Result<AutoCommit, DocError> {
         DocKind::Report => genesis::<Report>(id),
         DocKind::Rules => genesis::<Rules>(id),
         DocKind::Publication => genesis::<Publication>(id),
+        DocKind::Evaluation => genesis::<Evaluation>(id),
     }
 }
 

@@ -78,8 +78,27 @@ pub struct ZoneResult {
 pub struct BranchResult {
     /// The branch category, 1–4.
     pub category: u64,
-    /// The mean of its zones' scores.
+    /// What it is graded and ranked on: the mean of its zones' scores; on a quarter or a year,
+    /// the composite of [`crate::rules::mutual`] (work, mutual evaluation and bonus).
     pub score: Option<Points>,
+    /// The work score: the mean of its zones' scores (absent in reports made before it
+    /// existed).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub work: Option<Points>,
+    /// The mutual evaluation's result (quarters; a year's is the mean of its quarters'):
+    /// `None` from fewer than three branches' marks.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub mutual: Option<Points>,
+    /// How many branches' marks went into it (a quarter's).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub givers: u64,
+    /// The special-activity bonuses managers gave in the period.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub bonus: Points,
     /// `fail`, `pass` or `excellent` against the category's thresholds ([`Grade::as_str`]);
     /// empty without score. Read it typed with [`BranchResult::grade`] or [`Report::grade`].
     pub grade: String,

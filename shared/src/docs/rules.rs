@@ -14,7 +14,7 @@ use crate::domain::BranchCategory;
 use crate::points::Points;
 use crate::rules::period::{Period, PeriodKind};
 use crate::rules::{
-    AssessmentForm, FormItem, GradeThresholds, InspectionRule, MoneyRule, RulesConfig,
+    AssessmentForm, FormItem, GradeThresholds, InspectionRule, MoneyRule, MutualRule, RulesConfig,
 };
 
 /// One for the whole mine (`rules`). Written by admins alone.
@@ -60,6 +60,10 @@ pub struct RuleVersion {
     /// changed have none: theirs is the default form.
     #[autosurgeon(missing = "Default::default")]
     pub assessment: Vec<FormItem>,
+    /// The mutual evaluation's weight in the branch composite, percent. Versions written
+    /// before it existed have none: theirs is the default.
+    #[autosurgeon(missing = "Default::default")]
+    pub mutual_weight: Option<u64>,
 }
 
 impl RuleVersion {
@@ -88,6 +92,7 @@ impl RuleVersion {
                 })
                 .collect(),
             assessment: config.assessment.items.clone(),
+            mutual_weight: Some(config.mutual.weight_percent),
         }
     }
 
@@ -130,6 +135,9 @@ impl RuleVersion {
             },
             grades: GradeThresholds { by_category },
             assessment: self.form(),
+            mutual: self
+                .mutual_weight
+                .map_or(base.mutual, |weight_percent| MutualRule { weight_percent }),
         }
     }
 }

@@ -18,7 +18,7 @@ pub enum Grade {
     Fail,
     /// At or above pass (合格).
     Pass,
-    /// At or above excellent (优秀).
+    /// At or above excellent (先进).
     Excellent,
 }
 
@@ -84,7 +84,7 @@ impl Hydrate for Grade {
 pub struct Thresholds {
     /// The lowest passing score (合格).
     pub pass: Points,
-    /// The lowest excellent score (优秀).
+    /// The lowest excellent score (先进).
     pub excellent: Points,
 }
 

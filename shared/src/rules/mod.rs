@@ -9,6 +9,7 @@ pub mod cadence;
 pub mod grade;
 pub mod inspection;
 pub mod money;
+pub mod mutual;
 pub mod period;
 pub mod problem;
 pub mod scoring;
@@ -20,6 +21,7 @@ pub use assessment::{AssessmentForm, FormItem};
 pub use grade::{Grade, GradeThresholds, Thresholds};
 pub use inspection::{InspectionRule, Ranked, rank};
 pub use money::MoneyRule;
+pub use mutual::MutualRule;
 pub use period::{MineClock, Period, PeriodKind};
 pub use problem::{ProblemStatus, Step};
 pub use scoring::{ItemMark, ItemScore, SheetScore};
@@ -35,4 +37,7 @@ pub struct RulesConfig {
     pub grades: GradeThresholds,
     /// The monthly assessment's items and what each is worth.
     pub assessment: AssessmentForm,
+    /// The mutual evaluation's weight in the branch composite.
+    #[serde(default)]
+    pub mutual: MutualRule,
 }

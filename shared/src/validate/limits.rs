@@ -67,6 +67,10 @@ pub const ZONES_PER_PATROL: usize = 500;
 pub const EVENTS_PER_RECORD: usize = 200;
 /// Publish and reopen events of one branch.
 pub const LOCK_EVENTS: usize = 5_000;
+/// Branches a mine has at most (marks one branch gives in the mutual evaluation).
+pub const BRANCHES: usize = 1_000;
+/// The largest special-activity bonus, in points.
+pub const BONUS_MAX: i64 = 10;
 /// Participants and work items of one cleanup.
 pub const CLEANUP_PARTICIPANTS: usize = 500;
 /// Work items of one cleanup.

@@ -304,7 +304,7 @@ fn validate(
             Some(patrol),
         ) if *inspector == actor.user
             && patrol.header.id == DocId::patrol(branch, name).to_string()
-            && (patrol.plan.inspectors.contains_key(&actor.user)
+            && (patrol.plan.inspectors.get(&actor.user) == Some(&true)
                 || patrol.plan.leader == actor.user) =>
         {
             Some(actor.clone())
@@ -380,6 +380,7 @@ fn validate(
         DocKind::Report => input.check(parts::report),
         DocKind::Publication => input.check(parts::publication),
         DocKind::Rules => input.check(parts::rules),
+        DocKind::Evaluation => input.check(parts::evaluation),
     }
 }
 
@@ -432,6 +433,7 @@ fn input_decodes(id: &DocId, state: State<'_>) -> Result<(), Refusal> {
         DocKind::Report => state.decode::<docs::Report>(id).map(drop),
         DocKind::Publication => state.decode::<docs::Publication>(id).map(drop),
         DocKind::Rules => state.decode::<Rules>(id).map(drop),
+        DocKind::Evaluation => state.decode::<docs::Evaluation>(id).map(drop),
     }
 }
 

@@ -78,6 +78,14 @@ fn directory() -> Directory {
     };
     zone.holders.insert("holder".into(), true);
     d.zones.insert("z1".into(), zone);
+    // The branch's inspector, named on its patrols.
+    d.members.insert(
+        "insp".into(),
+        Member {
+            name: "检查员".into(),
+            ..Default::default()
+        },
+    );
     d
 }
 
@@ -535,6 +543,49 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
+            id: "evaluation:b1:2026-Q4",
+            part: "marks",
+            base: no_base,
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |e: &mut Evaluation| {
+                    e.marks.insert(
+                        "b3".into(),
+                        GivenMark {
+                            points: Points::whole(88),
+                            by: who.user.clone(),
+                            at: NOW,
+                        },
+                    );
+                })
+            }),
+            expect: {
+                const S: Option<&str> = Some("only the branch secretary");
+                [None, S, S, S, S, S]
+            },
+        },
+        Row {
+            id: "evaluation:b1:2026-Q4",
+            part: "bonuses",
+            base: no_base,
+            edit: Box::new(|doc, id, who| {
+                edit(doc, id, |e: &mut Evaluation| {
+                    e.bonuses.insert(
+                        format!("x-{}", who.user),
+                        Bonus {
+                            points: Points::whole(2),
+                            reason: "党员形象设计特色活动".into(),
+                            by: who.user.clone(),
+                            at: NOW,
+                        },
+                    );
+                })
+            }),
+            expect: {
+                const M: Option<&str> = Some("only a manager");
+                [M, M, M, M, None, M]
+            },
+        },
+        Row {
             id: "rules",
             part: "versions",
             base: no_base,
@@ -664,6 +715,7 @@ fn nobody_writes_a_header_or_an_unknown_part() {
             DocKind::Report => "report:b1:2026-11",
             DocKind::Publication => "publication:b1",
             DocKind::Rules => "rules",
+            DocKind::Evaluation => "evaluation:b1:2026-Q4",
         }
         .parse()
         .expect("id");
@@ -1424,6 +1476,7 @@ fn an_edit_checked_from_its_value_is_judged_as_the_change() {
                     DocKind::Report => as_kind::<Report>(w, &id, b, after, c),
                     DocKind::Publication => as_kind::<Publication>(w, &id, b, after, c),
                     DocKind::Rules => as_kind::<Rules>(w, &id, b, after, c),
+                    DocKind::Evaluation => as_kind::<Evaluation>(w, &id, b, after, c),
                 };
                 let change = attempt(&id, row.base, &*row.edit, &who, &[]);
                 assert_eq!(
@@ -3139,4 +3192,161 @@ fn a_patrols_kind_is_fixed_once_planned() {
         });
     };
     attempt(&id, base, &notes, &actor(Role::Secretary, "b1"), &[]).expect("the rest may change");
+}
+
+/// The wrong steps the loops of the seeds must refuse, across records, each with its reason:
+/// one table. Seeing another branch's marks is refused twice over: the document is not sent
+/// ([`crate::protocol::may_read`]) and a write to it is another branch's.
+#[test]
+fn the_wrong_steps_of_every_loop_are_refused_with_their_reasons() {
+    fn holds_and_fixed_it(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+            p.rectifications.clear();
+            p.rectifications
+                .insert("r0".into(), rectification(5, "sec"));
+        })
+    }
+    fn asked_for_time(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.responsible = "sec".into();
+            p.rectifications.clear();
+            p.rectifications.insert(
+                "e0".into(),
+                Rectification {
+                    by: "sec".into(),
+                    ..request(10, "2026-12-05", "等待配件到货")
+                },
+            );
+        })
+    }
+    fn mark(to: &'static str, by: &str) -> impl Fn(&mut Evaluation) {
+        let by = by.to_owned();
+        move |e: &mut Evaluation| {
+            e.marks.insert(
+                to.into(),
+                GivenMark {
+                    points: Points::whole(90),
+                    by: by.clone(),
+                    at: NOW,
+                },
+            );
+        }
+    }
+    let sec = actor(Role::Secretary, "b1");
+    let other_sec = actor(Role::Secretary, "b2");
+    let visitor = actor(Role::Inspector, "b2");
+    let table: Vec<(&str, &str, Base, Edit, &Actor, &str)> = vec![
+        (
+            "verify your own fix",
+            "problem:b1:x1",
+            holds_and_fixed_it,
+            Box::new(|doc, id, who| {
+                edit(doc, id, |p: &mut Problem| {
+                    p.verifications
+                        .insert("v1".into(), verification(30, &who.user, Outcome::Verified));
+                })
+            }),
+            &sec,
+            "nobody verifies their own",
+        ),
+        (
+            "grant your own extension",
+            "problem:b1:x1",
+            asked_for_time,
+            Box::new(|doc, id, who| {
+                edit(doc, id, |p: &mut Problem| {
+                    let mut v = answer(30, &who.user, Outcome::Extended);
+                    v.deadline = day("2026-12-01");
+                    p.verifications.insert("a1".into(), v);
+                })
+            }),
+            &sec,
+            "their own request",
+        ),
+        (
+            "approve your own post",
+            "directory:b1",
+            posts_base,
+            Box::new(|doc, id, who| {
+                edit(doc, id, |d: &mut Directory| {
+                    if let Some(p) = d.posts.get_mut("p4") {
+                        p.events.insert(
+                            "e1".into(),
+                            post_step(100, &who.user, PostStep::Approve, ""),
+                        );
+                    }
+                })
+            }),
+            &sec,
+            "nobody approves or rejects their own post",
+        ),
+        (
+            "score your own branch in mutual evaluation",
+            "evaluation:b1:2026-Q4",
+            no_base,
+            Box::new(|doc, id, who| edit(doc, id, mark("b1", &who.user))),
+            &sec,
+            "does not mark itself",
+        ),
+        (
+            "see (or write) another branch's mutual marks",
+            "evaluation:b1:2026-Q4",
+            no_base,
+            Box::new(|doc, id, who| edit(doc, id, mark("b3", &who.user))),
+            &other_sec,
+            "belongs to branch b1",
+        ),
+        (
+            "name another branch's inspector on a branch's own patrol",
+            "patrol:b1:p1",
+            |doc, id| edit(doc, id, patrol_base),
+            Box::new(|doc, id, _| {
+                edit(doc, id, |p: &mut Patrol| {
+                    p.plan.inspectors.insert("outsider".into(), true);
+                })
+            }),
+            &sec,
+            "not a member of this branch",
+        ),
+        (
+            "a visitor raises a problem in the branch they visit",
+            "problem:b1:x9",
+            no_base,
+            Box::new(|doc, id, _| edit(doc, id, problem_base)),
+            &visitor,
+            "belongs to branch b1",
+        ),
+    ];
+    for (what, id, base, step, who, want) in table {
+        let id: DocId = id.parse().expect("id");
+        let refusal = attempt(&id, base, &*step, who, &[]).expect_err(what);
+        assert!(refusal.reason.contains(want), "{what}: {refusal}");
+    }
+    // Another branch's marks are never sent to its secretary's phone, nor anyone's but its
+    // own branch's and the company-wide roles'.
+    let marks: DocId = "evaluation:b1:2026-Q4".parse().expect("id");
+    assert!(!crate::protocol::may_read(&other_sec, &marks));
+    assert!(crate::protocol::may_read(&sec, &marks));
+    assert!(crate::protocol::may_read(
+        &actor(Role::Manager, "hq"),
+        &marks
+    ));
+    // A manager's patrol draws inspectors from any branch.
+    let id: DocId = "patrol:b1:p1".parse().expect("id");
+    let outsider = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {
+        edit(doc, id, |p: &mut Patrol| {
+            p.plan.inspectors.insert("outsider".into(), true);
+        })
+    };
+    let mgr_leads = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |p: &mut Patrol| {
+            patrol_base(p);
+            p.plan.leader = "mgr".into();
+        })
+    };
+    attempt(&id, mgr_leads, &outsider, &actor(Role::Manager, "hq"), &[])
+        .expect("a manager names an inspector of another branch");
 }

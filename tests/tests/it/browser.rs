@@ -246,7 +246,7 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
     assert_eq!(text(&c, "#person-times").await, "6");
     // The company's branches: score, grade, place, open and overdue problems.
     let row = texts(&c, "#branches tbody td").await;
-    assert_eq!(row[1..], ["综采一队党支部", "89.38", "合格", "1/1", "1/0"]);
+    assert_eq!(row[1..], ["综采一队党支部", "89.38", "达标", "1/1", "1/0"]);
     // The ten-day supervision, ranked beside the week.
     let ranking = "#ten-day-ranking tr[data-zone";
     assert_eq!(text(&c, &format!("{ranking}='z2'] .score")).await, "98");
@@ -370,6 +370,20 @@ async fn a_manager_reads_the_ranking_and_money_and_downloads_the_ledger_in_chrom
         .for_element(Locator::Css("#zone-ranking"))
         .await
         .expect("rankings page");
+    // The quarter's composite, broken down: the work score alone, since fewer than three
+    // branches marked 综采一队 in the mutual evaluation, and no bonus.
+    let breakdown = text(&c, "#composite-breakdown").await;
+    assert!(
+        breakdown.contains("综合")
+            && breakdown.contains("工作")
+            && breakdown.contains("互评不足 3 个支部"),
+        "{breakdown}"
+    );
+    assert_eq!(
+        text(&c, "#branch-ranking tr[data-branch='zcyd'] .composite").await,
+        text(&c, "#branch-ranking tr[data-branch='zcyd'] .work").await,
+        "no mutual result and no bonus: the composite is the work score"
+    );
     shot(&c, "04-rankings").await;
     c.goto(&format!("{}/dash/placard/zcyd/z1", server.url))
         .await

@@ -176,6 +176,15 @@ pub struct PatrolFacts {
     pub closed: bool,
 }
 
+/// What a branch's quarter of the mutual evaluation contributes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EvaluationFacts {
+    /// The marks it gave, by branch (never its own).
+    pub marks: BTreeMap<String, Points>,
+    /// The sum of the special-activity bonuses it was given.
+    pub bonus: Points,
+}
+
 /// What a problem contributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProblemFacts {
@@ -235,6 +244,9 @@ pub enum Facts {
     /// The mine's rules: each version's first month and figures, in the order they take
     /// effect.
     Rules(Vec<(Period, RulesConfig)>),
+    /// A branch's quarter in the mutual evaluation: the marks it gave and the bonuses it was
+    /// given. Private to the consolidation: a branch's marks are never shown as such.
+    Evaluation(EvaluationFacts),
     /// Nothing (a document that does not read as its kind).
     None,
 }
@@ -476,6 +488,11 @@ impl Consolidator {
                 self.pending.extend(self.patrols.keys().cloned());
                 dirty.extend(self.all_keys());
             }
+            (DocId::Evaluation { quarter, .. }, Facts::Evaluation(f)) => {
+                let key = (branch.clone(), *quarter);
+                let old = self.evaluations.insert(key, f.clone()).unwrap_or_default();
+                dirty_evaluation(&mut dirty, &branch, *quarter, &old, &f);
+            }
             (DocId::Report { period, .. }, Facts::Report(report)) => {
                 let score = (
                     self.branches.get(&branch).and_then(|b| b.category),
@@ -535,6 +552,11 @@ impl Consolidator {
             DocId::Cleanup { cleanup, .. } => {
                 self.cleanups.replace(&branch, cleanup, None, &mut dirty);
             }
+            DocId::Evaluation { quarter, .. } => {
+                if let Some(old) = self.evaluations.remove(&(branch.clone(), *quarter)) {
+                    dirty_evaluation(&mut dirty, &branch, *quarter, &old, &old);
+                }
+            }
             DocId::Directory { .. }
             | DocId::Publication { .. }
             | DocId::Report { .. }
@@ -549,5 +571,24 @@ impl Consolidator {
             .filter(|(b, _)| b == branch)
             .cloned()
             .collect()
+    }
+}
+
+/// The reports an evaluation's change may move: the quarter and the year of the branch that
+/// gave it (its bonuses) and of every branch it marked, before and after.
+pub(in crate::consolidate) fn dirty_evaluation(
+    dirty: &mut BTreeSet<ReportKey>,
+    giver: &str,
+    quarter: Period,
+    old: &EvaluationFacts,
+    new: &EvaluationFacts,
+) {
+    let year = Period::containing(PeriodKind::Year, quarter.first_day());
+    let branches = std::iter::once(giver)
+        .chain(old.marks.keys().map(String::as_str))
+        .chain(new.marks.keys().map(String::as_str));
+    for branch in branches {
+        dirty.insert((branch.to_owned(), quarter));
+        dirty.insert((branch.to_owned(), year));
     }
 }

@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
-    self, Assessment, Cleanup, Directory, DocId, ItemEntry, Patrol, Problem, Publication, Rules,
-    Tally, ZoneSheet,
+    self, Assessment, Cleanup, Directory, DocId, Evaluation, ItemEntry, Patrol, Problem,
+    Publication, Rules, Tally, ZoneSheet,
 };
 use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::{BranchCategory, Severity};
 
 use super::{
-    BranchFacts, CleanupFacts, DESCRIPTION_CHARS, Facts, PatrolFacts, PostFacts, ProblemFacts,
-    ZoneFacts,
+    BranchFacts, CleanupFacts, DESCRIPTION_CHARS, EvaluationFacts, Facts, PatrolFacts, PostFacts,
+    ProblemFacts, ZoneFacts,
 };
 use crate::consolidate::{Consolidator, shorten};
 
@@ -221,6 +221,17 @@ impl Consolidator {
                 read::<Publication>(doc, id).map(|p| Facts::Publication(p.locks()))
             }
             DocId::Report { .. } => read(doc, id).map(|r| Facts::Report(Box::new(r))),
+            DocId::Evaluation { branch, .. } => read::<Evaluation>(doc, id).map(|e| {
+                Facts::Evaluation(EvaluationFacts {
+                    bonus: e.bonus(),
+                    marks: e
+                        .marks
+                        .into_iter()
+                        .filter(|(to, _)| to != branch)
+                        .map(|(to, m)| (to, m.points))
+                        .collect(),
+                })
+            }),
             DocId::Rules => read::<Rules>(doc, id).map(|r| {
                 Facts::Rules(
                     r.in_effect_order()

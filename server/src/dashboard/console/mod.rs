@@ -13,6 +13,8 @@
 //! - `accounts`: accounts, roles, passwords and devices.
 //! - `import`: the workbook to fill in, a filled one previewed and applied.
 //! - `rules`: the mine's rules in force, a new version, the history.
+//! - `mutual`: the mutual evaluation: a secretary's marks for the other branches, managers'
+//!   special-activity bonuses, the branch's own result.
 //! - `activity`: who changed what and when.
 
 mod accounts;
@@ -20,6 +22,7 @@ mod activity;
 mod branch;
 mod branches;
 mod import;
+mod mutual;
 mod post;
 mod rules;
 mod template;
@@ -62,6 +65,9 @@ pub(super) fn router() -> Router<Arc<State>> {
             "/admin/branch/{branch}/post/{post}/decide",
             post(post::decide),
         )
+        .route("/admin/branch/{branch}/mutual", get(mutual::page))
+        .route("/admin/branch/{branch}/mutual/marks", post(mutual::marks))
+        .route("/admin/branch/{branch}/mutual/bonus", post(mutual::bonus))
         .route(
             "/admin/branch/{branch}/template/{template}",
             get(template::page).post(template::save),

@@ -40,7 +40,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     tr { th { (l(lang, "几人起去掉最高最低分", "Trim highest and lowest from")) } td.n { (now.inspection.trim_from) } }
                     tr { th { (l(lang, "周结果至少评分表数", "Fewest sheets for a weekly result")) } td.n { (now.inspection.min_sheets) } }
                     @for c in BranchCategory::ALL {
-                        tr { th { (category_label(lang, c)) " · " (l(lang, "合格/优秀", "pass/excellent")) } td.n { (now.grades.of(c).pass) " / " (now.grades.of(c).excellent) } }
+                        tr { th { (category_label(lang, c)) " · " (l(lang, "达标/先进", "standard/advanced")) } td.n { (now.grades.of(c).pass) " / " (now.grades.of(c).excellent) } }
                     }
                 }
                 h3 { (l(lang, "月度考评项目", "Monthly assessment items")) }
@@ -75,8 +75,8 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                         }
                         @for c in BranchCategory::ALL {
                             p { (category_label(lang, c)) " "
-                                label { (l(lang, "合格", "pass")) " " input name="pass" size="5" inputmode="decimal" value=(coming.grades.of(c).pass); } " "
-                                label { (l(lang, "优秀", "excellent")) " " input name="excellent" size="5" inputmode="decimal" value=(coming.grades.of(c).excellent); }
+                                label { (l(lang, "达标", "standard")) " " input name="pass" size="5" inputmode="decimal" value=(coming.grades.of(c).pass); } " "
+                                label { (l(lang, "先进", "advanced")) " " input name="excellent" size="5" inputmode="decimal" value=(coming.grades.of(c).excellent); }
                             }
                         }
                         h3 { (l(lang, "月度考评项目", "Monthly assessment items")) }

@@ -416,5 +416,6 @@ pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
             } }
         }
         p.muted { (book.rank_label) @if let Some(p) = &book.published { " · " (p) } }
+        @if let Some(q) = &book.composite { p #quarter-composite { (q) } }
     }
 }

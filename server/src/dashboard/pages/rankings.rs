@@ -76,13 +76,26 @@ pub(crate) async fn rankings_page(
             section #branch-ranking {
                 h2 { (l(lang, "支部（按类别）", "Branches by category")) }
                 table {
-                    thead { tr { th { (l(lang, "类别", "Category")) } th { (l(lang, "支部", "Branch")) } th.n { (l(lang, "得分", "Score")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) } } }
-                    tbody { @for (b, r) in &company { tr {
+                    thead { tr {
+                        th { (l(lang, "类别", "Category")) } th { (l(lang, "支部", "Branch")) }
+                        th.n { (l(lang, "工作得分", "Work")) } th.n { (l(lang, "互评", "Mutual")) } th.n { (l(lang, "加分", "Bonus")) }
+                        th.n { (l(lang, "综合得分", "Composite")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) }
+                    } }
+                    tbody { @for (b, r) in &company { tr data-branch=(b) {
                         td { (r.branch.category) } td { a href=(url(period, b)) { (branch_name(&c, b)) } }
-                        td.n { (show(r.branch.score)) } td { (show_grade(lang, r.grade())) }
+                        td.n.work { (show(r.branch.work)) }
+                        td.n.mutual { (show(r.branch.mutual)) }
+                        td.n.bonus { @if r.branch.bonus > zonepatrol_shared::Points::ZERO { "+" (r.branch.bonus) } }
+                        td.n.composite { (show(r.branch.score)) } td { (show_grade(lang, r.grade())) }
                         td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
                     } } }
                 }
+            }
+            @if let Some(r) = report {
+                p #composite-breakdown { (crate::dashboard::views::composite_label(&c, lang, period, r)) }
+            }
+            @if crate::admin::may_see_branch(&viewer.actor, &branch) && period.kind() == PeriodKind::Quarter {
+                p { a #mutual-link href=(format!("/admin/branch/{branch}/mutual?quarter={period}")) { (l(lang, "互动评价与特色活动加分", "Mutual evaluation and bonuses")) } }
             }
             section #zone-ranking {
                 h2 { (branch_name(&c, &branch)) " · " (l(lang, "责任区排名", "Zones")) }

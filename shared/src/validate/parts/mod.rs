@@ -9,12 +9,15 @@
 //! - [`publication`]: the server's reports (read-only) and the managers' publish and reopen
 //!   events.
 //! - [`rules`]: the mine's rules, versions written by admins from this month onward.
+//! - [`evaluation`]: the mutual evaluation's marks (a branch's secretary) and bonuses
+//!   (managers).
 //!
 //! The small refusals and value checks every checker uses live in this file.
 
 mod assessment;
 mod cleanup;
 mod directory;
+mod evaluation;
 mod new_document;
 mod patrol;
 mod problem;
@@ -32,6 +35,7 @@ use crate::domain::Role;
 pub(super) use assessment::assessment;
 pub(super) use cleanup::cleanup;
 pub(super) use directory::directory;
+pub(super) use evaluation::evaluation;
 pub(super) use new_document::new_document;
 pub(super) use patrol::patrol;
 pub(super) use problem::problem;
@@ -93,6 +97,7 @@ pub fn parts_of(kind: DocKind) -> &'static [&'static str] {
         ],
         DocKind::Publication => &["events"],
         DocKind::Rules => &["versions"],
+        DocKind::Evaluation => &["marks", "bonuses"],
     }
 }
 
@@ -114,6 +119,8 @@ pub fn writer_of(kind: DocKind, part: &str) -> Writer {
         (DocKind::Report, _) => Writer::Server,
         (DocKind::Publication, _) => Writer::Manager,
         (DocKind::Rules, _) => Writer::Admin,
+        (DocKind::Evaluation, "marks") => Writer::Secretary,
+        (DocKind::Evaluation, _) => Writer::Manager,
     }
 }
 

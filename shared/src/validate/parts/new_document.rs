@@ -48,7 +48,9 @@ pub(in crate::validate) fn new_document(
             }
             Ok(())
         }
-        DocId::Publication { .. } if ctx.directory.is_none() => no_branch(),
+        DocId::Publication { .. } | DocId::Evaluation { .. } if ctx.directory.is_none() => {
+            no_branch()
+        }
         _ => Ok(()),
     }
 }

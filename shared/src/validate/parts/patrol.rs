@@ -52,6 +52,31 @@ pub(in crate::validate) fn patrol(c: &Change<'_, Patrol>) -> Result<(), Refusal>
         PEOPLE_PER_RECORD,
     )?;
     records("plan", "zones on a patrol", &plan.zones, ZONES_PER_PATROL)?;
+    // Naming someone on a patrol lets them read the branch's directory and write a sheet that
+    // counts: a branch's own patrol names its members; only a manager's (the party
+    // committee's inspection) draws inspectors from other branches.
+    if !c.actor.is_company_wide() {
+        let added = plan
+            .inspectors
+            .keys()
+            .filter(|u| !c.before.plan.inspectors.contains_key(*u) && **u != *leader);
+        for user in added {
+            let member = c
+                .ctx
+                .directory
+                .is_some_and(|d| d.members.contains_key(user));
+            if !member {
+                let shown = crate::validate::limits::shorten(user, 64);
+                out_of_range(
+                    "plan",
+                    format!(
+                        "{shown} is not a member of this branch: a branch's patrol names its own members; \
+                         inspectors from other branches join a manager's patrol"
+                    ),
+                )?;
+            }
+        }
+    }
     text(
         "notes",
         "the patrol's notes",

@@ -80,6 +80,17 @@ pub(in crate::validate) fn rules(c: &Change<'_, Rules>) -> Result<(), Refusal> {
                  to 50 sheets, so that no inspector's own total can be told",
             )?;
         }
+        if v.mutual_weight
+            .is_some_and(|w| w > crate::rules::mutual::MAX_WEIGHT_PERCENT)
+        {
+            out_of_range(
+                "versions",
+                format!(
+                    "the mutual evaluation weighs 0 to {}% of the branch composite",
+                    crate::rules::mutual::MAX_WEIGHT_PERCENT
+                ),
+            )?;
+        }
         let form = v.form();
         if let Err(problem) = form.check() {
             out_of_range("versions", problem.says(Lang::En))?;
