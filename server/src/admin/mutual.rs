@@ -108,8 +108,15 @@ pub fn give_marks(
         &format!("{quarter} 互评"),
         |e| {
             for (to, points) in &parsed {
-                if e.marks.get(to).is_some_and(|m| m.points == *points) {
-                    continue;
+                match e.marks.get(to) {
+                    Some(m) if m.points == *points => continue,
+                    Some(_) => {
+                        return Err(AdminError::invalid(
+                            "互评分数一经给出即保留，不能修改。",
+                            "A mark is given once and kept: it cannot be changed.",
+                        ));
+                    }
+                    None => {}
                 }
                 e.marks.insert(
                     to.clone(),
@@ -195,13 +202,15 @@ pub fn give_bonus(
             Ok(())
         },
     )?;
-    on_record(
-        state,
-        who,
-        branch,
-        "bonus",
-        &quarter.to_string(),
-        format!("+{points} {reason}"),
-    )?;
+    if edited == Edited::Saved {
+        on_record(
+            state,
+            who,
+            branch,
+            "bonus",
+            &quarter.to_string(),
+            format!("+{points} {reason}"),
+        )?;
+    }
     Ok(edited)
 }

@@ -69,7 +69,13 @@ impl Consolidator {
             }
         }
         for ((giver, quarter), e) in &self.evaluations {
-            super::facts::dirty_evaluation(&mut keys, giver, *quarter, e, e);
+            let mut moved = BTreeSet::new();
+            super::facts::dirty_evaluation(&mut moved, giver, *quarter, e, e);
+            keys.extend(
+                moved
+                    .into_iter()
+                    .filter(|(b, _)| self.branches.contains_key(b)),
+            );
         }
         keys
     }
@@ -379,7 +385,14 @@ impl Consolidator {
                 .filter_map(|(_, e)| e.marks.get(branch).copied())
                 .collect();
             let rules = self.rules_on(q.last_day().min(graded_on));
-            let result = rules.mutual.result(&marks, &rules.inspection);
+            // Shown once every other branch has marked, all at once: a result that moved mark
+            // by mark would tell each mark by the difference.
+            let others = self.branches.keys().filter(|b| *b != branch).count();
+            let result = if marks.len() >= others {
+                rules.mutual.result(&marks, &rules.inspection)
+            } else {
+                None
+            };
             let bonus = self
                 .evaluations
                 .get(&(branch.to_owned(), q))

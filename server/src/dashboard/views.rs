@@ -204,7 +204,7 @@ pub(super) fn composite_label(c: &Consolidator, lang: Lang, period: Period, r: &
         (Lang::Zh, Some(m)) => format!(
             "工作 {} × {}% + 互评 {m} × {weight}% + 加分 {}",
             show(b.work),
-            100 - weight,
+            100 - weight.min(100),
             b.bonus
         ),
         (Lang::Zh, None) => format!(
@@ -216,7 +216,7 @@ pub(super) fn composite_label(c: &Consolidator, lang: Lang, period: Period, r: &
         (Lang::En, Some(m)) => format!(
             "work {} × {}% + mutual {m} × {weight}% + bonus {}",
             show(b.work),
-            100 - weight,
+            100 - weight.min(100),
             b.bonus
         ),
         (Lang::En, None) => format!(

@@ -3292,6 +3292,22 @@ fn the_wrong_steps_of_every_loop_are_refused_with_their_reasons() {
             "does not mark itself",
         ),
         (
+            "change a mark once given",
+            "evaluation:b1:2026-Q4",
+            |doc, id| edit(doc, id, mark("b3", "sec")),
+            Box::new(|doc, id, who| {
+                edit(doc, id, |e: &mut Evaluation| {
+                    if let Some(m) = e.marks.get_mut("b3") {
+                        m.points = Points::whole(60);
+                        m.at = NOW;
+                        m.by = who.user.clone();
+                    }
+                })
+            }),
+            &sec,
+            "given once and kept",
+        ),
+        (
             "see (or write) another branch's mutual marks",
             "evaluation:b1:2026-Q4",
             no_base,

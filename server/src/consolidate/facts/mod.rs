@@ -492,6 +492,7 @@ impl Consolidator {
                 let key = (branch.clone(), *quarter);
                 let old = self.evaluations.insert(key, f.clone()).unwrap_or_default();
                 dirty_evaluation(&mut dirty, &branch, *quarter, &old, &f);
+                dirty.retain(|(b, _)| self.branches.contains_key(b));
             }
             (DocId::Report { period, .. }, Facts::Report(report)) => {
                 let score = (
@@ -555,6 +556,7 @@ impl Consolidator {
             DocId::Evaluation { quarter, .. } => {
                 if let Some(old) = self.evaluations.remove(&(branch.clone(), *quarter)) {
                     dirty_evaluation(&mut dirty, &branch, *quarter, &old, &old);
+                    dirty.retain(|(b, _)| self.branches.contains_key(b));
                 }
             }
             DocId::Directory { .. }

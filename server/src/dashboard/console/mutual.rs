@@ -55,8 +55,13 @@ pub(super) async fn page(
         };
         let givers = result.as_ref().map_or(0, |r| r.givers);
         let too_few = match lang {
-            Lang::Zh => format!("（{givers} 个支部打分，至少需要 {MIN_GIVERS} 个）"),
-            Lang::En => format!("({givers} branches marked it; {MIN_GIVERS} needed)"),
+            Lang::Zh => format!(
+                "（已有 {givers} 个支部打分；其他支部全部打分、且不少于 {MIN_GIVERS} 个后才计入）"
+            ),
+            Lang::En => format!(
+                "({givers} branches have marked it; it counts once every other branch has, \
+                 and no fewer than {MIN_GIVERS})"
+            ),
         };
         let here = |p: Period| format!("/admin/branch/{branch}/mutual?quarter={p}");
         let body = html! {
@@ -85,7 +90,7 @@ pub(super) async fn page(
             @if secretary {
                 section #mutual-marks {
                     h2 { (l(lang, "为其他支部打分（背靠背）", "Mark the other branches (back to back)")) }
-                    p.muted { (l(lang, "只有您看得到本支部给出的分数；各支部只看到汇总结果。", "Only you see the marks your branch gives; each branch sees only its aggregate.")) }
+                    p.muted { (l(lang, "只有您看得到本支部给出的分数；各支部只看到汇总结果。分数一经保存不能修改；所有支部打分后结果才计入。", "Only you see the marks your branch gives; each branch sees only its aggregate. A mark once saved is kept; the result counts once every branch has marked.")) }
                     @if others.is_empty() {
                         p.muted { (l(lang, "还没有其他支部。", "There are no other branches yet.")) }
                     } @else {
@@ -96,6 +101,7 @@ pub(super) async fn page(
                                     tr {
                                         td { (other) input type="hidden" name="to" value=(id); }
                                         td { input name="mark" inputmode="decimal" size="6" data-branch=(id)
+                                            readonly[evaluation.marks.contains_key(id)]
                                             value=(evaluation.marks.get(id).map(|m| m.points.to_string()).unwrap_or_default()); }
                                     }
                                 }

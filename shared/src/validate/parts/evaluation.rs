@@ -2,10 +2,12 @@
 //! manager records special-activity bonuses with a reason, on the record.
 
 use super::{not_writer, out_of_range, role_in};
-use crate::docs::{DocId, Evaluation};
+use crate::docs::{DocId, Evaluation, is_valid_name};
 use crate::domain::Role;
 use crate::points::Points;
-use crate::validate::limits::{BONUS_MAX, BRANCHES, EVENTS_PER_RECORD, TEXT_CHARS, records, text};
+use crate::validate::limits::{
+    BONUS_MAX, BRANCHES, EVENTS_PER_RECORD, RESULTS_DAYS_AHEAD, TEXT_CHARS, records, text,
+};
 use crate::validate::locks::check_unlocked;
 use crate::validate::{Change, Refusal};
 
@@ -13,6 +15,12 @@ pub(in crate::validate) fn evaluation(c: &Change<'_, Evaluation>) -> Result<(), 
     let DocId::Evaluation { branch, quarter } = c.id else {
         return out_of_range("document", "not an evaluation id");
     };
+    c.bounds.day(
+        "document",
+        "the quarter",
+        quarter.first_day(),
+        RESULTS_DAYS_AHEAD,
+    )?;
     if let Some(today) = c.bounds.today
         && quarter.first_day() > today
     {
@@ -31,6 +39,17 @@ pub(in crate::validate) fn evaluation(c: &Change<'_, Evaluation>) -> Result<(), 
         records("marks", "marks given", &c.after.marks, BRANCHES)?;
         check_unlocked("marks", *quarter, c.ctx.locks)?;
         for key in keys {
+            if !is_valid_name(key) {
+                out_of_range("marks", "a mark goes to a branch, named by its id")?;
+            }
+            if c.before.marks.contains_key(key) {
+                // Given once and kept: a mark that moved afterwards would tell, by how much
+                // the branch's result moved, what this branch gave.
+                not_writer(
+                    "marks",
+                    "a mark is given once and kept: it cannot be changed or taken back",
+                )?;
+            }
             if key == branch {
                 out_of_range(
                     "marks",
@@ -38,7 +57,6 @@ pub(in crate::validate) fn evaluation(c: &Change<'_, Evaluation>) -> Result<(), 
                 )?;
             }
             let Some(mark) = c.after.marks.get(key) else {
-                not_writer("marks", "a mark given is changed, never taken back")?;
                 continue;
             };
             if mark.by != c.actor.user {
@@ -84,6 +102,12 @@ pub(in crate::validate) fn evaluation(c: &Change<'_, Evaluation>) -> Result<(), 
                 "a bonus's reason",
                 bonus.reason.as_str(),
                 TEXT_CHARS,
+            )?;
+        }
+        if c.after.bonus() > Points::whole(BONUS_MAX) {
+            out_of_range(
+                "bonuses",
+                format!("a branch's bonuses come to at most {BONUS_MAX} points a quarter"),
             )?;
         }
     }
