@@ -88,6 +88,7 @@ fn put_directory(repo: &Repo) {
                         teams: BTreeMap::new(),
                         template: "t1".into(),
                         active: true,
+                        shares: Default::default(),
                     },
                 );
             }

@@ -37,6 +37,7 @@ fn device() -> (tempfile::TempDir, Repo) {
                         holders: BTreeMap::from([(holder.to_owned(), true)]),
                         template: "t1".into(),
                         active: true,
+                        shares: Default::default(),
                         ..Zone::default()
                     },
                 );

@@ -75,6 +75,7 @@ fn directory(branch: &str, name: &str, zones: &[(&str, &str, &str)]) -> Director
                 teams: BTreeMap::new(),
                 template: "t1".to_owned(),
                 active: true,
+                shares: BTreeMap::new(),
             },
         );
     }

@@ -89,6 +89,7 @@ fn generate() -> Data {
                             location: "三水平".into(),
                             active: true,
                             holders: vec![format!("h{b}-{z}")],
+                            shares: Default::default(),
                             template: template.name.clone(),
                         },
                     )

@@ -110,6 +110,7 @@ fn write_branch(store: &SledStore, b: usize) -> usize {
                         holders: [(format!("h{b}-{z}"), true)].into(),
                         template: "t1".into(),
                         active: true,
+                        shares: Default::default(),
                         ..Zone::default()
                     },
                 );

@@ -103,6 +103,7 @@ fn year() -> Vec<(String, Vec<String>, String)> {
                         holders: BTreeMap::from([(format!("h{}", z % 10), true)]),
                         template: "t1".into(),
                         active: true,
+                        shares: Default::default(),
                         ..Zone::default()
                     },
                 );

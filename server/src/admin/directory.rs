@@ -14,6 +14,7 @@ use zonepatrol_shared::docs::{
     is_valid_name,
 };
 use zonepatrol_shared::labels::Lang;
+use zonepatrol_shared::rules::{SharesError, check_shares};
 use zonepatrol_shared::{Actor, BranchCategory, Points, Role};
 
 use super::input::{code, tidy};
@@ -222,6 +223,8 @@ pub struct ZoneInput {
     pub template: String,
     /// In use.
     pub active: bool,
+    /// Percent of its money by holder; empty for equal parts.
+    pub shares: BTreeMap<String, u64>,
 }
 
 /// Creates a zone (`zone` none) or changes one; returns its id.
@@ -261,6 +264,32 @@ pub fn save_zone(
                 format!("“{holder}” is not a member of the branch: add them under members first."),
             ));
         }
+    }
+    let name_of = |h: &String| dir.members.get(h).map_or(h.clone(), |m| m.name.clone());
+    if let Err(e) = check_shares(&input.holders, &input.shares) {
+        return Err(match e {
+            SharesError::NotAHolder(h) => AdminError::invalid(
+                format!("“{}”不是本责任区的责任人，不能分得奖罚。", name_of(&h)),
+                format!(
+                    "“{}” does not hold the zone: only its holders take a share.",
+                    name_of(&h)
+                ),
+            ),
+            SharesError::Missing(h) => AdminError::invalid(
+                format!(
+                    "责任人“{}”没有填写份额：请给每位责任人填写，或全部留空表示平分。",
+                    name_of(&h)
+                ),
+                format!(
+                    "Holder “{}” has no share: give every holder one, or leave them all empty for equal parts.",
+                    name_of(&h)
+                ),
+            ),
+            SharesError::Total(t) => AdminError::invalid(
+                format!("份额合计 {t}%，应为 100%。"),
+                format!("The shares come to {t}%; they must come to 100%."),
+            ),
+        });
     }
     if !input.template.is_empty() && !dir.templates.contains_key(&input.template) {
         return Err(AdminError::invalid(
@@ -313,6 +342,7 @@ pub(crate) fn zone_value(input: &ZoneInput) -> Zone {
             .collect(),
         template: input.template.clone(),
         active: input.active,
+        shares: input.shares.clone(),
     }
 }
 

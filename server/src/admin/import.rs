@@ -14,6 +14,7 @@ use calamine::{DataRef, Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook};
 use zonepatrol_shared::docs::{Directory, DocId, is_valid_name};
 use zonepatrol_shared::labels::{Lang, role_label};
+use zonepatrol_shared::rules::check_shares;
 use zonepatrol_shared::validate::limits::{NAME_CHARS, PEOPLE_PER_RECORD};
 use zonepatrol_shared::{Actor, Role};
 
@@ -987,6 +988,12 @@ fn plan_now(state: &State, who: &Actor, bytes: &[u8]) -> Result<Plan, AdminError
                 .unwrap_or_default(),
             // A retired zone stays retired: the workbook does not say otherwise.
             active: stored.is_none_or(|(_, z)| z.active),
+            // The shares stay while the holders do; new holders share equally until the
+            // secretary says otherwise on the zone's page.
+            shares: stored
+                .map(|(_, z)| z.shares.clone())
+                .filter(|s| check_shares(&holders, s).is_ok())
+                .unwrap_or_default(),
         };
         let action = match stored {
             None => Action::New,

@@ -11,7 +11,7 @@ use zonepatrol_shared::docs::{
 use zonepatrol_shared::rules::inspection::notice;
 use zonepatrol_shared::rules::period::{Period, PeriodKind, months_of, periods_of_month};
 use zonepatrol_shared::rules::problem::is_overdue;
-use zonepatrol_shared::rules::rank;
+use zonepatrol_shared::rules::{rank, split};
 use zonepatrol_shared::{BranchCategory, Points};
 
 use super::{Consolidator, ReportKey};
@@ -24,8 +24,15 @@ pub const MIN_SHEETS: usize = 3;
 /// From how many reports a computation is shared among the cores.
 const PARALLEL_FROM: usize = 256;
 
-/// A zone's self total, final total and the money (fen) the final brings, for one month.
-type ZoneTotals = (String, Option<Points>, Option<Points>, i64);
+/// A zone's self total, final total, the money (fen) the final brings, and who receives it,
+/// for one month.
+struct ZoneTotals {
+    zone: String,
+    own: Option<Points>,
+    fin: Option<Points>,
+    money: i64,
+    payees: BTreeMap<String, i64>,
+}
 
 /// The month totals of one branch, worked out once for the month, quarter and year that count
 /// them (reports are computed branch by branch).
@@ -459,40 +466,63 @@ impl Consolidator {
                 totals.months.insert(*month, of_month);
             }
         }
-        let mut finals: BTreeMap<&str, (Vec<Points>, Vec<Points>, i64)> = BTreeMap::new();
+        #[derive(Default)]
+        struct Finals {
+            fins: Vec<Points>,
+            owns: Vec<Points>,
+            money: i64,
+            payees: BTreeMap<String, i64>,
+        }
+        let mut finals: BTreeMap<&str, Finals> = BTreeMap::new();
         for month in &months {
-            for (zone, own, fin, money) in totals.months.get(month).into_iter().flatten() {
-                let entry = finals.entry(zone.as_str()).or_default();
-                if let Some(own) = own {
-                    entry.1.push(*own);
+            for t in totals.months.get(month).into_iter().flatten() {
+                let entry = finals.entry(t.zone.as_str()).or_default();
+                if let Some(own) = t.own {
+                    entry.owns.push(own);
                 }
-                if let Some(fin) = fin {
-                    entry.0.push(*fin);
-                    entry.2 += money;
+                if let Some(fin) = t.fin {
+                    entry.fins.push(fin);
+                    entry.money += t.money;
+                    for (who, fen) in &t.payees {
+                        *entry.payees.entry(who.clone()).or_default() += fen;
+                    }
                 }
             }
         }
-        for (zone, (fins, owns, money)) in finals {
+        for (zone, f) in finals {
             let r = zones.entry(zone.to_owned()).or_default();
-            r.score = Points::mean(&fins);
-            r.self_score = Points::mean(&owns);
-            r.money_fen = money;
+            r.score = Points::mean(&f.fins);
+            r.self_score = Points::mean(&f.owns);
+            r.money_fen = f.money;
+            r.payees = f.payees;
         }
     }
 
     /// Each zone's self total, final total and the money the final brings, for a month of a
-    /// branch, on the rules of that month.
+    /// branch, on the rules of that month; the money goes to the zone's holders as the
+    /// directory names them, in their shares.
     fn month_totals(&self, branch: &str, month: Period) -> Vec<ZoneTotals> {
         let Some(assessed) = self.assessments.get(&(branch.to_owned(), month)) else {
             return Vec::new();
         };
         let rules = self.rules_on(month.first_day());
+        let zones = self.branches.get(branch).map(|b| &b.zones);
         assessed
             .iter()
             .map(|(zone, (own, fin))| {
                 let (own, fin) = (rules.assessment.total(own), rules.assessment.total(fin));
                 let money = fin.map_or(0, |f| rules.money.money(f).0);
-                (zone.clone(), own, fin, money)
+                let payees = zones
+                    .and_then(|z| z.get(zone))
+                    .map(|z| split(money, &z.holders, &z.shares))
+                    .unwrap_or_default();
+                ZoneTotals {
+                    zone: zone.clone(),
+                    own,
+                    fin,
+                    money,
+                    payees,
+                }
             })
             .collect()
     }

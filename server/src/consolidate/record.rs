@@ -23,7 +23,7 @@ use super::Facts;
 
 /// The form of a record, its first byte. A record of another version is not read: its
 /// document is read whole again, and a new record written.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 
 #[derive(Serialize)]
 struct RecordRef<'a> {
@@ -141,7 +141,7 @@ mod tests {
         let cases = [
             (
                 patrol(),
-                "040100010a323032362d31312d30340102753101027a310101026162",
+                "050100010a323032362d31312d30340102753101027a310101026162",
             ),
             (
                 Facts::Problem(ProblemFacts {
@@ -154,7 +154,7 @@ mod tests {
                     major: true,
                     photos: vec!["cd".into()],
                 }),
-                "0404027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
+                "0504027a310a323032362d31312d3034010a323032362d31312d3034010164027532010102636401026162",
             ),
             (
                 Facts::Directory(crate::consolidate::BranchFacts {
@@ -172,7 +172,7 @@ mod tests {
                     .into(),
                     ..Default::default()
                 }),
-                "04000ce7bbbce98787e4b880e9989f000001027031027a310174000000010a323032362d31312d303400010a323032362d31312d303401000001026162",
+                "05000ce7bbbce98787e4b880e9989f000001027031027a310174000000010a323032362d31312d303400010a323032362d31312d303401000001026162",
             ),
             (
                 Facts::Report(Box::new({
@@ -193,25 +193,25 @@ mod tests {
                     );
                     r
                 })),
-                "0407067265706f727401107265706f72743a623a323032362d313101620001027a3101d08c01010000000000000000000001b8940100000000000000000000000000000001026162",
+                "0507067265706f727401107265706f72743a623a323032362d313101620001027a3101d08c0101000000000000000000000001b8940100000000000000000000000000000001026162",
             ),
             (
                 Facts::Sheet(vec![("z1".into(), zonepatrol_shared::Points(9_250))]),
-                "040201027a31c4900101026162",
+                "050201027a31c4900101026162",
             ),
             (
                 Facts::Assessment(
                     [("a".to_owned(), zonepatrol_shared::Points(1_000))].into(),
                     [("b".to_owned(), zonepatrol_shared::Points(900))].into(),
                 ),
-                "0403010161d00f010162880e01026162",
+                "0503010161d00f010162880e01026162",
             ),
             (
                 Facts::Evaluation(crate::consolidate::EvaluationFacts {
                     marks: [("b2".to_owned(), zonepatrol_shared::Points(8_600))].into(),
                     bonus: zonepatrol_shared::Points(250),
                 }),
-                "040901026232b08601f40301026162",
+                "050901026232b08601f40301026162",
             ),
         ];
         let changed: Vec<String> = cases

@@ -141,6 +141,65 @@ pub fn ledger_xlsx(ledger: &Ledger, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         ws.set_column_width(c, 16)?;
     }
     page_setup(ws, lang, true)?;
+
+    // The member ledger (党员业绩考核台帐): one row per member, what their zones paid them.
+    let ws = wb.add_worksheet();
+    ws.set_name(l(lang, "党员业绩考核台帐", "Money per member"))?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "{} · {} · {}",
+            ledger.branch_name,
+            ledger.month_label,
+            l(lang, "党员业绩考核台帐", "money per member")
+        ),
+        &title,
+    )?;
+    let headers = [
+        l(lang, "序号", "No."),
+        l(lang, "党员", "Member"),
+        l(
+            lang,
+            "责任区 · 最终得分 · 所得",
+            "Zones · final score · their part",
+        ),
+        l(lang, "奖罚（元）", "Bonus / penalty (yuan)"),
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(HEADINGS_ROW, c as u16, *h, &head)?;
+    }
+    let mut row = HEADINGS_ROW + 1;
+    for (n, m) in ledger.members.iter().enumerate() {
+        ws.write_number_with_format(row, 0, (n + 1) as f64, &text)?;
+        ws.write_string_with_format(row, 1, &m.name, &text)?;
+        ws.write_string_with_format(row, 2, m.zones_label(), &text)?;
+        ws.write_number_with_format(row, 3, m.money_fen as f64 / 100.0, &num)?;
+        row += 1;
+    }
+    ws.write_string_with_format(row, 1, l(lang, "合计", "Total"), &head)?;
+    let paid: i64 = ledger.members.iter().map(|m| m.money_fen).sum();
+    ws.write_number_with_format(row, 3, paid as f64 / 100.0, &bold_num)?;
+    if ledger.unassigned_fen() != 0 {
+        ws.write_string(
+            row + 2,
+            0,
+            format!(
+                "{} {}",
+                l(
+                    lang,
+                    "没有责任人的责任区的奖罚（元）：",
+                    "Money of zones without a holder (yuan):"
+                ),
+                yuan(ledger.unassigned_fen())
+            ),
+        )?;
+    }
+    ws.set_column_width(0, 6)?;
+    ws.set_column_width(1, 14)?;
+    ws.set_column_width(2, 48)?;
+    ws.set_column_width(3, 18)?;
+    page_setup(ws, lang, false)?;
     wb.save_to_buffer()
 }
 

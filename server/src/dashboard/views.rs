@@ -40,6 +40,67 @@ pub(super) fn holders(c: &Consolidator, branch: &str, zone: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A zone's holders with their shares of its money where the secretary set them:
+/// "张三（60%）、李四（40%）".
+fn holders_with_shares(c: &Consolidator, branch: &str, zone: &str) -> String {
+    let Some(b) = c.branches().get(branch) else {
+        return String::new();
+    };
+    let Some(z) = b.zones.get(zone) else {
+        return String::new();
+    };
+    z.holders
+        .iter()
+        .map(|h| {
+            let name = b.members.get(h).cloned().unwrap_or_else(|| h.clone());
+            match z.shares.get(h) {
+                Some(pct) => format!("{name}（{pct}%）"),
+                None => name,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// One member's line of the monthly ledger (党员业绩考核台帐): the zones they hold and the
+/// money that comes to them.
+#[derive(Debug)]
+pub struct MemberRow {
+    /// The member's user id.
+    pub member_id: String,
+    /// Their name.
+    pub name: String,
+    /// The zones they hold, each with its final score and their part of its money.
+    pub zones: Vec<MemberZone>,
+    /// Their money in the month, in fen.
+    pub money_fen: i64,
+}
+
+/// A zone in a member's line.
+#[derive(Debug)]
+pub struct MemberZone {
+    /// The zone's name.
+    pub zone: String,
+    /// Its final score.
+    pub final_score: Option<Points>,
+    /// Their part of its money, in fen.
+    pub fen: i64,
+}
+
+impl MemberRow {
+    /// Their zones as one cell: "三水平上车场 97.00 +10.00、…".
+    pub fn zones_label(&self) -> String {
+        self.zones
+            .iter()
+            .map(|z| match z.final_score {
+                Some(s) => format!("{} {s} {}", z.zone, super::export::yuan(z.fen)),
+                None => z.zone.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
 /// One row of the monthly ledger.
 #[derive(Debug)]
 pub struct LedgerRow {
@@ -77,6 +138,8 @@ pub struct Ledger {
     pub month_label: String,
     /// The zones, by rank.
     pub rows: Vec<LedgerRow>,
+    /// Every member who holds a zone in use or whom the month pays, by money and then name.
+    pub members: Vec<MemberRow>,
     /// The branch's score.
     pub branch_score: Option<Points>,
     /// Its grade, as shown.
@@ -94,6 +157,54 @@ impl Ledger {
     pub fn total_fen(&self) -> i64 {
         self.rows.iter().map(|r| r.money_fen).sum()
     }
+
+    /// The money of zones without a holder, in fen: nobody receives it.
+    pub fn unassigned_fen(&self) -> i64 {
+        self.total_fen() - self.members.iter().map(|m| m.money_fen).sum::<i64>()
+    }
+}
+
+/// The members' lines of a month's report: each member who holds a zone or whom the month
+/// pays, with what the zones they hold paid them.
+fn member_rows(c: &Consolidator, branch: &str, report: Option<&Report>) -> Vec<MemberRow> {
+    let facts = c.branches().get(branch);
+    let name_of = |who: &String| {
+        facts
+            .and_then(|b| b.members.get(who))
+            .cloned()
+            .unwrap_or_else(|| who.clone())
+    };
+    let row_of = |who: &String| MemberRow {
+        member_id: who.clone(),
+        name: name_of(who),
+        zones: Vec::new(),
+        money_fen: 0,
+    };
+    let mut rows: std::collections::BTreeMap<String, MemberRow> = facts
+        .into_iter()
+        .flat_map(|b| b.zones.values())
+        .filter(|z| z.active)
+        .flat_map(|z| &z.holders)
+        .map(|h| (h.clone(), row_of(h)))
+        .collect();
+    for (zone, z) in report.into_iter().flat_map(|r| by_rank(r)) {
+        for (who, fen) in &z.payees {
+            let row = rows.entry(who.clone()).or_insert_with(|| row_of(who));
+            row.zones.push(MemberZone {
+                zone: zone_name(c, branch, zone),
+                final_score: z.score,
+                fen: *fen,
+            });
+            row.money_fen += fen;
+        }
+    }
+    let mut rows: Vec<MemberRow> = rows.into_values().collect();
+    rows.sort_by(|a, b| {
+        b.money_fen
+            .cmp(&a.money_fen)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rows
 }
 
 /// The visible branches' reports for the period, by category and then by rank (unranked
@@ -165,7 +276,7 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
                     .map(|(id, z)| LedgerRow {
                         zone_id: id.clone(),
                         zone: zone_name(c, branch, id),
-                        holders: holders(c, branch, id),
+                        holders: holders_with_shares(c, branch, id),
                         self_score: z.self_score,
                         final_score: z.score,
                         self_check: z.self_check,
@@ -175,6 +286,7 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
                     .collect()
             })
             .unwrap_or_default(),
+        members: member_rows(c, branch, report),
         branch_score: report.and_then(|r| r.branch.score),
         grade_label: report
             .map(|r| show_grade(lang, r.grade()).to_owned())

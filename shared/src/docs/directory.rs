@@ -55,6 +55,10 @@ pub struct Zone {
     pub template: String,
     /// Whether it is in use; a retired zone keeps its history.
     pub active: bool,
+    /// How its money is shared: percent by holder, set by the secretary; empty for equal
+    /// parts ([`crate::rules::money::check_shares`]; absent in zones made before it existed).
+    #[autosurgeon(missing = "Default::default")]
+    pub shares: BTreeMap<String, u64>,
 }
 
 /// A member of the branch.

@@ -46,6 +46,12 @@ pub struct ZoneResult {
     /// Money from the final monthly scores, in fen (months, and summed for quarters and
     /// years).
     pub money_fen: i64,
+    /// Who receives `money_fen`: fen by holder, split equally or by the shares the
+    /// secretary set (months, and summed for quarters and years; absent in reports made
+    /// before it existed).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub payees: BTreeMap<String, i64>,
     /// The weekly inspection: the zone's result for a week; the mean of its patrols'
     /// results over longer periods. For a ten-day period, the ten-day supervision's (旬督导).
     pub inspection: Option<Points>,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use assessment::{AssessmentForm, FormItem};
 pub use grade::{Grade, GradeThresholds, Thresholds};
 pub use inspection::{InspectionRule, Ranked, rank};
-pub use money::MoneyRule;
+pub use money::{MoneyRule, SharesError, check_shares, split};
 pub use mutual::MutualRule;
 pub use period::{MineClock, Period, PeriodKind};
 pub use problem::{ProblemStatus, Step};

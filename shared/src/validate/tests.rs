@@ -1546,6 +1546,59 @@ fn a_stored_template_is_never_changed_in_place_nor_removed() {
 }
 
 #[test]
+fn a_zone_s_shares_name_its_holders_and_come_to_100() {
+    let id: DocId = "directory:b1".parse().expect("id");
+    let base = |doc: &mut AutoCommit, id: &DocId| {
+        edit(doc, id, |d: &mut Directory| {
+            *d = directory();
+            d.zones
+                .get_mut("z1")
+                .expect("z1")
+                .holders
+                .insert("h2".into(), true);
+        });
+    };
+    let sec = actor(Role::Secretary, "b1");
+    type Shares = fn(&mut Directory);
+    let cases: [(Shares, Option<&str>); 5] = [
+        (|_| {}, None),
+        (
+            |d| {
+                d.zones.get_mut("z1").expect("z1").shares =
+                    [("holder".into(), 70), ("h2".into(), 30)].into()
+            },
+            None,
+        ),
+        (
+            |d| {
+                d.zones.get_mut("z1").expect("z1").shares =
+                    [("holder".into(), 70), ("h2".into(), 20)].into()
+            },
+            Some("come to 90%"),
+        ),
+        (
+            |d| d.zones.get_mut("z1").expect("z1").shares = [("holder".into(), 100)].into(),
+            Some("holder “h2” has no share"),
+        ),
+        (
+            |d| {
+                d.zones.get_mut("z1").expect("z1").shares =
+                    [("holder".into(), 50), ("h2".into(), 40), ("x".into(), 10)].into()
+            },
+            Some("“x” has a share but does not hold the zone"),
+        ),
+    ];
+    for (n, (change, refused)) in cases.into_iter().enumerate() {
+        let attempt_it = move |doc: &mut AutoCommit, id: &DocId, _: &Actor| edit(doc, id, change);
+        match (attempt(&id, base, &attempt_it, &sec, &[]), refused) {
+            (Ok(()), None) => {}
+            (Err(e), Some(says)) => assert!(e.reason.contains(says), "case {n}: {e}"),
+            (got, want) => panic!("case {n}: {got:?}, wanted a refusal saying {want:?}"),
+        }
+    }
+}
+
+#[test]
 fn several_roles_each_count_as_if_held_alone() {
     let id: DocId = "directory:b1".parse().expect("id");
     let add_zone = |doc: &mut AutoCommit, id: &DocId, _: &Actor| {

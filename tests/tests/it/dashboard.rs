@@ -124,9 +124,14 @@ impl Browser {
 
 /// Every cell of a workbook's first sheet as text.
 pub fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    cells_of(bytes, 0)
+}
+
+/// Every cell of a workbook's `n`th sheet (from 0) as text.
+pub fn cells_of(bytes: &[u8], n: usize) -> Vec<Vec<String>> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("an xlsx file");
     let range = wb
-        .worksheet_range_at(0)
+        .worksheet_range_at(n)
         .expect("a sheet")
         .expect("readable");
     range

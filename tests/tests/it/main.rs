@@ -10,6 +10,7 @@ mod dependencies;
 mod device;
 mod faults;
 mod hardening;
+mod money;
 mod mutual;
 mod operations;
 mod photos;

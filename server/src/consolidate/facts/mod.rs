@@ -154,6 +154,9 @@ pub struct ZoneFacts {
     pub active: bool,
     /// The responsible members' user ids.
     pub holders: Vec<String>,
+    /// Their shares of its money in percent; empty for equal parts.
+    #[serde(default)]
+    pub shares: BTreeMap<String, u64>,
     /// The checklist template's name.
     pub template: String,
 }

@@ -28,6 +28,7 @@ impl BranchFacts {
             location: z.location.clone(),
             active: z.active,
             holders: on(&z.holders),
+            shares: z.shares.clone(),
             template: d
                 .templates
                 .get(&z.template)

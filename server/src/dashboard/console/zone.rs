@@ -47,11 +47,20 @@ pub(super) async fn page(
                 form method="post" action=(format!("/admin/branch/{branch}/zone/{zone}")) #zone-form {
                     p { label { (l(lang, "名称", "Name")) " " input name="name" required maxlength="100" value=(z.name); } }
                     p { label { (l(lang, "位置（水平、巷道、里程）", "Location (level, roadway, chainage)")) " " input name="location" maxlength="100" size="40" value=(z.location); } }
-                    p { (l(lang, "责任人：", "Responsible members:")) " "
+                    fieldset #holders {
+                        legend { (l(lang, "责任人及奖罚份额", "Responsible members and their share of the money")) }
+                        @if dir.members.is_empty() { p.muted { (l(lang, "先在支部页面添加成员。", "Add members on the branch page first.")) } }
                         @for (id, m) in &dir.members {
-                            label { input type="checkbox" name="holder" value=(id) checked[z.holders.contains_key(id)]; " " (m.name) } " "
+                            p data-member=(id) {
+                                label { input type="checkbox" name="holder" value=(id) checked[z.holders.contains_key(id)]; " " (m.name) } " "
+                                label { (l(lang, "份额", "share")) " "
+                                    input type="number" name=(format!("share-{id}")) min="0" max="100" step="1" inputmode="numeric" size="4"
+                                        placeholder=(l(lang, "平分", "equal")) value=[z.shares.get(id)];
+                                    " %" }
+                            }
                         }
-                        @if dir.members.is_empty() { span.muted { (l(lang, "先在支部页面添加成员。", "Add members on the branch page first.")) } }
+                        p.muted { (l(lang, "份额留空即由责任人平分奖罚；填写时每位责任人都要填，合计 100%。",
+                            "Leave the shares empty to split the money equally; to set them, give every holder one, 100% in all.")) }
                     }
                     p { label { (l(lang, "覆盖班组（用逗号分开）", "Teams covered (comma-separated)")) " " input name="teams" maxlength="400" size="40" value=(teams); } }
                     p { label { (l(lang, "检查标准", "Checklist template")) " "
@@ -92,10 +101,29 @@ pub(super) async fn save(
     let f = Fields::new(fields);
     let back = format!("/admin/branch/{branch}/zone/{zone}");
     run(state, viewer.lang, back, move |state| {
+        let holders: Vec<String> = f.all("holder").into_iter().map(str::to_owned).collect();
+        let mut shares = std::collections::BTreeMap::new();
+        for h in &holders {
+            let typed = f.get(&format!("share-{h}")).trim();
+            if typed.is_empty() {
+                continue;
+            }
+            let share = typed
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= 100)
+                .ok_or_else(|| {
+                    AdminError::invalid(
+                        format!("份额“{typed}”应为 0 到 100 的整数。"),
+                        format!("A share is a whole number from 0 to 100, not “{typed}”."),
+                    )
+                })?;
+            shares.insert(h.clone(), share);
+        }
         let input = ZoneInput {
             name: f.get("name").to_owned(),
             location: f.get("location").to_owned(),
-            holders: f.all("holder").into_iter().map(str::to_owned).collect(),
+            holders,
             teams: f
                 .get("teams")
                 .split([',', '，', '、', ';', '；'])
@@ -103,6 +131,7 @@ pub(super) async fn save(
                 .collect(),
             template: f.get("template").to_owned(),
             active: f.checked("active"),
+            shares,
         };
         let which = (zone != "new").then_some(zone.as_str());
         directory::save_zone(state, &viewer.actor, &branch, which, &input)?;

@@ -9,7 +9,7 @@ use maud::html;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 
 use super::branch_page;
-use super::overview::{ledger_table, publish_form};
+use super::overview::{ledger_table, member_table, publish_form};
 use crate::State;
 use crate::dashboard::labels::l;
 use crate::dashboard::layout::{fail, layout};
@@ -45,6 +45,10 @@ pub(crate) async fn ledger_page(
             section { (ledger_table(lang, &branch, &book))
                 div.actions { a href=(format!("/dash/export/ledger/{branch}/{month}")) download { (l(lang, "导出 Excel", "Export to Excel")) } }
                 (publish_form(&c, &viewer, &branch, month, &here))
+            }
+            section {
+                h2 { (l(lang, "党员业绩考核台帐", "Money per member")) }
+                (member_table(lang, &book))
             }
         };
         layout(

@@ -419,3 +419,29 @@ pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
         @if let Some(q) = &book.composite { p #quarter-composite { (q) } }
     }
 }
+
+/// The month's money member by member (党员业绩考核台帐): a zone's money goes to its holders,
+/// equally or in the shares the secretary set on the zone.
+pub(super) fn member_table(lang: Lang, book: &Ledger) -> Markup {
+    html! {
+        table #members {
+            thead { tr {
+                th { (l(lang, "党员", "Member")) } th { (l(lang, "责任区 · 最终得分 · 所得", "Zones · final score · their part")) }
+                th.n { (l(lang, "奖罚（元）", "Money (yuan)")) }
+            } }
+            tbody {
+                @for m in &book.members {
+                    tr data-member=(m.member_id) {
+                        td { (m.name) }
+                        td { @if m.zones.is_empty() { span.muted { "—" } } @else { (m.zones_label()) } }
+                        td class=(format!("n {}", money_class(m.money_fen))) { (export::yuan(m.money_fen)) }
+                    }
+                }
+            }
+        }
+        @if book.unassigned_fen() != 0 {
+            p.error #unassigned { (l(lang, "没有责任人的责任区的奖罚无人领取：", "Money of zones without a holder goes to nobody: "))
+                (export::yuan(book.unassigned_fen())) " " (l(lang, "元。请在控制台为责任区指定责任人。", "yuan. Name the zones' holders in the console.")) }
+        }
+    }
+}

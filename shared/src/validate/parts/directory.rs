@@ -4,6 +4,7 @@ use super::{Writer, key_ok, not_writer, out_of_range, role_in, writer_of};
 use crate::docs::{Directory, DocKind, Post, PostEvent, PostStatus, PostStep};
 use crate::domain::Role;
 use crate::points::Points;
+use crate::rules::check_shares;
 use crate::validate::limits::{
     APPLICATIONS_WAITING, EVENTS_PER_RECORD, ITEMS_PER_TEMPLATE, MEMBERS_PER_BRANCH, NAME_CHARS,
     PEOPLE_PER_RECORD, POST_STEP_DAYS_BEHIND, POST_TERM_DAYS_AHEAD, RULES_PER_ITEM,
@@ -69,6 +70,10 @@ pub(in crate::validate) fn directory(c: &Change<'_, Directory>) -> Result<(), Re
             PEOPLE_PER_RECORD,
         )?;
         records("zones", "a zone's teams", &zone.teams, PEOPLE_PER_RECORD)?;
+        let holders = zone.holders.iter().filter(|(_, on)| **on).map(|(h, _)| h);
+        if let Err(e) = check_shares(holders, &zone.shares) {
+            out_of_range("zones", format!("zone “{}”: {e}", zone.name))?;
+        }
     }
     for member in d.members.values() {
         text("members", "a member's name", &member.name, NAME_CHARS)?;
