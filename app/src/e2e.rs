@@ -527,6 +527,21 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     synced(services).await?;
     shot(s, "18-verified").await?;
     check_refused(services)?;
+
+    // The figures, from the reports on the phone: the branch at a glance, then a zone's
+    // months.
+    step(
+        "the rankings",
+        "for (let i = 0; i < 5 && !document.querySelector('[data-testid=go-rankings]'); i++) { await click('.back'); await sleep(300); } await click('[data-testid=go-rankings]'); return waitText('[data-testid=branch-problems]', '本支部未整改问题');",
+    )
+    .await?;
+    shot(s, "19-rankings").await?;
+    step(
+        "a zone's months",
+        "await click('[data-testid^=trend-]'); await find('[data-testid=zone-months]'); return waitText('main', '逐月得分');",
+    )
+    .await?;
+    shot(s, "20-zone-months").await?;
     Ok(())
 }
 

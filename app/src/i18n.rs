@@ -10,8 +10,8 @@ use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
 pub use zonepatrol_shared::labels::Lang;
 pub use zonepatrol_shared::labels::{
-    assessment_item_label as assessment_item, grade_label as grade, kind_label as doc_kind,
-    patrol_kind_label as patrol_kind, period_label as period,
+    assessment_item_label as assessment_item, category_label as category, grade_label as grade,
+    kind_label as doc_kind, patrol_kind_label as patrol_kind, period_label as period,
     problem_status_label as problem_status, role_label as role, severity_label as severity,
 };
 
@@ -285,6 +285,15 @@ pub enum T {
     FixSyncAs,
     ChooseCleanupDay,
     PhotoAdded,
+    PlaceInCategory,
+    BranchProblems,
+    MyMoney,
+    ZoneTrend,
+    TapZoneForTrend,
+    ChangeFromBefore,
+    InspectionShort,
+    NoMonths,
+    MonthColumn,
 }
 
 /// The colon between a label and what follows, as each language writes it.
@@ -686,6 +695,21 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "照片已添加，提交后一起保存",
             "Photo added: it is saved when you submit",
         ),
+        T::PlaceInCategory => ("同类支部中名次", "Place among its category"),
+        T::BranchProblems => ("本支部未整改问题", "The branch's open problems"),
+        T::MyMoney => ("我的奖罚（元）", "My bonus / penalty (yuan)"),
+        T::ZoneTrend => ("逐月得分", "Month by month"),
+        T::TapZoneForTrend => (
+            "点责任区名称看它逐月的得分",
+            "Tap a zone to see it month by month",
+        ),
+        T::ChangeFromBefore => ("较上月", "Change"),
+        T::InspectionShort => ("检查", "Inspection"),
+        T::MonthColumn => ("月份", "Month"),
+        T::NoMonths => (
+            "手机上还没有这个责任区的月度结果：同步后再看",
+            "No monthly results for this zone on the phone yet: sync, then look again",
+        ),
     };
     lang.pick(zh, en)
 }
@@ -833,6 +857,8 @@ mod tests {
             T::NotApplicable,
             T::Overdue,
             T::Saved,
+            T::ZoneTrend,
+            T::MyMoney,
         ] {
             assert!(
                 tr(Lang::Zh, key)

@@ -966,6 +966,99 @@ fn rankings_show_rank_zone_score_and_money_or_say_none_yet() {
     assert!(none.contains("No rankings yet"), "{none}");
 }
 
+#[test]
+fn the_branch_at_a_glance_and_a_zone_s_months_read_on_the_phone() {
+    use zonepatrol_app::records::ranking::{Standing, TrendMonth, ZoneTrend};
+    use zonepatrol_app::ui::ranking::{Rankings, ZoneMonths};
+    fn screen() -> Element {
+        let rankings = vec![Ranking {
+            period: "2026".parse().expect("year"),
+            updated_at: None,
+            rows: vec![RankRow {
+                zone: "z1".into(),
+                rank: 1,
+                name: "三水平上车场".into(),
+                score: Some(Points::whole(95)),
+                money_fen: 0,
+                praised: false,
+                named: false,
+            }],
+            open_problems: 3,
+            overdue_problems: 2,
+            branch: Default::default(),
+            published: false,
+        }];
+        let standing = Standing {
+            category: Some(zonepatrol_shared::BranchCategory::MainProduction),
+            period: Some("2026".parse().expect("year")),
+            branch: zonepatrol_shared::docs::BranchResult {
+                category: 1,
+                score: Some(Points::whole(91)),
+                grade: "excellent".into(),
+                rank: 2,
+                of: 3,
+                ..Default::default()
+            },
+            open_problems: 3,
+            overdue_problems: 2,
+            my_money: Some(("2026-11".parse().expect("month"), 1200)),
+        };
+        rsx! { Rankings { lang: Lang::Zh, branches: vec![], branch: "b1", rankings, standing, on_branch: |_| {}, on_back: |_| {} } }
+    }
+    let html = render(screen);
+    for text in [
+        "2026年 · 主要生产 · 同类支部中名次 2/3 · 先进",
+        "本支部未整改问题 3 · 已超期 2",
+        "2026年11月 我的奖罚（元） +12.00",
+        r#"data-testid="trend-z1""#,
+        "点责任区名称看它逐月的得分",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    use zonepatrol_app::records::ranking::RankRow;
+    use zonepatrol_app::records::ranking::Ranking;
+    fn months() -> Element {
+        let month = |m: &str, score: &str, change: Option<&str>, money_fen| TrendMonth {
+            month: m.parse().expect("month"),
+            score: Some(score.parse().expect("points")),
+            change: change.map(|c| c.parse().expect("points")),
+            rank: 2,
+            of: 4,
+            inspection: Some(Points::whole(90)),
+            money_fen,
+            open_problems: 1,
+            overdue_problems: 1,
+        };
+        let trend = ZoneTrend {
+            name: "三水平上车场".into(),
+            months: vec![
+                month("2026-10", "97", None, 2000),
+                month("2026-11", "95.5", Some("-1.5"), 500),
+            ],
+        };
+        rsx! { ZoneMonths { lang: Lang::Zh, trend, on_back: |_| {} } }
+    }
+    let html = render(months);
+    for text in [
+        "三水平上车场",
+        "逐月得分",
+        "2026年10月",
+        "95.5",
+        "-1.5",
+        "2/4",
+        "+20.00",
+        "检查 90",
+        "width: 95%",
+        "未整改问题 1 · 已超期 1",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let none = render(|| {
+        rsx! { ZoneMonths { lang: Lang::En, trend: ZoneTrend { name: "Belt 3".into(), months: vec![] }, on_back: |_| {} } }
+    });
+    assert!(none.contains("No monthly results"), "{none}");
+}
+
 fn asked(pending: bool, answer: Option<AnswerSummary>) -> ExtensionSummary {
     ExtensionSummary {
         id: "h1-ask-1".into(),

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use zonepatrol_shared::Points;
 use zonepatrol_shared::docs::{BranchResult, DocId, DocKind, Report};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::{BranchCategory, Points};
 
 use super::{RecordError, directory};
 use crate::store::Repo;
@@ -48,8 +48,159 @@ pub struct Ranking {
     pub published: bool,
 }
 
-/// The latest report of each kind of period (week, supervised ten-day period, month, quarter)
-/// for a branch, on the phone.
+/// The branch's report documents on the phone, by period.
+fn reports_on_phone(repo: &Repo, branch: &str) -> Result<Vec<(Period, DocId)>, RecordError> {
+    let mut out = Vec::new();
+    for id in repo.ids_with_prefix(&DocId::prefix(DocKind::Report, branch))? {
+        if let Ok(doc_id @ DocId::Report { period, .. }) = id.parse::<DocId>() {
+            out.push((period, doc_id));
+        }
+    }
+    out.sort_by_key(|(p, _)| (p.first_day(), p.last_day()));
+    Ok(out)
+}
+
+/// The branch at a glance, from the reports on the phone: its category and place in it (the
+/// latest year's, else quarter's), its problems still waiting for a fix, and what the user
+/// receives in the latest month.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Standing {
+    /// The branch's category.
+    pub category: Option<BranchCategory>,
+    /// The period of the place below (the latest year, else the latest quarter).
+    pub period: Option<Period>,
+    /// Its score, grade and place among the branches of its category then.
+    pub branch: BranchResult,
+    /// Problems raised in any year on the phone still waiting for their fix.
+    pub open_problems: u64,
+    /// Of those, past their deadline.
+    pub overdue_problems: u64,
+    /// The latest month with money for the user, and the fen they receive in it.
+    pub my_money: Option<(Period, i64)>,
+}
+
+/// The branch at a glance for `user` (see [`Standing`]).
+pub fn standing(repo: &Repo, branch: &str, user: &str) -> Result<Standing, RecordError> {
+    let mut out = Standing::default();
+    for (period, id) in reports_on_phone(repo, branch)? {
+        let kind = period.kind();
+        if !matches!(
+            kind,
+            PeriodKind::Month | PeriodKind::Quarter | PeriodKind::Year
+        ) {
+            continue;
+        }
+        let Some(report) = repo.read::<Report>(&id)? else {
+            continue;
+        };
+        match kind {
+            PeriodKind::Year => {
+                // Every problem is raised in one year: the years add up to all of them.
+                out.open_problems += report.open_problems;
+                out.overdue_problems += report.overdue_problems;
+                out.period = Some(period);
+                out.branch = report.branch;
+            }
+            PeriodKind::Quarter if out.period.is_none_or(|p| p.kind() == PeriodKind::Quarter) => {
+                out.period = Some(period);
+                out.branch = report.branch;
+            }
+            PeriodKind::Month => {
+                let mine: i64 = report
+                    .zones
+                    .values()
+                    .filter_map(|z| z.payees.get(user))
+                    .sum();
+                if report.zones.values().any(|z| z.payees.contains_key(user)) {
+                    out.my_money = Some((period, mine));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.category = u8::try_from(out.branch.category)
+        .ok()
+        .and_then(|c| BranchCategory::try_from(c).ok());
+    Ok(out)
+}
+
+/// One month of a zone's trend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendMonth {
+    /// The month.
+    pub month: Period,
+    /// The final (branch) score.
+    pub score: Option<Points>,
+    /// The change from the month before it with a score.
+    pub change: Option<Points>,
+    /// Its place in the branch, and how many zones were ranked.
+    pub rank: u64,
+    /// How many zones of the branch were ranked that month.
+    pub of: u64,
+    /// The mean of its weekly inspection results.
+    pub inspection: Option<Points>,
+    /// Its money, in fen.
+    pub money_fen: i64,
+    /// Problems raised in it that month still waiting for their fix.
+    pub open_problems: u64,
+    /// Of those, overdue.
+    pub overdue_problems: u64,
+}
+
+/// A zone over the months, from the month reports on the phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneTrend {
+    /// The zone's name.
+    pub name: String,
+    /// The last twelve months with a report, oldest first.
+    pub months: Vec<TrendMonth>,
+}
+
+/// How many months a zone's trend shows.
+pub const TREND_MONTHS: usize = 12;
+
+/// A zone's trend over the last twelve months with a report on the phone.
+pub fn zone_trend(repo: &Repo, branch: &str, zone: &str) -> Result<ZoneTrend, RecordError> {
+    let name = directory(repo, branch)
+        .ok()
+        .and_then(|d| d.zones.get(zone).map(|z| z.name.clone()))
+        .unwrap_or_else(|| zone.to_owned());
+    let months: Vec<(Period, DocId)> = reports_on_phone(repo, branch)?
+        .into_iter()
+        .filter(|(p, _)| p.kind() == PeriodKind::Month)
+        .collect();
+    let mut out = Vec::new();
+    let mut last: Option<Points> = None;
+    for (month, id) in months
+        .iter()
+        .skip(months.len().saturating_sub(TREND_MONTHS))
+    {
+        let Some(report) = repo.read::<Report>(id)? else {
+            continue;
+        };
+        let z = report.zones.get(zone).cloned().unwrap_or_default();
+        let change = match (z.score, last) {
+            (Some(now), Some(before)) => Some(now - before),
+            _ => None,
+        };
+        last = z.score.or(last);
+        out.push(TrendMonth {
+            month: *month,
+            score: z.score,
+            change,
+            rank: z.rank,
+            of: report.zones.values().filter(|r| r.rank > 0).count() as u64,
+            inspection: z.inspection,
+            money_fen: z.money_fen,
+            open_problems: z.open_problems,
+            overdue_problems: z.overdue_problems,
+        });
+    }
+    Ok(ZoneTrend { name, months: out })
+}
+
+/// The latest report of each kind of period (week, supervised ten-day period, month, quarter,
+/// year) for a branch, on the phone.
 pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> {
     let names = directory(repo, branch)
         .map(|d| {
@@ -60,10 +211,7 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> 
         })
         .unwrap_or_default();
     let mut latest: BTreeMap<PeriodKind, (Period, DocId)> = BTreeMap::new();
-    for id in repo.ids_with_prefix(&DocId::prefix(DocKind::Report, branch))? {
-        let Ok(doc_id @ DocId::Report { period, .. }) = id.parse::<DocId>() else {
-            continue;
-        };
+    for (period, doc_id) in reports_on_phone(repo, branch)? {
         // A ten-day period counts once it was supervised (its report may hold only problems).
         if period.kind() == PeriodKind::TenDay
             && !repo
@@ -85,6 +233,7 @@ pub fn rankings(repo: &Repo, branch: &str) -> Result<Vec<Ranking>, RecordError> 
         PeriodKind::TenDay,
         PeriodKind::Month,
         PeriodKind::Quarter,
+        PeriodKind::Year,
     ] {
         let Some((period, id)) = latest.remove(&kind) else {
             continue;

@@ -45,7 +45,7 @@ use month::{MonthPage, MonthZonePage};
 use patrol::{PatrolPage, StartPage};
 use post::{ApplyPage, PostListPage, PostPage};
 use problem::{FixPage, ProblemsPage, RaisePage};
-use ranking::RankingsPage;
+use ranking::{RankingsPage, ZoneMonthsPage};
 use score::ZonePage;
 use settings::{QuarantinePage, SettingsPage};
 use status::SyncBanner;
@@ -164,6 +164,13 @@ pub enum Screen {
     Cleanup,
     /// Rankings of a branch (the user's own unless chosen).
     Rankings(Option<String>),
+    /// A zone of a branch month by month.
+    ZoneTrend {
+        /// The branch.
+        branch: String,
+        /// The zone.
+        zone: String,
+    },
 }
 
 /// What every page shares: the language, where the user is, a revision that moves with every
@@ -335,6 +342,9 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 }
                 Screen::Cleanup => rsx! { CleanupPage { session: me } },
                 Screen::Rankings(branch) => rsx! { RankingsPage { session: me, branch } },
+                Screen::ZoneTrend { branch, zone } => {
+                    rsx! { ZoneMonthsPage { key: "{branch}/{zone}", branch, zone } }
+                }
                 Screen::Quarantine => rsx! {
                     QuarantinePage {
                         on_change: move |_| {

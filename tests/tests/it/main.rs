@@ -9,6 +9,7 @@ mod dashboard;
 mod dependencies;
 mod device;
 mod faults;
+mod figures;
 mod hardening;
 mod money;
 mod mutual;
