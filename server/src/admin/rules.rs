@@ -51,6 +51,8 @@ pub struct RulesInput {
     pub trim_from: String,
     /// The fewest sheets a weekly result needs.
     pub min_sheets: String,
+    /// The mutual evaluation's weight in the branch composite, percent (empty: unchanged).
+    pub mutual_weight: String,
     /// Pass and excellent marks for categories 1–4.
     pub grades: [(String, String); 4],
     /// The assessment form's rows in order, as typed; a row without a name is left out.
@@ -181,6 +183,21 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
     )?;
     config.inspection.min_sheets =
         number::<usize>(&input.min_sheets, "最少评分表数", "The fewest sheets")?;
+    if !input.mutual_weight.trim().is_empty() {
+        let max = zonepatrol_shared::rules::mutual::MAX_WEIGHT_PERCENT;
+        let weight = number::<u64>(
+            input.mutual_weight.trim().trim_end_matches(['%', '％']),
+            "互评权重",
+            "The mutual evaluation's weight",
+        )?;
+        if weight > max {
+            return Err(AdminError::invalid(
+                format!("互评权重 {weight}% 太大：应在 0 到 {max}% 之间。"),
+                format!("A mutual evaluation weight of {weight}% is too much: 0 to {max}%."),
+            ));
+        }
+        config.mutual.weight_percent = weight;
+    }
     for (n, (pass, excellent)) in input.grades.iter().enumerate() {
         config.grades.by_category[n] = (
             number::<Points>(pass, "达标线", "The standard mark")?,
@@ -209,11 +226,12 @@ pub fn save(state: &State, who: &Actor, input: &RulesInput) -> Result<Edited, Ad
         &from.to_string(),
         format!(
             "考评规则自 {from} 起：奖励线 {}，处罚线 {}，每分 {yuan} 元；{} 人起去掉最高最低分，\
-             每个结果至少 {} 张评分表；达标/先进 {}；考评项目 {}",
+             每个结果至少 {} 张评分表；互评权重 {}%；达标/先进 {}；考评项目 {}",
             config.money.bonus_above,
             config.money.penalty_below,
             config.inspection.trim_from,
             config.inspection.min_sheets,
+            config.mutual.weight_percent,
             BranchCategory::ALL
                 .iter()
                 .map(|c| {

@@ -552,10 +552,22 @@ async fn the_rules_change_from_a_month_on() {
         StatusCode::CONFLICT,
         "the validator keeps results anonymous"
     );
-    let (status, _) = admin.post("/admin/rules", &form).await;
+    // The mutual evaluation's weight: 0 to 50%, said so.
+    let (status, body) = admin
+        .post_page("/admin/rules", &format!("{form}&mutual_weight=60"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("0 到 50%"), "{body}");
+    let (status, _) = admin
+        .post("/admin/rules", &format!("{form}&mutual_weight=30"))
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let page = admin.page("/admin/rules").await;
     assert!(page.contains("rules-history") && page.contains(&next.to_string()));
+    assert!(
+        page.contains(r#"name="mutual_weight" size="3" inputmode="numeric" value="30""#),
+        "the coming month's weight: {page}"
+    );
     // In force from next month, not this one.
     let this_month = page.split("rules-now").nth(1).expect("the table");
     assert!(
@@ -564,7 +576,7 @@ async fn the_rules_change_from_a_month_on() {
     );
     let activity = admin.page("/admin/activity").await;
     assert!(
-        activity.contains(&format!("考评规则自 {next} 起")),
+        activity.contains(&format!("考评规则自 {next} 起")) && activity.contains("互评权重 30%"),
         "{activity}"
     );
     server.stop().await;

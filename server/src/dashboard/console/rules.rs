@@ -39,6 +39,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     tr { th { (l(lang, "每分金额（元）", "Yuan per point")) } td.n { (Points(now.money.fen_per_point)) } }
                     tr { th { (l(lang, "几人起去掉最高最低分", "Trim highest and lowest from")) } td.n { (now.inspection.trim_from) } }
                     tr { th { (l(lang, "周结果至少评分表数", "Fewest sheets for a weekly result")) } td.n { (now.inspection.min_sheets) } }
+                    tr { th { (l(lang, "互评在支部综合得分中的权重", "Mutual evaluation's weight in the branch composite")) } td.n #mutual-weight { (now.mutual.weight_percent) "%" } }
                     @for c in BranchCategory::ALL {
                         tr { th { (category_label(lang, c)) " · " (l(lang, "达标/先进", "standard/advanced")) } td.n { (now.grades.of(c).pass) " / " (now.grades.of(c).excellent) } }
                     }
@@ -72,6 +73,11 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                         p {
                             label { (l(lang, "几人起去掉最高最低分", "Trim from")) " " input name="trim_from" size="3" inputmode="numeric" value=(coming.inspection.trim_from); } " "
                             label { (l(lang, "至少评分表数", "Fewest sheets")) " " input name="min_sheets" size="3" inputmode="numeric" value=(coming.inspection.min_sheets); }
+                        }
+                        p {
+                            label { (l(lang, "互评权重（%，0–50）", "Mutual evaluation's weight (%, 0–50)")) " "
+                                input name="mutual_weight" size="3" inputmode="numeric" value=(coming.mutual.weight_percent); }
+                            span.muted { " " (l(lang, "综合 = 工作 × (100−权重)% + 互评 × 权重% + 加分", "composite = work × (100−weight)% + mutual × weight% + bonus")) }
                         }
                         @for c in BranchCategory::ALL {
                             p { (category_label(lang, c)) " "
@@ -150,6 +156,7 @@ pub(super) async fn save(
             yuan_per_point: f.get("yuan_per_point").to_owned(),
             trim_from: f.get("trim_from").to_owned(),
             min_sheets: f.get("min_sheets").to_owned(),
+            mutual_weight: f.get("mutual_weight").to_owned(),
             grades: [grade(0), grade(1), grade(2), grade(3)],
             items: {
                 let (keys, zh, en, max) = (
