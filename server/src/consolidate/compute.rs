@@ -76,13 +76,7 @@ impl Consolidator {
             }
         }
         for ((giver, quarter), e) in &self.evaluations {
-            let mut moved = BTreeSet::new();
-            super::facts::dirty_evaluation(&mut moved, giver, *quarter, e, e);
-            keys.extend(
-                moved
-                    .into_iter()
-                    .filter(|(b, _)| self.branches.contains_key(b)),
-            );
+            super::facts::dirty_evaluation(&mut keys, &self.branches, giver, *quarter, e, e);
         }
         keys
     }

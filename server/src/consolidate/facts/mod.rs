@@ -494,8 +494,7 @@ impl Consolidator {
             (DocId::Evaluation { quarter, .. }, Facts::Evaluation(f)) => {
                 let key = (branch.clone(), *quarter);
                 let old = self.evaluations.insert(key, f.clone()).unwrap_or_default();
-                dirty_evaluation(&mut dirty, &branch, *quarter, &old, &f);
-                dirty.retain(|(b, _)| self.branches.contains_key(b));
+                dirty_evaluation(&mut dirty, &self.branches, &branch, *quarter, &old, &f);
             }
             (DocId::Report { period, .. }, Facts::Report(report)) => {
                 let score = (
@@ -558,8 +557,7 @@ impl Consolidator {
             }
             DocId::Evaluation { quarter, .. } => {
                 if let Some(old) = self.evaluations.remove(&(branch.clone(), *quarter)) {
-                    dirty_evaluation(&mut dirty, &branch, *quarter, &old, &old);
-                    dirty.retain(|(b, _)| self.branches.contains_key(b));
+                    dirty_evaluation(&mut dirty, &self.branches, &branch, *quarter, &old, &old);
                 }
             }
             DocId::Directory { .. }
@@ -580,9 +578,11 @@ impl Consolidator {
 }
 
 /// The reports an evaluation's change may move: the quarter and the year of the branch that
-/// gave it (its bonuses) and of every branch it marked, before and after.
+/// gave it (its bonuses) and of every branch it marked, before and after — of the branches
+/// `known` (a mark may name a branch that has no directory: it has no report either).
 pub(in crate::consolidate) fn dirty_evaluation(
     dirty: &mut BTreeSet<ReportKey>,
+    known: &BTreeMap<String, BranchFacts>,
     giver: &str,
     quarter: Period,
     old: &EvaluationFacts,
@@ -591,7 +591,8 @@ pub(in crate::consolidate) fn dirty_evaluation(
     let year = Period::containing(PeriodKind::Year, quarter.first_day());
     let branches = std::iter::once(giver)
         .chain(old.marks.keys().map(String::as_str))
-        .chain(new.marks.keys().map(String::as_str));
+        .chain(new.marks.keys().map(String::as_str))
+        .filter(|b| known.contains_key(*b));
     for branch in branches {
         dirty.insert((branch.to_owned(), quarter));
         dirty.insert((branch.to_owned(), year));
