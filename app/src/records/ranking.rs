@@ -3,11 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+
 use zonepatrol_shared::docs::{BranchResult, DocId, DocKind, Report};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
+use zonepatrol_shared::rules::problem::is_overdue;
 use zonepatrol_shared::{BranchCategory, Points};
 
 use super::{RecordError, directory};
+use crate::index::Summary;
 use crate::store::Repo;
 
 /// One zone in a ranking.
@@ -60,18 +64,20 @@ fn reports_on_phone(repo: &Repo, branch: &str) -> Result<Vec<(Period, DocId)>, R
     Ok(out)
 }
 
-/// The branch at a glance, from the reports on the phone: its category and place in it (the
-/// latest year's, else quarter's), its problems still waiting for a fix, and what the user
-/// receives in the latest month.
+/// The branch at a glance, from the documents on the phone: its category and place in it (the
+/// latest ranked year's, else quarter's report), its problems still waiting for a fix (the
+/// problems themselves, which every member of the branch holds), and what the user receives
+/// in the latest month with their final score.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Standing {
     /// The branch's category.
     pub category: Option<BranchCategory>,
-    /// The period of the place below (the latest year, else the latest quarter).
+    /// The period of the place below: the ranked year or quarter that ends last (a year
+    /// before its quarters).
     pub period: Option<Period>,
     /// Its score, grade and place among the branches of its category then.
     pub branch: BranchResult,
-    /// Problems raised in any year on the phone still waiting for their fix.
+    /// The branch's problems still waiting for their fix.
     pub open_problems: u64,
     /// Of those, past their deadline.
     pub overdue_problems: u64,
@@ -79,9 +85,16 @@ pub struct Standing {
     pub my_money: Option<(Period, i64)>,
 }
 
-/// The branch at a glance for `user` (see [`Standing`]).
-pub fn standing(repo: &Repo, branch: &str, user: &str) -> Result<Standing, RecordError> {
+/// The branch at a glance for `user` on `today` (see [`Standing`]).
+pub fn standing(
+    repo: &Repo,
+    branch: &str,
+    user: &str,
+    today: NaiveDate,
+) -> Result<Standing, RecordError> {
     let mut out = Standing::default();
+    // Ends last, and a year before a quarter ending the same day.
+    let mut placed: Option<(NaiveDate, bool)> = None;
     for (period, id) in reports_on_phone(repo, branch)? {
         let kind = period.kind();
         if !matches!(
@@ -93,29 +106,36 @@ pub fn standing(repo: &Repo, branch: &str, user: &str) -> Result<Standing, Recor
         let Some(report) = repo.read::<Report>(&id)? else {
             continue;
         };
-        match kind {
-            PeriodKind::Year => {
-                // Every problem is raised in one year: the years add up to all of them.
-                out.open_problems += report.open_problems;
-                out.overdue_problems += report.overdue_problems;
+        if kind == PeriodKind::Month {
+            // Money comes with a final score; a self-score alone brings none yet.
+            let paid: Vec<i64> = report
+                .zones
+                .values()
+                .filter(|z| z.score.is_some())
+                .filter_map(|z| z.payees.get(user).copied())
+                .collect();
+            if !paid.is_empty() {
+                out.my_money = Some((period, paid.iter().sum()));
+            }
+        } else if report.branch.rank > 0 {
+            // A year just begun has its report before anything ranks it.
+            let key = (period.last_day(), kind == PeriodKind::Year);
+            if placed.is_none_or(|p| key > p) {
+                placed = Some(key);
                 out.period = Some(period);
                 out.branch = report.branch;
             }
-            PeriodKind::Quarter if out.period.is_none_or(|p| p.kind() == PeriodKind::Quarter) => {
-                out.period = Some(period);
-                out.branch = report.branch;
+        }
+    }
+    for (_, summary) in repo.summaries(&DocId::prefix(DocKind::Problem, branch))? {
+        let Summary::Problem(p) = summary else {
+            continue;
+        };
+        if p.status.awaits_rectification() {
+            out.open_problems += 1;
+            if p.deadline.is_some_and(|d| is_overdue(p.status, d, today)) {
+                out.overdue_problems += 1;
             }
-            PeriodKind::Month => {
-                let mine: i64 = report
-                    .zones
-                    .values()
-                    .filter_map(|z| z.payees.get(user))
-                    .sum();
-                if report.zones.values().any(|z| z.payees.contains_key(user)) {
-                    out.my_money = Some((period, mine));
-                }
-            }
-            _ => {}
         }
     }
     out.category = u8::try_from(out.branch.category)
@@ -131,7 +151,7 @@ pub struct TrendMonth {
     pub month: Period,
     /// The final (branch) score.
     pub score: Option<Points>,
-    /// The change from the month before it with a score.
+    /// The change from the month before, when both have a score.
     pub change: Option<Points>,
     /// Its place in the branch, and how many zones were ranked.
     pub rank: u64,
@@ -170,20 +190,22 @@ pub fn zone_trend(repo: &Repo, branch: &str, zone: &str) -> Result<ZoneTrend, Re
         .filter(|(p, _)| p.kind() == PeriodKind::Month)
         .collect();
     let mut out = Vec::new();
-    let mut last: Option<Points> = None;
-    for (month, id) in months
-        .iter()
-        .skip(months.len().saturating_sub(TREND_MONTHS))
-    {
+    // The month before the first shown counts for its change.
+    let shown_from = months.len().saturating_sub(TREND_MONTHS);
+    let mut last: Option<(Period, Option<Points>)> = None;
+    for (n, (month, id)) in months.iter().enumerate().skip(shown_from.saturating_sub(1)) {
         let Some(report) = repo.read::<Report>(id)? else {
             continue;
         };
         let z = report.zones.get(zone).cloned().unwrap_or_default();
         let change = match (z.score, last) {
-            (Some(now), Some(before)) => Some(now - before),
+            (Some(now), Some((before, Some(then)))) if before.next() == *month => Some(now - then),
             _ => None,
         };
-        last = z.score.or(last);
+        last = Some((*month, z.score));
+        if n < shown_from {
+            continue;
+        }
         out.push(TrendMonth {
             month: *month,
             score: z.score,

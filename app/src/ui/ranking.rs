@@ -164,7 +164,8 @@ pub(crate) fn RankingsPage(session: Session, branch: Option<String>) -> Element 
     let branches = branches(&repo).unwrap_or_default();
     let branch = chosen_branch(branch, &session.user.branch, &branches);
     let rankings = rankings(&repo, &branch).unwrap_or_default();
-    let standing = standing(&repo, &branch, &session.user.user).unwrap_or_default();
+    let today = crate::records::today(&repo.clock());
+    let standing = standing(&repo, &branch, &session.user.user, today).unwrap_or_default();
     let of = branch.clone();
     rsx! {
         Rankings {

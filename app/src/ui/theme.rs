@@ -89,7 +89,7 @@ textarea.note { margin-top: 10px; }
 table.ranking { width: 100%; border-collapse: collapse; font-size: 19px; }
 table.ranking th { color: var(--dim); font-weight: 400; text-align: left; padding: 4px; }
 table.ranking td { padding: 8px 4px; border-top: 1px solid var(--line); }
-button.zone-link { min-height: 48px; padding: 4px 0; border: 0; background: none; color: var(--text);
+button.zone-link { display: block; width: 100%; min-height: 56px; padding: 4px 0; border: 0; background: none; color: var(--text);
   font-size: 19px; text-align: left; text-decoration: underline; text-underline-offset: 4px; }
 .standing { margin: 8px 0 16px; padding: 12px; border-radius: 10px; background: var(--panel); }
 .standing p { margin: 4px 0; font-size: 19px; }

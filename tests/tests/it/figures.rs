@@ -81,10 +81,11 @@ async fn a_phone_reads_the_year_a_zone_s_months_the_branch_s_place_and_problems_
     );
 
     // The branch at a glance: the year's place among category 1 (掘进一队 has no score, so
-    // first of one); the history's problems: open, overdue and reopened wait for a fix (3), the
+    // first of one); the history's problems, on the phone: open, overdue and reopened wait for
+    // a fix (3), the
     // overdue one and the reopened one are past their deadlines (2); 张师傅 (h1) holds z1
     // alone, and this month's 93 brings nothing.
-    let glance = standing(&h1.repo, "zcyd", "h1").expect("standing");
+    let glance = standing(&h1.repo, "zcyd", "h1", today()).expect("standing");
     assert_eq!(
         glance.period.map(|p| p.kind()),
         Some(PeriodKind::Year),
@@ -99,7 +100,9 @@ async fn a_phone_reads_the_year_a_zone_s_months_the_branch_s_place_and_problems_
     assert_eq!(glance.my_money, Some((m2, 0)));
     // Someone who holds no zone has no money line.
     assert_eq!(
-        standing(&h1.repo, "zcyd", "tl").expect("standing").my_money,
+        standing(&h1.repo, "zcyd", "tl", today())
+            .expect("standing")
+            .my_money,
         None
     );
 }

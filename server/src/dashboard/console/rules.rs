@@ -115,7 +115,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     p.muted #no-versions { (l(lang, "一直使用默认规则。", "The default rules have always applied.")) }
                 } @else {
                     table #rules-history {
-                        tr { th { (l(lang, "起始月份", "From")) } th { (l(lang, "修改人", "By")) } th { (l(lang, "时间", "When")) } th.n { (l(lang, "奖励/处罚线", "Bonus/penalty")) } th.n { (l(lang, "每分金额", "Per point")) } th { (l(lang, "考评项目", "Assessment items")) } }
+                        tr { th { (l(lang, "起始月份", "From")) } th { (l(lang, "修改人", "By")) } th { (l(lang, "时间", "When")) } th.n { (l(lang, "奖励/处罚线", "Bonus/penalty")) } th.n { (l(lang, "每分金额", "Per point")) } th.n { (l(lang, "互评权重", "Mutual weight")) } th { (l(lang, "考评项目", "Assessment items")) } }
                         @for (from, v) in history.in_effect_order().into_iter().rev() {
                             tr {
                                 td { (from.to_string()) }
@@ -123,6 +123,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                                 td { (when(state, v.at)) }
                                 td.n { (v.bonus_above) " / " (v.penalty_below) }
                                 td.n { (Points(v.fen_per_point)) }
+                                td.n { @if let Some(w) = v.mutual_weight { (w) "%" } @else { "—" } }
                                 td { (v.form().items.iter().map(|i| format!("{} {}", i.label(lang), i.max)).collect::<Vec<_>>().join(" · ")) }
                             }
                         }
