@@ -25,24 +25,12 @@ pub(super) fn branch_name(c: &Consolidator, branch: &str) -> String {
 }
 
 pub(super) fn holders(c: &Consolidator, branch: &str, zone: &str) -> String {
-    let Some(b) = c.branches().get(branch) else {
-        return String::new();
-    };
-    b.zones
-        .get(zone)
-        .map(|z| {
-            z.holders
-                .iter()
-                .map(|h| b.members.get(h).cloned().unwrap_or_else(|| h.clone()))
-                .collect::<Vec<_>>()
-                .join("、")
-        })
-        .unwrap_or_default()
+    listed_holders(c, branch, zone, false)
 }
 
-/// A zone's holders with their shares of its money where the secretary set them:
-/// "张三（60%）、李四（40%）".
-fn holders_with_shares(c: &Consolidator, branch: &str, zone: &str) -> String {
+/// A zone's holders by name, with their shares of its money where the secretary set them
+/// when `shares`: "张三（60%）、李四（40%）".
+fn listed_holders(c: &Consolidator, branch: &str, zone: &str, shares: bool) -> String {
     let Some(b) = c.branches().get(branch) else {
         return String::new();
     };
@@ -53,7 +41,7 @@ fn holders_with_shares(c: &Consolidator, branch: &str, zone: &str) -> String {
         .iter()
         .map(|h| {
             let name = b.members.get(h).cloned().unwrap_or_else(|| h.clone());
-            match z.shares.get(h) {
+            match z.shares.get(h).filter(|_| shares) {
                 Some(pct) => format!("{name}（{pct}%）"),
                 None => name,
             }
@@ -276,7 +264,7 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
                     .map(|(id, z)| LedgerRow {
                         zone_id: id.clone(),
                         zone: zone_name(c, branch, id),
-                        holders: holders_with_shares(c, branch, id),
+                        holders: listed_holders(c, branch, id, true),
                         self_score: z.self_score,
                         final_score: z.score,
                         self_check: z.self_check,
