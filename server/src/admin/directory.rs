@@ -285,6 +285,16 @@ pub fn save_zone(
                     name_of(&h)
                 ),
             ),
+            SharesError::OverWhole(h, share) => AdminError::invalid(
+                format!(
+                    "“{}”的份额 {share}% 超过 100%：份额应为 0 到 100 的整数。",
+                    name_of(&h)
+                ),
+                format!(
+                    "“{}” has a share of {share}%: a share is 0 to 100.",
+                    name_of(&h)
+                ),
+            ),
             SharesError::Total(t) => AdminError::invalid(
                 format!("份额合计 {t}%，应为 100%。"),
                 format!("The shares come to {t}%; they must come to 100%."),

@@ -493,23 +493,35 @@ impl Consolidator {
     }
 
     /// Each zone's self total, final total and the money the final brings, for a month of a
-    /// branch, on the rules of that month; the money goes to the zone's holders as the
-    /// directory names them, in their shares.
+    /// branch, on the rules of that month. The money goes to whom the month's published report
+    /// paid (a holder who changed since keeps what the month paid them), and in a month still
+    /// open to the zone's holders as the directory names them, in their shares.
     fn month_totals(&self, branch: &str, month: Period) -> Vec<ZoneTotals> {
-        let Some(assessed) = self.assessments.get(&(branch.to_owned(), month)) else {
+        let key = (branch.to_owned(), month);
+        let Some(assessed) = self.assessments.get(&key) else {
             return Vec::new();
         };
         let rules = self.rules_on(month.first_day());
         let zones = self.branches.get(branch).map(|b| &b.zones);
+        let published = self
+            .reports
+            .get(&key)
+            .filter(|r| r.published.is_some() && self.lock(branch, month).is_some());
         assessed
             .iter()
             .map(|(zone, (own, fin))| {
                 let (own, fin) = (rules.assessment.total(own), rules.assessment.total(fin));
                 let money = fin.map_or(0, |f| rules.money.money(f).0);
-                let payees = zones
-                    .and_then(|z| z.get(zone))
-                    .map(|z| split(money, &z.holders, &z.shares))
-                    .unwrap_or_default();
+                let paid = published
+                    .and_then(|r| r.zones.get(zone))
+                    .filter(|z| z.money_fen == money && !z.payees.is_empty());
+                let payees = match paid {
+                    Some(z) => z.payees.clone(),
+                    None => zones
+                        .and_then(|z| z.get(zone))
+                        .map(|z| split(money, &z.holders, &z.shares))
+                        .unwrap_or_default(),
+                };
                 ZoneTotals {
                     zone: zone.clone(),
                     own,

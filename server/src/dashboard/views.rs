@@ -76,7 +76,7 @@ pub struct MemberZone {
 }
 
 impl MemberRow {
-    /// Their zones as one cell: "三水平上车场 97.00 +10.00、…".
+    /// Their zones as one cell, with the final score and the money: "三水平上车场 97 +10.00、…".
     pub fn zones_label(&self) -> String {
         self.zones
             .iter()
@@ -126,7 +126,8 @@ pub struct Ledger {
     pub month_label: String,
     /// The zones, by rank.
     pub rows: Vec<LedgerRow>,
-    /// Every member who holds a zone in use or whom the month pays, by money and then name.
+    /// Every member whom the month pays (and, while it is open, who holds a zone in use), by
+    /// money and then name.
     pub members: Vec<MemberRow>,
     /// The branch's score.
     pub branch_score: Option<Points>,
@@ -138,6 +139,9 @@ pub struct Ledger {
     pub published: Option<String>,
     /// The quarter the month is in, graded on the composite: its breakdown, as shown.
     pub composite: Option<String>,
+    /// The report names who receives its money: false only for a month published before
+    /// reports named them, whose money is then not said to go to nobody.
+    pub names_payees: bool,
 }
 
 impl Ledger {
@@ -148,12 +152,16 @@ impl Ledger {
 
     /// The money of zones without a holder, in fen: nobody receives it.
     pub fn unassigned_fen(&self) -> i64 {
+        if !self.names_payees {
+            return 0;
+        }
         self.total_fen() - self.members.iter().map(|m| m.money_fen).sum::<i64>()
     }
 }
 
-/// The members' lines of a month's report: each member who holds a zone or whom the month
-/// pays, with what the zones they hold paid them.
+/// The members' lines of a month's report: each member whom the month pays, with what each
+/// zone paid them; while the month is open, also each member who holds a zone in use today
+/// (a published month pays whom it paid, and today's holders are not its business).
 fn member_rows(c: &Consolidator, branch: &str, report: Option<&Report>) -> Vec<MemberRow> {
     let facts = c.branches().get(branch);
     let name_of = |who: &String| {
@@ -170,6 +178,7 @@ fn member_rows(c: &Consolidator, branch: &str, report: Option<&Report>) -> Vec<M
     };
     let mut rows: std::collections::BTreeMap<String, MemberRow> = facts
         .into_iter()
+        .filter(|_| report.is_none_or(|r| r.published.is_none()))
         .flat_map(|b| b.zones.values())
         .filter(|z| z.active)
         .flat_map(|z| &z.holders)
@@ -275,6 +284,9 @@ pub(super) fn ledger(c: &Consolidator, branch: &str, month: Period, lang: Lang) 
             })
             .unwrap_or_default(),
         members: member_rows(c, branch, report),
+        names_payees: report.is_none_or(|r| {
+            r.published.is_none() || r.zones.values().any(|z| !z.payees.is_empty())
+        }),
         branch_score: report.and_then(|r| r.branch.score),
         grade_label: report
             .map(|r| show_grade(lang, r.grade()).to_owned())

@@ -60,8 +60,11 @@ pub fn check_shares<'a>(
     if let Some(missing) = holders.iter().find(|h| !shares.contains_key(**h)) {
         return Err(SharesError::Missing((*missing).clone()));
     }
-    let total: u64 = shares.values().map(|v| (*v).min(101)).sum();
-    if shares.values().any(|v| *v > 100) || total != 100 {
+    if let Some((who, share)) = shares.iter().find(|(_, v)| **v > 100) {
+        return Err(SharesError::OverWhole(who.clone(), *share));
+    }
+    let total: u64 = shares.values().sum();
+    if total != 100 {
         return Err(SharesError::Total(total));
     }
     Ok(())
@@ -76,6 +79,9 @@ pub enum SharesError {
     /// A holder without a share, while others have one.
     #[error("holder “{0}” has no share: give every holder one, or none for equal parts")]
     Missing(String),
+    /// One share above 100%.
+    #[error("“{0}” has a share of {1}%: a share is 0–100%")]
+    OverWhole(String, u64),
     /// The shares do not come to 100%.
     #[error("the shares come to {0}%, not 100%")]
     Total(u64),
@@ -120,7 +126,12 @@ pub fn split(
     let sign = fen.signum();
     parts
         .into_iter()
-        .map(|(part, _, i)| (holders[i].clone(), sign * part as i64))
+        .map(|(part, _, i)| {
+            // A part is at most |fen|, so with its sign it is an i64 again (i64::MIN included).
+            let signed = i128::from(sign) * i128::try_from(part).unwrap_or(i128::MAX);
+            let part = i64::try_from(signed).unwrap_or(if sign < 0 { i64::MIN } else { i64::MAX });
+            (holders[i].clone(), part)
+        })
         .collect()
 }
 
@@ -188,7 +199,8 @@ mod tests {
         let abc = people(&["a", "b", "c"]);
         let ab = people(&["a", "b"]);
         type Case<'a> = (i64, &'a Vec<String>, BTreeMap<String, u64>, Vec<i64>);
-        let cases: [Case; 8] = [
+        let one = people(&["a"]);
+        let cases: [Case; 12] = [
             // 20.00 in three: 6.66 each and two fen left, to the first two (equal fractions).
             (20_00, &abc, shares(&[]), vec![6_67, 6_67, 6_66]),
             // A 50.00 penalty at 60/40.
@@ -220,6 +232,17 @@ mod tests {
             (0, &abc, shares(&[]), vec![0, 0, 0]),
             // A holder at 0%.
             (10_00, &ab, shares(&[("a", 0), ("b", 100)]), vec![0, 10_00]),
+            // A 0.10 penalty at 44/56: -4.4 and -5.6 fen, the fen to the larger fraction.
+            (-10, &ab, shares(&[("a", 44), ("b", 56)]), vec![-4, -6]),
+            // The extremes stay exact and do not overflow.
+            (i64::MIN, &one, shares(&[]), vec![i64::MIN]),
+            (i64::MIN, &ab, shares(&[]), vec![i64::MIN / 2, i64::MIN / 2]),
+            (
+                i64::MAX,
+                &ab,
+                shares(&[]),
+                vec![i64::MAX / 2 + 1, i64::MAX / 2],
+            ),
         ];
         for (fen, holders, shares, want) in cases {
             let got = split(fen, holders, &shares);
@@ -255,7 +278,7 @@ mod tests {
         );
         assert_eq!(
             check_shares(&ab, &shares(&[("a", u64::MAX), ("b", 1)])),
-            Err(SharesError::Total(102))
+            Err(SharesError::OverWhole("a".into(), u64::MAX))
         );
     }
 }

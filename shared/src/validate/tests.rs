@@ -1560,7 +1560,7 @@ fn a_zone_s_shares_name_its_holders_and_come_to_100() {
     };
     let sec = actor(Role::Secretary, "b1");
     type Shares = fn(&mut Directory);
-    let cases: [(Shares, Option<&str>); 5] = [
+    let cases: [(Shares, Option<&str>); 7] = [
         (|_| {}, None),
         (
             |d| {
@@ -1586,6 +1586,23 @@ fn a_zone_s_shares_name_its_holders_and_come_to_100() {
                     [("holder".into(), 50), ("h2".into(), 40), ("x".into(), 10)].into()
             },
             Some("“x” has a share but does not hold the zone"),
+        ),
+        // One share above the whole (with the other at 0%, they come to 150%).
+        (
+            |d| {
+                d.zones.get_mut("z1").expect("z1").shares =
+                    [("holder".into(), 150), ("h2".into(), 0)].into()
+            },
+            Some("“holder” has a share of 150%"),
+        ),
+        // A holder taken off the zone (entry false) may not keep a share.
+        (
+            |d| {
+                let z = d.zones.get_mut("z1").expect("z1");
+                z.holders.insert("h2".into(), false);
+                z.shares = [("holder".into(), 60), ("h2".into(), 40)].into();
+            },
+            Some("“h2” has a share but does not hold the zone"),
         ),
     ];
     for (n, (change, refused)) in cases.into_iter().enumerate() {

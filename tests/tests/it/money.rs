@@ -162,10 +162,14 @@ async fn a_zone_s_money_goes_to_its_holders_equally_or_in_the_secretary_s_shares
             .nth(1)
             .and_then(|r| r.split("</tr>").next())
             .unwrap_or_else(|| panic!("{member}'s line: {page}"));
-        assert!(row.contains(money), "{member}: {row}");
+        assert_eq!(last_cell(row), money, "{member}: {row}");
     }
-    assert!(page.contains("id=\"unassigned\""), "{page}");
-    assert!(page.contains("-10.00"), "{page}");
+    let unassigned = page
+        .split("id=\"unassigned\"")
+        .nth(1)
+        .and_then(|r| r.split("</p>").next())
+        .unwrap_or_else(|| panic!("the warning of money nobody receives: {page}"));
+    assert!(unassigned.contains("-10.00"), "{unassigned}");
 
     // Members who hold no zone have no line (the team leader).
     assert!(!page.contains(r#"data-member="tl""#), "{page}");
@@ -211,5 +215,60 @@ async fn a_zone_s_money_goes_to_its_holders_equally_or_in_the_secretary_s_shares
             && zcyd_zone_line[2].contains("802溜子道 96.01 +3.37"),
         "{zcyd_zone_line:?}"
     );
+
+    // The manager publishes the month; then the secretary hands z1 to 杨师傅 (h4) alone. The
+    // published month pays whom it paid: its member lines and its quarter stay as they were,
+    // and 杨师傅 gains no line for z1 in it.
+    let mgr = Browser::sign_in(url, "mgr", demo).await.expect("mgr");
+    let (status, body) = mgr
+        .post_page(
+            "/dash/publish",
+            &format!("branch=zcyd&period={month}&action=publish"),
+        )
+        .await;
+    assert!(status.is_redirection(), "{status}: {body}");
+    let (status, body) = web
+        .post_page(
+            "/admin/branch/zcyd/zone/z1",
+            &zone_form("三水平上车场", &[("h4", "")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    sec.sync().await;
+    let quarter_after: Report = sec
+        .repo
+        .read(&DocId::report(
+            "zcyd",
+            Period::containing(PeriodKind::Quarter, today()),
+        ))
+        .expect("read")
+        .expect("the quarter's report");
+    assert_eq!(
+        quarter_after.zones["z1"].payees, report.zones["z1"].payees,
+        "the quarter keeps the published month's payees"
+    );
+    let page = web.page(&format!("/dash/ledger/zcyd/{month}")).await;
+    for (member, money) in [("h1", "+12.00"), ("h2", "+11.37"), ("h4", "+3.36")] {
+        let row = page
+            .split(&format!(r#"data-member="{member}""#))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{member}'s line after the change: {page}"));
+        assert_eq!(last_cell(row), money, "{member}: {row}");
+        if member == "h4" {
+            assert!(!row.contains("三水平上车场"), "{row}");
+        }
+    }
     server.stop().await;
+}
+
+/// The text of a table row's last cell.
+fn last_cell(row: &str) -> String {
+    let cell = row.rsplit("<td").next().unwrap_or_default();
+    let text = cell.split_once('>').map_or("", |(_, t)| t);
+    text.split("</td>")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
