@@ -294,6 +294,12 @@ pub enum T {
     InspectionShort,
     NoMonths,
     MonthColumn,
+    Drafts,
+    DiscardDraft,
+    ConfirmDiscard,
+    KeepDraft,
+    DraftRestored,
+    DraftPhotos,
 }
 
 /// The colon between a label and what follows, as each language writes it.
@@ -710,6 +716,15 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "手机上还没有这个责任区的月度结果：同步后再看",
             "No monthly results for this zone on the phone yet: sync, then look again",
         ),
+        T::Drafts => ("未提交的草稿", "Unfinished drafts"),
+        T::DiscardDraft => ("放弃", "Discard"),
+        T::ConfirmDiscard => (
+            "确定放弃？已填写的内容和照片都会删除",
+            "Discard it? What was typed and its photos go",
+        ),
+        T::KeepDraft => ("保留", "Keep"),
+        T::DraftRestored => ("已恢复上次未提交的内容", "What you typed last time is back"),
+        T::DraftPhotos => ("张照片", "photos"),
     };
     lang.pick(zh, en)
 }

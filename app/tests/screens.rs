@@ -707,6 +707,7 @@ fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
         }))
         .expect("refusal");
         let items = vec![zonepatrol_app::store::Quarantined {
+            photos: Vec::new(),
             key: 7,
             id: "sheet:zcyd:p1:zhao".into(),
             at: 1_795_134_600_000,

@@ -16,6 +16,7 @@
 //! - [`assessment`]: the month's self-score and the secretary's assessment, with the evidence
 //!   and suggestions beside it.
 //! - [`cleanup`]: the team leader's cleanup log.
+//! - [`draft`]: forms kept as they are typed, until submitted or thrown away.
 //! - [`ranking`]: the branch's results from the server's reports.
 //! - [`extension`]: asking for more time for a fix, and the secretary's answer.
 //! - [`cadence`]: what is due for the user (walks, month-end scores, deadlines), offline.
@@ -24,6 +25,7 @@
 pub mod assessment;
 pub mod cadence;
 pub mod cleanup;
+pub mod draft;
 pub mod extension;
 pub mod patrol;
 pub mod post;

@@ -17,7 +17,7 @@ use crate::index::Summary;
 
 /// Whether a name from a document can be a photo's name (SHA-256, lowercase hex): anything
 /// else is never made into a path or a request.
-fn is_hash(name: &str) -> bool {
+pub(super) fn is_hash(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 

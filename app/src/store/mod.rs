@@ -17,7 +17,8 @@
 //!
 //! Other trees: `meta` (the device actor, the session), `outbox` (photo files not
 //! yet on the server), `quarantine` (refused edits with the server's reason), `photos` (a
-//! [`PhotoRecord`] per photo, by the SHA-256 of its full-size file). Photo bytes are files in
+//! [`PhotoRecord`] per photo, by the SHA-256 of its full-size file), `drafts` (forms being filled
+//! in, by user and form). Photo bytes are files in
 //! `blobs/`, named by their SHA-256; a file is written to `HASH.tmp`, synced and renamed, and
 //! leftover `.tmp` files from a crash are removed when the repository opens.
 //!
@@ -32,6 +33,7 @@
 //! - `sync_state`: the cursor, what awaits sending, taking in the server's changes.
 //! - `quarantine`: edits the server refused.
 //! - `blobs`: photo files and the photo outbox; `photos`: the record of each photo.
+//! - `drafts`: forms being filled in, and collecting the photos nothing holds.
 //! - `session`: who is signed in, the last sync, preferences.
 //!
 //! The store knows nothing of the photo pipeline: [`crate::photo`] builds on it.
@@ -40,6 +42,7 @@ mod blobs;
 mod codec;
 mod decoded;
 mod docs;
+mod drafts;
 mod edit;
 mod photos;
 mod quarantine;
@@ -56,6 +59,7 @@ use zonepatrol_shared::validate::Refusal;
 
 pub use blobs::Outgoing;
 pub use docs::{COMPACT_AT, Heads};
+pub use drafts::StoredDraft;
 pub use photos::{Jpeg, PhotoRecord, Processed};
 pub use quarantine::Quarantined;
 pub use session::Session;
@@ -105,6 +109,7 @@ pub struct Repo {
     outbox: sled::Tree,
     quarantine: sled::Tree,
     photos: sled::Tree,
+    drafts: sled::Tree,
     blob_dir: PathBuf,
     /// Read-modify-write of a document happens one at a time.
     write: Mutex<()>,
@@ -138,6 +143,7 @@ impl Repo {
             outbox: db.open_tree("outbox")?,
             quarantine: db.open_tree("quarantine")?,
             photos: db.open_tree("photos")?,
+            drafts: db.open_tree("drafts")?,
             db,
             blob_dir,
             write: Mutex::new(()),

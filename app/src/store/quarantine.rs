@@ -23,6 +23,10 @@ pub struct Quarantined {
     pub refusal: Refusal,
     /// The refused changes (automerge `save_after` form), base64.
     pub changes: String,
+    /// The photos the document held with the refused changes: kept on the phone while the
+    /// edit is.
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 impl Repo {
@@ -51,6 +55,9 @@ impl Repo {
             at: now_millis(),
             refusal: refusal.clone(),
             changes: b64::encode(&refused),
+            photos: zonepatrol_shared::docs::values::photo_hashes(&doc)
+                .into_iter()
+                .collect(),
         };
         let mut batch = sled::Batch::default();
         self.remove_chunks_into(&mut batch, id)?;

@@ -9,8 +9,10 @@ use zonepatrol_shared::docs::WorkItem;
 
 use crate::i18n::{Lang, T, tr};
 use crate::records::cleanup::{CleanupInput, cleanup_choices, log_cleanup, quantity_milli};
+use crate::records::draft::{CleanupBody, Form};
 use crate::records::today;
 use crate::store::{PhotoRecord, Session};
+use crate::ui::draft::use_draft;
 use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
 use crate::ui::pick::{Pick, toggle};
 use crate::ui::{Screen, Ui, Unavailable};
@@ -64,62 +66,139 @@ pub fn CleanupForm(
     after: usize,
     busy: bool,
     error: Option<String>,
+    /// What a draft kept earlier holds.
+    #[props(default)]
+    start: CleanupBody,
     on_photo: EventHandler<(bool, Vec<Picked>)>,
+    /// Every change, to keep the draft (its photos are the page's).
+    #[props(default)]
+    on_change: EventHandler<CleanupBody>,
     on_submit: EventHandler<CleanupDraft>,
     on_back: EventHandler<()>,
 ) -> Element {
-    let first = if zones.len() == 1 {
+    let first = if !start.zone.is_empty() {
+        start.zone.clone()
+    } else if zones.len() == 1 {
         zones[0].0.clone()
     } else {
         String::new()
     };
+    let CleanupBody {
+        team: start_team,
+        day: start_day,
+        people: start_people,
+        extra: start_extra,
+        items: start_items,
+        note: start_note,
+        ..
+    } = start;
     let mut zone = use_signal(move || first);
-    let mut team = use_signal(move || team);
-    let mut day = use_signal(move || today.format("%Y-%m-%d").to_string());
-    let mut people = use_signal(BTreeSet::<String>::new);
-    let mut extra = use_signal(|| 0u64);
-    let mut items = use_signal(|| vec![(String::new(), String::new(), String::new())]);
-    let mut note = use_signal(String::new);
+    let mut team = use_signal(move || {
+        if start_team.is_empty() {
+            team
+        } else {
+            start_team
+        }
+    });
+    let mut day = use_signal(move || {
+        if start_day.is_empty() {
+            today.format("%Y-%m-%d").to_string()
+        } else {
+            start_day
+        }
+    });
+    let mut people = use_signal(move || start_people.into_iter().collect::<BTreeSet<String>>());
+    let mut extra = use_signal(move || start_extra);
+    let mut items = use_signal(move || {
+        if start_items.is_empty() {
+            vec![(String::new(), String::new(), String::new())]
+        } else {
+            start_items
+        }
+    });
+    let mut note = use_signal(move || start_note);
     let person_times = people().len() as u64 + extra();
+    let changed = move || {
+        on_change.call(CleanupBody {
+            zone: zone(),
+            team: team(),
+            day: day(),
+            people: people().into_iter().collect(),
+            extra: extra(),
+            items: items(),
+            note: note(),
+            after: Vec::new(),
+        })
+    };
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
         h1 { {tr(lang, T::LogCleanup)} }
         h2 { {tr(lang, T::Zones)} }
         for (id, name) in zones {
             Pick { key: "{id}", id: id.clone(), class: "check", testid: "cleanup-zone-{id}",
-                pressed: zone() == id, on_pick: move |id| zone.set(id),
+                pressed: zone() == id, on_pick: move |id| {
+                    zone.set(id);
+                    changed();
+                },
                 "{name}"
             }
         }
         label { r#for: "team", {tr(lang, T::Team)} }
-        input { id: "team", initial_value: "{team}", oninput: move |e| team.set(e.value()) }
+        input { id: "team", initial_value: "{team}", oninput: move |e| {
+            team.set(e.value());
+            changed();
+        } }
         label { r#for: "cleanup-day", {tr(lang, T::Day)} }
-        input { id: "cleanup-day", r#type: "date", initial_value: "{day}", oninput: move |e| day.set(e.value()) }
+        input { id: "cleanup-day", r#type: "date", initial_value: "{day}", oninput: move |e| {
+            day.set(e.value());
+            changed();
+        } }
         h2 { {tr(lang, T::Participants)} }
         for (id, name) in members {
             Pick { key: "{id}", id: id.clone(), class: "check", testid: "participant-{id}",
-                pressed: people().contains(&id), on_pick: move |id| toggle(&mut people.write(), id),
+                pressed: people().contains(&id), on_pick: move |id| {
+                    toggle(&mut people.write(), id);
+                    changed();
+                },
                 "{name}"
             }
         }
         div { class: "rule",
             span { class: "rule-text", {tr(lang, T::PersonTimes)} }
-            button { "aria-label": "−1", disabled: extra() == 0, onclick: move |_| extra.set(extra().saturating_sub(1)), "−" }
+            button { "aria-label": "−1", disabled: extra() == 0, onclick: move |_| {
+                extra.set(extra().saturating_sub(1));
+                changed();
+            }, "−" }
             span { class: "count", "data-testid": "person-times", "{person_times}" }
-            button { "aria-label": "+1", onclick: move |_| extra.set(extra() + 1), "+" }
+            button { "aria-label": "+1", onclick: move |_| {
+                extra.set(extra() + 1);
+                changed();
+            }, "+" }
         }
         h2 { {tr(lang, T::WorkItems)} }
         for (n, (what, qty, unit)) in items().into_iter().enumerate() {
             div { key: "{n}", class: "work",
                 input { placeholder: tr(lang, T::What), "aria-label": tr(lang, T::What), initial_value: "{what}",
-                    oninput: move |e| items.write()[n].0 = e.value() }
+                    oninput: move |e| {
+                        items.write()[n].0 = e.value();
+                        changed();
+                    } }
                 input { placeholder: tr(lang, T::Quantity), "aria-label": tr(lang, T::Quantity), inputmode: "decimal",
-                    initial_value: "{qty}", oninput: move |e| items.write()[n].1 = e.value() }
+                    initial_value: "{qty}", oninput: move |e| {
+                        items.write()[n].1 = e.value();
+                        changed();
+                    } }
                 input { placeholder: tr(lang, T::Unit), "aria-label": tr(lang, T::Unit), initial_value: "{unit}",
-                    oninput: move |e| items.write()[n].2 = e.value() }
+                    oninput: move |e| {
+                        items.write()[n].2 = e.value();
+                        changed();
+                    } }
             }
         }
-        button { class: "wide", onclick: move |_| items.write().push(Default::default()), "+ {tr(lang, T::AddWorkItem)}" }
+        button { class: "wide", onclick: move |_| {
+            items.write().push(Default::default());
+            changed();
+        }, "+ {tr(lang, T::AddWorkItem)}" }
         div { class: "item-tools",
             PhotoButton { lang, label: T::BeforePhoto, testid: "before-photo", busy,
                 on_pick: move |p| on_photo.call((false, p)) }
@@ -129,7 +208,11 @@ pub fn CleanupForm(
             if after > 0 { span { class: "photos", "{after}" } }
         }
         label { r#for: "cleanup-note", {tr(lang, T::Note)} }
-        textarea { id: "cleanup-note", rows: "2", oninput: move |e| note.set(e.value()) }
+        textarea { id: "cleanup-note", "data-testid": "cleanup-note", rows: "2", initial_value: "{note.peek()}",
+            oninput: move |e| {
+                note.set(e.value());
+                changed();
+            } }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }
@@ -154,8 +237,11 @@ pub(crate) fn CleanupPage(session: Session) -> Element {
     let ui = use_context::<Ui>();
     let lang = (ui.lang)();
     let me = session.user;
-    let before = use_signal(Vec::<PhotoRecord>::new);
-    let after = use_signal(Vec::<PhotoRecord>::new);
+    let draft = use_draft::<CleanupBody>(&me.user, Form::Cleanup, Default::default);
+    let (body, photos) = (draft.body, draft.photos);
+    let is_after = move |p: &PhotoRecord| body.read().after.contains(&p.hash);
+    let before: Vec<PhotoRecord> = photos().into_iter().filter(|p| !is_after(p)).collect();
+    let after: Vec<PhotoRecord> = photos().into_iter().filter(|p| is_after(p)).collect();
     // Whether the photos in progress are the "after" ones.
     let import = use_photo_import::<bool>();
     let choices = match cleanup_choices(&ui.repo(), &me) {
@@ -165,23 +251,44 @@ pub(crate) fn CleanupPage(session: Session) -> Element {
         }
     };
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let start = body.peek().clone();
     rsx! {
+        if draft.restored {
+            p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
+        }
         CleanupForm {
             lang,
             zones: choices.zones,
             team: choices.team,
             members: choices.members,
             today: today(&ui.repo().clock()),
-            before: before().len(),
-            after: after().len(),
+            before: before.len(),
+            after: after.len(),
             busy: import.busy().is_some(),
             error,
-            on_photo: move |(is_after, picked): (bool, Vec<Picked>)| {
-                let mut list = if is_after { after } else { before };
-                import.start(is_after, picked, move |mut added| list.write().append(&mut added));
+            start,
+            on_photo: {
+                let draft = draft.clone();
+                move |(for_after, picked): (bool, Vec<Picked>)| {
+                    let draft = draft.clone();
+                    import.start(for_after, picked, move |added| {
+                        if for_after {
+                            let mut body = draft.body;
+                            body.write().after.extend(added.iter().map(|p| p.hash.clone()));
+                        }
+                        draft.add_photos(added);
+                    });
+                }
             },
-            on_submit: move |draft: CleanupDraft| {
-                let items = match work_items(&draft.items) {
+            on_change: {
+                let draft = draft.clone();
+                move |mut typed: CleanupBody| {
+                    typed.after = draft.body.peek().after.clone();
+                    draft.set(typed);
+                }
+            },
+            on_submit: move |typed: CleanupDraft| {
+                let items = match work_items(&typed.items) {
                     Ok(items) => items,
                     Err(t) => {
                         ui.failed(tr(lang, t).to_owned());
@@ -189,17 +296,18 @@ pub(crate) fn CleanupPage(session: Session) -> Element {
                     }
                 };
                 let input = CleanupInput {
-                    zone: draft.zone,
-                    team: draft.team,
-                    date: draft.date,
-                    participants: draft.participants,
-                    person_times: draft.person_times,
+                    zone: typed.zone,
+                    team: typed.team,
+                    date: typed.date,
+                    participants: typed.participants,
+                    person_times: typed.person_times,
                     items,
-                    before: before(),
-                    after: after(),
-                    note: draft.note,
+                    before: before.clone(),
+                    after: after.clone(),
+                    note: typed.note,
                 };
                 if ui.saved(log_cleanup(&ui.repo(), &me, &input)).is_some() {
+                    draft.finish();
                     ui.go(Screen::Home);
                     ui.confirm(T::CleanupLogged);
                 }

@@ -6,6 +6,7 @@ use zonepatrol_shared::Role;
 
 use crate::i18n::{self, Lang, T, tr};
 use crate::records::cadence::due_for;
+use crate::records::draft::{DraftRow, Form};
 use crate::records::extension::more_time_requests;
 use crate::records::patrol::{PatrolRow, my_patrols};
 use crate::records::post::waiting_posts;
@@ -43,6 +44,10 @@ pub enum Go {
     Cleanup,
     /// Rankings and points.
     Rankings,
+    /// Open a draft's form again.
+    Draft(Form),
+    /// Throw a draft away.
+    DiscardDraft(Form),
 }
 
 /// The actions of a role, the main one first.
@@ -119,6 +124,8 @@ impl Go {
             Go::Assess => "assess",
             Go::Cleanup => "cleanup",
             Go::Rankings => "rankings",
+            Go::Draft(_) => "draft",
+            Go::DiscardDraft(_) => "discard-draft",
         }
     }
 }
@@ -147,8 +154,16 @@ pub fn Home(
     /// What is due for the user, in lines, with whether each is late.
     #[props(default)]
     due: Vec<(String, bool)>,
+    /// The user's unfinished drafts, latest first.
+    #[props(default)]
+    drafts: Vec<DraftRow>,
+    /// The mine's time zone, for the drafts' times.
+    #[props(default)]
+    tz: Option<chrono_tz::Tz>,
     on_go: EventHandler<Go>,
 ) -> Element {
+    // The draft whose discarding waits for a second tap.
+    let mut confirming = use_signal(|| None::<usize>);
     let actions = actions_of(role, &also);
     let roles = std::iter::once(role)
         .chain(also.iter().copied())
@@ -164,6 +179,48 @@ pub fn Home(
                 ul {
                     for (i, (line, late)) in due.into_iter().enumerate() {
                         li { key: "{i}", class: if late { "late" } else { "" }, "{line}" }
+                    }
+                }
+            }
+        }
+        if !drafts.is_empty() {
+            section { class: "drafts", "data-testid": "drafts",
+                h2 { {tr(lang, T::Drafts)} }
+                for (i, row) in drafts.into_iter().enumerate() {
+                    div { key: "{i}", class: "draft",
+                        button { class: "row", "data-testid": "draft-{i}",
+                            onclick: {
+                                let form = row.form.clone();
+                                move |_| on_go.call(Go::Draft(form.clone()))
+                            },
+                            span { class: "row-main", {draft_kind(lang, &row.form)} " · {row.about}" }
+                            span { class: "row-sub",
+                                {saved_at(row.updated_at, tz)}
+                                if !row.text.is_empty() { " · {row.text}" }
+                                if row.photos > 0 { " · {row.photos} {tr(lang, T::DraftPhotos)}" }
+                            }
+                        }
+                        if confirming() == Some(i) {
+                            p { class: "error", role: "alert", {tr(lang, T::ConfirmDiscard)} }
+                            div { class: "choices",
+                                button { class: "choice bad", "data-testid": "confirm-discard-{i}",
+                                    onclick: {
+                                        let form = row.form.clone();
+                                        move |_| {
+                                            confirming.set(None);
+                                            on_go.call(Go::DiscardDraft(form.clone()));
+                                        }
+                                    },
+                                    {tr(lang, T::DiscardDraft)}
+                                }
+                                button { class: "choice", onclick: move |_| confirming.set(None), {tr(lang, T::KeepDraft)} }
+                            }
+                        } else {
+                            button { class: "choice", "data-testid": "discard-draft-{i}",
+                                onclick: move |_| confirming.set(Some(i)),
+                                {tr(lang, T::DiscardDraft)}
+                            }
+                        }
                     }
                 }
             }
@@ -216,6 +273,49 @@ pub fn Home(
     }
 }
 
+/// What kind of form a draft is of.
+fn draft_kind(lang: Lang, form: &Form) -> &'static str {
+    tr(
+        lang,
+        match form {
+            Form::Raise { .. } => T::RaiseProblem,
+            Form::Fix { .. } => T::Rectify,
+            Form::Cleanup => T::LogCleanup,
+            Form::Score { assess: true, .. } => T::MonthlyAssessment,
+            Form::Score { assess: false, .. } => T::SelfScore,
+        },
+    )
+}
+
+/// When a draft was last kept, at the mine: "2026-12-03 14:05".
+fn saved_at(millis: i64, tz: Option<chrono_tz::Tz>) -> String {
+    let Some(at) = chrono::DateTime::from_timestamp_millis(millis) else {
+        return String::new();
+    };
+    match tz {
+        Some(tz) => at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        None => at.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
+/// The screen that opens a draft's form.
+fn draft_screen(form: Form) -> Screen {
+    match form {
+        Form::Raise { patrol, zone, item } => Screen::Raise { patrol, zone, item },
+        Form::Fix { problem } => Screen::Problem(problem),
+        Form::Cleanup => Screen::Cleanup,
+        Form::Score {
+            assess,
+            zone,
+            month,
+        } => Screen::MonthZone {
+            assess,
+            zone,
+            month,
+        },
+    }
+}
+
 /// The home page: the user's patrols and how many problems wait for them.
 #[component]
 pub(crate) fn HomePage(session: Session) -> Element {
@@ -235,6 +335,8 @@ pub(crate) fn HomePage(session: Session) -> Element {
         .iter()
         .map(|d| (due_label(lang, d), d.late(day)))
         .collect();
+    let drafts = crate::records::draft::list(&repo, &me).unwrap_or_default();
+    let user = me.user.clone();
     rsx! {
         Home {
             lang,
@@ -248,7 +350,15 @@ pub(crate) fn HomePage(session: Session) -> Element {
             more_time: asked,
             posts_waiting,
             due,
+            drafts,
+            tz: Some(repo.clock().tz),
             on_go: move |go| {
+                if let Go::DiscardDraft(form) = &go {
+                    let mut ui = ui;
+                    ui.saved(crate::records::draft::discard(&ui.repo(), &user, form));
+                    *ui.revision.write() += 1;
+                    return;
+                }
                 ui.go(match go {
                     Go::StartPatrol => Screen::StartPatrol,
                     Go::Patrol(name) => Screen::Patrol(name),
@@ -262,6 +372,8 @@ pub(crate) fn HomePage(session: Session) -> Element {
                     Go::Assess => Screen::Month { assess: true, this_month: true },
                     Go::Cleanup => Screen::Cleanup,
                     Go::Rankings => Screen::Rankings(None),
+                    Go::Draft(form) => draft_screen(form),
+                    Go::DiscardDraft(_) => Screen::Home,
                 })
             },
         }

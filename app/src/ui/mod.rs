@@ -8,6 +8,7 @@
 #![allow(unused_qualifications)]
 
 pub mod cleanup;
+mod draft;
 pub mod extension;
 pub mod home;
 pub mod login;

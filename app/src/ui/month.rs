@@ -13,7 +13,9 @@ use crate::i18n::{self, Lang, T, tr};
 use crate::records::assessment::{
     MonthRow, Scorer, assessment_view, chosen_month, month_rows, score_form,
 };
+use crate::records::draft::{Form, ScoreBody};
 use crate::store::Session;
+use crate::ui::draft::use_draft;
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui, Unavailable};
 
@@ -80,11 +82,15 @@ pub fn ScoreSheet(
     #[props(default)] suggestions: Vec<Suggestion>,
     note: String,
     error: Option<String>,
+    /// Every change, to keep the draft.
+    #[props(default)]
+    on_change: EventHandler<(BTreeMap<String, Points>, String)>,
     on_submit: EventHandler<(BTreeMap<String, Points>, String)>,
     on_back: EventHandler<()>,
 ) -> Element {
     let mut values = use_signal(move || start);
     let mut remarks = use_signal(move || note);
+    let changed = move || on_change.call((values(), remarks()));
     let total: Points = values().values().copied().sum();
     let full = form.full();
     rsx! {
@@ -101,9 +107,12 @@ pub fn ScoreSheet(
                         onclick: {
                             let (key, max) = (item.key.clone(), item.max);
                             move |_| {
-                                let mut v = values.write();
-                                let now = v.get(&key).copied().unwrap_or(max);
-                                v.insert(key.clone(), stepped(now, false, max));
+                                {
+                                    let mut v = values.write();
+                                    let now = v.get(&key).copied().unwrap_or(max);
+                                    v.insert(key.clone(), stepped(now, false, max));
+                                }
+                                changed();
                             }
                         },
                         "−"
@@ -115,9 +124,12 @@ pub fn ScoreSheet(
                         onclick: {
                             let (key, max) = (item.key.clone(), item.max);
                             move |_| {
-                                let mut v = values.write();
-                                let now = v.get(&key).copied().unwrap_or(max);
-                                v.insert(key.clone(), stepped(now, true, max));
+                                {
+                                    let mut v = values.write();
+                                    let now = v.get(&key).copied().unwrap_or(max);
+                                    v.insert(key.clone(), stepped(now, true, max));
+                                }
+                                changed();
                             }
                         },
                         "+"
@@ -135,7 +147,11 @@ pub fn ScoreSheet(
             }
         }
         label { r#for: "remarks", {tr(lang, T::Remarks)} }
-        textarea { id: "remarks", rows: "2", initial_value: "{remarks}", oninput: move |e| remarks.set(e.value()) }
+        textarea { id: "remarks", "data-testid": "remarks", rows: "2", initial_value: "{remarks}",
+            oninput: move |e| {
+                remarks.set(e.value());
+                changed();
+            } }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }
@@ -199,22 +215,46 @@ pub(crate) fn MonthZonePage(
     };
     let by = Scorer::of_form(assess);
     let form = score_form(&view, by);
+    let draft = use_draft::<ScoreBody>(
+        &me.user,
+        Form::Score {
+            assess,
+            zone: zone.clone(),
+            month,
+        },
+        Default::default,
+    );
+    // A draft kept earlier wins over what was saved before it.
+    let (start, note) = if draft.restored {
+        let body = draft.body.peek().clone();
+        (body.values, body.note)
+    } else {
+        (form.start, form.note)
+    };
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let done = back.clone();
     rsx! {
+        if draft.restored {
+            p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
+        }
         ScoreSheet {
             lang,
             title: if assess { T::MonthlyAssessment } else { T::SelfScore },
             zone_name: view.name.clone(),
             month: i18n::period(lang, month),
             form: view.form.clone(),
-            start: form.start,
+            start,
             self_score: form.self_score,
             suggestions: form.suggestions,
-            note: form.note,
+            note,
             error,
+            on_change: {
+                let draft = draft.clone();
+                move |(values, note)| draft.set(ScoreBody { values, note })
+            },
             on_submit: move |(items, note): (BTreeMap<_, _>, String)| {
                 if ui.saved(by.save(&ui.repo(), &me, &zone, month, &items, &note)).is_some() {
+                    draft.finish();
                     ui.go(done.clone());
                     ui.confirm(T::Scored);
                 }

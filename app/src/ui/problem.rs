@@ -6,11 +6,13 @@ use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
 
 use crate::i18n::{self, Lang, T, colon, tr};
+use crate::records::draft::{FixBody, Form, RaiseBody};
 use crate::records::problem::{
     ProblemInput, ProblemRow, my_problem, my_problems, raise_problem, raise_view, rectify,
 };
 use crate::records::today;
-use crate::store::{PhotoRecord, Session};
+use crate::store::Session;
+use crate::ui::draft::use_draft;
 use crate::ui::extension::MoreTimeAskPart;
 use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
 use crate::ui::pick::Pick;
@@ -52,28 +54,62 @@ pub fn RaiseProblem(
     photos: usize,
     photo_busy: bool,
     error: Option<String>,
+    /// What a draft kept earlier holds.
+    #[props(default)]
+    start: RaiseBody,
     on_photo: EventHandler<Vec<Picked>>,
+    /// Every change, to keep the draft.
+    #[props(default)]
+    on_change: EventHandler<RaiseBody>,
     on_submit: EventHandler<Draft>,
     on_back: EventHandler<()>,
 ) -> Element {
-    let mut description = use_signal(String::new);
-    let mut measure = use_signal(String::new);
-    let mut severity = use_signal(|| Severity::General);
-    let mut who = use_signal(move || responsible);
-    let mut deadline = use_signal(move || {
-        default_deadline(today, Severity::General)
-            .format("%Y-%m-%d")
-            .to_string()
+    let first = start.clone();
+    let mut description = use_signal(|| first.description);
+    let mut measure = use_signal(|| first.measure);
+    let mut severity = use_signal(|| first.severity.unwrap_or(Severity::General));
+    let mut who = use_signal(move || {
+        if first.responsible.is_empty() {
+            responsible
+        } else {
+            first.responsible
+        }
     });
     // The deadline follows the severity until the user picks one.
-    let mut deadline_picked = use_signal(|| false);
+    let mut deadline_picked = use_signal(|| !start.deadline.is_empty());
+    let mut deadline = use_signal(move || {
+        if start.deadline.is_empty() {
+            default_deadline(today, start.severity.unwrap_or(Severity::General))
+                .format("%Y-%m-%d")
+                .to_string()
+        } else {
+            start.deadline
+        }
+    });
+    let changed = move || {
+        on_change.call(RaiseBody {
+            description: description(),
+            severity: Some(severity()),
+            responsible: who(),
+            measure: measure(),
+            deadline: if deadline_picked() {
+                deadline()
+            } else {
+                String::new()
+            },
+        })
+    };
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Back)}" }
         h1 { {tr(lang, T::RaiseProblem)} }
         p { class: "dim", "{zone_name}" if let Some(item) = item_text { " · {item}" } }
         label { r#for: "description", {tr(lang, T::Description)} }
         textarea { id: "description", "data-testid": "description", rows: "3",
-            oninput: move |e| description.set(e.value()) }
+            initial_value: "{description.peek()}",
+            oninput: move |e| {
+                description.set(e.value());
+                changed();
+            } }
         PhotoButton { lang, label: T::AddPhoto, testid: "problem-photo", busy: photo_busy, on_pick: on_photo }
         if photos > 0 {
             span { class: "photos", "data-testid": "problem-photos", "{tr(lang, T::PhotoCount)} {photos}" }
@@ -88,6 +124,7 @@ pub fn RaiseProblem(
                         if !deadline_picked() {
                             deadline.set(default_deadline(today, s).format("%Y-%m-%d").to_string());
                         }
+                        changed();
                     },
                     {i18n::severity(lang, s)}
                 }
@@ -96,18 +133,26 @@ pub fn RaiseProblem(
         h2 { {tr(lang, T::Responsible)} }
         for (id, name) in members {
             Pick { key: "{id}", id: id.clone(), class: "check", testid: "responsible-{id}",
-                pressed: who() == id, on_pick: move |id| who.set(id),
+                pressed: who() == id, on_pick: move |id| {
+                    who.set(id);
+                    changed();
+                },
                 "{name}"
             }
         }
         label { r#for: "measure", {tr(lang, T::Measure)} }
         textarea { id: "measure", "data-testid": "measure", rows: "2",
-            oninput: move |e| measure.set(e.value()) }
+            initial_value: "{measure.peek()}",
+            oninput: move |e| {
+                measure.set(e.value());
+                changed();
+            } }
         label { r#for: "deadline", {tr(lang, T::Deadline)} }
         input { id: "deadline", r#type: "date", "data-testid": "deadline", value: "{deadline}",
             oninput: move |e| {
                 deadline_picked.set(true);
                 deadline.set(e.value());
+                changed();
             } }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
@@ -167,11 +212,17 @@ pub fn RectifyProblem(
     photos: usize,
     photo_busy: bool,
     error: Option<String>,
+    /// The note a draft kept earlier holds.
+    #[props(default)]
+    start_note: String,
     on_photo: EventHandler<Vec<Picked>>,
+    /// Every change of the note, to keep the draft.
+    #[props(default)]
+    on_note: EventHandler<String>,
     on_submit: EventHandler<String>,
     on_back: EventHandler<()>,
 ) -> Element {
-    let mut note = use_signal(String::new);
+    let mut note = use_signal(move || start_note);
     let can_fix = row.status.awaits_rectification();
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::MyProblems)}" }
@@ -193,7 +244,11 @@ pub fn RectifyProblem(
         }
         if can_fix {
             label { r#for: "fix-note", {tr(lang, T::FixNote)} }
-            textarea { id: "fix-note", rows: "3", oninput: move |e| note.set(e.value()) }
+            textarea { id: "fix-note", "data-testid": "fix-note", rows: "3", initial_value: "{note.peek()}",
+                oninput: move |e| {
+                    note.set(e.value());
+                    on_note.call(e.value());
+                } }
             PhotoButton { lang, label: T::AfterPhoto, testid: "after-photo", busy: photo_busy, on_pick: on_photo }
             if photos > 0 {
                 span { class: "photos", "{tr(lang, T::PhotoCount)} {photos}" }
@@ -223,7 +278,13 @@ pub(crate) fn RaisePage(
     // On another branch's patrol (the committee's), the problem is that branch's.
     let visitor = crate::records::patrol::visitor(&session.user, &patrol);
     let me = crate::records::patrol::acting(&session.user, &patrol);
-    let mut photos = use_signal(Vec::<PhotoRecord>::new);
+    let form = Form::Raise {
+        patrol: patrol.clone(),
+        zone: zone.clone(),
+        item: item.clone(),
+    };
+    let draft = use_draft::<RaiseBody>(&session.user.user, form, Default::default);
+    let photos = draft.photos;
     let import = use_photo_import::<()>();
     let back = Screen::Zone {
         patrol: patrol.clone(),
@@ -241,7 +302,11 @@ pub(crate) fn RaisePage(
     let today = today(&repo.clock());
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let done = back.clone();
+    let start = draft.body.peek().clone();
     rsx! {
+        if draft.restored {
+            p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
+        }
         RaiseProblem {
             lang,
             zone_name: view.zone_name,
@@ -252,25 +317,35 @@ pub(crate) fn RaisePage(
             photos: photos().len(),
             photo_busy: import.busy().is_some(),
             error,
-            on_photo: move |picked| {
-                import.start((), picked, move |mut added| {
-                    photos.write().append(&mut added);
-                    ui.confirm(T::PhotoAdded);
-                });
+            start,
+            on_photo: {
+                let draft = draft.clone();
+                move |picked| {
+                    let draft = draft.clone();
+                    import.start((), picked, move |added| {
+                        draft.add_photos(added);
+                        ui.confirm(T::PhotoAdded);
+                    });
+                }
             },
-            on_submit: move |draft: Draft| {
+            on_change: {
+                let draft = draft.clone();
+                move |body| draft.set(body)
+            },
+            on_submit: move |typed: Draft| {
                 let input = ProblemInput {
                     zone: zone.clone(),
                     patrol: Some(crate::records::patrol::patrol_ref(&me, &patrol).1.to_owned()),
                     item: item.clone(),
-                    description: draft.description,
-                    severity: draft.severity,
-                    responsible: draft.responsible,
-                    measure: draft.measure,
-                    deadline: draft.deadline,
+                    description: typed.description,
+                    severity: typed.severity,
+                    responsible: typed.responsible,
+                    measure: typed.measure,
+                    deadline: typed.deadline,
                     photos: photos(),
                 };
                 if ui.saved(raise_problem(&ui.repo(), &me, &input, today)).is_some() {
+                    draft.finish();
                     let mut ui = ui;
                     ui.screen.set(done.clone());
                     ui.confirm(T::ProblemRaised);
@@ -307,25 +382,43 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
     let repo = ui.repo();
     let (session_copy, name_copy) = (session.clone(), name.clone());
     let me = session.user;
-    let mut photos = use_signal(Vec::<PhotoRecord>::new);
+    let form = Form::Fix {
+        problem: name.clone(),
+    };
+    let draft = use_draft::<FixBody>(&me.user, form, Default::default);
+    let photos = draft.photos;
     let import = use_photo_import::<()>();
     let Some(row) = my_problem(&repo, &me, &name, today(&repo.clock())) else {
         return rsx! { Unavailable { message: tr(lang, T::NotOnPhone).to_owned(), back: Screen::Problems, label: T::MyProblems } };
     };
 
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let start_note = draft.body.peek().note.clone();
     rsx! {
+        if draft.restored {
+            p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
+        }
         RectifyProblem {
             lang,
             row,
             photos: photos().len(),
             photo_busy: import.busy().is_some(),
             error,
-            on_photo: move |picked| {
-                import.start((), picked, move |mut added| photos.write().append(&mut added));
+            start_note,
+            on_photo: {
+                let draft = draft.clone();
+                move |picked| {
+                    let draft = draft.clone();
+                    import.start((), picked, move |added| draft.add_photos(added));
+                }
+            },
+            on_note: {
+                let draft = draft.clone();
+                move |note| draft.set(FixBody { note })
             },
             on_submit: move |note: String| {
                 if ui.saved(rectify(&ui.repo(), &me, &name, &note, &photos())).is_some() {
+                    draft.finish();
                     ui.go(Screen::Problems);
                     ui.confirm(T::Rectified);
                 }

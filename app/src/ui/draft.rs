@@ -1,0 +1,156 @@
+//! Keeping a form's draft as it is typed: a page holds its form's state in a [`Drafted`], which
+//! restores the user's draft when the page opens, saves a moment after the last change (and at
+//! once when photos change, or when the page closes), and removes the draft when the form is
+//! submitted.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dioxus::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::records::draft::{self, Form};
+use crate::store::{PhotoRecord, Repo};
+use crate::ui::Ui;
+
+/// How long after the last keystroke the draft is written.
+const QUIET: Duration = Duration::from_millis(400);
+
+/// What waits to be written, and who writes it.
+struct Saver<B> {
+    repo: Arc<Repo>,
+    user: String,
+    form: Form,
+    pending: RefCell<Option<(B, Vec<PhotoRecord>)>>,
+    generation: Cell<u64>,
+}
+
+impl<B: Serialize> Saver<B> {
+    fn write_now(&self) {
+        if let Some((body, photos)) = self.pending.borrow_mut().take() {
+            // A draft that cannot be written now is written with the next change; the form
+            // itself still holds it.
+            if let Err(e) = draft::save(&self.repo, &self.user, &self.form, &body, &photos) {
+                eprintln!("zonepatrol: a draft could not be kept: {e}");
+            }
+        }
+    }
+}
+
+/// A form's state, kept as a draft.
+pub(crate) struct Drafted<B: 'static> {
+    /// What the form holds.
+    pub body: Signal<B>,
+    /// Its photos, in the order taken.
+    pub photos: Signal<Vec<PhotoRecord>>,
+    /// The form opened on a draft kept earlier.
+    pub restored: bool,
+    saver: Rc<Saver<B>>,
+}
+
+impl<B: 'static> Clone for Drafted<B> {
+    fn clone(&self) -> Self {
+        Drafted {
+            body: self.body,
+            photos: self.photos,
+            restored: self.restored,
+            saver: self.saver.clone(),
+        }
+    }
+}
+
+/// The draft of `form` for `user`: restored if there is one, else `fresh()`.
+pub(crate) fn use_draft<B>(user: &str, form: Form, fresh: impl FnOnce() -> B) -> Drafted<B>
+where
+    B: Clone + Serialize + DeserializeOwned + 'static,
+{
+    let ui = use_context::<Ui>();
+    let user = user.to_owned();
+    let saver = use_hook(|| {
+        Rc::new(Saver {
+            repo: ui.repo(),
+            user: user.clone(),
+            form: form.clone(),
+            pending: RefCell::new(None),
+            generation: Cell::new(0),
+        })
+    });
+    let loaded = use_hook(|| draft::load::<B>(&saver.repo, &user, &form).ok().flatten());
+    let restored = loaded.is_some();
+    let (start, start_photos) = match loaded {
+        Some(d) => (Some(d.body), d.photos),
+        None => (None, Vec::new()),
+    };
+    let body = use_signal(move || start.unwrap_or_else(fresh));
+    let photos = use_signal(move || start_photos);
+    use_drop({
+        let saver = saver.clone();
+        move || saver.write_now()
+    });
+    Drafted {
+        body,
+        photos,
+        restored,
+        saver,
+    }
+}
+
+impl<B: Clone + Serialize + 'static> Drafted<B> {
+    /// Takes the form's new state; it is written once typing pauses.
+    pub(crate) fn set(&self, value: B) {
+        let mut body = self.body;
+        body.set(value);
+        self.queue();
+        let generation = self.saver.generation.get();
+        let saver = self.saver.clone();
+        spawn(async move {
+            tokio::time::sleep(QUIET).await;
+            if saver.generation.get() == generation {
+                saver.write_now();
+            }
+        });
+    }
+
+    /// Adds photos, and writes the draft at once.
+    pub(crate) fn add_photos(&self, mut added: Vec<PhotoRecord>) {
+        let mut photos = self.photos;
+        photos.write().append(&mut added);
+        self.queue();
+        self.saver.write_now();
+    }
+
+    /// Takes a photo off the form (before it is submitted), and writes the draft at once.
+    pub(crate) fn remove_photo(&self, hash: &str) {
+        let mut photos = self.photos;
+        photos.write().retain(|p| p.hash != hash);
+        self.queue();
+        self.saver.write_now();
+    }
+
+    /// The form was submitted: the draft goes.
+    pub(crate) fn finish(&self) {
+        self.cancel();
+        let _ = draft::finish(&self.saver.repo, &self.saver.user, &self.saver.form);
+    }
+
+    /// The user throws the draft away, with the photos nothing else holds.
+    pub(crate) fn discard(&self) {
+        self.cancel();
+        let _ = draft::discard(&self.saver.repo, &self.saver.user, &self.saver.form);
+    }
+
+    fn queue(&self) {
+        let s = &self.saver;
+        s.generation.set(s.generation.get() + 1);
+        *s.pending.borrow_mut() = Some((self.body.peek().clone(), self.photos.peek().clone()));
+    }
+
+    fn cancel(&self) {
+        let s = &self.saver;
+        s.generation.set(s.generation.get() + 1);
+        s.pending.borrow_mut().take();
+    }
+}
