@@ -300,6 +300,9 @@ pub enum T {
     KeepDraft,
     DraftRestored,
     DraftPhotos,
+    OpenPhoto,
+    RemovePhoto,
+    Close,
 }
 
 /// The colon between a label and what follows, as each language writes it.
@@ -725,6 +728,9 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::KeepDraft => ("保留", "Keep"),
         T::DraftRestored => ("已恢复上次未提交的内容", "What you typed last time is back"),
         T::DraftPhotos => ("张照片", "photos"),
+        T::OpenPhoto => ("查看照片", "Open photo"),
+        T::RemovePhoto => ("删除", "Remove"),
+        T::Close => ("关闭", "Close"),
     };
     lang.pick(zh, en)
 }

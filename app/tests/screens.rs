@@ -679,6 +679,44 @@ fn the_holder_s_list_marks_overdue_and_the_fix_screen_asks_for_an_after_photo() 
         done.contains("已销号") && !done.contains("submit-fix"),
         "nothing to fix: {done}"
     );
+
+    // The problem's photos beside the fix's, as thumbnails in the order taken; only the fix's
+    // may be taken off, and a photo not on the phone yet says so.
+    let both = render(|| {
+        use zonepatrol_app::ui::photo::Shown;
+        let shown = |hash: &str, src: Option<&str>| Shown {
+            hash: hash.to_owned(),
+            thumb: src.map(str::to_owned),
+        };
+        rsx! { RectifyProblem { lang: Lang::Zh, row: problem_row("a", false, ProblemStatus::Open), photos: 2, photo_busy: false,
+            error: None, on_photo: |_| {}, on_submit: |_| {}, on_back: |_| {},
+            before: vec![shown("b1", Some("data:image/jpeg;base64,QkVGT1JF")), shown("b2", None)],
+            shown: vec![shown("a1", Some("data:image/jpeg;base64,QUZURVIx")), shown("a2", Some("data:image/jpeg;base64,QUZURVIy"))],
+        } }
+    });
+    let before = both
+        .split(r#"data-testid="before-thumbs""#)
+        .nth(1)
+        .and_then(|r| r.split(r#"data-testid="after-thumbs""#).next())
+        .unwrap_or_else(|| panic!("the before-photos first: {both}"));
+    assert!(
+        before.contains("QkVGT1JF") && before.contains("照片还没到这部手机"),
+        "{before}"
+    );
+    assert!(
+        !before.contains("remove"),
+        "the finding's photos stay: {before}"
+    );
+    let after = both
+        .split(r#"data-testid="after-thumbs""#)
+        .nth(1)
+        .unwrap_or_default();
+    let (one, two) = (after.find("QUZURVIx"), after.find("QUZURVIy"));
+    assert!(one.is_some() && one < two, "in the order taken: {after}");
+    assert!(
+        after.contains(r#"data-testid="after-thumbs-remove-1""#),
+        "{after}"
+    );
 }
 
 #[test]
@@ -1305,4 +1343,50 @@ fn home_lists_what_is_due_the_late_first() {
         problems: 0, overdue: 0, on_go: |_| {} } }
     });
     assert!(!none.contains("data-testid=\"due\""), "{none}");
+}
+
+#[test]
+fn home_lists_unfinished_drafts_to_open_again_or_discard() {
+    use zonepatrol_app::records::draft::{DraftRow, Form};
+    fn screen() -> Element {
+        let rows = vec![
+            DraftRow {
+                form: Form::Raise {
+                    patrol: "p1".into(),
+                    zone: "z1".into(),
+                    item: None,
+                },
+                about: "三水平上车场".into(),
+                text: "电缆吊挂不规范".into(),
+                photos: 2,
+                // 2025-12-03 06:05 UTC is 14:05 in Shanghai.
+                updated_at: 1_764_741_900_000,
+            },
+            DraftRow {
+                form: Form::Cleanup,
+                about: "802溜子道".into(),
+                text: String::new(),
+                photos: 0,
+                updated_at: 1_764_741_000_000,
+            },
+        ];
+        rsx! { Home { lang: Lang::Zh, user: "h1", role: Role::ZoneHolder, patrols: vec![], problems: 0, overdue: 0,
+        drafts: rows, tz: Some(chrono_tz::Asia::Shanghai), on_go: |_| {} } }
+    }
+    let html = render(screen);
+    let drafts = html
+        .split(r#"data-testid="drafts""#)
+        .nth(1)
+        .unwrap_or_else(|| panic!("a drafts section: {html}"));
+    for text in [
+        "未提交的草稿",
+        "提出问题 · 三水平上车场",
+        "2025-12-03 14:05 · 电缆吊挂不规范 · 2 张照片",
+        "登记清理 · 802溜子道",
+        r#"data-testid="discard-draft-1""#,
+    ] {
+        assert!(drafts.contains(text), "{text} in {drafts}");
+    }
+    // Discarding takes a second tap: nothing asks yet.
+    assert!(!drafts.contains("确定放弃"), "{drafts}");
 }

@@ -78,7 +78,7 @@ impl Repo {
             let (k, v) = kv?;
             out.push(decode::<StoredDraft>(&k, &v)?);
         }
-        out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        out.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
         Ok(out)
     }
 
@@ -97,8 +97,14 @@ impl Repo {
         };
         self.drafts.remove(draft_key(user, form))?;
         self.db.flush()?;
-        let mut candidates: BTreeSet<String> = draft.photos.iter().cloned().collect();
-        for hash in &draft.photos {
+        self.release_photos(&draft.photos)
+    }
+
+    /// Photos taken off a form: their files go (with their thumbnails, records and place in
+    /// the outbox) unless something else holds them. Returns how many files went.
+    pub fn release_photos(&self, hashes: &[String]) -> Result<usize, StoreError> {
+        let mut candidates: BTreeSet<String> = hashes.iter().cloned().collect();
+        for hash in hashes {
             if let Some(record) = self.photo(hash)? {
                 candidates.insert(record.thumb);
             }

@@ -13,7 +13,7 @@ use crate::records::draft::{CleanupBody, Form};
 use crate::records::today;
 use crate::store::{PhotoRecord, Session};
 use crate::ui::draft::use_draft;
-use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
+use crate::ui::photo::{PhotoButton, PhotoStrip, Picked, Shown, shown, use_photo_import};
 use crate::ui::pick::{Pick, toggle};
 use crate::ui::{Screen, Ui, Unavailable};
 
@@ -69,6 +69,15 @@ pub fn CleanupForm(
     /// What a draft kept earlier holds.
     #[props(default)]
     start: CleanupBody,
+    /// The before-photos taken so far, as thumbnails.
+    #[props(default)]
+    before_shown: Vec<Shown>,
+    /// The after-photos taken so far, as thumbnails.
+    #[props(default)]
+    after_shown: Vec<Shown>,
+    /// A photo taken off the form.
+    #[props(default)]
+    on_remove: EventHandler<String>,
     on_photo: EventHandler<(bool, Vec<Picked>)>,
     /// Every change, to keep the draft (its photos are the page's).
     #[props(default)]
@@ -207,6 +216,14 @@ pub fn CleanupForm(
                 on_pick: move |p| on_photo.call((true, p)) }
             if after > 0 { span { class: "photos", "{after}" } }
         }
+        if !before_shown.is_empty() {
+            h2 { {tr(lang, T::BeforePhotos)} }
+            PhotoStrip { lang, photos: before_shown, testid: "cleanup-before-thumbs", on_remove: Some(on_remove) }
+        }
+        if !after_shown.is_empty() {
+            h2 { {tr(lang, T::AfterPhotos)} }
+            PhotoStrip { lang, photos: after_shown, testid: "cleanup-after-thumbs", on_remove: Some(on_remove) }
+        }
         label { r#for: "cleanup-note", {tr(lang, T::Note)} }
         textarea { id: "cleanup-note", "data-testid": "cleanup-note", rows: "2", initial_value: "{note.peek()}",
             oninput: move |e| {
@@ -267,6 +284,16 @@ pub(crate) fn CleanupPage(session: Session) -> Element {
             busy: import.busy().is_some(),
             error,
             start,
+            before_shown: shown(&ui.repo(), &before),
+            after_shown: shown(&ui.repo(), &after),
+            on_remove: {
+                let draft = draft.clone();
+                move |hash: String| {
+                    let mut body = draft.body;
+                    body.write().after.retain(|h| *h != hash);
+                    draft.remove_photo(&hash);
+                }
+            },
             on_photo: {
                 let draft = draft.clone();
                 move |(for_after, picked): (bool, Vec<Picked>)| {

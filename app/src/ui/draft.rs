@@ -128,18 +128,16 @@ impl<B: Clone + Serialize + 'static> Drafted<B> {
         photos.write().retain(|p| p.hash != hash);
         self.queue();
         self.saver.write_now();
+        // Its files go now, unless a document or another draft holds it.
+        if let Err(e) = self.saver.repo.release_photos(&[hash.to_owned()]) {
+            eprintln!("zonepatrol: a removed photo could not be deleted yet: {e}");
+        }
     }
 
     /// The form was submitted: the draft goes.
     pub(crate) fn finish(&self) {
         self.cancel();
         let _ = draft::finish(&self.saver.repo, &self.saver.user, &self.saver.form);
-    }
-
-    /// The user throws the draft away, with the photos nothing else holds.
-    pub(crate) fn discard(&self) {
-        self.cancel();
-        let _ = draft::discard(&self.saver.repo, &self.saver.user, &self.saver.form);
     }
 
     fn queue(&self) {

@@ -232,6 +232,10 @@ impl Ui {
     }
 }
 
+/// How long a photo nothing holds is kept before it is collected: one just taken is on its
+/// form's draft within a second, so three days is ample.
+const PHOTO_GRACE: Duration = Duration::from_secs(3 * 24 * 3600);
+
 #[component]
 fn Shell(lang: Signal<Lang>, services: Services) -> Element {
     let repo = services.repo.clone();
@@ -254,6 +258,16 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
 
     // Background sync for as long as the app runs; its status feeds the banner, and what it
     // brings in shows on the page.
+    // Photo files nothing holds any more (a draft's thrown away, a photo taken off a form
+    // while the app was killed) are collected once at start, off the UI thread.
+    let collecting = services.repo.clone();
+    use_hook(move || {
+        std::thread::spawn(move || {
+            if let Err(e) = collecting.collect_photos(PHOTO_GRACE) {
+                eprintln!("zonepatrol: unused photos could not be collected: {e}");
+            }
+        });
+    });
     let background = services.clone();
     use_future(move || {
         let services = background.clone();

@@ -203,3 +203,115 @@ async fn camera() -> Option<Vec<u8>> {
         }
     }
 }
+
+/// A photo on a form or a record: its name and its thumbnail's address (`None` while the
+/// thumbnail is not on the phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// The full-size photo's SHA-256.
+    pub hash: String,
+    /// The thumbnail as a `data:` address.
+    pub thumb: Option<String>,
+}
+
+/// The photos a form holds, in the order taken, with their stored thumbnails.
+pub fn shown(repo: &Repo, photos: &[PhotoRecord]) -> Vec<Shown> {
+    photos
+        .iter()
+        .map(|p| Shown {
+            hash: p.hash.clone(),
+            thumb: data_address(repo, &p.thumb),
+        })
+        .collect()
+}
+
+/// Photos known by their thumbnails alone (another phone's photos: their full size is not
+/// fetched), in order.
+pub fn shown_thumbs(repo: &Repo, thumbs: &[String]) -> Vec<Shown> {
+    thumbs
+        .iter()
+        .map(|thumb| Shown {
+            hash: thumb.clone(),
+            thumb: data_address(repo, thumb),
+        })
+        .collect()
+}
+
+/// A stored photo file as a `data:` address, if it is on the phone.
+fn data_address(repo: &Repo, hash: &str) -> Option<String> {
+    let bytes = std::fs::read(repo.photo_file(hash)?).ok()?;
+    Some(format!(
+        "data:image/jpeg;base64,{}",
+        zonepatrol_shared::protocol::b64::encode(&bytes)
+    ))
+}
+
+/// A row of photos as thumbnails, in the order taken. A tap opens one full screen (the
+/// full-size photo when it is on the phone), where it can be enlarged with large buttons or
+/// pinched; with `on_remove`, each has a large "remove" button, for a form not yet submitted.
+#[component]
+pub fn PhotoStrip(
+    lang: Lang,
+    photos: Vec<Shown>,
+    testid: String,
+    #[props(default)] on_remove: Option<EventHandler<String>>,
+) -> Element {
+    // The photo open full screen: its address, and how far it is enlarged (1, 2 or 4 times).
+    let mut open = use_signal(|| None::<String>);
+    let mut zoom = use_signal(|| 1u32);
+    let ui = try_consume_context::<Ui>();
+    if photos.is_empty() {
+        return rsx! {};
+    }
+    rsx! {
+        div { class: "thumbs", "data-testid": "{testid}",
+            for (i, photo) in photos.into_iter().enumerate() {
+                div { key: "{photo.hash}", class: "thumb-box",
+                    if let Some(src) = photo.thumb.clone() {
+                        button { class: "thumb-open", "data-testid": "{testid}-{i}",
+                            "aria-label": "{tr(lang, T::OpenPhoto)} {i + 1}",
+                            onclick: {
+                                let hash = photo.hash.clone();
+                                move |_| {
+                                    let full = ui.and_then(|ui| data_address(&ui.repo(), &hash));
+                                    zoom.set(1);
+                                    open.set(Some(full.unwrap_or_else(|| src.clone())));
+                                }
+                            },
+                            img { class: "thumb", src: "{photo.thumb.clone().unwrap_or_default()}", alt: "{i + 1}" }
+                        }
+                    } else {
+                        span { class: "thumb missing dim", {tr(lang, T::PhotoNotHere)} }
+                    }
+                    if let Some(remove) = on_remove {
+                        button { class: "thumb-remove", "data-testid": "{testid}-remove-{i}",
+                            "aria-label": "{tr(lang, T::RemovePhoto)} {i + 1}",
+                            onclick: {
+                                let hash = photo.hash.clone();
+                                move |_| remove.call(hash.clone())
+                            },
+                            "✕ {tr(lang, T::RemovePhoto)}"
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(src) = open() {
+            div { class: "viewer", role: "dialog", "data-testid": "photo-viewer",
+                div { class: "viewer-tools",
+                    button { class: "choice", "data-testid": "viewer-zoom",
+                        onclick: move |_| zoom.set(if zoom() >= 4 { 1 } else { zoom() * 2 }),
+                        "🔍 ×{zoom}"
+                    }
+                    button { class: "choice", "data-testid": "viewer-close",
+                        onclick: move |_| open.set(None),
+                        {tr(lang, T::Close)}
+                    }
+                }
+                div { class: "viewer-frame",
+                    img { src: "{src}", style: "width: {zoom() * 100}%", alt: "" }
+                }
+            }
+        }
+    }
+}

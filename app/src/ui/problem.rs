@@ -14,7 +14,9 @@ use crate::records::today;
 use crate::store::Session;
 use crate::ui::draft::use_draft;
 use crate::ui::extension::MoreTimeAskPart;
-use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
+use crate::ui::photo::{
+    PhotoButton, PhotoStrip, Picked, Shown, shown, shown_thumbs, use_photo_import,
+};
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui, Unavailable};
 
@@ -57,6 +59,12 @@ pub fn RaiseProblem(
     /// What a draft kept earlier holds.
     #[props(default)]
     start: RaiseBody,
+    /// The photos taken so far, as thumbnails.
+    #[props(default)]
+    shown: Vec<Shown>,
+    /// A photo taken off the form.
+    #[props(default)]
+    on_remove: EventHandler<String>,
     on_photo: EventHandler<Vec<Picked>>,
     /// Every change, to keep the draft.
     #[props(default)]
@@ -114,6 +122,7 @@ pub fn RaiseProblem(
         if photos > 0 {
             span { class: "photos", "data-testid": "problem-photos", "{tr(lang, T::PhotoCount)} {photos}" }
         }
+        PhotoStrip { lang, photos: shown, testid: "problem-thumbs", on_remove: Some(on_remove) }
         h2 { {tr(lang, T::Severity)} }
         div { class: "choices",
             for s in [Severity::General, Severity::Major] {
@@ -215,6 +224,15 @@ pub fn RectifyProblem(
     /// The note a draft kept earlier holds.
     #[props(default)]
     start_note: String,
+    /// The problem's photos (before), as thumbnails.
+    #[props(default)]
+    before: Vec<Shown>,
+    /// The photos of the fix taken so far (after), as thumbnails.
+    #[props(default)]
+    shown: Vec<Shown>,
+    /// A photo of the fix taken off the form.
+    #[props(default)]
+    on_remove: EventHandler<String>,
     on_photo: EventHandler<Vec<Picked>>,
     /// Every change of the note, to keep the draft.
     #[props(default)]
@@ -236,6 +254,10 @@ pub fn RectifyProblem(
             h2 { {tr(lang, T::Measure)} }
             p { "{row.measure}" }
         }
+        if !before.is_empty() {
+            h2 { {tr(lang, T::BeforePhotos)} }
+            PhotoStrip { lang, photos: before, testid: "before-thumbs" }
+        }
         p { class: "dim", {i18n::problem_status(lang, row.status)} }
         if let Some(still) = row.reopen_note.clone() {
             p { class: "error", "data-testid": "reopen-note",
@@ -251,7 +273,11 @@ pub fn RectifyProblem(
                 } }
             PhotoButton { lang, label: T::AfterPhoto, testid: "after-photo", busy: photo_busy, on_pick: on_photo }
             if photos > 0 {
-                span { class: "photos", "{tr(lang, T::PhotoCount)} {photos}" }
+                span { class: "photos", "data-testid": "fix-photos", "{tr(lang, T::PhotoCount)} {photos}" }
+            }
+            if !shown.is_empty() {
+                h2 { {tr(lang, T::AfterPhotos)} }
+                PhotoStrip { lang, photos: shown, testid: "after-thumbs", on_remove: Some(on_remove) }
             }
             if let Some(text) = error {
                 p { class: "error", role: "alert", "{text}" }
@@ -318,6 +344,11 @@ pub(crate) fn RaisePage(
             photo_busy: import.busy().is_some(),
             error,
             start,
+            shown: shown(&repo, &photos()),
+            on_remove: {
+                let draft = draft.clone();
+                move |hash: String| draft.remove_photo(&hash)
+            },
             on_photo: {
                 let draft = draft.clone();
                 move |picked| {
@@ -394,6 +425,7 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
 
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let start_note = draft.body.peek().note.clone();
+    let before = shown_thumbs(&repo, &row.thumbs);
     rsx! {
         if draft.restored {
             p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
@@ -405,6 +437,12 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
             photo_busy: import.busy().is_some(),
             error,
             start_note,
+            before,
+            shown: shown(&repo, &photos()),
+            on_remove: {
+                let draft = draft.clone();
+                move |hash: String| draft.remove_photo(&hash)
+            },
             on_photo: {
                 let draft = draft.clone();
                 move |picked| {

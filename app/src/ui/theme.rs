@@ -65,6 +65,14 @@ button.row.overdue { border-color: var(--bad); }
 .thumbs { display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0 12px; }
 .thumb { width: 120px; height: 120px; object-fit: cover; border-radius: 8px; border: 1px solid var(--dim); }
 .thumb.missing { display: flex; align-items: center; padding: 8px; font-size: 15px; }
+.thumb-box { display: flex; flex-direction: column; gap: 4px; }
+.thumb-open { padding: 0; border: none; background: none; min-height: 0; }
+.thumb-remove { min-height: 48px; font-size: 16px; }
+.viewer { position: fixed; inset: 0; background: #000; z-index: 10; display: flex; flex-direction: column; }
+.viewer-tools { display: flex; gap: 8px; padding: 8px; }
+.viewer-tools button { flex: 1; min-height: 56px; }
+.viewer-frame { flex: 1; overflow: auto; touch-action: pan-x pan-y pinch-zoom; }
+.viewer-frame img { display: block; max-width: none; }
 .notice { position: sticky; top: 50px; z-index: 4; margin: 0 0 8px; padding: 8px 12px;
   border-radius: 8px; background: #10301f; color: var(--ok); font-weight: 600; }
 .notice.bad { background: #3a1010; color: var(--bad); }
