@@ -8,6 +8,11 @@
 //! `ZONEPATROL_E2E_USER`, `ZONEPATROL_E2E_PASSWORD` and `ZONEPATROL_E2E_PHOTO` (a photo file).
 //! The app exits 0 when the scenario is done and everything is on the server, 1 otherwise.
 //! `scripts/e2e` runs it under Xvfb against a real server and checks the server afterwards.
+//!
+//! The run has two parts. The first ends with a form half filled in, then kills the app with
+//! SIGKILL (leaving the file [`KILLED`] in the screenshot folder to say it meant to); the
+//! second (`ZONEPATROL_E2E_PHASE=after-kill`) starts the app again on the same phone folder,
+//! finds the draft on home, opens it with what was typed, and submits it.
 
 #![allow(unused_qualifications)]
 
@@ -26,7 +31,14 @@ pub struct Scenario {
     user: String,
     password: String,
     photo: PathBuf,
+    after_kill: bool,
 }
+
+/// The file the first part leaves in the screenshot folder before it kills the app.
+pub const KILLED: &str = "killed-on-purpose";
+
+/// The remarks typed into the month's assessment before the app is killed.
+pub const DRAFT: &str = "草稿：三号架电缆吊挂待复查";
 
 impl Scenario {
     /// The scenario, if `ZONEPATROL_E2E_OUT` asks for one.
@@ -40,6 +52,7 @@ impl Scenario {
                 user: var("ZONEPATROL_E2E_USER")?,
                 password: var("ZONEPATROL_E2E_PASSWORD")?,
                 photo: PathBuf::from(var("ZONEPATROL_E2E_PHOTO")?),
+                after_kill: std::env::var("ZONEPATROL_E2E_PHASE").is_ok_and(|p| p == "after-kill"),
             })
         })())
     }
@@ -59,7 +72,12 @@ fn Driven(scenario: Scenario) -> Element {
         let scenario = scenario.clone();
         async move {
             let services = consume_context::<Services>();
-            let code = match run(&scenario, &services).await {
+            let ran = if scenario.after_kill {
+                after_kill(&scenario, &services).await
+            } else {
+                run(&scenario, &services).await
+            };
+            let code = match ran {
                 Ok(()) => {
                     println!("e2e: scenario done");
                     0
@@ -469,7 +487,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     step(
         "record the fix with an after-photo",
         &format!(
-            "await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); return waitText('main', '照片 1', 60000);",
+            "await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); await waitText('main', '照片 1', 60000); await find('[data-testid=before-thumbs] img'); await find('[data-testid=after-thumbs] img'); return true;",
             lit(FIX),
             lit(&photo)
         ),
@@ -542,6 +560,61 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     )
     .await?;
     shot(s, "20-zone-months").await?;
+
+    // A form half filled in when the app dies: the month's assessment with remarks typed.
+    step(
+        "the month's assessment, typed and not submitted",
+        &format!(
+            "for (let i = 0; i < 5 && !document.querySelector('[data-testid=go-assess]'); i++) {{ await click('.back'); await sleep(300); }} await click('[data-testid=go-assess]'); await click('[data-testid^=month-]'); await type('#remarks', {}); return true;",
+            lit(DRAFT)
+        ),
+    )
+    .await?;
+    // The draft is written a moment after the last keystroke.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    shot(s, "21-draft-typed").await?;
+    std::fs::write(s.out.join(KILLED), b"").map_err(|e| e.to_string())?;
+    println!("e2e: first part done; killing the app with SIGKILL");
+    let me = std::process::id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &me])
+        .status();
+    Err("the app was not killed".into())
+}
+
+/// The second part: the app started again after the kill.
+async fn after_kill(s: &Scenario, services: &Services) -> Result<(), String> {
+    look("keep evaluations until read", "return true;").await?;
+    look(
+        "home, still signed in, lists the draft",
+        &format!(
+            "return waitText('[data-testid=drafts]', {}, 60000);",
+            lit(DRAFT)
+        ),
+    )
+    .await?;
+    shot(s, "22-draft-on-home").await?;
+    step(
+        "open the draft",
+        &format!(
+            "await click('[data-testid=draft-0]'); await find('[data-testid=draft-restored]'); const t = await find('#remarks'); if (t.value !== {}) throw new Error('the remarks say ' + t.value); return true;",
+            lit(DRAFT)
+        ),
+    )
+    .await?;
+    shot(s, "23-draft-restored").await?;
+    step(
+        "submit it",
+        "await click('[data-testid=submit-scores]'); return waitText('[data-testid=saved]', '已保存评分');",
+    )
+    .await?;
+    step(
+        "home has no draft left",
+        "for (let i = 0; i < 5 && !document.querySelector('[data-testid=go-assess]'); i++) { await click('.back'); await sleep(300); } if (document.querySelector('[data-testid=drafts]')) throw new Error('a draft is left'); return true;",
+    )
+    .await?;
+    synced(services).await?;
+    check_refused(services)?;
     Ok(())
 }
 

@@ -186,6 +186,33 @@ impl BlobFiles {
         Ok(matched)
     }
 
+    /// Removes stored photos that `held` says nothing holds and that were stored longer than
+    /// `keep` ago (a phone uploads a photo before the document that points at it, and may be
+    /// offline for days in between); returns how many.
+    pub fn remove_orphans(&self, keep: Duration, held: impl Fn(&str) -> bool) -> io::Result<usize> {
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if !zonepatrol_shared::docs::values::is_sha256_hex(&name) || !entry.path().is_file() {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| now.duration_since(t).unwrap_or_default() > keep)
+                .unwrap_or(false);
+            if old && !held(&name) {
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes unfinished uploads untouched for longer than `keep` (and anything else left in
     /// the upload folder by an earlier version); returns how many.
     pub fn remove_stale(&self, keep: Duration) -> io::Result<usize> {
@@ -237,5 +264,43 @@ impl BlobFiles {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stores a file as a finished blob, written `age` ago.
+    fn stored(files: &BlobFiles, bytes: &[u8], age: Duration) -> String {
+        let hash = hex::encode(Sha256::digest(bytes));
+        fs::write(files.path(&hash), bytes).expect("write");
+        let file = File::options()
+            .write(true)
+            .open(files.path(&hash))
+            .expect("open");
+        file.set_modified(SystemTime::now() - age)
+            .expect("set the time");
+        hash
+    }
+
+    #[test]
+    fn a_photo_nothing_points_at_goes_after_its_keep_and_a_held_one_never() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = BlobFiles::open(dir.path()).expect("open");
+        let day = Duration::from_secs(24 * 3600);
+        let held_old = stored(&files, b"held, old", 100 * day);
+        let orphan_old = stored(&files, b"orphan, old", 100 * day);
+        let orphan_new = stored(&files, b"orphan, new", day);
+        // Not a photo's name: not ours to judge.
+        fs::write(dir.path().join("notes.txt"), b"x").expect("write");
+        let held = |hash: &str| hash == held_old;
+        assert_eq!(files.remove_orphans(90 * day, held).expect("collect"), 1);
+        assert!(files.has(&held_old) && files.has(&orphan_new) && !files.has(&orphan_old));
+        assert!(dir.path().join("notes.txt").exists());
+        assert!(
+            dir.path().join("partial").is_dir(),
+            "the upload folder stays"
+        );
     }
 }

@@ -110,6 +110,9 @@ pub struct Settings {
     pub uploads_per_user: usize,
     /// How long an unfinished upload is kept without a byte added.
     pub upload_keep: Duration,
+    /// How long a stored photo that no document points at is kept: as long as a refused
+    /// push is, so that an edit re-applied from a phone finds its photos.
+    pub orphan_photo_keep: Duration,
     /// Seed the demo mine (accounts and directories) if the store has no users.
     pub demo: bool,
     /// With `demo`, also write the demo mine's living history when it is seeded
@@ -149,6 +152,7 @@ impl Settings {
             refused_keep: Duration::from_secs(90 * 24 * 3600),
             uploads_per_user: 16,
             upload_keep: Duration::from_secs(7 * 24 * 3600),
+            orphan_photo_keep: Duration::from_secs(90 * 24 * 3600),
             demo: false,
             demo_history: false,
             rules: Default::default(),
@@ -306,8 +310,8 @@ fn open_store(path: &std::path::Path) -> Result<SledStore, StoreError> {
     }
 }
 
-/// Removes stale unfinished uploads, old refused pushes and expired sign-ins, at start and then
-/// hourly.
+/// Removes stale unfinished uploads, photos no document has pointed at for long, old refused
+/// pushes and expired sign-ins, at start and then hourly.
 async fn housekeeping(state: std::sync::Weak<State>) {
     loop {
         let Some(strong) = state.upgrade() else {
@@ -316,6 +320,36 @@ async fn housekeeping(state: std::sync::Weak<State>) {
         let done = tokio::task::spawn_blocking(move || {
             let now = now_millis();
             let uploads = strong.blobs.remove_stale(strong.settings.upload_keep);
+            // Only once every stored document has been read: before, the index of the photos
+            // they point at is not whole.
+            if strong.results.readiness.serving()
+                && strong
+                    .results
+                    .unreadable
+                    .read()
+                    .map_or(false, |u| u.is_empty())
+            {
+                let orphans =
+                    strong
+                        .blobs
+                        .remove_orphans(strong.settings.orphan_photo_keep, |hash| {
+                            strong
+                                .results
+                                .photos
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .holds(hash)
+                        });
+                match orphans {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(photos = n, "removed photos nothing points at")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not remove photos nothing points at")
+                    }
+                }
+            }
             let keep_ms =
                 i64::try_from(strong.settings.refused_keep.as_millis()).unwrap_or(i64::MAX);
             let refused = strong.store.prune_refused(now.saturating_sub(keep_ms));

@@ -39,6 +39,11 @@ impl PhotoIndex {
         }
     }
 
+    /// Whether a stored document points at the photo.
+    pub fn holds(&self, hash: &str) -> bool {
+        self.by_photo.contains_key(hash)
+    }
+
     /// Whether `user` may read a document that points at the photo (as a visitor too).
     pub fn may_read(&self, user: &Actor, visits: &Visits, hash: &str) -> bool {
         self.by_photo
