@@ -303,6 +303,10 @@ pub enum T {
     OpenPhoto,
     RemovePhoto,
     Close,
+    Removed,
+    Reapply,
+    ReapplyHint,
+    Reapplied,
 }
 
 /// The colon between a label and what follows, as each language writes it.
@@ -600,7 +604,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "That zone is not on this patrol",
         ),
         T::Quarantine => ("被退回的修改", "Refused edits"),
-        T::Dismiss => ("知道了", "Dismiss"),
+        T::Dismiss => ("放弃此修改", "Discard this edit"),
         T::NothingRefused => ("没有被退回的修改", "No refused edits"),
         T::ServerSays => ("服务器说明", "The server says"),
         T::FixNote => ("整改情况", "What was done"),
@@ -731,6 +735,16 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::OpenPhoto => ("查看照片", "Open photo"),
         T::RemovePhoto => ("删除", "Remove"),
         T::Close => ("关闭", "Close"),
+        T::Removed => ("（删除）", "(removed)"),
+        T::Reapply => ("重新提交", "Apply again"),
+        T::ReapplyHint => (
+            "原因消除后（如管理人员已重新开放该月），点“重新提交”；不再需要就点“放弃此修改”",
+            "Once the cause is gone (say a manager reopened the month), tap Apply again; if it is no longer needed, Discard this edit",
+        ),
+        T::Reapplied => (
+            "已重新提交：同步后由服务器再次审核",
+            "Applied again: the server checks it at the next sync",
+        ),
     };
     lang.pick(zh, en)
 }

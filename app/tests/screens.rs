@@ -751,6 +751,17 @@ fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
             at: 1_795_134_600_000,
             refusal,
             changes: String::new(),
+            user: "zhao".into(),
+            changed: vec![
+                zonepatrol_app::store::Changed {
+                    path: vec!["zones".into(), "z1".into(), "remarks".into()],
+                    value: Some("电缆吊挂不规范".into()),
+                },
+                zonepatrol_app::store::Changed {
+                    path: vec!["zones".into(), "z2".into()],
+                    value: None,
+                },
+            ],
         }];
         rsx! { QuarantineList { lang: Lang::Zh, items, on_dismiss: |_| {}, on_back: |_| {} } }
     }
@@ -762,7 +773,10 @@ fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
         "你不能修改这一项（角色不符、不在巡查名单上，或手机上的资料还不全）",
         "服务器说明：you are not an inspector on this patrol: ask its leader to add you",
         "2026-11-20 08:30",
-        "知道了",
+        "责任区 › z1 › 备注</span>：<strong>电缆吊挂不规范</strong>",
+        "责任区 › z2</span>：<em>（删除）</em>",
+        "重新提交",
+        "放弃此修改",
     ] {
         assert!(html.contains(text), "{text} in {html}");
     }

@@ -61,7 +61,7 @@ pub use blobs::Outgoing;
 pub use docs::{COMPACT_AT, Heads};
 pub use drafts::StoredDraft;
 pub use photos::{Jpeg, PhotoRecord, Processed};
-pub use quarantine::Quarantined;
+pub use quarantine::{Changed, Quarantined};
 pub use session::Session;
 pub use sync_state::Incoming;
 

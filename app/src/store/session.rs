@@ -93,8 +93,8 @@ impl Repo {
             }
             self.docs.apply_batch(batch)?;
             self.decoded.forget_all();
-            // The previous user's refused edits and sync time are theirs, not the new user's.
-            self.quarantine.clear()?;
+            // The previous user's sync time is theirs, not the new user's; their refused edits
+            // stay, theirs to see and re-apply when they sign in again.
             self.meta.remove(LAST_SYNCED)?;
         }
         self.meta.insert(SESSION, encode(session))?;

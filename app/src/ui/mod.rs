@@ -232,6 +232,15 @@ impl Ui {
     }
 }
 
+/// How many of the signed-in user's edits the server refused.
+fn refused_count(repo: &Repo) -> usize {
+    let Ok(Some(session)) = repo.session() else {
+        return 0;
+    };
+    repo.quarantine_of(&session.user.user)
+        .map_or(0, |q| q.len())
+}
+
 /// How long a photo nothing holds is kept before it is collected: one just taken is on its
 /// form's draft within a second, so three days is ample.
 const PHOTO_GRACE: Duration = Duration::from_secs(3 * 24 * 3600);
@@ -242,7 +251,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
     let mut session = use_signal(move || repo.session().ok().flatten());
     let mut status = use_signal(SyncStatus::default);
     let quarantine_repo = services.repo.clone();
-    let mut refused = use_signal(move || quarantine_repo.quarantine().map_or(0, |q| q.len()));
+    let mut refused = use_signal(move || refused_count(&quarantine_repo));
     let ui = Ui {
         lang,
         screen: use_signal(|| Screen::Home),
@@ -285,7 +294,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 let done = matches!(now.state, crate::sync::SyncState::Done { .. });
                 status.set(now);
                 // A sync may have put edits in quarantine: the banner counts them.
-                refused.set(services.repo.quarantine().map_or(0, |q| q.len()));
+                refused.set(refused_count(&services.repo));
                 if done {
                     *revision.write() += 1;
                 }
@@ -363,7 +372,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 Screen::Quarantine => rsx! {
                     QuarantinePage {
                         on_change: move |_| {
-                            refused.set(ui.repo().quarantine().map_or(0, |q| q.len()));
+                            refused.set(refused_count(&ui.repo()));
                         },
                     }
                 },

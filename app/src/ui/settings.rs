@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 
 use zonepatrol_shared::docs::DocId;
 
-use crate::i18n::{Lang, LangCode, T, doc_kind, refusal, tr};
+use crate::i18n::{Lang, LangCode, T, colon, doc_kind, refusal, tr};
 use crate::store::{Quarantined, Session};
 use crate::ui::{LANG, Screen, Ui};
 
@@ -50,6 +50,9 @@ pub fn QuarantineList(
     lang: Lang,
     items: Vec<Quarantined>,
     on_dismiss: EventHandler<u64>,
+    /// Applies a refused edit again, once its cause is gone.
+    #[props(default)]
+    on_reapply: EventHandler<u64>,
     on_back: EventHandler<()>,
     /// The mine's time zone, for when each edit was refused.
     #[props(default = chrono_tz::Asia::Shanghai)]
@@ -70,6 +73,20 @@ pub fn QuarantineList(
                     }
                     span { class: "dim", "{q.id}" }
                 }
+                if !q.changed.is_empty() {
+                    ul { class: "changed", "data-testid": "changed-{q.key}",
+                        for (i, c) in q.changed.iter().enumerate() {
+                            li { key: "{i}",
+                                span { class: "dim", {c.path.iter().map(|k| field_label(lang, k)).collect::<Vec<_>>().join(" › ")} }
+                                {colon(lang)}
+                                match &c.value {
+                                    Some(v) => rsx! { strong { "{v}" } },
+                                    None => rsx! { em { {tr(lang, T::Removed)} } },
+                                }
+                            }
+                        }
+                    }
+                }
                 p { class: "error", {refusal(lang, &q.refusal)} }
                 if lang == Lang::Zh {
                     p { class: "dim", "{tr(lang, T::ServerSays)}：{q.refusal.reason}" }
@@ -78,10 +95,44 @@ pub fn QuarantineList(
                     {tz.timestamp_millis_opt(q.at).single()
                         .map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()}
                 }
-                button { onclick: move |_| on_dismiss.call(q.key), {tr(lang, T::Dismiss)} }
+                p { class: "hint", {tr(lang, T::ReapplyHint)} }
+                div { class: "choices",
+                    button { class: "choice", "data-testid": "reapply-{q.key}",
+                        onclick: move |_| on_reapply.call(q.key), {tr(lang, T::Reapply)} }
+                    button { class: "choice", "data-testid": "dismiss-{q.key}",
+                        onclick: move |_| on_dismiss.call(q.key), {tr(lang, T::Dismiss)} }
+                }
             }
         }
     }
+}
+
+/// A document's field as the user reads it; a record's own id stays as it is.
+fn field_label(lang: Lang, key: &str) -> String {
+    let known = match key {
+        "finding" => Some(("问题", "finding")),
+        "description" => Some(("问题描述", "description")),
+        "measure" => Some(("整改措施", "measure")),
+        "deadline" => Some(("整改期限", "deadline")),
+        "severity" => Some(("严重程度", "severity")),
+        "responsible" => Some(("责任人", "responsible")),
+        "rectifications" => Some(("整改", "fixes")),
+        "verifications" => Some(("验证", "verifications")),
+        "extensions" => Some(("延期申请", "requests for more time")),
+        "note" => Some(("说明", "note")),
+        "reason" => Some(("理由", "reason")),
+        "photos" => Some(("照片", "photos")),
+        "zones" => Some(("责任区", "zones")),
+        "items" => Some(("检查项", "items")),
+        "marks" => Some(("扣分", "deductions")),
+        "scores" | "score" => Some(("得分", "score")),
+        "remarks" => Some(("备注", "remarks")),
+        "holders" => Some(("责任人", "holders")),
+        "members" => Some(("成员", "members")),
+        "name" => Some(("名称", "name")),
+        _ => None,
+    };
+    known.map_or_else(|| key.to_owned(), |(zh, en)| lang.pick(zh, en).to_owned())
 }
 
 /// The settings page; the language chosen is kept on the phone.
@@ -117,7 +168,14 @@ pub(crate) fn SettingsPage(
 pub(crate) fn QuarantinePage(on_change: EventHandler<()>) -> Element {
     let ui = use_context::<Ui>();
     let _ = (ui.revision)();
-    let items = ui.repo().quarantine().unwrap_or_default();
+    let user = ui
+        .repo()
+        .session()
+        .ok()
+        .flatten()
+        .map(|s| s.user.user)
+        .unwrap_or_default();
+    let items = ui.repo().quarantine_of(&user).unwrap_or_default();
     rsx! {
         QuarantineList {
             lang: (ui.lang)(),
@@ -126,6 +184,19 @@ pub(crate) fn QuarantinePage(on_change: EventHandler<()>) -> Element {
             on_dismiss: move |key| {
                 if let Err(e) = ui.repo().dismiss(key) {
                     ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved)));
+                }
+                let mut revision = ui.revision;
+                *revision.write() += 1;
+                on_change.call(());
+            },
+            on_reapply: move |key| {
+                match ui.repo().reapply(key) {
+                    Ok(()) => {
+                        ui.confirm(T::Reapplied);
+                        // Sent now if there is a network; the server judges it again.
+                        ui.services.peek().wake.notify_one();
+                    }
+                    Err(e) => ui.failed(format!("{}: {e}", tr((ui.lang)(), T::NotSaved))),
                 }
                 let mut revision = ui.revision;
                 *revision.write() += 1;

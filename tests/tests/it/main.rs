@@ -16,6 +16,7 @@ mod mutual;
 mod operations;
 mod photos;
 mod posts;
+mod refused;
 mod reports;
 mod scenario;
 mod storage;
