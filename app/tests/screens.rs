@@ -752,6 +752,9 @@ fn settings_switch_the_language_and_list_refused_edits_with_reasons() {
             refusal,
             changes: String::new(),
             user: "zhao".into(),
+            probation: false,
+            fields: Vec::new(),
+            after: String::new(),
             changed: vec![
                 zonepatrol_app::store::Changed {
                     path: vec!["zones".into(), "z1".into(), "remarks".into()],

@@ -46,6 +46,7 @@ mod drafts;
 mod edit;
 mod photos;
 mod quarantine;
+mod replay;
 mod session;
 mod sync_state;
 

@@ -33,6 +33,16 @@ pub struct Quarantined {
     /// What the edit changed, field by field, for the user to read.
     #[serde(default)]
     pub changed: Vec<Changed>,
+    /// One edit of several refused together, waiting to be sent again alone (see
+    /// `store::replay`); not shown to the user unless refused alone.
+    #[serde(default)]
+    pub probation: bool,
+    /// On probation: the fields the edit changed.
+    #[serde(default)]
+    pub fields: Vec<Vec<String>>,
+    /// On probation: the record as it stood after the edit (automerge, base64).
+    #[serde(default)]
+    pub after: String,
 }
 
 /// One field a refused edit changed: where in the record, and the value typed.
@@ -49,11 +59,10 @@ const DESCRIBED: usize = 24;
 /// How much of a typed value is kept in the description.
 const VALUE_CHARS: usize = 200;
 
-/// What the changes from `base` to the document's heads changed, field by field: each field
-/// once, with its value at the heads (a text typed in many keystrokes is one field).
-fn describe(doc: &mut AutoCommit, base: &[ChangeHash]) -> Vec<Changed> {
-    let heads = doc.get_heads();
-    let patches = doc.diff(base, &heads);
+/// What the changes from `base` to `heads` changed, field by field: each field once, with
+/// its value at `heads` (a text typed in many keystrokes is one field).
+fn describe(doc: &mut AutoCommit, base: &[ChangeHash], heads: &[ChangeHash]) -> Vec<Changed> {
+    let patches = doc.diff(base, heads);
     let mut out: Vec<Changed> = Vec::new();
     let mut push = |path: Vec<String>, value: Option<String>| {
         if let Some(same) = out.iter_mut().find(|c| c.path == path) {
@@ -72,7 +81,7 @@ fn describe(doc: &mut AutoCommit, base: &[ChangeHash]) -> Vec<Changed> {
                 }
             }
             PatchAction::SpliceText { .. } => {
-                let text = doc.text(&patch.obj).unwrap_or_default();
+                let text = doc.text_at(&patch.obj, heads).unwrap_or_default();
                 push(path, Some(text.chars().take(VALUE_CHARS).collect()));
             }
             PatchAction::DeleteMap { key } => {
@@ -108,7 +117,10 @@ fn scalar_text(v: &ScalarValue) -> String {
 impl Repo {
     /// The server refused the changes after `base`: puts them in quarantine with the reason,
     /// and rewinds the document to `base` plus the server's `changes` (which bring it to
-    /// `heads`). Local changes made after the refused push are quarantined with it.
+    /// `heads`). A single edit waits in the quarantine for the user; several are put on
+    /// probation, to be sent again one at a time, so that only the refused one stays out.
+    /// Either way the phone writes with a fresh actor from here on, so that the edits made
+    /// afterwards never clash with the refused ones applied again.
     pub fn refused(
         &self,
         id: &str,
@@ -124,21 +136,56 @@ impl Repo {
         let mut doc = AutoCommit::load(&bytes).map_err(|e| damaged(id.as_bytes(), e))?;
         let base = heads_from_hex(base).map_err(|e| damaged(id.as_bytes(), e))?;
         let refused = doc.save_after(&base);
-        let changed = describe(&mut doc, &base);
+        let heads = doc.get_heads();
         let user = self.session()?.map(|s| s.user.user).unwrap_or_default();
-        let n = self.db.generate_id()?;
-        let entry = Quarantined {
-            key: n,
-            id: id.to_owned(),
-            at: now_millis(),
-            refusal: refusal.clone(),
-            changes: b64::encode(&refused),
-            photos: zonepatrol_shared::docs::values::photo_hashes(&doc)
-                .into_iter()
-                .collect(),
-            user,
-            changed,
-        };
+        let photos: Vec<String> = zonepatrol_shared::docs::values::photo_hashes(&doc)
+            .into_iter()
+            .collect();
+        let edits: Vec<(Vec<ChangeHash>, ChangeHash)> = doc
+            .get_changes(&base)
+            .iter()
+            .map(|c| (c.deps().to_vec(), c.hash()))
+            .collect();
+        let mut entries = Vec::new();
+        // A record the server does not have yet goes back whole: its first change (its
+        // birth) cannot be sent without the edits made with it.
+        if edits.len() > 1 && !base.is_empty() {
+            for (deps, hash) in &edits {
+                let after = [*hash];
+                let fields = super::replay::changed_paths(&mut doc, deps, &after);
+                let snapshot = doc
+                    .fork_at(&after)
+                    .map_err(|e| damaged(id.as_bytes(), e))?
+                    .save();
+                entries.push(Quarantined {
+                    key: self.db.generate_id()?,
+                    id: id.to_owned(),
+                    at: now_millis(),
+                    refusal: refusal.clone(),
+                    changes: String::new(),
+                    photos: photos.clone(),
+                    user: user.clone(),
+                    changed: describe(&mut doc, deps, &after),
+                    probation: true,
+                    fields,
+                    after: b64::encode(&snapshot),
+                });
+            }
+        } else {
+            entries.push(Quarantined {
+                key: self.db.generate_id()?,
+                id: id.to_owned(),
+                at: now_millis(),
+                refusal: refusal.clone(),
+                changes: b64::encode(&refused),
+                photos,
+                user,
+                changed: describe(&mut doc, &base, &heads),
+                probation: false,
+                fields: Vec::new(),
+                after: String::new(),
+            });
+        }
         let mut batch = sled::Batch::default();
         self.remove_chunks_into(&mut batch, id)?;
         let bad = |why: String| StoreError::BadRemote {
@@ -170,9 +217,64 @@ impl Repo {
             batch.insert(key(b'd', id), encode(&record));
         }
         drop(record);
-        self.quarantine.insert(n.to_be_bytes(), encode(&entry))?;
+        let mut held = sled::Batch::default();
+        for entry in &entries {
+            held.insert(&entry.key.to_be_bytes(), encode(entry));
+        }
+        self.quarantine.apply_batch(held)?;
         self.docs.apply_batch(batch)?;
         self.decoded.forget(id);
+        self.new_actor()?;
+        Ok(())
+    }
+
+    /// Whether an edit on probation waits to be sent again, for a document on the phone.
+    pub(super) fn probation_waits(&self) -> Result<bool, StoreError> {
+        for q in self.quarantine()? {
+            if q.probation && self.record(&q.id)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Re-makes the next edit on probation of each document that has nothing else waiting to
+    /// be sent: its fields copied onto the document as it stands, as one fresh edit, sent with
+    /// the next push and judged alone.
+    pub(super) fn release_probation(&self) -> Result<(), StoreError> {
+        let _guard = self.lock();
+        let mut released = std::collections::BTreeSet::new();
+        for q in self.quarantine()? {
+            if !q.probation || !released.insert(q.id.clone()) {
+                continue;
+            }
+            let id = q.id.as_str();
+            let Some(mut record) = self.record(id)? else {
+                continue;
+            };
+            if record.dirty {
+                continue;
+            }
+            let mut doc =
+                AutoCommit::load(&self.bytes(id)?).map_err(|e| damaged(id.as_bytes(), e))?;
+            doc.set_actor(self.actor()?);
+            let bad = |why: String| damaged(format!("quarantine {}", q.key).as_bytes(), why);
+            let source = b64::decode(&q.after)
+                .map_err(|e| bad(e.to_string()))
+                .and_then(|b| AutoCommit::load(&b).map_err(|e| bad(e.to_string())))?;
+            let before = doc.get_heads();
+            super::replay::copy_fields(&source, &mut doc, &q.fields);
+            doc.commit();
+            let mut batch = sled::Batch::default();
+            if doc.get_heads() != before {
+                let chunk = doc.save_after(&before);
+                record.dirty = true;
+                self.append_to(&mut batch, id, &mut record, &mut doc, chunk)?;
+            }
+            self.docs.apply_batch(batch)?;
+            self.quarantine.remove(q.key.to_be_bytes())?;
+            self.decoded.forget(id);
+        }
         self.db.flush()?;
         Ok(())
     }
@@ -187,7 +289,7 @@ impl Repo {
         Ok(self
             .quarantine()?
             .into_iter()
-            .filter(|q| q.user == user || q.user.is_empty())
+            .filter(|q| !q.probation && (q.user == user || q.user.is_empty()))
             .collect())
     }
 

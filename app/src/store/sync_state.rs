@@ -43,7 +43,7 @@ impl Repo {
 
     /// Whether any document has changes the server has not acknowledged.
     pub fn has_unsent(&self) -> Result<bool, StoreError> {
-        Ok(!self.unsent_ids()?.is_empty())
+        Ok(!self.unsent_ids()?.is_empty() || self.probation_waits()?)
     }
 
     fn unsent_ids(&self) -> Result<Vec<String>, StoreError> {
@@ -60,6 +60,7 @@ impl Repo {
 
     /// Local changes to send, one [`Push`] per document, up to about `max_bytes` of changes.
     pub fn outgoing(&self, max_bytes: usize) -> Result<Vec<Push>, StoreError> {
+        self.release_probation()?;
         let mut pushes = Vec::new();
         let mut used = 0;
         for id in self.unsent_ids()? {

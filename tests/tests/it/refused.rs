@@ -121,3 +121,91 @@ async fn a_refused_edit_is_shown_and_applied_again_once_the_month_is_reopened() 
     assert_eq!(status, StatusCode::OK);
     server.stop().await;
 }
+
+/// A week's edits of one record, one of them refused: the others land, one at a time, and the
+/// refused one alone waits, shown with its field and value; once its cause is gone (the zone
+/// now has the holders its shares name) it is applied again and accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_edit_does_not_take_the_record_s_other_edits_down_with_it() {
+    use zonepatrol_shared::docs::Directory;
+    let server = TestServer::start().await;
+    let url = &server.url;
+    let demo = zonepatrol_server::seed::DEMO_PASSWORD;
+    let sec = Device::new(url, "sec").await;
+    sec.sync().await;
+    let id = DocId::directory("zcyd");
+    let me = Actor::new("sec", Role::Secretary, "zcyd");
+
+    // Offline, three edits of the branch's directory. The second gives 三水平上车场 (z1) shares
+    // for 刘师傅 (h2), who does not hold it: the server refuses that. It is written past the
+    // phone's own check, as an older app would have (the server is the authority).
+    sec.repo
+        .edit_as::<Directory, _>(&me, &id, |d| {
+            d.zones.get_mut("z2").expect("z2").location = "二水平".into()
+        })
+        .expect("edit 1");
+    sec.repo
+        .edit::<Directory, _>(&id, |d| {
+            d.zones.get_mut("z1").expect("z1").shares =
+                [("h1".into(), 60), ("h2".into(), 40)].into()
+        })
+        .expect("edit 2");
+    sec.repo
+        .edit::<Directory, _>(&id, |d| {
+            d.zones.get_mut("z3").expect("z3").location = "中央变电所南侧".into()
+        })
+        .expect("edit 3");
+
+    // One sync: the three are refused together, then sent again one at a time.
+    sec.sync().await;
+    let refused = sec.repo.quarantine_of("sec").expect("quarantine");
+    assert_eq!(refused.len(), 1, "only the bad edit waits: {refused:?}");
+    assert!(
+        refused[0].changed.iter().any(|c| c
+            .path
+            .ends_with(&["shares".to_owned(), "h2".to_owned()])
+            && c.value.as_deref() == Some("40")),
+        "{:?}",
+        refused[0].changed
+    );
+    assert!(!sec.repo.has_unsent().expect("unsent"));
+    // The server has the two good edits and not the bad one.
+    let web = Browser::sign_in(url, "sec", demo).await.expect("sec");
+    let page = web.page("/admin/branch/zcyd/zone/z2").await;
+    assert!(page.contains("二水平"), "edit 1 landed");
+    let page = web.page("/admin/branch/zcyd/zone/z3").await;
+    assert!(page.contains("中央变电所南侧"), "edit 3 landed");
+    let other = Device::new(url, "h1").await;
+    other.sync().await;
+    let seen: Directory = other.repo.read(&id).expect("read").expect("directory");
+    assert!(seen.zones["z1"].shares.is_empty(), "edit 2 did not");
+    assert_eq!(seen.zones["z2"].location, "二水平");
+
+    // The cause goes: the secretary names both holders of z1 on the console. Applied again,
+    // the edit is accepted.
+    let (status, body) = web
+        .post_page(
+            "/admin/branch/zcyd/zone/z1",
+            "name=三水平上车场&template=t1&active=on&holder=h1&holder=h2&share-h1=&share-h2=",
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    sec.sync().await;
+    sec.repo.reapply(refused[0].key).expect("applied again");
+    sec.sync().await;
+    assert!(
+        sec.repo
+            .quarantine_of("sec")
+            .expect("quarantine")
+            .is_empty()
+    );
+    other.sync().await;
+    let seen: Directory = other.repo.read(&id).expect("read").expect("directory");
+    assert_eq!(
+        seen.zones["z1"].shares.get("h2"),
+        Some(&40),
+        "{:?}",
+        seen.zones["z1"]
+    );
+    server.stop().await;
+}
