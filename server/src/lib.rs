@@ -323,11 +323,7 @@ async fn housekeeping(state: std::sync::Weak<State>) {
             // Only once every stored document has been read: before, the index of the photos
             // they point at is not whole.
             if strong.results.readiness.serving()
-                && strong
-                    .results
-                    .unreadable
-                    .read()
-                    .map_or(false, |u| u.is_empty())
+                && strong.results.unreadable.read().is_ok_and(|u| u.is_empty())
             {
                 let orphans =
                     strong

@@ -286,6 +286,11 @@ fn blob_state(state: &State, user: &Actor, hash: &str) -> Result<BlobState, ApiE
 
 /// A photo is read by whoever may read a document that points at it, and by its uploader.
 fn may_fetch(state: &State, user: &Actor, hash: &str, meta: &BlobMeta) -> bool {
+    // A photo removed as nothing pointed at it is not stored, whatever its record says: a
+    // phone that needs it again sends it again.
+    if !state.blobs.has(hash) {
+        return false;
+    }
     if meta.uploaded_by(&user.user) {
         return true;
     }

@@ -120,7 +120,7 @@ pub struct Draft<B> {
 }
 
 /// The user's draft of a form, if there is one that reads.
-pub fn load<B: DeserializeOwned>(
+pub fn load<B: DeserializeOwned + Default>(
     repo: &Repo,
     user: &str,
     form: &Form,
@@ -128,11 +128,9 @@ pub fn load<B: DeserializeOwned>(
     let Some(stored) = repo.draft(user, &form.key())? else {
         return Ok(None);
     };
-    // A draft of an older shape that no longer reads starts the form afresh; it stays in the
-    // store (and on the home list) until the form is submitted or discarded.
-    let Ok(body) = serde_json::from_str::<B>(&stored.body) else {
-        return Ok(None);
-    };
+    // A draft of an older shape whose text no longer reads still brings back its photos;
+    // its fields start afresh (every field of a draft has a default, so this is rare).
+    let body = serde_json::from_str::<B>(&stored.body).unwrap_or_default();
     let mut photos = Vec::new();
     for hash in &stored.photos {
         if let Some(p) = repo.photo(hash)? {

@@ -138,6 +138,25 @@ impl Repo {
         self.blob_dir.join(hash)
     }
 
+    /// Puts photos still on the phone back in the outbox: an edit applied again may need them
+    /// on the server, which removes photos nothing points at after a while. The server says
+    /// which it still has; those are not sent again.
+    pub(super) fn requeue_photos(&self, hashes: &[String]) -> Result<(), StoreError> {
+        for hash in hashes {
+            if !is_hash(hash) {
+                continue;
+            }
+            if let Ok(meta) = fs::metadata(self.blob_path(hash)) {
+                let out = Outgoing {
+                    hash: hash.clone(),
+                    size: meta.len(),
+                };
+                self.outbox.insert(hash.as_bytes(), encode(&out))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Photos not yet on the server.
     pub fn outbox(&self) -> Result<Vec<Outgoing>, StoreError> {
         decode_all(&self.outbox)

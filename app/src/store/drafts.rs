@@ -150,6 +150,9 @@ impl Repo {
         grace: Duration,
     ) -> Result<usize, StoreError> {
         let _turn = self.blob_write.lock().unwrap_or_else(|e| e.into_inner());
+        // No document is written while what is held is worked out and the rest removed: a
+        // record saved meanwhile (a form submitted, an edit applied again) would be missed.
+        let _docs = self.lock();
         let held = self.held_photos()?;
         let now = SystemTime::now();
         let old_enough = |path: &std::path::Path| {

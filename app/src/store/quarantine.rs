@@ -148,11 +148,24 @@ impl Repo {
             .collect();
         let mut entries = Vec::new();
         // A record the server does not have yet goes back whole: its first change (its
-        // birth) cannot be sent without the edits made with it.
-        if edits.len() > 1 && !base.is_empty() {
-            for (deps, hash) in &edits {
+        // birth) cannot be sent without the edits made with it. So do edits that change a
+        // list: a list is copied whole, which would drop what others added to it meanwhile.
+        let units: Vec<(
+            Vec<ChangeHash>,
+            ChangeHash,
+            Option<Vec<super::replay::FieldPath>>,
+        )> = edits
+            .iter()
+            .map(|(deps, hash)| {
+                let fields = super::replay::changed_paths(&mut doc, deps, &[*hash]);
+                (deps.clone(), *hash, fields)
+            })
+            .collect();
+        let apart = units.len() > 1 && !base.is_empty() && units.iter().all(|u| u.2.is_some());
+        if apart {
+            for (deps, hash, fields) in &units {
                 let after = [*hash];
-                let fields = super::replay::changed_paths(&mut doc, deps, &after);
+                let fields = fields.clone().unwrap_or_default();
                 let snapshot = doc
                     .fork_at(&after)
                     .map_err(|e| damaged(id.as_bytes(), e))?
@@ -230,8 +243,9 @@ impl Repo {
 
     /// Whether an edit on probation waits to be sent again, for a document on the phone.
     pub(super) fn probation_waits(&self) -> Result<bool, StoreError> {
+        let me = self.session()?.map(|s| s.user.user).unwrap_or_default();
         for q in self.quarantine()? {
-            if q.probation && self.record(&q.id)?.is_some() {
+            if q.probation && q.user == me && self.record(&q.id)?.is_some() {
                 return Ok(true);
             }
         }
@@ -243,9 +257,10 @@ impl Repo {
     /// the next push and judged alone.
     pub(super) fn release_probation(&self) -> Result<(), StoreError> {
         let _guard = self.lock();
+        let me = self.session()?.map(|s| s.user.user).unwrap_or_default();
         let mut released = std::collections::BTreeSet::new();
         for q in self.quarantine()? {
-            if !q.probation || !released.insert(q.id.clone()) {
+            if !q.probation || q.user != me || !released.insert(q.id.clone()) {
                 continue;
             }
             let id = q.id.as_str();
@@ -258,10 +273,17 @@ impl Repo {
             let mut doc =
                 AutoCommit::load(&self.bytes(id)?).map_err(|e| damaged(id.as_bytes(), e))?;
             doc.set_actor(self.actor()?);
-            let bad = |why: String| damaged(format!("quarantine {}", q.key).as_bytes(), why);
             let source = b64::decode(&q.after)
-                .map_err(|e| bad(e.to_string()))
-                .and_then(|b| AutoCommit::load(&b).map_err(|e| bad(e.to_string())))?;
+                .map_err(|e| e.to_string())
+                .and_then(|b| AutoCommit::load(&b).map_err(|e| e.to_string()));
+            let Ok(source) = source else {
+                // A damaged entry is shown to the user as it is, never tried forever.
+                let mut shown = q.clone();
+                shown.probation = false;
+                self.quarantine
+                    .insert(q.key.to_be_bytes(), encode(&shown))?;
+                continue;
+            };
             let before = doc.get_heads();
             super::replay::copy_fields(&source, &mut doc, &q.fields);
             doc.commit();
@@ -272,6 +294,7 @@ impl Repo {
                 self.append_to(&mut batch, id, &mut record, &mut doc, chunk)?;
             }
             self.docs.apply_batch(batch)?;
+            self.requeue_photos(&q.photos)?;
             self.quarantine.remove(q.key.to_be_bytes())?;
             self.decoded.forget(id);
         }
@@ -304,6 +327,11 @@ impl Repo {
             return Ok(());
         };
         let entry: Quarantined = super::codec::decode(&k, &bytes)?;
+        // Only its own user applies an edit again (their actor signed it).
+        let me = self.session()?.map(|s| s.user.user).unwrap_or_default();
+        if !entry.user.is_empty() && entry.user != me {
+            return Ok(());
+        }
         let id = entry.id.as_str();
         let changes = b64::decode(&entry.changes)
             .map_err(|e| damaged(format!("quarantine {key}").as_bytes(), e))?;
@@ -339,6 +367,7 @@ impl Repo {
         let mut batch = sled::Batch::default();
         self.append_to(&mut batch, id, &mut record, &mut doc, chunk)?;
         self.docs.apply_batch(batch)?;
+        self.requeue_photos(&entry.photos)?;
         // Should the phone die between the two, the edit is applied and still listed: applying
         // it again changes nothing.
         self.quarantine.remove(k)?;

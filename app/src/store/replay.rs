@@ -14,36 +14,37 @@ use automerge::{
 pub(super) type FieldPath = Vec<String>;
 
 /// The fields the changes from `before` to `after` changed: the map keys from the root to
-/// each. A change inside a list or a text names the list or text itself.
+/// each (a change inside a text names the text). `None` when they change a list: a list can
+/// only be copied whole, which would drop what others added to it.
 pub(super) fn changed_paths(
     doc: &mut AutoCommit,
     before: &[automerge::ChangeHash],
     after: &[automerge::ChangeHash],
-) -> Vec<FieldPath> {
+) -> Option<Vec<FieldPath>> {
     let mut out: Vec<FieldPath> = Vec::new();
     for patch in doc.diff(before, after) {
+        if matches!(
+            patch.action,
+            PatchAction::Insert { .. } | PatchAction::PutSeq { .. } | PatchAction::DeleteSeq { .. }
+        ) {
+            return None;
+        }
         let mut path = Vec::new();
-        let mut in_list = false;
         for (_, prop) in &patch.path {
             match prop {
                 Prop::Map(key) => path.push(key.clone()),
-                Prop::Seq(_) => {
-                    in_list = true;
-                    break;
-                }
+                Prop::Seq(_) => return None,
             }
         }
-        if !in_list {
-            match &patch.action {
-                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
-                    path.push(key.clone())
-                }
-                PatchAction::Increment {
-                    prop: Prop::Map(key),
-                    ..
-                } => path.push(key.clone()),
-                _ => {}
+        match &patch.action {
+            PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                path.push(key.clone())
             }
+            PatchAction::Increment {
+                prop: Prop::Map(key),
+                ..
+            } => path.push(key.clone()),
+            _ => {}
         }
         if path.is_empty() {
             continue;
@@ -55,7 +56,7 @@ pub(super) fn changed_paths(
         out.retain(|p| !p.starts_with(&path));
         out.push(path);
     }
-    out
+    Some(out)
 }
 
 /// Copies each field from `source` into `target` (creating the maps on the way), or removes it
@@ -155,7 +156,7 @@ fn copy_list(source: &AutoCommit, src: &ObjId, target: &mut AutoCommit, dst: &Ob
             }
             Ok(Some((Value::Object(ObjType::Text), id))) => {
                 if let Ok(t) = target.insert_object(dst, i, ObjType::Text) {
-                    let _ = target.update_text(&t, &source.text(&id).unwrap_or_default());
+                    let _ = target.update_text(&t, source.text(&id).unwrap_or_default());
                 }
             }
             Ok(Some((Value::Object(ObjType::List), id))) => {
@@ -202,14 +203,14 @@ mod tests {
         let after_two = local.get_heads();
 
         assert_eq!(
-            changed_paths(&mut local, &base_heads, &after_one),
+            changed_paths(&mut local, &base_heads, &after_one).expect("no list"),
             vec![vec![
                 "zones".to_owned(),
                 "z1".to_owned(),
                 "score".to_owned()
             ]]
         );
-        let second = changed_paths(&mut local, &after_one, &after_two);
+        let second = changed_paths(&mut local, &after_one, &after_two).expect("no list");
         assert_eq!(second, vec![vec!["zones".to_owned(), "z2".to_owned()]]);
 
         // The second edit alone, re-made on the server's state: z2 comes, z1 stays 90.
@@ -247,5 +248,16 @@ mod tests {
         let change = target.get_changes(&base_heads);
         assert_eq!(change.len(), 1);
         assert_eq!(change[0].deps(), base_heads.as_slice());
+
+        // An edit of a list is not taken apart.
+        let items = local
+            .put_object(ROOT, "items", ObjType::List)
+            .expect("list");
+        local.commit();
+        let before_insert = local.get_heads();
+        local.insert(&items, 0, "清理浮煤").expect("insert");
+        local.commit();
+        let heads = local.get_heads();
+        assert_eq!(changed_paths(&mut local, &before_insert, &heads), None);
     }
 }

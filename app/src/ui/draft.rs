@@ -29,14 +29,17 @@ struct Saver<B> {
 }
 
 impl<B: Serialize> Saver<B> {
-    fn write_now(&self) {
-        if let Some((body, photos)) = self.pending.borrow_mut().take() {
-            // A draft that cannot be written now is written with the next change; the form
-            // itself still holds it.
-            if let Err(e) = draft::save(&self.repo, &self.user, &self.form, &body, &photos) {
-                eprintln!("zonepatrol: a draft could not be kept: {e}");
-            }
+    /// Writes what waits; says whether there was anything.
+    fn write_now(&self) -> bool {
+        let Some((body, photos)) = self.pending.borrow_mut().take() else {
+            return false;
+        };
+        // A draft that cannot be written now is written with the next change; the form
+        // itself still holds it.
+        if let Err(e) = draft::save(&self.repo, &self.user, &self.form, &body, &photos) {
+            eprintln!("zonepatrol: a draft could not be kept: {e}");
         }
+        true
     }
 }
 
@@ -65,7 +68,7 @@ impl<B: 'static> Clone for Drafted<B> {
 /// The draft of `form` for `user`: restored if there is one, else `fresh()`.
 pub(crate) fn use_draft<B>(user: &str, form: Form, fresh: impl FnOnce() -> B) -> Drafted<B>
 where
-    B: Clone + Serialize + DeserializeOwned + 'static,
+    B: Clone + Default + Serialize + DeserializeOwned + 'static,
 {
     let ui = use_context::<Ui>();
     let user = user.to_owned();
@@ -88,7 +91,15 @@ where
     let photos = use_signal(move || start_photos);
     use_drop({
         let saver = saver.clone();
-        move || saver.write_now()
+        let mut revision = ui.revision;
+        move || {
+            // The page that replaces this one was drawn before this write: it reads again.
+            if saver.write_now()
+                && let Ok(mut r) = revision.try_write()
+            {
+                *r += 1;
+            }
+        }
     });
     Drafted {
         body,
@@ -115,9 +126,17 @@ impl<B: Clone + Serialize + 'static> Drafted<B> {
     }
 
     /// Adds photos, and writes the draft at once.
-    pub(crate) fn add_photos(&self, mut added: Vec<PhotoRecord>) {
+    pub(crate) fn add_photos(&self, added: Vec<PhotoRecord>) {
         let mut photos = self.photos;
-        photos.write().append(&mut added);
+        {
+            let mut list = photos.write();
+            for p in added {
+                // The same photo picked twice is one photo.
+                if !list.iter().any(|q| q.hash == p.hash) {
+                    list.push(p);
+                }
+            }
+        }
         self.queue();
         self.saver.write_now();
     }
@@ -127,7 +146,7 @@ impl<B: Clone + Serialize + 'static> Drafted<B> {
         let mut photos = self.photos;
         photos.write().retain(|p| p.hash != hash);
         self.queue();
-        self.saver.write_now();
+        let _ = self.saver.write_now();
         // Its files go now, unless a document or another draft holds it.
         if let Err(e) = self.saver.repo.release_photos(&[hash.to_owned()]) {
             eprintln!("zonepatrol: a removed photo could not be deleted yet: {e}");

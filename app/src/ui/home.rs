@@ -163,7 +163,7 @@ pub fn Home(
     on_go: EventHandler<Go>,
 ) -> Element {
     // The draft whose discarding waits for a second tap.
-    let mut confirming = use_signal(|| None::<usize>);
+    let mut confirming = use_signal(|| None::<String>);
     let actions = actions_of(role, &also);
     let roles = std::iter::once(role)
         .chain(also.iter().copied())
@@ -200,7 +200,7 @@ pub fn Home(
                                 if row.photos > 0 { " · {row.photos} {tr(lang, T::DraftPhotos)}" }
                             }
                         }
-                        if confirming() == Some(i) {
+                        if confirming().as_deref() == Some(row.form.key().as_str()) {
                             p { class: "error", role: "alert", {tr(lang, T::ConfirmDiscard)} }
                             div { class: "choices",
                                 button { class: "choice bad", "data-testid": "confirm-discard-{i}",
@@ -217,7 +217,10 @@ pub fn Home(
                             }
                         } else {
                             button { class: "choice", "data-testid": "discard-draft-{i}",
-                                onclick: move |_| confirming.set(Some(i)),
+                                onclick: {
+                                    let key = row.form.key();
+                                    move |_| confirming.set(Some(key.clone()))
+                                },
                                 {tr(lang, T::DiscardDraft)}
                             }
                         }

@@ -503,24 +503,28 @@ impl Consolidator {
         };
         let rules = self.rules_on(month.first_day());
         let zones = self.branches.get(branch).map(|b| &b.zones);
-        let published = self
-            .reports
-            .get(&key)
-            .filter(|r| r.published.is_some() && self.lock(branch, month).is_some());
+        // A month published (and not reopened since) with a report that names its payees: the
+        // money and who received it are the report's, whatever changed since (holders,
+        // shares, rules reaching back).
+        let published = self.reports.get(&key).filter(|r| {
+            let locked = self.lock(branch, month).zip(r.published.as_ref());
+            locked.is_some_and(|(lock, p)| p.by == lock.by && p.at == lock.at)
+                && r.zones.values().any(|z| !z.payees.is_empty())
+        });
         assessed
             .iter()
             .map(|(zone, (own, fin))| {
                 let (own, fin) = (rules.assessment.total(own), rules.assessment.total(fin));
-                let money = fin.map_or(0, |f| rules.money.money(f).0);
-                let paid = published
-                    .and_then(|r| r.zones.get(zone))
-                    .filter(|z| z.money_fen == money && !z.payees.is_empty());
-                let payees = match paid {
-                    Some(z) => z.payees.clone(),
-                    None => zones
-                        .and_then(|z| z.get(zone))
-                        .map(|z| split(money, &z.holders, &z.shares))
-                        .unwrap_or_default(),
+                let (money, payees) = match published.and_then(|r| r.zones.get(zone)) {
+                    Some(z) => (z.money_fen, z.payees.clone()),
+                    None => {
+                        let money = fin.map_or(0, |f| rules.money.money(f).0);
+                        let payees = zones
+                            .and_then(|z| z.get(zone))
+                            .map(|z| split(money, &z.holders, &z.shares))
+                            .unwrap_or_default();
+                        (money, payees)
+                    }
                 };
                 ZoneTotals {
                     zone: zone.clone(),
