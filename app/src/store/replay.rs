@@ -74,16 +74,13 @@ pub(super) fn copy_fields(source: &AutoCommit, target: &mut AutoCommit, paths: &
                 Ok(Some((Value::Object(ObjType::Map | ObjType::Table), id))) => Some(id),
                 _ => None,
             });
-            dst = match target.get(&dst, key.as_str()) {
-                Ok(Some((Value::Object(ObjType::Map | ObjType::Table), id))) => id,
-                _ => match target.put_object(&dst, key.as_str(), ObjType::Map) {
-                    Ok(id) => id,
-                    Err(_) => {
-                        ok = false;
-                        break;
-                    }
-                },
-            };
+            match object_at(target, &dst, key, ObjType::Map) {
+                Some(id) => dst = id,
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
         }
         if !ok {
             continue;
@@ -97,6 +94,27 @@ pub(super) fn copy_fields(source: &AutoCommit, target: &mut AutoCommit, paths: &
     }
 }
 
+/// The object of type `kind` at `key` of map `dst` (a map may be a table), made there if
+/// something else (or nothing) is there; `None` if it cannot be made.
+fn object_at(target: &mut AutoCommit, dst: &ObjId, key: &str, kind: ObjType) -> Option<ObjId> {
+    match target.get(dst, key) {
+        Ok(Some((Value::Object(found), id)))
+            if found == kind || (kind == ObjType::Map && found == ObjType::Table) =>
+        {
+            Some(id)
+        }
+        _ => target.put_object(dst, key, kind).ok(),
+    }
+}
+
+/// Copies every key of map `src` into map `dst`.
+fn copy_keys(source: &AutoCommit, src: &ObjId, target: &mut AutoCommit, dst: &ObjId) {
+    let keys: Vec<String> = source.keys(src).collect();
+    for k in keys {
+        copy_value(source, src, &k, target, dst);
+    }
+}
+
 /// Copies `key` of map `src` into map `dst`.
 fn copy_value(source: &AutoCommit, src: &ObjId, key: &str, target: &mut AutoCommit, dst: &ObjId) {
     match source.get(src, key) {
@@ -104,35 +122,13 @@ fn copy_value(source: &AutoCommit, src: &ObjId, key: &str, target: &mut AutoComm
             let _ = target.put(dst, key, v.into_owned());
         }
         Ok(Some((Value::Object(ObjType::Text), id))) => {
-            let text = source.text(&id).unwrap_or_default();
-            let existing = match target.get(dst, key) {
-                Ok(Some((Value::Object(ObjType::Text), t))) => Some(t),
-                _ => None,
-            };
-            let t = match existing {
-                Some(t) => t,
-                None => match target.put_object(dst, key, ObjType::Text) {
-                    Ok(t) => t,
-                    Err(_) => return,
-                },
-            };
-            let _ = target.update_text(&t, &text);
+            if let Some(t) = object_at(target, dst, key, ObjType::Text) {
+                let _ = target.update_text(&t, source.text(&id).unwrap_or_default());
+            }
         }
         Ok(Some((Value::Object(ObjType::Map | ObjType::Table), id))) => {
-            let existing = match target.get(dst, key) {
-                Ok(Some((Value::Object(ObjType::Map | ObjType::Table), m))) => Some(m),
-                _ => None,
-            };
-            let m = match existing {
-                Some(m) => m,
-                None => match target.put_object(dst, key, ObjType::Map) {
-                    Ok(m) => m,
-                    Err(_) => return,
-                },
-            };
-            let keys: Vec<String> = source.keys(&id).collect();
-            for k in keys {
-                copy_value(source, &id, &k, target, &m);
+            if let Some(m) = object_at(target, dst, key, ObjType::Map) {
+                copy_keys(source, &id, target, &m);
             }
         }
         Ok(Some((Value::Object(ObjType::List), id))) => {
@@ -166,10 +162,7 @@ fn copy_list(source: &AutoCommit, src: &ObjId, target: &mut AutoCommit, dst: &Ob
             }
             Ok(Some((Value::Object(_), id))) => {
                 if let Ok(m) = target.insert_object(dst, i, ObjType::Map) {
-                    let keys: Vec<String> = source.keys(&id).collect();
-                    for k in keys {
-                        copy_value(source, &id, &k, target, &m);
-                    }
+                    copy_keys(source, &id, target, &m);
                 }
             }
             _ => {}

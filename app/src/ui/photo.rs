@@ -238,7 +238,7 @@ pub fn shown_thumbs(repo: &Repo, thumbs: &[String]) -> Vec<Shown> {
 }
 
 /// A stored photo file as a `data:` address, if it is on the phone.
-fn data_address(repo: &Repo, hash: &str) -> Option<String> {
+pub(crate) fn data_address(repo: &Repo, hash: &str) -> Option<String> {
     let bytes = std::fs::read(repo.photo_file(hash)?).ok()?;
     Some(format!(
         "data:image/jpeg;base64,{}",

@@ -5,7 +5,6 @@
 use chrono::NaiveDate;
 use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
-use zonepatrol_shared::protocol::b64;
 
 use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::problem::{Judgement, VerifyRow, judge, to_verify, to_verify_one};
@@ -22,10 +21,7 @@ pub type Thumb = Option<String>;
 pub fn thumbs(repo: &Repo, hashes: &[String]) -> Vec<Thumb> {
     hashes
         .iter()
-        .map(|hash| {
-            let bytes = std::fs::read(repo.photo_file(hash)?).ok()?;
-            Some(format!("data:image/jpeg;base64,{}", b64::encode(&bytes)))
-        })
+        .map(|hash| crate::ui::photo::data_address(repo, hash))
         .collect()
 }
 

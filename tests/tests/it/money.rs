@@ -138,14 +138,7 @@ async fn a_zone_s_money_goes_to_its_holders_equally_or_in_the_secretary_s_shares
     assert_eq!(payees("z4"), want(&[]));
     assert_eq!(report.zones["z4"].money_fen, -1000);
     // The quarter adds its months up: one month so far.
-    let quarter: Report = sec
-        .repo
-        .read(&DocId::report(
-            "zcyd",
-            Period::containing(PeriodKind::Quarter, today()),
-        ))
-        .expect("read")
-        .expect("the quarter's report");
+    let quarter = quarter_of(&sec);
     assert_eq!(quarter.zones["z2"].payees, report.zones["z2"].payees);
 
     // The ledger page: the shares beside the holders, then one line per member.
@@ -157,11 +150,7 @@ async fn a_zone_s_money_goes_to_its_holders_equally_or_in_the_secretary_s_shares
         ("h3", "-46.63"),
         ("h4", "+3.36"),
     ] {
-        let row = page
-            .split(&format!(r#"data-member="{member}""#))
-            .nth(1)
-            .and_then(|r| r.split("</tr>").next())
-            .unwrap_or_else(|| panic!("{member}'s line: {page}"));
+        let row = member_row(&page, member);
         assert_eq!(last_cell(row), money, "{member}: {row}");
     }
     let unassigned = page
@@ -235,31 +224,40 @@ async fn a_zone_s_money_goes_to_its_holders_equally_or_in_the_secretary_s_shares
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     sec.sync().await;
-    let quarter_after: Report = sec
-        .repo
-        .read(&DocId::report(
-            "zcyd",
-            Period::containing(PeriodKind::Quarter, today()),
-        ))
-        .expect("read")
-        .expect("the quarter's report");
+    let quarter_after = quarter_of(&sec);
     assert_eq!(
         quarter_after.zones["z1"].payees, report.zones["z1"].payees,
         "the quarter keeps the published month's payees"
     );
     let page = web.page(&format!("/dash/ledger/zcyd/{month}")).await;
     for (member, money) in [("h1", "+12.00"), ("h2", "+11.37"), ("h4", "+3.36")] {
-        let row = page
-            .split(&format!(r#"data-member="{member}""#))
-            .nth(1)
-            .and_then(|r| r.split("</tr>").next())
-            .unwrap_or_else(|| panic!("{member}'s line after the change: {page}"));
+        let row = member_row(&page, member);
         assert_eq!(last_cell(row), money, "{member}: {row}");
         if member == "h4" {
             assert!(!row.contains("三水平上车场"), "{row}");
         }
     }
     server.stop().await;
+}
+
+/// This quarter's report of the branch, as the phone has it.
+fn quarter_of(device: &Device) -> Report {
+    device
+        .repo
+        .read(&DocId::report(
+            "zcyd",
+            Period::containing(PeriodKind::Quarter, today()),
+        ))
+        .expect("read")
+        .expect("the quarter's report")
+}
+
+/// A member's line of the ledger page.
+fn member_row<'a>(page: &'a str, member: &str) -> &'a str {
+    page.split(&format!(r#"data-member="{member}""#))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("{member}'s line: {page}"))
 }
 
 /// The text of a table row's last cell.
