@@ -576,8 +576,9 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     std::fs::write(s.out.join(KILLED), b"").map_err(|e| e.to_string())?;
     println!("e2e: first part done; killing the app with SIGKILL");
     let me = std::process::id().to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &me])
+    // The shell's own `kill`: a fresh machine may have no /bin/kill.
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -9 {me}")])
         .status();
     Err("the app was not killed".into())
 }
