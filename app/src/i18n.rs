@@ -59,6 +59,10 @@ pub enum T {
     SignIn,
     SigningIn,
     SignOut,
+    SwitchUser,
+    SwitchUserHint,
+    KnownUsers,
+    SignedInOffline,
     NeedServer,
     NeedUserName,
     NeedPassword,
@@ -282,7 +286,6 @@ pub enum T {
     FixSignIn,
     FixFreeSpace,
     FixUpdate,
-    FixSyncAs,
     ChooseCleanupDay,
     PhotoAdded,
     PlaceInCategory,
@@ -336,6 +339,19 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::SignIn => ("登录", "Sign in"),
         T::SigningIn => ("正在登录…", "Signing in…"),
         T::SignOut => ("退出登录", "Sign out"),
+        T::SwitchUser => ("换人使用（不退出）", "Hand over (stay signed in)"),
+        T::SwitchUserHint => (
+            "换人后，你没发送的内容、草稿和被退回的修改都留在手机上，联网时以你的名义发送；下次可离线用密码登录。",
+            "Your unsent work, drafts and refused edits stay on the phone and are sent under your name when the server is reachable; next time you can sign in offline with your password.",
+        ),
+        T::KnownUsers => (
+            "在这部手机上登录过的人",
+            "People who signed in on this phone",
+        ),
+        T::SignedInOffline => (
+            "已离线登录：连不上服务器，修改先存在手机上",
+            "Signed in offline: the server is out of reach; your work is kept on the phone",
+        ),
         T::NeedServer => (
             "请填写服务器地址，例如 http://10.0.0.5:8080",
             "Enter the server address, such as http://10.0.0.5:8080",
@@ -702,7 +718,6 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "服务器的回答有误，请更新应用或稍后再试",
             "the server's answer could not be used: update the app or try again later",
         ),
-        T::FixSyncAs => ("请先用这个账号登录并同步：", "sign in and sync first as"),
         T::ChooseCleanupDay => ("请选择清理日期", "Choose the day of the cleanup"),
         T::PhotoAdded => (
             "照片已添加，提交后一起保存",
@@ -811,11 +826,33 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
         }
         SyncError::Server { status, message } => format!("服务器返回 {status}：{message}"),
         SyncError::Protocol(why) => format!("看不懂服务器的回答（{why}）：请更新应用，或稍后再试"),
-        SyncError::UnsentChanges(user) => {
-            format!("{user} 在这部手机上还有没发送的修改：请先用 {user} 登录并同步")
+        SyncError::SignedInOffline => {
+            "这是在手机上离线登录的：修改已保存在手机上，请在能连上服务器的地方重新登录后发送".to_owned()
         }
+        SyncError::Unlock(e) => unlock(e),
         SyncError::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
         SyncError::BadAuthority => "这不是证书：请粘贴信息中心给的完整证书文本，从 -----BEGIN CERTIFICATE----- 到 -----END CERTIFICATE-----".to_owned(),
+    }
+}
+
+/// Why an offline sign-in did not open, in Chinese.
+fn unlock(e: &crate::store::Unlock) -> String {
+    use crate::store::{OFFLINE_DAYS, Unlock};
+    match e {
+        Unlock::Unknown(user) => {
+            format!("{user} 还没有在这部手机上联网登录过：请先在能连上服务器的地方登录一次")
+        }
+        Unlock::OtherServer { user, server } => {
+            format!("{user} 在这部手机上登录的是 {server}，不是这个服务器：请检查服务器地址")
+        }
+        Unlock::TooOld => {
+            format!("服务器已超过 {OFFLINE_DAYS} 天没有核对这个密码：请在能连上服务器的地方登录")
+        }
+        Unlock::Wrong { left } => format!("密码不对（再错 {left} 次要等一会儿才能再试）"),
+        Unlock::Wait { seconds } => {
+            format!("密码错误次数太多：请 {seconds} 秒后再试")
+        }
+        Unlock::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
     }
 }
 

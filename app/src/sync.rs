@@ -62,9 +62,14 @@ pub enum SyncError {
     /// The server's answer could not be understood.
     #[error("the server's answer could not be read ({0}): update the app, or try again later")]
     Protocol(String),
-    /// Another user's changes have not been sent.
-    #[error("{0} has changes on this phone that are not sent yet: sign in as {0} and sync first")]
-    UnsentChanges(String),
+    /// Signed in on the phone without the server: the work waits for an online sign-in.
+    #[error(
+        "signed in on this phone without the server: your work is saved here; sign in again where the server is reachable to send it"
+    )]
+    SignedInOffline,
+    /// An offline sign-in did not open.
+    #[error(transparent)]
+    Unlock(#[from] crate::store::Unlock),
     /// Local storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -73,6 +78,15 @@ pub enum SyncError {
         "that is not a certificate: paste the whole PEM text the mine's IT gave, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----"
     )]
     BadAuthority,
+}
+
+/// Who signed in, and whether the server took part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// Who.
+    pub user: Actor,
+    /// Signed in on the phone alone: the server could not be reached.
+    pub offline: bool,
 }
 
 /// Where sync stands, for the UI.
@@ -107,8 +121,6 @@ pub enum SyncState {
 pub enum Fix {
     /// Sign in (again).
     SignIn,
-    /// Sign in as this user and sync first.
-    SyncAs(String),
     /// Free some space on the phone.
     FreeSpace,
     /// Update the app, or try again later.
@@ -119,8 +131,10 @@ impl Fix {
     /// The fix for an error.
     pub fn of(e: &SyncError) -> Fix {
         match e {
-            SyncError::NotSignedIn | SyncError::Unauthorized(_) => Fix::SignIn,
-            SyncError::UnsentChanges(user) => Fix::SyncAs(user.clone()),
+            SyncError::NotSignedIn
+            | SyncError::Unauthorized(_)
+            | SyncError::SignedInOffline
+            | SyncError::Unlock(_) => Fix::SignIn,
             SyncError::Store(_) => Fix::FreeSpace,
             SyncError::Offline(_)
             | SyncError::Server { .. }
@@ -374,7 +388,9 @@ impl SyncClient {
         self.status.subscribe()
     }
 
-    /// Signs in and keeps the session. Refused if another user's changes are unsent.
+    /// Signs in with the server and keeps the session, and a salted hash of the password so
+    /// that the person can sign in on this phone offline next time. Whoever used the phone
+    /// before keeps their unsent work, drafts and refused edits.
     pub async fn login(
         &self,
         server: &str,
@@ -382,12 +398,6 @@ impl SyncClient {
         password: &str,
         device: &str,
     ) -> Result<Actor, SyncError> {
-        if let Some(old) = self.repo.last_user()?
-            && old.user != user
-            && self.repo.has_unsent()?
-        {
-            return Err(SyncError::UnsentChanges(old.user));
-        }
         let server = server.trim_end_matches('/').to_owned();
         let body = LoginRequest {
             user: user.to_owned(),
@@ -403,7 +413,62 @@ impl SyncClient {
             user: response.user.clone(),
             time_zone: response.time_zone,
         })?;
+        let (repo, name, password) = (
+            self.repo.clone(),
+            response.user.user.clone(),
+            password.to_owned(),
+        );
+        blocking(move || repo.remember_password(&name, &password)).await?;
         Ok(response.user)
+    }
+
+    /// Signs in with the server or, when it cannot be reached, on the phone alone with the
+    /// password the person last signed in with here (underground, a shared phone changes
+    /// hands without the server). Says which it was.
+    pub async fn sign_in(
+        &self,
+        server: &str,
+        user: &str,
+        password: &str,
+        device: &str,
+    ) -> Result<SignedIn, SyncError> {
+        match self.login(server, user, password, device).await {
+            Ok(user) => Ok(SignedIn {
+                user,
+                offline: false,
+            }),
+            Err(SyncError::Offline(why)) => {
+                let (repo, server, name, password) = (
+                    self.repo.clone(),
+                    server.trim_end_matches('/').to_owned(),
+                    user.to_owned(),
+                    password.to_owned(),
+                );
+                let unlocked = tokio::task::spawn_blocking(move || {
+                    repo.sign_in_offline(&server, &name, &password, crate::store::now_millis())
+                })
+                .await
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+                match unlocked {
+                    Ok(session) => Ok(SignedIn {
+                        user: session.user,
+                        offline: true,
+                    }),
+                    // Someone never seen here needs the server: say that it cannot be reached.
+                    Err(crate::store::Unlock::Unknown(_)) => Err(SyncError::Offline(why)),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Hands the phone to someone else without signing out: the person's unsent work still
+    /// goes to the server under their name.
+    pub fn switch_user(&self) -> Result<(), SyncError> {
+        self.repo.park_session()?;
+        self.set_state(SyncState::Idle);
+        Ok(())
     }
 
     async fn call<T: DeserializeOwned>(
@@ -453,7 +518,16 @@ impl SyncClient {
             s.state = SyncState::Syncing;
             s.progress = Progress::default();
         });
-        let result = self.sync_inner().await;
+        let mut result = self.sync_inner().await;
+        if matches!(result, Ok(()) | Err(SyncError::SignedInOffline))
+            && let Ok(Some(session)) = self.repo.session()
+            && self.sync_others(&session.user.user).await
+            && result.is_ok()
+            && self.repo.has_unsent_of(&session.user.user).unwrap_or(false)
+        {
+            // What this person did on top of another's work goes now that theirs is in.
+            result = self.sync_inner().await;
+        }
         match &result {
             Ok(()) => {
                 let at = crate::store::now_millis();
@@ -488,16 +562,66 @@ impl SyncClient {
 
     async fn sync_inner(&self) -> Result<(), SyncError> {
         let session = self.repo.session()?.ok_or(SyncError::NotSignedIn)?;
+        if session.token.is_empty() {
+            return Err(SyncError::SignedInOffline);
+        }
+        self.sync_as(&session, true).await?;
+        self.send_photos(&session).await
+    }
+
+    /// The work of the phone's other people, each under their own token while they have one:
+    /// what they did while the server was away goes up as soon as it is back, whoever holds
+    /// the phone. A token the server no longer takes is forgotten; that person's work then
+    /// waits for them to sign in. Says whether anyone's work went.
+    async fn sync_others(&self, current: &str) -> bool {
+        let Ok(accounts) = self.repo.accounts() else {
+            return false;
+        };
+        let mut sent = false;
+        for account in accounts {
+            let name = account.user.user.clone();
+            if name == current || account.token.is_empty() {
+                continue;
+            }
+            let repo = self.repo.clone();
+            let waiting = {
+                let name = name.clone();
+                blocking(move || repo.has_unsent_of(&name)).await
+            };
+            if !matches!(waiting, Ok(true)) {
+                continue;
+            }
+            let session = Session {
+                server: account.server.clone(),
+                token: account.token.clone(),
+                user: account.user.clone(),
+                time_zone: account.time_zone.clone(),
+            };
+            match self.sync_as(&session, false).await {
+                Ok(()) => sent = true,
+                Err(SyncError::Unauthorized(_)) => {
+                    let _ = self.repo.forget_token(&name);
+                }
+                Err(_) => return sent,
+            }
+        }
+        sent
+    }
+
+    /// Sends one person's work and takes in what they may read, under their token.
+    async fn sync_as(&self, session: &Session, current: bool) -> Result<(), SyncError> {
+        let user = session.user.user.clone();
         // Each round sends what is unsent and takes in one page of news; a handful of rounds
         // is normal, this many means something keeps changing under us.
         for _ in 0..10_000 {
             let push = {
                 let repo = self.repo.clone();
                 let budget = self.push_budget;
-                blocking(move || repo.outgoing(budget)).await?
+                let user = user.clone();
+                blocking(move || repo.outgoing(&user, budget)).await?
             };
             let request = SyncRequest {
-                cursor: self.repo.cursor()?,
+                cursor: self.repo.cursor(&user)?,
                 push,
                 max_bytes: None,
             };
@@ -505,6 +629,7 @@ impl SyncClient {
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
                 .await?;
             if let Some(tz) = &response.time_zone
+                && current
                 && let Some(mut now) = self.repo.session()?
                 && now.time_zone != *tz
             {
@@ -517,10 +642,11 @@ impl SyncClient {
             let down = response.docs.len() as u64;
             let refused = {
                 let repo = self.repo.clone();
-                match blocking(move || take_in(&repo, &request, &response)).await {
+                let user = user.clone();
+                match blocking(move || take_in(&repo, &user, &request, &response)).await {
                     // Data that does not load is fetched again whole: start the cursor over.
                     Err(e @ SyncError::Store(StoreError::BadRemote { .. })) => {
-                        self.repo.reset_cursor()?;
+                        self.repo.reset_cursor(&session.user.user)?;
                         return Err(e);
                     }
                     other => other?,
@@ -531,11 +657,11 @@ impl SyncClient {
                 s.progress.docs_down += down;
                 s.progress.refused += refused;
             });
-            if !more && !self.repo.has_unsent()? {
+            if !more && !self.repo.has_unsent_of(&user)? {
                 break;
             }
         }
-        self.send_photos(&session).await
+        Ok(())
     }
 
     /// Fetches the thumbnails of open problems that other phones took, after a sync is done
@@ -775,7 +901,12 @@ async fn blocking<T: Send + 'static>(
 
 /// Takes in one answer: acknowledgements first, then the pulled documents with the new cursor.
 /// Returns how many pushes were refused.
-fn take_in(repo: &Repo, request: &SyncRequest, response: &SyncResponse) -> Result<u64, StoreError> {
+fn take_in(
+    repo: &Repo,
+    user: &str,
+    request: &SyncRequest,
+    response: &SyncResponse,
+) -> Result<u64, StoreError> {
     let mut refused = 0;
     let mut accepted = Vec::new();
     for (push, ack) in request.push.iter().zip(&response.acks) {
@@ -794,7 +925,7 @@ fn take_in(repo: &Repo, request: &SyncRequest, response: &SyncResponse) -> Resul
             Outcome::Accepted => accepted.push(incoming),
             Outcome::Refused { refusal } => {
                 refused += 1;
-                repo.refused(&ack.id, &push.base, refusal, incoming)?;
+                repo.refused(user, &ack.id, &push.base, refusal, incoming)?;
             }
             Outcome::MissingBase => repo.resend_whole(&ack.id)?,
         }
@@ -809,6 +940,6 @@ fn take_in(repo: &Repo, request: &SyncRequest, response: &SyncResponse) -> Resul
         })
         .collect();
     accepted.extend(pulled);
-    repo.take_in(&accepted, Some(response.cursor))?;
+    repo.take_in(user, &accepted, Some(response.cursor))?;
     Ok(refused)
 }

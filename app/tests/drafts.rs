@@ -195,7 +195,11 @@ fn each_form_s_draft_survives_the_app_killed() {
     );
     assert!(repo.photo(&hash).expect("read").is_some());
     // A draft never goes to the server: nothing of it waits to be sent but its photo.
-    assert!(repo.outgoing(usize::MAX).expect("outgoing").is_empty());
+    assert!(
+        repo.outgoing("h1", usize::MAX)
+            .expect("outgoing")
+            .is_empty()
+    );
 }
 
 /// Sled lets go of its file lock from its flusher thread shortly after the last handle is

@@ -717,29 +717,40 @@ fn a_deduction_is_counted_at_most_a_thousand_times() {
     assert_eq!(zone.items["i1"].deductions["r1"].value(), sheet::MAX_COUNT);
 }
 
-#[tokio::test]
-async fn signing_out_does_not_let_another_user_sign_in_over_unsent_work() {
+#[test]
+fn another_user_signing_in_keeps_the_first_user_s_unsent_work_hidden_and_theirs() {
     let (_dir, repo) = device();
-    repo.set_session(&zonepatrol_app::store::Session {
+    let session = |user: Actor| zonepatrol_app::store::Session {
         server: "http://127.0.0.1:9".into(),
         token: "t".into(),
-        user: sec(),
+        user,
         time_zone: zonepatrol_shared::protocol::default_time_zone(),
-    })
-    .expect("session");
+    };
+    repo.set_session(&session(sec())).expect("session");
     patrol::start_patrol(&repo, &sec(), &input(&["z1"])).expect("unsent work");
+    let sec_actor = repo.actor().expect("actor");
     repo.clear_session().expect("sign out");
-    assert_eq!(repo.last_user().expect("last user"), Some(sec()));
-    zonepatrol_app::sync::install_crypto();
-    let client = zonepatrol_app::sync::SyncClient::new(repo.clone()).expect("client");
-    let refused = client
-        .login("http://127.0.0.1:9", "h2", "pw", "test")
-        .await
-        .expect_err("another user");
-    assert!(
-        matches!(&refused, zonepatrol_app::sync::SyncError::UnsentChanges(u) if u == "sec"),
-        "{refused}"
+    repo.set_session(&session(holder())).expect("another user");
+    assert_ne!(
+        repo.actor().expect("actor"),
+        sec_actor,
+        "each person writes as themselves"
     );
+    // The secretary's patrol is readable by the holder (same branch); nothing of it is the
+    // holder's to send (the directory the test wrote before anyone signed in is the device's).
+    assert!(repo.has_unsent().expect("unsent"));
+    let ids = |user: &str| -> Vec<String> {
+        repo.outgoing(user, usize::MAX)
+            .expect("outgoing")
+            .into_iter()
+            .map(|p| p.id)
+            .filter(|id| id.starts_with("patrol:"))
+            .collect()
+    };
+    assert!(ids("h1").is_empty());
+    assert_eq!(ids("sec").len(), 1);
+    repo.set_session(&session(sec())).expect("back");
+    assert_eq!(repo.actor().expect("actor"), sec_actor);
     assert_eq!(
         patrol::my_patrols(&repo, &sec()).expect("patrols").len(),
         1,

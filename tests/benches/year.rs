@@ -308,7 +308,7 @@ fn main() {
                 .iter()
                 .map(|(id, heads, changes)| Incoming { id, heads, changes })
                 .collect();
-            repo.take_in(&incoming, Some(n as u64 + 1))
+            repo.take_in("", &incoming, Some(n as u64 + 1))
                 .expect("take in");
         }
     }

@@ -51,18 +51,25 @@ impl Repo {
         Ok(bytes)
     }
 
-    /// The ids of every document on the device.
+    /// The ids of every document on the device, whoever may see them.
     pub fn ids(&self) -> Result<Vec<String>, StoreError> {
-        self.ids_with_prefix("")
-    }
-
-    /// The ids of the documents whose id starts with `prefix` (such as `problem:BRANCH:`),
-    /// without reading the documents.
-    pub fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         self.docs
-            .scan_prefix(key(b'd', prefix))
+            .scan_prefix(key(b'd', ""))
             .map(|kv| id_of(&kv?.0))
             .collect()
+    }
+
+    /// The ids of the documents whose id starts with `prefix` (such as `problem:BRANCH:`) that
+    /// the person signed in may see, without reading the documents.
+    pub fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.docs.scan_prefix(key(b'd', prefix)) {
+            let id = id_of(&kv?.0)?;
+            if self.shows(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
     /// The summaries of the documents whose id starts with `prefix`, with their ids.
@@ -83,7 +90,10 @@ impl Repo {
             if !needle.is_empty() && !v.windows(needle.len()).any(|w| w == needle) {
                 continue;
             }
-            out.push((id_of(&k)?, decode(&k, &v)?));
+            let id = id_of(&k)?;
+            if self.shows(&id) {
+                out.push((id, decode(&k, &v)?));
+            }
         }
         Ok(out)
     }
@@ -107,8 +117,17 @@ impl Repo {
         Ok(())
     }
 
-    /// A document in automerge form, writing with this device's actor.
+    /// A document in automerge form, writing with the signed-in person's actor; `None` when
+    /// the phone does not have it or the person may not see it.
     pub fn load(&self, id: &str) -> Result<Option<AutoCommit>, StoreError> {
+        if !self.shows(id) {
+            return Ok(None);
+        }
+        self.load_any(id)
+    }
+
+    /// A document in automerge form, whoever may see it: for the store's own upkeep.
+    pub(super) fn load_any(&self, id: &str) -> Result<Option<AutoCommit>, StoreError> {
         if self.record(id)?.is_none() {
             return Ok(None);
         }
@@ -180,7 +199,7 @@ impl Repo {
         let Some(record) = self.record(id)? else {
             return Ok(None);
         };
-        let Some(mut doc) = self.load(id)? else {
+        let Some(mut doc) = self.load_any(id)? else {
             return Ok(None);
         };
         Ok(Some((doc.get_heads(), record.acked)))

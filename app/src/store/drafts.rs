@@ -125,7 +125,7 @@ impl Repo {
     fn held_photos(&self) -> Result<BTreeSet<String>, StoreError> {
         let mut held = BTreeSet::new();
         for id in self.ids()? {
-            if let Some(doc) = self.load(&id)? {
+            if let Some(doc) = self.load_any(&id)? {
                 held.extend(zonepatrol_shared::docs::values::photo_hashes(&doc));
             }
         }

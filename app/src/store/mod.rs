@@ -38,6 +38,7 @@
 //!
 //! The store knows nothing of the photo pipeline: [`crate::photo`] builds on it.
 
+mod accounts;
 mod blobs;
 mod codec;
 mod decoded;
@@ -52,12 +53,14 @@ mod sync_state;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use automerge::ActorId;
-use zonepatrol_shared::docs::DocError;
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::docs::{DocError, DocId};
 use zonepatrol_shared::validate::Refusal;
 
+pub use accounts::{Account, FREE_TRIES, OFFLINE_DAYS, Unlock};
 pub use blobs::Outgoing;
 pub use docs::{COMPACT_AT, Heads};
 pub use drafts::StoredDraft;
@@ -111,6 +114,7 @@ pub struct Repo {
     quarantine: sled::Tree,
     photos: sled::Tree,
     drafts: sled::Tree,
+    accounts: sled::Tree,
     blob_dir: PathBuf,
     /// Read-modify-write of a document happens one at a time.
     write: Mutex<()>,
@@ -118,6 +122,8 @@ pub struct Repo {
     blob_write: Mutex<()>,
     /// Documents decoded for checks, until they next change.
     decoded: decoded::Decoded,
+    /// Who is signed in, for what the phone shows them.
+    reader: RwLock<Option<Actor>>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -145,15 +151,19 @@ impl Repo {
             quarantine: db.open_tree("quarantine")?,
             photos: db.open_tree("photos")?,
             drafts: db.open_tree("drafts")?,
+            accounts: db.open_tree("accounts")?,
             db,
             blob_dir,
             write: Mutex::new(()),
             blob_write: Mutex::new(()),
             decoded: Default::default(),
+            reader: RwLock::new(None),
         };
         if repo.meta.get(ACTOR)?.is_none() {
-            repo.new_actor()?;
+            repo.new_device_actor()?;
         }
+        repo.adopt_device_state()?;
+        repo.set_reader(repo.session()?.map(|s| s.user));
         let version = crate::index::VERSION.to_be_bytes();
         if repo.meta.get(INDEX)?.as_deref() != Some(&version[..]) {
             repo.rebuild_summaries()?;
@@ -168,8 +178,9 @@ impl Repo {
         self.write.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// This device's automerge actor for the signed-in user.
-    pub fn actor(&self) -> Result<ActorId, StoreError> {
+    /// The device's own actor: the one it wrote with before accounts, and before anyone signs
+    /// in.
+    fn device_actor(&self) -> Result<ActorId, StoreError> {
         let bytes = self
             .meta
             .get(ACTOR)?
@@ -177,11 +188,36 @@ impl Repo {
         Ok(ActorId::from(bytes.as_ref()))
     }
 
-    /// Starts a new actor: the server ties an actor to one user, so each user who signs in
-    /// on this device writes with their own.
-    fn new_actor(&self) -> Result<(), StoreError> {
+    fn new_device_actor(&self) -> Result<(), StoreError> {
         self.meta.insert(ACTOR, ActorId::random().to_bytes())?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Who is signed in, if anyone.
+    pub fn reader(&self) -> Option<Actor> {
+        self.reader
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn set_reader(&self, reader: Option<Actor>) {
+        *self.reader.write().unwrap_or_else(|e| e.into_inner()) = reader;
+        self.decoded.forget_all();
+    }
+
+    /// Whether the person signed in may see a document the phone holds. A shared phone holds
+    /// what each of its people may read; each sees only theirs (another inspector's sheet
+    /// stays hidden, and stays on the phone while it is unsent). Before anyone signs in, the
+    /// device reads everything (for its own upkeep).
+    pub fn shows(&self, id: &str) -> bool {
+        let guard = self.reader.read().unwrap_or_else(|e| e.into_inner());
+        match &*guard {
+            None => true,
+            Some(user) => id
+                .parse::<DocId>()
+                .is_ok_and(|d| zonepatrol_shared::protocol::may_ever_read(user, &d)),
+        }
     }
 }

@@ -114,15 +114,30 @@ fn scalar_text(v: &ScalarValue) -> String {
     text.chars().take(VALUE_CHARS).collect()
 }
 
+/// The heads the refused edits lead to, from `base`.
+fn refused_heads(base: &[ChangeHash], edits: &[(Vec<ChangeHash>, ChangeHash)]) -> Vec<ChangeHash> {
+    let mut heads: std::collections::BTreeSet<ChangeHash> = base.iter().copied().collect();
+    for (deps, hash) in edits {
+        for d in deps {
+            heads.remove(d);
+        }
+        heads.insert(*hash);
+    }
+    heads.into_iter().collect()
+}
+
 impl Repo {
     /// The server refused the changes after `base`: puts them in quarantine with the reason,
     /// and rewinds the document to `base` plus the server's `changes` (which bring it to
     /// `heads`). A single edit waits in the quarantine for the user; several are put on
     /// probation, to be sent again one at a time, so that only the refused one stays out.
-    /// Either way the phone writes with a fresh actor from here on, so that the edits made
-    /// afterwards never clash with the refused ones applied again.
+    /// Either way the person writes with a fresh actor from here on, so that the edits made
+    /// afterwards never clash with the refused ones applied again. Another person's unsent
+    /// edits of the document stay, unless they build on the refused ones (then they go with
+    /// them).
     pub fn refused(
         &self,
+        user: &str,
         id: &str,
         base: &[String],
         refusal: &Refusal,
@@ -135,17 +150,36 @@ impl Repo {
         let bytes = self.bytes(id)?;
         let mut doc = AutoCommit::load(&bytes).map_err(|e| damaged(id.as_bytes(), e))?;
         let base = heads_from_hex(base).map_err(|e| damaged(id.as_bytes(), e))?;
-        let refused = doc.save_after(&base);
-        let heads = doc.get_heads();
-        let user = self.session()?.map(|s| s.user.user).unwrap_or_default();
+        let others = self.others_actors(user)?;
+        let (sent, _) = super::sync_state::sendable(id, &mut doc, &base, &others);
+        // What goes: the person's edits that were sent, and whatever builds on them — theirs,
+        // and other people's, which go on probation as those people's own.
+        let owners = self.actor_owners(user)?;
+        let mut gone: std::collections::HashSet<ChangeHash> =
+            sent.iter().map(automerge::Change::hash).collect();
+        let mut edits: Vec<(Vec<ChangeHash>, ChangeHash)> = Vec::new();
+        let mut theirs: Vec<(String, Vec<ChangeHash>, ChangeHash)> = Vec::new();
+        let mut kept: Vec<automerge::Change> = Vec::new();
+        let mut refused = Vec::new();
+        for mut c in doc.get_changes(&base) {
+            if gone.contains(&c.hash()) || c.deps().iter().any(|d| gone.contains(d)) {
+                gone.insert(c.hash());
+                match owners.get(c.actor_id()) {
+                    Some(owner) => theirs.push((owner.clone(), c.deps().to_vec(), c.hash())),
+                    None => {
+                        edits.push((c.deps().to_vec(), c.hash()));
+                        refused.extend_from_slice(&c.bytes());
+                    }
+                }
+            } else {
+                kept.push(c);
+            }
+        }
+        let heads = refused_heads(&base, &edits);
         let photos: Vec<String> = zonepatrol_shared::docs::values::photo_hashes(&doc)
             .into_iter()
             .collect();
-        let edits: Vec<(Vec<ChangeHash>, ChangeHash)> = doc
-            .get_changes(&base)
-            .iter()
-            .map(|c| (c.deps().to_vec(), c.hash()))
-            .collect();
+        let user = user.to_owned();
         let mut entries = Vec::new();
         // A record the server does not have yet goes back whole: its first change (its
         // birth) cannot be sent without the edits made with it. So do edits that change a
@@ -191,12 +225,43 @@ impl Repo {
                 at: now_millis(),
                 refusal: refusal.clone(),
                 changes: b64::encode(&refused),
-                photos,
-                user,
+                photos: photos.clone(),
+                user: user.clone(),
                 changed: describe(&mut doc, &base, &heads),
                 probation: false,
                 fields: Vec::new(),
                 after: String::new(),
+            });
+        }
+        // Another person's edit made on top of the refused ones is re-made as theirs, alone,
+        // when they next sync; one that changed a list can only be shown to them.
+        for (owner, deps, hash) in &theirs {
+            let after = [*hash];
+            let fields = super::replay::changed_paths(&mut doc, deps, &after);
+            let snapshot = doc
+                .fork_at(&after)
+                .map_err(|e| damaged(id.as_bytes(), e))?
+                .save();
+            let alone = doc
+                .get_change_by_hash(hash)
+                .map(|mut c| c.bytes().to_vec())
+                .unwrap_or_default();
+            entries.push(Quarantined {
+                key: self.db.generate_id()?,
+                id: id.to_owned(),
+                at: now_millis(),
+                refusal: refusal.clone(),
+                changes: if fields.is_some() {
+                    String::new()
+                } else {
+                    b64::encode(&alone)
+                },
+                photos: photos.clone(),
+                user: owner.clone(),
+                changed: describe(&mut doc, deps, &after),
+                probation: fields.is_some(),
+                fields: fields.unwrap_or_default(),
+                after: b64::encode(&snapshot),
             });
         }
         let mut batch = sled::Batch::default();
@@ -216,6 +281,15 @@ impl Repo {
                 .load_incremental(&server_changes)
                 .map_err(|e| bad(e.to_string()))?;
         }
+        let mut others_unsent = Vec::new();
+        for c in &mut kept {
+            others_unsent.extend_from_slice(&c.bytes());
+        }
+        if !others_unsent.is_empty() {
+            rewound
+                .load_incremental(&others_unsent)
+                .map_err(|e| damaged(id.as_bytes(), e))?;
+        }
         if rewound.get_heads().is_empty() {
             batch.remove(key(b'd', id));
             batch.remove(key(b's', id));
@@ -225,7 +299,7 @@ impl Repo {
             let record = DocRecord {
                 chunks: 1,
                 acked: server.heads.to_vec(),
-                dirty: false,
+                dirty: !kept.is_empty(),
             };
             batch.insert(key(b'd', id), encode(&record));
         }
@@ -237,15 +311,15 @@ impl Repo {
         self.quarantine.apply_batch(held)?;
         self.docs.apply_batch(batch)?;
         self.decoded.forget(id);
-        self.new_actor()?;
+        self.new_actor_of(&user)?;
         Ok(())
     }
 
-    /// Whether an edit on probation waits to be sent again, for a document on the phone.
-    pub(super) fn probation_waits(&self) -> Result<bool, StoreError> {
-        let me = self.session()?.map(|s| s.user.user).unwrap_or_default();
+    /// Whether an edit on probation waits to be sent again, for a document on the phone: one
+    /// person's, or anyone's.
+    pub(super) fn probation_waits(&self, user: Option<&str>) -> Result<bool, StoreError> {
         for q in self.quarantine()? {
-            if q.probation && q.user == me && self.record(&q.id)?.is_some() {
+            if q.probation && user.is_none_or(|u| q.user == u) && self.record(&q.id)?.is_some() {
                 return Ok(true);
             }
         }
@@ -255,9 +329,8 @@ impl Repo {
     /// Re-makes the next edit on probation of each document that has nothing else waiting to
     /// be sent: its fields copied onto the document as it stands, as one fresh edit, sent with
     /// the next push and judged alone.
-    pub(super) fn release_probation(&self) -> Result<(), StoreError> {
+    pub(super) fn release_probation(&self, me: &str) -> Result<(), StoreError> {
         let _guard = self.lock();
-        let me = self.session()?.map(|s| s.user.user).unwrap_or_default();
         let mut released = std::collections::BTreeSet::new();
         for q in self.quarantine()? {
             if !q.probation || q.user != me || !released.insert(q.id.clone()) {
@@ -267,12 +340,21 @@ impl Repo {
             let Some(mut record) = self.record(id)? else {
                 continue;
             };
-            if record.dirty {
-                continue;
-            }
             let mut doc =
                 AutoCommit::load(&self.bytes(id)?).map_err(|e| damaged(id.as_bytes(), e))?;
-            doc.set_actor(self.actor()?);
+            if record.dirty {
+                // Only the person's own unsent edits hold the next one back.
+                let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
+                let others = self.others_actors(me)?;
+                if others.is_empty()
+                    || !super::sync_state::sendable(id, &mut doc, &base, &others)
+                        .0
+                        .is_empty()
+                {
+                    continue;
+                }
+            }
+            doc.set_actor(self.actor_of(me)?);
             let source = b64::decode(&q.after)
                 .map_err(|e| e.to_string())
                 .and_then(|b| AutoCommit::load(&b).map_err(|e| e.to_string()));
@@ -328,7 +410,7 @@ impl Repo {
         };
         let entry: Quarantined = super::codec::decode(&k, &bytes)?;
         // Only its own user applies an edit again (their actor signed it).
-        let me = self.session()?.map(|s| s.user.user).unwrap_or_default();
+        let me = self.reader().map(|a| a.user).unwrap_or_default();
         if !entry.user.is_empty() && entry.user != me {
             return Ok(());
         }

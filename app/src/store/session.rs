@@ -2,11 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::Actor;
-use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::rules::period::MineClock;
 
 use super::codec::{decode, encode, key};
-use super::sync_state::CURSOR;
 use super::{Repo, StoreError};
 
 /// Who is signed in, where.
@@ -70,47 +68,43 @@ impl Repo {
             .transpose()
     }
 
-    /// Records a sign-in. A different user than before gets a new actor and starts the
-    /// cursor again, since they may read other documents.
+    /// Records a sign-in, online or offline, and notes it in the person's account. Nothing on
+    /// the phone is deleted when the person changes: what another person wrote and has not
+    /// sent stays, theirs to send; what this person may not read is not shown to them (see
+    /// [`Repo::reader`]).
     pub fn set_session(&self, session: &Session) -> Result<(), StoreError> {
         let before = self.last_user()?;
-        if before.as_ref() != Some(&session.user) {
-            self.new_actor()?;
-            // The new user starts from nothing they may not read: another inspector's sheets
-            // and other branches' records leave the phone.
-            let _guard = self.lock();
-            let mut batch = sled::Batch::default();
-            batch.remove(CURSOR);
-            for id in self.ids()? {
-                let readable = id
-                    .parse::<DocId>()
-                    .is_ok_and(|d| zonepatrol_shared::protocol::may_read(&session.user, &d));
-                if !readable {
-                    self.remove_chunks_into(&mut batch, &id)?;
-                    batch.remove(key(b'd', &id));
-                    batch.remove(key(b's', &id));
-                }
-            }
-            self.docs.apply_batch(batch)?;
-            self.decoded.forget_all();
-            // The previous user's sync time is theirs, not the new user's; their refused edits
-            // stay, theirs to see and re-apply when they sign in again.
+        self.note_account(session)?;
+        if before.as_ref().map(|a| &a.user) != Some(&session.user.user) {
+            // The previous person's sync time is theirs, not the new person's.
             self.meta.remove(LAST_SYNCED)?;
         }
         self.meta.insert(SESSION, encode(session))?;
+        self.set_reader(Some(session.user.clone()));
         self.db.flush()?;
         Ok(())
     }
 
-    /// Forgets the session (sign out); documents stay, and so does who signed out, so that
-    /// the next user cannot sign in over their unsent work.
+    /// Signs out: forgets the session and the person's token (documents, unsent work, drafts
+    /// and refused edits stay). Who signed out is kept, without the token, for the sign-in
+    /// form; so is what lets them sign in again offline.
     pub fn clear_session(&self) -> Result<(), StoreError> {
+        if let Some(session) = self.session()? {
+            self.forget_token(&session.user.user)?;
+        }
+        self.park_session()
+    }
+
+    /// Hands the phone to someone else without signing out: the person's token stays in
+    /// their account, so their unsent work still goes to the server when it is reachable.
+    pub fn park_session(&self) -> Result<(), StoreError> {
         if let Some(bytes) = self.meta.remove(SESSION)? {
             // Who signed out, and where; never their token.
             let mut session: Session = decode(SESSION, &bytes)?;
             session.token.clear();
             self.meta.insert(LAST_SESSION, encode(&session))?;
         }
+        self.set_reader(None);
         self.db.flush()?;
         Ok(())
     }
@@ -142,7 +136,7 @@ impl Repo {
 
     /// The session signed in now or, failing that, the one that signed out last (its token
     /// cleared).
-    fn current_or_last_session(&self) -> Result<Option<Session>, StoreError> {
+    pub(super) fn current_or_last_session(&self) -> Result<Option<Session>, StoreError> {
         if let Some(session) = self.session()? {
             return Ok(Some(session));
         }

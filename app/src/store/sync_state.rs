@@ -1,15 +1,99 @@
 //! What sync keeps: the cursor, the documents that await sending, and the server's changes
 //! taken in.
 
-use automerge::{AutoCommit, ReadDoc};
+use std::collections::{BTreeSet, HashSet};
+
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ReadDoc};
 use zonepatrol_shared::protocol::{Push, b64, heads_from_hex, heads_to_hex};
 
 use super::codec::{damaged, decode, encode, id_of, key};
 use super::docs::DocRecord;
 use super::{Repo, StoreError};
 
-/// In the `docs` tree, so that it moves in the same atomic batch as the documents it covers.
-pub(super) const CURSOR: &[u8] = b"m\0cursor";
+/// In the `docs` tree, so that it moves in the same atomic batch as the documents it covers:
+/// the phone's cursor before accounts (and of no one in particular); each person has their
+/// own, `m\0cursor\0USER`, since each may read other documents.
+const CURSOR: &[u8] = b"m\0cursor";
+
+fn cursor_key(user: &str) -> Vec<u8> {
+    if user.is_empty() {
+        return CURSOR.to_vec();
+    }
+    let mut k = CURSOR.to_vec();
+    k.push(0);
+    k.extend_from_slice(user.as_bytes());
+    k
+}
+
+/// What of the changes after `base` a person may send: their own — made with none of the
+/// actors the phone's other people wrote with — that build on nothing another person has not
+/// sent yet. A document's genesis change (signed with the document's own actor, see
+/// [`zonepatrol_shared::docs::genesis_actor`]) goes with the first edit built on it. Returns
+/// them (in an order they load in) and the heads they lead to; all the changes and the
+/// document's heads when nobody else has unsent edits there.
+pub(super) fn sendable(
+    id: &str,
+    doc: &mut AutoCommit,
+    base: &[ChangeHash],
+    others: &BTreeSet<ActorId>,
+) -> (Vec<Change>, Vec<ChangeHash>) {
+    let changes = doc.get_changes(base);
+    if !changes.iter().any(|c| others.contains(c.actor_id())) {
+        return (changes, doc.get_heads());
+    }
+    let genesis = id
+        .parse::<zonepatrol_shared::docs::DocId>()
+        .ok()
+        .map(|d| zonepatrol_shared::docs::genesis_actor(&d));
+    let after: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
+    let mut taken: HashSet<ChangeHash> = HashSet::new();
+    let mut out = Vec::new();
+    let mut rest: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| !others.contains(c.actor_id()))
+        .collect();
+    loop {
+        let (ready, waiting): (Vec<Change>, Vec<Change>) = rest.into_iter().partition(|c| {
+            c.deps()
+                .iter()
+                .all(|d| !after.contains(d) || taken.contains(d))
+        });
+        if ready.is_empty() {
+            break;
+        }
+        for c in ready {
+            taken.insert(c.hash());
+            out.push(c);
+        }
+        rest = waiting;
+    }
+    // A genesis change nobody's edit here builds on is not this person's to send.
+    let needed: HashSet<ChangeHash> = {
+        let mut needed = HashSet::new();
+        let mut stack: Vec<ChangeHash> = out
+            .iter()
+            .filter(|c| Some(c.actor_id()) != genesis.as_ref())
+            .map(Change::hash)
+            .collect();
+        while let Some(h) = stack.pop() {
+            if needed.insert(h)
+                && let Some(c) = out.iter().find(|c| c.hash() == h)
+            {
+                stack.extend(c.deps().iter().copied());
+            }
+        }
+        needed
+    };
+    out.retain(|c| needed.contains(&c.hash()));
+    let mut heads: BTreeSet<ChangeHash> = base.iter().copied().collect();
+    for c in &out {
+        for d in c.deps() {
+            heads.remove(d);
+        }
+        heads.insert(c.hash());
+    }
+    (out, heads.into_iter().collect())
+}
 
 /// A document update to take in: from the server's pull, or its answer to a push.
 #[derive(Debug, Clone)]
@@ -23,27 +107,58 @@ pub struct Incoming<'a> {
 }
 
 impl Repo {
-    /// The sync cursor: the highest server sequence number taken in.
-    pub fn cursor(&self) -> Result<u64, StoreError> {
-        match self.docs.get(CURSOR)? {
+    /// A person's sync cursor: the highest server sequence number taken in for them.
+    pub fn cursor(&self, user: &str) -> Result<u64, StoreError> {
+        let k = cursor_key(user);
+        match self.docs.get(&k)? {
             Some(v) => {
-                let arr: [u8; 8] = v.as_ref().try_into().map_err(|_| damaged(CURSOR, "size"))?;
+                let arr: [u8; 8] = v.as_ref().try_into().map_err(|_| damaged(&k, "size"))?;
                 Ok(u64::from_be_bytes(arr))
             }
             None => Ok(0),
         }
     }
 
-    /// Starts the cursor over, so that the next sync receives every document whole.
-    pub fn reset_cursor(&self) -> Result<(), StoreError> {
-        self.docs.remove(CURSOR)?;
+    /// Starts a person's cursor over, so that their next sync receives every document whole.
+    pub fn reset_cursor(&self, user: &str) -> Result<(), StoreError> {
+        self.docs.remove(cursor_key(user))?;
         self.db.flush()?;
         Ok(())
     }
 
-    /// Whether any document has changes the server has not acknowledged.
+    /// The phone's cursor from before accounts becomes this person's.
+    pub(super) fn adopt_cursor(&self, user: &str) -> Result<(), StoreError> {
+        if let Some(v) = self.docs.get(CURSOR)? {
+            self.docs.insert(cursor_key(user), v)?;
+        }
+        Ok(())
+    }
+
+    /// Whether anyone's changes on the phone have not reached the server.
     pub fn has_unsent(&self) -> Result<bool, StoreError> {
-        Ok(!self.unsent_ids()?.is_empty() || self.probation_waits()?)
+        Ok(!self.unsent_ids()?.is_empty() || self.probation_waits(None)?)
+    }
+
+    /// Whether a person has changes on the phone that can go to the server now: their own
+    /// edits that build on nobody else's unsent ones.
+    pub fn has_unsent_of(&self, user: &str) -> Result<bool, StoreError> {
+        if self.probation_waits(Some(user))? {
+            return Ok(true);
+        }
+        let others = self.others_actors(user)?;
+        for id in self.unsent_ids()? {
+            if others.is_empty() {
+                return Ok(true);
+            }
+            let (Some(record), Some(mut doc)) = (self.record(&id)?, self.load_any(&id)?) else {
+                continue;
+            };
+            let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
+            if !sendable(&id, &mut doc, &base, &others).0.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn unsent_ids(&self) -> Result<Vec<String>, StoreError> {
@@ -58,20 +173,34 @@ impl Repo {
         Ok(out)
     }
 
-    /// Local changes to send, one [`Push`] per document, up to about `max_bytes` of changes.
-    pub fn outgoing(&self, max_bytes: usize) -> Result<Vec<Push>, StoreError> {
-        self.release_probation()?;
+    /// A person's changes to send, one [`Push`] per document, up to about `max_bytes` of
+    /// changes: their own edits that build on nobody else's unsent ones (see [`sendable`]).
+    pub fn outgoing(&self, user: &str, max_bytes: usize) -> Result<Vec<Push>, StoreError> {
+        self.release_probation(user)?;
+        let others = self.others_actors(user)?;
         let mut pushes = Vec::new();
         let mut used = 0;
         for id in self.unsent_ids()? {
             let Some(record) = self.record(&id)? else {
                 continue;
             };
-            let Some(mut doc) = self.load(&id)? else {
+            let Some(mut doc) = self.load_any(&id)? else {
                 continue;
             };
             let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
-            let changes = doc.save_after(&base);
+            let (changes, have) = if others.is_empty() {
+                (doc.save_after(&base), doc.get_heads())
+            } else {
+                let (mut mine, have) = sendable(&id, &mut doc, &base, &others);
+                let mut bytes = Vec::new();
+                for c in &mut mine {
+                    bytes.extend_from_slice(&c.bytes());
+                }
+                (bytes, have)
+            };
+            if changes.is_empty() && !others.is_empty() {
+                continue;
+            }
             if !pushes.is_empty() && used + changes.len() > max_bytes {
                 break;
             }
@@ -79,16 +208,21 @@ impl Repo {
             pushes.push(Push {
                 id,
                 base: record.acked,
-                have: heads_to_hex(&doc.get_heads()),
+                have: heads_to_hex(&have),
                 changes: b64::encode(&changes),
             });
         }
         Ok(pushes)
     }
 
-    /// Takes in server updates and moves the cursor, all in one batch and one flush. Each
-    /// document's last update's heads become its acknowledged heads.
-    pub fn take_in(&self, updates: &[Incoming<'_>], cursor: Option<u64>) -> Result<(), StoreError> {
+    /// Takes in server updates and moves a person's cursor, all in one batch and one flush.
+    /// Each document's last update's heads become its acknowledged heads.
+    pub fn take_in(
+        &self,
+        user: &str,
+        updates: &[Incoming<'_>],
+        cursor: Option<u64>,
+    ) -> Result<(), StoreError> {
         let _guard = self.lock();
         let mut batch = sled::Batch::default();
         let mut ids: Vec<&str> = updates.iter().map(|u| u.id).collect();
@@ -99,7 +233,7 @@ impl Repo {
             self.take_in_one(&mut batch, id, &mine)?;
         }
         if let Some(cursor) = cursor {
-            batch.insert(CURSOR, &cursor.to_be_bytes());
+            batch.insert(cursor_key(user), &cursor.to_be_bytes());
         }
         self.docs.apply_batch(batch)?;
         self.decoded.forget_all();
@@ -120,7 +254,7 @@ impl Repo {
         let record = self.record(id)?;
         let mut doc = match &record {
             Some(_) => self
-                .load(id)?
+                .load_any(id)?
                 .ok_or_else(|| damaged(id.as_bytes(), "record without chunks"))?,
             None => AutoCommit::new(),
         };

@@ -1,4 +1,6 @@
-//! Signing in: server address, user name, password. Once; the session is remembered.
+//! Signing in: server address, user name, password. Once; the session is remembered. With the
+//! server out of reach (underground), whoever signed in on this phone before signs in on the
+//! phone alone; the people who have are listed, one tap to pick.
 
 use dioxus::prelude::*;
 
@@ -55,11 +57,16 @@ pub fn LoginForm(
     /// Trust the pasted authority (`Some(pem)`), or stop trusting it (`None`).
     #[props(default)]
     on_trust: EventHandler<Option<String>>,
+    /// The people who may sign in on this phone without the server.
+    #[props(default)]
+    known: Vec<String>,
 ) -> Element {
     let mut server = use_signal(|| server);
     let mut pem = use_signal(String::new);
     let trusted = authority.is_some();
     let mut user = use_signal(String::new);
+    // A picked name is written into the field by making the field anew with it.
+    let mut picked = use_signal(String::new);
     let mut password = use_signal(String::new);
     let mut problem = use_signal(|| None::<T>);
     let shown = problem().map(|t| tr(lang, t).to_owned()).or(error);
@@ -84,8 +91,23 @@ pub fn LoginForm(
                 autocomplete: "url", autocapitalize: "none", spellcheck: "false",
                 initial_value: "{server}", oninput: move |e| server.set(e.value()) }
             label { r#for: "user", {tr(lang, T::UserName)} }
-            input { id: "user", name: "user", autocomplete: "username", autocapitalize: "none",
-                spellcheck: "false", oninput: move |e| user.set(e.value()) }
+            if !known.is_empty() {
+                div { class: "choices", role: "group", "aria-label": tr(lang, T::KnownUsers),
+                    for name in known {
+                        button { key: "{name}", r#type: "button", class: "choice",
+                            "aria-pressed": "{user() == name}", "data-testid": "known-{name}",
+                            onclick: move |_| {
+                                user.set(name.clone());
+                                picked.set(name.clone());
+                            },
+                            "{name}"
+                        }
+                    }
+                }
+            }
+            input { key: "{picked}", id: "user", name: "user", autocomplete: "username",
+                autocapitalize: "none", spellcheck: "false", initial_value: "{picked}",
+                oninput: move |e| user.set(e.value()) }
             label { r#for: "password", {tr(lang, T::Password)} }
             input { id: "password", name: "password", r#type: "password",
                 autocomplete: "current-password", oninput: move |e| password.set(e.value()) }
@@ -135,9 +157,18 @@ pub(crate) fn LoginPage(session: Signal<Option<Session>>) -> Element {
             .and_then(|pem| crate::sync::authority_fingerprint(&pem))
     });
     let trusting = client.clone();
+    let known: Vec<String> = services
+        .repo
+        .accounts()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.unlocks_offline())
+        .map(|a| a.user.user)
+        .collect();
     rsx! {
         LoginForm {
             lang: (ui.lang)(),
+            known,
             server: services.repo.last_server().ok().flatten().unwrap_or_default(),
             error: error(),
             busy: busy(),
@@ -157,13 +188,16 @@ pub(crate) fn LoginPage(session: Signal<Option<Session>>) -> Element {
                 busy.set(true);
                 spawn(async move {
                     let result = client
-                        .login(&input.server, &input.user, &input.password, "phone")
+                        .sign_in(&input.server, &input.user, &input.password, "phone")
                         .await;
                     busy.set(false);
                     match result {
-                        Ok(_) => {
+                        Ok(signed_in) => {
                             error.set(None);
                             session.set(client.repo().session().ok().flatten());
+                            if signed_in.offline {
+                                ui.confirm(T::SignedInOffline);
+                            }
                             wake.notify_one();
                         }
                         Err(e) => error.set(Some(crate::i18n::sync_error((ui.lang)(), &e))),

@@ -351,6 +351,16 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                                 }
                             });
                         },
+                        on_switch_user: move |_| {
+                            let client = ui.services.peek().client.clone();
+                            match client.switch_user() {
+                                Ok(()) => {
+                                    ui.go(Screen::Home);
+                                    session.set(None);
+                                }
+                                Err(e) => ui.failed(crate::i18n::sync_error((ui.lang)(), &e)),
+                            }
+                        },
                     }
                 },
                 Screen::Month { assess, this_month } => {

@@ -20,6 +20,9 @@ pub fn Settings(
     on_quarantine: EventHandler<()>,
     on_sign_out: EventHandler<()>,
     on_back: EventHandler<()>,
+    /// Hands the phone to someone else without signing out.
+    #[props(default)]
+    on_switch_user: EventHandler<()>,
 ) -> Element {
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
@@ -38,6 +41,11 @@ pub fn Settings(
             "{tr(lang, T::Quarantine)} ({refused})"
         }
         p { class: "dim", "{tr(lang, T::SignedInAs)}: {user} · {server}" }
+        button { class: "wide primary", "data-testid": "switch-user",
+            onclick: move |_| on_switch_user.call(()),
+            {tr(lang, T::SwitchUser)}
+        }
+        p { class: "dim", {tr(lang, T::SwitchUserHint)} }
         button { class: "wide", "data-testid": "sign-out", onclick: move |_| on_sign_out.call(()),
             {tr(lang, T::SignOut)}
         }
@@ -141,6 +149,7 @@ pub(crate) fn SettingsPage(
     session: Session,
     refused: usize,
     on_sign_out: EventHandler<()>,
+    on_switch_user: EventHandler<()>,
 ) -> Element {
     let ui = use_context::<Ui>();
     rsx! {
@@ -158,6 +167,7 @@ pub(crate) fn SettingsPage(
             },
             on_quarantine: move |_| ui.go(Screen::Quarantine),
             on_sign_out: move |_| on_sign_out.call(()),
+            on_switch_user: move |_| on_switch_user.call(()),
             on_back: move |_| ui.go(Screen::Home),
         }
     }

@@ -42,7 +42,6 @@ pub fn status_line(
         SyncState::Failed { reason, fix } => {
             let what = match fix {
                 Fix::SignIn => tr(lang, T::FixSignIn).to_owned(),
-                Fix::SyncAs(user) => format!("{} {user}", tr(lang, T::FixSyncAs)),
                 Fix::FreeSpace => tr(lang, T::FixFreeSpace).to_owned(),
                 Fix::UpdateOrRetry => tr(lang, T::FixUpdate).to_owned(),
             };

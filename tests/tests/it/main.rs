@@ -19,6 +19,7 @@ mod posts;
 mod refused;
 mod reports;
 mod scenario;
+mod shared_phone;
 mod storage;
 mod supervision;
 mod support;

@@ -55,9 +55,28 @@ impl TestServer {
         TestServer::launch(dir, data, settings).await
     }
 
+    /// The demo mine's server on the data directory inside `dir`, at the address of `url` (a
+    /// server that went away and came back where the phones know it).
+    pub async fn start_in_at(dir: TempDir, url: &str) -> TestServer {
+        let data = dir.path().join("server");
+        let mut settings = Settings::new(&data);
+        settings.demo = true;
+        let address = url.trim_start_matches("http://");
+        TestServer::launch_at(dir, data, settings, address).await
+    }
+
     async fn launch(dir: TempDir, data: PathBuf, settings: Settings) -> TestServer {
+        TestServer::launch_at(dir, data, settings, "127.0.0.1:0").await
+    }
+
+    async fn launch_at(
+        dir: TempDir,
+        data: PathBuf,
+        settings: Settings,
+        address: &str,
+    ) -> TestServer {
         let demo = settings.demo;
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
