@@ -9,10 +9,15 @@
 //! The app exits 0 when the scenario is done and everything is on the server, 1 otherwise.
 //! `scripts/e2e` runs it under Xvfb against a real server and checks the server afterwards.
 //!
-//! The run has two parts. The first ends with a form half filled in, then kills the app with
-//! SIGKILL (leaving the file [`KILLED`] in the screenshot folder to say it meant to); the
-//! second (`ZONEPATROL_E2E_PHASE=after-kill`) starts the app again on the same phone folder,
-//! finds the draft on home, opens it with what was typed, and submits it.
+//! The run has three parts. The first ends with a form half filled in, then kills the app with
+//! SIGKILL (leaving the file [`KILLED`] in the screenshot folder to say it meant to). Meanwhile
+//! a manager publishes the month and the server goes down. The second
+//! (`ZONEPATROL_E2E_PHASE=after-kill`) starts the app again on the same phone folder with the
+//! server away, finds the draft on home, opens it with what was typed, and submits it; then
+//! the phone is handed to the zone holder and back, both signing in on the phone alone. The
+//! third (`ZONEPATROL_E2E_PHASE=back-online`), with the server back, sees the assessment
+//! refused (the month was published), has the manager reopen the month, and applies the
+//! refused edit again with one tap.
 
 #![allow(unused_qualifications)]
 
@@ -31,7 +36,20 @@ pub struct Scenario {
     user: String,
     password: String,
     photo: PathBuf,
-    after_kill: bool,
+    /// The manager who reopens the month.
+    manager: String,
+    phase: Phase,
+}
+
+/// Which part of the run this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Up to the kill.
+    First,
+    /// Started again after the kill, with the server away.
+    AfterKill,
+    /// The server is back.
+    BackOnline,
 }
 
 /// The file the first part leaves in the screenshot folder before it kills the app.
@@ -52,7 +70,12 @@ impl Scenario {
                 user: var("ZONEPATROL_E2E_USER")?,
                 password: var("ZONEPATROL_E2E_PASSWORD")?,
                 photo: PathBuf::from(var("ZONEPATROL_E2E_PHOTO")?),
-                after_kill: std::env::var("ZONEPATROL_E2E_PHASE").is_ok_and(|p| p == "after-kill"),
+                manager: std::env::var("ZONEPATROL_E2E_MANAGER").unwrap_or_else(|_| "mgr".into()),
+                phase: match std::env::var("ZONEPATROL_E2E_PHASE").as_deref() {
+                    Ok("after-kill") => Phase::AfterKill,
+                    Ok("back-online") => Phase::BackOnline,
+                    _ => Phase::First,
+                },
             })
         })())
     }
@@ -72,10 +95,10 @@ fn Driven(scenario: Scenario) -> Element {
         let scenario = scenario.clone();
         async move {
             let services = consume_context::<Services>();
-            let ran = if scenario.after_kill {
-                after_kill(&scenario, &services).await
-            } else {
-                run(&scenario, &services).await
+            let ran = match scenario.phase {
+                Phase::First => run(&scenario, &services).await,
+                Phase::AfterKill => after_kill(&scenario, &services).await,
+                Phase::BackOnline => back_online(&scenario, &services).await,
             };
             let code = match ran {
                 Ok(()) => {
@@ -210,6 +233,20 @@ async fn wait_for(
 async fn step(what: &str, script: &str) -> Result<serde_json::Value, String> {
     println!("e2e: {what}");
     js(script).await.map_err(|e| format!("{what}: {e}"))
+}
+
+/// A tap that swaps the page (signing in): the webview may lose the evaluation as the page
+/// changes under it, after the tap was made; what the tap led to is checked with [`look`].
+async fn tap(what: &str, selector: &str) -> Result<(), String> {
+    println!("e2e: {what}");
+    match js(&format!("return click({});", lit(selector))).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.starts_with("eval:") => {
+            println!("e2e: {what}: the webview lost the evaluation ({e}); looking at the page");
+            Ok(())
+        }
+        Err(e) => Err(format!("{what}: {e}")),
+    }
 }
 
 /// A step that only reads the page: when the webview loses the evaluation itself (dioxus's
@@ -614,8 +651,157 @@ async fn after_kill(s: &Scenario, services: &Services) -> Result<(), String> {
         "for (let i = 0; i < 5 && !document.querySelector('[data-testid=go-assess]'); i++) { await click('.back'); await sleep(300); } if (document.querySelector('[data-testid=drafts]')) throw new Error('a draft is left'); return true;",
     )
     .await?;
+
+    // The server is away: the phone goes to the zone holder, who signed in on it before, and
+    // back, each signing in on the phone alone.
+    let holder = services
+        .repo
+        .accounts()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|a| a.user.user)
+        .find(|u| *u != s.user)
+        .ok_or("the holder never signed in on this phone")?;
+    step(
+        "hand the phone over",
+        "await click('[data-testid=go-settings]'); await click('[data-testid=switch-user]'); await find('[data-testid=sign-in]'); return true;",
+    )
+    .await?;
+    step(
+        "the holder picks their name",
+        &format!(
+            "await click('[data-testid=known-{holder}]'); const want = {}; for (let i = 0; i < 50 && (await find('#user')).value !== want; i++) await sleep(100); const u = await find('#user'); if (u.value !== want) throw new Error('the name field says ' + u.value); await type('#password', {}); return true;",
+            lit(&holder),
+            lit(&s.password)
+        ),
+    )
+    .await?;
+    shot(s, "24-hand-over").await?;
+    tap("the holder signs in offline", "[data-testid=sign-in]").await?;
+    look(
+        "the holder's home, offline",
+        "await waitText('main', '已离线登录', 60000); await find('[data-testid=go-problems]'); if (document.querySelector('[data-testid=drafts]')) throw new Error('the secretary\'s drafts show to the holder'); return true;",
+    )
+    .await?;
+    shot(s, "25-holder-offline").await?;
+    step(
+        "and hands it back to the secretary",
+        &format!(
+            "await click('[data-testid=go-settings]'); await click('[data-testid=switch-user]'); await click('[data-testid=known-{}]'); for (let i = 0; i < 50 && (await find('#user')).value !== {}; i++) await sleep(100); await type('#password', {}); return true;",
+            s.user,
+            lit(&s.user),
+            lit(&s.password)
+        ),
+    )
+    .await?;
+    tap("the secretary signs in offline", "[data-testid=sign-in]").await?;
+    look(
+        "the secretary's home, offline",
+        "await waitText('main', '已离线登录', 60000); return find('[data-testid=go-settings]').then(() => true);",
+    )
+    .await?;
+    shot(s, "26-secretary-offline").await?;
+    let me = services
+        .repo
+        .session()
+        .map_err(|e| e.to_string())?
+        .ok_or("nobody is signed in")?;
+    if me.user.user != s.user || me.token.is_empty() {
+        return Err(format!("signed in as {} without a token", me.user.user));
+    }
+    if !services.repo.has_unsent().map_err(|e| e.to_string())? {
+        return Err("the assessment made offline is not waiting to be sent".into());
+    }
+    Ok(())
+}
+
+/// The third part: the server is back. The assessment made offline is refused (the month was
+/// published meanwhile); the manager reopens the month and the secretary applies it again.
+async fn back_online(s: &Scenario, services: &Services) -> Result<(), String> {
+    look("keep evaluations until read", "return true;").await?;
+    let repo = services.repo.clone();
+    services.wake.notify_one();
+    wait_for("the server refuses the offline assessment", || {
+        Ok(!repo
+            .quarantine_of(&s.user)
+            .map_err(|e| e.to_string())?
+            .is_empty())
+    })
+    .await?;
+    step(
+        "the refused edit, field by field",
+        &format!(
+            "await click('[data-testid=go-settings]'); await click('[data-testid=quarantine]'); await waitText('[data-testid^=changed-]', {}); return waitText('main', '发布锁定');",
+            lit(DRAFT)
+        ),
+    )
+    .await?;
+    shot(s, "27-refused-edit").await?;
+    reopen_month(s, services).await?;
+    step(
+        "apply it again",
+        "await click('[data-testid^=reapply-]'); return true;",
+    )
+    .await?;
     synced(services).await?;
     check_refused(services)?;
+    look(
+        "nothing refused is left",
+        "return waitText('main', '没有被退回的修改');",
+    )
+    .await?;
+    shot(s, "28-reapplied").await?;
+    Ok(())
+}
+
+/// The manager reopens this month on the dashboard, as a browser would.
+async fn reopen_month(s: &Scenario, services: &Services) -> Result<(), String> {
+    use reqwest::header::{CONTENT_TYPE, SET_COOKIE};
+    println!("e2e: the manager reopens the month");
+    let month = zonepatrol_shared::rules::period::Period::containing(
+        zonepatrol_shared::rules::period::PeriodKind::Month,
+        crate::records::today(&services.repo.clock()),
+    );
+    let branch = services
+        .repo
+        .session()
+        .map_err(|e| e.to_string())?
+        .ok_or("nobody is signed in")?
+        .user
+        .branch;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let form = "application/x-www-form-urlencoded";
+    let login = http
+        .post(format!("{}/login", s.server))
+        .header(CONTENT_TYPE, form)
+        .body(format!(
+            "user={}&password={}&back=%2Fdash",
+            s.manager, s.password
+        ))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let cookie = login
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or(format!("the manager's sign-in answered {}", login.status()))?
+        .to_owned();
+    let reopened = http
+        .post(format!("{}/dash/publish", s.server))
+        .header("cookie", cookie)
+        .header(CONTENT_TYPE, form)
+        .body(format!("branch={branch}&period={month}&action=reopen"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !reopened.status().is_redirection() {
+        return Err(format!("reopening {month} answered {}", reopened.status()));
+    }
     Ok(())
 }
 

@@ -359,10 +359,14 @@ impl SyncClient {
         })
     }
 
-    /// Signs out: the server revokes the token (when it can be reached), and the phone
-    /// forgets the session. Documents and unsent work stay.
+    /// Signs out: the person's work is sent first when the server can be reached, then the
+    /// server revokes the token, and the phone forgets the session. Documents and unsent
+    /// work stay; what could not be sent goes when the person next signs in online.
     pub async fn logout(&self) -> Result<(), SyncError> {
         if let Some(session) = self.repo.session()? {
+            if self.repo.has_unsent_of(&session.user.user)? {
+                let _ = tokio::time::timeout(Duration::from_secs(20), self.sync()).await;
+            }
             let url = format!("{}/v1/logout", session.server);
             // Offline underground: the phone forgets the token anyway.
             let _ = self
@@ -519,11 +523,20 @@ impl SyncClient {
             s.progress = Progress::default();
         });
         let mut result = self.sync_inner().await;
-        if matches!(result, Ok(()) | Err(SyncError::SignedInOffline))
-            && let Ok(Some(session)) = self.repo.session()
-            && self.sync_others(&session.user.user).await
+        // The phone's other people's work goes whatever became of this person's (signed in
+        // offline, nobody signed in, a token the server no longer takes), unless the server is
+        // away.
+        let current = self
+            .repo
+            .session()
+            .ok()
+            .flatten()
+            .map(|s| s.user.user)
+            .unwrap_or_default();
+        if !matches!(result, Err(SyncError::Offline(_) | SyncError::Busy(_)))
+            && self.sync_others(&current).await
             && result.is_ok()
-            && self.repo.has_unsent_of(&session.user.user).unwrap_or(false)
+            && self.repo.has_unsent_of(&current).unwrap_or(false)
         {
             // What this person did on top of another's work goes now that theirs is in.
             result = self.sync_inner().await;
@@ -580,7 +593,10 @@ impl SyncClient {
         let mut sent = false;
         for account in accounts {
             let name = account.user.user.clone();
-            if name == current || account.token.is_empty() {
+            let Some(session) = account.kept_session() else {
+                continue;
+            };
+            if name == current {
                 continue;
             }
             let repo = self.repo.clone();
@@ -591,14 +607,12 @@ impl SyncClient {
             if !matches!(waiting, Ok(true)) {
                 continue;
             }
-            let session = Session {
-                server: account.server.clone(),
-                token: account.token.clone(),
-                user: account.user.clone(),
-                time_zone: account.time_zone.clone(),
-            };
             match self.sync_as(&session, false).await {
-                Ok(()) => sent = true,
+                Ok(()) => {
+                    sent = true;
+                    // Photos too: whoever took them, the outbox is the phone's.
+                    let _ = self.send_photos(&session).await;
+                }
                 Err(SyncError::Unauthorized(_)) => {
                     let _ = self.repo.forget_token(&name);
                 }
@@ -851,7 +865,12 @@ impl SyncClient {
                     backoff = Duration::from_secs(1);
                     every
                 }
-                Err(SyncError::Unauthorized(_) | SyncError::NotSignedIn) => Duration::MAX,
+                // Nobody to sync as, or not as this person: the others' work still goes.
+                Err(
+                    SyncError::Unauthorized(_)
+                    | SyncError::NotSignedIn
+                    | SyncError::SignedInOffline,
+                ) => every,
                 Err(_) => {
                     let wait = backoff;
                     backoff = (backoff * 2).min(Duration::from_secs(300));

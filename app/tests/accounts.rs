@@ -32,10 +32,9 @@ fn phone() -> (tempfile::TempDir, Repo) {
 #[test]
 fn a_person_signs_in_offline_with_the_password_the_server_last_took_and_guessing_is_slowed() {
     let (_dir, repo) = phone();
-    let now = now_millis();
     // Nobody has signed in here: the phone cannot check anyone.
     assert!(matches!(
-        repo.sign_in_offline(SERVER, "zhao", "pw", now),
+        repo.sign_in_offline(SERVER, "zhao", "pw", now_millis()),
         Err(Unlock::Unknown(_))
     ));
     repo.set_session(&session("zhao", Role::Inspector))
@@ -44,6 +43,8 @@ fn a_person_signs_in_offline_with_the_password_the_server_last_took_and_guessing
     let kept = format!("{:?}", repo.account("zhao").expect("read"));
     assert!(!kept.contains("right horse"), "never the password itself");
     repo.park_session().expect("handed over");
+    // The phone's clock from here on: never before the sign-in that kept the password.
+    let now = now_millis();
 
     // The right password opens, with the token Zhao kept (he did not sign out).
     let s = repo
@@ -232,14 +233,24 @@ fn each_person_sends_their_own_edits_sees_only_theirs_and_a_refusal_takes_only_t
         .expect("doc")
         .plan;
     assert!(plan.zones.is_empty(), "rewound to the server's: {plan:?}");
-    // Zhao's sync makes his edit again, alone, with his own actor.
+    // Zhao's sync makes his edit again, alone, with a fresh actor of his own (never a sequence
+    // number used twice).
+    let zhao_fresh = repo.actor().expect("actor");
+    assert_ne!(zhao_fresh, zhao_actor);
+    assert!(
+        repo.account("zhao")
+            .expect("read")
+            .expect("his")
+            .actor_ids()
+            .any(|a| a == zhao_fresh)
+    );
     let again = repo
         .outgoing("zhao", usize::MAX)
         .expect("out")
         .into_iter()
         .find(|p| p.id == "patrol:b1:p1")
         .expect("his goes");
-    assert_eq!(actors_of(&repo, &again), vec![zhao_actor]);
+    assert_eq!(actors_of(&repo, &again), vec![zhao_fresh]);
     let plan = repo
         .read::<Patrol>(&patrol_id())
         .expect("read")

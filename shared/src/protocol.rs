@@ -226,19 +226,6 @@ pub fn may_read(user: &Actor, id: &DocId) -> bool {
     }
 }
 
-/// Whether a person may read a document through some patrol or other: what [`may_read`]
-/// allows, and what a visitor may read of another branch (its patrols, directory and
-/// publications, and their own sheets). A phone shared by several people shows each of them
-/// no more than this of what it holds.
-pub fn may_ever_read(user: &Actor, id: &DocId) -> bool {
-    may_read(user, id)
-        || match id {
-            DocId::Patrol { .. } | DocId::Directory { .. } | DocId::Publication { .. } => true,
-            DocId::Sheet { inspector, .. } => *inspector == user.user,
-            _ => false,
-        }
-}
-
 /// The patrols of other branches a person walks on, as an inspector or their leader: the party
 /// committee's weekly inspection draws inspectors from several branches. On such a patrol a
 /// visitor reads the patrol and the branch's directory (its zones and checklists) and

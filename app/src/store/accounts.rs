@@ -40,7 +40,7 @@ pub struct Account {
     pub server: String,
     /// Their token, while they have not signed out (empty after).
     #[serde(default)]
-    pub token: String,
+    token: String,
     /// The mine's time zone, as the server said.
     #[serde(default = "zonepatrol_shared::protocol::default_time_zone")]
     pub time_zone: String,
@@ -59,12 +59,21 @@ pub struct Account {
     /// No offline try before this (ms).
     #[serde(default)]
     wait_until: i64,
+    /// The latest time the phone's clock showed at a sign-in (ms): a clock set back does not
+    /// shorten a wait or stretch the days offline.
+    #[serde(default)]
+    seen: i64,
 }
 
 impl Account {
     /// Whether they may sign in on this phone without the server.
     pub fn unlocks_offline(&self) -> bool {
         !self.verifier.is_empty()
+    }
+
+    /// The session to sync their work under, while they keep a token.
+    pub fn kept_session(&self) -> Option<Session> {
+        (!self.token.is_empty()).then(|| self.session())
     }
 
     /// The session they sign in to offline: their token if they kept one.
@@ -77,7 +86,8 @@ impl Account {
         }
     }
 
-    fn actor_ids(&self) -> impl Iterator<Item = ActorId> + '_ {
+    /// The actors they have written with on this phone, the current one last.
+    pub fn actor_ids(&self) -> impl Iterator<Item = ActorId> + '_ {
         self.actors
             .iter()
             .filter_map(|hex| hex::decode(hex).ok())
@@ -145,10 +155,34 @@ impl Repo {
         Ok(())
     }
 
+    /// Changes a person's account, one change at a time; `None` when they have none here.
+    fn update_account<T>(
+        &self,
+        user: &str,
+        f: impl FnOnce(&mut Account) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        let _guard = self.account_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut account) = self.account(user)? else {
+            return Ok(None);
+        };
+        let out = f(&mut account);
+        self.put_account(&account)?;
+        self.db.flush()?;
+        Ok(Some(out))
+    }
+
     /// Notes a session in its person's account (made on first sign-in, with its own actor).
+    /// Someone signing in with another role or branch than before, or to another server, may
+    /// read other documents: their cursor starts over.
     pub(super) fn note_account(&self, session: &Session) -> Result<Account, StoreError> {
+        let _guard = self.account_lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut account = match self.account(&session.user.user)? {
-            Some(a) => a,
+            Some(a) => {
+                if a.user != session.user || a.server != session.server {
+                    self.reset_cursor(&session.user.user)?;
+                }
+                a
+            }
             None => Account {
                 user: session.user.clone(),
                 server: session.server.clone(),
@@ -159,6 +193,7 @@ impl Repo {
                 actors: vec![hex::encode(ActorId::random().to_bytes())],
                 failures: 0,
                 wait_until: 0,
+                seen: 0,
             },
         };
         if account.actors.is_empty() {
@@ -182,20 +217,20 @@ impl Repo {
     /// the person can sign in on this phone offline. Slow on purpose (argon2): call it off the
     /// screen's thread.
     pub fn remember_password(&self, user: &str, password: &str) -> Result<(), StoreError> {
-        let Some(mut account) = self.account(user)? else {
-            return Ok(());
-        };
         let salt = SaltString::generate(&mut OsRng);
         // A password that does not hash leaves the phone unable to unlock offline, no worse.
-        account.verifier = Argon2::default()
+        let verifier = Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .unwrap_or_default();
-        account.checked_at = now_millis();
-        account.failures = 0;
-        account.wait_until = 0;
-        self.put_account(&account)?;
-        self.db.flush()?;
+        let now = now_millis();
+        self.update_account(user, |account| {
+            account.verifier = verifier;
+            account.checked_at = now;
+            account.seen = account.seen.max(now);
+            account.failures = 0;
+            account.wait_until = 0;
+        })?;
         Ok(())
     }
 
@@ -209,7 +244,7 @@ impl Repo {
         password: &str,
         now: i64,
     ) -> Result<Session, Unlock> {
-        let mut account = match self.account(user)? {
+        let account = match self.account(user)? {
             Some(a) if a.unlocks_offline() => a,
             _ => return Err(Unlock::Unknown(user.to_owned())),
         };
@@ -219,40 +254,44 @@ impl Repo {
                 server: account.server,
             });
         }
+        // The phone's clock may have been set back: never earlier than it showed before.
+        let now = now.max(account.seen);
+        let wait = |until: i64| Unlock::Wait {
+            seconds: u64::try_from((until - now + 999) / 1000).unwrap_or(1),
+        };
         if now < account.wait_until {
-            let seconds = u64::try_from((account.wait_until - now + 999) / 1000).unwrap_or(1);
-            return Err(Unlock::Wait { seconds });
+            return Err(wait(account.wait_until));
         }
         if now - account.checked_at > OFFLINE_DAYS * DAY_MS {
             return Err(Unlock::TooOld);
         }
+        // Slow on purpose; the account is read again after, for what changed meanwhile.
         let right = PasswordHash::new(&account.verifier).is_ok_and(|h| {
             Argon2::default()
                 .verify_password(password.as_bytes(), &h)
                 .is_ok()
         });
-        if !right {
+        let outcome = self.update_account(user, |account| {
+            account.seen = account.seen.max(now);
+            if right {
+                account.failures = 0;
+                account.wait_until = 0;
+                return Ok(account.session());
+            }
             account.failures = account.failures.saturating_add(1);
-            let over = account.failures.saturating_sub(FREE_TRIES);
             if account.failures >= FREE_TRIES {
-                let wait = FIRST_WAIT_MS
+                let over = account.failures - FREE_TRIES;
+                let pause = FIRST_WAIT_MS
                     .saturating_mul(1i64 << over.min(20))
                     .min(LONGEST_WAIT_MS);
-                account.wait_until = now.saturating_add(wait);
+                account.wait_until = now.saturating_add(pause);
             }
-            self.put_account(&account)?;
-            self.db.flush().map_err(StoreError::from)?;
-            return Err(match FREE_TRIES.checked_sub(account.failures) {
+            Err(match FREE_TRIES.checked_sub(account.failures) {
                 Some(left) if left > 0 => Unlock::Wrong { left },
-                _ => Unlock::Wait {
-                    seconds: u64::try_from((account.wait_until - now + 999) / 1000).unwrap_or(1),
-                },
-            });
-        }
-        account.failures = 0;
-        account.wait_until = 0;
-        self.put_account(&account)?;
-        let session = account.session();
+                _ => wait(account.wait_until),
+            })
+        })?;
+        let session = outcome.ok_or_else(|| Unlock::Unknown(user.to_owned()))??;
         self.set_session(&session)?;
         Ok(session)
     }
@@ -280,15 +319,13 @@ impl Repo {
     /// Gives a person a new actor: after a refusal, so that what they write next never
     /// clashes with the refused edit applied again.
     pub(super) fn new_actor_of(&self, user: &str) -> Result<(), StoreError> {
-        if let Some(mut account) = self.account(user)? {
-            account
-                .actors
-                .push(hex::encode(ActorId::random().to_bytes()));
-            self.put_account(&account)?;
-        } else {
+        let fresh = hex::encode(ActorId::random().to_bytes());
+        if self
+            .update_account(user, |account| account.actors.push(fresh))?
+            .is_none()
+        {
             self.new_device_actor()?;
         }
-        self.db.flush()?;
         Ok(())
     }
 
@@ -315,11 +352,7 @@ impl Repo {
 
     /// A person's token, kept or not: cleared when the server no longer takes it.
     pub fn forget_token(&self, user: &str) -> Result<(), StoreError> {
-        if let Some(mut account) = self.account(user)? {
-            account.token.clear();
-            self.put_account(&account)?;
-            self.db.flush()?;
-        }
+        self.update_account(user, |account| account.token.clear())?;
         Ok(())
     }
 
@@ -342,9 +375,16 @@ impl Repo {
             actors: vec![hex::encode(self.device_actor()?.to_bytes())],
             failures: 0,
             wait_until: 0,
+            seen: 0,
         };
         self.put_account(&account)?;
         self.adopt_cursor(&last.user.user)?;
+        // What the phone holds was sent to that person.
+        let mut batch = sled::Batch::default();
+        for id in self.ids()? {
+            batch.insert(super::codec::reader_key(&id, &last.user.user), &[]);
+        }
+        self.docs.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())
     }

@@ -28,6 +28,14 @@ pub(super) fn chunk_prefix(id: &str) -> Vec<u8> {
     k
 }
 
+/// The mark that the server sent a document to a person: `r\0ID\0USER`.
+pub(super) fn reader_key(id: &str, user: &str) -> Vec<u8> {
+    let mut k = key(b'r', id);
+    k.push(0);
+    k.extend_from_slice(user.as_bytes());
+    k
+}
+
 /// The id in a `PREFIX\0ID` key.
 pub(super) fn id_of(k: &[u8]) -> Result<String, StoreError> {
     String::from_utf8(k[2..].to_vec()).map_err(|e| damaged(k, e))

@@ -122,6 +122,8 @@ pub struct Repo {
     blob_write: Mutex<()>,
     /// Documents decoded for checks, until they next change.
     decoded: decoded::Decoded,
+    /// Changing a person's account happens one change at a time.
+    account_lock: Mutex<()>,
     /// Who is signed in, for what the phone shows them.
     reader: RwLock<Option<Actor>>,
 }
@@ -157,6 +159,7 @@ impl Repo {
             write: Mutex::new(()),
             blob_write: Mutex::new(()),
             decoded: Default::default(),
+            account_lock: Mutex::new(()),
             reader: RwLock::new(None),
         };
         if repo.meta.get(ACTOR)?.is_none() {
@@ -208,16 +211,23 @@ impl Repo {
     }
 
     /// Whether the person signed in may see a document the phone holds. A shared phone holds
-    /// what each of its people may read; each sees only theirs (another inspector's sheet
-    /// stays hidden, and stays on the phone while it is unsent). Before anyone signs in, the
-    /// device reads everything (for its own upkeep).
+    /// what each of its people may read; each sees only theirs: what the rules let them read,
+    /// their own sheets, and what the server sent them (a visitor's patrol of another branch).
+    /// Another inspector's sheet stays hidden, and on the phone while it is unsent. Before
+    /// anyone signs in, the device reads everything (for its own upkeep).
     pub fn shows(&self, id: &str) -> bool {
         let guard = self.reader.read().unwrap_or_else(|e| e.into_inner());
-        match &*guard {
-            None => true,
-            Some(user) => id
-                .parse::<DocId>()
-                .is_ok_and(|d| zonepatrol_shared::protocol::may_ever_read(user, &d)),
-        }
+        let Some(user) = &*guard else {
+            return true;
+        };
+        let Ok(doc) = id.parse::<DocId>() else {
+            return false;
+        };
+        zonepatrol_shared::protocol::may_read(user, &doc)
+            || matches!(&doc, DocId::Sheet { inspector, .. } if *inspector == user.user)
+            || self
+                .docs
+                .contains_key(codec::reader_key(id, &user.user))
+                .unwrap_or(false)
     }
 }

@@ -312,6 +312,13 @@ impl Repo {
         self.docs.apply_batch(batch)?;
         self.decoded.forget(id);
         self.new_actor_of(&user)?;
+        // Theirs are re-made as fresh edits too: never a sequence number used again.
+        let mut owners: Vec<&String> = theirs.iter().map(|(owner, _, _)| owner).collect();
+        owners.sort();
+        owners.dedup();
+        for owner in owners {
+            self.new_actor_of(owner)?;
+        }
         Ok(())
     }
 
@@ -458,9 +465,18 @@ impl Repo {
         Ok(())
     }
 
-    /// Removes a refused edit the user has seen.
+    /// Removes a refused edit its person has seen (nobody else's).
     pub fn dismiss(&self, key: u64) -> Result<(), StoreError> {
-        self.quarantine.remove(key.to_be_bytes())?;
+        let k = key.to_be_bytes();
+        let Some(bytes) = self.quarantine.get(k)? else {
+            return Ok(());
+        };
+        let entry: Quarantined = super::codec::decode(&k, &bytes)?;
+        let me = self.reader().map(|a| a.user).unwrap_or_default();
+        if !entry.user.is_empty() && entry.user != me && self.reader().is_some() {
+            return Ok(());
+        }
+        self.quarantine.remove(k)?;
         self.db.flush()?;
         Ok(())
     }

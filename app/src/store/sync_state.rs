@@ -231,6 +231,11 @@ impl Repo {
         for id in ids {
             let mine: Vec<&Incoming<'_>> = updates.iter().filter(|u| u.id == id).collect();
             self.take_in_one(&mut batch, id, &mine)?;
+            // The server sent it to this person: they may see it (a visitor's patrol of
+            // another branch among others).
+            if !user.is_empty() {
+                batch.insert(super::codec::reader_key(id, user), &[]);
+            }
         }
         if let Some(cursor) = cursor {
             batch.insert(cursor_key(user), &cursor.to_be_bytes());

@@ -208,6 +208,21 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         }
     }
     let self_total = self_scored.ok_or("the holder's self-score did not arrive")?;
+    // The secretary's assessment, typed before the app was killed, submitted offline, refused
+    // (the month was published meanwhile) and applied again once it was reopened.
+    let assessed = ids
+        .iter()
+        .filter(|i| i.starts_with(&DocId::prefix(DocKind::Assessment, branch)))
+        .filter(|i| i.ends_with(&format!(":{month}")))
+        .filter_map(|i| repo.read::<Assessment>(&parse(i).ok()?).ok().flatten())
+        // zonepatrol_app::e2e::DRAFT, which needs the e2e feature.
+        .any(|a| {
+            a.branch_score.by == user
+                && a.branch_score.note.as_str() == "草稿：三号架电缆吊挂待复查"
+        });
+    if !assessed {
+        return Err("the secretary's assessment from the draft did not arrive".into());
+    }
     if self_total != "99.5".parse().map_err(|_| "points")? {
         return Err(format!("the self-score total is {self_total}, not 99.5"));
     }
@@ -220,7 +235,7 @@ async fn look(repo: &Repo, branch: &str, user: &str, hash: &str) -> Result<Strin
         return Err(format!("the problem is incomplete: {f:?}"));
     }
     Ok(format!(
-        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, more time asked for, fixed with the after-photo and verified; self-score {self_total} for {month}",
+        "patrol {name} with {} zone(s); sheet with one deduction, the note and the photo; problem on zone {} for {} due {}, more time asked for, fixed with the after-photo and verified; self-score {self_total} for {month}; the assessment typed before the kill, refused and applied again",
         patrol.plan.zones.len(),
         f.zone,
         f.responsible,
