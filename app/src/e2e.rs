@@ -680,7 +680,7 @@ async fn after_kill(s: &Scenario, services: &Services) -> Result<(), String> {
     tap("the holder signs in offline", "[data-testid=sign-in]").await?;
     look(
         "the holder's home, offline",
-        "await waitText('main', '已离线登录', 60000); await find('[data-testid=go-problems]'); if (document.querySelector('[data-testid=drafts]')) throw new Error('the secretary\'s drafts show to the holder'); return true;",
+        "await waitText('main', '已离线登录', 60000); await find('[data-testid=go-problems]'); if (document.querySelector('[data-testid=drafts]')) throw new Error(\"the secretary's drafts show to the holder\"); return true;",
     )
     .await?;
     shot(s, "25-holder-offline").await?;

@@ -283,6 +283,7 @@ pub enum T {
     OnlyInspectorsScore,
     OnlyInspectorsRaise,
     OtherBranchPlacard,
+    FixSignInOnline,
     FixSignIn,
     FixFreeSpace,
     FixUpdate,
@@ -705,6 +706,10 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::OtherBranchPlacard => (
             "这是其他支部的责任区牌",
             "That placard belongs to another branch",
+        ),
+        T::FixSignInOnline => (
+            "离线登录：修改存在手机上，到能连上服务器的地方重新登录后发送",
+            "Signed in offline: your work is on the phone; sign in again where the server is reachable to send it",
         ),
         T::FixSignIn => (
             "请在设置里退出后重新登录",

@@ -121,6 +121,8 @@ pub enum SyncState {
 pub enum Fix {
     /// Sign in (again).
     SignIn,
+    /// Signed in on the phone alone: the work waits for an online sign-in.
+    SignInOnline,
     /// Free some space on the phone.
     FreeSpace,
     /// Update the app, or try again later.
@@ -131,10 +133,10 @@ impl Fix {
     /// The fix for an error.
     pub fn of(e: &SyncError) -> Fix {
         match e {
-            SyncError::NotSignedIn
-            | SyncError::Unauthorized(_)
-            | SyncError::SignedInOffline
-            | SyncError::Unlock(_) => Fix::SignIn,
+            SyncError::SignedInOffline => Fix::SignInOnline,
+            SyncError::NotSignedIn | SyncError::Unauthorized(_) | SyncError::Unlock(_) => {
+                Fix::SignIn
+            }
             SyncError::Store(_) => Fix::FreeSpace,
             SyncError::Offline(_)
             | SyncError::Server { .. }

@@ -39,9 +39,14 @@ pub fn status_line(
             ("ok", format!("{} {when}", tr(lang, T::SyncedAt)))
         }
         SyncState::Offline { .. } => ("offline", tr(lang, T::Offline).to_owned()),
+        // Not a failure: the work is kept and waits for the person to sign in online.
+        SyncState::Failed {
+            fix: Fix::SignInOnline,
+            ..
+        } => ("offline", tr(lang, T::FixSignInOnline).to_owned()),
         SyncState::Failed { reason, fix } => {
             let what = match fix {
-                Fix::SignIn => tr(lang, T::FixSignIn).to_owned(),
+                Fix::SignIn | Fix::SignInOnline => tr(lang, T::FixSignIn).to_owned(),
                 Fix::FreeSpace => tr(lang, T::FixFreeSpace).to_owned(),
                 Fix::UpdateOrRetry => tr(lang, T::FixUpdate).to_owned(),
             };
