@@ -226,7 +226,7 @@ async fn sync_request(
         // The room is held until the work is done, even if the client went away meanwhile.
         let _held = room;
         let _span = span.enter();
-        crate::sync::sync(&shared, &authed.actor, request)
+        crate::sync::sync(&shared, &authed.actor, &authed.device, request)
     })
     .await?;
     Ok(Json(response))

@@ -19,7 +19,7 @@
 use crate::docs::{DocKind, PostStatus, PostStep};
 use crate::domain::{BranchCategory, PatrolKind, Role, Severity};
 use crate::rules::grade::Grade;
-use crate::rules::period::{Period, PeriodKind};
+use crate::rules::period::{MineClock, Period, PeriodKind};
 use crate::rules::problem::ProblemStatus;
 use crate::rules::suggest::AssessmentItem;
 
@@ -286,6 +286,120 @@ pub fn assessment_item_label(lang: Lang, item: AssessmentItem) -> &'static str {
     lang.pick(zh, en)
 }
 
+/// A document's field name as people read it; `None` for a key that is not a field name (a
+/// record's id, a checklist item's code).
+pub fn field_label(lang: Lang, key: &str) -> Option<&'static str> {
+    if let Some(item) = AssessmentItem::from_key(key) {
+        return Some(assessment_item_label(lang, item));
+    }
+    let (zh, en) = match key {
+        "finding" => ("问题", "Finding"),
+        "description" => ("问题描述", "Description"),
+        "measure" => ("整改措施", "Measure"),
+        "deadline" => ("整改期限", "Deadline"),
+        "extension" => ("申请延期至", "More time until"),
+        "severity" => ("严重程度", "Severity"),
+        "responsible" => ("责任人", "Responsible"),
+        "raised_by" => ("提出人", "Raised by"),
+        "raised_at" => ("提出时间", "Raised at"),
+        "rectifications" => ("整改", "Fixes"),
+        "verifications" => ("验证", "Verifications"),
+        "outcome" => ("结论", "Outcome"),
+        "request" => ("所答申请", "Answers the request"),
+        "note" | "notes" => ("说明", "Note"),
+        "reason" => ("理由", "Reason"),
+        "photos" => ("照片", "Photos"),
+        "before" => ("清理前照片", "Photos before"),
+        "after" => ("清理后照片", "Photos after"),
+        "thumb" => ("缩略图", "Thumbnail"),
+        "taken_at" => ("拍摄时间", "Taken at"),
+        "zone" => ("责任区", "Zone"),
+        "zones" => ("责任区", "Zones"),
+        "patrol" => ("巡查", "Patrol"),
+        "item" | "items" => ("检查项", "Items"),
+        "deductions" | "marks" => ("扣分", "Deductions"),
+        "not_applicable" => ("不适用", "Not applicable"),
+        "template" => ("检查表", "Checklist"),
+        "submitted_at" => ("提交时间", "Submitted at"),
+        "score" | "scores" => ("得分", "Score"),
+        "self_score" => ("自评", "Self-score"),
+        "branch_score" => ("支部考评", "Branch score"),
+        "by" => ("填写人", "By"),
+        "at" => ("时间", "At"),
+        "remarks" => ("备注", "Remarks"),
+        "holders" => ("责任人", "Holders"),
+        "members" => ("党员", "Members"),
+        "name" => ("名称", "Name"),
+        "log" => ("清理记录", "Cleanup"),
+        "team" => ("班组", "Team"),
+        "date" => ("日期", "Date"),
+        "leader" => ("带班人", "Leader"),
+        "participants" => ("参加人员", "Participants"),
+        "person_times" => ("人次", "Person-times"),
+        "what" => ("工作内容", "Work"),
+        "quantity_milli" => ("数量", "Quantity"),
+        "unit" => ("单位", "Unit"),
+        "inspectors" => ("检查人员", "Inspectors"),
+        "kind" => ("类型", "Kind"),
+        "plan" => ("计划", "Plan"),
+        "closed_at" => ("结束时间", "Closed at"),
+        "header" => ("记录信息", "Record"),
+        "posts" => ("示范岗", "Demonstration posts"),
+        "status" | "step" => ("状态", "Status"),
+        "events" => ("经过", "Events"),
+        "bonus" | "bonuses" => ("加分", "Bonus"),
+        "mutual" => ("互评", "Mutual evaluation"),
+        "period" => ("期间", "Period"),
+        "starts" => ("开始", "Starts"),
+        "ends" => ("结束", "Ends"),
+        "duty" => ("岗位职责", "Duty"),
+        "title" => ("标题", "Title"),
+        "location" => ("位置", "Location"),
+        "shares" => ("分配比例", "Shares"),
+        _ => return None,
+    };
+    Some(lang.pick(zh, en))
+}
+
+/// Where in a record a field is, as people read it: "整改 › 2 › 整改措施". Keys that are not
+/// field names (record ids, item codes, list positions) stay as they are.
+pub fn path_label(lang: Lang, path: &[String]) -> String {
+    path.iter()
+        .map(|key| field_label(lang, key).unwrap_or(key))
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
+/// A field's value as people read it: moments in the mine's time zone, points with their
+/// decimals, quantities in their unit; anything else as it was written.
+pub fn value_label(clock: MineClock, path: &[String], value: &str) -> String {
+    let last = path.last().map(String::as_str).unwrap_or_default();
+    let Ok(n) = value.parse::<i64>() else {
+        return value.to_owned();
+    };
+    let moment = last == "at" || last.ends_with("_at");
+    let points = path
+        .iter()
+        .any(|k| k == "self_score" || k == "branch_score")
+        && path.iter().any(|k| k == "items");
+    if moment && n > 0 {
+        return chrono::DateTime::from_timestamp_millis(n)
+            .map(|t| {
+                t.with_timezone(&clock.tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|| value.to_owned());
+    }
+    if points {
+        return crate::Points(n).to_string();
+    }
+    if last == "quantity_milli" {
+        return crate::Points(n / 10).to_string();
+    }
+    value.to_owned()
+}
+
 /// A branch category, which sets its thresholds.
 pub fn category_label(lang: Lang, category: BranchCategory) -> &'static str {
     let (zh, en) = match category {
@@ -300,6 +414,30 @@ pub fn category_label(lang: Lang, category: BranchCategory) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_and_values_read_as_people_read_them() {
+        let path = |keys: &[&str]| keys.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        let score = path(&["branch_score", "items", "safety"]);
+        assert_eq!(path_label(Lang::Zh, &score), "支部考评 › 检查项 › 安全");
+        assert_eq!(
+            path_label(Lang::En, &score),
+            "Branch score › Items › Safety"
+        );
+        let clock = MineClock::default();
+        assert_eq!(value_label(clock, &score, "950"), "9.5");
+        // 2026-12-03 02:00 UTC is 10:00 at the mine.
+        let at = path(&["branch_score", "at"]);
+        assert_eq!(value_label(clock, &at, "1796263200000"), "2026-12-03 10:00");
+        // Record ids and list positions stay as they are.
+        let fix = path(&["rectifications", "3f9a", "measure"]);
+        assert_eq!(path_label(Lang::Zh, &fix), "整改 › 3f9a › 整改措施");
+        assert_eq!(value_label(clock, &fix, "更换支护"), "更换支护");
+        assert_eq!(
+            value_label(clock, &path(&["log", "person_times"]), "12"),
+            "12"
+        );
+    }
 
     #[test]
     fn periods_in_both_languages() {

@@ -35,6 +35,7 @@
 
 pub mod docs;
 pub mod domain;
+pub mod history;
 pub mod labels;
 pub mod points;
 pub mod protocol;

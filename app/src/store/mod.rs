@@ -65,9 +65,10 @@ pub use blobs::Outgoing;
 pub use docs::{COMPACT_AT, Heads};
 pub use drafts::StoredDraft;
 pub use photos::{Jpeg, PhotoRecord, Processed};
-pub use quarantine::{Changed, Quarantined};
+pub use quarantine::Quarantined;
 pub use session::Session;
 pub use sync_state::Incoming;
+pub use zonepatrol_shared::history::Changed;
 
 use codec::damaged;
 
@@ -137,6 +138,8 @@ pub fn now_millis() -> i64 {
 }
 
 const ACTOR: &[u8] = b"actor";
+/// This phone's install id: random, made once, never changed (see [`Repo::device_name`]).
+const INSTALL: &[u8] = b"install";
 /// The version of the summaries kept (see [`crate::index::VERSION`]).
 const INDEX: &[u8] = b"index";
 
@@ -165,6 +168,10 @@ impl Repo {
         if repo.meta.get(ACTOR)?.is_none() {
             repo.new_device_actor()?;
         }
+        if repo.meta.get(INSTALL)?.is_none() {
+            repo.meta
+                .insert(INSTALL, &ActorId::random().to_bytes()[..4])?;
+        }
         repo.adopt_device_state()?;
         repo.set_reader(repo.session()?.map(|s| s.user));
         let version = crate::index::VERSION.to_be_bytes();
@@ -189,6 +196,23 @@ impl Repo {
             .get(ACTOR)?
             .ok_or_else(|| damaged(ACTOR, "missing"))?;
         Ok(ActorId::from(bytes.as_ref()))
+    }
+
+    /// How this phone names itself to the server when someone signs in, for the history of a
+    /// record ("from which device"): its platform and its install id, which stays the same
+    /// whoever signs in and however often its actors change.
+    pub fn device_name(&self) -> Result<String, StoreError> {
+        let install = self
+            .meta
+            .get(INSTALL)?
+            .map(hex::encode)
+            .unwrap_or_default();
+        let platform = if cfg!(target_os = "android") {
+            "Android"
+        } else {
+            std::env::consts::OS
+        };
+        Ok(format!("{platform} {install}"))
     }
 
     fn new_device_actor(&self) -> Result<(), StoreError> {

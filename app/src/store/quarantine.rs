@@ -1,7 +1,8 @@
 //! Edits the server refused, kept with its reason for the user to see.
 
-use automerge::{AutoCommit, ChangeHash, PatchAction, Prop, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
+use zonepatrol_shared::history::{self, Changed};
 use zonepatrol_shared::protocol::{b64, heads_from_hex};
 use zonepatrol_shared::validate::Refusal;
 
@@ -45,73 +46,11 @@ pub struct Quarantined {
     pub after: String,
 }
 
-/// One field a refused edit changed: where in the record, and the value typed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Changed {
-    /// The keys from the document's root to the field (record ids among them).
-    pub path: Vec<String>,
-    /// The value as typed; `None` when the edit removed the field.
-    pub value: Option<String>,
-}
-
-/// How many fields of a refused edit are described; the rest is counted.
-const DESCRIBED: usize = 24;
-/// How much of a typed value is kept in the description.
-const VALUE_CHARS: usize = 200;
-
-/// What the changes from `base` to `heads` changed, field by field: each field once, with
-/// its value at `heads` (a text typed in many keystrokes is one field).
+/// What a refused edit changed, at most [`history::DESCRIBED`] fields of it.
 fn describe(doc: &mut AutoCommit, base: &[ChangeHash], heads: &[ChangeHash]) -> Vec<Changed> {
-    let patches = doc.diff(base, heads);
-    let mut out: Vec<Changed> = Vec::new();
-    let mut push = |path: Vec<String>, value: Option<String>| {
-        if let Some(same) = out.iter_mut().find(|c| c.path == path) {
-            same.value = value;
-        } else if out.len() < DESCRIBED {
-            out.push(Changed { path, value });
-        }
-    };
-    for patch in patches {
-        let mut path: Vec<String> = patch.path.iter().map(|(_, prop)| prop_name(prop)).collect();
-        match patch.action {
-            PatchAction::PutMap { key, value, .. } => {
-                if let Value::Scalar(v) = value.0 {
-                    path.push(key);
-                    push(path, Some(scalar_text(&v)));
-                }
-            }
-            PatchAction::SpliceText { .. } => {
-                let text = doc.text_at(&patch.obj, heads).unwrap_or_default();
-                push(path, Some(text.chars().take(VALUE_CHARS).collect()));
-            }
-            PatchAction::DeleteMap { key } => {
-                path.push(key);
-                push(path, None);
-            }
-            PatchAction::Increment { prop, value } => {
-                path.push(prop_name(&prop));
-                push(path, Some(value.to_string()));
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn prop_name(prop: &Prop) -> String {
-    match prop {
-        Prop::Map(key) => key.clone(),
-        Prop::Seq(i) => (i + 1).to_string(),
-    }
-}
-
-fn scalar_text(v: &ScalarValue) -> String {
-    let text = match v {
-        ScalarValue::Str(s) => s.to_string(),
-        ScalarValue::Boolean(b) => if *b { "✓" } else { "✗" }.to_owned(),
-        other => other.to_string(),
-    };
-    text.chars().take(VALUE_CHARS).collect()
+    let mut changed = history::changes(doc.document(), base, heads);
+    changed.truncate(history::DESCRIBED);
+    changed
 }
 
 /// The heads the refused edits lead to, from `base`.

@@ -187,8 +187,9 @@ pub(crate) fn LoginPage(session: Signal<Option<Session>>) -> Element {
                 let wake = wake.clone();
                 busy.set(true);
                 spawn(async move {
+                    let device = client.repo().device_name().unwrap_or_default();
                     let result = client
-                        .sign_in(&input.server, &input.user, &input.password, "phone")
+                        .sign_in(&input.server, &input.user, &input.password, &device)
                         .await;
                     busy.set(false);
                     match result {

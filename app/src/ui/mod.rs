@@ -10,6 +10,7 @@
 pub mod cleanup;
 mod draft;
 pub mod extension;
+pub mod history;
 pub mod home;
 pub mod login;
 pub mod month;
@@ -40,6 +41,7 @@ use crate::store::{Repo, now_millis};
 use crate::sync::{SyncClient, SyncStatus};
 use cleanup::CleanupPage;
 use extension::{MoreTimeListPage, MoreTimePage};
+use history::HistoryPage;
 use home::HomePage;
 use login::LoginPage;
 use month::{MonthPage, MonthZonePage};
@@ -145,6 +147,13 @@ pub enum Screen {
     Settings,
     /// The refused edits.
     Quarantine,
+    /// A record's history.
+    History {
+        /// The record.
+        id: String,
+        /// Where back goes.
+        back: Box<Screen>,
+    },
     /// The zones to score this month or last: self-scores, or the secretary's assessment.
     Month {
         /// The secretary's assessment rather than the holder's self-score.
@@ -329,6 +338,9 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 Screen::ToVerify => rsx! { VerifyListPage { session: me } },
                 Screen::Verify(name) => rsx! { VerifyPage { key: "{name}", session: me, name } },
                 Screen::MoreTimeList => rsx! { MoreTimeListPage { session: me } },
+                Screen::History { id, back } => {
+                    rsx! { HistoryPage { key: "{id}", session: me, id, back: *back } }
+                }
                 Screen::Posts => rsx! { PostListPage { session: me } },
                 Screen::Post(id) => rsx! { PostPage { key: "{id}", session: me, id } },
                 Screen::ApplyPost => rsx! { ApplyPage { session: me } },

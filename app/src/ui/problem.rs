@@ -4,6 +4,7 @@
 use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
+use zonepatrol_shared::docs::DocId;
 
 use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::draft::{FixBody, Form, RaiseBody};
@@ -14,6 +15,7 @@ use crate::records::today;
 use crate::store::Session;
 use crate::ui::draft::use_draft;
 use crate::ui::extension::MoreTimeAskPart;
+use crate::ui::history::HistoryLink;
 use crate::ui::photo::{
     PhotoButton, PhotoStrip, Picked, Shown, shown, shown_thumbs, use_photo_import,
 };
@@ -426,6 +428,8 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let start_note = draft.body.peek().note.clone();
     let before = shown_thumbs(&repo, &row.thumbs);
+    let record = DocId::problem(&me.branch, &name).to_string();
+    let here = Screen::Problem(name.clone());
     rsx! {
         if draft.restored {
             p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
@@ -464,5 +468,6 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
             on_back: move |_| ui.go(Screen::Problems),
         }
         MoreTimeAskPart { session: session_copy, name: name_copy }
+        HistoryLink { id: record, back: here }
     }
 }

@@ -4,6 +4,8 @@ use chrono::TimeZone;
 use dioxus::prelude::*;
 
 use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::labels::{path_label, value_label};
+use zonepatrol_shared::rules::MineClock;
 
 use crate::i18n::{Lang, LangCode, T, colon, doc_kind, refusal, tr};
 use crate::store::{Quarantined, Session};
@@ -85,10 +87,10 @@ pub fn QuarantineList(
                     ul { class: "changed", "data-testid": "changed-{q.key}",
                         for (i, c) in q.changed.iter().enumerate() {
                             li { key: "{i}",
-                                span { class: "dim", {c.path.iter().map(|k| field_label(lang, k)).collect::<Vec<_>>().join(" › ")} }
+                                span { class: "dim", {path_label(lang, &c.path)} }
                                 {colon(lang)}
                                 match &c.value {
-                                    Some(v) => rsx! { strong { "{v}" } },
+                                    Some(v) => rsx! { strong { {value_label(MineClock { tz }, &c.path, v)} } },
                                     None => rsx! { em { {tr(lang, T::Removed)} } },
                                 }
                             }
@@ -113,34 +115,6 @@ pub fn QuarantineList(
             }
         }
     }
-}
-
-/// A document's field as the user reads it; a record's own id stays as it is.
-fn field_label(lang: Lang, key: &str) -> String {
-    let known = match key {
-        "finding" => Some(("问题", "finding")),
-        "description" => Some(("问题描述", "description")),
-        "measure" => Some(("整改措施", "measure")),
-        "deadline" => Some(("整改期限", "deadline")),
-        "severity" => Some(("严重程度", "severity")),
-        "responsible" => Some(("责任人", "responsible")),
-        "rectifications" => Some(("整改", "fixes")),
-        "verifications" => Some(("验证", "verifications")),
-        "extensions" => Some(("延期申请", "requests for more time")),
-        "note" => Some(("说明", "note")),
-        "reason" => Some(("理由", "reason")),
-        "photos" => Some(("照片", "photos")),
-        "zones" => Some(("责任区", "zones")),
-        "items" => Some(("检查项", "items")),
-        "marks" => Some(("扣分", "deductions")),
-        "scores" | "score" => Some(("得分", "score")),
-        "remarks" => Some(("备注", "remarks")),
-        "holders" => Some(("责任人", "holders")),
-        "members" => Some(("成员", "members")),
-        "name" => Some(("名称", "name")),
-        _ => None,
-    };
-    known.map_or_else(|| key.to_owned(), |(zh, en)| lang.pick(zh, en).to_owned())
 }
 
 /// The settings page; the language chosen is kept on the phone.

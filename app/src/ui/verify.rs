@@ -5,11 +5,13 @@
 use chrono::NaiveDate;
 use dioxus::prelude::*;
 use zonepatrol_shared::Severity;
+use zonepatrol_shared::docs::DocId;
 
 use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::problem::{Judgement, VerifyRow, judge, to_verify, to_verify_one};
 use crate::records::today;
 use crate::store::{Repo, Session};
+use crate::ui::history::HistoryLink;
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui, Unavailable};
 
@@ -151,6 +153,8 @@ pub(crate) fn VerifyPage(session: Session, name: String) -> Element {
     };
     let (before, after) = (thumbs(&repo, &row.before), thumbs(&repo, &row.after));
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
+    let record = DocId::problem(&me.branch, &name).to_string();
+    let here = Screen::Verify(name.clone());
     rsx! {
         VerifyFix {
             lang,
@@ -171,5 +175,6 @@ pub(crate) fn VerifyPage(session: Session, name: String) -> Element {
             },
             on_back: move |_| ui.go(Screen::ToVerify),
         }
+        HistoryLink { id: record, back: here }
     }
 }

@@ -148,6 +148,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 pub struct Authed {
     /// Who.
     pub actor: Actor,
+    /// The device they signed in on, as it named itself.
+    pub device: String,
     /// The SHA-256 of the token used, to revoke it at logout.
     pub token_hash: [u8; 32],
 }
@@ -206,6 +208,7 @@ pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
     }
     Ok(Authed {
         actor: user.actor(),
+        device: record.device,
         token_hash: hash,
     })
 }

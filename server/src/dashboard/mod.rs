@@ -55,7 +55,11 @@ pub use session::{LangOnly, Viewer};
 pub use views::{Ledger, LedgerRow, Notice, NoticeRow, Placard};
 
 use crate::State;
+
+/// The device the dashboard's sign-ins and edits are recorded as coming from.
+pub const DEVICE: &str = "dashboard";
 use export::{export_ledger, export_notice, export_ten_day, placard};
+use pages::history::history_page;
 use pages::{ledger::ledger_page, overview::overview, photo::photo, publish::publish};
 use pages::{problem::problem_page, rankings::rankings_page, zone::zone_page};
 use signin::{login, login_page, logout, set_lang};
@@ -73,6 +77,7 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/rankings", get(rankings_page))
         .route("/dash/publish", post(publish))
         .route("/dash/problem/{branch}/{problem}", get(problem_page))
+        .route("/dash/history/{id}", get(history_page))
         .route("/dash/photo/{branch}/{hash}", get(photo))
         .route("/dash/export/ledger/{branch}/{month}", get(export_ledger))
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))

@@ -25,8 +25,10 @@ use zonepatrol_shared::Role;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
-use super::writer::{self, Chunk};
-use super::{ActivityRecord, BlobMeta, RefusedRecord, Storage, TokenRecord, UserRecord};
+use super::writer::{self, Chunk, Claims};
+use super::{
+    ActivityRecord, ActorOwner, BlobMeta, RefusedRecord, Storage, TokenRecord, UserRecord,
+};
 
 /// Opens an engine on a directory.
 pub type Open<'a> = &'a dyn Fn(&Path) -> Box<dyn Storage>;
@@ -59,7 +61,7 @@ fn facts_of(heads: &[ChangeHash]) -> Vec<u8> {
 
 /// Writes what `doc` gained since the store's copy, through the server's writer, with a facts
 /// record made of its heads.
-fn write(store: &dyn Storage, id: &DocId, doc: &mut AutoCommit, actors: Vec<(Vec<u8>, String)>) {
+fn write(store: &dyn Storage, id: &DocId, doc: &mut AutoCommit, actors: Claims) {
     let (stored, chunks) = match store.doc(id).expect("reads") {
         Some(s) => (s.heads, s.chunks),
         None => (Vec::new(), 0),
@@ -254,12 +256,17 @@ pub fn actor_claims(open: Open<'_>, dir: &Path) {
         &*store,
         &problem(1),
         &mut doc,
-        vec![(actor.clone(), "sec".into())],
+        vec![(
+            actor.clone(),
+            ActorOwner {
+                user: "sec".into(),
+                device: "手机 ab12".into(),
+            },
+        )],
     );
-    assert_eq!(
-        store.actor_owner(&actor).expect("reads").as_deref(),
-        Some("sec")
-    );
+    let owner = store.actor_owner(&actor).expect("reads").expect("claimed");
+    assert_eq!(owner.user, "sec");
+    assert_eq!(owner.device, "手机 ab12");
 }
 
 fn refused(user: &str, at: i64) -> RefusedRecord {

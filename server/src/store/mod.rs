@@ -140,11 +140,23 @@ pub struct DocWrite {
     pub compact: bool,
     /// The heads once written.
     pub heads: Vec<ChangeHash>,
-    /// Automerge actors first seen in this write, with the user they now belong to.
-    pub actors: Vec<(Vec<u8>, String)>,
+    /// Automerge actors first seen in this write, with the person and device they now belong
+    /// to.
+    pub actors: Vec<(Vec<u8>, ActorOwner)>,
     /// The document's consolidated facts once written (`consolidate::record`), kept in the
     /// same batch; `None` removes the stored ones, so that the next start reads the document.
     pub facts: Option<Vec<u8>>,
+}
+
+/// Whom an automerge actor belongs to: the person who first wrote with it, and the device
+/// they were signed in on (what the device said it was when it signed in; empty for actors
+/// claimed before devices were recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorOwner {
+    /// The user.
+    pub user: String,
+    /// The device.
+    pub device: String,
 }
 
 /// A refused change, kept for the record and never merged.
@@ -248,8 +260,8 @@ pub trait Storage: Send + Sync + 'static {
     fn last_seq(&self) -> Result<u64, StoreError>;
     /// The heads a document had at sequence number `seq`, if it existed then.
     fn heads_at(&self, id: &DocId, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError>;
-    /// The user an automerge actor belongs to.
-    fn actor_owner(&self, actor: &[u8]) -> Result<Option<String>, StoreError>;
+    /// The person (and device) an automerge actor belongs to.
+    fn actor_owner(&self, actor: &[u8]) -> Result<Option<ActorOwner>, StoreError>;
 
     /// Keeps a refused change for the record, and at most `per_user` of its user's (the
     /// oldest go first).

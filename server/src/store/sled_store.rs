@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::DocId;
 
 use super::{
-    ActivityRecord, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc, TokenRecord,
-    UserRecord,
+    ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
+    TokenRecord, UserRecord,
 };
 
 /// The sled engine.
@@ -337,10 +337,14 @@ impl Storage for SledStore {
             Some(record) => batch.insert(key(b'f', id), record.as_slice()),
             None => batch.remove(key(b'f', id)),
         }
-        for (actor, user) in &write.actors {
+        for (actor, owner) in &write.actors {
             let mut k = vec![b'a', 0];
             k.extend_from_slice(actor);
-            batch.insert(k, user.as_bytes());
+            // The user, then a zero byte and the device (a user name has no zero byte).
+            let mut v = owner.user.as_bytes().to_vec();
+            v.push(0);
+            v.extend_from_slice(owner.device.as_bytes());
+            batch.insert(k, v);
         }
         batch.insert(SEQ_KEY, &seq.to_be_bytes());
         self.docs.apply_batch(batch)?;
@@ -431,13 +435,22 @@ impl Storage for SledStore {
         }
     }
 
-    fn actor_owner(&self, actor: &[u8]) -> Result<Option<String>, StoreError> {
+    fn actor_owner(&self, actor: &[u8]) -> Result<Option<ActorOwner>, StoreError> {
         let mut k = vec![b'a', 0];
         k.extend_from_slice(actor);
-        self.docs
-            .get(&k)?
-            .map(|v| String::from_utf8(v.to_vec()).map_err(|e| damaged(&k, e)))
-            .transpose()
+        let Some(v) = self.docs.get(&k)? else {
+            return Ok(None);
+        };
+        // Stores from before devices were recorded hold the user alone.
+        let (user, device) = match v.iter().position(|&b| b == 0) {
+            Some(at) => (&v[..at], &v[at + 1..]),
+            None => (&v[..], &[][..]),
+        };
+        let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|e| damaged(&k, e));
+        Ok(Some(ActorOwner {
+            user: text(user)?,
+            device: text(device)?,
+        }))
     }
 
     fn keep_refused(&self, refused: &RefusedRecord, per_user: usize) -> Result<(), StoreError> {

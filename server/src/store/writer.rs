@@ -11,22 +11,18 @@
 //! `grep -rn 'write_doc(' server/src` finds it here and in the engines alone.
 
 use automerge::transaction::CommitOptions;
-use automerge::{ActorId, AutoCommit, ChangeHash};
-use sha2::{Digest, Sha256};
+use automerge::{AutoCommit, ChangeHash};
 use zonepatrol_shared::docs::{self, DocId, Document};
 
-use super::{DocWrite, Storage, StoreError, StoredDoc};
+use super::{ActorOwner, DocWrite, Storage, StoreError, StoredDoc};
 
 /// The name the server's own actor is claimed for.
 pub const SERVER_USER: &str = "server";
 
-/// The actor the server writes its own changes with.
-pub fn server_actor() -> ActorId {
-    ActorId::from(&Sha256::digest(b"zonepatrol server")[..16])
-}
+pub use zonepatrol_shared::docs::server_actor;
 
-/// Automerge actors first seen in a write, each with the user it now belongs to.
-pub type Claims = Vec<(Vec<u8>, String)>;
+/// Automerge actors first seen in a write, each with the person and device it now belongs to.
+pub type Claims = Vec<(Vec<u8>, ActorOwner)>;
 
 /// What can go wrong writing a document.
 #[derive(Debug, thiserror::Error)]
@@ -237,7 +233,11 @@ impl ServerDoc {
             .commit_with(CommitOptions::default().with_time(now / 1000));
         let chunk = Chunk::between(&mut self.doc, &self.stored, self.chunks);
         let (compact, heads) = (chunk.compact, chunk.heads.clone());
-        let claims = vec![(server_actor().to_bytes().to_vec(), SERVER_USER.to_owned())];
+        let owner = ActorOwner {
+            user: SERVER_USER.to_owned(),
+            device: SERVER_USER.to_owned(),
+        };
+        let claims = vec![(server_actor().to_bytes().to_vec(), owner)];
         let seq = commit(store, &self.id, chunk, claims, facts)?;
         if seq.is_some() {
             self.stored = heads;

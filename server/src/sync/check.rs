@@ -16,8 +16,8 @@ use super::prepare::{
 };
 use crate::State;
 use crate::error::ApiError;
-use crate::store::Storage;
 use crate::store::writer::{Chunk, Claims};
+use crate::store::{ActorOwner, Storage};
 
 /// Documents the validator needs (which ones is the validator's to say:
 /// [`zonepatrol_shared::validate::needs`]), read from the store once per request.
@@ -68,7 +68,7 @@ pub(super) fn check_actors(
     let before_heads = r.before.get_heads();
     let genesis = genesis_actor(&r.id);
     let genesis_heads = docs::genesis_heads(&r.id).map_err(|e| ApiError::internal(&e))?;
-    let mut claimed: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+    let mut claimed: BTreeMap<Vec<u8>, ActorOwner> = BTreeMap::new();
     let text_id = r.text_id.clone();
     let changes = catch_damage(&text_id, || {
         r.after
@@ -95,7 +95,7 @@ pub(super) fn check_actors(
             continue;
         }
         match store.actor_owner(&bytes)? {
-            Some(owner) if owner != user.user => {
+            Some(ActorOwner { user: owner, .. }) if owner != user.user => {
                 return Ok(Err(Refusal {
                     code: RefusalCode::NotWriter,
                     part: "document".into(),
@@ -107,7 +107,14 @@ pub(super) fn check_actors(
             }
             Some(_) => {}
             None => {
-                claimed.insert(bytes, user.user.clone());
+                // The device is the one the push came from: see `commit`.
+                claimed.insert(
+                    bytes,
+                    ActorOwner {
+                        user: user.user.clone(),
+                        device: String::new(),
+                    },
+                );
             }
         }
     }

@@ -36,6 +36,7 @@ pub(super) struct Progress {
 pub(super) fn commit(
     state: &State,
     user: &Actor,
+    device: &str,
     checked: Checked,
     now: i64,
     progress: &mut Progress,
@@ -71,7 +72,10 @@ pub(super) fn commit(
             changes: String::new(),
         },
         Prepared::Ready(r) => match checked.outcome {
-            Some(Ok(actors)) => {
+            Some(Ok(mut actors)) => {
+                for (_, owner) in &mut actors {
+                    owner.device = device.to_owned();
+                }
                 let r = *r;
                 let Some(write) = r.write else {
                     return Err(ApiError::internal(&"an accepted push without its write"));

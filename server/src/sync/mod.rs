@@ -44,6 +44,7 @@ pub use self::check::check_push;
 pub(crate) fn sync(
     state: &State,
     user: &Actor,
+    device: &str,
     request: SyncRequest,
 ) -> Result<SyncResponse, ApiError> {
     let store = &*state.store;
@@ -119,7 +120,7 @@ pub(crate) fn sync(
                         let push = push_of(c)?;
                         let mut cache = ContextCache::new(state.settings.clock);
                         let c = read_and_check(state, user, &visits, n, push, &mut cache, now)?;
-                        commit(state, user, c, now, &mut progress)?;
+                        commit(state, user, device, c, now, &mut progress)?;
                         continue;
                     }
                     let c = match c.prepared {
@@ -146,7 +147,7 @@ pub(crate) fn sync(
                             outcome: c.outcome,
                         },
                     };
-                    commit(state, user, c, now, &mut progress)?;
+                    commit(state, user, device, c, now, &mut progress)?;
                 }
                 Ok(())
             })();

@@ -158,6 +158,11 @@ pub fn genesis_actor(id: &DocId) -> ActorId {
     ActorId::from(&digest[..16])
 }
 
+/// The actor the server writes its own changes with (reports, publications it makes).
+pub fn server_actor() -> ActorId {
+    ActorId::from(&Sha256::digest(b"zonepatrol server")[..16])
+}
+
 /// Creates a document at its genesis. Every device that calls this with the same id gets the
 /// same single change with the same hash. Call [`AutoCommit::set_actor`] with the device's own
 /// actor before writing anything else.

@@ -11,6 +11,7 @@ mod device;
 mod faults;
 mod figures;
 mod hardening;
+mod history;
 mod money;
 mod mutual;
 mod operations;

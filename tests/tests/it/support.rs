@@ -166,11 +166,16 @@ impl Device {
 
     /// A new device signed in to `url` with a password.
     pub async fn with_password(url: &str, user: &str, password: &str) -> Device {
+        Device::named(url, user, password, "test device").await
+    }
+
+    /// A new device that names itself `device` to the server, signed in with a password.
+    pub async fn named(url: &str, user: &str, password: &str, device: &str) -> Device {
         let dir = tempfile::tempdir().expect("temp dir");
         let repo = Arc::new(Repo::open(dir.path()).expect("open repo"));
         let client = SyncClient::new(repo.clone()).expect("client");
         client
-            .login(url, user, password, "test device")
+            .login(url, user, password, device)
             .await
             .expect("login");
         Device {

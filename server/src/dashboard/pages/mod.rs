@@ -13,6 +13,7 @@ use crate::State;
 use crate::consolidate::Consolidator;
 use crate::reports;
 
+pub(super) mod history;
 pub(super) mod ledger;
 pub(super) mod overview;
 pub(super) mod photo;

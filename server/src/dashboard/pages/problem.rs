@@ -91,7 +91,10 @@ pub(crate) async fn problem_page(
         entries.sort();
         let pending = problem.pending_extension().and_then(|e| e.request.extension);
         let body = html! {
-            p { a href=(format!("/dash/zone/{branch}/{}", f.zone)) { (branch_title) " · " (zone.clone().unwrap_or_else(|| f.zone.clone())) } }
+            p {
+                a href=(format!("/dash/zone/{branch}/{}", f.zone)) { (branch_title) " · " (zone.clone().unwrap_or_else(|| f.zone.clone())) }
+                " · " a #history-link href=(super::history::history_link(&id)) { (l(lang, "修改历史", "History")) }
+            }
             h1 {
                 (f.description.as_str()) " "
                 span.badge.(status_class(status)) #status { (problem_status_label(lang, status)) }
