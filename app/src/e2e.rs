@@ -380,7 +380,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     .await?;
     step("a photo on the item",
         &format!(
-            "await pickFile('[data-testid=photo-{item}] input', {}); return waitText('[data-testid=photos-{item}]', '1', 60000);",
+            "await pickFile('[data-testid=photo-{item}] input', {}); await waitText('[data-testid=photos-{item}]', '1', 60000); return find('[data-testid=thumbs-{item}] img');",
             lit(&photo)
         ),
     )
@@ -574,6 +574,17 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     )
     .await?;
     shot(s, "17-verify-fix").await?;
+    step(
+        "the problem's history",
+        "await click('[data-testid=history-link]'); await waitText('[data-testid=history]', '建立记录'); await waitText('[data-testid=history]', '已按标准重新吊挂'); return waitText('[data-testid=history]', '本机');",
+    )
+    .await?;
+    shot(s, "17a-history").await?;
+    step(
+        "back to the fix",
+        "await click('.back'); return find('[data-testid=submit-verify]');",
+    )
+    .await?;
     step(
         "verify the fix",
         "await click('[data-testid=submit-verify]'); return waitText('[data-testid=saved]', '已销号');",

@@ -296,6 +296,33 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
     assert_eq!(z1.items["i1"].note.as_str(), "电缆吊挂不整齐");
     assert!(z1.items["i1"].photos.contains_key(&hash));
     assert!(z1.items["i2"].not_applicable);
+    // The score screen shows the photo with its thumbnail; taken off, it is gone.
+    let view = sheet::zone_view(
+        &sheet::zone_screen(&repo, &me, &name, "z1")
+            .expect("zone")
+            .0
+            .template,
+        z1,
+    );
+    let item = view.items.iter().find(|i| i.id == "i1").expect("i1");
+    assert_eq!(item.photos.len(), 1);
+    assert_eq!(item.photos[0].hash, hash);
+    assert!(repo.blob_path(&item.photos[0].thumb).exists());
+    sheet::edit_item(
+        &repo,
+        &me,
+        &name,
+        "z1",
+        "t1",
+        "i1",
+        ItemEdit::RemovePhoto(&hash),
+    )
+    .expect("removed");
+    let sheet: Sheet = repo
+        .read(&sheet::sheet_id(&me, &name))
+        .expect("read")
+        .expect("sheet");
+    assert!(sheet.zones["z1"].items["i1"].photos.is_empty());
     // The zone list shows the score: 10 − 2 of 10, i2 not applicable.
     let rows = patrol::patrol_zones(&repo, &me, &name).expect("zones");
     let eight_of_ten = patrol::ZoneScore {

@@ -298,21 +298,42 @@ fn the_score_screen_asks_for_a_photo_and_offers_notes_problems_and_the_next_zone
                 rule: "water".into(),
             },
         );
-        zone.items
-            .get_mut("clean")
-            .expect("item")
-            .photos
-            .insert("a".repeat(64), Default::default());
+        let photos = &mut zone.items.get_mut("clean").expect("item").photos;
+        // Taken second, then first: shown in the order taken.
+        for (hash, thumb, taken_at) in [("a", "ta", 2_000), ("b", "tb", 1_000)] {
+            photos.insert(
+                hash.repeat(64),
+                zonepatrol_shared::docs::PhotoRef {
+                    thumb: thumb.repeat(32),
+                    taken_at: Some(taken_at),
+                },
+            );
+        }
         let view = zone_view(&template(), &zone);
-        rsx! { ScoreZone { lang: Lang::En, zone_name: "Belt 3", view, on_mark: |_| {} } }
+        let thumbs = [("ta".repeat(32), "data:image/jpeg;base64,QQ==".to_owned())].into();
+        rsx! { ScoreZone { lang: Lang::En, zone_name: "Belt 3", view, thumbs, on_mark: |_| {} } }
     }
     let html = render(last);
+    // The item's photos as thumbnails, each with a remove button; one whose thumbnail is not
+    // on the phone says so.
+    let strip = &html[html
+        .find(r#"data-testid="thumbs-clean""#)
+        .expect("thumbnails")..];
+    assert!(strip.contains("data:image/jpeg;base64,QQ=="), "{html}");
+    // The first taken has no thumbnail here, the second has.
+    let first = strip.find("thumb missing").expect("the photo taken first");
+    let second = strip.find("data:image").expect("the photo taken second");
+    assert!(first < second, "in the order taken: {strip}");
+    assert!(
+        strip.contains(r#"data-testid="thumbs-clean-remove-1""#),
+        "{html}"
+    );
     assert!(
         !html.contains("next-zone") && !html.contains("photo needed"),
         "{html}"
     );
     assert!(
-        html.contains("Photos 1") && html.contains("Raise a problem"),
+        html.contains("Photos 2") && html.contains("Raise a problem"),
         "{html}"
     );
 }
@@ -539,6 +560,10 @@ fn raising_a_problem_starts_with_the_zone_holder_and_a_week() {
         "整改措施",
         "整改期限",
         "2026-11-28",
+        // The date written as the Chinese reader expects, with its weekday, and quick picks.
+        "周六",
+        "+7天",
+        r#"inputmode="numeric""#,
         "照片 1",
     ] {
         assert!(html.contains(text), "{text} in {html}");
@@ -627,7 +652,7 @@ fn the_verifier_sees_the_fix_beside_the_finding_and_may_send_it_back() {
         r#"data-testid="submit-verify""#,
         r#"data-testid="submit-reopen""#,
         r#"data-testid="reopen-note""#,
-        r#"type="date""#,
+        r#"class="date-field""#,
         "请写明还有什么不对",
     ] {
         assert!(html.contains(text), "{text} in {html}");
@@ -1147,7 +1172,7 @@ fn the_holder_asks_for_more_time_and_the_secretary_sees_what_was_asked() {
     });
     for text in [
         "申请延期",
-        r#"min="2026-11-19""#,
+        "最早 2026-11-19",
         r#"data-testid="submit-more-time""#,
         "延期原因",
     ] {
@@ -1330,7 +1355,7 @@ fn posts_show_their_status_history_and_the_users_actions() {
         "刘师傅 (h2)",
         "明确考核人",
         "明确考核标准",
-        r#"type="date""#,
+        r#"class="date-field""#,
         r#"data-testid="submit-post""#,
     ] {
         assert!(html.contains(text), "{text} in {html}");

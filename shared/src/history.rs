@@ -12,10 +12,12 @@
 //!
 //! let id: DocId = "problem:b1:p1".parse().unwrap();
 //! let mut doc = docs::genesis_of(&id).unwrap();
-//! let entries = history::history(doc.document(), &id);
-//! assert_eq!(entries.len(), 1);
-//! assert!(entries[0].genesis);
+//! let h = history::history(doc.document(), &id);
+//! assert_eq!(h.entries.len(), 1);
+//! assert!(h.entries[0].genesis);
 //! ```
+
+use std::collections::{HashMap, HashSet};
 
 use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
@@ -27,8 +29,9 @@ use crate::docs::{DocId, genesis_actor, server_actor};
 pub const DESCRIBED: usize = 24;
 /// How much of a typed value is kept in a description.
 pub const VALUE_CHARS: usize = 200;
-/// How many of a record's latest changes a history shows; the older ones are counted.
-pub const ENTRIES: usize = 200;
+/// How many of a record's latest changes a history shows; the older ones are counted. Each
+/// is one diff of the document, so this bounds the work a history asks of the server.
+pub const ENTRIES: usize = 100;
 
 /// One field a change set: where in the record, and the value it was given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +77,8 @@ pub struct History {
 pub enum Hidden {
     /// Another inspector's scores: a sheet is its inspector's alone, even to managers.
     OthersSheet,
+    /// The marks a branch gives in the back-to-back mutual evaluation: its secretary's alone.
+    Marks,
     /// The server's results: their history would show each sheet as it arrived.
     Results,
     /// The person may not read the record at all.
@@ -81,11 +86,19 @@ pub enum Hidden {
 }
 
 /// Whether a person may read a record's history. Everyone who may read a record reads its
-/// history, except that a sheet's history is its inspector's alone and a report's (the
-/// server's results, which change sheet by sheet) is nobody's.
+/// history, except that a sheet's history is its inspector's alone, a branch's mutual
+/// evaluation marks its secretary's alone (managers read the aggregate, never who gave what),
+/// and a report's (the server's results, which change sheet by sheet) is nobody's.
 pub fn may_see_history(user: &Actor, id: &DocId) -> Result<(), Hidden> {
     match id {
-        DocId::Sheet { inspector, .. } if *inspector != user.user => Err(Hidden::OthersSheet),
+        // Their own sheet, on another branch's patrol too.
+        DocId::Sheet { inspector, .. } if *inspector == user.user => Ok(()),
+        DocId::Sheet { .. } => Err(Hidden::OthersSheet),
+        DocId::Evaluation { branch, .. }
+            if !(user.branch == *branch && user.has(crate::Role::Secretary)) =>
+        {
+            Err(Hidden::Marks)
+        }
         DocId::Report { .. } => Err(Hidden::Results),
         _ if crate::protocol::may_read(user, id) => Ok(()),
         _ => Err(Hidden::NotReadable),
@@ -104,9 +117,7 @@ pub fn history(doc: &Automerge, id: &DocId) -> History {
         .iter()
         .skip(older)
         .map(|m| {
-            let mut changed = changes(doc, &m.deps, &[m.hash]);
-            let more = changed.len().saturating_sub(DESCRIBED);
-            changed.truncate(DESCRIBED);
+            let (changed, more) = changes(doc, &m.deps, &[m.hash]);
             Entry {
                 hash: m.hash.to_string(),
                 actor: m.actor.to_hex_string(),
@@ -122,14 +133,24 @@ pub fn history(doc: &Automerge, id: &DocId) -> History {
 }
 
 /// What the changes from `base` to `heads` set, field by field: each field once, with its
-/// value at `heads` (a text typed in many keystrokes is one field).
-pub fn changes(doc: &Automerge, base: &[ChangeHash], heads: &[ChangeHash]) -> Vec<Changed> {
+/// value at `heads` (a text typed in many keystrokes is one field); at most [`DESCRIBED`]
+/// fields, with how many more there are.
+pub fn changes(
+    doc: &Automerge,
+    base: &[ChangeHash],
+    heads: &[ChangeHash],
+) -> (Vec<Changed>, usize) {
     let mut out: Vec<Changed> = Vec::new();
+    let mut at: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut others: HashSet<Vec<String>> = HashSet::new();
     let mut push = |path: Vec<String>, value: Option<String>| {
-        if let Some(same) = out.iter_mut().find(|c| c.path == path) {
-            same.value = value;
-        } else {
+        if let Some(&i) = at.get(&path) {
+            out[i].value = value;
+        } else if out.len() < DESCRIBED {
+            at.insert(path.clone(), out.len());
             out.push(Changed { path, value });
+        } else {
+            others.insert(path);
         }
     };
     for patch in doc.diff(base, heads) {
@@ -175,7 +196,7 @@ pub fn changes(doc: &Automerge, base: &[ChangeHash], heads: &[ChangeHash]) -> Ve
             _ => {}
         }
     }
-    out
+    (out, others.len())
 }
 
 fn prop_name(prop: &Prop) -> String {
@@ -217,7 +238,9 @@ mod tests {
             d.put(ROOT, "deadline", "2026-12-10").expect("writes");
         });
         edit(&mut doc, 2, 1_800_000_060, |d| {
-            let fixes = d.put_object(ROOT, "rectifications", ObjType::List).expect("writes");
+            let fixes = d
+                .put_object(ROOT, "rectifications", ObjType::List)
+                .expect("writes");
             let fix = d.insert_object(&fixes, 0, ObjType::Map).expect("writes");
             d.put(&fix, "measure", "更换支护").expect("writes");
             d.delete(ROOT, "deadline").expect("writes");
@@ -262,7 +285,7 @@ mod tests {
         assert_eq!(h.entries.len(), ENTRIES);
         assert_eq!(h.older, 6);
         let last = h.entries.last().expect("an entry");
-        assert_eq!(last.changed[0].value.as_deref(), Some("第204次"));
+        assert_eq!(last.changed[0].value.as_deref(), Some("第104次"));
     }
 
     #[test]
@@ -282,6 +305,10 @@ mod tests {
         let problem: DocId = "problem:b1:p1".parse().expect("an id");
         assert_eq!(may_see_history(&qian, &problem), Ok(()));
         assert_eq!(may_see_history(&manager, &problem), Ok(()));
+        let marks: DocId = "evaluation:b1:2026-Q4".parse().expect("an id");
+        let secretary = Actor::new("wang", Role::Secretary, "b1");
+        assert_eq!(may_see_history(&secretary, &marks), Ok(()));
+        assert_eq!(may_see_history(&manager, &marks), Err(Hidden::Marks));
         let elsewhere = Actor::new("li", Role::Secretary, "b2");
         assert_eq!(
             may_see_history(&elsewhere, &problem),

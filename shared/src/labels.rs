@@ -378,10 +378,11 @@ pub fn value_label(clock: MineClock, path: &[String], value: &str) -> String {
         return value.to_owned();
     };
     let moment = last == "at" || last.ends_with("_at");
-    let points = path
-        .iter()
-        .any(|k| k == "self_score" || k == "branch_score")
-        && path.iter().any(|k| k == "items");
+    let points = last == "points"
+        || (path
+            .iter()
+            .any(|k| k == "self_score" || k == "branch_score")
+            && path.iter().any(|k| k == "items"));
     if moment && n > 0 {
         return chrono::DateTime::from_timestamp_millis(n)
             .map(|t| {
@@ -395,7 +396,14 @@ pub fn value_label(clock: MineClock, path: &[String], value: &str) -> String {
         return crate::Points(n).to_string();
     }
     if last == "quantity_milli" {
-        return crate::Points(n / 10).to_string();
+        let sign = if n < 0 { "-" } else { "" };
+        let (whole, frac) = (n.unsigned_abs() / 1000, n.unsigned_abs() % 1000);
+        let frac = format!("{frac:03}");
+        let frac = frac.trim_end_matches('0');
+        return match frac {
+            "" => format!("{sign}{whole}"),
+            f => format!("{sign}{whole}.{f}"),
+        };
     }
     value.to_owned()
 }
@@ -437,6 +445,11 @@ mod tests {
             value_label(clock, &path(&["log", "person_times"]), "12"),
             "12"
         );
+        let quantity = path(&["log", "items", "1", "quantity_milli"]);
+        assert_eq!(value_label(clock, &quantity, "2500"), "2.5");
+        assert_eq!(value_label(clock, &quantity, "1234"), "1.234");
+        let mark = path(&["marks", "b2", "points"]);
+        assert_eq!(value_label(clock, &mark, "9050"), "90.5");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! inspector's taps on another phone (counters add up).
 
 use zonepatrol_shared::docs::{
-    Directory, DocId, FreeText, ItemEntry, Sheet, Tally, Template, ZoneSheet,
+    Directory, DocId, FreeText, ItemEntry, PhotoRef, Sheet, Tally, Template, ZoneSheet,
 };
 use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
 use zonepatrol_shared::{Actor, Points, Role};
@@ -181,6 +181,8 @@ pub enum ItemEdit<'a> {
     Photo(&'a PhotoRecord),
     /// Set the note.
     Note(&'a str),
+    /// Take a photo off the item (by the full-size photo's hash).
+    RemovePhoto(&'a str),
 }
 
 /// Changes a checklist item: attaches a photo or sets the note. Returns the zone's marks as
@@ -201,6 +203,9 @@ pub fn edit_item(
                 entry.photos.insert(photo.hash.clone(), photo.reference());
             }
             ItemEdit::Note(note) => entry.note = FreeText(note.trim().to_owned()),
+            ItemEdit::RemovePhoto(hash) => {
+                entry.photos.remove(hash);
+            }
         }
     })
 }
@@ -298,10 +303,19 @@ pub struct ItemView {
     pub not_applicable: bool,
     /// The ways to lose points.
     pub rules: Vec<RuleView>,
-    /// Photos on the item.
-    pub photos: usize,
+    /// Photos on the item, in the order taken.
+    pub photos: Vec<ItemPhoto>,
     /// The inspector's note on the item.
     pub note: String,
+}
+
+/// A photo on a checklist item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemPhoto {
+    /// The full-size photo's SHA-256.
+    pub hash: String,
+    /// Its thumbnail's SHA-256.
+    pub thumb: String,
 }
 
 /// The score screen of one zone: items in template order and the running total.
@@ -311,6 +325,22 @@ pub struct ZoneView {
     pub items: Vec<ItemView>,
     /// Total, maximum and percentage so far.
     pub score: SheetScore,
+}
+
+/// An item's photos in the order taken (by the camera's time, then the hash).
+fn in_order_taken(photos: &std::collections::BTreeMap<String, PhotoRef>) -> Vec<ItemPhoto> {
+    let mut taken: Vec<(Option<i64>, &String, &PhotoRef)> = photos
+        .iter()
+        .map(|(hash, p)| (p.taken_at, hash, p))
+        .collect();
+    taken.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    taken
+        .into_iter()
+        .map(|(_, hash, p)| ItemPhoto {
+            hash: hash.clone(),
+            thumb: p.thumb.clone(),
+        })
+        .collect()
 }
 
 /// What the score screen shows for a zone's marks against its template.
@@ -350,7 +380,7 @@ pub fn zone_view(template: &Template, zone: &ZoneSheet) -> ZoneView {
                 score: mark.score(),
                 not_applicable,
                 rules,
-                photos: entry.map_or(0, |e| e.photos.len()),
+                photos: entry.map(|e| in_order_taken(&e.photos)).unwrap_or_default(),
                 note: entry.map(|e| e.note.0.clone()).unwrap_or_default(),
             }
         })

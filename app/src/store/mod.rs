@@ -15,10 +15,11 @@
 //! | `s\0ID` | the document's [`Summary`](crate::index::Summary) for lists, if its kind has one |
 //! | `m\0cursor` | the sync cursor, moved in the same batch as the documents it covers |
 //!
-//! Other trees: `meta` (the device actor, the session), `outbox` (photo files not
-//! yet on the server), `quarantine` (refused edits with the server's reason), `photos` (a
+//! Other trees: `meta` (the device actor, the install id, the session), `outbox` (photo files
+//! not yet on the server), `quarantine` (refused edits with the server's reason), `photos` (a
 //! [`PhotoRecord`] per photo, by the SHA-256 of its full-size file), `drafts` (forms being filled
-//! in, by user and form). Photo bytes are files in
+//! in, by user and form), `accounts` (each person who signed in here: their actors, cursor,
+//! token and offline sign-in, see `accounts.rs`). Photo bytes are files in
 //! `blobs/`, named by their SHA-256; a file is written to `HASH.tmp`, synced and renamed, and
 //! leftover `.tmp` files from a crash are removed when the repository opens.
 //!
@@ -202,11 +203,7 @@ impl Repo {
     /// record ("from which device"): its platform and its install id, which stays the same
     /// whoever signs in and however often its actors change.
     pub fn device_name(&self) -> Result<String, StoreError> {
-        let install = self
-            .meta
-            .get(INSTALL)?
-            .map(hex::encode)
-            .unwrap_or_default();
+        let install = self.meta.get(INSTALL)?.map(hex::encode).unwrap_or_default();
         let platform = if cfg!(target_os = "android") {
             "Android"
         } else {

@@ -1,5 +1,6 @@
 //! Edits the server refused, kept with its reason for the user to see.
 
+use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::history::{self, Changed};
@@ -48,9 +49,7 @@ pub struct Quarantined {
 
 /// What a refused edit changed, at most [`history::DESCRIBED`] fields of it.
 fn describe(doc: &mut AutoCommit, base: &[ChangeHash], heads: &[ChangeHash]) -> Vec<Changed> {
-    let mut changed = history::changes(doc.document(), base, heads);
-    changed.truncate(history::DESCRIBED);
-    changed
+    history::changes(doc.document(), base, heads).0
 }
 
 /// The heads the refused edits lead to, from `base`.
@@ -314,7 +313,8 @@ impl Repo {
             };
             let before = doc.get_heads();
             super::replay::copy_fields(&source, &mut doc, &q.fields);
-            doc.commit();
+            // Timed like every edit, so that the record's history says when.
+            doc.commit_with(CommitOptions::default().with_time(now_millis() / 1000));
             let mut batch = sled::Batch::default();
             if doc.get_heads() != before {
                 let chunk = doc.save_after(&before);

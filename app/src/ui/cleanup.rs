@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use dioxus::prelude::*;
+
+use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::docs::WorkItem;
 
 use crate::i18n::{Lang, T, tr};
@@ -158,10 +160,11 @@ pub fn CleanupForm(
             changed();
         } }
         label { r#for: "cleanup-day", {tr(lang, T::Day)} }
-        input { id: "cleanup-day", r#type: "date", initial_value: "{day}", oninput: move |e| {
-            day.set(e.value());
-            changed();
-        } }
+        DateField { lang, id: "cleanup-day", value: day(), today: Some(today), picks: vec![0],
+            on_change: move |v| {
+                day.set(v);
+                changed();
+            } }
         h2 { {tr(lang, T::Participants)} }
         for (id, name) in members {
             Pick { key: "{id}", id: id.clone(), class: "check", testid: "participant-{id}",
@@ -237,7 +240,7 @@ pub fn CleanupForm(
             onclick: move |_| on_submit.call(CleanupDraft {
                 zone: zone(),
                 team: team(),
-                date: NaiveDate::parse_from_str(day().trim(), "%Y-%m-%d").ok(),
+                date: parse_date(&day()),
                 participants: people().into_iter().collect(),
                 person_times,
                 items: items(),

@@ -6,6 +6,8 @@
 use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
 
+use crate::ui::date::{DateField, parse_date};
+
 use crate::i18n::{Lang, T, colon, tr};
 use crate::index::ExtensionSummary;
 use crate::records::extension::{
@@ -22,7 +24,7 @@ fn day_text(day: NaiveDate) -> String {
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    parse_date(text)
 }
 
 /// Where the latest request for more time stands, in a line.
@@ -81,8 +83,8 @@ pub fn MoreTimeAsk(
                 details { class: "more-time",
                     summary { "data-testid": "ask-more-time", {tr(lang, T::AskMoreTime)} }
                     label { r#for: "more-time-until", {tr(lang, T::MoreTimeUntil)} }
-                    input { id: "more-time-until", r#type: "date", min: "{earliest}",
-                        value: "{until}", oninput: move |e| until.set(e.value()) }
+                    DateField { lang, id: "more-time-until", value: until(), min: parse_date(&earliest),
+                        on_change: move |v| until.set(v) }
                     label { r#for: "more-time-reason", {tr(lang, T::MoreTimeReason)} }
                     textarea { id: "more-time-reason", rows: "3",
                         oninput: move |e| reason.set(e.value()) }
@@ -183,8 +185,8 @@ pub fn MoreTimeAnswer(
             p { class: "error", role: "alert", "{text}" }
         }
         label { r#for: "grant-until", {tr(lang, T::GrantUntil)} }
-        input { id: "grant-until", r#type: "date", min: "{earliest}", value: "{until}",
-            oninput: move |e| until.set(e.value()) }
+        DateField { lang, id: "grant-until", value: until(), min: parse_date(&earliest),
+            on_change: move |v| until.set(v) }
         button { class: "primary", "data-testid": "grant-more-time",
             onclick: move |_| on_answer.call(MoreTime::Grant(parse_day(&until()))),
             {tr(lang, T::GrantMoreTime)}

@@ -157,6 +157,7 @@ pub(crate) fn HistoryPage(session: Session, id: String, back: Screen) -> Element
         let why = match hidden {
             Hidden::OthersSheet => T::HistoryOthersSheet,
             Hidden::Results => T::HistoryResults,
+            Hidden::Marks => T::HistoryMarks,
             Hidden::NotReadable => T::NotOnPhone,
         };
         return rsx! { HistoryList { lang, title, rows: vec![], older: 0, hidden: Some(tr(lang, why).to_owned()), on_back: go_back, clock } };

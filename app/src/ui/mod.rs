@@ -8,6 +8,7 @@
 #![allow(unused_qualifications)]
 
 pub mod cleanup;
+pub mod date;
 mod draft;
 pub mod extension;
 pub mod history;

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use dioxus::prelude::*;
+
+use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::PatrolKind;
 
 use crate::i18n::{self, Lang, T, tr};
@@ -36,7 +38,7 @@ pub fn patrol_input(
 ) -> PatrolInput {
     PatrolInput {
         kind,
-        date: NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok(),
+        date: parse_date(day),
         zones: zones
             .iter()
             .filter(|(id, _)| chosen.contains(id))
@@ -77,7 +79,7 @@ pub fn StartPatrol(
             }
         }
         label { r#for: "day", {tr(lang, T::Day)} }
-        input { id: "day", r#type: "date", initial_value: "{day}", oninput: move |e| day.set(e.value()) }
+        DateField { lang, id: "day", value: day(), today: Some(today), picks: vec![0], on_change: move |v| day.set(v) }
         h2 { {tr(lang, T::Zones)} }
         for (id, name) in zones {
             Pick { key: "{id}", id: id.clone(), class: "check", testid: "zone-{id}",

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use dioxus::prelude::*;
+
+use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::docs::PostStatus;
 use zonepatrol_shared::labels::{post_status_label, post_step_label};
 
@@ -23,7 +25,7 @@ fn day_text(day: Option<NaiveDate>) -> String {
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    parse_date(text)
 }
 
 fn status_class(status: PostStatus) -> &'static str {
@@ -124,11 +126,9 @@ pub fn ApplyForm(
         label { r#for: "post-assessment", {tr(lang, T::PostAssessment)} }
         textarea { id: "post-assessment", rows: "3", oninput: move |e| assessment.set(e.value()) }
         label { r#for: "post-starts", {tr(lang, T::PostStarts)} }
-        input { id: "post-starts", r#type: "date", value: "{starts}",
-            oninput: move |e| starts.set(e.value()) }
+        DateField { lang, id: "post-starts", value: starts(), on_change: move |v| starts.set(v) }
         label { r#for: "post-ends", {tr(lang, T::PostEnds)} }
-        input { id: "post-ends", r#type: "date", value: "{ends}",
-            oninput: move |e| ends.set(e.value()) }
+        DateField { lang, id: "post-ends", value: ends(), min: parse_day(&starts()), on_change: move |v| ends.set(v) }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }

@@ -3,6 +3,8 @@
 
 use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
+
+use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::Severity;
 use zonepatrol_shared::docs::DocId;
 
@@ -159,10 +161,11 @@ pub fn RaiseProblem(
                 changed();
             } }
         label { r#for: "deadline", {tr(lang, T::Deadline)} }
-        input { id: "deadline", r#type: "date", "data-testid": "deadline", value: "{deadline}",
-            oninput: move |e| {
+        DateField { lang, id: "deadline", value: deadline(), today: Some(today), picks: vec![3, 7, 15, 30],
+            min: Some(today),
+            on_change: move |v| {
                 deadline_picked.set(true);
-                deadline.set(e.value());
+                deadline.set(v);
                 changed();
             } }
         if let Some(text) = error {
@@ -174,7 +177,7 @@ pub fn RaiseProblem(
                 severity: severity(),
                 responsible: who(),
                 measure: measure(),
-                deadline: NaiveDate::parse_from_str(deadline().trim(), "%Y-%m-%d").ok(),
+                deadline: parse_date(&deadline()),
             }),
             {tr(lang, T::Submit)}
         }

@@ -11,7 +11,7 @@ use crate::i18n::{Lang, T, tr};
 use crate::records::problem::raises_problems;
 use crate::records::sheet::{ItemEdit, Mark, ZoneView, edit_item, mark, zone_screen, zone_view};
 use crate::store::Session;
-use crate::ui::photo::{PhotoButton, Picked, use_photo_import};
+use crate::ui::photo::{PhotoButton, PhotoStrip, Picked, Shown, data_address, use_photo_import};
 use crate::ui::{Screen, Ui, Unavailable};
 
 /// The score screen of a zone. Every tap is sent as a [`Mark`]; the caller saves it.
@@ -24,6 +24,12 @@ pub fn ScoreZone(
     #[props(default)] busy_item: Option<String>,
     on_mark: EventHandler<Mark>,
     #[props(default)] on_photo: EventHandler<(String, Vec<Picked>)>,
+    /// The items' thumbnails as `data:` addresses, by the thumbnail's hash.
+    #[props(default)]
+    thumbs: std::collections::BTreeMap<String, String>,
+    /// A photo taken off an item: (item, the photo's hash).
+    #[props(default)]
+    on_remove_photo: EventHandler<(String, String)>,
     #[props(default)] on_note: EventHandler<(String, String)>,
     #[props(default = true)] can_raise: bool,
     #[props(default)] on_raise: EventHandler<String>,
@@ -55,7 +61,7 @@ pub fn ScoreZone(
                         div { class: "rule", key: "{rule.id}",
                             span { class: "rule-text",
                                 "{rule.text} −{rule.points}"
-                                if rule.needs_photo && item.photos == 0 {
+                                if rule.needs_photo && item.photos.is_empty() {
                                     span { class: "warn", " · {tr(lang, T::PhotoNeeded)}" }
                                 }
                             }
@@ -102,8 +108,15 @@ pub fn ScoreZone(
                             move |picked| on_photo.call((id.clone(), picked))
                         },
                     }
-                    if item.photos > 0 {
-                        span { class: "photos", "data-testid": "photos-{item.id}", "{tr(lang, T::PhotoCount)} {item.photos}" }
+                    if !item.photos.is_empty() {
+                        span { class: "photos", "data-testid": "photos-{item.id}", "{tr(lang, T::PhotoCount)} {item.photos.len()}" }
+                        PhotoStrip { lang, testid: "thumbs-{item.id}",
+                            photos: item.photos.iter().map(|p| Shown { hash: p.hash.clone(), thumb: thumbs.get(&p.thumb).cloned() }).collect::<Vec<_>>(),
+                            on_remove: Some(EventHandler::new({
+                                let id = item.id.clone();
+                                move |hash: String| on_remove_photo.call((id.clone(), hash))
+                            })),
+                        }
                     }
                     if can_raise { button {
                         "data-testid": "raise-{item.id}",
@@ -162,7 +175,8 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
     let template = work.template_id.clone();
     let can_raise = raises_problems(&me) && !visitor;
     let ctx = Rc::new((me, patrol, zone, template));
-    let (c1, c2, c3, c4, c5, c6) = (
+    let (c1, c2, c3, c4, c5, c6, c7) = (
+        ctx.clone(),
         ctx.clone(),
         ctx.clone(),
         ctx.clone(),
@@ -170,6 +184,13 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
         ctx.clone(),
         ctx.clone(),
     );
+    // The stored thumbnails of the items' photos, read from the phone.
+    let thumbs: std::collections::BTreeMap<String, String> = view
+        .items
+        .iter()
+        .flat_map(|i| i.photos.iter())
+        .filter_map(|p| data_address(&repo, &p.thumb).map(|a| (p.thumb.clone(), a)))
+        .collect();
     rsx! {
         ScoreZone {
             lang,
@@ -193,6 +214,12 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
                         }
                     }
                 });
+            },
+            thumbs,
+            on_remove_photo: move |(item, hash): (String, String)| {
+                let (me, patrol, zone, template) = &*c7;
+                let edit = ItemEdit::RemovePhoto(&hash);
+                ui.saved(edit_item(&ui.repo(), me, patrol, zone, template, &item, edit));
             },
             on_note: move |(item, note): (String, String)| {
                 let (me, patrol, zone, template) = &*c3;

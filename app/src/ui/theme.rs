@@ -47,6 +47,9 @@ button.danger { border-color: var(--bad); color: var(--bad); font-weight: bold; 
 button.back { margin: 2px 0; padding-left: 0; background: transparent; border-color: transparent;
   color: var(--accent); }
 .choices { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+.date-field { display: flex; gap: 8px; align-items: stretch; }
+.date-field input { flex: 1; min-width: 0; text-align: center; font-size: 22px; font-variant-numeric: tabular-nums; }
+.date-field button.step { min-width: 64px; font-size: 28px; font-weight: 700; }
 button.choice { width: 100%; }
 button.check { display: block; width: 100%; margin: 8px 0; text-align: left; }
 button[aria-pressed=true] { background: #3a2a00; border-color: var(--accent); color: var(--accent); }

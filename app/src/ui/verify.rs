@@ -4,6 +4,8 @@
 
 use chrono::NaiveDate;
 use dioxus::prelude::*;
+
+use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::Severity;
 use zonepatrol_shared::docs::DocId;
 
@@ -82,6 +84,9 @@ pub fn VerifyFix(
     error: Option<String>,
     on_judge: EventHandler<Judgement>,
     on_back: EventHandler<()>,
+    /// Today at the mine, for the new deadline's quick picks.
+    #[props(default)]
+    today: Option<NaiveDate>,
 ) -> Element {
     let mut note = use_signal(String::new);
     let mut deadline = use_signal(String::new);
@@ -112,12 +117,12 @@ pub fn VerifyFix(
         textarea { id: "reopen-note", "data-testid": "reopen-note", rows: "3",
             oninput: move |e| note.set(e.value()) }
         label { r#for: "reopen-deadline", {tr(lang, T::NewDeadline)} }
-        input { id: "reopen-deadline", r#type: "date", "data-testid": "reopen-deadline",
-            value: "{deadline}", oninput: move |e| deadline.set(e.value()) }
+        DateField { lang, id: "reopen-deadline", value: deadline(), today, picks: vec![3, 7, 15],
+            min: today, on_change: move |v| deadline.set(v) }
         button { class: "wide", "data-testid": "submit-reopen",
             onclick: move |_| on_judge.call(Judgement::Reopened {
                 note: note(),
-                deadline: NaiveDate::parse_from_str(deadline().trim(), "%Y-%m-%d").ok(),
+                deadline: parse_date(&deadline()),
             }),
             {tr(lang, T::ReopenFix)}
         }
@@ -162,6 +167,7 @@ pub(crate) fn VerifyPage(session: Session, name: String) -> Element {
             before,
             after,
             error,
+            today: Some(today(&repo.clock())),
             on_judge: move |judgement: Judgement| {
                 let repo = ui.repo();
                 let done = judge(&repo, &me, &name, &judgement, today(&repo.clock()));

@@ -107,7 +107,13 @@ pub async fn login(
     let ttl = i64::try_from(state.settings.token_ttl.as_millis()).unwrap_or(i64::MAX);
     let record = TokenRecord {
         user: user.user.clone(),
-        device: device.chars().take(100).collect(),
+        // As the device named itself, without control or direction marks (it is shown in a
+        // record's history).
+        device: device
+            .chars()
+            .filter(|c| !c.is_control() && !matches!(c, '\u{200e}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+            .take(100)
+            .collect(),
         created_at: now,
         expires_at: now.saturating_add(ttl),
     };

@@ -67,6 +67,7 @@ pub(super) fn check_actors(
 ) -> Result<Result<Claims, Refusal>, ApiError> {
     let before_heads = r.before.get_heads();
     let genesis = genesis_actor(&r.id);
+    let server = docs::server_actor();
     let genesis_heads = docs::genesis_heads(&r.id).map_err(|e| ApiError::internal(&e))?;
     let mut claimed: BTreeMap<Vec<u8>, ActorOwner> = BTreeMap::new();
     let text_id = r.text_id.clone();
@@ -89,6 +90,15 @@ pub(super) fn check_actors(
                 }));
             }
             continue;
+        }
+        if actor == server {
+            return Ok(Err(Refusal {
+                code: RefusalCode::NotWriter,
+                part: "document".into(),
+                reason: "a change is signed with the server's own actor: only the server \
+                         writes with it; update the app"
+                    .into(),
+            }));
         }
         let bytes = actor.to_bytes().to_vec();
         if claimed.contains_key(&bytes) {

@@ -51,6 +51,11 @@ pub(crate) async fn history_page(
                     "检查人员的评分只有本人可见，修改历史也是。",
                     "An inspector's scores are theirs alone to see, and so is their history.",
                 ),
+                Hidden::Marks => l(
+                    lang,
+                    "背靠背互评的打分只有本支部书记可见，修改历史也是。",
+                    "The marks a branch gives in the mutual evaluation are its secretary's alone to see, and so is their history.",
+                ),
                 Hidden::Results => l(
                     lang,
                     "统计结果由服务器生成，没有修改历史；请看各条记录的历史。",

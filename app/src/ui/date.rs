@@ -1,0 +1,163 @@
+//! The date field every form uses: the date written as the Chinese reader expects
+//! (2026-12-03, with the weekday), whatever the phone's locale — a platform date input shows
+//! 12/03/2026 on an English system — with large buttons a gloved finger can hit: a day earlier,
+//! a day later, and quick picks counted from today ("+3天"). Typing works too, in the usual
+//! ways of writing a date (2026-12-03, 2026/12/3, 2026.12.03, 20261203).
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use dioxus::prelude::*;
+
+use crate::i18n::{Lang, T, tr};
+
+/// A date as people type it: `2026-12-03`, `2026/12/3`, `2026.12.03`, `2026年12月3日` or
+/// `20261203`; `None` for anything else.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    if text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(text, "%Y%m%d").ok();
+    }
+    let parts: Vec<&str> = text
+        .split(['-', '/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts[..] {
+        [y, m, d] => NaiveDate::from_ymd_opt(
+            y.trim().parse().ok()?,
+            m.trim().parse().ok()?,
+            d.trim().parse().ok()?,
+        ),
+        _ => None,
+    }
+}
+
+/// A date as the product writes it: `2026-12-03`.
+pub fn date_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The weekday's short name.
+pub fn weekday(lang: Lang, day: NaiveDate) -> &'static str {
+    let (zh, en) = match day.weekday() {
+        Weekday::Mon => ("周一", "Mon"),
+        Weekday::Tue => ("周二", "Tue"),
+        Weekday::Wed => ("周三", "Wed"),
+        Weekday::Thu => ("周四", "Thu"),
+        Weekday::Fri => ("周五", "Fri"),
+        Weekday::Sat => ("周六", "Sat"),
+        Weekday::Sun => ("周日", "Sun"),
+    };
+    lang.pick(zh, en)
+}
+
+/// A date field. `value` is the text the form holds; every change (typed, stepped or picked)
+/// is given to `on_change` as text, which the form reads with [`parse_date`].
+#[component]
+pub fn DateField(
+    lang: Lang,
+    /// The input's id, for its label.
+    id: String,
+    value: String,
+    /// Today at the mine: quick picks count from it, and an empty field steps from it.
+    #[props(default)]
+    today: Option<NaiveDate>,
+    /// Quick picks, in days after today (`0` is today).
+    #[props(default)]
+    picks: Vec<u64>,
+    /// The earliest date the field offers (steps and picks stop there).
+    #[props(default)]
+    min: Option<NaiveDate>,
+    #[props(default)] testid: String,
+    on_change: EventHandler<String>,
+) -> Element {
+    let parsed = parse_date(&value);
+    let floor = |d: NaiveDate| min.map_or(d, |m| d.max(m));
+    let from = parsed.or(today).or(min);
+    let earlier = from
+        .and_then(|d| d.checked_sub_days(Days::new(1)))
+        .map(floor);
+    let later = from
+        .and_then(|d| d.checked_add_days(Days::new(1)))
+        .map(floor);
+    let too_early = matches!((parsed, min), (Some(d), Some(m)) if d < m);
+    let earliest = || {
+        min.map(|m| format!("{} {}", tr(lang, T::Earliest), date_text(m)))
+            .unwrap_or_default()
+    };
+    let hint = match parsed {
+        Some(_) if too_early => earliest(),
+        Some(d) => weekday(lang, d).to_owned(),
+        None if value.trim().is_empty() => earliest(),
+        None => tr(lang, T::DateFormat).to_owned(),
+    };
+    let wrong = too_early || (parsed.is_none() && !value.trim().is_empty());
+    let testid = if testid.is_empty() {
+        id.clone()
+    } else {
+        testid
+    };
+    rsx! {
+        div { class: "date-field",
+            button { class: "step", r#type: "button", "aria-label": tr(lang, T::DayEarlier),
+                "data-testid": "{testid}-earlier",
+                disabled: earlier.is_none() || (parsed.is_some() && earlier == parsed),
+                onclick: move |_| if let Some(d) = earlier { on_change.call(date_text(d)) },
+                "−"
+            }
+            input { id: "{id}", "data-testid": "{testid}", r#type: "text", inputmode: "numeric",
+                autocomplete: "off", placeholder: "2026-12-03", maxlength: "20", value: "{value}",
+                oninput: move |e| on_change.call(e.value()) }
+            button { class: "step", r#type: "button", "aria-label": tr(lang, T::DayLater),
+                "data-testid": "{testid}-later",
+                disabled: later.is_none(),
+                onclick: move |_| if let Some(d) = later { on_change.call(date_text(d)) },
+                "+"
+            }
+        }
+        p { class: if wrong { "error" } else { "dim" },
+            "data-testid": "{testid}-hint", "{hint}" }
+        if let (Some(today), false) = (today, picks.is_empty()) {
+            div { class: "choices",
+                for n in picks {
+                    if let Some(d) = today.checked_add_days(Days::new(n)).filter(|d| min.is_none_or(|m| *d >= m)) {
+                        button { key: "{n}", class: "choice", r#type: "button",
+                            "aria-pressed": "{parsed == Some(d)}",
+                            onclick: move |_| on_change.call(date_text(d)),
+                            if n == 0 { {tr(lang, T::Today)} } else { "+{n}{tr(lang, T::DaysShort)}" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_as_people_type_them() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3);
+        for text in [
+            "2026-12-03",
+            " 2026/12/3 ",
+            "2026.12.03",
+            "2026年12月3日",
+            "20261203",
+        ] {
+            assert_eq!(parse_date(text), day, "{text}");
+        }
+        for text in [
+            "",
+            "12/03",
+            "2026-13-01",
+            "2026-02-30",
+            "tomorrow",
+            "2026-12-03-04",
+        ] {
+            assert_eq!(parse_date(text), None, "{text}");
+        }
+        assert_eq!(date_text(day.expect("a day")), "2026-12-03");
+        assert_eq!(weekday(Lang::Zh, day.expect("a day")), "周四");
+    }
+}
