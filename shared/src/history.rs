@@ -17,7 +17,7 @@
 //! assert!(h.entries[0].genesis);
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use automerge::{Automerge, ChangeHash, PatchAction, Prop, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
@@ -143,7 +143,23 @@ pub fn changes(
     let mut out: Vec<Changed> = Vec::new();
     let mut at: HashMap<Vec<String>, usize> = HashMap::new();
     let mut others: HashSet<Vec<String>> = HashSet::new();
+    // Photos are told by how many were added and removed, not field by field: a record's photo
+    // map (`photos`, `before`, `after`) keyed by hashes nobody reads.
+    let mut photos: BTreeMap<Vec<String>, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut push = |path: Vec<String>, value: Option<String>| {
+        let (path, value) = match photo_path(&path) {
+            Some((prefix, hash, whole)) => {
+                let (added, removed) = photos.entry(prefix.to_vec()).or_default();
+                if whole && value.is_none() {
+                    added.remove(hash);
+                    removed.insert(hash.to_owned());
+                } else {
+                    added.insert(hash.to_owned());
+                }
+                (prefix.to_vec(), None)
+            }
+            None => (path, value),
+        };
         if let Some(&i) = at.get(&path) {
             out[i].value = value;
         } else if out.len() < DESCRIBED {
@@ -189,14 +205,42 @@ pub fn changes(
                 path.push((index + 1).to_string());
                 push(path, None);
             }
-            PatchAction::Increment { prop, value } => {
+            PatchAction::Increment { prop, .. } => {
+                // The counter's value after the change, not the step.
+                let now = match doc.get_at(&patch.obj, prop.clone(), heads) {
+                    Ok(Some((Value::Scalar(v), _))) => Some(scalar_text(&v)),
+                    _ => None,
+                };
                 path.push(prop_name(&prop));
-                push(path, Some(value.to_string()));
+                push(path, now);
             }
             _ => {}
         }
     }
+    for c in &mut out {
+        if let Some((added, removed)) = photos.get(&c.path) {
+            let mut told = Vec::new();
+            if !added.is_empty() {
+                told.push(format!("+{}", added.len()));
+            }
+            if !removed.is_empty() {
+                told.push(format!("−{}", removed.len()));
+            }
+            c.value = Some(told.join(" "));
+        }
+    }
     (out, others.len())
+}
+
+/// A path into a record's photo map: the map's path, the photo's hash, and whether the path
+/// is the photo itself (not one of its fields).
+fn photo_path(path: &[String]) -> Option<(&[String], &str, bool)> {
+    let at = path
+        .iter()
+        .position(|k| matches!(k.as_str(), "photos" | "before" | "after"))?;
+    let hash = path.get(at + 1)?;
+    let is_hash = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    is_hash.then_some((&path[..=at], hash.as_str(), path.len() == at + 2))
 }
 
 fn prop_name(prop: &Prop) -> String {
@@ -210,6 +254,8 @@ fn scalar_text(v: &ScalarValue) -> String {
     let text = match v {
         ScalarValue::Str(s) => s.to_string(),
         ScalarValue::Boolean(b) => if *b { "✓" } else { "✗" }.to_owned(),
+        ScalarValue::Null => "—".to_owned(),
+        ScalarValue::Counter(c) => i64::from(c).to_string(),
         other => other.to_string(),
     };
     text.chars().take(VALUE_CHARS).collect()
@@ -243,6 +289,14 @@ mod tests {
                 .expect("writes");
             let fix = d.insert_object(&fixes, 0, ObjType::Map).expect("writes");
             d.put(&fix, "measure", "更换支护").expect("writes");
+            let photos = d.put_object(&fix, "photos", ObjType::Map).expect("writes");
+            for hash in ["a", "b"] {
+                let p = d
+                    .put_object(&photos, hash.repeat(64), ObjType::Map)
+                    .expect("writes");
+                d.put(&p, "thumb", "c".repeat(64)).expect("writes");
+                d.put(&p, "taken_at", ()).expect("writes");
+            }
             d.delete(ROOT, "deadline").expect("writes");
         });
         let h = history(doc.document(), &id);
@@ -268,6 +322,12 @@ mod tests {
             path: vec!["deadline".into()],
             value: None,
         }));
+        // Two photos are told as two, not field by field.
+        assert!(second.changed.contains(&Changed {
+            path: vec!["rectifications".into(), "1".into(), "photos".into()],
+            value: Some("+2".into()),
+        }));
+        assert!(!second.changed.iter().any(|c| c.path.len() > 3));
         // The first change's fields are not repeated in the second.
         assert!(!second.changed.iter().any(|c| c.path == ["finding"]));
     }
