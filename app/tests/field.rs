@@ -1003,6 +1003,24 @@ fn a_deduction_that_needs_a_photo_waits_for_the_photo() {
         .expect("the photo");
     let marks = sheet::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("then the deduction");
     assert_eq!(marks.items["i1"].deductions["r1"].value(), 1);
+    // The photo is the deduction's evidence: it stays until the deduction is taken back.
+    let remove = ItemEdit::RemovePhoto(&photo.hash);
+    assert_eq!(
+        input_error(sheet::edit_item(
+            &repo, &me, &name, "z1", "t1", "i1", remove
+        )),
+        T::DeductionNeedsPhoto
+    );
+    let take_back = Mark::Undo {
+        item: "i1".into(),
+        rule: "r1".into(),
+    };
+    sheet::mark(&repo, &me, &name, "z1", "t1", &take_back).expect("taken back");
+    let marks = sheet::edit_item(&repo, &me, &name, "z1", "t1", "i1", remove).expect("removed");
+    assert!(marks.items["i1"].photos.is_empty());
+    sheet::edit_item(&repo, &me, &name, "z1", "t1", "i1", ItemEdit::Photo(&photo))
+        .expect("the photo again");
+    sheet::mark(&repo, &me, &name, "z1", "t1", &deduct).expect("the deduction again");
     // Another item's deduction needs none.
     let other = Mark::Deduct {
         item: "i2".into(),

@@ -145,16 +145,23 @@ pub fn changes(
     let mut others: HashSet<Vec<String>> = HashSet::new();
     // Photos are told by how many were added and removed, not field by field: a record's photo
     // map (`photos`, `before`, `after`) keyed by hashes nobody reads.
-    let mut photos: BTreeMap<Vec<String>, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut photos: BTreeMap<Vec<String>, [BTreeSet<String>; 3]> = BTreeMap::new();
     let mut push = |path: Vec<String>, value: Option<String>| {
         let (path, value) = match photo_path(&path) {
             Some((prefix, hash, whole)) => {
-                let (added, removed) = photos.entry(prefix.to_vec()).or_default();
-                if whole && value.is_none() {
-                    added.remove(hash);
-                    removed.insert(hash.to_owned());
-                } else {
-                    added.insert(hash.to_owned());
+                let [added, removed, changed] = photos.entry(prefix.to_vec()).or_default();
+                match (whole, value.is_some()) {
+                    (true, true) => {
+                        added.insert(hash.to_owned());
+                    }
+                    (true, false) => {
+                        added.remove(hash);
+                        removed.insert(hash.to_owned());
+                    }
+                    // A field of a photo (its marks, one day): changed, unless it came with it.
+                    (false, _) => {
+                        changed.insert(hash.to_owned());
+                    }
                 }
                 (prefix.to_vec(), None)
             }
@@ -173,9 +180,14 @@ pub fn changes(
         let mut path: Vec<String> = patch.path.iter().map(|(_, prop)| prop_name(prop)).collect();
         match patch.action {
             PatchAction::PutMap { key, value, .. } => {
-                if let Value::Scalar(v) = value.0 {
-                    path.push(key);
-                    push(path, Some(scalar_text(&v)));
+                path.push(key);
+                match value.0 {
+                    Value::Scalar(v) => push(path, Some(scalar_text(&v))),
+                    // A photo put whole is a photo added; other objects are told by their fields.
+                    Value::Object(_) if photo_path(&path).is_some_and(|(_, _, whole)| whole) => {
+                        push(path, Some(String::new()));
+                    }
+                    Value::Object(_) => {}
                 }
             }
             PatchAction::PutSeq { index, value, .. } => {
@@ -218,14 +230,13 @@ pub fn changes(
         }
     }
     for c in &mut out {
-        if let Some((added, removed)) = photos.get(&c.path) {
-            let mut told = Vec::new();
-            if !added.is_empty() {
-                told.push(format!("+{}", added.len()));
-            }
-            if !removed.is_empty() {
-                told.push(format!("−{}", removed.len()));
-            }
+        if let Some([added, removed, changed]) = photos.get(&c.path) {
+            let changed = changed.difference(added).count();
+            let told: Vec<String> = [("+", added.len()), ("−", removed.len()), ("✎", changed)]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(sign, n)| format!("{sign}{n}"))
+                .collect();
             c.value = Some(told.join(" "));
         }
     }
@@ -330,6 +341,42 @@ mod tests {
         assert!(!second.changed.iter().any(|c| c.path.len() > 3));
         // The first change's fields are not repeated in the second.
         assert!(!second.changed.iter().any(|c| c.path == ["finding"]));
+    }
+
+    #[test]
+    fn photos_are_told_by_how_many_were_added_removed_or_changed() {
+        let id: DocId = "problem:b1:p1".parse().expect("an id");
+        let mut doc = genesis::<Problem>(&id).expect("writes");
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        doc.set_actor(ActorId::from(vec![1; 16]));
+        let photos = doc
+            .put_object(ROOT, "photos", ObjType::Map)
+            .expect("writes");
+        let pa = doc.put_object(&photos, &a, ObjType::Map).expect("writes");
+        doc.put(&pa, "thumb", "c".repeat(64)).expect("writes");
+        doc.commit_with(CommitOptions::default().with_time(1));
+        let pb = doc.put_object(&photos, &b, ObjType::Map).expect("writes");
+        doc.put(&pb, "thumb", "d".repeat(64)).expect("writes");
+        doc.put(&pa, "thumb", "e".repeat(64)).expect("writes");
+        doc.delete(&photos, &a).expect("writes");
+        doc.commit_with(CommitOptions::default().with_time(2));
+        let p2 = doc.put_object(&photos, &a, ObjType::Map).expect("writes");
+        doc.put(&p2, "thumb", "c".repeat(64)).expect("writes");
+        doc.commit_with(CommitOptions::default().with_time(3));
+        doc.put(&pb, "thumb", "f".repeat(64)).expect("writes");
+        doc.commit_with(CommitOptions::default().with_time(4));
+        let told: Vec<Option<String>> = history(doc.document(), &id)
+            .entries
+            .iter()
+            .skip(1)
+            .map(|e| {
+                assert_eq!(e.changed.len(), 1, "{e:?}");
+                assert_eq!(e.changed[0].path, ["photos"]);
+                e.changed[0].value.clone()
+            })
+            .collect();
+        let said = |s: &str| Some(s.to_owned());
+        assert_eq!(told, [said("+1"), said("+1 −1"), said("+1"), said("✎1")]);
     }
 
     #[test]

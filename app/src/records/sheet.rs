@@ -185,8 +185,10 @@ pub enum ItemEdit<'a> {
     RemovePhoto(&'a str),
 }
 
-/// Changes a checklist item: attaches a photo or sets the note. Returns the zone's marks as
-/// saved.
+/// Changes a checklist item: attaches a photo, takes one off or sets the note. Returns the
+/// zone's marks as saved. The last photo of an item stays while a deduction the template wants
+/// a photo of is counted on it (the evidence of the deduction): the user takes the deduction
+/// back first, and nothing is saved.
 pub fn edit_item(
     repo: &Repo,
     me: &Actor,
@@ -196,6 +198,29 @@ pub fn edit_item(
     item: &str,
     edit: ItemEdit<'_>,
 ) -> Result<ZoneSheet, RecordError> {
+    if let ItemEdit::RemovePhoto(hash) = edit {
+        let dir = directory(repo, super::patrol::patrol_ref(me, patrol).0)?;
+        let rules = dir
+            .templates
+            .get(template)
+            .and_then(|t| t.items.get(item))
+            .map(|i| i.rules.clone())
+            .unwrap_or_default();
+        let sheet = repo.read::<Sheet>(&sheet_id(me, patrol))?;
+        let entry = sheet
+            .as_ref()
+            .and_then(|s| s.zones.get(zone))
+            .and_then(|z| z.items.get(item));
+        let last = entry.is_some_and(|e| e.photos.len() == 1 && e.photos.contains_key(hash));
+        let evidence = entry.is_some_and(|e| {
+            e.deductions.iter().any(|(rule, count)| {
+                count.value() > 0 && rules.get(rule).is_some_and(|r| r.needs_photo)
+            })
+        });
+        if last && evidence {
+            return Err(RecordError::Input(T::DeductionNeedsPhoto));
+        }
+    }
     edit_zone(repo, me, patrol, zone, template, |z| {
         let entry = entry(z, item);
         match edit {
@@ -333,7 +358,12 @@ fn in_order_taken(photos: &std::collections::BTreeMap<String, PhotoRef>) -> Vec<
         .iter()
         .map(|(hash, p)| (p.taken_at, hash, p))
         .collect();
-    taken.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    // Photos without a camera time go last.
+    taken.sort_by(|a, b| {
+        (a.0.is_none(), a.0)
+            .cmp(&(b.0.is_none(), b.0))
+            .then_with(|| a.1.cmp(b.1))
+    });
     taken
         .into_iter()
         .map(|(_, hash, p)| ItemPhoto {

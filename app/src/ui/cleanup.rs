@@ -8,6 +8,7 @@ use dioxus::prelude::*;
 
 use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::docs::WorkItem;
+use zonepatrol_shared::validate::limits::WORK_DAYS_AHEAD;
 
 use crate::i18n::{Lang, T, tr};
 use crate::records::cleanup::{CleanupInput, cleanup_choices, log_cleanup, quantity_milli};
@@ -161,6 +162,8 @@ pub fn CleanupForm(
         } }
         label { r#for: "cleanup-day", {tr(lang, T::Day)} }
         DateField { lang, id: "cleanup-day", value: day(), today: Some(today), picks: vec![0],
+            // A cleanup is logged for a day that has come (the server allows a day ahead).
+            max: today.checked_add_days(chrono::Days::new(WORK_DAYS_AHEAD)),
             on_change: move |v| {
                 day.set(v);
                 changed();
@@ -221,11 +224,11 @@ pub fn CleanupForm(
         }
         if !before_shown.is_empty() {
             h2 { {tr(lang, T::BeforePhotos)} }
-            PhotoStrip { lang, photos: before_shown, testid: "cleanup-before-thumbs", on_remove: Some(on_remove) }
+            PhotoStrip { lang, photos: before_shown, testid: "cleanup-before-thumbs", removable: true, on_remove }
         }
         if !after_shown.is_empty() {
             h2 { {tr(lang, T::AfterPhotos)} }
-            PhotoStrip { lang, photos: after_shown, testid: "cleanup-after-thumbs", on_remove: Some(on_remove) }
+            PhotoStrip { lang, photos: after_shown, testid: "cleanup-after-thumbs", removable: true, on_remove }
         }
         label { r#for: "cleanup-note", {tr(lang, T::Note)} }
         textarea { id: "cleanup-note", "data-testid": "cleanup-note", rows: "2", initial_value: "{note.peek()}",

@@ -21,7 +21,8 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         .filter(|p| !p.is_empty())
         .collect();
     match parts[..] {
-        [y, m, d] => NaiveDate::from_ymd_opt(
+        // A year of four digits: "26-12-03" is not taken for the year 26.
+        [y, m, d] if y.trim().len() == 4 => NaiveDate::from_ymd_opt(
             y.trim().parse().ok()?,
             m.trim().parse().ok()?,
             d.trim().parse().ok()?,
@@ -66,30 +67,46 @@ pub fn DateField(
     /// The earliest date the field offers (steps and picks stop there).
     #[props(default)]
     min: Option<NaiveDate>,
+    /// The latest date the field offers.
+    #[props(default)]
+    max: Option<NaiveDate>,
     #[props(default)] testid: String,
     on_change: EventHandler<String>,
 ) -> Element {
     let parsed = parse_date(&value);
-    let floor = |d: NaiveDate| min.map_or(d, |m| d.max(m));
-    let from = parsed.or(today).or(min);
-    let earlier = from
-        .and_then(|d| d.checked_sub_days(Days::new(1)))
-        .map(floor);
-    let later = from
-        .and_then(|d| d.checked_add_days(Days::new(1)))
-        .map(floor);
+    let within = |d: &NaiveDate| min.is_none_or(|m| *d >= m) && max.is_none_or(|m| *d <= m);
+    // An empty field steps to today (or the earliest date); a date steps a day either way,
+    // within the bounds (a date before the earliest steps up to it).
+    let start = today.or(min).map(|d| min.map_or(d, |m| d.max(m)));
+    let (earlier, later) = match parsed {
+        Some(d) => (
+            d.checked_sub_days(Days::new(1)).filter(within),
+            d.checked_add_days(Days::new(1))
+                .map(|n| min.map_or(n, |m| n.max(m)))
+                .filter(within),
+        ),
+        None => (start.filter(within), start.filter(within)),
+    };
     let too_early = matches!((parsed, min), (Some(d), Some(m)) if d < m);
-    let earliest = || {
-        min.map(|m| format!("{} {}", tr(lang, T::Earliest), date_text(m)))
-            .unwrap_or_default()
+    let too_late = matches!((parsed, max), (Some(d), Some(m)) if d > m);
+    let bounds = || {
+        let mut said = Vec::new();
+        if let Some(m) = min {
+            said.push(format!("{} {}", tr(lang, T::Earliest), date_text(m)));
+        }
+        if let Some(m) = max {
+            said.push(format!("{} {}", tr(lang, T::Latest), date_text(m)));
+        }
+        said.join(" · ")
     };
     let hint = match parsed {
-        Some(_) if too_early => earliest(),
-        Some(d) => weekday(lang, d).to_owned(),
-        None if value.trim().is_empty() => earliest(),
+        Some(_) if too_early || too_late => bounds(),
+        // The date as read, so that a date typed another way shows how it was taken.
+        Some(d) => format!("{} {}", date_text(d), weekday(lang, d)),
+        None if value.trim().is_empty() => bounds(),
         None => tr(lang, T::DateFormat).to_owned(),
     };
-    let wrong = too_early || (parsed.is_none() && !value.trim().is_empty());
+    let wrong = too_early || too_late || (parsed.is_none() && !value.trim().is_empty());
     let testid = if testid.is_empty() {
         id.clone()
     } else {
@@ -99,7 +116,7 @@ pub fn DateField(
         div { class: "date-field",
             button { class: "step", r#type: "button", "aria-label": tr(lang, T::DayEarlier),
                 "data-testid": "{testid}-earlier",
-                disabled: earlier.is_none() || (parsed.is_some() && earlier == parsed),
+                disabled: earlier.is_none(),
                 onclick: move |_| if let Some(d) = earlier { on_change.call(date_text(d)) },
                 "−"
             }
@@ -118,7 +135,7 @@ pub fn DateField(
         if let (Some(today), false) = (today, picks.is_empty()) {
             div { class: "choices",
                 for n in picks {
-                    if let Some(d) = today.checked_add_days(Days::new(n)).filter(|d| min.is_none_or(|m| *d >= m)) {
+                    if let Some(d) = today.checked_add_days(Days::new(n)).filter(within) {
                         button { key: "{n}", class: "choice", r#type: "button",
                             "aria-pressed": "{parsed == Some(d)}",
                             onclick: move |_| on_change.call(date_text(d)),
@@ -150,6 +167,7 @@ mod tests {
         for text in [
             "",
             "12/03",
+            "26-12-03",
             "2026-13-01",
             "2026-02-30",
             "tomorrow",

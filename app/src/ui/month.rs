@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use dioxus::prelude::*;
 use zonepatrol_shared::Points;
+use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::rules::AssessmentForm;
 use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::rules::suggest::Suggestion;
@@ -16,6 +17,7 @@ use crate::records::assessment::{
 use crate::records::draft::{Form, ScoreBody};
 use crate::store::Session;
 use crate::ui::draft::use_draft;
+use crate::ui::history::HistoryLink;
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui, Unavailable};
 
@@ -233,6 +235,13 @@ pub(crate) fn MonthZonePage(
     };
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let done = back.clone();
+    let record = DocId::assessment(&me.branch, &zone, month).to_string();
+    let saved = ui.repo().heads(&record).ok().flatten().is_some();
+    let here = Screen::MonthZone {
+        assess,
+        zone: zone.clone(),
+        month,
+    };
     rsx! {
         if draft.restored {
             p { class: "hint", "data-testid": "draft-restored", {tr(lang, T::DraftRestored)} }
@@ -260,6 +269,10 @@ pub(crate) fn MonthZonePage(
                 }
             },
             on_back: move |_| ui.go(back.clone()),
+        }
+        // Once the month's assessment exists on the phone.
+        if saved {
+            HistoryLink { id: record, back: here }
         }
     }
 }

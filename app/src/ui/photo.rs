@@ -254,7 +254,10 @@ pub fn PhotoStrip(
     lang: Lang,
     photos: Vec<Shown>,
     testid: String,
-    #[props(default)] on_remove: Option<EventHandler<String>>,
+    /// Whether each photo has a remove button (a form not yet submitted).
+    #[props(default)]
+    removable: bool,
+    #[props(default)] on_remove: EventHandler<String>,
 ) -> Element {
     // The photo open full screen: its address, and how far it is enlarged (1, 2 or 4 times).
     let mut open = use_signal(|| None::<String>);
@@ -283,12 +286,12 @@ pub fn PhotoStrip(
                     } else {
                         span { class: "thumb missing dim", {tr(lang, T::PhotoNotHere)} }
                     }
-                    if let Some(remove) = on_remove {
+                    if removable {
                         button { class: "thumb-remove", "data-testid": "{testid}-remove-{i}",
                             "aria-label": "{tr(lang, T::RemovePhoto)} {i + 1}",
                             onclick: {
                                 let hash = photo.hash.clone();
-                                move |_| remove.call(hash.clone())
+                                move |_| on_remove.call(hash.clone())
                             },
                             "✕ {tr(lang, T::RemovePhoto)}"
                         }

@@ -84,6 +84,9 @@ pub fn ApplyForm(
     error: Option<String>,
     on_apply: EventHandler<Application>,
     on_back: EventHandler<()>,
+    /// Today at the mine, for the start date's quick pick.
+    #[props(default)]
+    today: Option<NaiveDate>,
 ) -> Element {
     let mut title = use_signal(String::new);
     let mut zone = use_signal(|| zones.first().map(|z| z.0.clone()).unwrap_or_default());
@@ -126,7 +129,7 @@ pub fn ApplyForm(
         label { r#for: "post-assessment", {tr(lang, T::PostAssessment)} }
         textarea { id: "post-assessment", rows: "3", oninput: move |e| assessment.set(e.value()) }
         label { r#for: "post-starts", {tr(lang, T::PostStarts)} }
-        DateField { lang, id: "post-starts", value: starts(), on_change: move |v| starts.set(v) }
+        DateField { lang, id: "post-starts", value: starts(), today, picks: vec![0], on_change: move |v| starts.set(v) }
         label { r#for: "post-ends", {tr(lang, T::PostEnds)} }
         DateField { lang, id: "post-ends", value: ends(), min: parse_day(&starts()), on_change: move |v| ends.set(v) }
         if let Some(text) = error {
@@ -283,6 +286,7 @@ pub(crate) fn ApplyPage(session: Session) -> Element {
             zones,
             people,
             error,
+            today: Some(today(&ui.repo().clock())),
             on_apply: move |form: Application| {
                 let repo = ui.repo();
                 if let Some(id) = ui.saved(apply(&repo, &me, &form, today(&repo.clock()))) {

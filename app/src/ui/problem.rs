@@ -126,7 +126,7 @@ pub fn RaiseProblem(
         if photos > 0 {
             span { class: "photos", "data-testid": "problem-photos", "{tr(lang, T::PhotoCount)} {photos}" }
         }
-        PhotoStrip { lang, photos: shown, testid: "problem-thumbs", on_remove: Some(on_remove) }
+        PhotoStrip { lang, photos: shown, testid: "problem-thumbs", removable: true, on_remove }
         h2 { {tr(lang, T::Severity)} }
         div { class: "choices",
             for s in [Severity::General, Severity::Major] {
@@ -282,7 +282,7 @@ pub fn RectifyProblem(
             }
             if !shown.is_empty() {
                 h2 { {tr(lang, T::AfterPhotos)} }
-                PhotoStrip { lang, photos: shown, testid: "after-thumbs", on_remove: Some(on_remove) }
+                PhotoStrip { lang, photos: shown, testid: "after-thumbs", removable: true, on_remove }
             }
             if let Some(text) = error {
                 p { class: "error", role: "alert", "{text}" }

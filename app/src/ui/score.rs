@@ -112,10 +112,11 @@ pub fn ScoreZone(
                         span { class: "photos", "data-testid": "photos-{item.id}", "{tr(lang, T::PhotoCount)} {item.photos.len()}" }
                         PhotoStrip { lang, testid: "thumbs-{item.id}",
                             photos: item.photos.iter().map(|p| Shown { hash: p.hash.clone(), thumb: thumbs.get(&p.thumb).cloned() }).collect::<Vec<_>>(),
-                            on_remove: Some(EventHandler::new({
+                            removable: true,
+                            on_remove: {
                                 let id = item.id.clone();
                                 move |hash: String| on_remove_photo.call((id.clone(), hash))
-                            })),
+                            },
                         }
                     }
                     if can_raise { button {

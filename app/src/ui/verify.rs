@@ -90,6 +90,7 @@ pub fn VerifyFix(
 ) -> Element {
     let mut note = use_signal(String::new);
     let mut deadline = use_signal(String::new);
+    let mut bad_date = use_signal(|| false);
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::ToVerify)}" }
         h1 { "{row.description}" }
@@ -119,11 +120,19 @@ pub fn VerifyFix(
         label { r#for: "reopen-deadline", {tr(lang, T::NewDeadline)} }
         DateField { lang, id: "reopen-deadline", value: deadline(), today, picks: vec![3, 7, 15],
             min: today, on_change: move |v| deadline.set(v) }
+        if bad_date() {
+            p { class: "error", role: "alert", "data-testid": "reopen-bad-date", {tr(lang, T::DateFormat)} }
+        }
         button { class: "wide", "data-testid": "submit-reopen",
-            onclick: move |_| on_judge.call(Judgement::Reopened {
-                note: note(),
-                deadline: parse_date(&deadline()),
-            }),
+            onclick: move |_| {
+                // A deadline typed but not read is said, never dropped.
+                let typed = deadline();
+                let day = parse_date(&typed);
+                bad_date.set(day.is_none() && !typed.trim().is_empty());
+                if !bad_date() {
+                    on_judge.call(Judgement::Reopened { note: note(), deadline: day });
+                }
+            },
             {tr(lang, T::ReopenFix)}
         }
     }

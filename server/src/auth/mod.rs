@@ -111,7 +111,11 @@ pub async fn login(
         // record's history).
         device: device
             .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '\u{200e}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+            .filter(|c| {
+                !c.is_control()
+                    && !matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                        | '\u{2060}'..='\u{2069}' | '\u{feff}')
+            })
             .take(100)
             .collect(),
         created_at: now,

@@ -8,12 +8,13 @@
 //! | 0 | a directory from before format versions (no `FORMAT` file) |
 //! | 1 | the `FORMAT` file; the store's trees as format 0 |
 //! | 2 | each document's consolidated facts kept beside it (`f\0ID` in the `docs` tree, written in the document's batch) and the settings they were made under (`m\0facts`): a server of format 1 would write documents without them and leave the facts stale, so it must not open a format-2 directory |
+//! | 3 | an automerge actor's registry record (`a\0ACTOR`) holds the device after the user (`user\0device`, for a record's history): a server of format 2 would read the whole value as the user's name and refuse that user's own changes, so it must not open a format-3 directory. Records written before stay as they are (no device) |
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The format this server writes.
-pub const CURRENT: u32 = 2;
+pub const CURRENT: u32 = 3;
 /// The file that says it.
 pub const FILE: &str = "FORMAT";
 /// The marker of a restore under way (or stopped halfway): no server starts on it.
@@ -129,7 +130,8 @@ pub fn check_dir(data: &Path) -> anyhow::Result<()> {
 /// Migrates a directory of an older format to [`CURRENT`]; the caller took a backup.
 pub fn migrate(data: &Path, from: u32) -> io::Result<()> {
     // Format 0 to 1 changed no record. 1 to 2 adds the facts records, which the start makes
-    // for every document that lacks them. The file says the format from now on.
+    // for every document that lacks them. 2 to 3 changes no record: an actor's record without
+    // a device reads as one. The file says the format from now on.
     let _ = from;
     write(data, CURRENT)
 }
