@@ -298,9 +298,6 @@ pub enum T {
     ThisPhone,
     AnotherPhone,
     OlderChanges,
-    HistoryOthersSheet,
-    HistoryResults,
-    HistoryMarks,
     FixSignIn,
     FixFreeSpace,
     FixUpdate,
@@ -744,18 +741,6 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::ThisPhone => ("本机", "this phone"),
         T::AnotherPhone => ("其他手机", "Another phone"),
         T::OlderChanges => ("更早的修改未列出", "Older changes not listed"),
-        T::HistoryOthersSheet => (
-            "检查人员的评分只有本人可见，修改历史也是",
-            "An inspector's scores are theirs alone to see, and so is their history",
-        ),
-        T::HistoryMarks => (
-            "背靠背互评的打分只有本支部书记可见，修改历史也是",
-            "The marks a branch gives are its secretary's alone to see, and so is their history",
-        ),
-        T::HistoryResults => (
-            "统计结果由服务器生成，没有修改历史",
-            "Results are made by the server and have no history",
-        ),
         T::FixSignInOnline => (
             "离线登录：修改存在手机上，到能连上服务器的地方重新登录后发送",
             "Signed in offline: your work is on the phone; sign in again where the server is reachable to send it",

@@ -18,6 +18,7 @@
 
 use crate::docs::{DocKind, PostStatus, PostStep};
 use crate::domain::{BranchCategory, PatrolKind, Role, Severity};
+use crate::history::Hidden;
 use crate::rules::grade::Grade;
 use crate::rules::period::{MineClock, Period, PeriodKind};
 use crate::rules::problem::ProblemStatus;
@@ -383,14 +384,8 @@ pub fn value_label(clock: MineClock, path: &[String], value: &str) -> String {
             .iter()
             .any(|k| k == "self_score" || k == "branch_score")
             && path.iter().any(|k| k == "items"));
-    if moment && n > 0 {
-        return chrono::DateTime::from_timestamp_millis(n)
-            .map(|t| {
-                t.with_timezone(&clock.tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|| value.to_owned());
+    if moment && n > 0 && chrono::DateTime::from_timestamp_millis(n).is_some() {
+        return moment_label(clock, n);
     }
     if points {
         return crate::Points(n).to_string();
@@ -406,6 +401,52 @@ pub fn value_label(clock: MineClock, path: &[String], value: &str) -> String {
         };
     }
     value.to_owned()
+}
+
+/// A moment as the mine's clock shows it: `2026-12-03 10:00`.
+pub fn moment_label(clock: MineClock, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&clock.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A day's weekday, short: 周四 / Thu.
+pub fn weekday_label(lang: Lang, day: chrono::NaiveDate) -> &'static str {
+    use chrono::{Datelike, Weekday};
+    let (zh, en) = match day.weekday() {
+        Weekday::Mon => ("周一", "Mon"),
+        Weekday::Tue => ("周二", "Tue"),
+        Weekday::Wed => ("周三", "Wed"),
+        Weekday::Thu => ("周四", "Thu"),
+        Weekday::Fri => ("周五", "Fri"),
+        Weekday::Sat => ("周六", "Sat"),
+        Weekday::Sun => ("周日", "Sun"),
+    };
+    lang.pick(zh, en)
+}
+
+/// Why a record's history is not shown ([`crate::history::may_see_history`]).
+pub fn hidden_label(lang: Lang, hidden: Hidden) -> &'static str {
+    let (zh, en) = match hidden {
+        Hidden::OthersSheet => (
+            "检查人员的评分只有本人可见，修改历史也是",
+            "An inspector's scores are theirs alone to see, and so is their history",
+        ),
+        Hidden::Marks => (
+            "背靠背互评的打分只有本支部书记可见，修改历史也是",
+            "The marks a branch gives in the mutual evaluation are its secretary's alone to see, and so is their history",
+        ),
+        Hidden::Results => (
+            "统计结果由服务器生成，没有修改历史；请看各条记录的历史",
+            "Results are made by the server and have no history: see each record's",
+        ),
+        Hidden::NotReadable => ("无权查看这条记录", "That record is not yours to see"),
+    };
+    lang.pick(zh, en)
 }
 
 /// A branch category, which sets its thresholds.

@@ -143,6 +143,20 @@ impl Repo {
         decode_all(&self.accounts)
     }
 
+    /// Whom each actor written with on this phone belongs to (actor in hex → user), to name
+    /// the people in a record's history.
+    pub fn account_actors(&self) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+        Ok(self
+            .accounts()?
+            .iter()
+            .flat_map(|a| {
+                a.actor_ids()
+                    .map(|actor| (actor.to_hex_string(), a.user.user.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect())
+    }
+
     /// One person's account on this phone.
     pub fn account(&self, user: &str) -> Result<Option<Account>, StoreError> {
         let k = account_key(user);

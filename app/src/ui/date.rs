@@ -4,8 +4,9 @@
 //! a day later, and quick picks counted from today ("+3天"). Typing works too, in the usual
 //! ways of writing a date (2026-12-03, 2026/12/3, 2026.12.03, 20261203).
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{Days, NaiveDate};
 use dioxus::prelude::*;
+use zonepatrol_shared::labels::weekday_label;
 
 use crate::i18n::{Lang, T, tr};
 
@@ -34,20 +35,6 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// A date as the product writes it: `2026-12-03`.
 pub fn date_text(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
-}
-
-/// The weekday's short name.
-pub fn weekday(lang: Lang, day: NaiveDate) -> &'static str {
-    let (zh, en) = match day.weekday() {
-        Weekday::Mon => ("周一", "Mon"),
-        Weekday::Tue => ("周二", "Tue"),
-        Weekday::Wed => ("周三", "Wed"),
-        Weekday::Thu => ("周四", "Thu"),
-        Weekday::Fri => ("周五", "Fri"),
-        Weekday::Sat => ("周六", "Sat"),
-        Weekday::Sun => ("周日", "Sun"),
-    };
-    lang.pick(zh, en)
 }
 
 /// A date field. `value` is the text the form holds; every change (typed, stepped or picked)
@@ -102,7 +89,7 @@ pub fn DateField(
     let hint = match parsed {
         Some(_) if too_early || too_late => bounds(),
         // The date as read, so that a date typed another way shows how it was taken.
-        Some(d) => format!("{} {}", date_text(d), weekday(lang, d)),
+        Some(d) => format!("{} {}", date_text(d), weekday_label(lang, d)),
         None if value.trim().is_empty() => bounds(),
         None => tr(lang, T::DateFormat).to_owned(),
     };
@@ -176,6 +163,6 @@ mod tests {
             assert_eq!(parse_date(text), None, "{text}");
         }
         assert_eq!(date_text(day.expect("a day")), "2026-12-03");
-        assert_eq!(weekday(Lang::Zh, day.expect("a day")), "周四");
+        assert_eq!(weekday_label(Lang::Zh, day.expect("a day")), "周四");
     }
 }

@@ -23,10 +23,6 @@ fn day_text(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
-fn parse_day(text: &str) -> Option<NaiveDate> {
-    parse_date(text)
-}
-
 /// Where the latest request for more time stands, in a line.
 #[component]
 pub fn MoreTimeState(lang: Lang, extension: ExtensionSummary) -> Element {
@@ -89,7 +85,7 @@ pub fn MoreTimeAsk(
                     textarea { id: "more-time-reason", rows: "3",
                         oninput: move |e| reason.set(e.value()) }
                     button { class: "wide", "data-testid": "submit-more-time",
-                        onclick: move |_| on_ask.call((parse_day(&until()), reason())),
+                        onclick: move |_| on_ask.call((parse_date(&until()), reason())),
                         {tr(lang, T::SubmitMoreTime)}
                     }
                 }
@@ -188,7 +184,7 @@ pub fn MoreTimeAnswer(
         DateField { lang, id: "grant-until", value: until(), min: parse_date(&earliest),
             on_change: move |v| until.set(v) }
         button { class: "primary", "data-testid": "grant-more-time",
-            onclick: move |_| on_answer.call(MoreTime::Grant(parse_day(&until()))),
+            onclick: move |_| on_answer.call(MoreTime::Grant(parse_date(&until()))),
             {tr(lang, T::GrantMoreTime)}
         }
         label { r#for: "refuse-reason", {tr(lang, T::RefuseReason)} }

@@ -7,13 +7,14 @@
 use std::collections::BTreeMap;
 
 use dioxus::prelude::*;
+use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::history::{self, Hidden, History};
-use zonepatrol_shared::labels::{kind_label, path_label, value_label};
+use zonepatrol_shared::labels::{hidden_label, kind_label, moment_label, path_label, value_label};
 use zonepatrol_shared::rules::MineClock;
 
 use crate::i18n::{Lang, T, colon, tr};
-use crate::store::Session;
+use crate::store::{Repo, Session};
 use crate::ui::{Screen, Ui};
 
 /// Who made a change, as this phone knows it.
@@ -96,7 +97,7 @@ pub fn HistoryList(
     on_back: EventHandler<()>,
     #[props(default = MineClock::default())] clock: MineClock,
 ) -> Element {
-    let when = move |at: i64| value_label(clock, &["at".to_owned()], &at.to_string());
+    let when = move |at: i64| moment_label(clock, at);
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Back)}" }
         h1 { {tr(lang, T::History)} }
@@ -148,37 +149,38 @@ pub(crate) fn HistoryPage(session: Session, id: String, back: Screen) -> Element
     let lang = (ui.lang)();
     let repo = ui.repo();
     let clock = repo.clock();
-    let go_back = move |_| ui.go(back.clone());
+    let (title, rows, older, hidden) = match read(&repo, &session.user, lang, clock, &id) {
+        Ok((title, rows, older)) => (title, rows, older, None),
+        Err((title, why)) => (title, Vec::new(), 0, Some(why.to_owned())),
+    };
+    rsx! { HistoryList { lang, title, rows, older, hidden, on_back: move |_| ui.go(back.clone()), clock } }
+}
+
+/// The page's title, rows and count of older changes; or its title and why it shows none.
+fn read(
+    repo: &Repo,
+    me: &Actor,
+    lang: Lang,
+    clock: MineClock,
+    id: &str,
+) -> Result<(String, Vec<Row>, usize), (String, &'static str)> {
     let Ok(doc_id) = id.parse::<DocId>() else {
-        return rsx! { HistoryList { lang, title: id.clone(), rows: vec![], older: 0, hidden: Some(tr(lang, T::NotOnPhone).to_owned()), on_back: go_back, clock } };
+        return Err((id.to_owned(), tr(lang, T::NotOnPhone)));
     };
     let title = format!("{} {id}", kind_label(lang, doc_id.kind()));
-    if let Err(hidden) = history::may_see_history(&session.user, &doc_id) {
-        let why = match hidden {
-            Hidden::OthersSheet => T::HistoryOthersSheet,
-            Hidden::Results => T::HistoryResults,
-            Hidden::Marks => T::HistoryMarks,
-            Hidden::NotReadable => T::NotOnPhone,
+    if let Err(why) = history::may_see_history(me, &doc_id) {
+        let why = match why {
+            Hidden::NotReadable => tr(lang, T::NotOnPhone),
+            other => hidden_label(lang, other),
         };
-        return rsx! { HistoryList { lang, title, rows: vec![], older: 0, hidden: Some(tr(lang, why).to_owned()), on_back: go_back, clock } };
+        return Err((title, why));
     }
-    let Some(mut doc) = repo.load(&id).ok().flatten() else {
-        return rsx! { HistoryList { lang, title, rows: vec![], older: 0, hidden: Some(tr(lang, T::NotOnPhone).to_owned()), on_back: go_back, clock } };
+    let Some(mut doc) = repo.load(id).ok().flatten() else {
+        return Err((title, tr(lang, T::NotOnPhone)));
     };
     let record = history::history(doc.document(), &doc_id);
-    // The actors of everyone who signed in on this phone.
-    let here: BTreeMap<String, String> = repo
-        .accounts()
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|a| {
-            a.actor_ids()
-                .map(|actor| (actor.to_hex_string(), a.user.user.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let rows = rows(lang, clock, &record, &here);
-    rsx! { HistoryList { lang, title, rows, older: record.older, hidden: None, on_back: go_back, clock } }
+    let here = repo.account_actors().unwrap_or_default();
+    Ok((title, rows(lang, clock, &record, &here), record.older))
 }
 
 /// A button that opens a record's history; back comes to `back`.

@@ -24,10 +24,6 @@ fn day_text(day: Option<NaiveDate>) -> String {
         .unwrap_or_default()
 }
 
-fn parse_day(text: &str) -> Option<NaiveDate> {
-    parse_date(text)
-}
-
 fn status_class(status: PostStatus) -> &'static str {
     match status {
         PostStatus::Active => "badge",
@@ -131,7 +127,7 @@ pub fn ApplyForm(
         label { r#for: "post-starts", {tr(lang, T::PostStarts)} }
         DateField { lang, id: "post-starts", value: starts(), today, picks: vec![0], on_change: move |v| starts.set(v) }
         label { r#for: "post-ends", {tr(lang, T::PostEnds)} }
-        DateField { lang, id: "post-ends", value: ends(), min: parse_day(&starts()), on_change: move |v| ends.set(v) }
+        DateField { lang, id: "post-ends", value: ends(), min: parse_date(&starts()), on_change: move |v| ends.set(v) }
         if let Some(text) = error {
             p { class: "error", role: "alert", "{text}" }
         }
@@ -144,8 +140,8 @@ pub fn ApplyForm(
                 duty: duty(),
                 assessor: assessor(),
                 assessment: assessment(),
-                starts: parse_day(&starts()),
-                ends: parse_day(&ends()),
+                starts: parse_date(&starts()),
+                ends: parse_date(&ends()),
             }),
             {tr(lang, T::SubmitApplication)}
         }

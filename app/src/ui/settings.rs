@@ -1,10 +1,9 @@
 //! Settings (language, signing out) and the list of edits the server refused, with reasons.
 
-use chrono::TimeZone;
 use dioxus::prelude::*;
 
 use zonepatrol_shared::docs::DocId;
-use zonepatrol_shared::labels::{path_label, value_label};
+use zonepatrol_shared::labels::{moment_label, path_label, value_label};
 use zonepatrol_shared::rules::MineClock;
 
 use crate::i18n::{Lang, LangCode, T, colon, doc_kind, refusal, tr};
@@ -102,8 +101,7 @@ pub fn QuarantineList(
                     p { class: "dim", "{tr(lang, T::ServerSays)}：{q.refusal.reason}" }
                 }
                 p { class: "dim",
-                    {tz.timestamp_millis_opt(q.at).single()
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()}
+                    {moment_label(MineClock { tz }, q.at)}
                 }
                 p { class: "hint", {tr(lang, T::ReapplyHint)} }
                 div { class: "choices",

@@ -3,7 +3,6 @@
 //! on the phone offline (the people who signed in on it named, others by their actor). A
 //! sheet's history is its inspector's alone, even to a manager.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use zonepatrol_app::photo::{self, PhotoSettings};
@@ -98,17 +97,7 @@ async fn a_records_history_names_each_person_their_device_and_each_field() {
     drop(server);
     let mut doc = holder.repo.load(ID).expect("read").expect("on the phone");
     let record = history::history(doc.document(), &id(ID));
-    let here: BTreeMap<String, String> = holder
-        .repo
-        .accounts()
-        .expect("accounts")
-        .iter()
-        .flat_map(|a| {
-            a.actor_ids()
-                .map(|actor| (actor.to_hex_string(), a.user.user.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let here = holder.repo.account_actors().expect("accounts");
     let shown = rows(Lang::Zh, MineClock::default(), &record, &here);
     assert_eq!(shown.len(), 3);
     assert_eq!(shown[0].author, Author::Here("h2".into()));

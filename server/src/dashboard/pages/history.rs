@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use zonepatrol_shared::docs::DocId;
-use zonepatrol_shared::history::{self, Hidden};
-use zonepatrol_shared::labels::{kind_label, path_label, value_label};
+use zonepatrol_shared::history;
+use zonepatrol_shared::labels::{hidden_label, kind_label, moment_label, path_label, value_label};
 
 use super::blocking;
 use crate::State;
@@ -45,28 +45,7 @@ pub(crate) async fn history_page(
             return missing();
         };
         if let Err(hidden) = history::may_see_history(&viewer.actor, &id) {
-            let why = match hidden {
-                Hidden::OthersSheet => l(
-                    lang,
-                    "检查人员的评分只有本人可见，修改历史也是。",
-                    "An inspector's scores are theirs alone to see, and so is their history.",
-                ),
-                Hidden::Marks => l(
-                    lang,
-                    "背靠背互评的打分只有本支部书记可见，修改历史也是。",
-                    "The marks a branch gives in the mutual evaluation are its secretary's alone to see, and so is their history.",
-                ),
-                Hidden::Results => l(
-                    lang,
-                    "统计结果由服务器生成，没有修改历史；请看各条记录的历史。",
-                    "Results are made by the server and have no history: see each record's.",
-                ),
-                Hidden::NotReadable => l(
-                    lang,
-                    "无权查看这条记录。",
-                    "That record is not yours to see.",
-                ),
-            };
+            let why = hidden_label(lang, hidden);
             return fail(StatusCode::FORBIDDEN, lang, why);
         }
         let doc = match state.store.doc(&id) {
@@ -109,9 +88,7 @@ pub(crate) async fn history_page(
                 ),
             }
         };
-        let when = |ms: i64| {
-            value_label(clock, &["at".to_owned()], &ms.to_string())
-        };
+        let when = |ms: i64| moment_label(clock, ms);
         let title = format!("{} · {} {}", l(lang, "修改历史", "History"), kind_label(lang, id.kind()), id);
         let body = html! {
             h1 { (l(lang, "修改历史", "History")) " " span.muted { (kind_label(lang, id.kind())) " " (id.to_string()) } }

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State as Shared};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::DateTime;
 use maud::{Markup, html};
 use zonepatrol_shared::docs::{self, DocId, Outcome, PhotoRef, Problem};
-use zonepatrol_shared::rules::period::MineClock;
+use zonepatrol_shared::labels::moment_label;
 use zonepatrol_shared::rules::problem::{ProblemStatus, timeline};
 
 use super::{blocking, check_branch};
@@ -63,7 +62,7 @@ pub(crate) async fn problem_page(
             return missing();
         };
         let who = |user: &str| people.get(user).cloned().unwrap_or_else(|| user.to_owned());
-        let when = |ms: i64| moment(clock, ms);
+        let when = |ms: i64| moment_label(clock, ms);
         let photos = |refs: &BTreeMap<String, PhotoRef>| -> Markup {
             html! {
                 div.photos {
@@ -169,17 +168,6 @@ pub(crate) async fn problem_page(
         .into_response()
     })
     .await
-}
-
-/// A moment as the mine's clock shows it.
-fn moment(clock: MineClock, ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&clock.tz)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 fn status_class(status: ProblemStatus) -> &'static str {
