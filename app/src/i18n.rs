@@ -325,6 +325,17 @@ pub enum T {
     Reapply,
     ReapplyHint,
     Reapplied,
+    Annotate,
+    MarkCircle,
+    MarkArrow,
+    MarkLabel,
+    Undo,
+    Done,
+    Cancel,
+    LabelWords,
+    LabelFirst,
+    AnnotateHint,
+    Marked,
 }
 
 /// The colon between a label and what follows, as each language writes it.
@@ -789,6 +800,23 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::OpenPhoto => ("查看照片", "Open photo"),
         T::RemovePhoto => ("删除", "Remove"),
         T::Close => ("关闭", "Close"),
+        T::Annotate => ("标注", "Mark up"),
+        T::MarkCircle => ("◯ 圈", "◯ Circle"),
+        T::MarkArrow => ("➚ 箭头", "➚ Arrow"),
+        T::MarkLabel => ("字 文字", "Aa Label"),
+        T::Undo => ("↶ 撤销", "↶ Undo"),
+        T::Done => ("完成", "Done"),
+        T::Cancel => ("取消", "Cancel"),
+        T::LabelWords => ("标注文字（20 字以内）", "Label (up to 20 characters)"),
+        T::LabelFirst => (
+            "先输入或选好文字，再点照片",
+            "Type or pick the words first, then tap the photo",
+        ),
+        T::AnnotateHint => (
+            "在照片上拖动画圈或箭头，点一下放下标记；拖动黄色大圆点调整刚画的标记",
+            "Drag on the photo to draw a circle or an arrow, or tap to drop one; drag the big yellow dots to adjust the last mark",
+        ),
+        T::Marked => ("处标注", "marks"),
         T::Removed => ("（删除）", "(removed)"),
         T::Reapply => ("重新提交", "Apply again"),
         T::ReapplyHint => (

@@ -6,12 +6,12 @@
 use automerge::AutoCommit;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use zonepatrol_shared::docs::{self, DocId, Outcome, Patrol, Problem};
+use zonepatrol_shared::docs::{self, DocId, Outcome, Patrol, PhotoRef, Problem};
 use zonepatrol_shared::rules::problem::ProblemStatus;
 use zonepatrol_shared::{PatrolKind, Severity};
 
 /// Bump when [`Summary`] changes: the store rebuilds every summary when it opens.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// What a list needs of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,8 +60,8 @@ pub struct ProblemSummary {
     pub rectified_at: Option<i64>,
     /// Where it stands.
     pub status: ProblemStatus,
-    /// Thumbnails of its photos.
-    pub thumbs: Vec<String>,
+    /// Its photos: their thumbnails, sizes and marks.
+    pub thumbs: Vec<PhotoRef>,
     /// Everyone who recorded a fix (nobody verifies their own).
     #[serde(default)]
     pub rectifiers: Vec<String>,
@@ -115,8 +115,8 @@ pub struct FixSummary {
     pub at: i64,
     /// What was done.
     pub note: String,
-    /// Thumbnails of its after-photos.
-    pub thumbs: Vec<String>,
+    /// Its after-photos: their thumbnails, sizes and marks.
+    pub thumbs: Vec<PhotoRef>,
 }
 
 /// The summary of a document, for the kinds that lists show.
@@ -165,7 +165,7 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
                     by: r.by.clone(),
                     at: r.at,
                     note: r.note.0.clone(),
-                    thumbs: r.photos.values().map(|p| p.thumb.clone()).collect(),
+                    thumbs: r.photos.values().cloned().collect(),
                 });
             let reopen_note = (status == ProblemStatus::Reopened)
                 .then(|| p.last_reopening().map(|v| v.note.0.clone()))
@@ -181,7 +181,7 @@ pub fn summarize(id: &str, doc: &AutoCommit) -> Option<Summary> {
                 raised_at: f.raised_at,
                 rectified_at,
                 status,
-                thumbs: f.photos.into_values().map(|r| r.thumb).collect(),
+                thumbs: f.photos.into_values().collect(),
                 rectifiers,
                 last_fix,
                 reopen_note,

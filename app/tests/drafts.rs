@@ -3,6 +3,7 @@
 //! its photos with it; collection removes photos nothing holds and never one a document, a
 //! draft or a refused edit still holds.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -11,7 +12,8 @@ use std::time::Duration;
 use zonepatrol_app::photo::{PhotoSettings, process};
 use zonepatrol_app::records::draft::{self, CleanupBody, FixBody, Form, RaiseBody, ScoreBody};
 use zonepatrol_app::store::{Jpeg, PhotoRecord, Processed, Repo};
-use zonepatrol_shared::docs::{DocId, Problem};
+use zonepatrol_shared::docs::marks::keyed;
+use zonepatrol_shared::docs::{DocId, MarkKind, Marks, PhotoMark, Problem};
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Points, Severity};
 
@@ -76,6 +78,29 @@ fn forms() -> (
     )
 }
 
+/// No marks on any photo.
+const NONE: BTreeMap<String, Marks> = BTreeMap::new();
+
+/// A circle and a label on the photo `hash`.
+fn marked(hash: &str) -> BTreeMap<String, Marks> {
+    let circle = PhotoMark {
+        kind: MarkKind::Circle,
+        x1: 100,
+        y1: 200,
+        x2: 300,
+        y2: 400,
+        text: String::new(),
+    };
+    let label = PhotoMark {
+        kind: MarkKind::Label,
+        x1: 500,
+        y1: 500,
+        text: "漏点".into(),
+        ..Default::default()
+    };
+    [(hash.to_owned(), keyed([circle, label]))].into()
+}
+
 /// In the child: a real photo on each form with text, as the screens keep them; then it
 /// says so and waits to be killed.
 #[test]
@@ -90,11 +115,12 @@ fn draft_child() {
         .expect("store photo");
     let photos = std::slice::from_ref(&photo);
     let (raise, raise_body, fix, fix_body, cleanup, mut cleanup_body, score, score_body) = forms();
-    draft::save(&repo, "h1", &raise, &raise_body, photos).expect("raise");
-    draft::save(&repo, "h1", &fix, &fix_body, photos).expect("fix");
+    let marks = marked(&photo.hash);
+    draft::save(&repo, "h1", &raise, &raise_body, photos, &marks).expect("raise");
+    draft::save(&repo, "h1", &fix, &fix_body, photos, &NONE).expect("fix");
     cleanup_body.after = vec![photo.hash.clone()];
-    draft::save(&repo, "h1", &cleanup, &cleanup_body, photos).expect("cleanup");
-    draft::save(&repo, "h1", &score, &score_body, &[]).expect("score");
+    draft::save(&repo, "h1", &cleanup, &cleanup_body, photos, &NONE).expect("cleanup");
+    draft::save(&repo, "h1", &score, &score_body, &[], &NONE).expect("score");
     println!("kept {}", photo.hash);
     // Long enough to be killed; not forever, should the parent be gone.
     std::thread::sleep(Duration::from_secs(120));
@@ -153,6 +179,7 @@ fn each_form_s_draft_survives_the_app_killed() {
         .expect("the raise draft");
     assert_eq!(got.body, raise_body);
     assert_eq!(hashes(&got.photos), vec![hash.clone()]);
+    assert_eq!(got.marks, marked(&hash), "the marks drawn on the photo");
     assert!(repo.blob_path(&hash).exists(), "the photo's file");
     assert!(
         repo.blob_path(&got.photos[0].thumb).exists(),
@@ -250,8 +277,24 @@ fn a_discarded_draft_takes_its_photos_and_collection_keeps_whatever_is_held() {
     // p1 on the raise draft; p2 on the fix draft and also on a document; p3 on a document
     // alone; p4 on nothing (a photo whose form was never kept).
     let [p1, p2, p3, p4] = [1, 2, 3, 4].map(|n| stored(&repo, n));
-    draft::save(&repo, "h1", &raise, &raise_body, std::slice::from_ref(&p1)).expect("raise");
-    draft::save(&repo, "h1", &fix, &fix_body, std::slice::from_ref(&p2)).expect("fix");
+    draft::save(
+        &repo,
+        "h1",
+        &raise,
+        &raise_body,
+        std::slice::from_ref(&p1),
+        &NONE,
+    )
+    .expect("raise");
+    draft::save(
+        &repo,
+        "h1",
+        &fix,
+        &fix_body,
+        std::slice::from_ref(&p2),
+        &NONE,
+    )
+    .expect("fix");
     let id = DocId::problem("b1", "20261120-abc");
     repo.edit::<Problem, _>(&id, |p| {
         p.finding.description = "电缆吊挂不规范".into();
@@ -301,8 +344,34 @@ fn a_discarded_draft_takes_its_photos_and_collection_keeps_whatever_is_held() {
 
     // A photo taken off a form goes at once; one the problem also holds stays.
     let p5 = stored(&repo, 5);
-    draft::save(&repo, "h1", &raise, &raise_body, &[p5.clone(), p2.clone()]).expect("raise");
-    draft::save(&repo, "h1", &raise, &raise_body, &[]).expect("both taken off");
+    draft::save(
+        &repo,
+        "h1",
+        &raise,
+        &raise_body,
+        &[p5.clone(), p2.clone()],
+        &marked(&p5.hash),
+    )
+    .expect("raise");
+    let held = draft::load::<RaiseBody>(&repo, "h1", &raise)
+        .expect("read")
+        .expect("kept");
+    assert_eq!(held.marks, marked(&p5.hash));
+    // Only the marks of photos the draft holds are kept.
+    draft::save(
+        &repo,
+        "h1",
+        &raise,
+        &raise_body,
+        std::slice::from_ref(&p2),
+        &marked(&p5.hash),
+    )
+    .expect("p5 taken off");
+    let held = draft::load::<RaiseBody>(&repo, "h1", &raise)
+        .expect("read")
+        .expect("kept");
+    assert!(held.marks.is_empty(), "{:?}", held.marks);
+    draft::save(&repo, "h1", &raise, &raise_body, &[], &NONE).expect("both taken off");
     assert_eq!(
         repo.release_photos(&[p5.hash.clone(), p2.hash.clone()])
             .expect("release"),

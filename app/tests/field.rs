@@ -386,6 +386,7 @@ fn problem(description: &str, deadline: Option<NaiveDate>) -> ProblemInput {
         measure: "重新吊挂".into(),
         deadline,
         photos: Vec::new(),
+        marks: Default::default(),
     }
 }
 
@@ -463,7 +464,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
     );
     assert!(rows[0].overdue && !rows[1].overdue);
     assert_eq!(rows[0].zone, "三水平上车场", "the zone's name, not its id");
-    assert_eq!(rows[2].thumbs, std::slice::from_ref(&record.thumb));
+    assert_eq!(rows[2].thumbs, std::slice::from_ref(&record.reference()));
 
     assert_eq!(
         input_error(problem::rectify(&repo, &h1, &sooner, "清理完毕", &[])),
@@ -525,7 +526,7 @@ fn the_holder_sees_their_problems_overdue_first_and_records_fixes_with_a_photo()
         (row.fix_note.as_str(), row.zone.as_str()),
         ("清理完毕", "三水平上车场")
     );
-    assert_eq!(row.after, std::slice::from_ref(&record.thumb));
+    assert_eq!(row.after, std::slice::from_ref(&record.reference()));
     let reopen = |note: &str, deadline| problem::Judgement::Reopened {
         note: note.into(),
         deadline,

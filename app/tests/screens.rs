@@ -306,6 +306,7 @@ fn the_score_screen_asks_for_a_photo_and_offers_notes_problems_and_the_next_zone
                 zonepatrol_shared::docs::PhotoRef {
                     thumb: thumb.repeat(32),
                     taken_at: Some(taken_at),
+                    ..Default::default()
                 },
             );
         }
@@ -609,8 +610,14 @@ fn verify_row() -> VerifyRow {
         fixed_by: "赵六".into(),
         fixed_at: 1,
         fix_note: "已重新吊挂".into(),
-        before: vec!["a".repeat(64)],
-        after: vec!["b".repeat(64)],
+        before: vec![zonepatrol_shared::docs::PhotoRef {
+            thumb: "a".repeat(64),
+            ..Default::default()
+        }],
+        after: vec![zonepatrol_shared::docs::PhotoRef {
+            thumb: "b".repeat(64),
+            ..Default::default()
+        }],
     }
 }
 
@@ -639,7 +646,8 @@ fn the_verifier_sees_the_fix_beside_the_finding_and_may_send_it_back() {
 
     let html = render(|| {
         rsx! { VerifyFix { lang: Lang::Zh, row: verify_row(),
-        before: vec![Some("data:image/jpeg;base64,AAAA".to_string())], after: vec![None],
+        before: vec![zonepatrol_app::ui::photo::Shown { hash: "a".repeat(64), thumb: Some("data:image/jpeg;base64,AAAA".to_string()), ..Default::default() }],
+        after: vec![zonepatrol_app::ui::photo::Shown { hash: "b".repeat(64), ..Default::default() }],
         error: Some("请写明还有什么不对".to_string()), on_judge: |_| {}, on_back: |_| {} } }
     });
     for text in [
@@ -712,10 +720,24 @@ fn the_holder_s_list_marks_overdue_and_the_fix_screen_asks_for_an_after_photo() 
         let shown = |hash: &str, src: Option<&str>| Shown {
             hash: hash.to_owned(),
             thumb: src.map(str::to_owned),
+            ..Default::default()
+        };
+        // The secretary circled the defect on the first before-photo.
+        let circled = Shown {
+            size: (4000, 3000),
+            marks: zonepatrol_shared::docs::marks::keyed([zonepatrol_shared::docs::PhotoMark {
+                kind: zonepatrol_shared::docs::MarkKind::Circle,
+                x1: 100,
+                y1: 100,
+                x2: 300,
+                y2: 300,
+                text: String::new(),
+            }]),
+            ..shown("b1", Some("data:image/jpeg;base64,QkVGT1JF"))
         };
         rsx! { RectifyProblem { lang: Lang::Zh, row: problem_row("a", false, ProblemStatus::Open), photos: 2, photo_busy: false,
             error: None, on_photo: |_| {}, on_submit: |_| {}, on_back: |_| {},
-            before: vec![shown("b1", Some("data:image/jpeg;base64,QkVGT1JF")), shown("b2", None)],
+            before: vec![circled, shown("b2", None)],
             shown: vec![shown("a1", Some("data:image/jpeg;base64,QUZURVIx")), shown("a2", Some("data:image/jpeg;base64,QUZURVIy"))],
         } }
     });
@@ -732,6 +754,14 @@ fn the_holder_s_list_marks_overdue_and_the_fix_screen_asks_for_an_after_photo() 
         !before.contains("remove"),
         "the finding's photos stay: {before}"
     );
+    // Its marks are drawn over it, in the photo's shape.
+    assert!(
+        before.contains(r#"data-testid="before-thumbs-marks-0""#)
+            && before.contains(r#"viewBox="0 0 1000 750""#)
+            && before.contains("<ellipse"),
+        "{before}"
+    );
+    assert!(!before.contains("before-thumbs-marks-1"), "{before}");
     let after = both
         .split(r#"data-testid="after-thumbs""#)
         .nth(1)

@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, NaiveDate};
 use sha2::{Digest, Sha256};
 use zonepatrol_shared::docs::{
-    Assessment, Cleanup, Day, Directory, DocId, Document, FreeText, ItemEntry, LockAction, Outcome,
-    Patrol, PhotoRef, Post, PostEvent, PostStep, Problem, Rectification, Sheet, Tally,
-    Verification, WorkItem, ZoneSheet,
+    Assessment, Cleanup, Day, Directory, DocId, Document, FreeText, ItemEntry, LockAction,
+    MarkKind, Outcome, Patrol, PhotoMark, PhotoRef, Post, PostEvent, PostStep, Problem,
+    Rectification, Sheet, Tally, Verification, WorkItem, ZoneSheet, marks,
 };
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::rules::suggest::AssessmentItem;
@@ -40,15 +40,19 @@ const WEEKS: u64 = 8;
 struct Photo {
     bytes: &'static [u8],
     thumb: &'static [u8],
+    /// The full-size photo's width and height in pixels.
+    size: (u32, u32),
 }
 
 const BEFORE: Photo = Photo {
     bytes: include_bytes!("../demo-photos/before.jpg"),
     thumb: include_bytes!("../demo-photos/before-thumb.jpg"),
+    size: (1422, 1600),
 };
 const AFTER: Photo = Photo {
     bytes: include_bytes!("../demo-photos/after.jpg"),
     thumb: include_bytes!("../demo-photos/after-thumb.jpg"),
+    size: (1422, 1600),
 };
 
 fn hash(bytes: &[u8]) -> String {
@@ -93,6 +97,9 @@ fn store_photo(
         PhotoRef {
             thumb: hash(photo.thumb),
             taken_at: Some(at),
+            width: photo.size.0,
+            height: photo.size.1,
+            marks: Default::default(),
         },
     ))
 }
@@ -204,7 +211,21 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
     }
 
     // Problems in every state, with photos.
-    let (before, before_ref) = store_photo(state, &BEFORE, "sec", now - 30 * 86_400_000)?;
+    let (before, mut before_ref) = store_photo(state, &BEFORE, "sec", now - 30 * 86_400_000)?;
+    // What the secretary marked on the photo: the defect circled, pointed at and named.
+    let mark = |kind, (x1, y1), (x2, y2), text: &str| PhotoMark {
+        kind,
+        x1,
+        y1,
+        x2,
+        y2,
+        text: text.to_owned(),
+    };
+    before_ref.marks = marks::keyed([
+        mark(MarkKind::Circle, (800, 330), (1000, 690), ""),
+        mark(MarkKind::Arrow, (500, 180), (790, 400), ""),
+        mark(MarkKind::Label, (230, 140), (0, 0), "隐患"),
+    ]);
     let (after, after_ref) = store_photo(state, &AFTER, "h1", now - 30 * 86_400_000)?;
     let cases: [(&str, usize, u64, i64, &str); 5] = [
         ("demo-open", 0, 2, 5, "皮带机托辊缺失"),

@@ -366,7 +366,18 @@ pub fn field_label(lang: Lang, key: &str) -> Option<&'static str> {
 /// field names (record ids, item codes, list positions) stay as they are.
 pub fn path_label(lang: Lang, path: &[String]) -> String {
     path.iter()
-        .map(|key| field_label(lang, key).unwrap_or(key))
+        .enumerate()
+        .map(|(i, key)| {
+            // The marks drawn on a photo, not the marks of an evaluation.
+            let on_photo = key == "marks"
+                && path[..i]
+                    .iter()
+                    .any(|k| matches!(k.as_str(), "photos" | "before" | "after"));
+            if on_photo {
+                return lang.pick("标注", "Marks on the photo");
+            }
+            field_label(lang, key).unwrap_or(key)
+        })
         .collect::<Vec<_>>()
         .join(" › ")
 }

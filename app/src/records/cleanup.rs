@@ -1,8 +1,10 @@
 //! The team leader's cleanup log (文明生产整治): zone, team, day, who took part, the work done
 //! with quantities, photos before and after.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Cleanup, Day, DocId, FreeText, WorkItem};
+use zonepatrol_shared::docs::{Cleanup, Day, DocId, FreeText, Marks, WorkItem};
 use zonepatrol_shared::{Actor, Role};
 
 use super::{RecordError, check_unlocked, directory, members, new_name, photo_refs};
@@ -28,6 +30,8 @@ pub struct CleanupInput {
     pub before: Vec<PhotoRecord>,
     /// Photos after.
     pub after: Vec<PhotoRecord>,
+    /// What the user marked on its photos, by photo.
+    pub marks: BTreeMap<String, Marks>,
     /// Notes.
     pub note: String,
 }
@@ -95,8 +99,8 @@ pub fn log_cleanup(repo: &Repo, me: &Actor, input: &CleanupInput) -> Result<Stri
                 )
             })
             .collect();
-        c.log.before = photo_refs(&input.before);
-        c.log.after = photo_refs(&input.after);
+        c.log.before = photo_refs(&input.before, &input.marks);
+        c.log.after = photo_refs(&input.after, &input.marks);
         c.log.note = FreeText(input.note.trim().to_owned());
     })?;
     Ok(name)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use zonepatrol_shared::docs::Marks;
 use zonepatrol_shared::rules::period::Period;
 use zonepatrol_shared::{Actor, Points, Severity};
 
@@ -117,6 +118,8 @@ pub struct Draft<B> {
     pub body: B,
     /// Its photos.
     pub photos: Vec<PhotoRecord>,
+    /// What the user marked on them, by photo.
+    pub marks: BTreeMap<String, Marks>,
 }
 
 /// The user's draft of a form, if there is one that reads.
@@ -137,7 +140,11 @@ pub fn load<B: DeserializeOwned + Default>(
             photos.push(p);
         }
     }
-    Ok(Some(Draft { body, photos }))
+    Ok(Some(Draft {
+        body,
+        photos,
+        marks: stored.marks,
+    }))
 }
 
 /// Keeps what the form holds now; on disk when this returns.
@@ -147,10 +154,11 @@ pub fn save<B: Serialize>(
     form: &Form,
     body: &B,
     photos: &[PhotoRecord],
+    marks: &BTreeMap<String, Marks>,
 ) -> Result<(), RecordError> {
     let body = serde_json::to_string(body).unwrap_or_default();
     let hashes: Vec<String> = photos.iter().map(|p| p.hash.clone()).collect();
-    repo.save_draft(user, &form.key(), &body, &hashes)?;
+    repo.save_draft(user, &form.key(), &body, &hashes, marks)?;
     Ok(())
 }
 

@@ -36,7 +36,7 @@ pub mod sheet;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use zonepatrol_shared::docs::{Directory, DocId, PhotoRef, Publication};
+use zonepatrol_shared::docs::{Directory, DocId, Marks, PhotoRef, Publication};
 use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::validate::locks;
 
@@ -120,11 +120,19 @@ pub fn check_unlocked(
     }
 }
 
-/// References to photos, keyed by their hash, as a record holds them.
-fn photo_refs(photos: &[PhotoRecord]) -> BTreeMap<String, PhotoRef> {
+/// References to photos, keyed by their hash, as a record holds them, with what the user
+/// marked on each.
+fn photo_refs(
+    photos: &[PhotoRecord],
+    marks: &BTreeMap<String, Marks>,
+) -> BTreeMap<String, PhotoRef> {
     photos
         .iter()
-        .map(|p| (p.hash.clone(), p.reference()))
+        .map(|p| {
+            let mut r = p.reference();
+            r.marks = marks.get(&p.hash).cloned().unwrap_or_default();
+            (p.hash.clone(), r)
+        })
         .collect()
 }
 

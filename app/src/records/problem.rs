@@ -2,9 +2,12 @@
 //! with its after-photos, and verifying or reopening a fix. Requests for more time are in
 //! [`super::extension`].
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use zonepatrol_shared::docs::{
-    Day, DocId, DocKind, Finding, FreeText, Outcome, Problem, Rectification, Verification,
+    Day, DocId, DocKind, Finding, FreeText, Marks, Outcome, PhotoRef, Problem, Rectification,
+    Verification,
 };
 use zonepatrol_shared::rules::problem::{ProblemStatus, Step, StepActor, is_overdue, may_take};
 use zonepatrol_shared::{Actor, Severity};
@@ -49,6 +52,8 @@ pub struct ProblemInput {
     pub deadline: Option<NaiveDate>,
     /// Photos of it.
     pub photos: Vec<PhotoRecord>,
+    /// What the user marked on them, by photo.
+    pub marks: BTreeMap<String, Marks>,
 }
 
 /// Checks a problem before it is raised.
@@ -98,7 +103,7 @@ pub fn raise_problem(
             responsible: input.responsible.clone(),
             measure: FreeText(input.measure.trim().to_owned()),
             deadline: input.deadline.map(Day),
-            photos: photo_refs(&input.photos),
+            photos: photo_refs(&input.photos, &input.marks),
         };
     })?;
     Ok(name)
@@ -123,8 +128,8 @@ pub struct ProblemRow {
     pub status: ProblemStatus,
     /// Past its deadline and not fixed.
     pub overdue: bool,
-    /// Thumbnails of its photos (SHA-256 of the thumbnail files).
-    pub thumbs: Vec<String>,
+    /// Its photos: thumbnails (SHA-256 of the thumbnail files), sizes and marks.
+    pub thumbs: Vec<PhotoRef>,
     /// While reopened, what is still wrong.
     pub reopen_note: Option<String>,
     /// The latest request for more time and its answer.
@@ -192,6 +197,18 @@ pub fn rectify(
     note: &str,
     photos: &[PhotoRecord],
 ) -> Result<(), RecordError> {
+    rectify_marked(repo, me, problem, note, photos, &BTreeMap::new())
+}
+
+/// The same, with what the user marked on the after-photos, by photo.
+pub fn rectify_marked(
+    repo: &Repo,
+    me: &Actor,
+    problem: &str,
+    note: &str,
+    photos: &[PhotoRecord],
+    marks: &BTreeMap<String, Marks>,
+) -> Result<(), RecordError> {
     if photos.is_empty() {
         return Err(RecordError::Input(T::NeedAfterPhoto));
     }
@@ -222,7 +239,7 @@ pub fn rectify(
                 at,
                 by: me.user.clone(),
                 note: FreeText(note.trim().to_owned()),
-                photos: photo_refs(photos),
+                photos: photo_refs(photos, marks),
                 extension: None,
             },
         );
@@ -251,10 +268,10 @@ pub struct VerifyRow {
     pub fixed_at: i64,
     /// What the holder says was done.
     pub fix_note: String,
-    /// Thumbnails of the photos taken when it was found.
-    pub before: Vec<String>,
-    /// Thumbnails of the latest fix's after-photos.
-    pub after: Vec<String>,
+    /// The photos taken when it was found (thumbnails, sizes, marks).
+    pub before: Vec<PhotoRef>,
+    /// The latest fix's after-photos.
+    pub after: Vec<PhotoRef>,
 }
 
 /// Whether the user (by any of their roles) verifies fixes, leaving aside whose fix it is.

@@ -5,7 +5,7 @@
 //! inspector's taps on another phone (counters add up).
 
 use zonepatrol_shared::docs::{
-    Directory, DocId, FreeText, ItemEntry, PhotoRef, Sheet, Tally, Template, ZoneSheet,
+    Directory, DocId, FreeText, ItemEntry, Marks, PhotoRef, Sheet, Tally, Template, ZoneSheet,
 };
 use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
 use zonepatrol_shared::{Actor, Points, Role};
@@ -183,6 +183,8 @@ pub enum ItemEdit<'a> {
     Note(&'a str),
     /// Take a photo off the item (by the full-size photo's hash).
     RemovePhoto(&'a str),
+    /// What the inspector marked on a photo of the item (by the full-size photo's hash).
+    MarkPhoto(&'a str, &'a Marks),
 }
 
 /// Changes a checklist item: attaches a photo, takes one off or sets the note. Returns the
@@ -230,6 +232,11 @@ pub fn edit_item(
             ItemEdit::Note(note) => entry.note = FreeText(note.trim().to_owned()),
             ItemEdit::RemovePhoto(hash) => {
                 entry.photos.remove(hash);
+            }
+            ItemEdit::MarkPhoto(hash, marks) => {
+                if let Some(photo) = entry.photos.get_mut(hash) {
+                    photo.marks = marks.clone();
+                }
             }
         }
     })
@@ -341,6 +348,10 @@ pub struct ItemPhoto {
     pub hash: String,
     /// Its thumbnail's SHA-256.
     pub thumb: String,
+    /// The full-size photo's width and height in pixels (0 when not known).
+    pub size: (u32, u32),
+    /// What the inspector marked on it.
+    pub marks: Marks,
 }
 
 /// The score screen of one zone: items in template order and the running total.
@@ -369,6 +380,8 @@ fn in_order_taken(photos: &std::collections::BTreeMap<String, PhotoRef>) -> Vec<
         .map(|(_, hash, p)| ItemPhoto {
             hash: hash.clone(),
             thumb: p.thumb.clone(),
+            size: (p.width, p.height),
+            marks: p.marks.clone(),
         })
         .collect()
 }

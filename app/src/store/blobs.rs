@@ -118,7 +118,7 @@ impl Repo {
                 continue;
             }
             let fix = p.last_fix.map(|f| f.thumbs).unwrap_or_default();
-            for hash in p.thumbs.into_iter().chain(fix) {
+            for hash in p.thumbs.into_iter().chain(fix).map(|r| r.thumb) {
                 if is_hash(&hash) && !self.blob_path(&hash).exists() && !out.contains(&hash) {
                     out.push(hash);
                 }

@@ -6,11 +6,12 @@
 //!
 //! Keys in the `drafts` tree: `USER\0FORM`, the form's key chosen by the caller.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use zonepatrol_shared::docs::Marks;
 
 use super::codec::{decode, encode};
 use super::{Repo, StoreError, now_millis};
@@ -26,6 +27,9 @@ pub struct StoredDraft {
     pub body: String,
     /// The photos the form holds (full-size SHA-256s), in the order taken.
     pub photos: Vec<String>,
+    /// What the user marked on its photos, by photo.
+    #[serde(default)]
+    pub marks: BTreeMap<String, Marks>,
     /// When it was last saved (ms).
     pub updated_at: i64,
 }
@@ -52,12 +56,19 @@ impl Repo {
         form: &str,
         body: &str,
         photos: &[String],
+        marks: &BTreeMap<String, Marks>,
     ) -> Result<StoredDraft, StoreError> {
         let draft = StoredDraft {
             user: user.to_owned(),
             form: form.to_owned(),
             body: body.to_owned(),
             photos: photos.to_vec(),
+            // Only the marks of photos the draft still holds.
+            marks: marks
+                .iter()
+                .filter(|(hash, m)| !m.is_empty() && photos.contains(hash))
+                .map(|(hash, m)| (hash.clone(), m.clone()))
+                .collect(),
             updated_at: now_millis(),
         };
         self.drafts.insert(draft_key(user, form), encode(&draft))?;

@@ -76,6 +76,9 @@ impl PhotoRecord {
         docs::PhotoRef {
             thumb: self.thumb.clone(),
             taken_at: self.taken_at,
+            width: self.width,
+            height: self.height,
+            marks: Default::default(),
         }
     }
 }

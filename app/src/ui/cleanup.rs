@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use dioxus::prelude::*;
 
 use crate::ui::date::{DateField, parse_date};
-use zonepatrol_shared::docs::WorkItem;
+use zonepatrol_shared::docs::{Marks, WorkItem};
 use zonepatrol_shared::validate::limits::WORK_DAYS_AHEAD;
 
 use crate::i18n::{Lang, T, tr};
@@ -81,6 +81,9 @@ pub fn CleanupForm(
     /// A photo taken off the form.
     #[props(default)]
     on_remove: EventHandler<String>,
+    /// A photo's new marks.
+    #[props(default)]
+    on_mark: EventHandler<(String, Marks)>,
     on_photo: EventHandler<(bool, Vec<Picked>)>,
     /// Every change, to keep the draft (its photos are the page's).
     #[props(default)]
@@ -224,11 +227,13 @@ pub fn CleanupForm(
         }
         if !before_shown.is_empty() {
             h2 { {tr(lang, T::BeforePhotos)} }
-            PhotoStrip { lang, photos: before_shown, testid: "cleanup-before-thumbs", removable: true, on_remove }
+            PhotoStrip { lang, photos: before_shown, testid: "cleanup-before-thumbs", removable: true, on_remove,
+                markable: true, on_mark }
         }
         if !after_shown.is_empty() {
             h2 { {tr(lang, T::AfterPhotos)} }
-            PhotoStrip { lang, photos: after_shown, testid: "cleanup-after-thumbs", removable: true, on_remove }
+            PhotoStrip { lang, photos: after_shown, testid: "cleanup-after-thumbs", removable: true, on_remove,
+                markable: true, on_mark }
         }
         label { r#for: "cleanup-note", {tr(lang, T::Note)} }
         textarea { id: "cleanup-note", "data-testid": "cleanup-note", rows: "2", initial_value: "{note.peek()}",
@@ -290,8 +295,12 @@ pub(crate) fn CleanupPage(session: Session) -> Element {
             busy: import.busy().is_some(),
             error,
             start,
-            before_shown: shown(&ui.repo(), &before),
-            after_shown: shown(&ui.repo(), &after),
+            before_shown: shown(&ui.repo(), &before, &(draft.marks)()),
+            after_shown: shown(&ui.repo(), &after, &(draft.marks)()),
+            on_mark: {
+                let draft = draft.clone();
+                move |(hash, marks): (String, Marks)| draft.set_marks(&hash, marks)
+            },
             on_remove: {
                 let draft = draft.clone();
                 move |hash: String| {
@@ -337,6 +346,7 @@ pub(crate) fn CleanupPage(session: Session) -> Element {
                     items,
                     before: before.clone(),
                     after: after.clone(),
+                    marks: draft.marks.peek().clone(),
                     note: typed.note,
                 };
                 if ui.saved(log_cleanup(&ui.repo(), &me, &input)).is_some() {

@@ -4,6 +4,7 @@
 //! submitted.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use dioxus::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zonepatrol_shared::docs::Marks;
 
 use crate::records::draft::{self, Form};
 use crate::store::{PhotoRecord, Repo};
@@ -19,24 +21,27 @@ use crate::ui::Ui;
 /// How long after the last keystroke the draft is written.
 const QUIET: Duration = Duration::from_millis(400);
 
+/// A form's state waiting to be written: its body, its photos and their marks.
+type Pending<B> = (B, Vec<PhotoRecord>, BTreeMap<String, Marks>);
+
 /// What waits to be written, and who writes it.
 struct Saver<B> {
     repo: Arc<Repo>,
     user: String,
     form: Form,
-    pending: RefCell<Option<(B, Vec<PhotoRecord>)>>,
+    pending: RefCell<Option<Pending<B>>>,
     generation: Cell<u64>,
 }
 
 impl<B: Serialize> Saver<B> {
     /// Writes what waits; says whether there was anything.
     fn write_now(&self) -> bool {
-        let Some((body, photos)) = self.pending.borrow_mut().take() else {
+        let Some((body, photos, marks)) = self.pending.borrow_mut().take() else {
             return false;
         };
         // A draft that cannot be written now is written with the next change; the form
         // itself still holds it.
-        if let Err(e) = draft::save(&self.repo, &self.user, &self.form, &body, &photos) {
+        if let Err(e) = draft::save(&self.repo, &self.user, &self.form, &body, &photos, &marks) {
             eprintln!("zonepatrol: a draft could not be kept: {e}");
         }
         true
@@ -49,6 +54,8 @@ pub(crate) struct Drafted<B: 'static> {
     pub body: Signal<B>,
     /// Its photos, in the order taken.
     pub photos: Signal<Vec<PhotoRecord>>,
+    /// What the user marked on them, by photo.
+    pub marks: Signal<BTreeMap<String, Marks>>,
     /// The form opened on a draft kept earlier.
     pub restored: bool,
     saver: Rc<Saver<B>>,
@@ -59,6 +66,7 @@ impl<B: 'static> Clone for Drafted<B> {
         Drafted {
             body: self.body,
             photos: self.photos,
+            marks: self.marks,
             restored: self.restored,
             saver: self.saver.clone(),
         }
@@ -83,12 +91,13 @@ where
     });
     let loaded = use_hook(|| draft::load::<B>(&saver.repo, &user, &form).ok().flatten());
     let restored = loaded.is_some();
-    let (start, start_photos) = match loaded {
-        Some(d) => (Some(d.body), d.photos),
-        None => (None, Vec::new()),
+    let (start, start_photos, start_marks) = match loaded {
+        Some(d) => (Some(d.body), d.photos, d.marks),
+        None => (None, Vec::new(), BTreeMap::new()),
     };
     let body = use_signal(move || start.unwrap_or_else(fresh));
     let photos = use_signal(move || start_photos);
+    let marks = use_signal(move || start_marks);
     use_drop({
         let saver = saver.clone();
         let mut revision = ui.revision;
@@ -104,6 +113,7 @@ where
     Drafted {
         body,
         photos,
+        marks,
         restored,
         saver,
     }
@@ -145,12 +155,26 @@ impl<B: Clone + Serialize + 'static> Drafted<B> {
     pub(crate) fn remove_photo(&self, hash: &str) {
         let mut photos = self.photos;
         photos.write().retain(|p| p.hash != hash);
+        let mut marks = self.marks;
+        marks.write().remove(hash);
         self.queue();
         let _ = self.saver.write_now();
         // Its files go now, unless a document or another draft holds it.
         if let Err(e) = self.saver.repo.release_photos(&[hash.to_owned()]) {
             eprintln!("zonepatrol: a removed photo could not be deleted yet: {e}");
         }
+    }
+
+    /// Takes what the user marked on a photo, and writes the draft at once.
+    pub(crate) fn set_marks(&self, hash: &str, new: Marks) {
+        let mut marks = self.marks;
+        if new.is_empty() {
+            marks.write().remove(hash);
+        } else {
+            marks.write().insert(hash.to_owned(), new);
+        }
+        self.queue();
+        self.saver.write_now();
     }
 
     /// The form was submitted: the draft goes.
@@ -162,7 +186,11 @@ impl<B: Clone + Serialize + 'static> Drafted<B> {
     fn queue(&self) {
         let s = &self.saver;
         s.generation.set(s.generation.get() + 1);
-        *s.pending.borrow_mut() = Some((self.body.peek().clone(), self.photos.peek().clone()));
+        *s.pending.borrow_mut() = Some((
+            self.body.peek().clone(),
+            self.photos.peek().clone(),
+            self.marks.peek().clone(),
+        ));
     }
 
     fn cancel(&self) {

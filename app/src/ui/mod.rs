@@ -7,6 +7,7 @@
 // `rsx!` expands event handlers into fully qualified paths.
 #![allow(unused_qualifications)]
 
+pub mod annotate;
 pub mod cleanup;
 pub mod date;
 mod draft;

@@ -3,15 +3,19 @@
 //! file inputs, so there the button asks the page for a photo through an input created outside
 //! the Dioxus tree, which opens the camera (see `docs/MOBILE.md`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use dioxus::prelude::*;
+use zonepatrol_shared::docs::marks::overlay_svg;
+use zonepatrol_shared::docs::{Marks, PhotoRef};
 
 use crate::i18n::{Lang, T, tr};
 use crate::photo::{PhotoError, PhotoSettings};
 use crate::store::{PhotoRecord, Repo};
 use crate::ui::Ui;
+use crate::ui::annotate::Annotate;
 
 /// A photo the user gave: a file on the desktop, bytes from the camera on a phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,35 +208,51 @@ async fn camera() -> Option<Vec<u8>> {
     }
 }
 
-/// A photo on a form or a record: its name and its thumbnail's address (`None` while the
-/// thumbnail is not on the phone).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A photo on a form or a record: its name, its thumbnail's address (`None` while the
+/// thumbnail is not on the phone), its size and what was marked on it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Shown {
     /// The full-size photo's SHA-256.
     pub hash: String,
     /// The thumbnail as a `data:` address.
     pub thumb: Option<String>,
+    /// The full-size photo's width and height in pixels (0 when not known).
+    pub size: (u32, u32),
+    /// What was marked on it.
+    pub marks: Marks,
 }
 
-/// The photos a form holds, in the order taken, with their stored thumbnails.
-pub fn shown(repo: &Repo, photos: &[PhotoRecord]) -> Vec<Shown> {
+impl Shown {
+    /// Its marks as an overlay laid over it.
+    fn overlay(&self) -> String {
+        overlay_svg(&self.marks, self.size.0, self.size.1, "marks")
+    }
+}
+
+/// The photos a form holds, in the order taken, with their stored thumbnails and what the
+/// user marked on each (by photo).
+pub fn shown(repo: &Repo, photos: &[PhotoRecord], marks: &BTreeMap<String, Marks>) -> Vec<Shown> {
     photos
         .iter()
         .map(|p| Shown {
             hash: p.hash.clone(),
             thumb: data_address(repo, &p.thumb),
+            size: (p.width, p.height),
+            marks: marks.get(&p.hash).cloned().unwrap_or_default(),
         })
         .collect()
 }
 
-/// Photos known by their thumbnails alone (another phone's photos: their full size is not
-/// fetched), in order.
-pub fn shown_thumbs(repo: &Repo, thumbs: &[String]) -> Vec<Shown> {
-    thumbs
+/// Photos known by their references alone (another phone's photos: their full size is not
+/// fetched, so the thumbnail names them), in order.
+pub fn shown_thumbs(repo: &Repo, photos: &[PhotoRef]) -> Vec<Shown> {
+    photos
         .iter()
-        .map(|thumb| Shown {
-            hash: thumb.clone(),
-            thumb: data_address(repo, thumb),
+        .map(|p| Shown {
+            hash: p.thumb.clone(),
+            thumb: data_address(repo, &p.thumb),
+            size: (p.width, p.height),
+            marks: p.marks.clone(),
         })
         .collect()
 }
@@ -246,9 +266,11 @@ pub(crate) fn data_address(repo: &Repo, hash: &str) -> Option<String> {
     ))
 }
 
-/// A row of photos as thumbnails, in the order taken. A tap opens one full screen (the
-/// full-size photo when it is on the phone), where it can be enlarged with large buttons or
-/// pinched; with `on_remove`, each has a large "remove" button, for a form not yet submitted.
+/// A row of photos as thumbnails, in the order taken, with their marks drawn over them. A
+/// tap opens one full screen (the full-size photo when it is on the phone), where it can be
+/// enlarged with large buttons or pinched; with `removable`, each has a large "remove" button,
+/// and with `markable` the full-screen view marks the defect on it ([`Annotate`]), for a form
+/// not yet submitted.
 #[component]
 pub fn PhotoStrip(
     lang: Lang,
@@ -258,14 +280,23 @@ pub fn PhotoStrip(
     #[props(default)]
     removable: bool,
     #[props(default)] on_remove: EventHandler<String>,
+    /// Whether the user may mark the photos (a form not yet submitted).
+    #[props(default)]
+    markable: bool,
+    /// A photo's new marks, by its hash.
+    #[props(default)]
+    on_mark: EventHandler<(String, Marks)>,
 ) -> Element {
-    // The photo open full screen: its address, and how far it is enlarged (1, 2 or 4 times).
-    let mut open = use_signal(|| None::<String>);
+    // The photo open full screen: which, its address, and how far it is enlarged (1, 2 or 4
+    // times); and whether it is being marked.
+    let mut open = use_signal(|| None::<(usize, String)>);
     let mut zoom = use_signal(|| 1u32);
+    let mut marking = use_signal(|| false);
     let ui = try_consume_context::<Ui>();
     if photos.is_empty() {
         return rsx! {};
     }
+    let opened = open().and_then(|(i, src)| photos.get(i).cloned().map(|p| (p, src)));
     rsx! {
         div { class: "thumbs", "data-testid": "{testid}",
             for (i, photo) in photos.into_iter().enumerate() {
@@ -278,10 +309,15 @@ pub fn PhotoStrip(
                                 move |_| {
                                     let full = ui.and_then(|ui| data_address(&ui.repo(), &hash));
                                     zoom.set(1);
-                                    open.set(Some(full.unwrap_or_else(|| src.clone())));
+                                    marking.set(false);
+                                    open.set(Some((i, full.unwrap_or_else(|| src.clone()))));
                                 }
                             },
                             img { class: "thumb", src: "{photo.thumb.clone().unwrap_or_default()}", alt: "{i + 1}" }
+                            if !photo.marks.is_empty() {
+                                div { class: "marks-layer", "data-testid": "{testid}-marks-{i}",
+                                    dangerous_inner_html: "{photo.overlay()}" }
+                            }
                         }
                     } else {
                         span { class: "thumb missing dim", {tr(lang, T::PhotoNotHere)} }
@@ -299,20 +335,50 @@ pub fn PhotoStrip(
                 }
             }
         }
-        if let Some(src) = open() {
-            div { class: "viewer", role: "dialog", "data-testid": "photo-viewer",
-                div { class: "viewer-tools",
-                    button { class: "choice", "data-testid": "viewer-zoom",
-                        onclick: move |_| zoom.set(if zoom() >= 4 { 1 } else { zoom() * 2 }),
-                        "🔍 ×{zoom}"
-                    }
-                    button { class: "choice", "data-testid": "viewer-close",
-                        onclick: move |_| open.set(None),
-                        {tr(lang, T::Close)}
-                    }
+        if let Some((photo, src)) = opened {
+            if marking() {
+                Annotate {
+                    lang,
+                    src,
+                    width: photo.size.0,
+                    height: photo.size.1,
+                    start: photo.marks.clone(),
+                    on_done: {
+                        let hash = photo.hash.clone();
+                        move |marks: Marks| {
+                            marking.set(false);
+                            on_mark.call((hash.clone(), marks));
+                        }
+                    },
+                    on_cancel: move |_| marking.set(false),
                 }
-                div { class: "viewer-frame",
-                    img { src: "{src}", style: "width: {zoom() * 100}%", alt: "" }
+            } else {
+                div { class: "viewer", role: "dialog", "data-testid": "photo-viewer",
+                    div { class: "viewer-tools",
+                        button { class: "choice", "data-testid": "viewer-zoom",
+                            onclick: move |_| zoom.set(if zoom() >= 4 { 1 } else { zoom() * 2 }),
+                            "🔍 ×{zoom}"
+                        }
+                        if markable {
+                            button { class: "choice", "data-testid": "viewer-annotate",
+                                onclick: move |_| marking.set(true),
+                                "✎ {tr(lang, T::Annotate)}"
+                            }
+                        }
+                        button { class: "choice", "data-testid": "viewer-close",
+                            onclick: move |_| open.set(None),
+                            {tr(lang, T::Close)}
+                        }
+                    }
+                    div { class: "viewer-frame",
+                        div { class: "viewer-photo", style: "width: {zoom() * 100}%",
+                            img { src: "{src}", alt: "" }
+                            if !photo.marks.is_empty() {
+                                div { class: "marks-layer", "data-testid": "viewer-marks",
+                                    dangerous_inner_html: "{photo.overlay()}" }
+                            }
+                        }
+                    }
                 }
             }
         }

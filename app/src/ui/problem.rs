@@ -6,12 +6,12 @@ use dioxus::prelude::*;
 
 use crate::ui::date::{DateField, parse_date};
 use zonepatrol_shared::Severity;
-use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::docs::{DocId, Marks};
 
 use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::draft::{FixBody, Form, RaiseBody};
 use crate::records::problem::{
-    ProblemInput, ProblemRow, my_problem, my_problems, raise_problem, raise_view, rectify,
+    ProblemInput, ProblemRow, my_problem, my_problems, raise_problem, raise_view, rectify_marked,
 };
 use crate::records::today;
 use crate::store::Session;
@@ -69,6 +69,9 @@ pub fn RaiseProblem(
     /// A photo taken off the form.
     #[props(default)]
     on_remove: EventHandler<String>,
+    /// A photo's new marks.
+    #[props(default)]
+    on_mark: EventHandler<(String, Marks)>,
     on_photo: EventHandler<Vec<Picked>>,
     /// Every change, to keep the draft.
     #[props(default)]
@@ -126,7 +129,8 @@ pub fn RaiseProblem(
         if photos > 0 {
             span { class: "photos", "data-testid": "problem-photos", "{tr(lang, T::PhotoCount)} {photos}" }
         }
-        PhotoStrip { lang, photos: shown, testid: "problem-thumbs", removable: true, on_remove }
+        PhotoStrip { lang, photos: shown, testid: "problem-thumbs", removable: true, on_remove,
+            markable: true, on_mark }
         h2 { {tr(lang, T::Severity)} }
         div { class: "choices",
             for s in [Severity::General, Severity::Major] {
@@ -238,6 +242,9 @@ pub fn RectifyProblem(
     /// A photo of the fix taken off the form.
     #[props(default)]
     on_remove: EventHandler<String>,
+    /// A photo of the fix's new marks.
+    #[props(default)]
+    on_mark: EventHandler<(String, Marks)>,
     on_photo: EventHandler<Vec<Picked>>,
     /// Every change of the note, to keep the draft.
     #[props(default)]
@@ -282,7 +289,8 @@ pub fn RectifyProblem(
             }
             if !shown.is_empty() {
                 h2 { {tr(lang, T::AfterPhotos)} }
-                PhotoStrip { lang, photos: shown, testid: "after-thumbs", removable: true, on_remove }
+                PhotoStrip { lang, photos: shown, testid: "after-thumbs", removable: true, on_remove,
+                    markable: true, on_mark }
             }
             if let Some(text) = error {
                 p { class: "error", role: "alert", "{text}" }
@@ -349,10 +357,14 @@ pub(crate) fn RaisePage(
             photo_busy: import.busy().is_some(),
             error,
             start,
-            shown: shown(&repo, &photos()),
+            shown: shown(&repo, &photos(), &(draft.marks)()),
             on_remove: {
                 let draft = draft.clone();
                 move |hash: String| draft.remove_photo(&hash)
+            },
+            on_mark: {
+                let draft = draft.clone();
+                move |(hash, marks): (String, Marks)| draft.set_marks(&hash, marks)
             },
             on_photo: {
                 let draft = draft.clone();
@@ -379,6 +391,7 @@ pub(crate) fn RaisePage(
                     measure: typed.measure,
                     deadline: typed.deadline,
                     photos: photos(),
+                    marks: draft.marks.peek().clone(),
                 };
                 if ui.saved(raise_problem(&ui.repo(), &me, &input, today)).is_some() {
                     draft.finish();
@@ -445,10 +458,14 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
             error,
             start_note,
             before,
-            shown: shown(&repo, &photos()),
+            shown: shown(&repo, &photos(), &(draft.marks)()),
             on_remove: {
                 let draft = draft.clone();
                 move |hash: String| draft.remove_photo(&hash)
+            },
+            on_mark: {
+                let draft = draft.clone();
+                move |(hash, marks): (String, Marks)| draft.set_marks(&hash, marks)
             },
             on_photo: {
                 let draft = draft.clone();
@@ -462,7 +479,8 @@ pub(crate) fn FixPage(session: Session, name: String) -> Element {
                 move |note| draft.set(FixBody { note })
             },
             on_submit: move |note: String| {
-                if ui.saved(rectify(&ui.repo(), &me, &name, &note, &photos())).is_some() {
+                let marks = draft.marks.peek().clone();
+                if ui.saved(rectify_marked(&ui.repo(), &me, &name, &note, &photos(), &marks)).is_some() {
                     draft.finish();
                     ui.go(Screen::Problems);
                     ui.confirm(T::Rectified);

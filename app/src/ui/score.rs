@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use dioxus::prelude::*;
+use zonepatrol_shared::docs::Marks;
 use zonepatrol_shared::rules::scoring::ItemScore;
 
 use crate::i18n::{Lang, T, tr};
@@ -30,6 +31,9 @@ pub fn ScoreZone(
     /// A photo taken off an item: (item, the photo's hash).
     #[props(default)]
     on_remove_photo: EventHandler<(String, String)>,
+    /// What the inspector marked on an item's photo: (item, the photo's hash, the marks).
+    #[props(default)]
+    on_mark_photo: EventHandler<(String, String, Marks)>,
     #[props(default)] on_note: EventHandler<(String, String)>,
     #[props(default = true)] can_raise: bool,
     #[props(default)] on_raise: EventHandler<String>,
@@ -111,11 +115,21 @@ pub fn ScoreZone(
                     if !item.photos.is_empty() {
                         span { class: "photos", "data-testid": "photos-{item.id}", "{tr(lang, T::PhotoCount)} {item.photos.len()}" }
                         PhotoStrip { lang, testid: "thumbs-{item.id}",
-                            photos: item.photos.iter().map(|p| Shown { hash: p.hash.clone(), thumb: thumbs.get(&p.thumb).cloned() }).collect::<Vec<_>>(),
+                            photos: item.photos.iter().map(|p| Shown {
+                                hash: p.hash.clone(),
+                                thumb: thumbs.get(&p.thumb).cloned(),
+                                size: p.size,
+                                marks: p.marks.clone(),
+                            }).collect::<Vec<_>>(),
                             removable: true,
                             on_remove: {
                                 let id = item.id.clone();
                                 move |hash: String| on_remove_photo.call((id.clone(), hash))
+                            },
+                            markable: true,
+                            on_mark: {
+                                let id = item.id.clone();
+                                move |(hash, marks): (String, Marks)| on_mark_photo.call((id.clone(), hash, marks))
                             },
                         }
                     }
@@ -176,7 +190,8 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
     let template = work.template_id.clone();
     let can_raise = raises_problems(&me) && !visitor;
     let ctx = Rc::new((me, patrol, zone, template));
-    let (c1, c2, c3, c4, c5, c6, c7) = (
+    let (c1, c2, c3, c4, c5, c6, c7, c8) = (
+        ctx.clone(),
         ctx.clone(),
         ctx.clone(),
         ctx.clone(),
@@ -220,6 +235,11 @@ pub(crate) fn ZonePage(session: Session, patrol: String, zone: String) -> Elemen
             on_remove_photo: move |(item, hash): (String, String)| {
                 let (me, patrol, zone, template) = &*c7;
                 let edit = ItemEdit::RemovePhoto(&hash);
+                ui.saved(edit_item(&ui.repo(), me, patrol, zone, template, &item, edit));
+            },
+            on_mark_photo: move |(item, hash, marks): (String, String, Marks)| {
+                let (me, patrol, zone, template) = &*c8;
+                let edit = ItemEdit::MarkPhoto(&hash, &marks);
                 ui.saved(edit_item(&ui.repo(), me, patrol, zone, template, &item, edit));
             },
             on_note: move |(item, note): (String, String)| {

@@ -76,6 +76,22 @@ button.row.overdue { border-color: var(--bad); }
 .viewer-tools button { flex: 1; min-height: 56px; }
 .viewer-frame { flex: 1; overflow: auto; touch-action: pan-x pan-y pinch-zoom; }
 .viewer-frame img { display: block; max-width: none; }
+.viewer-photo { position: relative; }
+.viewer-photo img { width: 100%; }
+.thumb-open { position: relative; }
+.marks-layer { position: absolute; inset: 0; pointer-events: none; }
+.thumb-open .marks-layer { border-radius: 8px; overflow: hidden; }
+.marks-layer svg { display: block; width: 100%; height: 100%; }
+.annotate .hint { margin: 0 8px; color: #fff; }
+.annotate-words { display: flex; flex-wrap: wrap; gap: 8px; padding: 0 8px 8px; }
+.annotate-words input { flex: 1 1 100%; min-height: 56px; font-size: 20px; }
+.annotate-words button { min-height: 56px; min-width: 72px; }
+.annotate-frame { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; overflow: hidden; }
+.annotate-photo { position: relative; width: 100%; max-height: 100%; }
+.annotate-photo img { display: block; width: 100%; height: 100%; object-fit: fill; }
+.annotate-touch { position: absolute; inset: 0; touch-action: none; cursor: crosshair; }
+.handle { position: absolute; width: 56px; height: 56px; margin: -28px 0 0 -28px; border-radius: 50%;
+  border: 4px solid #ffd400; background: rgba(255, 212, 0, 0.3); box-shadow: 0 0 0 2px #000; pointer-events: none; }
 .notice { position: sticky; top: 50px; z-index: 4; margin: 0 0 8px; padding: 8px 12px;
   border-radius: 8px; background: #10301f; color: var(--ok); font-weight: 600; }
 .notice.bad { background: #3a1010; color: var(--bad); }

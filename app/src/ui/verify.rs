@@ -12,37 +12,19 @@ use zonepatrol_shared::docs::DocId;
 use crate::i18n::{self, Lang, T, colon, tr};
 use crate::records::problem::{Judgement, VerifyRow, judge, to_verify, to_verify_one};
 use crate::records::today;
-use crate::store::{Repo, Session};
+use crate::store::Session;
 use crate::ui::history::HistoryLink;
+use crate::ui::photo::{PhotoStrip, Shown, shown_thumbs};
 use crate::ui::pick::Pick;
 use crate::ui::{Screen, Ui, Unavailable};
 
-/// A thumbnail as the page shows it: its picture when the phone has it, else `None`.
-pub type Thumb = Option<String>;
-
-/// The thumbnails of these photos as `data:` addresses, from the files on the phone (a photo
-/// another phone took may not be here yet).
-pub fn thumbs(repo: &Repo, hashes: &[String]) -> Vec<Thumb> {
-    hashes
-        .iter()
-        .map(|hash| crate::ui::photo::data_address(repo, hash))
-        .collect()
-}
-
-/// A row of thumbnails, with a word where a photo has not reached the phone.
+/// A row of photos under a heading, with their marks, each opening full screen; a word where
+/// a photo has not reached the phone.
 #[component]
-pub fn Thumbs(lang: Lang, label: T, thumbs: Vec<Thumb>, testid: String) -> Element {
+pub fn Thumbs(lang: Lang, label: T, photos: Vec<Shown>, testid: String) -> Element {
     rsx! {
         h2 { {tr(lang, label)} }
-        div { class: "thumbs", "data-testid": "{testid}",
-            for (i, thumb) in thumbs.into_iter().enumerate() {
-                if let Some(src) = thumb {
-                    img { key: "{i}", class: "thumb", src: "{src}", alt: "{tr(lang, label)} {i + 1}" }
-                } else {
-                    span { key: "{i}", class: "thumb missing dim", {tr(lang, T::PhotoNotHere)} }
-                }
-            }
-        }
+        PhotoStrip { lang, photos, testid }
     }
 }
 
@@ -79,8 +61,8 @@ pub fn VerifyList(
 pub fn VerifyFix(
     lang: Lang,
     row: VerifyRow,
-    before: Vec<Thumb>,
-    after: Vec<Thumb>,
+    before: Vec<Shown>,
+    after: Vec<Shown>,
     error: Option<String>,
     on_judge: EventHandler<Judgement>,
     on_back: EventHandler<()>,
@@ -102,8 +84,8 @@ pub fn VerifyFix(
             h2 { {tr(lang, T::Measure)} }
             p { "{row.measure}" }
         }
-        Thumbs { lang, label: T::BeforePhotos, thumbs: before, testid: "before-photos" }
-        Thumbs { lang, label: T::AfterPhotos, thumbs: after, testid: "after-photos" }
+        Thumbs { lang, label: T::BeforePhotos, photos: before, testid: "before-photos" }
+        Thumbs { lang, label: T::AfterPhotos, photos: after, testid: "after-photos" }
         p { "data-testid": "fix-note", "{tr(lang, T::FixedBy)} {row.fixed_by}"
             if !row.fix_note.is_empty() { "{colon(lang)}{row.fix_note}" }
         }
@@ -165,7 +147,10 @@ pub(crate) fn VerifyPage(session: Session, name: String) -> Element {
     let Some(row) = to_verify_one(&repo, &me, &name) else {
         return rsx! { Unavailable { message: tr(lang, T::NothingToVerify).to_owned(), back: Screen::ToVerify, label: T::ToVerify } };
     };
-    let (before, after) = (thumbs(&repo, &row.before), thumbs(&repo, &row.after));
+    let (before, after) = (
+        shown_thumbs(&repo, &row.before),
+        shown_thumbs(&repo, &row.after),
+    );
     let error = (ui.notice)().filter(|n| !n.0).map(|n| n.1);
     let record = DocId::problem(&me.branch, &name).to_string();
     let here = Screen::Verify(name.clone());

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use qrcode::QrCode;
 use qrcode::render::svg;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
-use zonepatrol_shared::docs::PostStatus;
+use zonepatrol_shared::docs::{PhotoRef, PostStatus};
 use zonepatrol_shared::labels::post_status_label;
 use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::{Fen, Points};
@@ -389,6 +389,132 @@ pub fn placard_svg(p: &Placard, lang: Lang) -> Result<String, qrcode::types::QrE
     Ok(out)
 }
 
+/// A photo on a printed page: its JPEG when the server has it, and its reference (size and
+/// marks).
+#[derive(Debug, Clone)]
+pub struct PrintedPhoto {
+    /// The JPEG's bytes, if the photo has reached the server.
+    pub jpeg: Option<Vec<u8>>,
+    /// Its reference in the document.
+    pub photo: PhotoRef,
+}
+
+/// What a problem's rectification notice (问题整改通知单) shows: the finding, the measure and
+/// the deadline, the photos with what was marked on them, and the latest fix.
+#[derive(Debug, Clone)]
+pub struct ProblemNotice {
+    /// The branch's name.
+    pub branch_name: String,
+    /// The zone's name.
+    pub zone_name: String,
+    /// What is wrong.
+    pub description: String,
+    /// Its severity, in words.
+    pub severity: String,
+    /// Where it stands, in words.
+    pub status: String,
+    /// The responsible member's name.
+    pub responsible: String,
+    /// The deadline in force.
+    pub deadline: String,
+    /// The rectification measure.
+    pub measure: String,
+    /// Who raised it and when.
+    pub raised: String,
+    /// The finding's photos.
+    pub photos: Vec<PrintedPhoto>,
+    /// The latest fix: who and when, its note, its after-photos.
+    pub fix: Option<(String, String, Vec<PrintedPhoto>)>,
+}
+
+/// Photos a notice prints at most in each of its two rows of pictures.
+const NOTICE_PHOTOS: usize = 4;
+
+/// A problem's rectification notice on an A4 page, to print and hand to the responsible
+/// member: the photos carry their marks, drawn as vectors over them.
+pub fn problem_svg(n: &ProblemNotice, lang: Lang) -> String {
+    let mut out = String::new();
+    out.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    out.push_str(r#"<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" viewBox="0 0 794 1123" font-family="Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif">"#);
+    out.push_str(r##"<rect x="0" y="0" width="794" height="1123" fill="#fff"/>"##);
+    out.push_str(&format!(
+        r##"<text x="397" y="70" text-anchor="middle" font-size="34" font-weight="bold" fill="#111">{}</text>"##,
+        esc(l(lang, "问题整改通知单", "Rectification notice"))
+    ));
+    out.push_str(&format!(
+        r##"<text x="397" y="104" text-anchor="middle" font-size="18" fill="#444">{}</text>"##,
+        esc(&format!("{} · {}", n.branch_name, n.zone_name))
+    ));
+    let rows = [
+        (l(lang, "问题", "Problem"), &n.description),
+        (l(lang, "严重程度", "Severity"), &n.severity),
+        (l(lang, "责任人", "Responsible"), &n.responsible),
+        (l(lang, "整改期限", "Deadline"), &n.deadline),
+        (l(lang, "整改措施", "Measure"), &n.measure),
+        (l(lang, "提出", "Raised"), &n.raised),
+        (l(lang, "状态", "Status"), &n.status),
+    ];
+    let mut y = 150;
+    for (head, value) in rows {
+        out.push_str(&format!(
+            r##"<text x="50" y="{y}" font-size="18" font-weight="bold" fill="#b71c1c">{}</text>"##,
+            esc(head)
+        ));
+        let mut line_y = y;
+        for line in wrap_lines(value, 34, 4) {
+            out.push_str(&format!(
+                r##"<text x="160" y="{line_y}" font-size="18" fill="#111">{}</text>"##,
+                esc(&line)
+            ));
+            line_y += 26;
+        }
+        y = line_y.max(y + 26) + 6;
+    }
+    y = photo_row(&mut out, &n.photos, y + 10, lang);
+    if let Some((by, note, photos)) = &n.fix {
+        out.push_str(&format!(
+            r##"<text x="50" y="{}" font-size="18" font-weight="bold" fill="#1b5e20">{}</text><text x="160" y="{}" font-size="18" fill="#111">{}</text>"##,
+            y + 24,
+            esc(l(lang, "整改", "Fix")),
+            y + 24,
+            esc(&format!("{by}  {}", wrap(note, 26).join("")))
+        ));
+        photo_row(&mut out, photos, y + 40, lang);
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// Prints up to [`NOTICE_PHOTOS`] photos side by side from `y`, with their marks; returns
+/// where the page goes on.
+fn photo_row(out: &mut String, photos: &[PrintedPhoto], y: u32, lang: Lang) -> u32 {
+    if photos.is_empty() {
+        return y;
+    }
+    let shown = photos.len().min(NOTICE_PHOTOS) as u32;
+    let gap = 14;
+    let width = (694 - gap * (shown - 1)) / shown;
+    let height = (width * 3 / 4).min(300);
+    for (i, p) in photos.iter().take(NOTICE_PHOTOS).enumerate() {
+        let x = 50 + (width + gap) * i as u32;
+        let place = format!(r#"x="{x}" y="{y}" width="{width}" height="{height}""#);
+        match &p.jpeg {
+            Some(jpeg) => out.push_str(&format!(
+                r#"<image {place} preserveAspectRatio="xMidYMid slice" href="data:image/jpeg;base64,{}"/>"#,
+                zonepatrol_shared::protocol::b64::encode(jpeg)
+            )),
+            None => out.push_str(&format!(
+                r##"<rect {place} fill="#eee" stroke="#999"/><text x="{}" y="{}" text-anchor="middle" font-size="16" fill="#666">{}</text>"##,
+                x + width / 2,
+                y + height / 2,
+                esc(l(lang, "照片尚未上传", "Photo not uploaded yet"))
+            )),
+        }
+        out.push_str(&nested(&p.photo.overlay("marks"), &place));
+    }
+    y + height + 10
+}
+
 /// The code's own SVG element placed inside the page: without its XML declaration, and with
 /// its size and place replaced by `place`.
 fn nested(svg: &str, place: &str) -> String {
@@ -428,15 +554,27 @@ fn nested(svg: &str, place: &str) -> String {
 
 /// Splits text into lines of at most `width` characters (CJK text has no spaces to break at).
 fn wrap(text: &str, width: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
+    wrap_lines(text, width, 2)
+}
+
+/// The same with at most `lines` lines, the last ending in an ellipsis when text is left out.
+fn wrap_lines(text: &str, width: usize, lines: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_control()).collect();
     if chars.is_empty() {
         return vec!["—".to_owned()];
     }
-    chars
+    let mut out: Vec<String> = chars
         .chunks(width)
-        .take(2)
+        .take(lines)
         .map(|c| c.iter().collect())
-        .collect()
+        .collect();
+    if chars.len() > width * lines
+        && let Some(last) = out.last_mut()
+    {
+        last.pop();
+        last.push('…');
+    }
+    out
 }
 
 /// Money as the ledger shows it.
@@ -444,7 +582,7 @@ pub fn yuan(fen: i64) -> String {
     Fen(fen).to_string()
 }
 
-fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
+pub(super) fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -60,8 +60,9 @@ use crate::State;
 pub const DEVICE: &str = "dashboard";
 use export::{export_ledger, export_notice, export_ten_day, placard};
 use pages::history::history_page;
+use pages::problem::{problem_notice, problem_page};
 use pages::{ledger::ledger_page, overview::overview, photo::photo, publish::publish};
-use pages::{problem::problem_page, rankings::rankings_page, zone::zone_page};
+use pages::{rankings::rankings_page, zone::zone_page};
 use signin::{login, login_page, logout, set_lang};
 
 /// The dashboard's routes.
@@ -83,6 +84,10 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dash/export/notice/{branch}/{week}", get(export_notice))
         .route("/dash/export/tenday/{branch}/{period}", get(export_ten_day))
         .route("/dash/placard/{branch}/{zone}", get(placard))
+        .route(
+            "/dash/export/problem/{branch}/{problem}",
+            get(problem_notice),
+        )
         // Forms are a few fields: nothing more is read.
         .layer(DefaultBodyLimit::max(16 * 1024))
         .merge(console::router())

@@ -32,6 +32,7 @@ mod cleanup;
 mod directory;
 mod evaluation;
 mod id;
+pub mod marks;
 mod patrol;
 mod problem;
 mod publication;
@@ -54,6 +55,7 @@ pub use directory::{
 };
 pub use evaluation::{Bonus, Evaluation, GivenMark};
 pub use id::{DocId, DocIdError, DocKind, is_valid_name};
+pub use marks::{MarkKind, Marks, PhotoMark};
 pub use patrol::{Patrol, PatrolPlan};
 pub use problem::{Extension, Finding, Outcome, Problem, Rectification, Verification};
 pub use publication::{Lock, LockAction, LockEvent, Publication};

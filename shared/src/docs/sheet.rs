@@ -47,12 +47,31 @@ pub struct ItemEntry {
 }
 
 /// A photo, stored once by content and referred to by its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, serde::Serialize, serde::Deserialize,
+)]
+#[serde(default)]
 pub struct PhotoRef {
     /// SHA-256 of the thumbnail's bytes.
     pub thumb: String,
     /// When it was taken, from the camera, in milliseconds since the Unix epoch.
     pub taken_at: Option<i64>,
+    /// The full-size photo's width in pixels (0 when not known): the shape of its marks.
+    #[autosurgeon(missing = "Default::default")]
+    pub width: u32,
+    /// The full-size photo's height in pixels (0 when not known).
+    #[autosurgeon(missing = "Default::default")]
+    pub height: u32,
+    /// What the person who took it marked on it (see [`super::marks`]).
+    #[autosurgeon(missing = "Default::default")]
+    pub marks: super::Marks,
+}
+
+impl PhotoRef {
+    /// Its marks as an overlay for a page (see [`super::marks::overlay_svg`]).
+    pub fn overlay(&self, class: &str) -> String {
+        super::marks::overlay_svg(&self.marks, self.width, self.height, class)
+    }
 }
 
 impl ZoneSheet {

@@ -611,6 +611,7 @@ fn a_document_points_at_the_photos_of_its_photo_maps_and_nothing_else() {
             PhotoRef {
                 thumb: h('b'),
                 taken_at: None,
+                ..Default::default()
             },
         );
         p.rectifications.insert(

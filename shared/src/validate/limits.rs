@@ -45,6 +45,8 @@ pub const NAME_CHARS: usize = 200;
 pub const TEXT_CHARS: usize = 4_000;
 /// Keys of records (ids, user names): characters at most.
 pub const KEY_CHARS: usize = 64;
+/// The longest side a photo's reference may claim, in pixels.
+pub const MAX_PHOTO_SIDE: u32 = 65_536;
 /// Photos on one record (a checklist item, a finding, a fix, a cleanup's before or after).
 pub const PHOTOS_PER_RECORD: usize = 20;
 /// Zones, posts in a branch directory.
@@ -204,6 +206,22 @@ pub(crate) fn photos(part: &str, map: &BTreeMap<String, PhotoRef>) -> Result<(),
                 "a photo must be named by the SHA-256 of its bytes: retake or re-add it",
             );
         }
+        if photo.width > MAX_PHOTO_SIDE || photo.height > MAX_PHOTO_SIDE {
+            return out_of_range(part, "a photo's size is not a camera's: re-add it");
+        }
+        if let Some(problem) = crate::docs::marks::marks_problem(&photo.marks) {
+            return out_of_range(part, format!("the marks on a photo: {problem}"));
+        }
+        if photo
+            .marks
+            .keys()
+            .any(|k| k.is_empty() || k.chars().nth(KEY_CHARS).is_some())
+        {
+            return out_of_range(
+                part,
+                format!("a mark's key must have 1 to {KEY_CHARS} characters"),
+            );
+        }
     }
     Ok(())
 }
@@ -297,5 +315,41 @@ mod tests {
         assert!(records("p", "them", &long, 3).is_err());
         let empty: BTreeMap<String, u8> = [(String::new(), 0)].into();
         assert!(records("p", "them", &empty, 3).is_err());
+    }
+
+    #[test]
+    fn a_photos_marks_and_size_are_bounded() {
+        use crate::docs::{MarkKind, PhotoMark};
+        let sha = "a".repeat(64);
+        let with = |marks: Vec<PhotoMark>, width: u32| -> BTreeMap<String, PhotoRef> {
+            [(
+                sha.clone(),
+                PhotoRef {
+                    thumb: sha.clone(),
+                    width,
+                    height: 3000,
+                    marks: crate::docs::marks::keyed(marks),
+                    ..Default::default()
+                },
+            )]
+            .into()
+        };
+        let circle = PhotoMark {
+            kind: MarkKind::Circle,
+            x1: 10,
+            y1: 10,
+            x2: 400,
+            y2: 300,
+            text: String::new(),
+        };
+        assert!(photos("p", &with(vec![circle.clone()], 4000)).is_ok());
+        let refused = photos("p", &with(vec![circle.clone(); 21], 4000));
+        assert!(refused.is_err_and(|r| r.reason.contains("marks on a photo")));
+        let outside = PhotoMark {
+            x2: 5000,
+            ..circle.clone()
+        };
+        assert!(photos("p", &with(vec![outside], 4000)).is_err());
+        assert!(photos("p", &with(vec![circle], MAX_PHOTO_SIDE + 1)).is_err());
     }
 }

@@ -2045,6 +2045,7 @@ fn a_deduction_that_needs_a_photo_comes_with_one() {
                 PhotoRef {
                     thumb: SHA.into(),
                     taken_at: None,
+                    ..Default::default()
                 },
             );
         }

@@ -304,6 +304,7 @@ async fn syncs_cut_off_at_random_points_converge_and_store_each_photo_once() {
                 PhotoRef {
                     thumb: photo.clone(),
                     taken_at: Some(now_millis()),
+                    ..Default::default()
                 },
             );
         })

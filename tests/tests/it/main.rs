@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per story.
 
 mod access;
+mod annotation;
 mod browser;
 mod cadence;
 mod committee;

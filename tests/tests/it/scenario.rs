@@ -222,6 +222,7 @@ pub async fn enter(url: &str) {
             }],
             before: Vec::new(),
             after: Vec::new(),
+            marks: Default::default(),
             note: String::new(),
         },
     )

@@ -105,7 +105,7 @@ async fn a_fix_is_sent_back_fixed_again_and_verified_and_the_dashboard_shows_the
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].fix_note, "托辊已补齐");
     assert_eq!(waiting[0].fixed_by, "刘师傅", "the holder's name");
-    assert_eq!(waiting[0].after, std::slice::from_ref(&after.thumb));
+    assert_eq!(waiting[0].after, std::slice::from_ref(&after.reference()));
     // The holder's after-photo reached Qian's phone as a thumbnail, checked against its name;
     // the full photo stays on the server.
     let thumb = std::fs::read(qian.repo.blob_path(&after.thumb)).expect("thumbnail fetched");

@@ -6,21 +6,106 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use axum::extract::{Path, State as Shared};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use zonepatrol_shared::docs::{self, DocId, Outcome, PhotoRef, Problem};
 use zonepatrol_shared::labels::moment_label;
+use zonepatrol_shared::rules::period::MineClock;
 use zonepatrol_shared::rules::problem::{ProblemStatus, timeline};
 
 use super::{blocking, check_branch};
 use crate::State;
+use crate::dashboard::export::{PrintedPhoto, ProblemNotice, attachment, problem_svg};
 use crate::dashboard::labels::{l, problem_status_label, severity_label};
 use crate::dashboard::layout::{fail, layout};
 use crate::dashboard::session::Viewer;
 use crate::dashboard::views::branch_name;
 use crate::reports;
+
+/// A problem's document and what its pages name it by, read for a viewer who may see its
+/// branch; the page to answer with when there is none.
+pub(crate) struct Loaded {
+    /// The problem as its document holds it.
+    pub problem: Problem,
+    /// Its document's id.
+    pub id: DocId,
+    /// The zone's name (its id when the directory no longer has it).
+    pub zone_name: String,
+    /// Members' names by user id.
+    pub people: BTreeMap<String, String>,
+    /// The mine's clock.
+    pub clock: MineClock,
+    /// The branch's name.
+    pub branch_title: String,
+    /// Today at the mine.
+    pub today: NaiveDate,
+}
+
+impl Loaded {
+    /// A member's name, or the user id of someone no longer in the directory.
+    pub fn who(&self, user: &str) -> String {
+        self.people
+            .get(user)
+            .cloned()
+            .unwrap_or_else(|| user.to_owned())
+    }
+}
+
+/// Reads the problem `name` of `branch` for the viewer (on a blocking thread).
+pub(crate) fn load(
+    state: &State,
+    viewer: &Viewer,
+    branch: &str,
+    name: &str,
+) -> Result<Loaded, Response> {
+    let lang = viewer.lang;
+    let c = reports::lock(state);
+    check_branch(&c, viewer, branch)?;
+    let missing = || {
+        fail(
+            StatusCode::NOT_FOUND,
+            lang,
+            l(lang, "没有这个问题。", "There is no such problem."),
+        )
+    };
+    let Some(zone_id) = c.problem(branch, name).map(|p| p.zone.clone()) else {
+        return Err(missing());
+    };
+    let facts = &c.branches()[branch];
+    let zone_name = facts
+        .zones
+        .get(&zone_id)
+        .map_or_else(|| zone_id.clone(), |z| z.name.clone());
+    let people = facts.members.clone();
+    let (clock, branch_title) = (c.clock(), branch_name(&c, branch));
+    let today = c.today(crate::now_millis());
+    drop(c);
+    // The document itself, for the times, authors, notes and photos the facts do not keep.
+    let id = DocId::problem(branch, name);
+    let problem = match state.store.doc(&id) {
+        Ok(Some(stored)) => stored
+            .load()
+            .ok()
+            .and_then(|doc| docs::read::<Problem, _>(&doc, &id).ok()),
+        _ => None,
+    };
+    let Some(problem) = problem else {
+        return Err(missing());
+    };
+    Ok(Loaded {
+        problem,
+        id,
+        zone_name,
+        people,
+        clock,
+        branch_title,
+        today,
+    })
+}
 
 pub(crate) async fn problem_page(
     Shared(state): Shared<Arc<State>>,
@@ -29,45 +114,23 @@ pub(crate) async fn problem_page(
 ) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-        let c = reports::lock(state);
-        if let Err(r) = check_branch(&c, &viewer, &branch) {
-            return r;
-        }
-        let missing = || {
-            fail(
-                StatusCode::NOT_FOUND,
-                lang,
-                l(lang, "没有这个问题。", "There is no such problem."),
-            )
+        let loaded = match load(&state, &viewer, &branch, &name) {
+            Ok(loaded) => loaded,
+            Err(r) => return r,
         };
-        let Some(zone_id) = c.problem(&branch, &name).map(|p| p.zone.clone()) else {
-            return missing();
-        };
-        let facts = &c.branches()[&branch];
-        let zone = facts.zones.get(&zone_id).map(|z| z.name.clone());
-        let people = facts.members.clone();
-        let (clock, branch_title) = (c.clock(), branch_name(&c, &branch));
-        let today = c.today(crate::now_millis());
-        drop(c);
-        // The document itself, for the times, authors and notes the facts do not keep.
-        let id = DocId::problem(&branch, &name);
-        let problem = match state.store.doc(&id) {
-            Ok(Some(stored)) => stored
-                .load()
-                .ok()
-                .and_then(|doc| docs::read::<Problem, _>(&doc, &id).ok()),
-            _ => None,
-        };
-        let Some(problem) = problem else {
-            return missing();
-        };
-        let who = |user: &str| people.get(user).cloned().unwrap_or_else(|| user.to_owned());
+        let (clock, today) = (loaded.clock, loaded.today);
+        let (id, problem) = (&loaded.id, &loaded.problem);
+        let who = |user: &str| loaded.who(user);
         let when = |ms: i64| moment_label(clock, ms);
+        // Each photo with what was marked on it drawn over it.
         let photos = |refs: &BTreeMap<String, PhotoRef>| -> Markup {
             html! {
-                div.photos {
-                    @for h in refs.keys() {
-                        a href=(format!("/dash/photo/{branch}/{h}")) { img src=(format!("/dash/photo/{branch}/{h}")) alt=(l(lang, "照片", "photo")) loading="lazy"; }
+                div.photos.big {
+                    @for (h, r) in refs {
+                        a.ph href=(format!("/dash/photo/{branch}/{h}")) {
+                            img src=(format!("/dash/photo/{branch}/{h}")) alt=(l(lang, "照片", "photo")) loading="lazy";
+                            (PreEscaped(r.overlay("marks")))
+                        }
                     }
                 }
             }
@@ -91,8 +154,9 @@ pub(crate) async fn problem_page(
         let pending = problem.pending_extension().and_then(|e| e.request.extension);
         let body = html! {
             p {
-                a href=(format!("/dash/zone/{branch}/{}", f.zone)) { (branch_title) " · " (zone.clone().unwrap_or_else(|| f.zone.clone())) }
-                " · " a #history-link href=(super::history::history_link(&id)) { (l(lang, "修改历史", "History")) }
+                a href=(format!("/dash/zone/{branch}/{}", f.zone)) { (loaded.branch_title) " · " (loaded.zone_name) }
+                " · " a #history-link href=(super::history::history_link(id)) { (l(lang, "修改历史", "History")) }
+                " · " a #notice-link href=(format!("/dash/export/problem/{branch}/{name}")) { (l(lang, "整改通知单（可打印）", "Rectification notice (printable)")) }
             }
             h1 {
                 (f.description.as_str()) " "
@@ -166,6 +230,92 @@ pub(crate) async fn problem_page(
             body,
         )
         .into_response()
+    })
+    .await
+}
+
+/// The photos a printed page may embed at full size: larger ones are printed from their
+/// thumbnails, so that a page stays a few megabytes.
+const PRINT_FULL_BYTES: u64 = 3 * 1024 * 1024;
+
+/// A photo's JPEG for a printed page, if the server has it.
+fn printed(state: &State, hash: &str, photo: &PhotoRef) -> PrintedPhoto {
+    let read = |h: &str| -> Option<Vec<u8>> {
+        let path = state.blobs.path(h);
+        let len = std::fs::metadata(&path).ok()?.len();
+        (len <= PRINT_FULL_BYTES)
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+    };
+    let jpeg = docs::values::is_sha256_hex(hash)
+        .then(|| read(hash))
+        .flatten()
+        .or_else(|| {
+            docs::values::is_sha256_hex(&photo.thumb)
+                .then(|| read(&photo.thumb))
+                .flatten()
+        });
+    PrintedPhoto {
+        jpeg,
+        photo: photo.clone(),
+    }
+}
+
+/// A problem's rectification notice (`/dash/export/problem/{branch}/{problem}`): an A4 SVG to
+/// print, its photos with their marks.
+pub(crate) async fn problem_notice(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path((branch, name)): Path<(String, String)>,
+) -> Response {
+    let lang = viewer.lang;
+    blocking(state, move |state| {
+        let loaded = match load(&state, &viewer, &branch, &name) {
+            Ok(loaded) => loaded,
+            Err(r) => return r,
+        };
+        let p = &loaded.problem;
+        let f = &p.finding;
+        let photos = |refs: &BTreeMap<String, PhotoRef>| -> Vec<PrintedPhoto> {
+            refs.iter().map(|(h, r)| printed(&state, h, r)).collect()
+        };
+        let fix = p
+            .fixes()
+            .max_by(|a, b| a.1.at.cmp(&b.1.at).then_with(|| a.0.cmp(b.0)))
+            .map(|(_, r)| {
+                (
+                    format!(
+                        "{} · {}",
+                        loaded.who(&r.by),
+                        moment_label(loaded.clock, r.at)
+                    ),
+                    r.note.as_str().to_owned(),
+                    photos(&r.photos),
+                )
+            });
+        let notice = ProblemNotice {
+            branch_name: loaded.branch_title.clone(),
+            zone_name: loaded.zone_name.clone(),
+            description: f.description.as_str().to_owned(),
+            severity: severity_label(lang, f.severity).to_owned(),
+            status: problem_status_label(lang, p.status()).to_owned(),
+            responsible: loaded.who(&f.responsible),
+            deadline: p.deadline().map(|d| d.to_string()).unwrap_or_default(),
+            measure: f.measure.as_str().to_owned(),
+            raised: format!(
+                "{} · {}",
+                loaded.who(&f.raised_by),
+                moment_label(loaded.clock, f.raised_at)
+            ),
+            photos: photos(&f.photos),
+            fix,
+        };
+        let svg = problem_svg(&notice, lang);
+        attachment(
+            "image/svg+xml",
+            &format!("problem-{branch}-{name}.svg"),
+            svg.into_bytes(),
+        )
     })
     .await
 }
