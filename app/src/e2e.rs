@@ -430,6 +430,44 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
         ),
     )
     .await?;
+    step(
+        "mark the defect on the photo",
+        r#"
+await click('[data-testid=problem-thumbs-0]');
+await click('[data-testid=viewer-annotate]');
+const surface = await find('[data-testid=annotate-surface]');
+// The photo loads and the surface is measured.
+await sleep(800);
+const fire = (type, fx, fy, buttons) => {
+  const r = surface.getBoundingClientRect();
+  surface.dispatchEvent(new PointerEvent(type, { bubbles: true, cancelable: true, pointerId: 1,
+    pointerType: "touch", isPrimary: true, buttons,
+    clientX: r.left + r.width * fx, clientY: r.top + r.height * fy }));
+};
+const stroke = async (points) => {
+  fire("pointerdown", points[0][0], points[0][1], 1); await sleep(120);
+  for (const [x, y] of points.slice(1)) { fire("pointermove", x, y, 1); await sleep(120); }
+  const last = points[points.length - 1];
+  fire("pointerup", last[0], last[1], 0); await sleep(300);
+};
+await stroke([[0.30, 0.30], [0.45, 0.42], [0.62, 0.58]]);
+await find('[data-testid=annotate-handle-1]');
+await click('[data-testid=annotate-arrow]');
+await stroke([[0.85, 0.85]]);
+await click('[data-testid=annotate-label]');
+await type('[data-testid=annotate-text]', '电缆掉落');
+await sleep(200);
+await stroke([[0.12, 0.15]]);
+return waitText('[data-testid=annotate-done]', '(3)');
+"#,
+    )
+    .await?;
+    shot(s, "06a-annotate").await?;
+    step(
+        "keep the marks",
+        "await click('[data-testid=annotate-done]'); await find('[data-testid=viewer-marks]'); await click('[data-testid=viewer-close]'); await find('[data-testid=problem-thumbs-marks-0]'); return true;",
+    )
+    .await?;
     shot(s, "06-raise-problem").await?;
     step("submit the problem",
         "await click('[data-testid=submit-problem]'); await find('[data-testid=running-total]'); return waitText('[data-testid=saved]', '问题已提出');",
@@ -524,7 +562,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     step(
         "record the fix with an after-photo",
         &format!(
-            "await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); await waitText('main', '照片 1', 60000); await find('[data-testid=before-thumbs] img'); await find('[data-testid=after-thumbs] img'); return true;",
+            "await type('#fix-note', {}); await pickFile('[data-testid=after-photo] input', {}); await waitText('main', '照片 1', 60000); await find('[data-testid=before-thumbs] img'); await find('[data-testid=before-thumbs-marks-0] ellipse'); await find('[data-testid=after-thumbs] img'); return true;",
             lit(FIX),
             lit(&photo)
         ),
@@ -570,7 +608,7 @@ async fn run(s: &Scenario, services: &Services) -> Result<(), String> {
     .await?;
     step(
         "the fixes to verify",
-        "await click('[data-testid=go-verify]'); await click('[data-testid^=verify-]'); await find('[data-testid=before-photos] img'); await find('[data-testid=after-photos] img'); return waitText('[data-testid=fix-note]', '已按标准重新吊挂');",
+        "await click('[data-testid=go-verify]'); await click('[data-testid^=verify-]'); await find('[data-testid=before-photos] img'); await find('[data-testid=before-photos-marks-0] text'); await find('[data-testid=after-photos] img'); return waitText('[data-testid=fix-note]', '已按标准重新吊挂');",
     )
     .await?;
     shot(s, "17-verify-fix").await?;

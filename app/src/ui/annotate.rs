@@ -122,6 +122,9 @@ impl Editor {
     /// or when the photo holds as many marks as it may.
     pub fn press(&mut self, at: At, tool: MarkKind, words: &str, px: (f64, f64)) -> bool {
         self.drag = None;
+        if !(at.x.is_finite() && at.y.is_finite()) {
+            return false;
+        }
         // A handle of the last mark, if the press lands on one.
         let reach = |h: At| {
             let dx = (h.x - at.x) / f64::from(SCALE) * px.0;
@@ -189,7 +192,8 @@ impl Editor {
         };
         let moved_x = (at.x - from.x) / f64::from(SCALE) * px.0;
         let moved_y = (at.y - from.y) / f64::from(SCALE) * px.1;
-        if (moved_x * moved_x + moved_y * moved_y).sqrt() > TAP_PX {
+        let moved = (moved_x * moved_x + moved_y * moved_y).sqrt();
+        if !(moved <= TAP_PX) {
             return;
         }
         let aspect = self.aspect;
@@ -456,7 +460,9 @@ mod tests {
     #[test]
     fn marks_stay_on_the_photo_and_stop_at_the_limit() {
         let mut e = Editor::new(&Marks::new(), 4000, 3000);
-        e.press(at(-50.0, f64::NAN), MarkKind::Circle, "", SCREEN);
+        assert!(!e.press(at(10.0, f64::NAN), MarkKind::Circle, "", SCREEN));
+        e.press(at(-50.0, -20.0), MarkKind::Circle, "", SCREEN);
+        e.drag_to(at(f64::NAN, 10.0));
         e.release(at(5000.0, 2000.0), SCREEN);
         let m = e.marks().into_values().next().expect("mark");
         assert_eq!((m.x1, m.y1, m.x2, m.y2), (0, 0, 1000, 1000));
