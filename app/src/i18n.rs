@@ -335,7 +335,7 @@ pub enum T {
     LabelWords,
     LabelFirst,
     AnnotateHint,
-    Marked,
+    ClearMarks,
 }
 
 /// The colon between a label and what follows, as each language writes it.
@@ -816,7 +816,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "在照片上拖动画圈或箭头，点一下放下标记；拖动黄色大圆点调整刚画的标记",
             "Drag on the photo to draw a circle or an arrow, or tap to drop one; drag the big yellow dots to adjust the last mark",
         ),
-        T::Marked => ("处标注", "marks"),
+        T::ClearMarks => ("全部清除", "Clear all"),
         T::Removed => ("（删除）", "(removed)"),
         T::Reapply => ("重新提交", "Apply again"),
         T::ReapplyHint => (

@@ -227,7 +227,15 @@ pub fn edit_item(
         let entry = entry(z, item);
         match edit {
             ItemEdit::Photo(photo) => {
-                entry.photos.insert(photo.hash.clone(), photo.reference());
+                // The same photo added again keeps what was marked on it.
+                let marks = entry
+                    .photos
+                    .get(&photo.hash)
+                    .map(|p| p.marks.clone())
+                    .unwrap_or_default();
+                let mut reference = photo.reference();
+                reference.marks = marks;
+                entry.photos.insert(photo.hash.clone(), reference);
             }
             ItemEdit::Note(note) => entry.note = FreeText(note.trim().to_owned()),
             ItemEdit::RemovePhoto(hash) => {

@@ -37,12 +37,20 @@ enum End {
 }
 
 /// What a press started.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Drag {
     /// Drawing a new mark from this point.
     New(At),
-    /// Moving an end of the last mark.
-    Handle(End),
+    /// Moving an end of the last mark: which, where the press was, how far the end lay from
+    /// it (so the end follows the finger without jumping to it), and the tool and words at the
+    /// press, for a press that turns out to be a tap.
+    Handle {
+        end: End,
+        from: At,
+        offset: (f64, f64),
+        tool: MarkKind,
+        words: String,
+    },
 }
 
 /// The marks being drawn on one photo, with the steps to undo.
@@ -56,8 +64,15 @@ pub struct Editor {
 }
 
 fn unit(v: f64) -> u16 {
-    // Clamped to the photo; a NaN from a bad event lands on the edge, not in a panic.
+    // Clamped to the photo; a NaN lands on the edge, not in a panic.
     v.clamp(0.0, f64::from(SCALE)).round() as u16
+}
+
+/// How far apart two points are on the screen, in pixels, for a photo of `px` pixels.
+fn apart(a: At, b: At, px: (f64, f64)) -> f64 {
+    let dx = (a.x - b.x) / f64::from(SCALE) * px.0;
+    let dy = (a.y - b.y) / f64::from(SCALE) * px.1;
+    (dx * dx + dy * dy).sqrt()
 }
 
 impl Editor {
@@ -91,9 +106,9 @@ impl Editor {
         self.marks.is_empty()
     }
 
-    /// Whether there is a step to undo.
+    /// Whether undo does anything: a step to take back, or a mark kept earlier to take off.
     pub fn can_undo(&self) -> bool {
-        !self.undo.is_empty()
+        !self.undo.is_empty() || !self.marks.is_empty()
     }
 
     /// The ends of the last mark, which its handles move (a label has one).
@@ -125,25 +140,30 @@ impl Editor {
         if !(at.x.is_finite() && at.y.is_finite()) {
             return false;
         }
-        // A handle of the last mark, if the press lands on one.
-        let reach = |h: At| {
-            let dx = (h.x - at.x) / f64::from(SCALE) * px.0;
-            let dy = (h.y - at.y) / f64::from(SCALE) * px.1;
-            (dx * dx + dy * dy).sqrt() <= HANDLE_PX
-        };
+        // A handle of the last mark, if the press lands on one (the nearer of the two).
         let handles = self.handles();
-        let end = if handles.get(1).is_some_and(|&h| reach(h)) {
-            Some(End::Second)
-        } else if handles.first().is_some_and(|&h| reach(h)) {
-            Some(End::First)
-        } else {
-            None
-        };
-        if let Some(end) = end {
+        let grabbed = handles
+            .iter()
+            .enumerate()
+            .map(|(i, &h)| (apart(h, at, px), i, h))
+            .filter(|(d, _, _)| *d <= HANDLE_PX)
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, i, h)) = grabbed {
             self.undo.push(self.marks.clone());
-            self.drag = Some(Drag::Handle(end));
+            self.drag = Some(Drag::Handle {
+                end: if i == 0 { End::First } else { End::Second },
+                from: at,
+                offset: (h.x - at.x, h.y - at.y),
+                tool,
+                words: words.to_owned(),
+            });
             return true;
         }
+        self.start(at, tool, words)
+    }
+
+    /// Starts a new mark at `at`.
+    fn start(&mut self, at: At, tool: MarkKind, words: &str) -> bool {
         let words: String = words.trim().chars().take(LABEL_CHARS).collect();
         if (tool == MarkKind::Label && words.is_empty()) || self.marks.len() >= MARKS_PER_PHOTO {
             return false;
@@ -168,32 +188,50 @@ impl Editor {
 
     /// The finger moved to `at` while pressing.
     pub fn drag_to(&mut self, at: At) {
-        let (Some(drag), Some(m)) = (self.drag, self.marks.last_mut()) else {
+        if !(at.x.is_finite() && at.y.is_finite()) {
+            return;
+        }
+        let (Some(drag), Some(m)) = (&self.drag, self.marks.last_mut()) else {
             return;
         };
-        let (x, y) = (unit(at.x), unit(at.y));
         // A label has one point; the other marks draw towards their second.
         match drag {
-            Drag::Handle(End::First) => (m.x1, m.y1) = (x, y),
-            _ if m.kind == MarkKind::Label => (m.x1, m.y1) = (x, y),
-            _ => (m.x2, m.y2) = (x, y),
+            Drag::Handle { end, offset, .. } => {
+                let (x, y) = (unit(at.x + offset.0), unit(at.y + offset.1));
+                if *end == End::First || m.kind == MarkKind::Label {
+                    (m.x1, m.y1) = (x, y);
+                } else {
+                    (m.x2, m.y2) = (x, y);
+                }
+            }
+            Drag::New(_) if m.kind == MarkKind::Label => (m.x1, m.y1) = (unit(at.x), unit(at.y)),
+            Drag::New(_) => (m.x2, m.y2) = (unit(at.x), unit(at.y)),
         }
     }
 
     /// The finger lifted at `at`. A new mark that barely moved was a tap: it gets a good size
-    /// around (a circle) or pointing at (an arrow) the spot.
+    /// around (a circle) or pointing at (an arrow) the spot. A handle that barely moved was a
+    /// tap too, for a new mark with the tool chosen: gloves are not precise.
     pub fn release(&mut self, at: At, px: (f64, f64)) {
         self.drag_to(at);
         let Some(drag) = self.drag.take() else {
             return;
         };
-        let Drag::New(from) = drag else {
-            return;
+        let from = match drag {
+            Drag::New(from) => from,
+            Drag::Handle {
+                from, tool, words, ..
+            } => {
+                if apart(at, from, px) <= TAP_PX {
+                    self.undo();
+                    if self.start(from, tool, &words) {
+                        self.release(from, px);
+                    }
+                }
+                return;
+            }
         };
-        let moved_x = (at.x - from.x) / f64::from(SCALE) * px.0;
-        let moved_y = (at.y - from.y) / f64::from(SCALE) * px.1;
-        let moved = (moved_x * moved_x + moved_y * moved_y).sqrt();
-        if !(moved <= TAP_PX) {
+        if !(apart(at, from, px) <= TAP_PX) {
             return;
         }
         let aspect = self.aspect;
@@ -218,11 +256,32 @@ impl Editor {
         }
     }
 
-    /// Takes back the last step.
+    /// The gesture was taken over (a second finger, the system): what it started is taken
+    /// back.
+    pub fn cancel(&mut self) {
+        if self.drag.take().is_some()
+            && let Some(before) = self.undo.pop()
+        {
+            self.marks = before;
+        }
+    }
+
+    /// Takes back the last step; with none left, takes off the last mark (one kept earlier).
     pub fn undo(&mut self) {
         self.drag = None;
-        if let Some(before) = self.undo.pop() {
-            self.marks = before;
+        match self.undo.pop() {
+            Some(before) => self.marks = before,
+            None => {
+                self.marks.pop();
+            }
+        }
+    }
+
+    /// Takes every mark off (one step to undo).
+    pub fn clear(&mut self) {
+        self.drag = None;
+        if !self.marks.is_empty() {
+            self.undo.push(std::mem::take(&mut self.marks));
         }
     }
 }
@@ -270,10 +329,14 @@ pub fn Annotate(
     };
     let overlay = overlay_svg(&editor.read().marks(), width, height, "marks");
     let handles = editor.read().handles();
-    let ratio = if width == 0 || height == 0 {
-        "auto".to_owned()
+    // The photo as large as the frame allows, in its own shape, so that the overlay, the
+    // handles and the finger all agree.
+    let shape = if width == 0 || height == 0 {
+        "width: 100%".to_owned()
     } else {
-        format!("{width} / {height}")
+        format!(
+            "aspect-ratio: {width} / {height}; width: min(100cqw, calc(100cqh * {width} / {height}))"
+        )
     };
     rsx! {
         div { class: "viewer annotate", role: "dialog", "data-testid": "annotate",
@@ -326,7 +389,7 @@ pub fn Annotate(
                 {tr(lang, hint().unwrap_or(T::AnnotateHint))}
             }
             div { class: "annotate-frame",
-                div { class: "annotate-photo", style: "aspect-ratio: {ratio}",
+                div { class: "annotate-photo", style: "{shape}",
                     img { src: "{src}", alt: "", onload: move |_| measure() }
                     div { class: "marks-layer", dangerous_inner_html: "{overlay}" }
                     for (i, h) in handles.iter().enumerate() {
@@ -339,8 +402,17 @@ pub fn Annotate(
                             surface.set(Some(e.data()));
                             measure();
                         },
+                        onresize: move |e| {
+                            if let Ok(s) = e.get_border_box_size() {
+                                size.set((s.width, s.height));
+                            }
+                        },
                         onpointerdown: move |e| {
                             e.prevent_default();
+                            // A second finger or a resting palm draws nothing.
+                            if !e.is_primary() {
+                                return;
+                            }
                             let Some(p) = at(&e) else {
                                 measure();
                                 return;
@@ -352,14 +424,18 @@ pub fn Annotate(
                             }
                         },
                         onpointermove: move |e| {
-                            if e.held_buttons().is_empty() {
+                            if !e.is_primary() || e.held_buttons().is_empty() {
                                 return;
                             }
                             if let Some(p) = at(&e) {
                                 editor.write().drag_to(p);
                             }
                         },
+                        onpointercancel: move |_| editor.write().cancel(),
                         onpointerup: move |e| {
+                            if !e.is_primary() {
+                                return;
+                            }
                             if let Some(p) = at(&e) {
                                 let size = *size.peek();
                                 editor.write().release(p, size);
@@ -373,6 +449,11 @@ pub fn Annotate(
                 button { class: "primary", "data-testid": "annotate-done",
                     onclick: move |_| on_done.call(editor.read().marks()),
                     "✓ {tr(lang, T::Done)} ({editor.read().len()})"
+                }
+                button { "data-testid": "annotate-clear",
+                    disabled: editor.read().is_empty(),
+                    onclick: move |_| editor.write().clear(),
+                    {tr(lang, T::ClearMarks)}
                 }
                 button { "data-testid": "annotate-cancel",
                     onclick: move |_| on_cancel.call(()),
@@ -448,13 +529,44 @@ mod tests {
         e.release(at(800.0, 900.0), SCREEN);
         assert_eq!(e.len(), 1, "moved, not drawn");
         let m = e.marks().into_values().next().expect("arrow");
-        assert_eq!((m.x2, m.y2), (800, 900));
+        // The head follows the finger from where it lay, without jumping to it.
+        assert_eq!((m.x2, m.y2), (760, 880));
         e.undo();
         let m = e.marks().into_values().next().expect("arrow");
         assert_eq!((m.x2, m.y2), (600, 600));
         e.undo();
         assert!(e.is_empty());
         assert!(!e.can_undo());
+    }
+
+    #[test]
+    fn a_tap_on_a_handle_drops_a_new_mark_and_marks_kept_earlier_can_go() {
+        let mut e = Editor::new(&Marks::new(), 4000, 3000);
+        e.press(at(300.0, 300.0), MarkKind::Circle, "", SCREEN);
+        e.release(at(500.0, 500.0), SCREEN);
+        // A gloved tap beside the circle's corner with the arrow chosen: an arrow, the circle
+        // as it was.
+        assert!(e.press(at(510.0, 510.0), MarkKind::Arrow, "", SCREEN));
+        e.release(at(511.0, 511.0), SCREEN);
+        let marks: Vec<PhotoMark> = e.marks().into_values().collect();
+        assert_eq!(marks.len(), 2);
+        assert_eq!((marks[0].x2, marks[0].y2), (500, 500));
+        assert_eq!(marks[1].kind, MarkKind::Arrow);
+        assert_eq!((marks[1].x2, marks[1].y2), (510, 510));
+
+        // Opened again later, the marks kept can be taken off one by one, or all at once.
+        let mut again = Editor::new(&e.marks(), 4000, 3000);
+        assert!(again.can_undo());
+        again.undo();
+        assert_eq!(again.len(), 1);
+        again.clear();
+        assert!(again.is_empty());
+        again.undo();
+        assert_eq!(again.len(), 1, "clearing is one step back");
+        // A gesture the system takes over leaves nothing behind.
+        again.press(at(900.0, 100.0), MarkKind::Circle, "", SCREEN);
+        again.cancel();
+        assert_eq!(again.len(), 1);
     }
 
     #[test]

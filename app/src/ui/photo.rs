@@ -287,16 +287,23 @@ pub fn PhotoStrip(
     #[props(default)]
     on_mark: EventHandler<(String, Marks)>,
 ) -> Element {
-    // The photo open full screen: which, its address, and how far it is enlarged (1, 2 or 4
-    // times); and whether it is being marked.
-    let mut open = use_signal(|| None::<(usize, String)>);
+    // The photo open full screen: which (by its hash: a sync may reorder the strip while it is
+    // open), its address, and how far it is enlarged (1, 2 or 4 times); and whether it is
+    // being marked.
+    let mut open = use_signal(|| None::<(String, String)>);
     let mut zoom = use_signal(|| 1u32);
     let mut marking = use_signal(|| false);
     let ui = try_consume_context::<Ui>();
     if photos.is_empty() {
         return rsx! {};
     }
-    let opened = open().and_then(|(i, src)| photos.get(i).cloned().map(|p| (p, src)));
+    let opened = open().and_then(|(hash, src)| {
+        photos
+            .iter()
+            .find(|p| p.hash == hash)
+            .cloned()
+            .map(|p| (p, src))
+    });
     rsx! {
         div { class: "thumbs", "data-testid": "{testid}",
             for (i, photo) in photos.into_iter().enumerate() {
@@ -310,7 +317,7 @@ pub fn PhotoStrip(
                                     let full = ui.and_then(|ui| data_address(&ui.repo(), &hash));
                                     zoom.set(1);
                                     marking.set(false);
-                                    open.set(Some((i, full.unwrap_or_else(|| src.clone()))));
+                                    open.set(Some((hash.clone(), full.unwrap_or_else(|| src.clone()))));
                                 }
                             },
                             img { class: "thumb", src: "{photo.thumb.clone().unwrap_or_default()}", alt: "{i + 1}" }

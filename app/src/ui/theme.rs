@@ -86,8 +86,9 @@ button.row.overdue { border-color: var(--bad); }
 .annotate-words { display: flex; flex-wrap: wrap; gap: 8px; padding: 0 8px 8px; }
 .annotate-words input { flex: 1 1 100%; min-height: 56px; font-size: 20px; }
 .annotate-words button { min-height: 56px; min-width: 72px; }
-.annotate-frame { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; overflow: hidden; }
-.annotate-photo { position: relative; width: 100%; max-height: 100%; }
+.annotate-frame { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; overflow: hidden; container-type: size; }
+.annotate-photo { position: relative; }
+.thumb-open .thumb { display: block; }
 .annotate-photo img { display: block; width: 100%; height: 100%; object-fit: fill; }
 .annotate-touch { position: absolute; inset: 0; touch-action: none; cursor: crosshair; }
 .handle { position: absolute; width: 56px; height: 56px; margin: -28px 0 0 -28px; border-radius: 50%;

@@ -302,8 +302,14 @@ pub fn notice_xlsx(notice: &Notice, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
+/// Text made safe in markup; characters XML may not hold (which would make a downloaded SVG
+/// unreadable) are left out.
 fn esc(s: &str) -> String {
-    maud::html! { (s) }.into_string()
+    let kept: String = s
+        .chars()
+        .filter(|&c| zonepatrol_shared::docs::marks::xml_char(c))
+        .collect();
+    maud::html! { (kept) }.into_string()
 }
 
 /// The code a placard carries; the app's scanner reads it (`records::patrol::zone_from_code`).
@@ -428,7 +434,9 @@ pub struct ProblemNotice {
 }
 
 /// Photos a notice prints at most in each of its two rows of pictures.
-const NOTICE_PHOTOS: usize = 4;
+pub const NOTICE_PHOTOS: usize = 4;
+/// Where a notice's page ends, less its margin.
+const PAGE_END: u32 = 1090;
 
 /// A problem's rectification notice on an A4 page, to print and hand to the responsible
 /// member: the photos carry their marks, drawn as vectors over them.
@@ -470,37 +478,52 @@ pub fn problem_svg(n: &ProblemNotice, lang: Lang) -> String {
         }
         y = line_y.max(y + 26) + 6;
     }
-    y = photo_row(&mut out, &n.photos, y + 10, lang);
+    // With a fix to show, the finding's photos leave it room.
+    let fix_room = if n.fix.is_some() { 300 } else { 0 };
+    y = photo_row(&mut out, &n.photos, y + 10, PAGE_END - fix_room, lang);
     if let Some((by, note, photos)) = &n.fix {
+        y += 24;
         out.push_str(&format!(
-            r##"<text x="50" y="{}" font-size="18" font-weight="bold" fill="#1b5e20">{}</text><text x="160" y="{}" font-size="18" fill="#111">{}</text>"##,
-            y + 24,
+            r##"<text x="50" y="{y}" font-size="18" font-weight="bold" fill="#1b5e20">{}</text>"##,
             esc(l(lang, "整改", "Fix")),
-            y + 24,
-            esc(&format!("{by}  {}", wrap(note, 26).join("")))
         ));
-        photo_row(&mut out, photos, y + 40, lang);
+        let mut line_y = y;
+        let text = if note.is_empty() {
+            by.clone()
+        } else {
+            format!("{by}{}{note}", l(lang, "：", ": "))
+        };
+        for line in wrap_lines(&text, 34, 3) {
+            out.push_str(&format!(
+                r##"<text x="160" y="{line_y}" font-size="18" fill="#111">{}</text>"##,
+                esc(&line)
+            ));
+            line_y += 26;
+        }
+        photo_row(&mut out, photos, line_y, PAGE_END, lang);
     }
     out.push_str("</svg>");
     out
 }
 
-/// Prints up to [`NOTICE_PHOTOS`] photos side by side from `y`, with their marks; returns
-/// where the page goes on.
-fn photo_row(out: &mut String, photos: &[PrintedPhoto], y: u32, lang: Lang) -> u32 {
-    if photos.is_empty() {
+/// Prints up to [`NOTICE_PHOTOS`] photos side by side from `y`, each whole in its box with its
+/// marks, no lower than `end`; returns where the page goes on.
+fn photo_row(out: &mut String, photos: &[PrintedPhoto], y: u32, end: u32, lang: Lang) -> u32 {
+    // A row lower than this would show nothing anyone could read.
+    const LEAST: u32 = 90;
+    if photos.is_empty() || y + LEAST > end {
         return y;
     }
     let shown = photos.len().min(NOTICE_PHOTOS) as u32;
     let gap = 14;
     let width = (694 - gap * (shown - 1)) / shown;
-    let height = (width * 3 / 4).min(300);
+    let height = (width * 3 / 4).min(300).min(end - y - 10);
     for (i, p) in photos.iter().take(NOTICE_PHOTOS).enumerate() {
         let x = 50 + (width + gap) * i as u32;
         let place = format!(r#"x="{x}" y="{y}" width="{width}" height="{height}""#);
         match &p.jpeg {
             Some(jpeg) => out.push_str(&format!(
-                r#"<image {place} preserveAspectRatio="xMidYMid slice" href="data:image/jpeg;base64,{}"/>"#,
+                r#"<image {place} preserveAspectRatio="xMidYMid meet" href="data:image/jpeg;base64,{}"/>"#,
                 zonepatrol_shared::protocol::b64::encode(jpeg)
             )),
             None => out.push_str(&format!(
@@ -510,7 +533,7 @@ fn photo_row(out: &mut String, photos: &[PrintedPhoto], y: u32, lang: Lang) -> u
                 esc(l(lang, "照片尚未上传", "Photo not uploaded yet"))
             )),
         }
-        out.push_str(&nested(&p.photo.overlay("marks"), &place));
+        out.push_str(&nested(&p.photo.overlay_contained("marks"), &place));
     }
     y + height + 10
 }

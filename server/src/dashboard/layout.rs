@@ -40,7 +40,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
 .photos img{width:120px;height:90px;object-fit:cover;border-radius:4px;margin:4px}
 .photos .ph{position:relative;display:inline-block;margin:4px}.photos .ph img{display:block;margin:0}
-.photos.big img{width:240px;height:180px}
+.photos.big img{width:240px;height:180px;object-fit:contain;background:#222}
 .photos .ph svg{position:absolute;inset:0;width:100%;height:100%;pointer-events:none;border-radius:4px}
 .login{max-width:360px;margin:40px auto}.login input{width:100%;padding:10px;font-size:18px;margin:4px 0 12px}.login button{width:100%;padding:12px;font-size:18px;background:#b71c1c;color:#fff;border:0;border-radius:6px}
 .error{background:#ffebee;color:#b71c1c;padding:8px 12px;border-radius:6px}

@@ -109,11 +109,26 @@ fn frame_height(width: u32, height: u32) -> f64 {
     }
 }
 
+/// How a page fits a photo into its box, which the overlay laid over it must follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Cropped to fill the box (`object-fit: cover`, a square thumbnail), or a box of the
+    /// photo's own shape.
+    Cover,
+    /// Shown whole inside the box (`object-fit: contain`), bands beside or above it.
+    Contain,
+}
+
 /// The marks as an `<svg>` element that covers the photo it is laid over (the page sizes it
-/// like the photo; `class` names it for the page's style). Each mark is drawn twice, dark and
-/// wide under bright and narrow, so it shows on a dark roadway and on a whitewashed wall.
+/// like the photo's box; `class` names it for the page's style). Each mark is drawn twice, dark
+/// and wide under bright and narrow, so it shows on a dark roadway and on a whitewashed wall.
 /// Empty when there are no marks.
 pub fn overlay_svg(marks: &Marks, width: u32, height: u32, class: &str) -> String {
+    overlay_svg_fit(marks, width, height, class, Fit::Cover)
+}
+
+/// The same, for a photo fitted into its box as `fit` says.
+pub fn overlay_svg_fit(marks: &Marks, width: u32, height: u32, class: &str, fit: Fit) -> String {
     if marks.is_empty() {
         return String::new();
     }
@@ -124,10 +139,10 @@ pub fn overlay_svg(marks: &Marks, width: u32, height: u32, class: &str) -> Strin
     let mut out = String::new();
     // Of the photo's shape, the overlay is cropped like a photo shown as `object-fit: cover`
     // (a square thumbnail) and fits one shown whole; of an unknown shape, it is stretched.
-    let fit = if width == 0 || height == 0 {
-        "none"
-    } else {
-        "xMidYMid slice"
+    let fit = match fit {
+        _ if width == 0 || height == 0 => "none",
+        Fit::Cover => "xMidYMid slice",
+        Fit::Contain => "xMidYMid meet",
     };
     let _ = write!(
         out,
@@ -189,6 +204,12 @@ fn arrow_head(x1: f64, y1: f64, x2: f64, y2: f64) -> ((f64, f64), (f64, f64)) {
     ((bx + px, by + py), (bx - px, by - py))
 }
 
+/// Whether XML may hold a character at all (control characters and the two non-characters
+/// U+FFFE and U+FFFF may not: one of them would make a whole SVG file unreadable).
+pub fn xml_char(c: char) -> bool {
+    !(c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
+}
+
 /// Text made safe inside SVG and HTML.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -199,7 +220,7 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
+            c if !xml_char(c) => {}
             c => out.push(c),
         }
     }
@@ -264,6 +285,12 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("&lt;b&gt;漏&quot;点"), "{svg}");
+        let odd = keyed([mark(MarkKind::Label, 1, 1, 0, 0, "漏\u{FFFF}点\u{7}")]);
+        assert!(overlay_svg(&odd, 10, 10, "m").contains(">漏点<"));
+        assert!(
+            overlay_svg_fit(&marks, 4000, 3000, "m", Fit::Contain)
+                .contains("preserveAspectRatio=\"xMidYMid meet\"")
+        );
         assert!(!svg.contains("<b>"));
         assert_eq!(svg.matches("<ellipse").count(), 2, "outline and line");
         assert_eq!(overlay_svg(&Marks::new(), 4000, 3000, "marks"), "");

@@ -47,9 +47,7 @@ pub struct ItemEntry {
 }
 
 /// A photo, stored once by content and referred to by its hash.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Default, Reconcile, Hydrate, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hydrate, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct PhotoRef {
     /// SHA-256 of the thumbnail's bytes.
@@ -67,10 +65,42 @@ pub struct PhotoRef {
     pub marks: super::Marks,
 }
 
+/// Written field by field, except that the size and the marks are left out while they say
+/// nothing and the document does not hold them: a photo referred to before they existed is
+/// written back as it was, so that someone else's edit of the record never touches a part
+/// (a finding, a fix) it may not write.
+impl Reconcile for PhotoRef {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        use autosurgeon::reconcile::MapReconciler;
+        let mut m = reconciler.map()?;
+        m.put("thumb", &self.thumb)?;
+        m.put("taken_at", self.taken_at)?;
+        if self.width != 0 || m.entry("width").is_some() {
+            m.put("width", self.width)?;
+        }
+        if self.height != 0 || m.entry("height").is_some() {
+            m.put("height", self.height)?;
+        }
+        if !self.marks.is_empty() || m.entry("marks").is_some() {
+            m.put("marks", &self.marks)?;
+        }
+        Ok(())
+    }
+}
+
 impl PhotoRef {
-    /// Its marks as an overlay for a page (see [`super::marks::overlay_svg`]).
+    /// Its marks as an overlay for a page that shows it cropped to its box or in a box of its
+    /// own shape (see [`super::marks::overlay_svg`]).
     pub fn overlay(&self, class: &str) -> String {
         super::marks::overlay_svg(&self.marks, self.width, self.height, class)
+    }
+
+    /// The same for a page that shows it whole inside its box.
+    pub fn overlay_contained(&self, class: &str) -> String {
+        use super::marks::{Fit, overlay_svg_fit};
+        overlay_svg_fit(&self.marks, self.width, self.height, class, Fit::Contain)
     }
 }
 

@@ -2566,6 +2566,67 @@ fn a_granted_request_moves_the_deadline_and_the_status_is_untouched() {
 }
 
 #[test]
+fn photos_referred_to_before_marks_existed_are_written_back_untouched() {
+    // A finding and a fix with photos written by an older app: no size, no marks. An
+    // inspector's verification and the holder's request write the whole document back.
+    let id: DocId = "problem:b1:x2".parse().expect("id");
+    fn old_photo() -> PhotoRef {
+        PhotoRef {
+            thumb: SHA.into(),
+            taken_at: Some(NOW - 2_000),
+            ..Default::default()
+        }
+    }
+    fn strip(doc: &mut AutoCommit, path: &[&str]) {
+        let mut obj = ROOT;
+        for key in path {
+            obj = doc.get(&obj, *key).expect("get").expect("there").1;
+        }
+        for field in ["width", "height", "marks"] {
+            doc.delete(&obj, field).expect("delete");
+        }
+        doc.commit();
+    }
+    fn by_an_older_app(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.finding.photos.insert(SHA.into(), old_photo());
+            if let Some(r) = p.rectifications.get_mut("r0") {
+                r.photos.insert(SHA.into(), old_photo());
+            }
+        });
+        strip(doc, &["finding", "photos", SHA]);
+        strip(doc, &["rectifications", "r0", "photos", SHA]);
+    }
+    let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            p.verifications
+                .insert("v1".into(), verification(50, &who.user, Outcome::Verified));
+        })
+    };
+    let insp = Actor::new("insp2", Role::Inspector, "b1");
+    assert_eq!(
+        attempt(&id, by_an_older_app, &verify, &insp, &[]),
+        Ok(()),
+        "the finding's and the fix's photos are written back, not changed"
+    );
+    let ask = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
+        edit(doc, id, |p: &mut Problem| {
+            let mut r = rectification(60, &who.user);
+            r.note = "需要更换托辊，备件未到".into();
+            r.extension = day("2026-11-30");
+            p.rectifications.insert("r9".into(), r);
+        })
+    };
+    let holder = actor(Role::ZoneHolder, "b1");
+    let asked = attempt(&id, by_an_older_app, &ask, &holder, &[]);
+    assert!(
+        asked.as_ref().err().is_none_or(|r| r.part != "finding"),
+        "the holder's request never touches the finding: {asked:?}"
+    );
+}
+
+#[test]
 fn records_written_before_a_field_was_added_are_not_touched_by_writing_them_back() {
     // Records written by an older app have no `deadline`, `request` or `extension` keys;
     // every edit writes the whole document back, nulls for the missing fields included.

@@ -19,7 +19,9 @@ use zonepatrol_shared::rules::problem::{ProblemStatus, timeline};
 
 use super::{blocking, check_branch};
 use crate::State;
-use crate::dashboard::export::{PrintedPhoto, ProblemNotice, attachment, problem_svg};
+use crate::dashboard::export::{
+    NOTICE_PHOTOS, PrintedPhoto, ProblemNotice, attachment, problem_svg,
+};
 use crate::dashboard::labels::{l, problem_status_label, severity_label};
 use crate::dashboard::layout::{fail, layout};
 use crate::dashboard::session::Viewer;
@@ -129,7 +131,7 @@ pub(crate) async fn problem_page(
                     @for (h, r) in refs {
                         a.ph href=(format!("/dash/photo/{branch}/{h}")) {
                             img src=(format!("/dash/photo/{branch}/{h}")) alt=(l(lang, "照片", "photo")) loading="lazy";
-                            (PreEscaped(r.overlay("marks")))
+                            (PreEscaped(r.overlay_contained("marks")))
                         }
                     }
                 }
@@ -276,8 +278,15 @@ pub(crate) async fn problem_notice(
         };
         let p = &loaded.problem;
         let f = &p.finding;
+        // Only the photos the page prints are read, in the order taken.
         let photos = |refs: &BTreeMap<String, PhotoRef>| -> Vec<PrintedPhoto> {
-            refs.iter().map(|(h, r)| printed(&state, h, r)).collect()
+            let mut taken: Vec<(&String, &PhotoRef)> = refs.iter().collect();
+            taken.sort_by_key(|(h, r)| (r.taken_at.is_none(), r.taken_at, (*h).clone()));
+            taken
+                .into_iter()
+                .take(NOTICE_PHOTOS)
+                .map(|(h, r)| printed(&state, h, r))
+                .collect()
         };
         let fix = p
             .fixes()
