@@ -452,6 +452,15 @@ const stroke = async (points) => {
 };
 await stroke([[0.30, 0.30], [0.45, 0.42], [0.62, 0.58]]);
 await find('[data-testid=annotate-handle-1]');
+// The circle lies where the finger went: its box from 30 % to 62 % across and 30 % to 58 % down.
+{
+  const r = surface.getBoundingClientRect();
+  const e = (await find('.annotate-photo .marks-layer ellipse')).getBoundingClientRect();
+  const at = (v, want, of, start) => Math.abs((v - start) / of - want) < 0.06;
+  if (!(at(e.left, 0.30, r.width, r.left) && at(e.right, 0.62, r.width, r.left) && at(e.top, 0.30, r.height, r.top) && at(e.bottom, 0.58, r.height, r.top))) {
+    throw new Error("the circle is not under the finger: surface " + JSON.stringify(r) + " size " + surface.dataset.size + " circle " + JSON.stringify(e));
+  }
+}
 await click('[data-testid=annotate-arrow]');
 await stroke([[0.85, 0.85]]);
 await click('[data-testid=annotate-label]');

@@ -803,7 +803,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::Annotate => ("标注", "Mark up"),
         T::MarkCircle => ("◯ 圈", "◯ Circle"),
         T::MarkArrow => ("➚ 箭头", "➚ Arrow"),
-        T::MarkLabel => ("字 文字", "Aa Label"),
+        T::MarkLabel => ("文字", "Label"),
         T::Undo => ("↶ 撤销", "↶ Undo"),
         T::Done => ("完成", "Done"),
         T::Cancel => ("取消", "Cancel"),

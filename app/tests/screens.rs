@@ -1462,3 +1462,47 @@ fn home_lists_unfinished_drafts_to_open_again_or_discard() {
     // Discarding takes a second tap: nothing asks yet.
     assert!(!drafts.contains("确定放弃"), "{drafts}");
 }
+
+#[test]
+fn the_marking_view_has_large_tools_the_photo_in_its_shape_and_the_last_marks_handles() {
+    let html = render(|| {
+        use zonepatrol_app::ui::annotate::Annotate;
+        use zonepatrol_shared::docs::{MarkKind, PhotoMark, marks::keyed};
+        let start = keyed([
+            PhotoMark {
+                kind: MarkKind::Label,
+                x1: 100,
+                y1: 100,
+                text: "积水".into(),
+                ..Default::default()
+            },
+            PhotoMark {
+                kind: MarkKind::Arrow,
+                x1: 200,
+                y1: 200,
+                x2: 500,
+                y2: 600,
+                text: String::new(),
+            },
+        ]);
+        rsx! { Annotate { lang: Lang::Zh, src: "data:image/jpeg;base64,QQ==", width: 4000, height: 3000,
+        start, on_done: |_| {}, on_cancel: |_| {} } }
+    });
+    for text in [
+        r#"data-testid="annotate-circle""#,
+        r#"data-testid="annotate-arrow""#,
+        r#"data-testid="annotate-label""#,
+        r#"data-testid="annotate-undo""#,
+        r#"data-testid="annotate-clear""#,
+        r#"data-testid="annotate-surface""#,
+        "aspect-ratio: 4000 / 3000",
+        "积水",
+        "完成 (2)",
+        // The arrow, the last mark, has its two handles where its ends are.
+        r#"data-testid="annotate-handle-1""#,
+        "left: 50%; top: 60%",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    assert!(!html.contains("annotate-handle-2"), "{html}");
+}

@@ -302,30 +302,36 @@ pub fn Annotate(
     let mut tool = use_signal(|| MarkKind::Circle);
     let mut words = use_signal(String::new);
     let mut hint = use_signal(|| None::<T>);
-    // The drawing surface and its size on the screen, measured when it appears, when the
-    // photo has loaded and after each stroke.
+    // The drawing surface and where it lies on the screen (left, top, width, height),
+    // measured when it appears, when the photo has loaded, when it changes size and after each
+    // stroke. A point is read from the pointer's place in the window less the surface's: the
+    // event's own offset is wrong in WebKitGTK for a surface inside a sized container.
     let mut surface = use_signal(|| None::<std::rc::Rc<MountedData>>);
-    let mut size = use_signal(|| (0.0f64, 0.0f64));
+    let mut rect = use_signal(|| (0.0f64, 0.0f64, 0.0f64, 0.0f64));
     let measure = move || {
         spawn(async move {
             let Some(el) = surface.peek().clone() else {
                 return;
             };
-            if let Ok(rect) = el.get_client_rect().await {
-                size.set((rect.width(), rect.height()));
+            if let Ok(r) = el.get_client_rect().await {
+                rect.set((r.min_x(), r.min_y(), r.width(), r.height()));
             }
         });
     };
     let at = move |e: &PointerEvent| -> Option<At> {
-        let (w, h) = *size.peek();
+        let (left, top, w, h) = *rect.peek();
         if w < 1.0 || h < 1.0 {
             return None;
         }
-        let p = e.element_coordinates();
+        let p = e.client_coordinates();
         Some(At {
-            x: p.x / w * f64::from(SCALE),
-            y: p.y / h * f64::from(SCALE),
+            x: (p.x - left) / w * f64::from(SCALE),
+            y: (p.y - top) / h * f64::from(SCALE),
         })
+    };
+    let size = move || {
+        let (_, _, w, h) = *rect.peek();
+        (w, h)
     };
     let overlay = overlay_svg(&editor.read().marks(), width, height, "marks");
     let handles = editor.read().handles();
@@ -398,15 +404,13 @@ pub fn Annotate(
                         }
                     }
                     div { class: "annotate-touch", "data-testid": "annotate-surface",
+                        // The size the drawing goes by, for the end-to-end run to compare.
+                        "data-size": "{rect().2:.0}x{rect().3:.0}",
                         onmounted: move |e| {
                             surface.set(Some(e.data()));
                             measure();
                         },
-                        onresize: move |e| {
-                            if let Ok(s) = e.get_border_box_size() {
-                                size.set((s.width, s.height));
-                            }
-                        },
+                        onresize: move |_| measure(),
                         onpointerdown: move |e| {
                             e.prevent_default();
                             // A second finger or a resting palm draws nothing.
@@ -418,7 +422,7 @@ pub fn Annotate(
                                 return;
                             };
                             let (kind, typed) = (*tool.peek(), words.peek().clone());
-                            let size = *size.peek();
+                            let size = size();
                             if !editor.write().press(p, kind, &typed, size) {
                                 hint.set(Some(if kind == MarkKind::Label { T::LabelFirst } else { T::AnnotateHint }));
                             }
@@ -437,7 +441,7 @@ pub fn Annotate(
                                 return;
                             }
                             if let Some(p) = at(&e) {
-                                let size = *size.peek();
+                                let size = size();
                                 editor.write().release(p, size);
                             }
                             measure();

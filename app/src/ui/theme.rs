@@ -85,7 +85,8 @@ button.row.overdue { border-color: var(--bad); }
 .annotate .hint { margin: 0 8px; color: #fff; }
 .annotate-words { display: flex; flex-wrap: wrap; gap: 8px; padding: 0 8px 8px; }
 .annotate-words input { flex: 1 1 100%; min-height: 56px; font-size: 20px; }
-.annotate-words button { min-height: 56px; min-width: 72px; }
+.annotate-words button.choice { width: auto; flex: 1 0 28%; min-height: 56px; padding: 0 4px; }
+.annotate .viewer-tools button { white-space: nowrap; padding: 0 4px; }
 .annotate-frame { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; overflow: hidden; container-type: size; }
 .annotate-photo { position: relative; }
 .thumb-open .thumb { display: block; }
