@@ -231,7 +231,8 @@ impl Editor {
                 return;
             }
         };
-        if !(apart(at, from, px) <= TAP_PX) {
+        // A NaN distance (a bad event) is no tap either.
+        if apart(at, from, px).partial_cmp(&TAP_PX) != Some(std::cmp::Ordering::Less) {
             return;
         }
         let aspect = self.aspect;

@@ -58,6 +58,7 @@ impl Loaded {
 }
 
 /// Reads the problem `name` of `branch` for the viewer (on a blocking thread).
+#[allow(clippy::result_large_err)] // The error is the page to answer with, built once.
 pub(crate) fn load(
     state: &State,
     viewer: &Viewer,
@@ -116,7 +117,7 @@ pub(crate) async fn problem_page(
 ) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-        let loaded = match load(&state, &viewer, &branch, &name) {
+        let loaded = match load(state, &viewer, &branch, &name) {
             Ok(loaded) => loaded,
             Err(r) => return r,
         };
@@ -272,7 +273,7 @@ pub(crate) async fn problem_notice(
 ) -> Response {
     let lang = viewer.lang;
     blocking(state, move |state| {
-        let loaded = match load(&state, &viewer, &branch, &name) {
+        let loaded = match load(state, &viewer, &branch, &name) {
             Ok(loaded) => loaded,
             Err(r) => return r,
         };
@@ -285,7 +286,7 @@ pub(crate) async fn problem_notice(
             taken
                 .into_iter()
                 .take(NOTICE_PHOTOS)
-                .map(|(h, r)| printed(&state, h, r))
+                .map(|(h, r)| printed(state, h, r))
                 .collect()
         };
         let fix = p
