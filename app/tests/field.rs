@@ -308,6 +308,40 @@ fn every_tap_note_and_photo_is_on_disk_when_the_call_returns() {
     assert_eq!(item.photos.len(), 1);
     assert_eq!(item.photos[0].hash, hash);
     assert!(repo.blob_path(&item.photos[0].thumb).exists());
+    // The inspector marks the defect on it: the marks take the photo's shape with them, and
+    // the photo added again keeps them.
+    let marks = zonepatrol_shared::docs::marks::keyed([zonepatrol_shared::docs::PhotoMark {
+        kind: zonepatrol_shared::docs::MarkKind::Arrow,
+        x1: 100,
+        y1: 100,
+        x2: 400,
+        y2: 500,
+        text: String::new(),
+    }]);
+    let record = repo.photo(&hash).expect("read").expect("record");
+    // As an older app wrote it: no size.
+    repo.edit::<Sheet, _>(&sheet::sheet_id(&me, &name), |s| {
+        if let Some(p) = s
+            .zones
+            .get_mut("z1")
+            .and_then(|z| z.items.get_mut("i1"))
+            .and_then(|i| i.photos.get_mut(&hash))
+        {
+            (p.width, p.height) = (0, 0);
+        }
+    })
+    .expect("written");
+    for edit in [ItemEdit::MarkPhoto(&hash, &marks), ItemEdit::Photo(&record)] {
+        sheet::edit_item(&repo, &me, &name, "z1", "t1", "i1", edit).expect("marked");
+        let sheet: Sheet = repo
+            .read(&sheet::sheet_id(&me, &name))
+            .expect("read")
+            .expect("sheet");
+        let kept = &sheet.zones["z1"].items["i1"].photos[&hash];
+        assert_eq!(kept.marks, marks);
+        assert_eq!((kept.width, kept.height), (record.width, record.height));
+        assert!(kept.width > 0);
+    }
     sheet::edit_item(
         &repo,
         &me,

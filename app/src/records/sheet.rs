@@ -223,6 +223,12 @@ pub fn edit_item(
             return Err(RecordError::Input(T::DeductionNeedsPhoto));
         }
     }
+    // The photo's size, which its marks take their shape from, from the phone's record of it
+    // (a reference written before marks existed has none).
+    let size = match edit {
+        ItemEdit::MarkPhoto(hash, _) => repo.photo(hash)?.map(|p| (p.width, p.height)),
+        _ => None,
+    };
     edit_zone(repo, me, patrol, zone, template, |z| {
         let entry = entry(z, item);
         match edit {
@@ -244,6 +250,11 @@ pub fn edit_item(
             ItemEdit::MarkPhoto(hash, marks) => {
                 if let Some(photo) = entry.photos.get_mut(hash) {
                     photo.marks = marks.clone();
+                    if let Some((width, height)) = size
+                        && photo.width == 0
+                    {
+                        (photo.width, photo.height) = (width, height);
+                    }
                 }
             }
         }

@@ -315,7 +315,10 @@ pub fn Annotate(
                 return;
             };
             if let Ok(r) = el.get_client_rect().await {
-                rect.set((r.min_x(), r.min_y(), r.width(), r.height()));
+                let now = (r.min_x(), r.min_y(), r.width(), r.height());
+                if *rect.peek() != now {
+                    rect.set(now);
+                }
             }
         });
     };
@@ -395,7 +398,9 @@ pub fn Annotate(
             p { class: "hint", "data-testid": "annotate-hint",
                 {tr(lang, hint().unwrap_or(T::AnnotateHint))}
             }
-            div { class: "annotate-frame",
+            // The frame changes size whenever anything above it does (the words row, a longer
+            // hint, the keyboard): the photo may have moved without changing size.
+            div { class: "annotate-frame", onresize: move |_| measure(),
                 div { class: "annotate-photo", style: "{shape}",
                     img { src: "{src}", alt: "", onload: move |_| measure() }
                     div { class: "marks-layer", dangerous_inner_html: "{overlay}" }

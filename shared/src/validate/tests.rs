@@ -2598,6 +2598,15 @@ fn photos_referred_to_before_marks_existed_are_written_back_untouched() {
         strip(doc, &["finding", "photos", SHA]);
         strip(doc, &["rectifications", "r0", "photos", SHA]);
     }
+    // Not fixed yet: the holder may ask for more time.
+    fn unfixed_by_an_older_app(doc: &mut AutoCommit, id: &DocId) {
+        edit(doc, id, |p: &mut Problem| {
+            problem_base(p);
+            p.rectifications.clear();
+            p.finding.photos.insert(SHA.into(), old_photo());
+        });
+        strip(doc, &["finding", "photos", SHA]);
+    }
     let verify = |doc: &mut AutoCommit, id: &DocId, who: &Actor| {
         edit(doc, id, |p: &mut Problem| {
             p.verifications
@@ -2619,10 +2628,10 @@ fn photos_referred_to_before_marks_existed_are_written_back_untouched() {
         })
     };
     let holder = actor(Role::ZoneHolder, "b1");
-    let asked = attempt(&id, by_an_older_app, &ask, &holder, &[]);
-    assert!(
-        asked.as_ref().err().is_none_or(|r| r.part != "finding"),
-        "the holder's request never touches the finding: {asked:?}"
+    assert_eq!(
+        attempt(&id, unfixed_by_an_older_app, &ask, &holder, &[]),
+        Ok(()),
+        "the holder's request writes the finding back, not changed"
     );
 }
 

@@ -152,17 +152,23 @@ async fn marks_drawn_on_the_phone_reach_the_holder_the_dashboard_and_the_printed
     assert!(svg.contains("托辊&lt;缺失&gt;"));
     assert!(svg.contains("补齐托辊") && svg.contains("已补齐"));
     // Only for those who may see the branch.
-    let other = Browser::sign_in(url, "sec2", DEMO_PASSWORD).await;
-    if let Some(other) = other {
-        let (code, _) = other
-            .get(&format!("/dash/export/problem/zcyd/{name}"))
-            .await;
-        assert_eq!(
-            code,
-            reqwest::StatusCode::FORBIDDEN,
-            "another branch's secretary"
-        );
-    }
+    let other = Browser::sign_in(url, "sec2", DEMO_PASSWORD)
+        .await
+        .expect("signed in");
+    let (code, _) = other
+        .get(&format!("/dash/export/problem/zcyd/{name}"))
+        .await;
+    assert_eq!(
+        code,
+        reqwest::StatusCode::FORBIDDEN,
+        "another branch's secretary"
+    );
+    // The photo the server serves is the camera's, unmarked.
+    let (code, served) = browser
+        .get(&format!("/dash/photo/zcyd/{}", before.hash))
+        .await;
+    assert_eq!(code, reqwest::StatusCode::OK);
+    assert_eq!(served, stored);
     server.stop().await;
 }
 
