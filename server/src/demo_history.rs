@@ -213,14 +213,7 @@ pub fn write(state: &State) -> Result<usize, AdminError> {
     // Problems in every state, with photos.
     let (before, mut before_ref) = store_photo(state, &BEFORE, "sec", now - 30 * 86_400_000)?;
     // What the secretary marked on the photo: the defect circled, pointed at and named.
-    let mark = |kind, (x1, y1), (x2, y2), text: &str| PhotoMark {
-        kind,
-        x1,
-        y1,
-        x2,
-        y2,
-        text: text.to_owned(),
-    };
+    let mark = PhotoMark::new;
     before_ref.marks = marks::keyed([
         mark(MarkKind::Circle, (800, 330), (1000, 690), ""),
         mark(MarkKind::Arrow, (500, 180), (790, 400), ""),

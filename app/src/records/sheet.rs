@@ -6,6 +6,7 @@
 
 use zonepatrol_shared::docs::{
     Directory, DocId, FreeText, ItemEntry, Marks, PhotoRef, Sheet, Tally, Template, ZoneSheet,
+    in_order_taken,
 };
 use zonepatrol_shared::rules::scoring::{ItemMark, ItemScore, SheetScore};
 use zonepatrol_shared::{Actor, Points, Role};
@@ -382,21 +383,11 @@ pub struct ZoneView {
     pub score: SheetScore,
 }
 
-/// An item's photos in the order taken (by the camera's time, then the hash).
-fn in_order_taken(photos: &std::collections::BTreeMap<String, PhotoRef>) -> Vec<ItemPhoto> {
-    let mut taken: Vec<(Option<i64>, &String, &PhotoRef)> = photos
-        .iter()
-        .map(|(hash, p)| (p.taken_at, hash, p))
-        .collect();
-    // Photos without a camera time go last.
-    taken.sort_by(|a, b| {
-        (a.0.is_none(), a.0)
-            .cmp(&(b.0.is_none(), b.0))
-            .then_with(|| a.1.cmp(b.1))
-    });
-    taken
+/// An item's photos in the order taken ([`in_order_taken`]).
+fn item_photos(photos: &std::collections::BTreeMap<String, PhotoRef>) -> Vec<ItemPhoto> {
+    in_order_taken(photos)
         .into_iter()
-        .map(|(_, hash, p)| ItemPhoto {
+        .map(|(hash, p)| ItemPhoto {
             hash: hash.clone(),
             thumb: p.thumb.clone(),
             size: (p.width, p.height),
@@ -442,7 +433,7 @@ pub fn zone_view(template: &Template, zone: &ZoneSheet) -> ZoneView {
                 score: mark.score(),
                 not_applicable,
                 rules,
-                photos: entry.map(|e| in_order_taken(&e.photos)).unwrap_or_default(),
+                photos: entry.map(|e| item_photos(&e.photos)).unwrap_or_default(),
                 note: entry.map(|e| e.note.0.clone()).unwrap_or_default(),
             }
         })

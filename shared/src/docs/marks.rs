@@ -54,6 +54,20 @@ pub struct PhotoMark {
     pub text: String,
 }
 
+impl PhotoMark {
+    /// A mark of `kind` from one point to another (across, down), with a label's words.
+    pub fn new(kind: MarkKind, (x1, y1): (u16, u16), (x2, y2): (u16, u16), text: &str) -> Self {
+        PhotoMark {
+            kind,
+            x1,
+            y1,
+            x2,
+            y2,
+            text: text.to_owned(),
+        }
+    }
+}
+
 /// The key of the `n`th mark made (from 0): zero-padded so that keys sort in order.
 pub fn mark_key(n: usize) -> String {
     format!("{n:02}")
@@ -232,14 +246,7 @@ mod tests {
     use super::*;
 
     fn mark(kind: MarkKind, x1: u16, y1: u16, x2: u16, y2: u16, text: &str) -> PhotoMark {
-        PhotoMark {
-            kind,
-            x1,
-            y1,
-            x2,
-            y2,
-            text: text.to_owned(),
-        }
+        PhotoMark::new(kind, (x1, y1), (x2, y2), text)
     }
 
     #[test]

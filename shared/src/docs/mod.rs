@@ -61,7 +61,7 @@ pub use problem::{Extension, Finding, Outcome, Problem, Rectification, Verificat
 pub use publication::{Lock, LockAction, LockEvent, Publication};
 pub use report::{BranchResult, CleanupTotals, Published, Quantity, Report, ZoneResult};
 pub use rules::{GradeMarks, RuleVersion, Rules};
-pub use sheet::{ItemEntry, PhotoRef, Sheet, ZoneSheet};
+pub use sheet::{ItemEntry, PhotoRef, Sheet, ZoneSheet, in_order_taken};
 pub use values::{Day, FreeText, Tally};
 
 /// The schema version this build writes and reads.

@@ -65,6 +65,17 @@ pub struct PhotoRef {
     pub marks: super::Marks,
 }
 
+/// Photos in the order taken: by the camera's time, those without one last, then by hash.
+pub fn in_order_taken(photos: &BTreeMap<String, PhotoRef>) -> Vec<(&String, &PhotoRef)> {
+    let mut taken: Vec<(&String, &PhotoRef)> = photos.iter().collect();
+    taken.sort_by(|a, b| {
+        (a.1.taken_at.is_none(), a.1.taken_at)
+            .cmp(&(b.1.taken_at.is_none(), b.1.taken_at))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    taken
+}
+
 /// Written field by field, except that the size and the marks are left out while they say
 /// nothing and the document does not hold them: a photo referred to before they existed is
 /// written back as it was, so that someone else's edit of the record never touches a part

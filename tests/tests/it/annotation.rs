@@ -24,22 +24,11 @@ use crate::support::{Device, TestServer, id, raise, today};
 
 const PHOTO: &[u8] = include_bytes!("../../fixtures/photos/phone-12mp-orient6.jpg");
 
-fn mark(kind: MarkKind, (x1, y1): (u16, u16), (x2, y2): (u16, u16), text: &str) -> PhotoMark {
-    PhotoMark {
-        kind,
-        x1,
-        y1,
-        x2,
-        y2,
-        text: text.to_owned(),
-    }
-}
-
 fn defect() -> Marks {
     keyed([
-        mark(MarkKind::Circle, (300, 400), (520, 610), ""),
-        mark(MarkKind::Arrow, (80, 100), (290, 390), ""),
-        mark(MarkKind::Label, (60, 80), (0, 0), "托辊<缺失>"),
+        PhotoMark::new(MarkKind::Circle, (300, 400), (520, 610), ""),
+        PhotoMark::new(MarkKind::Arrow, (80, 100), (290, 390), ""),
+        PhotoMark::new(MarkKind::Label, (60, 80), (0, 0), "托辊<缺失>"),
     ])
 }
 
@@ -109,7 +98,7 @@ async fn marks_drawn_on_the_phone_reach_the_holder_the_dashboard_and_the_printed
     )
     .await
     .expect("photo");
-    let fixed = keyed([mark(MarkKind::Circle, (400, 400), (600, 600), "")]);
+    let fixed = keyed([PhotoMark::new(MarkKind::Circle, (400, 400), (600, 600), "")]);
     records::rectify_marked(
         &holder.repo,
         &h2,
@@ -200,15 +189,20 @@ async fn marks_off_the_photo_too_many_or_too_long_are_refused_with_words() {
     };
     let bad: [(Marks, &str); 3] = [
         (
-            keyed([mark(MarkKind::Circle, (10, 10), (1400, 500), "")]),
+            keyed([PhotoMark::new(MarkKind::Circle, (10, 10), (1400, 500), "")]),
             "outside its photo",
         ),
         (
-            keyed((0..21).map(|i| mark(MarkKind::Circle, (i, i), (i + 50, i + 50), ""))),
+            keyed((0..21).map(|i| PhotoMark::new(MarkKind::Circle, (i, i), (i + 50, i + 50), ""))),
             "at most 20 marks",
         ),
         (
-            keyed([mark(MarkKind::Label, (10, 10), (0, 0), &"长".repeat(21))]),
+            keyed([PhotoMark::new(
+                MarkKind::Label,
+                (10, 10),
+                (0, 0),
+                &"长".repeat(21),
+            )]),
             "at most 20 characters",
         ),
     ];

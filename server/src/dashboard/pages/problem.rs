@@ -281,9 +281,7 @@ pub(crate) async fn problem_notice(
         let f = &p.finding;
         // Only the photos the page prints are read, in the order taken.
         let photos = |refs: &BTreeMap<String, PhotoRef>| -> Vec<PrintedPhoto> {
-            let mut taken: Vec<(&String, &PhotoRef)> = refs.iter().collect();
-            taken.sort_by_key(|(h, r)| (r.taken_at.is_none(), r.taken_at, (*h).clone()));
-            taken
+            docs::in_order_taken(refs)
                 .into_iter()
                 .take(NOTICE_PHOTOS)
                 .map(|(h, r)| printed(state, h, r))
