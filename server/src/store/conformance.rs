@@ -615,11 +615,19 @@ pub fn crash_safe_batch(open: Open<'_>, dir: &Path, test: &str) {
 #[macro_export]
 macro_rules! storage_conformance {
     ($open:expr) => {
+        $crate::storage_conformance!($open, || true);
+    };
+    // `$available`: whether the engine can be reached here; each check passes over it when not
+    // (a server engine that is not installed), having said so.
+    ($open:expr, $available:expr) => {
         fn open_engine(dir: &::std::path::Path) -> Box<dyn $crate::store::Storage> {
             Box::new(($open)(dir))
         }
 
         fn run(check: fn($crate::store::conformance::Open<'_>, &::std::path::Path)) {
+            if !($available)() {
+                return;
+            }
             let dir = tempfile::tempdir().expect("a directory");
             check(&open_engine, dir.path());
         }
@@ -686,6 +694,9 @@ macro_rules! storage_conformance {
 
         #[test]
         fn crash_safe_batch() {
+            if !($available)() {
+                return;
+            }
             let dir = tempfile::tempdir().expect("a directory");
             let path = module_path!();
             let test = path.split_once("::").map_or(path, |(_, rest)| rest);

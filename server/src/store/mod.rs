@@ -11,6 +11,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod format;
+mod pg_store;
 mod sled_store;
 pub mod writer;
 
@@ -20,6 +21,7 @@ use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::Refusal;
 use zonepatrol_shared::{Actor, Role};
 
+pub use pg_store::{ImportConn, Importer, PgStore, PoolStats};
 pub use sled_store::SledStore;
 
 /// What can go wrong in storage. These are the server's own failures, never the client's.
@@ -28,6 +30,9 @@ pub enum StoreError {
     /// The engine failed.
     #[error("storage engine: {0}")]
     Engine(#[from] sled::Error),
+    /// The database engine failed, or could not be reached.
+    #[error("database: {0}")]
+    Database(String),
     /// A file beside the store could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -16,6 +16,7 @@ mod history;
 mod money;
 mod mutual;
 mod operations;
+mod pg;
 mod photos;
 mod posts;
 mod refused;

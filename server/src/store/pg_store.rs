@@ -1,0 +1,1023 @@
+//! [`Storage`] on PostgreSQL, for a mining group that runs its servers on a database it already
+//! replicates and backs up (`serve --database postgres://…`). Any number of server processes
+//! may use one database.
+//!
+//! The tables (schema version [`SCHEMA`], in `zp_schema`; the server makes and upgrades them and
+//! refuses a database of a newer version):
+//!
+//! | table | what |
+//! |---|---|
+//! | `docs` | a document's last sequence number, heads (32-byte hashes, concatenated) and chunk count |
+//! | `chunks` | its chunks, by number |
+//! | `heads` | its heads after each write, by sequence number |
+//! | `actors` | whom an automerge actor belongs to |
+//! | `facts` | a document's consolidated facts, written in its write's transaction |
+//! | `meta` | the last sequence number given out (`seq`), the facts' stamp, the restored point |
+//! | `users`, `tokens`, `refused`, `activity`, `blobs` | the records of [`Storage`], as JSON |
+//!
+//! **The sync cursor never skips a late commit.** Every document write takes the next number of
+//! one sequence inside its transaction, holding a transaction-scoped advisory lock
+//! ([`WRITE_LOCK`]) from before it reads the last number until it commits: numbers are given
+//! out in the order their writes commit, so a reader that has seen number N has seen every
+//! write below it, whichever instance made it. A document is read in one repeatable-read
+//! transaction: its chunks and heads come from one write.
+//!
+//! Records cross between engines (a backup, `migrate`) in the sled engine's record format:
+//! [`Storage::export`] writes them so and [`Storage::import`] reads them, so a backup taken on
+//! one engine restores onto the other.
+
+use std::time::{Duration, Instant};
+
+use automerge::ChangeHash;
+use postgres::{IsolationLevel, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zonepatrol_shared::docs::DocId;
+
+use super::{
+    ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
+    TokenRecord, UserRecord,
+};
+
+/// The schema version this server makes and reads.
+pub const SCHEMA: i32 = 1;
+
+/// The advisory lock every document write holds for its transaction: one writer of the
+/// sequence at a time, across every instance. (A number of our own: "ZPDOCS" in ASCII.)
+pub const WRITE_LOCK: i64 = 0x5A50_444F_4353;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// The PostgreSQL engine: a pool of connections to one database.
+pub struct PgStore {
+    pool: Pool,
+    /// Time spent waiting for a connection, and how many waits, for `/metrics`.
+    waits: std::sync::atomic::AtomicU64,
+    wait_micros: std::sync::atomic::AtomicU64,
+    lock_wait_micros: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may hold a password.
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pool's figures, for `/metrics` and `/ready`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open.
+    pub connections: u32,
+    /// Of them, idle.
+    pub idle: u32,
+    /// Times a caller waited for a connection.
+    pub waits: u64,
+    /// Time spent waiting for connections, in microseconds.
+    pub wait_micros: u64,
+    /// Time document writes waited for the write lock, in microseconds.
+    pub lock_wait_micros: u64,
+}
+
+const SCHEMA_1: &str = "
+create table docs (id text primary key, seq bigint not null unique, heads bytea not null,
+    chunks integer not null);
+create table chunks (id text not null, n integer not null, bytes bytea not null,
+    primary key (id, n));
+create table heads (id text not null, seq bigint not null, heads bytea not null,
+    primary key (id, seq));
+create table actors (actor bytea primary key, owner text not null, device text not null);
+create table facts (id text primary key, record bytea not null);
+create table meta (key text primary key, value bytea not null);
+create table users (name text primary key, record jsonb not null);
+create table tokens (hash bytea primary key, owner text not null, record jsonb not null);
+create index tokens_owner on tokens (owner);
+create table refused (n bigserial primary key, owner text not null, at bigint not null,
+    record jsonb not null);
+create index refused_owner on refused (owner, n);
+create table activity (n bigserial primary key, at bigint not null, record jsonb not null);
+create index activity_at on activity (at, n);
+create table blobs (hash text primary key, record jsonb not null);
+";
+
+fn engine(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn damaged(key: impl AsRef<[u8]>, why: impl ToString) -> StoreError {
+    StoreError::Damaged {
+        key: String::from_utf8_lossy(key.as_ref()).into_owned(),
+        why: why.to_string(),
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> String {
+    // Serializing our own plain records to JSON cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn decode<T: DeserializeOwned>(key: impl AsRef<[u8]>, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| damaged(key, e))
+}
+
+fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_from_bytes(key: &str, bytes: &[u8]) -> Result<Vec<ChangeHash>, StoreError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(damaged(key, "heads are not whole hashes"));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0; 32];
+            h.copy_from_slice(c);
+            ChangeHash(h)
+        })
+        .collect())
+}
+
+fn seq_of(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn db_seq(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+/// Runs blocking database work from wherever the server calls the store: on a runtime's
+/// worker it steps off the worker first, as the PostgreSQL client blocks on a runtime of its
+/// own.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or the
+    /// key=value form), makes or upgrades its tables, and refuses a database of a newer schema.
+    /// `connections` is the pool's size.
+    pub fn open(url: &str, connections: u32) -> Result<PgStore, StoreError> {
+        let config: postgres::Config = url.parse().map_err(|e| {
+            StoreError::Database(format!(
+                "the database address does not read ({e}): it is postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+            ))
+        })?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(2))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build(manager)
+            .map_err(|e| StoreError::Database(format!("cannot reach the database: {e}")))?;
+        let store = PgStore {
+            pool,
+            waits: Default::default(),
+            wait_micros: Default::default(),
+            lock_wait_micros: Default::default(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn conn(&self) -> Result<Conn, StoreError> {
+        use std::sync::atomic::Ordering;
+        let start = Instant::now();
+        let conn = blocking(|| self.pool.get())
+            .map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
+        let waited = start.elapsed();
+        if waited > Duration::from_millis(1) {
+            self.waits.fetch_add(1, Ordering::Relaxed);
+            self.wait_micros
+                .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+        }
+        Ok(conn)
+    }
+
+    /// Runs `f` on a pooled connection, off the runtime's workers.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        blocking(|| f(&mut conn))
+    }
+
+    /// The pool's figures.
+    pub fn stats(&self) -> PoolStats {
+        use std::sync::atomic::Ordering;
+        let state = self.pool.state();
+        PoolStats {
+            connections: state.connections,
+            idle: state.idle_connections,
+            waits: self.waits.load(Ordering::Relaxed),
+            wait_micros: self.wait_micros.load(Ordering::Relaxed),
+            lock_wait_micros: self.lock_wait_micros.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Makes the tables, or upgrades them, one version at a time in one transaction each, under
+    /// an advisory lock so that instances starting together do it once.
+    fn migrate(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            tx.execute("select pg_advisory_xact_lock($1)", &[&(WRITE_LOCK + 1)])
+                .map_err(engine)?;
+            tx.batch_execute("create table if not exists zp_schema (version integer not null)")
+                .map_err(engine)?;
+            let found: Option<i32> = tx
+                .query_opt("select max(version) from zp_schema", &[])
+                .map_err(engine)?
+                .and_then(|r| r.get(0));
+            let found = found.unwrap_or(0);
+            if found > SCHEMA {
+                return Err(StoreError::Database(format!(
+                    "the database was set up by a newer Zone Patrol server (schema {found}; this \
+                     server reads schemas up to {SCHEMA}). Nothing was changed: run that server \
+                     or a newer one"
+                )));
+            }
+            if found < 1 {
+                tx.batch_execute(SCHEMA_1).map_err(engine)?;
+                tx.execute("insert into zp_schema (version) values (1)", &[])
+                    .map_err(engine)?;
+                tracing::info!(schema = 1, "the database's tables are made");
+            }
+            tx.commit().map_err(engine)
+        })
+    }
+
+    /// Whether the database holds no document, account or record yet (a migration's target
+    /// must).
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let row = c
+                .query_one(
+                    "select (select count(*) from docs) + (select count(*) from users) \
+                     + (select count(*) from meta) + (select count(*) from blobs)",
+                    &[],
+                )
+                .map_err(engine)?;
+            Ok(row.get::<_, i64>(0) == 0)
+        })
+    }
+
+    /// Whether the database answers now.
+    pub fn reachable(&self) -> Result<(), StoreError> {
+        self.with(|c| c.simple_query("select 1").map(|_| ()).map_err(engine))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt("select value from meta where key = $1", &[&key])
+                .map_err(engine)?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    fn put_meta(c: &mut impl postgres::GenericClient, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        c.execute(
+            "insert into meta (key, value) values ($1, $2) \
+             on conflict (key) do update set value = excluded.value",
+            &[&key, &value],
+        )
+        .map_err(engine)?;
+        Ok(())
+    }
+
+    /// After a restore or a migration into this database: as [`super::SledStore::after_import`],
+    /// the documents' sequence jumps far ahead when `gap`, and the restored point is kept.
+    pub fn after_import(&self, gap: bool) -> Result<(), StoreError> {
+        let last = self.last_seq()?;
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            if gap {
+                let next = last.saturating_add(super::RESTORE_SEQ_GAP);
+                Self::put_meta(&mut tx, "seq", &next.to_be_bytes())?;
+                Self::put_meta(&mut tx, "restored", &last.to_be_bytes())?;
+            }
+            tx.commit().map_err(engine)
+        })
+    }
+}
+
+/// A sled `docs`-tree key split at its first zero byte: its prefix letter and the rest.
+fn split_key(key: &[u8]) -> Option<(u8, &[u8])> {
+    match key {
+        [p, 0, rest @ ..] => Some((*p, rest)),
+        _ => None,
+    }
+}
+
+fn text(key: &[u8], bytes: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| damaged(key, e))
+}
+
+/// The id and the big-endian number after the last zero byte of a key's rest.
+fn id_and_number<'a>(key: &[u8], rest: &'a [u8], width: usize) -> Result<(&'a [u8], &'a [u8]), StoreError> {
+    if rest.len() < width + 1 || rest[rest.len() - width - 1] != 0 {
+        return Err(damaged(key, "not a key of this kind"));
+    }
+    Ok((&rest[..rest.len() - width - 1], &rest[rest.len() - width..]))
+}
+
+fn be_u64(key: &[u8], bytes: &[u8]) -> Result<u64, StoreError> {
+    let arr: [u8; 8] = bytes.try_into().map_err(|_| damaged(key, "not a u64"))?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+fn be_u32(key: &[u8], bytes: &[u8]) -> Result<u32, StoreError> {
+    let arr: [u8; 4] = bytes.try_into().map_err(|_| damaged(key, "not a u32"))?;
+    Ok(u32::from_be_bytes(arr))
+}
+
+fn with_prefix(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = vec![prefix];
+    for part in parts {
+        k.push(0);
+        k.extend_from_slice(part);
+    }
+    k
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DocRecord {
+    seq: u64,
+    heads: Vec<String>,
+    chunks: u32,
+}
+
+impl Storage for PgStore {
+    fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.with(|c| {
+            c.query_opt("select record::text from users where name = $1", &[&name])
+                .map_err(engine)?
+                .map(|r| decode(name, r.get::<_, &str>(0)))
+                .transpose()
+        })
+    }
+
+    fn put_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into users (name, record) values ($1, $2::text::jsonb) \
+                 on conflict (name) do update set record = excluded.record",
+                &[&user.user, &encode(user)],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.with(|c| {
+            c.query("select name, record::text from users order by name", &[])
+                .map_err(engine)?
+                .iter()
+                .map(|r| decode(r.get::<_, &str>(0), r.get::<_, &str>(1)))
+                .collect()
+        })
+    }
+
+    fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.with(|c| {
+            c.query_opt("select record::text from tokens where hash = $1", &[&&hash[..]])
+                .map_err(engine)?
+                .map(|r| decode("token", r.get::<_, &str>(0)))
+                .transpose()
+        })
+    }
+
+    fn put_token(&self, hash: &[u8; 32], token: &TokenRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into tokens (hash, owner, record) values ($1, $2, $3::text::jsonb) \
+                 on conflict (hash) do update set owner = excluded.owner, record = excluded.record",
+                &[&&hash[..], &token.user, &encode(token)],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn remove_token(&self, hash: &[u8; 32]) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("delete from tokens where hash = $1", &[&&hash[..]])
+                .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn tokens_of(&self, user: &str) -> Result<Vec<([u8; 32], TokenRecord)>, StoreError> {
+        self.with(|c| {
+            let mut out = Vec::new();
+            for r in c
+                .query(
+                    "select hash, record::text from tokens where owner = $1 order by hash",
+                    &[&user],
+                )
+                .map_err(engine)?
+            {
+                let hash: &[u8] = r.get(0);
+                let Ok(hash) = <[u8; 32]>::try_from(hash) else {
+                    continue;
+                };
+                if let Ok(token) = decode::<TokenRecord>("token", r.get::<_, &str>(1)) {
+                    out.push((hash, token));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn prune_tokens(&self, now: i64) -> Result<usize, StoreError> {
+        self.with(|c| {
+            let n = c
+                .execute(
+                    "delete from tokens where coalesce((record->>'expires_at')::bigint, 0) <= $1",
+                    &[&now],
+                )
+                .map_err(engine)?;
+            Ok(n as usize)
+        })
+    }
+
+    fn doc(&self, id: &DocId) -> Result<Option<StoredDoc>, StoreError> {
+        let id = id.to_string();
+        self.with(|c| {
+            // One snapshot: the record and its chunks from one write.
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(engine)?;
+            let Some(record) = tx
+                .query_opt("select heads, chunks from docs where id = $1", &[&id])
+                .map_err(engine)?
+            else {
+                return Ok(None);
+            };
+            let heads = heads_from_bytes(&id, record.get(0))?;
+            let mut bytes = Vec::new();
+            let mut chunks = 0;
+            for r in tx
+                .query("select bytes from chunks where id = $1 order by n", &[&id])
+                .map_err(engine)?
+            {
+                bytes.extend_from_slice(r.get::<_, &[u8]>(0));
+                chunks += 1;
+            }
+            tx.commit().map_err(engine)?;
+            Ok(Some(StoredDoc {
+                bytes,
+                heads,
+                chunks,
+            }))
+        })
+    }
+
+    fn export(&self, sink: &mut super::RecordSink<'_>) -> Result<u64, StoreError> {
+        self.with(|c| {
+            // One snapshot of everything, and no document write under way.
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(engine)?;
+            let mut n = 0u64;
+            let mut put = |tree: &str, key: &[u8], value: &[u8]| -> Result<(), StoreError> {
+                sink(tree, key, value)?;
+                n += 1;
+                Ok(())
+            };
+            for r in tx
+                .query("select id, seq, heads, chunks from docs", &[])
+                .map_err(engine)?
+            {
+                let id: &str = r.get(0);
+                let seq = seq_of(r.get(1));
+                let heads = heads_from_bytes(id, r.get(2))?;
+                let record = DocRecord {
+                    seq,
+                    heads: zonepatrol_shared::protocol::heads_to_hex(&heads),
+                    chunks: u32::try_from(r.get::<_, i32>(3)).unwrap_or(0),
+                };
+                put("docs", &with_prefix(b'd', &[id.as_bytes()]), encode(&record).as_bytes())?;
+                put("docs", &with_prefix(b's', &[&seq.to_be_bytes()]), id.as_bytes())?;
+            }
+            for r in tx.query("select id, n, bytes from chunks", &[]).map_err(engine)? {
+                let id: &str = r.get(0);
+                let n = u32::try_from(r.get::<_, i32>(1)).unwrap_or(0);
+                put(
+                    "docs",
+                    &with_prefix(b'c', &[id.as_bytes(), &n.to_be_bytes()]),
+                    r.get(2),
+                )?;
+            }
+            for r in tx.query("select id, seq, heads from heads", &[]).map_err(engine)? {
+                let id: &str = r.get(0);
+                let seq = seq_of(r.get(1));
+                put(
+                    "docs",
+                    &with_prefix(b'h', &[id.as_bytes(), &seq.to_be_bytes()]),
+                    r.get(2),
+                )?;
+            }
+            for r in tx.query("select actor, owner, device from actors", &[]).map_err(engine)? {
+                let mut v = r.get::<_, &str>(1).as_bytes().to_vec();
+                v.push(0);
+                v.extend_from_slice(r.get::<_, &str>(2).as_bytes());
+                put("docs", &with_prefix(b'a', &[r.get(0)]), &v)?;
+            }
+            for r in tx.query("select id, record from facts", &[]).map_err(engine)? {
+                put("docs", &with_prefix(b'f', &[r.get::<_, &str>(0).as_bytes()]), r.get(1))?;
+            }
+            for r in tx.query("select key, value from meta", &[]).map_err(engine)? {
+                put("docs", &with_prefix(b'm', &[r.get::<_, &str>(0).as_bytes()]), r.get(1))?;
+            }
+            for r in tx.query("select name, record::text from users", &[]).map_err(engine)? {
+                put("users", r.get::<_, &str>(0).as_bytes(), r.get::<_, &str>(1).as_bytes())?;
+            }
+            for r in tx.query("select hash, record::text from tokens", &[]).map_err(engine)? {
+                put("tokens", r.get(0), r.get::<_, &str>(1).as_bytes())?;
+            }
+            for r in tx
+                .query("select owner, n, record::text from refused order by n", &[])
+                .map_err(engine)?
+            {
+                let n = seq_of(r.get(1));
+                put(
+                    "refused",
+                    &with_prefix(b'u', &[r.get::<_, &str>(0).as_bytes(), &n.to_be_bytes()]),
+                    r.get::<_, &str>(2).as_bytes(),
+                )?;
+            }
+            for r in tx.query("select hash, record::text from blobs", &[]).map_err(engine)? {
+                put("blobs", r.get::<_, &str>(0).as_bytes(), r.get::<_, &str>(1).as_bytes())?;
+            }
+            for r in tx
+                .query("select at, n, record::text from activity order by at, n", &[])
+                .map_err(engine)?
+            {
+                let mut k = seq_of(r.get(0)).to_be_bytes().to_vec();
+                k.extend_from_slice(&seq_of(r.get(1)).to_be_bytes());
+                put("activity", &k, r.get::<_, &str>(2).as_bytes())?;
+            }
+            tx.commit().map_err(engine)?;
+            Ok(n)
+        })
+    }
+
+    fn restored_at(&self) -> Result<Option<u64>, StoreError> {
+        self.meta("restored")?
+            .map(|v| be_u64(b"m\0restored", &v))
+            .transpose()
+    }
+
+    fn import(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.with(|c| import_record(c, tree, key, value))
+    }
+
+    fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError> {
+        use std::sync::atomic::Ordering;
+        let id = write.id.to_string();
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            let start = Instant::now();
+            tx.execute("select pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(engine)?;
+            self.lock_wait_micros
+                .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+            let last = match tx
+                .query_opt("select value from meta where key = 'seq'", &[])
+                .map_err(engine)?
+            {
+                Some(r) => be_u64(b"m\0seq", r.get(0))?,
+                None => 0,
+            };
+            let seq = last + 1;
+            let old: Option<i32> = tx
+                .query_opt("select chunks from docs where id = $1", &[&id])
+                .map_err(engine)?
+                .map(|r| r.get(0));
+            let chunks = match (old, write.compact) {
+                (Some(old), false) => {
+                    tx.execute(
+                        "insert into chunks (id, n, bytes) values ($1, $2, $3)",
+                        &[&id, &old, &write.chunk],
+                    )
+                    .map_err(engine)?;
+                    old + 1
+                }
+                (old, _) => {
+                    if old.is_some() {
+                        tx.execute("delete from chunks where id = $1", &[&id])
+                            .map_err(engine)?;
+                    }
+                    tx.execute(
+                        "insert into chunks (id, n, bytes) values ($1, 0, $2)",
+                        &[&id, &write.chunk],
+                    )
+                    .map_err(engine)?;
+                    1
+                }
+            };
+            let heads = heads_bytes(&write.heads);
+            tx.execute(
+                "insert into heads (id, seq, heads) values ($1, $2, $3)",
+                &[&id, &db_seq(seq), &heads],
+            )
+            .map_err(engine)?;
+            tx.execute(
+                "insert into docs (id, seq, heads, chunks) values ($1, $2, $3, $4) \
+                 on conflict (id) do update set seq = excluded.seq, heads = excluded.heads, \
+                 chunks = excluded.chunks",
+                &[&id, &db_seq(seq), &heads, &chunks],
+            )
+            .map_err(engine)?;
+            match &write.facts {
+                Some(record) => tx.execute(
+                    "insert into facts (id, record) values ($1, $2) \
+                     on conflict (id) do update set record = excluded.record",
+                    &[&id, record],
+                ),
+                None => tx.execute("delete from facts where id = $1", &[&id]),
+            }
+            .map_err(engine)?;
+            for (actor, owner) in &write.actors {
+                tx.execute(
+                    "insert into actors (actor, owner, device) values ($1, $2, $3) \
+                     on conflict (actor) do update set owner = excluded.owner, \
+                     device = excluded.device",
+                    &[actor, &owner.user, &owner.device],
+                )
+                .map_err(engine)?;
+            }
+            Self::put_meta(&mut tx, "seq", &seq.to_be_bytes())?;
+            tx.commit().map_err(engine)?;
+            Ok(seq)
+        })
+    }
+
+    fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
+        self.with(|c| {
+            let mut out = Vec::new();
+            for r in c.query("select id, record from facts", &[]).map_err(engine)? {
+                match r.get::<_, &str>(0).parse() {
+                    Ok(id) => out.push((id, r.get(1))),
+                    Err(_) => tracing::error!("a facts record's id does not parse: passed over"),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn put_facts(&self, id: &DocId, record: Option<&[u8]>) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.with(|c| {
+            match record {
+                Some(record) => c.execute(
+                    "insert into facts (id, record) values ($1, $2) \
+                     on conflict (id) do update set record = excluded.record",
+                    &[&id, &record],
+                ),
+                None => c.execute("delete from facts where id = $1", &[&id]),
+            }
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn facts_stamp(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.meta("facts")
+    }
+
+    fn put_facts_stamp(&self, stamp: &[u8]) -> Result<(), StoreError> {
+        self.with(|c| Self::put_meta(c, "facts", stamp))
+    }
+
+    fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, DocId)>, StoreError> {
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "select seq, id from docs where seq > $1 order by seq limit $2",
+                    &[&db_seq(cursor), &(limit.min(i64::MAX as usize) as i64)],
+                )
+                .map_err(engine)?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| {
+                    let seq = seq_of(r.get(0));
+                    match r.get::<_, &str>(1).parse() {
+                        Ok(id) => Some((seq, id)),
+                        Err(_) => {
+                            tracing::error!(seq, "a stored document id does not parse: passed over");
+                            None
+                        }
+                    }
+                })
+                .collect())
+        })
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        match self.meta("seq")? {
+            Some(v) => be_u64(b"m\0seq", &v),
+            None => Ok(0),
+        }
+    }
+
+    fn heads_at(&self, id: &DocId, seq: u64) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+        let id = id.to_string();
+        self.with(|c| {
+            c.query_opt(
+                "select heads from heads where id = $1 and seq <= $2 order by seq desc limit 1",
+                &[&id, &db_seq(seq)],
+            )
+            .map_err(engine)?
+            .map(|r| heads_from_bytes(&id, r.get(0)))
+            .transpose()
+        })
+    }
+
+    fn actor_owner(&self, actor: &[u8]) -> Result<Option<ActorOwner>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt("select owner, device from actors where actor = $1", &[&actor])
+                .map_err(engine)?
+                .map(|r| ActorOwner {
+                    user: r.get(0),
+                    device: r.get(1),
+                }))
+        })
+    }
+
+    fn keep_refused(&self, refused: &RefusedRecord, per_user: usize) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            tx.execute(
+                "insert into refused (owner, at, record) values ($1, $2, $3::text::jsonb)",
+                &[&refused.user, &refused.at, &encode(refused)],
+            )
+            .map_err(engine)?;
+            tx.execute(
+                "delete from refused where owner = $1 and n not in \
+                 (select n from refused where owner = $1 order by n desc limit $2)",
+                &[&refused.user, &(per_user.min(i64::MAX as usize) as i64)],
+            )
+            .map_err(engine)?;
+            tx.commit().map_err(engine)
+        })
+    }
+
+    fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError> {
+        self.with(|c| {
+            c.query("select record::text from refused order by owner, n", &[])
+                .map_err(engine)?
+                .iter()
+                .map(|r| decode("refused", r.get::<_, &str>(0)))
+                .collect()
+        })
+    }
+
+    fn prune_refused(&self, before: i64) -> Result<usize, StoreError> {
+        self.with(|c| {
+            let n = c
+                .execute("delete from refused where at < $1", &[&before])
+                .map_err(engine)?;
+            Ok(n as usize)
+        })
+    }
+
+    fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into activity (at, record) values ($1, $2::text::jsonb)",
+                &[&record.at, &encode(record)],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn activity(&self, limit: usize) -> Result<Vec<ActivityRecord>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "select record::text from activity order by at desc, n desc limit $1",
+                &[&(limit.min(i64::MAX as usize) as i64)],
+            )
+            .map_err(engine)?
+            .iter()
+            .map(|r| decode("activity", r.get::<_, &str>(0)))
+            .collect()
+        })
+    }
+
+    fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError> {
+        self.with(|c| {
+            c.query_opt("select record::text from blobs where hash = $1", &[&hash])
+                .map_err(engine)?
+                .map(|r| decode(hash, r.get::<_, &str>(0)))
+                .transpose()
+        })
+    }
+
+    fn put_blob(&self, hash: &str, meta: &BlobMeta) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into blobs (hash, record) values ($1, $2::text::jsonb) \
+                 on conflict (hash) do update set record = excluded.record",
+                &[&hash, &encode(meta)],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        // Every write committed before it returned: PostgreSQL made it durable then.
+        Ok(())
+    }
+}
+
+/// Writes one record of the sled format (see the sled engine's key table) into the tables.
+fn import_record(
+    c: &mut impl postgres::GenericClient,
+    tree: &str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(), StoreError> {
+    let json = |v: &[u8]| text(key, v);
+    match tree {
+        "docs" => {
+            let Some((prefix, rest)) = split_key(key) else {
+                return Err(damaged(key, "not a document key"));
+            };
+            match prefix {
+                b'd' => {
+                    let id = text(key, rest)?;
+                    let record: DocRecord = decode(key, &json(value)?)?;
+                    let heads = zonepatrol_shared::protocol::heads_from_hex(&record.heads)
+                        .map_err(|e| damaged(key, e))?;
+                    c.execute(
+                        "insert into docs (id, seq, heads, chunks) values ($1, $2, $3, $4) \
+                         on conflict (id) do update set seq = excluded.seq, \
+                         heads = excluded.heads, chunks = excluded.chunks",
+                        &[
+                            &id,
+                            &db_seq(record.seq),
+                            &heads_bytes(&heads),
+                            &(record.chunks.min(i32::MAX as u32) as i32),
+                        ],
+                    )
+                }
+                b'c' => {
+                    let (id, n) = id_and_number(key, rest, 4)?;
+                    let n = be_u32(key, n)?.min(i32::MAX as u32) as i32;
+                    c.execute(
+                        "insert into chunks (id, n, bytes) values ($1, $2, $3) \
+                         on conflict (id, n) do update set bytes = excluded.bytes",
+                        &[&text(key, id)?, &n, &value],
+                    )
+                }
+                b'h' => {
+                    let (id, seq) = id_and_number(key, rest, 8)?;
+                    let seq = db_seq(be_u64(key, seq)?);
+                    c.execute(
+                        "insert into heads (id, seq, heads) values ($1, $2, $3) \
+                         on conflict (id, seq) do update set heads = excluded.heads",
+                        &[&text(key, id)?, &seq, &value],
+                    )
+                }
+                // The sequence index is the `seq` column of `docs`.
+                b's' => return Ok(()),
+                b'a' => {
+                    let (user, device) = match value.iter().position(|&b| b == 0) {
+                        Some(at) => (&value[..at], &value[at + 1..]),
+                        None => (value, &[][..]),
+                    };
+                    c.execute(
+                        "insert into actors (actor, owner, device) values ($1, $2, $3) \
+                         on conflict (actor) do update set owner = excluded.owner, \
+                         device = excluded.device",
+                        &[&rest, &text(key, user)?, &text(key, device)?],
+                    )
+                }
+                b'f' => c.execute(
+                    "insert into facts (id, record) values ($1, $2) \
+                     on conflict (id) do update set record = excluded.record",
+                    &[&text(key, rest)?, &value],
+                ),
+                b'm' => {
+                    PgStore::put_meta(c, &text(key, rest)?, value)?;
+                    return Ok(());
+                }
+                _ => return Err(damaged(key, "not a document key this store keeps")),
+            }
+        }
+        "users" => c.execute(
+            "insert into users (name, record) values ($1, $2::text::jsonb) \
+             on conflict (name) do update set record = excluded.record",
+            &[&text(key, key)?, &json(value)?],
+        ),
+        "tokens" => {
+            let record: TokenRecord = decode(key, &json(value)?)?;
+            c.execute(
+                "insert into tokens (hash, owner, record) values ($1, $2, $3::text::jsonb) \
+                 on conflict (hash) do update set owner = excluded.owner, record = excluded.record",
+                &[&key, &record.user, &json(value)?],
+            )
+        }
+        "refused" => {
+            let record: RefusedRecord = decode(key, &json(value)?)?;
+            c.execute(
+                "insert into refused (owner, at, record) values ($1, $2, $3::text::jsonb)",
+                &[&record.user, &record.at, &json(value)?],
+            )
+        }
+        "blobs" => c.execute(
+            "insert into blobs (hash, record) values ($1, $2::text::jsonb) \
+             on conflict (hash) do update set record = excluded.record",
+            &[&text(key, key)?, &json(value)?],
+        ),
+        "activity" => {
+            let record: ActivityRecord = decode(key, &json(value)?)?;
+            c.execute(
+                "insert into activity (at, record) values ($1, $2::text::jsonb)",
+                &[&record.at, &json(value)?],
+            )
+        }
+        _ => return Err(damaged(tree.as_bytes(), "not a tree this store keeps")),
+    }
+    .map_err(engine)?;
+    Ok(())
+}
+
+/// Imports records in one transaction: a migration or a restore lands whole or not at all.
+pub struct Importer<'a> {
+    tx: postgres::Transaction<'a>,
+    /// Records written.
+    pub records: u64,
+}
+
+impl std::fmt::Debug for Importer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Importer")
+            .field("records", &self.records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Importer<'_> {
+    /// Writes one record.
+    pub fn import(&mut self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        blocking(|| import_record(&mut self.tx, tree, key, value))?;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// Commits every record written.
+    pub fn commit(self) -> Result<u64, StoreError> {
+        let n = self.records;
+        blocking(|| self.tx.commit()).map_err(engine)?;
+        Ok(n)
+    }
+}
+
+/// A connection held for an import.
+pub struct ImportConn(Conn);
+
+impl std::fmt::Debug for ImportConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportConn").finish_non_exhaustive()
+    }
+}
+
+impl ImportConn {
+    /// Begins the import's transaction, holding the write lock so no document write lands
+    /// inside it.
+    pub fn begin(&mut self) -> Result<Importer<'_>, StoreError> {
+        let mut tx = blocking(|| self.0.transaction()).map_err(engine)?;
+        blocking(|| tx.execute("select pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))
+            .map_err(engine)?;
+        Ok(Importer { tx, records: 0 })
+    }
+}
+
+impl PgStore {
+    /// A connection for [`ImportConn::begin`].
+    pub fn import_conn(&self) -> Result<ImportConn, StoreError> {
+        Ok(ImportConn(self.conn()?))
+    }
+}
