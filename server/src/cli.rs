@@ -85,6 +85,14 @@ struct ServeArgs {
     /// facts are missing, damaged or of another version.
     #[arg(long, env = "ZONEPATROL_REBUILD_RESULTS")]
     rebuild_results: bool,
+    /// Keep the store in this PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DB`)
+    /// instead of the data directory, which then keeps the photos. Several servers may share
+    /// one database (docs/OPERATIONS.md).
+    #[arg(long, env = "ZONEPATROL_DATABASE")]
+    database: Option<String>,
+    /// Connections to the database at most.
+    #[arg(long, env = "ZONEPATROL_DATABASE_CONNECTIONS", default_value_t = 16)]
+    database_connections: u32,
 }
 
 impl ServeArgs {
@@ -94,6 +102,10 @@ impl ServeArgs {
         settings.demo = demo_mine;
         settings.demo_history = demo_mine && !self.no_history;
         settings.rebuild_results = self.rebuild_results;
+        settings.database = self.database.as_ref().map(|url| crate::Database {
+            url: url.clone(),
+            connections: self.database_connections.clamp(2, 1000),
+        });
         settings.clock = zonepatrol_shared::rules::MineClock { tz: self.time_zone };
         settings.max_connections = self.max_connections.max(1);
         settings.max_blob_bytes = self.max_blob_mib.clamp(1, 1024) * 1024 * 1024;
@@ -139,6 +151,18 @@ enum Command {
         #[arg(long)]
         base: Option<PathBuf>,
     },
+    /// Move a mine's store from its data directory into an empty PostgreSQL database, then
+    /// check that nothing differs (every document's heads, every photo's checksum). The
+    /// server must be stopped; afterwards serve with `--database` and the same `--data`,
+    /// which keeps the photos.
+    Migrate {
+        /// The data directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database: `postgres://USER:PASSWORD@HOST:PORT/DB`.
+        #[arg(long)]
+        to: String,
+    },
     /// Check an archive without restoring it: every checksum, every photo.
     Verify {
         /// The archive.
@@ -181,6 +205,10 @@ enum UserCommand {
         /// The branch id.
         #[arg(long)]
         branch: String,
+        /// The PostgreSQL database the server keeps its store in, if it does
+        /// (`serve --database`).
+        #[arg(long, env = "ZONEPATROL_DATABASE")]
+        database: Option<String>,
     },
 }
 
@@ -235,6 +263,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     name,
                     roles,
                     branch,
+                    database,
                 },
         } => {
             let password = match std::env::var("ZONEPATROL_PASSWORD") {
@@ -250,6 +279,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(|r| r.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
+            if let Some(url) = database {
+                // Any number of processes share a database: write the account directly.
+                let store = crate::store::PgStore::open(&url, 2).map_err(|e| {
+                    anyhow::anyhow!(
+                        "could not use the database {}: {e}",
+                        crate::Database::shown(&url)
+                    )
+                })?;
+                auth::add_user(
+                    &store,
+                    &name,
+                    &password,
+                    &roles,
+                    &branch,
+                    crate::now_millis(),
+                )?;
+                println!("user {name} ({roles_text}, branch {branch}) saved");
+                return Ok(());
+            }
             match SledStore::open(&data.join("store")) {
                 Ok(store) => {
                     auth::add_user(
@@ -301,6 +349,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { data, to, base } => backup(&data, &to, base.as_deref()),
+        Command::Migrate { from, to } => {
+            let moved = crate::migrate::to_postgres(&from, &to)?;
+            println!(
+                "moved the store in {} to {}: {}",
+                from.display(),
+                crate::Database::shown(&to),
+                moved.summary()
+            );
+            println!(
+                "serve it with: zonepatrol-server serve --data {} --database '{}'",
+                from.display(),
+                crate::Database::shown(&to)
+            );
+            Ok(())
+        }
         Command::Verify { from, base } => {
             let manifest = crate::backup::verify(&from, &base)?;
             println!(
@@ -396,10 +459,31 @@ fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     if settings.rebuild_results {
         println!("rebuild_results  yes (every stored document is read at start)");
     }
+    if let Some(database) = &settings.database {
+        println!(
+            "database         {} ({} connections at most)",
+            crate::Database::shown(&database.url),
+            database.connections
+        );
+    }
     if let Some(tls) = &settings.tls {
         crate::tls::load(tls)?;
     }
-    crate::store::format::check_dir(&args.data)?;
+    match &settings.database {
+        Some(database) => {
+            let store = crate::store::PgStore::open(&database.url, 2).map_err(|e| {
+                anyhow::anyhow!(
+                    "could not use the database {}: {e}",
+                    crate::Database::shown(&database.url)
+                )
+            })?;
+            println!(
+                "database schema  {} (reachable)",
+                crate::store::pg_schema_version(&store)?
+            );
+        }
+        None => crate::store::format::check_dir(&args.data)?,
+    }
     println!("ok: these settings would start");
     Ok(())
 }
@@ -425,7 +509,7 @@ fn serve(args: ServeArgs, demo_mine: bool) -> anyhow::Result<()> {
         };
         // The first line names the address, so that scripts and tests can find a port 0.
         println!("listening on {scheme}://{addr}");
-        if !demo_mine && first_start(&args.data) {
+        if !demo_mine && settings.database.is_none() && first_start(&args.data) {
             println!(
                 "{}",
                 crate::admin::accounts::FIRST_ADMIN_EN

@@ -18,9 +18,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The keys a file may set: the value arguments of `serve` and `demo`, and the log format.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 11] = [
     "listen",
     "data",
+    "database",
+    "database_connections",
     "time_zone",
     "tls_cert",
     "tls_key",

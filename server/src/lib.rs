@@ -42,6 +42,7 @@ pub mod demo_history;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod migrate;
 pub mod photos;
 pub mod publish;
 pub mod reports;
@@ -64,7 +65,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::blobs::BlobFiles;
-use crate::store::{SledStore, Storage, StoreError};
+use crate::store::{PgStore, SledStore, Storage, StoreError};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -127,6 +128,49 @@ pub struct Settings {
     /// Rebuild the results from every stored document at start, not from the facts kept
     /// beside them.
     pub rebuild_results: bool,
+    /// Keep the store in PostgreSQL (a mining group's servers) instead of the embedded sled
+    /// store in the data directory, which then holds the photos alone.
+    pub database: Option<Database>,
+}
+
+/// A PostgreSQL database to keep the store in.
+#[derive(Clone)]
+pub struct Database {
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    pub url: String,
+    /// Connections the server keeps to it at most.
+    pub connections: u32,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &Database::shown(&self.url))
+            .field("connections", &self.connections)
+            .finish()
+    }
+}
+
+impl Database {
+    /// A database address as it may be shown: any password replaced by `***`.
+    pub fn shown(url: &str) -> String {
+        match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let creds = &url[scheme + 3..at];
+                match creds.find(':') {
+                    Some(colon) => format!(
+                        "{}{}:***{}",
+                        &url[..scheme + 3],
+                        &creds[..colon],
+                        &url[at..]
+                    ),
+                    None => url.to_owned(),
+                }
+            }
+            _ if url.contains("password") => "(key=value form, password hidden)".to_owned(),
+            _ => url.to_owned(),
+        }
+    }
 }
 
 impl Settings {
@@ -159,6 +203,7 @@ impl Settings {
             clock: Default::default(),
             tls: None,
             rebuild_results: false,
+            database: None,
         }
     }
 }
@@ -197,6 +242,14 @@ pub enum LaunchError {
     /// The backup before a migration failed: nothing was migrated.
     #[error("could not take the backup before migrating the data directory: {0}")]
     Backup(backup::BackupError),
+    /// The PostgreSQL store could not be opened.
+    #[error("could not use the database {url}: {source}")]
+    Database {
+        /// The database, its password hidden.
+        url: String,
+        /// Why.
+        source: StoreError,
+    },
     /// The TLS certificate and key could not be used.
     #[error("{0:#}")]
     Tls(anyhow::Error),
@@ -239,6 +292,16 @@ impl State {
             source,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
+        if let Some(database) = &settings.database {
+            let store = PgStore::open(&database.url, database.connections).map_err(|source| {
+                LaunchError::Database {
+                    url: Database::shown(&database.url),
+                    source,
+                }
+            })?;
+            let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
+            return State::with_store(settings, Arc::new(store), blobs);
+        }
         // A directory of a newer format is refused before its store is opened.
         let found = store::format::found(&dir)?;
         let store = open_store(&dir.join("store")).map_err(|source| LaunchError::Store {
@@ -270,11 +333,20 @@ impl State {
                 );
             }
         }
+        State::with_store(settings, Arc::new(store), blobs)
+    }
+
+    /// The state around an opened store and blob files.
+    fn with_store(
+        settings: Settings,
+        store: Arc<dyn Storage>,
+        blobs: BlobFiles,
+    ) -> Result<State, LaunchError> {
         let dummy_hash = auth::hash_password("not anybody's password")
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
         let consolidator = consolidate::Consolidator::new(settings.rules.clone(), settings.clock);
         Ok(State {
-            store: Arc::new(store),
+            store,
             blobs,
             docs: RwLock::new(()),
             uploads: Mutex::new(Default::default()),

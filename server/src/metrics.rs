@@ -42,6 +42,15 @@ pub const UNWRITTEN: &str = "zonepatrol_reports_unwritten";
 pub const LEFT_OUT: &str = "zonepatrol_documents_left_out";
 /// Whether `/ready` answers 200 (1) or 503 (0).
 pub const READY: &str = "zonepatrol_ready";
+/// The PostgreSQL engine's connections, by state (`in_use`, `idle`).
+pub const DB_CONNECTIONS: &str = "zonepatrol_db_connections";
+/// Times a request waited for a database connection.
+pub const DB_WAITS: &str = "zonepatrol_db_connection_waits_total";
+/// Time spent waiting for database connections.
+pub const DB_WAIT_SECONDS: &str = "zonepatrol_db_connection_wait_seconds_total";
+/// Time document writes waited for the database's write lock (another instance's or
+/// request's write holding it).
+pub const DB_LOCK_WAIT_SECONDS: &str = "zonepatrol_db_write_lock_wait_seconds_total";
 
 /// The process's recorder, installed on first use.
 fn handle() -> &'static PrometheusHandle {
@@ -162,6 +171,14 @@ pub(crate) async fn scrape(Shared(state): Shared<Arc<State>>) -> Response {
     gauge!(LEFT_OUT).set(left_out as f64);
     let ready = readiness.serving() && !unwritten && left_out == 0;
     gauge!(READY).set(if ready { 1.0 } else { 0.0 });
+    if let Some(pool) = state.store.pool() {
+        gauge!(DB_CONNECTIONS, "state" => "in_use")
+            .set(f64::from(pool.connections.saturating_sub(pool.idle)));
+        gauge!(DB_CONNECTIONS, "state" => "idle").set(f64::from(pool.idle));
+        counter!(DB_WAITS).absolute(pool.waits);
+        gauge!(DB_WAIT_SECONDS).set(pool.wait_micros as f64 / 1e6);
+        gauge!(DB_LOCK_WAIT_SECONDS).set(pool.lock_wait_micros as f64 / 1e6);
+    }
     (
         [
             (

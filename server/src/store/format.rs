@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 pub const CURRENT: u32 = 3;
 /// The file that says it.
 pub const FILE: &str = "FORMAT";
+/// The marker of a store moved to PostgreSQL (`migrate`): the sled store left behind is no
+/// longer the mine's, and no server serves it.
+pub const MOVED: &str = "MOVED-TO-POSTGRESQL";
 /// The marker of a restore under way (or stopped halfway): no server starts on it.
 pub const RESTORING: &str = "RESTORING";
 
@@ -54,6 +57,18 @@ pub enum FormatError {
     Unfinished {
         /// The directory.
         dir: PathBuf,
+    },
+    /// The store was moved to PostgreSQL.
+    #[error(
+        "the store in {dir} was moved to PostgreSQL ({what}): serve with --database and this \
+         directory for the photos, or, to go back to this copy, remove {MOVED} (what was done \
+         since the move is in PostgreSQL only)"
+    )]
+    Moved {
+        /// The directory.
+        dir: PathBuf,
+        /// What the marker says.
+        what: String,
     },
     /// The `FORMAT` file does not read.
     #[error(
@@ -97,6 +112,7 @@ pub fn write(data: &Path, format: u32) -> io::Result<()> {
 
 /// What the directory holds, refusing a newer format before anything is opened.
 pub fn found(data: &Path) -> Result<Found, FormatError> {
+    check_not_moved(data)?;
     if data.join(RESTORING).exists() {
         return Err(FormatError::Unfinished {
             dir: data.to_owned(),
@@ -153,5 +169,16 @@ mod tests {
         assert!(e.to_string().contains("newer"), "{e}");
         std::fs::write(dir.path().join(FILE), "two").expect("write");
         assert!(found(dir.path()).is_err());
+    }
+}
+
+/// Refuses a directory whose store was moved to PostgreSQL.
+pub fn check_not_moved(data: &Path) -> Result<(), FormatError> {
+    match std::fs::read_to_string(data.join(MOVED)) {
+        Ok(what) => Err(FormatError::Moved {
+            dir: data.to_path_buf(),
+            what: what.trim().to_owned(),
+        }),
+        Err(_) => Ok(()),
     }
 }

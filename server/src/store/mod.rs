@@ -21,7 +21,7 @@ use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::Refusal;
 use zonepatrol_shared::{Actor, Role};
 
-pub use pg_store::{ImportConn, Importer, PgStore, PoolStats};
+pub use pg_store::{ImportConn, Importer, PgStore, PoolStats, schema_version as pg_schema_version};
 pub use sled_store::SledStore;
 
 /// What can go wrong in storage. These are the server's own failures, never the client's.
@@ -288,4 +288,9 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Makes every earlier write durable.
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// A server engine's connection pool, for `/metrics`; `None` for an embedded engine.
+    fn pool(&self) -> Option<PoolStats> {
+        None
+    }
 }

@@ -849,6 +849,10 @@ impl Storage for PgStore {
         // Every write committed before it returned: PostgreSQL made it durable then.
         Ok(())
     }
+
+    fn pool(&self) -> Option<PoolStats> {
+        Some(self.stats())
+    }
 }
 
 /// Writes one record of the sled format (see the sled engine's key table) into the tables.
@@ -1020,4 +1024,13 @@ impl PgStore {
     pub fn import_conn(&self) -> Result<ImportConn, StoreError> {
         Ok(ImportConn(self.conn()?))
     }
+}
+
+/// The schema version the database holds.
+pub fn schema_version(store: &PgStore) -> Result<i32, StoreError> {
+    store.with(|c| {
+        Ok(c.query_one("select coalesce(max(version), 0) from zp_schema", &[])
+            .map_err(engine)?
+            .get(0))
+    })
 }

@@ -23,15 +23,15 @@ const PHOTO: &[u8] = include_bytes!("../../fixtures/photos/phone-12mp.jpg");
 const BIN: &str = env!("CARGO_BIN_EXE_zonepatrol-server-under-test");
 
 /// A server process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Server {
     /// Starts `zonepatrol-server ARGS --listen 127.0.0.1:0`, its log kept in `log`.
-    fn start(args: &[&str], log: &Path) -> Server {
+    pub(crate) fn start(args: &[&str], log: &Path) -> Server {
         let mut child = Command::new(BIN)
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
@@ -63,7 +63,7 @@ impl Server {
     }
 
     /// Waits until every route is served.
-    async fn serving(&self, client: &reqwest::Client) {
+    pub(crate) async fn serving(&self, client: &reqwest::Client) {
         for _ in 0..1200 {
             if let Ok(r) = client.get(format!("{}/ready", self.url)).send().await
                 && let Ok(v) = r.json::<serde_json::Value>().await
@@ -79,7 +79,7 @@ impl Server {
         );
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -87,7 +87,7 @@ impl Server {
         assert!(status.success());
     }
 
-    fn wait(&mut self, within: Duration) -> std::process::ExitStatus {
+    pub(crate) fn wait(&mut self, within: Duration) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -109,11 +109,11 @@ impl Drop for Server {
     }
 }
 
-fn cli(args: &[&str]) -> Output {
+pub(crate) fn cli(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("runs")
 }
 
-fn said(out: &Output) -> String {
+pub(crate) fn said(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -122,7 +122,7 @@ fn said(out: &Output) -> String {
 }
 
 /// The series of a Prometheus text, `name{labels}` → value.
-fn series(text: &str) -> BTreeMap<String, f64> {
+pub(crate) fn series(text: &str) -> BTreeMap<String, f64> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {

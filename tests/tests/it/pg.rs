@@ -5,6 +5,7 @@
 //! `ZONEPATROL_REQUIRE_POSTGRES` is set (CI sets it), when they fail.
 
 use std::path::Path;
+use std::time::Duration;
 
 use sha2::Digest;
 
@@ -24,15 +25,24 @@ pub fn url() -> Option<String> {
     }
 }
 
+/// Runs blocking database work on a thread of its own (the synchronous client blocks on a
+/// runtime of its own, which it may not do on an async test's thread).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("the database work"))
+}
+
 /// A schema of its own for a directory (the same directory, the same schema: a reopened
 /// engine finds what it wrote), made if missing; the URL that puts the engine in it.
 pub fn schema_url(url: &str, dir: &Path) -> String {
     let digest = sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes());
     let schema = format!("zp_test_{}", hex::encode(&digest[..10]));
-    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("the test database");
-    client
-        .batch_execute(&format!("create schema if not exists {schema}"))
-        .expect("a schema");
+    off_runtime(|| {
+        let mut client =
+            postgres::Client::connect(url, postgres::NoTls).expect("the test database");
+        client
+            .batch_execute(&format!("create schema if not exists {schema}"))
+            .expect("a schema");
+    });
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
@@ -45,4 +55,195 @@ mod conformance {
         },
         || super::url().is_some()
     );
+}
+
+/// A server process on PostgreSQL: writes a device's work, is killed with SIGKILL, and
+/// another process on the same database serves it to a new device; `/ready` and `/metrics`
+/// speak of the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_postgresql_keeps_what_it_acknowledged() {
+    use crate::operations::{Server, series};
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let client = crate::support::http();
+    let server = Server::start(
+        &["demo", "--no-history", "--data", data, "--database", &db],
+        &dir.path().join("1.log"),
+    );
+    server.serving(&client).await;
+    let device = crate::support::Device::new(&server.url, "sec").await;
+    device.sync().await;
+    crate::support::raise(&device, "problem:zcyd:pg-1", "sec", "z1", "h1");
+    device.sync().await;
+    let before = device.state();
+    assert!(before.iter().any(|(id, _)| id == "problem:zcyd:pg-1"));
+    server.signal("KILL");
+    drop(server);
+
+    // A second process, serving (not seeding) the same database.
+    let server = Server::start(
+        &["serve", "--data", data, "--database", &db],
+        &dir.path().join("2.log"),
+    );
+    server.serving(&client).await;
+    let fresh = crate::support::Device::new(&server.url, "sec").await;
+    fresh.sync().await;
+    assert_eq!(fresh.state(), before, "what the first process acknowledged");
+    let ready = client
+        .get(format!("{}/ready", server.url))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), 200);
+    let metrics = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let series = series(&metrics);
+    let open = series
+        .iter()
+        .filter(|(k, _)| k.starts_with("zonepatrol_db_connections{"))
+        .map(|(_, v)| v)
+        .sum::<f64>();
+    assert!(open >= 1.0, "the pool's connections are shown: {metrics}");
+    assert!(series.contains_key("zonepatrol_db_write_lock_wait_seconds_total"));
+}
+
+/// `migrate` moves the demo mine's living history from sled into PostgreSQL: a manager's
+/// device sees every document with the same heads afterwards (reports and figures
+/// included), the devices that synced before go on from their cursors, the accounts sign in,
+/// the photos are served, the sled copy is refused, and a second move into a full database
+/// is refused with nothing changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_moves_the_demo_mine_whole() {
+    use crate::operations::{Server, cli, said};
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let data = dir.path().join("data");
+    let data_s = data.to_str().expect("utf-8");
+    let client = crate::support::http();
+    let mut server = Server::start(&["demo", "--data", data_s], &dir.path().join("1.log"));
+    server.serving(&client).await;
+    let mgr = crate::support::Device::new(&server.url, "mgr").await;
+    mgr.sync().await;
+    let sec = crate::support::Device::new(&server.url, "sec").await;
+    sec.sync().await;
+    let before = mgr.state();
+    assert!(
+        before.iter().any(|(id, _)| id.starts_with("report:")),
+        "the demo's reports are there to move"
+    );
+    let photos: Vec<String> = std::fs::read_dir(data.join("blobs"))
+        .expect("photos")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 64)
+        .collect();
+    assert!(!photos.is_empty(), "the demo mine has photos");
+
+    // The server must be stopped first.
+    let out = cli(&["migrate", "--from", data_s, "--to", &db]);
+    assert!(!out.status.success(), "moved under a running server");
+    assert!(said(&out).contains("stop it first"), "{}", said(&out));
+    server.signal("TERM");
+    server.wait(Duration::from_secs(30));
+    drop(server);
+
+    let out = cli(&["migrate", "--from", data_s, "--to", &db]);
+    assert!(out.status.success(), "{}", said(&out));
+    let words = said(&out);
+    let before_count = docs_in(&db);
+    assert!(
+        words.contains(&format!("{before_count} documents")),
+        "{words}"
+    );
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(creds, _)| creds.split_once(':'))
+        .map(|(_, password)| password.to_owned())
+        .expect("the test URL has a password");
+    assert!(!words.contains(&password), "the password is never printed: {words}");
+    // A moved directory is not moved again; nor is any store into a database that holds one.
+    let again = cli(&["migrate", "--from", data_s, "--to", &db]);
+    assert!(!again.status.success());
+    assert!(said(&again).contains("moved to PostgreSQL"), "{}", said(&again));
+    let marker = data.join("MOVED-TO-POSTGRESQL");
+    let kept = std::fs::read(&marker).expect("the directory is marked moved");
+    std::fs::remove_file(&marker).expect("unmarked");
+    let again = cli(&["migrate", "--from", data_s, "--to", &db]);
+    assert!(!again.status.success());
+    assert!(said(&again).contains("already holds a store"), "{}", said(&again));
+    assert_eq!(docs_in(&db), before_count, "nothing changed");
+    std::fs::write(&marker, kept).expect("marked again");
+    // The copy left behind is not served.
+    let out = cli(&["serve", "--data", data_s, "--check-config"]);
+    assert!(!out.status.success());
+    assert!(said(&out).contains("moved to PostgreSQL"), "{}", said(&out));
+
+    let server = Server::start(
+        &["serve", "--data", data_s, "--database", &db],
+        &dir.path().join("2.log"),
+    );
+    server.serving(&client).await;
+    let fresh = crate::support::Device::new(&server.url, "mgr").await;
+    fresh.sync().await;
+    assert_eq!(fresh.state(), before, "every document the same after the move");
+    // The devices that synced with the sled server go on from their cursors.
+    let mut session = sec.repo.session().expect("reads").expect("signed in");
+    session.server = server.url.clone();
+    sec.repo.set_session(&session).expect("saved");
+    crate::support::raise(&sec, "problem:zcyd:after-move", "sec", "z1", "h1");
+    sec.sync().await;
+    fresh.sync().await;
+    assert!(fresh.state().iter().any(|(id, _)| id == "problem:zcyd:after-move"));
+    // Every photo is served, its bytes its checksum.
+    let token = login(&client, &server.url, "mgr").await;
+    for hash in &photos {
+        let got = client
+            .get(format!("{}/v1/blobs/{hash}", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("photo");
+        assert_eq!(got.status(), 200, "photo {hash}");
+        let bytes = got.bytes().await.expect("bytes");
+        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), *hash);
+    }
+}
+
+/// How many documents the database holds.
+fn docs_in(db: &str) -> i64 {
+    off_runtime(|| {
+        let mut client = postgres::Client::connect(db, postgres::NoTls).expect("db");
+        client
+            .query_one("select count(*) from docs", &[])
+            .expect("count")
+            .get(0)
+    })
+}
+
+async fn login(client: &reqwest::Client, url: &str, user: &str) -> String {
+    let answer: serde_json::Value = client
+        .post(format!("{url}/v1/login"))
+        .json(&serde_json::json!({
+            "user": user,
+            "password": zonepatrol_server::seed::DEMO_PASSWORD,
+            "device": "test",
+        }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    answer["token"].as_str().expect("a token").to_owned()
 }
