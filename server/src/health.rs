@@ -126,6 +126,11 @@ enum Reason {
     },
     /// A report could not be written and waits to be written again (within a minute).
     ReportsUnwritten,
+    /// The results could not catch up with what other instances sharing the database wrote.
+    Behind {
+        /// Why.
+        detail: String,
+    },
 }
 
 /// A document left out, as `/ready` names it.
@@ -193,9 +198,15 @@ fn assess(state: &State) -> ReadyAnswer {
         reasons.push(Reason::Rebuilding { done, total });
         "starting"
     };
-    // A cheap read: one key.
+    // A cheap read: one key (on a database, a query: it is reachable).
     if let Err(e) = state.store.last_seq() {
         reasons.push(Reason::StoreUnreadable {
+            detail: e.to_string(),
+        });
+    } else if readiness.serving()
+        && let Err(e) = state.catch_up()
+    {
+        reasons.push(Reason::Behind {
             detail: e.to_string(),
         });
     }
@@ -238,7 +249,28 @@ pub(crate) async fn gate(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.results.readiness.serving() || always_open(request.uri().path()) {
+    if always_open(request.uri().path()) {
+        return next.run(request).await;
+    }
+    if state.results.readiness.serving() {
+        // Instances sharing a database answer from results caught up with every instance's
+        // writes.
+        if state.store.shared() {
+            let shared = state.clone();
+            match tokio::task::spawn_blocking(move || shared.catch_up()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "could not catch up with the database");
+                    return ApiError::busy(
+                        5,
+                        "the server cannot read its database just now: try again in a few seconds"
+                            .to_owned(),
+                    )
+                    .into_response();
+                }
+                Err(e) => return ApiError::internal(&e).into_response(),
+            }
+        }
         return next.run(request).await;
     }
     let (done, total) = state.results.readiness.progress();

@@ -364,6 +364,46 @@ impl State {
     }
 }
 
+/// The documents held for writing: this process's other requests kept out by the documents'
+/// lock, other instances sharing the store by [`Storage::hold_writes`], and the results caught
+/// up with what they wrote. When dropped, the results take in what the holder wrote.
+pub(crate) struct Writing<'a> {
+    state: &'a State,
+    _hold: store::WriteHold<'a>,
+    _docs: std::sync::RwLockWriteGuard<'a, ()>,
+}
+
+impl State {
+    /// Holds the documents for writing (see [`Writing`]).
+    pub(crate) fn writing(&self) -> Result<Writing<'_>, reports::ReportError> {
+        let docs = self.docs.write().unwrap_or_else(|e| e.into_inner());
+        let hold = self.store.hold_writes()?;
+        reports::catch_up(self)?;
+        Ok(Writing {
+            state: self,
+            _hold: hold,
+            _docs: docs,
+        })
+    }
+
+    /// Catches the results up with what other instances wrote (see [`reports::catch_up`]),
+    /// holding the documents' lock shared meanwhile.
+    pub(crate) fn catch_up(&self) -> Result<usize, reports::ReportError> {
+        if !self.store.shared() {
+            return Ok(0);
+        }
+        let _docs = self.docs.read().unwrap_or_else(|e| e.into_inner());
+        reports::catch_up(self)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        // Before the hold is let go (fields drop after this body).
+        reports::seen_all(self.state);
+    }
+}
+
 /// Opens the store, waiting a few seconds for its lock: a process that has just closed it (a
 /// restart, or a tool run beside a stopped server) lets go of the lock a moment after it
 /// returns. Another server still using it is told after the wait.

@@ -31,6 +31,9 @@ pub enum PublishError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Catching up with other instances failed.
+    #[error(transparent)]
+    Reports(#[from] reports::ReportError),
 }
 
 impl PublishError {
@@ -54,7 +57,7 @@ pub fn record(
     action: LockAction,
     user: &str,
 ) -> Result<(), PublishError> {
-    let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
+    let _write = state.writing()?;
     if !reports::lock(state).branches().contains_key(branch) {
         return Err(PublishError::NoBranch(branch.to_owned()));
     }

@@ -219,6 +219,8 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
     // they are stored.
     let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
     let started = std::time::Instant::now();
+    // What other instances write during the start is caught up with before the reports are.
+    let snapshot = store.last_seq()?;
     let stamp = lock(state).stamp();
     // A kept stamp or record that cannot be read means a rebuild, never a start refused.
     let kept_stamp = store.facts_stamp().unwrap_or_else(|e| {
@@ -361,10 +363,20 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         store.put_facts_stamp(&stamp)?;
     }
     let loaded = started.elapsed();
+    drop(c);
+    state
+        .results
+        .seen
+        .store(snapshot, std::sync::atomic::Ordering::Release);
+    let _hold = store.hold_writes()?;
+    catch_up(state)?;
+    let mut c = lock(state);
     let changed = c.compute_all(today, now);
     let computed = started.elapsed();
     write_reports(state, &mut c, &changed, now);
+    drop(c);
     store.flush()?;
+    seen_all(state);
     tracing::info!(
         documents = ids.len(),
         read_whole,
@@ -380,6 +392,109 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         read_whole,
         written: changed.len(),
     })
+}
+
+/// Takes in what other instances sharing the store wrote since these results last did: each
+/// document's kept facts (or, lacking them, the document), in the order written, then the
+/// reports they change are computed again in memory (the instance that wrote them wrote the
+/// report documents too). A report another instance wrote is forgotten from the loaded ones,
+/// so that this one never writes over it from a stale copy. Nothing to do on a store only
+/// this process writes. The caller holds the documents' lock (shared or for writing); returns
+/// how many documents were taken in.
+pub(crate) fn catch_up(state: &State) -> Result<usize, ReportError> {
+    use std::sync::atomic::Ordering;
+    let store = &*state.store;
+    if !store.shared() {
+        return Ok(0);
+    }
+    let _one = state
+        .results
+        .catching
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let seen = state.results.seen.load(Ordering::Acquire);
+    if store.last_seq()? <= seen {
+        return Ok(0);
+    }
+    let now = crate::now_millis();
+    let mut cursor = seen;
+    let mut taken = 0;
+    let mut dirty = BTreeSet::new();
+    loop {
+        let batch = store.changed_after(cursor, 4096)?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.0;
+        for (_, id) in batch {
+            let text = id.to_string();
+            if id.kind() == DocKind::Report {
+                state
+                    .results
+                    .report_docs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .forget(&text);
+            }
+            let kept = store
+                .facts(&id)?
+                .and_then(|bytes| record::decode(&bytes).ok());
+            let (facts, hashes) = match kept {
+                Some(kept) => kept,
+                None => {
+                    let doc = match store.doc(&id)?.map(|s| s.load()) {
+                        Some(Ok(doc)) => doc,
+                        Some(Err(reason)) => {
+                            unreadable(state, &text, reason);
+                            continue;
+                        }
+                        None => continue,
+                    };
+                    let facts = lock(state).facts(&id, &doc);
+                    (facts, docs::values::photo_hashes(&doc))
+                }
+            };
+            state
+                .results
+                .photos
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .replace(&id, hashes);
+            state
+                .results
+                .visits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .replace(&id, &facts);
+            let mut c = lock(state);
+            let today = c.today(now);
+            let (more, left) = admit(&mut c, &id, facts, today);
+            drop(c);
+            dirty.extend(more);
+            match left {
+                Some(reason) => leave_out(state, &text, reason),
+                None => taken_in(state, &text),
+            }
+            taken += 1;
+        }
+    }
+    let mut c = lock(state);
+    let today = c.today(now);
+    c.compute(dirty, today, now);
+    drop(c);
+    state.results.seen.fetch_max(cursor, Ordering::AcqRel);
+    Ok(taken)
+}
+
+/// Marks the results as taking in everything the store holds now: after this instance's own
+/// writes, made while it held every other instance's off ([`crate::State::writing`]).
+pub(crate) fn seen_all(state: &State) {
+    if state.store.shared()
+        && let Ok(last) = state.store.last_seq()
+    {
+        state
+            .results
+            .seen
+            .fetch_max(last, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// The consolidator, even if a panic elsewhere poisoned its lock.
@@ -472,7 +587,7 @@ pub(crate) fn write_dirty(state: &State, dirty: BTreeSet<ReportKey>, now: i64) {
 
 /// Recomputes every report (the date moved, or a manager published); writes those changed.
 pub(crate) fn refresh(state: &State) -> Result<usize, ReportError> {
-    let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
+    let _write = state.writing()?;
     let mut c = lock(state);
     let now = crate::now_millis();
     let today = c.today(now);
@@ -532,6 +647,11 @@ pub struct Results {
     pub(crate) unreadable: std::sync::RwLock<HashSet<String>>,
     /// How far the start has come: the rebuild's progress, and whether every route is served.
     pub(crate) readiness: crate::health::Readiness,
+    /// The store's last sequence number these results take in (a store several instances
+    /// write: see [`catch_up`]).
+    pub(crate) seen: std::sync::atomic::AtomicU64,
+    /// One catch-up at a time, so that an older record is never taken in after a newer one.
+    pub(crate) catching: std::sync::Mutex<()>,
 }
 
 impl Results {
@@ -546,6 +666,8 @@ impl Results {
             left_out: Default::default(),
             unreadable: Default::default(),
             readiness: Default::default(),
+            seen: Default::default(),
+            catching: Default::default(),
         }
     }
 }
@@ -570,6 +692,12 @@ impl std::fmt::Debug for ReportDocs {
 const LOADED: usize = 512;
 
 impl ReportDocs {
+    /// Forgets a report written by someone else (another instance): the next write reads
+    /// it from the store, never over it from a stale copy.
+    fn forget(&mut self, id: &str) {
+        self.docs.remove(id);
+    }
+
     /// Writes a report on top of the stored document with the server's actor; only what
     /// changed becomes new operations. A report that fails is not kept loaded, so the next
     /// write reads it from the store again.

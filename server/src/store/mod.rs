@@ -249,6 +249,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Writes a document atomically and returns the sequence number it took. On the server
     /// only [`writer::commit`] calls it.
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;
+    /// A document's facts record, if one is kept (see [`DocWrite::facts`]).
+    fn facts(&self, id: &DocId) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every document's facts record, by document (see [`DocWrite::facts`]).
     fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError>;
     /// Keeps (or, with `None`, removes) the facts record of a document that is not being
@@ -292,5 +294,49 @@ pub trait Storage: Send + Sync + 'static {
     /// A server engine's connection pool, for `/metrics`; `None` for an embedded engine.
     fn pool(&self) -> Option<PoolStats> {
         None
+    }
+
+    /// Whether other server processes may write this store too (a database several
+    /// instances share): each instance then catches up with what the others wrote, and holds
+    /// [`Storage::hold_writes`] while it writes.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Keeps every other process's document writes (pushes, reports, publishing) out until the
+    /// hold is dropped: a push is checked again and stored, and the reports it changes are
+    /// written, with no other instance writing in between. An engine only one process opens
+    /// holds nothing (the server's own lock suffices).
+    fn hold_writes(&self) -> Result<WriteHold<'_>, StoreError> {
+        Ok(WriteHold::none())
+    }
+}
+
+/// What [`Storage::hold_writes`] holds, let go when dropped.
+pub struct WriteHold<'a>(Option<Box<dyn FnOnce() + 'a>>);
+
+impl<'a> WriteHold<'a> {
+    /// Holding nothing.
+    pub fn none() -> WriteHold<'a> {
+        WriteHold(None)
+    }
+
+    /// Holding something `release` lets go of.
+    pub fn releasing(release: impl FnOnce() + 'a) -> WriteHold<'a> {
+        WriteHold(Some(Box::new(release)))
+    }
+}
+
+impl std::fmt::Debug for WriteHold<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("WriteHold").field(&self.0.is_some()).finish()
+    }
+}
+
+impl Drop for WriteHold<'_> {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.take() {
+            release();
+        }
     }
 }

@@ -47,12 +47,21 @@ pub const SCHEMA: i32 = 1;
 /// sequence at a time, across every instance. (A number of our own: "ZPDOCS" in ASCII.)
 pub const WRITE_LOCK: i64 = 0x5A50_444F_4353;
 
+/// The advisory lock an instance holds while it writes documents for a request (a push
+/// checked again and stored, the reports it changed, a publication): several instances write
+/// one at a time, each after catching up with the others. ("ZPPUSH".)
+pub const PUSH_LOCK: i64 = 0x5A50_5055_5348;
+
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
 /// The PostgreSQL engine: a pool of connections to one database.
 pub struct PgStore {
     pool: Pool,
+    /// How to connect, for the connection that holds [`PUSH_LOCK`].
+    config: postgres::Config,
+    /// That connection.
+    holder: std::sync::Mutex<Option<postgres::Client>>,
     /// Time spent waiting for a connection, and how many waits, for `/metrics`.
     waits: std::sync::atomic::AtomicU64,
     wait_micros: std::sync::atomic::AtomicU64,
@@ -172,7 +181,7 @@ impl PgStore {
                 "the database address does not read ({e}): it is postgres://USER:PASSWORD@HOST:PORT/DATABASE"
             ))
         })?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(connections.max(2))
             .min_idle(Some(1))
@@ -182,6 +191,8 @@ impl PgStore {
             .map_err(|e| StoreError::Database(format!("cannot reach the database: {e}")))?;
         let store = PgStore {
             pool,
+            config,
+            holder: Default::default(),
             waits: Default::default(),
             wait_micros: Default::default(),
             lock_wait_micros: Default::default(),
@@ -671,6 +682,15 @@ impl Storage for PgStore {
         })
     }
 
+    fn facts(&self, id: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+        let id = id.to_string();
+        self.with(|c| {
+            Ok(c.query_opt("select record from facts where id = $1", &[&id])
+                .map_err(engine)?
+                .map(|r| r.get(0)))
+        })
+    }
+
     fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
         self.with(|c| {
             let mut out = Vec::new();
@@ -852,6 +872,45 @@ impl Storage for PgStore {
 
     fn pool(&self) -> Option<PoolStats> {
         Some(self.stats())
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn hold_writes(&self) -> Result<super::WriteHold<'_>, StoreError> {
+        use std::sync::atomic::Ordering;
+        // One connection of its own, outside the pool: the lock is its session's, and a
+        // connection that could not let go is closed, which lets go.
+        let mut held = self.holder.lock().unwrap_or_else(|e| e.into_inner());
+        let start = Instant::now();
+        let locked = blocking(|| -> Result<(), StoreError> {
+            if held.as_ref().is_none_or(|c| c.is_closed()) {
+                *held = Some(self.config.connect(NoTls).map_err(|e| {
+                    StoreError::Database(format!("no database connection: {e}"))
+                })?);
+            }
+            let client = held.as_mut().ok_or_else(|| engine("no connection"))?;
+            if let Err(e) = client.execute("select pg_advisory_lock($1)", &[&PUSH_LOCK]) {
+                *held = None;
+                return Err(engine(e));
+            }
+            Ok(())
+        });
+        locked?;
+        self.lock_wait_micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(super::WriteHold::releasing(move || {
+            let mut held = held;
+            let released = blocking(|| {
+                held.as_mut()
+                    .map(|c| c.execute("select pg_advisory_unlock($1)", &[&PUSH_LOCK]))
+            });
+            if !matches!(released, Some(Ok(_))) {
+                tracing::warn!("could not let go of the database's write lock: closing its connection");
+                *held = None;
+            }
+        }))
     }
 }
 

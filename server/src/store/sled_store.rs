@@ -351,6 +351,13 @@ impl Storage for SledStore {
         Ok(seq)
     }
 
+    fn facts(&self, id: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .docs
+            .get(key(b'f', &id.to_string()))?
+            .map(|v| v.to_vec()))
+    }
+
     fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         for kv in self.docs.scan_prefix([b'f', 0]) {

@@ -97,7 +97,7 @@ pub(crate) fn sync(
 
         let mut round = 0;
         loop {
-            let write = state.docs.write().unwrap_or_else(|e| e.into_inner());
+            let write = state.writing().map_err(|e| ApiError::internal(&e))?;
             let stale = written_after(store, snapshot)?;
             let last_round = round >= RECHECK_ROUNDS;
             // Whatever happens below, what was written is flushed before the lock is
@@ -181,6 +181,8 @@ pub(crate) fn sync(
     }
 
     let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
+    // What other instances sharing the store wrote: who may read what depends on it.
+    crate::reports::catch_up(state).map_err(|e| ApiError::internal(&e))?;
     let budget = request
         .max_bytes
         .unwrap_or(state.settings.max_response_bytes)

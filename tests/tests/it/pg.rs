@@ -247,3 +247,65 @@ async fn login(client: &reqwest::Client, url: &str, user: &str) -> String {
         .expect("json");
     answer["token"].as_str().expect("a token").to_owned()
 }
+
+/// The seed of a random run: `ZONEPATROL_SEED` repeats one, else a new one, printed.
+fn seed() -> u64 {
+    let seed = std::env::var("ZONEPATROL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!("seed {seed} (ZONEPATROL_SEED={seed} repeats this run)");
+    seed
+}
+
+/// Starts `n` server processes on one database and one photo directory (the first seeds the
+/// bare demo mine), each serving.
+async fn instances(dir: &Path, db: &str, n: usize) -> Vec<crate::operations::Server> {
+    use crate::operations::Server;
+    let data = dir.join("data");
+    let data = data.to_str().expect("utf-8");
+    let client = crate::support::http();
+    let mut servers = Vec::new();
+    for i in 0..n {
+        let command = if i == 0 { "demo" } else { "serve" };
+        let mut args = vec![command, "--data", data, "--database", db];
+        if i == 0 {
+            args.push("--no-history");
+        }
+        let server = Server::start(&args, &dir.join(format!("instance-{i}.log")));
+        server.serving(&client).await;
+        servers.push(server);
+    }
+    servers
+}
+
+/// The whole scenario (a week's inspection by five inspectors, a month's self-scores and
+/// assessments, a problem, a cleanup) entered on devices that each sign in and sync through a
+/// random one of three instances sharing one database: the figures are the ones worked out
+/// by hand for a single server, and a device syncing through each instance ends with the
+/// same documents, reports included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_end_as_one_server() {
+    let Some(url) = url() else { return };
+    let seed = seed();
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let servers = instances(dir.path(), &db, 3).await;
+    let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+    let routes = crate::support::Routes::random(urls.clone(), seed);
+    crate::scenario::enter_via(&routes).await;
+
+    let sec = crate::support::Device::new(&routes.pick(), "sec").await;
+    sec.sync_via(&routes.pick()).await;
+    crate::reports::scenario_figures(&sec);
+
+    let mut states = Vec::new();
+    for url in &urls {
+        let mgr = crate::support::Device::new(url, "mgr").await;
+        mgr.sync_via(url).await;
+        states.push(mgr.state());
+    }
+    assert!(states[0].len() > 10, "the scenario's documents: {}", states[0].len());
+    assert_eq!(states[0], states[1], "instances 1 and 2 serve the same (seed {seed})");
+    assert_eq!(states[0], states[2], "instances 1 and 3 serve the same (seed {seed})");
+}

@@ -27,11 +27,17 @@ fn report(device: &Device, period: zonepatrol_shared::rules::Period) -> Report {
 async fn reports_reach_the_secretary_with_ranking_notice_and_money() {
     let server = TestServer::start().await;
     scenario::enter(&server.url).await;
-    let (week, month) = scenario::week_and_month();
     let sec = Device::new(&server.url, "sec").await;
     sec.sync().await;
+    scenario_figures(&sec);
+    server.stop().await;
+}
 
-    let weekly = report(&sec, week);
+/// The scenario's figures, worked out by hand in `scenario`, as the secretary's phone holds
+/// them.
+pub fn scenario_figures(sec: &Device) {
+    let (week, month) = scenario::week_and_month();
+    let weekly = report(sec, week);
     for (zone, score, rank) in WEEK {
         let z = &weekly.zones[zone];
         assert_eq!(
@@ -51,7 +57,7 @@ async fn reports_reach_the_secretary_with_ranking_notice_and_money() {
     assert_eq!(weekly.cleanups.person_times, 6);
     assert_eq!(weekly.cleanups.quantities["m|电缆重新吊挂"].milli, 120_000);
 
-    let monthly = report(&sec, month);
+    let monthly = report(sec, month);
     for (zone, own, fin, rank, fen) in MONTH {
         let z = &monthly.zones[zone];
         assert_eq!(
@@ -97,7 +103,6 @@ async fn reports_reach_the_secretary_with_ranking_notice_and_money() {
         .find(|r| r.period == month)
         .expect("the month");
     assert_eq!(month_ranking.branch.grade, "pass");
-    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use zonepatrol_shared::rules::period::{Period, PeriodKind};
 use zonepatrol_shared::rules::suggest::AssessmentItem;
 use zonepatrol_shared::{Actor, PatrolKind, Points, Role};
 
-use crate::support::{Device, id, raise, today};
+use crate::support::{Device, Routes, id, raise, today};
 
 /// The inspectors of the weekly patrol.
 pub const INSPECTORS: [&str; 5] = ["zhao", "qian", "sun", "li", "zhou"];
@@ -109,8 +109,14 @@ fn actor(user: &str, role: Role) -> Actor {
 
 /// Enters and syncs the whole scenario against the server at `url`.
 pub async fn enter(url: &str) {
+    enter_via(&Routes::one(url)).await;
+}
+
+/// Enters and syncs the whole scenario, each sign-in and sync through the server `routes`
+/// picks.
+pub async fn enter_via(routes: &Routes) {
     let (_, month) = week_and_month();
-    let sec = Device::new(url, "sec").await;
+    let sec = Device::new(&routes.pick(), "sec").await;
     sec.repo
         .edit::<Patrol, _>(&DocId::patrol("zcyd", PATROL), |p| {
             p.plan.kind = PatrolKind::Weekly;
@@ -124,11 +130,11 @@ pub async fn enter(url: &str) {
             }
         })
         .expect("patrol saved");
-    sec.sync().await;
+    sec.sync_via(&routes.pick()).await;
 
     for (i, inspector) in INSPECTORS.iter().enumerate() {
-        let device = Device::new(url, inspector).await;
-        device.sync().await;
+        let device = Device::new(&routes.pick(), inspector).await;
+        device.sync_via(&routes.pick()).await;
         let sheet = DocId::Sheet {
             branch: "zcyd".into(),
             patrol: PATROL.into(),
@@ -151,7 +157,7 @@ pub async fn enter(url: &str) {
                 }
             })
             .expect("sheet saved");
-        device.sync().await;
+        device.sync_via(&routes.pick()).await;
         assert!(
             device.repo.quarantine().expect("quarantine").is_empty(),
             "{inspector}'s sheet was refused"
@@ -159,19 +165,19 @@ pub async fn enter(url: &str) {
     }
 
     // The leader closes the walk: only now do its results count, all at once.
-    sec.sync().await;
+    sec.sync_via(&routes.pick()).await;
     zonepatrol_app::records::patrol::close_patrol(
         &sec.repo,
         &actor("sec", Role::Secretary),
         PATROL,
     )
     .expect("closed");
-    sec.sync().await;
+    sec.sync_via(&routes.pick()).await;
 
     for (n, (zone, own, _, _, _)) in MONTH.iter().enumerate() {
         let holder = ["h1", "h2", "h3", "h4"][zone[1..].parse::<usize>().expect("zone") - 1];
-        let device = Device::new(url, holder).await;
-        device.sync().await;
+        let device = Device::new(&routes.pick(), holder).await;
+        device.sync_via(&routes.pick()).await;
         Scorer::Holder
             .save(
                 &device.repo,
@@ -182,9 +188,9 @@ pub async fn enter(url: &str) {
                 "",
             )
             .unwrap_or_else(|e| panic!("self-score {n}: {e:?}"));
-        device.sync().await;
+        device.sync_via(&routes.pick()).await;
     }
-    sec.sync().await;
+    sec.sync_via(&routes.pick()).await;
     for (zone, _, fin, _, _) in MONTH {
         Scorer::Secretary
             .save(
@@ -198,14 +204,14 @@ pub async fn enter(url: &str) {
             .expect("assessed");
     }
     raise(&sec, "problem:zcyd:p-scenario", "sec", "z2", "h2");
-    sec.sync().await;
+    sec.sync_via(&routes.pick()).await;
     assert!(
         sec.repo.quarantine().expect("quarantine").is_empty(),
         "the secretary's edits were refused"
     );
 
-    let tl = Device::new(url, "tl").await;
-    tl.sync().await;
+    let tl = Device::new(&routes.pick(), "tl").await;
+    tl.sync_via(&routes.pick()).await;
     cleanup::log_cleanup(
         &tl.repo,
         &actor("tl", Role::TeamLeader),
@@ -227,7 +233,7 @@ pub async fn enter(url: &str) {
         },
     )
     .expect("cleanup logged");
-    tl.sync().await;
+    tl.sync_via(&routes.pick()).await;
 }
 
 /// Each inspector's own percentage in the anonymity scenario: distinctive decimals that must

@@ -194,6 +194,17 @@ impl Device {
         }
     }
 
+    /// Syncs through the server at `url` (another instance sharing the first one's
+    /// database), expecting success.
+    pub async fn sync_via(&self, url: &str) -> Progress {
+        let mut session = self.repo.session().expect("reads").expect("signed in");
+        if session.server != url {
+            session.server = url.to_owned();
+            self.repo.set_session(&session).expect("saved");
+        }
+        self.sync().await
+    }
+
     /// Syncs, returning the error if any.
     pub async fn try_sync(&self) -> Result<Progress, SyncError> {
         self.client.sync().await
@@ -245,4 +256,33 @@ pub fn raise(device: &Device, problem: &str, raiser: &str, zone: &str, holder: &
             p.finding.deadline = Some(Day(today()));
         })
         .expect("saved");
+}
+
+/// Where a test's devices sync: one server, or, each time, a random one of several instances
+/// sharing a database.
+pub struct Routes {
+    urls: Vec<String>,
+    rng: std::sync::Mutex<rand::rngs::StdRng>,
+}
+
+impl Routes {
+    /// Always the one server.
+    pub fn one(url: &str) -> Routes {
+        Routes::random(vec![url.to_owned()], 0)
+    }
+
+    /// A random one of `urls` each time, from `seed`.
+    pub fn random(urls: Vec<String>, seed: u64) -> Routes {
+        Routes {
+            urls,
+            rng: std::sync::Mutex::new(rand::SeedableRng::seed_from_u64(seed)),
+        }
+    }
+
+    /// The server for the next request.
+    pub fn pick(&self) -> String {
+        let mut rng = self.rng.lock().expect("the routes");
+        let n = rand::Rng::random_range(&mut *rng, 0..self.urls.len());
+        self.urls[n].clone()
+    }
 }
