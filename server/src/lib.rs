@@ -345,6 +345,7 @@ impl State {
         let dummy_hash = auth::hash_password("not anybody's password")
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
         let consolidator = consolidate::Consolidator::new(settings.rules.clone(), settings.clock);
+        let throttle = auth::LoginThrottle::over(store.clone());
         Ok(State {
             store,
             blobs,
@@ -353,7 +354,7 @@ impl State {
             results: reports::Results::new(consolidator),
             guard: auth::Guard {
                 dummy_hash,
-                throttle: Default::default(),
+                throttle,
                 logins: auth::Logins::new(settings.password_checks),
             },
             body_room: Arc::new(tokio::sync::Semaphore::new(

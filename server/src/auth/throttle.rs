@@ -8,6 +8,10 @@ use std::net::IpAddr;
 
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
+use crate::store::{LoginCounts, MissRule, Storage};
+
 /// Wrong passwords a name may have in a row from one address before it must wait there.
 pub const FREE_ATTEMPTS: u32 = 5;
 /// Wrong passwords a name may have in a row from all addresses together before it waits
@@ -45,14 +49,17 @@ pub(super) const MAX_TRACKED: usize = 10_000;
 /// about which names exist. A try is counted only after its password was checked, and tries
 /// of one name are checked one at a time (see [`Logins`]), so a right password is never
 /// counted as a wrong one and many tries sent at once cannot pass the count. Keys are
-/// SHA-256 digests, so a long name costs no more than a short one. In memory only: a restart
-/// forgives.
-#[derive(Debug, Default)]
+/// SHA-256 digests, so a long name costs no more than a short one. In memory (a restart
+/// forgives), or, when several instances share a database, in the database
+/// ([`Storage::login_counts`], timed by its clock), so that N instances do not allow N times
+/// the guesses; should the database fail, the counts in memory stand in.
+#[derive(Default)]
 pub struct LoginThrottle {
     pub(super) pairs: Table,
     pub(super) names: Table,
     addresses: Table,
     trusted: Mutex<HashMap<[u8; 32], Instant>>,
+    shared: Option<Arc<dyn Storage>>,
 }
 
 /// One count of wrong passwords in a row per key.
@@ -97,10 +104,7 @@ impl Table {
         }
         misses.count = misses.count.saturating_add(1);
         misses.last = now;
-        if let Some(beyond) = misses.count.checked_sub(free) {
-            let wait = FIRST_WAIT
-                .saturating_mul(1 << beyond.min(10))
-                .min(LONGEST_WAIT);
+        if let Some(wait) = rule(free).wait(misses.count) {
             misses.until = now + wait;
         }
     }
@@ -116,6 +120,16 @@ impl Table {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+}
+
+/// The rule of a count with `free` wrong passwords before its first wait.
+fn rule(free: u32) -> MissRule {
+    MissRule {
+        free,
+        first: FIRST_WAIT,
+        longest: LONGEST_WAIT,
+        forget_after: FORGET_AFTER,
     }
 }
 
@@ -137,7 +151,41 @@ pub(super) fn address_bytes(address: Option<IpAddr>) -> Vec<u8> {
     }
 }
 
+impl std::fmt::Debug for LoginThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginThrottle")
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl LoginThrottle {
+    /// Counting in the store's shared counts when it keeps them, else in memory.
+    pub fn over(store: Arc<dyn Storage>) -> LoginThrottle {
+        LoginThrottle {
+            shared: store.login_counts().is_some().then_some(store),
+            ..Default::default()
+        }
+    }
+
+    fn counts(&self) -> Option<&dyn LoginCounts> {
+        self.shared.as_deref().and_then(|s| s.login_counts())
+    }
+
+    /// The wait from the shared counts; `None` when they cannot be read.
+    fn shared_wait(
+        counts: &dyn LoginCounts,
+        (pair, whole, addr): ([u8; 32], [u8; 32], [u8; 32]),
+    ) -> Result<Option<Duration>, crate::store::StoreError> {
+        let trusted = counts.trusted(&pair, TRUST_FOR)?;
+        let mut waits = vec![counts.wait("pair", &pair)?];
+        if !trusted {
+            waits.push(counts.wait("name", &whole)?);
+            waits.push(counts.wait("addr", &addr)?);
+        }
+        Ok(waits.into_iter().flatten().max())
+    }
+
     fn keys(name: &str, address: Option<IpAddr>) -> ([u8; 32], [u8; 32], [u8; 32]) {
         let addr = address_bytes(address);
         (
@@ -150,6 +198,12 @@ impl LoginThrottle {
     /// How long a try for `name` from `address` must still wait before its password is
     /// checked, if at all.
     pub fn wait(&self, name: &str, address: Option<IpAddr>, now: Instant) -> Option<Duration> {
+        if let Some(counts) = self.counts() {
+            match Self::shared_wait(counts, Self::keys(name, address)) {
+                Ok(wait) => return wait,
+                Err(e) => tracing::error!(error = %e, "the shared login counts do not read: counting here"),
+            }
+        }
         let (pair, whole, addr) = Self::keys(name, address);
         let trusted = self
             .trusted
@@ -176,6 +230,16 @@ impl LoginThrottle {
     /// Counts a wrong password for `name` from `address`.
     pub fn wrong(&self, name: &str, address: Option<IpAddr>, now: Instant) {
         let (pair, whole, addr) = Self::keys(name, address);
+        if let Some(counts) = self.counts() {
+            let counted = counts
+                .wrong("pair", &pair, rule(FREE_ATTEMPTS))
+                .and_then(|()| counts.wrong("name", &whole, rule(FREE_ATTEMPTS_ANYWHERE)))
+                .and_then(|()| counts.wrong("addr", &addr, rule(FREE_ATTEMPTS_PER_ADDRESS)));
+            match counted {
+                Ok(()) => return,
+                Err(e) => tracing::error!(error = %e, "could not count a wrong password in the database: counting here"),
+            }
+        }
         self.pairs.wrong(pair, FREE_ATTEMPTS, now);
         self.names.wrong(whole, FREE_ATTEMPTS_ANYWHERE, now);
         self.addresses.wrong(addr, FREE_ATTEMPTS_PER_ADDRESS, now);
@@ -185,6 +249,16 @@ impl LoginThrottle {
     /// trusts the address for the name.
     pub fn passed(&self, name: &str, address: Option<IpAddr>, now: Instant) {
         let (pair, whole, addr) = Self::keys(name, address);
+        if let Some(counts) = self.counts() {
+            let forgotten = counts
+                .forget("pair", &pair)
+                .and_then(|()| counts.forget("name", &whole))
+                .and_then(|()| counts.forget("addr", &addr))
+                .and_then(|()| counts.trust(&pair));
+            if let Err(e) = forgotten {
+                tracing::error!(error = %e, "could not forget wrong passwords in the database");
+            }
+        }
         self.pairs.forget(&pair);
         self.names.forget(&whole);
         self.addresses.forget(&addr);

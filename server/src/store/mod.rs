@@ -303,6 +303,12 @@ pub trait Storage: Send + Sync + 'static {
         false
     }
 
+    /// Counts of wrong passwords kept where every instance sharing the store sees them
+    /// (`None`: each process counts in memory).
+    fn login_counts(&self) -> Option<&dyn LoginCounts> {
+        None
+    }
+
     /// Keeps every other process's document writes (pushes, reports, publishing) out until the
     /// hold is dropped: a push is checked again and stored, and the reports it changes are
     /// written, with no other instance writing in between. An engine only one process opens
@@ -310,6 +316,46 @@ pub trait Storage: Send + Sync + 'static {
     fn hold_writes(&self) -> Result<WriteHold<'_>, StoreError> {
         Ok(WriteHold::none())
     }
+}
+
+/// How a count of wrong passwords grows into a wait (see `auth::throttle`).
+#[derive(Debug, Clone, Copy)]
+pub struct MissRule {
+    /// Wrong passwords in a row before the first wait.
+    pub free: u32,
+    /// The first wait; each further wrong password doubles it.
+    pub first: std::time::Duration,
+    /// The longest wait.
+    pub longest: std::time::Duration,
+    /// A count whose last wrong password is older than this starts afresh.
+    pub forget_after: std::time::Duration,
+}
+
+impl MissRule {
+    /// The wait after `count` wrong passwords in a row, if any.
+    pub fn wait(&self, count: u32) -> Option<std::time::Duration> {
+        let beyond = count.checked_sub(self.free)?;
+        Some(
+            self.first
+                .saturating_mul(1 << beyond.min(10))
+                .min(self.longest),
+        )
+    }
+}
+
+/// Counts of wrong passwords shared by every instance on one database, timed by the
+/// database's clock. `kind` names the count (`pair`, `name`, `addr`); keys are digests.
+pub trait LoginCounts: Send + Sync {
+    /// The wait left on a count, if any.
+    fn wait(&self, kind: &str, key: &[u8; 32]) -> Result<Option<std::time::Duration>, StoreError>;
+    /// Counts one more wrong password.
+    fn wrong(&self, kind: &str, key: &[u8; 32], rule: MissRule) -> Result<(), StoreError>;
+    /// Forgets a count.
+    fn forget(&self, kind: &str, key: &[u8; 32]) -> Result<(), StoreError>;
+    /// Whether a name signed in from an address (a `pair` key) within `within`.
+    fn trusted(&self, key: &[u8; 32], within: std::time::Duration) -> Result<bool, StoreError>;
+    /// Records a sign-in from an address.
+    fn trust(&self, key: &[u8; 32]) -> Result<(), StoreError>;
 }
 
 /// What [`Storage::hold_writes`] holds, let go when dropped.

@@ -41,7 +41,7 @@ use super::{
 };
 
 /// The schema version this server makes and reads.
-pub const SCHEMA: i32 = 1;
+pub const SCHEMA: i32 = 2;
 
 /// The advisory lock every document write holds for its transaction: one writer of the
 /// sequence at a time, across every instance. (A number of our own: "ZPDOCS" in ASCII.)
@@ -112,6 +112,16 @@ create table activity (n bigserial primary key, at bigint not null, record jsonb
 create index activity_at on activity (at, n);
 create table blobs (hash text primary key, record jsonb not null);
 ";
+
+/// Version 2: the login throttle's counts, shared by every instance.
+const SCHEMA_2: &str = "
+create table login_misses (kind text not null, key bytea not null, count integer not null,
+    last timestamptz not null, until timestamptz not null, primary key (kind, key));
+create table login_trusted (key bytea primary key, since timestamptz not null);
+";
+
+/// Each version's statements, in order: version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: [&str; 2] = [SCHEMA_1, SCHEMA_2];
 
 fn engine(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
@@ -258,11 +268,13 @@ impl PgStore {
                      or a newer one"
                 )));
             }
-            if found < 1 {
-                tx.batch_execute(SCHEMA_1).map_err(engine)?;
-                tx.execute("insert into zp_schema (version) values (1)", &[])
-                    .map_err(engine)?;
-                tracing::info!(schema = 1, "the database's tables are made");
+            for (version, statements) in (1..).zip(MIGRATIONS) {
+                if version > found {
+                    tx.batch_execute(statements).map_err(engine)?;
+                    tx.execute("insert into zp_schema (version) values ($1)", &[&version])
+                        .map_err(engine)?;
+                    tracing::info!(schema = version, "the database's schema is brought up");
+                }
             }
             tx.commit().map_err(engine)
         })
@@ -453,6 +465,18 @@ impl Storage for PgStore {
 
     fn prune_tokens(&self, now: i64) -> Result<usize, StoreError> {
         self.with(|c| {
+            // The login throttle's counts are pruned with the sign-ins: a count whose wait
+            // is over and that is forgotten anyway.
+            c.execute(
+                "delete from login_misses where until < now() and last < now() - interval '1 day'",
+                &[],
+            )
+            .map_err(engine)?;
+            c.execute(
+                "delete from login_trusted where since < now() - interval '60 days'",
+                &[],
+            )
+            .map_err(engine)?;
             let n = c
                 .execute(
                     "delete from tokens where coalesce((record->>'expires_at')::bigint, 0) <= $1",
@@ -878,6 +902,10 @@ impl Storage for PgStore {
         true
     }
 
+    fn login_counts(&self) -> Option<&dyn super::LoginCounts> {
+        Some(self)
+    }
+
     fn hold_writes(&self) -> Result<super::WriteHold<'_>, StoreError> {
         use std::sync::atomic::Ordering;
         // One connection of its own, outside the pool: the lock is its session's, and a
@@ -1092,4 +1120,94 @@ pub fn schema_version(store: &PgStore) -> Result<i32, StoreError> {
             .map_err(engine)?
             .get(0))
     })
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl super::LoginCounts for PgStore {
+    fn wait(&self, kind: &str, key: &[u8; 32]) -> Result<Option<Duration>, StoreError> {
+        self.with(|c| {
+            let left: Option<f64> = c
+                .query_opt(
+                    "select extract(epoch from (until - now()))::float8 from login_misses \
+                     where kind = $1 and key = $2 and until > now()",
+                    &[&kind, &&key[..]],
+                )
+                .map_err(engine)?
+                .map(|r| r.get(0));
+            Ok(left
+                .filter(|s| *s > 0.0)
+                .map(|s| Duration::from_secs_f64(s.min(1e9))))
+        })
+    }
+
+    fn wrong(&self, kind: &str, key: &[u8; 32], rule: super::MissRule) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            // The row first, so that two instances counting at once both count.
+            tx.execute(
+                "insert into login_misses (kind, key, count, last, until) \
+                 values ($1, $2, 0, now(), now()) on conflict (kind, key) do nothing",
+                &[&kind, &&key[..]],
+            )
+            .map_err(engine)?;
+            let row = tx
+                .query_one(
+                    "select count, last < now() - $3::float8 * interval '1 millisecond' \
+                     from login_misses where kind = $1 and key = $2 for update",
+                    &[&kind, &&key[..], &(millis(rule.forget_after) as f64)],
+                )
+                .map_err(engine)?;
+            let (count, stale): (i32, bool) = (row.get(0), row.get(1));
+            let count = if stale { 1 } else { count.saturating_add(1) };
+            let wait = rule
+                .wait(u32::try_from(count).unwrap_or(u32::MAX))
+                .map_or(0, millis);
+            tx.execute(
+                "update login_misses set count = $3, last = now(), \
+                 until = case when $4::float8 > 0 then now() + $4::float8 * interval '1 millisecond' else until end \
+                 where kind = $1 and key = $2",
+                &[&kind, &&key[..], &count, &(wait as f64)],
+            )
+            .map_err(engine)?;
+            tx.commit().map_err(engine)
+        })
+    }
+
+    fn forget(&self, kind: &str, key: &[u8; 32]) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "delete from login_misses where kind = $1 and key = $2",
+                &[&kind, &&key[..]],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn trusted(&self, key: &[u8; 32], within: Duration) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "select 1 from login_trusted where key = $1 \
+                 and since > now() - $2::float8 * interval '1 millisecond'",
+                &[&&key[..], &(millis(within) as f64)],
+            )
+            .map_err(engine)?
+            .is_some())
+        })
+    }
+
+    fn trust(&self, key: &[u8; 32]) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into login_trusted (key, since) values ($1, now()) \
+                 on conflict (key) do update set since = now()",
+                &[&&key[..]],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
 }

@@ -26,7 +26,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_zonepatrol-server-under-test");
 pub(crate) struct Server {
     child: Child,
     pub(crate) url: String,
-    log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl Server {

@@ -309,3 +309,248 @@ async fn three_instances_end_as_one_server() {
     assert_eq!(states[0], states[1], "instances 1 and 2 serve the same (seed {seed})");
     assert_eq!(states[0], states[2], "instances 1 and 3 serve the same (seed {seed})");
 }
+
+/// Starts one more instance that rebuilds its results from every stored document, and
+/// returns how many reports it found to differ from the stored ones (and wrote): 0 when the
+/// instances that wrote them agreed with a single server's view of the whole store.
+async fn reports_a_rebuild_rewrites(dir: &Path, db: &str) -> usize {
+    use crate::operations::Server;
+    let data = dir.join("data");
+    let log = dir.join("rebuild.log");
+    let server = Server::start(
+        &[
+            "serve",
+            "--data",
+            data.to_str().expect("utf-8"),
+            "--database",
+            db,
+            "--rebuild-results",
+        ],
+        &log,
+    );
+    server.serving(&crate::support::http()).await;
+    drop(server);
+    let text = std::fs::read_to_string(&log).expect("log");
+    let line = text
+        .lines()
+        .find(|l| l.contains("the results are ready"))
+        .unwrap_or_else(|| panic!("no results line: {text}"));
+    line.split("reports_written=")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of reports written: {line}"))
+}
+
+/// Syncs through a random instance until one answers (an instance may have been killed).
+async fn sync_somewhere(device: &crate::support::Device, routes: &crate::support::Routes) {
+    for _ in 0..30 {
+        let url = routes.pick();
+        let mut session = device.repo.session().expect("reads").expect("signed in");
+        session.server = url;
+        device.repo.set_session(&session).expect("saved");
+        if device.try_sync().await.is_ok() {
+            return;
+        }
+    }
+    panic!("{} found no instance to sync with", device.user);
+}
+
+/// Six devices raise problems and push them through random instances at once while a
+/// manager's device pulls, and one instance is killed with SIGKILL halfway: every change
+/// a device had acknowledged, and every change at all once each device synced again, is in
+/// the database with the device's own heads; the manager's device ends with the same
+/// documents as a fresh one; a rebuild agrees with the reports the instances wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_pushes_on_instances_and_a_kill_lose_nothing() {
+    use crate::support::{Device, Routes, raise};
+    let Some(url) = url() else { return };
+    let seed = seed();
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let mut servers = instances(dir.path(), &db, 3).await;
+    let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+    let routes = Routes::random(urls.clone(), seed);
+    let users = ["sec", "zhao", "qian", "sun", "li", "zhou"];
+    let mut devices = Vec::new();
+    for user in users {
+        devices.push(Device::new(&routes.pick(), user).await);
+    }
+    let mgr = Device::new(&urls[0], "mgr").await;
+    const ROUNDS: usize = 6;
+    let acked = std::sync::Mutex::new(Vec::<(String, Vec<automerge::ChangeHash>)>::new());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let pushes = async {
+        for round in 0..ROUNDS {
+            if round == ROUNDS / 2 {
+                // Halfway: one instance dies mid-flight.
+                servers[1].signal("KILL");
+            }
+            let batch = devices.iter().map(|device| {
+                let routes = &routes;
+                let acked = &acked;
+                async move {
+                    let id = format!("problem:zcyd:{}-{round}", device.user);
+                    let zone = ["z1", "z2", "z3", "z4"][round % 4];
+                    let holder = ["h1", "h2", "h3", "h4"][round % 4];
+                    raise(device, &id, &device.user, zone, holder);
+                    sync_somewhere(device, routes).await;
+                    let (mut heads, _) = device.repo.heads(&id).expect("heads").expect("doc");
+                    heads.sort();
+                    acked.lock().expect("acked").push((id, heads));
+                }
+            });
+            futures_util::future::join_all(batch).await;
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let pulls = async {
+        let mut pulls = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            sync_somewhere(&mgr, &routes).await;
+            pulls += 1;
+        }
+        pulls
+    };
+    let ((), pulls) = tokio::join!(pushes, pulls);
+    assert!(pulls > 1, "the manager pulled while the others pushed");
+    let _ = servers[1].wait(Duration::from_secs(10));
+
+    let fresh = Device::new(&urls[0], "mgr").await;
+    fresh.sync_via(&urls[0]).await;
+    let held: std::collections::BTreeMap<String, Vec<automerge::ChangeHash>> =
+        fresh.state().into_iter().collect();
+    let acked = acked.into_inner().expect("acked");
+    assert_eq!(acked.len(), users.len() * ROUNDS);
+    for (id, heads) in &acked {
+        assert_eq!(
+            held.get(id),
+            Some(heads),
+            "{id}, acknowledged, is in the database as its device left it (seed {seed})"
+        );
+    }
+    sync_somewhere(&mgr, &routes).await;
+    mgr.sync_via(&urls[2]).await;
+    assert_eq!(mgr.state(), fresh.state(), "the pulling device missed nothing (seed {seed})");
+    assert_eq!(
+        reports_a_rebuild_rewrites(dir.path(), &db).await,
+        0,
+        "the reports the instances wrote are a single server's (seed {seed})"
+    );
+}
+
+/// Five wrong passwords spread over three instances count as five: the next try, on any
+/// instance, waits (429) — the right password too — while another name signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_spread_over_instances_are_throttled() {
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let servers = instances(dir.path(), &db, 3).await;
+    let client = crate::support::http();
+    let try_as = |n: usize, user: &'static str, password: &'static str| {
+        let url = servers[n % servers.len()].url.clone();
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{url}/v1/login"))
+                .json(&serde_json::json!({ "user": user, "password": password, "device": "t" }))
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    };
+    for n in 0..5 {
+        assert_eq!(try_as(n, "sec", "guess").await, 401, "wrong password {n}");
+    }
+    for n in 0..3 {
+        assert_eq!(try_as(n, "sec", "guess").await, 429, "instance {n} makes it wait");
+    }
+    let right = zonepatrol_server::seed::DEMO_PASSWORD;
+    let right: &'static str = Box::leak(right.to_owned().into_boxed_str());
+    assert_eq!(try_as(1, "sec", right).await, 429, "even the right password waits");
+    assert_eq!(try_as(2, "zhao", right).await, 200, "another name is not held up");
+}
+
+/// A manager publishes the month on one instance while the secretary's assessment of it is
+/// pushed through another: either the assessment came first and the published month counts
+/// it, or it is refused as published; never both, never neither; a rebuild agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_on_one_instance_races_a_push_on_another() {
+    use crate::scenario::{actor, items_for};
+    use zonepatrol_app::records::assessment::Scorer;
+    use zonepatrol_shared::Role;
+    use zonepatrol_shared::docs::{Assessment, DocId};
+    let Some(url) = url() else { return };
+    let seed = seed();
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let servers = instances(dir.path(), &db, 3).await;
+    let (_, month) = crate::scenario::week_and_month();
+    let sec = crate::support::Device::new(&servers[1].url, "sec").await;
+    sec.sync_via(&servers[1].url).await;
+    Scorer::Secretary
+        .save(
+            &sec.repo,
+            &actor("sec", Role::Secretary),
+            "z1",
+            month,
+            &items_for("91.5"),
+            "",
+        )
+        .expect("assessed on the phone");
+    let browser = crate::dashboard::Browser::sign_in(
+        &servers[0].url,
+        "mgr",
+        zonepatrol_server::seed::DEMO_PASSWORD,
+    )
+    .await
+    .expect("signed in");
+    // Which goes first is up to the seed's small head start.
+    let head_start = Duration::from_millis(seed % 40);
+    let publish = async {
+        tokio::time::sleep(head_start).await;
+        browser
+            .post(
+                "/dash/publish",
+                &format!("branch=zcyd&period={month}&action=publish&back=%2Fdash"),
+            )
+            .await
+    };
+    let push = sec.sync_via(&servers[2].url);
+    let ((status, _), _) = tokio::join!(publish, push);
+    assert_eq!(status, 303, "published");
+    sec.sync_via(&servers[2].url).await;
+    let id = DocId::Assessment {
+        branch: "zcyd".into(),
+        zone: "z1".into(),
+        month,
+    };
+    let fresh = crate::support::Device::new(&servers[0].url, "mgr").await;
+    fresh.sync_via(&servers[0].url).await;
+    let on_server = fresh
+        .repo
+        .read::<Assessment>(&id)
+        .expect("reads")
+        .is_some_and(|a| !a.branch_score.items.is_empty());
+    let refused = !sec.repo.quarantine().expect("quarantine").is_empty();
+    assert!(
+        on_server != refused,
+        "either stored or refused: stored {on_server}, refused {refused} (seed {seed})"
+    );
+    let report = fresh
+        .repo
+        .read::<zonepatrol_shared::docs::Report>(&DocId::Report {
+            branch: "zcyd".into(),
+            period: month,
+        })
+        .expect("reads")
+        .expect("the month's report");
+    assert_eq!(
+        report.zones.get("z1").and_then(|z| z.score).is_some(),
+        on_server,
+        "the published month counts the assessment exactly when it was stored (seed {seed})"
+    );
+    assert_eq!(reports_a_rebuild_rewrites(dir.path(), &db).await, 0, "seed {seed}");
+}

@@ -103,7 +103,7 @@ pub fn items_for(total: &str) -> BTreeMap<String, Points> {
         .collect()
 }
 
-fn actor(user: &str, role: Role) -> Actor {
+pub fn actor(user: &str, role: Role) -> Actor {
     Actor::new(user, role, "zcyd")
 }
 
