@@ -554,3 +554,95 @@ async fn a_publish_on_one_instance_races_a_push_on_another() {
     );
     assert_eq!(reports_a_rebuild_rewrites(dir.path(), &db).await, 0, "seed {seed}");
 }
+
+/// Runs `scripts/pg-cluster ARGS`; its last line of output.
+fn pg_cluster(args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("scripts/pg-cluster runs");
+    assert!(
+        out.status.success(),
+        "scripts/pg-cluster {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A primary with a synchronous standby made by `pg_basebackup`; a server pushes through the
+/// primary, which then dies as in a power cut with the server; the standby is promoted and a
+/// server on it has every push a phone was told was saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_to_a_synchronous_standby_loses_no_acknowledged_push() {
+    use crate::operations::Server;
+    use crate::support::{Device, raise};
+    if url().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let primary_dir = dir.path().join("primary");
+    let standby_dir = dir.path().join("standby");
+    // Stopped however the test ends.
+    let _clusters = Clusters(vec![primary_dir.clone(), standby_dir.clone()]);
+    let primary = pg_cluster(&["start", primary_dir.to_str().expect("utf-8")]);
+    let standby = pg_cluster(&[
+        "standby",
+        primary_dir.to_str().expect("utf-8"),
+        standby_dir.to_str().expect("utf-8"),
+    ]);
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let client = crate::support::http();
+    let mut server = Server::start(
+        &["demo", "--no-history", "--data", data, "--database", &primary],
+        &dir.path().join("1.log"),
+    );
+    server.serving(&client).await;
+    let sec = Device::new(&server.url, "sec").await;
+    for n in 0..5 {
+        raise(&sec, &format!("problem:zcyd:fo-{n}"), "sec", "z1", "h1");
+        sec.sync().await;
+    }
+    let acked = sec.state();
+    // The primary's machine goes: the database and the server with it.
+    pg_cluster(&["crash", primary_dir.to_str().expect("utf-8")]);
+    server.signal("KILL");
+    let _ = server.wait(Duration::from_secs(10));
+    drop(server);
+    pg_cluster(&["promote", standby_dir.to_str().expect("utf-8")]);
+    let server = Server::start(
+        &["serve", "--data", data, "--database", &standby],
+        &dir.path().join("2.log"),
+    );
+    server.serving(&client).await;
+    let fresh = Device::new(&server.url, "sec").await;
+    fresh.sync().await;
+    let held: std::collections::BTreeMap<_, _> = fresh.state().into_iter().collect();
+    for (id, heads) in &acked {
+        assert_eq!(held.get(id), Some(heads), "{id} after the failover");
+    }
+    assert!(held.contains_key("problem:zcyd:fo-4"));
+    // The promoted standby takes writes.
+    raise(&sec, "problem:zcyd:fo-after", "sec", "z1", "h1");
+    sec.sync_via(&server.url).await;
+}
+
+/// Clusters of a test's own, stopped when it ends.
+struct Clusters(Vec<std::path::PathBuf>);
+
+impl Drop for Clusters {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            let _ = std::process::Command::new("bash")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster"))
+                .args(["stop", dir.to_str().unwrap_or_default()])
+                .output();
+        }
+    }
+}
