@@ -159,8 +159,9 @@ enum Command {
         /// The data directory.
         #[arg(long)]
         from: PathBuf,
-        /// The database: `postgres://USER:PASSWORD@HOST:PORT/DB`.
-        #[arg(long)]
+        /// The database: `postgres://USER:PASSWORD@HOST:PORT/DB` (from the environment,
+        /// to keep the password out of the process list).
+        #[arg(long, env = "ZONEPATROL_DATABASE")]
         to: String,
     },
     /// Check an archive without restoring it: every checksum, every photo.
@@ -298,6 +299,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("user {name} ({roles_text}, branch {branch}) saved");
                 return Ok(());
             }
+            // A directory whose store moved to PostgreSQL, or a PostgreSQL group's photo
+            // directory, must not get a store of its own.
+            crate::store::format::check_not_moved(&data)?;
             match SledStore::open(&data.join("store")) {
                 Ok(store) => {
                     auth::add_user(

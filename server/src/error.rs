@@ -98,7 +98,22 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::internal(&e)
+        match e {
+            StoreError::Busy(_) => ApiError::busy(
+                5,
+                "the server is busy with other writes: try again in a few seconds",
+            ),
+            e => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<crate::reports::ReportError> for ApiError {
+    fn from(e: crate::reports::ReportError) -> ApiError {
+        match e {
+            crate::reports::ReportError::Store(e) => e.into(),
+            e => ApiError::internal(&e),
+        }
     }
 }
 

@@ -154,6 +154,26 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// A database address as it may be shown: any password replaced by `***`.
     pub fn shown(url: &str) -> String {
+        // A password given as a parameter (`?password=…`, or the key=value form).
+        if url.to_ascii_lowercase().contains("password=") {
+            let mut out = String::new();
+            let mut rest = url;
+            while let Some(at) = rest.to_ascii_lowercase().find("password=") {
+                let value = at + "password=".len();
+                out.push_str(&rest[..value]);
+                out.push_str("***");
+                let end = rest[value..]
+                    .find(['&', ' '])
+                    .map_or(rest.len(), |n| value + n);
+                rest = &rest[end..];
+            }
+            out.push_str(rest);
+            return Database::shown_userinfo(&out);
+        }
+        Database::shown_userinfo(url)
+    }
+
+    fn shown_userinfo(url: &str) -> String {
         match (url.find("://"), url.rfind('@')) {
             (Some(scheme), Some(at)) if at > scheme => {
                 let creds = &url[scheme + 3..at];
@@ -167,7 +187,6 @@ impl Database {
                     None => url.to_owned(),
                 }
             }
-            _ if url.contains("password") => "(key=value form, password hidden)".to_owned(),
             _ => url.to_owned(),
         }
     }
@@ -293,6 +312,16 @@ impl State {
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
         if let Some(database) = &settings.database {
+            if dir.join("store").exists() && !dir.join(store::format::MOVED).exists() {
+                return Err(LaunchError::Io {
+                    dir: dir.clone(),
+                    source: std::io::Error::other(
+                        "it holds a mine's own store, not moved to PostgreSQL: move it with \
+                         `zonepatrol-server migrate --from DIR --to postgres://…`, or give the \
+                         servers on PostgreSQL a directory of their own for the photos",
+                    ),
+                });
+            }
             let store = PgStore::open(&database.url, database.connections).map_err(|source| {
                 LaunchError::Database {
                     url: Database::shown(&database.url),
@@ -370,16 +399,19 @@ impl State {
 /// up with what they wrote. When dropped, the results take in what the holder wrote.
 pub(crate) struct Writing<'a> {
     state: &'a State,
-    _hold: store::WriteHold<'a>,
+    // Dropped in this order: this process's lock, then the database's.
     _docs: std::sync::RwLockWriteGuard<'a, ()>,
+    _hold: store::WriteHold<'a>,
 }
 
 impl State {
     /// Holds the documents for writing (see [`Writing`]).
     pub(crate) fn writing(&self) -> Result<Writing<'_>, reports::ReportError> {
-        let docs = self.docs.write().unwrap_or_else(|e| e.into_inner());
+        // The database's lock first: waiting for another instance must not keep this
+        // process's readers out.
         let hold = self.store.hold_writes()?;
-        reports::catch_up(self)?;
+        let docs = self.docs.write().unwrap_or_else(|e| e.into_inner());
+        reports::catch_up(self, true)?;
         Ok(Writing {
             state: self,
             _hold: hold,
@@ -394,14 +426,14 @@ impl State {
             return Ok(0);
         }
         let _docs = self.docs.read().unwrap_or_else(|e| e.into_inner());
-        reports::catch_up(self)
+        reports::catch_up(self, false)
     }
 }
 
 impl Drop for Writing<'_> {
     fn drop(&mut self) {
         // Before the hold is let go (fields drop after this body).
-        reports::seen_all(self.state);
+        reports::settle(self.state);
     }
 }
 
@@ -556,7 +588,14 @@ pub async fn launch(
         tokio::spawn(tls::reload_on_hangup(Arc::downgrade(tls)));
     }
     let state = Arc::new(State::open(settings)?);
-    let seeded = state.settings.demo && seed::demo_mine(&*state.store)?;
+    let seeded = state.settings.demo && {
+        // Instances starting together on one database seed it once.
+        let _hold = state.store.hold_writes().map_err(|source| LaunchError::Database {
+            url: "(the store)".to_owned(),
+            source,
+        })?;
+        seed::demo_mine(&*state.store)?
+    };
     // The server listens while the results are rebuilt: `/health` and `/ready` answer, and
     // every other route says it is starting (see `health`).
     tokio::spawn(warm_up(state.clone(), seeded));
@@ -578,4 +617,26 @@ pub async fn launch(
         source,
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod database_tests {
+    use super::Database;
+
+    #[test]
+    fn a_database_address_is_shown_without_its_password() {
+        for (url, shown) in [
+            ("postgres://zp:secret@db:5432/zp", "postgres://zp:***@db:5432/zp"),
+            ("postgres://zp@db/zp?password=secret", "postgres://zp@db/zp?password=***"),
+            (
+                "postgres://zp@db/zp?sslmode=disable&password=secret&x=1",
+                "postgres://zp@db/zp?sslmode=disable&password=***&x=1",
+            ),
+            ("host=db user=zp password=secret dbname=zp", "host=db user=zp password=*** dbname=zp"),
+            ("postgres://db/zp", "postgres://db/zp"),
+        ] {
+            assert_eq!(Database::shown(url), shown);
+            assert!(!Database::shown(url).contains("secret"));
+        }
+    }
 }

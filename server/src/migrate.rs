@@ -1,10 +1,13 @@
 //! `migrate --from DIR --to postgres://…`: a mine's sled store moved into an empty PostgreSQL
 //! database, whole or not at all, then checked: every document's heads and bytes, every
-//! sequence number, account, sign-in, record and photo record the same on both sides, and
-//! every photo file's checksum its name. The photos stay in the data directory, which the
+//! record the same on both sides (documents' chunks and whole heads history, actors, kept
+//! facts, the sequence, accounts, sign-ins, photo records, refused changes, the
+//! administrative record), every document loading to its heads, and every photo file's
+//! checksum its name. A move that does not check out is emptied out of the database again. The photos stay in the data directory, which the
 //! server on PostgreSQL is given for them (`--data`). The directory is marked moved, so that
 //! no server serves the copy left behind by mistake.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -71,6 +74,7 @@ pub fn to_postgres(data: &Path, url: &str) -> anyhow::Result<Moved> {
         "the database {shown} already holds a store: move a mine into an empty database \
          (nothing was changed)"
     );
+    // Checked again under the database's lock when the import begins.
     let mut conn = pg.import_conn()?;
     let mut importer = conn.begin()?;
     sled.export(&mut |tree, key, value| {
@@ -80,7 +84,18 @@ pub fn to_postgres(data: &Path, url: &str) -> anyhow::Result<Moved> {
     })?;
     let records = importer.commit()?;
     drop(conn);
-    let moved = check(&sled, &pg, data, records)?;
+    let moved = match check(&sled, &pg, data, records) {
+        Ok(moved) => moved,
+        Err(e) => {
+            // Nothing half-moved stays behind: the directory stays the mine's.
+            pg.clear()
+                .with_context(|| format!("the move did not check out ({e:#}), and emptying {shown} failed: empty it by hand"))?;
+            return Err(e.context(format!(
+                "the move did not check out: {shown} was emptied again, and {} is still the mine's store",
+                data.display()
+            )));
+        }
+    };
     let when = chrono::Utc::now().to_rfc3339();
     std::fs::write(
         data.join(format::MOVED),
@@ -95,80 +110,85 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-/// Compares both stores after the move; an error names the first difference.
-fn check(sled: &SledStore, pg: &PgStore, data: &Path, records: u64) -> anyhow::Result<Moved> {
-    anyhow::ensure!(
-        sled.last_seq()? == pg.last_seq()?,
-        "the sequence differs after the move ({} and {})",
-        sled.last_seq()?,
-        pg.last_seq()?
-    );
-    let listed = sled.changed_after(0, usize::MAX)?;
-    anyhow::ensure!(
-        listed == pg.changed_after(0, usize::MAX)?,
-        "the documents' order differs after the move"
-    );
-    for (seq, id) in &listed {
-        let (Some(a), Some(b)) = (sled.doc(id)?, pg.doc(id)?) else {
-            anyhow::bail!("{id} is missing after the move");
-        };
-        anyhow::ensure!(
-            sorted(a.heads.clone()) == sorted(b.heads.clone()) && a.bytes == b.bytes,
-            "{id} differs after the move"
-        );
-        let loaded = b.load().map_err(|why| anyhow::anyhow!("{id}: {why}"))?;
-        let mut loaded = loaded;
-        anyhow::ensure!(
-            sorted(loaded.get_heads()) == sorted(b.heads.clone()),
-            "{id} does not load to its heads after the move"
-        );
-        anyhow::ensure!(
-            sled.heads_at(id, *seq)? == pg.heads_at(id, *seq)?,
-            "{id}'s history differs after the move"
-        );
-    }
-    let users = sled.users()?;
-    anyhow::ensure!(users == pg.users()?, "the accounts differ after the move");
-    for user in &users {
-        anyhow::ensure!(
-            // Both list them in the order of their hashes.
-            sled.tokens_of(&user.user)? == pg.tokens_of(&user.user)?,
-            "{}'s sign-ins differ after the move",
-            user.user
-        );
-    }
-    anyhow::ensure!(
-        sorted(sled.facts_records()?) == sorted(pg.facts_records()?),
-        "the kept facts differ after the move"
-    );
-    anyhow::ensure!(
-        sled.facts_stamp()? == pg.facts_stamp()?,
-        "the facts' stamp differs after the move"
-    );
-    anyhow::ensure!(
-        sled.activity(usize::MAX)? == pg.activity(usize::MAX)?,
-        "the administrative record differs after the move"
-    );
-    let key = |r: &crate::store::RefusedRecord| (r.user.clone(), r.at, r.sha256.clone());
-    anyhow::ensure!(
-        sorted(sled.refused()?.iter().map(key).collect())
-            == sorted(pg.refused()?.iter().map(key).collect()),
-        "the refused changes kept differ after the move"
-    );
-    let blobs = crate::blobs::BlobFiles::open(&data.join("blobs"))?;
-    let mut photos = 0;
-    let mut hashes = Vec::new();
-    sled.export(&mut |tree, key, _| {
-        if tree == "blobs" {
-            hashes.push(String::from_utf8_lossy(key).into_owned());
+/// Every record of a store as the backup format writes it, by tree and key; the refused
+/// changes and the administrative record by value alone (each engine numbers them its own
+/// way), in order.
+type Records = (
+    BTreeMap<(String, Vec<u8>), Vec<u8>>,
+    Vec<Vec<u8>>,
+    Vec<Vec<u8>>,
+);
+
+fn records(store: &dyn Storage) -> anyhow::Result<Records> {
+    let mut keyed = BTreeMap::new();
+    let mut refused = Vec::new();
+    let mut activity = Vec::new();
+    store.export(&mut |tree, key, value| {
+        match tree {
+            "refused" => refused.push(value.to_vec()),
+            "activity" => activity.push(value.to_vec()),
+            _ => {
+                keyed.insert((tree.to_owned(), key.to_vec()), value.to_vec());
+            }
         }
         Ok(())
     })?;
-    for hash in hashes {
-        anyhow::ensure!(
-            sled.blob(&hash)? == pg.blob(&hash)?,
-            "photo {hash}'s record differs after the move"
+    refused.sort();
+    activity.sort();
+    Ok((keyed, refused, activity))
+}
+
+/// Compares both stores after the move; an error names the first difference.
+fn check(sled: &SledStore, pg: &PgStore, data: &Path, records_moved: u64) -> anyhow::Result<Moved> {
+    // Every record: documents' chunks, heads and their whole history, actors, kept facts,
+    // the sequence, accounts, sign-ins, photo records, refused changes, the administrative
+    // record.
+    let (a, a_refused, a_activity) = records(sled)?;
+    let (b, b_refused, b_activity) = records(pg)?;
+    for ((tree, key), value) in &a {
+        match b.get(&(tree.clone(), key.clone())) {
+            Some(v) if v == value => {}
+            Some(_) => anyhow::bail!(
+                "{tree} record {} differs after the move",
+                String::from_utf8_lossy(key)
+            ),
+            None => anyhow::bail!(
+                "{tree} record {} is missing after the move",
+                String::from_utf8_lossy(key)
+            ),
+        }
+    }
+    if let Some((tree, key)) = b.keys().find(|k| !a.contains_key(*k)) {
+        anyhow::bail!(
+            "{tree} record {} appeared in the move",
+            String::from_utf8_lossy(key)
         );
+    }
+    anyhow::ensure!(a_refused == b_refused, "the refused changes kept differ after the move");
+    anyhow::ensure!(
+        a_activity == b_activity,
+        "the administrative record differs after the move"
+    );
+    // And each document loads from the database to the heads it records.
+    let listed = pg.changed_after(0, usize::MAX)?;
+    for (_, id) in &listed {
+        let Some(stored) = pg.doc(id)? else {
+            anyhow::bail!("{id} is missing after the move");
+        };
+        let mut loaded = stored.load().map_err(|why| anyhow::anyhow!("{id}: {why}"))?;
+        anyhow::ensure!(
+            sorted(loaded.get_heads()) == sorted(stored.heads.clone()),
+            "{id} does not load to its heads after the move"
+        );
+    }
+    let users = pg.users()?;
+    let blobs = crate::blobs::BlobFiles::open(&data.join("blobs"))?;
+    let mut photos = 0;
+    let hashes = a
+        .keys()
+        .filter(|(tree, _)| tree == "blobs")
+        .map(|(_, key)| String::from_utf8_lossy(key).into_owned());
+    for hash in hashes {
         if blobs.has(&hash) {
             let bytes = std::fs::read(blobs.path(&hash))?;
             anyhow::ensure!(
@@ -179,7 +199,7 @@ fn check(sled: &SledStore, pg: &PgStore, data: &Path, records: u64) -> anyhow::R
         }
     }
     Ok(Moved {
-        records,
+        records: records_moved,
         documents: listed.len(),
         users: users.len(),
         photos,

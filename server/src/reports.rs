@@ -215,11 +215,13 @@ fn list_documents(store: &dyn Storage) -> Result<Vec<DocId>, StoreError> {
 /// consolidated is left out (see [`LeftOut`]), never a reason not to start.
 pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
     let store = &*state.store;
-    // No document is written meanwhile: the records made here are those of the documents as
-    // they are stored.
+    // No document is written meanwhile, by this process or (on a database several instances
+    // share) any other: the records made here are those of the documents as they are stored.
+    // On a shared database the start holds the others' writes for its few seconds (a full
+    // rebuild for its minutes: run one when the mine is quiet).
+    let _hold = store.hold_writes()?;
     let _write = state.docs.write().unwrap_or_else(|e| e.into_inner());
     let started = std::time::Instant::now();
-    // What other instances write during the start is caught up with before the reports are.
     let snapshot = store.last_seq()?;
     let stamp = lock(state).stamp();
     // A kept stamp or record that cannot be read means a rebuild, never a start refused.
@@ -368,15 +370,13 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
         .results
         .seen
         .store(snapshot, std::sync::atomic::Ordering::Release);
-    let _hold = store.hold_writes()?;
-    catch_up(state)?;
     let mut c = lock(state);
     let changed = c.compute_all(today, now);
     let computed = started.elapsed();
     write_reports(state, &mut c, &changed, now);
     drop(c);
     store.flush()?;
-    seen_all(state);
+    settle(state);
     tracing::info!(
         documents = ids.len(),
         read_whole,
@@ -401,7 +401,11 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
 /// so that this one never writes over it from a stale copy. Nothing to do on a store only
 /// this process writes. The caller holds the documents' lock (shared or for writing); returns
 /// how many documents were taken in.
-pub(crate) fn catch_up(state: &State) -> Result<usize, ReportError> {
+///
+/// Reports that come out changed (the instance that wrote the documents stopped before it
+/// wrote its reports) are written when the caller holds every instance's writes off
+/// (`writer`), else forgotten and left to the next refresh, within a minute, which writes them.
+pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError> {
     use std::sync::atomic::Ordering;
     let store = &*state.store;
     if !store.shared() {
@@ -434,19 +438,29 @@ pub(crate) fn catch_up(state: &State) -> Result<usize, ReportError> {
                     .unwrap_or_else(|e| e.into_inner())
                     .forget(&text);
             }
-            let kept = store
-                .facts(&id)?
-                .and_then(|bytes| record::decode(&bytes).ok());
+            // A record that does not read is left out, as at the start, never a reason to
+            // stop answering.
+            let kept = match store.facts(&id) {
+                Ok(kept) => kept.and_then(|bytes| record::decode(&bytes).ok()),
+                Err(e) => {
+                    unreadable(state, &text, format!("its facts are damaged ({e})"));
+                    continue;
+                }
+            };
             let (facts, hashes) = match kept {
                 Some(kept) => kept,
                 None => {
-                    let doc = match store.doc(&id)?.map(|s| s.load()) {
-                        Some(Ok(doc)) => doc,
-                        Some(Err(reason)) => {
+                    let doc = match store.doc(&id).map(|s| s.map(|s| s.load())) {
+                        Ok(Some(Ok(doc))) => doc,
+                        Ok(Some(Err(reason))) => {
                             unreadable(state, &text, reason);
                             continue;
                         }
-                        None => continue,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            unreadable(state, &text, format!("its record is damaged ({e})"));
+                            continue;
+                        }
                     };
                     let facts = lock(state).facts(&id, &doc);
                     (facts, docs::values::photo_hashes(&doc))
@@ -478,22 +492,38 @@ pub(crate) fn catch_up(state: &State) -> Result<usize, ReportError> {
     }
     let mut c = lock(state);
     let today = c.today(now);
-    c.compute(dirty, today, now);
+    let changed = c.compute(dirty, today, now);
+    if !changed.is_empty() {
+        if writer {
+            write_reports(state, &mut c, &changed, now);
+        } else {
+            c.forget(&changed);
+            state.results.unwritten.store(true, Ordering::Relaxed);
+        }
+    }
     drop(c);
     state.results.seen.fetch_max(cursor, Ordering::AcqRel);
     Ok(taken)
 }
 
-/// Marks the results as taking in everything the store holds now: after this instance's own
-/// writes, made while it held every other instance's off ([`crate::State::writing`]).
-pub(crate) fn seen_all(state: &State) {
-    if state.store.shared()
-        && let Ok(last) = state.store.last_seq()
-    {
-        state
-            .results
-            .seen
-            .fetch_max(last, std::sync::atomic::Ordering::AcqRel);
+/// After this instance's own writes, made while it held every other instance's off
+/// ([`crate::State::writing`]), and before it lets go: when every number given out since
+/// the results' last is one of its own, they take in everything the store holds; otherwise
+/// (someone wrote without the lock, or a commit landed late) they catch up.
+pub(crate) fn settle(state: &State) {
+    use std::sync::atomic::Ordering;
+    let store = &*state.store;
+    if !store.shared() {
+        return;
+    }
+    let ours = store.own_writes();
+    let seen = state.results.seen.load(Ordering::Acquire);
+    let Ok(last) = store.last_seq() else { return };
+    let own = ours.iter().filter(|s| **s > seen && **s <= last).count() as u64;
+    if own == last.saturating_sub(seen) {
+        state.results.seen.fetch_max(last, Ordering::AcqRel);
+    } else if let Err(e) = catch_up(state, true) {
+        tracing::error!(error = %e, "could not catch up with the database after writing");
     }
 }
 

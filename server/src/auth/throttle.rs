@@ -198,12 +198,16 @@ impl LoginThrottle {
     /// How long a try for `name` from `address` must still wait before its password is
     /// checked, if at all.
     pub fn wait(&self, name: &str, address: Option<IpAddr>, now: Instant) -> Option<Duration> {
-        if let Some(counts) = self.counts() {
-            match Self::shared_wait(counts, Self::keys(name, address)) {
-                Ok(wait) => return wait,
-                Err(e) => tracing::error!(error = %e, "the shared login counts do not read: counting here"),
-            }
-        }
+        // The database's counts, and beside them this process's, which stand in for them
+        // while the database cannot count: the longer wait holds.
+        let shared = self.counts().and_then(|counts| {
+            Self::shared_wait(counts, Self::keys(name, address))
+                .inspect_err(|e| {
+                    tracing::error!(error = %e, "the shared login counts do not read: counting here");
+                })
+                .ok()
+                .flatten()
+        });
         let (pair, whole, addr) = Self::keys(name, address);
         let trusted = self
             .trusted
@@ -221,7 +225,7 @@ impl LoginThrottle {
                 self.addresses.wait(&addr, now),
             )
         };
-        [self.pairs.wait(&pair, now), address_wait, name_wait]
+        [self.pairs.wait(&pair, now), address_wait, name_wait, shared]
             .into_iter()
             .flatten()
             .max()

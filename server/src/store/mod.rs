@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The database engine failed, or could not be reached.
     #[error("database: {0}")]
     Database(String),
+    /// The database is held by another instance for longer than a request waits.
+    #[error("busy: {0}")]
+    Busy(String),
     /// A file beside the store could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -236,6 +239,22 @@ pub trait Storage: Send + Sync + 'static {
     /// A document by id.
     fn doc(&self, id: &DocId) -> Result<Option<StoredDoc>, StoreError>;
 
+    /// Several documents, each as [`Storage::doc`] reads it (an engine across a network reads
+    /// them together).
+    #[allow(clippy::type_complexity)]
+    fn docs(&self, ids: &[DocId]) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
+        Ok(ids.iter().map(|id| self.doc(id)).collect())
+    }
+
+    /// Each document's heads at sequence number `seq`, as [`Storage::heads_at`].
+    fn heads_at_many(
+        &self,
+        ids: &[DocId],
+        seq: u64,
+    ) -> Result<Vec<Option<Vec<ChangeHash>>>, StoreError> {
+        ids.iter().map(|id| self.heads_at(id, seq)).collect()
+    }
+
     /// Every record of the store, for a backup: `sink(tree, key, value)` for each, tree by
     /// tree. Returns how many. Consistent for the documents when no push runs meanwhile.
     fn export(&self, sink: &mut RecordSink<'_>) -> Result<u64, StoreError>;
@@ -307,6 +326,12 @@ pub trait Storage: Send + Sync + 'static {
     /// (`None`: each process counts in memory).
     fn login_counts(&self) -> Option<&dyn LoginCounts> {
         None
+    }
+
+    /// The sequence numbers this process gave out since its last [`Storage::hold_writes`]
+    /// (taken: the list starts over). Only a shared engine keeps them.
+    fn own_writes(&self) -> Vec<u64> {
+        Vec::new()
     }
 
     /// Keeps every other process's document writes (pushes, reports, publishing) out until the

@@ -13,7 +13,7 @@
 //! | `actors` | whom an automerge actor belongs to |
 //! | `facts` | a document's consolidated facts, written in its write's transaction |
 //! | `meta` | the last sequence number given out (`seq`), the facts' stamp, the restored point |
-//! | `users`, `tokens`, `refused`, `activity`, `blobs` | the records of [`Storage`], as JSON |
+//! | `users`, `tokens`, `refused`, `activity`, `blobs` | the records of [`Storage`], as the JSON text the server wrote (text, not `jsonb`, which refuses the `\u0000` a refusal quoting a client's text may hold) |
 //!
 //! **The sync cursor never skips a late commit.** Every document write takes the next number of
 //! one sequence inside its transaction, holding a transaction-scoped advisory lock
@@ -52,6 +52,9 @@ pub const WRITE_LOCK: i64 = 0x5A50_444F_4353;
 /// one at a time, each after catching up with the others. ("ZPPUSH".)
 pub const PUSH_LOCK: i64 = 0x5A50_5055_5348;
 
+/// How long an instance waits for another's write lock before answering busy.
+pub const HOLD_WAIT: Duration = Duration::from_secs(20);
+
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
@@ -62,6 +65,8 @@ pub struct PgStore {
     config: postgres::Config,
     /// That connection.
     holder: std::sync::Mutex<Option<postgres::Client>>,
+    /// The sequence numbers this process gave out since it last took the write lock.
+    own: std::sync::Mutex<Vec<u64>>,
     /// Time spent waiting for a connection, and how many waits, for `/metrics`.
     waits: std::sync::atomic::AtomicU64,
     wait_micros: std::sync::atomic::AtomicU64,
@@ -99,19 +104,24 @@ create table chunks (id text not null, n integer not null, bytes bytea not null,
     primary key (id, n));
 create table heads (id text not null, seq bigint not null, heads bytea not null,
     primary key (id, seq));
-create table actors (actor bytea primary key, owner text not null, device text not null);
+create table actors (actor bytea primary key, owner text not null, device text);
 create table facts (id text primary key, record bytea not null);
 create table meta (key text primary key, value bytea not null);
-create table users (name text primary key, record jsonb not null);
-create table tokens (hash bytea primary key, owner text not null, record jsonb not null);
+create table users (name text primary key, record text not null);
+create table tokens (hash bytea primary key, owner text not null, record text not null);
 create index tokens_owner on tokens (owner);
 create table refused (n bigserial primary key, owner text not null, at bigint not null,
-    record jsonb not null);
+    record text not null);
 create index refused_owner on refused (owner, n);
-create table activity (n bigserial primary key, at bigint not null, record jsonb not null);
+create table activity (n bigserial primary key, at bigint not null, record text not null);
 create index activity_at on activity (at, n);
-create table blobs (hash text primary key, record jsonb not null);
+create table blobs (hash text primary key, record text not null);
 ";
+
+/// Whether a database holds a store: the number of its documents, accounts and records.
+const HOLDS_ANYTHING: &str = "select (select count(*) from docs) + (select count(*) from users) \
+     + (select count(*) from meta) + (select count(*) from blobs) \
+     + (select count(*) from refused) + (select count(*) from activity)";
 
 /// Version 2: the login throttle's counts, shared by every instance.
 const SCHEMA_2: &str = "
@@ -186,15 +196,29 @@ impl PgStore {
     /// key=value form), makes or upgrades its tables, and refuses a database of a newer schema.
     /// `connections` is the pool's size.
     pub fn open(url: &str, connections: u32) -> Result<PgStore, StoreError> {
-        let config: postgres::Config = url.parse().map_err(|e| {
+        let mut config: postgres::Config = url.parse().map_err(|e| {
             StoreError::Database(format!(
                 "the database address does not read ({e}): it is postgres://USER:PASSWORD@HOST:PORT/DATABASE"
             ))
         })?;
+        // A database that stops answering is noticed in seconds, not in TCP's hours: a lost
+        // connection holding the write lock lets go of it when it is closed.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(30))
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(3)
+            .tcp_user_timeout(Duration::from_secs(60));
         let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(connections.max(2))
             .min_idle(Some(1))
+            // A broken connection is found by the client itself (`is_closed`); a test query on
+            // every checkout would add a round trip to every read.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
             .build(manager)
@@ -203,6 +227,7 @@ impl PgStore {
             pool,
             config,
             holder: Default::default(),
+            own: Default::default(),
             waits: Default::default(),
             wait_micros: Default::default(),
             lock_wait_micros: Default::default(),
@@ -284,14 +309,19 @@ impl PgStore {
     /// must).
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         self.with(|c| {
-            let row = c
-                .query_one(
-                    "select (select count(*) from docs) + (select count(*) from users) \
-                     + (select count(*) from meta) + (select count(*) from blobs)",
-                    &[],
-                )
-                .map_err(engine)?;
+            let row = c.query_one(HOLDS_ANYTHING, &[]).map_err(engine)?;
             Ok(row.get::<_, i64>(0) == 0)
+        })
+    }
+
+    /// Empties every table: a move that did not check out leaves nothing behind.
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.batch_execute(
+                "truncate docs, chunks, heads, actors, facts, meta, users, tokens, refused, \
+                 activity, blobs, login_misses, login_trusted",
+            )
+            .map_err(engine)
         })
     }
 
@@ -383,7 +413,7 @@ struct DocRecord {
 impl Storage for PgStore {
     fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         self.with(|c| {
-            c.query_opt("select record::text from users where name = $1", &[&name])
+            c.query_opt("select record from users where name = $1", &[&name])
                 .map_err(engine)?
                 .map(|r| decode(name, r.get::<_, &str>(0)))
                 .transpose()
@@ -393,7 +423,7 @@ impl Storage for PgStore {
     fn put_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "insert into users (name, record) values ($1, $2::text::jsonb) \
+                "insert into users (name, record) values ($1, $2) \
                  on conflict (name) do update set record = excluded.record",
                 &[&user.user, &encode(user)],
             )
@@ -404,7 +434,7 @@ impl Storage for PgStore {
 
     fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         self.with(|c| {
-            c.query("select name, record::text from users order by name", &[])
+            c.query("select name, record from users order by name collate \"C\"", &[])
                 .map_err(engine)?
                 .iter()
                 .map(|r| decode(r.get::<_, &str>(0), r.get::<_, &str>(1)))
@@ -414,7 +444,7 @@ impl Storage for PgStore {
 
     fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         self.with(|c| {
-            c.query_opt("select record::text from tokens where hash = $1", &[&&hash[..]])
+            c.query_opt("select record from tokens where hash = $1", &[&&hash[..]])
                 .map_err(engine)?
                 .map(|r| decode("token", r.get::<_, &str>(0)))
                 .transpose()
@@ -424,7 +454,7 @@ impl Storage for PgStore {
     fn put_token(&self, hash: &[u8; 32], token: &TokenRecord) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "insert into tokens (hash, owner, record) values ($1, $2, $3::text::jsonb) \
+                "insert into tokens (hash, owner, record) values ($1, $2, $3) \
                  on conflict (hash) do update set owner = excluded.owner, record = excluded.record",
                 &[&&hash[..], &token.user, &encode(token)],
             )
@@ -446,7 +476,7 @@ impl Storage for PgStore {
             let mut out = Vec::new();
             for r in c
                 .query(
-                    "select hash, record::text from tokens where owner = $1 order by hash",
+                    "select hash, record from tokens where owner = $1 order by hash",
                     &[&user],
                 )
                 .map_err(engine)?
@@ -479,7 +509,7 @@ impl Storage for PgStore {
             .map_err(engine)?;
             let n = c
                 .execute(
-                    "delete from tokens where coalesce((record->>'expires_at')::bigint, 0) <= $1",
+                    "delete from tokens where coalesce((record::jsonb->>'expires_at')::bigint, 0) <= $1",
                     &[&now],
                 )
                 .map_err(engine)?;
@@ -519,6 +549,91 @@ impl Storage for PgStore {
                 heads,
                 chunks,
             }))
+        })
+    }
+
+    fn docs(&self, ids: &[DocId]) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
+        let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.with(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(engine)?;
+            let mut found: std::collections::HashMap<String, StoredDoc> =
+                std::collections::HashMap::new();
+            let mut bad: std::collections::HashMap<String, StoreError> =
+                std::collections::HashMap::new();
+            for r in tx
+                .query("select id, heads from docs where id = any($1)", &[&texts])
+                .map_err(engine)?
+            {
+                let id: String = r.get(0);
+                match heads_from_bytes(&id, r.get(1)) {
+                    Ok(heads) => {
+                        found.insert(
+                            id,
+                            StoredDoc {
+                                bytes: Vec::new(),
+                                heads,
+                                chunks: 0,
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        bad.insert(id, e);
+                    }
+                }
+            }
+            for r in tx
+                .query(
+                    "select id, bytes from chunks where id = any($1) order by id, n",
+                    &[&texts],
+                )
+                .map_err(engine)?
+            {
+                let id: &str = r.get(0);
+                if let Some(doc) = found.get_mut(id) {
+                    doc.bytes.extend_from_slice(r.get::<_, &[u8]>(1));
+                    doc.chunks += 1;
+                }
+            }
+            tx.commit().map_err(engine)?;
+            Ok(texts
+                .iter()
+                .map(|id| match bad.remove(id) {
+                    Some(e) => Err(e),
+                    None => Ok(found.remove(id)),
+                })
+                .collect())
+        })
+    }
+
+    fn heads_at_many(
+        &self,
+        ids: &[DocId],
+        seq: u64,
+    ) -> Result<Vec<Option<Vec<ChangeHash>>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.with(|c| {
+            let mut found = std::collections::HashMap::new();
+            for r in c
+                .query(
+                    "select distinct on (id) id, heads from heads \
+                     where id = any($1) and seq <= $2 order by id, seq desc",
+                    &[&texts, &db_seq(seq)],
+                )
+                .map_err(engine)?
+            {
+                let id: String = r.get(0);
+                let heads = heads_from_bytes(&id, r.get(1))?;
+                found.insert(id, heads);
+            }
+            Ok(texts.iter().map(|id| found.remove(id)).collect())
         })
     }
 
@@ -572,8 +687,11 @@ impl Storage for PgStore {
             }
             for r in tx.query("select actor, owner, device from actors", &[]).map_err(engine)? {
                 let mut v = r.get::<_, &str>(1).as_bytes().to_vec();
-                v.push(0);
-                v.extend_from_slice(r.get::<_, &str>(2).as_bytes());
+                // No device: a record from before devices were recorded, the user alone.
+                if let Some(device) = r.get::<_, Option<&str>>(2) {
+                    v.push(0);
+                    v.extend_from_slice(device.as_bytes());
+                }
                 put("docs", &with_prefix(b'a', &[r.get(0)]), &v)?;
             }
             for r in tx.query("select id, record from facts", &[]).map_err(engine)? {
@@ -582,14 +700,14 @@ impl Storage for PgStore {
             for r in tx.query("select key, value from meta", &[]).map_err(engine)? {
                 put("docs", &with_prefix(b'm', &[r.get::<_, &str>(0).as_bytes()]), r.get(1))?;
             }
-            for r in tx.query("select name, record::text from users", &[]).map_err(engine)? {
+            for r in tx.query("select name, record from users", &[]).map_err(engine)? {
                 put("users", r.get::<_, &str>(0).as_bytes(), r.get::<_, &str>(1).as_bytes())?;
             }
-            for r in tx.query("select hash, record::text from tokens", &[]).map_err(engine)? {
+            for r in tx.query("select hash, record from tokens", &[]).map_err(engine)? {
                 put("tokens", r.get(0), r.get::<_, &str>(1).as_bytes())?;
             }
             for r in tx
-                .query("select owner, n, record::text from refused order by n", &[])
+                .query("select owner, n, record from refused order by n", &[])
                 .map_err(engine)?
             {
                 let n = seq_of(r.get(1));
@@ -599,11 +717,11 @@ impl Storage for PgStore {
                     r.get::<_, &str>(2).as_bytes(),
                 )?;
             }
-            for r in tx.query("select hash, record::text from blobs", &[]).map_err(engine)? {
+            for r in tx.query("select hash, record from blobs", &[]).map_err(engine)? {
                 put("blobs", r.get::<_, &str>(0).as_bytes(), r.get::<_, &str>(1).as_bytes())?;
             }
             for r in tx
-                .query("select at, n, record::text from activity order by at, n", &[])
+                .query("select at, n, record from activity order by at, n", &[])
                 .map_err(engine)?
             {
                 let mut k = seq_of(r.get(0)).to_be_bytes().to_vec();
@@ -702,6 +820,10 @@ impl Storage for PgStore {
             }
             Self::put_meta(&mut tx, "seq", &seq.to_be_bytes())?;
             tx.commit().map_err(engine)?;
+            let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
+            if own.len() < 1_000_000 {
+                own.push(seq);
+            }
             Ok(seq)
         })
     }
@@ -802,7 +924,7 @@ impl Storage for PgStore {
                 .map_err(engine)?
                 .map(|r| ActorOwner {
                     user: r.get(0),
-                    device: r.get(1),
+                    device: r.get::<_, Option<String>>(1).unwrap_or_default(),
                 }))
         })
     }
@@ -811,7 +933,7 @@ impl Storage for PgStore {
         self.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
             tx.execute(
-                "insert into refused (owner, at, record) values ($1, $2, $3::text::jsonb)",
+                "insert into refused (owner, at, record) values ($1, $2, $3)",
                 &[&refused.user, &refused.at, &encode(refused)],
             )
             .map_err(engine)?;
@@ -827,7 +949,7 @@ impl Storage for PgStore {
 
     fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError> {
         self.with(|c| {
-            c.query("select record::text from refused order by owner, n", &[])
+            c.query("select record from refused order by owner collate \"C\", n", &[])
                 .map_err(engine)?
                 .iter()
                 .map(|r| decode("refused", r.get::<_, &str>(0)))
@@ -847,7 +969,7 @@ impl Storage for PgStore {
     fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "insert into activity (at, record) values ($1, $2::text::jsonb)",
+                "insert into activity (at, record) values ($1, $2)",
                 &[&record.at, &encode(record)],
             )
             .map_err(engine)?;
@@ -858,7 +980,7 @@ impl Storage for PgStore {
     fn activity(&self, limit: usize) -> Result<Vec<ActivityRecord>, StoreError> {
         self.with(|c| {
             c.query(
-                "select record::text from activity order by at desc, n desc limit $1",
+                "select record from activity order by at desc, n desc limit $1",
                 &[&(limit.min(i64::MAX as usize) as i64)],
             )
             .map_err(engine)?
@@ -870,7 +992,7 @@ impl Storage for PgStore {
 
     fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError> {
         self.with(|c| {
-            c.query_opt("select record::text from blobs where hash = $1", &[&hash])
+            c.query_opt("select record from blobs where hash = $1", &[&hash])
                 .map_err(engine)?
                 .map(|r| decode(hash, r.get::<_, &str>(0)))
                 .transpose()
@@ -880,7 +1002,7 @@ impl Storage for PgStore {
     fn put_blob(&self, hash: &str, meta: &BlobMeta) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "insert into blobs (hash, record) values ($1, $2::text::jsonb) \
+                "insert into blobs (hash, record) values ($1, $2) \
                  on conflict (hash) do update set record = excluded.record",
                 &[&hash, &encode(meta)],
             )
@@ -906,6 +1028,10 @@ impl Storage for PgStore {
         Some(self)
     }
 
+    fn own_writes(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.own.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     fn hold_writes(&self) -> Result<super::WriteHold<'_>, StoreError> {
         use std::sync::atomic::Ordering;
         // One connection of its own, outside the pool: the lock is its session's, and a
@@ -913,19 +1039,43 @@ impl Storage for PgStore {
         let mut held = self.holder.lock().unwrap_or_else(|e| e.into_inner());
         let start = Instant::now();
         let locked = blocking(|| -> Result<(), StoreError> {
-            if held.as_ref().is_none_or(|c| c.is_closed()) {
-                *held = Some(self.config.connect(NoTls).map_err(|e| {
-                    StoreError::Database(format!("no database connection: {e}"))
-                })?);
+            // A connection the server closed meanwhile (a restart of the database, an idle
+            // timeout) fails its first statement: try once more on a new one.
+            let mut last = None;
+            for _ in 0..2 {
+                if held.as_ref().is_none_or(|c| c.is_closed()) {
+                    let mut client = self.config.connect(NoTls).map_err(|e| {
+                        StoreError::Database(format!("no database connection: {e}"))
+                    })?;
+                    // Waiting longer than this for another instance means something is
+                    // wrong with it: the request is answered busy and tried again.
+                    client
+                        .batch_execute(&format!(
+                            "set lock_timeout = '{}s'",
+                            HOLD_WAIT.as_secs()
+                        ))
+                        .map_err(engine)?;
+                    *held = Some(client);
+                }
+                let client = held.as_mut().ok_or_else(|| engine("no connection"))?;
+                match client.execute("select pg_advisory_lock($1)", &[&PUSH_LOCK]) {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                        return Err(StoreError::Busy(format!(
+                            "another instance has held the database's write lock for {} s",
+                            HOLD_WAIT.as_secs()
+                        )));
+                    }
+                    Err(e) => {
+                        *held = None;
+                        last = Some(e);
+                    }
+                }
             }
-            let client = held.as_mut().ok_or_else(|| engine("no connection"))?;
-            if let Err(e) = client.execute("select pg_advisory_lock($1)", &[&PUSH_LOCK]) {
-                *held = None;
-                return Err(engine(e));
-            }
-            Ok(())
+            Err(engine(last.map_or_else(|| "no connection".to_owned(), |e| e.to_string())))
         });
         locked?;
+        self.own.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.lock_wait_micros
             .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
         Ok(super::WriteHold::releasing(move || {
@@ -995,14 +1145,14 @@ fn import_record(
                 b's' => return Ok(()),
                 b'a' => {
                     let (user, device) = match value.iter().position(|&b| b == 0) {
-                        Some(at) => (&value[..at], &value[at + 1..]),
-                        None => (value, &[][..]),
+                        Some(at) => (&value[..at], Some(text(key, &value[at + 1..])?)),
+                        None => (value, None),
                     };
                     c.execute(
                         "insert into actors (actor, owner, device) values ($1, $2, $3) \
                          on conflict (actor) do update set owner = excluded.owner, \
                          device = excluded.device",
-                        &[&rest, &text(key, user)?, &text(key, device)?],
+                        &[&rest, &text(key, user)?, &device],
                     )
                 }
                 b'f' => c.execute(
@@ -1018,14 +1168,14 @@ fn import_record(
             }
         }
         "users" => c.execute(
-            "insert into users (name, record) values ($1, $2::text::jsonb) \
+            "insert into users (name, record) values ($1, $2) \
              on conflict (name) do update set record = excluded.record",
             &[&text(key, key)?, &json(value)?],
         ),
         "tokens" => {
             let record: TokenRecord = decode(key, &json(value)?)?;
             c.execute(
-                "insert into tokens (hash, owner, record) values ($1, $2, $3::text::jsonb) \
+                "insert into tokens (hash, owner, record) values ($1, $2, $3) \
                  on conflict (hash) do update set owner = excluded.owner, record = excluded.record",
                 &[&key, &record.user, &json(value)?],
             )
@@ -1033,19 +1183,19 @@ fn import_record(
         "refused" => {
             let record: RefusedRecord = decode(key, &json(value)?)?;
             c.execute(
-                "insert into refused (owner, at, record) values ($1, $2, $3::text::jsonb)",
+                "insert into refused (owner, at, record) values ($1, $2, $3)",
                 &[&record.user, &record.at, &json(value)?],
             )
         }
         "blobs" => c.execute(
-            "insert into blobs (hash, record) values ($1, $2::text::jsonb) \
+            "insert into blobs (hash, record) values ($1, $2) \
              on conflict (hash) do update set record = excluded.record",
             &[&text(key, key)?, &json(value)?],
         ),
         "activity" => {
             let record: ActivityRecord = decode(key, &json(value)?)?;
             c.execute(
-                "insert into activity (at, record) values ($1, $2::text::jsonb)",
+                "insert into activity (at, record) values ($1, $2)",
                 &[&record.at, &json(value)?],
             )
         }
@@ -1102,6 +1252,17 @@ impl ImportConn {
         let mut tx = blocking(|| self.0.transaction()).map_err(engine)?;
         blocking(|| tx.execute("select pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))
             .map_err(engine)?;
+        // Checked again under the lock: two moves at once do not both land.
+        let held: i64 = blocking(|| tx.query_one(HOLDS_ANYTHING, &[]))
+            .map_err(engine)?
+            .get(0);
+        if held != 0 {
+            return Err(StoreError::Database(
+                "the database already holds a store: move a mine into an empty database \
+                 (nothing was changed)"
+                    .to_owned(),
+            ));
+        }
         Ok(Importer { tx, records: 0 })
     }
 }

@@ -97,7 +97,7 @@ pub(crate) fn sync(
 
         let mut round = 0;
         loop {
-            let write = state.writing().map_err(|e| ApiError::internal(&e))?;
+            let write = state.writing()?;
             let stale = written_after(store, snapshot)?;
             let last_round = round >= RECHECK_ROUNDS;
             // Whatever happens below, what was written is flushed before the lock is
@@ -182,7 +182,7 @@ pub(crate) fn sync(
 
     let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
     // What other instances sharing the store wrote: who may read what depends on it.
-    crate::reports::catch_up(state).map_err(|e| ApiError::internal(&e))?;
+    crate::reports::catch_up(state, false)?;
     let budget = request
         .max_bytes
         .unwrap_or(state.settings.max_response_bytes)
@@ -205,11 +205,21 @@ pub(crate) fn sync(
         .unwrap_or_else(|e| e.into_inner());
     // Worked out again after the push: a patrol it stored may have made the user a visitor.
     let visits = crate::reports::visits(state, user, crate::now_millis());
+    // On a database several instances share, only as far as the results have taken in.
+    let upto = if store.shared() {
+        state
+            .results
+            .seen
+            .load(std::sync::atomic::Ordering::Acquire)
+    } else {
+        u64::MAX
+    };
     let pulled = pull(
         store,
         user,
         &visits,
         since,
+        upto,
         budget,
         &progress.pushed,
         &unreadable,

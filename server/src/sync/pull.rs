@@ -30,11 +30,13 @@ pub(super) struct Pulled {
 /// What the user reads only as a visitor on another branch's patrol ([`Visits`]) is sent whole,
 /// since the device may not have held it before; with a patrol they newly walk go that
 /// branch's directory and publications, which may not have changed since the cursor.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn pull(
     store: &dyn Storage,
     user: &Actor,
     visits: &Visits,
     since: u64,
+    upto: u64,
     budget: u64,
     pushed_now: &HashMap<DocId, u64>,
     unreadable: &HashSet<String>,
@@ -45,8 +47,19 @@ pub(super) fn pull(
     let mut cursor = since;
     // The visited branches' documents to send with a visited patrol.
     let mut companions = BTreeSet::new();
+    let readable = |seq: u64, id: &DocId| {
+        may_read_visiting(user, id, visits)
+            && pushed_now.get(id) != Some(&seq)
+            && !unreadable.contains(&id.to_string())
+    };
     loop {
-        let batch = store.changed_after(cursor, 1024)?;
+        let mut batch = store.changed_after(cursor, 1024)?;
+        // Only what the results have taken in (several instances on one database): who may
+        // read a later one may depend on what it changed. The device asks again for the rest.
+        let reached = batch.iter().position(|(seq, _)| *seq > upto);
+        if let Some(at) = reached {
+            batch.truncate(at);
+        }
         if batch.is_empty() {
             send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
             return Ok(Pulled {
@@ -56,16 +69,42 @@ pub(super) fn pull(
                 damaged,
             });
         }
-        for (seq, id) in batch {
+        // The readable documents of the batch, read a few at a time (one round trip each on
+        // a database), with the heads each had at the cursor.
+        let mut fetched: HashMap<DocId, Fetched> = HashMap::new();
+        for (n, (seq, id)) in batch.iter().enumerate() {
             let text_id = id.to_string();
-            if !may_read_visiting(user, &id, visits)
-                || pushed_now.get(&id) == Some(&seq)
-                || unreadable.contains(&text_id)
-            {
-                cursor = seq;
+            if !readable(*seq, id) {
+                cursor = *seq;
                 continue;
             }
-            let stored = match store.doc(&id) {
+            if !fetched.contains_key(id) {
+                let ahead: Vec<DocId> = batch[n..]
+                    .iter()
+                    .filter(|(seq, id)| readable(*seq, id))
+                    .take(FETCH_AHEAD)
+                    .map(|(_, id)| id.clone())
+                    .collect();
+                let known: Vec<DocId> = ahead
+                    .iter()
+                    .filter(|id| since != 0 && !reads_as_visitor(user, id, visits))
+                    .cloned()
+                    .collect();
+                let stored = store.docs(&ahead)?;
+                let heads = store.heads_at_many(&known, since)?;
+                let mut heads: HashMap<DocId, Option<Vec<automerge::ChangeHash>>> =
+                    known.into_iter().zip(heads).collect();
+                for (id, stored) in ahead.into_iter().zip(stored) {
+                    let known = heads.remove(&id).flatten();
+                    fetched.insert(id, Fetched { stored, known });
+                }
+            }
+            let Some(Fetched { stored, known }) = fetched.remove(id) else {
+                cursor = *seq;
+                continue;
+            };
+            let (seq, id) = (*seq, id.clone());
+            let stored = match stored {
                 Ok(Some(stored)) => stored,
                 Ok(None) => {
                     cursor = seq;
@@ -82,11 +121,6 @@ pub(super) fn pull(
                 companions.insert(DocId::directory(branch));
                 companions.insert(DocId::publication(branch));
             }
-            let known = if since == 0 || visiting {
-                None
-            } else {
-                store.heads_at(&id, since)?
-            };
             let bytes = match known {
                 Some(heads) => match stored.load() {
                     Ok(mut doc) => doc.save_after(&heads),
@@ -116,7 +150,25 @@ pub(super) fn pull(
             });
             cursor = seq;
         }
+        if reached.is_some() {
+            send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
+            return Ok(Pulled {
+                docs,
+                cursor,
+                more: false,
+                damaged,
+            });
+        }
     }
+}
+
+/// Documents read ahead of the one being sent.
+const FETCH_AHEAD: usize = 32;
+
+/// A document read ahead: as stored, and the heads it had at the cursor (if it existed then).
+struct Fetched {
+    stored: Result<Option<crate::store::StoredDoc>, crate::store::StoreError>,
+    known: Option<Vec<automerge::ChangeHash>>,
 }
 
 /// Adds the documents named, whole, that are stored and not in `docs` already.
