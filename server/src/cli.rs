@@ -88,7 +88,7 @@ struct ServeArgs {
     /// Keep the store in this PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DB`)
     /// instead of the data directory, which then keeps the photos. Several servers may share
     /// one database (docs/OPERATIONS.md).
-    #[arg(long, env = "ZONEPATROL_DATABASE")]
+    #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
     database: Option<String>,
     /// Connections to the database at most.
     #[arg(long, env = "ZONEPATROL_DATABASE_CONNECTIONS", default_value_t = 16)]
@@ -161,7 +161,7 @@ enum Command {
         from: PathBuf,
         /// The database: `postgres://USER:PASSWORD@HOST:PORT/DB` (from the environment,
         /// to keep the password out of the process list).
-        #[arg(long, env = "ZONEPATROL_DATABASE")]
+        #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
         to: String,
     },
     /// Check an archive without restoring it: every checksum, every photo.
@@ -208,7 +208,7 @@ enum UserCommand {
         branch: String,
         /// The PostgreSQL database the server keeps its store in, if it does
         /// (`serve --database`).
-        #[arg(long, env = "ZONEPATROL_DATABASE")]
+        #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
         database: Option<String>,
     },
 }

@@ -254,8 +254,11 @@ pub(crate) async fn gate(
     }
     if state.results.readiness.serving() {
         // Instances sharing a database answer from results caught up with every instance's
-        // writes.
-        if state.store.shared() {
+        // writes: a sync's checks and pull, a page, a photo whose readers the results know, a
+        // console's checks. Signing in and out reads no results.
+        let path = request.uri().path();
+        let reads = !matches!(path, "/v1/login" | "/v1/logout" | "/login" | "/logout");
+        if state.store.shared() && reads {
             let shared = state.clone();
             match tokio::task::spawn_blocking(move || shared.catch_up()).await {
                 Ok(Ok(_)) => {}

@@ -154,23 +154,17 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// A database address as it may be shown: any password replaced by `***`.
     pub fn shown(url: &str) -> String {
-        // A password given as a parameter (`?password=…`, or the key=value form).
-        if url.to_ascii_lowercase().contains("password=") {
-            let mut out = String::new();
-            let mut rest = url;
-            while let Some(at) = rest.to_ascii_lowercase().find("password=") {
-                let value = at + "password=".len();
-                out.push_str(&rest[..value]);
-                out.push_str("***");
-                let end = rest[value..]
-                    .find(['&', ' '])
-                    .map_or(rest.len(), |n| value + n);
-                rest = &rest[end..];
-            }
-            out.push_str(rest);
-            return Database::shown_userinfo(&out);
+        let lower = url.to_ascii_lowercase();
+        if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+            // The key=value form quotes and escapes its values: nothing of it is shown.
+            return "(a key=value database address, not shown)".to_owned();
         }
-        Database::shown_userinfo(url)
+        // The URL's parameters may carry a password, spelt or percent-encoded any way.
+        let (base, query) = match url.split_once('?') {
+            Some((base, _)) => (base, "?…"),
+            None => (url, ""),
+        };
+        format!("{}{query}", Database::shown_userinfo(base))
     }
 
     fn shown_userinfo(url: &str) -> String {
@@ -590,10 +584,13 @@ pub async fn launch(
     let state = Arc::new(State::open(settings)?);
     let seeded = state.settings.demo && {
         // Instances starting together on one database seed it once.
-        let _hold = state.store.hold_writes().map_err(|source| LaunchError::Database {
-            url: "(the store)".to_owned(),
-            source,
-        })?;
+        let _hold = state
+            .store
+            .hold_writes()
+            .map_err(|source| LaunchError::Database {
+                url: "(the store)".to_owned(),
+                source,
+            })?;
         seed::demo_mine(&*state.store)?
     };
     // The server listens while the results are rebuilt: `/health` and `/ready` answer, and
@@ -626,13 +623,23 @@ mod database_tests {
     #[test]
     fn a_database_address_is_shown_without_its_password() {
         for (url, shown) in [
-            ("postgres://zp:secret@db:5432/zp", "postgres://zp:***@db:5432/zp"),
-            ("postgres://zp@db/zp?password=secret", "postgres://zp@db/zp?password=***"),
             (
-                "postgres://zp@db/zp?sslmode=disable&password=secret&x=1",
-                "postgres://zp@db/zp?sslmode=disable&password=***&x=1",
+                "postgres://zp:secret@db:5432/zp",
+                "postgres://zp:***@db:5432/zp",
             ),
-            ("host=db user=zp password=secret dbname=zp", "host=db user=zp password=*** dbname=zp"),
+            ("postgresql://zp:se:cret@db/zp", "postgresql://zp:***@db/zp"),
+            (
+                "postgres://zp@db/zp?password=secret",
+                "postgres://zp@db/zp?…",
+            ),
+            (
+                "postgres://zp@db/zp?pass%77ord=secret&x=1",
+                "postgres://zp@db/zp?…",
+            ),
+            (
+                "host=db user=zp password = 'a secret' dbname=zp",
+                "(a key=value database address, not shown)",
+            ),
             ("postgres://db/zp", "postgres://db/zp"),
         ] {
             assert_eq!(Database::shown(url), shown);

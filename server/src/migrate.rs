@@ -68,7 +68,8 @@ pub fn to_postgres(data: &Path, url: &str) -> anyhow::Result<Moved> {
         }
         Err(e) => return Err(e).context(format!("could not open the store in {}", data.display())),
     };
-    let pg = PgStore::open(url, 4).with_context(|| format!("could not use the database {shown}"))?;
+    let pg =
+        PgStore::open(url, 4).with_context(|| format!("could not use the database {shown}"))?;
     anyhow::ensure!(
         pg.is_empty()?,
         "the database {shown} already holds a store: move a mine into an empty database \
@@ -164,7 +165,10 @@ fn check(sled: &SledStore, pg: &PgStore, data: &Path, records_moved: u64) -> any
             String::from_utf8_lossy(key)
         );
     }
-    anyhow::ensure!(a_refused == b_refused, "the refused changes kept differ after the move");
+    anyhow::ensure!(
+        a_refused == b_refused,
+        "the refused changes kept differ after the move"
+    );
     anyhow::ensure!(
         a_activity == b_activity,
         "the administrative record differs after the move"
@@ -175,7 +179,9 @@ fn check(sled: &SledStore, pg: &PgStore, data: &Path, records_moved: u64) -> any
         let Some(stored) = pg.doc(id)? else {
             anyhow::bail!("{id} is missing after the move");
         };
-        let mut loaded = stored.load().map_err(|why| anyhow::anyhow!("{id}: {why}"))?;
+        let mut loaded = stored
+            .load()
+            .map_err(|why| anyhow::anyhow!("{id}: {why}"))?;
         anyhow::ensure!(
             sorted(loaded.get_heads()) == sorted(stored.heads.clone()),
             "{id} does not load to its heads after the move"

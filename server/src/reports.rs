@@ -428,7 +428,18 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
         let batch = store.changed_after(cursor, 4096)?;
         let Some(last) = batch.last() else { break };
         cursor = last.0;
+        // The kept facts of the whole batch at once (one round trip on a database). A batch
+        // with a damaged record is read one by one, so that it is left out alone; any other
+        // failure (the database did not answer) stops here, the results not moved past it.
+        let ids: Vec<DocId> = batch.iter().map(|(_, id)| id.clone()).collect();
+        let records: Vec<Result<Option<Vec<u8>>, StoreError>> = match store.facts_many(&ids) {
+            Ok(records) => records.into_iter().map(Ok).collect(),
+            Err(StoreError::Damaged { .. }) => ids.iter().map(|id| store.facts(id)).collect(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut records = records.into_iter();
         for (_, id) in batch {
+            let record = records.next().unwrap_or(Ok(None));
             let text = id.to_string();
             if id.kind() == DocKind::Report {
                 state
@@ -440,12 +451,13 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
             }
             // A record that does not read is left out, as at the start, never a reason to
             // stop answering.
-            let kept = match store.facts(&id) {
+            let kept = match record {
                 Ok(kept) => kept.and_then(|bytes| record::decode(&bytes).ok()),
-                Err(e) => {
+                Err(e @ StoreError::Damaged { .. }) => {
                     unreadable(state, &text, format!("its facts are damaged ({e})"));
                     continue;
                 }
+                Err(e) => return Err(e.into()),
             };
             let (facts, hashes) = match kept {
                 Some(kept) => kept,
@@ -457,10 +469,11 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
                             continue;
                         }
                         Ok(None) => continue,
-                        Err(e) => {
+                        Err(e @ StoreError::Damaged { .. }) => {
                             unreadable(state, &text, format!("its record is damaged ({e})"));
                             continue;
                         }
+                        Err(e) => return Err(e.into()),
                     };
                     let facts = lock(state).facts(&id, &doc);
                     (facts, docs::values::photo_hashes(&doc))
@@ -835,12 +848,29 @@ pub(crate) async fn refresh_daily(state: std::sync::Weak<State>) {
             .unwritten
             .swap(false, std::sync::atomic::Ordering::Relaxed);
         if retry || last.is_some_and(|d| d != today) {
-            let state = state.clone();
-            let done = tokio::task::spawn_blocking(move || refresh(&state)).await;
-            match done {
-                Ok(Ok(n)) => tracing::info!(written = n, "reports refreshed for a new day"),
-                Ok(Err(e)) => tracing::error!(error = %e, "could not refresh the reports"),
-                Err(e) => tracing::error!(error = %e, "the report refresh failed"),
+            let shared = state.clone();
+            let done = tokio::task::spawn_blocking(move || refresh(&shared)).await;
+            let failed = match done {
+                Ok(Ok(n)) => {
+                    tracing::info!(written = n, "reports refreshed for a new day");
+                    false
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "could not refresh the reports: trying again within a minute");
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the report refresh failed: trying again within a minute");
+                    true
+                }
+            };
+            if failed {
+                // Tried again at the next minute: the flag, and the day not yet taken as done.
+                state
+                    .results
+                    .unwritten
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                continue;
             }
         }
         last = Some(today);

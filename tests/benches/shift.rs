@@ -21,8 +21,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use automerge::ActorId;
@@ -194,7 +194,9 @@ fn shifts(tokens: &[String], zones: &[String]) -> anyhow::Result<Vec<Phone>> {
                 ..Default::default()
             };
             let mut entry = ItemEntry::default();
-            entry.deductions.insert("r1".into(), Tally::new(1 + (n % 3) as i64));
+            entry
+                .deductions
+                .insert("r1".into(), Tally::new(1 + (n % 3) as i64));
             z.items.insert(format!("i{}", 1 + n % 5), entry);
             sheet.zones.insert(zone.clone(), z);
         }
@@ -519,7 +521,14 @@ async fn main() -> anyhow::Result<()> {
     };
     let three = {
         let db = schema_url(&pg, "three").await?;
-        engine("postgresql, three instances", "pg3", dir.path(), Some(db), 3).await?
+        engine(
+            "postgresql, three instances",
+            "pg3",
+            dir.path(),
+            Some(db),
+            3,
+        )
+        .await?
     };
     println!(
         "PostgreSQL against sled: one instance {:.2}×, three instances {:.2}× (goal: within 2×)",

@@ -18,6 +18,10 @@
 //! 3. `serve --rebuild-results`: every document is read again (the full rebuild, the anchor);
 //! 4. a restart again.
 //!
+//! With `ZONEPATROL_TEST_POSTGRES` set, the store is then moved into PostgreSQL with
+//! `migrate` and the server started on the database twice (goal: serving within 2 s, as on
+//! sled).
+//!
 //! Each start prints the milliseconds from spawning the process to its first sync answered
 //! (200, the phone's cursor from its last sync), to the overview page answered (200), the
 //! documents read whole (from the server's log) and the process's peak memory.
@@ -464,8 +468,7 @@ fn main() {
         "{:<48} {:>12} {:>12} {:>11} {:>17} {:>9}",
         "start", "first sync", "first page", "read whole", "load / ready ms", "peak MiB"
     );
-    for (name, extra) in starts {
-        let s = start(&rt, &data, extra, &mut cursor);
+    let show = |name: &str, s: Started| {
         println!(
             "{name:<48} {:>9.0} ms {:>9.0} ms {:>11} {:>17} {:>9.0}",
             s.sync.as_secs_f64() * 1000.0,
@@ -474,6 +477,63 @@ fn main() {
             s.loaded,
             s.peak_mib
         );
+    };
+    // ZONEPATROL_START_ENGINES=postgresql: the PostgreSQL starts alone (the store moved
+    // before any start, so its first start keeps every record's facts, as sled's does).
+    let sled = std::env::var("ZONEPATROL_START_ENGINES").map_or(true, |e| e.contains("sled"));
+    if sled {
+        for (name, extra) in starts {
+            show(name, start(&rt, &data, extra, &mut cursor));
+        }
+    }
+    // The same company on PostgreSQL: the store moved with `migrate`, then the server started
+    // on the database twice.
+    let Ok(pg) = std::env::var("ZONEPATROL_TEST_POSTGRES") else {
+        println!(
+            "SKIPPED the PostgreSQL starts: set ZONEPATROL_TEST_POSTGRES (scripts/pg-cluster)"
+        );
+        return;
+    };
+    if again {
+        return;
+    }
+    let schema = format!("zp_bench_start_{}", std::process::id());
+    postgres::Client::connect(&pg, postgres::NoTls)
+        .and_then(|mut c| c.batch_execute(&format!("create schema {schema}")))
+        .expect("a schema");
+    let sep = if pg.contains('?') { '&' } else { '?' };
+    let db = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
+    let moving = Instant::now();
+    let out = Command::new(BIN)
+        .args([
+            "migrate",
+            "--from",
+            data.to_str().expect("utf-8"),
+            "--to",
+            &db,
+        ])
+        .output()
+        .expect("migrate runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "moved to PostgreSQL and checked in {:.0} s",
+        moving.elapsed().as_secs_f64()
+    );
+    let first = if sled {
+        "PostgreSQL: first start after the move"
+    } else {
+        "PostgreSQL: first start (no facts kept)"
+    };
+    for name in [
+        first,
+        "PostgreSQL: restart (facts kept)",
+        "PostgreSQL: restart (facts kept)",
+    ] {
+        show(name, start(&rt, &data, &["--database", &db], &mut cursor));
     }
 }
 

@@ -241,7 +241,9 @@ impl LoginThrottle {
                 .and_then(|()| counts.wrong("addr", &addr, rule(FREE_ATTEMPTS_PER_ADDRESS)));
             match counted {
                 Ok(()) => return,
-                Err(e) => tracing::error!(error = %e, "could not count a wrong password in the database: counting here"),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not count a wrong password in the database: counting here")
+                }
             }
         }
         self.pairs.wrong(pair, FREE_ATTEMPTS, now);

@@ -152,6 +152,17 @@ pub fn migrate(data: &Path, from: u32) -> io::Result<()> {
     write(data, CURRENT)
 }
 
+/// Refuses a directory whose store was moved to PostgreSQL.
+pub fn check_not_moved(data: &Path) -> Result<(), FormatError> {
+    match std::fs::read_to_string(data.join(MOVED)) {
+        Ok(what) => Err(FormatError::Moved {
+            dir: data.to_path_buf(),
+            what: what.trim().to_owned(),
+        }),
+        Err(_) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,16 +180,5 @@ mod tests {
         assert!(e.to_string().contains("newer"), "{e}");
         std::fs::write(dir.path().join(FILE), "two").expect("write");
         assert!(found(dir.path()).is_err());
-    }
-}
-
-/// Refuses a directory whose store was moved to PostgreSQL.
-pub fn check_not_moved(data: &Path) -> Result<(), FormatError> {
-    match std::fs::read_to_string(data.join(MOVED)) {
-        Ok(what) => Err(FormatError::Moved {
-            dir: data.to_path_buf(),
-            what: what.trim().to_owned(),
-        }),
-        Err(_) => Ok(()),
     }
 }

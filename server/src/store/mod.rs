@@ -242,7 +242,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Several documents, each as [`Storage::doc`] reads it (an engine across a network reads
     /// them together).
     #[allow(clippy::type_complexity)]
-    fn docs(&self, ids: &[DocId]) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
+    fn docs(
+        &self,
+        ids: &[DocId],
+    ) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
         Ok(ids.iter().map(|id| self.doc(id)).collect())
     }
 
@@ -270,6 +273,10 @@ pub trait Storage: Send + Sync + 'static {
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError>;
     /// A document's facts record, if one is kept (see [`DocWrite::facts`]).
     fn facts(&self, id: &DocId) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Several documents' facts records, each as [`Storage::facts`] reads it.
+    fn facts_many(&self, ids: &[DocId]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        ids.iter().map(|id| self.facts(id)).collect()
+    }
     /// Every document's facts record, by document (see [`DocWrite::facts`]).
     fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError>;
     /// Keeps (or, with `None`, removes) the facts record of a document that is not being

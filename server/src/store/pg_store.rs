@@ -60,7 +60,8 @@ type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
 /// The PostgreSQL engine: a pool of connections to one database.
 pub struct PgStore {
-    pool: Pool,
+    /// `None` once dropped (see the `Drop` impl).
+    pool: Option<Pool>,
     /// How to connect, for the connection that holds [`PUSH_LOCK`].
     config: postgres::Config,
     /// That connection.
@@ -77,8 +78,27 @@ impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the URL: it may hold a password.
         f.debug_struct("PgStore")
-            .field("pool", &self.pool.state())
+            .field("pool", &self.pool.as_ref().map(|p| p.state()))
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Each client blocks on a runtime of its own, which may not be dropped on an async
+        // worker (the server's last reference goes when its runtime ends): on a thread of
+        // their own.
+        let pool = self.pool.take();
+        let holder = self
+            .holder
+            .get_mut()
+            .map(Option::take)
+            .unwrap_or_else(|e| e.into_inner().take());
+        let _ = std::thread::spawn(move || {
+            drop(pool);
+            drop(holder);
+        })
+        .join();
     }
 }
 
@@ -224,7 +244,7 @@ impl PgStore {
             .build(manager)
             .map_err(|e| StoreError::Database(format!("cannot reach the database: {e}")))?;
         let store = PgStore {
-            pool,
+            pool: Some(pool),
             config,
             holder: Default::default(),
             own: Default::default(),
@@ -239,7 +259,11 @@ impl PgStore {
     fn conn(&self) -> Result<Conn, StoreError> {
         use std::sync::atomic::Ordering;
         let start = Instant::now();
-        let conn = blocking(|| self.pool.get())
+        let pool = self
+            .pool
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("the store is closed".to_owned()))?;
+        let conn = blocking(|| pool.get())
             .map_err(|e| StoreError::Database(format!("no database connection: {e}")))?;
         let waited = start.elapsed();
         if waited > Duration::from_millis(1) {
@@ -262,10 +286,12 @@ impl PgStore {
     /// The pool's figures.
     pub fn stats(&self) -> PoolStats {
         use std::sync::atomic::Ordering;
-        let state = self.pool.state();
+        let (connections, idle) = self.pool.as_ref().map_or((0, 0), |p| {
+            (p.state().connections, p.state().idle_connections)
+        });
         PoolStats {
-            connections: state.connections,
-            idle: state.idle_connections,
+            connections,
+            idle,
             waits: self.waits.load(Ordering::Relaxed),
             wait_micros: self.wait_micros.load(Ordering::Relaxed),
             lock_wait_micros: self.lock_wait_micros.load(Ordering::Relaxed),
@@ -332,13 +358,19 @@ impl PgStore {
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|c| {
-            Ok(c.query_opt("select value from meta where key = $1", &[&key])
-                .map_err(engine)?
-                .map(|r| r.get(0)))
+            Ok(
+                c.query_opt("select value from meta where key = $1", &[&key])
+                    .map_err(engine)?
+                    .map(|r| r.get(0)),
+            )
         })
     }
 
-    fn put_meta(c: &mut impl postgres::GenericClient, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    fn put_meta(
+        c: &mut impl postgres::GenericClient,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), StoreError> {
         c.execute(
             "insert into meta (key, value) values ($1, $2) \
              on conflict (key) do update set value = excluded.value",
@@ -377,7 +409,11 @@ fn text(key: &[u8], bytes: &[u8]) -> Result<String, StoreError> {
 }
 
 /// The id and the big-endian number after the last zero byte of a key's rest.
-fn id_and_number<'a>(key: &[u8], rest: &'a [u8], width: usize) -> Result<(&'a [u8], &'a [u8]), StoreError> {
+fn id_and_number<'a>(
+    key: &[u8],
+    rest: &'a [u8],
+    width: usize,
+) -> Result<(&'a [u8], &'a [u8]), StoreError> {
     if rest.len() < width + 1 || rest[rest.len() - width - 1] != 0 {
         return Err(damaged(key, "not a key of this kind"));
     }
@@ -434,11 +470,14 @@ impl Storage for PgStore {
 
     fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
         self.with(|c| {
-            c.query("select name, record from users order by name collate \"C\"", &[])
-                .map_err(engine)?
-                .iter()
-                .map(|r| decode(r.get::<_, &str>(0), r.get::<_, &str>(1)))
-                .collect()
+            c.query(
+                "select name, record from users order by name collate \"C\"",
+                &[],
+            )
+            .map_err(engine)?
+            .iter()
+            .map(|r| decode(r.get::<_, &str>(0), r.get::<_, &str>(1)))
+            .collect()
         })
     }
 
@@ -552,7 +591,10 @@ impl Storage for PgStore {
         })
     }
 
-    fn docs(&self, ids: &[DocId]) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
+    fn docs(
+        &self,
+        ids: &[DocId],
+    ) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
         let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
         self.with(|c| {
             let mut tx = c
@@ -664,10 +706,21 @@ impl Storage for PgStore {
                     heads: zonepatrol_shared::protocol::heads_to_hex(&heads),
                     chunks: u32::try_from(r.get::<_, i32>(3)).unwrap_or(0),
                 };
-                put("docs", &with_prefix(b'd', &[id.as_bytes()]), encode(&record).as_bytes())?;
-                put("docs", &with_prefix(b's', &[&seq.to_be_bytes()]), id.as_bytes())?;
+                put(
+                    "docs",
+                    &with_prefix(b'd', &[id.as_bytes()]),
+                    encode(&record).as_bytes(),
+                )?;
+                put(
+                    "docs",
+                    &with_prefix(b's', &[&seq.to_be_bytes()]),
+                    id.as_bytes(),
+                )?;
             }
-            for r in tx.query("select id, n, bytes from chunks", &[]).map_err(engine)? {
+            for r in tx
+                .query("select id, n, bytes from chunks", &[])
+                .map_err(engine)?
+            {
                 let id: &str = r.get(0);
                 let n = u32::try_from(r.get::<_, i32>(1)).unwrap_or(0);
                 put(
@@ -676,7 +729,10 @@ impl Storage for PgStore {
                     r.get(2),
                 )?;
             }
-            for r in tx.query("select id, seq, heads from heads", &[]).map_err(engine)? {
+            for r in tx
+                .query("select id, seq, heads from heads", &[])
+                .map_err(engine)?
+            {
                 let id: &str = r.get(0);
                 let seq = seq_of(r.get(1));
                 put(
@@ -685,7 +741,10 @@ impl Storage for PgStore {
                     r.get(2),
                 )?;
             }
-            for r in tx.query("select actor, owner, device from actors", &[]).map_err(engine)? {
+            for r in tx
+                .query("select actor, owner, device from actors", &[])
+                .map_err(engine)?
+            {
                 let mut v = r.get::<_, &str>(1).as_bytes().to_vec();
                 // No device: a record from before devices were recorded, the user alone.
                 if let Some(device) = r.get::<_, Option<&str>>(2) {
@@ -694,16 +753,40 @@ impl Storage for PgStore {
                 }
                 put("docs", &with_prefix(b'a', &[r.get(0)]), &v)?;
             }
-            for r in tx.query("select id, record from facts", &[]).map_err(engine)? {
-                put("docs", &with_prefix(b'f', &[r.get::<_, &str>(0).as_bytes()]), r.get(1))?;
+            for r in tx
+                .query("select id, record from facts", &[])
+                .map_err(engine)?
+            {
+                put(
+                    "docs",
+                    &with_prefix(b'f', &[r.get::<_, &str>(0).as_bytes()]),
+                    r.get(1),
+                )?;
             }
-            for r in tx.query("select key, value from meta", &[]).map_err(engine)? {
-                put("docs", &with_prefix(b'm', &[r.get::<_, &str>(0).as_bytes()]), r.get(1))?;
+            for r in tx
+                .query("select key, value from meta", &[])
+                .map_err(engine)?
+            {
+                put(
+                    "docs",
+                    &with_prefix(b'm', &[r.get::<_, &str>(0).as_bytes()]),
+                    r.get(1),
+                )?;
             }
-            for r in tx.query("select name, record from users", &[]).map_err(engine)? {
-                put("users", r.get::<_, &str>(0).as_bytes(), r.get::<_, &str>(1).as_bytes())?;
+            for r in tx
+                .query("select name, record from users", &[])
+                .map_err(engine)?
+            {
+                put(
+                    "users",
+                    r.get::<_, &str>(0).as_bytes(),
+                    r.get::<_, &str>(1).as_bytes(),
+                )?;
             }
-            for r in tx.query("select hash, record from tokens", &[]).map_err(engine)? {
+            for r in tx
+                .query("select hash, record from tokens", &[])
+                .map_err(engine)?
+            {
                 put("tokens", r.get(0), r.get::<_, &str>(1).as_bytes())?;
             }
             for r in tx
@@ -717,8 +800,15 @@ impl Storage for PgStore {
                     r.get::<_, &str>(2).as_bytes(),
                 )?;
             }
-            for r in tx.query("select hash, record from blobs", &[]).map_err(engine)? {
-                put("blobs", r.get::<_, &str>(0).as_bytes(), r.get::<_, &str>(1).as_bytes())?;
+            for r in tx
+                .query("select hash, record from blobs", &[])
+                .map_err(engine)?
+            {
+                put(
+                    "blobs",
+                    r.get::<_, &str>(0).as_bytes(),
+                    r.get::<_, &str>(1).as_bytes(),
+                )?;
             }
             for r in tx
                 .query("select at, n, record from activity order by at, n", &[])
@@ -831,16 +921,37 @@ impl Storage for PgStore {
     fn facts(&self, id: &DocId) -> Result<Option<Vec<u8>>, StoreError> {
         let id = id.to_string();
         self.with(|c| {
-            Ok(c.query_opt("select record from facts where id = $1", &[&id])
+            Ok(
+                c.query_opt("select record from facts where id = $1", &[&id])
+                    .map_err(engine)?
+                    .map(|r| r.get(0)),
+            )
+        })
+    }
+
+    fn facts_many(&self, ids: &[DocId]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.with(|c| {
+            let mut found: std::collections::HashMap<String, Vec<u8>> = c
+                .query("select id, record from facts where id = any($1)", &[&texts])
                 .map_err(engine)?
-                .map(|r| r.get(0)))
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            Ok(texts.iter().map(|id| found.remove(id)).collect())
         })
     }
 
     fn facts_records(&self) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
         self.with(|c| {
             let mut out = Vec::new();
-            for r in c.query("select id, record from facts", &[]).map_err(engine)? {
+            for r in c
+                .query("select id, record from facts", &[])
+                .map_err(engine)?
+            {
                 match r.get::<_, &str>(0).parse() {
                     Ok(id) => out.push((id, r.get(1))),
                     Err(_) => tracing::error!("a facts record's id does not parse: passed over"),
@@ -889,7 +1000,10 @@ impl Storage for PgStore {
                     match r.get::<_, &str>(1).parse() {
                         Ok(id) => Some((seq, id)),
                         Err(_) => {
-                            tracing::error!(seq, "a stored document id does not parse: passed over");
+                            tracing::error!(
+                                seq,
+                                "a stored document id does not parse: passed over"
+                            );
                             None
                         }
                     }
@@ -920,12 +1034,15 @@ impl Storage for PgStore {
 
     fn actor_owner(&self, actor: &[u8]) -> Result<Option<ActorOwner>, StoreError> {
         self.with(|c| {
-            Ok(c.query_opt("select owner, device from actors where actor = $1", &[&actor])
-                .map_err(engine)?
-                .map(|r| ActorOwner {
-                    user: r.get(0),
-                    device: r.get::<_, Option<String>>(1).unwrap_or_default(),
-                }))
+            Ok(c.query_opt(
+                "select owner, device from actors where actor = $1",
+                &[&actor],
+            )
+            .map_err(engine)?
+            .map(|r| ActorOwner {
+                user: r.get(0),
+                device: r.get::<_, Option<String>>(1).unwrap_or_default(),
+            }))
         })
     }
 
@@ -949,11 +1066,14 @@ impl Storage for PgStore {
 
     fn refused(&self) -> Result<Vec<RefusedRecord>, StoreError> {
         self.with(|c| {
-            c.query("select record from refused order by owner collate \"C\", n", &[])
-                .map_err(engine)?
-                .iter()
-                .map(|r| decode("refused", r.get::<_, &str>(0)))
-                .collect()
+            c.query(
+                "select record from refused order by owner collate \"C\", n",
+                &[],
+            )
+            .map_err(engine)?
+            .iter()
+            .map(|r| decode("refused", r.get::<_, &str>(0)))
+            .collect()
         })
     }
 
@@ -1050,10 +1170,7 @@ impl Storage for PgStore {
                     // Waiting longer than this for another instance means something is
                     // wrong with it: the request is answered busy and tried again.
                     client
-                        .batch_execute(&format!(
-                            "set lock_timeout = '{}s'",
-                            HOLD_WAIT.as_secs()
-                        ))
+                        .batch_execute(&format!("set lock_timeout = '{}s'", HOLD_WAIT.as_secs()))
                         .map_err(engine)?;
                     *held = Some(client);
                 }
@@ -1072,7 +1189,10 @@ impl Storage for PgStore {
                     }
                 }
             }
-            Err(engine(last.map_or_else(|| "no connection".to_owned(), |e| e.to_string())))
+            Err(engine(last.map_or_else(
+                || "no connection".to_owned(),
+                |e| e.to_string(),
+            )))
         });
         locked?;
         self.own.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -1085,7 +1205,9 @@ impl Storage for PgStore {
                     .map(|c| c.execute("select pg_advisory_unlock($1)", &[&PUSH_LOCK]))
             });
             if !matches!(released, Some(Ok(_))) {
-                tracing::warn!("could not let go of the database's write lock: closing its connection");
+                tracing::warn!(
+                    "could not let go of the database's write lock: closing its connection"
+                );
                 *held = None;
             }
         }))
@@ -1277,9 +1399,11 @@ impl PgStore {
 /// The schema version the database holds.
 pub fn schema_version(store: &PgStore) -> Result<i32, StoreError> {
     store.with(|c| {
-        Ok(c.query_one("select coalesce(max(version), 0) from zp_schema", &[])
-            .map_err(engine)?
-            .get(0))
+        Ok(
+            c.query_one("select coalesce(max(version), 0) from zp_schema", &[])
+                .map_err(engine)?
+                .get(0),
+        )
     })
 }
 

@@ -181,8 +181,17 @@ pub(crate) fn sync(
     }
 
     let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
-    // What other instances sharing the store wrote: who may read what depends on it.
+    // What other instances sharing the store wrote: who may read what depends on it. The
+    // pull goes only as far as the results have taken in, read now, before the visits.
     crate::reports::catch_up(state, false)?;
+    let upto = if store.shared() {
+        state
+            .results
+            .seen
+            .load(std::sync::atomic::Ordering::Acquire)
+    } else {
+        u64::MAX
+    };
     let budget = request
         .max_bytes
         .unwrap_or(state.settings.max_response_bytes)
@@ -205,15 +214,6 @@ pub(crate) fn sync(
         .unwrap_or_else(|e| e.into_inner());
     // Worked out again after the push: a patrol it stored may have made the user a visitor.
     let visits = crate::reports::visits(state, user, crate::now_millis());
-    // On a database several instances share, only as far as the results have taken in.
-    let upto = if store.shared() {
-        state
-            .results
-            .seen
-            .load(std::sync::atomic::Ordering::Acquire)
-    } else {
-        u64::MAX
-    };
     let pulled = pull(
         store,
         user,

@@ -82,7 +82,8 @@ pub(super) fn pull(
                 let ahead: Vec<DocId> = batch[n..]
                     .iter()
                     .filter(|(seq, id)| readable(*seq, id))
-                    .take(FETCH_AHEAD)
+                    // A small budget (a console's edit asks for one byte) reads few.
+                    .take(if budget >= 1 << 20 { FETCH_AHEAD } else { 2 })
                     .map(|(_, id)| id.clone())
                     .collect();
                 let known: Vec<DocId> = ahead
@@ -110,11 +111,13 @@ pub(super) fn pull(
                     cursor = seq;
                     continue;
                 }
-                Err(e) => {
+                Err(e @ crate::store::StoreError::Damaged { .. }) => {
                     damaged.push((text_id, format!("its record is damaged ({e})")));
                     cursor = seq;
                     continue;
                 }
+                // The database did not answer: nothing is passed over for it.
+                Err(e) => return Err(e.into()),
             };
             let visiting = reads_as_visitor(user, &id, visits);
             if visiting && let DocId::Patrol { branch, .. } = &id {
@@ -191,7 +194,10 @@ fn send_whole(
                 changes: b64::encode(&stored.bytes),
             }),
             Ok(None) => {}
-            Err(e) => damaged.push((text_id, format!("its record is damaged ({e})"))),
+            Err(e @ crate::store::StoreError::Damaged { .. }) => {
+                damaged.push((text_id, format!("its record is damaged ({e})")));
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())

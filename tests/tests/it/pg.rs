@@ -19,7 +19,9 @@ pub fn url() -> Option<String> {
                 "ZONEPATROL_REQUIRE_POSTGRES is set but ZONEPATROL_TEST_POSTGRES is not: \
                  start a server with scripts/pg-cluster"
             );
-            eprintln!("SKIPPED: no PostgreSQL (set ZONEPATROL_TEST_POSTGRES, see scripts/pg-cluster)");
+            eprintln!(
+                "SKIPPED: no PostgreSQL (set ZONEPATROL_TEST_POSTGRES, see scripts/pg-cluster)"
+            );
             None
         }
     }
@@ -114,6 +116,11 @@ async fn a_server_on_postgresql_keeps_what_it_acknowledged() {
         .sum::<f64>();
     assert!(open >= 1.0, "the pool's connections are shown: {metrics}");
     assert!(series.contains_key("zonepatrol_db_write_lock_wait_seconds_total"));
+    // A stop is clean: the database's clients are let go off the runtime.
+    let mut server = server;
+    server.signal("TERM");
+    let status = server.wait(Duration::from_secs(30));
+    assert!(status.success(), "stopped with {status:?}");
 }
 
 /// `migrate` moves the demo mine's living history from sled into PostgreSQL: a manager's
@@ -171,17 +178,28 @@ async fn migrate_moves_the_demo_mine_whole() {
         .and_then(|(creds, _)| creds.split_once(':'))
         .map(|(_, password)| password.to_owned())
         .expect("the test URL has a password");
-    assert!(!words.contains(&password), "the password is never printed: {words}");
+    assert!(
+        !words.contains(&password),
+        "the password is never printed: {words}"
+    );
     // A moved directory is not moved again; nor is any store into a database that holds one.
     let again = cli(&["migrate", "--from", data_s, "--to", &db]);
     assert!(!again.status.success());
-    assert!(said(&again).contains("moved to PostgreSQL"), "{}", said(&again));
+    assert!(
+        said(&again).contains("moved to PostgreSQL"),
+        "{}",
+        said(&again)
+    );
     let marker = data.join("MOVED-TO-POSTGRESQL");
     let kept = std::fs::read(&marker).expect("the directory is marked moved");
     std::fs::remove_file(&marker).expect("unmarked");
     let again = cli(&["migrate", "--from", data_s, "--to", &db]);
     assert!(!again.status.success());
-    assert!(said(&again).contains("already holds a store"), "{}", said(&again));
+    assert!(
+        said(&again).contains("already holds a store"),
+        "{}",
+        said(&again)
+    );
     assert_eq!(docs_in(&db), before_count, "nothing changed");
     std::fs::write(&marker, kept).expect("marked again");
     // The copy left behind is not served.
@@ -196,7 +214,11 @@ async fn migrate_moves_the_demo_mine_whole() {
     server.serving(&client).await;
     let fresh = crate::support::Device::new(&server.url, "mgr").await;
     fresh.sync().await;
-    assert_eq!(fresh.state(), before, "every document the same after the move");
+    assert_eq!(
+        fresh.state(),
+        before,
+        "every document the same after the move"
+    );
     // The devices that synced with the sled server go on from their cursors.
     let mut session = sec.repo.session().expect("reads").expect("signed in");
     session.server = server.url.clone();
@@ -204,7 +226,12 @@ async fn migrate_moves_the_demo_mine_whole() {
     crate::support::raise(&sec, "problem:zcyd:after-move", "sec", "z1", "h1");
     sec.sync().await;
     fresh.sync().await;
-    assert!(fresh.state().iter().any(|(id, _)| id == "problem:zcyd:after-move"));
+    assert!(
+        fresh
+            .state()
+            .iter()
+            .any(|(id, _)| id == "problem:zcyd:after-move")
+    );
     // Every photo is served, its bytes its checksum.
     let token = login(&client, &server.url, "mgr").await;
     for hash in &photos {
@@ -305,9 +332,19 @@ async fn three_instances_end_as_one_server() {
         mgr.sync_via(url).await;
         states.push(mgr.state());
     }
-    assert!(states[0].len() > 10, "the scenario's documents: {}", states[0].len());
-    assert_eq!(states[0], states[1], "instances 1 and 2 serve the same (seed {seed})");
-    assert_eq!(states[0], states[2], "instances 1 and 3 serve the same (seed {seed})");
+    assert!(
+        states[0].len() > 10,
+        "the scenario's documents: {}",
+        states[0].len()
+    );
+    assert_eq!(
+        states[0], states[1],
+        "instances 1 and 2 serve the same (seed {seed})"
+    );
+    assert_eq!(
+        states[0], states[2],
+        "instances 1 and 3 serve the same (seed {seed})"
+    );
 }
 
 /// Starts one more instance that rebuilds its results from every stored document, and
@@ -431,7 +468,11 @@ async fn concurrent_pushes_on_instances_and_a_kill_lose_nothing() {
     }
     sync_somewhere(&mgr, &routes).await;
     mgr.sync_via(&urls[2]).await;
-    assert_eq!(mgr.state(), fresh.state(), "the pulling device missed nothing (seed {seed})");
+    assert_eq!(
+        mgr.state(),
+        fresh.state(),
+        "the pulling device missed nothing (seed {seed})"
+    );
     assert_eq!(
         reports_a_rebuild_rewrites(dir.path(), &db).await,
         0,
@@ -465,12 +506,24 @@ async fn wrong_passwords_spread_over_instances_are_throttled() {
         assert_eq!(try_as(n, "sec", "guess").await, 401, "wrong password {n}");
     }
     for n in 0..3 {
-        assert_eq!(try_as(n, "sec", "guess").await, 429, "instance {n} makes it wait");
+        assert_eq!(
+            try_as(n, "sec", "guess").await,
+            429,
+            "instance {n} makes it wait"
+        );
     }
     let right = zonepatrol_server::seed::DEMO_PASSWORD;
     let right: &'static str = Box::leak(right.to_owned().into_boxed_str());
-    assert_eq!(try_as(1, "sec", right).await, 429, "even the right password waits");
-    assert_eq!(try_as(2, "zhao", right).await, 200, "another name is not held up");
+    assert_eq!(
+        try_as(1, "sec", right).await,
+        429,
+        "even the right password waits"
+    );
+    assert_eq!(
+        try_as(2, "zhao", right).await,
+        200,
+        "another name is not held up"
+    );
 }
 
 /// A manager publishes the month on one instance while the secretary's assessment of it is
@@ -552,7 +605,11 @@ async fn a_publish_on_one_instance_races_a_push_on_another() {
         on_server,
         "the published month counts the assessment exactly when it was stored (seed {seed})"
     );
-    assert_eq!(reports_a_rebuild_rewrites(dir.path(), &db).await, 0, "seed {seed}");
+    assert_eq!(
+        reports_a_rebuild_rewrites(dir.path(), &db).await,
+        0,
+        "seed {seed}"
+    );
 }
 
 /// Runs `scripts/pg-cluster ARGS`; its last line of output.
@@ -600,7 +657,14 @@ async fn failover_to_a_synchronous_standby_loses_no_acknowledged_push() {
     let data = data.to_str().expect("utf-8");
     let client = crate::support::http();
     let mut server = Server::start(
-        &["demo", "--no-history", "--data", data, "--database", &primary],
+        &[
+            "demo",
+            "--no-history",
+            "--data",
+            data,
+            "--database",
+            &primary,
+        ],
         &dir.path().join("1.log"),
     );
     server.serving(&client).await;
