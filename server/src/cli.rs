@@ -282,12 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .join(", ");
             if let Some(url) = database {
                 // Any number of processes share a database: write the account directly.
-                let store = crate::store::PgStore::open(&url, 2).map_err(|e| {
-                    anyhow::anyhow!(
-                        "could not use the database {}: {e}",
-                        crate::Database::shown(&url)
-                    )
-                })?;
+                let store = open_database(&url)?;
                 auth::add_user(
                     &store,
                     &name,
@@ -437,6 +432,17 @@ fn backup(
     }
 }
 
+/// A few connections to the database of `serve --database`, for a command line tool; the
+/// error names the database without its password.
+fn open_database(url: &str) -> anyhow::Result<crate::store::PgStore> {
+    crate::store::PgStore::open(url, 2).map_err(|e| {
+        anyhow::anyhow!(
+            "could not use the database {}: {e}",
+            crate::Database::shown(url)
+        )
+    })
+}
+
 /// Checks what `serve` would start with and prints it; an error says what to fix.
 fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     println!("listen           {}", args.listen);
@@ -475,12 +481,7 @@ fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     }
     match &settings.database {
         Some(database) => {
-            let store = crate::store::PgStore::open(&database.url, 2).map_err(|e| {
-                anyhow::anyhow!(
-                    "could not use the database {}: {e}",
-                    crate::Database::shown(&database.url)
-                )
-            })?;
+            let store = open_database(&database.url)?;
             println!(
                 "database schema  {} (reachable)",
                 crate::store::pg_schema_version(&store)?

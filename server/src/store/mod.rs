@@ -49,6 +49,37 @@ pub enum StoreError {
     },
 }
 
+/// A stored record that does not read: which, and why.
+pub(crate) fn damaged(key: impl AsRef<[u8]>, why: impl ToString) -> StoreError {
+    StoreError::Damaged {
+        key: String::from_utf8_lossy(key.as_ref()).into_owned(),
+        why: why.to_string(),
+    }
+}
+
+/// Heads as kept by every engine: the 32-byte hashes one after another.
+pub(crate) fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Heads kept as [`heads_bytes`] wrote them; `key` names the record if they do not read.
+pub(crate) fn heads_from_bytes(
+    key: impl AsRef<[u8]>,
+    bytes: &[u8],
+) -> Result<Vec<ChangeHash>, StoreError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(damaged(key, "heads are not whole hashes"));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0; 32];
+            h.copy_from_slice(c);
+            ChangeHash(h)
+        })
+        .collect())
+}
+
 /// How far a restore moves the documents' sequence ahead: more documents than a server
 /// writes between a backup and its restore.
 pub const RESTORE_SEQ_GAP: u64 = 1 << 32;

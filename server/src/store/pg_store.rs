@@ -37,7 +37,7 @@ use zonepatrol_shared::docs::DocId;
 
 use super::{
     ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
-    TokenRecord, UserRecord,
+    TokenRecord, UserRecord, damaged, heads_bytes, heads_from_bytes,
 };
 
 /// The schema version this server makes and reads.
@@ -157,13 +157,6 @@ fn engine(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
-fn damaged(key: impl AsRef<[u8]>, why: impl ToString) -> StoreError {
-    StoreError::Damaged {
-        key: String::from_utf8_lossy(key.as_ref()).into_owned(),
-        why: why.to_string(),
-    }
-}
-
 fn encode<T: Serialize>(value: &T) -> String {
     // Serializing our own plain records to JSON cannot fail.
     serde_json::to_string(value).unwrap_or_default()
@@ -171,24 +164,6 @@ fn encode<T: Serialize>(value: &T) -> String {
 
 fn decode<T: DeserializeOwned>(key: impl AsRef<[u8]>, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| damaged(key, e))
-}
-
-fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
-    heads.iter().flat_map(|h| h.0).collect()
-}
-
-fn heads_from_bytes(key: &str, bytes: &[u8]) -> Result<Vec<ChangeHash>, StoreError> {
-    if !bytes.len().is_multiple_of(32) {
-        return Err(damaged(key, "heads are not whole hashes"));
-    }
-    Ok(bytes
-        .chunks_exact(32)
-        .map(|c| {
-            let mut h = [0; 32];
-            h.copy_from_slice(c);
-            ChangeHash(h)
-        })
-        .collect())
 }
 
 fn seq_of(value: i64) -> u64 {
@@ -351,11 +326,6 @@ impl PgStore {
         })
     }
 
-    /// Whether the database answers now.
-    pub fn reachable(&self) -> Result<(), StoreError> {
-        self.with(|c| c.simple_query("select 1").map(|_| ()).map_err(engine))
-    }
-
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|c| {
             Ok(
@@ -378,21 +348,6 @@ impl PgStore {
         )
         .map_err(engine)?;
         Ok(())
-    }
-
-    /// After a restore or a migration into this database: as [`super::SledStore::after_import`],
-    /// the documents' sequence jumps far ahead when `gap`, and the restored point is kept.
-    pub fn after_import(&self, gap: bool) -> Result<(), StoreError> {
-        let last = self.last_seq()?;
-        self.with(|c| {
-            let mut tx = c.transaction().map_err(engine)?;
-            if gap {
-                let next = last.saturating_add(super::RESTORE_SEQ_GAP);
-                Self::put_meta(&mut tx, "seq", &next.to_be_bytes())?;
-                Self::put_meta(&mut tx, "restored", &last.to_be_bytes())?;
-            }
-            tx.commit().map_err(engine)
-        })
     }
 }
 

@@ -26,7 +26,7 @@ use zonepatrol_shared::docs::DocId;
 
 use super::{
     ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
-    TokenRecord, UserRecord,
+    TokenRecord, UserRecord, damaged, heads_bytes, heads_from_bytes,
 };
 
 /// The sled engine.
@@ -74,13 +74,6 @@ fn seq_key(seq: u64) -> Vec<u8> {
     k
 }
 
-fn damaged(key: &[u8], why: impl ToString) -> StoreError {
-    StoreError::Damaged {
-        key: String::from_utf8_lossy(key).into_owned(),
-        why: why.to_string(),
-    }
-}
-
 fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| damaged(key, e))
 }
@@ -88,24 +81,6 @@ fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing our own plain records to JSON cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
-}
-
-fn heads_bytes(heads: &[ChangeHash]) -> Vec<u8> {
-    heads.iter().flat_map(|h| h.0).collect()
-}
-
-fn heads_from_bytes(key: &[u8], bytes: &[u8]) -> Result<Vec<ChangeHash>, StoreError> {
-    if !bytes.len().is_multiple_of(32) {
-        return Err(damaged(key, "heads are not whole hashes"));
-    }
-    Ok(bytes
-        .chunks_exact(32)
-        .map(|c| {
-            let mut h = [0; 32];
-            h.copy_from_slice(c);
-            ChangeHash(h)
-        })
-        .collect())
 }
 
 fn u64_of(key: &[u8], bytes: &[u8]) -> Result<u64, StoreError> {

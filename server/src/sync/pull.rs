@@ -61,13 +61,7 @@ pub(super) fn pull(
             batch.truncate(at);
         }
         if batch.is_empty() {
-            send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
-            return Ok(Pulled {
-                docs,
-                cursor,
-                more: false,
-                damaged,
-            });
+            break;
         }
         // The readable documents of the batch, read a few at a time (one round trip each on
         // a database), with the heads each had at the cursor.
@@ -154,15 +148,16 @@ pub(super) fn pull(
             cursor = seq;
         }
         if reached.is_some() {
-            send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
-            return Ok(Pulled {
-                docs,
-                cursor,
-                more: false,
-                damaged,
-            });
+            break;
         }
     }
+    send_whole(store, companions, unreadable, &mut docs, &mut damaged)?;
+    Ok(Pulled {
+        docs,
+        cursor,
+        more: false,
+        damaged,
+    })
 }
 
 /// Documents read ahead of the one being sent.
