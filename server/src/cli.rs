@@ -90,6 +90,12 @@ struct ServeArgs {
     /// one database (docs/OPERATIONS.md).
     #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// A mining group's mines, served together: `ID=NAME` pairs separated by commas
+    /// (`dongtan=东滩煤矿,baodian=鲍店煤矿`). Each is served under `/m/ID/` with a store of its
+    /// own; the group's managers sign in at the root. Without it, one mine is served at the
+    /// root.
+    #[arg(long, env = "ZONEPATROL_MINES")]
+    mines: Option<String>,
     /// Connections to the database at most.
     #[arg(long, env = "ZONEPATROL_DATABASE_CONNECTIONS", default_value_t = 16)]
     database_connections: u32,
@@ -102,6 +108,12 @@ impl ServeArgs {
         settings.demo = demo_mine;
         settings.demo_history = demo_mine && !self.no_history;
         settings.rebuild_results = self.rebuild_results;
+        settings.mines = match &self.mines {
+            Some(text) => {
+                crate::group::Mine::parse_list(text).map_err(|e| anyhow::anyhow!("--mines: {e}"))?
+            }
+            None => Vec::new(),
+        };
         settings.database = self.database.as_ref().map(|url| crate::Database {
             url: url.clone(),
             connections: self.database_connections.clamp(2, 1000),
@@ -163,6 +175,10 @@ enum Command {
         /// to keep the password out of the process list).
         #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
         to: String,
+        /// Move it in as this mine of a group (`serve --mines`): into the mine's own schema,
+        /// and its photos into `DATA/mines/ID/` of the group's data directory then.
+        #[arg(long)]
+        mine: Option<String>,
     },
     /// Check an archive without restoring it: every checksum, every photo.
     Verify {
@@ -203,13 +219,19 @@ enum UserCommand {
         /// person with several roles (the first is the main one).
         #[arg(long = "role", required = true)]
         roles: Vec<Role>,
-        /// The branch id.
-        #[arg(long)]
-        branch: String,
+        /// The branch id (not for a group's manager).
+        #[arg(long, required_unless_present = "group")]
+        branch: Option<String>,
         /// The PostgreSQL database the server keeps its store in, if it does
         /// (`serve --database`).
         #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
         database: Option<String>,
+        /// An account of this mine of a group (`serve --mines`).
+        #[arg(long, conflicts_with = "group")]
+        mine: Option<String>,
+        /// An account of the group itself: a manager who reads every mine.
+        #[arg(long)]
+        group: bool,
     },
 }
 
@@ -265,8 +287,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     roles,
                     branch,
                     database,
+                    mine,
+                    group,
                 },
         } => {
+            // A mine of a group, or the group's own accounts: their directory and schema.
+            let (data, schema) = match (&mine, group) {
+                (Some(id), _) => {
+                    crate::group::Mine::check_id(id).map_err(anyhow::Error::msg)?;
+                    let mine = crate::group::Mine {
+                        id: id.clone(),
+                        name: id.clone(),
+                    };
+                    (mine.dir(&data), Some(mine.schema()))
+                }
+                (None, true) => {
+                    anyhow::ensure!(
+                        roles == [Role::Manager],
+                        "a group's account is a manager's (--role manager): it reads every \
+                         mine; people of a mine are added with --mine ID"
+                    );
+                    (
+                        crate::group::group_dir(&data),
+                        Some(crate::group::GROUP_SCHEMA.to_owned()),
+                    )
+                }
+                (None, false) => (data, None),
+            };
+            let branch = branch.unwrap_or_else(|| "group".to_owned());
+            // A group's store on the embedded engine is made by its server's first start: a
+            // mistyped mine, or a group on PostgreSQL named without its database, makes none.
+            if database.is_none() && schema.is_some() && !data.join("store").exists() {
+                anyhow::bail!(
+                    "{} holds no store: start the server with --mines naming this mine first, \
+                     check the mine's id, or name the group's database with --database",
+                    data.display()
+                );
+            }
             let password = match std::env::var("ZONEPATROL_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -282,7 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .join(", ");
             if let Some(url) = database {
                 // Any number of processes share a database: write the account directly.
-                let store = open_database(&url)?;
+                let store = open_database(&url, schema.as_deref())?;
                 auth::add_user(
                     &store,
                     &name,
@@ -348,19 +405,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { data, to, base } => backup(&data, &to, base.as_deref()),
-        Command::Migrate { from, to } => {
-            let moved = crate::migrate::to_postgres(&from, &to)?;
+        Command::Migrate { from, to, mine } => {
+            let schema = match &mine {
+                Some(id) => {
+                    crate::group::Mine::check_id(id).map_err(anyhow::Error::msg)?;
+                    Some(
+                        crate::group::Mine {
+                            id: id.clone(),
+                            name: id.clone(),
+                        }
+                        .schema(),
+                    )
+                }
+                None => None,
+            };
+            let moved = crate::migrate::to_postgres_in(&from, &to, schema.as_deref())?;
             println!(
                 "moved the store in {} to {}: {}",
                 from.display(),
                 crate::Database::shown(&to),
                 moved.summary()
             );
-            println!(
-                "serve it with: zonepatrol-server serve --data {} --database '{}'",
-                from.display(),
-                crate::Database::shown(&to)
-            );
+            match &mine {
+                Some(id) => println!(
+                    "serve it as the mine {id} of the group: copy {}/blobs to \
+                     GROUP-DATA/mines/{id}/blobs, then zonepatrol-server serve --data GROUP-DATA \
+                     --database '{}' --mines '{id}=NAME,…'",
+                    from.display(),
+                    crate::Database::shown(&to)
+                ),
+                None => println!(
+                    "serve it with: zonepatrol-server serve --data {} --database '{}'",
+                    from.display(),
+                    crate::Database::shown(&to)
+                ),
+            }
             Ok(())
         }
         Command::Verify { from, base } => {
@@ -434,8 +513,8 @@ fn backup(
 
 /// A few connections to the database of `serve --database`, for a command line tool; the
 /// error names the database without its password.
-fn open_database(url: &str) -> anyhow::Result<crate::store::PgStore> {
-    crate::store::PgStore::open(url, 2).map_err(|e| {
+fn open_database(url: &str, schema: Option<&str>) -> anyhow::Result<crate::store::PgStore> {
+    crate::store::PgStore::open_in(url, 2, schema).map_err(|e| {
         anyhow::anyhow!(
             "could not use the database {}: {e}",
             crate::Database::shown(url)
@@ -479,15 +558,46 @@ fn check_config(args: &ServeArgs, settings: &Settings) -> anyhow::Result<()> {
     if let Some(tls) = &settings.tls {
         crate::tls::load(tls)?;
     }
-    match &settings.database {
-        Some(database) => {
-            let store = open_database(&database.url)?;
-            println!(
-                "database schema  {} (reachable)",
-                crate::store::pg_schema_version(&store)?
-            );
+    if !settings.mines.is_empty() {
+        let names: Vec<String> = settings
+            .mines
+            .iter()
+            .map(|m| format!("{}={}", m.id, m.name))
+            .collect();
+        println!(
+            "mines            {} ({})",
+            settings.mines.len(),
+            names.join(", ")
+        );
+    }
+    // The stores it would open: the one mine's, or the group's and each mine's.
+    let mut places = vec![(String::new(), None, args.data.clone())];
+    if !settings.mines.is_empty() {
+        places = vec![(
+            "group ".to_owned(),
+            Some(crate::group::GROUP_SCHEMA.to_owned()),
+            crate::group::group_dir(&args.data),
+        )];
+        for mine in &settings.mines {
+            places.push((
+                format!("{} ", mine.id),
+                Some(mine.schema()),
+                mine.dir(&args.data),
+            ));
         }
-        None => crate::store::format::check_dir(&args.data)?,
+    }
+    for (label, schema, dir) in places {
+        match &settings.database {
+            Some(database) => {
+                let store = open_database(&database.url, schema.as_deref())?;
+                println!(
+                    "{label}database schema {} (reachable)",
+                    crate::store::pg_schema_version(&store)?
+                );
+            }
+            None if dir.exists() || label.is_empty() => crate::store::format::check_dir(&dir)?,
+            None => println!("{label}directory {} (made at start)", dir.display()),
+        }
     }
     println!("ok: these settings would start");
     Ok(())

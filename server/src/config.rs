@@ -18,11 +18,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The keys a file may set: the value arguments of `serve` and `demo`, and the log format.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 12] = [
     "listen",
     "data",
     "database",
     "database_connections",
+    "mines",
     "time_zone",
     "tls_cert",
     "tls_key",

@@ -86,11 +86,11 @@ impl Readiness {
 
 /// `/ready`'s answer.
 #[derive(Debug, Serialize)]
-struct ReadyAnswer {
+pub(crate) struct ReadyAnswer {
     /// Whether everything is well.
-    ready: bool,
+    pub(crate) ready: bool,
     /// `starting` (rebuilding the results), `serving`, or `failed`.
-    phase: &'static str,
+    pub(crate) phase: &'static str,
     /// What is not well.
     reasons: Vec<Reason>,
 }
@@ -184,7 +184,7 @@ pub(crate) async fn ready(Shared(state): Shared<Arc<State>>) -> Response {
         .into_response()
 }
 
-fn assess(state: &State) -> ReadyAnswer {
+pub(crate) fn assess(state: &State) -> ReadyAnswer {
     let readiness = &state.results.readiness;
     let mut reasons = Vec::new();
     let failure = readiness.failure();

@@ -40,6 +40,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod demo_history;
 pub mod error;
+pub mod group;
 pub mod health;
 pub mod metrics;
 pub mod migrate;
@@ -131,6 +132,11 @@ pub struct Settings {
     /// Keep the store in PostgreSQL (a mining group's servers) instead of the embedded sled
     /// store in the data directory, which then holds the photos alone.
     pub database: Option<Database>,
+    /// A mining group's mines, each served under `/m/ID/` with a store of its own; none is
+    /// one mine served alone at the root ([`group`]).
+    pub mines: Vec<group::Mine>,
+    /// What this store serves: set by [`launch`] for each store of a group.
+    pub place: group::Place,
 }
 
 /// A PostgreSQL database to keep the store in.
@@ -217,6 +223,8 @@ impl Settings {
             tls: None,
             rebuild_results: false,
             database: None,
+            mines: Vec::new(),
+            place: group::Place::Alone,
         }
     }
 }
@@ -286,6 +294,29 @@ pub struct State {
     pub(crate) body_room: Arc<tokio::sync::Semaphore>,
     /// The consolidated results and what is kept in step with them.
     pub(crate) results: reports::Results,
+    /// Where its routes are: `` at the root, `/m/ID` for a mine of a group.
+    pub(crate) base: Arc<str>,
+    /// For a mine of a group, the group's accounts: its managers read every mine's pages.
+    pub(crate) group: Option<Arc<State>>,
+}
+
+/// What the stores a process serves share: the password checks' threads and the room for
+/// request bodies in memory are the machine's, however many mines it serves.
+#[derive(Clone)]
+pub(crate) struct Common {
+    logins: Arc<auth::Logins>,
+    body_room: Arc<tokio::sync::Semaphore>,
+}
+
+impl Common {
+    pub(crate) fn new(settings: &Settings) -> Common {
+        Common {
+            logins: Arc::new(auth::Logins::new(settings.password_checks)),
+            body_room: Arc::new(tokio::sync::Semaphore::new(
+                (settings.max_bodies_in_memory / 1024).clamp(1, u32::MAX as usize),
+            )),
+        }
+    }
 }
 
 impl std::fmt::Debug for State {
@@ -299,6 +330,17 @@ impl std::fmt::Debug for State {
 impl State {
     /// Opens the store and blob files of a data directory.
     pub fn open(settings: Settings) -> Result<State, LaunchError> {
+        let common = Common::new(&settings);
+        State::open_in(settings, &common, None)
+    }
+
+    /// Opens the store and blob files of a data directory (or a schema of the database, for
+    /// a store of a group), with what it shares with the others the process serves.
+    pub(crate) fn open_in(
+        settings: Settings,
+        common: &Common,
+        group: Option<Arc<State>>,
+    ) -> Result<State, LaunchError> {
         let dir = settings.data_dir.clone();
         let io = |source| LaunchError::Io {
             dir: dir.clone(),
@@ -316,14 +358,14 @@ impl State {
                     ),
                 });
             }
-            let store = PgStore::open(&database.url, database.connections).map_err(|source| {
-                LaunchError::Database {
+            let schema = settings.place.schema();
+            let store = PgStore::open_in(&database.url, database.connections, schema.as_deref())
+                .map_err(|source| LaunchError::Database {
                     url: Database::shown(&database.url),
                     source,
-                }
-            })?;
+                })?;
             let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
-            return State::with_store(settings, Arc::new(store), blobs);
+            return State::with_store(settings, Arc::new(store), blobs, common, group);
         }
         // A directory of a newer format is refused before its store is opened.
         let found = store::format::found(&dir)?;
@@ -356,7 +398,7 @@ impl State {
                 );
             }
         }
-        State::with_store(settings, Arc::new(store), blobs)
+        State::with_store(settings, Arc::new(store), blobs, common, group)
     }
 
     /// The state around an opened store and blob files.
@@ -364,6 +406,8 @@ impl State {
         settings: Settings,
         store: Arc<dyn Storage>,
         blobs: BlobFiles,
+        common: &Common,
+        group: Option<Arc<State>>,
     ) -> Result<State, LaunchError> {
         let dummy_hash = auth::hash_password("not anybody's password")
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
@@ -378,11 +422,11 @@ impl State {
             guard: auth::Guard {
                 dummy_hash,
                 throttle,
-                logins: auth::Logins::new(settings.password_checks),
+                logins: common.logins.clone(),
             },
-            body_room: Arc::new(tokio::sync::Semaphore::new(
-                (settings.max_bodies_in_memory / 1024).clamp(1, u32::MAX as usize),
-            )),
+            body_room: common.body_room.clone(),
+            base: Arc::from(settings.place.base()),
+            group,
             settings,
         })
     }
@@ -566,6 +610,8 @@ async fn warm_up(state: Arc<State>, seeded: bool) {
 }
 
 /// Runs the server on `listener` until `shutdown` completes; in-flight requests finish first.
+/// With no mines in the settings it serves one mine at the root; with mines, a group
+/// ([`group`]).
 pub async fn launch(
     settings: Settings,
     listener: TcpListener,
@@ -581,8 +627,46 @@ pub async fn launch(
     if let Some(tls) = &tls {
         tokio::spawn(tls::reload_on_hangup(Arc::downgrade(tls)));
     }
-    let state = Arc::new(State::open(settings)?);
-    let seeded = state.settings.demo && {
+    let common = Common::new(&settings);
+    // Every store served, the group's accounts (which each mine holds) last.
+    let (app, served) = if settings.mines.is_empty() {
+        group::check_layout(&settings)?;
+        let state = Arc::new(State::open_in(settings.clone(), &common, None)?);
+        start(&state)?;
+        (routes::router(state.clone()), vec![state])
+    } else {
+        let group = group::open(&settings, &common)?;
+        let mut served: Vec<Arc<State>> = group.mines.iter().map(|(_, s)| s.clone()).collect();
+        served.push(group.accounts.clone());
+        for state in &served {
+            start(state)?;
+        }
+        (group::router(&group), served)
+    };
+    serve::serve(listener, app, &settings, tls, shutdown)
+        .await
+        .map_err(LaunchError::Serve)?;
+    // Connection tasks and work on the blocking pool may still hold a store for a moment:
+    // wait for them (briefly), so that every store is closed when this returns and the next
+    // server on the same directory can open it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for state in served {
+        while Arc::strong_count(&state) > 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        state.store.flush().map_err(|source| LaunchError::Store {
+            dir: state.settings.data_dir.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Seeds a store with the demo mine if asked, then starts its work in the background: the
+/// rebuild of its results (the routes answer "starting" meanwhile), its housekeeping and its
+/// inbox of workbooks.
+fn start(state: &Arc<State>) -> Result<(), LaunchError> {
+    let seeded = state.settings.demo && state.settings.place != group::Place::Group && {
         // Instances starting together on one database seed it once.
         let _hold = state
             .store
@@ -596,23 +680,8 @@ pub async fn launch(
     // The server listens while the results are rebuilt: `/health` and `/ready` answer, and
     // every other route says it is starting (see `health`).
     tokio::spawn(warm_up(state.clone(), seeded));
-    tokio::spawn(housekeeping(Arc::downgrade(&state)));
-    tokio::spawn(admin::inbox::watch(Arc::downgrade(&state)));
-    let app = routes::router(state.clone());
-    serve::serve(listener, app, &state.settings, tls, shutdown)
-        .await
-        .map_err(LaunchError::Serve)?;
-    // Connection tasks and work on the blocking pool may still hold the state for a moment:
-    // wait for them (briefly), so that the store is closed when this returns and the next
-    // server on the same directory can open it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while Arc::strong_count(&state) > 1 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    state.store.flush().map_err(|source| LaunchError::Store {
-        dir: state.settings.data_dir.clone(),
-        source,
-    })?;
+    tokio::spawn(housekeeping(Arc::downgrade(state)));
+    tokio::spawn(admin::inbox::watch(Arc::downgrade(state)));
     Ok(())
 }
 

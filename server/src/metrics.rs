@@ -154,30 +154,14 @@ pub fn connections(delta: f64) {
 
 /// `GET /metrics`: the series as Prometheus text, with the gauges read now.
 pub(crate) async fn scrape(Shared(state): Shared<Arc<State>>) -> Response {
-    let readiness = &state.results.readiness;
-    let (done, total) = readiness.progress();
-    let lag = if readiness.serving() {
-        0
-    } else {
-        total.saturating_sub(done)
-    };
-    gauge!(LAG).set(lag as f64);
-    let unwritten = state
-        .results
-        .unwritten
-        .load(std::sync::atomic::Ordering::Relaxed);
-    gauge!(UNWRITTEN).set(if unwritten { 1.0 } else { 0.0 });
-    let (left_out, _) = crate::reports::left_out_first(&state, 0);
-    gauge!(LEFT_OUT).set(left_out as f64);
-    let ready = readiness.serving() && !unwritten && left_out == 0;
-    gauge!(READY).set(if ready { 1.0 } else { 0.0 });
-    if let Some(pool) = state.store.pool() {
-        gauge!(DB_CONNECTIONS, "state" => "in_use")
-            .set(f64::from(pool.connections.saturating_sub(pool.idle)));
-        gauge!(DB_CONNECTIONS, "state" => "idle").set(f64::from(pool.idle));
-        counter!(DB_WAITS).absolute(pool.waits);
-        gauge!(DB_WAIT_SECONDS).set(pool.wait_micros as f64 / 1e6);
-        gauge!(DB_LOCK_WAIT_SECONDS).set(pool.lock_wait_micros as f64 / 1e6);
+    render(std::slice::from_ref(&state))
+}
+
+/// The series as Prometheus text, with each store's gauges read now: labelled with its mine
+/// (`mine="dongtan"`) when it is one of a group's.
+pub(crate) fn render(stores: &[Arc<State>]) -> Response {
+    for state in stores {
+        store_gauges(state);
     }
     (
         [
@@ -190,4 +174,42 @@ pub(crate) async fn scrape(Shared(state): Shared<Arc<State>>) -> Response {
         handle().render(),
     )
         .into_response()
+}
+
+/// One store's gauges.
+fn store_gauges(state: &State) {
+    let labels: Vec<::metrics::Label> = match &state.settings.place {
+        crate::group::Place::Alone => Vec::new(),
+        place => vec![::metrics::Label::new("mine", place.label().to_owned())],
+    };
+    let with = |more: (&'static str, &'static str)| {
+        let mut all = labels.clone();
+        all.push(::metrics::Label::new(more.0, more.1));
+        all
+    };
+    let readiness = &state.results.readiness;
+    let (done, total) = readiness.progress();
+    let lag = if readiness.serving() {
+        0
+    } else {
+        total.saturating_sub(done)
+    };
+    gauge!(LAG, labels.clone()).set(lag as f64);
+    let unwritten = state
+        .results
+        .unwritten
+        .load(std::sync::atomic::Ordering::Relaxed);
+    gauge!(UNWRITTEN, labels.clone()).set(if unwritten { 1.0 } else { 0.0 });
+    let (left_out, _) = crate::reports::left_out_first(state, 0);
+    gauge!(LEFT_OUT, labels.clone()).set(left_out as f64);
+    let ready = readiness.serving() && !unwritten && left_out == 0;
+    gauge!(READY, labels.clone()).set(if ready { 1.0 } else { 0.0 });
+    if let Some(pool) = state.store.pool() {
+        gauge!(DB_CONNECTIONS, with(("state", "in_use")))
+            .set(f64::from(pool.connections.saturating_sub(pool.idle)));
+        gauge!(DB_CONNECTIONS, with(("state", "idle"))).set(f64::from(pool.idle));
+        counter!(DB_WAITS, labels.clone()).absolute(pool.waits);
+        gauge!(DB_WAIT_SECONDS, labels.clone()).set(pool.wait_micros as f64 / 1e6);
+        gauge!(DB_LOCK_WAIT_SECONDS, labels).set(pool.lock_wait_micros as f64 / 1e6);
+    }
 }

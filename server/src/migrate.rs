@@ -41,6 +41,11 @@ impl Moved {
 
 /// Moves the store in `data` into the database at `url`.
 pub fn to_postgres(data: &Path, url: &str) -> anyhow::Result<Moved> {
+    to_postgres_in(data, url, None)
+}
+
+/// As [`to_postgres`], into a schema of the database (a mine of a group: `migrate --mine`).
+pub fn to_postgres_in(data: &Path, url: &str, schema: Option<&str>) -> anyhow::Result<Moved> {
     let shown = crate::Database::shown(url);
     match format::found(data)? {
         format::Found::Current => {}
@@ -68,8 +73,8 @@ pub fn to_postgres(data: &Path, url: &str) -> anyhow::Result<Moved> {
         }
         Err(e) => return Err(e).context(format!("could not open the store in {}", data.display())),
     };
-    let pg =
-        PgStore::open(url, 4).with_context(|| format!("could not use the database {shown}"))?;
+    let pg = PgStore::open_in(url, 4, schema)
+        .with_context(|| format!("could not use the database {shown}"))?;
     anyhow::ensure!(
         pg.is_empty()?,
         "the database {shown} already holds a store: move a mine into an empty database \

@@ -62,23 +62,32 @@ pub fn router(state: Arc<State>) -> Router {
             post(check_blobs).layer(DefaultBodyLimit::max(1024 * 1024)),
         )
         .route("/blobs/{hash}", get(get_blob).head(head_blob).put(put_blob));
-    Router::new()
+    let mut routes = Router::new()
         .nest(API, api)
         .merge(crate::dashboard::router())
         .route("/health", get(crate::health::health))
-        .route("/ready", get(crate::health::ready))
-        .route("/metrics", get(crate::metrics::scrape))
+        .route("/ready", get(crate::health::ready));
+    // The process's series are one registry: a group serves them once, at its root, with
+    // each mine's gauges labelled.
+    if !matches!(state.settings.place, crate::group::Place::Mine(_)) {
+        routes = routes.route("/metrics", get(crate::metrics::scrape));
+    }
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::health::gate,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::dashboard::base::place,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("there is no such route: see docs/PROTOCOL.md")
 }
 

@@ -44,7 +44,7 @@ pub struct Guard {
     /// Names and addresses with recent wrong passwords, which must wait before the next try.
     pub(crate) throttle: LoginThrottle,
     /// Password checks in progress, bounded.
-    pub(crate) logins: Logins,
+    pub(crate) logins: Arc<Logins>,
 }
 
 /// Checks a password and, if right, issues a token. `None` for a wrong name or password,
@@ -63,9 +63,12 @@ pub async fn login(
         None => Ok(()),
     };
     refuse_if_waiting()?;
-    let _name_turn = tokio::time::timeout(state.settings.login_wait, state.guard.logins.turn(name))
-        .await
-        .map_err(|_| busy())?;
+    let _name_turn = tokio::time::timeout(
+        state.settings.login_wait,
+        state.guard.logins.turn(&format!("{}\0{name}", state.base)),
+    )
+    .await
+    .map_err(|_| busy())?;
     // The tries before this one have counted by now.
     refuse_if_waiting()?;
     let turn = tokio::time::timeout(

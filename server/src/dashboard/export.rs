@@ -23,16 +23,16 @@ use super::views::{Ledger, Notice, Placard, branch_name, holders, ledger, notice
 use crate::State;
 use crate::consolidate::Consolidator;
 
-fn pts(p: Option<Points>) -> Option<f64> {
+pub(super) fn pts(p: Option<Points>) -> Option<f64> {
     p.map(|p| p.0 as f64 / 100.0)
 }
 
 /// The row of column headings in both workbooks (under the title and a blank row).
-const HEADINGS_ROW: u32 = 2;
+pub(super) const HEADINGS_ROW: u32 = 2;
 
 /// Printing as a manager would set it up by hand: A4, one page wide, the column headings
 /// repeated on every page, the page number in the footer; the headings frozen on screen.
-fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Result<(), XlsxError> {
+pub(super) fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Result<(), XlsxError> {
     const A4: u8 = 9;
     ws.set_paper_size(A4);
     if landscape {
@@ -44,6 +44,90 @@ fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Result<(), Xls
     ws.set_footer(l(lang, "&C第 &P 页，共 &N 页", "&CPage &P of &N"));
     ws.set_freeze_panes(HEADINGS_ROW + 1, 0)?;
     Ok(())
+}
+
+/// The group overview: one row per mine for a period, numbers as numbers, with the group's
+/// totals.
+pub(crate) fn group_xlsx(
+    lines: &[(&crate::group::Mine, super::pages::group::MineLine)],
+    period_label: &str,
+    lang: Lang,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(l(lang, "集团总览", "Group overview"))?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin)
+        .set_text_wrap();
+    let num = Format::new()
+        .set_num_format("0.00")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let whole = Format::new()
+        .set_num_format("0")
+        .set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let text = Format::new().set_border(rust_xlsxwriter::FormatBorder::Thin);
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} · {period_label}", l(lang, "集团总览", "Group overview")),
+        &title,
+    )?;
+    let headings = [
+        l(lang, "矿", "Mine"),
+        l(lang, "支部", "Branches"),
+        l(lang, "有成绩的支部", "Branches scored"),
+        l(lang, "平均得分", "Mean score"),
+        l(lang, "先进", "Excellent"),
+        l(lang, "达标", "Pass"),
+        l(lang, "不达标", "Fail"),
+        l(lang, "有成绩的责任区", "Zones scored"),
+        l(lang, "奖罚金额（元）", "Money (yuan)"),
+        l(lang, "未整改问题", "Open problems"),
+        l(lang, "其中超期", "Of them overdue"),
+    ];
+    for (c, h) in (0u16..).zip(headings) {
+        ws.write_string_with_format(HEADINGS_ROW, c, h, &head)?;
+    }
+    let mut row = HEADINGS_ROW + 1;
+    for (mine, line) in lines {
+        ws.write_string_with_format(row, 0, &mine.name, &text)?;
+        if !line.ready {
+            ws.write_string_with_format(
+                row,
+                1,
+                l(lang, "暂时无法读取", "cannot be read just now"),
+                &text,
+            )?;
+            row += 1;
+            continue;
+        }
+        let counts = [
+            (1, line.branches as f64),
+            (2, line.scored as f64),
+            (4, line.grades[0] as f64),
+            (5, line.grades[1] as f64),
+            (6, line.grades[2] as f64),
+            (7, line.zones as f64),
+            (9, line.open as f64),
+            (10, line.overdue as f64),
+        ];
+        for (c, n) in counts {
+            ws.write_number_with_format(row, c, n, &whole)?;
+        }
+        match pts(line.score) {
+            Some(score) => ws.write_number_with_format(row, 3, score, &num)?,
+            None => ws.write_string_with_format(row, 3, "—", &text)?,
+        };
+        ws.write_number_with_format(row, 8, line.money_fen as f64 / 100.0, &num)?;
+        row += 1;
+    }
+    ws.set_column_width(0, 16)?;
+    ws.set_column_range_width(1, 10, 11)?;
+    page_setup(ws, lang, true)?;
+    wb.save_to_buffer()
 }
 
 /// The monthly ledger (责任区月度考评台账): one row per zone, self vs branch vs final and the
@@ -624,7 +708,7 @@ pub(super) fn attachment(content_type: &'static str, name: &str, bytes: Vec<u8>)
     r
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(super) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A branch and a period, as a download's address names them.
 type BranchPeriod = Path<(String, String)>;

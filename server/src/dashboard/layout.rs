@@ -1,6 +1,7 @@
 //! The layout room: the page chrome every page shares (header, style, the error page) and
 //! the small text helpers it needs.
 
+use crate::dashboard::base::{grouped, link, mine_name};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -63,17 +64,26 @@ pub(super) fn layout(lang: Lang, viewer: Option<&Viewer>, title: &str, body: Mar
             }
             body {
                 header {
-                    a.brand href="/dash" { (l(lang, "区域巡查 · 管理看板", "Zone Patrol · Dashboard")) }
+                    a.brand href=(link("/dash")) {
+                        (l(lang, "区域巡查 · 管理看板", "Zone Patrol · Dashboard"))
+                        @if let Some(mine) = mine_name() { " · " span #mine-name { (mine) } }
+                    }
                     @if let Some(v) = viewer {
-                        a href=(format!("/dash/rankings")) { (l(lang, "季度与年度排名", "Quarter & year")) }
-                        @if crate::admin::may_open_console(&v.actor) {
-                            a #console-link href="/admin" { (l(lang, "设置", "Set-up")) }
+                        @if v.visiting.is_some() {
+                            // A group's manager: back to every mine; signed in at the group.
+                            a #group-link href="/dash" { (l(lang, "集团总览", "Group overview")) }
+                        }
+                        @if !grouped() || mine_name().is_some() {
+                            a href=(link("/dash/rankings")) { (l(lang, "季度与年度排名", "Quarter & year")) }
+                        }
+                        @if v.visiting.is_none() && crate::admin::may_open_console(&v.actor) {
+                            a #console-link href=(link("/admin")) { (l(lang, "设置", "Set-up")) }
                         }
                         span { (v.actor.user) }
                     }
-                    a #lang href=(format!("/lang/{}", other.0)) { (other.1) }
-                    @if viewer.is_some() {
-                        form method="post" action="/logout" { button #logout type="submit" { (l(lang, "退出", "Sign out")) } }
+                    a #lang href=(link(&format!("/lang/{}", other.0))) { (other.1) }
+                    @if let Some(v) = viewer {
+                        form method="post" action=(if v.visiting.is_some() { "/logout".to_owned() } else { link("/logout") }) { button #logout type="submit" { (l(lang, "退出", "Sign out")) } }
                     }
                 }
                 main { (body) }
@@ -87,7 +97,7 @@ pub(super) fn fail(status: StatusCode, lang: Lang, message: &str) -> Response {
         section {
             h1 { (l(lang, "无法显示", "Cannot show this")) }
             p.error { (message) }
-            p { a href="/dash" { (l(lang, "返回看板", "Back to the dashboard")) } }
+            p { a href=(link("/dash")) { (l(lang, "返回看板", "Back to the dashboard")) } }
         }
     };
     (status, layout(lang, None, l(lang, "错误", "Error"), body)).into_response()

@@ -31,6 +31,7 @@
 //! - `export.rs`: the workbooks and the placard, and their downloads.
 //! - `chart.rs`: the inline SVG charts.
 
+pub(crate) mod base;
 mod chart;
 mod console;
 pub mod export;
@@ -50,6 +51,7 @@ use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
 pub use labels::{Lang, l};
+pub(crate) use pages::group::Mines as GroupMines;
 pub use pages::overview::{OverviewQuery, overview_page};
 pub use session::{LangOnly, Viewer};
 pub use views::{Ledger, LedgerRow, Notice, NoticeRow, Placard};
@@ -68,7 +70,7 @@ use signin::{login, login_page, logout, set_lang};
 /// The dashboard's routes.
 pub fn router() -> Router<Arc<State>> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/dash") }))
+        .route("/", get(|| async { Redirect::to(&base::link("/dash")) }))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/lang/{lang}", get(set_lang))
@@ -91,6 +93,21 @@ pub fn router() -> Router<Arc<State>> {
         // Forms are a few fields: nothing more is read.
         .layer(DefaultBodyLimit::max(16 * 1024))
         .merge(console::router())
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// A group's own pages, at its root: its managers sign in, and read every mine side by side
+/// (each mine's pages are under `/m/ID/`, in [`router`] of its own).
+pub(crate) fn group_router(mines: pages::group::Mines) -> Router<Arc<State>> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dash") }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{lang}", get(set_lang))
+        .route("/dash", get(pages::group::group_overview))
+        .route("/dash/export/group", get(pages::group::group_export))
+        .layer(axum::Extension(mines))
+        .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(axum::middleware::map_response(page_headers))
 }
 

@@ -1,6 +1,7 @@
 //! The session room: who is asking (a signed-in [`Viewer`] or just a [`LangOnly`] language),
 //! read from the cookies, and the checks on where a request comes from and goes back to.
 
+use crate::dashboard::base::link;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -14,9 +15,29 @@ use super::labels::{Lang, l};
 use super::layout::{encode, fail};
 use crate::State;
 
+/// The session cookie of a mine's pages (at the root, or under its place in a group).
 pub(super) const SESSION: &str = "zp_session";
-/// The cookie that ends the session in the browser (its name is [`SESSION`]).
-pub(super) const SESSION_ENDED: &str = "zp_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+/// The session cookie of a group's own accounts, at the root: a mine's pages under it read it
+/// too, for the group's managers.
+pub(super) const GROUP_SESSION: &str = "zp_group";
+
+/// The session cookie's name for a store's pages.
+pub(super) fn session_name(state: &State) -> &'static str {
+    match state.settings.place {
+        crate::group::Place::Group => GROUP_SESSION,
+        _ => SESSION,
+    }
+}
+
+/// A session cookie for a store's pages: on its own path, so that each mine of a group keeps
+/// its own sign-in in a browser.
+pub(super) fn session_cookie(state: &State, token: &str, max_age: i64, secure: &str) -> String {
+    format!(
+        "{}={token}; Path={}/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        session_name(state),
+        state.base
+    )
+}
 pub(super) const LANG: &str = "zp_lang";
 
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
@@ -29,6 +50,22 @@ fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
             let (k, v) = kv.trim().split_once('=')?;
             Some((k.to_owned(), v.to_owned()))
         })
+        .collect()
+}
+
+/// Every value sent under a cookie name: a browser sends a mine's session cookie and an older
+/// one of the same name on a wider path side by side (the longer path first).
+fn cookie_values(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_owned())
+        })
+        .take(4)
         .collect()
 }
 
@@ -57,6 +94,8 @@ pub struct Viewer {
     pub(super) actor: Actor,
     pub(super) token_hash: [u8; 32],
     pub(super) lang: Lang,
+    /// A group's manager reading a mine of the group: the mine's name.
+    pub(super) visiting: Option<String>,
 }
 
 impl Viewer {
@@ -66,6 +105,7 @@ impl Viewer {
             actor,
             token_hash: [0; 32],
             lang,
+            visiting: None,
         }
     }
 
@@ -79,17 +119,58 @@ impl FromRequestParts<Arc<State>> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<State>) -> Result<Viewer, Response> {
         let lang = lang_of(&parts.headers);
-        let token = cookies(&parts.headers).get(SESSION).cloned();
         let back = parts.uri.path().to_owned();
-        let to_login = || Redirect::to(&format!("/login?back={}", encode(&back))).into_response();
-        let Some(token) = token else {
+        let to_login =
+            || Redirect::to(&link(&format!("/login?back={}", encode(&back)))).into_response();
+        // The mine's own sign-in first; on a mine of a group, a sign-in of the group's.
+        let own = cookie_values(&parts.headers, session_name(state));
+        let visited = match &state.group {
+            Some(group) => Some((group.clone(), cookie_values(&parts.headers, GROUP_SESSION))),
+            None => None,
+        };
+        let mine = state.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            if let Some(authed) = own
+                .iter()
+                .find_map(|t| crate::auth::check_token(&mine, t).ok())
+            {
+                return Some((authed, None));
+            }
+            let (group, tokens) = visited?;
+            let mut authed = tokens
+                .iter()
+                .find_map(|t| crate::auth::check_token(&group, t).ok())?;
+            // Named as no person of the mine can be (a name has no `:`), so that nothing a
+            // mine keeps for one of its people by name — an inspector's own sheet history —
+            // opens to a group's manager of the same name.
+            authed.actor.user = format!("group:{}", authed.actor.user);
+            let name = match &mine.settings.place {
+                crate::group::Place::Mine(m) => m.name.clone(),
+                _ => String::new(),
+            };
+            Some((authed, Some(name)))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some((authed, visiting)) = found else {
             return Err(to_login());
         };
-        let state = state.clone();
-        let authed = tokio::task::spawn_blocking(move || crate::auth::check_token(&state, &token))
-            .await
-            .map_err(|_| to_login())?
-            .map_err(|_| to_login())?;
+        // A group's manager reads a mine's pages; what the mine decides (publishing, its
+        // set-up) is its own people's.
+        if visiting.is_some()
+            && (parts.method != axum::http::Method::GET || !authed.actor.has(Role::Manager))
+        {
+            return Err(fail(
+                StatusCode::FORBIDDEN,
+                lang,
+                l(
+                    lang,
+                    "集团管理人员只查看各矿的结果；发布、设置由本矿的管理人员办理。",
+                    "A group manager reads a mine's results; publishing and set-up are the mine's own managers' to do.",
+                ),
+            ));
+        }
         if !authed
             .actor
             .roles()
@@ -122,6 +203,7 @@ impl FromRequestParts<Arc<State>> for Viewer {
             actor: authed.actor,
             token_hash: authed.token_hash,
             lang,
+            visiting,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The sign-in room: the sign-in page and form, signing in and out, and choosing the language.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, Query, State as Shared};
@@ -10,9 +11,7 @@ use serde::Deserialize;
 
 use super::labels::{Lang, l};
 use super::layout::{fail, layout};
-use super::session::{
-    LANG, LangOnly, SESSION, SESSION_ENDED, Viewer, cross_site, safe_back, secure,
-};
+use super::session::{LANG, LangOnly, Viewer, cross_site, safe_back, secure, session_cookie};
 use crate::State;
 
 #[derive(Deserialize)]
@@ -30,7 +29,7 @@ fn login_form(lang: Lang, back: &str, error: Option<&str>, first: Option<&str>) 
                 h1 { (l(lang, "管理看板登录", "Sign in to the dashboard")) }
                 @if let Some(e) = error { p.error role="alert" { (e) } }
                 @if let Some(first) = first { pre #first-start style="white-space:pre-wrap" { (first) } }
-                form method="post" action="/login" {
+                form method="post" action=(link("/login")) {
                     input type="hidden" name="back" value=(back);
                     label for="user" { (l(lang, "用户名", "User name")) }
                     input #user name="user" autocomplete="username" required autofocus;
@@ -48,7 +47,7 @@ pub(super) async fn login_page(
     LangOnly(lang): LangOnly,
     Query(q): Query<BackQuery>,
 ) -> Markup {
-    let data = state.settings.data_dir.display().to_string();
+    let how = first_account(&state);
     let empty = tokio::task::spawn_blocking(move || {
         crate::admin::accounts::any_account(&state).is_ok_and(|any| !any)
     })
@@ -59,9 +58,54 @@ pub(super) async fn login_page(
             Lang::Zh => crate::admin::accounts::FIRST_ADMIN_ZH,
             Lang::En => crate::admin::accounts::FIRST_ADMIN_EN,
         };
-        words.replace("DATA", &data)
+        how(words)
     });
     login_form(lang, &safe_back(q.back.as_deref()), None, first.as_deref())
+}
+
+/// How the first account of a store is made, as the sign-in page says it: the command for its
+/// directory or database, its mine, or the group's manager.
+fn first_account(state: &State) -> impl Fn(&str) -> String + Send + 'static {
+    use crate::group::Place;
+    let settings = &state.settings;
+    // A group's stores are in its data directory's `group/` and `mines/ID/`.
+    let group_data = match settings.place {
+        Place::Alone => settings.data_dir.clone(),
+        Place::Group => settings
+            .data_dir
+            .parent()
+            .map(|p| p.to_owned())
+            .unwrap_or_default(),
+        Place::Mine(_) => settings
+            .data_dir
+            .parent()
+            .and_then(|p| p.parent())
+            .map(|p| p.to_owned())
+            .unwrap_or_default(),
+    };
+    let whose = match &settings.database {
+        Some(_) => "--database 'postgres://…'".to_owned(),
+        None => format!("--data {}", group_data.display()),
+    };
+    let place = settings.place.clone();
+    move |words: &str| {
+        let words = words.replace("--data DATA", &whose);
+        match &place {
+            Place::Alone => words,
+            Place::Mine(mine) => words
+                .replace("--name admin", &format!("--mine {} --name admin", mine.id))
+                .replace(" /login", &format!(" {}/login", mine.base())),
+            Place::Group => words
+                .replace(
+                    "--name admin --role admin --branch hq",
+                    "--group --name NAME --role manager",
+                )
+                .lines()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -95,11 +139,8 @@ pub(super) async fn login(
     match done {
         Ok(Some((token, record, _))) => {
             let max_age = (record.expires_at - crate::now_millis()).max(0) / 1000;
-            let cookie = format!(
-                "{SESSION}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
-                secure(&headers)
-            );
-            let mut r = Redirect::to(&back).into_response();
+            let cookie = session_cookie(&state, &token, max_age, secure(&headers));
+            let mut r = Redirect::to(&link(&back)).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
@@ -170,14 +211,16 @@ pub(super) async fn login(
 
 pub(super) async fn logout(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> Response {
     let hash = viewer.token_hash;
-    match tokio::task::spawn_blocking(move || crate::auth::sign_out(&state, &hash)).await {
+    let signing_out = state.clone();
+    match tokio::task::spawn_blocking(move || crate::auth::sign_out(&signing_out, &hash)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "a dashboard sign-out was not stored"),
         Err(e) => tracing::warn!(error = %e, "a dashboard sign-out failed"),
     }
-    let mut r = Redirect::to("/login").into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_static(SESSION_ENDED));
+    let mut r = Redirect::to(&link("/login")).into_response();
+    if let Ok(ended) = HeaderValue::from_str(&session_cookie(&state, "", 0, "")) {
+        r.headers_mut().insert(header::SET_COOKIE, ended);
+    }
     r
 }
 
@@ -187,14 +230,19 @@ pub(super) async fn set_lang(
     headers: HeaderMap,
 ) -> Response {
     let value = if lang == "en" { "en" } else { "zh" };
-    let back = q.back.or_else(|| {
-        headers
-            .get(header::REFERER)
-            .and_then(|r| r.to_str().ok())
-            .and_then(|r| r.split_once("://").map(|(_, rest)| rest.to_owned()))
-            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-    });
-    let mut r = Redirect::to(&safe_back(back.as_deref())).into_response();
+    // Back to the page the link was on: its address as the browser had it (the mine's place
+    // in it), else one named within the mine.
+    let referred = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest.to_owned()))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()));
+    let to = match (q.back, referred) {
+        (Some(back), _) => link(&safe_back(Some(&back))),
+        (None, Some(referred)) if safe_back(Some(&referred)) == referred => referred,
+        (None, _) => link(&safe_back(None)),
+    };
+    let mut r = Redirect::to(&to).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LANG}={value}; Path=/; SameSite=Lax; Max-Age=31536000"
     )) {

@@ -55,6 +55,39 @@ pub const PUSH_LOCK: i64 = 0x5A50_5055_5348;
 /// How long an instance waits for another's write lock before answering busy.
 pub const HOLD_WAIT: Duration = Duration::from_secs(20);
 
+/// The advisory lock numbers of one schema: the constants in the default schema (so instances
+/// of an earlier version and this one agree), else numbers drawn from the schema's name.
+#[derive(Debug, Clone, Copy)]
+struct Locks {
+    write: i64,
+    push: i64,
+    migrate: i64,
+}
+
+impl Locks {
+    fn of(schema: Option<&str>) -> Locks {
+        let Some(schema) = schema else {
+            return Locks {
+                write: WRITE_LOCK,
+                push: PUSH_LOCK,
+                migrate: WRITE_LOCK + 1,
+            };
+        };
+        let key = |what: &str| {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(format!("zonepatrol {what} lock of {schema}"));
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&digest[..8]);
+            i64::from_be_bytes(bytes)
+        };
+        Locks {
+            write: key("write"),
+            push: key("push"),
+            migrate: key("migrate"),
+        }
+    }
+}
+
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
@@ -64,6 +97,9 @@ pub struct PgStore {
     pool: Option<Pool>,
     /// How to connect, for the connection that holds [`PUSH_LOCK`].
     config: postgres::Config,
+    /// This store's advisory locks: its schema's own, so that the mines of a group, each in a
+    /// schema of one database, write without waiting for each other.
+    locks: Locks,
     /// That connection.
     holder: std::sync::Mutex<Option<postgres::Client>>,
     /// The sequence numbers this process gave out since it last took the write lock.
@@ -191,6 +227,17 @@ impl PgStore {
     /// key=value form), makes or upgrades its tables, and refuses a database of a newer schema.
     /// `connections` is the pool's size.
     pub fn open(url: &str, connections: u32) -> Result<PgStore, StoreError> {
+        PgStore::open_in(url, connections, None)
+    }
+
+    /// As [`PgStore::open`], in a schema of the database of its own (made if missing): a mine
+    /// of a group, or the group's own accounts. Every connection sees that schema alone, so a
+    /// query can reach no other mine's tables.
+    pub fn open_in(
+        url: &str,
+        connections: u32,
+        schema: Option<&str>,
+    ) -> Result<PgStore, StoreError> {
         let mut config: postgres::Config = url.parse().map_err(|e| {
             StoreError::Database(format!(
                 "the database address does not read ({e}): it is postgres://USER:PASSWORD@HOST:PORT/DATABASE"
@@ -207,6 +254,65 @@ impl PgStore {
             .keepalives_interval(Duration::from_secs(10))
             .keepalives_retries(3)
             .tcp_user_timeout(Duration::from_secs(60));
+        // A database address that names a schema of its own (`options=-c search_path=S`) keeps
+        // a group's schemas beside it, named after it (`S_zp_mine_ID`): several groups, or
+        // tests, share one database apart.
+        let schema = schema.map(|schema| {
+            match config
+                .get_options()
+                .and_then(|o| o.split_once("search_path="))
+                .map(|(_, rest)| rest.split([' ', ',']).next().unwrap_or_default())
+                .filter(|named| !named.is_empty())
+            {
+                Some(named) => format!("{named}_{schema}"),
+                None => schema.to_owned(),
+            }
+        });
+        let schema = schema.as_deref();
+        let locks = Locks::of(schema);
+        if let Some(schema) = schema {
+            if schema.len() > 63 {
+                return Err(StoreError::Database(format!(
+                    "the schema name “{schema}” is longer than PostgreSQL's 63 bytes: use a \
+                     shorter mine id or schema"
+                )));
+            }
+            if !schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(StoreError::Database(format!(
+                    "“{schema}” cannot name a schema: lower-case letters, digits and _ only"
+                )));
+            }
+            blocking(|| {
+                let mut client = config
+                    .connect(NoTls)
+                    .map_err(|e| StoreError::Database(format!("cannot reach the database: {e}")))?;
+                // Made only when missing (a schema made beforehand needs no right to make
+                // schemas); instances starting together may both try: one makes it.
+                let found = client
+                    .query_opt("select 1 from pg_namespace where nspname = $1", &[&schema])
+                    .map_err(engine)?;
+                if found.is_none()
+                    && let Err(e) = client.batch_execute(&format!("create schema {schema}"))
+                    && !matches!(
+                        e.code(),
+                        Some(&postgres::error::SqlState::DUPLICATE_SCHEMA)
+                            | Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+                    )
+                {
+                    return Err(engine(e));
+                }
+                Ok(())
+            })?;
+            // After any options the address gives: the last search_path is the one in force.
+            let options = match config.get_options() {
+                Some(given) => format!("{given} -c search_path={schema}"),
+                None => format!("-c search_path={schema}"),
+            };
+            config.options(&options);
+        }
         let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(connections.max(2))
@@ -221,6 +327,7 @@ impl PgStore {
         let store = PgStore {
             pool: Some(pool),
             config,
+            locks,
             holder: Default::default(),
             own: Default::default(),
             waits: Default::default(),
@@ -278,7 +385,7 @@ impl PgStore {
     fn migrate(&self) -> Result<(), StoreError> {
         self.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
-            tx.execute("select pg_advisory_xact_lock($1)", &[&(WRITE_LOCK + 1)])
+            tx.execute("select pg_advisory_xact_lock($1)", &[&self.locks.migrate])
                 .map_err(engine)?;
             tx.batch_execute("create table if not exists zp_schema (version integer not null)")
                 .map_err(engine)?;
@@ -794,7 +901,7 @@ impl Storage for PgStore {
         self.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
             let start = Instant::now();
-            tx.execute("select pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            tx.execute("select pg_advisory_xact_lock($1)", &[&self.locks.write])
                 .map_err(engine)?;
             self.lock_wait_micros
                 .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -1130,7 +1237,7 @@ impl Storage for PgStore {
                     *held = Some(client);
                 }
                 let client = held.as_mut().ok_or_else(|| engine("no connection"))?;
-                match client.execute("select pg_advisory_lock($1)", &[&PUSH_LOCK]) {
+                match client.execute("select pg_advisory_lock($1)", &[&self.locks.push]) {
                     Ok(_) => return Ok(()),
                     Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
                         return Err(StoreError::Busy(format!(
@@ -1157,7 +1264,7 @@ impl Storage for PgStore {
             let mut held = held;
             let released = blocking(|| {
                 held.as_mut()
-                    .map(|c| c.execute("select pg_advisory_unlock($1)", &[&PUSH_LOCK]))
+                    .map(|c| c.execute("select pg_advisory_unlock($1)", &[&self.locks.push]))
             });
             if !matches!(released, Some(Ok(_))) {
                 tracing::warn!(
@@ -1314,7 +1421,7 @@ impl Importer<'_> {
 }
 
 /// A connection held for an import.
-pub struct ImportConn(Conn);
+pub struct ImportConn(Conn, Locks);
 
 impl std::fmt::Debug for ImportConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -1327,8 +1434,8 @@ impl ImportConn {
     /// inside it.
     pub fn begin(&mut self) -> Result<Importer<'_>, StoreError> {
         let mut tx = blocking(|| self.0.transaction()).map_err(engine)?;
-        blocking(|| tx.execute("select pg_advisory_xact_lock($1)", &[&WRITE_LOCK]))
-            .map_err(engine)?;
+        let write = self.1.write;
+        blocking(|| tx.execute("select pg_advisory_xact_lock($1)", &[&write])).map_err(engine)?;
         // Checked again under the lock: two moves at once do not both land.
         let held: i64 = blocking(|| tx.query_one(HOLDS_ANYTHING, &[]))
             .map_err(engine)?
@@ -1347,7 +1454,7 @@ impl ImportConn {
 impl PgStore {
     /// A connection for [`ImportConn::begin`].
     pub fn import_conn(&self) -> Result<ImportConn, StoreError> {
-        Ok(ImportConn(self.conn()?))
+        Ok(ImportConn(self.conn()?, self.locks))
     }
 }
 

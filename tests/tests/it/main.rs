@@ -11,6 +11,7 @@ mod dependencies;
 mod device;
 mod faults;
 mod figures;
+mod group;
 mod hardening;
 mod history;
 mod money;

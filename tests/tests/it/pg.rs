@@ -710,3 +710,231 @@ impl Drop for Clusters {
         }
     }
 }
+
+/// A mining group on one database: two instances serve two mines, each mine in a schema of
+/// its own. A mine's work reaches its people through either instance and never the other
+/// mine's, in the API or the database; the group's manager, added on the command line, reads
+/// both; the write lock's waits are reported per mine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_mines_on_one_database_keeps_each_mine_apart() {
+    use crate::operations::Server;
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let client = crate::support::http();
+    let mines = "east=东滩煤矿,west=鲍店煤矿";
+    let mut servers = Vec::new();
+    for (i, command) in ["demo", "serve"].into_iter().enumerate() {
+        let mut args = vec![command, "--data", data, "--database", &db, "--mines", mines];
+        if i == 0 {
+            args.push("--no-history");
+        }
+        let server = Server::start(&args, &dir.path().join(format!("group-{i}.log")));
+        server.serving(&client).await;
+        servers.push(server);
+    }
+    let at = |i: usize, mine: &str| format!("{}/m/{mine}", servers[i].url);
+
+    let east_a = crate::support::Device::new(&at(0, "east"), "sec").await;
+    east_a.sync().await;
+    crate::support::raise(&east_a, "problem:zcyd:pg-east", "sec", "z1", "h1");
+    east_a.sync().await;
+    let east_b = crate::support::Device::new(&at(1, "east"), "h1").await;
+    east_b.sync().await;
+    assert!(
+        east_b
+            .state()
+            .iter()
+            .any(|(id, _)| id == "problem:zcyd:pg-east"),
+        "east's work reaches east's people through the other instance"
+    );
+    let west = crate::support::Device::new(&at(1, "west"), "sec").await;
+    west.sync().await;
+    assert!(
+        !west
+            .state()
+            .iter()
+            .any(|(id, _)| id == "problem:zcyd:pg-east")
+    );
+    let token = login(&client, &at(0, "east"), "sec").await;
+    for i in 0..2 {
+        let r = client
+            .get(format!("{}/v1/me", at(i, "west")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(r.status(), 401, "east's sign-in on west, instance {i}");
+    }
+    // In the database: east's record is in east's schema alone.
+    let prefix = db
+        .rsplit("search_path%3D")
+        .next()
+        .expect("the test's schema")
+        .to_owned();
+    let count = |schema: String, id: &str| {
+        let url = url.clone();
+        let id = id.to_owned();
+        off_runtime(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("db");
+            c.query_one(
+                &format!("select count(*) from {schema}.docs where id = $1"),
+                &[&id],
+            )
+            .expect("count")
+            .get::<_, i64>(0)
+        })
+    };
+    assert_eq!(
+        count(format!("{prefix}_zp_mine_east"), "problem:zcyd:pg-east"),
+        1
+    );
+    assert_eq!(
+        count(format!("{prefix}_zp_mine_west"), "problem:zcyd:pg-east"),
+        0
+    );
+
+    // Each mine's pushes wait only for that mine's: with east's write lock held elsewhere, a
+    // push to west is stored at once, and one to east waits for the lock.
+    let (hold, held) = std::sync::mpsc::channel::<()>();
+    let (taken, is_taken) = std::sync::mpsc::channel::<()>();
+    let holder_db = db.clone();
+    let holder = std::thread::spawn(move || {
+        use zonepatrol_server::store::Storage;
+        let store = zonepatrol_server::store::PgStore::open_in(&holder_db, 2, Some("zp_mine_east"))
+            .expect("east's store");
+        let _hold = store.hold_writes().expect("east's write lock");
+        taken.send(()).expect("taken");
+        let _ = held.recv();
+    });
+    is_taken.recv().expect("the lock is held");
+    crate::support::raise(&west, "problem:zcyd:pg-west", "sec", "z1", "h1");
+    tokio::time::timeout(Duration::from_secs(10), west.sync())
+        .await
+        .expect("west's push is not held up by east's lock");
+    crate::support::raise(&east_a, "problem:zcyd:pg-east-2", "sec", "z1", "h1");
+    let east_push = east_a.sync();
+    tokio::pin!(east_push);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), &mut east_push)
+            .await
+            .is_err(),
+        "east's push waits while east's write lock is held"
+    );
+    hold.send(()).expect("let go");
+    holder.join().expect("holder");
+    east_push.await;
+    assert_eq!(
+        count(format!("{prefix}_zp_mine_east"), "problem:zcyd:pg-east-2"),
+        1
+    );
+    assert_eq!(
+        count(format!("{prefix}_zp_mine_west"), "problem:zcyd:pg-west"),
+        1
+    );
+    assert_eq!(
+        count(format!("{prefix}_zp_mine_east"), "problem:zcyd:pg-west"),
+        0
+    );
+
+    // The group's manager, added beside the running instances.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
+        .args(["user", "add", "--data", data, "--database", &db])
+        .args(["--group", "--name", "gm", "--role", "manager"])
+        .env("ZONEPATROL_PASSWORD", "group-manager-pw")
+        .output()
+        .expect("user add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let browser = crate::dashboard::Browser::sign_in(&servers[1].url, "gm", "group-manager-pw")
+        .await
+        .expect("the group's manager signs in on either instance");
+    let overview = browser.page("/dash").await;
+    assert!(overview.contains("东滩煤矿") && overview.contains("鲍店煤矿"));
+    let east_row = &overview[overview.find("data-mine=\"east\"").expect("east")..];
+    let east_row = &east_row[..east_row.find("</tr>").expect("row")];
+    assert!(
+        east_row.contains(">2 / "),
+        "east's two open problems: {east_row}"
+    );
+    let metrics = client
+        .get(format!("{}/metrics", servers[0].url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for mine in ["east", "west"] {
+        assert!(
+            metrics.contains(&format!(
+                "zonepatrol_db_write_lock_wait_seconds_total{{mine=\"{mine}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+}
+
+/// An upload begun on one instance goes on from where it stopped on another: the instances
+/// share the photo directory, so the second finds the bytes the first kept, and the photo is
+/// then served by both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_begun_on_one_instance_finishes_on_another() {
+    let Some(url) = url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let db = schema_url(&url, dir.path());
+    let servers = instances(dir.path(), &db, 2).await;
+    let client = crate::support::http();
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/phone-12mp.jpg"))
+            .expect("a real photo");
+    let hash = hex::encode(sha2::Sha256::digest(&bytes));
+    let half = bytes.len() / 2;
+    let token = login(&client, &servers[0].url, "sec").await;
+    let put = |url: String, from: usize, to: usize| {
+        client
+            .put(format!("{url}/v1/blobs/{hash}"))
+            .bearer_auth(&token)
+            .header("Upload-Length", bytes.len().to_string())
+            .header("Upload-Offset", from.to_string())
+            .body(bytes[from..to].to_vec())
+            .send()
+    };
+    let first = put(servers[0].url.clone(), 0, half)
+        .await
+        .expect("first half");
+    assert_eq!(first.status(), 202, "the first half kept");
+    // The other instance knows where the upload stands, and takes the rest.
+    let head = client
+        .head(format!("{}/v1/blobs/{hash}", servers[1].url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        head.headers()
+            .get("Upload-Offset")
+            .and_then(|v| v.to_str().ok()),
+        Some(half.to_string().as_str()),
+        "the second instance sees what the first kept"
+    );
+    let rest = put(servers[1].url.clone(), half, bytes.len())
+        .await
+        .expect("the rest");
+    assert_eq!(rest.status(), 201, "finished on the second instance");
+    for server in &servers {
+        let got = client
+            .get(format!("{}/v1/blobs/{hash}", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(got.status(), 200);
+        assert_eq!(got.bytes().await.expect("bytes").as_ref(), bytes.as_slice());
+    }
+}

@@ -76,6 +76,8 @@ impl TestServer {
         address: &str,
     ) -> TestServer {
         let demo = settings.demo;
+        // A group's mines are under /m/ID: the first one answers for the server.
+        let probe = settings.mines.first().map(|m| m.base()).unwrap_or_default();
         let listener = TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -94,23 +96,23 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
         };
-        server.wait_ready(demo).await;
+        server.wait_ready(demo, &probe).await;
         server
     }
 
-    async fn wait_ready(&self, demo: bool) {
+    async fn wait_ready(&self, demo: bool, probe: &str) {
         let http = http();
         for _ in 0..200 {
             // The demo accounts exist once seeding is done: a login answers 200. A server
             // without a mine is up when its sign-in page answers.
             let ok = if demo {
-                http.post(format!("{}/v1/login", self.url))
+                http.post(format!("{}{probe}/v1/login", self.url))
                     .json(&serde_json::json!({"user": "admin", "password": DEMO_PASSWORD}))
                     .send()
                     .await
                     .is_ok_and(|r| r.status().is_success())
             } else {
-                http.get(format!("{}/login", self.url))
+                http.get(format!("{}{probe}/login", self.url))
                     .send()
                     .await
                     .is_ok_and(|r| r.status().is_success())

@@ -1,6 +1,7 @@
 //! Accounts in the console: the list (`/admin/accounts`), one account (`/admin/account/{user}`)
 //! with its roles and branch, a new password, disabling, and its signed-in devices.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, State as Shared};
@@ -28,7 +29,7 @@ pub(super) async fn list(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     tr { th { (l(lang, "登录名", "Login")) } th { (l(lang, "支部", "Branch")) } th { (l(lang, "角色", "Roles")) } th { (l(lang, "状态", "State")) } }
                     @for a in &list {
                         tr {
-                            td { a href=(format!("/admin/account/{}", a.user)) { (a.user) } }
+                            td { a href=(link(&format!("/admin/account/{}", a.user))) { (a.user) } }
                             td { (a.branch) }
                             td { (a.actor().roles().iter().map(|r| role_label(lang, r)).collect::<Vec<_>>().join("、")) }
                             td { @if a.disabled { span.badge.warn { (l(lang, "已停用", "Disabled")) } } @else { (l(lang, "可登录", "Active")) } }
@@ -58,7 +59,7 @@ pub(super) async fn page(
         let body = html! {
             section {
                 h2 { (l(lang, "支部与角色", "Branch and roles")) }
-                form method="post" action=(format!("/admin/account/{user}")) #account-form {
+                form method="post" action=(link(&format!("/admin/account/{user}"))) #account-form {
                     p { label { (l(lang, "支部", "Branch")) " "
                         @if is_admin {
                             select name="branch" {
@@ -77,14 +78,14 @@ pub(super) async fn page(
             section {
                 h2 { (l(lang, "重设密码", "Reset the password")) }
                 p.muted { (l(lang, "重设后，这个账号在所有设备上的登录立即失效。", "Every device signed in with the old password is signed out at once.")) }
-                form method="post" action=(format!("/admin/account/{user}/password")) #password-form {
+                form method="post" action=(link(&format!("/admin/account/{user}/password"))) #password-form {
                     label { (l(lang, "新密码（至少 8 位）", "New password (8+ characters)")) " " input name="password" type="password" autocomplete="new-password" required minlength="8"; }
                     div.actions { button.primary type="submit" { (l(lang, "重设", "Reset")) } }
                 }
             }
             section {
                 h2 { (l(lang, "停用", "Disable")) }
-                form method="post" action=(format!("/admin/account/{user}/disable")) #disable-form {
+                form method="post" action=(link(&format!("/admin/account/{user}/disable"))) #disable-form {
                     @if a.disabled {
                         p { span.badge.warn { (l(lang, "已停用", "Disabled")) } }
                         input type="hidden" name="disabled" value="no";
@@ -107,7 +108,7 @@ pub(super) async fn page(
                                 td { (t.device) }
                                 td { (when(state, t.created_at)) }
                                 td { (when(state, t.expires_at)) }
-                                td { form method="post" action=(format!("/admin/account/{user}/device")) {
+                                td { form method="post" action=(link(&format!("/admin/account/{user}/device"))) {
                                     input type="hidden" name="device" value=(hash);
                                     div.actions { button type="submit" { (l(lang, "退出登录", "Sign out")) } }
                                 } }

@@ -1,5 +1,6 @@
 //! The activity page (`/admin/activity?branch=…&by=…`): who changed what and when.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Query, State as Shared};
@@ -33,7 +34,7 @@ pub(super) async fn page(
         let records = activity::list(state, &viewer.actor, &filter)?;
         let body = html! {
             section {
-                form method="get" action="/admin/activity" #activity-filter {
+                form method="get" action=(link("/admin/activity")) #activity-filter {
                     label { (l(lang, "支部编号", "Branch code")) " " input name="branch" maxlength="64" value=(filter.branch.as_deref().unwrap_or_default()); }
                     " "
                     label { (l(lang, "修改人", "Changed by")) " " input name="by" maxlength="64" value=(filter.by.as_deref().unwrap_or_default()); }
@@ -47,8 +48,8 @@ pub(super) async fn page(
                         @for r in &records {
                             tr {
                                 td { (when(state, r.at)) }
-                                td { a href=(format!("/admin/activity?by={}", r.by)) { (r.by) } }
-                                td { a href=(format!("/admin/activity?branch={}", r.branch)) { (r.branch) } }
+                                td { a href=(link(&format!("/admin/activity?by={}", r.by))) { (r.by) } }
+                                td { a href=(link(&format!("/admin/activity?branch={}", r.branch))) { (r.branch) } }
                                 td { (r.summary) }
                             }
                         }

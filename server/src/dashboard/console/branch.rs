@@ -1,6 +1,7 @@
 //! One branch in the console (`/admin/branch/{branch}`): its name and category (admins),
 //! its zones, members (with or without an account) and checklist templates.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, State as Shared};
@@ -82,7 +83,7 @@ pub(super) async fn page(
             @if is_admin {
                 section {
                     h2 { (l(lang, "名称与类别", "Name and category")) }
-                    form method="post" action=(format!("/admin/branch/{branch}")) #branch-info {
+                    form method="post" action=(link(&format!("/admin/branch/{branch}"))) #branch-info {
                         label { (l(lang, "名称", "Name")) " " input name="name" required maxlength="100" value=(dir.info.name); }
                         " "
                         label { (l(lang, "类别", "Category")) " " (category_select(lang, category)) }
@@ -98,16 +99,16 @@ pub(super) async fn page(
                     tr { th { (l(lang, "名称", "Name")) } th { (l(lang, "位置", "Location")) } th { (l(lang, "责任人", "Holders")) } th { (l(lang, "状态", "State")) } th {} }
                     @for (id, z) in &zones {
                         tr {
-                            td { a href=(format!("/admin/branch/{branch}/zone/{id}")) { (z.name) } }
+                            td { a href=(link(&format!("/admin/branch/{branch}/zone/{id}"))) { (z.name) } }
                             td { (z.location) }
                             td { (z.holders.keys().map(|h| member_name(h)).collect::<Vec<_>>().join("、")) }
                             td { @if z.active { (l(lang, "在用", "In use")) } @else { span.badge.warn { (l(lang, "已停用", "Retired")) } } }
-                            td { a href=(format!("/dash/placard/{branch}/{id}")) download { (l(lang, "责任牌", "Placard")) } }
+                            td { a href=(link(&format!("/dash/placard/{branch}/{id}"))) download { (l(lang, "责任牌", "Placard")) } }
                         }
                     }
                 }
                 @if can_edit {
-                    div.actions { a #new-zone href=(format!("/admin/branch/{branch}/zone/new")) { (l(lang, "新建责任区", "New zone")) } }
+                    div.actions { a #new-zone href=(link(&format!("/admin/branch/{branch}/zone/new"))) { (l(lang, "新建责任区", "New zone")) } }
                 }
             }
             section {
@@ -116,7 +117,7 @@ pub(super) async fn page(
                     tr { th { (l(lang, "名称", "Title")) } th { (l(lang, "责任区", "Zone")) } th { (l(lang, "示范者", "Demonstrators")) } th { (l(lang, "状态", "Status")) } }
                     @for (id, p) in &dir.posts {
                         tr {
-                            td { a href=(format!("/admin/branch/{branch}/post/{id}")) { (p.title) } }
+                            td { a href=(link(&format!("/admin/branch/{branch}/post/{id}"))) { (p.title) } }
                             td { (dir.zones.get(&p.zone).map_or(p.zone.as_str(), |z| z.name.as_str())) }
                             td { (p.demonstrators.keys().map(|h| member_name(h)).collect::<Vec<_>>().join("、")) }
                             td { (zonepatrol_shared::labels::post_status_label(lang, p.status_on(today))) }
@@ -124,7 +125,7 @@ pub(super) async fn page(
                     }
                 }
                 @if can_edit {
-                    div.actions { a #new-post href=(format!("/admin/branch/{branch}/post/new")) { (l(lang, "新建示范岗", "New post")) } }
+                    div.actions { a #new-post href=(link(&format!("/admin/branch/{branch}/post/new"))) { (l(lang, "新建示范岗", "New post")) } }
                 }
             }
             section {
@@ -133,13 +134,13 @@ pub(super) async fn page(
                     tr { th { (l(lang, "名称", "Name")) } th.n { (l(lang, "项数", "Items")) } }
                     @for (id, t) in &templates {
                         tr {
-                            td { a href=(format!("/admin/branch/{branch}/template/{id}")) { (t.name) } }
+                            td { a href=(link(&format!("/admin/branch/{branch}/template/{id}"))) { (t.name) } }
                             td.n { (t.items.len()) }
                         }
                     }
                 }
                 @if can_edit {
-                    div.actions { a #new-template href=(format!("/admin/branch/{branch}/template/new")) { (l(lang, "新建检查标准", "New template")) } }
+                    div.actions { a #new-template href=(link(&format!("/admin/branch/{branch}/template/new"))) { (l(lang, "新建检查标准", "New template")) } }
                 }
             }
             section {
@@ -156,7 +157,7 @@ pub(super) async fn page(
                                 @if let Some(a) = logins.iter().find(|a| a.user == *id) {
                                     @let roles = a.actor().roles().iter().map(|r| role_label(lang, r)).collect::<Vec<_>>().join("、");
                                     @if accounts::may_manage(&viewer.actor, a) {
-                                        a href=(format!("/admin/account/{id}")) { (roles) }
+                                        a href=(link(&format!("/admin/account/{id}"))) { (roles) }
                                     } @else {
                                         (roles)
                                     }
@@ -170,7 +171,7 @@ pub(super) async fn page(
                 }
                 @if can_edit {
                 h2 { (l(lang, "添加或修改成员", "Add or change a member")) }
-                form method="post" action=(format!("/admin/branch/{branch}/member")) #member-form {
+                form method="post" action=(link(&format!("/admin/branch/{branch}/member"))) #member-form {
                     label { (l(lang, "登录名（拼音）", "Login (e.g. wangwei)")) " " input name="id" required maxlength="64"; }
                     " "
                     label { (l(lang, "姓名", "Name")) " " input name="name" required maxlength="100"; }

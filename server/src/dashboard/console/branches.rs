@@ -1,5 +1,6 @@
 //! The console's first page (`/admin`): the branches the viewer keeps, and a new branch.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, State as Shared};
@@ -21,7 +22,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
         let is_admin = viewer.actor.has(Role::Admin);
         if !viewer.actor.is_company_wide() {
             // A secretary keeps one branch: straight to it.
-            return Ok(Redirect::to(&format!("/admin/branch/{}", viewer.actor.branch)).into_response());
+            return Ok(Redirect::to(&link(&format!("/admin/branch/{}", viewer.actor.branch))).into_response());
         }
         let list = directory::branches(state, &viewer.actor)?;
         let body = html! {
@@ -35,7 +36,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                         @for (id, info) in &list {
                             tr {
                                 td { (id) }
-                                td { a href=(format!("/admin/branch/{id}")) { (info.name) } }
+                                td { a href=(link(&format!("/admin/branch/{id}"))) { (info.name) } }
                                 td { (u8::try_from(info.category).ok().and_then(|n| BranchCategory::try_from(n).ok()).map_or("—", |c| category_label(lang, c))) }
                                 td { @if info.retired { span.badge.warn { (l(lang, "已停用", "Retired")) } } @else { (l(lang, "在用", "In use")) } }
                             }
@@ -45,7 +46,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
             }
             @if is_admin { section {
                 h2 { (l(lang, "新建支部", "New branch")) }
-                form method="post" action="/admin/branch" #new-branch {
+                form method="post" action=(link("/admin/branch")) #new-branch {
                     label { (l(lang, "名称", "Name")) " " input name="name" required maxlength="100"; }
                     " "
                     label { (l(lang, "编号（可不填）", "Code (optional)")) " " input name="code" maxlength="64" pattern="[A-Za-z0-9._\\-]*"; }

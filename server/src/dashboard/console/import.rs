@@ -3,6 +3,7 @@
 //! applied on confirmation. The uploaded file waits in the data directory's `imports/` under
 //! its SHA-256 until it is applied (at most [`KEPT`] wait, none longer than an hour).
 
+use crate::dashboard::base::link;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,12 +78,12 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
         let body = html! {
             section {
                 ol {
-                    li { a #import-template href="/admin/import/template.xlsx" download { (l(lang, "下载模板工作簿", "Download the template workbook")) }
+                    li { a #import-template href=(link("/admin/import/template.xlsx")) download { (l(lang, "下载模板工作簿", "Download the template workbook")) }
                         " " span.muted { (l(lang, "（支部、责任区、成员三张表，第 1 行是标题，不要改动）", "(sheets for branches, zones and members; keep row 1 as it is)")) } }
                     li { (l(lang, "在 Excel 或 WPS 中填写，保存为 .xlsx。", "Fill it in with Excel or WPS and save it as .xlsx.")) }
                     li { (l(lang, "上传后先预览：每一行的结果和每个错误都会列出，确认后才会保存。", "Upload it: you see every row's result and every error first; nothing is saved until you confirm.")) }
                 }
-                form method="post" action="/admin/import" enctype="multipart/form-data" #import-form {
+                form method="post" action=(link("/admin/import")) enctype="multipart/form-data" #import-form {
                     input type="file" name="workbook" accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required;
                     div.actions { button.primary type="submit" { (l(lang, "上传并预览", "Upload and preview")) } }
                 }
@@ -95,6 +96,9 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
 
 pub(super) async fn template(viewer: Viewer) -> Response {
     let lang = viewer.lang;
+    if let Some(closed) = super::closed_to(&viewer) {
+        return closed;
+    }
     match import::template_workbook() {
         Ok(bytes) => (
             [
@@ -139,7 +143,7 @@ fn preview(viewer: &Viewer, plan: &Plan, hash: &str) -> Response {
                         }
                     }
                 }
-                div.actions { a href="/admin/import" { (l(lang, "重新上传", "Upload again")) } }
+                div.actions { a href=(link("/admin/import")) { (l(lang, "重新上传", "Upload again")) } }
             }
         }
         section {
@@ -157,7 +161,7 @@ fn preview(viewer: &Viewer, plan: &Plan, hash: &str) -> Response {
             }
             @if plan.errors.is_empty() {
                 @if plan.changes_something() {
-                    form method="post" action="/admin/import/apply" #import-apply {
+                    form method="post" action=(link("/admin/import/apply")) #import-apply {
                         input type="hidden" name="workbook" value=(hash);
                         div.actions { button.primary type="submit" { (l(lang, "确认导入", "Apply")) } }
                     }
@@ -278,7 +282,7 @@ pub(super) async fn apply(
         let body = html! {
             section {
                 p #import-done { (l(lang, "已导入，改变了", "Imported; rows that changed something: ")) " " (changed) " " (l(lang, "行。", "")) }
-                div.actions { a href="/admin" { (l(lang, "查看支部", "See the branches")) } }
+                div.actions { a href=(link("/admin")) { (l(lang, "查看支部", "See the branches")) } }
             }
         };
         Ok(frame(viewer, l(lang, "导入完成", "Import done"), body))

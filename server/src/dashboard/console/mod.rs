@@ -28,6 +28,7 @@ mod rules;
 mod template;
 mod zone;
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::Router;
@@ -143,7 +144,7 @@ pub(super) fn refused(lang: Lang, e: &AdminError, back: &str) -> Response {
         section {
             h1 { (l(lang, "没有保存", "Not saved")) }
             p.error #refusal { (e.says(lang)) }
-            p { a href=(back) { (l(lang, "返回修改", "Go back and fix it")) } }
+            p { a href=(link(back)) { (l(lang, "返回修改", "Go back and fix it")) } }
         }
     };
     (
@@ -160,9 +161,12 @@ pub(super) async fn run(
     back: String,
     op: impl FnOnce(&State) -> Result<String, AdminError> + Send + 'static,
 ) -> Response {
-    let done = tokio::task::spawn_blocking(move || op(&state)).await;
+    let base = crate::dashboard::base::current();
+    let done =
+        tokio::task::spawn_blocking(move || crate::dashboard::base::within(base, || op(&state)))
+            .await;
     match done {
-        Ok(Ok(then)) => Redirect::to(&then).into_response(),
+        Ok(Ok(then)) => Redirect::to(&link(&then)).into_response(),
         Ok(Err(e)) => refused(lang, &e, &back),
         Err(_) => fail(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -176,15 +180,12 @@ pub(super) async fn run(
     }
 }
 
-/// Runs a page's reading off the async workers.
-pub(super) async fn show(
-    state: Arc<State>,
-    viewer: Viewer,
-    page: impl FnOnce(&State, &Viewer) -> Result<Response, AdminError> + Send + 'static,
-) -> Response {
+/// The console's refusal of a viewer it is not for: people who do not set up the mine, and a
+/// group's managers (a mine's set-up is its own admins').
+pub(super) fn closed_to(viewer: &Viewer) -> Option<Response> {
     let lang = viewer.lang;
-    if !admin::may_open_console(&viewer.actor) {
-        return fail(
+    if viewer.visiting.is_some() || !admin::may_open_console(&viewer.actor) {
+        return Some(fail(
             StatusCode::FORBIDDEN,
             lang,
             l(
@@ -192,9 +193,26 @@ pub(super) async fn show(
                 "设置控制台供管理员和支部书记使用。",
                 "The console is for admins and branch secretaries.",
             ),
-        );
+        ));
     }
-    let done = tokio::task::spawn_blocking(move || page(&state, &viewer)).await;
+    None
+}
+
+/// Runs a page's reading off the async workers.
+pub(super) async fn show(
+    state: Arc<State>,
+    viewer: Viewer,
+    page: impl FnOnce(&State, &Viewer) -> Result<Response, AdminError> + Send + 'static,
+) -> Response {
+    let lang = viewer.lang;
+    if let Some(closed) = closed_to(&viewer) {
+        return closed;
+    }
+    let base = crate::dashboard::base::current();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::dashboard::base::within(base, || page(&state, &viewer))
+    })
+    .await;
     match done {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => refused(lang, &e, "/admin"),
@@ -226,11 +244,11 @@ pub(super) fn frame(viewer: &Viewer, title: &str, body: Markup) -> Response {
     let lang = viewer.lang;
     let nav = html! {
         nav.tabs #console {
-            a href="/admin" { (l(lang, "支部", "Branches")) }
-            a href="/admin/accounts" { (l(lang, "账号", "Accounts")) }
-            a href="/admin/import" { (l(lang, "从 Excel 导入", "Import from Excel")) }
-            a href="/admin/rules" { (l(lang, "考评规则", "Rules")) }
-            a href="/admin/activity" { (l(lang, "修改记录", "Activity")) }
+            a href=(link("/admin")) { (l(lang, "支部", "Branches")) }
+            a href=(link("/admin/accounts")) { (l(lang, "账号", "Accounts")) }
+            a href=(link("/admin/import")) { (l(lang, "从 Excel 导入", "Import from Excel")) }
+            a href=(link("/admin/rules")) { (l(lang, "考评规则", "Rules")) }
+            a href=(link("/admin/activity")) { (l(lang, "修改记录", "Activity")) }
         }
         h1 { (title) }
         (body)

@@ -3,6 +3,7 @@
 //! managers record special-activity bonuses with a reason; everyone who may see the branch
 //! reads its own result (the aggregate of the marks it received, never one branch's mark).
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, Query, State as Shared};
@@ -66,9 +67,9 @@ pub(super) async fn page(
         let here = |p: Period| format!("/admin/branch/{branch}/mutual?quarter={p}");
         let body = html! {
             nav.tabs {
-                a href=(here(quarter.prev())) { "‹ " (period_label(lang, quarter.prev())) }
-                a.on href=(here(quarter)) { (period_label(lang, quarter)) }
-                @if quarter < this { a href=(here(quarter.next())) { (period_label(lang, quarter.next())) " ›" } }
+                a href=(link(&here(quarter.prev()))) { "‹ " (period_label(lang, quarter.prev())) }
+                a.on href=(link(&here(quarter))) { (period_label(lang, quarter)) }
+                @if quarter < this { a href=(link(&here(quarter.next()))) { (period_label(lang, quarter.next())) " ›" } }
             }
             section #mutual-result {
                 h2 { (l(lang, "本支部的互评与综合得分", "This branch's evaluation and composite")) }
@@ -94,7 +95,7 @@ pub(super) async fn page(
                     @if others.is_empty() {
                         p.muted { (l(lang, "还没有其他支部。", "There are no other branches yet.")) }
                     } @else {
-                        form method="post" action=(format!("/admin/branch/{branch}/mutual/marks?quarter={quarter}")) {
+                        form method="post" action=(link(&format!("/admin/branch/{branch}/mutual/marks?quarter={quarter}"))) {
                             table {
                                 tr { th { (l(lang, "支部", "Branch")) } th { (l(lang, "分数（0–100）", "Mark (0–100)")) } }
                                 @for (id, other) in &others {
@@ -124,7 +125,7 @@ pub(super) async fn page(
                     }
                 }
                 @if manager {
-                    form method="post" action=(format!("/admin/branch/{branch}/mutual/bonus?quarter={quarter}")) #bonus-form {
+                    form method="post" action=(link(&format!("/admin/branch/{branch}/mutual/bonus?quarter={quarter}"))) #bonus-form {
                         label { (l(lang, "加分", "Points")) " " input name="points" inputmode="decimal" size="5" required; } " "
                         label { (l(lang, "活动与理由", "Activity and why")) " " input name="reason" required maxlength="400" size="40"; }
                         div.actions { button type="submit" { (l(lang, "记录加分", "Record the bonus")) } }

@@ -4,6 +4,7 @@
 //! approving or turning down an application (the secretary or an admin, never on their own
 //! post), the quarterly review and withdrawing the title (摘牌, also a manager), ending it.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, State as Shared};
@@ -90,11 +91,11 @@ pub(super) async fn page(
                 @if keeper && status == PostStatus::Proposed && !own {
                     section #post-decide {
                         h2 { (l(lang, "审批申报", "Decide the application")) }
-                        form method="post" action=(decide) #post-approve {
+                        form method="post" action=(link(&decide)) #post-approve {
                             input type="hidden" name="step" value="approve";
                             div.actions { button.primary type="submit" { (l(lang, "批准", "Approve")) } }
                         }
-                        form method="post" action=(decide) #post-reject {
+                        form method="post" action=(link(&decide)) #post-reject {
                             input type="hidden" name="step" value="reject";
                             label { (l(lang, "不批准的原因", "Why it is turned down")) " " input name="reason" required maxlength="400" size="30"; }
                             div.actions { button type="submit" { (l(lang, "不批准", "Turn down")) } }
@@ -105,19 +106,19 @@ pub(super) async fn page(
                     section #post-review {
                         h2 { (l(lang, "讲评与摘牌", "Review and withdrawal")) }
                         @if status == PostStatus::Active {
-                            form method="post" action=(decide) #post-quarterly {
+                            form method="post" action=(link(&decide)) #post-quarterly {
                                 input type="hidden" name="step" value="review";
                                 label { (l(lang, "季度讲评意见", "Quarterly review note")) " " input name="reason" required maxlength="400" size="40"; }
                                 div.actions { button type="submit" { (l(lang, "记录讲评", "Record the review")) } }
                             }
                         }
-                        form method="post" action=(decide) #post-revoke {
+                        form method="post" action=(link(&decide)) #post-revoke {
                             input type="hidden" name="step" value="revoke";
                             label { (l(lang, "摘牌原因", "Why the title is withdrawn")) " " input name="reason" required maxlength="400" size="40"; }
                             div.actions { button.danger type="submit" { (l(lang, "摘牌", "Withdraw the title")) } }
                         }
                         @if keeper {
-                            form method="post" action=(decide) #post-end {
+                            form method="post" action=(link(&decide)) #post-end {
                                 input type="hidden" name="step" value="end";
                                 div.actions { button type="submit" { (l(lang, "提前结束", "End it now")) } }
                             }
@@ -127,7 +128,7 @@ pub(super) async fn page(
             }
             @if keeper {
                 section {
-                    form method="post" action=(format!("/admin/branch/{branch}/post/{post}")) #post-form {
+                    form method="post" action=(link(&format!("/admin/branch/{branch}/post/{post}"))) #post-form {
                         p { label { (l(lang, "示范岗名称", "Title")) " " input name="title" required maxlength="100" size="30" value=(p.title); } }
                         p { label { (l(lang, "明确区域（责任区）", "Clear area (zone)")) " "
                             select name="zone" required {
@@ -151,7 +152,7 @@ pub(super) async fn page(
                         }
                         div.actions {
                             button.primary type="submit" { (l(lang, "保存", "Save")) }
-                            a href=(format!("/admin/branch/{branch}")) { (l(lang, "返回支部", "Back to the branch")) }
+                            a href=(link(&format!("/admin/branch/{branch}"))) { (l(lang, "返回支部", "Back to the branch")) }
                         }
                     }
                 }
@@ -166,7 +167,7 @@ pub(super) async fn page(
                         dt { (l(lang, "明确考核标准", "Clear assessment standard")) } dd { (p.assessment) }
                         dt { (l(lang, "起止日期", "Term")) } dd { (day(p.starts)) " — " (day(p.ends)) }
                     }
-                    a href=(format!("/admin/branch/{branch}")) { (l(lang, "返回支部", "Back to the branch")) }
+                    a href=(link(&format!("/admin/branch/{branch}"))) { (l(lang, "返回支部", "Back to the branch")) }
                 }
             }
         };

@@ -1,6 +1,7 @@
 //! The rules page (`/admin/rules`): the figures in force, a new version from a month onward
 //! (admins), and every version on the record.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, State as Shared};
@@ -57,7 +58,7 @@ pub(super) async fn page(Shared(state): Shared<Arc<State>>, viewer: Viewer) -> R
                     h2 { (l(lang, "修改规则", "Change the rules")) }
                     p.muted { (l(lang, "新规则从所选月份起生效；已经计算和发布的月份不受影响。",
                         "New rules apply from the month chosen on; months already computed and published keep theirs.")) }
-                    form method="post" action="/admin/rules" #rules-form {
+                    form method="post" action=(link("/admin/rules")) #rules-form {
                         p { label { (l(lang, "起始月份", "From the month")) " "
                             select name="from" {
                                 option value=(next.to_string()) selected { (next.to_string()) }

@@ -3,6 +3,7 @@
 //! Saving new items over a stored template makes a new version (see
 //! [`crate::admin::directory::save_template`]).
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, State as Shared};
@@ -47,13 +48,13 @@ pub(super) async fn page(
             section {
                 @if let Some(newer) = &superseded_by {
                     p.error { (l(lang, "这是旧版本，已被新版本取代：", "This version is superseded by a newer one: "))
-                        a href=(format!("/admin/branch/{branch}/template/{newer}")) { (l(lang, "打开新版本", "open it")) } }
+                        a href=(link(&format!("/admin/branch/{branch}/template/{newer}"))) { (l(lang, "打开新版本", "open it")) } }
                 }
                 @if existing.is_some() {
                     p.muted { (l(lang, "修改检查项会生成新版本：用这个标准的责任区改用新版本，已经打过的分仍按旧版本计算。只改名称则原地修改。",
                         "Changing the items makes a new version: zones on this template move to it, and sheets already scored keep their scores. Changing only the name renames it in place.")) }
                 }
-                form method="post" action=(format!("/admin/branch/{branch}/template/{template}")) #template-form {
+                form method="post" action=(link(&format!("/admin/branch/{branch}/template/{template}"))) #template-form {
                     p { label { (l(lang, "名称", "Name")) " " input name="name" required maxlength="100" value=(existing.map(|t| t.name.as_str()).unwrap_or_default()); } }
                     table #template-rows {
                         tr {
@@ -74,7 +75,7 @@ pub(super) async fn page(
                     p { label { input type="checkbox" name="assign" checked; " " (l(lang, "还没有检查标准的责任区都用这个标准", "Use it for every zone that has no template yet")) } }
                     div.actions {
                         button.primary type="submit" { (l(lang, "保存", "Save")) }
-                        a href=(format!("/admin/branch/{branch}")) { (l(lang, "返回支部", "Back to the branch")) }
+                        a href=(link(&format!("/admin/branch/{branch}"))) { (l(lang, "返回支部", "Back to the branch")) }
                     }
                 }
             }

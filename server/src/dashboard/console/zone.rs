@@ -1,6 +1,7 @@
 //! The zone form (`/admin/branch/{branch}/zone/{zone}`, `new` for a new one): name,
 //! location, responsible members, teams, checklist template, in use or retired.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, Path, State as Shared};
@@ -44,7 +45,7 @@ pub(super) async fn page(
         let teams = z.teams.keys().cloned().collect::<Vec<_>>().join("，");
         let body = html! {
             section {
-                form method="post" action=(format!("/admin/branch/{branch}/zone/{zone}")) #zone-form {
+                form method="post" action=(link(&format!("/admin/branch/{branch}/zone/{zone}"))) #zone-form {
                     p { label { (l(lang, "名称", "Name")) " " input name="name" required maxlength="100" value=(z.name); } }
                     p { label { (l(lang, "位置（水平、巷道、里程）", "Location (level, roadway, chainage)")) " " input name="location" maxlength="100" size="40" value=(z.location); } }
                     fieldset #holders {
@@ -74,9 +75,9 @@ pub(super) async fn page(
                     p { label { input type="checkbox" name="active" checked[z.active]; " " (l(lang, "在用（不勾选即停用，历史保留）", "In use (untick to retire; history is kept)")) } }
                     div.actions {
                         button.primary type="submit" { (l(lang, "保存", "Save")) }
-                        a href=(format!("/admin/branch/{branch}")) { (l(lang, "返回支部", "Back to the branch")) }
+                        a href=(link(&format!("/admin/branch/{branch}"))) { (l(lang, "返回支部", "Back to the branch")) }
                         @if existing.is_some() {
-                            a href=(format!("/dash/placard/{branch}/{zone}")) download { (l(lang, "下载责任牌", "Download the placard")) }
+                            a href=(link(&format!("/dash/placard/{branch}/{zone}"))) download { (l(lang, "下载责任牌", "Download the placard")) }
                         }
                     }
                 }

@@ -3,6 +3,7 @@
 //! automerge history and the server's actor registry. A sheet's history is its inspector's
 //! alone and the server's results have none ([`history::may_see_history`]).
 
+use crate::dashboard::base::link;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use crate::store::ActorOwner;
 
 /// A link to a record's history.
 pub(crate) fn history_link(id: &DocId) -> String {
-    format!("/dash/history/{id}")
+    link(&format!("/dash/history/{id}"))
 }
 
 pub(crate) async fn history_page(

@@ -1,5 +1,6 @@
 //! The ledger page (`/dash/ledger/{branch}/{month}`): a branch's monthly ledger.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Path, State as Shared};
@@ -39,11 +40,11 @@ pub(crate) async fn ledger_page(
         let body = html! {
             h1 { (book.branch_name) " · " (book.month_label) " · " (l(lang, "月度考评台账", "Monthly ledger")) }
             nav.tabs {
-                a href=(format!("/dash/ledger/{branch}/{}", month.prev())) { "‹ " (l(lang, "上月", "previous")) }
-                a href=(format!("/dash/ledger/{branch}/{}", month.next())) { (l(lang, "下月", "next")) " ›" }
+                a href=(link(&format!("/dash/ledger/{branch}/{}", month.prev()))) { "‹ " (l(lang, "上月", "previous")) }
+                a href=(link(&format!("/dash/ledger/{branch}/{}", month.next()))) { (l(lang, "下月", "next")) " ›" }
             }
             section { (ledger_table(lang, &branch, &book))
-                div.actions { a href=(format!("/dash/export/ledger/{branch}/{month}")) download { (l(lang, "导出 Excel", "Export to Excel")) } }
+                div.actions { a href=(link(&format!("/dash/export/ledger/{branch}/{month}"))) download { (l(lang, "导出 Excel", "Export to Excel")) } }
                 (publish_form(&c, &viewer, &branch, month, &here))
             }
             section {

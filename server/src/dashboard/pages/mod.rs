@@ -13,6 +13,7 @@ use crate::State;
 use crate::consolidate::Consolidator;
 use crate::reports;
 
+pub(super) mod group;
 pub(super) mod history;
 pub(super) mod ledger;
 pub(super) mod overview;
@@ -28,7 +29,8 @@ pub(super) async fn blocking(
     state: Arc<State>,
     page: impl FnOnce(&State) -> Response + Send + 'static,
 ) -> Response {
-    tokio::task::spawn_blocking(move || page(&state))
+    let base = crate::dashboard::base::current();
+    tokio::task::spawn_blocking(move || crate::dashboard::base::within(base, || page(&state)))
         .await
         .unwrap_or_else(|_| {
             fail(

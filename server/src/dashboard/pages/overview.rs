@@ -2,6 +2,7 @@
 //! problems, cleanups and the branches by category; with the ledger table and the publish
 //! form the other pages share.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Query, State as Shared};
@@ -72,8 +73,8 @@ pub(super) fn publish_form(
             } @else {
                 span.muted { (l(lang, "未发布，可修改", "Open for edits")) }
             }
-            @if viewer.actor.has(Role::Manager) {
-                form method="post" action="/dash/publish" {
+            @if viewer.actor.has(Role::Manager) && viewer.visiting.is_none() {
+                form method="post" action=(link("/dash/publish")) {
                     input type="hidden" name="branch" value=(branch);
                     input type="hidden" name="period" value=(period.to_string());
                     input type="hidden" name="back" value=(back);
@@ -159,7 +160,7 @@ pub fn overview_page(
                         label: zone_name(c, &branch, id),
                         value: score.0,
                         text: format!("{} · {}{}", score, z.rank, l(lang, "名", "")),
-                        href: format!("/dash/zone/{branch}/{id}"),
+                        href: link(&format!("/dash/zone/{branch}/{id}")),
                         tone: if z.praised {
                             chart::Tone::Good
                         } else if z.named {
@@ -230,7 +231,7 @@ pub fn overview_page(
         @if visible.len() > 1 {
             nav.tabs aria-label=(l(lang, "支部", "Branches")) {
                 @for b in &visible {
-                    a.on[**b == branch] href=(query(b, week, month)) { (branch_name(c, b)) }
+                    a.on[**b == branch] href=(link(&query(b, week, month))) { (branch_name(c, b)) }
                 }
             }
         }
@@ -238,8 +239,8 @@ pub fn overview_page(
             section #week {
                 h2 { (l(lang, "周检查排名", "Weekly inspection ranking")) " · " (period_label(lang, week)) }
                 nav.tabs {
-                    a href=(query(&branch, week.prev(), month)) { "‹ " (l(lang, "上一周", "previous")) }
-                    a href=(query(&branch, week.next(), month)) { (l(lang, "下一周", "next")) " ›" }
+                    a href=(link(&query(&branch, week.prev(), month))) { "‹ " (l(lang, "上一周", "previous")) }
+                    a href=(link(&query(&branch, week.next(), month))) { (l(lang, "下一周", "next")) " ›" }
                 }
                 @if bars.is_empty() {
                     p.muted { (l(lang, "本周还没有检查结果。", "No inspection results this week yet.")) }
@@ -260,7 +261,7 @@ pub fn overview_page(
                     }
                 }
                 div.actions {
-                    a #export-notice href=(format!("/dash/export/notice/{branch}/{week}")) download { (l(lang, "导出周通报 Excel", "Weekly notice (Excel)")) }
+                    a #export-notice href=(link(&format!("/dash/export/notice/{branch}/{week}"))) download { (l(lang, "导出周通报 Excel", "Weekly notice (Excel)")) }
                 }
                 (publish_form(c, viewer, &branch, week, &here))
             }
@@ -276,8 +277,8 @@ pub fn overview_page(
                         @for (name, p) in open.iter().take(20) {
                             @let late = p.deadline.is_some_and(|d| zonepatrol_shared::rules::problem::is_overdue(p.status, d, today));
                             tr {
-                                td { a href=(format!("/dash/zone/{branch}/{}", p.zone)) { (zone_name(c, &branch, &p.zone)) } }
-                                td { @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " } a href=(format!("/dash/problem/{branch}/{name}")) { (p.description) } }
+                                td { a href=(link(&format!("/dash/zone/{branch}/{}", p.zone))) { (zone_name(c, &branch, &p.zone)) } }
+                                td { @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " } a href=(link(&format!("/dash/problem/{branch}/{name}"))) { (p.description) } }
                                 td { (p.deadline.map(|d| d.to_string()).unwrap_or_default()) @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } } }
                                 td { (c.branches().get(&branch).and_then(|b| b.members.get(&p.responsible)).cloned().unwrap_or_else(|| p.responsible.clone())) }
                             }
@@ -299,7 +300,7 @@ pub fn overview_page(
                     @let undone = all.get(b.as_str()).cloned().unwrap_or_default();
                     @let list = zonepatrol_shared::rules::cadence::due(today, &undone);
                     tr data-branch=(b) {
-                        td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
+                        td { a href=(link(&query(b, week, month))) { (branch_name(c, b)) } }
                         td.weekly { @if undone.weekly { span.badge.good { (l(lang, "已完成", "done")) } } @else { span.badge.warn { (l(lang, "未完成", "not yet")) } } }
                         td.tenday { @if undone.ten_day { span.badge.good { (l(lang, "已完成", "done")) } } @else { span.badge.warn { (l(lang, "未完成", "not yet")) } } }
                         td.month {
@@ -320,8 +321,8 @@ pub fn overview_page(
             h2 { (l(lang, "旬督导排名", "Ten-day supervision ranking")) " · " (period_label(lang, ten_day)) }
             @let at = |t: Period| format!("/dash?branch={branch}&week={week}&month={month}&tenday={t}");
             nav.tabs {
-                a href=(at(ten_day.prev())) { "‹ " (l(lang, "上一旬", "previous")) }
-                a href=(at(ten_day.next())) { (l(lang, "下一旬", "next")) " ›" }
+                a href=(link(&at(ten_day.prev()))) { "‹ " (l(lang, "上一旬", "previous")) }
+                a href=(link(&at(ten_day.next()))) { (l(lang, "下一旬", "next")) " ›" }
             }
             @let supervised = c.current(&branch, ten_day).map(by_rank).unwrap_or_default();
             @if supervised.iter().all(|(_, z)| z.score.is_none()) {
@@ -331,25 +332,25 @@ pub fn overview_page(
                     thead { tr { th.n { (l(lang, "名次", "Rank")) } th { (l(lang, "责任区", "Zone")) } th.n { (l(lang, "督导得分", "Score")) } th.n { (l(lang, "评分表数", "Sheets")) } } }
                     tbody { @for (id, z) in &supervised { tr data-zone=(id) {
                         td.n { @if z.rank > 0 { (z.rank) } @else { "—" } }
-                        td { a href=(format!("/dash/zone/{branch}/{id}")) { (zone_name(c, &branch, id)) } }
+                        td { a href=(link(&format!("/dash/zone/{branch}/{id}"))) { (zone_name(c, &branch, id)) } }
                         td.n.score { (show(z.score)) } td.n { (z.sheets) }
                     } } }
                 }
             }
             div.actions {
-                a #export-ten-day href=(format!("/dash/export/tenday/{branch}/{ten_day}")) download { (l(lang, "导出旬督导通报 Excel", "Ten-day notice (Excel)")) }
+                a #export-ten-day href=(link(&format!("/dash/export/tenday/{branch}/{ten_day}"))) download { (l(lang, "导出旬督导通报 Excel", "Ten-day notice (Excel)")) }
             }
         }
         section #month {
             h2 { (l(lang, "月度考评", "Monthly assessment")) " · " (period_label(lang, month)) }
             nav.tabs {
-                a href=(query(&branch, week, month.prev())) { "‹ " (l(lang, "上月", "previous")) }
-                a href=(query(&branch, week, month.next())) { (l(lang, "下月", "next")) " ›" }
+                a href=(link(&query(&branch, week, month.prev()))) { "‹ " (l(lang, "上月", "previous")) }
+                a href=(link(&query(&branch, week, month.next()))) { (l(lang, "下月", "next")) " ›" }
             }
             (ledger_table(lang, &branch, &book))
             div.actions {
-                a href=(format!("/dash/ledger/{branch}/{month}")) { (l(lang, "台账", "Ledger")) }
-                a #export-ledger href=(format!("/dash/export/ledger/{branch}/{month}")) download { (l(lang, "导出月度台账 Excel", "Monthly ledger (Excel)")) }
+                a href=(link(&format!("/dash/ledger/{branch}/{month}"))) { (l(lang, "台账", "Ledger")) }
+                a #export-ledger href=(link(&format!("/dash/export/ledger/{branch}/{month}"))) download { (l(lang, "导出月度台账 Excel", "Monthly ledger (Excel)")) }
             }
             (publish_form(c, viewer, &branch, month, &here))
         }
@@ -370,7 +371,7 @@ pub fn overview_page(
                             @let (open, late) = counts.get(b.as_str()).copied().unwrap_or_default();
                             tr {
                                 td { (r.branch.category) }
-                                td { a href=(query(b, week, month)) { (branch_name(c, b)) } }
+                                td { a href=(link(&query(b, week, month))) { (branch_name(c, b)) } }
                                 td.n { (show(r.branch.score)) }
                                 td { (show_grade(lang, r.grade())) }
                                 td.n { @if r.branch.rank > 0 { (r.branch.rank) "/" (r.branch.of) } @else { "—" } }
@@ -399,7 +400,7 @@ pub(super) fn ledger_table(lang: Lang, branch: &str, book: &Ledger) -> Markup {
                 @for r in &book.rows {
                     tr data-zone=(r.zone_id) {
                         td.n.rank { @if r.rank > 0 { (r.rank) } @else { "—" } }
-                        td { a href=(format!("/dash/zone/{branch}/{}", r.zone_id)) { (r.zone) } }
+                        td { a href=(link(&format!("/dash/zone/{branch}/{}", r.zone_id))) { (r.zone) } }
                         td { (r.holders) }
                         td.n.self { (show(r.self_score)) }
                         td.n.final { (show(r.final_score)) }

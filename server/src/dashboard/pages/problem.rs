@@ -3,6 +3,7 @@
 //! what is still wrong, each request for more time and the secretary's answer — with who and
 //! when, in the mine's time zone.
 
+use crate::dashboard::base::link;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -130,8 +131,8 @@ pub(crate) async fn problem_page(
             html! {
                 div.photos.big {
                     @for (h, r) in refs {
-                        a.ph href=(format!("/dash/photo/{branch}/{h}")) {
-                            img src=(format!("/dash/photo/{branch}/{h}")) alt=(l(lang, "照片", "photo")) loading="lazy";
+                        a.ph href=(link(&format!("/dash/photo/{branch}/{h}"))) {
+                            img src=(link(&format!("/dash/photo/{branch}/{h}"))) alt=(l(lang, "照片", "photo")) loading="lazy";
                             (PreEscaped(r.overlay_contained("marks")))
                         }
                     }
@@ -157,9 +158,9 @@ pub(crate) async fn problem_page(
         let pending = problem.pending_extension().and_then(|e| e.request.extension);
         let body = html! {
             p {
-                a href=(format!("/dash/zone/{branch}/{}", f.zone)) { (loaded.branch_title) " · " (loaded.zone_name) }
+                a href=(link(&format!("/dash/zone/{branch}/{}", f.zone))) { (loaded.branch_title) " · " (loaded.zone_name) }
                 " · " a #history-link href=(super::history::history_link(id)) { (l(lang, "修改历史", "History")) }
-                " · " a #notice-link href=(format!("/dash/export/problem/{branch}/{name}")) { (l(lang, "整改通知单（可打印）", "Rectification notice (printable)")) }
+                " · " a #notice-link href=(link(&format!("/dash/export/problem/{branch}/{name}"))) { (l(lang, "整改通知单（可打印）", "Rectification notice (printable)")) }
             }
             h1 {
                 (f.description.as_str()) " "

@@ -1,6 +1,7 @@
 //! The publish and reopen buttons (`POST /dash/publish`): the form, checked, handed to the
 //! domain operation [`crate::publish::record`].
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Form, State as Shared};
@@ -86,7 +87,7 @@ pub(crate) async fn publish(
     })
     .await;
     match done {
-        Ok(Ok(())) => Redirect::to(&back).into_response(),
+        Ok(Ok(())) => Redirect::to(&link(&back)).into_response(),
         Ok(Err(e)) if e.is_conflict() => fail(StatusCode::CONFLICT, lang, &refused(lang, &e)),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "a period could not be published or reopened");

@@ -1,6 +1,7 @@
 //! The rankings page (`/dash/rankings`): quarterly and yearly rankings of the branches and of
 //! a branch's zones, with posts flagged for losing their title.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Query, State as Shared};
@@ -69,9 +70,9 @@ pub(crate) async fn rankings_page(
         let body = html! {
             h1 { (l(lang, "季度与年度排名", "Quarterly and yearly rankings")) " · " (period_label(lang, period)) }
             nav.tabs {
-                a href=(url(year.prev(), &branch)) { "‹ " (year.prev().to_string()) }
-                @for qp in &quarters { a.on[*qp == period] href=(url(*qp, &branch)) { (period_label(lang, *qp)) } }
-                a.on[year == period] href=(url(year, &branch)) { (period_label(lang, year)) }
+                a href=(link(&url(year.prev(), &branch))) { "‹ " (year.prev().to_string()) }
+                @for qp in &quarters { a.on[*qp == period] href=(link(&url(*qp, &branch))) { (period_label(lang, *qp)) } }
+                a.on[year == period] href=(link(&url(year, &branch))) { (period_label(lang, year)) }
             }
             section #branch-ranking {
                 h2 { (l(lang, "支部（按类别）", "Branches by category")) }
@@ -82,7 +83,7 @@ pub(crate) async fn rankings_page(
                         th.n { (l(lang, "综合得分", "Composite")) } th { (l(lang, "等级", "Grade")) } th.n { (l(lang, "名次", "Rank")) }
                     } }
                     tbody { @for (b, r) in &company { tr data-branch=(b) {
-                        td { (r.branch.category) } td { a href=(url(period, b)) { (branch_name(&c, b)) } }
+                        td { (r.branch.category) } td { a href=(link(&url(period, b))) { (branch_name(&c, b)) } }
                         td.n.work { (show(r.branch.work)) }
                         td.n.mutual { (show(r.branch.mutual)) }
                         td.n.bonus { @if r.branch.bonus > zonepatrol_shared::Points::ZERO { "+" (r.branch.bonus) } }
@@ -94,8 +95,8 @@ pub(crate) async fn rankings_page(
             @if let Some(r) = report {
                 p #composite-breakdown { (crate::dashboard::views::composite_label(&c, lang, period, r)) }
             }
-            @if crate::admin::may_see_branch(&viewer.actor, &branch) && period.kind() == PeriodKind::Quarter {
-                p { a #mutual-link href=(format!("/admin/branch/{branch}/mutual?quarter={period}")) { (l(lang, "互动评价与特色活动加分", "Mutual evaluation and bonuses")) } }
+            @if viewer.visiting.is_none() && crate::admin::may_see_branch(&viewer.actor, &branch) && period.kind() == PeriodKind::Quarter {
+                p { a #mutual-link href=(link(&format!("/admin/branch/{branch}/mutual?quarter={period}"))) { (l(lang, "互动评价与特色活动加分", "Mutual evaluation and bonuses")) } }
             }
             section #zone-ranking {
                 h2 { (branch_name(&c, &branch)) " · " (l(lang, "责任区排名", "Zones")) }
@@ -104,7 +105,7 @@ pub(crate) async fn rankings_page(
                         thead { tr { th.n { (l(lang, "名次", "Rank")) } th { (l(lang, "责任区", "Zone")) } th.n { (l(lang, "平均得分", "Mean final")) } th.n { (l(lang, "周检查", "Inspection")) } th.n { (l(lang, "奖罚（元）", "Money (yuan)")) } th { (l(lang, "示范岗", "Post")) } } }
                         tbody { @for (id, z) in by_rank(r) { tr {
                             td.n { @if z.rank > 0 { (z.rank) } @else { "—" } }
-                            td { a href=(format!("/dash/zone/{branch}/{id}")) { (zone_name(&c, &branch, id)) } }
+                            td { a href=(link(&format!("/dash/zone/{branch}/{id}"))) { (zone_name(&c, &branch, id)) } }
                             td.n { (show(z.score)) } td.n { (show(z.inspection)) }
                             td class=(format!("n {}", money_class(z.money_fen))) { (export::yuan(z.money_fen)) }
                             td { @if !z.post.is_empty() {
@@ -112,7 +113,7 @@ pub(crate) async fn rankings_page(
                                 @let title = facts.map_or(z.post.as_str(), |p| p.title.as_str());
                                 @let now = facts.map(|p| p.status_on(today));
                                 @if crate::admin::may_open_console(&viewer.actor) && crate::admin::may_see_branch(&viewer.actor, &branch) {
-                                    a.post href=(format!("/admin/branch/{branch}/post/{}", z.post)) { (title) }
+                                    a.post href=(link(&format!("/admin/branch/{branch}/post/{}", z.post))) { (title) }
                                 } @else { (title) }
                                 @if let Some(now) = now.filter(|s| !s.in_force()) {
                                     " " span.badge.warn { (zonepatrol_shared::labels::post_status_label(lang, now)) }

@@ -1,6 +1,7 @@
 //! The zone page (`/dash/zone/{branch}/{zone}`): the monthly trend, inspections, problems
 //! with photos and cleanups.
 
+use crate::dashboard::base::link;
 use std::sync::Arc;
 
 use axum::extract::{Path, State as Shared};
@@ -92,8 +93,8 @@ pub(crate) async fn zone_page(
                 " · " (l(lang, "责任人：", "Holders: ")) (holders(&c, &branch, &zone))
             }
             div.actions {
-                a href=(format!("/dash?branch={branch}")) { "‹ " (l(lang, "看板", "Overview")) }
-                a #placard href=(format!("/dash/placard/{branch}/{zone}")) { (l(lang, "打印公示牌（二维码）", "Print placard (QR)")) }
+                a href=(link(&format!("/dash?branch={branch}"))) { "‹ " (l(lang, "看板", "Overview")) }
+                a #placard href=(link(&format!("/dash/placard/{branch}/{zone}"))) { (l(lang, "打印公示牌（二维码）", "Print placard (QR)")) }
             }
             section #trend {
                 h2 { (l(lang, "月度得分趋势", "Monthly score trend")) }
@@ -119,13 +120,13 @@ pub(crate) async fn zone_page(
                         div {
                             p {
                                 @if p.major { span.badge.bad { (severity_label(lang, Severity::Major)) } " " }
-                                a href=(format!("/dash/problem/{branch}/{name}")) { (p.description) } " · " (p.raised.to_string())
+                                a href=(link(&format!("/dash/problem/{branch}/{name}"))) { (p.description) } " · " (p.raised.to_string())
                                 " · " (problem_status_label(lang, p.status))
                                 @if late { " " span.badge.bad { (l(lang, "超期", "overdue")) } }
                             }
                             div.photos {
                                 @for h in &p.photos {
-                                    a href=(format!("/dash/photo/{branch}/{h}")) { img src=(format!("/dash/photo/{branch}/{h}")) alt=(l(lang, "问题照片", "problem photo")) loading="lazy"; }
+                                    a href=(link(&format!("/dash/photo/{branch}/{h}"))) { img src=(link(&format!("/dash/photo/{branch}/{h}"))) alt=(l(lang, "问题照片", "problem photo")) loading="lazy"; }
                                 }
                             }
                         }
