@@ -428,10 +428,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             match &mine {
                 Some(id) => println!(
-                    "serve it as the mine {id} of the group: copy {}/blobs to \
-                     GROUP-DATA/mines/{id}/blobs, then zonepatrol-server serve --data GROUP-DATA \
-                     --database '{}' --mines '{id}=NAME,…'",
-                    from.display(),
+                    "serve it as the mine {id} of the group: zonepatrol-server serve --data \
+                     GROUP-DATA --database '{}' --mines '{id}=NAME,…'",
                     crate::Database::shown(&to)
                 ),
                 None => println!(

@@ -74,10 +74,7 @@ fn store_photo(
     for bytes in [photo.bytes, photo.thumb] {
         let h = hash(bytes);
         if !state.blobs.has(&h) {
-            let path = state.blobs.path(&h);
-            let tmp = path.with_extension("demo-tmp");
-            std::fs::write(&tmp, bytes).map_err(failed)?;
-            std::fs::rename(&tmp, &path).map_err(failed)?;
+            state.blobs.put(&h, bytes).map_err(failed)?;
         }
         if state.store.blob(&h)?.is_none() {
             state.store.put_blob(

@@ -280,8 +280,8 @@ pub enum LaunchError {
 pub struct State {
     /// The store.
     pub store: Arc<dyn Storage>,
-    /// The blob files.
-    pub blobs: BlobFiles,
+    /// The photos: files beside the embedded store, tables of the database beside PostgreSQL.
+    pub blobs: Arc<dyn blobs::Blobs>,
     /// The settings.
     pub settings: Settings,
     /// Pushes hold this for writing, pulls for reading.
@@ -364,8 +364,21 @@ impl State {
                     url: Database::shown(&database.url),
                     source,
                 })?;
-            let blobs = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
-            return State::with_store(settings, Arc::new(store), blobs, common, group);
+            let store = Arc::new(store);
+            let blobs = store::PgBlobs::new(store.clone());
+            // Photos an earlier version kept as files beside the database move into it.
+            if dir.join("blobs").is_dir() {
+                let files = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
+                let taken = blobs.take_in(&files).map_err(io)?;
+                if taken > 0 {
+                    tracing::info!(
+                        photos = taken,
+                        dir = %dir.join("blobs").display(),
+                        "photo files taken into the database (the files can be removed)"
+                    );
+                }
+            }
+            return State::with_store(settings, store, Arc::new(blobs), common, group);
         }
         // A directory of a newer format is refused before its store is opened.
         let found = store::format::found(&dir)?;
@@ -398,14 +411,14 @@ impl State {
                 );
             }
         }
-        State::with_store(settings, Arc::new(store), blobs, common, group)
+        State::with_store(settings, Arc::new(store), Arc::new(blobs), common, group)
     }
 
     /// The state around an opened store and blob files.
     fn with_store(
         settings: Settings,
         store: Arc<dyn Storage>,
-        blobs: BlobFiles,
+        blobs: Arc<dyn blobs::Blobs>,
         common: &Common,
         group: Option<Arc<State>>,
     ) -> Result<State, LaunchError> {
@@ -508,17 +521,17 @@ async fn housekeeping(state: std::sync::Weak<State>) {
             if strong.results.readiness.serving()
                 && strong.results.unreadable.read().is_ok_and(|u| u.is_empty())
             {
-                let orphans =
+                let held = |hash: &str| {
                     strong
-                        .blobs
-                        .remove_orphans(strong.settings.orphan_photo_keep, |hash| {
-                            strong
-                                .results
-                                .photos
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .holds(hash)
-                        });
+                        .results
+                        .photos
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .holds(hash)
+                };
+                let orphans = strong
+                    .blobs
+                    .remove_orphans(strong.settings.orphan_photo_keep, &held);
                 match orphans {
                     Ok(n) if n > 0 => {
                         tracing::info!(photos = n, "removed photos nothing points at")

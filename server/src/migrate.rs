@@ -73,8 +73,10 @@ pub fn to_postgres_in(data: &Path, url: &str, schema: Option<&str>) -> anyhow::R
         }
         Err(e) => return Err(e).context(format!("could not open the store in {}", data.display())),
     };
-    let pg = PgStore::open_in(url, 4, schema)
-        .with_context(|| format!("could not use the database {shown}"))?;
+    let pg = std::sync::Arc::new(
+        PgStore::open_in(url, 4, schema)
+            .with_context(|| format!("could not use the database {shown}"))?,
+    );
     anyhow::ensure!(
         pg.is_empty()?,
         "the database {shown} already holds a store: move a mine into an empty database \
@@ -145,12 +147,17 @@ fn records(store: &dyn Storage) -> anyhow::Result<Records> {
 }
 
 /// Compares both stores after the move; an error names the first difference.
-fn check(sled: &SledStore, pg: &PgStore, data: &Path, records_moved: u64) -> anyhow::Result<Moved> {
+fn check(
+    sled: &SledStore,
+    pg: &std::sync::Arc<PgStore>,
+    data: &Path,
+    records_moved: u64,
+) -> anyhow::Result<Moved> {
     // Every record: documents' chunks, heads and their whole history, actors, kept facts,
     // the sequence, accounts, sign-ins, photo records, refused changes, the administrative
     // record.
     let (a, a_refused, a_activity) = records(sled)?;
-    let (b, b_refused, b_activity) = records(pg)?;
+    let (b, b_refused, b_activity) = records(&**pg)?;
     for ((tree, key), value) in &a {
         match b.get(&(tree.clone(), key.clone())) {
             Some(v) if v == value => {}
@@ -193,7 +200,9 @@ fn check(sled: &SledStore, pg: &PgStore, data: &Path, records_moved: u64) -> any
         );
     }
     let users = pg.users()?;
+    // The photos move into the database too, each read back and checked against its name.
     let blobs = crate::blobs::BlobFiles::open(&data.join("blobs"))?;
+    let into = crate::store::PgBlobs::new(pg.clone());
     let mut photos = 0;
     let hashes = a
         .keys()
@@ -205,6 +214,14 @@ fn check(sled: &SledStore, pg: &PgStore, data: &Path, records_moved: u64) -> any
             anyhow::ensure!(
                 hex::encode(sha2::Sha256::digest(&bytes)) == hash,
                 "photo {hash}'s file does not match its checksum: restore it from a backup"
+            );
+            crate::blobs::Blobs::put(&into, &hash, &bytes)?;
+            let back = crate::blobs::Blobs::read(&into, &hash)?
+                .map(crate::blobs::BlobBody::into_bytes)
+                .transpose()?;
+            anyhow::ensure!(
+                back.is_some_and(|b| hex::encode(sha2::Sha256::digest(&b)) == hash),
+                "photo {hash} does not read back from the database as it was sent"
             );
             photos += 1;
         }

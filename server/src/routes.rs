@@ -374,11 +374,38 @@ async fn get_blob(
             "the server has no such photo for you: the device that took it has not sent it yet",
         ));
     };
-    let file = tokio::fs::File::open(state.blobs.path(&hash))
+    let blobs = state.blobs.clone();
+    let read = tokio::task::spawn_blocking(move || blobs.read(&hash))
         .await
+        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
+    let Some(body) = read else {
+        return Err(ApiError::not_found(
+            "the server has no such photo for you: the device that took it has not sent it yet",
+        ));
+    };
     crate::metrics::blob_bytes("served", meta.size);
-    Ok(stream_file(file, meta.size, "application/octet-stream"))
+    Ok(blob_response(body, "application/octet-stream"))
+}
+
+/// A stored blob as a response body: a file read as it is sent, or the bytes.
+pub(crate) fn blob_response(body: crate::blobs::BlobBody, content_type: &'static str) -> Response {
+    match body {
+        crate::blobs::BlobBody::File(file, size) => {
+            stream_file(tokio::fs::File::from_std(file), size, content_type)
+        }
+        crate::blobs::BlobBody::Bytes(bytes) => {
+            let size = bytes.len() as u64;
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                    (header::CONTENT_LENGTH, HeaderValue::from(size)),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+    }
 }
 
 /// A file as a response body, read as it is sent rather than into memory first.
@@ -536,6 +563,7 @@ async fn put_blob(
         match frame {
             Ok(bytes) => {
                 if held + received + bytes.len() as u64 > length {
+                    file.sync().map_err(|e| ApiError::internal(&e))?;
                     drop(file);
                     drain_stream(&mut stream, state.settings.max_blob_bytes).await;
                     state
@@ -549,7 +577,7 @@ async fn put_blob(
                         ),
                     ));
                 }
-                std::io::Write::write_all(&mut file, &bytes).map_err(|e| ApiError::internal(&e))?;
+                file.write(&bytes).map_err(|e| ApiError::internal(&e))?;
                 received += bytes.len() as u64;
             }
             Err(e) => {
@@ -559,7 +587,7 @@ async fn put_blob(
         }
     }
     // What arrived is kept, whether or not the body was whole.
-    file.sync_data().map_err(|e| ApiError::internal(&e))?;
+    file.sync().map_err(|e| ApiError::internal(&e))?;
     drop(file);
     crate::metrics::blob_bytes("stored", received);
     let now_held = held + received;

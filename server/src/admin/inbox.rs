@@ -163,10 +163,16 @@ fn backup(state: &State, r: &BackupRequest) -> Answer {
         Ok(to) => to,
         Err(e) => return refuse(&e.to_string()),
     };
+    let Some(files) = state.blobs.files() else {
+        return refuse(
+            "this server keeps its store in PostgreSQL: back up the database itself \
+             (docs/OPERATIONS.md §11)",
+        );
+    };
     let started = Instant::now();
     let taken = crate::backup::take(
         &*state.store,
-        &state.blobs,
+        files,
         crate::store::format::CURRENT,
         &to,
         r.base.as_deref(),

@@ -11,6 +11,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod format;
+mod pg_blobs;
 mod pg_store;
 mod sled_store;
 pub mod writer;
@@ -21,6 +22,7 @@ use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::Refusal;
 use zonepatrol_shared::{Actor, Role};
 
+pub use pg_blobs::PgBlobs;
 pub use pg_store::{ImportConn, Importer, PgStore, PoolStats, schema_version as pg_schema_version};
 pub use sled_store::SledStore;
 

@@ -41,7 +41,7 @@ use super::{
 };
 
 /// The schema version this server makes and reads.
-pub const SCHEMA: i32 = 2;
+pub const SCHEMA: i32 = 3;
 
 /// The advisory lock every document write holds for its transaction: one writer of the
 /// sequence at a time, across every instance. (A number of our own: "ZPDOCS" in ASCII.)
@@ -177,7 +177,8 @@ create table blobs (hash text primary key, record text not null);
 /// Whether a database holds a store: the number of its documents, accounts and records.
 const HOLDS_ANYTHING: &str = "select (select count(*) from docs) + (select count(*) from users) \
      + (select count(*) from meta) + (select count(*) from blobs) \
-     + (select count(*) from refused) + (select count(*) from activity)";
+     + (select count(*) from refused) + (select count(*) from activity) \
+     + (select count(*) from blob_files)";
 
 /// Version 2: the login throttle's counts, shared by every instance.
 const SCHEMA_2: &str = "
@@ -186,10 +187,20 @@ create table login_misses (kind text not null, key bytea not null, count integer
 create table login_trusted (key bytea primary key, since timestamptz not null);
 ";
 
-/// Each version's statements, in order: version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: [&str; 2] = [SCHEMA_1, SCHEMA_2];
+/// Version 3: the photos themselves, and unfinished uploads in parts as they arrived, so that
+/// every instance serves them and resumes them, and the database's backups hold them.
+const SCHEMA_3: &str = "
+create table blob_files (hash text primary key, bytes bytea not null, stored_at bigint not null);
+create table uploads (owner text not null, hash text not null, length bigint not null,
+    touched_at bigint not null, primary key (owner, hash));
+create table upload_parts (owner text not null, hash text not null, at bigint not null,
+    bytes bytea not null, primary key (owner, hash, at));
+";
 
-fn engine(e: impl std::fmt::Display) -> StoreError {
+/// Each version's statements, in order: version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: [&str; 3] = [SCHEMA_1, SCHEMA_2, SCHEMA_3];
+
+pub(super) fn engine(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
@@ -213,7 +224,7 @@ fn db_seq(seq: u64) -> i64 {
 /// Runs blocking database work from wherever the server calls the store: on a runtime's
 /// worker it steps off the worker first, as the PostgreSQL client blocks on a runtime of its
 /// own.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
@@ -357,7 +368,7 @@ impl PgStore {
     }
 
     /// Runs `f` on a pooled connection, off the runtime's workers.
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         f: impl FnOnce(&mut postgres::Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -427,7 +438,8 @@ impl PgStore {
         self.with(|c| {
             c.batch_execute(
                 "truncate docs, chunks, heads, actors, facts, meta, users, tokens, refused, \
-                 activity, blobs, login_misses, login_trusted",
+                 activity, blobs, login_misses, login_trusted, blob_files, uploads, \
+                 upload_parts",
             )
             .map_err(engine)
         })

@@ -2,6 +2,7 @@
 
 mod access;
 mod annotation;
+mod blob_engines;
 mod browser;
 mod cadence;
 mod committee;

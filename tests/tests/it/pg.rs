@@ -207,8 +207,16 @@ async fn migrate_moves_the_demo_mine_whole() {
     assert!(!out.status.success());
     assert!(said(&out).contains("moved to PostgreSQL"), "{}", said(&out));
 
+    // Served from a directory of its own: the photos moved into the database with the rest.
+    let after = dir.path().join("after-move");
     let server = Server::start(
-        &["serve", "--data", data_s, "--database", &db],
+        &[
+            "serve",
+            "--data",
+            after.to_str().expect("utf-8"),
+            "--database",
+            &db,
+        ],
         &dir.path().join("2.log"),
     );
     server.serving(&client).await;
@@ -880,16 +888,28 @@ async fn a_group_of_mines_on_one_database_keeps_each_mine_apart() {
     }
 }
 
-/// An upload begun on one instance goes on from where it stopped on another: the instances
-/// share the photo directory, so the second finds the bytes the first kept, and the photo is
-/// then served by both.
+/// An upload begun on one instance goes on from where it stopped on another, with nothing
+/// shared but the database (each instance has a data directory of its own): the second finds
+/// the bytes the first kept, and the photo is then served by both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_begun_on_one_instance_finishes_on_another() {
+    use crate::operations::Server;
     let Some(url) = url() else { return };
     let dir = tempfile::tempdir().expect("dir");
     let db = schema_url(&url, dir.path());
-    let servers = instances(dir.path(), &db, 2).await;
     let client = crate::support::http();
+    let mut servers = Vec::new();
+    for (i, command) in ["demo", "serve"].into_iter().enumerate() {
+        let data = dir.path().join(format!("data-{i}"));
+        let data = data.to_str().expect("utf-8");
+        let mut args = vec![command, "--data", data, "--database", &db];
+        if i == 0 {
+            args.push("--no-history");
+        }
+        let server = Server::start(&args, &dir.path().join(format!("upload-{i}.log")));
+        server.serving(&client).await;
+        servers.push(server);
+    }
     let bytes =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photos/phone-12mp.jpg"))
             .expect("a real photo");

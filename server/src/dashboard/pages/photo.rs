@@ -39,20 +39,21 @@ pub(crate) async fn photo(
             l(lang, "没有这张照片。", "No such photo."),
         );
     }
-    let opened = match tokio::fs::File::open(state.blobs.path(&hash)).await {
-        Ok(file) => file.metadata().await.map(|m| (file, m.len())),
-        Err(e) => Err(e),
-    };
+    let blobs = state.blobs.clone();
+    let opened = tokio::task::spawn_blocking(move || blobs.read(&hash))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|read| read);
     match opened {
-        Ok((file, size)) => {
-            let mut r = crate::routes::stream_file(file, size, "image/jpeg");
+        Ok(Some(body)) => {
+            let mut r = crate::routes::blob_response(body, "image/jpeg");
             r.headers_mut().insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, max-age=31536000, immutable"),
             );
             r
         }
-        Err(_) => fail(
+        Ok(None) | Err(_) => fail(
             StatusCode::NOT_FOUND,
             lang,
             l(

@@ -245,10 +245,9 @@ const PRINT_FULL_BYTES: u64 = 3 * 1024 * 1024;
 /// A photo's JPEG for a printed page, if the server has it.
 fn printed(state: &State, hash: &str, photo: &PhotoRef) -> PrintedPhoto {
     let read = |h: &str| -> Option<Vec<u8>> {
-        let path = state.blobs.path(h);
-        let len = std::fs::metadata(&path).ok()?.len();
+        let len = state.blobs.size(h).ok()??;
         (len <= PRINT_FULL_BYTES)
-            .then(|| std::fs::read(&path).ok())
+            .then(|| state.blobs.read(h).ok().flatten()?.into_bytes().ok())
             .flatten()
     };
     let jpeg = docs::values::is_sha256_hex(hash)

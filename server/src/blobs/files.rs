@@ -1,4 +1,4 @@
-//! Photos and other blobs, content-addressed by SHA-256, as files in the data directory.
+//! Blobs as files in the data directory, beside the embedded store.
 //!
 //! An upload belongs to its uploader: it appends to `blobs/partial/USER/HASH` (the folder named
 //! by the hex of the user name), beside
@@ -47,6 +47,21 @@ impl BlobFiles {
         self.dir.join(hash)
     }
 
+    /// The hashes of the stored blobs.
+    pub fn stored(&self) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if let Ok(name) = entry.file_name().into_string()
+                && zonepatrol_shared::docs::values::is_sha256_hex(&name)
+                && entry.path().is_file()
+            {
+                out.push(name);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether a blob's file is stored.
     pub fn has(&self, hash: &str) -> bool {
         self.path(hash).is_file()
@@ -87,7 +102,7 @@ impl BlobFiles {
     /// Begins (or continues) `user`'s upload of `hash` with its declared length: an upload
     /// that declared another length starts over, and a user with `max_uploads` unfinished ones
     /// already loses the oldest. Returns the file to append to.
-    pub fn begin(
+    pub fn begin_file(
         &self,
         user: &str,
         hash: &str,
@@ -189,7 +204,7 @@ impl BlobFiles {
     /// Removes stored photos that `held` says nothing holds and that were stored longer than
     /// `keep` ago (a phone uploads a photo before the document that points at it, and may be
     /// offline for days in between); returns how many.
-    pub fn remove_orphans(&self, keep: Duration, held: impl Fn(&str) -> bool) -> io::Result<usize> {
+    pub fn remove_orphans(&self, keep: Duration, held: &dyn Fn(&str) -> bool) -> io::Result<usize> {
         let now = SystemTime::now();
         let mut removed = 0;
         for entry in fs::read_dir(&self.dir)? {
@@ -267,6 +282,106 @@ impl BlobFiles {
     }
 }
 
+/// An upload into a file: appended as it arrives, synced when the request ends.
+struct FileUpload(File);
+
+impl super::Upload for FileUpload {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        io::Write::write_all(&mut self.0, bytes)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.0.sync_data()
+    }
+}
+
+impl super::Blobs for BlobFiles {
+    fn has(&self, hash: &str) -> bool {
+        BlobFiles::has(self, hash)
+    }
+
+    fn read(&self, hash: &str) -> io::Result<Option<super::BlobBody>> {
+        match File::open(self.path(hash)) {
+            Ok(file) => {
+                let size = file.metadata()?.len();
+                Ok(Some(super::BlobBody::File(file, size)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn size(&self, hash: &str) -> io::Result<Option<u64>> {
+        match fs::metadata(self.path(hash)) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn put(&self, hash: &str, bytes: &[u8]) -> io::Result<()> {
+        if BlobFiles::has(self, hash) {
+            return Ok(());
+        }
+        let path = self.path(hash);
+        let tmp = path.with_extension("tmp");
+        {
+            let mut file = File::create(&tmp)?;
+            io::Write::write_all(&mut file, bytes)?;
+            file.sync_all()?;
+        }
+        fs::rename(&tmp, &path)?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    fn partial_len(&self, user: &str, hash: &str) -> io::Result<u64> {
+        BlobFiles::partial_len(self, user, hash)
+    }
+
+    fn declared_len(&self, user: &str, hash: &str) -> io::Result<Option<u64>> {
+        BlobFiles::declared_len(self, user, hash)
+    }
+
+    fn begin(
+        &self,
+        user: &str,
+        hash: &str,
+        length: u64,
+        max_uploads: usize,
+    ) -> io::Result<Box<dyn super::Upload + Send + '_>> {
+        Ok(Box::new(FileUpload(self.begin_file(
+            user,
+            hash,
+            length,
+            max_uploads,
+        )?)))
+    }
+
+    fn truncate(&self, user: &str, hash: &str, len: u64) -> io::Result<()> {
+        BlobFiles::truncate(self, user, hash, len)
+    }
+
+    fn finish(&self, user: &str, hash: &str) -> io::Result<bool> {
+        BlobFiles::finish(self, user, hash)
+    }
+
+    fn remove(&self, user: &str, hash: &str) -> io::Result<()> {
+        BlobFiles::remove(self, user, hash)
+    }
+
+    fn remove_orphans(&self, keep: Duration, held: &dyn Fn(&str) -> bool) -> io::Result<usize> {
+        BlobFiles::remove_orphans(self, keep, held)
+    }
+
+    fn remove_stale(&self, keep: Duration) -> io::Result<usize> {
+        BlobFiles::remove_stale(self, keep)
+    }
+
+    fn files(&self) -> Option<&BlobFiles> {
+        Some(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,7 +410,7 @@ mod tests {
         // Not a photo's name: not ours to judge.
         fs::write(dir.path().join("notes.txt"), b"x").expect("write");
         let held = |hash: &str| hash == held_old;
-        assert_eq!(files.remove_orphans(90 * day, held).expect("collect"), 1);
+        assert_eq!(files.remove_orphans(90 * day, &held).expect("collect"), 1);
         assert!(files.has(&held_old) && files.has(&orphan_new) && !files.has(&orphan_old));
         assert!(dir.path().join("notes.txt").exists());
         assert!(

@@ -1,0 +1,389 @@
+//! Blobs in the PostgreSQL database ([`PgBlobs`]), beside the store's tables: a stored photo
+//! is a row of `blob_files`; an unfinished upload is a row of `uploads` (its declared length,
+//! when it last grew) and its bytes are rows of `upload_parts`, one per piece as it arrived,
+//! each committed before the next is read from the network, so that any instance continues an
+//! upload another began.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+use super::pg_store::{PgStore, engine};
+use crate::blobs::{BlobBody, Blobs, Upload};
+
+/// How many bytes of an upload are gathered before they are written as one part.
+const PART: usize = 256 * 1024;
+
+/// Blobs kept in a PostgreSQL store's database (its schema, for a mine of a group).
+#[derive(Clone)]
+pub struct PgBlobs {
+    store: Arc<PgStore>,
+}
+
+impl std::fmt::Debug for PgBlobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgBlobs").finish_non_exhaustive()
+    }
+}
+
+fn io_err(e: StoreError) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn len_of(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl PgBlobs {
+    /// The blobs of a store's database.
+    pub fn new(store: Arc<PgStore>) -> PgBlobs {
+        PgBlobs { store }
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, StoreError>,
+    ) -> io::Result<T> {
+        self.store.with(f).map_err(io_err)
+    }
+
+    /// Takes in the photo files a server of an earlier version kept in `files` beside the
+    /// database (each checked against its name); returns how many were new.
+    pub fn take_in(&self, files: &crate::blobs::BlobFiles) -> io::Result<usize> {
+        let mut taken = 0;
+        for hash in files.stored()? {
+            if self.has(&hash) {
+                continue;
+            }
+            let bytes = std::fs::read(files.path(&hash))?;
+            if hex::encode(Sha256::digest(&bytes)) != hash {
+                tracing::warn!(%hash, "a photo file does not match its name: not taken in");
+                continue;
+            }
+            self.put(&hash, &bytes)?;
+            taken += 1;
+        }
+        Ok(taken)
+    }
+}
+
+/// An upload into the database: bytes gathered into parts of [`PART`] bytes, each written (and
+/// committed) when full and on [`Upload::sync`].
+struct PgUpload<'a> {
+    blobs: &'a PgBlobs,
+    user: String,
+    hash: String,
+    /// Where the gathered bytes start.
+    at: u64,
+    gathered: Vec<u8>,
+}
+
+impl PgUpload<'_> {
+    fn write_part(&mut self) -> io::Result<()> {
+        if self.gathered.is_empty() {
+            return Ok(());
+        }
+        let at = i64::try_from(self.at).unwrap_or(i64::MAX);
+        let now = crate::now_millis();
+        let (user, hash, bytes) = (&self.user, &self.hash, &self.gathered);
+        self.blobs.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            tx.execute(
+                "insert into upload_parts (owner, hash, at, bytes) values ($1, $2, $3, $4)",
+                &[user, hash, &at, bytes],
+            )
+            .map_err(engine)?;
+            tx.execute(
+                "update uploads set touched_at = $3 where owner = $1 and hash = $2",
+                &[user, hash, &now],
+            )
+            .map_err(engine)?;
+            tx.commit().map_err(engine)
+        })?;
+        self.at += self.gathered.len() as u64;
+        self.gathered.clear();
+        Ok(())
+    }
+}
+
+impl Upload for PgUpload<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.gathered.extend_from_slice(bytes);
+        if self.gathered.len() >= PART {
+            self.write_part()?;
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.write_part()
+    }
+}
+
+impl Blobs for PgBlobs {
+    fn has(&self, hash: &str) -> bool {
+        self.with(|c| {
+            c.query_opt("select 1 from blob_files where hash = $1", &[&hash])
+                .map_err(engine)
+        })
+        .inspect_err(|e| tracing::warn!(error = %e, "could not look up a photo"))
+        .is_ok_and(|row| row.is_some())
+    }
+
+    fn read(&self, hash: &str) -> io::Result<Option<BlobBody>> {
+        self.with(|c| {
+            Ok(
+                c.query_opt("select bytes from blob_files where hash = $1", &[&hash])
+                    .map_err(engine)?
+                    .map(|row| BlobBody::Bytes(row.get(0))),
+            )
+        })
+    }
+
+    fn size(&self, hash: &str) -> io::Result<Option<u64>> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "select octet_length(bytes)::bigint from blob_files where hash = $1",
+                &[&hash],
+            )
+            .map_err(engine)?
+            .map(|row| len_of(row.get(0))))
+        })
+    }
+
+    fn put(&self, hash: &str, bytes: &[u8]) -> io::Result<()> {
+        let now = crate::now_millis();
+        self.with(|c| {
+            c.execute(
+                "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
+                 on conflict (hash) do nothing",
+                &[&hash, &bytes, &now],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn partial_len(&self, user: &str, hash: &str) -> io::Result<u64> {
+        self.with(|c| {
+            let row = c
+                .query_one(
+                    "select coalesce(sum(octet_length(bytes)), 0)::bigint from upload_parts \
+                     where owner = $1 and hash = $2",
+                    &[&user, &hash],
+                )
+                .map_err(engine)?;
+            Ok(len_of(row.get(0)))
+        })
+    }
+
+    fn declared_len(&self, user: &str, hash: &str) -> io::Result<Option<u64>> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "select length from uploads where owner = $1 and hash = $2",
+                &[&user, &hash],
+            )
+            .map_err(engine)?
+            .map(|row| len_of(row.get(0))))
+        })
+    }
+
+    fn begin(
+        &self,
+        user: &str,
+        hash: &str,
+        length: u64,
+        max_uploads: usize,
+    ) -> io::Result<Box<dyn Upload + Send + '_>> {
+        let length_db = i64::try_from(length).unwrap_or(i64::MAX);
+        let now = crate::now_millis();
+        let keep = i64::try_from(max_uploads.max(1) - 1).unwrap_or(0);
+        let at = self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            let declared: Option<i64> = tx
+                .query_opt(
+                    "select length from uploads where owner = $1 and hash = $2",
+                    &[&user, &hash],
+                )
+                .map_err(engine)?
+                .map(|row| row.get(0));
+            if declared != Some(length_db) {
+                // Another length declared before: it starts over. The user's oldest go, so
+                // that with this one they keep at most `max_uploads`.
+                tx.execute(
+                    "delete from upload_parts where owner = $1 and hash = $2",
+                    &[&user, &hash],
+                )
+                .map_err(engine)?;
+                tx.execute(
+                    "delete from uploads where owner = $1 and hash = $2",
+                    &[&user, &hash],
+                )
+                .map_err(engine)?;
+                let old = tx
+                    .query(
+                        "select hash from uploads where owner = $1 \
+                         order by touched_at desc offset $2",
+                        &[&user, &keep],
+                    )
+                    .map_err(engine)?;
+                for row in old {
+                    let old: String = row.get(0);
+                    tracing::info!(%user, hash = %old, "dropped the oldest unfinished upload");
+                    for table in ["upload_parts", "uploads"] {
+                        tx.execute(
+                            &format!("delete from {table} where owner = $1 and hash = $2"),
+                            &[&user, &old],
+                        )
+                        .map_err(engine)?;
+                    }
+                }
+                tx.execute(
+                    "insert into uploads (owner, hash, length, touched_at) values ($1, $2, $3, $4)",
+                    &[&user, &hash, &length_db, &now],
+                )
+                .map_err(engine)?;
+            }
+            let held: i64 = tx
+                .query_one(
+                    "select coalesce(sum(octet_length(bytes)), 0)::bigint from upload_parts \
+                     where owner = $1 and hash = $2",
+                    &[&user, &hash],
+                )
+                .map_err(engine)?
+                .get(0);
+            tx.commit().map_err(engine)?;
+            Ok(len_of(held))
+        })?;
+        Ok(Box::new(PgUpload {
+            blobs: self,
+            user: user.to_owned(),
+            hash: hash.to_owned(),
+            at,
+            gathered: Vec::new(),
+        }))
+    }
+
+    fn truncate(&self, user: &str, hash: &str, len: u64) -> io::Result<()> {
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            tx.execute(
+                "delete from upload_parts where owner = $1 and hash = $2 and at >= $3",
+                &[&user, &hash, &len],
+            )
+            .map_err(engine)?;
+            // The part that runs past `len` keeps its bytes up to it.
+            tx.execute(
+                "update upload_parts set bytes = substring(bytes from 1 for ($3 - at)::integer) \
+                 where owner = $1 and hash = $2 and at + octet_length(bytes) > $3",
+                &[&user, &hash, &len],
+            )
+            .map_err(engine)?;
+            tx.commit().map_err(engine)
+        })
+    }
+
+    fn finish(&self, user: &str, hash: &str) -> io::Result<bool> {
+        let now = crate::now_millis();
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            let parts = tx
+                .query(
+                    "select bytes from upload_parts where owner = $1 and hash = $2 order by at",
+                    &[&user, &hash],
+                )
+                .map_err(engine)?;
+            let mut hasher = Sha256::new();
+            let mut bytes = Vec::new();
+            for row in parts {
+                let part: Vec<u8> = row.get(0);
+                hasher.update(&part);
+                bytes.extend_from_slice(&part);
+            }
+            let matched = hex::encode(hasher.finalize()) == hash;
+            if matched {
+                tx.execute(
+                    "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
+                     on conflict (hash) do nothing",
+                    &[&hash, &bytes, &now],
+                )
+                .map_err(engine)?;
+            }
+            for table in ["upload_parts", "uploads"] {
+                tx.execute(
+                    &format!("delete from {table} where owner = $1 and hash = $2"),
+                    &[&user, &hash],
+                )
+                .map_err(engine)?;
+            }
+            tx.commit().map_err(engine)?;
+            Ok(matched)
+        })
+    }
+
+    fn remove(&self, user: &str, hash: &str) -> io::Result<()> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            for table in ["upload_parts", "uploads"] {
+                tx.execute(
+                    &format!("delete from {table} where owner = $1 and hash = $2"),
+                    &[&user, &hash],
+                )
+                .map_err(engine)?;
+            }
+            tx.commit().map_err(engine)
+        })
+    }
+
+    fn remove_orphans(&self, keep: Duration, held: &dyn Fn(&str) -> bool) -> io::Result<usize> {
+        let before = crate::now_millis().saturating_sub(millis(keep));
+        let old: Vec<String> = self.with(|c| {
+            Ok(c.query(
+                "select hash from blob_files where stored_at < $1",
+                &[&before],
+            )
+            .map_err(engine)?
+            .into_iter()
+            .map(|row| row.get(0))
+            .collect())
+        })?;
+        let mut removed = 0;
+        for hash in old.iter().filter(|h| !held(h)) {
+            removed += self.with(|c| {
+                c.execute(
+                    "delete from blob_files where hash = $1 and stored_at < $2",
+                    &[hash, &before],
+                )
+                .map_err(engine)
+            })?;
+        }
+        Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+    }
+
+    fn remove_stale(&self, keep: Duration) -> io::Result<usize> {
+        let before = crate::now_millis().saturating_sub(millis(keep));
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            let stale = tx
+                .execute("delete from uploads where touched_at < $1", &[&before])
+                .map_err(engine)?;
+            // Parts whose upload is gone (stale, or dropped) cannot be finished.
+            tx.execute(
+                "delete from upload_parts p where not exists (select 1 from uploads u \
+                 where u.owner = p.owner and u.hash = p.hash)",
+                &[],
+            )
+            .map_err(engine)?;
+            tx.commit().map_err(engine)?;
+            Ok(usize::try_from(stale).unwrap_or(usize::MAX))
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! The blob seam's two engines — files beside the embedded store, tables beside PostgreSQL —
+//! held to the same behaviour: stored photos, uploads continued from where they stopped, an
+//! upload that declares another length starting over, a body past its length cut back, a
+//! hash mismatch dropped, each user's uploads bounded, stale uploads and orphan photos
+//! removed.
+
+use std::time::Duration;
+
+use sha2::Digest;
+use zonepatrol_server::blobs::{BlobFiles, Blobs};
+
+fn hash(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn upload(blobs: &dyn Blobs, user: &str, bytes: &[u8], from: usize, to: usize, max: usize) {
+    let mut up = blobs
+        .begin(user, &hash(bytes), bytes.len() as u64, max)
+        .expect("begin");
+    // In pieces smaller and larger than an engine's part.
+    for piece in bytes[from..to].chunks(100_000) {
+        up.write(piece).expect("write");
+    }
+    up.sync().expect("sync");
+}
+
+/// What every engine must do.
+fn behaves(blobs: &dyn Blobs) {
+    let photo: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let h = hash(&photo);
+    assert!(!blobs.has(&h));
+    assert_eq!(blobs.partial_len("zhao", &h).expect("len"), 0);
+    assert_eq!(blobs.declared_len("zhao", &h).expect("declared"), None);
+
+    // Half, then the rest, then finished: stored under its hash.
+    upload(blobs, "zhao", &photo, 0, 300_000, 16);
+    assert_eq!(blobs.partial_len("zhao", &h).expect("len"), 300_000);
+    assert_eq!(
+        blobs.declared_len("zhao", &h).expect("declared"),
+        Some(photo.len() as u64)
+    );
+    assert_eq!(blobs.partial_len("qian", &h).expect("another's"), 0);
+    upload(blobs, "zhao", &photo, 300_000, photo.len(), 16);
+    assert!(
+        blobs.finish("zhao", &h).expect("finish"),
+        "the hash matches"
+    );
+    assert!(blobs.has(&h));
+    assert_eq!(blobs.size(&h).expect("size"), Some(photo.len() as u64));
+    let read = blobs
+        .read(&h)
+        .expect("read")
+        .expect("stored")
+        .into_bytes()
+        .expect("bytes");
+    assert_eq!(read, photo);
+    assert_eq!(blobs.partial_len("zhao", &h).expect("gone"), 0);
+    assert_eq!(blobs.declared_len("zhao", &h).expect("gone"), None);
+
+    // Another length declared: the upload starts over.
+    let other: Vec<u8> = (0..50_000u32).map(|i| (i % 13) as u8).collect();
+    let o = hash(&other);
+    upload(blobs, "qian", &other, 0, 20_000, 16);
+    let restarted = blobs.begin("qian", &o, 60_000, 16).expect("begin");
+    drop(restarted);
+    assert_eq!(
+        blobs.partial_len("qian", &o).expect("len"),
+        0,
+        "started over"
+    );
+
+    // A body past its length is cut back; bytes that do not hash to the name are dropped.
+    upload(blobs, "qian", &other, 0, 30_000, 16);
+    blobs.truncate("qian", &o, 25_000).expect("truncate");
+    assert_eq!(blobs.partial_len("qian", &o).expect("len"), 25_000);
+    let mut wrong = blobs
+        .begin("qian", &o, other.len() as u64, 16)
+        .expect("begin");
+    wrong
+        .write(&vec![0u8; other.len() - 25_000])
+        .expect("write");
+    wrong.sync().expect("sync");
+    drop(wrong);
+    assert!(!blobs.finish("qian", &o).expect("finish"), "a mismatch");
+    assert!(!blobs.has(&o));
+    assert_eq!(blobs.partial_len("qian", &o).expect("dropped"), 0);
+
+    // A user keeps at most so many unfinished uploads: the oldest goes.
+    let pieces: Vec<Vec<u8>> = (0..3u8).map(|n| vec![n; 1000]).collect();
+    for piece in &pieces {
+        upload(blobs, "sun", piece, 0, 500, 2);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let held: Vec<u64> = pieces
+        .iter()
+        .map(|p| blobs.partial_len("sun", &hash(p)).expect("len"))
+        .collect();
+    assert_eq!(held, [0, 500, 500], "the oldest of three went");
+
+    // Stale uploads go; a held photo stays, an orphan goes once old enough.
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        blobs
+            .remove_stale(Duration::from_millis(10))
+            .expect("stale")
+            >= 2
+    );
+    assert_eq!(blobs.partial_len("sun", &hash(&pieces[2])).expect("len"), 0);
+    let orphan = b"an orphan".to_vec();
+    blobs.put(&hash(&orphan), &orphan).expect("put");
+    assert_eq!(
+        blobs
+            .remove_orphans(Duration::from_secs(3600), &|_| false)
+            .expect("young"),
+        0,
+        "nothing younger than the keep goes"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    let keep = h.clone();
+    let removed = blobs
+        .remove_orphans(Duration::from_millis(10), &|x| x == keep)
+        .expect("orphans");
+    assert_eq!(removed, 1);
+    assert!(blobs.has(&h) && !blobs.has(&hash(&orphan)));
+}
+
+#[test]
+fn blob_files_behave() {
+    let dir = tempfile::tempdir().expect("dir");
+    behaves(&BlobFiles::open(dir.path()).expect("open"));
+}
+
+#[test]
+fn blobs_in_postgresql_behave() {
+    let Some(url) = crate::pg::url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let db = crate::pg::schema_url(&url, dir.path());
+    let store = std::sync::Arc::new(
+        zonepatrol_server::store::PgStore::open(&db, 4).expect("the PostgreSQL store"),
+    );
+    behaves(&zonepatrol_server::store::PgBlobs::new(store));
+}
