@@ -368,8 +368,7 @@ impl State {
             let blobs = store::PgBlobs::new(store.clone());
             // Photos an earlier version kept as files beside the database move into it.
             if dir.join("blobs").is_dir() {
-                let files = BlobFiles::open(&dir.join("blobs")).map_err(io)?;
-                let taken = blobs.take_in(&files).map_err(io)?;
+                let taken = blobs.take_in(&dir.join("blobs")).map_err(io)?;
                 if taken > 0 {
                     tracing::info!(
                         photos = taken,

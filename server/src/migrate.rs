@@ -85,11 +85,28 @@ pub fn to_postgres_in(data: &Path, url: &str, schema: Option<&str>) -> anyhow::R
     // Checked again under the database's lock when the import begins.
     let mut conn = pg.import_conn()?;
     let mut importer = conn.begin()?;
+    let mut photos = Vec::new();
     sled.export(&mut |tree, key, value| {
+        if tree == "blobs" {
+            photos.push(String::from_utf8_lossy(key).into_owned());
+        }
         importer
             .import(tree, key, value)
             .map_err(std::io::Error::other)
     })?;
+    // The photos in the same transaction: a move cut off anywhere leaves the database empty.
+    let files = crate::blobs::BlobFiles::open(&data.join("blobs"))?;
+    for hash in &photos {
+        if files.has(hash) {
+            let bytes = std::fs::read(files.path(hash))?;
+            anyhow::ensure!(
+                hex::encode(sha2::Sha256::digest(&bytes)) == *hash,
+                "photo {hash}'s file does not match its checksum: restore it from a backup \
+                 (nothing was moved)"
+            );
+            importer.import_photo(hash, &bytes)?;
+        }
+    }
     let records = importer.commit()?;
     drop(conn);
     let moved = match check(&sled, &pg, data, records) {
@@ -200,7 +217,7 @@ fn check(
         );
     }
     let users = pg.users()?;
-    // The photos move into the database too, each read back and checked against its name.
+    // The photos moved into the database too: each read back and checked against its name.
     let blobs = crate::blobs::BlobFiles::open(&data.join("blobs"))?;
     let into = crate::store::PgBlobs::new(pg.clone());
     let mut photos = 0;
@@ -215,7 +232,6 @@ fn check(
                 hex::encode(sha2::Sha256::digest(&bytes)) == hash,
                 "photo {hash}'s file does not match its checksum: restore it from a backup"
             );
-            crate::blobs::Blobs::put(&into, &hash, &bytes)?;
             let back = crate::blobs::Blobs::read(&into, &hash)?
                 .map(crate::blobs::BlobBody::into_bytes)
                 .transpose()?;

@@ -537,12 +537,9 @@ async fn put_blob(
         .blobs
         .declared_len(&user, &hash)
         .map_err(|e| ApiError::internal(&e))?;
-    // An upload that declared another length starts over from byte 0.
-    let held = if declared.is_some_and(|d| d != length) {
-        0
-    } else {
-        held
-    };
+    // An upload that declared another length, or none (dropped meanwhile), starts over from
+    // byte 0, as the engine's `begin` does.
+    let held = if declared != Some(length) { 0 } else { held };
     if offset != held {
         let mut response = ApiError::new(
             ErrorCode::WrongOffset,

@@ -195,6 +195,12 @@ impl BlobFiles {
         if matched && !self.has(hash) {
             fs::rename(&partial, self.path(hash))?;
             File::open(&self.dir)?.sync_all()?;
+        } else if matched {
+            // Stored already: sent again, it is kept as long as a new one would be.
+            File::options()
+                .write(true)
+                .open(self.path(hash))?
+                .set_modified(SystemTime::now())?;
         }
         self.remove(user, hash)?;
         self.tidy(user);
@@ -321,7 +327,10 @@ impl super::Blobs for BlobFiles {
 
     fn put(&self, hash: &str, bytes: &[u8]) -> io::Result<()> {
         if BlobFiles::has(self, hash) {
-            return Ok(());
+            return File::options()
+                .write(true)
+                .open(self.path(hash))?
+                .set_modified(SystemTime::now());
         }
         let path = self.path(hash);
         let tmp = path.with_extension("tmp");

@@ -17,6 +17,10 @@ use crate::blobs::{BlobBody, Blobs, Upload};
 /// How many bytes of an upload are gathered before they are written as one part.
 const PART: usize = 256 * 1024;
 
+/// The bytes held of an upload: its parts, while its row says it is under way.
+const HELD: &str = "select coalesce(sum(octet_length(p.bytes)), 0)::bigint from upload_parts p \
+     join uploads u on u.owner = p.owner and u.hash = p.hash where p.owner = $1 and p.hash = $2";
+
 /// Blobs kept in a PostgreSQL store's database (its schema, for a mine of a group).
 #[derive(Clone)]
 pub struct PgBlobs {
@@ -54,25 +58,63 @@ impl PgBlobs {
         self.store.with(f).map_err(io_err)
     }
 
-    /// Takes in the photo files a server of an earlier version kept in `files` beside the
-    /// database (each checked against its name); returns how many were new.
-    pub fn take_in(&self, files: &crate::blobs::BlobFiles) -> io::Result<usize> {
+    /// Takes in the photo files a server of an earlier version kept in `dir` beside the
+    /// database (each checked against its name; one that cannot be read is left, and said);
+    /// returns how many were new. A directory taken in whole is marked with the time, and
+    /// the next start reads only the files written since (an instance of the earlier version
+    /// still running during an upgrade may add some).
+    pub fn take_in(&self, dir: &std::path::Path) -> io::Result<usize> {
+        let marker = dir.join(TAKEN_IN);
+        let started = std::time::SystemTime::now();
+        // An hour's margin for clocks and files being written when the mark was made.
+        let since = std::fs::metadata(&marker)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.checked_sub(Duration::from_secs(3600)));
         let mut taken = 0;
-        for hash in files.stored()? {
-            if self.has(&hash) {
+        let mut left = 0;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let Ok(hash) = entry.file_name().into_string() else {
+                continue;
+            };
+            if !zonepatrol_shared::docs::values::is_sha256_hex(&hash) {
                 continue;
             }
-            let bytes = std::fs::read(files.path(&hash))?;
-            if hex::encode(Sha256::digest(&bytes)) != hash {
-                tracing::warn!(%hash, "a photo file does not match its name: not taken in");
+            let written = entry.metadata().and_then(|m| m.modified()).ok();
+            if since.is_some_and(|since| written.is_some_and(|w| w < since)) || self.has(&hash) {
                 continue;
             }
-            self.put(&hash, &bytes)?;
-            taken += 1;
+            match std::fs::read(entry.path()) {
+                Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == hash => {
+                    self.put(&hash, &bytes)?;
+                    taken += 1;
+                }
+                Ok(_) => {
+                    tracing::warn!(%hash, "a photo file does not match its name: not taken in");
+                    left += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(%hash, error = %e, "a photo file could not be read: not taken in");
+                    left += 1;
+                }
+            }
+        }
+        if left == 0 {
+            // Best effort: a read-only directory is read whole again at the next start.
+            let marked = std::fs::write(&marker, "every photo here is in the database\n")
+                .and_then(|()| std::fs::File::options().write(true).open(&marker))
+                .and_then(|f| f.set_modified(started));
+            if let Err(e) = marked {
+                tracing::debug!(error = %e, "the photo directory could not be marked taken in");
+            }
         }
         Ok(taken)
     }
 }
+
+/// The file that marks a photo directory taken into the database.
+pub const TAKEN_IN: &str = "TAKEN-INTO-DATABASE";
 
 /// An upload into the database: bytes gathered into parts of [`PART`] bytes, each written (and
 /// committed) when full and on [`Upload::sync`].
@@ -95,6 +137,25 @@ impl PgUpload<'_> {
         let (user, hash, bytes) = (&self.user, &self.hash, &self.gathered);
         self.blobs.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
+            // The upload's row, locked: a request writing the same upload on another instance
+            // waits, and one that began at another place is refused, never interleaved.
+            let found = tx
+                .query_opt(
+                    "select 1 from uploads where owner = $1 and hash = $2 for update",
+                    &[user, hash],
+                )
+                .map_err(engine)?;
+            if found.is_none() {
+                return Err(StoreError::Database(
+                    "the upload was dropped meanwhile: send it again from byte 0".to_owned(),
+                ));
+            }
+            let held: i64 = tx.query_one(HELD, &[user, hash]).map_err(engine)?.get(0);
+            if held != at {
+                return Err(StoreError::Database(format!(
+                    "another request wrote this upload meanwhile ({held} bytes held, not {at})"
+                )));
+            }
             tx.execute(
                 "insert into upload_parts (owner, hash, at, bytes) values ($1, $2, $3, $4)",
                 &[user, hash, &at, bytes],
@@ -110,6 +171,15 @@ impl PgUpload<'_> {
         self.at += self.gathered.len() as u64;
         self.gathered.clear();
         Ok(())
+    }
+}
+
+impl Drop for PgUpload<'_> {
+    fn drop(&mut self) {
+        // A request dropped before its end (the server stopping) keeps what it gathered.
+        if let Err(e) = self.write_part() {
+            tracing::warn!(error = %e, "the last bytes of an unfinished upload were not kept");
+        }
     }
 }
 
@@ -163,7 +233,7 @@ impl Blobs for PgBlobs {
         self.with(|c| {
             c.execute(
                 "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
-                 on conflict (hash) do nothing",
+                 on conflict (hash) do update set stored_at = excluded.stored_at",
                 &[&hash, &bytes, &now],
             )
             .map_err(engine)?;
@@ -173,13 +243,7 @@ impl Blobs for PgBlobs {
 
     fn partial_len(&self, user: &str, hash: &str) -> io::Result<u64> {
         self.with(|c| {
-            let row = c
-                .query_one(
-                    "select coalesce(sum(octet_length(bytes)), 0)::bigint from upload_parts \
-                     where owner = $1 and hash = $2",
-                    &[&user, &hash],
-                )
-                .map_err(engine)?;
+            let row = c.query_one(HELD, &[&user, &hash]).map_err(engine)?;
             Ok(len_of(row.get(0)))
         })
     }
@@ -250,15 +314,15 @@ impl Blobs for PgBlobs {
                     &[&user, &hash, &length_db, &now],
                 )
                 .map_err(engine)?;
-            }
-            let held: i64 = tx
-                .query_one(
-                    "select coalesce(sum(octet_length(bytes)), 0)::bigint from upload_parts \
-                     where owner = $1 and hash = $2",
-                    &[&user, &hash],
+            } else {
+                // Resumed: not stale, whenever it began.
+                tx.execute(
+                    "update uploads set touched_at = $3 where owner = $1 and hash = $2",
+                    &[&user, &hash, &now],
                 )
-                .map_err(engine)?
-                .get(0);
+                .map_err(engine)?;
+            }
+            let held: i64 = tx.query_one(HELD, &[&user, &hash]).map_err(engine)?.get(0);
             tx.commit().map_err(engine)?;
             Ok(len_of(held))
         })?;
@@ -295,28 +359,22 @@ impl Blobs for PgBlobs {
         let now = crate::now_millis();
         self.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
-            let parts = tx
-                .query(
-                    "select bytes from upload_parts where owner = $1 and hash = $2 order by at",
-                    &[&user, &hash],
+            // Joined and hashed inside the database: the server holds none of the bytes. A
+            // photo stored already is kept younger, as a new upload of it would be.
+            let stored: i64 = tx
+                .query_one(
+                    "with whole as (select string_agg(bytes, ''::bytea order by at) as b \
+                         from upload_parts where owner = $1 and hash = $2), \
+                     stored as (insert into blob_files (hash, bytes, stored_at) \
+                         select $2, b, $3 from whole \
+                         where b is not null and encode(sha256(b), 'hex') = $2 \
+                         on conflict (hash) do update set stored_at = excluded.stored_at \
+                         returning 1) \
+                     select count(*) from stored",
+                    &[&user, &hash, &now],
                 )
-                .map_err(engine)?;
-            let mut hasher = Sha256::new();
-            let mut bytes = Vec::new();
-            for row in parts {
-                let part: Vec<u8> = row.get(0);
-                hasher.update(&part);
-                bytes.extend_from_slice(&part);
-            }
-            let matched = hex::encode(hasher.finalize()) == hash;
-            if matched {
-                tx.execute(
-                    "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
-                     on conflict (hash) do nothing",
-                    &[&hash, &bytes, &now],
-                )
-                .map_err(engine)?;
-            }
+                .map_err(engine)?
+                .get(0);
             for table in ["upload_parts", "uploads"] {
                 tx.execute(
                     &format!("delete from {table} where owner = $1 and hash = $2"),
@@ -325,7 +383,7 @@ impl Blobs for PgBlobs {
                 .map_err(engine)?;
             }
             tx.commit().map_err(engine)?;
-            Ok(matched)
+            Ok(stored == 1)
         })
     }
 

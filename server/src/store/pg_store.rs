@@ -1424,6 +1424,21 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// Adds a photo's bytes (checked against its hash by the caller) to the import, so that
+    /// a move holds the photos in the same transaction as the records.
+    pub fn import_photo(&mut self, hash: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let now = crate::now_millis();
+        blocking(|| {
+            self.tx.execute(
+                "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
+                 on conflict (hash) do nothing",
+                &[&hash, &bytes, &now],
+            )
+        })
+        .map_err(engine)?;
+        Ok(())
+    }
+
     /// Commits every record written.
     pub fn commit(self) -> Result<u64, StoreError> {
         let n = self.records;

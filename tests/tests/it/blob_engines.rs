@@ -57,6 +57,28 @@ fn behaves(blobs: &dyn Blobs) {
     assert_eq!(blobs.partial_len("zhao", &h).expect("gone"), 0);
     assert_eq!(blobs.declared_len("zhao", &h).expect("gone"), None);
 
+    // A body cut back into the middle of what arrived (past a part's start), then finished.
+    let big: Vec<u8> = (0..700_000u32).map(|i| (i % 241) as u8).collect();
+    let b = hash(&big);
+    upload(blobs, "li", &big, 0, big.len(), 16);
+    blobs.truncate("li", &b, 450_000).expect("truncate");
+    assert_eq!(blobs.partial_len("li", &b).expect("len"), 450_000);
+    upload(blobs, "li", &big, 450_000, big.len(), 16);
+    assert!(blobs.finish("li", &b).expect("finish"));
+    let read = blobs.read(&b).expect("read").expect("stored");
+    assert_eq!(read.into_bytes().expect("bytes"), big);
+
+    // What a request wrote is kept when it ends without its sync (a request dropped).
+    {
+        let mut up = blobs
+            .begin("zhou", &b, big.len() as u64, 16)
+            .expect("begin");
+        up.write(&big[..1000]).expect("write");
+    }
+    assert_eq!(blobs.partial_len("zhou", &b).expect("len"), 1000);
+    blobs.remove("zhou", &b).expect("remove");
+    assert_eq!(blobs.partial_len("zhou", &b).expect("len"), 0);
+
     // Another length declared: the upload starts over.
     let other: Vec<u8> = (0..50_000u32).map(|i| (i % 13) as u8).collect();
     let o = hash(&other);
@@ -120,8 +142,8 @@ fn behaves(blobs: &dyn Blobs) {
     let removed = blobs
         .remove_orphans(Duration::from_millis(10), &|x| x == keep)
         .expect("orphans");
-    assert_eq!(removed, 1);
-    assert!(blobs.has(&h) && !blobs.has(&hash(&orphan)));
+    assert_eq!(removed, 2, "the orphan and the cut-back photo");
+    assert!(blobs.has(&h) && !blobs.has(&hash(&orphan)) && !blobs.has(&b));
 }
 
 #[test]
@@ -138,5 +160,21 @@ fn blobs_in_postgresql_behave() {
     let store = std::sync::Arc::new(
         zonepatrol_server::store::PgStore::open(&db, 4).expect("the PostgreSQL store"),
     );
-    behaves(&zonepatrol_server::store::PgBlobs::new(store));
+    let blobs = zonepatrol_server::store::PgBlobs::new(store);
+    behaves(&blobs);
+
+    // Photo files an earlier version kept beside the database are taken in, once each.
+    let files = dir.path().join("old-blobs");
+    std::fs::create_dir_all(&files).expect("dir");
+    let photo = b"a photo an earlier version kept".to_vec();
+    std::fs::write(files.join(hash(&photo)), &photo).expect("write");
+    std::fs::write(files.join(hash(b"other bytes")), b"not those bytes").expect("write");
+    std::fs::write(files.join("notes.txt"), b"not a photo").expect("write");
+    assert_eq!(blobs.take_in(&files).expect("take in"), 1);
+    assert!(blobs.has(&hash(&photo)));
+    assert!(
+        !blobs.has(&hash(b"other bytes")),
+        "a file that is not its name stays out"
+    );
+    assert_eq!(blobs.take_in(&files).expect("again"), 0);
 }
