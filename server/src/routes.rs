@@ -549,7 +549,7 @@ async fn put_blob(
         response.headers_mut().extend(offset_header(held));
         return Ok(response);
     }
-    let mut file = state
+    let mut upload = state
         .blobs
         .begin(&user, &hash, length, state.settings.uploads_per_user)
         .map_err(|e| ApiError::internal(&e))?;
@@ -560,8 +560,8 @@ async fn put_blob(
         match frame {
             Ok(bytes) => {
                 if held + received + bytes.len() as u64 > length {
-                    file.sync().map_err(|e| ApiError::internal(&e))?;
-                    drop(file);
+                    upload.sync().map_err(|e| ApiError::internal(&e))?;
+                    drop(upload);
                     drain_stream(&mut stream, state.settings.max_blob_bytes).await;
                     state
                         .blobs
@@ -574,7 +574,7 @@ async fn put_blob(
                         ),
                     ));
                 }
-                file.write(&bytes).map_err(|e| ApiError::internal(&e))?;
+                upload.write(&bytes).map_err(|e| ApiError::internal(&e))?;
                 received += bytes.len() as u64;
             }
             Err(e) => {
@@ -583,11 +583,20 @@ async fn put_blob(
             }
         }
     }
-    // What arrived is kept, whether or not the body was whole.
-    file.sync().map_err(|e| ApiError::internal(&e))?;
-    drop(file);
-    crate::metrics::blob_bytes("stored", received);
     let now_held = held + received;
+    // A whole blob in one request is stored at once where the engine can (it holds every
+    // byte); otherwise what arrived is kept, whether or not the body was whole, and a whole
+    // one finished below.
+    let completed = if cut.is_none() && now_held == length {
+        upload.complete(&hash).map_err(|e| ApiError::internal(&e))?
+    } else {
+        None
+    };
+    if completed.is_none() {
+        upload.sync().map_err(|e| ApiError::internal(&e))?;
+    }
+    drop(upload);
+    crate::metrics::blob_bytes("stored", received);
     if let Some(e) = cut {
         return Err(ApiError::bad_request(format!(
             "the upload was cut off after {now_held} bytes ({e}): continue from there"
@@ -605,13 +614,18 @@ async fn put_blob(
         )
             .into_response());
     }
-    let blobs = state.blobs.clone();
-    let finish_hash = hash.clone();
-    let finish_user = user.clone();
-    let matched = tokio::task::spawn_blocking(move || blobs.finish(&finish_user, &finish_hash))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))?;
+    let matched = match completed {
+        Some(matched) => matched,
+        None => {
+            let blobs = state.blobs.clone();
+            let finish_hash = hash.clone();
+            let finish_user = user.clone();
+            tokio::task::spawn_blocking(move || blobs.finish(&finish_user, &finish_hash))
+                .await
+                .map_err(|e| ApiError::internal(&e))?
+                .map_err(|e| ApiError::internal(&e))?
+        }
+    };
     if !matched {
         return Err(ApiError::new(
             ErrorCode::HashMismatch,

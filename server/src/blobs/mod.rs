@@ -60,6 +60,12 @@ pub trait Upload {
     fn write(&mut self, bytes: &[u8]) -> io::Result<()>;
     /// Makes every byte written so far durable.
     fn sync(&mut self) -> io::Result<()>;
+    /// Once every declared byte is written, stores the blob at once if this upload holds all
+    /// of it itself (as [`Blobs::finish`] would: `Some(true)` stored, `Some(false)` not its
+    /// hash, dropped); `None` when the bytes are to be synced and finished as usual.
+    fn complete(&mut self, _hash: &str) -> io::Result<Option<bool>> {
+        Ok(None)
+    }
 }
 
 /// Where blobs are kept: what the routes, the pages and the housekeeping need.

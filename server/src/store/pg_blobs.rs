@@ -15,7 +15,7 @@ use super::pg_store::{PgStore, engine};
 use crate::blobs::{BlobBody, Blobs, Upload};
 
 /// How many bytes of an upload are gathered before they are written as one part.
-const PART: usize = 256 * 1024;
+const PART: usize = 1024 * 1024;
 
 /// The bytes held of an upload: its parts, while its row says it is under way.
 const HELD: &str = "select coalesce(sum(octet_length(p.bytes)), 0)::bigint from upload_parts p \
@@ -124,6 +124,8 @@ struct PgUpload<'a> {
     hash: String,
     /// Where the gathered bytes start.
     at: u64,
+    /// The length the upload declared.
+    length: u64,
     gathered: Vec<u8>,
 }
 
@@ -194,6 +196,37 @@ impl Upload for PgUpload<'_> {
 
     fn sync(&mut self) -> io::Result<()> {
         self.write_part()
+    }
+
+    fn complete(&mut self, hash: &str) -> io::Result<Option<bool>> {
+        // Only an upload whose every byte came in this request is held whole here.
+        if self.at != 0 || self.gathered.len() as u64 != self.length {
+            return Ok(None);
+        }
+        let matched = hex::encode(Sha256::digest(&self.gathered)) == hash;
+        let now = crate::now_millis();
+        let (user, bytes) = (&self.user, &self.gathered);
+        self.blobs.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            if matched {
+                tx.execute(
+                    "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
+                     on conflict (hash) do update set stored_at = excluded.stored_at",
+                    &[&hash, bytes, &now],
+                )
+                .map_err(engine)?;
+            }
+            for table in ["upload_parts", "uploads"] {
+                tx.execute(
+                    &format!("delete from {table} where owner = $1 and hash = $2"),
+                    &[user, &hash],
+                )
+                .map_err(engine)?;
+            }
+            tx.commit().map_err(engine)
+        })?;
+        self.gathered.clear();
+        Ok(Some(matched))
     }
 }
 
@@ -331,6 +364,7 @@ impl Blobs for PgBlobs {
             user: user.to_owned(),
             hash: hash.to_owned(),
             at,
+            length,
             gathered: Vec::new(),
         }))
     }

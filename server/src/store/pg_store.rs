@@ -195,6 +195,9 @@ create table uploads (owner text not null, hash text not null, length bigint not
     touched_at bigint not null, primary key (owner, hash));
 create table upload_parts (owner text not null, hash text not null, at bigint not null,
     bytes bytea not null, primary key (owner, hash, at));
+-- Photos are JPEG: compressing them again costs the database's CPU for nothing.
+alter table blob_files alter column bytes set storage external;
+alter table upload_parts alter column bytes set storage external;
 ";
 
 /// Each version's statements, in order: version N is `MIGRATIONS[N - 1]`.

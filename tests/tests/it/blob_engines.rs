@@ -57,6 +57,31 @@ fn behaves(blobs: &dyn Blobs) {
     assert_eq!(blobs.partial_len("zhao", &h).expect("gone"), 0);
     assert_eq!(blobs.declared_len("zhao", &h).expect("gone"), None);
 
+    // A whole blob in one request, stored at once where the engine holds it whole; bytes
+    // that are not their name dropped either way.
+    let small = b"a thumbnail, sent whole".to_vec();
+    for (bytes, name, stored) in [
+        (small.clone(), hash(&small), true),
+        (b"other bytes".to_vec(), hash(b"not these"), false),
+    ] {
+        let mut up = blobs
+            .begin("wu", &name, bytes.len() as u64, 16)
+            .expect("begin");
+        up.write(&bytes).expect("write");
+        let matched = match up.complete(&name).expect("complete") {
+            Some(matched) => matched,
+            None => {
+                up.sync().expect("sync");
+                drop(up);
+                blobs.finish("wu", &name).expect("finish")
+            }
+        };
+        assert_eq!(matched, stored);
+        assert_eq!(blobs.has(&name), stored);
+        assert_eq!(blobs.partial_len("wu", &name).expect("len"), 0);
+        assert_eq!(blobs.declared_len("wu", &name).expect("declared"), None);
+    }
+
     // A body cut back into the middle of what arrived (past a part's start), then finished.
     let big: Vec<u8> = (0..700_000u32).map(|i| (i % 241) as u8).collect();
     let b = hash(&big);
@@ -142,7 +167,10 @@ fn behaves(blobs: &dyn Blobs) {
     let removed = blobs
         .remove_orphans(Duration::from_millis(10), &|x| x == keep)
         .expect("orphans");
-    assert_eq!(removed, 2, "the orphan and the cut-back photo");
+    assert_eq!(
+        removed, 3,
+        "the orphan, the cut-back photo and the thumbnail"
+    );
     assert!(blobs.has(&h) && !blobs.has(&hash(&orphan)) && !blobs.has(&b));
 }
 
