@@ -531,15 +531,8 @@ async fn put_blob(
     };
     let held = state
         .blobs
-        .partial_len(&user, &hash)
+        .position(&user, &hash, length)
         .map_err(|e| ApiError::internal(&e))?;
-    let declared = state
-        .blobs
-        .declared_len(&user, &hash)
-        .map_err(|e| ApiError::internal(&e))?;
-    // An upload that declared another length, or none (dropped meanwhile), starts over from
-    // byte 0, as the engine's `begin` does.
-    let held = if declared != Some(length) { 0 } else { held };
     if offset != held {
         let mut response = ApiError::new(
             ErrorCode::WrongOffset,

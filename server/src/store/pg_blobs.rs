@@ -116,6 +116,65 @@ impl PgBlobs {
 /// The file that marks a photo directory taken into the database.
 pub const TAKEN_IN: &str = "TAKEN-INTO-DATABASE";
 
+/// Writes an upload down afresh (its declared length), dropping what this user held of it
+/// and their oldest unfinished uploads beyond `keep`.
+fn register(
+    tx: &mut postgres::Transaction<'_>,
+    user: &str,
+    hash: &str,
+    length: u64,
+    keep: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let length = i64::try_from(length).unwrap_or(i64::MAX);
+    for table in ["upload_parts", "uploads"] {
+        tx.execute(
+            &format!("delete from {table} where owner = $1 and hash = $2"),
+            &[&user, &hash],
+        )
+        .map_err(engine)?;
+    }
+    let old = tx
+        .query(
+            "select hash from uploads where owner = $1 order by touched_at desc offset $2",
+            &[&user, &keep],
+        )
+        .map_err(engine)?;
+    for row in old {
+        let old: String = row.get(0);
+        tracing::info!(%user, hash = %old, "dropped the oldest unfinished upload");
+        for table in ["upload_parts", "uploads"] {
+            tx.execute(
+                &format!("delete from {table} where owner = $1 and hash = $2"),
+                &[&user, &old],
+            )
+            .map_err(engine)?;
+        }
+    }
+    tx.execute(
+        "insert into uploads (owner, hash, length, touched_at) values ($1, $2, $3, $4)",
+        &[&user, &hash, &length, &now],
+    )
+    .map_err(engine)?;
+    Ok(())
+}
+
+impl PgBlobs {
+    /// An upload under way: its declared length and the bytes held, in one query.
+    fn under_way(&self, user: &str, hash: &str) -> io::Result<Option<(u64, u64)>> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "select u.length, (select coalesce(sum(octet_length(p.bytes)), 0)::bigint \
+                 from upload_parts p where p.owner = u.owner and p.hash = u.hash) \
+                 from uploads u where u.owner = $1 and u.hash = $2",
+                &[&user, &hash],
+            )
+            .map_err(engine)?
+            .map(|row| (len_of(row.get(0)), len_of(row.get(1)))))
+        })
+    }
+}
+
 /// An upload into the database: bytes gathered into parts of [`PART`] bytes, each written (and
 /// committed) when full and on [`Upload::sync`].
 struct PgUpload<'a> {
@@ -126,6 +185,10 @@ struct PgUpload<'a> {
     at: u64,
     /// The length the upload declared.
     length: u64,
+    /// How many of the user's other unfinished uploads it may keep.
+    keep: i64,
+    /// Whether the upload is written down (`uploads`): a new one is, with its first part.
+    registered: bool,
     gathered: Vec<u8>,
 }
 
@@ -137,8 +200,12 @@ impl PgUpload<'_> {
         let at = i64::try_from(self.at).unwrap_or(i64::MAX);
         let now = crate::now_millis();
         let (user, hash, bytes) = (&self.user, &self.hash, &self.gathered);
+        let (registered, length, keep) = (self.registered, self.length, self.keep);
         self.blobs.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
+            if !registered {
+                register(&mut tx, user, hash, length, keep, now)?;
+            }
             // The upload's row, locked: a request writing the same upload on another instance
             // waits, and one that began at another place is refused, never interleaved.
             let found = tx
@@ -170,6 +237,7 @@ impl PgUpload<'_> {
             .map_err(engine)?;
             tx.commit().map_err(engine)
         })?;
+        self.registered = true;
         self.at += self.gathered.len() as u64;
         self.gathered.clear();
         Ok(())
@@ -205,7 +273,7 @@ impl Upload for PgUpload<'_> {
         }
         let matched = hex::encode(Sha256::digest(&self.gathered)) == hash;
         let now = crate::now_millis();
-        let (user, bytes) = (&self.user, &self.gathered);
+        let (user, bytes, registered) = (&self.user, &self.gathered, self.registered);
         self.blobs.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
             if matched {
@@ -216,7 +284,11 @@ impl Upload for PgUpload<'_> {
                 )
                 .map_err(engine)?;
             }
-            for table in ["upload_parts", "uploads"] {
+            // A new upload was never written down: nothing of it to remove.
+            for table in ["upload_parts", "uploads"]
+                .into_iter()
+                .filter(|_| registered)
+            {
                 tx.execute(
                     &format!("delete from {table} where owner = $1 and hash = $2"),
                     &[user, &hash],
@@ -292,6 +364,13 @@ impl Blobs for PgBlobs {
         })
     }
 
+    fn position(&self, user: &str, hash: &str, length: u64) -> io::Result<u64> {
+        Ok(match self.under_way(user, hash)? {
+            Some((declared, held)) if declared == length => held,
+            _ => 0,
+        })
+    }
+
     fn begin(
         &self,
         user: &str,
@@ -299,72 +378,46 @@ impl Blobs for PgBlobs {
         length: u64,
         max_uploads: usize,
     ) -> io::Result<Box<dyn Upload + Send + '_>> {
-        let length_db = i64::try_from(length).unwrap_or(i64::MAX);
         let now = crate::now_millis();
         let keep = i64::try_from(max_uploads.max(1) - 1).unwrap_or(0);
-        let at = self.with(|c| {
-            let mut tx = c.transaction().map_err(engine)?;
-            let declared: Option<i64> = tx
-                .query_opt(
-                    "select length from uploads where owner = $1 and hash = $2",
-                    &[&user, &hash],
-                )
-                .map_err(engine)?
-                .map(|row| row.get(0));
-            if declared != Some(length_db) {
-                // Another length declared before: it starts over. The user's oldest go, so
-                // that with this one they keep at most `max_uploads`.
-                tx.execute(
-                    "delete from upload_parts where owner = $1 and hash = $2",
-                    &[&user, &hash],
-                )
-                .map_err(engine)?;
-                tx.execute(
-                    "delete from uploads where owner = $1 and hash = $2",
-                    &[&user, &hash],
-                )
-                .map_err(engine)?;
-                let old = tx
-                    .query(
-                        "select hash from uploads where owner = $1 \
-                         order by touched_at desc offset $2",
-                        &[&user, &keep],
-                    )
-                    .map_err(engine)?;
-                for row in old {
-                    let old: String = row.get(0);
-                    tracing::info!(%user, hash = %old, "dropped the oldest unfinished upload");
-                    for table in ["upload_parts", "uploads"] {
-                        tx.execute(
-                            &format!("delete from {table} where owner = $1 and hash = $2"),
-                            &[&user, &old],
-                        )
-                        .map_err(engine)?;
-                    }
-                }
-                tx.execute(
-                    "insert into uploads (owner, hash, length, touched_at) values ($1, $2, $3, $4)",
-                    &[&user, &hash, &length_db, &now],
-                )
-                .map_err(engine)?;
-            } else {
+        let found = self.under_way(user, hash)?;
+        let registered = match found {
+            Some((declared, _)) if declared == length => {
                 // Resumed: not stale, whenever it began.
-                tx.execute(
-                    "update uploads set touched_at = $3 where owner = $1 and hash = $2",
-                    &[&user, &hash, &now],
-                )
-                .map_err(engine)?;
+                self.with(|c| {
+                    c.execute(
+                        "update uploads set touched_at = $3 where owner = $1 and hash = $2",
+                        &[&user, &hash, &now],
+                    )
+                    .map_err(engine)
+                })?;
+                true
             }
-            let held: i64 = tx.query_one(HELD, &[&user, &hash]).map_err(engine)?.get(0);
-            tx.commit().map_err(engine)?;
-            Ok(len_of(held))
-        })?;
+            Some(_) => {
+                // Another length declared before: it starts over now.
+                self.with(|c| {
+                    let mut tx = c.transaction().map_err(engine)?;
+                    register(&mut tx, user, hash, length, keep, now)?;
+                    tx.commit().map_err(engine)
+                })?;
+                true
+            }
+            // A new upload is written down with its first part: one sent whole in one request
+            // (the usual photo) is stored by `complete` without ever being an upload.
+            None => false,
+        };
+        let at = match found {
+            Some((declared, held)) if declared == length => held,
+            _ => 0,
+        };
         Ok(Box::new(PgUpload {
             blobs: self,
             user: user.to_owned(),
             hash: hash.to_owned(),
             at,
             length,
+            keep,
+            registered,
             gathered: Vec::new(),
         }))
     }
