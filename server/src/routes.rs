@@ -529,11 +529,14 @@ async fn put_blob(
         state: &state,
         slot,
     };
-    let held = state
+    // Begun first, so that the offset is checked against where this very upload goes on.
+    let mut upload = state
         .blobs
-        .position(&user, &hash, length)
+        .begin(&user, &hash, length, state.settings.uploads_per_user)
         .map_err(|e| ApiError::internal(&e))?;
+    let held = upload.at();
     if offset != held {
+        drop(upload);
         let mut response = ApiError::new(
             ErrorCode::WrongOffset,
             format!("the server holds {held} bytes of this blob: continue from byte {held}"),
@@ -542,10 +545,6 @@ async fn put_blob(
         response.headers_mut().extend(offset_header(held));
         return Ok(response);
     }
-    let mut upload = state
-        .blobs
-        .begin(&user, &hash, length, state.settings.uploads_per_user)
-        .map_err(|e| ApiError::internal(&e))?;
     let mut received: u64 = 0;
     let mut stream = body.into_data_stream();
     let mut cut = None;

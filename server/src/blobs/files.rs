@@ -289,11 +289,17 @@ impl BlobFiles {
 }
 
 /// An upload into a file: appended as it arrives, synced when the request ends.
-struct FileUpload(File);
+struct FileUpload(File, u64);
 
 impl super::Upload for FileUpload {
+    fn at(&self) -> u64 {
+        self.1
+    }
+
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        io::Write::write_all(&mut self.0, bytes)
+        io::Write::write_all(&mut self.0, bytes)?;
+        self.1 += bytes.len() as u64;
+        Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
@@ -358,12 +364,9 @@ impl super::Blobs for BlobFiles {
         length: u64,
         max_uploads: usize,
     ) -> io::Result<Box<dyn super::Upload + Send + '_>> {
-        Ok(Box::new(FileUpload(self.begin_file(
-            user,
-            hash,
-            length,
-            max_uploads,
-        )?)))
+        let file = self.begin_file(user, hash, length, max_uploads)?;
+        let at = file.metadata()?.len();
+        Ok(Box::new(FileUpload(file, at)))
     }
 
     fn truncate(&self, user: &str, hash: &str, len: u64) -> io::Result<()> {

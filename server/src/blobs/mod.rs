@@ -56,6 +56,8 @@ impl BlobBody {
 /// An upload being written: bytes appended as they arrive, made durable by [`Upload::sync`]
 /// (called when the request's body ends, whole or cut off).
 pub trait Upload {
+    /// Where it goes on: the bytes held when it began, and those written since.
+    fn at(&self) -> u64;
     /// Appends bytes.
     fn write(&mut self, bytes: &[u8]) -> io::Result<()>;
     /// Makes every byte written so far durable.
@@ -82,17 +84,10 @@ pub trait Blobs: Send + Sync {
     fn partial_len(&self, user: &str, hash: &str) -> io::Result<u64>;
     /// The length `user`'s unfinished upload of `hash` declared, if one is under way.
     fn declared_len(&self, user: &str, hash: &str) -> io::Result<Option<u64>>;
-    /// Where `user`'s upload of `hash` declaring `length` goes on: the bytes held, or 0 when
-    /// none is under way or one declared another length (it starts over).
-    fn position(&self, user: &str, hash: &str, length: u64) -> io::Result<u64> {
-        Ok(match self.declared_len(user, hash)? {
-            Some(declared) if declared == length => self.partial_len(user, hash)?,
-            _ => 0,
-        })
-    }
+
     /// Begins (or continues) `user`'s upload of `hash` with its declared length: one that
     /// declared another length starts over, and a user with `max_uploads` unfinished ones
-    /// already loses the oldest.
+    /// already loses the oldest. [`Upload::at`] says where the bytes sent next go.
     fn begin(
         &self,
         user: &str,

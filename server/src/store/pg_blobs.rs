@@ -116,8 +116,10 @@ impl PgBlobs {
 /// The file that marks a photo directory taken into the database.
 pub const TAKEN_IN: &str = "TAKEN-INTO-DATABASE";
 
-/// Writes an upload down afresh (its declared length), dropping what this user held of it
-/// and their oldest unfinished uploads beyond `keep`.
+/// Writes an upload down with its declared length: `afresh` drops what this user held of it
+/// first (another length was declared), else a row another request wrote meanwhile stays (and
+/// the position check after it refuses the later writer). The user's oldest unfinished
+/// uploads beyond `keep` go; one user's registrations take turns, so the bound holds.
 fn register(
     tx: &mut postgres::Transaction<'_>,
     user: &str,
@@ -125,19 +127,28 @@ fn register(
     length: u64,
     keep: i64,
     now: i64,
+    afresh: bool,
 ) -> Result<(), StoreError> {
     let length = i64::try_from(length).unwrap_or(i64::MAX);
-    for table in ["upload_parts", "uploads"] {
-        tx.execute(
-            &format!("delete from {table} where owner = $1 and hash = $2"),
-            &[&user, &hash],
-        )
-        .map_err(engine)?;
+    tx.execute(
+        "select pg_advisory_xact_lock(20261207, hashtext($1))",
+        &[&user],
+    )
+    .map_err(engine)?;
+    if afresh {
+        for table in ["upload_parts", "uploads"] {
+            tx.execute(
+                &format!("delete from {table} where owner = $1 and hash = $2"),
+                &[&user, &hash],
+            )
+            .map_err(engine)?;
+        }
     }
     let old = tx
         .query(
-            "select hash from uploads where owner = $1 order by touched_at desc offset $2",
-            &[&user, &keep],
+            "select hash from uploads where owner = $1 and hash <> $2 \
+             order by touched_at desc offset $3",
+            &[&user, &hash, &keep],
         )
         .map_err(engine)?;
     for row in old {
@@ -152,7 +163,8 @@ fn register(
         }
     }
     tx.execute(
-        "insert into uploads (owner, hash, length, touched_at) values ($1, $2, $3, $4)",
+        "insert into uploads (owner, hash, length, touched_at) values ($1, $2, $3, $4) \
+         on conflict (owner, hash) do nothing",
         &[&user, &hash, &length, &now],
     )
     .map_err(engine)?;
@@ -204,7 +216,7 @@ impl PgUpload<'_> {
         self.blobs.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
             if !registered {
-                register(&mut tx, user, hash, length, keep, now)?;
+                register(&mut tx, user, hash, length, keep, now, false)?;
             }
             // The upload's row, locked: a request writing the same upload on another instance
             // waits, and one that began at another place is refused, never interleaved.
@@ -254,6 +266,10 @@ impl Drop for PgUpload<'_> {
 }
 
 impl Upload for PgUpload<'_> {
+    fn at(&self) -> u64 {
+        self.at + self.gathered.len() as u64
+    }
+
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.gathered.extend_from_slice(bytes);
         if self.gathered.len() >= PART {
@@ -271,9 +287,11 @@ impl Upload for PgUpload<'_> {
         if self.at != 0 || self.gathered.len() as u64 != self.length {
             return Ok(None);
         }
-        let matched = hex::encode(Sha256::digest(&self.gathered)) == hash;
+        // Taken first: whatever happens next, nothing is written again when dropped.
+        let gathered = std::mem::take(&mut self.gathered);
+        let matched = hex::encode(Sha256::digest(&gathered)) == hash;
         let now = crate::now_millis();
-        let (user, bytes, registered) = (&self.user, &self.gathered, self.registered);
+        let (user, bytes, registered) = (&self.user, &gathered, self.registered);
         self.blobs.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
             if matched {
@@ -297,7 +315,6 @@ impl Upload for PgUpload<'_> {
             }
             tx.commit().map_err(engine)
         })?;
-        self.gathered.clear();
         Ok(Some(matched))
     }
 }
@@ -364,13 +381,6 @@ impl Blobs for PgBlobs {
         })
     }
 
-    fn position(&self, user: &str, hash: &str, length: u64) -> io::Result<u64> {
-        Ok(match self.under_way(user, hash)? {
-            Some((declared, held)) if declared == length => held,
-            _ => 0,
-        })
-    }
-
     fn begin(
         &self,
         user: &str,
@@ -397,7 +407,7 @@ impl Blobs for PgBlobs {
                 // Another length declared before: it starts over now.
                 self.with(|c| {
                     let mut tx = c.transaction().map_err(engine)?;
-                    register(&mut tx, user, hash, length, keep, now)?;
+                    register(&mut tx, user, hash, length, keep, now, true)?;
                     tx.commit().map_err(engine)
                 })?;
                 true
@@ -418,7 +428,13 @@ impl Blobs for PgBlobs {
             length,
             keep,
             registered,
-            gathered: Vec::new(),
+            // What one part holds at most, and a frame past it.
+            gathered: Vec::with_capacity(
+                usize::try_from(length.saturating_sub(at))
+                    .unwrap_or(PART)
+                    .min(PART)
+                    + 64 * 1024,
+            ),
         }))
     }
 

@@ -191,6 +191,41 @@ fn blobs_in_postgresql_behave() {
     let blobs = zonepatrol_server::store::PgBlobs::new(store);
     behaves(&blobs);
 
+    // A photo sent whole is stored by the upload itself, never written down as one.
+    let photo = b"a photo sent whole".to_vec();
+    let mut up = blobs
+        .begin("wang", &hash(&photo), photo.len() as u64, 16)
+        .expect("begin");
+    assert_eq!(up.at(), 0);
+    up.write(&photo).expect("write");
+    assert_eq!(up.complete(&hash(&photo)).expect("complete"), Some(true));
+    drop(up);
+    assert!(blobs.has(&hash(&photo)));
+    assert_eq!(
+        blobs.declared_len("wang", &hash(&photo)).expect("declared"),
+        None
+    );
+
+    // Two requests of one upload at once (a phone retrying on another instance): the later
+    // writer is refused, never interleaved, and nothing acknowledged is lost.
+    let big: Vec<u8> = (0..2_500_000u32).map(|i| (i % 239) as u8).collect();
+    let b = hash(&big);
+    let mut first = blobs
+        .begin("wang", &b, big.len() as u64, 16)
+        .expect("begin");
+    let mut second = blobs
+        .begin("wang", &b, big.len() as u64, 16)
+        .expect("begin");
+    first.write(&big[..1_200_000]).expect("first writes a part");
+    assert!(
+        second.write(&big[..1_200_000]).is_err(),
+        "the second, begun at the same place, is refused"
+    );
+    drop(second);
+    first.sync().expect("sync");
+    drop(first);
+    assert_eq!(blobs.partial_len("wang", &b).expect("held"), 1_200_000);
+
     // Photo files an earlier version kept beside the database are taken in, once each.
     let files = dir.path().join("old-blobs");
     std::fs::create_dir_all(&files).expect("dir");
