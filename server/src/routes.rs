@@ -394,6 +394,33 @@ pub(crate) fn blob_response(body: crate::blobs::BlobBody, content_type: &'static
         crate::blobs::BlobBody::File(file, size) => {
             stream_file(tokio::fs::File::from_std(file), size, content_type)
         }
+        crate::blobs::BlobBody::Pieces(next, size) => {
+            // Each piece read off the async workers, as it is sent.
+            let pieces = futures_util::stream::unfold(Some(next), |next| async move {
+                let mut next = next?;
+                let read = tokio::task::spawn_blocking(move || {
+                    let piece = next();
+                    (next, piece)
+                })
+                .await;
+                match read {
+                    Ok((next, Ok(Some(piece)))) => {
+                        Some((Ok(axum::body::Bytes::from(piece)), Some(next)))
+                    }
+                    Ok((_, Ok(None))) => None,
+                    Ok((_, Err(e))) => Some((Err(e), None)),
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
+                }
+            });
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                    (header::CONTENT_LENGTH, HeaderValue::from(size)),
+                ],
+                Body::from_stream(pieces),
+            )
+                .into_response()
+        }
         crate::blobs::BlobBody::Bytes(bytes) => {
             let size = bytes.len() as u64;
             (

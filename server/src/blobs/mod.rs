@@ -17,20 +17,35 @@ pub use files::BlobFiles;
 use std::io;
 use std::time::Duration;
 
+/// The next piece of a blob read piece by piece (`None` at its end).
+pub type NextPiece = Box<dyn FnMut() -> io::Result<Option<Vec<u8>>> + Send>;
+
 /// A stored blob's bytes, as the engine holds them.
-#[derive(Debug)]
 pub enum BlobBody {
     /// A file, sent as it is read, and its length.
     File(std::fs::File, u64),
     /// The bytes, read whole (a photo is a few hundred kilobytes).
     Bytes(Vec<u8>),
+    /// A larger blob, read a piece at a time as it is sent, and its length: memory stays
+    /// bounded whatever size was uploaded.
+    Pieces(NextPiece, u64),
+}
+
+impl std::fmt::Debug for BlobBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobBody::File(_, len) => write!(f, "File({len} bytes)"),
+            BlobBody::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+            BlobBody::Pieces(_, len) => write!(f, "Pieces({len} bytes)"),
+        }
+    }
 }
 
 impl BlobBody {
     /// Its length in bytes.
     pub fn len(&self) -> u64 {
         match self {
-            BlobBody::File(_, len) => *len,
+            BlobBody::File(_, len) | BlobBody::Pieces(_, len) => *len,
             BlobBody::Bytes(bytes) => bytes.len() as u64,
         }
     }
@@ -49,6 +64,13 @@ impl BlobBody {
                 Ok(bytes)
             }
             BlobBody::Bytes(bytes) => Ok(bytes),
+            BlobBody::Pieces(mut next, len) => {
+                let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                while let Some(piece) = next()? {
+                    bytes.extend_from_slice(&piece);
+                }
+                Ok(bytes)
+            }
         }
     }
 }

@@ -330,12 +330,53 @@ impl Blobs for PgBlobs {
     }
 
     fn read(&self, hash: &str) -> io::Result<Option<BlobBody>> {
-        self.with(|c| {
-            Ok(
-                c.query_opt("select bytes from blob_files where hash = $1", &[&hash])
-                    .map_err(engine)?
-                    .map(|row| BlobBody::Bytes(row.get(0))),
+        // A photo (a few hundred kilobytes) in one query; anything larger a piece at a time
+        // (the bytes are kept uncompressed, so a piece reads only its own pages).
+        let piece = i64::try_from(PART).unwrap_or(i64::MAX);
+        let found = self.with(|c| {
+            Ok(c.query_opt(
+                "select octet_length(bytes)::bigint, \
+                 case when octet_length(bytes) <= $2::bigint then bytes end \
+                 from blob_files where hash = $1",
+                &[&hash, &piece],
             )
+            .map_err(engine)?
+            .map(|row| (len_of(row.get(0)), row.get::<_, Option<Vec<u8>>>(1))))
+        })?;
+        Ok(match found {
+            None => None,
+            Some((_, Some(bytes))) => Some(BlobBody::Bytes(bytes)),
+            Some((len, None)) => {
+                let store = self.store.clone();
+                let hash = hash.to_owned();
+                let mut from: i64 = 1;
+                let end = i64::try_from(len).unwrap_or(i64::MAX);
+                let next = move || -> io::Result<Option<Vec<u8>>> {
+                    if from > end {
+                        return Ok(None);
+                    }
+                    let bytes: Option<Vec<u8>> = store
+                        .with(|c| {
+                            Ok(c.query_opt(
+                                "select substring(bytes from ($2::bigint)::integer for ($3::bigint)::integer) \
+                                 from blob_files where hash = $1",
+                                &[&hash, &from, &piece],
+                            )
+                            .map_err(engine)?
+                            .map(|row| row.get(0)))
+                        })
+                        .map_err(io_err)?;
+                    let bytes = bytes.ok_or_else(|| {
+                        io::Error::new(io::ErrorKind::NotFound, "the photo was removed meanwhile")
+                    })?;
+                    if bytes.is_empty() {
+                        return Ok(None);
+                    }
+                    from += i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+                    Ok(Some(bytes))
+                };
+                Some(BlobBody::Pieces(Box::new(next), len))
+            }
         })
     }
 

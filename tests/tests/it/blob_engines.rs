@@ -226,6 +226,15 @@ fn blobs_in_postgresql_behave() {
     drop(first);
     assert_eq!(blobs.partial_len("wang", &b).expect("held"), 1_200_000);
 
+    // A large blob is read a piece at a time, whole and in order.
+    blobs.put(&b, &big).expect("put");
+    let body = blobs.read(&b).expect("read").expect("stored");
+    assert!(
+        matches!(body, zonepatrol_server::blobs::BlobBody::Pieces(..)),
+        "{body:?}"
+    );
+    assert_eq!(body.into_bytes().expect("bytes"), big);
+
     // Photo files an earlier version kept beside the database are taken in, once each.
     let files = dir.path().join("old-blobs");
     std::fs::create_dir_all(&files).expect("dir");
