@@ -176,7 +176,7 @@ enum Command {
         #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
         to: String,
         /// Move it in as this mine of a group (`serve --mines`): into the mine's own schema,
-        /// and its photos into `DATA/mines/ID/` of the group's data directory then.
+        /// photos included.
         #[arg(long)]
         mine: Option<String>,
     },
@@ -294,11 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // A mine of a group, or the group's own accounts: their directory and schema.
             let (data, schema) = match (&mine, group) {
                 (Some(id), _) => {
-                    crate::group::Mine::check_id(id).map_err(anyhow::Error::msg)?;
-                    let mine = crate::group::Mine {
-                        id: id.clone(),
-                        name: id.clone(),
-                    };
+                    let mine = crate::group::Mine::from_id(id).map_err(anyhow::Error::msg)?;
                     (mine.dir(&data), Some(mine.schema()))
                 }
                 (None, true) => {
@@ -407,16 +403,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { data, to, base } => backup(&data, &to, base.as_deref()),
         Command::Migrate { from, to, mine } => {
             let schema = match &mine {
-                Some(id) => {
-                    crate::group::Mine::check_id(id).map_err(anyhow::Error::msg)?;
-                    Some(
-                        crate::group::Mine {
-                            id: id.clone(),
-                            name: id.clone(),
-                        }
+                Some(id) => Some(
+                    crate::group::Mine::from_id(id)
+                        .map_err(anyhow::Error::msg)?
                         .schema(),
-                    )
-                }
+                ),
                 None => None,
             };
             let moved = crate::migrate::to_postgres_in(&from, &to, schema.as_deref())?;

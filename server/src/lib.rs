@@ -130,7 +130,8 @@ pub struct Settings {
     /// beside them.
     pub rebuild_results: bool,
     /// Keep the store in PostgreSQL (a mining group's servers) instead of the embedded sled
-    /// store in the data directory, which then holds the photos alone.
+    /// store in the data directory (which then holds the inbox of command-line requests
+    /// alone: the photos are in the database too).
     pub database: Option<Database>,
     /// A mining group's mines, each served under `/m/ID/` with a store of its own; none is
     /// one mine served alone at the root ([`group`]).
@@ -373,7 +374,7 @@ impl State {
                     tracing::info!(
                         photos = taken,
                         dir = %dir.join("blobs").display(),
-                        "photo files taken into the database (the files can be removed)"
+                        "photo files taken into the database (keep the directory until no instance of an earlier version runs: docs/OPERATIONS.md §11)"
                     );
                 }
             }

@@ -40,11 +40,7 @@ impl Moved {
 }
 
 /// Moves the store in `data` into the database at `url`.
-pub fn to_postgres(data: &Path, url: &str) -> anyhow::Result<Moved> {
-    to_postgres_in(data, url, None)
-}
-
-/// As [`to_postgres`], into a schema of the database (a mine of a group: `migrate --mine`).
+/// `schema` names a mine of a group's own (`migrate --mine`).
 pub fn to_postgres_in(data: &Path, url: &str, schema: Option<&str>) -> anyhow::Result<Moved> {
     let shown = crate::Database::shown(url);
     match format::found(data)? {

@@ -492,6 +492,34 @@ async fn drain_stream(stream: &mut axum::body::BodyDataStream, limit: u64) {
     }
 }
 
+/// An upload's bytes not kept: another request of the same upload (on another instance) wrote
+/// it meanwhile, or it was dropped, is answered as the protocol says (409 with where it
+/// stands); anything else is the server's failure.
+fn upload_failed(
+    state: &State,
+    user: &str,
+    hash: &str,
+    e: &std::io::Error,
+) -> Result<Response, ApiError> {
+    if !matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::NotFound
+    ) {
+        return Err(ApiError::internal(e));
+    }
+    let held = state
+        .blobs
+        .partial_len(user, hash)
+        .map_err(|e| ApiError::internal(&e))?;
+    let mut response = ApiError::new(
+        ErrorCode::WrongOffset,
+        format!("{e}: the server holds {held} bytes of this blob; continue from byte {held}"),
+    )
+    .into_response();
+    response.headers_mut().extend(offset_header(held));
+    Ok(response)
+}
+
 /// Marks a user's upload of a blob as under way for as long as it lives.
 struct UploadSlot<'a> {
     state: &'a State,
@@ -579,7 +607,10 @@ async fn put_blob(
         match frame {
             Ok(bytes) => {
                 if held + received + bytes.len() as u64 > length {
-                    upload.sync().map_err(|e| ApiError::internal(&e))?;
+                    if let Err(e) = upload.sync() {
+                        drop(upload);
+                        return upload_failed(&state, &user, &hash, &e);
+                    }
                     drop(upload);
                     drain_stream(&mut stream, state.settings.max_blob_bytes).await;
                     state
@@ -593,7 +624,10 @@ async fn put_blob(
                         ),
                     ));
                 }
-                upload.write(&bytes).map_err(|e| ApiError::internal(&e))?;
+                if let Err(e) = upload.write(&bytes) {
+                    drop(upload);
+                    return upload_failed(&state, &user, &hash, &e);
+                }
                 received += bytes.len() as u64;
             }
             Err(e) => {
@@ -611,8 +645,11 @@ async fn put_blob(
     } else {
         None
     };
-    if completed.is_none() {
-        upload.sync().map_err(|e| ApiError::internal(&e))?;
+    if completed.is_none()
+        && let Err(e) = upload.sync()
+    {
+        drop(upload);
+        return upload_failed(&state, &user, &hash, &e);
     }
     drop(upload);
     crate::metrics::blob_bytes("stored", received);

@@ -47,21 +47,6 @@ impl BlobFiles {
         self.dir.join(hash)
     }
 
-    /// The hashes of the stored blobs.
-    pub fn stored(&self) -> io::Result<Vec<String>> {
-        let mut out = Vec::new();
-        for entry in fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            if let Ok(name) = entry.file_name().into_string()
-                && zonepatrol_shared::docs::values::is_sha256_hex(&name)
-                && entry.path().is_file()
-            {
-                out.push(name);
-            }
-        }
-        Ok(out)
-    }
-
     /// Whether a blob's file is stored.
     pub fn has(&self, hash: &str) -> bool {
         self.path(hash).is_file()
@@ -102,7 +87,7 @@ impl BlobFiles {
     /// Begins (or continues) `user`'s upload of `hash` with its declared length: an upload
     /// that declared another length starts over, and a user with `max_uploads` unfinished ones
     /// already loses the oldest. Returns the file to append to.
-    pub fn begin_file(
+    fn begin_file(
         &self,
         user: &str,
         hash: &str,

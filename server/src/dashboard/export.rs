@@ -23,16 +23,16 @@ use super::views::{Ledger, Notice, Placard, branch_name, holders, ledger, notice
 use crate::State;
 use crate::consolidate::Consolidator;
 
-pub(super) fn pts(p: Option<Points>) -> Option<f64> {
+fn pts(p: Option<Points>) -> Option<f64> {
     p.map(|p| p.0 as f64 / 100.0)
 }
 
 /// The row of column headings in both workbooks (under the title and a blank row).
-pub(super) const HEADINGS_ROW: u32 = 2;
+const HEADINGS_ROW: u32 = 2;
 
 /// Printing as a manager would set it up by hand: A4, one page wide, the column headings
 /// repeated on every page, the page number in the footer; the headings frozen on screen.
-pub(super) fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Result<(), XlsxError> {
+fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Result<(), XlsxError> {
     const A4: u8 = 9;
     ws.set_paper_size(A4);
     if landscape {
@@ -46,8 +46,7 @@ pub(super) fn page_setup(ws: &mut Worksheet, lang: Lang, landscape: bool) -> Res
     Ok(())
 }
 
-/// The group overview: one row per mine for a period, numbers as numbers, with the group's
-/// totals.
+/// The group overview: one row per mine for a period, numbers as numbers (Excel sums them).
 pub(crate) fn group_xlsx(
     lines: &[(&crate::group::Mine, super::pages::group::MineLine)],
     period_label: &str,
@@ -80,11 +79,11 @@ pub(crate) fn group_xlsx(
         l(lang, "支部", "Branches"),
         l(lang, "有成绩的支部", "Branches scored"),
         l(lang, "平均得分", "Mean score"),
-        l(lang, "先进", "Excellent"),
-        l(lang, "达标", "Pass"),
-        l(lang, "不达标", "Fail"),
+        zonepatrol_shared::labels::grade_label(lang, zonepatrol_shared::rules::Grade::Excellent),
+        zonepatrol_shared::labels::grade_label(lang, zonepatrol_shared::rules::Grade::Pass),
+        zonepatrol_shared::labels::grade_label(lang, zonepatrol_shared::rules::Grade::Fail),
         l(lang, "有成绩的责任区", "Zones scored"),
-        l(lang, "奖罚金额（元）", "Money (yuan)"),
+        l(lang, "奖罚（元）", "Bonus / penalty (yuan)"),
         l(lang, "未整改问题", "Open problems"),
         l(lang, "其中超期", "Of them overdue"),
     ];

@@ -100,6 +100,8 @@ fn first_account(state: &State) -> impl Fn(&str) -> String + Send + 'static {
                     "--name admin --role admin --branch hq",
                     "--group --name NAME --role manager",
                 )
+                .replace("Create the first admin", "Create the group's first manager")
+                .replace("请先建立第一个管理员", "请先建立集团的第一个管理人员")
                 .lines()
                 .take(2)
                 .collect::<Vec<_>>()

@@ -65,13 +65,15 @@ impl Mine {
         Ok(mines)
     }
 
-    /// Whether `id` may name a mine, and why not.
-    pub fn check_id(id: &str) -> Result<(), String> {
-        Mine {
+    /// A mine named by its id alone (for the command line's tools, which need no name), if
+    /// the id may name one.
+    pub fn from_id(id: &str) -> Result<Mine, String> {
+        let mine = Mine {
             id: id.to_owned(),
             name: id.to_owned(),
-        }
-        .check()
+        };
+        mine.check()?;
+        Ok(mine)
     }
 
     fn check(&self) -> Result<(), String> {
@@ -97,7 +99,7 @@ impl Mine {
         Ok(())
     }
 
-    /// Where its directory is, in a group's data directory: its photos, and its sled store
+    /// Where its directory is, in a group's data directory: its sled store and photos
     /// when there is no database.
     pub fn dir(&self, data: &Path) -> PathBuf {
         data.join("mines").join(&self.id)

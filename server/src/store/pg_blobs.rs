@@ -122,17 +122,16 @@ pub const TAKEN_IN: &str = "TAKEN-INTO-DATABASE";
 /// uploads beyond `keep` go; one user's registrations take turns, so the bound holds.
 fn register(
     tx: &mut postgres::Transaction<'_>,
-    user: &str,
-    hash: &str,
-    length: u64,
+    lock: i64,
+    (user, hash, length): (&str, &str, u64),
     keep: i64,
     now: i64,
     afresh: bool,
 ) -> Result<(), StoreError> {
     let length = i64::try_from(length).unwrap_or(i64::MAX);
     tx.execute(
-        "select pg_advisory_xact_lock(20261207, hashtext($1))",
-        &[&user],
+        "select pg_advisory_xact_lock(hashtextextended($1, $2))",
+        &[&user, &lock],
     )
     .map_err(engine)?;
     if afresh {
@@ -213,10 +212,11 @@ impl PgUpload<'_> {
         let now = crate::now_millis();
         let (user, hash, bytes) = (&self.user, &self.hash, &self.gathered);
         let (registered, length, keep) = (self.registered, self.length, self.keep);
-        self.blobs.with(|c| {
+        let lock = self.blobs.store.upload_lock();
+        let written = self.blobs.with(|c| {
             let mut tx = c.transaction().map_err(engine)?;
             if !registered {
-                register(&mut tx, user, hash, length, keep, now, false)?;
+                register(&mut tx, lock, (user, hash, length), keep, now, false)?;
             }
             // The upload's row, locked: a request writing the same upload on another instance
             // waits, and one that began at another place is refused, never interleaved.
@@ -227,14 +227,18 @@ impl PgUpload<'_> {
                 )
                 .map_err(engine)?;
             if found.is_none() {
-                return Err(StoreError::Database(
-                    "the upload was dropped meanwhile: send it again from byte 0".to_owned(),
-                ));
+                return Ok(Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "the upload was dropped meanwhile: send it again from byte 0",
+                )));
             }
             let held: i64 = tx.query_one(HELD, &[user, hash]).map_err(engine)?.get(0);
             if held != at {
-                return Err(StoreError::Database(format!(
-                    "another request wrote this upload meanwhile ({held} bytes held, not {at})"
+                return Ok(Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!(
+                        "another request wrote this upload meanwhile ({held} bytes held, not {at})"
+                    ),
                 )));
             }
             tx.execute(
@@ -247,8 +251,10 @@ impl PgUpload<'_> {
                 &[user, hash, &now],
             )
             .map_err(engine)?;
-            tx.commit().map_err(engine)
+            tx.commit().map_err(engine)?;
+            Ok(Ok(()))
         })?;
+        written?;
         self.registered = true;
         self.at += self.gathered.len() as u64;
         self.gathered.clear();
@@ -446,9 +452,10 @@ impl Blobs for PgBlobs {
             }
             Some(_) => {
                 // Another length declared before: it starts over now.
+                let lock = self.store.upload_lock();
                 self.with(|c| {
                     let mut tx = c.transaction().map_err(engine)?;
-                    register(&mut tx, user, hash, length, keep, now, true)?;
+                    register(&mut tx, lock, (user, hash, length), keep, now, true)?;
                     tx.commit().map_err(engine)
                 })?;
                 true

@@ -62,6 +62,8 @@ struct Locks {
     write: i64,
     push: i64,
     migrate: i64,
+    /// The seed of one user's upload registrations' lock (`hashtextextended(user, seed)`).
+    uploads: i64,
 }
 
 impl Locks {
@@ -71,6 +73,7 @@ impl Locks {
                 write: WRITE_LOCK,
                 push: PUSH_LOCK,
                 migrate: WRITE_LOCK + 1,
+                uploads: WRITE_LOCK + 2,
             };
         };
         let key = |what: &str| {
@@ -84,6 +87,7 @@ impl Locks {
             write: key("write"),
             push: key("push"),
             migrate: key("migrate"),
+            uploads: key("uploads"),
         }
     }
 }
@@ -227,7 +231,7 @@ fn db_seq(seq: u64) -> i64 {
 /// Runs blocking database work from wherever the server calls the store: on a runtime's
 /// worker it steps off the worker first, as the PostgreSQL client blocks on a runtime of its
 /// own.
-pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
@@ -377,6 +381,11 @@ impl PgStore {
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
         blocking(|| f(&mut conn))
+    }
+
+    /// The seed of the lock one user's upload registrations take turns on, this schema's own.
+    pub(super) fn upload_lock(&self) -> i64 {
+        self.locks.uploads
     }
 
     /// The pool's figures.

@@ -136,7 +136,8 @@ fn behaves(blobs: &dyn Blobs) {
     let pieces: Vec<Vec<u8>> = (0..3u8).map(|n| vec![n; 1000]).collect();
     for piece in &pieces {
         upload(blobs, "sun", piece, 0, 500, 2);
-        std::thread::sleep(Duration::from_millis(5));
+        // Apart by more than the file system's clock step (a jiffy) and a millisecond.
+        std::thread::sleep(Duration::from_millis(50));
     }
     let held: Vec<u64> = pieces
         .iter()
@@ -217,9 +218,13 @@ fn blobs_in_postgresql_behave() {
         .begin("wang", &b, big.len() as u64, 16)
         .expect("begin");
     first.write(&big[..1_200_000]).expect("first writes a part");
-    assert!(
-        second.write(&big[..1_200_000]).is_err(),
-        "the second, begun at the same place, is refused"
+    let refused = second
+        .write(&big[..1_200_000])
+        .expect_err("the second, begun at the same place, is refused");
+    assert_eq!(
+        refused.kind(),
+        std::io::ErrorKind::WouldBlock,
+        "told apart from a failure (the route answers it 409): {refused}"
     );
     drop(second);
     first.sync().expect("sync");

@@ -21,6 +21,9 @@ fn add_group_manager(data: &std::path::Path) {
         .arg(data)
         .args(["--group", "--name", "gm", "--role", "manager"])
         .env("ZONEPATROL_PASSWORD", GROUP_PASSWORD)
+        // The test's own store, whatever the machine's environment names.
+        .env_remove("ZONEPATROL_DATABASE")
+        .env_remove("ZONEPATROL_MINES")
         .output()
         .expect("user add runs");
     assert!(

@@ -102,7 +102,7 @@ impl TestServer {
 
     async fn wait_ready(&self, demo: bool, probe: &str) {
         let http = http();
-        for _ in 0..200 {
+        for _ in 0..600 {
             // The demo accounts exist once seeding is done: a login answers 200. A server
             // without a mine is up when its sign-in page answers.
             let ok = if demo {
@@ -117,7 +117,15 @@ impl TestServer {
                     .await
                     .is_ok_and(|r| r.status().is_success())
             };
-            if ok {
+            // A group's mines start each on their own: all of them, and the group, serve.
+            let all = probe.is_empty()
+                || http
+                    .get(format!("{}/ready", self.url))
+                    .send()
+                    .await
+                    .ok()
+                    .is_some_and(|r| r.status().is_success());
+            if ok && all {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -10,10 +10,11 @@ use chrono::NaiveDate;
 use maud::html;
 use serde::Deserialize;
 use zonepatrol_shared::Points;
+use zonepatrol_shared::labels::grade_label;
 use zonepatrol_shared::rules::{Grade, Period, PeriodKind};
 
 use super::super::export::yuan;
-use super::super::labels::{Lang, l, money_class, period_label, show};
+use super::super::labels::{l, money_class, period_label, show};
 use super::super::layout::layout;
 use super::super::session::Viewer;
 use crate::State;
@@ -94,6 +95,7 @@ pub(crate) async fn group_overview(
     Query(q): Query<GroupQuery>,
 ) -> Response {
     let here = crate::dashboard::base::current();
+    let lang = viewer.lang;
     tokio::task::spawn_blocking(move || {
         crate::dashboard::base::within(here, || group_page(&mines, &viewer, q.period.as_deref()))
     })
@@ -101,8 +103,12 @@ pub(crate) async fn group_overview(
     .unwrap_or_else(|_| {
         super::super::layout::fail(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Lang::Zh,
-            "服务器出错，请重试。The server failed: try again.",
+            lang,
+            l(
+                lang,
+                "服务器出错，请重试。",
+                "The server failed: try again.",
+            ),
         )
     })
 }
@@ -188,9 +194,9 @@ fn group_page(mines: &[(Mine, Arc<State>)], viewer: &Viewer, asked: Option<&str>
                     th { (l(lang, "矿", "Mine")) }
                     th.n { (l(lang, "支部（有成绩）", "Branches (scored)")) }
                     th.n { (l(lang, "平均得分", "Mean score")) }
-                    th.n { (l(lang, "先进 / 达标 / 不达标", "Excellent / pass / fail")) }
+                    th.n { (grade_label(lang, Grade::Excellent)) " / " (grade_label(lang, Grade::Pass)) " / " (grade_label(lang, Grade::Fail)) }
                     th.n { (l(lang, "责任区（有成绩）", "Zones scored")) }
-                    th.n { (l(lang, "奖罚金额", "Money")) }
+                    th.n { (l(lang, "奖罚（元）", "Bonus / penalty (yuan)")) }
                     th.n { (l(lang, "未整改 / 超期", "Open / overdue")) }
                 } }
                 tbody {
@@ -212,7 +218,7 @@ fn group_page(mines: &[(Mine, Arc<State>)], viewer: &Viewer, asked: Option<&str>
                 }
             }
             div.actions { a #export-group href=(format!("/dash/export/group?period={period}")) download { (l(lang, "导出 Excel", "Export to Excel")) } }
-            p.muted { (l(lang, "点矿名进入该矿的看板（只读）。", "Open a mine's name for its own dashboard (read-only).")) }
+            p.muted { (l(lang, "点击矿名，打开该矿的看板（只读）。", "Click a mine's name to open its dashboard (read-only).")) }
         }
     };
     layout(
