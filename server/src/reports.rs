@@ -424,6 +424,9 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
     let mut cursor = seen;
     let mut taken = 0;
     let mut dirty = BTreeSet::new();
+    // The reports the others wrote, as they wrote them: what the results here compute the
+    // same needs no writing again.
+    let mut theirs: HashMap<String, Report> = HashMap::new();
     loop {
         let batch = store.changed_after(cursor, 4096)?;
         let Some(last) = batch.last() else { break };
@@ -447,7 +450,7 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
                     .report_docs
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .forget(&text);
+                    .behind(&text, None);
             }
             // A record that does not read is left out, as at the start, never a reason to
             // stop answering.
@@ -460,6 +463,16 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
                 Err(e) => return Err(e.into()),
             };
             let (facts, hashes) = match kept {
+                Some((Facts::Report(report), hashes)) => {
+                    state
+                        .results
+                        .report_docs
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .behind(&text, Some(&report));
+                    theirs.insert(text.clone(), (*report).clone());
+                    (Facts::Report(report), hashes)
+                }
                 Some(kept) => kept,
                 None => {
                     let doc = match store.doc(&id).map(|s| s.map(|s| s.load())) {
@@ -506,6 +519,19 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
     let mut c = lock(state);
     let today = c.today(now);
     let changed = c.compute(dirty, today, now);
+    // Each instance computes the same reports from the same records: one another instance
+    // wrote is not written again (nor counted as waiting to be) for a later time alone.
+    let changed: Vec<ReportKey> = changed
+        .into_iter()
+        .filter(|key| {
+            let Some(mine) = c.current(&key.0, key.1) else {
+                return true;
+            };
+            !theirs
+                .get(&mine.header.id)
+                .is_some_and(|stored| same_but_time(mine, stored))
+        })
+        .collect();
     if !changed.is_empty() {
         if writer {
             write_reports(state, &mut c, &changed, now);
@@ -517,6 +543,13 @@ pub(crate) fn catch_up(state: &State, writer: bool) -> Result<usize, ReportError
     drop(c);
     state.results.seen.fetch_max(cursor, Ordering::AcqRel);
     Ok(taken)
+}
+
+/// Whether two reports say the same but for when they were computed.
+fn same_but_time(a: &Report, b: &Report) -> bool {
+    let mut a = a.clone();
+    a.updated_at = b.updated_at;
+    a == *b
 }
 
 /// After this instance's own writes, made while it held every other instance's off
@@ -720,7 +753,16 @@ impl Results {
 /// the document again. Bounded; cleared when full.
 #[derive(Default)]
 pub struct ReportDocs {
-    docs: HashMap<String, (ServerDoc, Report)>,
+    docs: HashMap<String, LoadedReport>,
+}
+
+/// A report document kept loaded.
+struct LoadedReport {
+    doc: ServerDoc,
+    /// What the store holds, when known.
+    last: Option<Report>,
+    /// Whether another instance wrote it since it was loaded or written here.
+    behind: bool,
 }
 
 impl std::fmt::Debug for ReportDocs {
@@ -735,10 +777,14 @@ impl std::fmt::Debug for ReportDocs {
 const LOADED: usize = 512;
 
 impl ReportDocs {
-    /// Forgets a report written by someone else (another instance): the next write reads
-    /// it from the store, never over it from a stale copy.
-    fn forget(&mut self, id: &str) {
-        self.docs.remove(id);
+    /// Marks a report written by someone else (another instance), as they wrote it when
+    /// known: the next write here takes in what they stored first (the chunks they added,
+    /// on a database), never writing over it from a stale copy.
+    fn behind(&mut self, id: &str, theirs: Option<&Report>) {
+        if let Some(loaded) = self.docs.get_mut(id) {
+            loaded.behind = true;
+            loaded.last = theirs.cloned();
+        }
     }
 
     /// Writes a report on top of the stored document with the server's actor; only what
@@ -756,7 +802,12 @@ impl ReportDocs {
             reason,
         };
         let (mut doc, last) = match self.docs.remove(&text) {
-            Some((doc, last)) => (doc, Some(last)),
+            Some(mut loaded) => {
+                if loaded.behind {
+                    loaded.doc.catch_up::<Report>(store)?;
+                }
+                (loaded.doc, loaded.last)
+            }
             None => {
                 let id: DocId = text
                     .parse()
@@ -773,7 +824,14 @@ impl ReportDocs {
         if self.docs.len() >= LOADED {
             self.docs.clear();
         }
-        self.docs.insert(text, (doc, report.clone()));
+        self.docs.insert(
+            text,
+            LoadedReport {
+                doc,
+                last: Some(report.clone()),
+                behind: false,
+            },
+        );
         Ok(())
     }
 }

@@ -312,9 +312,20 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// One phone's shift through `url`: the push, the photos, the pull. Its errors.
-async fn shift(http: &reqwest::Client, url: &str, phone: &Phone) -> u64 {
+/// How long each part of a phone's shift took: the push, the photos, the pulls.
+#[derive(Default, Clone, Copy)]
+struct Phases {
+    push: Duration,
+    photos: Duration,
+    pulls: Duration,
+}
+
+/// One phone's shift through `url`: the push, the photos, the pull. Its errors, and how long
+/// each part took.
+async fn shift(http: &reqwest::Client, url: &str, phone: &Phone) -> (u64, Phases) {
     let mut errors = 0;
+    let mut phases = Phases::default();
+    let mut began = Instant::now();
     let answer = http
         .post(format!("{url}/v1/sync"))
         .bearer_auth(&phone.token)
@@ -348,6 +359,8 @@ async fn shift(http: &reqwest::Client, url: &str, phone: &Phone) -> u64 {
             errors += 1;
         }
     }
+    phases.push = began.elapsed();
+    began = Instant::now();
     for (hash, bytes) in &phone.blobs {
         let sent = http
             .put(format!("{url}/v1/blobs/{hash}"))
@@ -368,6 +381,8 @@ async fn shift(http: &reqwest::Client, url: &str, phone: &Phone) -> u64 {
             }
         }
     }
+    phases.photos = began.elapsed();
+    began = Instant::now();
     let mut rounds = 0;
     while more && rounds < 100 {
         rounds += 1;
@@ -394,7 +409,8 @@ async fn shift(http: &reqwest::Client, url: &str, phone: &Phone) -> u64 {
             }
         }
     }
-    errors
+    phases.pulls = began.elapsed();
+    (errors, phases)
 }
 
 /// The shift change against `urls` (phones spread over them in turn), with the servers'
@@ -424,16 +440,18 @@ async fn run(name: &str, urls: &[String], pids: &[u32], phones: Arc<Vec<Phone>>)
                 .build()
                 .unwrap_or_default();
             let t = Instant::now();
-            let errors = shift(&http, &url, &phones[n]).await;
-            (t.elapsed(), errors)
+            let (errors, phases) = shift(&http, &url, &phones[n]).await;
+            (t.elapsed(), errors, phases)
         }));
     }
     let mut times = Vec::new();
+    let mut parts: Vec<Phases> = Vec::new();
     let mut errors = 0;
     for task in tasks {
         match task.await {
-            Ok((t, e)) => {
+            Ok((t, e, phases)) => {
                 times.push(t);
+                parts.push(phases);
                 errors += e;
             }
             Err(_) => errors += 1,
@@ -452,6 +470,21 @@ async fn run(name: &str, urls: &[String], pids: &[u32], phones: Arc<Vec<Phone>>)
         at(0.99).as_secs_f64(),
         times.last().copied().unwrap_or_default().as_secs_f64(),
         peak.load(Ordering::Relaxed) / 1024,
+    );
+    // Where a phone's time went: each part's median and slowest.
+    let part = |of: fn(&Phases) -> Duration| {
+        let mut d: Vec<Duration> = parts.iter().map(of).collect();
+        d.sort();
+        let p50 = d.get(d.len() / 2).copied().unwrap_or_default();
+        let max = d.last().copied().unwrap_or_default();
+        format!("{:>5.2} / {:>5.2} s", p50.as_secs_f64(), max.as_secs_f64())
+    };
+    println!(
+        "{:<28} p50 / max: push {}  photos {}  pulls {}",
+        "",
+        part(|p| p.push),
+        part(|p| p.photos),
+        part(|p| p.pulls),
     );
     total
 }

@@ -533,6 +533,62 @@ fn write_until_killed(open: Open<'_>, dir: &Path) -> ! {
     }
 }
 
+/// A copy of a document written from two places (two instances, each with the server's one
+/// actor) takes in the other's writes before it writes again: by the chunks stored after its
+/// own when the engine reads them apart ([`Storage::doc_tail`]), else read whole, compactions
+/// between included. What both wrote loads as one document holding every change.
+pub fn copies_catch_up(open: Open<'_>, dir: &Path) {
+    use automerge::ReadDoc;
+    use zonepatrol_shared::docs::Problem;
+
+    use super::writer::ServerDoc;
+    let store = open(dir);
+    let id = problem(7);
+    let put = |doc: &mut ServerDoc, key: &str, n: i64| {
+        doc.edit(|d| d.put(ROOT, key, n)).expect("edits");
+        doc.save(&*store, 1_000, None).expect("saves");
+    };
+    let int = |doc: &AutoCommit, key: &str| match doc.get(ROOT, key) {
+        Ok(Some((automerge::Value::Scalar(v), _))) => v.as_i64(),
+        _ => None,
+    };
+    let mut a = ServerDoc::born::<Problem>(&id).expect("born");
+    put(&mut a, "a", 0);
+    for round in 1..(3 * zonepatrol_shared::docs::COMPACT_AT as i64) {
+        // The other copy, read now, writes over it.
+        let mut b = ServerDoc::open::<Problem>(&*store, &id).expect("opens");
+        put(&mut b, "b", round);
+        let whole = store.doc(&id).expect("reads").expect("stored");
+        if let Some(tail) = store.doc_tail(&id, 0).expect("reads") {
+            assert_eq!(
+                tail.bytes, whole.bytes,
+                "every chunk from the first, round {round}"
+            );
+            assert_eq!(tail.heads, whole.heads, "the heads, round {round}");
+            assert_eq!(tail.chunks, whole.chunks, "the chunk count, round {round}");
+        }
+        a.catch_up::<Problem>(&*store).expect("catches up");
+        assert_eq!(
+            sorted(a.doc().clone().get_heads()),
+            sorted(whole.heads.clone()),
+            "the copy holds what is stored, round {round}"
+        );
+        assert_eq!(int(a.doc(), "b"), Some(round), "round {round}");
+        put(&mut a, "a", round);
+        let stored = store.doc(&id).expect("reads").expect("stored");
+        let loaded = stored.load().expect("what both wrote loads");
+        assert_eq!(int(&loaded, "a"), Some(round), "round {round}");
+        assert_eq!(int(&loaded, "b"), Some(round), "round {round}");
+        // Caught up with nothing new: unchanged.
+        a.catch_up::<Problem>(&*store).expect("catches up");
+        assert_eq!(
+            sorted(a.doc().clone().get_heads()),
+            sorted(stored.heads),
+            "round {round}"
+        );
+    }
+}
+
 /// A process killed in the middle of writing leaves an engine that opens, in which every
 /// document listed loads whole with the heads recorded for it, and what was flushed is kept.
 /// `test` is the name of the test that calls this, which the child runs.
@@ -690,6 +746,11 @@ macro_rules! storage_conformance {
         #[test]
         fn reads_never_see_half_a_write() {
             run($crate::store::conformance::reads_never_see_half_a_write);
+        }
+
+        #[test]
+        fn copies_catch_up() {
+            run($crate::store::conformance::copies_catch_up);
         }
 
         #[test]

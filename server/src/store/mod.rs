@@ -12,6 +12,7 @@
 pub mod conformance;
 pub mod format;
 mod pg_blobs;
+mod pg_cache;
 mod pg_store;
 mod sled_store;
 pub mod writer;
@@ -280,6 +281,15 @@ pub trait Storage: Send + Sync + 'static {
         ids: &[DocId],
     ) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
         Ok(ids.iter().map(|id| self.doc(id)).collect())
+    }
+
+    /// A document's chunks from number `from` on, concatenated, with its heads and chunk
+    /// count now: what others stored after a copy that was stored in `from` chunks, if no
+    /// compaction came between. `None` when the engine does not read chunks apart (then the
+    /// document is read whole); a document not stored reads as no chunks and no heads.
+    fn doc_tail(&self, id: &DocId, from: u32) -> Result<Option<StoredDoc>, StoreError> {
+        let _ = (id, from);
+        Ok(None)
     }
 
     /// Each document's heads at sequence number `seq`, as [`Storage::heads_at`].

@@ -29,12 +29,14 @@
 use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
+use postgres::types::Type;
 use postgres::{IsolationLevel, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zonepatrol_shared::docs::DocId;
 
+use super::pg_cache::DocCache;
 use super::{
     ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
     TokenRecord, UserRecord, damaged, heads_bytes, heads_from_bytes,
@@ -108,6 +110,8 @@ pub struct PgStore {
     holder: std::sync::Mutex<Option<postgres::Client>>,
     /// The sequence numbers this process gave out since it last took the write lock.
     own: std::sync::Mutex<Vec<u64>>,
+    /// The documents read last, by the heads they were read at (see [`super::pg_cache`]).
+    cache: DocCache,
     /// Time spent waiting for a connection, and how many waits, for `/metrics`.
     waits: std::sync::atomic::AtomicU64,
     wait_micros: std::sync::atomic::AtomicU64,
@@ -348,6 +352,7 @@ impl PgStore {
             locks,
             holder: Default::default(),
             own: Default::default(),
+            cache: DocCache::new(super::pg_cache::BUDGET),
             waits: Default::default(),
             wait_micros: Default::default(),
             lock_wait_micros: Default::default(),
@@ -447,6 +452,7 @@ impl PgStore {
 
     /// Empties every table: a move that did not check out leaves nothing behind.
     pub fn clear(&self) -> Result<(), StoreError> {
+        self.cache.clear();
         self.with(|c| {
             c.batch_execute(
                 "truncate docs, chunks, heads, actors, facts, meta, users, tokens, refused, \
@@ -459,11 +465,12 @@ impl PgStore {
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|c| {
-            Ok(
-                c.query_opt("select value from meta where key = $1", &[&key])
-                    .map_err(engine)?
-                    .map(|r| r.get(0)),
+            Ok(c.query_typed_opt(
+                "select value from meta where key = $1",
+                &[(&key, Type::TEXT)],
             )
+            .map_err(engine)?
+            .map(|r| r.get(0)))
         })
     }
 
@@ -643,98 +650,139 @@ impl Storage for PgStore {
     }
 
     fn doc(&self, id: &DocId) -> Result<Option<StoredDoc>, StoreError> {
-        let id = id.to_string();
-        self.with(|c| {
-            // One snapshot: the record and its chunks from one write.
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(engine)?;
-            let Some(record) = tx
-                .query_opt("select heads, chunks from docs where id = $1", &[&id])
-                .map_err(engine)?
-            else {
-                return Ok(None);
-            };
-            let heads = heads_from_bytes(&id, record.get(0))?;
-            let mut bytes = Vec::new();
-            let mut chunks = 0;
-            for r in tx
-                .query("select bytes from chunks where id = $1 order by n", &[&id])
-                .map_err(engine)?
-            {
-                bytes.extend_from_slice(r.get::<_, &[u8]>(0));
-                chunks += 1;
-            }
-            tx.commit().map_err(engine)?;
-            Ok(Some(StoredDoc {
-                bytes,
-                heads,
-                chunks,
-            }))
-        })
+        self.docs(std::slice::from_ref(id))?
+            .pop()
+            .unwrap_or(Ok(None))
     }
 
     fn docs(
         &self,
         ids: &[DocId],
     ) -> Result<Vec<Result<Option<StoredDoc>, StoreError>>, StoreError> {
+        use std::collections::HashMap;
         let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        // The copies kept here, and the rows they were read at: their chunks are not sent
+        // again when the row is the same.
+        let kept: HashMap<&str, (Vec<u8>, StoredDoc)> = texts
+            .iter()
+            .filter_map(|id| self.cache.get(id).map(|k| (id.as_str(), k)))
+            .collect();
+        let kept_ids: Vec<&str> = kept.keys().copied().collect();
+        let kept_heads: Vec<&[u8]> = kept_ids.iter().map(|id| kept[id].0.as_slice()).collect();
+        let kept_chunks: Vec<i32> = kept_ids
+            .iter()
+            .map(|id| i32::try_from(kept[id].1.chunks).unwrap_or(-1))
+            .collect();
+        let mut found: HashMap<String, StoredDoc> = HashMap::new();
+        let mut bad: HashMap<String, StoreError> = HashMap::new();
+        // Read from the database now, with the heads they were read at, to be kept.
+        let mut fresh: Vec<(String, Vec<u8>)> = Vec::new();
         self.with(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
+            // One statement, so one snapshot (each document's row and the chunks of that very
+            // write) in one round trip, its parameters typed so that it needs no prepare first.
+            let rows = c
+                .query_typed(
+                    "select d.id, d.heads, d.chunks, c.bytes from docs d \
+                     left join unnest($2::text[], $3::bytea[], $4::int4[]) as k (id, heads, chunks) \
+                       on k.id = d.id \
+                     left join chunks c on c.id = d.id \
+                       and (k.id is null or k.heads <> d.heads or k.chunks <> d.chunks) \
+                     where d.id = any($1) order by d.id, c.n",
+                    &[
+                        (&texts, Type::TEXT_ARRAY),
+                        (&kept_ids, Type::TEXT_ARRAY),
+                        (&kept_heads, Type::BYTEA_ARRAY),
+                        (&kept_chunks, Type::INT4_ARRAY),
+                    ],
+                )
                 .map_err(engine)?;
-            let mut found: std::collections::HashMap<String, StoredDoc> =
-                std::collections::HashMap::new();
-            let mut bad: std::collections::HashMap<String, StoreError> =
-                std::collections::HashMap::new();
-            for r in tx
-                .query("select id, heads from docs where id = any($1)", &[&texts])
-                .map_err(engine)?
-            {
-                let id: String = r.get(0);
-                match heads_from_bytes(&id, r.get(1)) {
+            for r in rows {
+                let id: &str = r.get(0);
+                let bytes: Option<&[u8]> = r.get(3);
+                if let Some(doc) = found.get_mut(id) {
+                    // A later chunk of a document read here.
+                    if let Some(bytes) = bytes {
+                        doc.bytes.extend_from_slice(bytes);
+                        doc.chunks += 1;
+                    }
+                    continue;
+                }
+                if bad.contains_key(id) {
+                    continue;
+                }
+                let raw: &[u8] = r.get(1);
+                let chunks = r.get::<_, i32>(2);
+                if bytes.is_none()
+                    && let Some((heads, doc)) = kept.get(id)
+                    && heads.as_slice() == raw
+                    && i32::try_from(doc.chunks).ok() == Some(chunks)
+                {
+                    found.insert(id.to_owned(), doc.clone());
+                    continue;
+                }
+                match heads_from_bytes(id, raw) {
                     Ok(heads) => {
-                        found.insert(
-                            id,
-                            StoredDoc {
-                                bytes: Vec::new(),
-                                heads,
-                                chunks: 0,
-                            },
-                        );
+                        let mut doc = StoredDoc {
+                            bytes: Vec::new(),
+                            heads,
+                            chunks: 0,
+                        };
+                        if let Some(bytes) = bytes {
+                            doc.bytes.extend_from_slice(bytes);
+                            doc.chunks = 1;
+                        }
+                        fresh.push((id.to_owned(), raw.to_vec()));
+                        found.insert(id.to_owned(), doc);
                     }
                     Err(e) => {
-                        bad.insert(id, e);
+                        bad.insert(id.to_owned(), e);
                     }
                 }
             }
-            for r in tx
-                .query(
-                    "select id, bytes from chunks where id = any($1) order by id, n",
-                    &[&texts],
+            Ok(())
+        })?;
+        for (id, heads) in &fresh {
+            if let Some(doc) = found.get(id) {
+                self.cache.put(id, heads, doc);
+            }
+        }
+        Ok(texts
+            .iter()
+            .map(|id| match bad.remove(id) {
+                Some(e) => Err(e),
+                None => Ok(found.remove(id)),
+            })
+            .collect())
+    }
+
+    fn doc_tail(&self, id: &DocId, from: u32) -> Result<Option<StoredDoc>, StoreError> {
+        let id = id.to_string();
+        let from = i32::try_from(from).unwrap_or(i32::MAX);
+        self.with(|c| {
+            // One statement: the row and the chunks of that same write.
+            let rows = c
+                .query_typed(
+                    "select d.heads, d.chunks, c.bytes from docs d \
+                     left join chunks c on c.id = d.id and c.n >= $2 \
+                     where d.id = $1 order by c.n",
+                    &[(&id, Type::TEXT), (&from, Type::INT4)],
                 )
-                .map_err(engine)?
-            {
-                let id: &str = r.get(0);
-                if let Some(doc) = found.get_mut(id) {
-                    doc.bytes.extend_from_slice(r.get::<_, &[u8]>(1));
-                    doc.chunks += 1;
+                .map_err(engine)?;
+            let mut tail = StoredDoc {
+                bytes: Vec::new(),
+                heads: Vec::new(),
+                chunks: 0,
+            };
+            for (n, r) in rows.iter().enumerate() {
+                if n == 0 {
+                    tail.heads = heads_from_bytes(&id, r.get(0))?;
+                    tail.chunks = u32::try_from(r.get::<_, i32>(1)).unwrap_or(0);
+                }
+                if let Some(bytes) = r.get::<_, Option<&[u8]>>(2) {
+                    tail.bytes.extend_from_slice(bytes);
                 }
             }
-            tx.commit().map_err(engine)?;
-            Ok(texts
-                .iter()
-                .map(|id| match bad.remove(id) {
-                    Some(e) => Err(e),
-                    None => Ok(found.remove(id)),
-                })
-                .collect())
+            Ok(Some(tail))
         })
     }
 
@@ -750,10 +798,10 @@ impl Storage for PgStore {
         self.with(|c| {
             let mut found = std::collections::HashMap::new();
             for r in c
-                .query(
+                .query_typed(
                     "select distinct on (id) id, heads from heads \
                      where id = any($1) and seq <= $2 order by id, seq desc",
-                    &[&texts, &db_seq(seq)],
+                    &[(&texts, Type::TEXT_ARRAY), (&db_seq(seq), Type::INT8)],
                 )
                 .map_err(engine)?
             {
@@ -923,78 +971,89 @@ impl Storage for PgStore {
         use std::sync::atomic::Ordering;
         let id = write.id.to_string();
         self.with(|c| {
+            // Few round trips, each statement typed (no prepare before it): every push waits
+            // for the one before it to commit.
             let mut tx = c.transaction().map_err(engine)?;
             let start = Instant::now();
-            tx.execute("select pg_advisory_xact_lock($1)", &[&self.locks.write])
-                .map_err(engine)?;
+            tx.query_typed(
+                "select pg_advisory_xact_lock($1)",
+                &[(&self.locks.write, Type::INT8)],
+            )
+            .map_err(engine)?;
             self.lock_wait_micros
                 .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-            let last = match tx
-                .query_opt("select value from meta where key = 'seq'", &[])
-                .map_err(engine)?
-            {
-                Some(r) => be_u64(b"m\0seq", r.get(0))?,
+            // In a statement after the lock's: it sees every write that held the lock before.
+            let row = tx
+                .query_typed_one(
+                    "select (select value from meta where key = 'seq'), \
+                     (select chunks from docs where id = $1)",
+                    &[(&id, Type::TEXT)],
+                )
+                .map_err(engine)?;
+            let last = match row.get::<_, Option<&[u8]>>(0) {
+                Some(v) => be_u64(b"m\0seq", v)?,
                 None => 0,
             };
             let seq = last + 1;
-            let old: Option<i32> = tx
-                .query_opt("select chunks from docs where id = $1", &[&id])
-                .map_err(engine)?
-                .map(|r| r.get(0));
-            let chunks = match (old, write.compact) {
-                (Some(old), false) => {
-                    tx.execute(
-                        "insert into chunks (id, n, bytes) values ($1, $2, $3)",
-                        &[&id, &old, &write.chunk],
-                    )
-                    .map_err(engine)?;
-                    old + 1
-                }
+            let old: Option<i32> = row.get(1);
+            let (n, chunks) = match (old, write.compact) {
+                (Some(old), false) => (old, old + 1),
                 (old, _) => {
                     if old.is_some() {
-                        tx.execute("delete from chunks where id = $1", &[&id])
+                        tx.execute_typed("delete from chunks where id = $1", &[(&id, Type::TEXT)])
                             .map_err(engine)?;
                     }
-                    tx.execute(
-                        "insert into chunks (id, n, bytes) values ($1, 0, $2)",
-                        &[&id, &write.chunk],
-                    )
-                    .map_err(engine)?;
-                    1
+                    (0, 1)
                 }
             };
             let heads = heads_bytes(&write.heads);
-            tx.execute(
-                "insert into heads (id, seq, heads) values ($1, $2, $3)",
-                &[&id, &db_seq(seq), &heads],
-            )
-            .map_err(engine)?;
-            tx.execute(
-                "insert into docs (id, seq, heads, chunks) values ($1, $2, $3, $4) \
-                 on conflict (id) do update set seq = excluded.seq, heads = excluded.heads, \
-                 chunks = excluded.chunks",
-                &[&id, &db_seq(seq), &heads, &chunks],
-            )
-            .map_err(engine)?;
-            match &write.facts {
-                Some(record) => tx.execute(
-                    "insert into facts (id, record) values ($1, $2) \
-                     on conflict (id) do update set record = excluded.record",
-                    &[&id, record],
+            let facts = match write.facts {
+                Some(_) => {
+                    "f as (insert into facts (id, record) values ($1, $6) \
+                     on conflict (id) do update set record = excluded.record)"
+                }
+                None => "f as (delete from facts where id = $1)",
+            };
+            let record: &[u8] = write.facts.as_deref().unwrap_or_default();
+            let seq_bytes = seq.to_be_bytes();
+            // The chunk, the heads, the facts, the sequence and the document's row: one
+            // statement (tables apart, so its parts do not meet).
+            tx.execute_typed(
+                &format!(
+                    "with c as (insert into chunks (id, n, bytes) values ($1, $2, $3)), \
+                     h as (insert into heads (id, seq, heads) values ($1, $4, $5)), \
+                     {facts}, \
+                     m as (insert into meta (key, value) values ('seq', $7) \
+                       on conflict (key) do update set value = excluded.value) \
+                     insert into docs (id, seq, heads, chunks) values ($1, $4, $5, $8) \
+                     on conflict (id) do update set seq = excluded.seq, heads = excluded.heads, \
+                     chunks = excluded.chunks"
                 ),
-                None => tx.execute("delete from facts where id = $1", &[&id]),
-            }
+                &[
+                    (&id, Type::TEXT),
+                    (&n, Type::INT4),
+                    (&write.chunk, Type::BYTEA),
+                    (&db_seq(seq), Type::INT8),
+                    (&heads, Type::BYTEA),
+                    (&record, Type::BYTEA),
+                    (&seq_bytes.as_slice(), Type::BYTEA),
+                    (&chunks, Type::INT4),
+                ],
+            )
             .map_err(engine)?;
             for (actor, owner) in &write.actors {
-                tx.execute(
+                tx.execute_typed(
                     "insert into actors (actor, owner, device) values ($1, $2, $3) \
                      on conflict (actor) do update set owner = excluded.owner, \
                      device = excluded.device",
-                    &[actor, &owner.user, &owner.device],
+                    &[
+                        (actor, Type::BYTEA),
+                        (&owner.user, Type::TEXT),
+                        (&owner.device, Type::TEXT),
+                    ],
                 )
                 .map_err(engine)?;
             }
-            Self::put_meta(&mut tx, "seq", &seq.to_be_bytes())?;
             tx.commit().map_err(engine)?;
             let mut own = self.own.lock().unwrap_or_else(|e| e.into_inner());
             if own.len() < 1_000_000 {
@@ -1022,7 +1081,10 @@ impl Storage for PgStore {
         let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
         self.with(|c| {
             let mut found: std::collections::HashMap<String, Vec<u8>> = c
-                .query("select id, record from facts where id = any($1)", &[&texts])
+                .query_typed(
+                    "select id, record from facts where id = any($1)",
+                    &[(&texts, Type::TEXT_ARRAY)],
+                )
                 .map_err(engine)?
                 .into_iter()
                 .map(|r| (r.get(0), r.get(1)))
@@ -1074,9 +1136,12 @@ impl Storage for PgStore {
     fn changed_after(&self, cursor: u64, limit: usize) -> Result<Vec<(u64, DocId)>, StoreError> {
         self.with(|c| {
             let rows = c
-                .query(
+                .query_typed(
                     "select seq, id from docs where seq > $1 order by seq limit $2",
-                    &[&db_seq(cursor), &(limit.min(i64::MAX as usize) as i64)],
+                    &[
+                        (&db_seq(cursor), Type::INT8),
+                        (&(limit.min(i64::MAX as usize) as i64), Type::INT8),
+                    ],
                 )
                 .map_err(engine)?;
             Ok(rows
@@ -1120,9 +1185,9 @@ impl Storage for PgStore {
 
     fn actor_owner(&self, actor: &[u8]) -> Result<Option<ActorOwner>, StoreError> {
         self.with(|c| {
-            Ok(c.query_opt(
+            Ok(c.query_typed_opt(
                 "select owner, device from actors where actor = $1",
-                &[&actor],
+                &[(&actor, Type::BYTEA)],
             )
             .map_err(engine)?
             .map(|r| ActorOwner {
@@ -1261,7 +1326,10 @@ impl Storage for PgStore {
                     *held = Some(client);
                 }
                 let client = held.as_mut().ok_or_else(|| engine("no connection"))?;
-                match client.execute("select pg_advisory_lock($1)", &[&self.locks.push]) {
+                match client.execute_typed(
+                    "select pg_advisory_lock($1)",
+                    &[(&self.locks.push, Type::INT8)],
+                ) {
                     Ok(_) => return Ok(()),
                     Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
                         return Err(StoreError::Busy(format!(
@@ -1287,8 +1355,12 @@ impl Storage for PgStore {
         Ok(super::WriteHold::releasing(move || {
             let mut held = held;
             let released = blocking(|| {
-                held.as_mut()
-                    .map(|c| c.execute("select pg_advisory_unlock($1)", &[&self.locks.push]))
+                held.as_mut().map(|c| {
+                    c.execute_typed(
+                        "select pg_advisory_unlock($1)",
+                        &[(&self.locks.push, Type::INT8)],
+                    )
+                })
             });
             if !matches!(released, Some(Ok(_))) {
                 tracing::warn!(

@@ -128,6 +128,14 @@ pub fn commit(
         .map(Some)
 }
 
+/// Whether two sets of heads are the same, in any order.
+fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
 /// A document the server writes itself, with its own actor: loaded (or born) once, changed,
 /// and saved as many times as it changes. Reports keep theirs loaded between writes.
 pub struct ServerDoc {
@@ -180,6 +188,31 @@ impl ServerDoc {
             stored,
             chunks,
         }
+    }
+
+    /// Takes in what was stored over this copy since it was stored (another instance's
+    /// writes): only the chunks stored after its own when the store reads them apart and no
+    /// compaction came between, else the document read whole.
+    pub fn catch_up<D: Document>(&mut self, store: &dyn Storage) -> Result<(), WriteError> {
+        if let Some(tail) = store.doc_tail(&self.id, self.chunks)? {
+            if same_heads(&tail.heads, &self.stored) {
+                return Ok(());
+            }
+            if tail.chunks > self.chunks && !tail.bytes.is_empty() {
+                let doc = &mut self.doc;
+                // Damaged data may make automerge panic rather than fail.
+                let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    doc.load_incremental(&tail.bytes)
+                }));
+                if matches!(applied, Ok(Ok(_))) && same_heads(&self.doc.get_heads(), &tail.heads) {
+                    self.stored = tail.heads;
+                    self.chunks = tail.chunks;
+                    return Ok(());
+                }
+            }
+        }
+        *self = ServerDoc::open::<D>(store, &self.id)?;
+        Ok(())
     }
 
     /// The document's id.

@@ -180,7 +180,7 @@ pub(crate) fn sync(
         }
     }
 
-    let _read = state.docs.read().unwrap_or_else(|e| e.into_inner());
+    let read = state.docs.read().unwrap_or_else(|e| e.into_inner());
     // What other instances sharing the store wrote: who may read what depends on it. The
     // pull goes only as far as the results have taken in, read now, before the visits.
     crate::reports::catch_up(state, false)?;
@@ -207,13 +207,24 @@ pub(crate) fn sync(
     } else {
         request.cursor
     };
+    // A copy (as good as empty but on a damaged store): a writer marking a document
+    // unreadable does not wait for the pull.
     let unreadable = state
         .results
         .unreadable
         .read()
-        .unwrap_or_else(|e| e.into_inner());
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     // Worked out again after the push: a patrol it stored may have made the user a visitor.
     let visits = crate::reports::visits(state, user, crate::now_millis());
+    // On a database shared by several instances, what is committed is durable and the pull
+    // stops at what the results have taken in (`upto`), whoever writes meanwhile: this
+    // process's writers need not wait for the pull (holding the database's write lock all
+    // the while, which would stall every instance's pushes behind this one's pulls). On the
+    // embedded store the lock keeps out writes not yet flushed.
+    if store.shared() {
+        drop(read);
+    }
     let pulled = pull(
         store,
         user,
@@ -224,7 +235,6 @@ pub(crate) fn sync(
         &progress.pushed,
         &unreadable,
     )?;
-    drop(unreadable);
     // Found damaged since the start: left out and no longer sent, and its kept facts dropped,
     // so that the next start reads it (and finds it damaged) rather than trusting them.
     for (id, reason) in pulled.damaged {
