@@ -397,8 +397,9 @@ pub fn load(state: &State, rebuild: bool) -> Result<Loaded, ReportError> {
 /// Takes in what other instances sharing the store wrote since these results last did: each
 /// document's kept facts (or, lacking them, the document), in the order written, then the
 /// reports they change are computed again in memory (the instance that wrote them wrote the
-/// report documents too). A report another instance wrote is forgotten from the loaded ones,
-/// so that this one never writes over it from a stale copy. Nothing to do on a store only
+/// report documents too). A report another instance wrote is marked behind in the loaded
+/// ones, so that this one takes in what they stored before it writes, never over it from a
+/// stale copy; one computed here as they stored it (but for its time) is not written again. Nothing to do on a store only
 /// this process writes. The caller holds the documents' lock (shared or for writing); returns
 /// how many documents were taken in.
 ///

@@ -480,7 +480,7 @@ async fn run(name: &str, urls: &[String], pids: &[u32], phones: Arc<Vec<Phone>>)
         format!("{:>5.2} / {:>5.2} s", p50.as_secs_f64(), max.as_secs_f64())
     };
     println!(
-        "{:<28} p50 / max: push {}  photos {}  pulls {}",
+        "{:<28} p50 / max: push (its answer the first pull) {}  photos {}  later pulls {}",
         "",
         part(|p| p.push),
         part(|p| p.photos),

@@ -10,17 +10,29 @@
 //! read in the same transaction as ever, so a pull still sees one snapshot, and a document
 //! changed elsewhere is simply read again.
 //!
-//! Bounded by bytes: the least recently used documents go first.
+//! One cache for the process, whatever the number of mines it serves (each mine's store
+//! names its documents by a number of its own), bounded by bytes: the least recently used
+//! documents go first.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use lru::LruCache;
 
 use super::StoredDoc;
 
-/// The bytes of documents one store (a mine) keeps: a large mine's documents a shift pulls
-/// (some 1,500 problems and the patrols) are a few MiB.
+/// The bytes of documents the process keeps: a large mine's documents a shift pulls (some
+/// 1,500 problems and the patrols) are a few MiB.
 pub(super) const BUDGET: usize = 64 << 20;
+
+/// The process's cache.
+pub(super) static CACHE: LazyLock<DocCache> = LazyLock::new(|| DocCache::new(BUDGET));
+
+/// A number for each store opened in the process, naming its documents in the cache.
+pub(super) fn store_number() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// What one entry costs beside its bytes: its key, heads and the map's own.
 const OVERHEAD: usize = 128;
@@ -32,14 +44,16 @@ pub(super) struct DocCache {
 }
 
 struct Inner {
-    docs: LruCache<String, Kept>,
+    docs: LruCache<(u64, String), Arc<Kept>>,
     bytes: usize,
 }
 
 /// A document as read, with the row it was read at.
-struct Kept {
-    heads: Vec<u8>,
-    doc: StoredDoc,
+pub(super) struct Kept {
+    /// The heads as the row stores them.
+    pub heads: Vec<u8>,
+    /// The document.
+    pub doc: StoredDoc,
 }
 
 impl Kept {
@@ -64,17 +78,15 @@ impl DocCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The copy kept of `id`, with the heads (as stored) it was read at: good for a row of
-    /// the database with those heads and its chunk count.
-    pub(super) fn get(&self, id: &str) -> Option<(Vec<u8>, StoredDoc)> {
-        let mut inner = self.inner();
-        let kept = inner.docs.get(id)?;
-        Some((kept.heads.clone(), kept.doc.clone()))
+    /// The copy store `store` kept of `id`, with the heads (as stored) it was read at: good
+    /// for a row of the database with those heads and its chunk count.
+    pub(super) fn get(&self, store: u64, id: &str) -> Option<Arc<Kept>> {
+        self.inner().docs.get(&(store, id.to_owned())).cloned()
     }
 
-    /// Keeps `doc`, read at a row with these heads; a document larger than an eighth of the
-    /// budget is not kept (it would push out many others).
-    pub(super) fn put(&self, id: &str, heads: &[u8], doc: &StoredDoc) {
+    /// Keeps `doc` of store `store`, read at a row with these heads; a document larger than
+    /// an eighth of the budget is not kept (it would push out many others).
+    pub(super) fn put(&self, store: u64, id: &str, heads: &[u8], doc: &StoredDoc) {
         let kept = Kept {
             heads: heads.to_vec(),
             doc: doc.clone(),
@@ -84,23 +96,32 @@ impl DocCache {
             return;
         }
         let mut inner = self.inner();
-        if let Some(old) = inner.docs.put(id.to_owned(), kept) {
+        if let Some(old) = inner.docs.put((store, id.to_owned()), Arc::new(kept)) {
             inner.bytes -= old.cost(id);
         }
         inner.bytes += cost;
         while inner.bytes > self.budget {
-            let Some((id, old)) = inner.docs.pop_lru() else {
+            let Some(((_, id), old)) = inner.docs.pop_lru() else {
                 break;
             };
             inner.bytes -= old.cost(&id);
         }
     }
 
-    /// Forgets everything (the database was emptied).
-    pub(super) fn clear(&self) {
+    /// Forgets what store `store` kept (its database was emptied).
+    pub(super) fn clear(&self, store: u64) {
         let mut inner = self.inner();
-        inner.docs.clear();
-        inner.bytes = 0;
+        let theirs: Vec<(u64, String)> = inner
+            .docs
+            .iter()
+            .filter(|((s, _), _)| *s == store)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in theirs {
+            if let Some(old) = inner.docs.pop(&key) {
+                inner.bytes -= old.cost(&key.1);
+            }
+        }
     }
 
     /// The bytes kept now.
@@ -125,15 +146,15 @@ mod tests {
     /// The document kept for `id` if good for a row with these heads and chunk count.
     fn hit(cache: &DocCache, id: &str, heads: &[u8], chunks: u32) -> Option<StoredDoc> {
         cache
-            .get(id)
-            .filter(|(kept, doc)| kept == heads && doc.chunks == chunks)
-            .map(|(_, doc)| doc)
+            .get(1, id)
+            .filter(|kept| kept.heads == heads && kept.doc.chunks == chunks)
+            .map(|kept| kept.doc.clone())
     }
 
     #[test]
     fn a_kept_document_serves_only_the_row_it_was_read_at() {
         let cache = DocCache::new(1 << 20);
-        cache.put("a", &[1; 32], &doc(100, 2));
+        cache.put(1, "a", &[1; 32], &doc(100, 2));
         assert_eq!(
             hit(&cache, "a", &[1; 32], 2).map(|d| d.bytes.len()),
             Some(100)
@@ -144,14 +165,22 @@ mod tests {
         assert!(hit(&cache, "a", &[1; 32], 1).is_none());
         assert!(hit(&cache, "b", &[1; 32], 2).is_none());
         // A newer read replaces the older.
-        cache.put("a", &[2; 32], &doc(50, 1));
+        cache.put(1, "a", &[2; 32], &doc(50, 1));
         assert!(hit(&cache, "a", &[1; 32], 2).is_none());
         assert_eq!(
             hit(&cache, "a", &[2; 32], 1).map(|d| d.bytes.len()),
             Some(50)
         );
-        cache.clear();
+        // Another store's document of the same id is its own.
+        cache.put(2, "a", &[2; 32], &doc(70, 1));
+        assert_eq!(
+            hit(&cache, "a", &[2; 32], 1).map(|d| d.bytes.len()),
+            Some(50)
+        );
+        cache.clear(1);
         assert!(hit(&cache, "a", &[2; 32], 1).is_none());
+        assert!(cache.get(2, "a").is_some(), "the other store's stays");
+        cache.clear(2);
         assert_eq!(cache.bytes(), 0);
     }
 
@@ -159,7 +188,7 @@ mod tests {
     fn the_budget_holds_and_the_least_used_go_first() {
         let cache = DocCache::new(10_000);
         for n in 0..100 {
-            cache.put(&format!("d{n}"), &[n as u8; 32], &doc(500, 1));
+            cache.put(1, &format!("d{n}"), &[n as u8; 32], &doc(500, 1));
             // The first stays in use.
             assert!(hit(&cache, "d0", &[0; 32], 1).is_some(), "after {n}");
             assert!(cache.bytes() <= 10_000);
@@ -167,7 +196,7 @@ mod tests {
         assert!(hit(&cache, "d1", &[1; 32], 1).is_none());
         assert!(hit(&cache, "d99", &[99; 32], 1).is_some());
         // Too large to keep.
-        cache.put("big", &[0; 32], &doc(5_000, 1));
+        cache.put(1, "big", &[0; 32], &doc(5_000, 1));
         assert!(hit(&cache, "big", &[0; 32], 1).is_none());
         assert!(cache.bytes() <= 10_000);
     }

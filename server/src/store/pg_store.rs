@@ -36,7 +36,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zonepatrol_shared::docs::DocId;
 
-use super::pg_cache::DocCache;
+use super::pg_cache::CACHE;
 use super::{
     ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
     TokenRecord, UserRecord, damaged, heads_bytes, heads_from_bytes,
@@ -110,8 +110,9 @@ pub struct PgStore {
     holder: std::sync::Mutex<Option<postgres::Client>>,
     /// The sequence numbers this process gave out since it last took the write lock.
     own: std::sync::Mutex<Vec<u64>>,
-    /// The documents read last, by the heads they were read at (see [`super::pg_cache`]).
-    cache: DocCache,
+    /// This store's number in the process's cache of documents read (see
+    /// [`super::pg_cache`]).
+    cached_as: u64,
     /// Time spent waiting for a connection, and how many waits, for `/metrics`.
     waits: std::sync::atomic::AtomicU64,
     wait_micros: std::sync::atomic::AtomicU64,
@@ -129,6 +130,8 @@ impl std::fmt::Debug for PgStore {
 
 impl Drop for PgStore {
     fn drop(&mut self) {
+        // Its documents are no use to any other store.
+        CACHE.clear(self.cached_as);
         // Each client blocks on a runtime of its own, which may not be dropped on an async
         // worker (the server's last reference goes when its runtime ends): on a thread of
         // their own.
@@ -352,7 +355,7 @@ impl PgStore {
             locks,
             holder: Default::default(),
             own: Default::default(),
-            cache: DocCache::new(super::pg_cache::BUDGET),
+            cached_as: super::pg_cache::store_number(),
             waits: Default::default(),
             wait_micros: Default::default(),
             lock_wait_micros: Default::default(),
@@ -452,7 +455,7 @@ impl PgStore {
 
     /// Empties every table: a move that did not check out leaves nothing behind.
     pub fn clear(&self) -> Result<(), StoreError> {
-        self.cache.clear();
+        CACHE.clear(self.cached_as);
         self.with(|c| {
             c.batch_execute(
                 "truncate docs, chunks, heads, actors, facts, meta, users, tokens, refused, \
@@ -663,15 +666,18 @@ impl Storage for PgStore {
         let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
         // The copies kept here, and the rows they were read at: their chunks are not sent
         // again when the row is the same.
-        let kept: HashMap<&str, (Vec<u8>, StoredDoc)> = texts
+        let kept: HashMap<&str, std::sync::Arc<super::pg_cache::Kept>> = texts
             .iter()
-            .filter_map(|id| self.cache.get(id).map(|k| (id.as_str(), k)))
+            .filter_map(|id| CACHE.get(self.cached_as, id).map(|k| (id.as_str(), k)))
             .collect();
         let kept_ids: Vec<&str> = kept.keys().copied().collect();
-        let kept_heads: Vec<&[u8]> = kept_ids.iter().map(|id| kept[id].0.as_slice()).collect();
+        let kept_heads: Vec<&[u8]> = kept_ids
+            .iter()
+            .map(|id| kept[id].heads.as_slice())
+            .collect();
         let kept_chunks: Vec<i32> = kept_ids
             .iter()
-            .map(|id| i32::try_from(kept[id].1.chunks).unwrap_or(-1))
+            .map(|id| i32::try_from(kept[id].doc.chunks).unwrap_or(-1))
             .collect();
         let mut found: HashMap<String, StoredDoc> = HashMap::new();
         let mut bad: HashMap<String, StoreError> = HashMap::new();
@@ -713,11 +719,11 @@ impl Storage for PgStore {
                 let raw: &[u8] = r.get(1);
                 let chunks = r.get::<_, i32>(2);
                 if bytes.is_none()
-                    && let Some((heads, doc)) = kept.get(id)
-                    && heads.as_slice() == raw
-                    && i32::try_from(doc.chunks).ok() == Some(chunks)
+                    && let Some(k) = kept.get(id)
+                    && k.heads.as_slice() == raw
+                    && i32::try_from(k.doc.chunks).ok() == Some(chunks)
                 {
-                    found.insert(id.to_owned(), doc.clone());
+                    found.insert(id.to_owned(), k.doc.clone());
                     continue;
                 }
                 match heads_from_bytes(id, raw) {
@@ -743,7 +749,7 @@ impl Storage for PgStore {
         })?;
         for (id, heads) in &fresh {
             if let Some(doc) = found.get(id) {
-                self.cache.put(id, heads, doc);
+                CACHE.put(self.cached_as, id, heads, doc);
             }
         }
         Ok(texts
@@ -973,7 +979,13 @@ impl Storage for PgStore {
         self.with(|c| {
             // Few round trips, each statement typed (no prepare before it): every push waits
             // for the one before it to commit.
-            let mut tx = c.transaction().map_err(engine)?;
+            // Read committed whatever the database's default: the statement after the lock's
+            // must see every write that held the lock before.
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::ReadCommitted)
+                .start()
+                .map_err(engine)?;
             let start = Instant::now();
             tx.query_typed(
                 "select pg_advisory_xact_lock($1)",

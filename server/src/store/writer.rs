@@ -192,7 +192,8 @@ impl ServerDoc {
 
     /// Takes in what was stored over this copy since it was stored (another instance's
     /// writes): only the chunks stored after its own when the store reads them apart and no
-    /// compaction came between, else the document read whole.
+    /// compaction came between, else the document read whole. On an error the copy may be
+    /// half taken in: drop it.
     pub fn catch_up<D: Document>(&mut self, store: &dyn Storage) -> Result<(), WriteError> {
         if let Some(tail) = store.doc_tail(&self.id, self.chunks)? {
             if same_heads(&tail.heads, &self.stored) {

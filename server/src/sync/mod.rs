@@ -236,7 +236,10 @@ pub(crate) fn sync(
         &unreadable,
     )?;
     // Found damaged since the start: left out and no longer sent, and its kept facts dropped,
-    // so that the next start reads it (and finds it damaged) rather than trusting them.
+    // so that the next start reads it (and finds it damaged) rather than trusting them. With
+    // this process's writers kept out again meanwhile (on a database the pull ran without).
+    let _again = (store.shared() && !pulled.damaged.is_empty())
+        .then(|| state.docs.read().unwrap_or_else(|e| e.into_inner()));
     for (id, reason) in pulled.damaged {
         if let Ok(doc_id) = id.parse::<DocId>()
             && let Err(e) = store.put_facts(&doc_id, None)
