@@ -36,6 +36,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zonepatrol_shared::docs::DocId;
 
+mod import;
+mod logins;
+
+pub use import::{ImportConn, Importer};
+
 use super::pg_cache::CACHE;
 use super::{
     ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
@@ -970,7 +975,7 @@ impl Storage for PgStore {
     }
 
     fn import(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.with(|c| import_record(c, tree, key, value))
+        self.with(|c| import::import_record(c, tree, key, value))
     }
 
     fn write_doc(&self, write: &DocWrite) -> Result<u64, StoreError> {
@@ -1384,203 +1389,6 @@ impl Storage for PgStore {
     }
 }
 
-/// Writes one record of the sled format (see the sled engine's key table) into the tables.
-fn import_record(
-    c: &mut impl postgres::GenericClient,
-    tree: &str,
-    key: &[u8],
-    value: &[u8],
-) -> Result<(), StoreError> {
-    let json = |v: &[u8]| text(key, v);
-    match tree {
-        "docs" => {
-            let Some((prefix, rest)) = split_key(key) else {
-                return Err(damaged(key, "not a document key"));
-            };
-            match prefix {
-                b'd' => {
-                    let id = text(key, rest)?;
-                    let record: DocRecord = decode(key, &json(value)?)?;
-                    let heads = zonepatrol_shared::protocol::heads_from_hex(&record.heads)
-                        .map_err(|e| damaged(key, e))?;
-                    c.execute(
-                        "insert into docs (id, seq, heads, chunks) values ($1, $2, $3, $4) \
-                         on conflict (id) do update set seq = excluded.seq, \
-                         heads = excluded.heads, chunks = excluded.chunks",
-                        &[
-                            &id,
-                            &db_seq(record.seq),
-                            &heads_bytes(&heads),
-                            &(record.chunks.min(i32::MAX as u32) as i32),
-                        ],
-                    )
-                }
-                b'c' => {
-                    let (id, n) = id_and_number(key, rest, 4)?;
-                    let n = be_u32(key, n)?.min(i32::MAX as u32) as i32;
-                    c.execute(
-                        "insert into chunks (id, n, bytes) values ($1, $2, $3) \
-                         on conflict (id, n) do update set bytes = excluded.bytes",
-                        &[&text(key, id)?, &n, &value],
-                    )
-                }
-                b'h' => {
-                    let (id, seq) = id_and_number(key, rest, 8)?;
-                    let seq = db_seq(be_u64(key, seq)?);
-                    c.execute(
-                        "insert into heads (id, seq, heads) values ($1, $2, $3) \
-                         on conflict (id, seq) do update set heads = excluded.heads",
-                        &[&text(key, id)?, &seq, &value],
-                    )
-                }
-                // The sequence index is the `seq` column of `docs`.
-                b's' => return Ok(()),
-                b'a' => {
-                    let (user, device) = match value.iter().position(|&b| b == 0) {
-                        Some(at) => (&value[..at], Some(text(key, &value[at + 1..])?)),
-                        None => (value, None),
-                    };
-                    c.execute(
-                        "insert into actors (actor, owner, device) values ($1, $2, $3) \
-                         on conflict (actor) do update set owner = excluded.owner, \
-                         device = excluded.device",
-                        &[&rest, &text(key, user)?, &device],
-                    )
-                }
-                b'f' => c.execute(
-                    "insert into facts (id, record) values ($1, $2) \
-                     on conflict (id) do update set record = excluded.record",
-                    &[&text(key, rest)?, &value],
-                ),
-                b'm' => {
-                    PgStore::put_meta(c, &text(key, rest)?, value)?;
-                    return Ok(());
-                }
-                _ => return Err(damaged(key, "not a document key this store keeps")),
-            }
-        }
-        "users" => c.execute(
-            "insert into users (name, record) values ($1, $2) \
-             on conflict (name) do update set record = excluded.record",
-            &[&text(key, key)?, &json(value)?],
-        ),
-        "tokens" => {
-            let record: TokenRecord = decode(key, &json(value)?)?;
-            c.execute(
-                "insert into tokens (hash, owner, record) values ($1, $2, $3) \
-                 on conflict (hash) do update set owner = excluded.owner, record = excluded.record",
-                &[&key, &record.user, &json(value)?],
-            )
-        }
-        "refused" => {
-            let record: RefusedRecord = decode(key, &json(value)?)?;
-            c.execute(
-                "insert into refused (owner, at, record) values ($1, $2, $3)",
-                &[&record.user, &record.at, &json(value)?],
-            )
-        }
-        "blobs" => c.execute(
-            "insert into blobs (hash, record) values ($1, $2) \
-             on conflict (hash) do update set record = excluded.record",
-            &[&text(key, key)?, &json(value)?],
-        ),
-        "activity" => {
-            let record: ActivityRecord = decode(key, &json(value)?)?;
-            c.execute(
-                "insert into activity (at, record) values ($1, $2)",
-                &[&record.at, &json(value)?],
-            )
-        }
-        _ => return Err(damaged(tree.as_bytes(), "not a tree this store keeps")),
-    }
-    .map_err(engine)?;
-    Ok(())
-}
-
-/// Imports records in one transaction: a migration or a restore lands whole or not at all.
-pub struct Importer<'a> {
-    tx: postgres::Transaction<'a>,
-    /// Records written.
-    pub records: u64,
-}
-
-impl std::fmt::Debug for Importer<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Importer")
-            .field("records", &self.records)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Importer<'_> {
-    /// Writes one record.
-    pub fn import(&mut self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        blocking(|| import_record(&mut self.tx, tree, key, value))?;
-        self.records += 1;
-        Ok(())
-    }
-
-    /// Adds a photo's bytes (checked against its hash by the caller) to the import, so that
-    /// a move holds the photos in the same transaction as the records.
-    pub fn import_photo(&mut self, hash: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        let now = crate::now_millis();
-        blocking(|| {
-            self.tx.execute(
-                "insert into blob_files (hash, bytes, stored_at) values ($1, $2, $3) \
-                 on conflict (hash) do nothing",
-                &[&hash, &bytes, &now],
-            )
-        })
-        .map_err(engine)?;
-        Ok(())
-    }
-
-    /// Commits every record written.
-    pub fn commit(self) -> Result<u64, StoreError> {
-        let n = self.records;
-        blocking(|| self.tx.commit()).map_err(engine)?;
-        Ok(n)
-    }
-}
-
-/// A connection held for an import.
-pub struct ImportConn(Conn, Locks);
-
-impl std::fmt::Debug for ImportConn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImportConn").finish_non_exhaustive()
-    }
-}
-
-impl ImportConn {
-    /// Begins the import's transaction, holding the write lock so no document write lands
-    /// inside it.
-    pub fn begin(&mut self) -> Result<Importer<'_>, StoreError> {
-        let mut tx = blocking(|| self.0.transaction()).map_err(engine)?;
-        let write = self.1.write;
-        blocking(|| tx.execute("select pg_advisory_xact_lock($1)", &[&write])).map_err(engine)?;
-        // Checked again under the lock: two moves at once do not both land.
-        let held: i64 = blocking(|| tx.query_one(HOLDS_ANYTHING, &[]))
-            .map_err(engine)?
-            .get(0);
-        if held != 0 {
-            return Err(StoreError::Database(
-                "the database already holds a store: move a mine into an empty database \
-                 (nothing was changed)"
-                    .to_owned(),
-            ));
-        }
-        Ok(Importer { tx, records: 0 })
-    }
-}
-
-impl PgStore {
-    /// A connection for [`ImportConn::begin`].
-    pub fn import_conn(&self) -> Result<ImportConn, StoreError> {
-        Ok(ImportConn(self.conn()?, self.locks))
-    }
-}
-
 /// The schema version the database holds.
 pub fn schema_version(store: &PgStore) -> Result<i32, StoreError> {
     store.with(|c| {
@@ -1590,94 +1398,4 @@ pub fn schema_version(store: &PgStore) -> Result<i32, StoreError> {
                 .get(0),
         )
     })
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-impl super::LoginCounts for PgStore {
-    fn wait(&self, kind: &str, key: &[u8; 32]) -> Result<Option<Duration>, StoreError> {
-        self.with(|c| {
-            let left: Option<f64> = c
-                .query_opt(
-                    "select extract(epoch from (until - now()))::float8 from login_misses \
-                     where kind = $1 and key = $2 and until > now()",
-                    &[&kind, &&key[..]],
-                )
-                .map_err(engine)?
-                .map(|r| r.get(0));
-            Ok(left
-                .filter(|s| *s > 0.0)
-                .map(|s| Duration::from_secs_f64(s.min(1e9))))
-        })
-    }
-
-    fn wrong(&self, kind: &str, key: &[u8; 32], rule: super::MissRule) -> Result<(), StoreError> {
-        self.with(|c| {
-            let mut tx = c.transaction().map_err(engine)?;
-            // The row first, so that two instances counting at once both count.
-            tx.execute(
-                "insert into login_misses (kind, key, count, last, until) \
-                 values ($1, $2, 0, now(), now()) on conflict (kind, key) do nothing",
-                &[&kind, &&key[..]],
-            )
-            .map_err(engine)?;
-            let row = tx
-                .query_one(
-                    "select count, last < now() - $3::float8 * interval '1 millisecond' \
-                     from login_misses where kind = $1 and key = $2 for update",
-                    &[&kind, &&key[..], &(millis(rule.forget_after) as f64)],
-                )
-                .map_err(engine)?;
-            let (count, stale): (i32, bool) = (row.get(0), row.get(1));
-            let count = if stale { 1 } else { count.saturating_add(1) };
-            let wait = rule
-                .wait(u32::try_from(count).unwrap_or(u32::MAX))
-                .map_or(0, millis);
-            tx.execute(
-                "update login_misses set count = $3, last = now(), \
-                 until = case when $4::float8 > 0 then now() + $4::float8 * interval '1 millisecond' else until end \
-                 where kind = $1 and key = $2",
-                &[&kind, &&key[..], &count, &(wait as f64)],
-            )
-            .map_err(engine)?;
-            tx.commit().map_err(engine)
-        })
-    }
-
-    fn forget(&self, kind: &str, key: &[u8; 32]) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "delete from login_misses where kind = $1 and key = $2",
-                &[&kind, &&key[..]],
-            )
-            .map_err(engine)?;
-            Ok(())
-        })
-    }
-
-    fn trusted(&self, key: &[u8; 32], within: Duration) -> Result<bool, StoreError> {
-        self.with(|c| {
-            Ok(c.query_opt(
-                "select 1 from login_trusted where key = $1 \
-                 and since > now() - $2::float8 * interval '1 millisecond'",
-                &[&&key[..], &(millis(within) as f64)],
-            )
-            .map_err(engine)?
-            .is_some())
-        })
-    }
-
-    fn trust(&self, key: &[u8; 32]) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "insert into login_trusted (key, since) values ($1, now()) \
-                 on conflict (key) do update set since = now()",
-                &[&&key[..]],
-            )
-            .map_err(engine)?;
-            Ok(())
-        })
-    }
 }
