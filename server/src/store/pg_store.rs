@@ -19,8 +19,8 @@
 //! one sequence inside its transaction, holding a transaction-scoped advisory lock
 //! ([`WRITE_LOCK`]) from before it reads the last number until it commits: numbers are given
 //! out in the order their writes commit, so a reader that has seen number N has seen every
-//! write below it, whichever instance made it. A document is read in one repeatable-read
-//! transaction: its chunks and heads come from one write.
+//! write below it, whichever instance made it. Documents are read in one statement: each
+//! one's row and chunks come from one write.
 //!
 //! Records cross between engines (a backup, `migrate`) in the sled engine's record format:
 //! [`Storage::export`] writes them so and [`Storage::import`] reads them, so a backup taken on
