@@ -409,6 +409,7 @@ impl SyncClient {
             user: user.to_owned(),
             password: password.to_owned(),
             device: device.to_owned(),
+            device_key: Some(self.repo.device_key().id().to_string()),
         };
         let (response, _) = self
             .call::<LoginResponse>(&server, "/login", None, &body)
@@ -418,6 +419,7 @@ impl SyncClient {
             token: response.token,
             user: response.user.clone(),
             time_zone: response.time_zone,
+            server_key: response.server_key,
         })?;
         let (repo, name, password) = (
             self.repo.clone(),
@@ -640,6 +642,7 @@ impl SyncClient {
                 cursor: self.repo.cursor(&user)?,
                 push,
                 max_bytes: None,
+                device_key: Some(self.repo.device_key().id().to_string()),
             };
             let (response, _) = self
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
@@ -652,6 +655,10 @@ impl SyncClient {
                 // The server's time zone changed since sign-in: follow it.
                 now.time_zone = tz.clone();
                 self.repo.set_session(&now)?;
+            }
+            if let Some(checkpoint) = &response.checkpoint {
+                // The server's signed word of its log: kept, the latest, as evidence.
+                self.repo.keep_checkpoint(checkpoint)?;
             }
             let more = response.more;
             let pushed = request.push.len() as u64;

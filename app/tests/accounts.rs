@@ -20,6 +20,7 @@ fn session(user: &str, role: Role) -> Session {
         token: format!("token of {user}"),
         user: Actor::new(user, role, "b1"),
         time_zone: zonepatrol_shared::protocol::default_time_zone(),
+        server_key: None,
     }
 }
 

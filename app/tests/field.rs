@@ -787,6 +787,7 @@ fn another_user_signing_in_keeps_the_first_user_s_unsent_work_hidden_and_theirs(
         token: "t".into(),
         user,
         time_zone: zonepatrol_shared::protocol::default_time_zone(),
+        server_key: None,
     };
     repo.set_session(&session(sec())).expect("session");
     patrol::start_patrol(&repo, &sec(), &input(&["z1"])).expect("unsent work");
@@ -831,6 +832,7 @@ fn home_counts_the_holder_s_open_problems() {
         token: "t".into(),
         user: holder(),
         time_zone: zonepatrol_shared::protocol::default_time_zone(),
+        server_key: None,
     })
     .expect("session");
     zonepatrol_app::sync::install_crypto();
@@ -860,6 +862,7 @@ async fn the_last_sync_time_survives_a_restart_and_signing_out_forgets_the_token
             token: "secret-token".into(),
             user: sec(),
             time_zone: zonepatrol_shared::protocol::default_time_zone(),
+            server_key: None,
         })
         .expect("session");
         repo.set_last_synced(1_795_134_600_000).expect("synced");

@@ -873,6 +873,7 @@ fn the_app_opens_on_sign_in_then_on_home_for_a_remembered_session_in_the_chosen_
         token: "t".into(),
         user: zonepatrol_shared::Actor::new("sec", Role::Secretary, "zcyd"),
         time_zone: zonepatrol_shared::protocol::default_time_zone(),
+        server_key: None,
     })
     .expect("session");
     let html = app_html(repo.clone());

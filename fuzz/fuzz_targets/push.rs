@@ -7,7 +7,9 @@
 //! libFuzzer abort at them.)
 //!
 //! The first byte picks the case: a new problem, a new cleanup, or changes to a stored problem
-//! (the demo mine's directory is in the store, so validation runs its full course).
+//! (the demo mine's directory is in the store, so validation runs its full course). Changes
+//! that load are signed as the sender's phone signs them (its key registered in the store), so
+//! that the checks after the signatures' run too.
 
 #![no_main]
 
@@ -48,8 +50,40 @@ fn world() -> &'static World {
         p.finding.deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).map(Day);
         zonepatrol_server::seed::store_server_doc(&store, &p, 1_795_000_000_000)
             .expect("stored problem");
+        for user in ["sec", "tl", "h1"] {
+            zonepatrol_server::auth::register_device(
+                &store,
+                &key().id().to_string(),
+                "fuzz",
+                user,
+                1_795_000_000_000,
+            )
+            .expect("a device");
+        }
         World { store, _dir: dir }
     })
+}
+
+/// The fuzzing phone's key.
+fn key() -> zonepatrol_shared::signing::DeviceKey {
+    zonepatrol_shared::signing::DeviceKey::from_seed([42; 32])
+}
+
+/// The hashes of the changes `changes` adds to what the store holds of `id`, if they load.
+fn new_hashes(store: &SledStore, id: &str, changes: &[u8]) -> Vec<automerge::ChangeHash> {
+    let stored = store.doc(&id.parse().expect("an id")).ok().flatten();
+    std::panic::catch_unwind(|| {
+        let mut doc = match &stored {
+            Some(s) => automerge::AutoCommit::load(&s.bytes).ok()?,
+            None => automerge::AutoCommit::new(),
+        };
+        let before = doc.get_heads();
+        doc.load_incremental(changes).ok()?;
+        Some(doc.get_changes(&before).iter().map(|c| c.hash()).collect())
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_default()
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -78,11 +112,13 @@ fuzz_target!(|data: &[u8]| {
         _ => Role::ZoneHolder,
     };
     let actor = Actor::new(user, role, "zcyd");
+    let hashes = new_hashes(&world.store, id, changes);
     let push = Push {
         id: id.into(),
         base,
         have: Vec::new(),
         changes: b64::encode(changes),
+        signed: vec![key().sign_changes(id, user, &hashes)],
     };
     let _ = zonepatrol_server::check_push(
         &world.store,

@@ -9,7 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use zonepatrol_shared::Role;
 
 use crate::admin::inbox;
-use crate::store::{SledStore, StoreError};
+use crate::store::{SledStore, Storage, StoreError};
 use crate::{Settings, auth, demo, launch, seed};
 
 #[derive(Debug, Parser)]
@@ -148,6 +148,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Audit exports: a branch's signed history, checked by `zonepatrol-audit`.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the demo mine's weekly ranking and monthly money, computed with the shared rules.
     Figures,
     /// Back up a data directory into one archive, whether or not a server runs on it.
@@ -200,6 +205,31 @@ enum Command {
         /// The data directory to create; it must be empty or absent.
         #[arg(long)]
         data: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Write one branch's audit export: its documents, the device keys, the log and the
+    /// server's checkpoints, for `zonepatrol-audit verify` (which needs nothing else). On the
+    /// embedded engine the server must be stopped (or export from a restored backup); on
+    /// PostgreSQL other instances' writes wait while it is written.
+    Export {
+        /// The data directory.
+        #[arg(long, env = "ZONEPATROL_DATA", default_value = "zonepatrol-data")]
+        data: PathBuf,
+        /// The PostgreSQL database the server keeps its store in, if it does.
+        #[arg(long, env = "ZONEPATROL_DATABASE", hide_env_values = true)]
+        database: Option<String>,
+        /// The mine of a group (`serve --mines`) the branch belongs to.
+        #[arg(long)]
+        mine: Option<String>,
+        /// The branch id.
+        #[arg(long)]
+        branch: String,
+        /// The file to write (JSON); it must not exist.
+        #[arg(long)]
+        to: PathBuf,
     },
 }
 
@@ -396,6 +426,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 )),
             }
         }
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    data,
+                    database,
+                    mine,
+                    branch,
+                    to,
+                },
+        } => audit_export(&data, database.as_deref(), mine.as_deref(), &branch, &to),
         Command::Figures => {
             print!("{}", demo::report()?);
             Ok(())
@@ -502,6 +542,78 @@ fn backup(
 
 /// A few connections to the database of `serve --database`, for a command line tool; the
 /// error names the database without its password.
+/// `audit export`: opens the mine's store, writes the branch's export to a new file.
+fn audit_export(
+    data: &std::path::Path,
+    database: Option<&str>,
+    mine: Option<&str>,
+    branch: &str,
+    to: &std::path::Path,
+) -> anyhow::Result<()> {
+    let (data, schema) = match mine {
+        Some(id) => {
+            let mine = crate::group::Mine::from_id(id).map_err(anyhow::Error::msg)?;
+            (mine.dir(data), Some(mine.schema()))
+        }
+        None => (data.to_path_buf(), None),
+    };
+    let store: Box<dyn Storage> = match database {
+        Some(url) => Box::new(open_database(url, schema.as_deref())?),
+        None => {
+            if !data.join("store").exists() {
+                anyhow::bail!(
+                    "{} holds no store: name the data directory with --data (and --database \
+                     if the server keeps its store in PostgreSQL)",
+                    data.display()
+                );
+            }
+            match SledStore::open(&data.join("store")) {
+                Ok(store) => Box::new(store),
+                Err(StoreError::Engine(sled::Error::Io(e)))
+                    if e.to_string().contains("could not acquire lock") =>
+                {
+                    anyhow::bail!(
+                        "a server is running on {}: stop it for the export, or restore a \
+                         backup elsewhere and export from that",
+                        data.display()
+                    )
+                }
+                Err(e) => anyhow::bail!("could not open the store in {}: {e}", data.display()),
+            }
+        }
+    };
+    let _hold = store.hold_writes()?;
+    let export = crate::audit::export(&*store, branch, crate::now_millis())?;
+    anyhow::ensure!(
+        !export.documents.is_empty() || export.log.iter().any(|e| e.body.is_some()),
+        "branch {branch} has no documents here: check the branch id"
+    );
+    store.flush()?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e} (it must not exist)", to.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    serde_json::to_writer(&mut out, &export)?;
+    out.flush()?;
+    out.into_inner()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .sync_all()?;
+    println!(
+        "audit export of branch {branch} written to {}: {} documents, {} log entries ({} of \
+         the branch), {} checkpoints, {} device keys; check it with `zonepatrol-audit verify {}`",
+        to.display(),
+        export.documents.len(),
+        export.log.len(),
+        export.log.iter().filter(|e| e.body.is_some()).count(),
+        export.checkpoints.len(),
+        export.devices.len(),
+        to.display()
+    );
+    Ok(())
+}
+
 fn open_database(url: &str, schema: Option<&str>) -> anyhow::Result<crate::store::PgStore> {
     crate::store::PgStore::open_in(url, 2, schema).map_err(|e| {
         anyhow::anyhow!(
@@ -647,7 +759,7 @@ fn first_start(data: &std::path::Path) -> bool {
     }
     SledStore::open(&data.join("store"))
         .ok()
-        .and_then(|s| crate::store::Storage::users(&s).ok())
+        .and_then(|s| Storage::users(&s).ok())
         .is_some_and(|u| u.is_empty())
 }
 

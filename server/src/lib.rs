@@ -30,6 +30,7 @@
 //! - [`cli`]: the command line (`serve`, `demo`, `user add`, `figures`).
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod blobs;

@@ -64,7 +64,7 @@ pub fn record(
     let id = DocId::Publication {
         branch: branch.to_owned(),
     };
-    let mut doc = ServerDoc::open::<Publication>(&*state.store, &id)?;
+    let mut doc = ServerDoc::open::<Publication>(&*state.store, &id)?.on_behalf_of(user);
     let mut publication: Publication = doc.read()?;
     let locked = publication.locks().iter().any(|l| l.period == period);
     match (action, locked) {

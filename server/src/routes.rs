@@ -112,24 +112,37 @@ async fn login(
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let time_zone = state.settings.clock.tz.name().to_owned();
-    let done = auth::login(&state, &body.user, &body.password, &body.device, address)
-        .await
-        .inspect_err(|e| {
-            crate::metrics::login(match e.body.error {
-                ErrorCode::TooManyAttempts => "throttled",
-                ErrorCode::Busy => "busy",
-                _ => "failed",
-            })
-        })?;
+    let done = auth::login(
+        &state,
+        &body.user,
+        &body.password,
+        &body.device,
+        body.device_key.as_deref(),
+        address,
+    )
+    .await
+    .inspect_err(|e| {
+        crate::metrics::login(match e.body.error {
+            ErrorCode::TooManyAttempts => "throttled",
+            ErrorCode::Busy => "busy",
+            _ => "failed",
+        })
+    })?;
     crate::metrics::login(if done.is_some() { "ok" } else { "refused" });
     match done {
         Some((token, record, user)) => {
             tracing::info!(user = %user.user, "login");
+            let store = state.store.clone();
+            let server_key = blocking(move || Ok(crate::store::writer::server_key(&*store)?))
+                .await?
+                .id()
+                .to_string();
             Ok(Json(LoginResponse {
                 token,
                 expires_at: record.expires_at,
                 user: user.actor(),
                 time_zone,
+                server_key: Some(server_key),
             }))
         }
         None => {
@@ -235,6 +248,11 @@ async fn sync_request(
         // The room is held until the work is done, even if the client went away meanwhile.
         let _held = room;
         let _span = span.enter();
+        if authed.key.is_none()
+            && let Some(key) = &request.device_key
+        {
+            auth::bind_key(&shared, &authed, key)?;
+        }
         crate::sync::sync(&shared, &authed.actor, &authed.device, request)
     })
     .await?;

@@ -27,12 +27,15 @@
 //! - [`domain`]: roles, actors, branch categories, patrol kinds, severities.
 //! - [`docs`]: the automerge documents, their ids, genesis and Rust shapes.
 //! - [`protocol`]: the sync protocol's bodies, errors and who may read which document.
+//! - [`signing`]: device and server keys, signatures over changes, the server's chained log.
+//! - [`audit`]: a branch's audit export and its verification, from the export alone.
 //! - [`validate`]: may this person make this change? The server's authority, the app's warning;
 //!   which documents a check needs ([`validate::needs`]) and the lock check ([`validate::locks`]).
 //! - [`labels`]: the names of roles, periods, grades and kinds of record, in Chinese and English.
 //! - [`rules`]: checklist scoring, weekly aggregation and ranking, money, grades, periods,
 //!   the problem lifecycle and suggested monthly scores.
 
+pub mod audit;
 pub mod docs;
 pub mod domain;
 pub mod history;
@@ -40,6 +43,7 @@ pub mod labels;
 pub mod points;
 pub mod protocol;
 pub mod rules;
+pub mod signing;
 
 pub use domain::{Actor, BranchCategory, PatrolKind, Role, Roles, Severity};
 pub use points::{Fen, Points};

@@ -36,6 +36,11 @@ pub struct LoginRequest {
     /// A name for the device, shown when tokens are listed; free text.
     #[serde(default)]
     pub device: String,
+    /// The device's public key ([`crate::signing::KeyId`], hex): signing in registers it for
+    /// this person, and the changes it signs are theirs. A sign-in without one can read but not
+    /// push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// The answer to a login.
@@ -51,6 +56,9 @@ pub struct LoginResponse {
     /// reckons weeks and months in it. Absent from older servers: Asia/Shanghai.
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
+    /// The server's public key, hex: what signs its own changes and its log's checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key: Option<String>,
 }
 
 /// The time zone of a server that does not say.
@@ -69,6 +77,11 @@ pub struct SyncRequest {
     /// The most document bytes the device wants back in this answer; the server caps it.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// The device's public key, hex. A sign-in made before the device had a key (an older
+    /// app) is bound to the first key it names here, registered for its person as at sign-in;
+    /// otherwise it is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// A device's local changes to one document.
@@ -82,6 +95,11 @@ pub struct Push {
     pub have: Vec<String>,
     /// The changes after `base` (automerge `save_after(base)`), base64.
     pub changes: String,
+    /// The signatures that cover the changes: every change the server does not hold yet must
+    /// be covered by one, made by a key registered to the change's author (at most
+    /// [`crate::signing::MAX_SIGNED_PER_PUSH`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signed: Vec<crate::signing::SignedChanges>,
 }
 
 /// `POST /v1/sync`: the server's answer.
@@ -99,6 +117,10 @@ pub struct SyncResponse {
     /// changed follows it. Absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// When this request wrote: the server's signed word of where its log stands now. A device
+    /// keeps the latest it received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<crate::signing::Checkpoint>,
 }
 
 /// The server's answer to one pushed document.

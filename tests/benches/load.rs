@@ -124,13 +124,25 @@ fn tally(shared: &Shared) -> std::sync::MutexGuard<'_, Tally> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The device key each account signs in and signs with here: one per name.
+fn key_of(user: &str) -> zonepatrol_shared::signing::DeviceKey {
+    use sha2::Digest;
+    let seed: [u8; 32] = sha2::Sha256::digest(format!("load bench key of {user}")).into();
+    zonepatrol_shared::signing::DeviceKey::from_seed(seed)
+}
+
 async fn login(
     http: &reqwest::Client,
     url: &str,
     user: &str,
     password: &str,
 ) -> (u16, Option<String>) {
-    let body = serde_json::json!({"user": user, "password": password, "device": "load"});
+    let body = serde_json::json!({
+        "user": user,
+        "password": password,
+        "device": "load",
+        "device_key": key_of(user).id().to_string(),
+    });
     match http
         .post(format!("{url}/v1/login"))
         .json(&body)
@@ -302,11 +314,15 @@ fn largest_push(doc_bytes: usize, total_bytes: usize) -> anyhow::Result<serde_js
         }
         used += changes.len();
         let encoded = b64::encode(&changes);
+        // Signed as a phone signs, by the account that sends it (the first).
+        let hashes: Vec<_> = doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
+        let signed = key_of(ACCOUNTS[0]).sign_changes(&id.to_string(), ACCOUNTS[0], &hashes);
         pushes.push(serde_json::json!({
             "id": id.to_string(),
             "base": [],
             "have": heads_to_hex(&doc.get_heads()),
             "changes": encoded,
+            "signed": [signed],
         }));
         n += 1;
     }

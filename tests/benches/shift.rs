@@ -119,6 +119,9 @@ fn set_up(settings: Settings) -> anyhow::Result<(Vec<String>, Vec<String>)> {
             disabled: false,
         })?;
         let token = hex::encode(rand::random::<[u8; 32]>());
+        // Each phone's key, registered as its sign-in would.
+        let key = key_of(&user).id().to_string();
+        auth::register_device(&*state.store, &key, "shift phone", &user, now)?;
         state.store.put_token(
             &auth::token_hash(&token),
             &TokenRecord {
@@ -126,6 +129,7 @@ fn set_up(settings: Settings) -> anyhow::Result<(Vec<String>, Vec<String>)> {
                 device: "shift phone".into(),
                 created_at: now,
                 expires_at: now + 86_400_000,
+                key: Some(key),
             },
         )?;
         tokens.push(token);
@@ -167,12 +171,22 @@ fn unique(bytes: &[u8], tag: &str) -> (String, Vec<u8>) {
     (hex::encode(sha2::Sha256::digest(&b)), b)
 }
 
-fn push_of(id: &DocId, doc: &mut automerge::AutoCommit) -> serde_json::Value {
+/// Each phone's device key: one per inspector.
+fn key_of(user: &str) -> zonepatrol_shared::signing::DeviceKey {
+    let seed: [u8; 32] = sha2::Sha256::digest(format!("shift bench key of {user}")).into();
+    zonepatrol_shared::signing::DeviceKey::from_seed(seed)
+}
+
+/// A whole new document's push, signed by `user`'s phone as the app signs.
+fn push_of(user: &str, id: &DocId, doc: &mut automerge::AutoCommit) -> serde_json::Value {
+    let hashes: Vec<_> = doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
+    let signed = key_of(user).sign_changes(&id.to_string(), user, &hashes);
     serde_json::json!({
         "id": id.to_string(),
         "base": [],
         "have": heads_to_hex(&doc.get_heads()),
         "changes": b64::encode(&doc.save()),
+        "signed": [signed],
     })
 }
 
@@ -203,7 +217,7 @@ fn shifts(tokens: &[String], zones: &[String]) -> anyhow::Result<Vec<Phone>> {
         sheet.submitted_at = Some(now);
         docs::write(&mut doc, &sheet)?;
         doc.commit();
-        pushes.push(push_of(&id, &mut doc));
+        pushes.push(push_of(&user, &id, &mut doc));
         let mut blobs = Vec::new();
         for k in 0..PROBLEMS {
             let (photo_hash, photo) = unique(&full, &format!("{user}-{k}"));
@@ -232,7 +246,7 @@ fn shifts(tokens: &[String], zones: &[String]) -> anyhow::Result<Vec<Phone>> {
             );
             docs::write(&mut doc, &p)?;
             doc.commit();
-            pushes.push(push_of(&id, &mut doc));
+            pushes.push(push_of(&user, &id, &mut doc));
             blobs.push((photo_hash, photo));
             blobs.push((thumb_hash, thumb_bytes));
         }

@@ -86,7 +86,18 @@ fn made<D: Document>(id: &DocId, fill: impl FnOnce(&mut D)) -> AutoCommit {
 /// Stores a document through the server's one writer, without facts (as format 1 did).
 fn keep(store: &SledStore, id: &DocId, mut doc: AutoCommit) {
     let chunk = Chunk::between(&mut doc, &[], 0);
-    writer::commit(store, id, chunk, Vec::new(), None).expect("stored");
+    let log = zonepatrol_shared::signing::LogEntry {
+        doc: id.to_string(),
+        at: 0,
+        by: "start-bench".into(),
+        changes: doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.hash().to_string())
+            .collect(),
+        signed: Vec::new(),
+    };
+    writer::commit(store, id, chunk, Vec::new(), None, &log).expect("stored");
 }
 
 /// One branch's year; returns how many documents it stored.
@@ -258,6 +269,7 @@ fn write_year(data: &Path) -> usize {
                     device: "start-bench".into(),
                     created_at: now,
                     expires_at: now + 30 * 86_400_000,
+                    key: None,
                 },
             )
             .expect("token");

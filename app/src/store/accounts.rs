@@ -44,6 +44,9 @@ pub struct Account {
     /// The mine's time zone, as the server said.
     #[serde(default = "zonepatrol_shared::protocol::default_time_zone")]
     pub time_zone: String,
+    /// The server's public key, as it said at their last online sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key: Option<String>,
     /// The argon2 hash of their password (PHC string), from their last online sign-in.
     #[serde(default)]
     verifier: String,
@@ -83,6 +86,7 @@ impl Account {
             token: self.token.clone(),
             user: self.user.clone(),
             time_zone: self.time_zone.clone(),
+            server_key: self.server_key.clone(),
         }
     }
 
@@ -202,6 +206,7 @@ impl Repo {
                 server: session.server.clone(),
                 token: String::new(),
                 time_zone: session.time_zone.clone(),
+                server_key: session.server_key.clone(),
                 verifier: String::new(),
                 checked_at: 0,
                 actors: vec![hex::encode(ActorId::random().to_bytes())],
@@ -223,6 +228,9 @@ impl Repo {
         account.server = session.server.clone();
         account.token = session.token.clone();
         account.time_zone = session.time_zone.clone();
+        if session.server_key.is_some() {
+            account.server_key = session.server_key.clone();
+        }
         self.put_account(&account)?;
         Ok(account)
     }
@@ -384,6 +392,7 @@ impl Repo {
             server: last.server.clone(),
             token: last.token.clone(),
             time_zone: last.time_zone.clone(),
+            server_key: last.server_key.clone(),
             verifier: String::new(),
             checked_at: 0,
             actors: vec![hex::encode(self.device_actor()?.to_bytes())],

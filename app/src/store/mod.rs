@@ -128,6 +128,8 @@ pub struct Repo {
     account_lock: Mutex<()>,
     /// Who is signed in, for what the phone shows them.
     reader: RwLock<Option<Actor>>,
+    /// This phone's signing key (see [`Repo::device_key`]).
+    key: zonepatrol_shared::signing::DeviceKey,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -139,6 +141,10 @@ pub fn now_millis() -> i64 {
 }
 
 const ACTOR: &[u8] = b"actor";
+/// This phone's signing key's secret seed: random, made once, never sent anywhere.
+const KEY: &[u8] = b"key";
+/// The server's latest checkpoint of its log, as received.
+const CHECKPOINT: &[u8] = b"checkpoint";
 /// This phone's install id: random, made once, never changed (see [`Repo::device_name`]).
 const INSTALL: &[u8] = b"install";
 /// The version of the summaries kept (see [`crate::index::VERSION`]).
@@ -150,9 +156,10 @@ impl Repo {
         fs::create_dir_all(dir)?;
         let db = sled::Config::new().path(dir.join("store")).open()?;
         let blob_dir = blobs::open_dir(&dir.join("blobs"))?;
+        let meta = db.open_tree("meta")?;
         let repo = Repo {
             docs: db.open_tree("docs")?,
-            meta: db.open_tree("meta")?,
+            meta: meta.clone(),
             outbox: db.open_tree("outbox")?,
             quarantine: db.open_tree("quarantine")?,
             photos: db.open_tree("photos")?,
@@ -165,6 +172,7 @@ impl Repo {
             decoded: Default::default(),
             account_lock: Mutex::new(()),
             reader: RwLock::new(None),
+            key: Repo::load_key(&meta)?,
         };
         if repo.meta.get(ACTOR)?.is_none() {
             repo.new_device_actor()?;
@@ -210,6 +218,48 @@ impl Repo {
             std::env::consts::OS
         };
         Ok(format!("{platform} {install}"))
+    }
+
+    /// The phone's signing key, made (and made durable) on first start: every change this
+    /// phone sends is signed with it, and signing in registers its public half.
+    fn load_key(meta: &sled::Tree) -> Result<zonepatrol_shared::signing::DeviceKey, StoreError> {
+        use zonepatrol_shared::signing::DeviceKey;
+        if let Some(seed) = meta.get(KEY)? {
+            let seed = <[u8; 32]>::try_from(&seed[..]).map_err(|_| damaged(KEY, "not 32 bytes"))?;
+            return Ok(DeviceKey::from_seed(seed));
+        }
+        let seed: [u8; 32] = rand::random();
+        // Kept only if no other opening kept one first.
+        let _ = meta.compare_and_swap(KEY, None::<&[u8]>, Some(&seed[..]))?;
+        meta.flush()?;
+        let kept = meta.get(KEY)?.ok_or_else(|| damaged(KEY, "missing"))?;
+        let seed = <[u8; 32]>::try_from(&kept[..]).map_err(|_| damaged(KEY, "not 32 bytes"))?;
+        Ok(DeviceKey::from_seed(seed))
+    }
+
+    /// This phone's signing key.
+    pub fn device_key(&self) -> &zonepatrol_shared::signing::DeviceKey {
+        &self.key
+    }
+
+    /// Keeps the server's latest checkpoint of its log (an older one than kept is passed over).
+    pub fn keep_checkpoint(
+        &self,
+        checkpoint: &zonepatrol_shared::signing::Checkpoint,
+    ) -> Result<(), StoreError> {
+        if self.checkpoint()?.is_some_and(|c| c.seq >= checkpoint.seq) {
+            return Ok(());
+        }
+        self.meta.insert(CHECKPOINT, codec::encode(checkpoint))?;
+        Ok(())
+    }
+
+    /// The latest checkpoint of the server's log this phone received.
+    pub fn checkpoint(&self) -> Result<Option<zonepatrol_shared::signing::Checkpoint>, StoreError> {
+        self.meta
+            .get(CHECKPOINT)?
+            .map(|v| codec::decode(CHECKPOINT, &v))
+            .transpose()
     }
 
     fn new_device_actor(&self) -> Result<(), StoreError> {

@@ -19,6 +19,9 @@ pub struct Session {
     /// The mine's time zone, as the server said at sign-in and at each sync since.
     #[serde(default = "zonepatrol_shared::protocol::default_time_zone")]
     pub time_zone: String,
+    /// The server's public key, as it said at sign-in (absent from older sessions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key: Option<String>,
 }
 
 impl Session {

@@ -188,15 +188,17 @@ impl Repo {
                 continue;
             };
             let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
-            let (changes, have) = if others.is_empty() {
-                (doc.save_after(&base), doc.get_heads())
+            let (changes, have, hashes) = if others.is_empty() {
+                let hashes: Vec<_> = doc.get_changes(&base).iter().map(|c| c.hash()).collect();
+                (doc.save_after(&base), doc.get_heads(), hashes)
             } else {
                 let (mut mine, have) = sendable(&id, &mut doc, &base, &others);
                 let mut bytes = Vec::new();
                 for c in &mut mine {
                     bytes.extend_from_slice(&c.bytes());
                 }
-                (bytes, have)
+                let hashes = mine.iter().map(|c| c.hash()).collect();
+                (bytes, have, hashes)
             };
             if changes.is_empty() && !others.is_empty() {
                 continue;
@@ -205,11 +207,15 @@ impl Repo {
                 break;
             }
             used += changes.len();
+            // Signed by this phone for the person signed in: the server takes no change
+            // without it.
+            let signed = vec![self.key.sign_changes(&id, user, &hashes)];
             pushes.push(Push {
                 id,
                 base: record.acked,
                 have: heads_to_hex(&have),
                 changes: b64::encode(&changes),
+                signed,
             });
         }
         Ok(pushes)

@@ -12,7 +12,7 @@ use super::input::code;
 use super::{AdminError, directory, on_record};
 use crate::State;
 use crate::auth::hash_password;
-use crate::store::{TokenRecord, UserRecord};
+use crate::store::{DeviceRecord, TokenRecord, UserRecord};
 
 /// One account change at a time, so that two admins demoting each other at once cannot both
 /// pass the last-admin check.
@@ -388,6 +388,63 @@ pub fn sign_out_device(
         "account",
         name,
         format!("让账号 {name} 的设备“{}”退出登录", token.device),
+    )
+}
+
+/// The phones whose keys are registered for an account (its changes are signed with them),
+/// newest sign-in first, revoked ones with them.
+pub fn phones(state: &State, who: &Actor, name: &str) -> Result<Vec<DeviceRecord>, AdminError> {
+    account(state, who, name)?;
+    let mut out: Vec<DeviceRecord> = state
+        .store
+        .devices()?
+        .into_iter()
+        .filter(|d| d.users.iter().any(|u| u == name))
+        .collect();
+    out.sort_by_key(|d| std::cmp::Reverse(d.last_sign_in));
+    Ok(out)
+}
+
+/// Revokes a phone's key (lost, stolen, or handed on): every change it signs from now on is
+/// refused, whoever signs in on it; the changes it signed before stay attributed to it. The
+/// account's sign-ins made with that key end too. A revoked key stays revoked.
+pub fn revoke_phone(state: &State, who: &Actor, name: &str, key: &str) -> Result<(), AdminError> {
+    let account = account(state, who, name)?;
+    let Some(mut phone) = state
+        .store
+        .device(key)?
+        .filter(|d| d.users.iter().any(|u| u == name))
+    else {
+        return Err(AdminError::invalid(
+            "这个账号没有这台手机。",
+            "This account has no such phone.",
+        ));
+    };
+    if phone.revoked_at.is_some() {
+        return Err(AdminError::invalid(
+            "这台手机已经吊销。",
+            "That phone is revoked already.",
+        ));
+    }
+    phone.revoked_at = Some(crate::now_millis());
+    phone.revoked_by = who.user.clone();
+    state.store.put_device(&phone)?;
+    for user in &phone.users {
+        for (hash, token) in state.store.tokens_of(user)? {
+            if token.key.as_deref() == Some(key) {
+                state.store.remove_token(&hash)?;
+            }
+        }
+    }
+    state.store.flush()?;
+    let short = key.get(..8).unwrap_or(key);
+    on_record(
+        state,
+        who,
+        filed_under(&account),
+        "account",
+        name,
+        format!("吊销账号 {name} 的手机“{}”（密钥 {short}）", phone.name),
     )
 }
 

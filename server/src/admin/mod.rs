@@ -174,6 +174,13 @@ pub fn edit_document<D: Document>(
     } else {
         doc.save_after(&base)
     };
+    // Made by the server for `who`: signed with the server's key, naming them.
+    let hashes: Vec<_> = doc.get_changes(&base).iter().map(|c| c.hash()).collect();
+    let signed = crate::store::writer::server_key(&*state.store)?.sign_changes(
+        &id.to_string(),
+        &who.user,
+        &hashes,
+    );
     let request = SyncRequest {
         cursor: state.store.last_seq()?,
         push: vec![Push {
@@ -181,8 +188,10 @@ pub fn edit_document<D: Document>(
             base: heads_to_hex(&base),
             have: heads_to_hex(&have),
             changes: b64::encode(&changes),
+            signed: vec![signed],
         }],
         max_bytes: Some(1),
+        device_key: None,
     };
     let answer = crate::sync::sync(state, who, crate::dashboard::DEVICE, request)
         .map_err(|e| AdminError::Failed(e.body.message.clone()))?;

@@ -25,7 +25,7 @@ use zonepatrol_shared::Actor;
 
 use crate::State;
 use crate::error::ApiError;
-use crate::store::{TokenRecord, UserRecord};
+use crate::store::{DeviceRecord, TokenRecord, UserRecord};
 
 use accounts::verify_password;
 pub use accounts::{
@@ -47,7 +47,8 @@ pub struct Guard {
     pub(crate) logins: Arc<Logins>,
 }
 
-/// Checks a password and, if right, issues a token. `None` for a wrong name or password,
+/// Checks a password and, if right, issues a token and registers the device's key (when it
+/// sent one) for the person. `None` for a wrong name or password,
 /// which take the same time so that names cannot be guessed. A try that must wait (see
 /// [`LoginThrottle`]) is answered 429 without checking; one that finds the server too busy to
 /// check it soon is answered 503. The password work runs on the blocking pool.
@@ -56,8 +57,16 @@ pub async fn login(
     name: &str,
     password: &str,
     device: &str,
+    device_key: Option<&str>,
     address: Option<IpAddr>,
 ) -> Result<Option<(String, TokenRecord, UserRecord)>, ApiError> {
+    let device_key = device_key
+        .map(|k| {
+            k.parse::<zonepatrol_shared::signing::KeyId>()
+                .map(|k| k.to_string())
+                .map_err(|e| ApiError::bad_request(format!("{e}: update the app")))
+        })
+        .transpose()?;
     let refuse_if_waiting = || match state.guard.throttle.wait(name, address, Instant::now()) {
         Some(wait) => Err(ApiError::too_many_attempts(wait)),
         None => Ok(()),
@@ -123,17 +132,50 @@ pub async fn login(
             .collect(),
         created_at: now,
         expires_at: now.saturating_add(ttl),
+        key: device_key.clone(),
     };
     let store = state.store.clone();
     let hash = token_hash(&token);
     let stored = record.clone();
+    let person = user.user.clone();
     tokio::task::spawn_blocking(move || {
+        if let Some(key) = &device_key {
+            register_device(&*store, key, &stored.device, &person, now)?;
+        }
         store.put_token(&hash, &stored)?;
         store.flush()
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
     Ok(Some((token, record, user)))
+}
+
+/// The most people one device key is registered for: a phone shared by a team, not a crowd.
+pub const MAX_USERS_PER_DEVICE: usize = 256;
+
+/// Registers a device key for a person who just signed in on it (or notes the sign-in). A
+/// revoked key stays revoked: signing in again does not bring it back.
+pub fn register_device(
+    store: &dyn crate::store::Storage,
+    key: &str,
+    name: &str,
+    user: &str,
+    now: i64,
+) -> Result<(), crate::store::StoreError> {
+    let mut record = store.device(key)?.unwrap_or_else(|| DeviceRecord {
+        key: key.to_owned(),
+        name: name.to_owned(),
+        users: Vec::new(),
+        registered_at: now,
+        last_sign_in: now,
+        revoked_at: None,
+        revoked_by: String::new(),
+    });
+    if !record.users.iter().any(|u| u == user) && record.users.len() < MAX_USERS_PER_DEVICE {
+        record.users.push(user.to_owned());
+    }
+    record.last_sign_in = now;
+    store.put_device(&record)
 }
 
 /// The address a request came from, when the server was started with it (see [`crate::launch`]).
@@ -165,6 +207,8 @@ pub struct Authed {
     pub device: String,
     /// The SHA-256 of the token used, to revoke it at logout.
     pub token_hash: [u8; 32],
+    /// The device key registered at this sign-in, if any.
+    pub key: Option<String>,
 }
 
 impl FromRequestParts<Arc<State>> for Authed {
@@ -223,7 +267,36 @@ pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
         actor: user.actor(),
         device: record.device,
         token_hash: hash,
+        key: record.key,
     })
+}
+
+/// Binds a sign-in made before its device had a key (an older app, upgraded since) to the key
+/// the device now names, registering it for the person as signing in does. Once bound, a
+/// sign-in keeps its key.
+pub fn bind_key(state: &State, authed: &Authed, key: &str) -> Result<(), ApiError> {
+    let key = key
+        .parse::<zonepatrol_shared::signing::KeyId>()
+        .map_err(|e| ApiError::bad_request(format!("{e}: update the app")))?
+        .to_string();
+    let store = &*state.store;
+    let Some(mut token) = store.token(&authed.token_hash)? else {
+        return Ok(());
+    };
+    if token.key.is_some() {
+        return Ok(());
+    }
+    register_device(
+        store,
+        &key,
+        &token.device,
+        &authed.actor.user,
+        crate::now_millis(),
+    )?;
+    token.key = Some(key);
+    store.put_token(&authed.token_hash, &token)?;
+    store.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -137,7 +137,8 @@ pub(super) async fn login(
     }
     let back = safe_back(form.back.as_deref());
     let user = form.user.trim().to_owned();
-    let done = crate::auth::login(&state, &user, &form.password, super::DEVICE, address).await;
+    let done =
+        crate::auth::login(&state, &user, &form.password, super::DEVICE, None, address).await;
     match done {
         Ok(Some((token, record, _))) => {
             let max_age = (record.expires_at - crate::now_millis()).max(0) / 1000;

@@ -26,9 +26,23 @@ use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
 use super::writer::{self, Chunk, Claims};
+use zonepatrol_shared::signing::{LogEntry, log_link};
+
 use super::{
-    ActivityRecord, ActorOwner, BlobMeta, RefusedRecord, Storage, TokenRecord, UserRecord,
+    ActivityRecord, ActorOwner, BlobMeta, DeviceRecord, RefusedRecord, Storage, TokenRecord,
+    UserRecord,
 };
+
+/// A log entry for a write of `id` in these checks.
+fn entry(id: &DocId) -> LogEntry {
+    LogEntry {
+        doc: id.to_string(),
+        at: 1,
+        by: "conformance".into(),
+        changes: Vec::new(),
+        signed: Vec::new(),
+    }
+}
 
 /// Opens an engine on a directory.
 pub type Open<'a> = &'a dyn Fn(&Path) -> Box<dyn Storage>;
@@ -68,7 +82,91 @@ fn write(store: &dyn Storage, id: &DocId, doc: &mut AutoCommit, actors: Claims) 
     };
     let chunk = Chunk::between(doc, &stored, chunks);
     let facts = facts_of(&chunk.heads);
-    writer::commit(store, id, chunk, actors, Some(facts)).expect("writes");
+    writer::commit(store, id, chunk, actors, Some(facts), &entry(id)).expect("writes");
+}
+
+/// Every write keeps its log entry under its sequence number, each chained to the one before
+/// from 32 zero bytes, whatever documents the writes were of; the head is the last entry, and
+/// reading after a number goes on from there.
+pub fn log_chain(open: Open<'_>, dir: &Path) {
+    let store = open(dir);
+    assert_eq!(
+        store.log_head().expect("reads"),
+        None,
+        "an empty store has no log"
+    );
+    let mut docs: Vec<AutoCommit> = (0..3).map(|_| AutoCommit::new()).collect();
+    for round in 0..4 {
+        for (n, doc) in docs.iter_mut().enumerate() {
+            change(doc, "n", round);
+            write(&*store, &problem(n), doc, Vec::new());
+        }
+    }
+    let log = store.log_after(0, 1000).expect("reads the log");
+    assert_eq!(log.len(), 12, "one entry a write");
+    let mut prev = [0; 32];
+    for (i, record) in log.iter().enumerate() {
+        assert_eq!(record.seq, i as u64 + 1, "entries by sequence number");
+        assert_eq!(
+            record.link,
+            log_link(&prev, record.seq, &record.body),
+            "entry {i}'s link"
+        );
+        let body = LogEntry::from_bytes(&record.body).expect("the entry reads");
+        assert_eq!(body.doc, problem(i % 3).to_string());
+        prev = record.link;
+    }
+    assert_eq!(store.log_head().expect("reads"), Some((12, prev)));
+    let tail = store.log_after(10, 1000).expect("reads");
+    assert_eq!(tail.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![11, 12]);
+    assert_eq!(
+        store.log_after(0, 5).expect("reads").len(),
+        5,
+        "the limit holds"
+    );
+    // Kept through a reopening.
+    store.flush().expect("flushes");
+    drop(store);
+    let store = open(dir);
+    assert_eq!(store.log_after(0, 1000).expect("reads"), log);
+}
+
+/// Device keys are kept, listed and changed; the server's seed is made once and kept, whatever
+/// a later caller offers.
+pub fn devices_and_server_key(open: Open<'_>, dir: &Path) {
+    let store = open(dir);
+    let device = |key: &str, users: &[&str]| DeviceRecord {
+        key: key.into(),
+        name: "phone".into(),
+        users: users.iter().map(|u| (*u).to_owned()).collect(),
+        registered_at: 5,
+        last_sign_in: 6,
+        revoked_at: None,
+        revoked_by: String::new(),
+    };
+    assert_eq!(store.device("aa").expect("reads"), None);
+    store.put_device(&device("aa", &["sec"])).expect("put");
+    store.put_device(&device("bb", &["h1", "h2"])).expect("put");
+    let mut revoked = device("aa", &["sec"]);
+    revoked.revoked_at = Some(9);
+    revoked.revoked_by = "admin".into();
+    store.put_device(&revoked).expect("put");
+    assert_eq!(store.device("aa").expect("reads"), Some(revoked.clone()));
+    let mut all = store.devices().expect("lists");
+    all.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(all, vec![revoked, device("bb", &["h1", "h2"])]);
+    let seed = store.server_seed([7; 32]).expect("made");
+    assert_eq!(seed, [7; 32], "the first seed offered is kept");
+    assert_eq!(store.server_seed([8; 32]).expect("kept"), [7; 32]);
+    store.flush().expect("flushes");
+    drop(store);
+    let store = open(dir);
+    assert_eq!(
+        store.server_seed([9; 32]).expect("kept"),
+        [7; 32],
+        "kept through a reopening"
+    );
+    assert_eq!(store.devices().expect("lists").len(), 2);
 }
 
 /// A document loads back from what was written, chunk after chunk and once compacted.
@@ -100,7 +198,7 @@ pub fn write_and_read_back(open: Open<'_>, dir: &Path) {
         compact: true,
         heads: doc.get_heads(),
     };
-    writer::commit(&*store, &id, whole, Vec::new(), None).expect("writes");
+    writer::commit(&*store, &id, whole, Vec::new(), None, &entry(&id)).expect("writes");
     assert_eq!(store.doc(&id).expect("reads").expect("kept").chunks, 1);
     assert!(
         store.doc(&problem(2)).expect("reads").is_none(),
@@ -141,7 +239,15 @@ pub fn facts_records(open: Open<'_>, dir: &Path) {
         .map(|s| (s.heads, s.chunks))
         .expect("kept");
     let chunk = Chunk::between(&mut two, &stored, chunks);
-    writer::commit(&*store, &problem(2), chunk, Vec::new(), None).expect("writes");
+    writer::commit(
+        &*store,
+        &problem(2),
+        chunk,
+        Vec::new(),
+        None,
+        &entry(&problem(2)),
+    )
+    .expect("writes");
     assert_eq!(
         records(&*store),
         vec![(problem(1), facts_of(&one.get_heads()))]
@@ -364,6 +470,7 @@ pub fn tokens(open: Open<'_>, dir: &Path) {
         device: "phone".into(),
         created_at: 1,
         expires_at,
+        key: None,
     };
     store.put_token(&[1; 32], &token(100)).expect("put");
     store.put_token(&[2; 32], &token(300)).expect("put");
@@ -701,6 +808,16 @@ macro_rules! storage_conformance {
         #[test]
         fn cursor_order() {
             run($crate::store::conformance::cursor_order);
+        }
+
+        #[test]
+        fn log_chain() {
+            run($crate::store::conformance::log_chain);
+        }
+
+        #[test]
+        fn devices_and_server_key() {
+            run($crate::store::conformance::devices_and_server_key);
         }
 
         #[test]

@@ -20,6 +20,7 @@ pub mod writer;
 use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::signing::Checkpoint;
 use zonepatrol_shared::validate::Refusal;
 use zonepatrol_shared::{Actor, Role};
 
@@ -146,6 +147,9 @@ pub struct TokenRecord {
     pub created_at: i64,
     /// When it stops working (ms).
     pub expires_at: i64,
+    /// The device key registered at this sign-in (hex), if the device sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// A stored document.
@@ -188,6 +192,86 @@ pub struct DocWrite {
     /// The document's consolidated facts once written (`consolidate::record`), kept in the
     /// same batch; `None` removes the stored ones, so that the next start reads the document.
     pub facts: Option<Vec<u8>>,
+    /// The write's entry in the log ([`zonepatrol_shared::signing::LogEntry`], as bytes): the
+    /// engine keeps it under the write's sequence number in the same batch, chained to the
+    /// entry before ([`zonepatrol_shared::signing::log_link`]).
+    pub log: Vec<u8>,
+}
+
+/// One entry of the log of accepted writes, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    /// The sequence number of its write.
+    pub seq: u64,
+    /// Its link: the hash that chains it to the entry before.
+    pub link: [u8; 32],
+    /// The entry ([`zonepatrol_shared::signing::LogEntry`], as bytes).
+    pub body: Vec<u8>,
+}
+
+/// A log record's stored value: its link, then its body.
+pub(crate) fn log_value(link: &[u8; 32], body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(32 + body.len());
+    v.extend_from_slice(link);
+    v.extend_from_slice(body);
+    v
+}
+
+/// A log record from its sequence number and stored value.
+pub(crate) fn log_record(seq: u64, value: &[u8]) -> Result<LogRecord, StoreError> {
+    let link = <[u8; 32]>::try_from(value.get(..32).unwrap_or_default())
+        .map_err(|_| damaged(format!("log {seq}"), "shorter than its link"))?;
+    Ok(LogRecord {
+        seq,
+        link,
+        body: value[32..].to_vec(),
+    })
+}
+
+/// The log's last entry as kept beside the sequence: its number, then its link.
+pub(crate) fn log_head_value(seq: u64, link: &[u8; 32]) -> Vec<u8> {
+    let mut v = seq.to_be_bytes().to_vec();
+    v.extend_from_slice(link);
+    v
+}
+
+/// The link a new entry chains to, from the kept head (none: the log's first entry).
+pub(crate) fn log_prev(head: Option<&[u8]>) -> Result<[u8; 32], StoreError> {
+    match head {
+        None => Ok([0; 32]),
+        Some(v) => <[u8; 32]>::try_from(v.get(8..).unwrap_or_default())
+            .map_err(|_| damaged("m\0log", "not a log head")),
+    }
+}
+
+/// A device key registered with the server: the phone, the people who signed in on it, and
+/// whether it was revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// The public key ([`zonepatrol_shared::signing::KeyId`], hex).
+    pub key: String,
+    /// The name the device gave when it was first registered.
+    pub name: String,
+    /// The people who signed in on it, in order: its changes may be theirs.
+    pub users: Vec<String>,
+    /// When it was first registered (ms).
+    pub registered_at: i64,
+    /// When someone last signed in on it (ms).
+    #[serde(default)]
+    pub last_sign_in: i64,
+    /// When it was revoked (ms): changes it signs are refused from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
+    /// Who revoked it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub revoked_by: String,
+}
+
+impl DeviceRecord {
+    /// Whether it signs for `user` now: registered to them and not revoked.
+    pub fn signs_for(&self, user: &str) -> bool {
+        self.revoked_at.is_none() && self.users.iter().any(|u| u == user)
+    }
 }
 
 /// Whom an automerge actor belongs to: the person who first wrote with it, and the device
@@ -351,6 +435,24 @@ pub trait Storage: Send + Sync + 'static {
     fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError>;
     /// The administrative changes kept, newest first, at most `limit`.
     fn activity(&self, limit: usize) -> Result<Vec<ActivityRecord>, StoreError>;
+
+    /// A registered device key's record.
+    fn device(&self, key: &str) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Records a device key (registered, signed in on again, or revoked).
+    fn put_device(&self, record: &DeviceRecord) -> Result<(), StoreError>;
+    /// Every registered device key.
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// The server's secret signing seed: the one kept, or `fresh`, kept from now on, when there
+    /// is none yet (every instance sharing the store gets the same).
+    fn server_seed(&self, fresh: [u8; 32]) -> Result<[u8; 32], StoreError>;
+    /// Log entries after sequence number `after`, oldest first, at most `limit`.
+    fn log_after(&self, after: u64, limit: usize) -> Result<Vec<LogRecord>, StoreError>;
+    /// The log's last entry: its sequence number and link (`None`: no entry yet).
+    fn log_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+    /// Keeps a signed checkpoint of the log (one per sequence number: a second is ignored).
+    fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// Checkpoints after sequence number `after`, oldest first, at most `limit`.
+    fn checkpoints_after(&self, after: u64, limit: usize) -> Result<Vec<Checkpoint>, StoreError>;
 
     /// A stored blob's record.
     fn blob(&self, hash: &str) -> Result<Option<BlobMeta>, StoreError>;

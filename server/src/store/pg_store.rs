@@ -12,7 +12,10 @@
 //! | `heads` | its heads after each write, by sequence number |
 //! | `actors` | whom an automerge actor belongs to |
 //! | `facts` | a document's consolidated facts, written in its write's transaction |
-//! | `meta` | the last sequence number given out (`seq`), the facts' stamp, the restored point |
+//! | `meta` | the last sequence number given out (`seq`), the facts' stamp, the restored point, the log's last entry (`log`: its number and link), the server's signing seed (`server-key`) |
+//! | `log` | each write's log entry, by sequence number: its link and the entry |
+//! | `checkpoints` | the server's signed checkpoints of the log, by sequence number |
+//! | `devices` | the registered device keys |
 //! | `users`, `tokens`, `refused`, `activity`, `blobs` | the records of [`Storage`], as the JSON text the server wrote (text, not `jsonb`, which refuses the `\u0000` a refusal quoting a client's text may hold) |
 //!
 //! **The sync cursor never skips a late commit.** Every document write takes the next number of
@@ -35,6 +38,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::signing::Checkpoint;
 
 mod import;
 mod logins;
@@ -43,12 +47,13 @@ pub use import::{ImportConn, Importer};
 
 use super::pg_cache::CACHE;
 use super::{
-    ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
-    TokenRecord, UserRecord, damaged, heads_bytes, heads_from_bytes,
+    ActivityRecord, ActorOwner, BlobMeta, DeviceRecord, DocWrite, LogRecord, RefusedRecord,
+    Storage, StoreError, StoredDoc, TokenRecord, UserRecord, damaged, heads_bytes,
+    heads_from_bytes,
 };
 
 /// The schema version this server makes and reads.
-pub const SCHEMA: i32 = 3;
+pub const SCHEMA: i32 = 4;
 
 /// The advisory lock every document write holds for its transaction: one writer of the
 /// sequence at a time, across every instance. (A number of our own: "ZPDOCS" in ASCII.)
@@ -122,6 +127,8 @@ pub struct PgStore {
     waits: std::sync::atomic::AtomicU64,
     wait_micros: std::sync::atomic::AtomicU64,
     lock_wait_micros: std::sync::atomic::AtomicU64,
+    /// The server's signing seed, once read.
+    server_seed: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -194,7 +201,7 @@ create table blobs (hash text primary key, record text not null);
 const HOLDS_ANYTHING: &str = "select (select count(*) from docs) + (select count(*) from users) \
      + (select count(*) from meta) + (select count(*) from blobs) \
      + (select count(*) from refused) + (select count(*) from activity) \
-     + (select count(*) from blob_files)";
+     + (select count(*) from blob_files) + (select count(*) from devices)";
 
 /// Version 2: the login throttle's counts, shared by every instance.
 const SCHEMA_2: &str = "
@@ -216,8 +223,16 @@ alter table blob_files alter column bytes set storage external;
 alter table upload_parts alter column bytes set storage external;
 ";
 
+/// Version 4: the log of accepted writes, and the device keys their signatures are checked
+/// against.
+const SCHEMA_4: &str = "
+create table log (seq bigint primary key, link bytea not null, body bytea not null);
+create table devices (key text primary key, record text not null);
+create table checkpoints (seq bigint primary key, record text not null);
+";
+
 /// Each version's statements, in order: version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: [&str; 3] = [SCHEMA_1, SCHEMA_2, SCHEMA_3];
+const MIGRATIONS: [&str; 4] = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
 
 pub(super) fn engine(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
@@ -364,6 +379,7 @@ impl PgStore {
             waits: Default::default(),
             wait_micros: Default::default(),
             lock_wait_micros: Default::default(),
+            server_seed: Default::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -465,7 +481,7 @@ impl PgStore {
             c.batch_execute(
                 "truncate docs, chunks, heads, actors, facts, meta, users, tokens, refused, \
                  activity, blobs, login_misses, login_trusted, blob_files, uploads, \
-                 upload_parts",
+                 upload_parts, log, devices, checkpoints",
             )
             .map_err(engine)
         })
@@ -956,6 +972,39 @@ impl Storage for PgStore {
                 )?;
             }
             for r in tx
+                .query("select seq, link, body from log order by seq", &[])
+                .map_err(engine)?
+            {
+                let seq = seq_of(r.get(0));
+                let link = <[u8; 32]>::try_from(r.get::<_, &[u8]>(1))
+                    .map_err(|_| damaged(format!("log {seq}"), "not a link"))?;
+                put(
+                    "docs",
+                    &with_prefix(b'l', &[&seq.to_be_bytes()]),
+                    &super::log_value(&link, r.get(2)),
+                )?;
+            }
+            for r in tx
+                .query("select seq, record from checkpoints order by seq", &[])
+                .map_err(engine)?
+            {
+                put(
+                    "docs",
+                    &with_prefix(b'k', &[&seq_of(r.get(0)).to_be_bytes()]),
+                    r.get::<_, &str>(1).as_bytes(),
+                )?;
+            }
+            for r in tx
+                .query("select key, record from devices", &[])
+                .map_err(engine)?
+            {
+                put(
+                    "devices",
+                    r.get::<_, &str>(0).as_bytes(),
+                    r.get::<_, &str>(1).as_bytes(),
+                )?;
+            }
+            for r in tx
                 .query("select at, n, record from activity order by at, n", &[])
                 .map_err(engine)?
             {
@@ -1003,7 +1052,8 @@ impl Storage for PgStore {
             let row = tx
                 .query_typed_one(
                     "select (select value from meta where key = 'seq'), \
-                     (select chunks from docs where id = $1)",
+                     (select chunks from docs where id = $1), \
+                     (select value from meta where key = 'log')",
                     &[(&id, Type::TEXT)],
                 )
                 .map_err(engine)?;
@@ -1013,6 +1063,9 @@ impl Storage for PgStore {
             };
             let seq = last + 1;
             let old: Option<i32> = row.get(1);
+            let prev = super::log_prev(row.get::<_, Option<&[u8]>>(2))?;
+            let link = zonepatrol_shared::signing::log_link(&prev, seq, &write.log);
+            let log_head = super::log_head_value(seq, &link);
             let (n, chunks) = match (old, write.compact) {
                 (Some(old), false) => (old, old + 1),
                 (old, _) => {
@@ -1040,7 +1093,8 @@ impl Storage for PgStore {
                     "with c as (insert into chunks (id, n, bytes) values ($1, $2, $3)), \
                      h as (insert into heads (id, seq, heads) values ($1, $4, $5)), \
                      {facts}, \
-                     m as (insert into meta (key, value) values ('seq', $7) \
+                     l as (insert into log (seq, link, body) values ($4, $9, $10)), \
+                     m as (insert into meta (key, value) values ('seq', $7), ('log', $11) \
                        on conflict (key) do update set value = excluded.value) \
                      insert into docs (id, seq, heads, chunks) values ($1, $4, $5, $8) \
                      on conflict (id) do update set seq = excluded.seq, heads = excluded.heads, \
@@ -1055,6 +1109,9 @@ impl Storage for PgStore {
                     (&record, Type::BYTEA),
                     (&seq_bytes.as_slice(), Type::BYTEA),
                     (&chunks, Type::INT4),
+                    (&link.as_slice(), Type::BYTEA),
+                    (&write.log, Type::BYTEA),
+                    (&log_head, Type::BYTEA),
                 ],
             )
             .map_err(engine)?;
@@ -1252,6 +1309,118 @@ impl Storage for PgStore {
                 .map_err(engine)?;
             Ok(n as usize)
         })
+    }
+
+    fn device(&self, key: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        self.with(|c| {
+            c.query_opt("select record from devices where key = $1", &[&key])
+                .map_err(engine)?
+                .map(|r| decode(key, r.get::<_, &str>(0)))
+                .transpose()
+        })
+    }
+
+    fn put_device(&self, record: &DeviceRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into devices (key, record) values ($1, $2) \
+                 on conflict (key) do update set record = excluded.record",
+                &[&record.key, &encode(record)],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.with(|c| {
+            c.query("select key, record from devices order by key", &[])
+                .map_err(engine)?
+                .iter()
+                .map(|r| decode(r.get::<_, &str>(0), r.get::<_, &str>(1)))
+                .collect()
+        })
+    }
+
+    fn server_seed(&self, fresh: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        if let Some(seed) = self.server_seed.get() {
+            return Ok(*seed);
+        }
+        let seed = self.with(|c| {
+            // Kept only if none is: every instance's first call agrees on one.
+            c.execute(
+                "insert into meta (key, value) values ('server-key', $1) \
+                 on conflict (key) do nothing",
+                &[&&fresh[..]],
+            )
+            .map_err(engine)?;
+            let kept: Vec<u8> = c
+                .query_one("select value from meta where key = 'server-key'", &[])
+                .map_err(engine)?
+                .get(0);
+            <[u8; 32]>::try_from(&kept[..]).map_err(|_| damaged("m\0server-key", "not 32 bytes"))
+        })?;
+        Ok(*self.server_seed.get_or_init(|| seed))
+    }
+
+    fn log_after(&self, after: u64, limit: usize) -> Result<Vec<LogRecord>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "select seq, link, body from log where seq > $1 order by seq limit $2",
+                &[&db_seq(after), &i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .map_err(engine)?
+            .iter()
+            .map(|r| {
+                let seq = seq_of(r.get(0));
+                let link = <[u8; 32]>::try_from(r.get::<_, &[u8]>(1))
+                    .map_err(|_| damaged(format!("log {seq}"), "not a link"))?;
+                Ok(LogRecord {
+                    seq,
+                    link,
+                    body: r.get(2),
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "insert into checkpoints (seq, record) values ($1, $2) \
+                 on conflict (seq) do nothing",
+                &[&db_seq(checkpoint.seq), &encode(checkpoint)],
+            )
+            .map_err(engine)?;
+            Ok(())
+        })
+    }
+
+    fn checkpoints_after(&self, after: u64, limit: usize) -> Result<Vec<Checkpoint>, StoreError> {
+        self.with(|c| {
+            c.query(
+                "select seq, record from checkpoints where seq > $1 order by seq limit $2",
+                &[&db_seq(after), &i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .map_err(engine)?
+            .iter()
+            .map(|r| {
+                decode(
+                    format!("checkpoint {}", r.get::<_, i64>(0)),
+                    r.get::<_, &str>(1),
+                )
+            })
+            .collect()
+        })
+    }
+
+    fn log_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        let Some(v) = self.meta("log")? else {
+            return Ok(None);
+        };
+        let seq = be_u64(b"m\0log", v.get(..8).unwrap_or_default())?;
+        Ok(Some((seq, super::log_prev(Some(&v))?)))
     }
 
     fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError> {

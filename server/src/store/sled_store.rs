@@ -15,6 +15,12 @@
 //! | `m\0seq` | the last sequence number given out |
 //! | `m\0facts` | the settings the facts were consolidated under (`consolidate::record::stamp`) |
 //! | `m\0restored` | after a restore, the last sequence number the backup held |
+//! | `l\0SEQ` | the log entry of the write that took `SEQ`: its link (32 bytes), then the entry |
+//! | `m\0log` | the log's last entry: its sequence number (u64), then its link |
+//! | `k\0SEQ` | the server's signed checkpoint of the log at `SEQ` (JSON) |
+//! | `m\0server-key` | the server's secret signing seed |
+//!
+//! The `devices` tree holds the registered device keys, by key (hex).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -23,10 +29,12 @@ use automerge::ChangeHash;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zonepatrol_shared::docs::DocId;
+use zonepatrol_shared::signing::Checkpoint;
 
 use super::{
-    ActivityRecord, ActorOwner, BlobMeta, DocWrite, RefusedRecord, Storage, StoreError, StoredDoc,
-    TokenRecord, UserRecord, damaged, heads_bytes, heads_from_bytes,
+    ActivityRecord, ActorOwner, BlobMeta, DeviceRecord, DocWrite, LogRecord, RefusedRecord,
+    Storage, StoreError, StoredDoc, TokenRecord, UserRecord, damaged, heads_bytes,
+    heads_from_bytes,
 };
 
 /// The sled engine.
@@ -39,8 +47,11 @@ pub struct SledStore {
     refused: sled::Tree,
     blobs: sled::Tree,
     activity: sled::Tree,
+    devices: sled::Tree,
     /// Document writes read the last sequence number and write the next: one at a time.
     write: Mutex<()>,
+    /// The server's signing seed, once read.
+    server_seed: std::sync::OnceLock<[u8; 32]>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -99,8 +110,10 @@ impl SledStore {
             refused: db.open_tree("refused")?,
             blobs: db.open_tree("blobs")?,
             activity: db.open_tree("activity")?,
+            devices: db.open_tree("devices")?,
             db,
             write: Mutex::new(()),
+            server_seed: Default::default(),
         })
     }
 
@@ -117,7 +130,24 @@ impl SledStore {
 const RESTORED_KEY: &[u8] = b"m\0restored";
 
 /// The trees a store keeps, by name: every one a backup carries.
-const TREES: [&str; 6] = ["docs", "users", "tokens", "refused", "blobs", "activity"];
+const TREES: [&str; 7] = [
+    "docs", "users", "tokens", "refused", "blobs", "activity", "devices",
+];
+
+const LOG_HEAD_KEY: &[u8] = b"m\0log";
+const SERVER_KEY_KEY: &[u8] = b"m\0server-key";
+
+fn log_key(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'l', 0];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn checkpoint_key(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'k', 0];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
 
 impl SledStore {
     /// After a restore: sled's id counter moves past every id the restored records were
@@ -165,6 +195,7 @@ impl SledStore {
             "refused" => &self.refused,
             "blobs" => &self.blobs,
             "activity" => &self.activity,
+            "devices" => &self.devices,
             _ => return None,
         })
     }
@@ -321,6 +352,10 @@ impl Storage for SledStore {
             v.extend_from_slice(owner.device.as_bytes());
             batch.insert(k, v);
         }
+        let prev = super::log_prev(self.docs.get(LOG_HEAD_KEY)?.as_deref())?;
+        let link = zonepatrol_shared::signing::log_link(&prev, seq, &write.log);
+        batch.insert(log_key(seq), super::log_value(&link, &write.log));
+        batch.insert(LOG_HEAD_KEY, super::log_head_value(seq, &link));
         batch.insert(SEQ_KEY, &seq.to_be_bytes());
         self.docs.apply_batch(batch)?;
         Ok(seq)
@@ -547,5 +582,86 @@ impl Storage for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+
+    fn device(&self, key: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        self.devices
+            .get(key.as_bytes())?
+            .map(|v| decode(key.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn put_device(&self, record: &DeviceRecord) -> Result<(), StoreError> {
+        self.devices.insert(record.key.as_bytes(), encode(record))?;
+        Ok(())
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.devices
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn server_seed(&self, fresh: [u8; 32]) -> Result<[u8; 32], StoreError> {
+        if let Some(seed) = self.server_seed.get() {
+            return Ok(*seed);
+        }
+        // Kept only if none is: two first calls at once agree on one.
+        let _ = self
+            .docs
+            .compare_and_swap(SERVER_KEY_KEY, None::<&[u8]>, Some(&fresh[..]))?;
+        let kept = self
+            .docs
+            .get(SERVER_KEY_KEY)?
+            .ok_or_else(|| damaged(SERVER_KEY_KEY, "missing"))?;
+        let seed =
+            <[u8; 32]>::try_from(&kept[..]).map_err(|_| damaged(SERVER_KEY_KEY, "not 32 bytes"))?;
+        Ok(*self.server_seed.get_or_init(|| seed))
+    }
+
+    fn log_after(&self, after: u64, limit: usize) -> Result<Vec<LogRecord>, StoreError> {
+        let start = log_key(after.saturating_add(1));
+        let end = log_key(u64::MAX);
+        self.docs
+            .range(start..=end)
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let seq = u64_of(&k, k.get(2..).unwrap_or_default())?;
+                super::log_record(seq, &v)
+            })
+            .collect()
+    }
+
+    fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let _ = self.docs.compare_and_swap(
+            checkpoint_key(checkpoint.seq),
+            None::<&[u8]>,
+            Some(encode(checkpoint)),
+        )?;
+        Ok(())
+    }
+
+    fn checkpoints_after(&self, after: u64, limit: usize) -> Result<Vec<Checkpoint>, StoreError> {
+        self.docs
+            .range(checkpoint_key(after.saturating_add(1))..=checkpoint_key(u64::MAX))
+            .take(limit)
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn log_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        let Some(v) = self.docs.get(LOG_HEAD_KEY)? else {
+            return Ok(None);
+        };
+        let seq = u64_of(LOG_HEAD_KEY, v.get(..8).unwrap_or_default())?;
+        Ok(Some((seq, super::log_prev(Some(&v))?)))
     }
 }

@@ -7,12 +7,18 @@
 //! [`server_actor`], claimed for [`SERVER_USER`]; a device's actors are claimed for the user who
 //! first wrote with them.
 //!
+//! Every write is logged: [`commit`] takes the write's [`LogEntry`] (the changes it adds and the
+//! signatures that cover them) and the engine chains it to the log in the write's own batch.
+//! The server's own changes are signed with its key ([`server_key`]) for the person they were
+//! made for ([`ServerDoc::on_behalf_of`]; the server itself for reports).
+//!
 //! [`commit`] is the only caller of [`Storage::write_doc`] on the server:
 //! `grep -rn 'write_doc(' server/src` finds it here and in the engines alone.
 
 use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, ChangeHash};
 use zonepatrol_shared::docs::{self, DocId, Document};
+use zonepatrol_shared::signing::{DeviceKey, LogEntry};
 
 use super::{ActorOwner, DocWrite, Storage, StoreError, StoredDoc};
 
@@ -112,6 +118,7 @@ pub fn commit(
     chunk: Chunk,
     actors: Claims,
     facts: Option<Vec<u8>>,
+    log: &LogEntry,
 ) -> Result<Option<u64>, StoreError> {
     if chunk.is_empty() {
         return Ok(None);
@@ -124,8 +131,31 @@ pub fn commit(
             heads: chunk.heads,
             actors,
             facts,
+            log: log.to_bytes(),
         })
         .map(Some)
+}
+
+/// The server's signing key, kept in the store (made on first use; every instance sharing the
+/// store signs with the same).
+pub fn server_key(store: &dyn Storage) -> Result<DeviceKey, StoreError> {
+    use std::sync::{Mutex, OnceLock};
+    // Deriving the public half costs a scalar multiplication: once per seed, not per write.
+    static KEYS: OnceLock<Mutex<Vec<DeviceKey>>> = OnceLock::new();
+    let seed = store.server_seed(rand::random())?;
+    let mut keys = KEYS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(key) = keys.iter().find(|k| k.seed() == seed) {
+        return Ok(key.clone());
+    }
+    let key = DeviceKey::from_seed(seed);
+    // A process serves a few mines, each with its own key: never many.
+    if keys.len() < 1024 {
+        keys.push(key.clone());
+    }
+    Ok(key)
 }
 
 /// Whether two sets of heads are the same, in any order.
@@ -145,6 +175,8 @@ pub struct ServerDoc {
     stored: Vec<ChangeHash>,
     /// How many chunks the store keeps it in.
     chunks: u32,
+    /// Whom the server writes it for: named in its signature.
+    by: String,
 }
 
 impl std::fmt::Debug for ServerDoc {
@@ -187,7 +219,15 @@ impl ServerDoc {
             doc,
             stored,
             chunks,
+            by: SERVER_USER.to_owned(),
         }
+    }
+
+    /// Names the person the server writes for (the signed-in person whose action this is):
+    /// the server's signature over its changes names them.
+    pub fn on_behalf_of(mut self, person: &str) -> ServerDoc {
+        person.clone_into(&mut self.by);
+        self
     }
 
     /// Takes in what was stored over this copy since it was stored (another instance's
@@ -212,7 +252,8 @@ impl ServerDoc {
                 }
             }
         }
-        *self = ServerDoc::open::<D>(store, &self.id)?;
+        let by = std::mem::take(&mut self.by);
+        *self = ServerDoc::open::<D>(store, &self.id)?.on_behalf_of(&by);
         Ok(())
     }
 
@@ -272,7 +313,22 @@ impl ServerDoc {
             device: SERVER_USER.to_owned(),
         };
         let claims = vec![(server_actor().to_bytes().to_vec(), owner)];
-        let seq = commit(store, &self.id, chunk, claims, facts)?;
+        let changes: Vec<ChangeHash> = self
+            .doc
+            .get_changes(&self.stored)
+            .iter()
+            .map(|c| c.hash())
+            .collect();
+        let text_id = self.id.to_string();
+        let signed = server_key(store)?.sign_changes(&text_id, &self.by, &changes);
+        let log = LogEntry {
+            doc: text_id,
+            at: now,
+            by: SERVER_USER.to_owned(),
+            changes: changes.iter().map(ToString::to_string).collect(),
+            signed: vec![signed],
+        };
+        let seq = commit(store, &self.id, chunk, claims, facts, &log)?;
         if seq.is_some() {
             self.stored = heads;
             self.chunks = if compact { 1 } else { self.chunks + 1 };

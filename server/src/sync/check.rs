@@ -1,7 +1,8 @@
-//! Checking a prepared push: its actors, then the shared validation, with the documents the
-//! validation reads fetched once per request.
+//! Checking a prepared push: its signatures, its actors, then the shared validation, with the
+//! documents the validation reads (and the device keys the signatures name) fetched once per
+//! request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document, genesis_actor};
@@ -12,18 +13,22 @@ use zonepatrol_shared::validate::{
 };
 
 use super::prepare::{
-    Judged, Prepared, Ready, Written, bad_changes, catch_damage, load_stored, prepare,
+    Judged, NewChange, Prepared, Ready, Written, bad_changes, catch_damage, load_stored, prepare,
 };
 use crate::State;
 use crate::error::ApiError;
 use crate::store::writer::{Chunk, Claims};
-use crate::store::{ActorOwner, Storage};
+use crate::store::{ActorOwner, DeviceRecord, Storage};
 
 /// Documents the validator needs (which ones is the validator's to say:
 /// [`zonepatrol_shared::validate::needs`]), read from the store once per request.
 pub(super) struct ContextCache {
     clock: MineClock,
     gathered: Gathered,
+    /// Device keys read so far (hex; `None`: not registered).
+    devices: HashMap<String, Option<DeviceRecord>>,
+    /// The server's own public key, once read.
+    server_key: Option<String>,
 }
 
 /// The store as the validator's source of documents.
@@ -46,7 +51,29 @@ impl ContextCache {
         ContextCache {
             clock,
             gathered: Gathered::new(),
+            devices: HashMap::new(),
+            server_key: None,
         }
+    }
+
+    fn device(
+        &mut self,
+        store: &dyn Storage,
+        key: &str,
+    ) -> Result<Option<&DeviceRecord>, ApiError> {
+        if !self.devices.contains_key(key) {
+            let record = store.device(key)?;
+            self.devices.insert(key.to_owned(), record);
+        }
+        Ok(self.devices.get(key).and_then(Option::as_ref))
+    }
+
+    fn server_key(&mut self, store: &dyn Storage) -> Result<&str, ApiError> {
+        if self.server_key.is_none() {
+            let key = crate::store::writer::server_key(store)?;
+            self.server_key = Some(key.id().to_string());
+        }
+        Ok(self.server_key.as_deref().unwrap_or_default())
     }
 
     pub(super) fn fill(&mut self, store: &dyn Storage, id: &DocId) -> Result<(), ApiError> {
@@ -58,27 +85,20 @@ impl ContextCache {
     }
 }
 
-/// Automerge actors in the new changes: the genesis actor only for the genesis change, and any
-/// other actor belongs to one user, the first who wrote with it.
+/// Automerge actors in the new changes (`r.new`, from [`check_signatures`]): the genesis actor
+/// only for the genesis change, and any other actor belongs to one user, the first who wrote
+/// with it, on the device whose key signed its first change.
 pub(super) fn check_actors(
     store: &dyn Storage,
     user: &Actor,
     r: &mut Ready,
 ) -> Result<Result<Claims, Refusal>, ApiError> {
-    let before_heads = r.before.get_heads();
-    let genesis = genesis_actor(&r.id);
-    let server = docs::server_actor();
+    let genesis = genesis_actor(&r.id).to_bytes().to_vec();
+    let server = docs::server_actor().to_bytes().to_vec();
     let genesis_heads = docs::genesis_heads(&r.id).map_err(|e| ApiError::internal(&e))?;
     let mut claimed: BTreeMap<Vec<u8>, ActorOwner> = BTreeMap::new();
-    let text_id = r.text_id.clone();
-    let changes = catch_damage(&text_id, || {
-        r.after
-            .get_changes(&before_heads)
-            .into_iter()
-            .map(|c| (c.actor_id().clone(), c.hash()))
-            .collect::<Vec<_>>()
-    })?;
-    for (actor, hash) in changes {
+    for NewChange { actor, hash, key } in &r.new {
+        let (actor, hash) = (actor.clone(), *hash);
         if actor == genesis {
             if !genesis_heads.contains(&hash) {
                 return Ok(Err(Refusal {
@@ -100,7 +120,7 @@ pub(super) fn check_actors(
                     .into(),
             }));
         }
-        let bytes = actor.to_bytes().to_vec();
+        let bytes = actor;
         if claimed.contains_key(&bytes) {
             continue;
         }
@@ -117,18 +137,131 @@ pub(super) fn check_actors(
             }
             Some(_) => {}
             None => {
-                // The device is the one the push came from: see `commit`.
                 claimed.insert(
                     bytes,
                     ActorOwner {
                         user: user.user.clone(),
-                        device: String::new(),
+                        device: key.clone(),
                     },
                 );
             }
         }
     }
     Ok(Ok(claimed.into_iter().collect()))
+}
+
+/// A refusal of a push's signatures.
+fn unsigned(reason: String) -> Refusal {
+    Refusal {
+        code: RefusalCode::NotWriter,
+        part: "signature".into(),
+        reason,
+    }
+}
+
+/// Every change the store lacks must be covered by a signature that holds, made by a key
+/// registered to the change's author and not revoked (or by the server's own key, for the
+/// person it wrote for). The sender is the author: a signature for someone else is refused.
+/// On success the changes are kept in `r.new`, each with the key that signed it.
+pub(super) fn check_signatures(
+    store: &dyn Storage,
+    user: &Actor,
+    r: &mut Ready,
+    cache: &mut ContextCache,
+) -> Result<Result<(), Refusal>, ApiError> {
+    let before_heads = r.before.get_heads();
+    let text_id = r.text_id.clone();
+    let changes = catch_damage(&text_id, || {
+        r.after
+            .get_changes(&before_heads)
+            .into_iter()
+            .map(|c| (c.actor_id().to_bytes().to_vec(), c.hash()))
+            .collect::<Vec<_>>()
+    })?;
+    if changes.is_empty() {
+        r.new = Vec::new();
+        return Ok(Ok(()));
+    }
+    let mut signer: HashMap<automerge::ChangeHash, String> = HashMap::new();
+    for batch in &r.signed {
+        let hashes = match batch.verify(&text_id) {
+            Ok((_, hashes)) => hashes,
+            Err(e) => {
+                return Ok(Err(unsigned(format!(
+                    "{e}; these changes are kept on the record and not merged: if this phone \
+                     sent them, sign in again and sync"
+                ))));
+            }
+        };
+        if batch.user != user.user {
+            return Ok(Err(unsigned(format!(
+                "these changes are signed for {}, but {} sent them: sign in as {} to send them",
+                batch.user, user.user, batch.user
+            ))));
+        }
+        if batch.key != cache.server_key(store)? {
+            match cache.device(store, &batch.key)? {
+                None => {
+                    return Ok(Err(unsigned(format!(
+                        "the phone that signed these changes is not registered: sign in on it \
+                         again while online, then sync (key {})",
+                        short(&batch.key)
+                    ))));
+                }
+                Some(d) if d.revoked_at.is_some() => {
+                    let when = d.revoked_at.unwrap_or_default();
+                    return Ok(Err(unsigned(format!(
+                        "the phone that signed these changes was revoked{} at {}: its changes \
+                         are no longer taken; they are kept on the record (key {})",
+                        if d.revoked_by.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" by {}", d.revoked_by)
+                        },
+                        chrono::DateTime::from_timestamp_millis(when)
+                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_default(),
+                        short(&batch.key)
+                    ))));
+                }
+                Some(d) if !d.signs_for(&batch.user) => {
+                    return Ok(Err(unsigned(format!(
+                        "the phone that signed these changes is not registered for {}: sign in \
+                         on it as {} while online, then sync (key {})",
+                        batch.user,
+                        batch.user,
+                        short(&batch.key)
+                    ))));
+                }
+                Some(_) => {}
+            }
+        }
+        for hash in hashes {
+            signer.entry(hash).or_insert_with(|| batch.key.clone());
+        }
+    }
+    let mut new = Vec::with_capacity(changes.len());
+    for (actor, hash) in changes {
+        let Some(key) = signer.get(&hash) else {
+            return Ok(Err(unsigned(format!(
+                "change {} is not signed: every change must be signed by the phone that made \
+                 it; update the app and sync again",
+                &hash.to_string()[..12]
+            ))));
+        };
+        new.push(NewChange {
+            actor,
+            hash,
+            key: key.clone(),
+        });
+    }
+    r.new = new;
+    Ok(Ok(()))
+}
+
+/// A key's first hex digits, to name it in a message.
+fn short(key: &str) -> &str {
+    key.get(..8).unwrap_or(key)
 }
 
 /// The documents whose stored state a pushed document's check depends on: itself and what
@@ -168,7 +301,7 @@ pub(super) fn read_and_check(
     let outcome = match &mut prepared {
         Prepared::Ready(r) => {
             cache.fill(store, &r.id)?;
-            Some(check(store, user, r, &cache.context(&r.id, now))?)
+            Some(check(store, user, r, cache, now)?)
         }
         _ => None,
     };
@@ -183,6 +316,7 @@ pub(super) fn read_and_check(
                     id: r.text_id,
                     retry: Some((r.id, r.base, r.have)),
                     changes: r.changes,
+                    signed: r.signed,
                     refusal,
                 })),
                 outcome: None,
@@ -192,13 +326,19 @@ pub(super) fn read_and_check(
     })
 }
 
-/// Actors, then the shared validation; a panic inside automerge is a damaged change.
+/// Signatures, actors, then the shared validation; a panic inside automerge is a damaged
+/// change.
 fn check(
     store: &dyn Storage,
     user: &Actor,
     r: &mut Ready,
-    context: &Context<'_>,
+    cache: &mut ContextCache,
+    now: i64,
 ) -> Result<Result<Claims, Refusal>, ApiError> {
+    if let Err(refusal) = check_signatures(store, user, r, cache)? {
+        return Ok(Err(refusal));
+    }
+    let context = &cache.context(&r.id, now);
     let actors = match check_actors(store, user, r)? {
         Err(refusal) => return Ok(Err(refusal)),
         Ok(actors) => actors,
@@ -248,8 +388,7 @@ pub fn check_push(
     match &mut prepared {
         Prepared::Ready(r) => {
             cache.fill(store, &r.id)?;
-            let context = cache.context(&r.id, crate::now_millis());
-            Ok(check(store, user, r, &context)?.is_ok())
+            Ok(check(store, user, r, &mut cache, crate::now_millis())?.is_ok())
         }
         _ => Ok(false),
     }

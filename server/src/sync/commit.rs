@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::protocol::{Ack, ErrorCode, Outcome, b64, heads_to_hex};
+use zonepatrol_shared::signing::LogEntry;
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
 use super::check::Checked;
@@ -74,9 +75,18 @@ pub(super) fn commit(
         Prepared::Ready(r) => match checked.outcome {
             Some(Ok(mut actors)) => {
                 for (_, owner) in &mut actors {
-                    owner.device = device.to_owned();
+                    if owner.device.is_empty() {
+                        device.clone_into(&mut owner.device);
+                    }
                 }
                 let r = *r;
+                let log = LogEntry {
+                    doc: r.text_id.clone(),
+                    at: now,
+                    by: user.user.clone(),
+                    changes: r.new.iter().map(|c| c.hash.to_string()).collect(),
+                    signed: r.signed.clone(),
+                };
                 let Some(write) = r.write else {
                     return Err(ApiError::internal(&"an accepted push without its write"));
                 };
@@ -85,7 +95,7 @@ pub(super) fn commit(
                 let reading = (!write.chunk.is_empty())
                     .then(|| crate::reports::read_in(state, &r.id, &r.after));
                 let record = reading.as_ref().and_then(crate::reports::Reading::record);
-                if let Some(seq) = writer::commit(store, &r.id, write.chunk, actors, record)?
+                if let Some(seq) = writer::commit(store, &r.id, write.chunk, actors, record, &log)?
                     && let Some(reading) = reading
                 {
                     progress.pushed.insert(r.id.clone(), seq);

@@ -179,6 +179,12 @@ pub(crate) fn sync(
             tracing::info!(user = %user.user, refused = progress.refused, "refused pushes beyond the first were not kept");
         }
     }
+    // What this request wrote is in the log: the server signs where the log stands.
+    let checkpoint = if progress.pushed.is_empty() {
+        None
+    } else {
+        checkpoint(store)?
+    };
 
     let read = state.docs.read().unwrap_or_else(|e| e.into_inner());
     // What other instances sharing the store wrote: who may read what depends on it. The
@@ -255,7 +261,24 @@ pub(crate) fn sync(
         acks: progress.acks,
         docs,
         time_zone: Some(state.settings.clock.tz.name().to_owned()),
+        checkpoint,
     })
+}
+
+/// Signs and keeps a checkpoint of the log as it stands (none while the log is empty). The
+/// chain up to any entry never changes, so no lock is needed: another request's later entries
+/// get a checkpoint of their own.
+pub(crate) fn checkpoint(
+    store: &dyn Storage,
+) -> Result<Option<zonepatrol_shared::signing::Checkpoint>, ApiError> {
+    let Some((seq, link)) = store.log_head()? else {
+        return Ok(None);
+    };
+    let key = crate::store::writer::server_key(store)?;
+    let checkpoint =
+        zonepatrol_shared::signing::Checkpoint::sign(&key, seq, &link, crate::now_millis());
+    store.put_checkpoint(&checkpoint)?;
+    Ok(Some(checkpoint))
 }
 
 /// Times the documents of one request are checked again outside the lock when the store moved
@@ -296,6 +319,7 @@ fn push_of(c: Checked) -> Result<Push, ApiError> {
             base: heads_to_hex(&r.base),
             have: heads_to_hex(&r.have),
             changes: b64::encode(&r.changes),
+            signed: r.signed,
         }),
         Prepared::Refused(j) => match j.retry {
             Some((_, base, have)) => Ok(Push {
@@ -303,6 +327,7 @@ fn push_of(c: Checked) -> Result<Push, ApiError> {
                 base: heads_to_hex(&base),
                 have: heads_to_hex(&have),
                 changes: b64::encode(&j.changes),
+                signed: j.signed,
             }),
             None => Err(ApiError::internal(&"a refusal without its push")),
         },

@@ -6,6 +6,7 @@ use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::protocol::{
     ErrorCode, Push, Visits, b64, heads_from_hex, heads_to_hex, may_read_visiting,
 };
+use zonepatrol_shared::signing::{MAX_SIGNED_PER_PUSH, SignedChanges};
 use zonepatrol_shared::validate::{Refusal, RefusalCode};
 
 use crate::error::ApiError;
@@ -33,6 +34,8 @@ pub(super) struct Judged {
     /// For a refusal by the checks: what to check again if the store moves under it.
     pub(super) retry: Option<(DocId, Vec<ChangeHash>, Vec<ChangeHash>)>,
     pub(super) changes: Vec<u8>,
+    /// The signatures sent with them.
+    pub(super) signed: Vec<SignedChanges>,
     pub(super) refusal: Refusal,
     /// The server's heads and the changes after the device's base, for the answer.
     pub(super) heads: Vec<String>,
@@ -48,8 +51,21 @@ pub(super) struct Ready {
     pub(super) base: Vec<ChangeHash>,
     pub(super) have: Vec<ChangeHash>,
     pub(super) changes: Vec<u8>,
+    /// The signatures sent with them.
+    pub(super) signed: Vec<SignedChanges>,
+    /// Once the signatures are checked: the changes the store lacks, each with its author's
+    /// automerge actor and the key that signed it (hex).
+    pub(super) new: Vec<NewChange>,
     /// Once accepted by the checks: what to store and what to answer, made before the lock.
     pub(super) write: Option<Written>,
+}
+
+/// A pushed change the store does not hold yet.
+pub(super) struct NewChange {
+    pub(super) actor: Vec<u8>,
+    pub(super) hash: ChangeHash,
+    /// The key whose signature covers it.
+    pub(super) key: String,
 }
 
 /// An accepted document's write, made and proven loadable before the lock is taken.
@@ -101,6 +117,14 @@ pub(super) fn prepare(
     let changes = b64::decode(&push.changes).map_err(|e| {
         ApiError::bad_request(format!("push {n} ({id}): changes are not base64: {e}"))
     })?;
+    if push.signed.len() > MAX_SIGNED_PER_PUSH {
+        return Err(ApiError::bad_request(format!(
+            "push {n} ({id}) carries {} signatures, more than the {MAX_SIGNED_PER_PUSH} the \
+             server takes for one document: send fewer at a time",
+            push.signed.len()
+        )));
+    }
+    let signed = push.signed;
     if !may_read_visiting(user, &id, visits) {
         return Ok(Prepared::Refused(Box::new(Judged {
             refusal: Refusal {
@@ -114,6 +138,7 @@ pub(super) fn prepare(
             id: push.id,
             retry: None,
             changes,
+            signed,
             heads: Vec::new(),
             answer: String::new(),
         })));
@@ -144,6 +169,7 @@ pub(super) fn prepare(
             id: push.id,
             retry: None,
             changes,
+            signed,
             heads: stored.map(|s| heads_to_hex(&s.heads)).unwrap_or_default(),
             answer: String::new(),
         })));
@@ -162,6 +188,7 @@ pub(super) fn prepare(
             id: push.id,
             retry: None,
             changes,
+            signed,
             heads: Vec::new(),
             answer: String::new(),
         })));
@@ -195,6 +222,8 @@ pub(super) fn prepare(
         base,
         have,
         changes,
+        signed,
+        new: Vec::new(),
         write: None,
     })))
 }

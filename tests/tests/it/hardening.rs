@@ -40,7 +40,12 @@ async fn sign_in(
         .expect("client");
     let response = client
         .post(format!("{url}/v1/login"))
-        .json(&serde_json::json!({"user": user, "password": password, "device": "t"}))
+        .json(&serde_json::json!({
+            "user": user,
+            "password": password,
+            "device": "t",
+            "device_key": crate::support::test_key(user).id().to_string(),
+        }))
         .send()
         .await
         .expect("login sent");
@@ -52,6 +57,7 @@ async fn sign_in(
         .map(str::to_owned);
     let token = if status == StatusCode::OK {
         let body: LoginResponse = response.json().await.expect("login body");
+        crate::support::remember_token(&body.token, &body.user.user);
         Some(body.token)
     } else {
         let body: ErrorBody = response.json().await.expect("error body");
@@ -80,13 +86,15 @@ fn new_doc<D: Document>(id: &DocId, edit: impl FnOnce(&mut D)) -> AutoCommit {
 
 /// Pushes a whole new document over HTTP; returns the status and the answer.
 async fn push(url: &str, token: &str, id: &DocId, doc: &mut AutoCommit) -> reqwest::Response {
+    let whole = doc.save();
     let body = serde_json::json!({
         "cursor": 0,
         "push": [{
             "id": id.to_string(),
             "base": [],
             "have": heads_to_hex(&doc.get_heads()),
-            "changes": b64::encode(&doc.save()),
+            "changes": b64::encode(&whole),
+            "signed": crate::support::signatures(token, &id.to_string(), &whole),
         }]
     });
     http()
@@ -293,6 +301,7 @@ async fn issue14_1_a_store_with_odd_documents_starts_serves_and_reports_them() {
                 heads: Vec::new(),
                 actors: Vec::new(),
                 facts: None,
+                log: Vec::new(),
             })
             .expect("garbage stored");
         store.flush().expect("flush");
@@ -346,6 +355,7 @@ fn write_raw(store: &dyn Storage, text: &str, mut doc: AutoCommit) {
             heads: doc.get_heads(),
             actors: Vec::new(),
             facts: None,
+            log: Vec::new(),
         })
         .expect("stored");
 }
@@ -766,7 +776,13 @@ fn corpus(folder: &str) -> Vec<(Vec<u8>, String, String)> {
 async fn push_bytes(url: &str, token: &str, doc: &str, changes: &[u8]) -> reqwest::Response {
     let body = serde_json::json!({
         "cursor": 0,
-        "push": [{"id": doc, "base": [], "have": [], "changes": b64::encode(changes)}]
+        "push": [{
+            "id": doc,
+            "base": [],
+            "have": [],
+            "changes": b64::encode(changes),
+            "signed": crate::support::signatures(token, doc, changes),
+        }]
     });
     http()
         .post(format!("{url}/v1/sync"))
@@ -1234,6 +1250,7 @@ async fn a_document_damaged_after_its_facts_were_kept_is_passed_over() {
                 heads: Vec::new(),
                 actors: Vec::new(),
                 facts: Some(kept),
+                log: Vec::new(),
             })
             .expect("damaged");
         store.flush().expect("flush");

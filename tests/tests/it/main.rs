@@ -25,6 +25,7 @@ mod refused;
 mod reports;
 mod scenario;
 mod shared_phone;
+mod signatures;
 mod storage;
 mod supervision;
 mod support;

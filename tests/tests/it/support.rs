@@ -296,3 +296,51 @@ impl Routes {
         self.urls[n].clone()
     }
 }
+
+/// The key a test signs in with as `user` over raw HTTP: one per person, made from their name,
+/// so that a push can be signed knowing only the token it is sent with.
+pub fn test_key(user: &str) -> zonepatrol_shared::signing::DeviceKey {
+    use sha2::Digest;
+    let seed: [u8; 32] = sha2::Sha256::digest(format!("zone patrol test key of {user}")).into();
+    zonepatrol_shared::signing::DeviceKey::from_seed(seed)
+}
+
+/// Whose each raw-HTTP token is, for [`signatures`].
+static TOKENS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Notes whose a token is (a raw-HTTP sign-in with [`test_key`]).
+pub fn remember_token(token: &str, user: &str) {
+    TOKENS
+        .lock()
+        .expect("tokens")
+        .insert(token.to_owned(), user.to_owned());
+}
+
+/// The signatures a phone would send with `changes` (a whole document, as `save()` gives it)
+/// to `doc`, signed with the [`test_key`] of whoever `token` belongs to. Damaged bytes that do
+/// not load are sent unsigned: the server refuses them before it looks at signatures.
+pub fn signatures(
+    token: &str,
+    doc: &str,
+    changes: &[u8],
+) -> Vec<zonepatrol_shared::signing::SignedChanges> {
+    let Some(user) = TOKENS.lock().expect("tokens").get(token).cloned() else {
+        return Vec::new();
+    };
+    let hashes = std::panic::catch_unwind(|| {
+        let mut loaded = automerge::AutoCommit::new();
+        loaded.load_incremental(changes).ok()?;
+        Some(
+            loaded
+                .get_changes(&[])
+                .iter()
+                .map(|c| c.hash())
+                .collect::<Vec<_>>(),
+        )
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    vec![test_key(&user).sign_changes(doc, &user, &hashes)]
+}

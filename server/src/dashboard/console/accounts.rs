@@ -53,6 +53,7 @@ pub(super) async fn page(
         let lang = viewer.lang;
         let a = accounts::account(state, &viewer.actor, &user)?;
         let devices = accounts::devices(state, &viewer.actor, &user)?;
+        let phones = accounts::phones(state, &viewer.actor, &user)?;
         let held: Vec<Role> = a.actor().roles().iter().collect();
         let branches = directory::branches(state, &viewer.actor)?;
         let is_admin = viewer.actor.has(Role::Admin);
@@ -112,6 +113,35 @@ pub(super) async fn page(
                                     input type="hidden" name="device" value=(hash);
                                     div.actions { button type="submit" { (l(lang, "退出登录", "Sign out")) } }
                                 } }
+                            }
+                        }
+                    }
+                }
+            }
+            section {
+                h2 { (l(lang, "手机密钥", "Phone keys")) }
+                p.muted { (l(lang, "这个人在这些手机上登录过；他的每一条修改都由其中一台手机签名。手机丢失或转交他人时吊销它：之后它签名的修改一律拒收，之前的仍记在它名下。", "This person signed in on these phones; each of their changes is signed by one of them. Revoke a phone that was lost or handed on: every change it signs from then on is refused, and those it signed before stay attributed to it.")) }
+                @if phones.is_empty() {
+                    p.muted #no-phones { (l(lang, "还没有登记的手机。", "No phone is registered yet.")) }
+                } @else {
+                    table #phones {
+                        tr { th { (l(lang, "手机", "Phone")) } th { (l(lang, "密钥", "Key")) } th { (l(lang, "登记于", "Registered")) } th { (l(lang, "最近登录", "Last sign-in")) } th { (l(lang, "状态", "State")) } th {} }
+                        @for p in &phones {
+                            tr {
+                                td { (p.name) }
+                                td { code title=(p.key) { (p.key.get(..8).unwrap_or(&p.key)) } }
+                                td { (when(state, p.registered_at)) }
+                                td { (when(state, p.last_sign_in)) }
+                                @if let Some(at) = p.revoked_at {
+                                    td { span.badge.warn { (l(lang, "已吊销", "Revoked")) } " " (when(state, at)) " " (p.revoked_by) }
+                                    td {}
+                                } @else {
+                                    td { (l(lang, "有效", "Valid")) }
+                                    td { form method="post" action=(link(&format!("/admin/account/{user}/phone"))) {
+                                        input type="hidden" name="key" value=(p.key);
+                                        div.actions { button type="submit" { (l(lang, "吊销", "Revoke")) } }
+                                    } }
+                                }
                             }
                         }
                     }
@@ -193,6 +223,18 @@ pub(super) async fn device(
 ) -> Response {
     on_account(state, viewer, user, fields, |state, who, user, f| {
         accounts::sign_out_device(state, who, user, f.get("device"))
+    })
+    .await
+}
+
+pub(super) async fn phone(
+    Shared(state): Shared<Arc<State>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    on_account(state, viewer, user, fields, |state, who, user, f| {
+        accounts::revoke_phone(state, who, user, f.get("key"))
     })
     .await
 }

@@ -81,6 +81,7 @@ pub(super) fn router() -> Router<Arc<State>> {
         .route("/admin/account/{user}/password", post(accounts::password))
         .route("/admin/account/{user}/disable", post(accounts::disable))
         .route("/admin/account/{user}/device", post(accounts::device))
+        .route("/admin/account/{user}/phone", post(accounts::phone))
         .route("/admin/activity", get(activity::page))
         .route("/admin/rules", get(rules::page).post(rules::save))
         .route(

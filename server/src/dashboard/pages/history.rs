@@ -77,7 +77,7 @@ pub(crate) async fn history_page(
             match owners.get(actor).cloned().flatten() {
                 Some(o) => (
                     names.get(&o.user).cloned().unwrap_or(o.user),
-                    o.device,
+                    device_label(state, &o.device),
                 ),
                 None => (
                     format!(
@@ -135,4 +135,20 @@ pub(crate) async fn history_page(
         layout(lang, Some(&viewer), &title, body).into_response()
     })
     .await
+}
+
+/// How a device is named in a history: a registered phone by the name it gave and its key's
+/// first digits; the server's own key as the console; an older record by the name it kept.
+fn device_label(state: &State, device: &str) -> String {
+    if device.len() != 64 || !device.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return device.to_owned();
+    }
+    let short = device.get(..8).unwrap_or(device);
+    match state.store.device(device) {
+        Ok(Some(d)) => format!("{} · {short}", d.name),
+        _ => match crate::store::writer::server_key(&*state.store) {
+            Ok(k) if k.id().to_string() == device => crate::dashboard::DEVICE.to_owned(),
+            _ => short.to_owned(),
+        },
+    }
 }

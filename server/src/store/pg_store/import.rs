@@ -75,6 +75,23 @@ pub(super) fn import_record(
                     PgStore::put_meta(c, &text(key, rest)?, value)?;
                     return Ok(());
                 }
+                b'k' => {
+                    let seq = be_u64(key, rest)?;
+                    c.execute(
+                        "insert into checkpoints (seq, record) values ($1, $2) \
+                         on conflict (seq) do update set record = excluded.record",
+                        &[&db_seq(seq), &json(value)?],
+                    )
+                }
+                b'l' => {
+                    let seq = be_u64(key, rest)?;
+                    let record = super::super::log_record(seq, value)?;
+                    c.execute(
+                        "insert into log (seq, link, body) values ($1, $2, $3) \
+                         on conflict (seq) do update set link = excluded.link, body = excluded.body",
+                        &[&db_seq(seq), &&record.link[..], &record.body],
+                    )
+                }
                 _ => return Err(damaged(key, "not a document key this store keeps")),
             }
         }
@@ -110,6 +127,11 @@ pub(super) fn import_record(
                 &[&record.at, &json(value)?],
             )
         }
+        "devices" => c.execute(
+            "insert into devices (key, record) values ($1, $2) \
+             on conflict (key) do update set record = excluded.record",
+            &[&text(key, key)?, &json(value)?],
+        ),
         _ => return Err(damaged(tree.as_bytes(), "not a tree this store keeps")),
     }
     .map_err(engine)?;
