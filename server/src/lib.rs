@@ -84,6 +84,11 @@ pub struct Settings {
     pub max_response_bytes: u64,
     /// The most bytes of automerge changes one pushed document may carry.
     pub max_push_doc_bytes: usize,
+    /// Whether pushed changes must be signed (always, in service). Off only as the signing
+    /// benchmark's anchor, the same path without the signatures' check; no command line or
+    /// configuration file sets it.
+    #[doc(hidden)]
+    pub verify_signatures: bool,
     /// The most bytes of automerge changes one request may carry in all (the app sends at
     /// most 4 MiB at a time).
     pub max_push_bytes: usize,
@@ -204,6 +209,7 @@ impl Settings {
             max_request_bytes: 16 * 1024 * 1024,
             max_response_bytes: 8 * 1024 * 1024,
             max_push_doc_bytes: 2 * 1024 * 1024,
+            verify_signatures: true,
             max_push_bytes: 8 * 1024 * 1024,
             max_bodies_in_memory: 384 * 1024 * 1024,
             max_connections: 4096,

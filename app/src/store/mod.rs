@@ -130,6 +130,8 @@ pub struct Repo {
     reader: RwLock<Option<Actor>>,
     /// This phone's signing key (see [`Repo::device_key`]).
     key: zonepatrol_shared::signing::DeviceKey,
+    /// Whether pushes are signed: always, but for the signing benchmark's anchor.
+    signing: std::sync::atomic::AtomicBool,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -173,6 +175,7 @@ impl Repo {
             account_lock: Mutex::new(()),
             reader: RwLock::new(None),
             key: Repo::load_key(&meta)?,
+            signing: std::sync::atomic::AtomicBool::new(true),
         };
         if repo.meta.get(ACTOR)?.is_none() {
             repo.new_device_actor()?;
@@ -240,6 +243,17 @@ impl Repo {
     /// This phone's signing key.
     pub fn device_key(&self) -> &zonepatrol_shared::signing::DeviceKey {
         &self.key
+    }
+
+    /// Stops (or resumes) signing pushes: only as the signing benchmark's anchor, against a
+    /// server that does not check signatures. A server in service refuses unsigned changes.
+    #[doc(hidden)]
+    pub fn sign_pushes(&self, on: bool) {
+        self.signing.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn signs_pushes(&self) -> bool {
+        self.signing.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Keeps the server's latest checkpoint of its log (an older one than kept is passed over).

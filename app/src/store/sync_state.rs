@@ -189,7 +189,11 @@ impl Repo {
             };
             let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
             let (changes, have, hashes) = if others.is_empty() {
-                let hashes: Vec<_> = doc.get_changes(&base).iter().map(|c| c.hash()).collect();
+                let hashes: Vec<_> = if self.signs_pushes() {
+                    doc.get_changes(&base).iter().map(|c| c.hash()).collect()
+                } else {
+                    Vec::new()
+                };
                 (doc.save_after(&base), doc.get_heads(), hashes)
             } else {
                 let (mut mine, have) = sendable(&id, &mut doc, &base, &others);
@@ -209,7 +213,11 @@ impl Repo {
             used += changes.len();
             // Signed by this phone for the person signed in: the server takes no change
             // without it.
-            let signed = vec![self.key.sign_changes(&id, user, &hashes)];
+            let signed = if self.signs_pushes() {
+                vec![self.key.sign_changes(&id, user, &hashes)]
+            } else {
+                Vec::new()
+            };
             pushes.push(Push {
                 id,
                 base: record.acked,

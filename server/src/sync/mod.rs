@@ -82,7 +82,7 @@ pub(crate) fn sync(
         let mut snapshot = store.last_seq()?;
         let now = crate::now_millis();
         let visits = crate::reports::visits(state, user, now);
-        let mut cache = ContextCache::new(state.settings.clock);
+        let mut cache = ContextCache::for_state(state);
         let mut pending = VecDeque::with_capacity(request.push.len());
         for (n, push) in request.push.into_iter().enumerate() {
             let id = push.id.clone();
@@ -118,7 +118,7 @@ pub(crate) fn sync(
                         }
                         // Busy as it is, the store keeps moving: check it here.
                         let push = push_of(c)?;
-                        let mut cache = ContextCache::new(state.settings.clock);
+                        let mut cache = ContextCache::for_state(state);
                         let c = read_and_check(state, user, &visits, n, push, &mut cache, now)?;
                         commit(state, user, device, c, now, &mut progress)?;
                         continue;
@@ -162,7 +162,7 @@ pub(crate) fn sync(
             drop(write);
             progress.written_since.clear();
             round += 1;
-            let mut cache = ContextCache::new(state.settings.clock);
+            let mut cache = ContextCache::for_state(state);
             let mut again = VecDeque::with_capacity(pending.len());
             for (n, c) in pending {
                 let c = match checked_on(&c) {

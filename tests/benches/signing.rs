@@ -1,0 +1,209 @@
+//! What signing and verifying cost (issue 21): a phone's first sync sending 2,000 documents,
+//! a new phone's first sync receiving them, and a checked tap, each beside the unsigned path
+//! in the same run.
+//!
+//! Two servers run side by side in this process on loopback, each with its own sled directory:
+//! one checks every signature (as in service), the other is the anchor, the same code with the
+//! check off (`Settings::verify_signatures`), fed by phones that do not sign
+//! (`Repo::sign_pushes(false)`). Each round, a fresh phone on each raises 2,000 problems and
+//! sends them; the two are timed in turn so that whatever else the machine does falls on
+//! both alike. A tap is not signed when it is saved (its change is signed when it is sent),
+//! so the tap's line adds the signature its change will need to the checked tap's time.
+//!
+//! Run with `cargo bench -p zonepatrol-tests --bench signing`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use zonepatrol_app::store::{Repo, now_millis};
+use zonepatrol_app::sync::SyncClient;
+use zonepatrol_server::Settings;
+use zonepatrol_server::seed::DEMO_PASSWORD;
+use zonepatrol_shared::Severity;
+use zonepatrol_shared::docs::{Day, DocId, FreeText, Problem};
+use zonepatrol_shared::rules::period::MineClock;
+
+const DOCS: usize = 2_000;
+const ROUNDS: usize = 5;
+const TAPS: usize = 200;
+
+async fn server(dir: &std::path::Path, verify: bool) -> anyhow::Result<String> {
+    let mut settings = Settings::new(dir);
+    settings.demo = true;
+    settings.verify_signatures = verify;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(zonepatrol_server::launch(
+        settings,
+        listener,
+        std::future::pending(),
+    ));
+    Ok(url)
+}
+
+async fn phone(url: &str, dir: &std::path::Path, signs: bool) -> anyhow::Result<SyncClient> {
+    let repo = Arc::new(Repo::open(dir)?);
+    repo.sign_pushes(signs);
+    let client = SyncClient::new(repo)?;
+    for _ in 0..200 {
+        if client
+            .login(url, "sec", DEMO_PASSWORD, "bench")
+            .await
+            .is_ok()
+        {
+            return Ok(client);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the server at {url} did not come up")
+}
+
+/// Raises `DOCS` problems on a phone (not timed).
+async fn raise(phone: &SyncClient, round: usize) -> anyhow::Result<()> {
+    let today = MineClock::default()
+        .date_of_millis(now_millis())
+        .ok_or_else(|| anyhow::anyhow!("no date"))?;
+    let repo = phone.repo().clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        for n in 0..DOCS {
+            let id = DocId::problem("zcyd", format!("r{round}-{n}"));
+            repo.edit::<Problem, _>(&id, |p| {
+                p.finding.zone = format!("z{}", n % 4 + 1);
+                p.finding.raised_by = "sec".into();
+                p.finding.raised_at = now_millis();
+                p.finding.description = FreeText(format!("第{n}号隐患：电缆吊挂不整齐，托辊缺失"));
+                p.finding.severity = Severity::General;
+                p.finding.responsible = "h1".into();
+                p.finding.deadline = Some(Day(today));
+            })?;
+        }
+        Ok(())
+    })
+    .await?
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn line(label: &str, signed: Duration, unsigned: Duration) {
+    println!(
+        "{label:<48} {:>9.1} ms signed  {:>9.1} ms unsigned  {:>6.3}×",
+        ms(signed),
+        ms(unsigned),
+        signed.as_secs_f64() / unsigned.as_secs_f64()
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let signed_url = server(&dir.path().join("signed"), true).await?;
+    let unsigned_url = server(&dir.path().join("unsigned"), false).await?;
+
+    let (mut push_s, mut push_u, mut pull_s, mut pull_u) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // In turn: signed first on even rounds, unsigned first on odd ones.
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for signs in order {
+            let url = if signs { &signed_url } else { &unsigned_url };
+            let tag = if signs { "s" } else { "u" };
+            let sender = phone(url, &dir.path().join(format!("send-{tag}-{round}")), signs).await?;
+            raise(&sender, round).await?;
+            let start = Instant::now();
+            let sent = sender.sync().await?;
+            let took = start.elapsed();
+            anyhow::ensure!(sent.refused == 0, "{tag}: refused {}", sent.refused);
+            anyhow::ensure!(
+                sent.docs_up as usize >= DOCS,
+                "{tag}: sent {}",
+                sent.docs_up
+            );
+            let receiver =
+                phone(url, &dir.path().join(format!("recv-{tag}-{round}")), signs).await?;
+            let start = Instant::now();
+            receiver.sync().await?;
+            let pulled = start.elapsed();
+            if signs {
+                push_s.push(took);
+                pull_s.push(pulled);
+            } else {
+                push_u.push(took);
+                pull_u.push(pulled);
+            }
+        }
+    }
+
+    // A checked tap, and the signature its change needs when it is sent.
+    let tapper = phone(&signed_url, &dir.path().join("tapper"), true).await?;
+    let repo = tapper.repo().clone();
+    let id = DocId::problem("zcyd", "tap");
+    let (tap, sign) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let today = MineClock::default()
+            .date_of_millis(now_millis())
+            .ok_or_else(|| anyhow::anyhow!("no date"))?;
+        let mut taps = Vec::new();
+        let mut signs = Vec::new();
+        for n in 0..TAPS {
+            let start = Instant::now();
+            repo.edit::<Problem, _>(&id, |p| {
+                p.finding.zone = "z1".into();
+                p.finding.raised_by = "sec".into();
+                p.finding.raised_at = now_millis();
+                p.finding.description = FreeText(format!("第{n}次修改"));
+                p.finding.severity = Severity::General;
+                p.finding.responsible = "h1".into();
+                p.finding.deadline = Some(Day(today));
+            })?;
+            taps.push(start.elapsed());
+            let (heads, _) = repo
+                .heads(&id.to_string())?
+                .ok_or_else(|| anyhow::anyhow!("no document"))?;
+            let start = Instant::now();
+            std::hint::black_box(
+                repo.device_key()
+                    .sign_changes(&id.to_string(), "sec", &heads),
+            );
+            signs.push(start.elapsed());
+        }
+        Ok((median(taps), median(signs)))
+    })
+    .await??;
+
+    println!(
+        "median of {ROUNDS} rounds, {DOCS} documents a round, loopback HTTP, sled on disk, flushed:"
+    );
+    line(
+        &format!("a phone's first sync sending {DOCS} documents"),
+        median(push_s),
+        median(push_u),
+    );
+    line(
+        &format!("a new phone's first sync receiving {DOCS}+"),
+        median(pull_s),
+        median(pull_u),
+    );
+    line(
+        &format!("a checked tap (median of {TAPS}) + its signature"),
+        tap + sign,
+        tap,
+    );
+    println!(
+        "{:<48} {:>9.3} ms",
+        "of which the signature (Ed25519, one change)",
+        ms(sign)
+    );
+    println!("goal: signing and verifying add at most 10% (a ratio of at most 1.100×)");
+    Ok(())
+}
