@@ -9,12 +9,13 @@
 //! | 1 | the `FORMAT` file; the store's trees as format 0 |
 //! | 2 | each document's consolidated facts kept beside it (`f\0ID` in the `docs` tree, written in the document's batch) and the settings they were made under (`m\0facts`): a server of format 1 would write documents without them and leave the facts stale, so it must not open a format-2 directory |
 //! | 3 | an automerge actor's registry record (`a\0ACTOR`) holds the device after the user (`user\0device`, for a record's history): a server of format 2 would read the whole value as the user's name and refuse that user's own changes, so it must not open a format-3 directory. Records written before stay as they are (no device) |
+//! | 4 | the log of accepted writes (`l\0SEQ`, chained, its head `m\0log`), the server's checkpoints (`k\0SEQ`) and signing key (`m\0server-key`), and the `devices` tree of registered phone keys: a server of format 3 would store documents without their log entries and break the chain, so it must not open a format-4 directory. Documents written before keep no log entries (an audit export names their changes as never accepted by the log) |
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The format this server writes.
-pub const CURRENT: u32 = 3;
+pub const CURRENT: u32 = 4;
 /// The file that says it.
 pub const FILE: &str = "FORMAT";
 /// The marker of a store moved to PostgreSQL (`migrate`): the sled store left behind is no
@@ -147,7 +148,8 @@ pub fn check_dir(data: &Path) -> anyhow::Result<()> {
 pub fn migrate(data: &Path, from: u32) -> io::Result<()> {
     // Format 0 to 1 changed no record. 1 to 2 adds the facts records, which the start makes
     // for every document that lacks them. 2 to 3 changes no record: an actor's record without
-    // a device reads as one. The file says the format from now on.
+    // a device reads as one. 3 to 4 adds the log and the device keys, from the next write on.
+    // The file says the format from now on.
     let _ = from;
     write(data, CURRENT)
 }
