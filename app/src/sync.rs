@@ -410,6 +410,7 @@ impl SyncClient {
             password: password.to_owned(),
             device: device.to_owned(),
             device_key: Some(self.repo.device_key().id().to_string()),
+            device_proof: Some(self.repo.device_key().prove(user)),
         };
         let (response, _) = self
             .call::<LoginResponse>(&server, "/login", None, &body)
@@ -642,7 +643,16 @@ impl SyncClient {
                 cursor: self.repo.cursor(&user)?,
                 push,
                 max_bytes: None,
-                device_key: Some(self.repo.device_key().id().to_string()),
+                // A session from before keys (no server key known): its sign-in is bound to
+                // this phone's key now. Later sessions were bound at sign-in.
+                device_key: session
+                    .server_key
+                    .is_none()
+                    .then(|| self.repo.device_key().id().to_string()),
+                device_proof: session
+                    .server_key
+                    .is_none()
+                    .then(|| self.repo.device_key().prove(&session.user.user)),
             };
             let (response, _) = self
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
@@ -656,8 +666,15 @@ impl SyncClient {
                 now.time_zone = tz.clone();
                 self.repo.set_session(&now)?;
             }
-            if let Some(checkpoint) = &response.checkpoint {
-                // The server's signed word of its log: kept, the latest, as evidence.
+            if let Some(checkpoint) = &response.checkpoint
+                && let Some(key) = session
+                    .server_key
+                    .as_deref()
+                    .and_then(|k| k.parse::<zonepatrol_shared::signing::KeyId>().ok())
+                && checkpoint.verify(&key).is_ok()
+            {
+                // The server's signed word of its log, checked against the key it gave at
+                // sign-in: kept, the latest, as evidence.
                 self.repo.keep_checkpoint(checkpoint)?;
             }
             let more = response.more;

@@ -8,14 +8,26 @@
 use std::process::ExitCode;
 
 use zonepatrol_shared::audit::{AuditExport, verify};
+use zonepatrol_shared::signing::KeyId;
 
-const USAGE: &str = "usage: zonepatrol-audit verify EXPORT.json";
+const USAGE: &str = "usage: zonepatrol-audit verify EXPORT.json [--server-key HEX]\n\
+    --server-key: the server's public key as you know it (a phone's settings, or the operator):\n\
+    without it the export's own key is trusted, and an export made up whole would pass";
 
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let file = match args.as_slice() {
-        [verb, file] if verb == "verify" => file,
+    let (file, server) = match args.as_slice() {
+        [verb, file] if verb == "verify" => (file, None),
+        [verb, file, flag, key] if verb == "verify" && flag == "--server-key" => {
+            match key.trim().to_ascii_lowercase().parse::<KeyId>() {
+                Ok(key) => (file, Some(key)),
+                Err(e) => {
+                    eprintln!("zonepatrol-audit: --server-key: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -38,7 +50,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match verify(&export) {
+    match verify(&export, server.as_ref()) {
         Ok(s) => {
             println!(
                 "OK: branch {}: {} log entries chained ({} of the branch), {} checkpoints signed \
@@ -53,6 +65,13 @@ pub fn main() -> ExitCode {
                 s.device_signed,
                 s.changes - s.device_signed
             );
+            if server.is_none() {
+                println!(
+                    "note: the server's key {} was taken from the export itself; check it with \
+                     --server-key against the one the phones know",
+                    export.server_key
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(findings) => {

@@ -1,5 +1,5 @@
-//! A branch's audit export (`zonepatrol-server audit export`): its documents, the device keys,
-//! the actors' owners, the log and the checkpoints, in the form `zonepatrol-audit verify`
+//! A branch's audit export (`zonepatrol-server audit export`): its documents, the device keys
+//! that signed its entries, the actors' owners, the log and the checkpoints, in the form `zonepatrol-audit verify`
 //! checks ([`zonepatrol_shared::audit`]). A fresh checkpoint is signed for the log's end first,
 //! so that nothing after the last one goes unvouched.
 
@@ -30,6 +30,8 @@ pub fn export(store: &dyn Storage, branch: &str, now: i64) -> Result<AuditExport
     let mut log = Vec::new();
     let mut after = 0;
     let mut ids: BTreeSet<String> = BTreeSet::new();
+    // The keys that signed the branch's entries: only their devices are exported.
+    let mut keys: BTreeSet<String> = BTreeSet::new();
     loop {
         let page = store.log_after(after, PAGE)?;
         let Some(last) = page.last() else {
@@ -37,16 +39,23 @@ pub fn export(store: &dyn Storage, branch: &str, now: i64) -> Result<AuditExport
         };
         after = last.seq;
         for record in page {
-            let ours = LogEntry::from_bytes(&record.body)
+            let id = LogEntry::from_bytes(&record.body)
                 .ok()
-                .and_then(|e| e.doc.parse::<DocId>().ok())
-                .filter(|id| id.branch() == branch);
-            let entry = match ours {
+                .and_then(|e| e.doc.parse::<DocId>().ok());
+            let of = id.as_ref().map_or("", DocId::branch).to_owned();
+            let entry = match id.filter(|id| id.branch() == branch) {
                 Some(id) => {
                     ids.insert(id.to_string());
+                    for s in LogEntry::from_bytes(&record.body)
+                        .map(|e| e.signed)
+                        .unwrap_or_default()
+                    {
+                        keys.insert(s.key);
+                    }
                     AuditEntry {
                         seq: record.seq,
                         link: hex::encode(record.link),
+                        branch: of,
                         body: Some(String::from_utf8_lossy(&record.body).into_owned()),
                         digest: None,
                     }
@@ -54,6 +63,7 @@ pub fn export(store: &dyn Storage, branch: &str, now: i64) -> Result<AuditExport
                 None => AuditEntry {
                     seq: record.seq,
                     link: hex::encode(record.link),
+                    branch: of,
                     body: None,
                     digest: Some(hex::encode(body_digest(&record.body))),
                 },
@@ -121,6 +131,7 @@ pub fn export(store: &dyn Storage, branch: &str, now: i64) -> Result<AuditExport
     let devices = store
         .devices()?
         .into_iter()
+        .filter(|d| keys.contains(&d.key))
         .map(|d| AuditDevice {
             key: d.key,
             name: d.name,

@@ -540,8 +540,6 @@ fn backup(
     }
 }
 
-/// A few connections to the database of `serve --database`, for a command line tool; the
-/// error names the database without its password.
 /// `audit export`: opens the mine's store, writes the branch's export to a new file.
 fn audit_export(
     data: &std::path::Path,
@@ -614,6 +612,8 @@ fn audit_export(
     Ok(())
 }
 
+/// A few connections to the database of `serve --database`, for a command line tool; the
+/// error names the database without its password.
 fn open_database(url: &str, schema: Option<&str>) -> anyhow::Result<crate::store::PgStore> {
     crate::store::PgStore::open_in(url, 2, schema).map_err(|e| {
         anyhow::anyhow!(

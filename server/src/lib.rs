@@ -433,6 +433,15 @@ impl State {
             .map_err(|e| LaunchError::Seed(seed::SeedError::Account(e)))?;
         let consolidator = consolidate::Consolidator::new(settings.rules.clone(), settings.clock);
         let throttle = auth::LoginThrottle::over(store.clone());
+        // Made on the first start and kept in the store; said at every start, for audits.
+        match store::writer::server_key(&*store) {
+            Ok(key) => tracing::info!(
+                place = %settings.place.base(),
+                key = %key.id(),
+                "the server's signing key (audits: zonepatrol-audit verify --server-key)"
+            ),
+            Err(e) => tracing::error!(error = %e, "the server's signing key could not be read"),
+        }
         Ok(State {
             store,
             blobs,

@@ -117,7 +117,9 @@ async fn login(
         &body.user,
         &body.password,
         &body.device,
-        body.device_key.as_deref(),
+        body.device_key
+            .as_deref()
+            .map(|k| (k, body.device_proof.as_deref().unwrap_or_default())),
         address,
     )
     .await
@@ -251,9 +253,10 @@ async fn sync_request(
         if authed.key.is_none()
             && let Some(key) = &request.device_key
         {
-            auth::bind_key(&shared, &authed, key)?;
+            let proof = request.device_proof.as_deref().unwrap_or_default();
+            auth::bind_key(&shared, &authed, key, proof)?;
         }
-        crate::sync::sync(&shared, &authed.actor, &authed.device, request)
+        crate::sync::sync(&shared, &authed.actor, &authed.device, request, false)
     })
     .await?;
     Ok(Json(response))

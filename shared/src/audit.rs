@@ -82,6 +82,9 @@ pub struct AuditEntry {
     pub seq: u64,
     /// Its link, hex.
     pub link: String,
+    /// The branch of its document (empty for the mine's rules): part of the link, so that an
+    /// entry of the exported branch cannot be given by its digest alone.
+    pub branch: String,
     /// The entry itself (its exact bytes, as text), for the branch's documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -131,9 +134,24 @@ pub struct Summary {
     pub device_signed: usize,
 }
 
-/// Checks an export; every finding, or what was checked.
-pub fn verify(export: &AuditExport) -> Result<Summary, Vec<Finding>> {
+/// Checks an export; every finding, or what was checked. `server`: the server's public key as
+/// the auditor knows it (from a phone, or the operator); without it the export's own is taken,
+/// and the checkpoints vouch only for what that key signed.
+pub fn verify(export: &AuditExport, server: Option<&KeyId>) -> Result<Summary, Vec<Finding>> {
     let mut v = Verifier::default();
+    if let Some(expected) = server
+        && export.server_key != expected.to_string()
+    {
+        v.find(
+            "export",
+            format!(
+                "signed by the server key {}, not the server's {}: it was made or re-signed \
+                 elsewhere",
+                short(&export.server_key),
+                short(&expected.to_string())
+            ),
+        );
+    }
     v.run(export);
     if v.findings.is_empty() {
         Ok(v.summary)
@@ -200,6 +218,13 @@ impl Verifier {
                 );
             }
             last_seq = Some(e.seq);
+            if e.branch == export.branch && e.body.is_none() {
+                self.find(
+                    &place,
+                    "an entry of this branch is given by its digest alone: what it accepted is \
+                     hidden",
+                );
+            }
             let digest = match (&e.body, &e.digest) {
                 (Some(body), _) => body_digest(body.as_bytes()),
                 (None, Some(d)) => match hex32(d) {
@@ -218,7 +243,7 @@ impl Verifier {
                 self.find(&place, "its link is not 32 bytes of hex");
                 continue;
             };
-            if link_over_digest(&prev, e.seq, &digest) != link {
+            if link_over_digest(&prev, e.seq, &e.branch, &digest) != link {
                 self.find(
                     &place,
                     "the chain breaks here: this entry, or one before it, was removed, added, \
@@ -297,7 +322,7 @@ impl Verifier {
             let in_branch = entry
                 .doc
                 .parse::<DocId>()
-                .is_ok_and(|id| id.branch() == export.branch);
+                .is_ok_and(|id| id.branch() == export.branch && id.branch() == e.branch);
             if !in_branch {
                 self.find(&place, "not a document of this branch");
             }

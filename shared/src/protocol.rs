@@ -41,6 +41,10 @@ pub struct LoginRequest {
     /// push.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_key: Option<String>,
+    /// With `device_key`: the key's signature over [`crate::signing::register_message`] for
+    /// `user`, base64, proving the device holds the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_proof: Option<String>,
 }
 
 /// The answer to a login.
@@ -82,6 +86,9 @@ pub struct SyncRequest {
     /// otherwise it is ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_key: Option<String>,
+    /// With `device_key`: its proof for the signed-in person, as at login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_proof: Option<String>,
 }
 
 /// A device's local changes to one document.

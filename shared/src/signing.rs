@@ -24,6 +24,8 @@ pub const CHANGE_CONTEXT: &[u8] = b"zonepatrol-change-v1\0";
 pub const LOG_CONTEXT: &[u8] = b"zonepatrol-log-v1\0";
 /// What every checkpoint signature's message starts with.
 pub const CHECKPOINT_CONTEXT: &[u8] = b"zonepatrol-checkpoint-v1\0";
+/// What every registration proof's message starts with.
+pub const REGISTER_CONTEXT: &[u8] = b"zonepatrol-register-v1\0";
 
 /// Signed batches one pushed document may carry: a phone signs its own changes in one, a
 /// carrier adds one for each phone it carries for.
@@ -100,6 +102,12 @@ impl DeviceKey {
         self.0.sign(message).to_bytes()
     }
 
+    /// Proves, when registering this key for `user`, that the phone holds its private half
+    /// ([`register_message`]), base64.
+    pub fn prove(&self, user: &str) -> String {
+        crate::protocol::b64::encode(&self.sign(&register_message(user, &self.id())))
+    }
+
     /// Signs changes to document `doc` made by (or, for the server's key, for) `user`.
     pub fn sign_changes(&self, doc: &str, user: &str, hashes: &[ChangeHash]) -> SignedChanges {
         let sig = self.sign(&change_message(doc, user, hashes));
@@ -140,6 +148,22 @@ pub fn change_message(doc: &str, user: &str, hashes: &[ChangeHash]) -> Vec<u8> {
         m.extend_from_slice(&h.0);
     }
     m
+}
+
+/// What a registration proof signs: [`REGISTER_CONTEXT`], the user, a zero byte, and the key's
+/// 32 bytes. Nobody can register another phone's public key for themselves.
+pub fn register_message(user: &str, key: &KeyId) -> Vec<u8> {
+    let mut m = REGISTER_CONTEXT.to_vec();
+    m.extend_from_slice(user.as_bytes());
+    m.push(0);
+    m.extend_from_slice(&key.0);
+    m
+}
+
+/// Checks a registration proof (base64) of `key` for `user`.
+pub fn check_proof(user: &str, key: &KeyId, proof: &str) -> Result<(), SignatureError> {
+    let sig = crate::protocol::b64::decode(proof).map_err(|_| SignatureError::Malformed)?;
+    verify(key, &register_message(user, key), &sig)
 }
 
 /// Why a signature does not hold.
@@ -221,12 +245,14 @@ impl LogEntry {
 }
 
 /// The hash that chains a log entry to the one before: SHA-256 of [`LOG_CONTEXT`], the previous
-/// link (32 zero bytes for the first entry), the entry's sequence number (8 bytes, big-endian)
+/// link (32 zero bytes for the first entry), the entry's sequence number (8 bytes, big-endian),
+/// the branch of its document (one byte of length, then the name; empty for the mine's rules)
 /// and the SHA-256 of the entry's bytes ([`body_digest`]). Removing, reordering or changing any
-/// entry breaks every link after it; an export for one branch gives other branches' entries
-/// by their digest alone, and the chain still checks.
-pub fn log_link(prev: &[u8; 32], seq: u64, body: &[u8]) -> [u8; 32] {
-    link_over_digest(prev, seq, &body_digest(body))
+/// entry breaks every link after it. An export for one branch gives other branches' entries by
+/// their branch and digest alone: the chain still checks, and an entry of the branch itself
+/// cannot pass for another's.
+pub fn log_link(prev: &[u8; 32], seq: u64, branch: &str, body: &[u8]) -> [u8; 32] {
+    link_over_digest(prev, seq, branch, &body_digest(body))
 }
 
 /// The SHA-256 of a log entry's bytes.
@@ -235,11 +261,14 @@ pub fn body_digest(body: &[u8]) -> [u8; 32] {
 }
 
 /// [`log_link`] from the entry's digest.
-pub fn link_over_digest(prev: &[u8; 32], seq: u64, digest: &[u8; 32]) -> [u8; 32] {
+pub fn link_over_digest(prev: &[u8; 32], seq: u64, branch: &str, digest: &[u8; 32]) -> [u8; 32] {
+    let branch = &branch.as_bytes()[..branch.len().min(255)];
     let mut h = Sha256::new();
     h.update(LOG_CONTEXT);
     h.update(prev);
     h.update(seq.to_be_bytes());
+    h.update([branch.len() as u8]);
+    h.update(branch);
     h.update(digest);
     h.finalize().into()
 }
@@ -340,10 +369,27 @@ mod tests {
 
     #[test]
     fn a_link_depends_on_everything_before_it() {
-        let a = log_link(&[0; 32], 1, b"one");
-        let b = log_link(&a, 2, b"two");
-        assert_ne!(log_link(&[0; 32], 2, b"two"), b);
-        assert_ne!(log_link(&a, 3, b"two"), b);
-        assert_ne!(log_link(&a, 2, b"twO"), b);
+        let a = log_link(&[0; 32], 1, "b1", b"one");
+        let b = log_link(&a, 2, "b1", b"two");
+        assert_ne!(log_link(&[0; 32], 2, "b1", b"two"), b);
+        assert_ne!(log_link(&a, 3, "b1", b"two"), b);
+        assert_ne!(log_link(&a, 2, "b1", b"twO"), b);
+        assert_ne!(log_link(&a, 2, "b2", b"two"), b);
+    }
+
+    #[test]
+    fn a_proof_registers_only_the_key_that_made_it_for_its_user() {
+        let key = DeviceKey::from_seed([4; 32]);
+        let proof = key.prove("li");
+        assert_eq!(check_proof("li", &key.id(), &proof), Ok(()));
+        assert_eq!(
+            check_proof("wang", &key.id(), &proof),
+            Err(SignatureError::Wrong)
+        );
+        let other = DeviceKey::from_seed([5; 32]).id();
+        assert_eq!(
+            check_proof("li", &other, &proof),
+            Err(SignatureError::Wrong)
+        );
     }
 }

@@ -142,6 +142,7 @@ async fn login(
         "password": password,
         "device": "load",
         "device_key": key_of(user).id().to_string(),
+        "device_proof": key_of(user).prove(user),
     });
     match http
         .post(format!("{url}/v1/login"))

@@ -410,7 +410,7 @@ pub fn phones(state: &State, who: &Actor, name: &str) -> Result<Vec<DeviceRecord
 /// account's sign-ins made with that key end too. A revoked key stays revoked.
 pub fn revoke_phone(state: &State, who: &Actor, name: &str, key: &str) -> Result<(), AdminError> {
     let account = account(state, who, name)?;
-    let Some(mut phone) = state
+    let Some(found) = state
         .store
         .device(key)?
         .filter(|d| d.users.iter().any(|u| u == name))
@@ -420,15 +420,25 @@ pub fn revoke_phone(state: &State, who: &Actor, name: &str, key: &str) -> Result
             "This account has no such phone.",
         ));
     };
-    if phone.revoked_at.is_some() {
+    if found.revoked_at.is_some() {
         return Err(AdminError::invalid(
             "这台手机已经吊销。",
             "That phone is revoked already.",
         ));
     }
-    phone.revoked_at = Some(crate::now_millis());
-    phone.revoked_by = who.user.clone();
-    state.store.put_device(&phone)?;
+    // Atomically: a sign-in on the phone meanwhile cannot write the record back unrevoked.
+    let now = crate::now_millis();
+    let phone = state
+        .store
+        .update_device(key, &mut |stored| {
+            let mut record = stored?;
+            if record.revoked_at.is_none() {
+                record.revoked_at = Some(now);
+                record.revoked_by = who.user.clone();
+            }
+            Some(record)
+        })?
+        .unwrap_or(found);
     for user in &phone.users {
         for (hash, token) in state.store.tokens_of(user)? {
             if token.key.as_deref() == Some(key) {

@@ -192,8 +192,9 @@ pub fn edit_document<D: Document>(
         }],
         max_bytes: Some(1),
         device_key: None,
+        device_proof: None,
     };
-    let answer = crate::sync::sync(state, who, crate::dashboard::DEVICE, request)
+    let answer = crate::sync::sync(state, who, crate::dashboard::DEVICE, request, true)
         .map_err(|e| AdminError::Failed(e.body.message.clone()))?;
     match answer.acks.into_iter().next().map(|a| a.outcome) {
         Some(Outcome::Accepted) => Ok(Edited::Saved),

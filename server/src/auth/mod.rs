@@ -57,15 +57,11 @@ pub async fn login(
     name: &str,
     password: &str,
     device: &str,
-    device_key: Option<&str>,
+    device_key: Option<(&str, &str)>,
     address: Option<IpAddr>,
 ) -> Result<Option<(String, TokenRecord, UserRecord)>, ApiError> {
     let device_key = device_key
-        .map(|k| {
-            k.parse::<zonepatrol_shared::signing::KeyId>()
-                .map(|k| k.to_string())
-                .map_err(|e| ApiError::bad_request(format!("{e}: update the app")))
-        })
+        .map(|(key, proof)| proven_key(name, key, proof))
         .transpose()?;
     let refuse_if_waiting = || match state.guard.throttle.wait(name, address, Instant::now()) {
         Some(wait) => Err(ApiError::too_many_attempts(wait)),
@@ -150,6 +146,21 @@ pub async fn login(
     Ok(Some((token, record, user)))
 }
 
+/// A device key and its proof for `user` (see `signing::register_message`): the key in its
+/// one written form, or why not.
+fn proven_key(user: &str, key: &str, proof: &str) -> Result<String, ApiError> {
+    let key = key
+        .parse::<zonepatrol_shared::signing::KeyId>()
+        .map_err(|e| ApiError::bad_request(format!("{e}: update the app")))?;
+    zonepatrol_shared::signing::check_proof(user, &key, proof).map_err(|_| {
+        ApiError::bad_request(
+            "the device's proof of its key does not hold: it cannot register that key; update \
+             the app",
+        )
+    })?;
+    Ok(key.to_string())
+}
+
 /// The most people one device key is registered for: a phone shared by a team, not a crowd.
 pub const MAX_USERS_PER_DEVICE: usize = 256;
 
@@ -162,20 +173,23 @@ pub fn register_device(
     user: &str,
     now: i64,
 ) -> Result<(), crate::store::StoreError> {
-    let mut record = store.device(key)?.unwrap_or_else(|| DeviceRecord {
-        key: key.to_owned(),
-        name: name.to_owned(),
-        users: Vec::new(),
-        registered_at: now,
-        last_sign_in: now,
-        revoked_at: None,
-        revoked_by: String::new(),
-    });
-    if !record.users.iter().any(|u| u == user) && record.users.len() < MAX_USERS_PER_DEVICE {
-        record.users.push(user.to_owned());
-    }
-    record.last_sign_in = now;
-    store.put_device(&record)
+    store.update_device(key, &mut |stored| {
+        let mut record = stored.unwrap_or_else(|| DeviceRecord {
+            key: key.to_owned(),
+            name: name.to_owned(),
+            users: Vec::new(),
+            registered_at: now,
+            last_sign_in: now,
+            revoked_at: None,
+            revoked_by: String::new(),
+        });
+        if !record.users.iter().any(|u| u == user) && record.users.len() < MAX_USERS_PER_DEVICE {
+            record.users.push(user.to_owned());
+        }
+        record.last_sign_in = now;
+        Some(record)
+    })?;
+    Ok(())
 }
 
 /// The address a request came from, when the server was started with it (see [`crate::launch`]).
@@ -272,13 +286,14 @@ pub fn check_token(state: &State, token: &str) -> Result<Authed, ApiError> {
 }
 
 /// Binds a sign-in made before its device had a key (an older app, upgraded since) to the key
-/// the device now names, registering it for the person as signing in does. Once bound, a
-/// sign-in keeps its key.
-pub fn bind_key(state: &State, authed: &Authed, key: &str) -> Result<(), ApiError> {
-    let key = key
-        .parse::<zonepatrol_shared::signing::KeyId>()
-        .map_err(|e| ApiError::bad_request(format!("{e}: update the app")))?
-        .to_string();
+/// the device now names, with its proof, registering it for the person as signing in does.
+/// Once bound, a sign-in keeps its key; the dashboard's sign-ins are never bound (no phone
+/// signs with them).
+pub fn bind_key(state: &State, authed: &Authed, key: &str, proof: &str) -> Result<(), ApiError> {
+    if authed.device == crate::dashboard::DEVICE {
+        return Ok(());
+    }
+    let key = proven_key(&authed.actor.user, key, proof)?;
     let store = &*state.store;
     let Some(mut token) = store.token(&authed.token_hash)? else {
         return Ok(());

@@ -109,7 +109,7 @@ pub fn log_chain(open: Open<'_>, dir: &Path) {
         assert_eq!(record.seq, i as u64 + 1, "entries by sequence number");
         assert_eq!(
             record.link,
-            log_link(&prev, record.seq, &record.body),
+            log_link(&prev, record.seq, "zcyd", &record.body),
             "entry {i}'s link"
         );
         let body = LogEntry::from_bytes(&record.body).expect("the entry reads");

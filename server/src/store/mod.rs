@@ -438,8 +438,17 @@ pub trait Storage: Send + Sync + 'static {
 
     /// A registered device key's record.
     fn device(&self, key: &str) -> Result<Option<DeviceRecord>, StoreError>;
-    /// Records a device key (registered, signed in on again, or revoked).
+    /// Records a device key as given (a restore, a test).
     fn put_device(&self, record: &DeviceRecord) -> Result<(), StoreError>;
+    /// Changes a device key's record atomically: `change` gets the record as stored (or
+    /// `None`) and returns what to store (`None`: leave it), and may be called again if
+    /// another writer changed it meanwhile (a sign-in racing a revocation, on any instance).
+    /// Returns what is stored afterwards.
+    fn update_device(
+        &self,
+        key: &str,
+        change: &mut dyn FnMut(Option<DeviceRecord>) -> Option<DeviceRecord>,
+    ) -> Result<Option<DeviceRecord>, StoreError>;
     /// Every registered device key.
     fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
     /// The server's secret signing seed: the one kept, or `fresh`, kept from now on, when there

@@ -1064,7 +1064,8 @@ impl Storage for PgStore {
             let seq = last + 1;
             let old: Option<i32> = row.get(1);
             let prev = super::log_prev(row.get::<_, Option<&[u8]>>(2))?;
-            let link = zonepatrol_shared::signing::log_link(&prev, seq, &write.log);
+            let link =
+                zonepatrol_shared::signing::log_link(&prev, seq, write.id.branch(), &write.log);
             let log_head = super::log_head_value(seq, &link);
             let (n, chunks) = match (old, write.compact) {
                 (Some(old), false) => (old, old + 1),
@@ -1329,6 +1330,42 @@ impl Storage for PgStore {
             )
             .map_err(engine)?;
             Ok(())
+        })
+    }
+
+    fn update_device(
+        &self,
+        key: &str,
+        change: &mut dyn FnMut(Option<DeviceRecord>) -> Option<DeviceRecord>,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(engine)?;
+            // The row locked from the read to the commit; a missing row's key locked through
+            // an advisory lock on its hash, so that two first registrations do not race.
+            tx.execute(
+                "select pg_advisory_xact_lock(hashtext('zp-device:' || $1))",
+                &[&key],
+            )
+            .map_err(engine)?;
+            let record = tx
+                .query_opt(
+                    "select record from devices where key = $1 for update",
+                    &[&key],
+                )
+                .map_err(engine)?
+                .map(|r| decode::<DeviceRecord>(key, r.get::<_, &str>(0)))
+                .transpose()?;
+            let Some(new) = change(record.clone()) else {
+                return Ok(record);
+            };
+            tx.execute(
+                "insert into devices (key, record) values ($1, $2) \
+                 on conflict (key) do update set record = excluded.record",
+                &[&key, &encode(&new)],
+            )
+            .map_err(engine)?;
+            tx.commit().map_err(engine)?;
+            Ok(Some(new))
         })
     }
 

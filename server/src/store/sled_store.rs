@@ -353,7 +353,7 @@ impl Storage for SledStore {
             batch.insert(k, v);
         }
         let prev = super::log_prev(self.docs.get(LOG_HEAD_KEY)?.as_deref())?;
-        let link = zonepatrol_shared::signing::log_link(&prev, seq, &write.log);
+        let link = zonepatrol_shared::signing::log_link(&prev, seq, write.id.branch(), &write.log);
         batch.insert(log_key(seq), super::log_value(&link, &write.log));
         batch.insert(LOG_HEAD_KEY, super::log_head_value(seq, &link));
         batch.insert(SEQ_KEY, &seq.to_be_bytes());
@@ -594,6 +594,31 @@ impl Storage for SledStore {
     fn put_device(&self, record: &DeviceRecord) -> Result<(), StoreError> {
         self.devices.insert(record.key.as_bytes(), encode(record))?;
         Ok(())
+    }
+
+    fn update_device(
+        &self,
+        key: &str,
+        change: &mut dyn FnMut(Option<DeviceRecord>) -> Option<DeviceRecord>,
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        loop {
+            let old = self.devices.get(key.as_bytes())?;
+            let record = old
+                .as_ref()
+                .map(|v| decode::<DeviceRecord>(key.as_bytes(), v))
+                .transpose()?;
+            let Some(new) = change(record.clone()) else {
+                return Ok(record);
+            };
+            let swapped = self.devices.compare_and_swap(
+                key.as_bytes(),
+                old.as_deref(),
+                Some(encode(&new)),
+            )?;
+            if swapped.is_ok() {
+                return Ok(Some(new));
+            }
+        }
     }
 
     fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {

@@ -2,8 +2,9 @@
 //! documents the validation reads (and the device keys the signatures name) fetched once per
 //! request.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use automerge::ReadDoc;
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document, genesis_actor};
 use zonepatrol_shared::protocol::{Push, Visits, b64, heads_to_hex};
@@ -31,6 +32,8 @@ pub(super) struct ContextCache {
     server_key: Option<String>,
     /// Whether signatures are checked (see `Settings::verify_signatures`).
     verify: bool,
+    /// Whether the server's own key may sign: only for a push the server makes itself.
+    server_signs: bool,
 }
 
 /// The store as the validator's source of documents.
@@ -56,13 +59,16 @@ impl ContextCache {
             devices: HashMap::new(),
             server_key: None,
             verify: true,
+            server_signs: false,
         }
     }
 
-    /// As [`ContextCache::new`], checking signatures as the settings say.
-    pub(super) fn for_state(state: &State) -> ContextCache {
+    /// As [`ContextCache::new`], checking signatures as the settings say; `by_server`: the
+    /// push is the server's own (a console edit), which its key may sign.
+    pub(super) fn for_state(state: &State, by_server: bool) -> ContextCache {
         let mut cache = ContextCache::new(state.settings.clock);
         cache.verify = state.settings.verify_signatures;
+        cache.server_signs = by_server;
         cache
     }
 
@@ -171,8 +177,11 @@ fn unsigned(reason: String) -> Refusal {
 
 /// Every change the store lacks must be covered by a signature that holds, made by a key
 /// registered to the change's author and not revoked (or by the server's own key, for the
-/// person it wrote for). The sender is the author: a signature for someone else is refused.
-/// On success the changes are kept in `r.new`, each with the key that signed it.
+/// person it wrote for, only when the server itself makes the push). The sender is the author:
+/// a signature for someone else is refused. A signature may name only changes of this push,
+/// each once, so that what is logged stays the size of the document. The cheap checks come
+/// before the signature's. On success the changes are kept in `r.new`, each with the key that
+/// signed it, and `r.signed` keeps only the signatures that covered some of them.
 pub(super) fn check_signatures(
     store: &dyn Storage,
     user: &Actor,
@@ -200,61 +209,58 @@ pub(super) fn check_signatures(
         return Ok(Ok(()));
     }
     let mut signer: HashMap<automerge::ChangeHash, String> = HashMap::new();
-    for batch in &r.signed {
-        let hashes = match batch.verify(&text_id) {
-            Ok((_, hashes)) => hashes,
-            Err(e) => {
-                return Ok(Err(unsigned(format!(
-                    "{e}; these changes are kept on the record and not merged: if this phone \
-                     sent them, sign in again and sync"
-                ))));
-            }
-        };
+    let mut used = vec![false; r.signed.len()];
+    for (n, batch) in r.signed.iter().enumerate() {
         if batch.user != user.user {
             return Ok(Err(unsigned(format!(
                 "these changes are signed for {}, but {} sent them: sign in as {} to send them",
                 batch.user, user.user, batch.user
             ))));
         }
-        if batch.key != cache.server_key(store)? {
-            match cache.device(store, &batch.key)? {
-                None => {
-                    return Ok(Err(unsigned(format!(
-                        "the phone that signed these changes is not registered: sign in on it \
-                         again while online, then sync (key {})",
-                        short(&batch.key)
-                    ))));
-                }
-                Some(d) if d.revoked_at.is_some() => {
-                    let when = d.revoked_at.unwrap_or_default();
-                    return Ok(Err(unsigned(format!(
-                        "the phone that signed these changes was revoked{} at {}: its changes \
-                         are no longer taken; they are kept on the record (key {})",
-                        if d.revoked_by.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" by {}", d.revoked_by)
-                        },
-                        chrono::DateTime::from_timestamp_millis(when)
-                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                            .unwrap_or_default(),
-                        short(&batch.key)
-                    ))));
-                }
-                Some(d) if !d.signs_for(&batch.user) => {
-                    return Ok(Err(unsigned(format!(
-                        "the phone that signed these changes is not registered for {}: sign in \
-                         on it as {} while online, then sync (key {})",
-                        batch.user,
-                        batch.user,
-                        short(&batch.key)
-                    ))));
-                }
-                Some(_) => {}
+        let key = match batch.key_id() {
+            Ok(key) => key.to_string(),
+            Err(e) => return Ok(Err(unsigned(format!("{e}: update the app")))),
+        };
+        if key == cache.server_key(store)? {
+            if !cache.server_signs {
+                return Ok(Err(unsigned(
+                    "these changes are signed with the server's own key: only the server \
+                     signs so; update the app"
+                        .into(),
+                )));
             }
+        } else if let Some(refusal) = device_refusal(cache.device(store, &key)?, &batch.user, &key)
+        {
+            return Ok(Err(refusal));
+        }
+        let hashes = match batch.change_hashes() {
+            Ok(hashes) => hashes,
+            Err(e) => return Ok(Err(unsigned(format!("{e}: update the app")))),
+        };
+        let mut seen = HashSet::with_capacity(hashes.len());
+        let foreign = catch_damage(&text_id, || {
+            hashes
+                .iter()
+                .any(|h| !seen.insert(*h) || r.after.document().get_change_by_hash(h).is_none())
+        })?;
+        if foreign {
+            return Ok(Err(unsigned(
+                "a signature names changes that are not in this push, or one twice: update \
+                 the app and sync again"
+                    .into(),
+            )));
+        }
+        if let Err(e) = batch.verify(&text_id) {
+            return Ok(Err(unsigned(format!(
+                "{e}; these changes are kept on the record and not merged: if this phone \
+                 sent them, sign in again and sync"
+            ))));
         }
         for hash in hashes {
-            signer.entry(hash).or_insert_with(|| batch.key.clone());
+            signer.entry(hash).or_insert_with(|| {
+                used[n] = true;
+                key.clone()
+            });
         }
     }
     let mut new = Vec::with_capacity(changes.len());
@@ -273,6 +279,71 @@ pub(super) fn check_signatures(
         });
     }
     r.new = new;
+    // Only what vouches for a change the store takes goes into the log.
+    let mut n = 0;
+    r.signed.retain(|_| {
+        n += 1;
+        used[n - 1]
+    });
+    Ok(Ok(()))
+}
+
+/// Why a device's key may not sign for `user` now, if it may not.
+fn device_refusal(device: Option<&DeviceRecord>, user: &str, key: &str) -> Option<Refusal> {
+    match device {
+        None => Some(unsigned(format!(
+            "the phone that signed these changes is not registered: sign in on it again while \
+             online, then sync (key {})",
+            short(key)
+        ))),
+        Some(d) if d.revoked_at.is_some() => {
+            let when = d.revoked_at.unwrap_or_default();
+            Some(unsigned(format!(
+                "the phone that signed these changes was revoked{} at {}: its changes are no \
+                 longer taken; they are kept on the record (key {})",
+                if d.revoked_by.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {}", d.revoked_by)
+                },
+                chrono::DateTime::from_timestamp_millis(when)
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default(),
+                short(key)
+            )))
+        }
+        Some(d) if !d.signs_for(user) => Some(unsigned(format!(
+            "the phone that signed these changes is not registered for {user}: sign in on it \
+             as {user} while online, then sync (key {})",
+            short(key)
+        ))),
+        Some(_) => None,
+    }
+}
+
+/// Under the write lock, just before a checked push is stored: the keys that signed its new
+/// changes still sign for the sender (a revocation may have come after the check). Each key
+/// is read once per round (`fresh`).
+pub(super) fn still_signed(
+    store: &dyn Storage,
+    user: &Actor,
+    r: &Ready,
+    fresh: &mut HashMap<String, Option<DeviceRecord>>,
+) -> Result<Result<(), Refusal>, ApiError> {
+    let server = crate::store::writer::server_key(store)?.id().to_string();
+    for c in &r.new {
+        if c.key.is_empty() || c.key == server {
+            continue;
+        }
+        if !fresh.contains_key(&c.key) {
+            let record = store.device(&c.key)?;
+            fresh.insert(c.key.clone(), record);
+        }
+        let device = fresh.get(&c.key).and_then(Option::as_ref);
+        if let Some(refusal) = device_refusal(device, &user.user, &c.key) {
+            return Ok(Err(refusal));
+        }
+    }
     Ok(Ok(()))
 }
 

@@ -21,7 +21,7 @@ use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::protocol::{ErrorCode, Push, SyncRequest, SyncResponse, b64, heads_to_hex};
 
-use self::check::{Checked, ContextCache, check_actors, depends_on, read_and_check};
+use self::check::{Checked, ContextCache, check_actors, depends_on, read_and_check, still_signed};
 use self::commit::{Progress, REFUSED_KEPT_PER_REQUEST, commit, keep_damaged};
 use self::prepare::Prepared;
 use self::pull::pull;
@@ -41,11 +41,15 @@ pub use self::check::check_push;
 /// together), what came before it is committed and flushed, the lock is released, and it and
 /// the rest are checked again outside it; after [`RECHECK_ROUNDS`] such rounds the check is made
 /// under the lock.
+///
+/// `by_server`: the server makes this push itself, for `user` (a console edit): its own key may
+/// sign it. Never for a request from outside.
 pub(crate) fn sync(
     state: &State,
     user: &Actor,
     device: &str,
     request: SyncRequest,
+    by_server: bool,
 ) -> Result<SyncResponse, ApiError> {
     let store = &*state.store;
     let mut progress = Progress::default();
@@ -82,7 +86,7 @@ pub(crate) fn sync(
         let mut snapshot = store.last_seq()?;
         let now = crate::now_millis();
         let visits = crate::reports::visits(state, user, now);
-        let mut cache = ContextCache::for_state(state);
+        let mut cache = ContextCache::for_state(state, by_server);
         let mut pending = VecDeque::with_capacity(request.push.len());
         for (n, push) in request.push.into_iter().enumerate() {
             let id = push.id.clone();
@@ -99,6 +103,8 @@ pub(crate) fn sync(
         loop {
             let write = state.writing()?;
             let stale = written_after(store, snapshot)?;
+            // Device keys as they stand now, under the lock: read once a round.
+            let mut devices = std::collections::HashMap::new();
             let last_round = round >= RECHECK_ROUNDS;
             // Whatever happens below, what was written is flushed before the lock is
             // released, so that no other request can serve a write that a crash could still
@@ -118,7 +124,7 @@ pub(crate) fn sync(
                         }
                         // Busy as it is, the store keeps moving: check it here.
                         let push = push_of(c)?;
-                        let mut cache = ContextCache::for_state(state);
+                        let mut cache = ContextCache::for_state(state, by_server);
                         let c = read_and_check(state, user, &visits, n, push, &mut cache, now)?;
                         commit(state, user, device, c, now, &mut progress)?;
                         continue;
@@ -132,9 +138,13 @@ pub(crate) fn sync(
                             outcome: None,
                         },
                         Prepared::Ready(mut r) => {
-                            // Actors may have been claimed meanwhile by someone else.
+                            // Actors may have been claimed meanwhile by someone else, and a
+                            // phone revoked.
                             let outcome = match c.outcome {
-                                Some(Ok(_)) => Some(check_actors(store, user, &mut r)?),
+                                Some(Ok(_)) => match still_signed(store, user, &r, &mut devices)? {
+                                    Ok(()) => Some(check_actors(store, user, &mut r)?),
+                                    Err(refusal) => Some(Err(refusal)),
+                                },
                                 other => other,
                             };
                             Checked {
@@ -162,7 +172,7 @@ pub(crate) fn sync(
             drop(write);
             progress.written_since.clear();
             round += 1;
-            let mut cache = ContextCache::for_state(state);
+            let mut cache = ContextCache::for_state(state, by_server);
             let mut again = VecDeque::with_capacity(pending.len());
             for (n, c) in pending {
                 let c = match checked_on(&c) {

@@ -45,6 +45,7 @@ async fn sign_in(
             "password": password,
             "device": "t",
             "device_key": crate::support::test_key(user).id().to_string(),
+            "device_proof": crate::support::test_key(user).prove(user),
         }))
         .send()
         .await

@@ -486,6 +486,37 @@ async fn concurrent_pushes_on_instances_and_a_kill_lose_nothing() {
         0,
         "the reports the instances wrote are a single server's (seed {seed})"
     );
+    // What the instances wrote (one killed mid-flight) is one unbroken log, every change in it
+    // signed by its author's phone or by the server, and every document's history is the log's.
+    let file = dir.path().join("zcyd-audit.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
+        .args([
+            "audit",
+            "export",
+            "--branch",
+            "zcyd",
+            "--database",
+            &db,
+            "--data",
+        ])
+        .arg(dir.path().join("audit-data"))
+        .arg("--to")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let export: zonepatrol_shared::audit::AuditExport =
+        serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("an export");
+    let summary = zonepatrol_shared::audit::verify(&export, None)
+        .unwrap_or_else(|f| panic!("the export verifies (seed {seed}): {f:#?}"));
+    assert!(
+        summary.device_signed >= users.len() * ROUNDS,
+        "{summary:?} (seed {seed})"
+    );
 }
 
 /// Five wrong passwords spread over three instances count as five: the next try, on any

@@ -30,6 +30,7 @@ async fn sign_in(url: &str, user: &str, key: Option<&DeviceKey>) -> (String, Str
     let mut body = serde_json::json!({"user": user, "password": DEMO_PASSWORD, "device": "raw"});
     if let Some(key) = key {
         body["device_key"] = key.id().to_string().into();
+        body["device_proof"] = key.prove(user).into();
     }
     let r = http()
         .post(format!("{url}/v1/login"))
@@ -72,7 +73,7 @@ async fn push(
     id: &DocId,
     doc: &mut AutoCommit,
     signed: Vec<SignedChanges>,
-    key: Option<&DeviceKey>,
+    key: Option<(&DeviceKey, &str)>,
 ) -> (Outcome, SyncResponse) {
     let mut body = serde_json::json!({
         "cursor": 0,
@@ -85,8 +86,9 @@ async fn push(
         }],
         "max_bytes": 1,
     });
-    if let Some(key) = key {
+    if let Some((key, user)) = key {
         body["device_key"] = key.id().to_string().into();
+        body["device_proof"] = key.prove(user).into();
     }
     let r = http()
         .post(format!("{url}/v1/sync"))
@@ -182,21 +184,67 @@ async fn changes_no_registered_key_of_their_author_signed_are_refused_and_kept()
         &id8,
         &mut doc,
         vec![signed],
-        Some(&legacy_key),
+        Some((&legacy_key, "sec")),
     )
     .await;
     assert_eq!(outcome, Outcome::Accepted, "bound to the key it named");
     let other = DeviceKey::from_seed([9; 32]);
     let (id9, mut doc) = problem("rebind", "sec", "换钥匙");
     let signed = other.sign_changes(&id9.to_string(), "sec", &hashes(&mut doc));
-    let (outcome, _) = push(url, &legacy, &id9, &mut doc, vec![signed], Some(&other)).await;
+    let (outcome, _) = push(
+        url,
+        &legacy,
+        &id9,
+        &mut doc,
+        vec![signed],
+        Some((&other, "sec")),
+    )
+    .await;
     refused_for(&outcome, "not registered");
+
+    // The server's own key signs only what the server pushes itself: its signature, were it
+    // ever copied, is refused from outside.
+    let (id10, mut doc) = problem("server-key", "sec", "服务器钥匙");
+    let mut forged = sec_key.sign_changes(&id10.to_string(), "sec", &hashes(&mut doc));
+    forged.key = server_key.clone();
+    let (outcome, _) = push(url, &sec, &id10, &mut doc, vec![forged], None).await;
+    refused_for(&outcome, "server's own key");
+
+    // A signature may name only the changes it comes with, each once.
+    let (id11, mut doc) = problem("padded", "sec", "多余的哈希");
+    let mut padded = hashes(&mut doc);
+    padded.push(automerge::ChangeHash([3; 32]));
+    let signed = sec_key.sign_changes(&id11.to_string(), "sec", &padded);
+    let (outcome, _) = push(url, &sec, &id11, &mut doc, vec![signed], None).await;
+    refused_for(&outcome, "not in this push");
+
+    // Nobody registers another phone's public key: the proof is the phone's own.
+    let r = http()
+        .post(format!("{url}/v1/login"))
+        .json(&serde_json::json!({
+            "user": "h1", "password": DEMO_PASSWORD, "device": "thief",
+            "device_key": sec_key.id().to_string(),
+            "device_proof": h1_key.prove("h1"),
+        }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Every refusal is on the record, nothing refused was stored.
     let dir = server.stop_keeping_data().await;
     let store = SledStore::open(&dir.path().join("server/store")).expect("store");
     let refused = store.refused().expect("refused");
-    for id in [&id1, &id2, &id3, &id4, &id5, &id6, &id9] {
+    let device = store
+        .device(&sec_key.id().to_string())
+        .expect("reads")
+        .expect("sec's phone");
+    assert_eq!(
+        device.users,
+        vec!["sec".to_owned()],
+        "h1 never registered it"
+    );
+    for id in [&id1, &id2, &id3, &id4, &id5, &id6, &id9, &id10, &id11] {
         assert!(
             refused
                 .iter()
@@ -287,17 +335,23 @@ fn log_of(store: &dyn Storage, doc: &str) -> LogEntry {
         .unwrap_or_else(|| panic!("{doc} in the log"))
 }
 
-/// Runs `zonepatrol-audit verify`; its exit code and what it printed.
-fn audit(file: &Path) -> (i32, String) {
-    let out = Command::new(AUDIT)
-        .arg("verify")
-        .arg(file)
-        .output()
-        .expect("zonepatrol-audit runs");
+/// Runs `zonepatrol-audit verify` (with the server's key as a phone knows it, if given); its
+/// exit code and what it printed.
+fn audit_with(file: &Path, server_key: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(AUDIT);
+    command.arg("verify").arg(file);
+    if let Some(key) = server_key {
+        command.args(["--server-key", key]);
+    }
+    let out = command.output().expect("zonepatrol-audit runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+fn audit(file: &Path) -> (i32, String) {
+    audit_with(file, None)
 }
 
 /// Writes an export and checks it.
@@ -312,6 +366,7 @@ fn audit_of(dir: &Path, name: &str, export: &AuditExport) -> (i32, String) {
 fn relink(export: &mut AuditExport) {
     let mut prev = [0u8; 32];
     for e in &mut export.log {
+        let branch = e.branch.clone();
         let digest = match &e.body {
             Some(body) => signing::body_digest(body.as_bytes()),
             None => {
@@ -320,7 +375,7 @@ fn relink(export: &mut AuditExport) {
                 d
             }
         };
-        let link = link_over_digest(&prev, e.seq, &digest);
+        let link = link_over_digest(&prev, e.seq, &branch, &digest);
         e.link = hex::encode(link);
         prev = link;
     }
@@ -387,7 +442,20 @@ async fn the_audit_export_verifies_and_every_tampering_is_named() {
     assert!(said.starts_with("OK: branch zcyd"), "{said}");
     let export: AuditExport =
         serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("an export");
-    let summary = verify(&export).expect("verifies");
+    let server_key = sec
+        .repo
+        .session()
+        .expect("reads")
+        .and_then(|s| s.server_key)
+        .expect("the phone knows the server's key");
+    let (code, said) = audit_with(&file, Some(&server_key));
+    assert_eq!(code, 0, "{said}");
+    assert!(!said.contains("note:"), "{said}");
+    let summary = verify(&export, Some(&server_key.parse().expect("a key"))).expect("verifies");
+    assert!(
+        sec.repo.checkpoint().expect("reads").is_some(),
+        "the phone kept the server's checkpoint"
+    );
     assert!(summary.device_signed >= 3, "{summary:?}");
     assert!(
         summary.changes > summary.device_signed,
@@ -505,6 +573,33 @@ async fn the_audit_export_verifies_and_every_tampering_is_named() {
     let (code, said) = audit_of(work.path(), "actors.json", &t);
     assert_eq!(code, 1, "{said}");
     assert!(said.contains("re-attributed"), "{said}");
+
+    // 5. An entry of the branch given by its digest alone, its change taken out of the
+    //    document: named, though the chain still holds.
+    let mut t = export.clone();
+    let digest = signing::body_digest(t.log[at].body.as_deref().expect("body").as_bytes());
+    t.log[at].body = None;
+    t.log[at].digest = Some(hex::encode(digest));
+    let (code, said) = audit_of(work.path(), "hidden.json", &t);
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains(&format!("log entry {seq}: an entry of this branch")),
+        "{said}"
+    );
+
+    // 6. An export re-signed with a key of its own: the key the phone knows tells.
+    let mut t = export.clone();
+    let forger = DeviceKey::from_seed([11; 32]);
+    t.server_key = forger.id().to_string();
+    for c in &mut t.checkpoints {
+        let link = c.link_bytes().expect("a link");
+        *c = signing::Checkpoint::sign(&forger, c.seq, &link, c.at);
+    }
+    let forged = work.path().join("forged.json");
+    std::fs::write(&forged, serde_json::to_vec(&t).expect("json")).expect("written");
+    let (code, said) = audit_with(&forged, Some(&server_key));
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("made or re-signed elsewhere"), "{said}");
 
     // A file cut short is not an export.
     let bytes = std::fs::read(&file).expect("read");
