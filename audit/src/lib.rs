@@ -65,6 +65,15 @@ pub fn main() -> ExitCode {
                 s.device_signed,
                 s.changes - s.device_signed
             );
+            if let Some((seq, at)) = s.vouched {
+                let when = chrono::DateTime::from_timestamp_millis(at)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_else(|| format!("{at} ms"));
+                println!(
+                    "the server vouched for the log up to entry {seq} at {when}: an export cut \
+                     back to an older checkpoint shows an older time here"
+                );
+            }
             if server.is_none() {
                 println!(
                     "note: the server's key {} was taken from the export itself; check it with \

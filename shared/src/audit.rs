@@ -132,6 +132,8 @@ pub struct Summary {
     pub changes: usize,
     /// Of which, signed by a device (the rest by the server, for someone).
     pub device_signed: usize,
+    /// The last checkpoint's number and time (ms): how recent the log vouched for is.
+    pub vouched: Option<(u64, i64)>,
 }
 
 /// Checks an export; every finding, or what was checked. `server`: the server's public key as
@@ -294,6 +296,7 @@ impl Verifier {
             _ => {}
         }
         self.summary.checkpoints = export.checkpoints.len();
+        self.summary.vouched = export.checkpoints.last().map(|c| (c.seq, c.at));
     }
 
     /// The branch's entries: their signatures, keys and coverage. What each change was
@@ -437,12 +440,21 @@ impl Verifier {
                 self.find(&place, "not a document id");
                 continue;
             };
+            // Loaded and read under a guard: damaged data may make automerge panic.
             let loaded = b64::decode(&d.bytes).ok().and_then(|bytes| {
-                std::panic::catch_unwind(|| AutoCommit::load(&bytes).ok())
-                    .ok()
-                    .flatten()
+                std::panic::catch_unwind(|| {
+                    let mut doc = AutoCommit::load(&bytes).ok()?;
+                    Some(
+                        doc.get_changes(&[])
+                            .iter()
+                            .map(|c| (c.hash(), c.actor_id().clone()))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .ok()
+                .flatten()
             });
-            let Some(mut doc) = loaded else {
+            let Some(changes) = loaded else {
                 self.find(&place, "it does not load: its bytes were altered");
                 continue;
             };
@@ -450,8 +462,7 @@ impl Verifier {
             let log = accepted.get(&d.id).unwrap_or(&none);
             let (genesis, server) = (genesis_actor(&id), server_actor());
             let mut held = BTreeSet::new();
-            for change in doc.get_changes(&[]) {
-                let hash = change.hash();
+            for (hash, actor) in changes {
                 held.insert(hash);
                 let Some(a) = log.get(&hash) else {
                     self.find(
@@ -463,11 +474,10 @@ impl Verifier {
                     );
                     continue;
                 };
-                let actor = change.actor_id();
-                if *actor == genesis {
+                if actor == genesis {
                     continue;
                 }
-                if *actor == server {
+                if actor == server {
                     if !a.by_server {
                         self.find(
                             &place,

@@ -23,7 +23,7 @@ pub const CHANGE_CONTEXT: &[u8] = b"zonepatrol-change-v1\0";
 /// What every log link's hash starts with.
 pub const LOG_CONTEXT: &[u8] = b"zonepatrol-log-v1\0";
 /// What every checkpoint signature's message starts with.
-pub const CHECKPOINT_CONTEXT: &[u8] = b"zonepatrol-checkpoint-v1\0";
+pub const CHECKPOINT_CONTEXT: &[u8] = b"zonepatrol-checkpoint-v2\0";
 /// What every registration proof's message starts with.
 pub const REGISTER_CONTEXT: &[u8] = b"zonepatrol-register-v1\0";
 
@@ -274,11 +274,13 @@ pub fn link_over_digest(prev: &[u8; 32], seq: u64, branch: &str, digest: &[u8; 3
 }
 
 /// What a checkpoint signature signs: [`CHECKPOINT_CONTEXT`], the sequence number of the last
-/// entry (8 bytes, big-endian) and its link.
-pub fn checkpoint_message(seq: u64, link: &[u8; 32]) -> Vec<u8> {
+/// entry (8 bytes, big-endian), its link, and when (ms, 8 bytes big-endian, two's complement):
+/// a checkpoint says how recent the log it vouches for is.
+pub fn checkpoint_message(seq: u64, link: &[u8; 32], at: i64) -> Vec<u8> {
     let mut m = CHECKPOINT_CONTEXT.to_vec();
     m.extend_from_slice(&seq.to_be_bytes());
     m.extend_from_slice(link);
+    m.extend_from_slice(&at.to_be_bytes());
     m
 }
 
@@ -304,7 +306,7 @@ impl Checkpoint {
             seq,
             link: hex::encode(link),
             at,
-            sig: crate::protocol::b64::encode(&key.sign(&checkpoint_message(seq, link))),
+            sig: crate::protocol::b64::encode(&key.sign(&checkpoint_message(seq, link, at))),
         }
     }
 
@@ -321,7 +323,7 @@ impl Checkpoint {
             .link_bytes()
             .ok_or_else(|| SignatureError::BadHash(cut(&self.link)))?;
         let sig = crate::protocol::b64::decode(&self.sig).map_err(|_| SignatureError::Malformed)?;
-        verify(server, &checkpoint_message(self.seq, &link), &sig)
+        verify(server, &checkpoint_message(self.seq, &link, self.at), &sig)
     }
 }
 

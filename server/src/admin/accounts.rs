@@ -426,7 +426,11 @@ pub fn revoke_phone(state: &State, who: &Actor, name: &str, key: &str) -> Result
             "That phone is revoked already.",
         ));
     }
-    // Atomically: a sign-in on the phone meanwhile cannot write the record back unrevoked.
+    // Atomically: a sign-in on the phone meanwhile cannot write the record back unrevoked;
+    // and with the documents held, so that no push checked before it is stored after it.
+    let _writing = state
+        .writing()
+        .map_err(|e| AdminError::Failed(e.to_string()))?;
     let now = crate::now_millis();
     let phone = state
         .store
@@ -439,9 +443,15 @@ pub fn revoke_phone(state: &State, who: &Actor, name: &str, key: &str) -> Result
             Some(record)
         })?
         .unwrap_or(found);
+    // Its sign-ins end: those bound to its key, and those from before keys made on it (by its
+    // name), which could otherwise bind a new key.
     for user in &phone.users {
         for (hash, token) in state.store.tokens_of(user)? {
-            if token.key.as_deref() == Some(key) {
+            let on_it = match token.key.as_deref() {
+                Some(k) => k == key,
+                None => token.device == phone.name,
+            };
+            if on_it {
                 state.store.remove_token(&hash)?;
             }
         }

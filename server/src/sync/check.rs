@@ -208,6 +208,7 @@ pub(super) fn check_signatures(
             .collect();
         return Ok(Ok(()));
     }
+    let fresh: HashSet<automerge::ChangeHash> = changes.iter().map(|(_, h)| *h).collect();
     let mut signer: HashMap<automerge::ChangeHash, String> = HashMap::new();
     let mut used = vec![false; r.signed.len()];
     for (n, batch) in r.signed.iter().enumerate() {
@@ -256,7 +257,8 @@ pub(super) fn check_signatures(
                  sent them, sign in again and sync"
             ))));
         }
-        for hash in hashes {
+        // Only a change the store lacks makes a signature worth logging.
+        for hash in hashes.into_iter().filter(|h| fresh.contains(h)) {
             signer.entry(hash).or_insert_with(|| {
                 used[n] = true;
                 key.clone()

@@ -172,6 +172,15 @@ async fn changes_no_registered_key_of_their_author_signed_are_refused_and_kept()
     checkpoint
         .verify(&server_key.parse().expect("a key"))
         .expect("signed by the server's key");
+    // Sent again whole with one more change (an answer lost on the way): the signature names
+    // changes the server holds too, and is taken.
+    let mut p: Problem = docs::read(&doc, &id7).expect("read");
+    p.finding.measure = FreeText::from("补充措施");
+    docs::write(&mut doc, &p).expect("write");
+    doc.commit();
+    let signed = sec_key.sign_changes(&id7.to_string(), "sec", &hashes(&mut doc));
+    let (outcome, _) = push(url, &sec, &id7, &mut doc, vec![signed], None).await;
+    assert_eq!(outcome, Outcome::Accepted, "a whole document sent again");
 
     // A sign-in from before keys (an older app) is bound to the first key its phone names.
     let legacy_key = DeviceKey::from_seed([6; 32]);
