@@ -922,14 +922,29 @@ async fn issue14_7_slow_clients_are_cut_off() {
         .next()
         .and_then(|p| p.parse().ok())
         .expect("port");
+    // Three connections, each proven held by an answer on it: the start's own connections
+    // (the readiness checks) may still count for a moment, and one refused because of them
+    // is opened again.
     let mut held = Vec::new();
-    for _ in 0..3 {
-        held.push(
-            tokio::net::TcpStream::connect(&address)
-                .await
-                .expect("connect"),
-        );
+    for _ in 0..50 {
+        if held.len() == 3 {
+            break;
+        }
+        let mut c = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let mut first = [0u8; 12];
+        let answered = tokio::time::timeout(Duration::from_secs(5), c.read_exact(&mut first)).await;
+        if matches!(answered, Ok(Ok(_))) && first.starts_with(b"HTTP/1.1 200") {
+            held.push(c);
+        } else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
+    assert_eq!(held.len(), 3, "three connections held");
     let mut fourth = tokio::net::TcpStream::connect(&address)
         .await
         .expect("connect");
