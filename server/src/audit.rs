@@ -39,19 +39,15 @@ pub fn export(store: &dyn Storage, branch: &str, now: i64) -> Result<AuditExport
         };
         after = last.seq;
         for record in page {
-            let id = LogEntry::from_bytes(&record.body)
+            // Each entry read once: its document (and branch), and who signed it.
+            let read = LogEntry::from_bytes(&record.body)
                 .ok()
-                .and_then(|e| e.doc.parse::<DocId>().ok());
-            let of = id.as_ref().map_or("", DocId::branch).to_owned();
-            let entry = match id.filter(|id| id.branch() == branch) {
-                Some(id) => {
+                .and_then(|e| Some((e.doc.parse::<DocId>().ok()?, e.signed)));
+            let of = read.as_ref().map_or("", |(id, _)| id.branch()).to_owned();
+            let entry = match read.filter(|(id, _)| id.branch() == branch) {
+                Some((id, signed)) => {
                     ids.insert(id.to_string());
-                    for s in LogEntry::from_bytes(&record.body)
-                        .map(|e| e.signed)
-                        .unwrap_or_default()
-                    {
-                        keys.insert(s.key);
-                    }
+                    keys.extend(signed.into_iter().map(|s| s.key));
                     AuditEntry {
                         seq: record.seq,
                         link: hex::encode(record.link),

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::docs::{DocId, genesis_actor, server_actor};
 use crate::protocol::b64;
-use crate::signing::{Checkpoint, KeyId, LogEntry, body_digest, link_over_digest};
+use crate::signing::{Checkpoint, KeyId, LogEntry, body_digest, link_over_digest, short};
 
 /// What the export's `format` says.
 pub const FORMAT: &str = "zonepatrol-audit-v1";
@@ -542,10 +542,6 @@ fn hex32(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
-}
-
-fn short(text: &str) -> &str {
-    text.get(..8).unwrap_or(text)
 }
 
 fn cut(text: &str) -> String {

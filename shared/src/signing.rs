@@ -59,11 +59,10 @@ impl std::str::FromStr for KeyId {
     }
 }
 
-impl KeyId {
-    /// The first 8 hex digits: enough to tell a person's phones apart on a page.
-    pub fn short(&self) -> String {
-        hex::encode(&self.0[..4])
-    }
+/// A key (or hash) written in hex, cut to its first 8 digits: enough to tell a person's phones
+/// apart on a page or in a message.
+pub fn short(hex: &str) -> &str {
+    hex.get(..8).unwrap_or(hex)
 }
 
 /// Text from outside, cut short enough to quote in an error.

@@ -457,7 +457,7 @@ pub fn revoke_phone(state: &State, who: &Actor, name: &str, key: &str) -> Result
         }
     }
     state.store.flush()?;
-    let short = key.get(..8).unwrap_or(key);
+    let short = zonepatrol_shared::signing::short(key);
     on_record(
         state,
         who,

@@ -219,8 +219,7 @@ pub(crate) fn log_value(link: &[u8; 32], body: &[u8]) -> Vec<u8> {
 
 /// A log record from its sequence number and stored value.
 pub(crate) fn log_record(seq: u64, value: &[u8]) -> Result<LogRecord, StoreError> {
-    let link = <[u8; 32]>::try_from(value.get(..32).unwrap_or_default())
-        .map_err(|_| damaged(format!("log {seq}"), "shorter than its link"))?;
+    let link = link_of(seq, value.get(..32).unwrap_or_default())?;
     Ok(LogRecord {
         seq,
         link,
@@ -233,6 +232,21 @@ pub(crate) fn log_head_value(seq: u64, link: &[u8; 32]) -> Vec<u8> {
     let mut v = seq.to_be_bytes().to_vec();
     v.extend_from_slice(link);
     v
+}
+
+/// The log's head from its kept value: the last entry's sequence number and link.
+pub(crate) fn log_head_of(value: &[u8]) -> Result<(u64, [u8; 32]), StoreError> {
+    let seq = value
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| damaged("m\\0log", "not a log head"))?;
+    Ok((seq, log_prev(Some(value))?))
+}
+
+/// A log link as stored, or why not.
+pub(crate) fn link_of(seq: u64, bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| damaged(format!("log {seq}"), "not a link"))
 }
 
 /// The link a new entry chains to, from the kept head (none: the log's first entry).

@@ -976,8 +976,7 @@ impl Storage for PgStore {
                 .map_err(engine)?
             {
                 let seq = seq_of(r.get(0));
-                let link = <[u8; 32]>::try_from(r.get::<_, &[u8]>(1))
-                    .map_err(|_| damaged(format!("log {seq}"), "not a link"))?;
+                let link = super::link_of(seq, r.get(1))?;
                 put(
                     "docs",
                     &with_prefix(b'l', &[&seq.to_be_bytes()]),
@@ -1410,8 +1409,7 @@ impl Storage for PgStore {
             .iter()
             .map(|r| {
                 let seq = seq_of(r.get(0));
-                let link = <[u8; 32]>::try_from(r.get::<_, &[u8]>(1))
-                    .map_err(|_| damaged(format!("log {seq}"), "not a link"))?;
+                let link = super::link_of(seq, r.get(1))?;
                 Ok(LogRecord {
                     seq,
                     link,
@@ -1453,11 +1451,9 @@ impl Storage for PgStore {
     }
 
     fn log_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        let Some(v) = self.meta("log")? else {
-            return Ok(None);
-        };
-        let seq = be_u64(b"m\0log", v.get(..8).unwrap_or_default())?;
-        Ok(Some((seq, super::log_prev(Some(&v))?)))
+        self.meta("log")?
+            .map(|v| super::log_head_of(&v))
+            .transpose()
     }
 
     fn keep_activity(&self, record: &ActivityRecord) -> Result<(), StoreError> {

@@ -683,10 +683,9 @@ impl Storage for SledStore {
     }
 
     fn log_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        let Some(v) = self.docs.get(LOG_HEAD_KEY)? else {
-            return Ok(None);
-        };
-        let seq = u64_of(LOG_HEAD_KEY, v.get(..8).unwrap_or_default())?;
-        Ok(Some((seq, super::log_prev(Some(&v))?)))
+        self.docs
+            .get(LOG_HEAD_KEY)?
+            .map(|v| super::log_head_of(&v))
+            .transpose()
     }
 }

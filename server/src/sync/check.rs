@@ -9,6 +9,7 @@ use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::{self, DocId, Document, genesis_actor};
 use zonepatrol_shared::protocol::{Push, Visits, b64, heads_to_hex};
 use zonepatrol_shared::rules::period::MineClock;
+use zonepatrol_shared::signing::short;
 use zonepatrol_shared::validate::{
     Context, Gathered, Refusal, RefusalCode, Source, needs, validate_change,
 };
@@ -325,16 +326,17 @@ fn device_refusal(device: Option<&DeviceRecord>, user: &str, key: &str) -> Optio
 
 /// Under the write lock, just before a checked push is stored: the keys that signed its new
 /// changes still sign for the sender (a revocation may have come after the check). Each key
-/// is read once per round (`fresh`).
+/// is read once per round (`cache`'s device records are from before the lock: `fresh` holds
+/// this round's).
 pub(super) fn still_signed(
     store: &dyn Storage,
     user: &Actor,
     r: &Ready,
+    cache: &mut ContextCache,
     fresh: &mut HashMap<String, Option<DeviceRecord>>,
 ) -> Result<Result<(), Refusal>, ApiError> {
-    let server = crate::store::writer::server_key(store)?.id().to_string();
     for c in &r.new {
-        if c.key.is_empty() || c.key == server {
+        if c.key.is_empty() || c.key == cache.server_key(store)? {
             continue;
         }
         if !fresh.contains_key(&c.key) {
@@ -347,11 +349,6 @@ pub(super) fn still_signed(
         }
     }
     Ok(Ok(()))
-}
-
-/// A key's first hex digits, to name it in a message.
-fn short(key: &str) -> &str {
-    key.get(..8).unwrap_or(key)
 }
 
 /// The documents whose stored state a pushed document's check depends on: itself and what

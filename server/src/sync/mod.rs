@@ -141,10 +141,12 @@ pub(crate) fn sync(
                             // Actors may have been claimed meanwhile by someone else, and a
                             // phone revoked.
                             let outcome = match c.outcome {
-                                Some(Ok(_)) => match still_signed(store, user, &r, &mut devices)? {
-                                    Ok(()) => Some(check_actors(store, user, &mut r)?),
-                                    Err(refusal) => Some(Err(refusal)),
-                                },
+                                Some(Ok(_)) => {
+                                    match still_signed(store, user, &r, &mut cache, &mut devices)? {
+                                        Ok(()) => Some(check_actors(store, user, &mut r)?),
+                                        Err(refusal) => Some(Err(refusal)),
+                                    }
+                                }
                                 other => other,
                             };
                             Checked {

@@ -489,28 +489,16 @@ async fn concurrent_pushes_on_instances_and_a_kill_lose_nothing() {
     // What the instances wrote (one killed mid-flight) is one unbroken log, every change in it
     // signed by its author's phone or by the server, and every document's history is the log's.
     let file = dir.path().join("zcyd-audit.json");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
-        .args([
-            "audit",
-            "export",
-            "--branch",
-            "zcyd",
-            "--database",
-            &db,
-            "--data",
-        ])
-        .arg(dir.path().join("audit-data"))
-        .arg("--to")
-        .arg(&file)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let data = dir.path().join("audit-data");
+    let export = crate::support::audit_export(
+        &[
+            "--database".as_ref(),
+            db.as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+        ],
+        &file,
     );
-    let export: zonepatrol_shared::audit::AuditExport =
-        serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("an export");
     let summary = zonepatrol_shared::audit::verify(&export, None)
         .unwrap_or_else(|f| panic!("the export verifies (seed {seed}): {f:#?}"));
     assert!(

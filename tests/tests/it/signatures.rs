@@ -22,7 +22,6 @@ use zonepatrol_shared::{Severity, signing};
 use crate::dashboard::Browser;
 use crate::support::{Device, TestServer, http, id, raise, test_key, today};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_zonepatrol-server-under-test");
 const AUDIT: &str = env!("CARGO_BIN_EXE_zonepatrol-audit-under-test");
 
 /// Signs in over HTTP with a device key (or none); the token and the server's key.
@@ -434,23 +433,11 @@ async fn the_audit_export_verifies_and_every_tampering_is_named() {
     // The export, by the server's command line, and its check, by the auditor's.
     let work = tempfile::tempdir().expect("dir");
     let file = work.path().join("zcyd.json");
-    let out = Command::new(SERVER)
-        .args(["audit", "export", "--branch", "zcyd", "--data"])
-        .arg(data.path().join("server"))
-        .arg("--to")
-        .arg(&file)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let server_dir = data.path().join("server");
+    let export = crate::support::audit_export(&["--data".as_ref(), server_dir.as_os_str()], &file);
     let (code, said) = audit(&file);
     assert_eq!(code, 0, "{said}");
     assert!(said.starts_with("OK: branch zcyd"), "{said}");
-    let export: AuditExport =
-        serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("an export");
     let server_key = sec
         .repo
         .session()

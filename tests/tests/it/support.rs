@@ -344,3 +344,25 @@ pub fn signatures(
     .unwrap_or_default();
     vec![test_key(&user).sign_changes(doc, &user, &hashes)]
 }
+
+/// Writes branch `zcyd`'s audit export to `to` with the server's real command line (`store`:
+/// how it finds the store, `--data DIR` and perhaps `--database URL`), expecting success; the
+/// export read back.
+pub fn audit_export(
+    store: &[&std::ffi::OsStr],
+    to: &std::path::Path,
+) -> zonepatrol_shared::audit::AuditExport {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zonepatrol-server-under-test"))
+        .args(["audit", "export", "--branch", "zcyd"])
+        .args(store)
+        .arg("--to")
+        .arg(to)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(to).expect("read")).expect("an export")
+}

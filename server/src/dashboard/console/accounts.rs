@@ -129,7 +129,7 @@ pub(super) async fn page(
                         @for p in &phones {
                             tr {
                                 td { (p.name) }
-                                td { code title=(p.key) { (p.key.get(..8).unwrap_or(&p.key)) } }
+                                td { code title=(p.key) { (zonepatrol_shared::signing::short(&p.key)) } }
                                 td { (when(state, p.registered_at)) }
                                 td { (when(state, p.last_sign_in)) }
                                 @if let Some(at) = p.revoked_at {

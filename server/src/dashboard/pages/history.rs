@@ -140,10 +140,10 @@ pub(crate) async fn history_page(
 /// How a device is named in a history: a registered phone by the name it gave and its key's
 /// first digits; the server's own key as the console; an older record by the name it kept.
 fn device_label(state: &State, device: &str) -> String {
-    if device.len() != 64 || !device.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if device.parse::<zonepatrol_shared::signing::KeyId>().is_err() {
         return device.to_owned();
     }
-    let short = device.get(..8).unwrap_or(device);
+    let short = zonepatrol_shared::signing::short(device);
     match state.store.device(device) {
         Ok(Some(d)) => format!("{} · {short}", d.name),
         _ => match crate::store::writer::server_key(&*state.store) {
