@@ -20,6 +20,8 @@
 //!   thread.
 //! - [`qr`]: the QR code on a zone's placard, read from a photo.
 //! - [`sync`]: the sync engine, its progress and state.
+//! - [`relay`]: phone to phone with no server: an authenticated channel over which phones hand
+//!   each other work to carry to the server.
 //! - [`i18n`]: every string the app shows, Chinese first.
 //! - [`platform`]: where the app keeps its data on Android, iOS and the desktop.
 //! - [`ui`]: the screens, and [`App`], the root component.
@@ -33,6 +35,7 @@ pub mod photo;
 pub mod platform;
 pub mod qr;
 pub mod records;
+pub mod relay;
 pub mod store;
 pub mod sync;
 pub mod ui;

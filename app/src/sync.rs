@@ -653,6 +653,11 @@ impl SyncClient {
                     .server_key
                     .is_none()
                     .then(|| self.repo.device_key().prove(&session.user.user)),
+                // What this phone carries for other phones, and what became of what its
+                // people handed on; the branch's device list when it changed.
+                carried: self.repo.carried_out()?,
+                handed: self.repo.handed_pending()?,
+                devices: Some(self.repo.device_list_version()?),
             };
             let (response, _) = self
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
@@ -676,6 +681,16 @@ impl SyncClient {
                 // The server's signed word of its log, checked against the key it gave at
                 // sign-in: kept, the latest, as evidence.
                 self.repo.keep_checkpoint(checkpoint)?;
+            }
+            self.repo.settle_carried(&response.carried)?;
+            self.repo.settle_handed(&response.handed)?;
+            if let Some(list) = &response.devices
+                && let Some(key) = session
+                    .server_key
+                    .as_deref()
+                    .and_then(|k| k.parse::<zonepatrol_shared::signing::KeyId>().ok())
+            {
+                self.repo.keep_device_list(list, &key)?;
             }
             let more = response.more;
             let pushed = request.push.len() as u64;

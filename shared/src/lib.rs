@@ -42,6 +42,7 @@ pub mod history;
 pub mod labels;
 pub mod points;
 pub mod protocol;
+pub mod relay;
 pub mod rules;
 pub mod signing;
 

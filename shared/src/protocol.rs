@@ -89,6 +89,19 @@ pub struct SyncRequest {
     /// With `device_key`: its proof for the signed-in person, as at login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_proof: Option<String>,
+    /// Work this phone carries for other people's phones (at most
+    /// [`crate::relay::MAX_CARRIED`]): each checked as its author's, before this request's own
+    /// pushes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<crate::relay::Carried>,
+    /// Work this phone handed to others, asked about (at most [`crate::relay::MAX_HANDED`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handed: Vec<crate::relay::Handed>,
+    /// The version of the branch's device list the phone holds
+    /// ([`crate::relay::SignedDeviceList::version`]; empty for none): the answer brings the
+    /// list when it changed. Absent: the phone wants none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<String>,
 }
 
 /// A device's local changes to one document.
@@ -128,6 +141,16 @@ pub struct SyncResponse {
     /// keeps the latest it received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<crate::signing::Checkpoint>,
+    /// One answer per carried item, in the order sent; none of the documents' content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<crate::relay::CarriedAck>,
+    /// One answer per handed-on item asked about, in the order asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handed: Vec<crate::relay::HandedOutcome>,
+    /// The branch's device list, signed by the server, when the phone asked and its version
+    /// differs from the phone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<crate::relay::SignedDeviceList>,
 }
 
 /// The server's answer to one pushed document.

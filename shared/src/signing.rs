@@ -91,6 +91,12 @@ impl DeviceKey {
         self.0.to_bytes()
     }
 
+    /// The X25519 secret of this key (the Montgomery form of its public half is its public
+    /// key): what opens envelopes sealed to it ([`crate::relay::seal`]).
+    pub fn scalar_bytes(&self) -> [u8; 32] {
+        self.0.to_scalar_bytes()
+    }
+
     /// The public key.
     pub fn id(&self) -> KeyId {
         KeyId(self.0.verifying_key().to_bytes())
@@ -229,6 +235,10 @@ pub struct LogEntry {
     pub changes: Vec<String>,
     /// The signatures that cover them (each change by at least one).
     pub signed: Vec<SignedChanges>,
+    /// When another phone carried the changes to the server for their author (`by`): that
+    /// phone's person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 impl LogEntry {

@@ -96,6 +96,7 @@ fn keep(store: &SledStore, id: &DocId, mut doc: AutoCommit) {
             .map(|c| c.hash().to_string())
             .collect(),
         signed: Vec::new(),
+        via: None,
     };
     writer::commit(store, id, chunk, Vec::new(), None, &log).expect("stored");
 }

@@ -41,6 +41,7 @@
 
 mod accounts;
 mod blobs;
+mod carry;
 mod codec;
 mod decoded;
 mod docs;
@@ -63,6 +64,7 @@ use zonepatrol_shared::validate::Refusal;
 
 pub use accounts::{Account, FREE_TRIES, OFFLINE_DAYS, Unlock};
 pub use blobs::Outgoing;
+pub use carry::{CarryItem, HandedRecord, Meeting, Taken};
 pub use docs::{COMPACT_AT, Heads};
 pub use drafts::StoredDraft;
 pub use photos::{Jpeg, PhotoRecord, Processed};
@@ -117,6 +119,7 @@ pub struct Repo {
     photos: sled::Tree,
     drafts: sled::Tree,
     accounts: sled::Tree,
+    carry: sled::Tree,
     blob_dir: PathBuf,
     /// Read-modify-write of a document happens one at a time.
     write: Mutex<()>,
@@ -167,6 +170,7 @@ impl Repo {
             photos: db.open_tree("photos")?,
             drafts: db.open_tree("drafts")?,
             accounts: db.open_tree("accounts")?,
+            carry: db.open_tree("carry")?,
             db,
             blob_dir,
             write: Mutex::new(()),

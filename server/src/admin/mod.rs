@@ -191,8 +191,7 @@ pub fn edit_document<D: Document>(
             signed: vec![signed],
         }],
         max_bytes: Some(1),
-        device_key: None,
-        device_proof: None,
+        ..SyncRequest::default()
     };
     let answer = crate::sync::sync(state, who, crate::dashboard::DEVICE, request, true)
         .map_err(|e| AdminError::Failed(e.body.message.clone()))?;

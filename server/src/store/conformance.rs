@@ -41,6 +41,7 @@ fn entry(id: &DocId) -> LogEntry {
         by: "conformance".into(),
         changes: Vec::new(),
         signed: Vec::new(),
+        via: None,
     }
 }
 
@@ -388,6 +389,7 @@ fn refused(user: &str, at: i64) -> RefusedRecord {
         changes: String::new(),
         bytes: 3,
         sha256: "00".repeat(32),
+        carried: None,
     }
 }
 

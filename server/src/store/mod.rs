@@ -319,6 +319,19 @@ pub struct RefusedRecord {
     /// The SHA-256 of the refused changes, hex.
     #[serde(default)]
     pub sha256: String,
+    /// When another phone carried them: who, and the author's signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<CarriedBy>,
+}
+
+/// Who carried a refused change for its author, and the author's signature, by which the
+/// author's phone asks what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedBy {
+    /// The carrier's person.
+    pub carrier: String,
+    /// The author's signature (base64), empty when there was none.
+    pub sig: String,
 }
 
 /// What the server knows of a stored blob.

@@ -327,6 +327,7 @@ impl ServerDoc {
             by: SERVER_USER.to_owned(),
             changes: changes.iter().map(ToString::to_string).collect(),
             signed: vec![signed],
+            via: None,
         };
         let seq = commit(store, &self.id, chunk, claims, facts, &log)?;
         if seq.is_some() {

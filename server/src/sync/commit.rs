@@ -30,6 +30,8 @@ pub(super) struct Progress {
     pub(super) dirty: BTreeSet<consolidate::ReportKey>,
     /// Refused documents so far.
     pub(super) refused: usize,
+    /// When the pushes are carried for their author: by whom, kept with a refusal and logged.
+    pub(super) carried: Option<crate::store::CarriedBy>,
 }
 
 /// Stores one checked document through the writer (or keeps its refusal) and adds its answer;
@@ -43,10 +45,11 @@ pub(super) fn commit(
     progress: &mut Progress,
 ) -> Result<(), ApiError> {
     let refused = &mut progress.refused;
+    let carried = progress.carried.clone();
     let mut keep = |id: &str, refusal: &Refusal, changes: &[u8]| {
         *refused += 1;
         if *refused <= REFUSED_KEPT_PER_REQUEST {
-            keep_refused(state, user, id, refusal, changes, now)
+            keep_refused(state, user, id, refusal, changes, now, carried.as_ref())
         } else {
             Ok(())
         }
@@ -86,6 +89,7 @@ pub(super) fn commit(
                     by: user.user.clone(),
                     changes: r.new.iter().map(|c| c.hash.to_string()).collect(),
                     signed: r.signed.clone(),
+                    via: carried.as_ref().map(|c| c.carrier.clone()),
                 };
                 let Some(write) = r.write else {
                     return Err(ApiError::internal(&"an accepted push without its write"));
@@ -143,13 +147,14 @@ pub(super) const REFUSED_KEPT_PER_REQUEST: usize = 20;
 /// How many bytes of a refused push are kept as a sample, for whoever looks into it.
 const REFUSED_SAMPLE_BYTES: usize = 16 * 1024;
 
-fn keep_refused(
+pub(super) fn keep_refused(
     state: &State,
     user: &Actor,
     id: &str,
     refusal: &Refusal,
     changes: &[u8],
     now: i64,
+    carried: Option<&crate::store::CarriedBy>,
 ) -> Result<(), ApiError> {
     let sample = &changes[..changes.len().min(REFUSED_SAMPLE_BYTES)];
     // A reason can quote what the client sent; the record keeps its start.
@@ -167,6 +172,10 @@ fn keep_refused(
             changes: b64::encode(sample),
             bytes: changes.len() as u64,
             sha256: hex::encode(Sha256::digest(changes)),
+            carried: carried.map(|c| crate::store::CarriedBy {
+                carrier: consolidate::shorten(&c.carrier, 200),
+                sig: consolidate::shorten(&c.sig, 200),
+            }),
         },
         state.settings.refused_per_user,
     )?;
@@ -174,7 +183,14 @@ fn keep_refused(
 }
 
 /// A damaged push refuses its whole request; it is kept for the record like a refused one.
-pub(super) fn keep_damaged(state: &State, user: &Actor, id: &str, error: &ApiError, now: i64) {
+pub(super) fn keep_damaged(
+    state: &State,
+    user: &Actor,
+    id: &str,
+    error: &ApiError,
+    now: i64,
+    carried: Option<&crate::store::CarriedBy>,
+) {
     if error.body.error != ErrorCode::BadChanges {
         return;
     }
@@ -183,7 +199,7 @@ pub(super) fn keep_damaged(state: &State, user: &Actor, id: &str, error: &ApiErr
         part: "document".into(),
         reason: error.body.message.clone(),
     };
-    if let Err(e) = keep_refused(state, user, id, &refusal, &[], now) {
+    if let Err(e) = keep_refused(state, user, id, &refusal, &[], now, carried) {
         tracing::warn!(error = ?e.body, "could not keep a damaged push for the record");
     }
 }

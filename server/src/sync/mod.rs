@@ -10,6 +10,7 @@
 //! is built, so an acknowledged change is durable. Last, under the lock shared, the documents
 //! changed after the cursor that the user may read are gathered, up to a byte budget.
 
+mod carried;
 mod check;
 mod commit;
 mod prepare;
@@ -53,146 +54,13 @@ pub(crate) fn sync(
 ) -> Result<SyncResponse, ApiError> {
     let store = &*state.store;
     let mut progress = Progress::default();
+    // Work carried for others first: a document of this request's own may build on it.
+    let (carried, carried_wrote) = carried::take(state, user, device, request.carried)?;
     if !request.push.is_empty() {
-        let mut ids = HashSet::new();
-        if request.push.len() > MAX_PUSHES {
-            return Err(ApiError::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "this request pushes {} documents, more than the {MAX_PUSHES} the server \
-                     takes at once: send fewer documents at a time",
-                    request.push.len()
-                ),
-            ));
-        }
-        if let Some(twice) = request.push.iter().find(|p| !ids.insert(p.id.as_str())) {
-            return Err(ApiError::bad_request(format!(
-                "{} is pushed twice in one request: send each document once",
-                twice.id
-            )));
-        }
-        let sent: usize = request.push.iter().map(|p| p.changes.len() / 4 * 3).sum();
-        if sent > state.settings.max_push_bytes {
-            return Err(ApiError::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "this request carries {} KiB of changes, more than the {} KiB the server \
-                     takes at once: send fewer documents at a time",
-                    sent / 1024,
-                    state.settings.max_push_bytes / 1024
-                ),
-            ));
-        }
-        let mut snapshot = store.last_seq()?;
-        let now = crate::now_millis();
-        let visits = crate::reports::visits(state, user, now);
-        let mut cache = ContextCache::for_state(state, by_server);
-        let mut pending = VecDeque::with_capacity(request.push.len());
-        for (n, push) in request.push.into_iter().enumerate() {
-            let id = push.id.clone();
-            match read_and_check(state, user, &visits, n, push, &mut cache, now) {
-                Ok(c) => pending.push_back((n, c)),
-                Err(e) => {
-                    keep_damaged(state, user, &id, &e, now);
-                    return Err(e);
-                }
-            }
-        }
-
-        let mut round = 0;
-        loop {
-            let write = state.writing()?;
-            let stale = written_after(store, snapshot)?;
-            // Device keys as they stand now, under the lock: read once a round.
-            let mut devices = std::collections::HashMap::new();
-            let last_round = round >= RECHECK_ROUNDS;
-            // Whatever happens below, what was written is flushed before the lock is
-            // released, so that no other request can serve a write that a crash could still
-            // take back.
-            let done = (|| -> Result<(), ApiError> {
-                while let Some((n, c)) = pending.pop_front() {
-                    let moved = |id: &DocId| {
-                        stale.as_ref().is_none_or(|s| s.contains(id))
-                            || progress.written_since.contains(id)
-                    };
-                    if checked_on(&c).is_some_and(|id| depends_on(id).iter().any(moved)) {
-                        if !last_round {
-                            // The store moved under this check: check it again, and what comes
-                            // after it, outside the lock.
-                            pending.push_front((n, c));
-                            return Ok(());
-                        }
-                        // Busy as it is, the store keeps moving: check it here.
-                        let push = push_of(c)?;
-                        let mut cache = ContextCache::for_state(state, by_server);
-                        let c = read_and_check(state, user, &visits, n, push, &mut cache, now)?;
-                        commit(state, user, device, c, now, &mut progress)?;
-                        continue;
-                    }
-                    let c = match c.prepared {
-                        Prepared::MissingBase { id, .. } if moved(&id) => Checked {
-                            prepared: Prepared::MissingBase {
-                                stored: store.doc(&id)?,
-                                id,
-                            },
-                            outcome: None,
-                        },
-                        Prepared::Ready(mut r) => {
-                            // Actors may have been claimed meanwhile by someone else, and a
-                            // phone revoked.
-                            let outcome = match c.outcome {
-                                Some(Ok(_)) => {
-                                    match still_signed(store, user, &r, &mut cache, &mut devices)? {
-                                        Ok(()) => Some(check_actors(store, user, &mut r)?),
-                                        Err(refusal) => Some(Err(refusal)),
-                                    }
-                                }
-                                other => other,
-                            };
-                            Checked {
-                                prepared: Prepared::Ready(r),
-                                outcome,
-                            }
-                        }
-                        prepared => Checked {
-                            prepared,
-                            outcome: c.outcome,
-                        },
-                    };
-                    commit(state, user, device, c, now, &mut progress)?;
-                }
-                Ok(())
-            })();
-            // The reports the push changed go out with this same response.
-            crate::reports::write_dirty(state, std::mem::take(&mut progress.dirty), now);
-            store.flush()?;
-            done?;
-            if pending.is_empty() {
-                break;
-            }
-            snapshot = store.last_seq()?;
-            drop(write);
-            progress.written_since.clear();
-            round += 1;
-            let mut cache = ContextCache::for_state(state, by_server);
-            let mut again = VecDeque::with_capacity(pending.len());
-            for (n, c) in pending {
-                let c = match checked_on(&c) {
-                    Some(_) => {
-                        read_and_check(state, user, &visits, n, push_of(c)?, &mut cache, now)?
-                    }
-                    None => c,
-                };
-                again.push_back((n, c));
-            }
-            pending = again;
-        }
-        if progress.refused > REFUSED_KEPT_PER_REQUEST {
-            tracing::info!(user = %user.user, refused = progress.refused, "refused pushes beyond the first were not kept");
-        }
+        push_all(state, user, device, request.push, by_server, &mut progress)?;
     }
     // What this request wrote is in the log: the server signs where the log stands.
-    let checkpoint = if progress.pushed.is_empty() {
+    let checkpoint = if progress.pushed.is_empty() && !carried_wrote {
         None
     } else {
         checkpoint(store)?
@@ -267,6 +135,11 @@ pub(crate) fn sync(
         crate::reports::unreadable(state, &id, reason);
     }
     let (docs, cursor, more) = (pulled.docs, pulled.cursor, pulled.more);
+    let handed = carried::outcomes(state, &request.handed)?;
+    let devices = match &request.devices {
+        Some(held) => carried::device_list(state, user, held)?,
+        None => None,
+    };
     Ok(SyncResponse {
         cursor,
         more,
@@ -274,7 +147,158 @@ pub(crate) fn sync(
         docs,
         time_zone: Some(state.settings.clock.tz.name().to_owned()),
         checkpoint,
+        carried,
+        handed,
+        devices,
     })
+}
+
+/// Checks and stores the pushes of one request as `user`'s (see [`sync`]), adding to
+/// `progress`.
+fn push_all(
+    state: &State,
+    user: &Actor,
+    device: &str,
+    pushes: Vec<Push>,
+    by_server: bool,
+    progress: &mut Progress,
+) -> Result<(), ApiError> {
+    let store = &*state.store;
+    let mut ids = HashSet::new();
+    if pushes.len() > MAX_PUSHES {
+        return Err(ApiError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "this request pushes {} documents, more than the {MAX_PUSHES} the server \
+                 takes at once: send fewer documents at a time",
+                pushes.len()
+            ),
+        ));
+    }
+    if let Some(twice) = pushes.iter().find(|p| !ids.insert(p.id.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "{} is pushed twice in one request: send each document once",
+            twice.id
+        )));
+    }
+    let sent: usize = pushes.iter().map(|p| p.changes.len() / 4 * 3).sum();
+    if sent > state.settings.max_push_bytes {
+        return Err(ApiError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "this request carries {} KiB of changes, more than the {} KiB the server \
+                 takes at once: send fewer documents at a time",
+                sent / 1024,
+                state.settings.max_push_bytes / 1024
+            ),
+        ));
+    }
+    let mut snapshot = store.last_seq()?;
+    let now = crate::now_millis();
+    let visits = crate::reports::visits(state, user, now);
+    let mut cache = ContextCache::for_state(state, by_server);
+    let mut pending = VecDeque::with_capacity(pushes.len());
+    for (n, push) in pushes.into_iter().enumerate() {
+        let id = push.id.clone();
+        match read_and_check(state, user, &visits, n, push, &mut cache, now) {
+            Ok(c) => pending.push_back((n, c)),
+            Err(e) => {
+                keep_damaged(state, user, &id, &e, now, progress.carried.as_ref());
+                return Err(e);
+            }
+        }
+    }
+
+    let mut round = 0;
+    loop {
+        let write = state.writing()?;
+        let stale = written_after(store, snapshot)?;
+        // Device keys as they stand now, under the lock: read once a round.
+        let mut devices = std::collections::HashMap::new();
+        let last_round = round >= RECHECK_ROUNDS;
+        // Whatever happens below, what was written is flushed before the lock is
+        // released, so that no other request can serve a write that a crash could still
+        // take back.
+        let done = (|| -> Result<(), ApiError> {
+            while let Some((n, c)) = pending.pop_front() {
+                let moved = |id: &DocId| {
+                    stale.as_ref().is_none_or(|s| s.contains(id))
+                        || progress.written_since.contains(id)
+                };
+                if checked_on(&c).is_some_and(|id| depends_on(id).iter().any(moved)) {
+                    if !last_round {
+                        // The store moved under this check: check it again, and what comes
+                        // after it, outside the lock.
+                        pending.push_front((n, c));
+                        return Ok(());
+                    }
+                    // Busy as it is, the store keeps moving: check it here.
+                    let push = push_of(c)?;
+                    let mut cache = ContextCache::for_state(state, by_server);
+                    let c = read_and_check(state, user, &visits, n, push, &mut cache, now)?;
+                    commit(state, user, device, c, now, progress)?;
+                    continue;
+                }
+                let c = match c.prepared {
+                    Prepared::MissingBase { id, .. } if moved(&id) => Checked {
+                        prepared: Prepared::MissingBase {
+                            stored: store.doc(&id)?,
+                            id,
+                        },
+                        outcome: None,
+                    },
+                    Prepared::Ready(mut r) => {
+                        // Actors may have been claimed meanwhile by someone else, and a
+                        // phone revoked.
+                        let outcome = match c.outcome {
+                            Some(Ok(_)) => {
+                                match still_signed(store, user, &r, &mut cache, &mut devices)? {
+                                    Ok(()) => Some(check_actors(store, user, &mut r)?),
+                                    Err(refusal) => Some(Err(refusal)),
+                                }
+                            }
+                            other => other,
+                        };
+                        Checked {
+                            prepared: Prepared::Ready(r),
+                            outcome,
+                        }
+                    }
+                    prepared => Checked {
+                        prepared,
+                        outcome: c.outcome,
+                    },
+                };
+                commit(state, user, device, c, now, progress)?;
+            }
+            Ok(())
+        })();
+        // The reports the push changed go out with this same response.
+        crate::reports::write_dirty(state, std::mem::take(&mut progress.dirty), now);
+        store.flush()?;
+        done?;
+        if pending.is_empty() {
+            break;
+        }
+        snapshot = store.last_seq()?;
+        drop(write);
+        progress.written_since.clear();
+        round += 1;
+        let mut cache = ContextCache::for_state(state, by_server);
+        let mut again = VecDeque::with_capacity(pending.len());
+        for (n, c) in pending {
+            let c = match checked_on(&c) {
+                Some(_) => read_and_check(state, user, &visits, n, push_of(c)?, &mut cache, now)?,
+                None => c,
+            };
+            again.push_back((n, c));
+        }
+        pending = again;
+    }
+    if progress.refused > REFUSED_KEPT_PER_REQUEST {
+        tracing::info!(user = %user.user, refused = progress.refused, "refused pushes beyond the first were not kept");
+    }
+    Ok(())
 }
 
 /// Signs and keeps a checkpoint of the log as it stands (none while the log is empty). The

@@ -22,6 +22,7 @@ mod pg;
 mod photos;
 mod posts;
 mod refused;
+mod relay;
 mod reports;
 mod scenario;
 mod shared_phone;

@@ -1,0 +1,306 @@
+//! Phone to phone, with no server: two phones on the same hotspot or local Wi-Fi hand each
+//! other their work to carry up to the server.
+//!
+//! One phone listens (and shows its address as a QR code, [`invite`]), the other connects.
+//! The channel is a Noise `XX` handshake (X25519, ChaCha20-Poly1305, SHA-256; the `snow`
+//! crate) whose static keys are the phones' own signing keys in their X25519 form, so that
+//! each learns the other's key from the handshake itself. Each phone names its key and person
+//! inside the handshake, and the other checks them against the branch's device list the server
+//! signed: a phone not on it, revoked, or whose handshake key is not the key it names, gets
+//! nothing and the channel closes. Then each gives its offer ([`Repo::offer`]) and takes the
+//! other's ([`Repo::take_offer`]). `docs/PROTOCOL.md` (*Phone to phone*) has the bytes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use zonepatrol_shared::relay::{Carried, DeviceList};
+use zonepatrol_shared::signing::KeyId;
+
+use crate::store::{Repo, StoreError, Taken};
+
+/// The Noise pattern and primitives.
+pub const NOISE: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
+
+/// The prologue both sides bind the handshake to.
+const PROLOGUE: &[u8] = b"zonepatrol-relay-v1";
+
+/// The largest offer taken, in bytes of JSON.
+const MAX_OFFER: usize = 64 * 1024 * 1024;
+
+/// The longest one step of a meeting may take.
+const STEP: Duration = Duration::from_secs(30);
+
+/// The largest Noise message, and what of it is left for data.
+const NOISE_MAX: usize = 65_535;
+const CHUNK: usize = NOISE_MAX - 16;
+
+/// Why a meeting failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// Nobody is signed in with the server's key known.
+    #[error("sign in where the server is reachable once before exchanging with other phones")]
+    NotSignedIn,
+    /// No device list yet.
+    #[error(
+        "sync with the server once before exchanging with other phones: this phone does not know the branch's phones yet"
+    )]
+    NoDeviceList,
+    /// The other phone is not one of the branch's, or is revoked.
+    #[error("the other phone is not one of the branch's phones ({0}): nothing was exchanged")]
+    Stranger(String),
+    /// The connection failed or was too slow.
+    #[error(
+        "the connection to the other phone failed ({0}): bring the phones closer and try again"
+    )]
+    Io(String),
+    /// The handshake or a message did not hold.
+    #[error("the other phone's messages do not hold ({0}): nothing more was taken")]
+    Channel(String),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<std::io::Error> for RelayError {
+    fn from(e: std::io::Error) -> RelayError {
+        RelayError::Io(e.to_string())
+    }
+}
+
+impl From<snow::Error> for RelayError {
+    fn from(e: snow::Error) -> RelayError {
+        RelayError::Channel(e.to_string())
+    }
+}
+
+/// What a phone says of itself inside the handshake.
+#[derive(Debug, Serialize, Deserialize)]
+struct Hello {
+    /// Its signing key (hex).
+    key: String,
+    /// The person signed in on it.
+    user: String,
+}
+
+/// What one meeting did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchanged {
+    /// The other phone's person.
+    pub peer: String,
+    /// The other phone's key (hex).
+    pub peer_key: String,
+    /// Items given.
+    pub gave: usize,
+    /// What was taken.
+    pub taken: Taken,
+}
+
+/// The text of the QR code a listening phone shows: its address.
+pub fn invite(addr: std::net::SocketAddr) -> String {
+    format!("zonepatrol-relay:{addr}")
+}
+
+/// The address in a scanned [`invite`].
+pub fn parse_invite(text: &str) -> Option<std::net::SocketAddr> {
+    text.trim().strip_prefix("zonepatrol-relay:")?.parse().ok()
+}
+
+/// Meets another phone over `stream`: `initiator` is the phone that connected.
+pub async fn exchange(
+    repo: Arc<Repo>,
+    mut stream: TcpStream,
+    initiator: bool,
+) -> Result<Exchanged, RelayError> {
+    let session = repo.session()?.ok_or(RelayError::NotSignedIn)?;
+    let server: KeyId = session
+        .server_key
+        .as_deref()
+        .and_then(|k| k.parse().ok())
+        .ok_or(RelayError::NotSignedIn)?;
+    let list = repo.device_list(&server)?.ok_or(RelayError::NoDeviceList)?;
+    let me = session.user.clone();
+    let hello = serde_json::to_vec(&Hello {
+        key: repo.device_key().id().to_string(),
+        user: me.user.clone(),
+    })
+    .map_err(|e| RelayError::Channel(e.to_string()))?;
+    let secret = repo.device_key().scalar_bytes();
+    let builder = snow::Builder::new(NOISE.parse()?)
+        .local_private_key(&secret)?
+        .prologue(PROLOGUE)?;
+    let mut buf = vec![0u8; NOISE_MAX];
+    let (mut transport, peer_hello) = if initiator {
+        let mut hs = builder.build_initiator()?;
+        let n = hs.write_message(&[], &mut buf)?;
+        send(&mut stream, &buf[..n]).await?;
+        let msg = recv(&mut stream).await?;
+        let mut payload = vec![0u8; NOISE_MAX];
+        let n = hs.read_message(&msg, &mut payload)?;
+        let peer: Hello = parse_hello(&payload[..n])?;
+        check_peer(&hs.get_remote_static(), &peer, &list)?;
+        let n = hs.write_message(&hello, &mut buf)?;
+        send(&mut stream, &buf[..n]).await?;
+        (hs.into_transport_mode()?, peer)
+    } else {
+        let mut hs = builder.build_responder()?;
+        let msg = recv(&mut stream).await?;
+        let mut payload = vec![0u8; NOISE_MAX];
+        hs.read_message(&msg, &mut payload)?;
+        let n = hs.write_message(&hello, &mut buf)?;
+        send(&mut stream, &buf[..n]).await?;
+        let msg = recv(&mut stream).await?;
+        let n = hs.read_message(&msg, &mut payload)?;
+        let peer: Hello = parse_hello(&payload[..n])?;
+        check_peer(&hs.get_remote_static(), &peer, &list)?;
+        (hs.into_transport_mode()?, peer)
+    };
+    let peer = list
+        .person(&peer_hello.user)
+        .cloned()
+        .ok_or_else(|| RelayError::Stranger(peer_hello.user.clone()))?;
+
+    let offer = {
+        let repo = repo.clone();
+        let peer = peer.clone();
+        let key = peer_hello.key.clone();
+        blocking(move || repo.offer(&server, &peer, &key)).await??
+    };
+    let gave = offer.len();
+    let ours = serde_json::to_vec(&offer).map_err(|e| RelayError::Channel(e.to_string()))?;
+    let theirs = if initiator {
+        send_sealed(&mut stream, &mut transport, &ours).await?;
+        recv_sealed(&mut stream, &mut transport).await?
+    } else {
+        let theirs = recv_sealed(&mut stream, &mut transport).await?;
+        send_sealed(&mut stream, &mut transport, &ours).await?;
+        theirs
+    };
+    let items: Vec<Carried> =
+        serde_json::from_slice(&theirs).map_err(|e| RelayError::Channel(e.to_string()))?;
+    let taken = {
+        let repo = repo.clone();
+        let (user, key) = (peer_hello.user.clone(), peer_hello.key.clone());
+        blocking(move || repo.take_offer(&me, &user, &key, &list, items, gave)).await??
+    };
+    Ok(Exchanged {
+        peer: peer_hello.user,
+        peer_key: peer_hello.key,
+        gave,
+        taken,
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, RelayError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| RelayError::Channel(e.to_string()))
+}
+
+fn parse_hello(bytes: &[u8]) -> Result<Hello, RelayError> {
+    serde_json::from_slice(bytes).map_err(|_| RelayError::Channel("no valid hello".into()))
+}
+
+/// The other phone's key must be the one its handshake used, and on the list for its person.
+fn check_peer(remote: &Option<&[u8]>, peer: &Hello, list: &DeviceList) -> Result<(), RelayError> {
+    let key: KeyId = peer
+        .key
+        .parse()
+        .map_err(|_| RelayError::Stranger(peer.user.clone()))?;
+    let expected =
+        ed25519_montgomery(&key).ok_or_else(|| RelayError::Stranger(peer.user.clone()))?;
+    if remote.is_none_or(|r| r != expected) {
+        return Err(RelayError::Stranger(format!(
+            "{}: its handshake key is not the key it names",
+            peer.user
+        )));
+    }
+    if !list.admits(&peer.key, &peer.user) || list.person(&peer.user).is_none() {
+        return Err(RelayError::Stranger(peer.user.clone()));
+    }
+    Ok(())
+}
+
+/// The X25519 form of a signing key: what its phone's handshake shows.
+fn ed25519_montgomery(key: &KeyId) -> Option<[u8; 32]> {
+    zonepatrol_shared::relay::x25519_public(key)
+}
+
+async fn send(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), RelayError> {
+    let len = u32::try_from(bytes.len()).map_err(|_| RelayError::Channel("too long".into()))?;
+    tokio::time::timeout(STEP, async {
+        stream.write_all(&len.to_be_bytes()).await?;
+        stream.write_all(bytes).await?;
+        stream.flush().await
+    })
+    .await
+    .map_err(|_| RelayError::Io("timed out".into()))??;
+    Ok(())
+}
+
+async fn recv(stream: &mut TcpStream) -> Result<Vec<u8>, RelayError> {
+    tokio::time::timeout(STEP, async {
+        let mut len = [0u8; 4];
+        stream.read_exact(&mut len).await?;
+        let len = u32::from_be_bytes(len) as usize;
+        if len > NOISE_MAX {
+            return Err(RelayError::Channel(
+                "a message longer than Noise allows".into(),
+            ));
+        }
+        let mut buf = vec![0u8; len];
+        stream.read_exact(&mut buf).await?;
+        Ok(buf)
+    })
+    .await
+    .map_err(|_| RelayError::Io("timed out".into()))?
+}
+
+/// Sends bytes of any size: their length, then chunks, each its own Noise message.
+async fn send_sealed(
+    stream: &mut TcpStream,
+    t: &mut snow::TransportState,
+    bytes: &[u8],
+) -> Result<(), RelayError> {
+    let mut buf = vec![0u8; NOISE_MAX];
+    let n = t.write_message(&(bytes.len() as u64).to_be_bytes(), &mut buf)?;
+    send(stream, &buf[..n]).await?;
+    for chunk in bytes.chunks(CHUNK) {
+        let n = t.write_message(chunk, &mut buf)?;
+        send(stream, &buf[..n]).await?;
+    }
+    Ok(())
+}
+
+async fn recv_sealed(
+    stream: &mut TcpStream,
+    t: &mut snow::TransportState,
+) -> Result<Vec<u8>, RelayError> {
+    let mut buf = vec![0u8; NOISE_MAX];
+    let msg = recv(stream).await?;
+    let n = t.read_message(&msg, &mut buf)?;
+    let len = <[u8; 8]>::try_from(&buf[..n])
+        .map(u64::from_be_bytes)
+        .map_err(|_| RelayError::Channel("no length".into()))?;
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len > MAX_OFFER {
+        return Err(RelayError::Channel(format!(
+            "an offer of {} MiB, more than a phone takes",
+            len / (1024 * 1024)
+        )));
+    }
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        let msg = recv(stream).await?;
+        let n = t.read_message(&msg, &mut buf)?;
+        if n == 0 || out.len() + n > len {
+            return Err(RelayError::Channel("an offer longer than it said".into()));
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    Ok(out)
+}

@@ -1,0 +1,444 @@
+//! Work that travels between phones (the `carry` tree): what this phone carries for others,
+//! what it handed on of its own people's work and what became of it, the phones it met, and
+//! the branch's signed device list it checks them against.
+//!
+//! Keys: `i\0ITEM` a carried item ([`CarryItem`], by [`Carried::item_id`]), `h\0SIG` work
+//! handed on ([`HandedRecord`], by its signature), `x\0AT` a meeting ([`Meeting`]), and
+//! `m\0devices` the device list as the server signed it.
+
+use serde::{Deserialize, Serialize};
+use zonepatrol_shared::Actor;
+use zonepatrol_shared::protocol::{Push, may_read};
+use zonepatrol_shared::relay::{
+    Carried, CarriedAck, DeviceList, HandOutcome, Handed, HandedOutcome, MAX_CARRIED, MAX_HANDED,
+    SignedDeviceList, seal,
+};
+use zonepatrol_shared::signing::KeyId;
+
+use super::codec::{decode, encode, key};
+use super::{Repo, StoreError, now_millis};
+
+const DEVICES: &[u8] = b"m\0devices";
+
+/// Something this phone carries for another phone's person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CarryItem {
+    /// The item as received.
+    pub item: Carried,
+    /// Whose work it is (as its signature, or envelope, says).
+    pub author: String,
+    /// The phone it was received from: its person and key.
+    pub from_user: String,
+    /// That phone's key (hex).
+    pub from_key: String,
+    /// When it was received (ms).
+    pub at: i64,
+    /// When it was handed to the server, and what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<(i64, HandOutcome)>,
+}
+
+/// Work of this phone's people handed to another phone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandedRecord {
+    /// What the server is asked about it by.
+    pub handed: Handed,
+    /// Whose work it is.
+    pub author: String,
+    /// Whether it went sealed (the other phone could not read it).
+    pub sealed: bool,
+    /// The phones it was handed to: person, key, when.
+    pub to: Vec<(String, String, i64)>,
+    /// What the server said of it last.
+    pub outcome: HandOutcome,
+    /// The envelope it went in, when sealed: the same one goes to every phone, so that the
+    /// carriers hold one item, not one per meeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
+}
+
+/// A meeting with another phone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meeting {
+    /// When (ms).
+    pub at: i64,
+    /// The other phone's person.
+    pub user: String,
+    /// The other phone's key (hex).
+    pub key: String,
+    /// Items given to it.
+    pub gave: usize,
+    /// Items taken from it.
+    pub took: usize,
+    /// Items of its not taken, with why.
+    pub refused: Vec<String>,
+}
+
+/// What a phone gave to another, and what it took.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// Items kept to carry.
+    pub took: usize,
+    /// Items not kept, with why (a signature that does not hold, a phone not on the list…).
+    pub refused: Vec<String>,
+}
+
+impl Repo {
+    /// Keeps the branch's device list if the server's key signed it; whether it did.
+    pub fn keep_device_list(
+        &self,
+        list: &SignedDeviceList,
+        server: &KeyId,
+    ) -> Result<bool, StoreError> {
+        if list.verify(server).is_err() {
+            return Ok(false);
+        }
+        self.carry.insert(DEVICES, encode(list))?;
+        self.carry.flush()?;
+        Ok(true)
+    }
+
+    /// The branch's device list last received, checked again against the server's key.
+    pub fn device_list(&self, server: &KeyId) -> Result<Option<DeviceList>, StoreError> {
+        let Some(bytes) = self.carry.get(DEVICES)? else {
+            return Ok(None);
+        };
+        let signed: SignedDeviceList = decode(DEVICES, &bytes)?;
+        Ok(signed.verify(server).ok())
+    }
+
+    /// The version of the device list held ("" for none), for the next sync.
+    pub fn device_list_version(&self) -> Result<String, StoreError> {
+        Ok(match self.carry.get(DEVICES)? {
+            Some(bytes) => decode::<SignedDeviceList>(DEVICES, &bytes)?.version(),
+            None => String::new(),
+        })
+    }
+
+    /// What to give the phone of `peer` (whose key is `peer_key`): the unsent work of this
+    /// phone's people — open where `peer` may read the document, sealed to the server's key
+    /// where not — and what this phone carries that has not reached the server, never an open
+    /// item `peer` may not read. Records what was handed on, to ask the server about it later.
+    pub fn offer(
+        &self,
+        server: &KeyId,
+        peer: &Actor,
+        peer_key: &str,
+    ) -> Result<Vec<Carried>, StoreError> {
+        let now = now_millis();
+        let mut out = Vec::new();
+        let mut rng = crypto_box::aead::OsRng;
+        for account in self.accounts()? {
+            let user = account.user.user.clone();
+            if user == peer.user {
+                continue;
+            }
+            for push in self.outgoing(&user, OFFER_BYTES)? {
+                let Some(signed) = push.signed.first().cloned() else {
+                    continue;
+                };
+                if signed.hashes.is_empty() {
+                    continue;
+                }
+                let open = push
+                    .id
+                    .parse()
+                    .is_ok_and(|id| may_read(peer, &id) && may_read(&account.user, &id));
+                let item = if open {
+                    Carried::Open { push: push.clone() }
+                } else {
+                    let kept = self
+                        .carry
+                        .get(key(b'h', &signed.sig))?
+                        .map(|v| decode::<HandedRecord>(b"h", &v))
+                        .transpose()?
+                        .and_then(|h| h.envelope);
+                    let envelope = match kept {
+                        Some(envelope) => envelope,
+                        None => seal(server, &push, &mut rng).map_err(|e| StoreError::Damaged {
+                            key: "server key".into(),
+                            why: e.to_string(),
+                        })?,
+                    };
+                    Carried::Sealed {
+                        doc: push.id.clone(),
+                        user: user.clone(),
+                        envelope,
+                    }
+                };
+                self.note_handed(&push, &user, &item, peer, peer_key, now)?;
+                out.push(item);
+            }
+        }
+        for kv in self.carry.scan_prefix(b"i\0") {
+            let (k, v) = kv?;
+            let carried: CarryItem = decode(&k, &v)?;
+            if carried.delivered.is_some() || carried.author == peer.user {
+                continue;
+            }
+            let pass = match &carried.item {
+                Carried::Open { push } => push.id.parse().is_ok_and(|id| may_read(peer, &id)),
+                Carried::Sealed { .. } => true,
+            };
+            if pass {
+                out.push(carried.item);
+            }
+        }
+        Ok(out)
+    }
+
+    fn note_handed(
+        &self,
+        push: &Push,
+        author: &str,
+        item: &Carried,
+        peer: &Actor,
+        peer_key: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let Some(signed) = push.signed.first() else {
+            return Ok(());
+        };
+        let k = key(b'h', &signed.sig);
+        let mut record = match self.carry.get(&k)? {
+            Some(v) => decode::<HandedRecord>(&k, &v)?,
+            None => HandedRecord {
+                handed: Handed {
+                    doc: push.id.clone(),
+                    sig: signed.sig.clone(),
+                    hashes: signed.hashes.clone(),
+                },
+                author: author.to_owned(),
+                sealed: false,
+                to: Vec::new(),
+                outcome: HandOutcome::Pending,
+                envelope: None,
+            },
+        };
+        if let Carried::Sealed { envelope, .. } = item {
+            record.sealed = true;
+            record.envelope = Some(envelope.clone());
+        }
+        record
+            .to
+            .push((peer.user.clone(), peer_key.to_owned(), now));
+        self.carry.insert(k, encode(&record))?;
+        Ok(())
+    }
+
+    /// Takes what the phone of `peer` (key `peer_key`, checked against `list`) gave: each item
+    /// kept to carry if its signature holds and its author's phone is on the list; an open item
+    /// only if the person signed in here may read it. Records the meeting.
+    pub fn take_offer(
+        &self,
+        me: &Actor,
+        peer_user: &str,
+        peer_key: &str,
+        list: &DeviceList,
+        items: Vec<Carried>,
+        gave: usize,
+    ) -> Result<Taken, StoreError> {
+        let now = now_millis();
+        let mut taken = Taken::default();
+        let mine: Vec<String> = self.accounts()?.into_iter().map(|a| a.user.user).collect();
+        let mut batch = sled::Batch::default();
+        for item in items.into_iter().take(MAX_CARRIED * 5) {
+            let author = item.author().to_owned();
+            let why = match &item {
+                Carried::Open { push } => check_open(push, me, list).err(),
+                Carried::Sealed { user, envelope, .. } => {
+                    if list.person(user).is_none() {
+                        Some(format!(
+                            "an envelope names {user}, who has no phone on the list"
+                        ))
+                    } else if envelope.len() > zonepatrol_shared::relay::MAX_ENVELOPE {
+                        Some("an envelope larger than the server opens".into())
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(why) = why {
+                taken
+                    .refused
+                    .push(format!("{} ({author}): {why}", item.doc()));
+                continue;
+            }
+            if mine.contains(&author) {
+                // This phone's own people's work: it has it already.
+                continue;
+            }
+            let k = key(b'i', &item.item_id());
+            if self.carry.get(&k)?.is_some() {
+                continue;
+            }
+            batch.insert(
+                k,
+                encode(&CarryItem {
+                    item,
+                    author,
+                    from_user: peer_user.to_owned(),
+                    from_key: peer_key.to_owned(),
+                    at: now,
+                    delivered: None,
+                }),
+            );
+            taken.took += 1;
+        }
+        let meeting = Meeting {
+            at: now,
+            user: peer_user.to_owned(),
+            key: peer_key.to_owned(),
+            gave,
+            took: taken.took,
+            refused: taken.refused.clone(),
+        };
+        let mut mk = b"x\0".to_vec();
+        mk.extend_from_slice(&now.to_be_bytes());
+        mk.extend_from_slice(&rand::random::<u32>().to_be_bytes());
+        batch.insert(mk, encode(&meeting));
+        self.carry.apply_batch(batch)?;
+        self.carry.flush()?;
+        Ok(taken)
+    }
+
+    /// What this phone carries and has not yet handed to the server (at most one request's).
+    pub fn carried_out(&self) -> Result<Vec<Carried>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.carry.scan_prefix(b"i\0") {
+            let (k, v) = kv?;
+            let c: CarryItem = decode(&k, &v)?;
+            if c.delivered.is_none() {
+                out.push(c.item);
+                if out.len() == MAX_CARRIED {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Notes the server's answers to the items carried.
+    pub fn settle_carried(&self, acks: &[CarriedAck]) -> Result<(), StoreError> {
+        let now = now_millis();
+        for ack in acks {
+            let k = key(b'i', &ack.item);
+            if let Some(v) = self.carry.get(&k)? {
+                let mut c: CarryItem = decode(&k, &v)?;
+                c.delivered = Some((now, ack.outcome.clone()));
+                self.carry.insert(k, encode(&c))?;
+            }
+        }
+        self.carry.flush()?;
+        Ok(())
+    }
+
+    /// The work of this phone's people handed on whose fate the server has not told yet:
+    /// whoever syncs asks for all of them (the signature names each).
+    pub fn handed_pending(&self) -> Result<Vec<Handed>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.carry.scan_prefix(b"h\0") {
+            let (k, v) = kv?;
+            let h: HandedRecord = decode(&k, &v)?;
+            if h.outcome == HandOutcome::Pending {
+                out.push(h.handed);
+                if out.len() == MAX_HANDED {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Notes what the server said of work handed on.
+    pub fn settle_handed(&self, outcomes: &[HandedOutcome]) -> Result<(), StoreError> {
+        for o in outcomes {
+            let k = key(b'h', &o.sig);
+            if let Some(v) = self.carry.get(&k)? {
+                let mut h: HandedRecord = decode(&k, &v)?;
+                h.outcome = o.outcome.clone();
+                self.carry.insert(k, encode(&h))?;
+            }
+        }
+        self.carry.flush()?;
+        Ok(())
+    }
+
+    /// Replaces a carried item by another: what a tampering phone does, for the tests that
+    /// show the server refusing it.
+    #[doc(hidden)]
+    pub fn replace_carried(&self, item_id: &str, with: &CarryItem) -> Result<(), StoreError> {
+        self.carry.remove(key(b'i', item_id))?;
+        self.carry
+            .insert(key(b'i', &with.item.item_id()), encode(with))?;
+        self.carry.flush()?;
+        Ok(())
+    }
+
+    /// Everything this phone carries or carried for others, newest first.
+    pub fn carrying(&self) -> Result<Vec<CarryItem>, StoreError> {
+        let mut out: Vec<CarryItem> = self
+            .carry
+            .scan_prefix(b"i\0")
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect::<Result<_, _>>()?;
+        out.sort_by_key(|c| std::cmp::Reverse(c.at));
+        Ok(out)
+    }
+
+    /// This phone's people's work handed on, and what became of it.
+    pub fn handed(&self) -> Result<Vec<HandedRecord>, StoreError> {
+        self.carry
+            .scan_prefix(b"h\0")
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// The phones met, newest first.
+    pub fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
+        let mut out: Vec<Meeting> = self
+            .carry
+            .scan_prefix(b"x\0")
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+}
+
+/// The most bytes of changes of one person's work offered at a meeting.
+const OFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// An open item is kept only if every signature holds, by a phone on the list for its person,
+/// one person, and the person signed in here may read it.
+fn check_open(push: &Push, me: &Actor, list: &DeviceList) -> Result<(), String> {
+    let Some(first) = push.signed.first() else {
+        return Err("no signature".into());
+    };
+    for s in &push.signed {
+        if s.user != first.user {
+            return Err("signed for several people".into());
+        }
+        s.verify(&push.id).map_err(|e| e.to_string())?;
+        if !list.admits(&s.key, &s.user) {
+            return Err(format!(
+                "signed by a phone not on the branch's list for {}",
+                s.user
+            ));
+        }
+    }
+    let readable = push.id.parse().is_ok_and(|id| may_read(me, &id));
+    if !readable {
+        return Err("a record the person signed in here may not read".into());
+    }
+    Ok(())
+}
