@@ -1507,3 +1507,111 @@ fn the_marking_view_has_large_tools_the_photo_in_its_shape_and_the_last_marks_ha
     }
     assert!(!html.contains("annotate-handle-2"), "{html}");
 }
+
+#[test]
+fn phone_to_phone_shows_whom_the_phone_met_what_it_carries_and_what_became_of_it() {
+    use zonepatrol_app::store::{CarryItem, HandedRecord, Meeting};
+    use zonepatrol_app::ui::relay::{RelayView, Waiting};
+    use zonepatrol_shared::protocol::Push;
+    use zonepatrol_shared::relay::{Carried, HandOutcome, Handed};
+
+    fn view() -> Element {
+        let refusal: zonepatrol_shared::validate::Refusal = serde_json::from_value(
+            serde_json::json!({"code": "not_writer", "part": "signature", "reason": "revoked"}),
+        )
+        .expect("refusal");
+        let carrying = vec![
+            CarryItem {
+                item: Carried::Sealed {
+                    doc: "sheet:zcyd:p1:zhao".into(),
+                    user: "zhao".into(),
+                    envelope: "AAAA".into(),
+                },
+                author: "zhao".into(),
+                from_user: "sec".into(),
+                from_key: "ab".repeat(32),
+                at: 1_796_600_000_000,
+                delivered: None,
+            },
+            CarryItem {
+                item: Carried::Open {
+                    push: Push {
+                        id: "problem:zcyd:x1".into(),
+                        base: vec![],
+                        have: vec![],
+                        changes: String::new(),
+                        signed: vec![],
+                    },
+                },
+                author: "h1".into(),
+                from_user: "sec".into(),
+                from_key: "ab".repeat(32),
+                at: 1_796_600_000_000,
+                delivered: Some((1_796_700_000_000, HandOutcome::Accepted)),
+            },
+        ];
+        let handed = vec![HandedRecord {
+            handed: Handed {
+                user: "h1".into(),
+                doc: "problem:zcyd:x2".into(),
+                sig: "s".into(),
+                hashes: vec![],
+            },
+            author: "h1".into(),
+            sealed: false,
+            to: vec![("sec".into(), "cd".repeat(32), 1_796_600_000_000)],
+            outcome: HandOutcome::Refused {
+                refusal,
+                carrier: "qian".into(),
+            },
+            envelope: None,
+        }];
+        let meetings = vec![Meeting {
+            at: 1_796_600_000_000,
+            user: "sec".into(),
+            key: "cd".repeat(32),
+            gave: 2,
+            took: 1,
+            refused: vec!["problem:zcyd:x9 (li): a signature does not hold".into()],
+        }];
+        rsx! { RelayView { lang: Lang::Zh, waiting: Waiting::Idle, meetings, carrying, handed,
+        on_listen: |_| {}, on_connect: |_| {}, on_back: |_| {} } }
+    }
+    let html = render(view);
+    for text in [
+        "与其他手机交换",
+        "等待对方连接",
+        "连接并交换",
+        "代别人带的工作",
+        "已密封，只有服务器能打开",
+        "等到有网络时交给服务器",
+        "服务器已收到",
+        "托别人带出的工作",
+        "交给 sec",
+        "服务器拒收 (qian)",
+        "交换记录",
+        "给出 2",
+        "收到 1",
+        "a signature does not hold",
+    ] {
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let listening = render(|| {
+        rsx! { RelayView { lang: Lang::En,
+        waiting: Waiting::Listening { invite: "zonepatrol-relay:192.168.43.1:47800".into(), svg: "<svg></svg>".into() },
+        meetings: vec![], carrying: vec![], handed: vec![],
+        on_listen: |_| {}, on_connect: |_| {}, on_back: |_| {} } }
+    });
+    for text in ["zonepatrol-relay:192.168.43.1:47800", "<svg>", "None yet"] {
+        assert!(listening.contains(text), "{text} in {listening}");
+    }
+    assert!(
+        !listening.contains("relay-connect"),
+        "no second meeting while one waits"
+    );
+    assert_eq!(
+        zonepatrol_app::relay::parse_invite("zonepatrol-relay:192.168.43.1:47800"),
+        Some("192.168.43.1:47800".parse().expect("addr"))
+    );
+    assert_eq!(zonepatrol_app::relay::parse_invite("http://x"), None);
+}

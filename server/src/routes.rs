@@ -256,7 +256,14 @@ async fn sync_request(
             let proof = request.device_proof.as_deref().unwrap_or_default();
             auth::bind_key(&shared, &authed, key, proof)?;
         }
-        crate::sync::sync(&shared, &authed.actor, &authed.device, request, false)
+        crate::sync::sync(
+            &shared,
+            &authed.actor,
+            &authed.device,
+            authed.key.as_deref(),
+            request,
+            false,
+        )
     })
     .await?;
     Ok(Json(response))

@@ -105,7 +105,7 @@ pub struct SyncRequest {
 }
 
 /// A device's local changes to one document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     /// The document id.
     pub id: String,

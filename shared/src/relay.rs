@@ -30,7 +30,7 @@ pub const MAX_ENVELOPE: usize = 8 * 1024 * 1024;
 
 /// What a phone carries for someone else: their push, open (the carrier's person may read the
 /// document) or sealed to the server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Carried {
     /// A push the carrier's person may read: its author's changes and signature.
@@ -125,6 +125,9 @@ pub enum HandOutcome {
 /// and the changes it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Handed {
+    /// Whose work it is: the server answers only about the people of the asking phone.
+    #[serde(default)]
+    pub user: String,
     /// The document.
     pub doc: String,
     /// The signature (base64), as in [`crate::signing::SignedChanges::sig`].

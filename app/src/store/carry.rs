@@ -21,7 +21,7 @@ use super::{Repo, StoreError, now_millis};
 const DEVICES: &[u8] = b"m\0devices";
 
 /// Something this phone carries for another phone's person.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarryItem {
     /// The item as received.
     pub item: Carried,
@@ -39,7 +39,7 @@ pub struct CarryItem {
 }
 
 /// Work of this phone's people handed to another phone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandedRecord {
     /// What the server is asked about it by.
     pub handed: Handed,
@@ -58,7 +58,7 @@ pub struct HandedRecord {
 }
 
 /// A meeting with another phone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meeting {
     /// When (ms).
     pub at: i64,
@@ -204,6 +204,7 @@ impl Repo {
             Some(v) => decode::<HandedRecord>(&k, &v)?,
             None => HandedRecord {
                 handed: Handed {
+                    user: author.to_owned(),
                     doc: push.id.clone(),
                     sig: signed.sig.clone(),
                     hashes: signed.hashes.clone(),
@@ -242,6 +243,16 @@ impl Repo {
         let mut taken = Taken::default();
         let mine: Vec<String> = self.accounts()?.into_iter().map(|a| a.user.user).collect();
         let mut batch = sled::Batch::default();
+        // What this phone already carries, unanswered: it takes no more than it can bring up.
+        let (mut held, mut held_bytes) = (0usize, 0usize);
+        for kv in self.carry.scan_prefix(b"i\0") {
+            let (k, v) = kv?;
+            let c: CarryItem = decode(&k, &v)?;
+            if c.delivered.is_none() {
+                held += 1;
+                held_bytes += item_bytes(&c.item);
+            }
+        }
         for item in items.into_iter().take(MAX_CARRIED * 5) {
             let author = item.author().to_owned();
             let why = match &item {
@@ -258,10 +269,16 @@ impl Repo {
                     }
                 }
             };
+            let why = why.or_else(|| {
+                (held >= MAX_HELD || held_bytes + item_bytes(&item) > MAX_HELD_BYTES)
+                    .then(|| "this phone carries as much as it can already".to_owned())
+            });
             if let Some(why) = why {
-                taken
-                    .refused
-                    .push(format!("{} ({author}): {why}", item.doc()));
+                if taken.refused.len() < 20 {
+                    let doc: String = item.doc().chars().take(120).collect();
+                    let author: String = author.chars().take(60).collect();
+                    taken.refused.push(format!("{doc} ({author}): {why}"));
+                }
                 continue;
             }
             if mine.contains(&author) {
@@ -272,6 +289,8 @@ impl Repo {
             if self.carry.get(&k)?.is_some() {
                 continue;
             }
+            held += 1;
+            held_bytes += item_bytes(&item);
             batch.insert(
                 k,
                 encode(&CarryItem {
@@ -302,25 +321,48 @@ impl Repo {
         Ok(taken)
     }
 
-    /// What this phone carries and has not yet handed to the server (at most one request's).
+    /// What this phone carries and has not yet handed to the server: at most one request's
+    /// ([`MAX_CARRIED`] items, about [`CARRY_BYTES`], the oldest first), so that what it
+    /// carries never keeps its own work from going.
     pub fn carried_out(&self) -> Result<Vec<Carried>, StoreError> {
-        let mut out = Vec::new();
+        let mut waiting: Vec<CarryItem> = Vec::new();
         for kv in self.carry.scan_prefix(b"i\0") {
             let (k, v) = kv?;
             let c: CarryItem = decode(&k, &v)?;
             if c.delivered.is_none() {
-                out.push(c.item);
-                if out.len() == MAX_CARRIED {
-                    break;
-                }
+                waiting.push(c);
+            }
+        }
+        waiting.sort_by_key(|c| c.at);
+        let mut out = Vec::new();
+        let mut used = 0;
+        for c in waiting {
+            let size = item_bytes(&c.item);
+            if !out.is_empty() && used + size > CARRY_BYTES {
+                break;
+            }
+            used += size;
+            out.push(c.item);
+            if out.len() == MAX_CARRIED {
+                break;
             }
         }
         Ok(out)
     }
 
-    /// Notes the server's answers to the items carried.
+    /// Notes the server's answers to the items carried; what was answered long ago goes.
     pub fn settle_carried(&self, acks: &[CarriedAck]) -> Result<(), StoreError> {
         let now = now_millis();
+        for kv in self.carry.scan_prefix(b"i\0") {
+            let (k, v) = kv?;
+            let c: CarryItem = decode(&k, &v)?;
+            if c.delivered
+                .as_ref()
+                .is_some_and(|(at, _)| now - at > KEEP_ANSWERED_MS)
+            {
+                self.carry.remove(k)?;
+            }
+        }
         for ack in acks {
             let k = key(b'i', &ack.item);
             if let Some(v) = self.carry.get(&k)? {
@@ -417,6 +459,25 @@ impl Repo {
 
 /// The most bytes of changes of one person's work offered at a meeting.
 const OFFER_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most bytes of carried items one sync sends (half the server's default push limit, so
+/// that the phone's own work fits beside them).
+pub const CARRY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most items, and bytes, a phone carries unanswered at once.
+const MAX_HELD: usize = 2_000;
+const MAX_HELD_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long an answered item stays in the list.
+const KEEP_ANSWERED_MS: i64 = 30 * 24 * 3_600_000;
+
+/// An item's size as sent.
+fn item_bytes(item: &Carried) -> usize {
+    match item {
+        Carried::Open { push } => push.changes.len() + push.id.len() + 200 * push.signed.len(),
+        Carried::Sealed { doc, envelope, .. } => envelope.len() + doc.len(),
+    }
+}
 
 /// An open item is kept only if every signature holds, by a phone on the list for its person,
 /// one person, and the person signed in here may read it.

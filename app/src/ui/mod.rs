@@ -22,6 +22,7 @@ pub mod pick;
 pub mod post;
 pub mod problem;
 pub mod ranking;
+pub mod relay;
 pub mod score;
 pub mod settings;
 pub mod status;
@@ -51,6 +52,7 @@ use patrol::{PatrolPage, StartPage};
 use post::{ApplyPage, PostListPage, PostPage};
 use problem::{FixPage, ProblemsPage, RaisePage};
 use ranking::{RankingsPage, ZoneMonthsPage};
+use relay::RelayPage;
 use score::ZonePage;
 use settings::{QuarantinePage, SettingsPage};
 use status::SyncBanner;
@@ -149,6 +151,8 @@ pub enum Screen {
     Settings,
     /// The refused edits.
     Quarantine,
+    /// Phone to phone: meeting other phones, what this one carries and handed on.
+    Relay,
     /// A record's history.
     History {
         /// The record.
@@ -236,6 +240,11 @@ impl Ui {
     fn confirm(mut self, done: T) {
         let text = format!("✓ {}", tr((self.lang)(), done));
         self.notice.set(Some((true, text)));
+    }
+
+    /// The same, with words of the page's own.
+    fn confirm_text(mut self, text: String) {
+        self.notice.set(Some((true, format!("✓ {text}"))));
     }
 
     fn repo(&self) -> Arc<Repo> {
@@ -393,6 +402,7 @@ fn Shell(lang: Signal<Lang>, services: Services) -> Element {
                 Screen::ZoneTrend { branch, zone } => {
                     rsx! { ZoneMonthsPage { key: "{branch}/{zone}", branch, zone } }
                 }
+                Screen::Relay => rsx! { RelayPage {} },
                 Screen::Quarantine => rsx! {
                     QuarantinePage {
                         on_change: move |_| {

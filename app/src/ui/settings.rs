@@ -24,6 +24,9 @@ pub fn Settings(
     /// Hands the phone to someone else without signing out.
     #[props(default)]
     on_switch_user: EventHandler<()>,
+    /// Opens phone to phone.
+    #[props(default)]
+    on_relay: EventHandler<()>,
 ) -> Element {
     rsx! {
         button { class: "back", onclick: move |_| on_back.call(()), "‹ {tr(lang, T::Home)}" }
@@ -40,6 +43,9 @@ pub fn Settings(
         }
         button { class: "wide", "data-testid": "quarantine", onclick: move |_| on_quarantine.call(()),
             "{tr(lang, T::Quarantine)} ({refused})"
+        }
+        button { class: "wide", "data-testid": "relay", onclick: move |_| on_relay.call(()),
+            {tr(lang, T::Relay)}
         }
         p { class: "dim", "{tr(lang, T::SignedInAs)}: {user} · {server}" }
         button { class: "wide primary", "data-testid": "switch-user",
@@ -138,6 +144,7 @@ pub(crate) fn SettingsPage(
                 }
             },
             on_quarantine: move |_| ui.go(Screen::Quarantine),
+            on_relay: move |_| ui.go(Screen::Relay),
             on_sign_out: move |_| on_sign_out.call(()),
             on_switch_user: move |_| on_switch_user.call(()),
             on_back: move |_| ui.go(Screen::Home),

@@ -193,7 +193,7 @@ pub fn edit_document<D: Document>(
         max_bytes: Some(1),
         ..SyncRequest::default()
     };
-    let answer = crate::sync::sync(state, who, crate::dashboard::DEVICE, request, true)
+    let answer = crate::sync::sync(state, who, crate::dashboard::DEVICE, None, request, true)
         .map_err(|e| AdminError::Failed(e.body.message.clone()))?;
     match answer.acks.into_iter().next().map(|a| a.outcome) {
         Some(Outcome::Accepted) => Ok(Edited::Saved),

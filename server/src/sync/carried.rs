@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::store::CarriedBy;
 
 /// A refusal of a carried item itself (not of its changes).
-fn refused(reason: impl Into<String>) -> Refusal {
+fn refused_item(reason: impl Into<String>) -> Refusal {
     Refusal {
         code: RefusalCode::NotWriter,
         part: "carried".into(),
@@ -56,28 +56,55 @@ pub(super) fn take(
             ),
         ));
     }
+    let sent: usize = items
+        .iter()
+        .map(|i| match i {
+            Carried::Open { push } => push.changes.len(),
+            Carried::Sealed { envelope, .. } => envelope.len(),
+        })
+        .sum();
+    if sent / 4 * 3 > state.settings.max_push_bytes {
+        return Err(ApiError::new(
+            ErrorCode::TooLarge,
+            format!(
+                "this request carries {} KiB for others, more than the {} KiB the server takes \
+                 at once: send the rest at the next sync",
+                sent / 1024,
+                state.settings.max_push_bytes / 1024
+            ),
+        ));
+    }
     let now = crate::now_millis();
     let mut acks = Vec::with_capacity(items.len());
     let mut wrote = false;
+    let mut seen = std::collections::HashSet::new();
+    // Refusals kept for the record: one bound for the whole request, as for a phone's own.
+    let mut refused = 0;
     for item in items {
         let id = item.item_id();
+        if !seen.insert(id.clone()) {
+            continue;
+        }
         let doc = item.doc().chars().take(200).collect::<String>();
-        let sig = first_sig(&item);
-        let by = CarriedBy {
-            carrier: carrier.user.clone(),
-            sig: sig.clone(),
-        };
-        let outcome = match take_one(state, carrier, device, item, &by) {
+        let sealed = matches!(item, Carried::Sealed { .. });
+        let outcome = match take_one(state, carrier, device, item, &mut refused) {
             Ok((outcome, w)) => {
                 wrote |= w;
                 outcome
             }
             Err(Refused::Item(refusal)) => {
-                // On the carrier's record: nothing says whose it really is.
+                // On the carrier's record: nothing vouches that it is anyone else's.
                 tracing::info!(carrier = %carrier.user, %doc, %refusal, "carried item refused");
-                let record = keep_refused(state, carrier, &doc, &refusal, &[], now, Some(&by));
-                if let Err(e) = record {
-                    tracing::warn!(error = ?e.body, "could not keep a refused carried item");
+                refused += 1;
+                if refused <= super::commit::REFUSED_KEPT_PER_REQUEST {
+                    let by = CarriedBy {
+                        carrier: carrier.user.clone(),
+                        sig: String::new(),
+                    };
+                    let record = keep_refused(state, carrier, &doc, &refusal, &[], now, Some(&by));
+                    if let Err(e) = record {
+                        tracing::warn!(error = ?e.body, "could not keep a refused carried item");
+                    }
                 }
                 HandOutcome::Refused {
                     refusal,
@@ -93,6 +120,19 @@ pub(super) fn take(
                 carrier: carrier.user.clone(),
             },
             Err(Refused::Api(e)) => return Err(e),
+        };
+        // A sealed record's reasons may quote what the carrier may not read: it learns only
+        // that it was refused; the author's phone learns why.
+        let outcome = match outcome {
+            HandOutcome::Refused { refusal, carrier } if sealed => HandOutcome::Refused {
+                refusal: Refusal {
+                    code: refusal.code,
+                    part: "carried".into(),
+                    reason: "refused: its author's phone is told why at its next sync".into(),
+                },
+                carrier,
+            },
+            other => other,
         };
         acks.push(CarriedAck { item: id, outcome });
     }
@@ -112,21 +152,12 @@ impl From<ApiError> for Refused {
     }
 }
 
-/// The author's first signature, which names the item for the author's phone.
-fn first_sig(item: &Carried) -> String {
-    match item {
-        Carried::Open { push } => push.signed.first().map(|s| s.sig.clone()),
-        Carried::Sealed { .. } => None,
-    }
-    .unwrap_or_default()
-}
-
 fn take_one(
     state: &State,
     carrier: &Actor,
     device: &str,
     item: Carried,
-    by: &CarriedBy,
+    refused: &mut usize,
 ) -> Result<(HandOutcome, bool), Refused> {
     let store = &*state.store;
     let push: Push = match item {
@@ -138,9 +169,9 @@ fn take_one(
         } => {
             let key = crate::store::writer::server_key(store).map_err(ApiError::from)?;
             let push = zonepatrol_shared::relay::open(&key, &envelope)
-                .map_err(|e| Refused::Item(refused(e.to_string())))?;
+                .map_err(|e| Refused::Item(refused_item(e.to_string())))?;
             if push.id != doc || push.signed.first().is_none_or(|s| s.user != user) {
-                return Err(Refused::Item(refused(
+                return Err(Refused::Item(refused_item(
                     "an envelope holds another document or author than it says: it was \
                      altered on the way",
                 )));
@@ -148,41 +179,60 @@ fn take_one(
             push
         }
     };
-    let by = CarriedBy {
-        carrier: by.carrier.clone(),
-        sig: push
-            .signed
-            .first()
-            .map(|s| s.sig.clone())
-            .unwrap_or_default(),
-    };
-    let Some(author) = push.signed.first().map(|s| s.user.clone()) else {
-        return Err(Refused::Item(refused(
+    let Some(first) = push.signed.first().cloned() else {
+        return Err(Refused::Item(refused_item(
             "carried changes without their author's signature: only signed work can be \
              carried",
         )));
     };
+    let author = first.user.clone();
     if push.signed.iter().any(|s| s.user != author) {
-        return Err(Refused::Item(refused(
+        return Err(Refused::Item(refused_item(
             "carried changes signed for several people: each person's work travels alone",
         )));
     }
     let account = match store.user(&author).map_err(ApiError::from)? {
         Some(account) if !account.disabled => account,
         _ => {
-            return Err(Refused::Item(refused(format!(
+            return Err(Refused::Item(refused_item(format!(
                 "carried changes name {author}, who has no account here that may write: they \
                  were not made on this mine's phones"
             ))));
         }
     };
+    if account.branch != carrier.branch {
+        return Err(Refused::Item(refused_item(
+            "carried changes of another branch's person: phones carry only their own branch's \
+             work",
+        )));
+    }
+    // Only what the author's phone really signed goes on the author's record: every
+    // signature must hold, by a key registered to them (revoked or not: a revoked phone's work
+    // is refused below, and the author is told).
+    for s in &push.signed {
+        let registered = store
+            .device(&s.key)
+            .map_err(ApiError::from)?
+            .is_some_and(|d| d.users.contains(&author));
+        if !registered || s.verify(&push.id).is_err() {
+            return Err(Refused::Item(refused_item(format!(
+                "a signature on carried changes does not hold, or its phone is not {author}'s: \
+                 they were forged or altered on the way"
+            ))));
+        }
+    }
     let actor = account.actor();
     let label = format!("{device} · carried by {}", carrier.user);
     let mut progress = Progress {
-        carried: Some(by),
+        carried: Some(CarriedBy {
+            carrier: carrier.user.clone(),
+            sig: first.sig,
+        }),
+        refused: *refused,
         ..Progress::default()
     };
     push_all(state, &actor, &label, vec![push], false, &mut progress)?;
+    *refused = progress.refused;
     let wrote = !progress.pushed.is_empty();
     let outcome = match progress.acks.pop().map(|a| a.outcome) {
         Some(Outcome::Accepted) => HandOutcome::Accepted,
@@ -204,10 +254,15 @@ fn take_one(
     Ok((outcome, wrote))
 }
 
-/// What became of the work a phone handed on: refused (on the record, found by the author's
-/// signature, which only the phones that held the item know), accepted (every change it covers
-/// is in the document), or not arrived yet.
-pub(super) fn outcomes(state: &State, asked: &[Handed]) -> Result<Vec<HandedOutcome>, ApiError> {
+/// What became of the work handed on by the people who signed in on the asking phone (`key`,
+/// the key its sign-in is bound to): accepted (the document holds every change it covers),
+/// refused (a carried copy with the author's signature is on the author's record), or not
+/// arrived yet.
+pub(super) fn outcomes(
+    state: &State,
+    key: Option<&str>,
+    asked: &[Handed],
+) -> Result<Vec<HandedOutcome>, ApiError> {
     if asked.is_empty() {
         return Ok(Vec::new());
     }
@@ -222,46 +277,59 @@ pub(super) fn outcomes(state: &State, asked: &[Handed]) -> Result<Vec<HandedOutc
         ));
     }
     let store = &*state.store;
-    let mut refusals: HashMap<String, (Refusal, String)> = HashMap::new();
-    for r in store.refused()? {
-        if let Some(by) = r.carried
-            && !by.sig.is_empty()
-        {
-            refusals.insert(by.sig, (r.refusal, by.carrier));
+    let people: Vec<String> = match key {
+        Some(key) => store.device(key)?.map(|d| d.users).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut refusals: HashMap<(String, String, String), (Refusal, String)> = HashMap::new();
+    if asked.iter().any(|h| people.contains(&h.user)) {
+        for r in store.refused()? {
+            if people.contains(&r.user)
+                && let Some(by) = r.carried
+                && !by.sig.is_empty()
+            {
+                refusals.insert((r.user, r.id, by.sig), (r.refusal, by.carrier));
+            }
         }
     }
     let mut out = Vec::with_capacity(asked.len());
     let mut docs: HashMap<String, Option<automerge::AutoCommit>> = HashMap::new();
     for h in asked {
-        let outcome = if let Some((refusal, carrier)) = refusals.get(&h.sig) {
+        if !people.contains(&h.user) {
+            continue;
+        }
+        if !docs.contains_key(&h.doc) {
+            let loaded = match h.doc.parse::<DocId>() {
+                Ok(id) => store.doc(&id)?.and_then(|s| s.load().ok()),
+                Err(_) => None,
+            };
+            docs.insert(h.doc.clone(), loaded);
+        }
+        let present = match docs.get_mut(&h.doc) {
+            Some(Some(doc)) => {
+                let doc = doc.document();
+                !h.hashes.is_empty()
+                    && h.hashes.iter().all(|x| {
+                        x.parse::<automerge::ChangeHash>()
+                            .is_ok_and(|x| doc.get_change_by_hash(&x).is_some())
+                    })
+            }
+            _ => false,
+        };
+        // A refused copy is told even when the author's own sync delivered the work since:
+        // someone altered what they carried. Its record is on the author's record only when
+        // the author's signature held over what it names.
+        let outcome = if let Some((refusal, carrier)) =
+            refusals.get(&(h.user.clone(), h.doc.clone(), h.sig.clone()))
+        {
             HandOutcome::Refused {
                 refusal: refusal.clone(),
                 carrier: carrier.clone(),
             }
+        } else if present {
+            HandOutcome::Accepted
         } else {
-            if !docs.contains_key(&h.doc) {
-                let loaded = match h.doc.parse::<DocId>() {
-                    Ok(id) => store.doc(&id)?.and_then(|s| s.load().ok()),
-                    Err(_) => None,
-                };
-                docs.insert(h.doc.clone(), loaded);
-            }
-            let present = match docs.get_mut(&h.doc) {
-                Some(Some(doc)) => {
-                    let doc = doc.document();
-                    !h.hashes.is_empty()
-                        && h.hashes.iter().all(|x| {
-                            x.parse::<automerge::ChangeHash>()
-                                .is_ok_and(|x| doc.get_change_by_hash(&x).is_some())
-                        })
-                }
-                _ => false,
-            };
-            if present {
-                HandOutcome::Accepted
-            } else {
-                HandOutcome::Pending
-            }
+            HandOutcome::Pending
         };
         out.push(HandedOutcome {
             sig: h.sig.clone(),

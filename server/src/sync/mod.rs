@@ -43,12 +43,14 @@ pub use self::check::check_push;
 /// the rest are checked again outside it; after [`RECHECK_ROUNDS`] such rounds the check is made
 /// under the lock.
 ///
-/// `by_server`: the server makes this push itself, for `user` (a console edit): its own key may
+/// `key`: the device key the sign-in is bound to (it names the phone's people, whose work
+/// handed on may be asked about). `by_server`: the server makes this push itself, for `user` (a console edit): its own key may
 /// sign it. Never for a request from outside.
 pub(crate) fn sync(
     state: &State,
     user: &Actor,
     device: &str,
+    key: Option<&str>,
     request: SyncRequest,
     by_server: bool,
 ) -> Result<SyncResponse, ApiError> {
@@ -135,7 +137,7 @@ pub(crate) fn sync(
         crate::reports::unreadable(state, &id, reason);
     }
     let (docs, cursor, more) = (pulled.docs, pulled.cursor, pulled.more);
-    let handed = carried::outcomes(state, &request.handed)?;
+    let handed = carried::outcomes(state, key, &request.handed)?;
     let devices = match &request.devices {
         Some(held) => carried::device_list(state, user, held)?,
         None => None,

@@ -332,6 +332,12 @@ async fn a_change_altered_on_the_way_is_refused_recorded_and_its_author_told() {
     b.replace_carried(&fix.item.item_id(), &altered)
         .expect("tampered");
     meet(c, b).await;
+    // And C, dishonest too, makes up work for h2 out of h1's (a signature that cannot hold).
+    let mut forged = fix.clone();
+    if let Carried::Open { push } = &mut forged.item {
+        push.signed[0].user = "h2".into();
+    }
+    c.replace_carried("none", &forged).expect("forged");
     w.c.sync().await;
     let refused =
         w.c.repo
@@ -382,6 +388,14 @@ async fn a_change_altered_on_the_way_is_refused_recorded_and_its_author_told() {
             .any(|r| r.user == H1 && r.carried.as_ref().is_some_and(|x| x.carrier == "qian")),
         "{records:?}"
     );
+    // The forgery is on the carrier's record, never on h2's.
+    assert!(records.iter().all(|r| r.user != "h2"), "{records:?}");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.user == "qian" && r.refusal.reason.contains("does not hold")),
+        "{records:?}"
+    );
     let _ = c;
 }
 
@@ -409,15 +423,37 @@ async fn a_revoked_phones_carried_work_is_refused_and_a_stranger_gets_nothing() 
             .carrying()
             .expect("carrying")
             .into_iter()
-            .map(|x| x.delivered.expect("answered").1)
+            .map(|x| (x.item, x.delivered.expect("answered").1))
             .collect();
-    assert!(!answers.is_empty());
-    for answer in &answers {
-        match answer {
-            HandOutcome::Refused { refusal, .. } => {
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    for (item, answer) in &answers {
+        match (item, answer) {
+            // The carrier reads why only of what it may read.
+            (Carried::Open { .. }, HandOutcome::Refused { refusal, .. }) => {
                 assert!(refusal.reason.contains("revoked"), "{refusal:?}")
             }
+            (Carried::Sealed { .. }, HandOutcome::Refused { refusal, .. }) => {
+                assert!(!refusal.reason.contains("revoked"), "{refusal:?}")
+            }
             other => panic!("{other:?}"),
+        }
+    }
+
+    // A, signed in again, is told why both were refused.
+    w.a.client
+        .login(&w.server.url, "zhao", DEMO_PASSWORD, "Android A")
+        .await
+        .expect("zhao signs in again");
+    let _ = w.a.try_sync().await;
+    let said = handed(a);
+    assert_eq!(said.len(), 2, "{said:?}");
+    for (doc, outcome) in &said {
+        match outcome {
+            HandOutcome::Refused { refusal, carrier } => {
+                assert_eq!(carrier, "qian");
+                assert!(refusal.reason.contains("revoked"), "{doc}: {refusal:?}");
+            }
+            other => panic!("{doc}: {other:?}"),
         }
     }
 
