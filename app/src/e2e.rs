@@ -509,6 +509,17 @@ return waitText('[data-testid=annotate-done]', '(3)');
         "await click('[data-testid=lang-zh-CN]'); return waitText('main', '语言');",
     )
     .await?;
+    step(
+        "phone to phone: wait for the other phone, its address as a QR code",
+        "await click('[data-testid=relay]'); await click('[data-testid=relay-listen]'); await find('[data-testid=relay-listening] svg'); return waitText('main', 'zonepatrol-relay:');",
+    )
+    .await?;
+    shot(s, "10a-relay-waiting").await?;
+    step(
+        "back to settings",
+        "await click('.back'); return waitText('main', '语言');",
+    )
+    .await?;
     check_refused(services)?;
 
     // The zone holder the problem was assigned to, on the same phone.

@@ -680,8 +680,8 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "Wait for the other phone (show a QR code)",
         ),
         T::RelayShowCode => (
-            "请对方在“连接”处输入下面的地址：",
-            "Have the other phone enter this address under Connect:",
+            "请对方在“连接”处输入下面的地址（二维码里也是这个地址）：",
+            "Have the other phone enter this address under Connect (the QR code holds it too):",
         ),
         T::RelayAddress => ("对方手机的地址", "The other phone's address"),
         T::RelayConnect => ("连接并交换", "Connect and exchange"),
@@ -965,6 +965,29 @@ pub fn sync_error(lang: Lang, e: &SyncError) -> String {
         SyncError::Unlock(e) => unlock(e),
         SyncError::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
         SyncError::BadAuthority => "这不是证书：请粘贴信息中心给的完整证书文本，从 -----BEGIN CERTIFICATE----- 到 -----END CERTIFICATE-----".to_owned(),
+    }
+}
+
+/// Why a meeting with another phone failed, in the user's language.
+pub fn relay_error(lang: Lang, e: &crate::relay::RelayError) -> String {
+    use crate::relay::RelayError;
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        RelayError::NotSignedIn => "请先在能连上服务器的地方登录一次，再与其他手机交换".to_owned(),
+        RelayError::NoDeviceList => {
+            "请先与服务器同步一次：这部手机还不知道本队有哪些手机".to_owned()
+        }
+        RelayError::StaleList(days) => format!(
+            "这部手机已有 {days} 天没有连上服务器：请先同步，以便知道哪些手机已被吊销，再与其他手机交换"
+        ),
+        RelayError::Stranger(who) => {
+            format!("对方不是本队登记的手机（{who}）：什么都没有交换")
+        }
+        RelayError::Io(why) => format!("与对方手机的连接断了（{why}）：请把两部手机靠近些再试"),
+        RelayError::Channel(why) => format!("对方手机发来的内容不对（{why}）：没有再收下任何东西"),
+        RelayError::Store(e) => format!("手机存储出错（{e}）：请清理空间后重启应用"),
     }
 }
 

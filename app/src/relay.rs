@@ -48,6 +48,11 @@ pub enum RelayError {
         "sync with the server once before exchanging with other phones: this phone does not know the branch's phones yet"
     )]
     NoDeviceList,
+    /// The device list is too old to trust.
+    #[error(
+        "this phone last heard from the server {0} days ago: sync with the server before exchanging with other phones, so that it knows which phones were revoked"
+    )]
+    StaleList(i64),
     /// The other phone is not one of the branch's, or is revoked.
     #[error("the other phone is not one of the branch's phones ({0}): nothing was exchanged")]
     Stranger(String),
@@ -121,6 +126,10 @@ pub async fn exchange(
         .and_then(|k| k.parse().ok())
         .ok_or(RelayError::NotSignedIn)?;
     let list = repo.device_list(&server)?.ok_or(RelayError::NoDeviceList)?;
+    let age = crate::store::now_millis() - repo.device_list_at()?.unwrap_or(0);
+    if age > crate::store::DEVICE_LIST_DAYS * 24 * 3_600_000 {
+        return Err(RelayError::StaleList(age / (24 * 3_600_000)));
+    }
     let me = session.user.clone();
     let hello = serde_json::to_vec(&Hello {
         key: repo.device_key().id().to_string(),

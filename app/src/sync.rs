@@ -693,6 +693,9 @@ impl SyncClient {
                     .and_then(|k| k.parse::<zonepatrol_shared::signing::KeyId>().ok())
             {
                 self.repo.keep_device_list(list, &key)?;
+            } else if request.devices.is_some() && response.devices.is_none() {
+                // Asked, and the one held is still the server's.
+                self.repo.device_list_current()?;
             }
             let more = response.more;
             let pushed = request.push.len() as u64;

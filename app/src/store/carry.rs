@@ -19,6 +19,12 @@ use super::codec::{decode, encode, key};
 use super::{Repo, StoreError, now_millis};
 
 const DEVICES: &[u8] = b"m\0devices";
+/// When the device list was last received (ms, big-endian).
+const DEVICES_AT: &[u8] = b"m\0devices-at";
+
+/// How old a device list may be for the phone to meet others with it: a phone revoked since
+/// would otherwise still be taken.
+pub const DEVICE_LIST_DAYS: i64 = 14;
 
 /// Something this phone carries for another phone's person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,9 +99,30 @@ impl Repo {
         if list.verify(server).is_err() {
             return Ok(false);
         }
-        self.carry.insert(DEVICES, encode(list))?;
+        let mut batch = sled::Batch::default();
+        batch.insert(DEVICES, encode(list));
+        batch.insert(DEVICES_AT, &now_millis().to_be_bytes());
+        self.carry.apply_batch(batch)?;
         self.carry.flush()?;
         Ok(true)
+    }
+
+    /// When the device list was last received from the server (ms), if ever: every sync
+    /// renews it, changed or not.
+    pub fn device_list_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .carry
+            .get(DEVICES_AT)?
+            .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
+            .map(i64::from_be_bytes))
+    }
+
+    /// Notes that the server confirmed the device list held is current.
+    pub fn device_list_current(&self) -> Result<(), StoreError> {
+        if self.carry.get(DEVICES)?.is_some() {
+            self.carry.insert(DEVICES_AT, &now_millis().to_be_bytes())?;
+        }
+        Ok(())
     }
 
     /// The branch's device list last received, checked again against the server's key.

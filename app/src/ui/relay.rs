@@ -208,7 +208,7 @@ fn finish(
             tr(lang, T::RelayTook),
             x.taken.took
         )),
-        Err(e) => ui.failed(e.to_string()),
+        Err(e) => ui.failed(crate::i18n::relay_error(lang, &e)),
     }
     let mut revision = ui.revision;
     *revision.write() += 1;

@@ -73,6 +73,9 @@ struct World {
 
 const H1: &str = "h1";
 
+/// One way of tampering with an audit export.
+type Tamper = Box<dyn Fn(&mut zonepatrol_shared::audit::AuditExport)>;
+
 fn h1() -> Actor {
     Actor::new("h1", Role::ZoneHolder, "zcyd")
 }
@@ -266,6 +269,7 @@ async fn work_travels_from_a_through_b_and_c_to_the_server_in_random_meeting_ord
 
         // On the server: the fix is h1's and the sheet zhao's, from A's key, carried by qian.
         let a_key = a.device_key().id().to_string();
+        let w_b_key = b.device_key().id().to_string();
         let sheet = sheet_id(&w);
         let dir = w.server.stop_keeping_data().await;
         let store = SledStore::open(&dir.path().join("server/store")).expect("store");
@@ -306,6 +310,69 @@ async fn work_travels_from_a_through_b_and_c_to_the_server_in_random_meeting_ord
             .expect("the server's key");
         if let Err(findings) = zonepatrol_shared::audit::verify(&export, Some(&server_key)) {
             panic!("seed {seed}: {findings:?}");
+        }
+        // Tampered with, it fails, naming the carried entry: a flipped byte, the entry
+        // removed, a signature moved to another phone, the change given to another person.
+        let carried_at = export
+            .log
+            .iter()
+            .position(|e| {
+                e.body
+                    .as_deref()
+                    .is_some_and(|b| b.contains("\"via\":\"qian\""))
+            })
+            .expect("a carried entry");
+        let seq = export.log[carried_at].seq;
+        let other_key = w_b_key.clone();
+        let tampered: Vec<(&str, Tamper)> = vec![
+            (
+                "flipped byte",
+                Box::new(move |x| {
+                    let body = x.log[carried_at].body.as_mut().expect("body");
+                    *body = body.replacen("\"via\":\"qian\"", "\"via\":\"qiam\"", 1);
+                }),
+            ),
+            (
+                "removed entry",
+                Box::new(move |x| {
+                    x.log.remove(carried_at);
+                }),
+            ),
+            (
+                "another phone's signature",
+                Box::new(move |x| {
+                    let body = x.log[carried_at].body.as_mut().expect("body");
+                    let mut entry: LogEntry = serde_json::from_str(body).expect("entry");
+                    entry.signed[0].key = other_key.clone();
+                    *body = String::from_utf8(entry.to_bytes()).expect("text");
+                }),
+            ),
+            (
+                "re-attributed",
+                Box::new(move |x| {
+                    let body = x.log[carried_at].body.as_mut().expect("body");
+                    let mut entry: LogEntry = serde_json::from_str(body).expect("entry");
+                    let other = if entry.by == H1 { "h2" } else { "qian" };
+                    entry.by = other.into();
+                    entry.signed[0].user = other.into();
+                    *body = String::from_utf8(entry.to_bytes()).expect("text");
+                }),
+            ),
+        ];
+        for (what, tamper) in tampered {
+            let mut bad = export.clone();
+            tamper(&mut bad);
+            match zonepatrol_shared::audit::verify(&bad, Some(&server_key)) {
+                Ok(_) => panic!("seed {seed}: {what} passed the audit"),
+                // Where the chain breaks: the entry, or (removed) the one after it.
+                Err(findings) => assert!(
+                    findings
+                        .iter()
+                        .any(|f| f.place == format!("log entry {seq}")
+                            || f.place == format!("log entry {}", seq + 1)),
+                    "seed {seed}: {what}: {findings:?}"
+                ),
+            }
         }
     }
 }
