@@ -126,7 +126,7 @@ pub async fn exchange(
         .and_then(|k| k.parse().ok())
         .ok_or(RelayError::NotSignedIn)?;
     let list = repo.device_list(&server)?.ok_or(RelayError::NoDeviceList)?;
-    let age = crate::store::now_millis() - repo.device_list_at()?.unwrap_or(0);
+    let age = crate::store::now_millis().saturating_sub(repo.device_list_at()?.unwrap_or(0));
     if age > crate::store::DEVICE_LIST_DAYS * 24 * 3_600_000 {
         return Err(RelayError::StaleList(age / (24 * 3_600_000)));
     }

@@ -656,7 +656,11 @@ impl SyncClient {
                 // What this phone carries for other phones, and what became of what its
                 // people handed on; the branch's device list when it changed.
                 carried: self.repo.carried_out()?,
-                handed: self.repo.handed_pending()?,
+                handed: if round == 0 {
+                    self.repo.handed_pending()?
+                } else {
+                    Vec::new()
+                },
                 devices: (round == 0)
                     .then(|| self.repo.device_list_version())
                     .transpose()?,

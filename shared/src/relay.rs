@@ -75,6 +75,10 @@ impl Carried {
             Carried::Open { push } => {
                 h.update(b"open\0");
                 h.update(push.id.as_bytes());
+                for head in push.base.iter().chain([&String::new()]).chain(&push.have) {
+                    h.update([0]);
+                    h.update(head.as_bytes());
+                }
                 h.update([0]);
                 h.update(push.changes.as_bytes());
                 for s in &push.signed {
@@ -82,9 +86,15 @@ impl Carried {
                     h.update(s.sig.as_bytes());
                 }
             }
-            Carried::Sealed { doc, envelope, .. } => {
+            Carried::Sealed {
+                doc,
+                user,
+                envelope,
+            } => {
                 h.update(b"sealed\0");
                 h.update(doc.as_bytes());
+                h.update([0]);
+                h.update(user.as_bytes());
                 h.update([0]);
                 h.update(envelope.as_bytes());
             }
@@ -162,7 +172,8 @@ pub struct ListedDevice {
 pub struct DeviceList {
     /// The branch.
     pub branch: String,
-    /// When the server made it (ms).
+    /// When a phone on it was last registered or revoked (ms): the list's age is when a phone
+    /// last heard it from the server.
     pub at: i64,
     /// Its phones, by key.
     pub devices: Vec<ListedDevice>,

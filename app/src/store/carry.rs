@@ -283,6 +283,9 @@ impl Repo {
         for item in items.into_iter().take(MAX_CARRIED * 5) {
             let author = item.author().to_owned();
             let why = match &item {
+                _ if item_bytes(&item) > MAX_ITEM_BYTES => {
+                    Some("larger than the server takes for one document".to_owned())
+                }
                 Carried::Open { push } => check_open(push, me, list).err(),
                 Carried::Sealed { user, envelope, .. } => {
                     if list.person(user).is_none() {
@@ -343,6 +346,15 @@ impl Repo {
         mk.extend_from_slice(&now.to_be_bytes());
         mk.extend_from_slice(&rand::random::<u32>().to_be_bytes());
         batch.insert(mk, encode(&meeting));
+        // The latest meetings are kept, the rest go.
+        let meetings: Vec<sled::IVec> = self
+            .carry
+            .scan_prefix(b"x\0")
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for k in meetings.iter().rev().skip(KEEP_MEETINGS - 1) {
+            batch.remove(k.clone());
+        }
         self.carry.apply_batch(batch)?;
         self.carry.flush()?;
         Ok(taken)
@@ -365,6 +377,10 @@ impl Repo {
         let mut used = 0;
         for c in waiting {
             let size = item_bytes(&c.item);
+            if size > MAX_ITEM_BYTES {
+                // Never taken at a meeting; one put here otherwise would never be taken above.
+                continue;
+            }
             if !out.is_empty() && used + size > CARRY_BYTES {
                 break;
             }
@@ -385,7 +401,7 @@ impl Repo {
             let c: CarryItem = decode(&k, &v)?;
             if c.delivered
                 .as_ref()
-                .is_some_and(|(at, _)| now - at > KEEP_ANSWERED_MS)
+                .is_some_and(|(at, _)| now.saturating_sub(*at) > KEEP_ANSWERED_MS)
             {
                 self.carry.remove(k)?;
             }
@@ -421,6 +437,17 @@ impl Repo {
 
     /// Notes what the server said of work handed on.
     pub fn settle_handed(&self, outcomes: &[HandedOutcome]) -> Result<(), StoreError> {
+        // What the server answered long ago goes from the list.
+        let now = now_millis();
+        for kv in self.carry.scan_prefix(b"h\0") {
+            let (k, v) = kv?;
+            let h: HandedRecord = decode(&k, &v)?;
+            let last = h.to.iter().map(|t| t.2).max().unwrap_or(0);
+            // Answered, or never arriving (the author's own push refused): forgotten in time.
+            if now.saturating_sub(last) > KEEP_ANSWERED_MS {
+                self.carry.remove(k)?;
+            }
+        }
         for o in outcomes {
             let k = key(b'h', &o.sig);
             if let Some(v) = self.carry.get(&k)? {
@@ -494,6 +521,13 @@ pub const CARRY_BYTES: usize = 4 * 1024 * 1024;
 /// The most items, and bytes, a phone carries unanswered at once.
 const MAX_HELD: usize = 2_000;
 const MAX_HELD_BYTES: usize = 64 * 1024 * 1024;
+
+/// The largest item a phone takes to carry (base64 characters): what the server takes for one
+/// document (2 MiB of changes by default), with room for its signatures.
+const MAX_ITEM_BYTES: usize = 3 * 1024 * 1024;
+
+/// How many meetings the list keeps.
+const KEEP_MEETINGS: usize = 200;
 
 /// How long an answered item stays in the list.
 const KEEP_ANSWERED_MS: i64 = 30 * 24 * 3_600_000;

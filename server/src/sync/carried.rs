@@ -35,16 +35,18 @@ fn refused_item(reason: impl Into<String>) -> Refusal {
     }
 }
 
-/// Checks and stores the items a carrier brings, each alone; returns an answer per item and
-/// whether any was written.
+/// Checks and stores the items a carrier brings, each alone; returns an answer per item
+/// taken (an item left unanswered is sent again at the next sync), whether any was written,
+/// and how many refusals the request has counted. Nothing a carried item holds fails the
+/// carrier's own request: its own work goes whatever it carries.
 pub(super) fn take(
     state: &State,
     carrier: &Actor,
     device: &str,
     items: Vec<Carried>,
-) -> Result<(Vec<CarriedAck>, bool), ApiError> {
+) -> Result<(Vec<CarriedAck>, bool, usize), ApiError> {
     if items.is_empty() {
-        return Ok((Vec::new(), false));
+        return Ok((Vec::new(), false, 0));
     }
     if items.len() > MAX_CARRIED {
         return Err(ApiError::new(
@@ -56,35 +58,42 @@ pub(super) fn take(
             ),
         ));
     }
-    let sent: usize = items
-        .iter()
-        .map(|i| match i {
-            Carried::Open { push } => push.changes.len(),
-            Carried::Sealed { envelope, .. } => envelope.len(),
-        })
-        .sum();
-    if sent / 4 * 3 > state.settings.max_push_bytes {
-        return Err(ApiError::new(
-            ErrorCode::TooLarge,
-            format!(
-                "this request carries {} KiB for others, more than the {} KiB the server takes \
-                 at once: send the rest at the next sync",
-                sent / 1024,
-                state.settings.max_push_bytes / 1024
-            ),
-        ));
-    }
     let now = crate::now_millis();
     let mut acks = Vec::with_capacity(items.len());
     let mut wrote = false;
     let mut seen = std::collections::HashSet::new();
     // Refusals kept for the record: one bound for the whole request, as for a phone's own.
     let mut refused = 0;
+    // Carried bytes have a budget of their own, the size of a push: what does not fit waits
+    // for the next sync.
+    let mut budget = state.settings.max_push_bytes;
     for item in items {
         let id = item.item_id();
         if !seen.insert(id.clone()) {
             continue;
         }
+        let size = match &item {
+            Carried::Open { push } => push.changes.len(),
+            Carried::Sealed { envelope, .. } => envelope.len(),
+        } / 4
+            * 3;
+        if size > state.settings.max_push_doc_bytes * 2 {
+            acks.push(CarriedAck {
+                item: id,
+                outcome: HandOutcome::Refused {
+                    refusal: refused_item(format!(
+                        "carried changes of {} KiB, more than the server takes for one document",
+                        size / 1024
+                    )),
+                    carrier: carrier.user.clone(),
+                },
+            });
+            continue;
+        }
+        if size > budget {
+            continue;
+        }
+        budget -= size;
         let doc = item.doc().chars().take(200).collect::<String>();
         let sealed = matches!(item, Carried::Sealed { .. });
         let outcome = match take_one(state, carrier, device, item, &mut refused) {
@@ -119,7 +128,11 @@ pub(super) fn take(
                 },
                 carrier: carrier.user.clone(),
             },
-            Err(Refused::Api(e)) => return Err(e),
+            Err(Refused::Api(e)) => {
+                // The server's own trouble: not the item's, and not the carrier's request's.
+                tracing::warn!(carrier = %carrier.user, %doc, error = ?e.body, "a carried item could not be checked");
+                continue;
+            }
         };
         // A sealed record's reasons may quote what the carrier may not read: it learns only
         // that it was refused; the author's phone learns why.
@@ -136,7 +149,7 @@ pub(super) fn take(
         };
         acks.push(CarriedAck { item: id, outcome });
     }
-    Ok((acks, wrote))
+    Ok((acks, wrote, refused))
 }
 
 enum Refused {
@@ -210,11 +223,14 @@ fn take_one(
     // signature must hold, by a key registered to them (revoked or not: a revoked phone's work
     // is refused below, and the author is told).
     for s in &push.signed {
-        let registered = store
-            .device(&s.key)
-            .map_err(ApiError::from)?
-            .is_some_and(|d| d.users.contains(&author));
-        if !registered || s.verify(&push.id).is_err() {
+        // The signature first: it parses the key, before the key is looked up.
+        let holds = s.verify(&push.id).is_ok();
+        let registered = holds
+            && store
+                .device(&s.key)
+                .map_err(ApiError::from)?
+                .is_some_and(|d| d.users.contains(&author));
+        if !registered {
             return Err(Refused::Item(refused_item(format!(
                 "a signature on carried changes does not hold, or its phone is not {author}'s: \
                  they were forged or altered on the way"
@@ -231,8 +247,9 @@ fn take_one(
         refused: *refused,
         ..Progress::default()
     };
-    push_all(state, &actor, &label, vec![push], false, &mut progress)?;
+    let pushed = push_all(state, &actor, &label, vec![push], false, &mut progress);
     *refused = progress.refused;
+    pushed?;
     let wrote = !progress.pushed.is_empty();
     let outcome = match progress.acks.pop().map(|a| a.outcome) {
         Some(Outcome::Accepted) => HandOutcome::Accepted,

@@ -156,6 +156,15 @@ pub(super) fn keep_refused(
     now: i64,
     carried: Option<&crate::store::CarriedBy>,
 ) -> Result<(), ApiError> {
+    // A carried copy refused again (the same author, document and signature, brought once
+    // more) is on the record already: whoever holds one signature cannot fill it.
+    if let Some(by) = carried.filter(|c| !c.sig.is_empty())
+        && state.store.refused()?.iter().any(|r| {
+            r.user == user.user && r.id == id && r.carried.as_ref().is_some_and(|c| c.sig == by.sig)
+        })
+    {
+        return Ok(());
+    }
     let sample = &changes[..changes.len().min(REFUSED_SAMPLE_BYTES)];
     // A reason can quote what the client sent; the record keeps its start.
     let refusal = Refusal {

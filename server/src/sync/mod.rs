@@ -57,7 +57,9 @@ pub(crate) fn sync(
     let store = &*state.store;
     let mut progress = Progress::default();
     // Work carried for others first: a document of this request's own may build on it.
-    let (carried, carried_wrote) = carried::take(state, user, device, request.carried)?;
+    let (carried, carried_wrote, refused) = carried::take(state, user, device, request.carried)?;
+    // One bound on the refusals a request keeps, carried or not.
+    progress.refused = refused;
     if !request.push.is_empty() {
         push_all(state, user, device, request.push, by_server, &mut progress)?;
     }
@@ -205,7 +207,11 @@ fn push_all(
         match read_and_check(state, user, &visits, n, push, &mut cache, now) {
             Ok(c) => pending.push_back((n, c)),
             Err(e) => {
-                keep_damaged(state, user, &id, &e, now, progress.carried.as_ref());
+                // Damaged pushes count against the request's bound on refusals kept.
+                progress.refused += 1;
+                if progress.refused <= REFUSED_KEPT_PER_REQUEST {
+                    keep_damaged(state, user, &id, &e, now, progress.carried.as_ref());
+                }
                 return Err(e);
             }
         }

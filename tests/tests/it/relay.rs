@@ -405,19 +405,43 @@ async fn a_change_altered_on_the_way_is_refused_recorded_and_its_author_told() {
         push.signed[0].user = "h2".into();
     }
     c.replace_carried("none", &forged).expect("forged");
+    // And something far too large, which must not hold back C's own work.
+    let mut huge = fix.clone();
+    if let Carried::Open { push } = &mut huge.item {
+        push.changes = b64::encode(&vec![7u8; 5 * 1024 * 1024]);
+    }
+    c.replace_carried("none", &huge).expect("huge");
+    raise(&w.c, "problem:zcyd:c-own", "qian", "z1", H1);
     w.c.sync().await;
     let refused =
         w.c.repo
             .carrying()
             .expect("carrying")
             .into_iter()
-            .find(|x| x.item.doc() == fix.item.doc())
+            .find(|x| x.item == altered.item)
             .and_then(|x| x.delivered)
             .expect("answered");
     assert!(
         matches!(refused.1, HandOutcome::Refused { .. }),
         "{refused:?}"
     );
+    // Never sent: no server would take it.
+    let huge_answer =
+        w.c.repo
+            .carrying()
+            .expect("carrying")
+            .into_iter()
+            .find(|x| x.item == huge.item)
+            .expect("kept");
+    assert!(huge_answer.delivered.is_none());
+    assert!(
+        w.c.repo
+            .quarantine_of("qian")
+            .expect("quarantine")
+            .is_empty(),
+        "C's own problem went"
+    );
+    assert!(!w.c.repo.has_unsent().expect("reads"), "C's own work went");
     // The sheet, untouched, went through.
     let sheet =
         w.c.repo
