@@ -44,8 +44,8 @@ pub use self::check::check_push;
 /// under the lock.
 ///
 /// `key`: the device key the sign-in is bound to (it names the phone's people, whose work
-/// handed on may be asked about). `by_server`: the server makes this push itself, for `user` (a console edit): its own key may
-/// sign it. Never for a request from outside.
+/// handed on may be asked about). `by_server`: the server makes this push itself, for `user`
+/// (a console edit): its own key may sign it. Never for a request from outside.
 pub(crate) fn sync(
     state: &State,
     user: &Actor,
