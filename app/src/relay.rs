@@ -220,8 +220,8 @@ fn check_peer(remote: &Option<&[u8]>, peer: &Hello, list: &DeviceList) -> Result
         .key
         .parse()
         .map_err(|_| RelayError::Stranger(peer.user.clone()))?;
-    let expected =
-        ed25519_montgomery(&key).ok_or_else(|| RelayError::Stranger(peer.user.clone()))?;
+    let expected = zonepatrol_shared::relay::x25519_public(&key)
+        .ok_or_else(|| RelayError::Stranger(peer.user.clone()))?;
     if remote.is_none_or(|r| r != expected) {
         return Err(RelayError::Stranger(format!(
             "{}: its handshake key is not the key it names",
@@ -232,11 +232,6 @@ fn check_peer(remote: &Option<&[u8]>, peer: &Hello, list: &DeviceList) -> Result
         return Err(RelayError::Stranger(peer.user.clone()));
     }
     Ok(())
-}
-
-/// The X25519 form of a signing key: what its phone's handshake shows.
-fn ed25519_montgomery(key: &KeyId) -> Option<[u8; 32]> {
-    zonepatrol_shared::relay::x25519_public(key)
 }
 
 async fn send(stream: &mut TcpStream, bytes: &[u8]) -> Result<(), RelayError> {

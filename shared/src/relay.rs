@@ -67,6 +67,14 @@ impl Carried {
         }
     }
 
+    /// The size of what it carries as sent (base64 characters of its changes or envelope).
+    pub fn payload_len(&self) -> usize {
+        match self {
+            Carried::Open { push } => push.changes.len(),
+            Carried::Sealed { envelope, .. } => envelope.len(),
+        }
+    }
+
     /// What names the item wherever it goes: the SHA-256 of its kind, document and content,
     /// hex. The carrier's answer and the phones' lists use it.
     pub fn item_id(&self) -> String {
@@ -257,8 +265,8 @@ pub enum EnvelopeError {
 
 /// The X25519 public key of an Ed25519 key (its Montgomery form), which envelopes are sealed to.
 fn box_public(key: &KeyId) -> Result<crypto_box::PublicKey, EnvelopeError> {
-    let key = VerifyingKey::from_bytes(&key.0).map_err(|_| EnvelopeError::BadKey)?;
-    Ok(crypto_box::PublicKey::from(key.to_montgomery().to_bytes()))
+    let bytes = x25519_public(key).ok_or(EnvelopeError::BadKey)?;
+    Ok(crypto_box::PublicKey::from(bytes))
 }
 
 /// The X25519 public key of a signing key, as bytes: what its phone's channel handshake shows

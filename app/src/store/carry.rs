@@ -29,10 +29,8 @@ pub const DEVICE_LIST_DAYS: i64 = 14;
 /// Something this phone carries for another phone's person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarryItem {
-    /// The item as received.
+    /// The item as received (whose work it is: [`Carried::author`]).
     pub item: Carried,
-    /// Whose work it is (as its signature, or envelope, says).
-    pub author: String,
     /// The phone it was received from: its person and key.
     pub from_user: String,
     /// That phone's key (hex).
@@ -47,18 +45,14 @@ pub struct CarryItem {
 /// Work of this phone's people handed to another phone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandedRecord {
-    /// What the server is asked about it by.
+    /// What the server is asked about it by (and whose work it is, `handed.user`).
     pub handed: Handed,
-    /// Whose work it is.
-    pub author: String,
-    /// Whether it went sealed (the other phone could not read it).
-    pub sealed: bool,
     /// The phones it was handed to: person, key, when.
     pub to: Vec<(String, String, i64)>,
     /// What the server said of it last.
     pub outcome: HandOutcome,
-    /// The envelope it went in, when sealed: the same one goes to every phone, so that the
-    /// carriers hold one item, not one per meeting.
+    /// The envelope it went in, when it went sealed (the other phone could not read it): the
+    /// same one goes to every phone, so that the carriers hold one item, not one per meeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub envelope: Option<String>,
 }
@@ -90,6 +84,21 @@ pub struct Taken {
 }
 
 impl Repo {
+    /// The records of the `carry` tree under `prefix`, each with its key.
+    fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<(sled::IVec, T)>, StoreError> {
+        self.carry
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let record = decode(&k, &v)?;
+                Ok((k, record))
+            })
+            .collect()
+    }
+
     /// Keeps the branch's device list if the server's key signed it; whether it did.
     pub fn keep_device_list(
         &self,
@@ -197,10 +206,8 @@ impl Repo {
                 out.push(item);
             }
         }
-        for kv in self.carry.scan_prefix(b"i\0") {
-            let (k, v) = kv?;
-            let carried: CarryItem = decode(&k, &v)?;
-            if carried.delivered.is_some() || carried.author == peer.user {
+        for (_, carried) in self.records::<CarryItem>(b"i\0")? {
+            if carried.delivered.is_some() || carried.item.author() == peer.user {
                 continue;
             }
             let pass = match &carried.item {
@@ -236,15 +243,12 @@ impl Repo {
                     sig: signed.sig.clone(),
                     hashes: signed.hashes.clone(),
                 },
-                author: author.to_owned(),
-                sealed: false,
                 to: Vec::new(),
                 outcome: HandOutcome::Pending,
                 envelope: None,
             },
         };
         if let Carried::Sealed { envelope, .. } = item {
-            record.sealed = true;
             record.envelope = Some(envelope.clone());
         }
         record
@@ -272,9 +276,7 @@ impl Repo {
         let mut batch = sled::Batch::default();
         // What this phone already carries, unanswered: it takes no more than it can bring up.
         let (mut held, mut held_bytes) = (0usize, 0usize);
-        for kv in self.carry.scan_prefix(b"i\0") {
-            let (k, v) = kv?;
-            let c: CarryItem = decode(&k, &v)?;
+        for (_, c) in self.records::<CarryItem>(b"i\0")? {
             if c.delivered.is_none() {
                 held += 1;
                 held_bytes += item_bytes(&c.item);
@@ -325,7 +327,6 @@ impl Repo {
                 k,
                 encode(&CarryItem {
                     item,
-                    author,
                     from_user: peer_user.to_owned(),
                     from_key: peer_key.to_owned(),
                     at: now,
@@ -365,9 +366,7 @@ impl Repo {
     /// carries never keeps its own work from going.
     pub fn carried_out(&self) -> Result<Vec<Carried>, StoreError> {
         let mut waiting: Vec<CarryItem> = Vec::new();
-        for kv in self.carry.scan_prefix(b"i\0") {
-            let (k, v) = kv?;
-            let c: CarryItem = decode(&k, &v)?;
+        for (_, c) in self.records::<CarryItem>(b"i\0")? {
             if c.delivered.is_none() {
                 waiting.push(c);
             }
@@ -396,9 +395,7 @@ impl Repo {
     /// Notes the server's answers to the items carried; what was answered long ago goes.
     pub fn settle_carried(&self, acks: &[CarriedAck]) -> Result<(), StoreError> {
         let now = now_millis();
-        for kv in self.carry.scan_prefix(b"i\0") {
-            let (k, v) = kv?;
-            let c: CarryItem = decode(&k, &v)?;
+        for (k, c) in self.records::<CarryItem>(b"i\0")? {
             if c.delivered
                 .as_ref()
                 .is_some_and(|(at, _)| now.saturating_sub(*at) > KEEP_ANSWERED_MS)
@@ -422,9 +419,7 @@ impl Repo {
     /// whoever syncs asks for all of them (the signature names each).
     pub fn handed_pending(&self) -> Result<Vec<Handed>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.carry.scan_prefix(b"h\0") {
-            let (k, v) = kv?;
-            let h: HandedRecord = decode(&k, &v)?;
+        for (_, h) in self.records::<HandedRecord>(b"h\0")? {
             if h.outcome == HandOutcome::Pending {
                 out.push(h.handed);
                 if out.len() == MAX_HANDED {
@@ -439,9 +434,7 @@ impl Repo {
     pub fn settle_handed(&self, outcomes: &[HandedOutcome]) -> Result<(), StoreError> {
         // What the server answered long ago goes from the list.
         let now = now_millis();
-        for kv in self.carry.scan_prefix(b"h\0") {
-            let (k, v) = kv?;
-            let h: HandedRecord = decode(&k, &v)?;
+        for (k, h) in self.records::<HandedRecord>(b"h\0")? {
             let last = h.to.iter().map(|t| t.2).max().unwrap_or(0);
             // Answered, or never arriving (the author's own push refused): forgotten in time.
             if now.saturating_sub(last) > KEEP_ANSWERED_MS {
@@ -473,39 +466,19 @@ impl Repo {
 
     /// Everything this phone carries or carried for others, newest first.
     pub fn carrying(&self) -> Result<Vec<CarryItem>, StoreError> {
-        let mut out: Vec<CarryItem> = self
-            .carry
-            .scan_prefix(b"i\0")
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_, _>>()?;
+        let mut out: Vec<CarryItem> = self.records(b"i\0")?.into_iter().map(|(_, c)| c).collect();
         out.sort_by_key(|c| std::cmp::Reverse(c.at));
         Ok(out)
     }
 
     /// This phone's people's work handed on, and what became of it.
     pub fn handed(&self) -> Result<Vec<HandedRecord>, StoreError> {
-        self.carry
-            .scan_prefix(b"h\0")
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        Ok(self.records(b"h\0")?.into_iter().map(|(_, h)| h).collect())
     }
 
     /// The phones met, newest first.
     pub fn meetings(&self) -> Result<Vec<Meeting>, StoreError> {
-        let mut out: Vec<Meeting> = self
-            .carry
-            .scan_prefix(b"x\0")
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_, _>>()?;
+        let mut out: Vec<Meeting> = self.records(b"x\0")?.into_iter().map(|(_, m)| m).collect();
         out.reverse();
         Ok(out)
     }
@@ -535,8 +508,8 @@ const KEEP_ANSWERED_MS: i64 = 30 * 24 * 3_600_000;
 /// An item's size as sent.
 fn item_bytes(item: &Carried) -> usize {
     match item {
-        Carried::Open { push } => push.changes.len() + push.id.len() + 200 * push.signed.len(),
-        Carried::Sealed { doc, envelope, .. } => envelope.len() + doc.len(),
+        Carried::Open { push } => item.payload_len() + push.id.len() + 200 * push.signed.len(),
+        Carried::Sealed { doc, .. } => item.payload_len() + doc.len(),
     }
 }
 

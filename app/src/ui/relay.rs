@@ -80,7 +80,8 @@ pub fn RelayView(
             div { key: "{c.item.item_id()}", class: "item", "data-testid": "carrying",
                 p {
                     strong { {kind_of(lang, c.item.doc())} }
-                    " · {c.author}"
+                    " · "
+                    {c.item.author()}
                     if matches!(c.item, Carried::Sealed { .. }) {
                         " · "
                         span { class: "dim", {tr(lang, T::RelaySealed)} }
@@ -107,7 +108,7 @@ pub fn RelayView(
             div { key: "{h.handed.sig}", class: "item", "data-testid": "handed",
                 p {
                     strong { {kind_of(lang, &h.handed.doc)} }
-                    " · {h.author}"
+                    " · {h.handed.user}"
                 }
                 for (i, (user, key, at)) in h.to.iter().enumerate() {
                     p { key: "{i}", class: "dim",

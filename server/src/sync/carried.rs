@@ -72,11 +72,7 @@ pub(super) fn take(
         if !seen.insert(id.clone()) {
             continue;
         }
-        let size = match &item {
-            Carried::Open { push } => push.changes.len(),
-            Carried::Sealed { envelope, .. } => envelope.len(),
-        } / 4
-            * 3;
+        let size = item.payload_len() / 4 * 3;
         if size > state.settings.max_push_doc_bytes * 2 {
             acks.push(CarriedAck {
                 item: id,

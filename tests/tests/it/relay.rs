@@ -23,8 +23,11 @@ use zonepatrol_shared::{Actor, PatrolKind, Role};
 use crate::dashboard::Browser;
 use crate::support::{Device, TestServer, raise, today};
 
-/// Two phones meet: `listener` waits on a loopback port, `caller` connects; both exchange.
-async fn meet(listener: &Arc<Repo>, caller: &Arc<Repo>) -> (usize, usize) {
+type Met = Result<zonepatrol_app::relay::Exchanged, RelayError>;
+
+/// Two phones try to meet: `listener` waits on a loopback port, `caller` connects; what each
+/// side's exchange came to (the caller's, the listener's).
+async fn attempt(listener: &Arc<Repo>, caller: &Arc<Repo>) -> (Met, Met) {
     let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -35,13 +38,15 @@ async fn meet(listener: &Arc<Repo>, caller: &Arc<Repo>) -> (usize, usize) {
         exchange(l, stream, false).await
     });
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let called = exchange(caller.clone(), stream, true)
-        .await
-        .expect("the caller's exchange");
-    let served = serve
-        .await
-        .expect("joined")
-        .expect("the listener's exchange");
+    let called = exchange(caller.clone(), stream, true).await;
+    (called, serve.await.expect("joined"))
+}
+
+/// Two phones meet, as [`attempt`], and both exchange.
+async fn meet(listener: &Arc<Repo>, caller: &Arc<Repo>) -> (usize, usize) {
+    let (called, served) = attempt(listener, caller).await;
+    let called = called.expect("the caller's exchange");
+    let served = served.expect("the listener's exchange");
     assert_eq!(served.peer_key, caller.device_key().id().to_string());
     assert_eq!(called.peer_key, listener.device_key().id().to_string());
     assert!(served.taken.refused.is_empty(), "{:?}", served.taken);
@@ -549,18 +554,7 @@ async fn a_revoked_phones_carried_work_is_refused_and_a_stranger_gets_nothing() 
     }
 
     // C's list, fresh from the server, no longer admits A: A gets nothing from C.
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    let cc = c.clone();
-    let serve = tokio::spawn(async move {
-        let (stream, _) = socket.accept().await.expect("accept");
-        exchange(cc, stream, false).await
-    });
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let _ = exchange(a.clone(), stream, true).await;
-    match serve.await.expect("joined") {
+    match attempt(c, a).await.1 {
         Err(RelayError::Stranger(_)) => {}
         other => panic!("C took a revoked phone: {other:?}"),
     }
@@ -568,22 +562,13 @@ async fn a_revoked_phones_carried_work_is_refused_and_a_stranger_gets_nothing() 
     // A stranger (a phone of another branch's person) is refused too.
     let stranger = Device::named(&w.server.url, "h5", DEMO_PASSWORD, "Android X").await;
     stranger.sync().await;
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    let bb = b.clone();
-    let serve = tokio::spawn(async move {
-        let (stream, _) = socket.accept().await.expect("accept");
-        exchange(bb, stream, false).await
-    });
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    match exchange(stranger.repo.clone(), stream, true).await {
+    let (called, served) = attempt(b, &stranger.repo).await;
+    match called {
         Err(RelayError::Stranger(_)) => {}
         other => panic!("the stranger took B: {other:?}"),
     }
     // Whichever side saw it first, the channel closed before anything was offered.
-    assert!(serve.await.expect("joined").is_err());
+    assert!(served.is_err());
     assert_eq!(b.carrying().expect("carrying").len(), before);
     let _ = (a, c);
 }
