@@ -245,6 +245,8 @@ pub enum T {
     RelayHandedTo,
     RelayGave,
     RelayTook,
+    /// Of what was taken, how much shows here already.
+    RelayShown,
     RelayNotTaken,
     RelayAccepted,
     RelayPending,
@@ -707,6 +709,7 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
         T::RelayHandedTo => ("交给", "Handed to"),
         T::RelayGave => ("给出", "gave"),
         T::RelayTook => ("收到", "took"),
+        T::RelayShown => ("已显示在本机", "shown here"),
         T::RelayNotTaken => ("未收下", "Not taken"),
         T::RelayAccepted => ("服务器已收到", "The server has it"),
         T::RelayPending => ("服务器还没有收到", "Not at the server yet"),

@@ -1569,6 +1569,7 @@ fn phone_to_phone_shows_whom_the_phone_met_what_it_carries_and_what_became_of_it
             gave: 2,
             took: 1,
             refused: vec!["problem:zcyd:x9 (li): a signature does not hold".into()],
+            shown: 1,
         }];
         rsx! { RelayView { lang: Lang::Zh, waiting: Waiting::Idle, meetings, carrying, handed,
         on_listen: |_| {}, on_connect: |_| {}, on_back: |_| {} } }
@@ -1588,6 +1589,7 @@ fn phone_to_phone_shows_whom_the_phone_met_what_it_carries_and_what_became_of_it
         "交换记录",
         "给出 2",
         "收到 1",
+        "(已显示在本机 1)",
         "a signature does not hold",
     ] {
         assert!(html.contains(text), "{text} in {html}");

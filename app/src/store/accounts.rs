@@ -351,9 +351,12 @@ impl Repo {
         Ok(())
     }
 
-    /// The actors everyone but `user` wrote with on this phone: their edits are theirs to send.
+    /// The actors everyone but `user` wrote with on this phone, and those of other people's
+    /// work carried here and merged (see `store::merge`): their edits are theirs to send.
     pub(super) fn others_actors(&self, user: &str) -> Result<BTreeSet<ActorId>, StoreError> {
-        Ok(self.actor_owners(user)?.into_keys().collect())
+        let mut out: BTreeSet<ActorId> = self.actor_owners(user)?.into_keys().collect();
+        out.extend(self.foreign_actors()?);
+        Ok(out)
     }
 
     /// Who wrote with each actor on this phone, but `user`.

@@ -14,6 +14,7 @@ use zonepatrol_shared::relay::{
     SignedDeviceList, seal,
 };
 use zonepatrol_shared::signing::KeyId;
+use zonepatrol_shared::validate::Refusal;
 
 use super::codec::{decode, encode, key};
 use super::{Repo, StoreError, now_millis};
@@ -72,6 +73,9 @@ pub struct Meeting {
     pub took: usize,
     /// Items of its not taken, with why.
     pub refused: Vec<String>,
+    /// Items taken that were also merged into this phone's documents (shown here).
+    #[serde(default)]
+    pub shown: usize,
 }
 
 /// What a phone gave to another, and what it took.
@@ -81,6 +85,8 @@ pub struct Taken {
     pub took: usize,
     /// Items not kept, with why (a signature that does not hold, a phone not on the list…).
     pub refused: Vec<String>,
+    /// Items kept that were also merged into this phone's documents (see `store::merge`).
+    pub shown: usize,
 }
 
 impl Repo {
@@ -260,7 +266,8 @@ impl Repo {
 
     /// Takes what the phone of `peer` (key `peer_key`, checked against `list`) gave: each item
     /// kept to carry if its signature holds and its author's phone is on the list; an open item
-    /// only if the person signed in here may read it. Records the meeting.
+    /// only if the person signed in here may read it, and then also merged into this phone's
+    /// copy of the document where it checks (see `store::merge`). Records the meeting.
     pub fn take_offer(
         &self,
         me: &Actor,
@@ -274,6 +281,7 @@ impl Repo {
         let mut taken = Taken::default();
         let mine: Vec<String> = self.accounts()?.into_iter().map(|a| a.user.user).collect();
         let mut batch = sled::Batch::default();
+        let mut to_merge = Vec::new();
         // What this phone already carries, unanswered: it takes no more than it can bring up.
         let (mut held, mut held_bytes) = (0usize, 0usize);
         for (_, c) in self.records::<CarryItem>(b"i\0")? {
@@ -323,6 +331,9 @@ impl Repo {
             }
             held += 1;
             held_bytes += item_bytes(&item);
+            if let Carried::Open { push } = &item {
+                to_merge.push(push.clone());
+            }
             batch.insert(
                 k,
                 encode(&CarryItem {
@@ -335,6 +346,18 @@ impl Repo {
             );
             taken.took += 1;
         }
+        // Carried first, then shown: the phone never shows work it does not also carry (and so
+        // hears the server's answer about, to take it out again if refused).
+        self.carry.apply_batch(std::mem::take(&mut batch))?;
+        self.carry.flush()?;
+        for push in &to_merge {
+            // A document of this phone's that does not load keeps only the merge from happening.
+            if let Ok(merged) = self.merge_carried(&me.user, list, push)
+                && !merged.is_empty()
+            {
+                taken.shown += 1;
+            }
+        }
         let meeting = Meeting {
             at: now,
             user: peer_user.to_owned(),
@@ -342,6 +365,7 @@ impl Repo {
             gave,
             took: taken.took,
             refused: taken.refused.clone(),
+            shown: taken.shown,
         };
         let mut mk = b"x\0".to_vec();
         mk.extend_from_slice(&now.to_be_bytes());
@@ -407,6 +431,27 @@ impl Repo {
             let k = key(b'i', &ack.item);
             if let Some(v) = self.carry.get(&k)? {
                 let mut c: CarryItem = decode(&k, &v)?;
+                // Refused: what of it was shown here goes (whatever the carry record says, the
+                // signed changes are looked for in the document).
+                if let (Carried::Open { push }, HandOutcome::Refused { refusal, .. }) =
+                    (&c.item, &ack.outcome)
+                {
+                    let hashes: Vec<String> = push
+                        .signed
+                        .iter()
+                        .flat_map(|s| s.hashes.iter().cloned())
+                        .collect();
+                    let why = Refusal {
+                        code: refusal.code,
+                        part: refusal.part.clone(),
+                        reason: format!(
+                            "built on {}'s work carried from another phone, which the server refused: {}",
+                            c.item.author(),
+                            refusal.reason
+                        ),
+                    };
+                    self.unmerge(&push.id, &hashes, &why)?;
+                }
                 c.delivered = Some((now, ack.outcome.clone()));
                 self.carry.insert(k, encode(&c))?;
             }

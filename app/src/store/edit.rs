@@ -1,6 +1,8 @@
 //! Changing a document: [`Repo::edit`], and [`Repo::edit_as`] which first checks the edit with
 //! the rules the server applies.
 
+use std::sync::Arc;
+
 use automerge::AutoCommit;
 use automerge::transaction::CommitOptions;
 use zonepatrol_shared::Actor;
@@ -35,10 +37,20 @@ impl Repo {
         id: &DocId,
         f: impl FnOnce(&mut D) -> T,
     ) -> Result<T, StoreError> {
-        let needs = needs(id);
-        let Some(directory) = self.read_kept::<Directory>(&needs.directory).ok().flatten() else {
+        let Some(kept) = self.checks(id) else {
             return self.edit_checked(id, f, None);
         };
+        self.edit_checked(id, f, Some((actor, kept.context(self.clock()))))
+    }
+
+    /// What checking a change of `id` with the server's rules needs, from this phone's copies
+    /// ([`needs`]); `None` while the branch directory is not on the phone (or does not read).
+    pub(super) fn checks(&self, id: &DocId) -> Option<Checks> {
+        let needs = needs(id);
+        let directory = self
+            .read_kept::<Directory>(&needs.directory)
+            .ok()
+            .flatten()?;
         let patrol = match &needs.patrol {
             Some(patrol) => self.read_kept::<Patrol>(patrol).ok().flatten(),
             None => None,
@@ -53,15 +65,12 @@ impl Repo {
             Some(rules) => self.read_kept::<Rules>(rules).ok().flatten(),
             None => None,
         };
-        let context = Context {
-            directory: Some(&directory),
-            patrol: patrol.as_deref(),
-            locks: &locks,
-            rules: rules.as_deref(),
-            now_millis: Some(now_millis()),
-            clock: self.clock(),
-        };
-        self.edit_checked(id, f, Some((actor, context)))
+        Some(Checks {
+            directory,
+            patrol,
+            locks,
+            rules,
+        })
     }
 
     fn edit_checked<D: Document + Clone + 'static, T>(
@@ -116,5 +125,30 @@ impl Repo {
         self.append(&text_id, record, &mut doc, chunk)?;
         self.db.flush()?;
         Ok(out)
+    }
+}
+
+/// This phone's copies of what the validator needs for one document (see [`Repo::checks`]).
+pub(super) struct Checks {
+    directory: Arc<Directory>,
+    patrol: Option<Arc<Patrol>>,
+    locks: Vec<docs::Lock>,
+    rules: Option<Arc<Rules>>,
+}
+
+impl Checks {
+    /// The validator's context, now.
+    pub(super) fn context(
+        &self,
+        clock: zonepatrol_shared::rules::period::MineClock,
+    ) -> Context<'_> {
+        Context {
+            directory: Some(&self.directory),
+            patrol: self.patrol.as_deref(),
+            locks: &self.locks,
+            rules: self.rules.as_deref(),
+            now_millis: Some(now_millis()),
+            clock,
+        }
     }
 }

@@ -47,6 +47,7 @@ mod decoded;
 mod docs;
 mod drafts;
 mod edit;
+mod merge;
 mod photos;
 mod quarantine;
 mod replay;

@@ -99,9 +99,15 @@ impl Repo {
         let mut theirs: Vec<(String, Vec<ChangeHash>, ChangeHash)> = Vec::new();
         let mut kept: Vec<automerge::Change> = Vec::new();
         let mut refused = Vec::new();
+        // Another person's work carried here and merged on top goes too; its carrier hands it
+        // to the server all the same, and the server judges it alone.
+        let foreign = self.foreign_actors()?;
         for mut c in doc.get_changes(&base) {
             if gone.contains(&c.hash()) || c.deps().iter().any(|d| gone.contains(d)) {
                 gone.insert(c.hash());
+                if foreign.contains(c.actor_id()) {
+                    continue;
+                }
                 match owners.get(c.actor_id()) {
                     Some(owner) => theirs.push((owner.clone(), c.deps().to_vec(), c.hash())),
                     None => {
@@ -174,33 +180,7 @@ impl Repo {
         // Another person's edit made on top of the refused ones is re-made as theirs, alone,
         // when they next sync; one that changed a list can only be shown to them.
         for (owner, deps, hash) in &theirs {
-            let after = [*hash];
-            let fields = super::replay::changed_paths(&mut doc, deps, &after);
-            let snapshot = doc
-                .fork_at(&after)
-                .map_err(|e| damaged(id.as_bytes(), e))?
-                .save();
-            let alone = doc
-                .get_change_by_hash(hash)
-                .map(|mut c| c.bytes().to_vec())
-                .unwrap_or_default();
-            entries.push(Quarantined {
-                key: self.db.generate_id()?,
-                id: id.to_owned(),
-                at: now_millis(),
-                refusal: refusal.clone(),
-                changes: if fields.is_some() {
-                    String::new()
-                } else {
-                    b64::encode(&alone)
-                },
-                photos: photos.clone(),
-                user: owner.clone(),
-                changed: describe(&mut doc, deps, &after),
-                probation: fields.is_some(),
-                fields: fields.unwrap_or_default(),
-                after: b64::encode(&snapshot),
-            });
+            entries.push(self.remade(&mut doc, id, owner, deps, *hash, refusal, &photos)?);
         }
         let mut batch = sled::Batch::default();
         self.remove_chunks_into(&mut batch, id)?;
@@ -328,6 +308,49 @@ impl Repo {
         }
         self.db.flush()?;
         Ok(())
+    }
+
+    /// An edit of `owner`'s (the change `hash`, on `deps`) that goes out of a document because
+    /// what it was built on was refused: re-made alone as theirs when they next sync, on
+    /// probation with the fields it changed; one that changed a list can only be shown to them.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn remade(
+        &self,
+        doc: &mut AutoCommit,
+        id: &str,
+        owner: &str,
+        deps: &[ChangeHash],
+        hash: ChangeHash,
+        refusal: &Refusal,
+        photos: &[String],
+    ) -> Result<Quarantined, StoreError> {
+        let after = [hash];
+        let fields = super::replay::changed_paths(doc, deps, &after);
+        let snapshot = doc
+            .fork_at(&after)
+            .map_err(|e| damaged(id.as_bytes(), e))?
+            .save();
+        let alone = doc
+            .get_change_by_hash(&hash)
+            .map(|mut c| c.bytes().to_vec())
+            .unwrap_or_default();
+        Ok(Quarantined {
+            key: self.db.generate_id()?,
+            id: id.to_owned(),
+            at: now_millis(),
+            refusal: refusal.clone(),
+            changes: if fields.is_some() {
+                String::new()
+            } else {
+                b64::encode(&alone)
+            },
+            photos: photos.to_vec(),
+            user: owner.to_owned(),
+            changed: describe(doc, deps, &after),
+            probation: fields.is_some(),
+            fields: fields.unwrap_or_default(),
+            after: b64::encode(&snapshot),
+        })
     }
 
     /// Refused edits, oldest first.

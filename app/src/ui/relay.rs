@@ -129,6 +129,9 @@ pub fn RelayView(
                 p { strong { "{m.user}" } span { class: "dim", " ({short(&m.key)})" } }
                 p { class: "dim",
                     "{moment_label(clock, m.at)} · {tr(lang, T::RelayGave)} {m.gave} · {tr(lang, T::RelayTook)} {m.took}"
+                    if m.shown > 0 {
+                        " ({tr(lang, T::RelayShown)} {m.shown})"
+                    }
                 }
                 for (j, why) in m.refused.iter().enumerate() {
                     p { key: "{j}", class: "error", "{tr(lang, T::RelayNotTaken)}: {why}" }

@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use zonepatrol_app::records::patrol::{PatrolInput, start_patrol};
+use zonepatrol_app::records::problem::Judgement;
 use zonepatrol_app::records::sheet::{Mark, mark};
 use zonepatrol_app::relay::{RelayError, exchange};
 use zonepatrol_app::store::Repo;
@@ -190,6 +191,13 @@ fn handed(repo: &Repo) -> Vec<(String, HandOutcome)> {
     out
 }
 
+/// How many fixes a phone shows of a problem (`None`: it does not hold the problem).
+fn fixes(repo: &Repo, id: &DocId) -> Option<usize> {
+    repo.read::<Problem>(id)
+        .expect("reads")
+        .map(|p| p.rectifications.len())
+}
+
 fn never_readable(w: &World, phone: &Device) {
     let sheet = sheet_id(w);
     assert!(
@@ -231,6 +239,16 @@ async fn work_travels_from_a_through_b_and_c_to_the_server_in_random_meeting_ord
         }
         never_readable(&w, &w.b);
         never_readable(&w, &w.c);
+        // The fix, which B and C may read, shows on both already, as h1 made it.
+        let problem_id: DocId = format!("problem:zcyd:{}", w.problem).parse().expect("id");
+        for phone in [&w.b, &w.c] {
+            assert_eq!(
+                fixes(&phone.repo, &problem_id),
+                Some(1),
+                "seed {seed}: {}",
+                phone.user
+            );
+        }
         // B could read the fix: it carries it open; the sheet sealed.
         let kinds: Vec<(String, bool)> =
             w.b.repo
@@ -253,8 +271,10 @@ async fn work_travels_from_a_through_b_and_c_to_the_server_in_random_meeting_ord
             "seed {seed}: {kinds:?}"
         );
 
-        // C reaches the server.
+        // C reaches the server; nothing it showed of others' work is left waiting on it.
         assert_eq!(w.c.sync().await.refused, 0, "seed {seed}");
+        assert!(!w.c.repo.has_unsent().expect("reads"), "seed {seed}");
+        assert_eq!(fixes(c, &problem_id), Some(1), "seed {seed}");
         let delivered = w.c.repo.carrying().expect("carrying");
         assert!(
             delivered
@@ -278,7 +298,6 @@ async fn work_travels_from_a_through_b_and_c_to_the_server_in_random_meeting_ord
         let sheet = sheet_id(&w);
         let dir = w.server.stop_keeping_data().await;
         let store = SledStore::open(&dir.path().join("server/store")).expect("store");
-        let problem_id: DocId = format!("problem:zcyd:{}", w.problem).parse().expect("id");
         let stored = store.doc(&problem_id).expect("reads").expect("stored");
         let doc = stored.load().expect("loads");
         let p: Problem = zonepatrol_shared::docs::read(&doc, &problem_id).expect("a problem");
@@ -404,6 +423,10 @@ async fn a_change_altered_on_the_way_is_refused_recorded_and_its_author_told() {
     b.replace_carried(&fix.item.item_id(), &altered)
         .expect("tampered");
     meet(c, b).await;
+    // C carries the altered change but does not show it: it is not what h1 signed.
+    let problem_id: DocId = format!("problem:zcyd:{}", w.problem).parse().expect("id");
+    assert_eq!(fixes(b, &problem_id), Some(1));
+    assert_eq!(fixes(c, &problem_id), Some(0));
     // And C, dishonest too, makes up work for h2 out of h1's (a signature that cannot hold).
     let mut forged = fix.clone();
     if let Carried::Open { push } = &mut forged.item {
@@ -500,7 +523,14 @@ async fn a_revoked_phones_carried_work_is_refused_and_a_stranger_gets_nothing() 
     let w = world(0).await;
     let (a, b, c) = (&w.a.repo, &w.b.repo, &w.c.repo);
     meet(a, b).await;
+    // The secretary on B sees h1's fix and passes it, on top of it, underground.
+    let problem_id: DocId = format!("problem:zcyd:{}", w.problem).parse().expect("id");
+    assert_eq!(fixes(b, &problem_id), Some(1));
+    let sec = Actor::new("sec", Role::Secretary, "zcyd");
+    zonepatrol_app::records::problem::judge(b, &sec, &w.problem, &Judgement::Verified, today())
+        .expect("verified");
     meet(b, c).await;
+    assert_eq!(fixes(c, &problem_id), Some(1));
     // A is revoked before C reaches the server.
     let key = a.device_key().id().to_string();
     let admin = Browser::sign_in(&w.server.url, "admin", DEMO_PASSWORD)
@@ -534,6 +564,25 @@ async fn a_revoked_phones_carried_work_is_refused_and_a_stranger_gets_nothing() 
             other => panic!("{other:?}"),
         }
     }
+
+    // C shows the fix no more; B, at its own sync, takes it out too, and the secretary's
+    // verification built on it with it: re-made alone, the server refuses it (there is no
+    // fix to verify), and it waits on B for the secretary with the reason.
+    assert_eq!(fixes(c, &problem_id), Some(0));
+    assert!(!c.has_unsent().expect("reads"));
+    assert_eq!(w.b.sync().await.refused, 1);
+    assert_eq!(fixes(b, &problem_id), Some(0));
+    let kept: Vec<_> = b
+        .quarantine()
+        .expect("quarantine")
+        .into_iter()
+        .filter(|q| q.id == problem_id.to_string())
+        .collect();
+    assert!(
+        kept.iter()
+            .any(|q| q.user == "sec" && !q.probation && q.refusal.part == "verifications"),
+        "{kept:?}"
+    );
 
     // A, signed in again, is told why both were refused.
     w.a.client
