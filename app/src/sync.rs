@@ -664,7 +664,9 @@ impl SyncClient {
                 devices: (round == 0)
                     .then(|| self.repo.device_list_version())
                     .transpose()?,
+                whole: self.repo.wanted_whole(&user)?,
             };
+            let asked_whole = !request.whole.is_empty();
             let (response, _) = self
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
                 .await?;
@@ -721,7 +723,12 @@ impl SyncClient {
                 s.progress.docs_down += down;
                 s.progress.refused += refused;
             });
-            if !more && !self.repo.has_unsent_of(&user)? {
+            // Documents that did not connect are asked for whole once more in this sync (and
+            // again at the next, should they still not).
+            if !more
+                && !self.repo.has_unsent_of(&user)?
+                && (asked_whole || self.repo.wanted_whole(&user)?.is_empty())
+            {
                 break;
             }
         }

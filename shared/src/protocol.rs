@@ -70,6 +70,9 @@ pub fn default_time_zone() -> String {
     "Asia/Shanghai".to_owned()
 }
 
+/// How many documents one sync request may ask for whole ([`SyncRequest::whole`]).
+pub const MAX_WHOLE: usize = 64;
+
 /// `POST /v1/sync`: what the device sends.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SyncRequest {
@@ -97,6 +100,10 @@ pub struct SyncRequest {
     /// Work this phone handed to others, asked about (at most [`crate::relay::MAX_HANDED`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handed: Vec<crate::relay::Handed>,
+    /// Documents the phone asks for whole (at most [`MAX_WHOLE`] are heeded): answers of
+    /// earlier syncs that did not connect to what it holds, so that it missed nothing of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whole: Vec<String>,
     /// The version of the branch's device list the phone holds
     /// ([`crate::relay::SignedDeviceList::version`]; empty for none): the answer brings the
     /// list when it changed. Absent: the phone wants none.

@@ -25,6 +25,16 @@ fn cursor_key(user: &str) -> Vec<u8> {
     k
 }
 
+/// `w\0USER\0ID`: a document the server sent a person that did not connect to what the phone
+/// holds (built on a state the phone never had), to ask for whole at the next sync.
+fn whole_key(user: &str, id: &str) -> Vec<u8> {
+    let mut k = vec![b'w', 0];
+    k.extend_from_slice(user.as_bytes());
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
 /// What of the changes after `base` a person may send: their own — made with none of the
 /// actors the phone's other people wrote with — that build on nothing another person has not
 /// sent yet. A document's genesis change (signed with the document's own actor, see
@@ -230,7 +240,9 @@ impl Repo {
     }
 
     /// Takes in server updates and moves a person's cursor, all in one batch and one flush.
-    /// Each document's last update's heads become its acknowledged heads.
+    /// Each document's last update's heads become its acknowledged heads. An update that does
+    /// not connect to what the phone holds (or does not load) is left out, and the document
+    /// asked for whole at the next sync ([`Repo::wanted_whole`]): nothing else waits for it.
     pub fn take_in(
         &self,
         user: &str,
@@ -244,7 +256,16 @@ impl Repo {
         ids.dedup();
         for id in ids {
             let mine: Vec<&Incoming<'_>> = updates.iter().filter(|u| u.id == id).collect();
-            self.take_in_one(&mut batch, id, &mine)?;
+            match self.take_in_one(&mut batch, id, &mine) {
+                Ok(()) => {
+                    batch.remove(whole_key(user, id));
+                }
+                Err(StoreError::BadRemote { .. }) => {
+                    batch.insert(whole_key(user, id), &[]);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             // The server sent it to this person: they may see it (a visitor's patrol of
             // another branch among others).
             if !user.is_empty() {
@@ -311,6 +332,21 @@ impl Repo {
         } else {
             self.append_to(batch, id, &mut record, &mut doc, received)
         }
+    }
+
+    /// The documents to ask the server for whole for a person (at most
+    /// [`zonepatrol_shared::protocol::MAX_WHOLE`]): updates of theirs that did not connect.
+    pub fn wanted_whole(&self, user: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = whole_key(user, "");
+        let mut out = Vec::new();
+        for k in self.docs.scan_prefix(&prefix).keys() {
+            let k = k?;
+            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+            if out.len() == zonepatrol_shared::protocol::MAX_WHOLE {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Forgets the acknowledged heads of a document, so that it is sent whole next time (the

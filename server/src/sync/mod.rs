@@ -124,6 +124,7 @@ pub(crate) fn sync(
         budget,
         &progress.pushed,
         &unreadable,
+        &request.whole,
     )?;
     // Found damaged since the start: left out and no longer sent, and its kept facts dropped,
     // so that the next start reads it (and finds it damaged) rather than trusting them. With

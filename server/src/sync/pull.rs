@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use zonepatrol_shared::Actor;
 use zonepatrol_shared::docs::DocId;
 use zonepatrol_shared::protocol::{
-    DocUpdate, Visits, b64, heads_to_hex, may_read_visiting, reads_as_visitor,
+    DocUpdate, MAX_WHOLE, Visits, b64, heads_to_hex, may_read_visiting, reads_as_visitor,
 };
 
 use crate::error::ApiError;
@@ -29,7 +29,11 @@ pub(super) struct Pulled {
 ///
 /// What the user reads only as a visitor on another branch's patrol ([`Visits`]) is sent whole,
 /// since the device may not have held it before; with a patrol they newly walk go that
-/// branch's directory and publications, which may not have changed since the cursor.
+/// branch's directory and publications, which may not have changed since the cursor. So are
+/// the documents the device asks for whole (`whole`, at most [`MAX_WHOLE`]): an earlier
+/// answer did not connect to what it holds. That happens when a document written before the
+/// cursor was written again before the device's first page of news reached it: listed at its
+/// last write only, it was not among the pages that moved the cursor past its first.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn pull(
     store: &dyn Storage,
@@ -40,6 +44,7 @@ pub(super) fn pull(
     budget: u64,
     pushed_now: &HashMap<DocId, u64>,
     unreadable: &HashSet<String>,
+    whole: &[String],
 ) -> Result<Pulled, ApiError> {
     let mut damaged = Vec::new();
     let mut docs = Vec::new();
@@ -47,6 +52,13 @@ pub(super) fn pull(
     let mut cursor = since;
     // The visited branches' documents to send with a visited patrol.
     let mut companions = BTreeSet::new();
+    let whole: HashSet<DocId> = whole
+        .iter()
+        .take(MAX_WHOLE)
+        .filter_map(|id| id.parse::<DocId>().ok())
+        .filter(|id| may_read_visiting(user, id, visits) && !unreadable.contains(&id.to_string()))
+        .collect();
+    companions.extend(whole.iter().cloned());
     let readable = |seq: u64, id: &DocId| {
         may_read_visiting(user, id, visits)
             && pushed_now.get(id) != Some(&seq)
@@ -82,7 +94,9 @@ pub(super) fn pull(
                     .collect();
                 let known: Vec<DocId> = ahead
                     .iter()
-                    .filter(|id| since != 0 && !reads_as_visitor(user, id, visits))
+                    .filter(|id| {
+                        since != 0 && !reads_as_visitor(user, id, visits) && !whole.contains(id)
+                    })
                     .cloned()
                     .collect();
                 let stored = store.docs(&ahead)?;

@@ -335,3 +335,36 @@ async fn a_sync_with_nothing_new_is_one_small_round_trip() {
     assert_eq!(progress.docs_up + progress.docs_down, 0, "{progress:?}");
     server.stop().await;
 }
+
+/// A new phone's first sync, over many answers (a small answer budget): a document written
+/// early and written again late moves to the end of the server's list, past the answers that
+/// carry the documents first written around it. It must still arrive whole, and the sync end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_over_many_answers_brings_documents_written_again_whole() {
+    let server = TestServer::start_with(|s| s.max_response_bytes = 16 * 1024).await;
+    let sec = Device::new(&server.url, "sec").await;
+    crate::support::raise(&sec, "problem:zcyd:early", "sec", "z1", "h1");
+    sec.sync().await;
+    for n in 0..40 {
+        crate::support::raise(&sec, &format!("problem:zcyd:later{n}"), "sec", "z2", "h2");
+    }
+    sec.sync().await;
+    let early = id("problem:zcyd:early");
+    sec.repo
+        .edit::<Problem, _>(&early, |p| {
+            p.finding.description = FreeText("电缆吊挂不整齐，已补充说明".into());
+        })
+        .expect("edited");
+    sec.sync().await;
+
+    let new_phone = Device::new(&server.url, "sec").await;
+    let progress = new_phone.try_sync().await.expect("the first sync ends");
+    assert!(progress.docs_down > 40, "{progress:?}");
+    let p: Problem = new_phone
+        .repo
+        .read(&early)
+        .expect("reads")
+        .expect("arrived");
+    assert_eq!(p.finding.description.0, "电缆吊挂不整齐，已补充说明");
+    assert_eq!(new_phone.state(), sec.state());
+}
