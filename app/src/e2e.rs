@@ -511,7 +511,7 @@ return waitText('[data-testid=annotate-done]', '(3)');
     .await?;
     step(
         "phone to phone: wait for the other phone, its address as a QR code",
-        "await click('[data-testid=relay]'); await click('[data-testid=relay-listen]'); await find('[data-testid=relay-listening] svg'); return waitText('main', 'zonepatrol-relay:');",
+        "await click('[data-testid=relay]'); await click('[data-testid=relay-listen]'); await find('[data-testid=relay-listening] svg'); return waitText('main', '配对码');",
     )
     .await?;
     shot(s, "10a-relay-waiting").await?;

@@ -682,15 +682,18 @@ pub fn tr(lang: Lang, key: T) -> &'static str {
             "Wait for the other phone (show a QR code)",
         ),
         T::RelayShowCode => (
-            "请对方在“连接”处输入下面的地址（二维码里也是这个地址）：",
-            "Have the other phone enter this address under Connect (the QR code holds it too):",
+            "请对方在“连接”处输入下面的地址和八位配对码（二维码里也是）。只有知道配对码的手机才能连接：",
+            "Have the other phone enter this address and eight-digit code under Connect (the QR code holds them too). Only a phone that knows the code can connect:",
         ),
-        T::RelayAddress => ("对方手机的地址", "The other phone's address"),
+        T::RelayAddress => (
+            "对方手机的地址和配对码",
+            "The other phone's address and code",
+        ),
         T::RelayConnect => ("连接并交换", "Connect and exchange"),
         T::RelayConnecting => ("正在交换…", "Exchanging…"),
         T::RelayBadAddress => (
-            "地址不对：请输入对方手机显示的地址，例如 192.168.43.1:47800",
-            "Not an address: enter the address the other phone shows, e.g. 192.168.43.1:47800",
+            "地址或配对码不对：请输入对方手机显示的地址和八位配对码，例如 192.168.43.1:47800 1234 5678",
+            "Not an invitation: enter the address and the eight-digit code the other phone shows, e.g. 192.168.43.1:47800 1234 5678",
         ),
         T::RelayCarrying => ("代别人带的工作", "Work carried for others"),
         T::RelayHanded => ("托别人带出的工作", "Work handed to others"),

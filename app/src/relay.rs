@@ -1,10 +1,13 @@
 //! Phone to phone, with no server: two phones on the same hotspot or local Wi-Fi hand each
 //! other their work to carry up to the server.
 //!
-//! One phone listens (and shows its address as a QR code, [`invite`]), the other connects.
-//! The channel is a Noise `XX` handshake (X25519, ChaCha20-Poly1305, SHA-256; the `snow`
-//! crate) whose static keys are the phones' own signing keys in their X25519 form, so that
-//! each learns the other's key from the handshake itself. Each phone names its key and person
+//! One phone listens ([`listen`]) and shows an invitation ([`Invite`]: its address and a code
+//! of eight digits, as a QR code and as text); the other connects with both. The channel is a
+//! Noise `XXpsk0` handshake (X25519, ChaCha20-Poly1305, SHA-256; the `snow` crate) whose
+//! pre-shared key is made from the code, so that a phone without the invitation learns
+//! nothing (not even which phone waits) and does not use the invitation up, and whose static
+//! keys are the phones' own signing keys in their X25519 form, so that each learns the other's
+//! key from the handshake itself. Each phone names its key and person
 //! inside the handshake, and the other checks them against the branch's device list the server
 //! signed: a phone not on it, revoked, or whose handshake key is not the key it names, gets
 //! nothing and the channel closes. Then each gives its offer ([`Repo::offer`]) and takes the
@@ -22,10 +25,19 @@ use zonepatrol_shared::signing::KeyId;
 use crate::store::{Repo, StoreError, Taken};
 
 /// The Noise pattern and primitives.
-pub const NOISE: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
+pub const NOISE: &str = "Noise_XXpsk0_25519_ChaChaPoly_SHA256";
 
 /// The prologue both sides bind the handshake to.
-const PROLOGUE: &[u8] = b"zonepatrol-relay-v1";
+const PROLOGUE: &[u8] = b"zonepatrol-relay-v2";
+
+/// What the pre-shared key is made from, before the code.
+const PSK_CONTEXT: &[u8] = b"zonepatrol-relay-psk-v2\0";
+
+/// The longest a whole meeting may take.
+const MEETING: Duration = Duration::from_secs(600);
+
+/// How many connections a listening phone takes, at most, before one makes a meeting.
+const MAX_TRIES: usize = 20;
 
 /// The largest offer taken, in bytes of JSON.
 const MAX_OFFER: usize = 64 * 1024 * 1024;
@@ -103,21 +115,110 @@ pub struct Exchanged {
     pub taken: Taken,
 }
 
-/// The text of the QR code a listening phone shows: its address.
-pub fn invite(addr: std::net::SocketAddr) -> String {
-    format!("zonepatrol-relay:{addr}")
+/// What a listening phone shows: where it waits, and the code a phone must know to meet it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    /// The address.
+    pub addr: std::net::SocketAddr,
+    /// Eight digits.
+    pub code: String,
 }
 
-/// The address in a scanned [`invite`].
-pub fn parse_invite(text: &str) -> Option<std::net::SocketAddr> {
-    text.trim().strip_prefix("zonepatrol-relay:")?.parse().ok()
+impl Invite {
+    /// An invitation to `addr` with a fresh code.
+    pub fn new(addr: std::net::SocketAddr) -> Invite {
+        let n: u32 = rand::random_range(0..100_000_000);
+        Invite {
+            addr,
+            code: format!("{n:08}"),
+        }
+    }
+
+    /// The QR code's text: `zonepatrol-relay:IP:PORT#CODE`.
+    pub fn text(&self) -> String {
+        format!("zonepatrol-relay:{}#{}", self.addr, self.code)
+    }
+
+    /// A scanned or typed invitation: the QR code's text, or the address and the code as a
+    /// person types them (`192.168.43.1:47800 1234 5678`, `…#12345678`).
+    pub fn parse(text: &str) -> Option<Invite> {
+        let text = text.trim();
+        let text = text.strip_prefix("zonepatrol-relay:").unwrap_or(text);
+        let (addr, code) = text.split_once(['#', ' ', '\u{3000}'])?;
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        if code.len() != 8 || !code.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        Some(Invite {
+            addr: addr.trim().parse().ok()?,
+            code,
+        })
+    }
 }
 
-/// Meets another phone over `stream`: `initiator` is the phone that connected.
+/// The Noise pre-shared key of an invitation's code.
+fn psk(code: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::new()
+        .chain_update(PSK_CONTEXT)
+        .chain_update(code.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// Waits on `socket` for a phone with the invitation's `code`, for at most `wait`: a
+/// connection that fails (a wrong code, a stranger, a link that dropped) is closed and the next
+/// one taken, at most [`MAX_TRIES`] of them; the first meeting made ends it.
+pub async fn listen(
+    repo: Arc<Repo>,
+    socket: tokio::net::TcpListener,
+    code: &str,
+    wait: Duration,
+) -> Result<Exchanged, RelayError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut last = RelayError::Io("no phone came".into());
+    for _ in 0..MAX_TRIES {
+        let stream = match tokio::time::timeout_at(deadline, socket.accept()).await {
+            Ok(Ok((stream, _))) => stream,
+            Ok(Err(e)) => {
+                last = e.into();
+                continue;
+            }
+            Err(_) => return Err(last),
+        };
+        match exchange(repo.clone(), stream, false, code).await {
+            Ok(met) => return Ok(met),
+            // This phone cannot meet anyone: no use waiting.
+            Err(
+                e @ (RelayError::NotSignedIn
+                | RelayError::NoDeviceList
+                | RelayError::StaleList(_)
+                | RelayError::Store(_)),
+            ) => return Err(e),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Meets another phone over `stream`, with the invitation's `code`: `initiator` is the phone
+/// that connected. A whole meeting takes at most ten minutes.
 pub async fn exchange(
+    repo: Arc<Repo>,
+    stream: TcpStream,
+    initiator: bool,
+    code: &str,
+) -> Result<Exchanged, RelayError> {
+    tokio::time::timeout(MEETING, meet(repo, stream, initiator, code))
+        .await
+        .map_err(|_| RelayError::Io("the meeting took too long".into()))?
+}
+
+async fn meet(
     repo: Arc<Repo>,
     mut stream: TcpStream,
     initiator: bool,
+    code: &str,
 ) -> Result<Exchanged, RelayError> {
     let session = repo.session()?.ok_or(RelayError::NotSignedIn)?;
     let server: KeyId = session
@@ -137,8 +238,10 @@ pub async fn exchange(
     })
     .map_err(|e| RelayError::Channel(e.to_string()))?;
     let secret = repo.device_key().scalar_bytes();
+    let psk = psk(code);
     let builder = snow::Builder::new(NOISE.parse()?)
         .local_private_key(&secret)?
+        .psk(0, &psk)?
         .prologue(PROLOGUE)?;
     let mut buf = vec![0u8; NOISE_MAX];
     let (mut transport, peer_hello) = if initiator {
@@ -177,8 +280,19 @@ pub async fn exchange(
         let key = peer_hello.key.clone();
         blocking(move || repo.offer(&server, &peer, &key)).await??
     };
+    // No more than the other phone takes: the phone's own people's work first, then what it
+    // carries, as far as it fits.
+    let mut size = 2;
+    let fits = offer
+        .iter()
+        .take_while(|item| {
+            size += serde_json::to_vec(item).map_or(usize::MAX / 2, |v| v.len() + 1);
+            size <= MAX_OFFER
+        })
+        .count();
+    let offer = &offer[..fits];
     let gave = offer.len();
-    let ours = serde_json::to_vec(&offer).map_err(|e| RelayError::Channel(e.to_string()))?;
+    let ours = serde_json::to_vec(offer).map_err(|e| RelayError::Channel(e.to_string()))?;
     let theirs = if initiator {
         send_sealed(&mut stream, &mut transport, &ours).await?;
         recv_sealed(&mut stream, &mut transport).await?

@@ -667,7 +667,7 @@ impl SyncClient {
                 whole: self.repo.wanted_whole(&user)?,
             };
             let asked_whole = !request.whole.is_empty();
-            let (response, _) = self
+            let (mut response, _) = self
                 .call::<SyncResponse>(&session.server, "/sync", Some(&session.token), &request)
                 .await?;
             if let Some(tz) = &response.time_zone
@@ -690,7 +690,7 @@ impl SyncClient {
                 // sign-in: kept, the latest, as evidence.
                 self.repo.keep_checkpoint(checkpoint)?;
             }
-            self.repo.settle_carried(&response.carried)?;
+            let carried_acks = std::mem::take(&mut response.carried);
             self.repo.settle_handed(&response.handed)?;
             if let Some(list) = &response.devices
                 && let Some(key) = session
@@ -718,6 +718,9 @@ impl SyncClient {
                     other => other?,
                 }
             };
+            // After the answer's documents: what of a refused carried item was shown here goes,
+            // and what the server has by another way stays.
+            self.repo.settle_carried(&carried_acks)?;
             self.status.send_modify(|s| {
                 s.progress.docs_up += pushed;
                 s.progress.docs_down += down;
@@ -1017,5 +1020,12 @@ fn take_in(
         .collect();
     accepted.extend(pulled);
     repo.take_in(user, &accepted, Some(response.cursor))?;
+    // Asked for whole and not sent (no longer the person's to read, or gone): asked no more.
+    let unanswered: Vec<&String> = request
+        .whole
+        .iter()
+        .filter(|id| !response.docs.iter().any(|d| &d.id == *id))
+        .collect();
+    repo.forget_whole(user, &unanswered)?;
     Ok(refused)
 }

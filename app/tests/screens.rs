@@ -1510,6 +1510,7 @@ fn the_marking_view_has_large_tools_the_photo_in_its_shape_and_the_last_marks_ha
 
 #[test]
 fn phone_to_phone_shows_whom_the_phone_met_what_it_carries_and_what_became_of_it() {
+    use zonepatrol_app::relay::Invite;
     use zonepatrol_app::store::{CarryItem, HandedRecord, Meeting};
     use zonepatrol_app::ui::relay::{RelayView, Waiting};
     use zonepatrol_shared::protocol::Push;
@@ -1596,20 +1597,43 @@ fn phone_to_phone_shows_whom_the_phone_met_what_it_carries_and_what_became_of_it
     }
     let listening = render(|| {
         rsx! { RelayView { lang: Lang::En,
-        waiting: Waiting::Listening { invite: "zonepatrol-relay:192.168.43.1:47800".into(), svg: "<svg></svg>".into() },
+        waiting: Waiting::Listening { invite: "192.168.43.1:47800  1234 5678".into(), svg: "<svg></svg>".into() },
         meetings: vec![], carrying: vec![], handed: vec![],
         on_listen: |_| {}, on_connect: |_| {}, on_back: |_| {} } }
     });
-    for text in ["zonepatrol-relay:192.168.43.1:47800", "<svg>", "None yet"] {
+    for text in [
+        "192.168.43.1:47800  1234 5678",
+        "eight-digit code",
+        "<svg>",
+        "None yet",
+    ] {
         assert!(listening.contains(text), "{text} in {listening}");
     }
     assert!(
         !listening.contains("relay-connect"),
         "no second meeting while one waits"
     );
-    assert_eq!(
-        zonepatrol_app::relay::parse_invite("zonepatrol-relay:192.168.43.1:47800"),
-        Some("192.168.43.1:47800".parse().expect("addr"))
-    );
-    assert_eq!(zonepatrol_app::relay::parse_invite("http://x"), None);
+    // The invitation as the QR code holds it, and as a person types it.
+    let invite = Invite::new("192.168.43.1:47800".parse().expect("addr"));
+    assert_eq!(invite.code.len(), 8);
+    assert_eq!(Invite::parse(&invite.text()), Some(invite.clone()));
+    for typed in [
+        "192.168.43.1:47800 1234 5678",
+        " 192.168.43.1:47800#12345678 ",
+        "192.168.43.1:47800\u{3000}1234 5678",
+    ] {
+        let read = Invite::parse(typed).expect(typed);
+        assert_eq!(read.addr, invite.addr, "{typed}");
+        assert_eq!(read.code, "12345678", "{typed}");
+    }
+    for wrong in [
+        "http://x",
+        "192.168.43.1:47800",
+        "zonepatrol-relay:192.168.43.1:47800",
+        "192.168.43.1:47800 1234 567",
+        "192.168.43.1:47800 1234 567x",
+        "192.168.43.1 12345678",
+    ] {
+        assert_eq!(Invite::parse(wrong), None, "{wrong}");
+    }
 }

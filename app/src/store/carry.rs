@@ -332,7 +332,7 @@ impl Repo {
             held += 1;
             held_bytes += item_bytes(&item);
             if let Carried::Open { push } = &item {
-                to_merge.push(push.clone());
+                to_merge.push((push.clone(), item.item_id()));
             }
             batch.insert(
                 k,
@@ -350,9 +350,9 @@ impl Repo {
         // hears the server's answer about, to take it out again if refused).
         self.carry.apply_batch(std::mem::take(&mut batch))?;
         self.carry.flush()?;
-        for push in &to_merge {
+        for (push, item) in &to_merge {
             // A document of this phone's that does not load keeps only the merge from happening.
-            if let Ok(merged) = self.merge_carried(&me.user, list, push)
+            if let Ok(merged) = self.merge_carried(&me.user, list, push, item)
                 && !merged.is_empty()
             {
                 taken.shown += 1;
@@ -431,16 +431,11 @@ impl Repo {
             let k = key(b'i', &ack.item);
             if let Some(v) = self.carry.get(&k)? {
                 let mut c: CarryItem = decode(&k, &v)?;
-                // Refused: what of it was shown here goes (whatever the carry record says, the
-                // signed changes are looked for in the document).
+                // Refused: what of it was shown here goes. Called after the answer's documents
+                // are taken in, so that what the server has by another way stays.
                 if let (Carried::Open { push }, HandOutcome::Refused { refusal, .. }) =
                     (&c.item, &ack.outcome)
                 {
-                    let hashes: Vec<String> = push
-                        .signed
-                        .iter()
-                        .flat_map(|s| s.hashes.iter().cloned())
-                        .collect();
                     let why = Refusal {
                         code: refusal.code,
                         part: refusal.part.clone(),
@@ -450,7 +445,11 @@ impl Repo {
                             refusal.reason
                         ),
                     };
-                    self.unmerge(&push.id, &hashes, &why)?;
+                    // A document here that no longer loads is no reason to fail the sync: the
+                    // answer is kept all the same, and that document is found damaged when read.
+                    let _ = self.unmerge(&push.id, &ack.item, &why);
+                } else if ack.outcome == HandOutcome::Accepted {
+                    self.merged_settled(&ack.item)?;
                 }
                 c.delivered = Some((now, ack.outcome.clone()));
                 self.carry.insert(k, encode(&c))?;

@@ -187,7 +187,23 @@ impl Repo {
     /// changes: their own edits that build on nobody else's unsent ones (see [`sendable`]).
     pub fn outgoing(&self, user: &str, max_bytes: usize) -> Result<Vec<Push>, StoreError> {
         self.release_probation(user)?;
-        let others = self.others_actors(user)?;
+        loop {
+            let others = self.others_actors(user)?;
+            let pushes = self.outgoing_with(user, max_bytes, &others)?;
+            // Another person's work merged meanwhile (a meeting going on) is never sent as
+            // this person's: made again with its actors known.
+            if self.others_actors(user)? == others {
+                return Ok(pushes);
+            }
+        }
+    }
+
+    fn outgoing_with(
+        &self,
+        user: &str,
+        max_bytes: usize,
+        others: &BTreeSet<ActorId>,
+    ) -> Result<Vec<Push>, StoreError> {
         let mut pushes = Vec::new();
         let mut used = 0;
         for id in self.unsent_ids()? {
@@ -347,6 +363,19 @@ impl Repo {
             }
         }
         Ok(out)
+    }
+
+    /// No longer asks for these documents whole for a person (the server did not send them).
+    pub fn forget_whole(&self, user: &str, ids: &[&String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for id in ids {
+            batch.remove(whole_key(user, id));
+        }
+        self.docs.apply_batch(batch)?;
+        Ok(())
     }
 
     /// Forgets the acknowledged heads of a document, so that it is sent whole next time (the

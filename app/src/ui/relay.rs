@@ -10,7 +10,7 @@ use zonepatrol_shared::rules::MineClock;
 use zonepatrol_shared::signing::short;
 
 use crate::i18n::{Lang, T, doc_kind, tr};
-use crate::relay::{RelayError, exchange, invite, parse_invite};
+use crate::relay::{Invite, RelayError, exchange, listen};
 use crate::store::{CarryItem, HandedRecord, Meeting};
 use crate::ui::{Screen, Ui};
 
@@ -21,7 +21,7 @@ pub enum Waiting {
     Idle,
     /// Listening: the address to give the other phone, and its QR code as SVG.
     Listening {
-        /// `zonepatrol-relay:IP:PORT`.
+        /// The address and the code, as a person types them (`IP:PORT  1234 5678`).
         invite: String,
         /// The QR code of it.
         svg: String,
@@ -66,7 +66,7 @@ pub fn RelayView(
                     onclick: move |_| on_listen.call(()), {tr(lang, T::RelayListen)} }
                 label { r#for: "relay-address", {tr(lang, T::RelayAddress)} }
                 input { id: "relay-address", r#type: "text", inputmode: "url",
-                    placeholder: "192.168.43.1:47800", value: "{address}",
+                    placeholder: "192.168.43.1:47800 1234 5678", value: "{address}",
                     oninput: move |e| address.set(e.value()) }
                 button { class: "wide", "data-testid": "relay-connect", disabled: busy,
                     onclick: move |_| on_connect.call(address()), {tr(lang, T::RelayConnect)} }
@@ -245,24 +245,19 @@ pub(crate) fn RelayPage() -> Element {
                         Err(e) => return finish(ui, waiting, Err(RelayError::from(e))),
                     };
                     let port = socket.local_addr().map(|a| a.port()).unwrap_or(PORT);
-                    let text = invite(std::net::SocketAddr::new(local_ip(), port));
-                    waiting.set(Waiting::Listening { svg: qr_svg(&text), invite: text });
-                    let accepted = tokio::time::timeout(LISTEN_FOR, socket.accept()).await;
-                    let result = match accepted {
-                        Ok(Ok((stream, _))) => {
-                            waiting.set(Waiting::Connecting);
-                            exchange(repo, stream, false).await
-                        }
-                        Ok(Err(e)) => Err(RelayError::from(e)),
-                        Err(_) => Err(RelayError::Io("no phone came".into())),
-                    };
+                    let invite = Invite::new(std::net::SocketAddr::new(local_ip(), port));
+                    let text = invite.text();
+                    waiting.set(Waiting::Listening {
+                        svg: qr_svg(&text),
+                        invite: format!("{}  {} {}", invite.addr, &invite.code[..4], &invite.code[4..]),
+                    });
+                    let result = listen(repo, socket, &invite.code, LISTEN_FOR).await;
                     finish(ui, waiting, result);
                 });
             },
             on_connect: move |text: String| {
                 let repo = ui.repo();
-                let addr = parse_invite(&text).or_else(|| text.trim().parse().ok());
-                let Some(addr) = addr else {
+                let Some(invite) = Invite::parse(&text) else {
                     ui.failed(tr((ui.lang)(), T::RelayBadAddress).to_owned());
                     return;
                 };
@@ -270,11 +265,11 @@ pub(crate) fn RelayPage() -> Element {
                 spawn(async move {
                     let connected = tokio::time::timeout(
                         std::time::Duration::from_secs(15),
-                        tokio::net::TcpStream::connect(addr),
+                        tokio::net::TcpStream::connect(invite.addr),
                     )
                     .await;
                     let result = match connected {
-                        Ok(Ok(stream)) => exchange(repo, stream, true).await,
+                        Ok(Ok(stream)) => exchange(repo, stream, true, &invite.code).await,
                         Ok(Err(e)) => Err(RelayError::from(e)),
                         Err(_) => Err(RelayError::Io("timed out".into())),
                     };

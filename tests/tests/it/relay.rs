@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use zonepatrol_app::records::patrol::{PatrolInput, start_patrol};
 use zonepatrol_app::records::problem::Judgement;
 use zonepatrol_app::records::sheet::{Mark, mark};
-use zonepatrol_app::relay::{RelayError, exchange};
+use zonepatrol_app::relay::{Invite, RelayError, exchange, listen};
 use zonepatrol_app::store::Repo;
 use zonepatrol_server::seed::DEMO_PASSWORD;
 use zonepatrol_server::store::{SledStore, Storage};
@@ -32,14 +32,17 @@ async fn attempt(listener: &Arc<Repo>, caller: &Arc<Repo>) -> (Met, Met) {
     let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let addr = socket.local_addr().expect("addr");
+    let invite = Invite::new(socket.local_addr().expect("addr"));
     let l = listener.clone();
+    let code = invite.code.clone();
     let serve = tokio::spawn(async move {
         let (stream, _) = socket.accept().await.expect("accept");
-        exchange(l, stream, false).await
+        exchange(l, stream, false, &code).await
     });
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let called = exchange(caller.clone(), stream, true).await;
+    let stream = tokio::net::TcpStream::connect(invite.addr)
+        .await
+        .expect("connect");
+    let called = exchange(caller.clone(), stream, true, &invite.code).await;
     (called, serve.await.expect("joined"))
 }
 
@@ -620,4 +623,61 @@ async fn a_revoked_phones_carried_work_is_refused_and_a_stranger_gets_nothing() 
     assert!(served.is_err());
     assert_eq!(b.carrying().expect("carrying").len(), before);
     let _ = (a, c);
+}
+
+/// The invitation's code keeps out whoever does not know it: a phone of the branch with a
+/// wrong code, and bytes that are no handshake, learn nothing of the waiting phone and do not
+/// use its invitation up; the phone with the code then meets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_without_the_invitations_code_gets_nothing_and_the_invitation_stays_open() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = world(0).await;
+    let (a, b) = (&w.a.repo, &w.b.repo);
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let invite = Invite::new(socket.local_addr().expect("addr"));
+    let (l, code) = (b.clone(), invite.code.clone());
+    let serve =
+        tokio::spawn(
+            async move { listen(l, socket, &code, std::time::Duration::from_secs(60)).await },
+        );
+    let connect = || tokio::net::TcpStream::connect(invite.addr);
+
+    // A listed phone with a wrong code: the waiting phone closes before it says anything.
+    let wrong = if invite.code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    match exchange(a.clone(), connect().await.expect("connect"), true, wrong).await {
+        Err(RelayError::Io(_) | RelayError::Channel(_)) => {}
+        other => panic!("met with a wrong code: {other:?}"),
+    }
+    // Bytes that are no handshake: nothing comes back but the end of the connection.
+    let mut raw = connect().await.expect("connect");
+    raw.write_all(&[0, 0, 0, 48]).await.expect("written");
+    raw.write_all(&[7u8; 48]).await.expect("written");
+    let mut back = Vec::new();
+    let _ = raw.read_to_end(&mut back).await;
+    assert!(
+        back.is_empty(),
+        "the waiting phone answered a stranger: {back:?}"
+    );
+    assert!(a.meetings().expect("meetings").is_empty());
+
+    // The phone with the code meets it.
+    let called = exchange(
+        a.clone(),
+        connect().await.expect("connect"),
+        true,
+        &invite.code,
+    )
+    .await
+    .expect("met");
+    let served = serve.await.expect("joined").expect("the waiting phone met");
+    assert_eq!(called.peer_key, b.device_key().id().to_string());
+    assert_eq!(served.peer_key, a.device_key().id().to_string());
+    assert!(called.gave > 0);
+    assert_eq!(b.meetings().expect("meetings").len(), 1);
 }
