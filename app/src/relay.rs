@@ -36,11 +36,18 @@ const PSK_CONTEXT: &[u8] = b"zonepatrol-relay-psk-v2\0";
 /// The longest a whole meeting may take.
 const MEETING: Duration = Duration::from_secs(600);
 
-/// How many connections a listening phone takes, at most, before one makes a meeting.
+/// How many meetings with the invitation's code a waiting phone tries, at most, before one
+/// works (connections without the code do not count).
 const MAX_TRIES: usize = 20;
 
-/// The largest offer taken, in bytes of JSON.
-const MAX_OFFER: usize = 64 * 1024 * 1024;
+/// The largest offer taken, in bytes of JSON (and the most a phone offers).
+const MAX_OFFER: usize = crate::store::MAX_OFFER_BYTES;
+
+/// How long a waiting phone gives a connection to show it has the invitation's code.
+const FIRST_STEP: Duration = Duration::from_secs(5);
+
+/// How many connections a waiting phone hears out at once.
+const MAX_OPEN: usize = 4;
 
 /// The longest one step of a meeting may take.
 const STEP: Duration = Duration::from_secs(30);
@@ -65,6 +72,12 @@ pub enum RelayError {
         "this phone last heard from the server {0} days ago: sync with the server before exchanging with other phones, so that it knows which phones were revoked"
     )]
     StaleList(i64),
+    /// The other phone does not have this invitation's code (or closed the connection before
+    /// the handshake).
+    #[error(
+        "the other phone did not take the connection: check the address and the code it shows, and try again"
+    )]
+    NoInvite,
     /// The other phone is not one of the branch's, or is revoked.
     #[error("the other phone is not one of the branch's phones ({0}): nothing was exchanged")]
     Stranger(String),
@@ -140,11 +153,21 @@ impl Invite {
     }
 
     /// A scanned or typed invitation: the QR code's text, or the address and the code as a
-    /// person types them (`192.168.43.1:47800 1234 5678`, `…#12345678`).
+    /// person types them (`192.168.43.1:47800 1234 5678`, `…#12345678`; full-width digits and
+    /// punctuation, as a Chinese keyboard gives them, read as their ASCII forms).
     pub fn parse(text: &str) -> Option<Invite> {
+        let text: String = text
+            .chars()
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '\u{3002}' => '.',
+                c if c.is_whitespace() => ' ',
+                c => c,
+            })
+            .collect();
         let text = text.trim();
         let text = text.strip_prefix("zonepatrol-relay:").unwrap_or(text);
-        let (addr, code) = text.split_once(['#', ' ', '\u{3000}'])?;
+        let (addr, code) = text.split_once(['#', ' '])?;
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if code.len() != 8 || !code.chars().all(|c| c.is_ascii_digit()) {
             return None;
@@ -166,9 +189,12 @@ fn psk(code: &str) -> [u8; 32] {
         .into()
 }
 
-/// Waits on `socket` for a phone with the invitation's `code`, for at most `wait`: a
-/// connection that fails (a wrong code, a stranger, a link that dropped) is closed and the next
-/// one taken, at most [`MAX_TRIES`] of them; the first meeting made ends it.
+/// Waits on `socket` for a phone with the invitation's `code`, for at most `wait`. Each
+/// connection is heard out on its own (at most [`MAX_OPEN`] at once), and one that does not
+/// show the code within [`FIRST_STEP`] is closed unanswered, so that neither a flood of
+/// connections nor a silent one keeps the phone with the code out. A meeting with the code
+/// that fails (a stranger, a link that dropped) lets the next one try, at most [`MAX_TRIES`];
+/// the first meeting made ends it.
 pub async fn listen(
     repo: Arc<Repo>,
     socket: tokio::net::TcpListener,
@@ -176,29 +202,37 @@ pub async fn listen(
     wait: Duration,
 ) -> Result<Exchanged, RelayError> {
     let deadline = tokio::time::Instant::now() + wait;
+    let mut open = tokio::task::JoinSet::new();
     let mut last = RelayError::Io("no phone came".into());
-    for _ in 0..MAX_TRIES {
-        let stream = match tokio::time::timeout_at(deadline, socket.accept()).await {
-            Ok(Ok((stream, _))) => stream,
-            Ok(Err(e)) => {
-                last = e.into();
-                continue;
+    let mut tries = 0;
+    loop {
+        tokio::select! {
+            accepted = socket.accept(), if open.len() < MAX_OPEN => {
+                if let Ok((stream, _)) = accepted {
+                    open.spawn(exchange(repo.clone(), stream, false, code.to_owned()));
+                }
             }
-            Err(_) => return Err(last),
-        };
-        match exchange(repo.clone(), stream, false, code).await {
-            Ok(met) => return Ok(met),
-            // This phone cannot meet anyone: no use waiting.
-            Err(
-                e @ (RelayError::NotSignedIn
-                | RelayError::NoDeviceList
-                | RelayError::StaleList(_)
-                | RelayError::Store(_)),
-            ) => return Err(e),
-            Err(e) => last = e,
+            Some(done) = open.join_next(), if !open.is_empty() => match done {
+                Ok(Ok(met)) => return Ok(met),
+                // This phone cannot meet anyone: no use waiting.
+                Ok(Err(
+                    e @ (RelayError::NotSignedIn
+                    | RelayError::NoDeviceList
+                    | RelayError::StaleList(_)
+                    | RelayError::Store(_)),
+                )) => return Err(e),
+                Ok(Err(RelayError::NoInvite)) | Err(_) => {}
+                Ok(Err(e)) => {
+                    last = e;
+                    tries += 1;
+                    if tries >= MAX_TRIES {
+                        return Err(last);
+                    }
+                }
+            },
+            () = tokio::time::sleep_until(deadline) => return Err(last),
         }
     }
-    Err(last)
 }
 
 /// Meets another phone over `stream`, with the invitation's `code`: `initiator` is the phone
@@ -207,9 +241,9 @@ pub async fn exchange(
     repo: Arc<Repo>,
     stream: TcpStream,
     initiator: bool,
-    code: &str,
+    code: impl AsRef<str>,
 ) -> Result<Exchanged, RelayError> {
-    tokio::time::timeout(MEETING, meet(repo, stream, initiator, code))
+    tokio::time::timeout(MEETING, meet(repo, stream, initiator, code.as_ref()))
         .await
         .map_err(|_| RelayError::Io("the meeting took too long".into()))?
 }
@@ -248,7 +282,11 @@ async fn meet(
         let mut hs = builder.build_initiator()?;
         let n = hs.write_message(&[], &mut buf)?;
         send(&mut stream, &buf[..n]).await?;
-        let msg = recv(&mut stream).await?;
+        // A phone without this code closes at once: nothing comes back.
+        let msg = match recv(&mut stream).await {
+            Err(RelayError::Io(_)) => return Err(RelayError::NoInvite),
+            other => other?,
+        };
         let mut payload = vec![0u8; NOISE_MAX];
         let n = hs.read_message(&msg, &mut payload)?;
         let peer: Hello = parse_hello(&payload[..n])?;
@@ -258,9 +296,14 @@ async fn meet(
         (hs.into_transport_mode()?, peer)
     } else {
         let mut hs = builder.build_responder()?;
-        let msg = recv(&mut stream).await?;
+        // The first message shows the code, soon, or the connection closes unanswered.
+        let msg = tokio::time::timeout(FIRST_STEP, recv(&mut stream))
+            .await
+            .map_err(|_| RelayError::NoInvite)?
+            .map_err(|_| RelayError::NoInvite)?;
         let mut payload = vec![0u8; NOISE_MAX];
-        hs.read_message(&msg, &mut payload)?;
+        hs.read_message(&msg, &mut payload)
+            .map_err(|_| RelayError::NoInvite)?;
         let n = hs.write_message(&hello, &mut buf)?;
         send(&mut stream, &buf[..n]).await?;
         let msg = recv(&mut stream).await?;
@@ -280,19 +323,8 @@ async fn meet(
         let key = peer_hello.key.clone();
         blocking(move || repo.offer(&server, &peer, &key)).await??
     };
-    // No more than the other phone takes: the phone's own people's work first, then what it
-    // carries, as far as it fits.
-    let mut size = 2;
-    let fits = offer
-        .iter()
-        .take_while(|item| {
-            size += serde_json::to_vec(item).map_or(usize::MAX / 2, |v| v.len() + 1);
-            size <= MAX_OFFER
-        })
-        .count();
-    let offer = &offer[..fits];
     let gave = offer.len();
-    let ours = serde_json::to_vec(offer).map_err(|e| RelayError::Channel(e.to_string()))?;
+    let ours = serde_json::to_vec(&offer).map_err(|e| RelayError::Channel(e.to_string()))?;
     let theirs = if initiator {
         send_sealed(&mut stream, &mut transport, &ours).await?;
         recv_sealed(&mut stream, &mut transport).await?

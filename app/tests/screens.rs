@@ -1621,6 +1621,9 @@ fn phone_to_phone_shows_whom_the_phone_met_what_it_carries_and_what_became_of_it
         "192.168.43.1:47800 1234 5678",
         " 192.168.43.1:47800#12345678 ",
         "192.168.43.1:47800\u{3000}1234 5678",
+        // As a Chinese keyboard types it: full-width digits, colon and space; a pasted tab.
+        "１９２。１６８。４３。１：４７８００　１２３４　５６７８",
+        "192.168.43.1:47800\t12345678\n",
     ] {
         let read = Invite::parse(typed).expect(typed);
         assert_eq!(read.addr, invite.addr, "{typed}");

@@ -5,7 +5,9 @@
 //! Two servers run side by side in this process on loopback, each with its own sled directory:
 //! one checks every signature (as in service), the other is the anchor, the same code with the
 //! check off (`Settings::verify_signatures`), fed by phones that do not sign
-//! (`Repo::sign_pushes(false)`). Each round, a fresh phone on each raises 2,000 problems and
+//! (`Repo::sign_pushes(false)`), both started afresh each round (a first sync brings all the
+//! server holds, so a server that grew would make each round slower than the one before). Each
+//! round, a fresh phone on each raises 2,000 problems and
 //! sends them; the two are timed in turn so that whatever else the machine does falls on
 //! both alike, each after a pause for the disk writes before it to finish; each round's own
 //! ratio is printed beside the ratio of the medians. A tap is not signed when it is saved (its change is signed when it is sent),
@@ -29,18 +31,31 @@ const DOCS: usize = 2_000;
 const ROUNDS: usize = 9;
 const TAPS: usize = 200;
 
-async fn server(dir: &std::path::Path, verify: bool) -> anyhow::Result<String> {
-    let mut settings = Settings::new(dir);
-    settings.demo = true;
-    settings.verify_signatures = verify;
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(zonepatrol_server::launch(
-        settings,
-        listener,
-        std::future::pending(),
-    ));
-    Ok(url)
+/// A server on loopback with the demo mine, and how to stop it.
+struct Server {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), zonepatrol_server::LaunchError>>,
+}
+
+impl Server {
+    async fn start(dir: &std::path::Path, verify: bool) -> anyhow::Result<Server> {
+        let mut settings = Settings::new(dir);
+        settings.demo = true;
+        settings.verify_signatures = verify;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(zonepatrol_server::launch(settings, listener, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Server { url, stop, task })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }
 
 async fn phone(url: &str, dir: &std::path::Path, signs: bool) -> anyhow::Result<SyncClient> {
@@ -126,12 +141,14 @@ fn line(label: &str, signed: &[Duration], unsigned: &[Duration]) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let signed_url = server(&dir.path().join("signed"), true).await?;
-    let unsigned_url = server(&dir.path().join("unsigned"), false).await?;
 
     let (mut push_s, mut push_u, mut pull_s, mut pull_u) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
+        // Fresh servers each round, so that every round does the same work (a first sync also
+        // brings everything the server holds).
+        let signed = Server::start(&dir.path().join(format!("signed-{round}")), true).await?;
+        let unsigned = Server::start(&dir.path().join(format!("unsigned-{round}")), false).await?;
         // In turn: signed first on even rounds, unsigned first on odd ones.
         let order = if round % 2 == 0 {
             [true, false]
@@ -139,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
             [false, true]
         };
         for signs in order {
-            let url = if signs { &signed_url } else { &unsigned_url };
+            let url = if signs { &signed.url } else { &unsigned.url };
             let tag = if signs { "s" } else { "u" };
             let sender = phone(url, &dir.path().join(format!("send-{tag}-{round}")), signs).await?;
             raise(&sender, round).await?;
@@ -167,10 +184,13 @@ async fn main() -> anyhow::Result<()> {
                 pull_u.push(pulled);
             }
         }
+        signed.stop().await;
+        unsigned.stop().await;
     }
 
     // A checked tap, and the signature its change needs when it is sent.
-    let tapper = phone(&signed_url, &dir.path().join("tapper"), true).await?;
+    let server = Server::start(&dir.path().join("taps"), true).await?;
+    let tapper = phone(&server.url, &dir.path().join("tapper"), true).await?;
     let repo = tapper.repo().clone();
     let id = DocId::problem("zcyd", "tap");
     let (tap, sign) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {

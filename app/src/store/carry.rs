@@ -160,7 +160,9 @@ impl Repo {
     /// What to give the phone of `peer` (whose key is `peer_key`): the unsent work of this
     /// phone's people — open where `peer` may read the document, sealed to the server's key
     /// where not — and what this phone carries that has not reached the server, never an open
-    /// item `peer` may not read. Records what was handed on, to ask the server about it later.
+    /// item `peer` may not read; at most [`MAX_OFFER_BYTES`] of it, its people's work first, then
+    /// what it carries, the oldest first. Records what was handed on, to ask the server about
+    /// it later.
     pub fn offer(
         &self,
         server: &KeyId,
@@ -170,6 +172,18 @@ impl Repo {
         let now = now_millis();
         let mut out = Vec::new();
         let mut rng = crypto_box::aead::OsRng;
+        // The JSON array's size: brackets, and each item with its comma.
+        let mut size = 2usize;
+        let mut fits = |item: &Carried| {
+            let more = serde_json::to_vec(item).map_or(usize::MAX / 2, |v| v.len() + 1);
+            size += more;
+            if size > MAX_OFFER_BYTES {
+                size -= more;
+                false
+            } else {
+                true
+            }
+        };
         for account in self.accounts()? {
             let user = account.user.user.clone();
             if user == peer.user {
@@ -208,20 +222,27 @@ impl Repo {
                         envelope,
                     }
                 };
+                if !fits(&item) {
+                    continue;
+                }
                 self.note_handed(&push, &user, &item, peer, peer_key, now)?;
                 out.push(item);
             }
         }
-        for (_, carried) in self.records::<CarryItem>(b"i\0")? {
-            if carried.delivered.is_some() || carried.item.author() == peer.user {
-                continue;
-            }
-            let pass = match &carried.item {
+        let mut carried: Vec<CarryItem> = self
+            .records::<CarryItem>(b"i\0")?
+            .into_iter()
+            .map(|(_, c)| c)
+            .filter(|c| c.delivered.is_none() && c.item.author() != peer.user)
+            .collect();
+        carried.sort_by_key(|c| c.at);
+        for c in carried {
+            let pass = match &c.item {
                 Carried::Open { push } => push.id.parse().is_ok_and(|id| may_read(peer, &id)),
                 Carried::Sealed { .. } => true,
             };
-            if pass {
-                out.push(carried.item);
+            if pass && fits(&c.item) {
+                out.push(c.item);
             }
         }
         Ok(out)
@@ -420,11 +441,19 @@ impl Repo {
     pub fn settle_carried(&self, acks: &[CarriedAck]) -> Result<(), StoreError> {
         let now = now_millis();
         for (k, c) in self.records::<CarryItem>(b"i\0")? {
+            let item = c.item.item_id();
             if c.delivered
                 .as_ref()
                 .is_some_and(|(at, _)| now.saturating_sub(*at) > KEEP_ANSWERED_MS)
             {
                 self.carry.remove(k)?;
+                self.merged_settled(&item)?;
+            } else if let (Carried::Open { push }, Some((_, HandOutcome::Refused { refusal, .. }))) =
+                (&c.item, &c.delivered)
+                && self.carry.contains_key(key(b'g', &item))?
+            {
+                // Refused earlier, and what it showed could not be taken out then: again.
+                let _ = self.unmerge(&push.id, &item, &carried_refusal(&c.item, refusal));
             }
         }
         for ack in acks {
@@ -436,18 +465,10 @@ impl Repo {
                 if let (Carried::Open { push }, HandOutcome::Refused { refusal, .. }) =
                     (&c.item, &ack.outcome)
                 {
-                    let why = Refusal {
-                        code: refusal.code,
-                        part: refusal.part.clone(),
-                        reason: format!(
-                            "built on {}'s work carried from another phone, which the server refused: {}",
-                            c.item.author(),
-                            refusal.reason
-                        ),
-                    };
                     // A document here that no longer loads is no reason to fail the sync: the
-                    // answer is kept all the same, and that document is found damaged when read.
-                    let _ = self.unmerge(&push.id, &ack.item, &why);
+                    // answer is kept all the same, and the taking out tried again at the next
+                    // sync (what it merged stays noted until it is done).
+                    let _ = self.unmerge(&push.id, &ack.item, &carried_refusal(&c.item, refusal));
                 } else if ack.outcome == HandOutcome::Accepted {
                     self.merged_settled(&ack.item)?;
                 }
@@ -531,6 +552,9 @@ impl Repo {
 /// The most bytes of changes of one person's work offered at a meeting.
 const OFFER_BYTES: usize = 4 * 1024 * 1024;
 
+/// The most one offer to another phone holds, in bytes of JSON: what a phone takes at most.
+pub const MAX_OFFER_BYTES: usize = 64 * 1024 * 1024;
+
 /// The most bytes of carried items one sync sends (half the server's default push limit, so
 /// that the phone's own work fits beside them).
 pub const CARRY_BYTES: usize = 4 * 1024 * 1024;
@@ -548,6 +572,19 @@ const KEEP_MEETINGS: usize = 200;
 
 /// How long an answered item stays in the list.
 const KEEP_ANSWERED_MS: i64 = 30 * 24 * 3_600_000;
+
+/// Why an edit built on a refused carried item goes: that refusal, naming whose work it was.
+fn carried_refusal(item: &Carried, refusal: &Refusal) -> Refusal {
+    Refusal {
+        code: refusal.code,
+        part: refusal.part.clone(),
+        reason: format!(
+            "built on {}'s work carried from another phone, which the server refused: {}",
+            item.author(),
+            refusal.reason
+        ),
+    }
+}
 
 /// An item's size as sent.
 fn item_bytes(item: &Carried) -> usize {

@@ -65,7 +65,7 @@ use zonepatrol_shared::validate::Refusal;
 
 pub use accounts::{Account, FREE_TRIES, OFFLINE_DAYS, Unlock};
 pub use blobs::Outgoing;
-pub use carry::{CarryItem, DEVICE_LIST_DAYS, HandedRecord, Meeting, Taken};
+pub use carry::{CarryItem, DEVICE_LIST_DAYS, HandedRecord, MAX_OFFER_BYTES, Meeting, Taken};
 pub use docs::{COMPACT_AT, Heads};
 pub use drafts::StoredDraft;
 pub use photos::{Jpeg, PhotoRecord, Processed};

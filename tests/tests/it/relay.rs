@@ -643,6 +643,12 @@ async fn a_phone_without_the_invitations_code_gets_nothing_and_the_invitation_st
             async move { listen(l, socket, &code, std::time::Duration::from_secs(60)).await },
         );
     let connect = || tokio::net::TcpStream::connect(invite.addr);
+    // Connections that say nothing, more than the waiting phone hears out at once, held open
+    // to the end: they are closed unanswered after a few seconds and keep nobody out.
+    let mut silent = Vec::new();
+    for _ in 0..6 {
+        silent.push(connect().await.expect("connect"));
+    }
 
     // A listed phone with a wrong code: the waiting phone closes before it says anything.
     let wrong = if invite.code == "00000000" {
@@ -651,7 +657,7 @@ async fn a_phone_without_the_invitations_code_gets_nothing_and_the_invitation_st
         "00000000"
     };
     match exchange(a.clone(), connect().await.expect("connect"), true, wrong).await {
-        Err(RelayError::Io(_) | RelayError::Channel(_)) => {}
+        Err(RelayError::NoInvite) => {}
         other => panic!("met with a wrong code: {other:?}"),
     }
     // Bytes that are no handshake: nothing comes back but the end of the connection.
@@ -680,4 +686,5 @@ async fn a_phone_without_the_invitations_code_gets_nothing_and_the_invitation_st
     assert_eq!(served.peer_key, a.device_key().id().to_string());
     assert!(called.gave > 0);
     assert_eq!(b.meetings().expect("meetings").len(), 1);
+    drop(silent);
 }
