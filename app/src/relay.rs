@@ -202,6 +202,7 @@ pub async fn listen(
     wait: Duration,
 ) -> Result<Exchanged, RelayError> {
     let deadline = tokio::time::Instant::now() + wait;
+    let code = code.to_owned();
     let mut open = tokio::task::JoinSet::new();
     let mut last = RelayError::Io("no phone came".into());
     let mut tries = 0;
@@ -209,7 +210,7 @@ pub async fn listen(
         tokio::select! {
             accepted = socket.accept(), if open.len() < MAX_OPEN => {
                 if let Ok((stream, _)) = accepted {
-                    open.spawn(exchange(repo.clone(), stream, false, code.to_owned()));
+                    open.spawn(exchange(repo.clone(), stream, false, code.clone()));
                 }
             }
             Some(done) = open.join_next(), if !open.is_empty() => match done {

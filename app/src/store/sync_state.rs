@@ -222,7 +222,7 @@ impl Repo {
                 };
                 (doc.save_after(&base), doc.get_heads(), hashes)
             } else {
-                let (mut mine, have) = sendable(&id, &mut doc, &base, &others);
+                let (mut mine, have) = sendable(&id, &mut doc, &base, others);
                 let mut bytes = Vec::new();
                 for c in &mut mine {
                     bytes.extend_from_slice(&c.bytes());
