@@ -208,11 +208,16 @@ pub async fn listen(
     let mut tries = 0;
     loop {
         tokio::select! {
-            accepted = socket.accept(), if open.len() < MAX_OPEN => {
-                if let Ok((stream, _)) = accepted {
+            accepted = socket.accept(), if open.len() < MAX_OPEN => match accepted {
+                Ok((stream, _)) => {
                     open.spawn(exchange(repo.clone(), stream, false, code.clone()));
                 }
-            }
+                // The phone out of sockets for a moment: not a reason to spin.
+                Err(e) => {
+                    last = e.into();
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            },
             Some(done) = open.join_next(), if !open.is_empty() => match done {
                 Ok(Ok(met)) => return Ok(met),
                 // This phone cannot meet anyone: no use waiting.

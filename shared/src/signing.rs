@@ -190,11 +190,33 @@ pub enum SignatureError {
 
 /// Checks an Ed25519 signature strictly (no malleable or weak-key signatures pass).
 pub fn verify(key: &KeyId, message: &[u8], sig: &[u8]) -> Result<(), SignatureError> {
-    let key =
-        VerifyingKey::from_bytes(&key.0).map_err(|_| SignatureError::BadKey(key.to_string()))?;
+    let key = verifying_key(key)?;
     let sig = <[u8; 64]>::try_from(sig).map_err(|_| SignatureError::Malformed)?;
     key.verify_strict(message, &Signature::from_bytes(&sig))
         .map_err(|_| SignatureError::Wrong)
+}
+
+/// How many decompressed keys [`verifying_key`] keeps: a branch's phones and then some.
+const KEYS_KEPT: usize = 4_096;
+
+/// A key as a point on the curve, decompressed once and kept (the same few keys sign every
+/// change a server sees): decompressing costs about a fifth of a verification.
+fn verifying_key(key: &KeyId) -> Result<VerifyingKey, SignatureError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KEPT: OnceLock<Mutex<HashMap<[u8; 32], VerifyingKey>>> = OnceLock::new();
+    let kept = KEPT.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(found) = kept.lock().unwrap_or_else(|e| e.into_inner()).get(&key.0) {
+        return Ok(*found);
+    }
+    let decompressed =
+        VerifyingKey::from_bytes(&key.0).map_err(|_| SignatureError::BadKey(key.to_string()))?;
+    let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() >= KEYS_KEPT {
+        kept.clear();
+    }
+    kept.insert(key.0, decompressed);
+    Ok(decompressed)
 }
 
 impl SignedChanges {

@@ -10,7 +10,8 @@
 //! round, a fresh phone on each raises 2,000 problems and
 //! sends them; the two are timed in turn so that whatever else the machine does falls on
 //! both alike, each after a pause for the disk writes before it to finish; each round's own
-//! ratio is printed beside the ratio of the medians. A tap is not signed when it is saved (its change is signed when it is sent),
+//! ratio is printed beside the ratio of the medians, and the sending side's processor time
+//! (the process's, phone and server together) beside its wall-clock time. A tap is not signed when it is saved (its change is signed when it is sent),
 //! so the tap's line adds the signature its change will need to the checked tap's time.
 //!
 //! Run with `cargo bench -p zonepatrol-tests --bench signing`.
@@ -99,6 +100,25 @@ async fn raise(phone: &SyncClient, round: usize) -> anyhow::Result<()> {
     .await?
 }
 
+/// The processor time this process has used (user and system, all threads; Linux's
+/// `/proc/self/stat`, in clock ticks of 10 ms): what a sync costs the machine, whatever the
+/// disk and the other guests of the host do meanwhile. Zero where it cannot be read.
+fn cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // After the command's name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
 /// Lets the disk writes of what came before (the phone's 2,000 edits, the other server's
 /// last sync) finish before a timed sync, so that neither side pays for the other's.
 async fn settle() {
@@ -144,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
 
     let (mut push_s, mut push_u, mut pull_s, mut pull_u) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut cpu_s, mut cpu_u) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         // Fresh servers each round, so that every round does the same work (a first sync also
         // brings everything the server holds).
@@ -161,9 +182,10 @@ async fn main() -> anyhow::Result<()> {
             let sender = phone(url, &dir.path().join(format!("send-{tag}-{round}")), signs).await?;
             raise(&sender, round).await?;
             settle().await;
-            let start = Instant::now();
+            let (start, cpu_start) = (Instant::now(), cpu());
             let sent = sender.sync().await?;
             let took = start.elapsed();
+            let took_cpu = cpu().saturating_sub(cpu_start);
             anyhow::ensure!(sent.refused == 0, "{tag}: refused {}", sent.refused);
             anyhow::ensure!(
                 sent.docs_up as usize >= DOCS,
@@ -179,9 +201,11 @@ async fn main() -> anyhow::Result<()> {
             if signs {
                 push_s.push(took);
                 pull_s.push(pulled);
+                cpu_s.push(took_cpu);
             } else {
                 push_u.push(took);
                 pull_u.push(pulled);
+                cpu_u.push(took_cpu);
             }
         }
         signed.stop().await;
@@ -225,12 +249,14 @@ async fn main() -> anyhow::Result<()> {
     })
     .await??;
 
-    println!("each round, ms (signed/unsigned): sending | receiving");
+    println!("each round, ms (signed/unsigned): sending | its processor time | receiving");
     for r in 0..ROUNDS {
         println!(
-            "  round {r}: {:.0}/{:.0} | {:.0}/{:.0}",
+            "  round {r}: {:.0}/{:.0} | {:.0}/{:.0} | {:.0}/{:.0}",
             ms(push_s[r]),
             ms(push_u[r]),
+            ms(cpu_s[r]),
+            ms(cpu_u[r]),
             ms(pull_s[r]),
             ms(pull_u[r])
         );
@@ -243,6 +269,7 @@ async fn main() -> anyhow::Result<()> {
         &push_s,
         &push_u,
     );
+    line("  its processor time (phone and server)", &cpu_s, &cpu_u);
     line(
         &format!("a new phone's first sync receiving {DOCS}+"),
         &pull_s,

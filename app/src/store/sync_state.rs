@@ -215,8 +215,13 @@ impl Repo {
             };
             let base = heads_from_hex(&record.acked).map_err(|e| damaged(id.as_bytes(), e))?;
             let (changes, have, hashes) = if others.is_empty() {
+                // The hashes only, from the changes' metadata (not the changes themselves,
+                // which automerge would encode again).
                 let hashes: Vec<_> = if self.signs_pushes() {
-                    doc.get_changes(&base).iter().map(|c| c.hash()).collect()
+                    doc.get_changes_meta(&base)
+                        .into_iter()
+                        .map(|m| m.hash)
+                        .collect()
                 } else {
                     Vec::new()
                 };

@@ -192,10 +192,11 @@ pub(super) fn check_signatures(
     let before_heads = r.before.get_heads();
     let text_id = r.text_id.clone();
     let changes = catch_damage(&text_id, || {
+        // The metadata only: the changes are not encoded again for their actors and hashes.
         r.after
-            .get_changes(&before_heads)
+            .get_changes_meta(&before_heads)
             .into_iter()
-            .map(|c| (c.actor_id().to_bytes().to_vec(), c.hash()))
+            .map(|m| (m.actor.to_bytes().to_vec(), m.hash))
             .collect::<Vec<_>>()
     })?;
     if changes.is_empty() || !cache.verify {
