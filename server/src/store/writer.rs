@@ -315,9 +315,9 @@ impl ServerDoc {
         let claims = vec![(server_actor().to_bytes().to_vec(), owner)];
         let changes: Vec<ChangeHash> = self
             .doc
-            .get_changes_meta(&self.stored)
-            .into_iter()
-            .map(|m| m.hash)
+            .get_changes(&self.stored)
+            .iter()
+            .map(|c| c.hash())
             .collect();
         let text_id = self.id.to_string();
         let signed = server_key(store)?.sign_changes(&text_id, &self.by, &changes);

@@ -192,11 +192,10 @@ pub(super) fn check_signatures(
     let before_heads = r.before.get_heads();
     let text_id = r.text_id.clone();
     let changes = catch_damage(&text_id, || {
-        // The metadata only: the changes are not encoded again for their actors and hashes.
         r.after
-            .get_changes_meta(&before_heads)
+            .get_changes(&before_heads)
             .into_iter()
-            .map(|m| (m.actor.to_bytes().to_vec(), m.hash))
+            .map(|c| (c.actor_id().to_bytes().to_vec(), c.hash()))
             .collect::<Vec<_>>()
     })?;
     if changes.is_empty() || !cache.verify {
