@@ -989,7 +989,8 @@ pub fn relay_error(lang: Lang, e: &crate::relay::RelayError) -> String {
             "这部手机已有 {days} 天没有连上服务器：请先同步，以便知道哪些手机已被吊销，再与其他手机交换"
         ),
         RelayError::NoInvite => {
-            "对方手机没有接受连接：请核对对方显示的地址和配对码，再试一次".to_owned()
+            "对方手机没有接受连接：请核对对方显示的地址和配对码，把两部手机靠近些，再试一次"
+                .to_owned()
         }
         RelayError::Stranger(who) => {
             format!("对方不是本队登记的手机（{who}）：什么都没有交换")

@@ -75,7 +75,7 @@ pub enum RelayError {
     /// The other phone does not have this invitation's code (or closed the connection before
     /// the handshake).
     #[error(
-        "the other phone did not take the connection: check the address and the code it shows, and try again"
+        "the other phone did not take the connection: check the address and the code it shows, bring the phones closer, and try again"
     )]
     NoInvite,
     /// The other phone is not one of the branch's, or is revoked.
@@ -194,7 +194,9 @@ fn psk(code: &str) -> [u8; 32] {
 /// show the code within [`FIRST_STEP`] is closed unanswered, so that neither a flood of
 /// connections nor a silent one keeps the phone with the code out. A meeting with the code
 /// that fails (a stranger, a link that dropped) lets the next one try, at most [`MAX_TRIES`];
-/// the first meeting made ends it.
+/// the first meeting made ends it. Meetings under way are never cut short: past `wait` no new
+/// connection is taken but those open finish (each within [`MEETING`]), and any still going
+/// when one has been made finish on their own.
 pub async fn listen(
     repo: Arc<Repo>,
     socket: tokio::net::TcpListener,
@@ -206,9 +208,13 @@ pub async fn listen(
     let mut open = tokio::task::JoinSet::new();
     let mut last = RelayError::Io("no phone came".into());
     let mut tries = 0;
+    let mut expired = false;
     loop {
+        if expired && open.is_empty() {
+            return Err(last);
+        }
         tokio::select! {
-            accepted = socket.accept(), if open.len() < MAX_OPEN => match accepted {
+            accepted = socket.accept(), if !expired && open.len() < MAX_OPEN => match accepted {
                 Ok((stream, _)) => {
                     open.spawn(exchange(repo.clone(), stream, false, code.clone()));
                 }
@@ -219,24 +225,31 @@ pub async fn listen(
                 }
             },
             Some(done) = open.join_next(), if !open.is_empty() => match done {
-                Ok(Ok(met)) => return Ok(met),
+                Ok(Ok(met)) => {
+                    open.detach_all();
+                    return Ok(met);
+                }
                 // This phone cannot meet anyone: no use waiting.
                 Ok(Err(
                     e @ (RelayError::NotSignedIn
                     | RelayError::NoDeviceList
                     | RelayError::StaleList(_)
                     | RelayError::Store(_)),
-                )) => return Err(e),
+                )) => {
+                    open.detach_all();
+                    return Err(e);
+                }
                 Ok(Err(RelayError::NoInvite)) | Err(_) => {}
                 Ok(Err(e)) => {
                     last = e;
                     tries += 1;
                     if tries >= MAX_TRIES {
+                        open.detach_all();
                         return Err(last);
                     }
                 }
             },
-            () = tokio::time::sleep_until(deadline) => return Err(last),
+            () = tokio::time::sleep_until(deadline), if !expired => expired = true,
         }
     }
 }
