@@ -182,6 +182,37 @@ impl Repo {
         Ok(())
     }
 
+    /// Puts a document rewritten whole into a batch, in place of its chunks: one chunk, with
+    /// the acknowledged heads and whether it has unsent changes; its record goes if nothing is
+    /// left (`None`, or no heads).
+    pub(super) fn rewrite_into(
+        &self,
+        batch: &mut sled::Batch,
+        id: &str,
+        doc: Option<&mut AutoCommit>,
+        acked: Vec<String>,
+        dirty: bool,
+    ) -> Result<(), StoreError> {
+        self.remove_chunks_into(batch, id)?;
+        match doc.and_then(|doc| (!doc.get_heads().is_empty()).then_some(doc)) {
+            Some(doc) => {
+                summarize_into(batch, id, doc);
+                batch.insert(chunk_key(id, 0), doc.save());
+                let record = DocRecord {
+                    chunks: 1,
+                    acked,
+                    dirty,
+                };
+                batch.insert(key(b'd', id), encode(&record));
+            }
+            None => {
+                batch.remove(key(b'd', id));
+                batch.remove(key(b's', id));
+            }
+        }
+        Ok(())
+    }
+
     /// Puts the removal of every chunk of a document in a batch.
     pub(super) fn remove_chunks_into(
         &self,

@@ -18,8 +18,7 @@ use zonepatrol_shared::protocol::{Push, b64, heads_from_hex};
 use zonepatrol_shared::relay::DeviceList;
 use zonepatrol_shared::validate::{Refusal, validate_change};
 
-use super::codec::{chunk_key, damaged, encode, key, reader_key};
-use super::docs::{DocRecord, summarize_into};
+use super::codec::{damaged, encode, key, reader_key};
 use super::{Repo, StoreError};
 
 /// The prefix of the foreign actors' keys in the `carry` tree.
@@ -219,20 +218,9 @@ impl Repo {
                 .iter()
                 .all(|c| Some(c.actor_id()) == genesis.as_ref());
         let mut batch = sled::Batch::default();
-        self.remove_chunks_into(&mut batch, id)?;
-        if rewound.get_heads().is_empty() || only_genesis {
-            batch.remove(key(b'd', id));
-            batch.remove(key(b's', id));
-        } else {
-            summarize_into(&mut batch, id, &rewound);
-            batch.insert(chunk_key(id, 0), rewound.save());
-            let record = DocRecord {
-                chunks: 1,
-                dirty: rewound.get_heads() != acked,
-                acked: record.acked,
-            };
-            batch.insert(key(b'd', id), encode(&record));
-        }
+        let dirty = rewound.get_heads() != acked;
+        let left = (!only_genesis).then_some(&mut rewound);
+        self.rewrite_into(&mut batch, id, left, record.acked, dirty)?;
         let mut held = sled::Batch::default();
         for entry in &entries {
             held.insert(&entry.key.to_be_bytes(), encode(entry));

@@ -7,8 +7,8 @@ use zonepatrol_shared::history::{self, Changed};
 use zonepatrol_shared::protocol::{b64, heads_from_hex};
 use zonepatrol_shared::validate::Refusal;
 
-use super::codec::{chunk_key, damaged, decode_all, encode, key};
-use super::docs::{DocRecord, summarize_into};
+use super::codec::{damaged, decode_all, encode};
+use super::docs::DocRecord;
 use super::sync_state::Incoming;
 use super::{Repo, StoreError, now_millis};
 
@@ -183,7 +183,6 @@ impl Repo {
             entries.push(self.remade(&mut doc, id, owner, deps, *hash, refusal, &photos)?);
         }
         let mut batch = sled::Batch::default();
-        self.remove_chunks_into(&mut batch, id)?;
         let bad = |why: String| StoreError::BadRemote {
             id: id.to_owned(),
             why,
@@ -208,19 +207,13 @@ impl Repo {
                 .load_incremental(&others_unsent)
                 .map_err(|e| damaged(id.as_bytes(), e))?;
         }
-        if rewound.get_heads().is_empty() {
-            batch.remove(key(b'd', id));
-            batch.remove(key(b's', id));
-        } else {
-            summarize_into(&mut batch, id, &rewound);
-            batch.insert(chunk_key(id, 0), rewound.save());
-            let record = DocRecord {
-                chunks: 1,
-                acked: server.heads.to_vec(),
-                dirty: !kept.is_empty(),
-            };
-            batch.insert(key(b'd', id), encode(&record));
-        }
+        self.rewrite_into(
+            &mut batch,
+            id,
+            Some(&mut rewound),
+            server.heads.to_vec(),
+            !kept.is_empty(),
+        )?;
         drop(record);
         let mut held = sled::Batch::default();
         for entry in &entries {
